@@ -1,0 +1,156 @@
+package cell
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+// Environment variables every cell sets on its workload. The reference cell
+// (`cellfabric cell`) reads them; any image that meets the cell contract may.
+const (
+	EnvCellID     = "CELLFABRIC_CELL_ID"
+	EnvCloud      = "CELLFABRIC_CLOUD"
+	EnvRegion     = "CELLFABRIC_REGION"
+	EnvStateStore = "CELLFABRIC_STATE_STORE" // table / database the workload owns
+	EnvEdgeKey    = "CELLFABRIC_EDGE_KEY"    // secret: injected from the cell's secret store
+	EnvEdgeKeyID  = "CELLFABRIC_EDGE_KEY_ID"
+	EnvPort       = "PORT"
+)
+
+// Tag keys every cell puts on every resource that takes tags or labels.
+const (
+	TagCell  = "cellfabric-cell"
+	TagCloud = "cellfabric-cloud"
+	TagStack = "cellfabric-stack"
+)
+
+// CellArgs is what every cloud's NewCell takes. Plain Go fields decide the
+// shape of the program (names, subnets, counts); Input fields flow into
+// resources.
+type CellArgs struct {
+	// ID names the cell (resources, tags, the registry). Required; the rules
+	// of stacks.Cell.ID apply.
+	ID string
+	// Region is the cloud region. Required.
+	Region string
+	// CIDR is the cell's private block; its subnets come from
+	// stacks.PlanNetwork. Required.
+	CIDR string
+	// Zones is the number of availability zones where the cloud is zonal
+	// (AWS). Default 2.
+	Zones int
+	// Hostname is the DNS name the edge reaches the cell on. Required on AWS
+	// (its certificate covers it); elsewhere the cloud's own HTTPS host is
+	// used and Hostname is informational. Zero: none.
+	Hostname string
+
+	// Image is the container image. Required.
+	Image pulumi.StringInput
+	// Port is the container port. Default 8080.
+	Port int
+	// HealthPath is the health check path. Default "/healthz".
+	HealthPath string
+	// Env is extra plain environment. Zero: none.
+	Env pulumi.StringMapInput
+	// MinInstances is the autoscaling floor. Default 0 (scale to zero where
+	// the cloud can; AWS keeps at least one task).
+	MinInstances int
+	// MaxInstances is the autoscaling ceiling. Default 3.
+	MaxInstances int
+
+	// Tenants are the ids of the tenants the cell holds (a tag-free record
+	// on the workload, for operators). Zero: none.
+	Tenants []string
+	// Tags are extra tags for every resource; the component adds
+	// cellfabric-cell, cellfabric-cloud and cellfabric-stack. Zero: none.
+	Tags map[string]string
+
+	// EdgeKey is the edge signing key, stored in the cell's secret store and
+	// handed to the workload as a secret reference. Required; must be a
+	// secret Output.
+	EdgeKey pulumi.StringInput
+	// EdgeKeyID is the id of EdgeKey. Default "k1".
+	EdgeKeyID string
+	// IngressCIDRs are the only source ranges allowed to reach the cell's
+	// public endpoint (the edge's egress ranges, e.g. Cloudflare's from
+	// cloudflare.GetIpRanges). Required where the cloud filters by address;
+	// never 0.0.0.0/0.
+	IngressCIDRs pulumi.StringArrayInput
+}
+
+var idRe = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
+
+// Normalize fills defaults and checks the plain fields every cloud needs,
+// returning every problem at once. Each NewCell calls it first, so a bad
+// CellArgs fails before any resource is registered.
+func (a CellArgs) Normalize(cloud stacks.Cloud) (CellArgs, stacks.NetworkPlan, error) {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("cell %q: %s: %s", a.ID, field, fmt.Sprintf(format, args...)))
+	}
+	if !idRe.MatchString(a.ID) {
+		bad("ID", "%q is not a valid cell id: 3–20 lowercase letters, digits and hyphens, starting with a letter", a.ID)
+	}
+	if a.Region == "" {
+		bad("Region", "missing")
+	}
+	if a.Image == nil {
+		bad("Image", "missing")
+	}
+	if a.EdgeKey == nil {
+		bad("EdgeKey", "missing: the cell stores the edge signing key for its workload")
+	}
+	if a.Zones == 0 {
+		a.Zones = stacks.DefaultZones
+	}
+	if a.Port == 0 {
+		a.Port = stacks.DefaultPort
+	}
+	if a.Port < 1 || a.Port > 65535 {
+		bad("Port", "%d is not a TCP port", a.Port)
+	}
+	if a.HealthPath == "" {
+		a.HealthPath = stacks.DefaultHealthPath
+	}
+	if !strings.HasPrefix(a.HealthPath, "/") {
+		bad("HealthPath", "%q must start with /", a.HealthPath)
+	}
+	if a.MaxInstances == 0 {
+		a.MaxInstances = max(stacks.DefaultMaxInstances, a.MinInstances)
+	}
+	if a.MinInstances < 0 || a.MaxInstances < a.MinInstances {
+		bad("MinInstances/MaxInstances", "need 0 <= min (%d) <= max (%d)", a.MinInstances, a.MaxInstances)
+	}
+	if a.EdgeKeyID == "" {
+		a.EdgeKeyID = stacks.DefaultKeyID
+	}
+	if cloud == stacks.AWS && a.Hostname == "" {
+		bad("Hostname", "missing: an AWS cell needs the DNS name its certificate covers")
+	}
+	a.Tags = maps.Clone(a.Tags)
+	plan, err := stacks.PlanNetwork(stacks.Cell{ID: a.ID, Cloud: cloud, CIDR: a.CIDR, Zones: a.Zones, MaxInstances: a.MaxInstances})
+	if err != nil {
+		bad("CIDR", "%v", err)
+	}
+	return a, plan, errors.Join(errs...)
+}
+
+// StandardTags returns the tags every resource of the cell carries: the
+// caller's tags plus cellfabric-cell, cellfabric-cloud and cellfabric-stack.
+func StandardTags(a CellArgs, cloud stacks.Cloud, stack string) map[string]string {
+	t := maps.Clone(a.Tags)
+	if t == nil {
+		t = map[string]string{}
+	}
+	t[TagCell] = a.ID
+	t[TagCloud] = string(cloud)
+	t[TagStack] = stack
+	return t
+}

@@ -1,6 +1,6 @@
 # cellfabric: `make test` is the one test command (README, .ci/run).
 GO ?= go
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.6.1
 
 .PHONY: test test-go test-race test-wasm lint fmt
 

@@ -47,8 +47,9 @@ type CellArgs struct {
 	// (AWS). Default 2.
 	Zones int
 	// Hostname is the DNS name the edge reaches the cell on. Required on AWS
-	// (its certificate covers it); elsewhere the cloud's own HTTPS host is
-	// used and Hostname is informational. Zero: none.
+	// and GCP, where the cell's own load balancer terminates TLS with a
+	// certificate for it; on Azure the Container App's own HTTPS host is the
+	// endpoint and Hostname is informational. Zero: none.
 	Hostname string
 
 	// Image is the container image. Required.
@@ -83,7 +84,33 @@ type CellArgs struct {
 	// cloudflare.GetIpRanges). Required where the cloud filters by address;
 	// never 0.0.0.0/0.
 	IngressCIDRs pulumi.StringArrayInput
+
+	// DNS creates the public DNS records the cell needs: the origin record
+	// for Hostname, and certificate validation records where the cloud
+	// validates by DNS. The infra program passes a function that creates
+	// them in the Cloudflare zone. Zero: the cell creates no record and
+	// exports what it needs (see each cloud's Cell.DNSRecords), and
+	// certificate validation waits until someone creates them.
+	DNS DNSRecordFunc
 }
+
+// DNSRecord is one public DNS record a cell needs.
+type DNSRecord struct {
+	// Name is the fully qualified record name.
+	Name pulumi.StringInput
+	// Type is "CNAME", "A" or "TXT".
+	Type string
+	// Value is the record's content.
+	Value pulumi.StringInput
+	// Purpose says why the record exists ("origin", "acm-validation"), for
+	// names and docs.
+	Purpose string
+}
+
+// DNSRecordFunc creates one DNS record. name is a unique logical name; opts
+// carry the cell as parent. The record must not be proxied: it points the
+// edge at the origin, or proves domain ownership to a certificate authority.
+type DNSRecordFunc func(ctx *pulumi.Context, name string, rec DNSRecord, opts ...pulumi.ResourceOption) (pulumi.Resource, error)
 
 var idRe = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
 
@@ -131,8 +158,8 @@ func (a CellArgs) Normalize(cloud stacks.Cloud) (CellArgs, stacks.NetworkPlan, e
 	if a.EdgeKeyID == "" {
 		a.EdgeKeyID = stacks.DefaultKeyID
 	}
-	if cloud == stacks.AWS && a.Hostname == "" {
-		bad("Hostname", "missing: an AWS cell needs the DNS name its certificate covers")
+	if (cloud == stacks.AWS || cloud == stacks.GCP) && a.Hostname == "" {
+		bad("Hostname", "missing: a %s cell needs the DNS name its load balancer's certificate covers", cloud)
 	}
 	a.Tags = maps.Clone(a.Tags)
 	plan, err := stacks.PlanNetwork(stacks.Cell{ID: a.ID, Cloud: cloud, CIDR: a.CIDR, Zones: a.Zones, MaxInstances: a.MaxInstances})

@@ -66,9 +66,30 @@ func FromConfig(project, stack string, get func(key string) (string, bool)) (*To
 			c.add(key, "%v", err)
 		}
 	}
+	// Lists of objects decode element by element, so a problem names its
+	// index: cells[2]: unknown field "cidrr".
+	decodeList := func(key string, decodeOne func(raw string) error) {
+		var raws []json.RawMessage
+		decode(key, &raws)
+		for i, raw := range raws {
+			if err := decodeOne(string(raw)); err != nil {
+				c.add(fmt.Sprintf("%s[%d]", key, i), "%v", err)
+			}
+		}
+	}
 	decode(KeyCellStacks, &t.CellStacks)
-	decode(KeyCells, &t.Cells)
-	decode(KeyTenants, &t.Tenants)
+	decodeList(KeyCells, func(raw string) error {
+		var cell Cell
+		err := strictJSON(raw, &cell)
+		t.Cells = append(t.Cells, cell)
+		return err
+	})
+	decodeList(KeyTenants, func(raw string) error {
+		var tn Tenant
+		err := strictJSON(raw, &tn)
+		t.Tenants = append(t.Tenants, tn)
+		return err
+	})
 	decode(KeyNetwork, &t.Network)
 	decode(KeyEdge, &t.Edge)
 	decode(KeyTags, &t.Tags)
@@ -91,6 +112,9 @@ func strictJSON(v string, into any) error {
 	if err := dec.Decode(into); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
+			if te.Field == "" {
+				return fmt.Errorf("expected %s, found a JSON %s", te.Type, te.Value)
+			}
 			return fmt.Errorf("%s: expected %s, found a JSON %s", te.Field, te.Type, te.Value)
 		}
 		return fmt.Errorf("cannot decode: %w", err)

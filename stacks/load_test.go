@@ -1,0 +1,192 @@
+package stacks
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/recorder"
+)
+
+func TestDevStackLoads(t *testing.T) {
+	t.Parallel()
+	topo, err := LoadFile("../Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topo.Stack != "dev" || topo.Project != "cellfabric" || topo.Role != RoleAll {
+		t.Fatalf("stack %q project %q role %q", topo.Stack, topo.Project, topo.Role)
+	}
+	if got := len(topo.CloudsInUse()); got != 3 {
+		t.Fatalf("clouds in use: %d", got)
+	}
+	geos := map[string]bool{}
+	residents := 0
+	for _, c := range topo.Cells {
+		geos[c.Geo] = true
+	}
+	for _, tn := range topo.Tenants {
+		if tn.Residency != "" {
+			residents++
+		}
+	}
+	if len(geos) < 2 || len(topo.Tenants) < 6 || residents == 0 {
+		t.Fatalf("dev topology must span two geographies with six tenants, some resident: geos %v, %d tenants, %d resident", geos, len(topo.Tenants), residents)
+	}
+	// Defaults were applied.
+	c, _ := topo.CellByID("aws-use1")
+	if c.Port != DefaultPort || c.HealthPath != DefaultHealthPath || c.Hostname != "aws-use1.cells.cellfabric.example.com" {
+		t.Fatalf("defaults not applied: %+v", c)
+	}
+}
+
+func writeStack(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "Pulumi.bad.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		body string
+		want []string
+	}{
+		{"unknown field", `config:
+  cellfabric:cells:
+    - id: aws-use1
+      cloud: aws
+      cidrr: 10.0.0.0/16
+`, []string{`cells[0]: cannot decode: json: unknown field "cidrr"`}},
+		{"wrong type", `config:
+  cellfabric:cells:
+    - id: aws-use1
+      port: eighty
+`, []string{"cells[0]: port: expected int, found a JSON string"}},
+		{"unknown key", `config:
+  cellfabric:tenantz: []
+`, []string{`unknown config key "cellfabric:tenantz"`}},
+		{"not yaml", "config: [\n", []string{"not a valid stack file"}},
+		{"three problems", `config:
+  cellfabric:cells:
+    - {id: aws-use1, cloud: aws, region: us-east-1, cidr: 10.0.0.0/16, image: i, asn: 64610}
+    - {id: gcp-euw1, cloud: oracle, region: europe-west1, cidr: 10.0.0.0/16, image: i, asn: 64620}
+  cellfabric:tenants:
+    - {id: acme, cell: nowhere}
+  cellfabric:edge: {disabled: true}
+`, []string{"cells[1].cloud: unknown cloud", "cells[1].cidr: 10.0.0.0/16 overlaps cells[0]", `tenants[0].cell: primary cell "nowhere" is not in cells`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := LoadFile(writeStack(t, tc.body))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseStackFileSecretsAndValues(t *testing.T) {
+	t.Parallel()
+	sf, err := ParseStackFile([]byte(`config:
+  aws:region: us-east-1
+  cellfabric:edgeSigningKey:
+    secure: v1:abcdef
+  cellfabric:cellStacks: [acme/cellfabric/cell-aws]
+  role: cell
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sf.Config["aws:region"] != "us-east-1" {
+		t.Errorf("plain string: %q", sf.Config["aws:region"])
+	}
+	if sf.Config["cellfabric:edgeSigningKey"] != SecretPlaceholder || len(sf.Secrets) != 1 || sf.Secrets[0] != "cellfabric:edgeSigningKey" {
+		t.Errorf("secret: %q %v", sf.Config["cellfabric:edgeSigningKey"], sf.Secrets)
+	}
+	if sf.Config["cellfabric:cellStacks"] != `["acme/cellfabric/cell-aws"]` {
+		t.Errorf("array as JSON: %q", sf.Config["cellfabric:cellStacks"])
+	}
+	if sf.Config["cellfabric:role"] != "cell" {
+		t.Errorf("key without namespace belongs to the project: %v", sf.Config)
+	}
+}
+
+// TestFromPulumiMatchesFile loads the dev stack through a Pulumi context (as
+// `pulumi up` does) and through the file reader, and expects the same model.
+func TestFromPulumiMatchesFile(t *testing.T) {
+	t.Parallel()
+	sf, err := ReadStackFile("../Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := sf.Topology()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromCtx *Topology
+	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config}, func(ctx *pulumi.Context) error {
+		var err error
+		fromCtx, err = FromPulumi(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromCtx.Cells) != len(fromFile.Cells) || len(fromCtx.Tenants) != len(fromFile.Tenants) || fromCtx.Stack != "dev" {
+		t.Fatalf("context and file disagree: %+v vs %+v", fromCtx, fromFile)
+	}
+	for i := range fromFile.Cells {
+		if fromCtx.Cells[i].CIDR != fromFile.Cells[i].CIDR || fromCtx.Cells[i].ASN != fromFile.Cells[i].ASN {
+			t.Fatalf("cell %d differs", i)
+		}
+	}
+}
+
+// FuzzFromConfig: arbitrary config never panics, and whatever loads validates.
+func FuzzFromConfig(f *testing.F) {
+	dev, err := ReadStackFile("../Pulumi.dev.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(dev.Config["cellfabric:cells"], dev.Config["cellfabric:tenants"], dev.Config["cellfabric:edge"], "all")
+	f.Add(`[{"id":"x"}]`, `[{"id":"t","cell":"x","failover":["x","x"]}]`, `{}`, "cell")
+	f.Add(`{`, `null`, `[]`, "")
+	f.Fuzz(func(t *testing.T, cells, tenants, edge, role string) {
+		cfg := map[string]string{KeyCells: cells, KeyTenants: tenants, KeyEdge: edge, KeyRole: role}
+		topo, err := FromConfig("p", "s", func(k string) (string, bool) { v, ok := cfg[k]; return v, ok })
+		if err == nil {
+			if verr := topo.Validate(); verr != nil {
+				t.Fatalf("loaded topology fails validation: %v", verr)
+			}
+		}
+	})
+}
+
+// FuzzParseStackFile: arbitrary YAML never panics.
+func FuzzParseStackFile(f *testing.F) {
+	data, err := os.ReadFile("../Pulumi.dev.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte("config:\n  cellfabric:cells: {secure: x}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if sf, err := ParseStackFile(data); err == nil {
+			_, _ = sf.Topology()
+		}
+	})
+}

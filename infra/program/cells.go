@@ -1,0 +1,102 @@
+package program
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-cloudflare/sdk/v5/go/cloudflare"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+// buildCells creates the cells this stack deploys, each with its own explicit
+// provider, and returns the `cells` output: cell id → CellOutputs.
+func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKey pulumi.StringOutput) (pulumi.Map, error) {
+	cf, err := cloudflareProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The edge's egress ranges: the only sources a cell accepts.
+	ranges, err := cloudflare.GetIpRanges(ctx, pulumi.Provider(cf))
+	if err != nil {
+		return nil, fmt.Errorf("reading Cloudflare's IP ranges: %w", err)
+	}
+	ingress := pulumi.ToStringArray(append(append([]string{}, ranges.Ipv4CidrBlocks...), ranges.Ipv6CidrBlocks...))
+
+	var dns cell.DNSRecordFunc
+	if !topo.Edge.Disabled {
+		dns = cloudflareDNS(topo.Edge.ZoneID)
+	}
+
+	out := pulumi.Map{}
+	for _, c := range topo.DeployedCells() {
+		build, ok := opts.Cells[c.Cloud]
+		if !ok {
+			return nil, fmt.Errorf("cell %s: no cell component for cloud %s", c.ID, c.Cloud)
+		}
+		prov, err := cellProvider(ctx, topo, c)
+		if err != nil {
+			return nil, err
+		}
+		built, err := build(ctx, c.ID, cellArgs(topo, c, edgeKey, ingress, dns), pulumi.Providers(prov, cf))
+		if err != nil {
+			return nil, fmt.Errorf("cell %s: %w", c.ID, err)
+		}
+		out[c.ID] = built.Outputs().ToMap()
+	}
+	return out, nil
+}
+
+// cellArgs maps a topology cell onto the cell contract.
+func cellArgs(topo *stacks.Topology, c stacks.Cell, edgeKey pulumi.StringOutput, ingress pulumi.StringArrayInput, dns cell.DNSRecordFunc) cell.CellArgs {
+	tags := map[string]string{}
+	for k, v := range topo.Tags {
+		tags[k] = v
+	}
+	for k, v := range c.Tags {
+		tags[k] = v
+	}
+	tenants := []string{}
+	for _, t := range topo.Tenants {
+		if t.Cell == c.ID {
+			tenants = append(tenants, t.ID)
+		}
+	}
+	return cell.CellArgs{
+		ID:           c.ID,
+		Region:       c.Region,
+		CIDR:         c.CIDR,
+		Zones:        c.Zones,
+		Hostname:     c.Hostname,
+		Image:        pulumi.String(c.Image),
+		Port:         c.Port,
+		HealthPath:   c.HealthPath,
+		Env:          pulumi.ToStringMap(c.Env),
+		MinInstances: *c.MinInstances,
+		MaxInstances: c.MaxInstances,
+		Tenants:      tenants,
+		Tags:         tags,
+		EdgeKey:      edgeKey,
+		EdgeKeyID:    topo.Edge.KeyID,
+		IngressCIDRs: ingress,
+		DNS:          dns,
+	}
+}
+
+// cloudflareDNS returns the DNSRecordFunc that creates a cell's records in
+// the edge's Cloudflare zone, unproxied (origin and validation records must
+// resolve to the cloud, not to the edge).
+func cloudflareDNS(zoneID string) cell.DNSRecordFunc {
+	return func(ctx *pulumi.Context, name string, rec cell.DNSRecord, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
+		return cloudflare.NewRecord(ctx, name, &cloudflare.RecordArgs{
+			ZoneId:  pulumi.String(zoneID),
+			Name:    rec.Name,
+			Type:    pulumi.String(rec.Type),
+			Content: rec.Value,
+			Proxied: pulumi.Bool(false),
+			Ttl:     pulumi.Int(300),
+			Comment: pulumi.String("cellfabric " + rec.Purpose),
+		}, opts...)
+	}
+}

@@ -1,0 +1,11 @@
+package program
+
+import (
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+// DefaultCellConstructors returns the cell component of each cloud.
+func DefaultCellConstructors() map[stacks.Cloud]cell.Constructor {
+	return map[stacks.Cloud]cell.Constructor{}
+}

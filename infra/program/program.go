@@ -1,0 +1,91 @@
+package program
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+// Stack output names.
+const (
+	// OutputCells maps cell id to the cell's CellOutputs (JSON names from
+	// components/cell): what the router's registry is built from.
+	OutputCells = "cells"
+	// OutputRouting holds the routing part of the topology (cell weights and
+	// states, tenants, shared routes, unknown-tenant policy).
+	OutputRouting = "routing"
+)
+
+// Options let tests and other programs swap parts of the program.
+type Options struct {
+	// Cells builds a cell per cloud. Default: the aws, azure and gcp
+	// components.
+	Cells map[stacks.Cloud]cell.Constructor
+}
+
+func (o Options) withDefaults() Options {
+	if o.Cells == nil {
+		o.Cells = DefaultCellConstructors()
+	}
+	return o
+}
+
+// Run is the Pulumi program: load the topology from config, build it, export
+// its outputs.
+func Run(ctx *pulumi.Context) error {
+	_, err := RunWith(ctx, Options{})
+	return err
+}
+
+// RunWith is Run with options; it also returns the exports it made, so tools
+// that run the program in-process (synth, tests) can read them.
+func RunWith(ctx *pulumi.Context, opts Options) (pulumi.Map, error) {
+	topo, err := stacks.FromPulumi(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
+	}
+	exports, err := Build(ctx, topo, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(exports) {
+		ctx.Export(k, exports[k])
+	}
+	return exports, nil
+}
+
+// Build registers the resources of the topology's role and returns the
+// stack outputs. The topology must be validated (stacks.FromPulumi and the
+// other loaders do it).
+func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map, error) {
+	opts = opts.withDefaults()
+	exports := pulumi.Map{OutputRouting: routingOutput(topo)}
+	switch topo.Role {
+	case stacks.RoleAll, stacks.RoleCell:
+		key, err := edgeSigningKey(ctx, topo)
+		if err != nil {
+			return nil, err
+		}
+		cells, err := buildCells(ctx, topo, opts, key)
+		if err != nil {
+			return nil, err
+		}
+		exports[OutputCells] = cells
+	default:
+		return nil, fmt.Errorf("role %s: this version of cellfabric cannot build it yet; use role all or cell", topo.Role)
+	}
+	return exports, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -54,6 +54,21 @@ func init() {
 			}},
 		})
 	}
+	outputFakes["aws:cloudwatch/logGroup:LogGroup"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
+		// As the provider reports it: without the ":*" the API appends.
+		return props(map[string]any{"arn": fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", fc.Region, FakeAWSAccount, autoName(res, fc))})
+	}
+	outputFakes["aws:secretsmanager/secret:Secret"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
+		// Secrets Manager appends a hyphen and six random characters.
+		return props(map[string]any{"arn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", fc.Region, FakeAWSAccount, autoName(res, fc), fc.Hash[:6])})
+	}
+	outputFakes["aws:ecs/cluster:Cluster"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
+		return props(map[string]any{"arn": fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", fc.Region, FakeAWSAccount, autoName(res, fc))})
+	}
+	outputFakes["aws:ecs/taskDefinition:TaskDefinition"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
+		family := str(res.Inputs, "family")
+		return props(map[string]any{"revision": 1, "arn": fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:1", fc.Region, FakeAWSAccount, family)})
+	}
 	outputFakes["aws:ec2/vpc:Vpc"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
 		return props(map[string]any{"defaultRouteTableId": "rtb-" + hash8(fc.Hash), "defaultSecurityGroupId": "sg-" + hash8(fc.Hash+"sg")})
 	}

@@ -1,0 +1,165 @@
+package aws
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+// ComponentType is the type token of the AWS cell component.
+const ComponentType = "cellfabric:aws:Cell"
+
+// Cell is one cell on AWS: a VPC, ECS on Fargate behind an Application Load
+// Balancer, a DynamoDB table, the edge key in Secrets Manager and a
+// CloudWatch log group. Besides the contract's outputs it exports what the
+// VPN mesh attaches to.
+type Cell struct {
+	pulumi.ResourceState
+
+	// VpcID is the cell's VPC; the VPN gateway attaches here.
+	VpcID pulumi.StringOutput
+	// PrivateSubnetIDs are the workload subnets, one per zone in zone order.
+	PrivateSubnetIDs pulumi.StringArrayOutput
+	// PublicSubnetIDs are the load balancer / NAT subnets, in zone order.
+	PublicSubnetIDs pulumi.StringArrayOutput
+	// PrivateRouteTableIDs are the private route tables, one per zone in
+	// zone order; the mesh turns on VGW route propagation on them. Their
+	// routes are separate ec2.Route resources, so more may be added.
+	PrivateRouteTableIDs pulumi.StringArrayOutput
+	// PublicRouteTableIDs holds the one public route table.
+	PublicRouteTableIDs pulumi.StringArrayOutput
+	// TaskSecurityGroupID is the workload's security group; the mesh adds
+	// ingress from peer cells' CIDRs here.
+	TaskSecurityGroupID pulumi.StringOutput
+	// LoadBalancerSecurityGroupID is the load balancer's security group.
+	LoadBalancerSecurityGroupID pulumi.StringOutput
+	// LoadBalancerDNSName is the ALB's DNS name, the origin CNAME's target.
+	LoadBalancerDNSName pulumi.StringOutput
+	// DNSRecords are the public DNS records the cell needs, each a map with
+	// keys "name", "type", "value" and "purpose" ("acm-validation",
+	// "origin"), names and values without trailing dots. When CellArgs.DNS
+	// is nil, an operator creates them by hand (unproxied).
+	DNSRecords pulumi.StringMapArrayOutput
+	// TableName is the DynamoDB table the workload uses.
+	TableName pulumi.StringOutput
+	// EdgeKeySecretARN is the Secrets Manager secret holding the edge key.
+	EdgeKeySecretARN pulumi.StringOutput
+	// ClusterName and ServiceName name the ECS cluster and service.
+	ClusterName pulumi.StringOutput
+	ServiceName pulumi.StringOutput
+	// LogGroupName is the CloudWatch log group of the workload.
+	LogGroupName pulumi.StringOutput
+
+	outputs cell.CellOutputs
+}
+
+var _ cell.Cell = (*Cell)(nil)
+
+// Constructor adapts NewCell to cell.Constructor (used by the infra program
+// and the conformance test).
+var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (cell.Cell, error) {
+	return NewCell(ctx, name, args, opts...)
+}
+
+// Outputs returns the contract's outputs.
+func (c *Cell) Outputs() cell.CellOutputs { return c.outputs }
+
+// NewCell builds an AWS cell. Pass the AWS provider for the cell's region in
+// opts (pulumi.Provider or pulumi.Providers); the cell never creates one, and
+// fails when the provider's region is not args.Region.
+func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (*Cell, error) {
+	args, plan, err := args.Normalize(stacks.AWS)
+	if err := errors.Join(err, checkArgs(args)); err != nil {
+		return nil, fmt.Errorf("aws cell %s: %w", name, err)
+	}
+	c := &Cell{}
+	if err := ctx.RegisterComponentResource(ComponentType, name, c, opts...); err != nil {
+		return nil, fmt.Errorf("registering aws cell %s: %w", name, err)
+	}
+	b := &builder{
+		ctx:   ctx,
+		name:  name,
+		args:  args,
+		plan:  plan,
+		tags:  cell.StandardTags(args, stacks.AWS, ctx.Stack()),
+		names: newNames(ctx.Stack(), args.ID, args.Port),
+		comp:  c,
+	}
+	steps := []struct {
+		what string
+		fn   func() error
+	}{
+		{"reading the provider's region and account", b.account},
+		{"building the network", b.network},
+		{"building the state store, secret and logs", b.state},
+		{"building the workload identity", b.identity},
+		{"building the security groups", b.securityGroups},
+		{"building the certificate", b.certificate},
+		{"building the load balancer", b.loadBalancer},
+		{"building the ECS service", b.compute},
+	}
+	for _, s := range steps {
+		if err := s.fn(); err != nil {
+			return nil, fmt.Errorf("aws cell %s: %s: %w", name, s.what, err)
+		}
+	}
+	b.fill(c)
+	out := c.outputs.ToMap()
+	for k, v := range map[string]pulumi.Output{
+		"vpcId":                       c.VpcID,
+		"privateSubnetIds":            c.PrivateSubnetIDs,
+		"publicSubnetIds":             c.PublicSubnetIDs,
+		"privateRouteTableIds":        c.PrivateRouteTableIDs,
+		"publicRouteTableIds":         c.PublicRouteTableIDs,
+		"taskSecurityGroupId":         c.TaskSecurityGroupID,
+		"loadBalancerSecurityGroupId": c.LoadBalancerSecurityGroupID,
+		"loadBalancerDnsName":         c.LoadBalancerDNSName,
+		"dnsRecords":                  c.DNSRecords,
+		"tableName":                   c.TableName,
+		"edgeKeySecretArn":            c.EdgeKeySecretARN,
+		"clusterName":                 c.ClusterName,
+		"serviceName":                 c.ServiceName,
+		"logGroupName":                c.LogGroupName,
+	} {
+		out[k] = v
+	}
+	if err := ctx.RegisterResourceOutputs(c, out); err != nil {
+		return nil, fmt.Errorf("registering the outputs of aws cell %s: %w", name, err)
+	}
+	return c, nil
+}
+
+var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkArgs checks what Normalize leaves to the cloud: a hostname ACM can
+// certify, the edge ranges (when the program gives them as literals; an
+// Output is checked at deploy time) and extra environment that would shadow
+// the contract's variables.
+func checkArgs(a cell.CellArgs) error {
+	var errs []error
+	if a.Hostname != "" && (len(a.Hostname) > 253 || !hostnameRe.MatchString(a.Hostname)) {
+		errs = append(errs, fmt.Errorf("cell %q: Hostname: %q is not a lowercase DNS name such as cell-1.example.com", a.ID, a.Hostname))
+	}
+	if a.IngressCIDRs == nil {
+		errs = append(errs, fmt.Errorf("cell %q: IngressCIDRs: missing: an AWS cell admits only the edge's ranges (cloudflare.GetIpRanges)", a.ID))
+	} else if vals, ok := staticStrings(a.IngressCIDRs); ok {
+		if _, err := parseEdgeRanges(vals); err != nil {
+			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
+		}
+	}
+	if env, ok := a.Env.(pulumi.StringMap); ok {
+		keys := map[string]string{}
+		for k := range env {
+			keys[k] = ""
+		}
+		if _, err := workloadEnv(nil, keys); err != nil {
+			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}

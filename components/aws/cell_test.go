@@ -1,0 +1,242 @@
+package aws
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/recorder"
+)
+
+// TestChildrenParentedAndOnTheCallersProvider checks that the cell makes no
+// provider, that every resource and invoke goes through the one passed in,
+// and that every resource hangs under the cell.
+func TestChildrenParentedAndOnTheCallersProvider(t *testing.T) {
+	t.Parallel()
+	d := deploy(t, baseArgs(), true)
+	if d.comp == nil || d.provider == nil {
+		t.Fatal("component or provider not recorded")
+	}
+	kids := d.rec.Descendants(d.comp.URN)
+	if len(kids) < 40 {
+		t.Fatalf("only %d resources under the cell", len(kids))
+	}
+	under := map[string]bool{}
+	for _, k := range kids {
+		under[k.URN] = true
+	}
+	for _, r := range d.rec.Resources() {
+		switch {
+		case r.URN == d.comp.URN || r.URN == d.provider.URN:
+			continue
+		case r.IsProvider():
+			t.Errorf("the cell created a provider: %s", r.URN)
+		case !under[r.URN]:
+			t.Errorf("%s is not under the cell", r.URN)
+		}
+		// DNS records come from the caller's DNS function, on its provider.
+		if r.Custom && !r.IsProvider() && strings.HasPrefix(r.Type, "aws:") {
+			if p := d.rec.ProviderOf(r); p == nil || p.URN != d.provider.URN {
+				t.Errorf("%s uses provider %q, want the caller's %s", r.URN, r.Provider, d.provider.URN)
+			}
+			if r.Parent != d.comp.URN {
+				t.Errorf("%s has parent %s, want the cell", r.URN, r.Parent)
+			}
+		}
+	}
+	invokes := d.rec.Invokes()
+	if len(invokes) == 0 {
+		t.Fatal("no invokes recorded")
+	}
+	for _, inv := range invokes {
+		if !strings.HasPrefix(inv.Provider, d.provider.URN+"::") {
+			t.Errorf("invoke %s used provider %q, want the caller's", inv.Token, inv.Provider)
+		}
+	}
+}
+
+// TestOutputs awaits every contract output and the VPN mesh's outputs.
+func TestOutputs(t *testing.T) {
+	t.Parallel()
+	for _, zones := range []int{2, 3} {
+		t.Run(strings.Repeat("z", zones), func(t *testing.T) {
+			t.Parallel()
+			args := baseArgs()
+			args.Zones = zones
+			d := deploy(t, args, false)
+			o := d.cell.Outputs()
+			table := d.one(t, "aws:dynamodb/table:Table")
+			role := d.get(t, "aws:iam/role:Role", "cell-aws-use1-task")
+			vpc := d.one(t, "aws:ec2/vpc:Vpc")
+			want := map[string]struct {
+				out  pulumi.StringOutput
+				want string
+			}{
+				"ID":               {o.ID, "aws-use1"},
+				"Cloud":            {o.Cloud, "aws"},
+				"Region":           {o.Region, "us-east-1"},
+				"Endpoint":         {o.Endpoint, "https://" + testHostname},
+				"HealthURL":        {o.HealthURL, "https://" + testHostname + "/healthz"},
+				"NetworkID":        {o.NetworkID, vpc.ID},
+				"CIDR":             {o.CIDR, "10.10.0.0/16"},
+				"StateStoreID":     {o.StateStoreID, out(table, "arn").(string)},
+				"WorkloadIdentity": {o.WorkloadIdentity, out(role, "arn").(string)},
+				"VpcID":            {d.cell.VpcID, vpc.ID},
+				"TaskSecurityGroupID": {d.cell.TaskSecurityGroupID,
+					d.get(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-task").ID},
+				"LoadBalancerDNSName": {d.cell.LoadBalancerDNSName,
+					out(d.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName").(string)},
+			}
+			for field, w := range want {
+				aw := await(t, w.out)
+				if s, _ := aw.Value.(string); s == "" || s != w.want {
+					t.Errorf("%s = %#v, want %q", field, aw.Value, w.want)
+				}
+				if aw.Secret {
+					t.Errorf("%s is secret; contract outputs are plain", field)
+				}
+			}
+			if !strings.HasPrefix(want["StateStoreID"].want, "arn:aws:dynamodb:us-east-1:") ||
+				!strings.HasPrefix(want["WorkloadIdentity"].want, "arn:aws:iam::") {
+				t.Errorf("state store %q / identity %q are not ARNs", want["StateStoreID"].want, want["WorkloadIdentity"].want)
+			}
+			for field, arr := range map[string]pulumi.StringArrayOutput{
+				"PrivateSubnetIDs":     d.cell.PrivateSubnetIDs,
+				"PublicSubnetIDs":      d.cell.PublicSubnetIDs,
+				"PrivateRouteTableIDs": d.cell.PrivateRouteTableIDs,
+				"PublicRouteTableIDs":  d.cell.PublicRouteTableIDs,
+			} {
+				n := zones
+				if field == "PublicRouteTableIDs" {
+					n = 1
+				}
+				ids := awaitStrings(t, arr)
+				if len(ids) != n {
+					t.Errorf("%s = %v, want %d ids", field, ids, n)
+				}
+				for _, id := range ids {
+					if id == "" {
+						t.Errorf("%s has an empty id", field)
+					}
+				}
+			}
+			// Private route tables are in zone order: table z routes via
+			// the NAT gateway of zone z.
+			rts := awaitStrings(t, d.cell.PrivateRouteTableIDs)
+			for z, id := range rts {
+				rt := d.get(t, "aws:ec2/routeTable:RouteTable", "cell-aws-use1-private-"+strconv.Itoa(z))
+				if id != rt.ID {
+					t.Errorf("PrivateRouteTableIDs[%d] = %v, want %s", z, id, rt.ID)
+				}
+			}
+		})
+	}
+}
+
+// TestInvalidArgsRegisterNothing checks every rule NewCell enforces before
+// registering: one bad field per case, nothing recorded.
+func TestInvalidArgsRegisterNothing(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		edit  func(*cell.CellArgs)
+		error string
+	}{
+		{"bad id", func(a *cell.CellArgs) { a.ID = "Bad_ID" }, "not a valid cell id"},
+		{"id too long", func(a *cell.CellArgs) { a.ID = "a23456789012345678901" }, "not a valid cell id"},
+		{"no region", func(a *cell.CellArgs) { a.Region = "" }, "Region: missing"},
+		{"no image", func(a *cell.CellArgs) { a.Image = nil }, "Image: missing"},
+		{"no edge key", func(a *cell.CellArgs) { a.EdgeKey = nil }, "EdgeKey: missing"},
+		{"no hostname", func(a *cell.CellArgs) { a.Hostname = "" }, "Hostname: missing"},
+		{"hostname with scheme", func(a *cell.CellArgs) { a.Hostname = "https://x.example.com" }, "not a lowercase DNS name"},
+		{"cidr too small", func(a *cell.CellArgs) { a.CIDR = "10.10.0.0/24" }, "too small"},
+		{"one zone", func(a *cell.CellArgs) { a.Zones = 1 }, "2 or 3 zones"},
+		{"min above max", func(a *cell.CellArgs) { a.MinInstances, a.MaxInstances = 5, 2 }, "min (5) <= max (2)"},
+		{"no ingress", func(a *cell.CellArgs) { a.IngressCIDRs = nil }, "IngressCIDRs: missing"},
+		{"empty ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.StringArray{} }, "ingressCIDRs: empty"},
+		{"open ipv4 ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, "too broad"},
+		{"open ipv6 ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"::/0"}) }, "too broad"},
+		{"half the internet", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/1", "128.0.0.0/1"}) }, "too broad"},
+		{"garbage ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, "not a CIDR block"},
+		{"env shadows port", func(a *cell.CellArgs) { a.Env = pulumi.StringMap{"PORT": pulumi.String("9")} }, "PORT is set by the cell"},
+		{"env carries edge key", func(a *cell.CellArgs) {
+			a.Env = pulumi.StringMap{cell.EnvEdgeKey: pulumi.String("plain")}
+		}, cell.EnvEdgeKey + " is set by the cell"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := baseArgs()
+			tc.edit(&args)
+			rec := recorder.New()
+			err := rec.Run(recorder.Options{Stack: testStack}, func(ctx *pulumi.Context) error {
+				_, err := NewCell(ctx, "bad", args)
+				return err
+			})
+			if err == nil || !strings.Contains(err.Error(), tc.error) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.error)
+			}
+			if n := len(rec.Resources()); n != 0 {
+				t.Fatalf("%d resources registered before the error", n)
+			}
+		})
+	}
+}
+
+// TestDeployTimeChecks covers what only resolves at deploy time: edge
+// ranges given as an Output, extra environment as an Output, and the
+// provider's region.
+func TestDeployTimeChecks(t *testing.T) {
+	t.Parallel()
+	asOutput := func(cidrs ...string) pulumi.StringArrayInput {
+		return pulumi.ToStringArray(cidrs).ToStringArrayOutput().ApplyT(func(v []string) []string { return v }).(pulumi.StringArrayOutput)
+	}
+	cases := []struct {
+		name     string
+		edit     func(*cell.CellArgs)
+		region   string
+		errorHas string // "" for success
+	}{
+		{"output ranges ok", func(a *cell.CellArgs) { a.IngressCIDRs = asOutput(testIngress...) }, "us-east-1", ""},
+		{"output ranges open", func(a *cell.CellArgs) { a.IngressCIDRs = asOutput("173.245.48.0/20", "0.0.0.0/0") }, "us-east-1", "too broad"},
+		{"output ranges empty", func(a *cell.CellArgs) { a.IngressCIDRs = asOutput() }, "us-east-1", "empty"},
+		{"output env shadows", func(a *cell.CellArgs) {
+			a.Env = pulumi.StringMap{cell.EnvCellID: pulumi.String("x")}.ToStringMapOutput()
+		}, "us-east-1", cell.EnvCellID + " is set by the cell"},
+		{"provider in another region", func(*cell.CellArgs) {}, "eu-west-1", "provider is for region eu-west-1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := baseArgs()
+			tc.edit(&args)
+			_, err := tryDeploy(args, false, tc.region)
+			switch {
+			case tc.errorHas == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.errorHas != "" && (err == nil || !strings.Contains(err.Error(), tc.errorHas)):
+				t.Fatalf("err = %v, want one containing %q", err, tc.errorHas)
+			}
+		})
+	}
+}
+
+func TestConstructorIsNewCell(t *testing.T) {
+	t.Parallel()
+	rec := recorder.New()
+	var got cell.Cell
+	err := rec.Run(recorder.Options{Stack: testStack}, func(ctx *pulumi.Context) error {
+		var err error
+		got, err = Constructor(ctx, "via-constructor", baseArgs())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.(*Cell); !ok || rec.Get(ComponentType, "via-constructor") == nil {
+		t.Fatalf("Constructor returned %T and did not register %s", got, ComponentType)
+	}
+}

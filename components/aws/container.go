@@ -1,0 +1,120 @@
+package aws
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+)
+
+// containerName is the name of the cell's one container in its task.
+const containerName = "cell"
+
+// reservedEnv are the variables the cell sets itself; CellArgs.Env may not
+// override them (least of all the edge key, which only ever arrives as a
+// secret reference).
+var reservedEnv = map[string]bool{
+	cell.EnvCellID:     true,
+	cell.EnvCloud:      true,
+	cell.EnvRegion:     true,
+	cell.EnvStateStore: true,
+	cell.EnvEdgeKey:    true,
+	cell.EnvEdgeKeyID:  true,
+	cell.EnvPort:       true,
+}
+
+// containerSpec is what the container definition is made of, resolved.
+type containerSpec struct {
+	Image     string
+	Port      int
+	Env       map[string]string // contract variables plus CellArgs.Env
+	SecretARN string            // the edge key secret
+	LogGroup  string
+	Region    string
+}
+
+// The subset of the ECS container definition schema the cell uses.
+type containerDef struct {
+	Name             string       `json:"name"`
+	Image            string       `json:"image"`
+	Essential        bool         `json:"essential"`
+	PortMappings     []portMap    `json:"portMappings"`
+	Environment      []nameValue  `json:"environment"`
+	Secrets          []nameSecret `json:"secrets"`
+	LogConfiguration logConfig    `json:"logConfiguration"`
+}
+
+type portMap struct {
+	ContainerPort int    `json:"containerPort"`
+	Protocol      string `json:"protocol"`
+}
+
+type nameValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type nameSecret struct {
+	Name      string `json:"name"`
+	ValueFrom string `json:"valueFrom"`
+}
+
+type logConfig struct {
+	LogDriver string            `json:"logDriver"`
+	Options   map[string]string `json:"options"`
+}
+
+// workloadEnv merges the contract's variables with the caller's extra ones,
+// refusing any extra one that would shadow a contract variable.
+func workloadEnv(contract, extra map[string]string) (map[string]string, error) {
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		if reservedEnv[k] {
+			errs = append(errs, fmt.Errorf("environment variable %s is set by the cell; remove it from CellArgs.Env", k))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	env := maps.Clone(extra)
+	if env == nil {
+		env = map[string]string{}
+	}
+	maps.Copy(env, contract)
+	return env, nil
+}
+
+// containerDefinitions renders the task's container definitions JSON: the
+// image, its port, plain environment sorted by name, the edge key as a
+// Secrets Manager reference (ECS reads it at start; it never appears in the
+// task definition) and logs to the cell's log group.
+func containerDefinitions(s containerSpec) (string, error) {
+	env := make([]nameValue, 0, len(s.Env))
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+		env = append(env, nameValue{Name: k, Value: s.Env[k]})
+	}
+	defs := []containerDef{{
+		Name:         containerName,
+		Image:        s.Image,
+		Essential:    true,
+		PortMappings: []portMap{{ContainerPort: s.Port, Protocol: "tcp"}},
+		Environment:  env,
+		Secrets:      []nameSecret{{Name: cell.EnvEdgeKey, ValueFrom: s.SecretARN}},
+		LogConfiguration: logConfig{
+			LogDriver: "awslogs",
+			Options: map[string]string{
+				"awslogs-group":         s.LogGroup,
+				"awslogs-region":        s.Region,
+				"awslogs-stream-prefix": containerName,
+			},
+		},
+	}}
+	out, err := json.Marshal(defs)
+	if err != nil {
+		return "", fmt.Errorf("rendering the container definitions: %w", err)
+	}
+	return string(out), nil
+}

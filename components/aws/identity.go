@@ -1,0 +1,140 @@
+package aws
+
+import (
+	"encoding/json"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// tableActions are the DynamoDB actions the workload may take: item-level
+// reads and writes and queries within one tenant's partition. No Scan (it
+// crosses tenants), no table or index management.
+var tableActions = []string{
+	"dynamodb:GetItem",
+	"dynamodb:PutItem",
+	"dynamodb:UpdateItem",
+	"dynamodb:DeleteItem",
+	"dynamodb:Query",
+}
+
+// policyDoc is an IAM policy document.
+type policyDoc struct {
+	Version   string      `json:"Version"`
+	Statement []statement `json:"Statement"`
+}
+
+type statement struct {
+	Sid       string                       `json:"Sid,omitempty"`
+	Effect    string                       `json:"Effect"`
+	Principal map[string]string            `json:"Principal,omitempty"`
+	Action    []string                     `json:"Action"`
+	Resource  []string                     `json:"Resource,omitempty"`
+	Condition map[string]map[string]string `json:"Condition,omitempty"`
+}
+
+func (d policyDoc) json() string {
+	d.Version = "2012-10-17"
+	out, err := json.Marshal(d)
+	if err != nil {
+		panic(err) // only plain strings: cannot fail
+	}
+	return string(out)
+}
+
+// assumeRolePolicy lets ECS tasks assume a role. When account is set, only
+// tasks of that account may (the confused-deputy guard AWS recommends for
+// task roles).
+func assumeRolePolicy(account string) string {
+	st := statement{
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": "ecs-tasks.amazonaws.com"},
+		Action:    []string{"sts:AssumeRole"},
+	}
+	if account != "" {
+		st.Condition = map[string]map[string]string{"StringEquals": {"aws:SourceAccount": account}}
+	}
+	return policyDoc{Statement: []statement{st}}.json()
+}
+
+// taskPolicy grants the workload its own table (and the table's indexes)
+// and nothing else.
+func taskPolicy(tableARN string) string {
+	return policyDoc{Statement: []statement{{
+		Sid:      "OwnTableItems",
+		Effect:   "Allow",
+		Action:   tableActions,
+		Resource: []string{tableARN, tableARN + "/index/*"},
+	}}}.json()
+}
+
+// executionPolicy lets ECS start the task: pull the image, write to the
+// cell's log group and read the edge key secret. Image pulls name no
+// resource: GetAuthorizationToken takes none, and the image may live in any
+// repository (or outside ECR, when these go unused).
+func executionPolicy(logGroupARN, secretARN string) string {
+	return policyDoc{Statement: []statement{
+		{
+			Sid:    "PullImage",
+			Effect: "Allow",
+			Action: []string{
+				"ecr:GetAuthorizationToken",
+				"ecr:BatchCheckLayerAvailability",
+				"ecr:GetDownloadUrlForLayer",
+				"ecr:BatchGetImage",
+			},
+			Resource: []string{"*"},
+		},
+		{
+			Sid:      "WriteLogs",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{logGroupARN + ":*"},
+		},
+		{
+			Sid:      "ReadEdgeKey",
+			Effect:   "Allow",
+			Action:   []string{"secretsmanager:GetSecretValue"},
+			Resource: []string{secretARN},
+		},
+	}}.json()
+}
+
+// identity builds the task role (the workload's identity, allowed only its
+// table) and the execution role (what ECS uses to start the task).
+func (b *builder) identity() error {
+	var err error
+	b.taskRole, err = iam.NewRole(b.ctx, b.name+"-task", &iam.RoleArgs{
+		Name:             pulumi.String(b.names.TaskRole),
+		Description:      pulumi.String("cellfabric workload identity of cell " + b.args.ID),
+		AssumeRolePolicy: pulumi.String(assumeRolePolicy(b.accountID)),
+		Tags:             b.tagged("task"),
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+	b.taskPolicy, err = iam.NewRolePolicy(b.ctx, b.name+"-task", &iam.RolePolicyArgs{
+		Role:   b.taskRole.ID(),
+		Policy: b.table.Arn.ApplyT(taskPolicy).(pulumi.StringOutput),
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+
+	b.execRole, err = iam.NewRole(b.ctx, b.name+"-exec", &iam.RoleArgs{
+		Name:             pulumi.String(b.names.ExecutionRole),
+		Description:      pulumi.String("cellfabric ECS task execution role of cell " + b.args.ID),
+		AssumeRolePolicy: pulumi.String(assumeRolePolicy("")),
+		Tags:             b.tagged("exec"),
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+	b.execPolicy, err = iam.NewRolePolicy(b.ctx, b.name+"-exec", &iam.RolePolicyArgs{
+		Role: b.execRole.ID(),
+		Policy: pulumi.All(b.logGroup.Arn, b.secret.Arn).ApplyT(func(v []any) string {
+			return executionPolicy(v[0].(string), v[1].(string))
+		}).(pulumi.StringOutput),
+	}, b.opts()...)
+	return err
+}

@@ -1,0 +1,97 @@
+package aws
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// leaks walks a property value and reports where s appears outside a secret;
+// secretHits counts where it appears inside one.
+func leaks(v resource.PropertyValue, s, path string, inSecret bool, secretHits *int) []string {
+	switch {
+	case v.IsSecret():
+		return leaks(v.SecretValue().Element, s, path, true, secretHits)
+	case v.IsOutput():
+		o := v.OutputValue()
+		return leaks(o.Element, s, path, inSecret || o.Secret, secretHits)
+	case v.IsString():
+		if strings.Contains(v.StringValue(), s) {
+			if !inSecret {
+				return []string{path}
+			}
+			*secretHits++
+		}
+	case v.IsArray():
+		var out []string
+		for i, e := range v.ArrayValue() {
+			out = append(out, leaks(e, s, fmt.Sprintf("%s[%d]", path, i), inSecret, secretHits)...)
+		}
+		return out
+	case v.IsObject():
+		var out []string
+		for k, e := range v.ObjectValue() {
+			out = append(out, leaks(e, s, path+"."+string(k), inSecret, secretHits)...)
+		}
+		return out
+	}
+	return nil
+}
+
+func TestEdgeKeyStaysSecret(t *testing.T) {
+	t.Parallel()
+	d := deploy(t, baseArgs(), true)
+	secretHits := 0
+	for _, r := range d.rec.Resources() {
+		for what, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
+			for _, p := range leaks(resource.NewObjectProperty(m), testEdgeKey, r.Type+" "+r.Name+" "+what, false, &secretHits) {
+				t.Errorf("edge key in plain text at %s", p)
+			}
+		}
+	}
+	for _, inv := range d.rec.Invokes() {
+		for _, p := range leaks(resource.NewObjectProperty(inv.Args), testEdgeKey, inv.Token, false, &secretHits) {
+			t.Errorf("edge key in plain text at invoke %s", p)
+		}
+	}
+	// The key reaches the secret version and nothing else (its input and
+	// the output the engine echoes).
+	version := d.one(t, "aws:secretsmanager/secretVersion:SecretVersion")
+	if v := version.Inputs["secretString"]; !v.ContainsSecrets() || plain(v) != testEdgeKey {
+		t.Errorf("secret version input = %v, want the key, secret", v)
+	}
+	if secretHits != 2 {
+		t.Errorf("key found (secret) in %d places, want 2: the secret version's input and output", secretHits)
+	}
+
+	// No exported output carries it.
+	c := d.cell
+	outs := []pulumi.Output{c.VpcID, c.PrivateSubnetIDs, c.PublicSubnetIDs, c.PrivateRouteTableIDs, c.PublicRouteTableIDs,
+		c.TaskSecurityGroupID, c.LoadBalancerSecurityGroupID, c.LoadBalancerDNSName, c.DNSRecords, c.TableName,
+		c.EdgeKeySecretARN, c.ClusterName, c.ServiceName, c.LogGroupName}
+	for _, o := range c.Outputs().ToMap() {
+		outs = append(outs, o.(pulumi.Output))
+	}
+	for i, o := range outs {
+		aw := await(t, o)
+		if strings.Contains(fmt.Sprint(aw.Value), testEdgeKey) {
+			t.Errorf("output %d carries the edge key", i)
+		}
+	}
+}
+
+// TestKeyMadeSecretEvenIfPassedPlain checks the cell marks the key secret
+// even when a caller forgot to.
+func TestKeyMadeSecretEvenIfPassedPlain(t *testing.T) {
+	t.Parallel()
+	args := baseArgs()
+	args.EdgeKey = pulumi.String(testEdgeKey)
+	d := deploy(t, args, false)
+	version := d.one(t, "aws:secretsmanager/secretVersion:SecretVersion")
+	if v := version.Inputs["secretString"]; !v.ContainsSecrets() {
+		t.Errorf("secret version input %v is not secret", v)
+	}
+}

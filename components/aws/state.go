@@ -1,0 +1,72 @@
+package aws
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const (
+	// logRetentionDays is how long the workload's logs are kept.
+	logRetentionDays = 30
+	// secretRecoveryDays is the edge key secret's recovery window. The key's
+	// source of truth is the edge stack, which can always write it again, so
+	// the secret is deleted at once: a recovery window would only keep its
+	// name reserved and block re-creating the cell.
+	secretRecoveryDays = 0
+	// tableHashKey and tableRangeKey are the table's key schema: the
+	// reference cell stores tenant-scoped key/value items.
+	tableHashKey  = "tenant"
+	tableRangeKey = "key"
+)
+
+// state builds the DynamoDB table, the edge key secret and the log group.
+func (b *builder) state() error {
+	var err error
+	b.table, err = dynamodb.NewTable(b.ctx, b.name+"-state", &dynamodb.TableArgs{
+		Name:        pulumi.String(b.names.Table),
+		BillingMode: pulumi.String("PAY_PER_REQUEST"),
+		HashKey:     pulumi.String(tableHashKey),
+		RangeKey:    pulumi.String(tableRangeKey),
+		Attributes: dynamodb.TableAttributeArray{
+			dynamodb.TableAttributeArgs{Name: pulumi.String(tableHashKey), Type: pulumi.String("S")},
+			dynamodb.TableAttributeArgs{Name: pulumi.String(tableRangeKey), Type: pulumi.String("S")},
+		},
+		PointInTimeRecovery: &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
+		// Encrypted with the AWS-managed key aws/dynamodb (no KmsKeyArn):
+		// key use shows in CloudTrail, without a customer key to manage.
+		ServerSideEncryption: &dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
+		// Tenant data: a destroy must not drop it by accident.
+		DeletionProtectionEnabled: pulumi.Bool(true),
+		Tags:                      b.tagged("state"),
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+
+	b.secret, err = secretsmanager.NewSecret(b.ctx, b.name+"-edge-key", &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(b.names.Secret),
+		Description:          pulumi.String("cellfabric edge signing key of cell " + b.args.ID),
+		RecoveryWindowInDays: pulumi.Int(secretRecoveryDays),
+		Tags:                 b.tagged("edge-key"),
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+	// The key reaches this one input and nowhere else; ToSecret keeps it
+	// secret even if a caller forgot to mark it.
+	if _, err := secretsmanager.NewSecretVersion(b.ctx, b.name+"-edge-key", &secretsmanager.SecretVersionArgs{
+		SecretId:     b.secret.ID(),
+		SecretString: pulumi.ToSecret(b.args.EdgeKey).(pulumi.StringOutput),
+	}, b.opts()...); err != nil {
+		return err
+	}
+
+	b.logGroup, err = cloudwatch.NewLogGroup(b.ctx, b.name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(b.names.LogGroup),
+		RetentionInDays: pulumi.Int(logRetentionDays),
+		Tags:            b.tagged("logs"),
+	}, b.opts()...)
+	return err
+}

@@ -1,0 +1,99 @@
+package azure
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+)
+
+// TestBadArgsRegisterNothing: every validation rule has a case; each fails
+// with an error naming the problem, before any resource is registered.
+func TestBadArgsRegisterNothing(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		modify func(*cell.CellArgs)
+		want   []string
+	}{
+		{"bad id", func(a *cell.CellArgs) { a.ID = "Azure_WEU" }, []string{"not a valid cell id"}},
+		{"no region", func(a *cell.CellArgs) { a.Region = "" }, []string{"Region: missing"}},
+		{"no image", func(a *cell.CellArgs) { a.Image = nil }, []string{"Image: missing"}},
+		{"no edge key", func(a *cell.CellArgs) { a.EdgeKey = nil }, []string{"EdgeKey: missing"}},
+		{"bad cidr", func(a *cell.CellArgs) { a.CIDR = "10.20.0.0" }, []string{"not a CIDR block"}},
+		{"cidr too small", func(a *cell.CellArgs) { a.CIDR = "10.20.0.0/25" }, []string{"too small"}},
+		{"bad port", func(a *cell.CellArgs) { a.Port = 70000 }, []string{"not a TCP port"}},
+		{"bad health path", func(a *cell.CellArgs) { a.HealthPath = "healthz" }, []string{"must start with /"}},
+		{"min above max", func(a *cell.CellArgs) { a.MinInstances, a.MaxInstances = 4, 2 }, []string{"min (4) <= max (2)"}},
+		{"no ingress", func(a *cell.CellArgs) { a.IngressCIDRs = nil }, []string{"IngressCIDRs: missing"}},
+		{"open ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, []string{"0.0.0.0/0 is far too broad"}},
+		{"open ingress v6", func(a *cell.CellArgs) {
+			a.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.0/20", "::/0"})
+		}, []string{"::/0 is far too broad"}},
+		{"ipv6 only", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray(cloudflareV6) }, []string{"no IPv4 block"}},
+		{"malformed ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, []string{`"cloudflare" is not a CIDR block`}},
+		{"every problem at once", func(a *cell.CellArgs) {
+			a.Region, a.Image, a.IngressCIDRs = "", nil, nil
+		}, []string{"Region: missing", "Image: missing", "IngressCIDRs: missing"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := validArgs()
+			tc.modify(&args)
+			r := runCell(args)
+			if r.err == nil {
+				t.Fatal("NewCell succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.err.Error(), w) {
+					t.Errorf("error %q does not say %q", r.err, w)
+				}
+			}
+			for _, res := range r.rec.Resources() {
+				if !res.IsProvider() {
+					t.Errorf("registered %s %s before failing", res.Type, res.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestOpenIngressOutputFails: ranges that arrive as an Output (as from
+// cloudflare.GetIpRanges) are checked when they resolve; an open range
+// fails the run and never reaches the NSG or the app.
+func TestOpenIngressOutputFails(t *testing.T) {
+	t.Parallel()
+	args := validArgs()
+	args.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.0/20", "0.0.0.0/0"}).ToStringArrayOutput()
+	r := runCell(args)
+	if r.err == nil || !strings.Contains(r.err.Error(), "0.0.0.0/0 is far too broad") {
+		t.Fatalf("err = %v, want the open range refused", r.err)
+	}
+	for _, res := range r.rec.Resources() {
+		walk(resource.NewObjectProperty(res.Inputs), false, func(str string, _ bool) {
+			if str == "0.0.0.0/0" {
+				t.Errorf("%s %s was registered with 0.0.0.0/0", res.Type, res.Name)
+			}
+		})
+	}
+}
+
+// TestIngressOutputAccepted: a valid Output of ranges works like a plain
+// list.
+func TestIngressOutputAccepted(t *testing.T) {
+	t.Parallel()
+	args := validArgs()
+	args.IngressCIDRs = pulumi.ToStringArray(append(append([]string{}, cloudflareV6...), cloudflareV4...)).ToStringArrayOutput()
+	r := runCell(args)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	got := in(one(t, r, tApp), "configuration", "ingress", "ipSecurityRestrictions")
+	if n := len(got.ArrayValue()); n != len(cloudflareV4) {
+		t.Errorf("%d restrictions, want %d", n, len(cloudflareV4))
+	}
+}

@@ -28,12 +28,25 @@ func edgeSigningKey(ctx *pulumi.Context, topo *stacks.Topology) (pulumi.StringOu
 	if topo.Role != stacks.RoleAll {
 		return pulumi.StringOutput{}, fmt.Errorf("role %s needs the edge signing key shared with the other stacks: `pulumi config set --secret %s $(openssl rand -hex 32)` with the same value on every cell and edge stack", topo.Role, key)
 	}
+	comp := &edgeKeyComponent{}
+	if err := ctx.RegisterComponentResource("cellfabric:stack:EdgeSigningKey", "edge-signing-key", comp); err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("edge signing key: %w", err)
+	}
 	pw, err := random.NewRandomPassword(ctx, "edge-signing-key", &random.RandomPasswordArgs{
 		Length:  pulumi.Int(EdgeKeyLength),
 		Special: pulumi.Bool(false),
-	})
+	}, pulumi.Parent(comp))
 	if err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("edge signing key: %w", err)
 	}
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{}); err != nil {
+		return pulumi.StringOutput{}, err
+	}
 	return pw.Result, nil
+}
+
+// edgeKeyComponent groups the generated key, so that every resource of the
+// stack hangs under a component.
+type edgeKeyComponent struct {
+	pulumi.ResourceState
 }

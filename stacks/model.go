@@ -168,7 +168,9 @@ type Network struct {
 	// clouds.
 	Enabled *bool `json:"enabled"`
 	// AzureGCPTunnels is the number of tunnels between an Azure cell and a GCP
-	// cell: 2 (the minimum for GCP's 99.99% SLA) or 4. Default 2.
+	// cell. Default 2, the only value accepted: one tunnel per interface on
+	// both ends, GCP's 99.99% SLA topology (4 would need two local network
+	// gateways with one address on the Azure side, which Azure refuses).
 	AzureGCPTunnels int `json:"azureGcpTunnels"`
 	// IKEVersion is the IKE version on every tunnel: 1 or 2. Default 2 (AWS's
 	// default proposal set with IKEv1 fragments packets GCP cannot take).

@@ -1,0 +1,175 @@
+package components_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	awsprov "github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
+	gcpprov "github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/aws"
+	"github.com/cellfabric/cellfabric/components/azure"
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/gcp"
+	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+// clouds lists every cell implementation with a region of its cloud and a
+// provider constructor for that region: the one thing CellArgs cannot hold
+// in common.
+var clouds = []struct {
+	cloud    stacks.Cloud
+	build    cell.Constructor
+	region   string
+	provider func(ctx *pulumi.Context, region string) (pulumi.ProviderResource, error)
+}{
+	{stacks.AWS, aws.Constructor, "us-east-1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
+		return awsprov.NewProvider(ctx, "p", &awsprov.ProviderArgs{Region: pulumi.String(r)})
+	}},
+	{stacks.Azure, azure.Constructor, "westeurope", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
+		return azurenative.NewProvider(ctx, "p", &azurenative.ProviderArgs{Location: pulumi.String(r)})
+	}},
+	{stacks.GCP, gcp.Constructor, "europe-west1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
+		return gcpprov.NewProvider(ctx, "p", &gcpprov.ProviderArgs{Region: pulumi.String(r), Project: pulumi.String("conformance")})
+	}},
+}
+
+// commonArgs is the one CellArgs every cloud gets (Region aside).
+func commonArgs(region string) cell.CellArgs {
+	return cell.CellArgs{
+		ID:           "conf-cell",
+		Region:       region,
+		CIDR:         "10.77.0.0/16",
+		Hostname:     "conf-cell.cells.example.com",
+		Image:        pulumi.String("ghcr.io/cellfabric/cell:0.1.0"),
+		Port:         9090,
+		HealthPath:   "/live",
+		Env:          pulumi.StringMap{"MODE": pulumi.String("conformance")},
+		MinInstances: 1,
+		MaxInstances: 4,
+		Tenants:      []string{"acme"},
+		Tags:         map[string]string{"suite": "conformance"},
+		EdgeKey:      pulumi.ToSecret(pulumi.String("conformance-edge-key-0123456789")).(pulumi.StringOutput),
+		EdgeKeyID:    "k7",
+		IngressCIDRs: pulumi.ToStringArray([]string{"173.245.48.0/20", "2400:cb00::/32"}),
+	}
+}
+
+// TestCellContractConformance runs the same CellArgs through every cloud's
+// cell and checks the contract: the component type, every child under it
+// and on the caller's provider, and every CellOutputs field set and
+// consistent with the arguments.
+func TestCellContractConformance(t *testing.T) {
+	t.Parallel()
+	for _, c := range clouds {
+		t.Run(string(c.cloud), func(t *testing.T) {
+			t.Parallel()
+			rec := recorder.New()
+			args := commonArgs(c.region)
+			var built cell.Cell
+			err := rec.Run(recorder.Options{Stack: "conformance"}, func(ctx *pulumi.Context) error {
+				p, err := c.provider(ctx, c.region)
+				if err != nil {
+					return err
+				}
+				built, err = c.build(ctx, "conf-cell", args, pulumi.Providers(p))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			comps := rec.OfType(fmt.Sprintf("cellfabric:%s:Cell", c.cloud))
+			if len(comps) != 1 {
+				t.Fatalf("want one cellfabric:%s:Cell component, got %d", c.cloud, len(comps))
+			}
+			comp := comps[0]
+			kids := rec.Descendants(comp.URN)
+			if len(kids) < 10 {
+				t.Fatalf("only %d resources under the cell", len(kids))
+			}
+			for _, r := range rec.Resources() {
+				if r.URN == comp.URN || r.IsProvider() {
+					continue
+				}
+				if !strings.Contains(r.URN, "cellfabric:"+string(c.cloud)+":Cell$") {
+					t.Errorf("%s %s is not under the cell component", r.Type, r.Name)
+				}
+				if r.Custom && strings.HasPrefix(r.Type, providerPkg(c.cloud)+":") {
+					if p := rec.ProviderOf(r); p == nil || p.Name != "p" {
+						t.Errorf("%s %s does not use the caller's provider", r.Type, r.Name)
+					}
+				}
+			}
+
+			o := built.Outputs()
+			fields := map[string]pulumi.StringOutput{
+				"ID": o.ID, "Cloud": o.Cloud, "Region": o.Region, "Endpoint": o.Endpoint,
+				"HealthURL": o.HealthURL, "NetworkID": o.NetworkID, "CIDR": o.CIDR,
+				"StateStoreID": o.StateStoreID, "WorkloadIdentity": o.WorkloadIdentity,
+			}
+			got := map[string]string{}
+			for name, out := range fields {
+				aw, err := recorder.Await(out)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				s, _ := aw.Value.(string)
+				if !aw.Known || s == "" {
+					t.Errorf("output %s is empty", name)
+				}
+				if aw.Secret {
+					t.Errorf("output %s is secret; contract outputs are public", name)
+				}
+				got[name] = s
+			}
+			want := map[string]string{"ID": args.ID, "Cloud": string(c.cloud), "Region": c.region, "CIDR": args.CIDR}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+			if !strings.HasPrefix(got["Endpoint"], "https://") {
+				t.Errorf("endpoint %q is not https", got["Endpoint"])
+			}
+			if got["HealthURL"] != strings.TrimSuffix(got["Endpoint"], "/")+args.HealthPath {
+				t.Errorf("health URL %q is not endpoint %q + %q", got["HealthURL"], got["Endpoint"], args.HealthPath)
+			}
+		})
+	}
+}
+
+// TestCellRejectsBadArgsBeforeRegistering: the contract's Normalize runs
+// first on every cloud, so a bad CellArgs registers nothing.
+func TestCellRejectsBadArgsBeforeRegistering(t *testing.T) {
+	t.Parallel()
+	for _, c := range clouds {
+		t.Run(string(c.cloud), func(t *testing.T) {
+			t.Parallel()
+			rec := recorder.New()
+			args := commonArgs(c.region)
+			args.CIDR = "8.8.8.0/29"
+			args.EdgeKey = nil
+			err := rec.Run(recorder.Options{}, func(ctx *pulumi.Context) error {
+				_, err := c.build(ctx, "bad", args)
+				return err
+			})
+			if err == nil || !strings.Contains(err.Error(), "EdgeKey") || !strings.Contains(err.Error(), "CIDR") {
+				t.Fatalf("want errors naming EdgeKey and CIDR, got %v", err)
+			}
+			if n := len(rec.Resources()); n != 0 {
+				t.Fatalf("%d resources registered before the error", n)
+			}
+		})
+	}
+}
+
+func providerPkg(c stacks.Cloud) string {
+	if c == stacks.Azure {
+		return "azure-native"
+	}
+	return string(c)
+}

@@ -1,0 +1,178 @@
+package gcp
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+)
+
+// Tunables of the GCP cell, in one place.
+const (
+	// logRetentionDays is how long the cell's log bucket keeps entries.
+	// 30 days is what Cloud Logging keeps without a retention charge.
+	logRetentionDays = 30
+	// backupRetention is how long each daily Firestore backup is kept;
+	// 7 days is the longest a daily schedule allows.
+	backupRetention = "604800s"
+	// flowLogSampling is the share of subnet flows VPC Flow Logs records.
+	flowLogSampling = 0.5
+	// armorRangesPerRule is the most source ranges one Cloud Armor rule
+	// matches (SecurityPolicyRuleMatchConfig.srcIpRanges: "Maximum number of
+	// srcIpRanges allowed is 10").
+	armorRangesPerRule = 10
+	// armorFirstAllowPriority is the priority of the first allow rule; the
+	// others follow in order. Lower numbers are evaluated first.
+	armorFirstAllowPriority = 1000
+	// armorDefaultPriority is the priority of the default rule every Cloud
+	// Armor policy has, the one that matches "*".
+	armorDefaultPriority = 2147483647
+	// armorDeny is what the default rule does with everything else.
+	armorDeny = "deny(403)"
+	// Probe timings, in seconds. The startup probe gives the container a
+	// minute (20 × 3 s) to answer on its health path; the liveness probe
+	// restarts it after three failed checks 15 s apart.
+	startupPeriod, startupTimeout, startupFailures    = 3, 2, 20
+	livenessPeriod, livenessTimeout, livenessFailures = 15, 3, 3
+	// secretVersion is the version of the edge key Cloud Run reads at
+	// instance start: new instances pick up a rotated key.
+	secretVersion = "latest"
+)
+
+// reservedEnv are variables CellArgs.Env may not set: the contract's (the
+// cell sets them, the edge key only as a secret reference) and the ones
+// Cloud Run sets itself and refuses in a service spec.
+var reservedEnv = map[string]string{
+	cell.EnvCellID:     "set by the cell",
+	cell.EnvCloud:      "set by the cell",
+	cell.EnvRegion:     "set by the cell",
+	cell.EnvStateStore: "set by the cell",
+	cell.EnvEdgeKey:    "set by the cell from Secret Manager",
+	cell.EnvEdgeKeyID:  "set by the cell",
+	cell.EnvPort:       "set by Cloud Run from the container port",
+	"K_SERVICE":        "set by Cloud Run",
+	"K_REVISION":       "set by Cloud Run",
+	"K_CONFIGURATION":  "set by Cloud Run",
+}
+
+// hostnameRe is a DNS name a Google-managed certificate can cover: lowercase
+// labels, at least two, no wildcard.
+var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkArgs checks what Normalize leaves to the cloud, returning every
+// problem at once: the hostname, the presence of the edge ranges, and the
+// ranges and extra environment when the program gives them as literals (an
+// Output is checked again when it resolves, by armorRules and workloadEnv).
+func checkArgs(a cell.CellArgs) error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("cell %q: %s: %s", a.ID, field, fmt.Sprintf(format, args...)))
+	}
+	if a.Hostname != "" && (len(a.Hostname) > 253 || !hostnameRe.MatchString(a.Hostname)) {
+		bad("Hostname", "%q is not a lowercase DNS name a managed certificate can cover (no wildcard, no trailing dot)", a.Hostname)
+	}
+	if a.IngressCIDRs == nil {
+		bad("IngressCIDRs", "missing: a gcp cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges) through Cloud Armor")
+	} else if lit, ok := literalStrings(a.IngressCIDRs); ok {
+		if _, err := ingressRanges(lit); err != nil {
+			bad("IngressCIDRs", "%v", err)
+		}
+	}
+	if m, ok := a.Env.(pulumi.StringMap); ok {
+		if err := checkEnvKeys(slices.Collect(maps.Keys(m))); err != nil {
+			bad("Env", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// literalStrings returns the values of a StringArray made of plain strings
+// (pulumi.ToStringArray, pulumi.StringArray{pulumi.String(...)}), and false
+// for anything computed.
+func literalStrings(in pulumi.StringArrayInput) ([]string, bool) {
+	arr, ok := in.(pulumi.StringArray)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(arr))
+	for _, e := range arr {
+		s, ok := e.(pulumi.String)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, string(s))
+	}
+	return out, true
+}
+
+// ingressRanges parses the edge's source ranges: IPv4 or IPv6 CIDR blocks,
+// no host bits, never a /0. It drops exact duplicates and keeps the order.
+func ingressRanges(cidrs []string) ([]string, error) {
+	var errs []error
+	var out []string
+	seen := map[string]bool{}
+	for i, s := range cidrs {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("[%d] %q is not a CIDR block such as 173.245.48.0/20", i, s))
+		case p.Bits() == 0:
+			errs = append(errs, fmt.Errorf("[%d] %s admits the whole internet; pass only the edge's ranges", i, p))
+		case p.Masked() != p:
+			errs = append(errs, fmt.Errorf("[%d] %s has host bits set; did you mean %s?", i, p, p.Masked()))
+		case !seen[p.String()]:
+			seen[p.String()] = true
+			out = append(out, p.String())
+		}
+	}
+	if len(cidrs) == 0 {
+		errs = append(errs, errors.New("empty: the cell would admit no one; pass the edge's ranges"))
+	}
+	return out, errors.Join(errs...)
+}
+
+// checkEnvKeys refuses extra environment that shadows what the cell or
+// Cloud Run sets.
+func checkEnvKeys(keys []string) error {
+	var errs []error
+	slices.Sort(keys)
+	for _, k := range keys {
+		if why, ok := reservedEnv[k]; ok {
+			errs = append(errs, fmt.Errorf("%s is %s; remove it from CellArgs.Env", k, why))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var labelBad = regexp.MustCompile(`[^a-z0-9_-]`)
+
+// gcpLabels turns tags into GCP labels: keys and values of lowercase
+// letters, digits, '_' and '-', at most 63 characters, keys starting with a
+// letter. Valid tags (the cellfabric ones always are, for a stack name
+// in lowercase) pass unchanged; others are lowercased, with '_' for each
+// character GCP refuses, so a stack named "Prod.EU" is labelled "prod_eu".
+func gcpLabels(tags map[string]string) map[string]string {
+	clean := func(s string) string {
+		s = labelBad.ReplaceAllString(strings.ToLower(s), "_")
+		if len(s) > 63 {
+			s = s[:63]
+		}
+		return s
+	}
+	out := make(map[string]string, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		key := clean(k)
+		if key == "" || key[0] < 'a' || key[0] > 'z' {
+			key = clean("l_" + key)
+		}
+		out[key] = clean(tags[k])
+	}
+	return out
+}

@@ -1,0 +1,69 @@
+package gcp
+
+import (
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/projects"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/secretmanager"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Roles the workload's service account holds, and nothing else.
+const (
+	roleDatastoreUser  = "roles/datastore.user"
+	roleSecretAccessor = "roles/secretmanager.secretAccessor"
+)
+
+// identity builds the workload's service account and its two grants.
+//
+//   - roles/datastore.user is granted on the project, because Firestore has
+//     no per-database IAM policy, with an IAM condition that limits it to
+//     this cell's database (resource.name == "projects/<p>/databases/<db>",
+//     the form Firestore's "configure per-database access" guide uses). Other
+//     cells' databases in the same project stay out of reach.
+//   - roles/secretmanager.secretAccessor is granted on the edge key secret
+//     itself, not on the project.
+//
+// Nothing else: Cloud Run collects what the container writes to stdout and
+// stderr, and its request logs, into Cloud Logging itself, so the account
+// needs no roles/logging.logWriter; Direct VPC egress and pulling a public
+// image need no role of the workload's either.
+func (b *builder) identity() error {
+	sa, err := serviceaccount.NewAccount(b.ctx, b.name+"-sa", &serviceaccount.AccountArgs{
+		AccountId:   pulumi.String(b.names.ServiceAccount),
+		DisplayName: pulumi.String("cellfabric cell " + b.args.ID + " workload"),
+		Description: pulumi.String("Runs the Cloud Run service of cell " + b.args.ID + "; reads its edge key and uses its Firestore database only."),
+	}, b.child()...)
+	if err != nil {
+		return err
+	}
+	b.sa = sa
+	ds, err := projects.NewIAMMember(b.ctx, b.name+"-sa-datastore", &projects.IAMMemberArgs{
+		Project: b.projectID,
+		Role:    pulumi.String(roleDatastoreUser),
+		Member:  sa.Member,
+		Condition: &projects.IAMMemberConditionArgs{
+			Title:       pulumi.String("cellfabric-" + b.args.ID + "-database-only"),
+			Description: pulumi.String("Only the Firestore database of cell " + b.args.ID),
+			Expression:  databaseCondition(b.projectID, b.db.Name),
+		},
+	}, b.child()...)
+	if err != nil {
+		return err
+	}
+	sec, err := secretmanager.NewSecretIamMember(b.ctx, b.name+"-sa-edge-key", &secretmanager.SecretIamMemberArgs{
+		SecretId: b.secretRes.ID(),
+		Role:     pulumi.String(roleSecretAccessor),
+		Member:   sa.Member,
+	}, b.child()...)
+	if err != nil {
+		return err
+	}
+	b.grants = append(b.grants, ds, sec)
+	return nil
+}
+
+// databaseCondition is the IAM condition that limits a grant to one
+// Firestore database.
+func databaseCondition(project, database pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.Sprintf(`resource.name == "projects/%s/databases/%s"`, project, database)
+}

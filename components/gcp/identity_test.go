@@ -1,0 +1,77 @@
+package gcp
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestWorkloadIdentityIsLeastPrivilege: the service account holds exactly
+// two grants — datastore.user on the project under a condition naming this
+// cell's database, and secretAccessor on the edge key secret — and the only
+// other IAM binding the cell makes is the load balancer's invoker one.
+func TestWorkloadIdentityIsLeastPrivilege(t *testing.T) {
+	t.Parallel()
+	args := baseArgs()
+	d := deploy(t, args, false)
+	n := newNames("cellfabric", testStack, args.ID, args.Hostname)
+	sa := d.one(t, typeAccount)
+	member := plainOut(sa, "member")
+	if member != "serviceAccount:"+n.ServiceAccount+"@"+testProject+".iam.gserviceaccount.com" {
+		t.Fatalf("fake member %q", member)
+	}
+
+	ds := d.one(t, typeProjectIAM)
+	if str(ds, "role") != "roles/datastore.user" || str(ds, "member") != member || str(ds, "project") != testProject {
+		t.Errorf("project grant = %v", ds.Inputs)
+	}
+	wantExpr := `resource.name == "projects/` + testProject + `/databases/` + n.Database + `"`
+	if got := str(ds, "condition", "expression"); got != wantExpr {
+		t.Errorf("datastore condition = %q, want %q", got, wantExpr)
+	}
+	if str(ds, "condition", "title") == "" {
+		t.Error("the condition has no title (IAM requires one)")
+	}
+
+	sec := d.one(t, typeSecretIAM)
+	if str(sec, "role") != "roles/secretmanager.secretAccessor" || str(sec, "member") != member {
+		t.Errorf("secret grant = %v", sec.Inputs)
+	}
+	if got, want := str(sec, "secretId"), d.one(t, typeSecret).ID; got != want {
+		t.Errorf("secret grant on %q, want the edge key secret %q", got, want)
+	}
+
+	for _, r := range d.rec.Descendants(d.comp.URN) {
+		if !strings.Contains(strings.ToLower(r.Type), "iam") {
+			continue
+		}
+		switch r.Type {
+		case typeProjectIAM, typeSecretIAM, typeServiceIAM:
+		default:
+			t.Errorf("unexpected IAM resource %s %s", r.Type, r.Name)
+		}
+		if role := str(r, "role"); role == "roles/logging.logWriter" || strings.HasPrefix(role, "roles/owner") || strings.HasPrefix(role, "roles/editor") {
+			t.Errorf("%s grants %s", r.Name, role)
+		}
+		if r.Type == typeServiceIAM && str(r, "member") != "allUsers" {
+			t.Errorf("invoker granted to %s", str(r, "member"))
+		}
+	}
+}
+
+// TestDatabaseCondition is the condition's exact text for a few names.
+func TestDatabaseCondition(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, project, db, want string }{
+		{"plain", "p1", "cell-a-state-abc123", `resource.name == "projects/p1/databases/cell-a-state-abc123"`},
+		{"long project", "my-long-project-id-123", "x-state-000000", `resource.name == "projects/my-long-project-id-123/databases/x-state-000000"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := await(t, databaseCondition(stringOut(tc.project), stringOut(tc.db))).Value
+			if got != tc.want {
+				t.Errorf("got %v, want %s", got, tc.want)
+			}
+		})
+	}
+}

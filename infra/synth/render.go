@@ -154,8 +154,14 @@ func flatten(m map[string]any) [][2]string {
 				walk(join(prefix, k), x[k])
 			}
 		case []any:
-			if len(x) == 0 {
-				out = append(out, [2]string{prefix, "[]"})
+			if len(x) == 0 || allScalars(x) {
+				// A list of plain values reads best on one line.
+				parts := make([]string, len(x))
+				for i, e := range x {
+					parts[i] = fmt.Sprint(e)
+				}
+				out = append(out, [2]string{prefix, short("[" + strings.Join(parts, ", ") + "]")})
+				return
 			}
 			for i, e := range x {
 				walk(fmt.Sprintf("%s[%d]", prefix, i), e)
@@ -171,6 +177,16 @@ func flatten(m map[string]any) [][2]string {
 		walk(k, m[k])
 	}
 	return out
+}
+
+func allScalars(xs []any) bool {
+	for _, x := range xs {
+		switch x.(type) {
+		case map[string]any, []any:
+			return false
+		}
+	}
+	return true
 }
 
 func tagCount(m map[string]any) int {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+func init() {
+	register("registry", command{
+		summary: "build the router's registry from `pulumi stack output --json`",
+		run:     runRegistry,
+	})
+}
+
+// runRegistry implements `cellfabric registry --from outputs.json [--epoch N]
+// [--out FILE]`. The default epoch is the current Unix time in seconds, so a
+// registry built later always has a greater epoch than one built earlier and
+// routers accept it; pass --epoch to build reproducibly.
+func runRegistry(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "file holding `pulumi stack output --json` (\"-\" for stdin); required")
+	epoch := fs.Int64("epoch", 0, "registry epoch (default: the current Unix time, so newer builds always win)")
+	out := fs.String("out", "", "write the registry to this file instead of stdout (replaced atomically)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *from == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if *epoch == 0 {
+		*epoch = time.Now().Unix()
+	}
+	data, err := readOutputsFile(*from)
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
+		return 1
+	}
+	outputs, err := router.ParseStackOutputs(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
+		return 1
+	}
+	reg, err := router.FromStackOutputs(outputs, *epoch)
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
+		return 1
+	}
+	doc, err := json.MarshalIndent(reg, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
+		return 1
+	}
+	doc = append(doc, '\n')
+	if *out == "" {
+		_, _ = stdout.Write(doc)
+		return 0
+	}
+	if err := writeRegistryAtomic(*out, doc); err != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: writing %s: %v\n", *out, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "cellfabric registry: wrote %s (epoch %d, %d cells, %d tenants)\n", *out, reg.Epoch, len(reg.Cells), len(reg.Tenants))
+	return 0
+}
+
+func readOutputsFile(path string) ([]byte, error) {
+	if path == "-" {
+		return router.ReadLimited(os.Stdin, router.MaxOutputsBytes)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return router.ReadLimited(f, router.MaxOutputsBytes)
+}
+
+// writeRegistryAtomic writes through a temporary file and a rename, so a router
+// polling the file never reads half of it.
+func writeRegistryAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".cellfabric-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/health"
+	"github.com/cellfabric/cellfabric/router/server"
+	"github.com/cellfabric/cellfabric/router/source"
+	"github.com/cellfabric/cellfabric/router/tenant"
+)
+
+func init() {
+	register("route", command{
+		summary: "run the router: registry from a file or URL, proxy and admin listeners",
+		run:     runRoute,
+	})
+}
+
+// Hooks the tests replace.
+var (
+	routeGetenv  = os.Getenv
+	routeContext = func() (context.Context, context.CancelFunc) {
+		return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	}
+)
+
+// routeConfig is everything `cellfabric route` can be told; `cellfabric
+// local` fills one in code and calls build.
+type routeConfig struct {
+	Registry       string
+	Listen         string
+	Admin          string
+	TenantFrom     string
+	TenantHeader   string
+	HostPattern    string
+	PathPrefix     string
+	JWTClaim       string
+	JWTIssuer      string
+	JWTAudience    string
+	JWTSecretFile  string
+	JWTKeyFiles    []string
+	JWKSURL        string
+	JWTLeeway      time.Duration
+	EdgeKeyFile    string
+	Unsigned       bool
+	LastKnownGood  string
+	Poll           time.Duration
+	HealthInterval time.Duration
+	HealthTimeout  time.Duration
+	MaxBody        int64
+	AdminWrites    bool
+	ShutdownWait   time.Duration
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func runRoute(args []string, stdout, stderr io.Writer) int {
+	var c routeConfig
+	fs := flag.NewFlagSet("route", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Registry, "registry", "", "registry file path or http(s) URL; required")
+	fs.StringVar(&c.Listen, "listen", ":8080", "proxy listen address")
+	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9090", "admin listen address (/healthz, /readyz, /metrics, /admin/...); empty disables")
+	fs.StringVar(&c.TenantFrom, "tenant-from", "header", "tenant resolution order, comma-separated: header, host, path, jwt")
+	fs.StringVar(&c.TenantHeader, "tenant-header", tenant.DefaultHeader, "header holding the tenant id (header mode)")
+	fs.StringVar(&c.HostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.example.com")
+	fs.StringVar(&c.PathPrefix, "path-prefix", tenant.DefaultPathPrefix, "path prefix for the path mode: /t/{tenant}/... (stripped before forwarding)")
+	fs.StringVar(&c.JWTClaim, "jwt-claim", tenant.DefaultClaim, "JWT claim holding the tenant id")
+	fs.StringVar(&c.JWTIssuer, "jwt-issuer", "", "required JWT issuer (iss); empty: not checked")
+	fs.StringVar(&c.JWTAudience, "jwt-audience", "", "required JWT audience (aud); empty: not checked")
+	fs.StringVar(&c.JWTSecretFile, "jwt-hs256-secret-file", "", "file holding the HS256 secret")
+	fs.Var((*multiFlag)(&c.JWTKeyFiles), "jwt-key-file", "RS256/ES256 public key, PEM, as [kid=]path; repeatable")
+	fs.StringVar(&c.JWKSURL, "jwt-jwks-url", "", "JWKS URL for RS256/ES256 keys (fetched and cached)")
+	fs.DurationVar(&c.JWTLeeway, "jwt-leeway", tenant.DefaultLeeway, "clock skew allowed on exp and nbf")
+	fs.StringVar(&c.EdgeKeyFile, "edge-key-file", "", "file of edge signing keys, id=secret per line (the first signs); default: $"+edgeauth.EnvKeys+" or $"+edgeauth.EnvKey+" with $"+edgeauth.EnvKeyID)
+	fs.BoolVar(&c.Unsigned, "unsigned", false, "forward requests without edge signatures (development only)")
+	fs.StringVar(&c.LastKnownGood, "last-known-good", "", "file to keep the last good registry in, used at start when the source is down")
+	fs.DurationVar(&c.Poll, "poll", source.DefaultInterval, "registry poll interval")
+	fs.DurationVar(&c.HealthInterval, "health-interval", health.DefaultInterval, "active health check interval")
+	fs.DurationVar(&c.HealthTimeout, "health-timeout", health.DefaultTimeout, "active health check timeout")
+	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")
+	fs.BoolVar(&c.AdminWrites, "admin-writes", false, "allow POST /admin/cells/{id}/{down|up|auto} on the admin listener")
+	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: cellfabric route --registry FILE|URL [--listen :8080] [--admin 127.0.0.1:9090] [flags]\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if c.Registry == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	logger := slog.New(handler)
+	ctx, stop := routeContext()
+	defer stop()
+	rt, watcher, err := c.build(ctx, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
+		return 1
+	}
+	var al net.Listener
+	if c.Admin != "" {
+		if al, err = net.Listen("tcp", c.Admin); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
+			return 1
+		}
+	}
+	watcher.Start(ctx)
+	fmt.Fprintf(stdout, "router listening on http://%s", ln.Addr())
+	if al != nil {
+		fmt.Fprintf(stdout, " (admin http://%s)", al.Addr())
+	}
+	fmt.Fprintf(stdout, ", registry epoch %d from %s\n", rt.Store().Snapshot().Epoch(), watcher.Source().Name())
+	if err := rt.Serve(ctx, ln, al); err != nil {
+		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// build loads the registry (or the last-known-good copy) and assembles the
+// router. The watcher is returned unstarted.
+func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Router, *source.Watcher, error) {
+	resolver, err := c.resolver()
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := c.signer(logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := source.New(c.Registry, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	store := router.NewStore(logger)
+	watcher := source.NewWatcher(store, src, source.Options{Interval: c.Poll, LastKnownGood: c.LastKnownGood, ReloadOnSIGHUP: true, Logger: logger})
+	if err := watcher.Load(ctx); err != nil {
+		return nil, nil, err
+	}
+	rt, err := server.New(server.Config{
+		Store:           store,
+		Resolver:        resolver,
+		Health:          health.New(health.Config{Interval: c.HealthInterval, Timeout: c.HealthTimeout, Logger: logger}),
+		Signer:          signer,
+		Watcher:         watcher,
+		Logger:          logger,
+		MaxBodyBytes:    c.MaxBody,
+		AdminWrites:     c.AdminWrites,
+		ShutdownTimeout: c.ShutdownWait,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rt, watcher, nil
+}
+
+func (c routeConfig) resolver() (*tenant.Resolver, error) {
+	cfg := tenant.Config{Header: c.TenantHeader, HostPattern: c.HostPattern, PathPrefix: c.PathPrefix}
+	for _, m := range strings.Split(c.TenantFrom, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			cfg.Order = append(cfg.Order, tenant.Mode(m))
+		}
+	}
+	usesJWT := false
+	for _, m := range cfg.Order {
+		usesJWT = usesJWT || m == tenant.ModeJWT
+	}
+	if usesJWT {
+		jc := &tenant.JWTConfig{Claim: c.JWTClaim, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: c.JWTLeeway}
+		if c.JWTSecretFile != "" {
+			secret, err := os.ReadFile(c.JWTSecretFile)
+			if err != nil {
+				return nil, fmt.Errorf("--jwt-hs256-secret-file: %w", err)
+			}
+			jc.Keys = append(jc.Keys, tenant.Key{Alg: tenant.HS256, Key: []byte(strings.TrimSpace(string(secret)))})
+		}
+		for _, spec := range c.JWTKeyFiles {
+			kid, path, ok := strings.Cut(spec, "=")
+			if !ok {
+				kid, path = "", spec
+			}
+			pemData, err := os.ReadFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("--jwt-key-file: %w", err)
+			}
+			k, err := tenant.ParsePublicKeyPEM(kid, pemData)
+			if err != nil {
+				return nil, fmt.Errorf("--jwt-key-file %s: %w", path, err)
+			}
+			jc.Keys = append(jc.Keys, k)
+		}
+		if c.JWKSURL != "" {
+			jc.Source = &tenant.JWKS{URL: c.JWKSURL}
+		}
+		cfg.JWT = jc
+	}
+	return tenant.New(cfg)
+}
+
+// signer reads the edge keys from --edge-key-file or the environment. Key
+// material is never logged or echoed.
+func (c routeConfig) signer(logger *slog.Logger) (*edgeauth.Signer, error) {
+	var keys []edgeauth.Key
+	var err error
+	switch {
+	case c.EdgeKeyFile != "":
+		data, rerr := os.ReadFile(c.EdgeKeyFile)
+		if rerr != nil {
+			return nil, fmt.Errorf("--edge-key-file: %w", rerr)
+		}
+		keys, err = edgeauth.ParseKeys(string(data))
+	case routeGetenv(edgeauth.EnvKeys) != "" || routeGetenv(edgeauth.EnvKey) != "":
+		keys, err = edgeauth.KeysFromEnv(routeGetenv)
+	case c.Unsigned:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("no edge signing key: pass --edge-key-file, set $%s (and $%s) or $%s, or --unsigned for development", edgeauth.EnvKey, edgeauth.EnvKeyID, edgeauth.EnvKeys)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.Unsigned {
+		return nil, errors.New("--unsigned conflicts with the edge key given")
+	}
+	logger.Info("edge signing on", "key_id", keys[0].ID, "keys", len(keys))
+	return edgeauth.NewSigner(keys[0], nil)
+}

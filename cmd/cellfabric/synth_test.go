@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestSynthBadConfig is the issue's acceptance case: overlapping CIDRs, an
+// unknown cloud and a tenant in a missing cell give exit status 1 and one
+// message naming all three with their paths.
+func TestSynthBadConfig(t *testing.T) {
+	t.Parallel()
+	path := "../../examples/invalid/Pulumi.invalid.yaml" // the README shows this file
+	code, stdout, stderr := runCLI("synth", "--config", path)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("a failed synth printed a plan:\n%s", stdout)
+	}
+	for _, want := range []string{
+		"cells[1].cidr: 10.10.0.0/16 overlaps cells[0]",
+		`cells[2].cloud: unknown cloud "oracle"`,
+		`tenants[0].cell: primary cell "nowhere" is not in cells`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestSynthUsageErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no source", []string{"synth"}, 2, "exactly one of --stack NAME or --config FILE"},
+		{"both sources", []string{"synth", "--stack", "dev", "--config", "x.yaml"}, 2, "exactly one"},
+		{"bad format", []string{"synth", "--stack", "dev", "--dir", "../..", "--format", "yaml"}, 2, `unknown format "yaml"`},
+		{"missing stack file", []string{"synth", "--stack", "nope", "--dir", "../.."}, 1, "Pulumi.nope.yaml"},
+		{"unknown command", []string{"synthesize"}, 2, `unknown command "synthesize"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.msg) {
+				t.Fatalf("exit %d stderr %q; want %d and %q", code, stderr, tc.code, tc.msg)
+			}
+		})
+	}
+}
+
+// TestSynthDevMarkdown: the pull-request view of the dev stack names every
+// cell component and masks the edge key.
+func TestSynthDevMarkdown(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCLI("synth", "--stack", "dev", "--dir", "../..", "--format", "markdown")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"### cellfabric synth: stack `dev`", "`cellfabric:aws:Cell aws-use1`", "`cellfabric:azure:Cell azure-weu`", "`cellfabric:gcp:Cell gcp-euw1`", "`cellfabric:gcp:Cell gcp-usc1`", "[secret]"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+}

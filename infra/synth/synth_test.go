@@ -1,0 +1,168 @@
+package synth
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cellfabric/cellfabric/infra/program"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func devPlan(t *testing.T) *Plan {
+	t.Helper()
+	sf, err := stacks.ReadStackFile("../../Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Synthesize(sf, program.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// TestDevGolden keeps the dev stack's plan in review: every change to the
+// planned infrastructure changes these files. Rewrite with -update.
+func TestDevGolden(t *testing.T) {
+	plan := devPlan(t)
+	for _, format := range []string{"text", "json", "markdown"} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := plan.Write(&buf, format); err != nil {
+				t.Fatal(err)
+			}
+			ext := map[string]string{"text": "txt", "json": "json", "markdown": "md"}[format]
+			path := filepath.Join("testdata", "dev."+ext)
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./infra/synth -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("the dev plan changed: review and rewrite with `go test ./infra/synth -update`\n%s", firstDiff(string(want), buf.String()))
+			}
+		})
+	}
+}
+
+// TestSynthIsDeterministic: two runs give the same bytes, whatever order the
+// program's goroutines registered in.
+func TestSynthIsDeterministic(t *testing.T) {
+	var a, b bytes.Buffer
+	if err := devPlan(t).WriteJSON(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := devPlan(t).WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Fatalf("two runs differ:\n%s", firstDiff(a.String(), b.String()))
+	}
+}
+
+// TestPlanMasksSecrets: every secret input shows as [secret], and the
+// rendered plan holds nothing shaped like the generated 64-character key.
+func TestPlanMasksSecrets(t *testing.T) {
+	plan := devPlan(t)
+	masked := 0
+	for _, r := range plan.Resources {
+		for _, path := range r.Secrets {
+			masked++
+			if v := lookup(r.Inputs, path); v != Masked {
+				t.Errorf("%s %s: secret input %s rendered as %v", r.Type, r.Name, path, v)
+			}
+		}
+	}
+	if masked < 4 {
+		t.Fatalf("only %d secret inputs in the dev plan; the edge key alone reaches four cells", masked)
+	}
+	for _, format := range []string{"text", "json", "markdown"} {
+		var buf bytes.Buffer
+		if err := plan.Write(&buf, format); err != nil {
+			t.Fatal(err)
+		}
+		if m := keyShaped.FindString(buf.String()); m != "" {
+			t.Errorf("%s view holds a key-shaped value %q", format, m)
+		}
+	}
+}
+
+var keyShaped = regexp.MustCompile(`\b[A-Za-z0-9]{64}\b`)
+
+// TestPlanTree: the plan lists each resource right under its parent (tree
+// order), and every resource of a cell below its cell component.
+func TestPlanTree(t *testing.T) {
+	plan := devPlan(t)
+	var ancestors []string
+	cells := 0
+	for _, r := range plan.Resources {
+		ancestors = append(ancestors[:r.Depth], r.Type+" "+r.Name)
+		if r.Depth > 0 && r.Parent != ancestors[r.Depth-1] {
+			t.Errorf("%s %s is listed under %q but its parent is %q", r.Type, r.Name, ancestors[r.Depth-1], r.Parent)
+		}
+		if r.Kind == "component" && strings.HasSuffix(r.Type, ":Cell") {
+			cells++
+		}
+		if strings.HasSuffix(strings.Fields(r.Component+" x")[0], ":Cell") && r.Component != ancestors[0] {
+			t.Errorf("%s %s belongs to %s but is listed under %s", r.Type, r.Name, r.Component, ancestors[0])
+		}
+	}
+	if cells != 4 {
+		t.Fatalf("%d cell components in the plan, want 4", cells)
+	}
+}
+
+// lookup follows a dotted path with [i] indexes through plain data.
+func lookup(m map[string]any, path string) any {
+	var cur any = m
+	for _, part := range strings.Split(path, ".") {
+		name, idx, _ := strings.Cut(part, "[")
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[name]
+		for idx != "" {
+			num, rest, _ := strings.Cut(idx, "]")
+			n, err := strconv.Atoi(num)
+			arr, ok := cur.([]any)
+			if err != nil || !ok || n >= len(arr) {
+				return nil
+			}
+			cur = arr[n]
+			_, idx, _ = strings.Cut(rest, "[")
+		}
+	}
+	return cur
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, x, y)
+		}
+	}
+	return "(no line differs)"
+}

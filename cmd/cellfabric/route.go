@@ -29,14 +29,6 @@ func init() {
 	})
 }
 
-// Hooks the tests replace.
-var (
-	routeGetenv  = os.Getenv
-	routeContext = func() (context.Context, context.CancelFunc) {
-		return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	}
-)
-
 // routeConfig is everything `cellfabric route` can be told; `cellfabric
 // local` fills one in code and calls build.
 type routeConfig struct {
@@ -63,6 +55,8 @@ type routeConfig struct {
 	MaxBody        int64
 	AdminWrites    bool
 	ShutdownWait   time.Duration
+
+	getenv func(string) string // os.Getenv in the program
 }
 
 // multiFlag collects a repeatable flag.
@@ -72,7 +66,15 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runRoute(args []string, stdout, stderr io.Writer) int {
-	var c routeConfig
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return routeMain(ctx, args, os.Getenv, stdout, stderr)
+}
+
+// routeMain runs the router until ctx is done (SIGINT or SIGTERM in a
+// program); SIGHUP re-reads the registry.
+func routeMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	c := routeConfig{getenv: getenv}
 	fs := flag.NewFlagSet("route", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Registry, "registry", "", "registry file path or http(s) URL; required")
@@ -118,8 +120,6 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(handler)
-	ctx, stop := routeContext()
-	defer stop()
 	rt, watcher, err := c.build(ctx, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
@@ -236,6 +236,9 @@ func (c routeConfig) resolver() (*tenant.Resolver, error) {
 func (c routeConfig) signer(logger *slog.Logger) (*edgeauth.Signer, error) {
 	var keys []edgeauth.Key
 	var err error
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
 	switch {
 	case c.EdgeKeyFile != "":
 		data, rerr := os.ReadFile(c.EdgeKeyFile)
@@ -243,8 +246,8 @@ func (c routeConfig) signer(logger *slog.Logger) (*edgeauth.Signer, error) {
 			return nil, fmt.Errorf("--edge-key-file: %w", rerr)
 		}
 		keys, err = edgeauth.ParseKeys(string(data))
-	case routeGetenv(edgeauth.EnvKeys) != "" || routeGetenv(edgeauth.EnvKey) != "":
-		keys, err = edgeauth.KeysFromEnv(routeGetenv)
+	case c.getenv(edgeauth.EnvKeys) != "" || c.getenv(edgeauth.EnvKey) != "":
+		keys, err = edgeauth.KeysFromEnv(c.getenv)
 	case c.Unsigned:
 		return nil, nil
 	default:

@@ -1,0 +1,210 @@
+package router
+
+import (
+	"fmt"
+	"strings"
+)
+
+// HTTP statuses a decision can carry (spelled out here so that the core does
+// not pull net/http into the Worker's wasm).
+const (
+	statusBadRequest  = 400
+	statusNotFound    = 404
+	statusUnavailable = 503
+)
+
+// WriteRetryAfter is the Retry-After, in seconds, sent with the 503 that
+// answers a write to a migrating or readonly tenant.
+const WriteRetryAfter = 30
+
+// Request is what the decision needs to know about a request. The tenant is
+// resolved beforehand (router/tenant).
+type Request struct {
+	// Method is the HTTP method; writes to migrating and readonly tenants
+	// are refused.
+	Method string
+	// Path is the request path as forwarded (after a tenant path prefix is
+	// stripped); requests naming no tenant are matched against shared
+	// routes by it.
+	Path string
+	// Tenant is the resolved tenant id, or "" when the request names none.
+	Tenant string
+	// Rand is a uniformly random number used for weighted choices among the
+	// cells of a shared route. The same value gives the same choice.
+	Rand uint64
+}
+
+// Reason says why a request is not forwarded. Values are stable: they appear
+// in error bodies, logs and metric labels.
+type Reason string
+
+// Reasons for not forwarding.
+const (
+	// ReasonNoTenant: the request names no tenant and matches no shared
+	// route (400).
+	ReasonNoTenant Reason = "no_tenant"
+	// ReasonUnknownTenant: the tenant is not in the registry and the policy
+	// is reject (404).
+	ReasonUnknownTenant Reason = "unknown_tenant"
+	// ReasonTenantReadonly: a write to a migrating or readonly tenant (503
+	// with Retry-After).
+	ReasonTenantReadonly Reason = "tenant_readonly"
+	// ReasonNoHealthyCell: every cell that could serve the request is down,
+	// draining (for placements and shared routes) or unhealthy (503).
+	ReasonNoHealthyCell Reason = "no_healthy_cell"
+)
+
+// Via says how the chosen cell was found.
+type Via string
+
+// Ways a cell is chosen.
+const (
+	ViaPrimary   Via = "primary"   // the tenant's primary cell
+	ViaFailover  Via = "failover"  // one of the tenant's failover cells
+	ViaShared    Via = "shared"    // a shared route's weighted choice
+	ViaPlacement Via = "placement" // rendezvous placement of an unknown tenant
+)
+
+// Decision is where a request goes, or why it goes nowhere. It is a value:
+// deciding allocates nothing.
+type Decision struct {
+	// Status is 0 when the request is forwarded; otherwise the HTTP status
+	// to answer with.
+	Status int
+	// Reason says why the request is not forwarded; empty when it is.
+	Reason Reason
+	// RetryAfter is the Retry-After in seconds to send with Status, or 0.
+	RetryAfter int
+	// Tenant is the request's tenant ("" for shared routes).
+	Tenant string
+	// Via says how the first candidate was chosen (set when forwarding).
+	Via Via
+	// Route is the matched shared route's prefix, or "".
+	Route string
+	// State is the tenant's state (for listed tenants).
+	State TenantState
+
+	snap  *Snapshot
+	class int32 // tenant's route class, or -1
+	n     uint8
+	cells [MaxCandidates]uint16
+}
+
+// Forward reports whether the request is to be forwarded.
+func (d Decision) Forward() bool { return d.Status == 0 && d.n > 0 }
+
+// Len returns the number of candidate cells, best first: the chosen cell,
+// then the cells a retry may try, in order.
+func (d Decision) Len() int { return int(d.n) }
+
+// Cell returns candidate i (0 ≤ i < Len()). Candidate 0 was healthy when the
+// decision was made. For a tenant's cells, later candidates are only known
+// not to be down: a retry must skip those its HealthView reports unhealthy
+// at the time of the retry. (Shared-route and placement candidates were all
+// healthy at decision time.)
+func (d Decision) Cell(i int) *Cell { return &d.snap.reg.Cells[d.cells[i]] }
+
+// Message explains the decision in a sentence, for error bodies and the
+// admin API. Unlike Decide, it allocates.
+func (d Decision) Message() string {
+	switch d.Reason {
+	case "":
+		if d.n == 0 {
+			return "no decision"
+		}
+		return fmt.Sprintf("forward to cell %s (%s)", d.Cell(0).ID, d.Via)
+	case ReasonNoTenant:
+		return "the request names no tenant and matches no shared route: send the tenant header, host, path prefix or token the router is configured for"
+	case ReasonUnknownTenant:
+		return fmt.Sprintf("tenant %q is not in the registry", d.Tenant)
+	case ReasonTenantReadonly:
+		return fmt.Sprintf("tenant %q is %s: reads are served, writes are refused; retry after %d seconds", d.Tenant, d.State, d.RetryAfter)
+	case ReasonNoHealthyCell:
+		switch {
+		case d.Route != "":
+			return fmt.Sprintf("every cell of shared route %s is down, draining or unhealthy", d.Route)
+		case d.class >= 0:
+			c := &d.snap.classes[d.class]
+			ids := make([]string, c.n)
+			for i := range ids {
+				ids[i] = d.snap.reg.Cells[c.cells[i]].ID
+			}
+			return fmt.Sprintf("every cell that holds tenant %q is down or unhealthy (%s)", d.Tenant, strings.Join(ids, ", "))
+		default:
+			return fmt.Sprintf("no active healthy cell can take tenant %q: all cells are down", d.Tenant)
+		}
+	}
+	return string(d.Reason)
+}
+
+// Decide chooses where the request goes. h may be nil (every cell healthy).
+// It does no I/O and allocates nothing.
+func (s *Snapshot) Decide(req Request, h HealthView) Decision {
+	if h == nil {
+		h = AllHealthy{}
+	}
+	d := Decision{snap: s, Tenant: req.Tenant, class: -1}
+	if req.Tenant == "" {
+		r := s.matchRoute(req.Path)
+		if r == nil {
+			d.Status, d.Reason = statusBadRequest, ReasonNoTenant
+			return d
+		}
+		s.decideShared(&d, r, req.Rand, h)
+		return d
+	}
+	ci, ok := s.tenants[req.Tenant]
+	if !ok {
+		if s.policy != PolicyPlace {
+			d.Status, d.Reason = statusNotFound, ReasonUnknownTenant
+			return d
+		}
+		s.place(&d, req.Tenant, h)
+		return d
+	}
+	d.class = ci
+	c := &s.classes[ci]
+	d.State = c.state
+	if c.state != TenantActive && !isRead(req.Method) {
+		d.Status, d.Reason, d.RetryAfter = statusUnavailable, ReasonTenantReadonly, WriteRetryAfter
+		return d
+	}
+	// The first candidate is the first cell in order that is not down and
+	// is healthy. The ones after it are only filtered for state: asking the
+	// view about cells a request will most likely never try costs a lookup
+	// each, so a retry asks then (see Decision.Cell).
+	for i := 0; i < int(c.n); i++ {
+		ix := c.cells[i]
+		cell := &s.reg.Cells[ix]
+		if cell.State == CellDown || (d.n == 0 && !h.Healthy(cell.ID)) {
+			continue
+		}
+		if d.n == 0 {
+			d.Via = ViaPrimary
+			if i > 0 {
+				d.Via = ViaFailover
+			}
+		}
+		d.cells[d.n] = ix
+		d.n++
+	}
+	if d.n == 0 {
+		d.Status, d.Reason = statusUnavailable, ReasonNoHealthyCell
+	}
+	return d
+}
+
+// isRead reports whether a method only reads (is safe in RFC 9110 terms).
+func isRead(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
+}
+
+// eligible reports whether a cell may take shared-route or placement
+// traffic: active, with a positive weight, and healthy.
+func eligible(c *Cell, weight int, h HealthView) bool {
+	return weight > 0 && (c.State == "" || c.State == CellActive) && h.Healthy(c.ID)
+}

@@ -1,0 +1,243 @@
+package router
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	placeReg := testRegistry()
+	placeReg.UnknownTenants = PolicyPlace
+	downReg := testRegistry()
+	downReg.Cells[0].State = CellDown
+	tests := []struct {
+		name       string
+		reg        *Registry
+		req        Request
+		health     HealthView
+		wantStatus int
+		wantReason Reason
+		wantVia    Via
+		wantCells  []string
+		wantRetry  int
+		wantMsg    string
+	}{
+		{name: "primary", req: Request{Method: "GET", Tenant: "acme"}, wantVia: ViaPrimary, wantCells: []string{"aws-use1", "gcp-usc1"}},
+		{name: "primary unhealthy goes to failover", req: Request{Method: "POST", Tenant: "acme"}, health: HealthMap{"aws-use1": false}, wantVia: ViaFailover, wantCells: []string{"gcp-usc1"}},
+		{name: "primary down in registry", reg: downReg, req: Request{Method: "GET", Tenant: "acme"}, wantVia: ViaFailover, wantCells: []string{"gcp-usc1"}},
+		{name: "failovers in order", req: Request{Method: "GET", Tenant: "globex"}, health: HealthMap{"gcp-usc1": false}, wantVia: ViaFailover, wantCells: []string{"aws-use1", "azure-weu"}},
+		{name: "second failover", req: Request{Method: "GET", Tenant: "globex"}, health: HealthMap{"gcp-usc1": false, "aws-use1": false}, wantVia: ViaFailover, wantCells: []string{"azure-weu"}},
+		{name: "later candidates not checked yet", req: Request{Method: "GET", Tenant: "globex"}, health: HealthMap{"aws-use1": false}, wantVia: ViaPrimary, wantCells: []string{"gcp-usc1", "aws-use1", "azure-weu"}},
+		{name: "all cells down", req: Request{Method: "GET", Tenant: "acme"}, health: HealthMap{"aws-use1": false, "gcp-usc1": false}, wantStatus: 503, wantReason: ReasonNoHealthyCell, wantMsg: `every cell that holds tenant "acme" is down or unhealthy (aws-use1, gcp-usc1)`},
+		{name: "draining cell keeps its tenants", req: Request{Method: "GET", Tenant: "wayne"}, wantVia: ViaPrimary, wantCells: []string{"gcp-euw1", "azure-weu"}},
+		{name: "migrating tenant write", req: Request{Method: "POST", Tenant: "wayne"}, wantStatus: 503, wantReason: ReasonTenantReadonly, wantRetry: WriteRetryAfter, wantMsg: `tenant "wayne" is migrating`},
+		{name: "migrating tenant delete", req: Request{Method: "DELETE", Tenant: "wayne"}, wantStatus: 503, wantReason: ReasonTenantReadonly, wantRetry: WriteRetryAfter},
+		{name: "readonly tenant put", req: Request{Method: "PUT", Tenant: "frozen"}, wantStatus: 503, wantReason: ReasonTenantReadonly, wantRetry: WriteRetryAfter, wantMsg: "readonly"},
+		{name: "readonly tenant head", req: Request{Method: "HEAD", Tenant: "frozen"}, wantVia: ViaPrimary, wantCells: []string{"azure-weu"}},
+		{name: "readonly tenant options", req: Request{Method: "OPTIONS", Tenant: "frozen"}, wantVia: ViaPrimary, wantCells: []string{"azure-weu"}},
+		{name: "unknown tenant rejected", req: Request{Method: "GET", Tenant: "nobody"}, wantStatus: 404, wantReason: ReasonUnknownTenant, wantMsg: `tenant "nobody" is not in the registry`},
+		{name: "unknown tenant placed on active cells only", reg: placeReg, req: Request{Method: "GET", Tenant: "nobody"}, wantVia: ViaPlacement},
+		{name: "placement with every active cell unhealthy", reg: placeReg, req: Request{Method: "GET", Tenant: "nobody"}, health: HealthMap{"aws-use1": false, "azure-weu": false, "gcp-usc1": false}, wantStatus: 503, wantReason: ReasonNoHealthyCell, wantMsg: "all cells are down"},
+		{name: "shared route", req: Request{Method: "GET", Path: "/catalog/items"}, wantVia: ViaShared},
+		{name: "shared route exact", req: Request{Method: "POST", Path: "/catalog"}, wantVia: ViaShared},
+		{name: "longest prefix skips draining cell", req: Request{Method: "GET", Path: "/catalog/eu/x"}, wantVia: ViaShared, wantCells: []string{"azure-weu"}},
+		{name: "shared route all unhealthy", req: Request{Method: "GET", Path: "/catalog/eu"}, health: HealthMap{"azure-weu": false}, wantStatus: 503, wantReason: ReasonNoHealthyCell, wantMsg: "shared route /catalog/eu"},
+		{name: "prefix is not a word prefix", req: Request{Method: "GET", Path: "/catalogue"}, wantStatus: 400, wantReason: ReasonNoTenant},
+		{name: "no tenant no route", req: Request{Method: "GET", Path: "/"}, wantStatus: 400, wantReason: ReasonNoTenant, wantMsg: "names no tenant"},
+		{name: "tenant wins over shared path", req: Request{Method: "GET", Path: "/catalog", Tenant: "acme"}, wantVia: ViaPrimary, wantCells: []string{"aws-use1", "gcp-usc1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := tt.reg
+			if reg == nil {
+				reg = testRegistry()
+			}
+			d := mustCompile(t, reg).Decide(tt.req, tt.health)
+			if d.Status != tt.wantStatus || d.Reason != tt.wantReason || d.RetryAfter != tt.wantRetry {
+				t.Fatalf("decision = status %d reason %q retry %d, want %d %q %d", d.Status, d.Reason, d.RetryAfter, tt.wantStatus, tt.wantReason, tt.wantRetry)
+			}
+			if d.Forward() != (tt.wantStatus == 0) {
+				t.Errorf("Forward() = %v", d.Forward())
+			}
+			if d.Via != tt.wantVia {
+				t.Errorf("via = %q, want %q", d.Via, tt.wantVia)
+			}
+			if tt.wantCells != nil {
+				var got []string
+				for i := 0; i < d.Len(); i++ {
+					got = append(got, d.Cell(i).ID)
+				}
+				if strings.Join(got, ",") != strings.Join(tt.wantCells, ",") {
+					t.Errorf("cells = %v, want %v", got, tt.wantCells)
+				}
+			}
+			for i := 0; i < d.Len(); i++ {
+				c := d.Cell(i)
+				checked := i == 0 || d.Via == ViaPlacement || d.Via == ViaShared
+				if c.State == CellDown || (checked && tt.health != nil && !tt.health.Healthy(c.ID)) {
+					t.Errorf("candidate %s is down or unhealthy", c.ID)
+				}
+				if (d.Via == ViaPlacement || d.Via == ViaShared) && c.EffectiveState() != CellActive {
+					t.Errorf("%s traffic sent to %s cell %s", d.Via, c.State, c.ID)
+				}
+			}
+			if tt.wantMsg != "" && !strings.Contains(d.Message(), tt.wantMsg) {
+				t.Errorf("message %q does not contain %q", d.Message(), tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestDecideAllocatesNothing(t *testing.T) {
+	reg := testRegistry()
+	reg.UnknownTenants = PolicyPlace
+	reg.SharedRoutes[0].Balance = BalanceLatency
+	s := mustCompile(t, reg)
+	h := latencies{"aws-use1": 5 * time.Millisecond, "gcp-usc1": time.Millisecond}
+	reqs := []Request{
+		{Method: "GET", Tenant: "acme"},
+		{Method: "POST", Tenant: "wayne"},
+		{Method: "GET", Tenant: "new-tenant"},
+		{Method: "GET", Path: "/catalog/x", Rand: 12345},
+		{Method: "GET", Path: "/nothing"},
+	}
+	for _, r := range reqs {
+		if n := testing.AllocsPerRun(100, func() { _ = s.Decide(r, h) }); n != 0 {
+			t.Errorf("Decide(%+v) allocates %v times", r, n)
+		}
+	}
+}
+
+// latencies is a HealthView and LatencyView: every cell healthy, with the
+// given latencies.
+type latencies map[string]time.Duration
+
+func (latencies) Healthy(string) bool              { return true }
+func (l latencies) Latency(c string) time.Duration { return l[c] }
+
+func TestSharedRouteWeights(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		balance Balance
+		health  HealthView
+		wantAWS float64 // expected share of aws-use1 (weight 100 vs gcp-usc1 50)
+	}{
+		{name: "weighted", balance: BalanceWeighted, health: AllHealthy{}, wantAWS: 2.0 / 3},
+		{name: "latency without measurements", balance: BalanceLatency, health: AllHealthy{}, wantAWS: 2.0 / 3},
+		// aws is 4x slower: its weight 100 counts as 25 against gcp's 50.
+		{name: "latency aware", balance: BalanceLatency, health: latencies{"aws-use1": 40 * time.Millisecond, "gcp-usc1": 10 * time.Millisecond}, wantAWS: 1.0 / 3},
+		{name: "weighted ignores latency", balance: BalanceWeighted, health: latencies{"aws-use1": 40 * time.Millisecond, "gcp-usc1": 10 * time.Millisecond}, wantAWS: 2.0 / 3},
+		{name: "unhealthy cell gets nothing", balance: BalanceWeighted, health: HealthMap{"aws-use1": false}, wantAWS: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := testRegistry()
+			reg.SharedRoutes[0].Balance = tt.balance
+			s := mustCompile(t, reg)
+			const n = 30000
+			aws := 0
+			for i := uint64(0); i < n; i++ {
+				d := s.Decide(Request{Method: "GET", Path: "/catalog", Rand: mix(i)}, tt.health)
+				if !d.Forward() {
+					t.Fatalf("not forwarded: %s", d.Message())
+				}
+				if d.Cell(0).ID == "aws-use1" {
+					aws++
+				}
+			}
+			if got := float64(aws) / n; math.Abs(got-tt.wantAWS) > 0.02 {
+				t.Errorf("aws-use1 share = %.3f, want %.3f", got, tt.wantAWS)
+			}
+		})
+	}
+}
+
+func TestPlacement(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry()
+	reg.UnknownTenants = PolicyPlace
+	s := mustCompile(t, reg)
+	const n = 20000
+	counts := map[string]int{}
+	first := make([]string, n)
+	for i := 0; i < n; i++ {
+		d := s.Decide(Request{Method: "GET", Tenant: "t" + itoa(i)}, nil)
+		if !d.Forward() || d.Via != ViaPlacement {
+			t.Fatalf("tenant %d: %s", i, d.Message())
+		}
+		first[i] = d.Cell(0).ID
+		counts[first[i]]++
+		// Retry candidates are distinct active cells.
+		seen := map[string]bool{}
+		for j := 0; j < d.Len(); j++ {
+			if seen[d.Cell(j).ID] {
+				t.Fatalf("tenant %d: candidate %s twice", i, d.Cell(j).ID)
+			}
+			seen[d.Cell(j).ID] = true
+		}
+		if d.Len() != 3 {
+			t.Fatalf("tenant %d: %d candidates, want the 3 active cells", i, d.Len())
+		}
+	}
+	// Weights 100:100:50 over the active cells; the draining cell gets none.
+	want := map[string]float64{"aws-use1": 0.4, "azure-weu": 0.4, "gcp-usc1": 0.2}
+	for id, share := range want {
+		if got := float64(counts[id]) / n; math.Abs(got-share) > 0.02 {
+			t.Errorf("%s share = %.3f, want %.2f", id, got, share)
+		}
+	}
+	if counts["gcp-euw1"] != 0 {
+		t.Errorf("draining cell got %d placements", counts["gcp-euw1"])
+	}
+	// Minimal disruption: with azure-weu unhealthy only its tenants move.
+	h := HealthMap{"azure-weu": false}
+	for i := 0; i < n; i++ {
+		got := s.Decide(Request{Method: "GET", Tenant: "t" + itoa(i)}, h).Cell(0).ID
+		if first[i] != "azure-weu" && got != first[i] {
+			t.Fatalf("tenant t%d moved from %s to %s though its cell is healthy", i, first[i], got)
+		}
+	}
+	// Deterministic across snapshots (every router agrees).
+	s2 := mustCompile(t, testRegistryPlace())
+	for i := 0; i < 100; i++ {
+		if got := s2.Decide(Request{Method: "GET", Tenant: "t" + itoa(i)}, nil).Cell(0).ID; got != first[i] {
+			t.Fatalf("placement differs between snapshots: %s vs %s", got, first[i])
+		}
+	}
+}
+
+func testRegistryPlace() *Registry {
+	r := testRegistry()
+	r.UnknownTenants = PolicyPlace
+	return r
+}
+
+func TestSnapshotAccessors(t *testing.T) {
+	t.Parallel()
+	s := mustCompile(t, testRegistry())
+	if s.Epoch() != 10 || s.TenantCount() != 4 || s.Policy() != PolicyReject || len(s.Cells()) != 4 {
+		t.Errorf("accessors: epoch %d tenants %d policy %s", s.Epoch(), s.TenantCount(), s.Policy())
+	}
+	tr, ok := s.Tenant("globex")
+	if !ok || strings.Join(tr.Cells, ",") != "gcp-usc1,aws-use1,azure-weu" || tr.State != TenantActive {
+		t.Errorf("Tenant(globex) = %+v %v", tr, ok)
+	}
+	if _, ok := s.Tenant("nobody"); ok {
+		t.Error("Tenant(nobody) found")
+	}
+	if c, ok := s.Cell("gcp-euw1"); !ok || c.Cloud != "gcp" {
+		t.Errorf("Cell = %+v %v", c, ok)
+	}
+	if _, ok := s.Cell("x"); ok {
+		t.Error("Cell(x) found")
+	}
+	if _, err := Compile(nil); err == nil {
+		t.Error("Compile(nil) succeeded")
+	}
+}

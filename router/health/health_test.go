@@ -1,0 +1,210 @@
+package health
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// closedURL returns a loopback URL nobody listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+func snapshot(t *testing.T, epoch int64, cells ...router.Cell) *router.Snapshot {
+	t.Helper()
+	reg := &router.Registry{Version: router.SchemaVersion, Epoch: epoch, Cells: cells, Tenants: []router.Tenant{}}
+	s, err := router.Compile(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func rc(id, endpoint, health string) router.Cell {
+	return router.Cell{ID: id, Cloud: "aws", Region: "r", Endpoint: endpoint, HealthURL: health, Weight: 100}
+}
+
+// waitFor polls cond every 5ms for up to 5s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestActiveChecks(t *testing.T) {
+	t.Parallel()
+	var status atomic.Int32
+	status.Store(200)
+	var probes atomic.Int32
+	live := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		probes.Add(1)
+		w.WriteHeader(int(status.Load()))
+	}))
+	defer live.Close()
+	dead := closedURL(t)
+	tr := New(Config{Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond})
+	tr.Sync(snapshot(t, 1, rc("live", live.URL, live.URL+"/healthz"), rc("dead", dead, dead+"/healthz"), rc("unprobed", dead, "")))
+	if !tr.Healthy("dead") {
+		t.Fatal("cells must start healthy")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr.Start(ctx)
+	waitFor(t, "dead cell unhealthy", func() bool { return !tr.Healthy("dead") })
+	if !tr.Healthy("live") || !tr.Healthy("unprobed") {
+		t.Fatal("live or unprobed cell marked unhealthy")
+	}
+	// The live cell starts failing its checks, then recovers.
+	status.Store(503)
+	waitFor(t, "failing cell unhealthy", func() bool { return !tr.Healthy("live") })
+	st := statusOf(tr, "live")
+	if st.LastError != "status 503" || st.ActiveHealthy {
+		t.Errorf("status %+v", st)
+	}
+	status.Store(200)
+	waitFor(t, "recovered cell healthy", func() bool { return tr.Healthy("live") })
+	if tr.Changes() < 3 {
+		t.Errorf("%d changes counted, want at least 3", tr.Changes())
+	}
+	// Removing the cell stops its checks.
+	tr.Sync(snapshot(t, 2, rc("other", dead, "")))
+	time.Sleep(30 * time.Millisecond)
+	n := probes.Load()
+	time.Sleep(100 * time.Millisecond)
+	if probes.Load() != n {
+		t.Errorf("removed cell still probed")
+	}
+	if !tr.Healthy("live") {
+		t.Error("a cell the tracker does not know must count as healthy")
+	}
+}
+
+func TestExpectStatus(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	defer srv.Close()
+	tr := New(Config{Interval: 10 * time.Millisecond, ExpectStatus: 204})
+	tr.Sync(snapshot(t, 1, rc("a", srv.URL, srv.URL)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr.Start(ctx)
+	waitFor(t, "200 treated as failure when 204 is expected", func() bool { return !tr.Healthy("a") })
+}
+
+func statusOf(tr *Tracker, id string) Status {
+	for _, s := range tr.Status() {
+		if s.Cell == id {
+			return s
+		}
+	}
+	return Status{}
+}
+
+func TestPassiveEjection(t *testing.T) {
+	t.Parallel()
+	tr := New(Config{ConsecutiveFailures: 3, BaseEjection: 300 * time.Millisecond, MaxEjection: 10 * time.Second, MaxEjectedShare: 0.5})
+	tr.Sync(snapshot(t, 1, rc("a", "http://a", ""), rc("b", "http://b", ""), rc("c", "http://c", ""), rc("d", "http://d", "")))
+	tr.Observe("a", true, 0)
+	tr.Observe("a", true, 0)
+	tr.Observe("a", false, time.Millisecond) // a success resets the run
+	tr.Observe("a", true, 0)
+	tr.Observe("a", true, 0)
+	if !tr.Healthy("a") {
+		t.Fatal("ejected without 3 failures in a row")
+	}
+	tr.Observe("a", true, 0)
+	if tr.Healthy("a") {
+		t.Fatal("not ejected after 3 failures in a row")
+	}
+	first := statusOf(tr, "a")
+	if !first.Ejected || first.Ejections != 1 {
+		t.Fatalf("status %+v", first)
+	}
+	if d := time.Until(first.EjectedUntil); d <= 0 || d > 300*time.Millisecond {
+		t.Errorf("first ejection lasts %s, want ≤ 300ms", d)
+	}
+	// At most half of the 4 cells: b is ejected, c is not.
+	for _, id := range []string{"b", "c"} {
+		for i := 0; i < 3; i++ {
+			tr.Observe(id, true, 0)
+		}
+	}
+	if tr.Healthy("b") || !tr.Healthy("c") {
+		t.Errorf("share limit: b healthy %v, c healthy %v; want only b ejected", tr.Healthy("b"), tr.Healthy("c"))
+	}
+	if tr.Ejections() != 2 {
+		t.Errorf("%d ejections counted, want 2", tr.Ejections())
+	}
+	// Health state survives a reload for cells that remain.
+	tr.Sync(snapshot(t, 2, rc("a", "http://a", ""), rc("b", "http://b", ""), rc("c", "http://c", ""), rc("e", "http://e", "")))
+	if tr.Healthy("a") || !tr.Healthy("e") {
+		t.Errorf("after reload: a healthy %v (want false), new e healthy %v (want true)", tr.Healthy("a"), tr.Healthy("e"))
+	}
+	// The ejection ends; the next one is twice as long.
+	waitFor(t, "ejection over", func() bool { return tr.Healthy("a") })
+	for i := 0; i < 3; i++ {
+		tr.Observe("a", true, 0)
+	}
+	second := statusOf(tr, "a")
+	if d := time.Until(second.EjectedUntil); second.Ejections != 2 || d <= 300*time.Millisecond || d > 600*time.Millisecond {
+		t.Errorf("second ejection: %d ejections, lasts %s; want 2 and (300ms, 600ms]", second.Ejections, d)
+	}
+}
+
+func TestOverrideAndLatency(t *testing.T) {
+	t.Parallel()
+	tr := New(Config{LatencyWeight: 0.5})
+	tr.Sync(snapshot(t, 1, rc("a", "http://a", ""), rc("b", "http://b", "")))
+	if err := tr.SetOverride("a", OverrideDown); err != nil {
+		t.Fatal(err)
+	}
+	if tr.Healthy("a") || statusOf(tr, "a").Override != "down" {
+		t.Error("override down ignored")
+	}
+	if err := tr.SetOverride("a", OverrideNone); err != nil || !tr.Healthy("a") {
+		t.Errorf("override none: %v healthy %v", err, tr.Healthy("a"))
+	}
+	for i := 0; i < 10; i++ {
+		tr.Observe("b", true, 0)
+	}
+	tr.SetOverride("b", OverrideUp)
+	if !tr.Healthy("b") {
+		t.Error("override up ignored")
+	}
+	if err := tr.SetOverride("zz", OverrideDown); err == nil {
+		t.Error("override of an unknown cell accepted")
+	}
+	// Override survives a reload.
+	tr.SetOverride("a", OverrideDown)
+	tr.Sync(snapshot(t, 2, rc("a", "http://a", ""), rc("b", "http://b", "")))
+	if tr.Healthy("a") {
+		t.Error("override lost on reload")
+	}
+	tr.Observe("a", false, 100*time.Millisecond)
+	tr.Observe("a", false, 200*time.Millisecond)
+	if got := tr.Latency("a"); got != 150*time.Millisecond {
+		t.Errorf("EWMA = %s, want 150ms", got)
+	}
+	if tr.Latency("nobody") != 0 {
+		t.Error("latency of unknown cell")
+	}
+}

@@ -1,0 +1,203 @@
+package router
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// StackOutputs is the part of a stack's outputs the registry is built from,
+// with the JSON names that `pulumi stack output --json` prints. Other outputs
+// are ignored.
+type StackOutputs struct {
+	// Cells maps cell id to the cell's outputs (the cell contract of
+	// components/cell).
+	Cells map[string]CellOutputs `json:"cells"`
+	// Routing is the routing part of the stack's topology.
+	Routing Routing `json:"routing"`
+}
+
+// CellOutputs is one cell's outputs. Only ID, Cloud, Region, Endpoint and
+// HealthURL reach the registry; the rest are read so that a document can be
+// checked and round-tripped.
+type CellOutputs struct {
+	ID               string `json:"id"`
+	Cloud            string `json:"cloud"`
+	Region           string `json:"region"`
+	Endpoint         string `json:"endpoint"`
+	HealthURL        string `json:"healthUrl"`
+	NetworkID        string `json:"networkId,omitempty"`
+	CIDR             string `json:"cidr,omitempty"`
+	StateStoreID     string `json:"stateStoreId,omitempty"`
+	WorkloadIdentity string `json:"workloadIdentity,omitempty"`
+}
+
+// Routing is the routing part of a stack's topology.
+type Routing struct {
+	// Cells holds per-cell routing settings. A cell in StackOutputs.Cells
+	// without an entry gets DefaultCellWeight and state active.
+	Cells map[string]RoutingCell `json:"cells,omitempty"`
+	// Tenants are the tenants, in registry order.
+	Tenants []Tenant `json:"tenants"`
+	// SharedRoutes are the shared routes.
+	SharedRoutes []RoutingRoute `json:"sharedRoutes,omitempty"`
+	// UnknownTenants is reject or place. Zero: reject.
+	UnknownTenants Policy `json:"unknownTenants,omitempty"`
+}
+
+// RoutingCell is a cell's routing settings.
+type RoutingCell struct {
+	// Weight is the cell's weight. Nil: DefaultCellWeight.
+	Weight *int `json:"weight,omitempty"`
+	// State is active, draining or down. Zero: active.
+	State CellState `json:"state,omitempty"`
+}
+
+// RoutingRoute is a shared route in the stack outputs.
+type RoutingRoute struct {
+	Prefix  string             `json:"prefix"`
+	Cells   []RoutingRouteCell `json:"cells"`
+	Balance Balance            `json:"balance,omitempty"`
+}
+
+// RoutingRouteCell is one cell of a shared route. A nil Weight means the
+// cell's own weight.
+type RoutingRouteCell struct {
+	Cell   string `json:"cell"`
+	Weight *int   `json:"weight,omitempty"`
+}
+
+// MaxOutputsBytes is the size limit of a stack outputs document.
+const MaxOutputsBytes = MaxRegistryBytes
+
+// ParseStackOutputs decodes the JSON that `pulumi stack output --json`
+// prints. Outputs other than cells and routing, and fields the registry does
+// not use, are ignored.
+func ParseStackOutputs(data []byte) (StackOutputs, error) {
+	var out StackOutputs
+	if len(data) > MaxOutputsBytes {
+		return out, fmt.Errorf("stack outputs are %d bytes, over the %d byte limit: %w", len(data), MaxOutputsBytes, ErrTooLarge)
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) || strings.Contains(err.Error(), "unexpected end") {
+			return out, fmt.Errorf("decoding stack outputs (pass the output of `pulumi stack output --json`): %w", err)
+		}
+		return out, fmt.Errorf("decoding stack outputs: %w", err)
+	}
+	if out.Cells == nil {
+		return out, errors.New("stack outputs have no \"cells\" output: run `pulumi up` on a stack that deploys cells, or pass the outputs of a cell stack")
+	}
+	return out, nil
+}
+
+// FromStackOutputs builds the registry from a stack's outputs. It is the one
+// way a registry is made: `cellfabric registry`, `cellfabric local` and the
+// edge component all call it. Cells are sorted by id; tenants and shared
+// routes keep their order. Every problem is reported with its path in the
+// outputs document (`routing.tenants[3].cell: unknown cell "x"`). It is pure.
+func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
+	var p problems
+	reg := &Registry{
+		Version:        SchemaVersion,
+		Epoch:          epoch,
+		Tenants:        slices.Clone(out.Routing.Tenants),
+		UnknownTenants: out.Routing.UnknownTenants,
+	}
+	if reg.Tenants == nil {
+		reg.Tenants = []Tenant{}
+	}
+	ids := make([]string, 0, len(out.Cells))
+	for id := range out.Cells {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, key := range ids {
+		co := out.Cells[key]
+		if co.ID != "" && co.ID != key {
+			p.add("cells."+key+".id", "%q differs from its key %q", co.ID, key)
+		}
+		c := Cell{ID: key, Cloud: co.Cloud, Region: co.Region, Endpoint: strings.TrimSuffix(co.Endpoint, "/"), HealthURL: co.HealthURL, Weight: DefaultCellWeight, State: CellActive}
+		if rc, ok := out.Routing.Cells[key]; ok {
+			if rc.Weight != nil {
+				c.Weight = *rc.Weight
+			}
+			if rc.State != "" {
+				c.State = rc.State
+			}
+		}
+		reg.Cells = append(reg.Cells, c)
+	}
+	for _, key := range sortedKeys(out.Routing.Cells) {
+		if _, ok := out.Cells[key]; !ok {
+			p.add("routing.cells."+key, "unknown cell %q: it has no entry in the cells output", key)
+		}
+	}
+	for i := range reg.Tenants {
+		if reg.Tenants[i].State == "" {
+			reg.Tenants[i].State = TenantActive
+		}
+	}
+	weights := make(map[string]int, len(reg.Cells))
+	for _, c := range reg.Cells {
+		weights[c.ID] = c.Weight
+	}
+	for _, r := range out.Routing.SharedRoutes {
+		sr := SharedRoute{Prefix: r.Prefix, Balance: r.Balance, Cells: make([]WeightedCell, len(r.Cells))}
+		for j, rc := range r.Cells {
+			w := weights[rc.Cell]
+			if rc.Weight != nil {
+				w = *rc.Weight
+			}
+			sr.Cells[j] = WeightedCell{Cell: rc.Cell, Weight: w}
+		}
+		reg.SharedRoutes = append(reg.SharedRoutes, sr)
+	}
+	if reg.UnknownTenants == "" {
+		reg.UnknownTenants = PolicyReject
+	}
+	if err := reg.Validate(); err != nil {
+		var ps Problems
+		errors.As(err, &ps)
+		for _, pr := range ps {
+			p.ps = append(p.ps, Problem{Path: outputsPath(pr.Path, reg), Msg: pr.Msg})
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// outputsPath turns a registry path into the path of the same value in the
+// stack outputs document.
+func outputsPath(path string, reg *Registry) string {
+	switch {
+	case strings.HasPrefix(path, "cells["):
+		end := strings.IndexByte(path, ']')
+		i, err := strconv.Atoi(path[len("cells["):end])
+		if err != nil || i >= len(reg.Cells) {
+			return path
+		}
+		rest := path[end+1:]
+		if rest == ".weight" || rest == ".state" {
+			return "routing.cells." + reg.Cells[i].ID + rest
+		}
+		return "cells." + reg.Cells[i].ID + rest
+	case strings.HasPrefix(path, "tenants"), strings.HasPrefix(path, "sharedRoutes"), path == "unknownTenants":
+		return "routing." + path
+	}
+	return path
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

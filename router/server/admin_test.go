@@ -1,0 +1,161 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+func TestAdminAPI(t *testing.T) {
+	t.Parallel()
+	a := newTestCell(t, "a", "aws")
+	b := newTestCell(t, "b", "gcp")
+	reg := registry(9, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}})
+	h := startRouter(t, reg, nil)
+
+	if code, body := h.get(t, h.admin+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("healthz %d %q", code, body)
+	}
+	if code, _ := h.get(t, h.admin+"/readyz"); code != 200 {
+		t.Errorf("readyz %d with a registry", code)
+	}
+	code, body := h.get(t, h.admin+"/admin/registry")
+	var got router.Registry
+	if code != 200 || json.Unmarshal([]byte(body), &got) != nil || got.Epoch != 9 || len(got.Tenants) != 1 {
+		t.Errorf("registry %d %s", code, body)
+	}
+	code, body = h.get(t, h.admin+"/admin/cells")
+	var cells CellsView
+	if code != 200 || json.Unmarshal([]byte(body), &cells) != nil || len(cells.Cells) != 2 || !cells.Cells[0].Health.Healthy || cells.Cells[0].State != router.CellActive {
+		t.Errorf("cells %d %s", code, body)
+	}
+	code, body = h.get(t, h.admin+"/admin/route?tenant=acme&method=POST")
+	var ex Explanation
+	if code != 200 || json.Unmarshal([]byte(body), &ex) != nil || !ex.Known || ex.Chosen != "a" || ex.Via != "primary" || len(ex.Retries) != 1 || ex.Retries[0] != "b" || len(ex.Cells) != 2 {
+		t.Errorf("route %d %s", code, body)
+	}
+	code, body = h.get(t, h.admin+"/admin/route?tenant=nobody")
+	if code != 200 || !strings.Contains(body, `"reason": "unknown_tenant"`) || !strings.Contains(body, `"status": 404`) {
+		t.Errorf("route for unknown tenant %d %s", code, body)
+	}
+	// Writes are off by default.
+	resp, err := h.client.Post(h.admin+"/admin/cells/a/down", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !h.rt.Health().Healthy("a") {
+		t.Errorf("admin write without AdminWrites: %d", resp.StatusCode)
+	}
+	// The proxy listener does not expose the admin API.
+	if resp, _ := h.do(t, "GET", "/admin/registry", nil, ""); resp.StatusCode != 400 {
+		t.Errorf("proxy listener answered /admin/registry with %d", resp.StatusCode)
+	}
+}
+
+func TestAdminWrites(t *testing.T) {
+	t.Parallel()
+	a := newTestCell(t, "a", "aws")
+	b := newTestCell(t, "b", "gcp")
+	reg := registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}})
+	h := startRouter(t, reg, func(c *Config) { c.AdminWrites = true })
+	post := func(path string) int {
+		resp, err := h.client.Post(h.admin+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/admin/cells/a/down"); code != 200 {
+		t.Fatalf("down: %d", code)
+	}
+	if resp, _ := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, ""); resp.Header.Get("X-Cell-ID") != "b" {
+		t.Errorf("cell a down: served by %q, want b", resp.Header.Get("X-Cell-ID"))
+	}
+	if code := post("/admin/cells/a/auto"); code != 200 {
+		t.Fatalf("auto: %d", code)
+	}
+	if resp, _ := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, ""); resp.Header.Get("X-Cell-ID") != "a" {
+		t.Errorf("cell a back: served by %q, want a", resp.Header.Get("X-Cell-ID"))
+	}
+	if code := post("/admin/cells/zz/down"); code != 404 {
+		t.Errorf("unknown cell: %d", code)
+	}
+	if code := post("/admin/cells/a/explode"); code != 404 {
+		t.Errorf("unknown action: %d", code)
+	}
+}
+
+func TestNotReadyWithoutRegistry(t *testing.T) {
+	t.Parallel()
+	h := startRouter(t, nil, nil)
+	if code, body := h.get(t, h.admin+"/readyz"); code != 503 || !strings.Contains(body, "no valid registry") {
+		t.Errorf("readyz %d %q", code, body)
+	}
+	resp, body := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "no_registry") {
+		t.Errorf("proxy without registry: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestMetricsFormat checks the exposition is well formed: every sample
+// belongs to a declared metric, histograms are cumulative, labels quoted.
+func TestMetricsFormat(t *testing.T) {
+	t.Parallel()
+	a := newTestCell(t, "a", "aws")
+	h := startRouter(t, registry(3, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "a"}), nil)
+	for i := 0; i < 5; i++ {
+		h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
+	}
+	h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "nobody"}, "")
+	_, body := h.get(t, h.admin+"/metrics")
+	types := map[string]string{}
+	var lastBucket float64 = -1
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		if strings.HasPrefix(line, "# TYPE ") {
+			f := strings.Fields(line)
+			types[f[2]] = f[3]
+			lastBucket = -1
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name := line[:strings.IndexAny(line, "{ ")]
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
+		if types[name] == "" && types[base] != "histogram" {
+			t.Errorf("sample of undeclared metric: %s", line)
+		}
+		if strings.Count(line, `"`)%2 != 0 {
+			t.Errorf("unbalanced quotes: %s", line)
+		}
+		if strings.HasSuffix(name, "_bucket") {
+			var v float64
+			json.Unmarshal([]byte(line[strings.LastIndex(line, " ")+1:]), &v)
+			if strings.Contains(line, `le="0.001"`) {
+				lastBucket = -1
+			}
+			if v < lastBucket {
+				t.Errorf("histogram not cumulative at %s", line)
+			}
+			lastBucket = v
+		}
+	}
+	for _, want := range []string{
+		`cellfabric_router_requests_total{cell="a",cloud="aws",code="200"} 5`,
+		`cellfabric_router_requests_total{cell="",cloud="",code="404"} 1`,
+		`cellfabric_router_request_duration_seconds_count{cell="a"} 5`,
+		`cellfabric_router_cell_healthy{cell="a",cloud="aws"} 1`,
+		`cellfabric_router_registry_epoch 3`,
+		`cellfabric_router_rejected_total{reason="unknown_tenant"} 1`,
+		`cellfabric_router_registry_reload_failures_total{reason="stale"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/health"
+	"github.com/cellfabric/cellfabric/router/source"
+	"github.com/cellfabric/cellfabric/router/tenant"
+)
+
+// Defaults, in one place.
+const (
+	DefaultMaxBodyBytes      = 10 << 20
+	DefaultMaxHeaderBytes    = 16 << 10
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultDialTimeout       = 3 * time.Second
+	DefaultUpstreamTimeout   = 30 * time.Second
+	DefaultMaxAttempts       = 3
+	DefaultRetryRatio        = 0.2
+	DefaultMinRetries        = 10
+	DefaultShutdownTimeout   = 30 * time.Second
+	DefaultMaxIdlePerCell    = 256
+)
+
+// Config configures a Router. Zero values mean the defaults.
+type Config struct {
+	// Store holds the registry. Required.
+	Store *router.Store
+	// Resolver finds the tenant. Default: the X-Tenant-ID header.
+	Resolver *tenant.Resolver
+	// Health tracks cell health. Default: health.New with default settings.
+	Health *health.Tracker
+	// Signer signs forwarded requests. Nil: requests go unsigned (for
+	// development only; a warning is logged at start).
+	Signer *edgeauth.Signer
+	// Watcher, when set, adds the source's fetch errors to /metrics.
+	Watcher *source.Watcher
+	// Logger: default discard.
+	Logger *slog.Logger
+
+	// MaxBodyBytes limits request bodies (413 beyond). Default 10 MiB.
+	MaxBodyBytes int64
+	// MaxHeaderBytes limits request headers (431 beyond). Default 16 KiB.
+	MaxHeaderBytes int
+	// ReadHeaderTimeout of the listeners. Default 5 s.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout (whole request, body included). Default 60 s.
+	ReadTimeout time.Duration
+	// WriteTimeout of the proxy listener. Zero: none (long responses and
+	// streams are allowed).
+	WriteTimeout time.Duration
+	// IdleTimeout of keep-alive connections. Default 120 s.
+	IdleTimeout time.Duration
+	// DialTimeout to a cell. Default 3 s.
+	DialTimeout time.Duration
+	// UpstreamTimeout is how long a cell may take to send response headers.
+	// Default 30 s.
+	UpstreamTimeout time.Duration
+	// MaxIdlePerCell is the keep-alive pool size per cell. Default 256.
+	MaxIdlePerCell int
+	// MaxAttempts is the most cells one request tries. Default 3.
+	MaxAttempts int
+	// RetryRatio is the most retries per request in the current second,
+	// beyond MinRetriesPerSecond. Default 0.2.
+	RetryRatio float64
+	// MinRetriesPerSecond are always allowed. Default 10.
+	MinRetriesPerSecond int
+	// ShutdownTimeout bounds the drain of in-flight requests. Default 30 s.
+	ShutdownTimeout time.Duration
+	// AdminWrites enables POST /admin/cells/{id}/{down|up|auto} on the admin
+	// listener. Default off.
+	AdminWrites bool
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Store == nil {
+		return c, errors.New("router server: Config.Store is required")
+	}
+	if c.Resolver == nil {
+		r, err := tenant.New(tenant.Config{})
+		if err != nil {
+			return c, err
+		}
+		c.Resolver = r
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Health == nil {
+		c.Health = health.New(health.Config{Logger: c.Logger})
+	}
+	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	setDefault(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	setDefault(&c.ReadTimeout, DefaultReadTimeout)
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.DialTimeout, DefaultDialTimeout)
+	setDefault(&c.UpstreamTimeout, DefaultUpstreamTimeout)
+	setDefault(&c.MaxIdlePerCell, DefaultMaxIdlePerCell)
+	setDefault(&c.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&c.RetryRatio, DefaultRetryRatio)
+	setDefault(&c.MinRetriesPerSecond, DefaultMinRetries)
+	setDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	return c, nil
+}
+
+func setDefault[T int | int64 | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}

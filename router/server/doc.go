@@ -1,0 +1,32 @@
+// Package server is the router as an HTTP server: the proxy that sends each
+// request to its tenant's cell, and the operations surface around it.
+//
+// Per request (Router.ServeHTTP): a request id (X-Request-ID, kept when the
+// client sent a sane one), header and body limits, tenant resolution
+// (router/tenant), the decision (router.Snapshot.Decide with the health
+// tracker of router/health), then httputil.ReverseProxy with Rewrite and a
+// BufferPool. Its transport tries the decision's cells in order: the next
+// healthy cell is tried when the connection failed before the request was
+// sent, or, for idempotent methods without a body, when the cell answered
+// 502, 503 or 504 (or the connection broke before any answer, which is what a
+// gateway would report as 502; timeouts are not retried) — at most MaxAttempts tries and within a retry budget (a
+// share of the requests of the current second). Every forwarded request is
+// signed with router/edgeauth; responses carry X-Cell-ID,
+// X-Processed-By-Cloud and X-Request-ID. W3C traceparent/tracestate pass
+// through untouched. With the path mode of tenant resolution the
+// "/t/{tenant}" prefix is stripped before forwarding.
+//
+// The admin listener (Router.AdminHandler) serves /healthz, /readyz (ready
+// only with a valid registry, and not while draining), /metrics (Prometheus
+// text format, written by hand), the read-only admin API (GET
+// /admin/registry, /admin/cells, /admin/route?tenant=T) and, only when
+// Config.AdminWrites is set, POST /admin/cells/{id}/{down|up|auto}.
+// Router.Serve runs both listeners with server limits and drains in-flight
+// requests on shutdown.
+//
+// Errors the router answers itself are JSON: {"error", "reason",
+// "requestId"}; reasons are stable and label the rejected-requests metric.
+//
+// It imports the standard library and the router packages; never a Pulumi
+// or cloud SDK.
+package server

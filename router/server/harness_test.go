@@ -1,0 +1,210 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/health"
+)
+
+var testKey = edgeauth.Key{ID: "k1", Secret: []byte("test-edge-secret-0123456789")}
+
+// testCell is a real loopback server playing a cell: it verifies the edge
+// signature and echoes what it received.
+type testCell struct {
+	id, cloud string
+	srv       *httptest.Server
+	hits      atomic.Int64
+	status    atomic.Int32 // answer status; 0 = 200
+	health    atomic.Int32 // /healthz status; 0 = 200
+	hold      atomic.Pointer[chan struct{}]
+}
+
+type echo struct {
+	Cell          string `json:"cell"`
+	Method        string `json:"method"`
+	Path          string `json:"path"`
+	EscapedPath   string `json:"escapedPath"`
+	Query         string `json:"query"`
+	Tenant        string `json:"tenant"`
+	Traceparent   string `json:"traceparent"`
+	RequestID     string `json:"requestId"`
+	Host          string `json:"host"`
+	ForwardedHost string `json:"forwardedHost"`
+	BodyBytes     int    `json:"bodyBytes"`
+}
+
+func newTestCell(t *testing.T, id, cloud string) *testCell {
+	t.Helper()
+	v, err := edgeauth.NewVerifier([]edgeauth.Key{testKey}, edgeauth.VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testCell{id: id, cloud: cloud}
+	app := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.hits.Add(1)
+		if h := c.hold.Load(); h != nil {
+			<-*h
+		}
+		body, _ := io.ReadAll(r.Body)
+		tenant, _ := edgeauth.TenantFromContext(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		if s := c.status.Load(); s != 0 {
+			w.WriteHeader(int(s))
+		}
+		_ = json.NewEncoder(w).Encode(echo{
+			Cell: id, Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Query: r.URL.RawQuery, Tenant: tenant,
+			Traceparent: r.Header.Get("Traceparent"), RequestID: r.Header.Get("X-Request-ID"), Host: r.Host,
+			ForwardedHost: r.Header.Get("X-Forwarded-Host"), BodyBytes: len(body),
+		})
+	}), nil)
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" { // health checks are not signed
+			if s := c.health.Load(); s != 0 {
+				w.WriteHeader(int(s))
+			}
+			return
+		}
+		app.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *testCell) cell() router.Cell {
+	return router.Cell{ID: c.id, Cloud: c.cloud, Region: "local", Endpoint: c.srv.URL, HealthURL: c.srv.URL + "/healthz", Weight: 100, State: router.CellActive}
+}
+
+// deadURL is a loopback address nobody listens on.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+type harness struct {
+	rt     *Router
+	store  *router.Store
+	url    string
+	admin  string
+	client *http.Client
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startRouter runs a Router on loopback listeners with reg installed.
+func startRouter(t *testing.T, reg *router.Registry, mutate func(*Config)) *harness {
+	t.Helper()
+	store := router.NewStore(nil)
+	if reg != nil {
+		if err := store.Install(reg, "memory"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signer, err := edgeauth.NewSigner(testKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Store: store, Signer: signer, Health: health.New(health.Config{Interval: time.Hour})}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	rt, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	al, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{rt: rt, store: store, url: "http://" + ln.Addr().String(), admin: "http://" + al.Addr().String(), cancel: cancel, done: make(chan error, 1),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}}
+	go func() { h.done <- rt.Serve(ctx, ln, al) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-h.done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		h.client.CloseIdleConnections()
+	})
+	return h
+}
+
+func (h *harness) do(t *testing.T, method, path string, hdr map[string]string, body string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		if strings.EqualFold(k, "host") {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func (h *harness) get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := h.client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func registry(epoch int64, cells []router.Cell, tenants ...router.Tenant) *router.Registry {
+	if tenants == nil {
+		tenants = []router.Tenant{}
+	}
+	return &router.Registry{Version: router.SchemaVersion, Epoch: epoch, Cells: cells, Tenants: tenants, UnknownTenants: router.PolicyReject}
+}
+
+// metricValue returns the value of one sample line of /metrics, or -1.
+func metricValue(t *testing.T, h *harness, series string) float64 {
+	t.Helper()
+	_, body := h.get(t, h.admin+"/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if name, val, ok := strings.Cut(line, " "); ok && name == series {
+			var f float64
+			if err := json.Unmarshal([]byte(val), &f); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/health"
+	"github.com/cellfabric/cellfabric/router/tenant"
+)
+
+// Router is the proxy. Create it with New; it is an http.Handler.
+type Router struct {
+	cfg      Config
+	proxy    *httputil.ReverseProxy
+	cells    atomic.Pointer[map[string]*upstream]
+	cellsMu  sync.Mutex
+	budget   *retryBudget
+	metrics  *metrics
+	inflight atomic.Int64
+	draining atomic.Bool
+}
+
+var (
+	_ http.Handler        = (*Router)(nil)
+	_ http.RoundTripper   = (*retryTransport)(nil)
+	_ httputil.BufferPool = (*bufferPool)(nil)
+	_ io.ReadCloser       = (*trackedBody)(nil)
+)
+
+// New builds a Router. It follows the store: every swapped-in snapshot
+// updates the health tracker and the per-cell transports.
+func New(cfg Config) (*Router, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rt := &Router{
+		cfg:     cfg,
+		budget:  &retryBudget{ratio: cfg.RetryRatio, min: int64(cfg.MinRetriesPerSecond)},
+		metrics: newMetrics(),
+	}
+	empty := map[string]*upstream{}
+	rt.cells.Store(&empty)
+	rt.proxy = &httputil.ReverseProxy{
+		Rewrite:      rt.rewrite,
+		Transport:    (*retryTransport)(rt),
+		BufferPool:   newBufferPool(),
+		ErrorHandler: rt.proxyError,
+		ErrorLog:     log.New(slogWriter{cfg.Logger}, "", 0),
+	}
+	cfg.Store.OnSwap(func(_, cur *router.Snapshot, _ []byte) { rt.follow(cur) })
+	if snap := cfg.Store.Snapshot(); snap != nil {
+		rt.follow(snap)
+	}
+	if cfg.Signer == nil {
+		cfg.Logger.Warn("edge signing is off: cells cannot tell the router's requests from anyone else's; set an edge key")
+	}
+	return rt, nil
+}
+
+// follow applies a new snapshot to the health tracker and the transports.
+func (rt *Router) follow(snap *router.Snapshot) {
+	rt.cfg.Health.Sync(snap)
+	rt.syncUpstreams(snap)
+	rt.metrics.addCells(snap)
+}
+
+// Health returns the health tracker (for SetOverride and Status).
+func (rt *Router) Health() *health.Tracker { return rt.cfg.Health }
+
+// Store returns the registry store.
+func (rt *Router) Store() *router.Store { return rt.cfg.Store }
+
+// reqState travels with a request through the proxy.
+type reqState struct {
+	requestID string
+	tenant    string
+	path      string
+	rawPath   string
+	decision  router.Decision
+	body      *trackedBody
+
+	cell   *router.Cell // the cell that answered or failed last
+	status int
+}
+
+type stateKey struct{}
+
+func stateOf(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey{}).(*reqState)
+	return st
+}
+
+// ServeHTTP proxies one request.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	rt.inflight.Add(1)
+	defer rt.inflight.Add(-1)
+	rt.budget.request()
+	st := &reqState{requestID: requestID(req.Header.Get("X-Request-ID"))}
+	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
+
+	if req.Method == http.MethodConnect {
+		rt.writeError(w, st, http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "CONNECT is not proxied", 0)
+		return
+	}
+	if n := headerBytes(req); n > rt.cfg.MaxHeaderBytes {
+		rt.writeError(w, st, http.StatusRequestHeaderFieldsTooLarge, ReasonHeaderTooLarge, fmt.Sprintf("request headers are %d bytes, over the %d byte limit", n, rt.cfg.MaxHeaderBytes), 0)
+		return
+	}
+	if req.ContentLength > rt.cfg.MaxBodyBytes {
+		rt.writeError(w, st, http.StatusRequestEntityTooLarge, ReasonBodyTooLarge, fmt.Sprintf("request body is %d bytes, over the %d byte limit", req.ContentLength, rt.cfg.MaxBodyBytes), 0)
+		return
+	}
+	snap := rt.cfg.Store.Snapshot()
+	if snap == nil {
+		rt.writeError(w, st, http.StatusServiceUnavailable, ReasonNoRegistry, "the router has no valid registry yet", 5)
+		return
+	}
+	res, err := rt.cfg.Resolver.Resolve(req.Context(), tenant.Facts{Host: req.Host, Path: req.URL.Path, RawPath: req.URL.RawPath, Header: req.Header})
+	if err != nil {
+		te, ok := err.(*tenant.Error)
+		if !ok {
+			te = &tenant.Error{Status: http.StatusBadRequest, Reason: "bad_request", Msg: err.Error()}
+		}
+		rt.writeError(w, st, te.Status, te.Reason, te.Msg, 0)
+		return
+	}
+	st.tenant, st.path, st.rawPath = res.Tenant, res.Path, res.RawPath
+	st.decision = snap.Decide(router.Request{Method: req.Method, Path: res.Path, Tenant: res.Tenant, Rand: mrand.Uint64()}, rt.cfg.Health)
+	if !st.decision.Forward() {
+		rt.writeError(w, st, st.decision.Status, string(st.decision.Reason), st.decision.Message(), st.decision.RetryAfter)
+		return
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		st.body = &trackedBody{r: http.MaxBytesReader(w, req.Body, rt.cfg.MaxBodyBytes)}
+		req.Body = st.body
+	}
+	rt.proxy.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), stateKey{}, st)))
+}
+
+// rewrite shapes the outgoing request; the transport sets the cell's
+// address and signs it for each attempt.
+func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
+	st := stateOf(pr.In.Context())
+	pr.Out.URL.Path, pr.Out.URL.RawPath = st.path, st.rawPath
+	pr.SetXForwarded()
+	pr.Out.Header.Set("X-Request-ID", st.requestID)
+	pr.Out.Header.Del(edgeauth.SignatureHeader)
+	// The cell learns the tenant only from the router.
+	pr.Out.Header.Del(edgeauth.TenantHeader)
+}
+
+// requestID keeps a client's id when it is short and plain, else makes one.
+func requestID(in string) string {
+	if n := len(in); n > 0 && n <= 128 {
+		ok := true
+		for i := 0; i < n && ok; i++ {
+			c := in[i]
+			ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':'
+		}
+		if ok {
+			return in
+		}
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// headerBytes approximates the size of the request line and headers as
+// sent.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Host) + 16
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// trackedBody remembers whether the request body was read (then a failed
+// attempt cannot be retried) and whether it hit the size limit. Close is
+// left to the server, so a failed attempt does not close a body that a
+// retry will send.
+type trackedBody struct {
+	r        interface{ Read([]byte) (int, error) }
+	read     atomic.Bool
+	tooLarge atomic.Bool
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		b.read.Store(true)
+	}
+	if _, ok := err.(*http.MaxBytesError); ok {
+		b.tooLarge.Store(true)
+	}
+	return n, err
+}
+
+func (b *trackedBody) Close() error { return nil }
+
+// bufferPool recycles the proxy's 32 KiB copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (b *bufferPool) Get() []byte  { return *(b.p.Get().(*[]byte)) }
+func (b *bufferPool) Put(s []byte) { b.p.Put(&s) }
+
+// slogWriter sends the proxy's log.Logger output to slog.
+type slogWriter struct{ l *slog.Logger }
+
+func (s slogWriter) Write(p []byte) (int, error) {
+	s.l.Warn("proxy", "detail", string(p))
+	return len(p), nil
+}

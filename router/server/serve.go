@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+)
+
+// Serve runs the proxy on ln and the admin API on admin (may be nil) until
+// ctx is done, then stops accepting, reports not-ready, and waits up to
+// ShutdownTimeout for in-flight requests to finish. It also starts the
+// health checks. It returns nil after a clean drain.
+func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
+	rt.cfg.Health.Start(ctx)
+	errLog := log.New(slogWriter{rt.cfg.Logger}, "", 0)
+	proxy := &http.Server{
+		Handler:           rt,
+		ReadHeaderTimeout: rt.cfg.ReadHeaderTimeout,
+		ReadTimeout:       rt.cfg.ReadTimeout,
+		WriteTimeout:      rt.cfg.WriteTimeout,
+		IdleTimeout:       rt.cfg.IdleTimeout,
+		// Go refuses headers beyond this itself (431, not counted). The
+		// router's own, counted, limit is MaxHeaderBytes; the slack lets it
+		// see and count most oversize requests.
+		MaxHeaderBytes: 4 * rt.cfg.MaxHeaderBytes,
+		ErrorLog:       errLog,
+	}
+	servers := []*http.Server{proxy}
+	errc := make(chan error, 2)
+	go func() { errc <- proxy.Serve(ln) }()
+	if admin != nil {
+		as := &http.Server{
+			Handler:           rt.AdminHandler(),
+			ReadHeaderTimeout: rt.cfg.ReadHeaderTimeout,
+			ReadTimeout:       rt.cfg.ReadTimeout,
+			IdleTimeout:       rt.cfg.IdleTimeout,
+			MaxHeaderBytes:    rt.cfg.MaxHeaderBytes,
+			ErrorLog:          errLog,
+		}
+		servers = append(servers, as)
+		go func() { errc <- as.Serve(admin) }()
+	}
+	rt.cfg.Logger.Info("router listening", "listen", ln.Addr().String(), "admin", addrOf(admin))
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	rt.draining.Store(true)
+	rt.cfg.Logger.Info("router draining", "in_flight", rt.inflight.Load())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rt.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		errs = append(errs, serveErr)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("router: %w", err)
+	}
+	rt.cfg.Logger.Info("router stopped")
+	return nil
+}
+
+// ListenAndServe listens on the addresses and calls Serve. admin may be "".
+func (rt *Router) ListenAndServe(ctx context.Context, listen, admin string) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("router: listening on %s: %w", listen, err)
+	}
+	var al net.Listener
+	if admin != "" {
+		if al, err = net.Listen("tcp", admin); err != nil {
+			ln.Close()
+			return fmt.Errorf("router: admin listener on %s: %w", admin, err)
+		}
+	}
+	return rt.Serve(ctx, ln, al)
+}
+
+func addrOf(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}

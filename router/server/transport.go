@@ -1,0 +1,225 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// upstream is one cell's address and its own tuned transport.
+type upstream struct {
+	endpoint  string
+	scheme    string
+	host      string
+	transport *http.Transport
+}
+
+// syncUpstreams keeps one transport per cell: reused while the endpoint
+// stays the same, idle connections closed when a cell goes away.
+func (rt *Router) syncUpstreams(snap *router.Snapshot) {
+	rt.cellsMu.Lock()
+	defer rt.cellsMu.Unlock()
+	old := *rt.cells.Load()
+	next := make(map[string]*upstream, len(snap.Cells()))
+	for _, c := range snap.Cells() {
+		if u, ok := old[c.ID]; ok && u.endpoint == c.Endpoint {
+			next[c.ID] = u
+			continue
+		}
+		parsed, err := url.Parse(c.Endpoint)
+		if err != nil { // Validate refuses such endpoints; keep the guard cheap
+			continue
+		}
+		next[c.ID] = &upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()}
+	}
+	rt.cells.Store(&next)
+	for id, u := range old {
+		if next[id] != u {
+			u.transport.CloseIdleConnections()
+		}
+	}
+}
+
+func (rt *Router) newTransport() *http.Transport {
+	dialer := &net.Dialer{Timeout: rt.cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 nil, // cells are reached directly, never through HTTP_PROXY
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   rt.cfg.MaxIdlePerCell,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: rt.cfg.UpstreamTimeout,
+		DisableCompression:    true, // pass encodings through untouched
+		WriteBufferSize:       32 << 10,
+		ReadBufferSize:        32 << 10,
+	}
+}
+
+// retryTransport sends an outgoing request to the decision's cells in turn.
+type retryTransport Router
+
+var errNoCell = errors.New("no healthy cell left to try")
+
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// RoundTrip implements http.RoundTripper with the retry rules of the package
+// documentation.
+func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
+	rt := (*Router)(t)
+	st := stateOf(out.Context())
+	d := &st.decision
+	ups := *rt.cells.Load()
+	hasBody := st.body != nil
+	if hasBody {
+		// A failed attempt closes the body it was given; keep the proxy's
+		// body open so that a retry can still send it (the server closes
+		// the real body when the handler returns).
+		out.Body = keepOpen{out.Body}
+	}
+	attempts := 0
+	granted := false // a retry already paid for from the budget
+	var lastErr error = errNoCell
+	for i := 0; i < d.Len(); i++ {
+		cell := d.Cell(i)
+		u := ups[cell.ID]
+		if u == nil || (i > 0 && !rt.cfg.Health.Healthy(cell.ID)) {
+			continue
+		}
+		if attempts > 0 && !granted {
+			if attempts >= rt.cfg.MaxAttempts || !rt.budget.allow() {
+				break
+			}
+		}
+		granted = false
+		attempts++
+		req := out
+		if attempts > 1 {
+			req = out.Clone(out.Context())
+		}
+		req.URL.Scheme, req.URL.Host, req.Host = u.scheme, u.host, ""
+		if rt.cfg.Signer != nil {
+			rt.cfg.Signer.SignRequest(req, st.tenant)
+		} else if st.tenant != "" {
+			req.Header.Set("X-Tenant-ID", st.tenant)
+		}
+		var wrote atomic.Bool
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			WroteHeaders: func() { wrote.Store(true) },
+		}))
+		began := time.Now()
+		resp, err := u.transport.RoundTrip(req)
+		st.cell = cell
+		if err != nil {
+			lastErr = err
+			if out.Context().Err() != nil {
+				return nil, err // the client went away: nothing to retry for
+			}
+			rt.cfg.Health.Observe(cell.ID, true, 0)
+			rt.metrics.upstreamError(cell.ID)
+			rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", wrote.Load(), "error", err)
+			if !retryableError(err, wrote.Load(), out.Method, hasBody, st) {
+				return nil, err
+			}
+			continue
+		}
+		rt.cfg.Health.Observe(cell.ID, resp.StatusCode >= 500, time.Since(began))
+		if retryableStatus(resp.StatusCode) && idempotent(out.Method) && !hasBody && rt.hasNext(d, i, attempts) && rt.budget.allow() {
+			granted = true
+			rt.cfg.Logger.Info("retrying on the next cell", "cell", cell.ID, "status", resp.StatusCode, "tenant", st.tenant, "request_id", st.requestID)
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			lastErr = errors.New(resp.Status)
+			continue
+		}
+		resp.Header.Set("X-Cell-ID", cell.ID)
+		resp.Header.Set("X-Processed-By-Cloud", cell.Cloud)
+		resp.Header.Set("X-Request-ID", st.requestID)
+		st.status = resp.StatusCode
+		return resp, nil
+	}
+	return nil, lastErr
+}
+
+// retryableError decides whether a failed attempt may go to the next cell:
+// when the request never reached the cell (the connection could not be made,
+// or the transport gave up before writing it, and no body byte was read),
+// or, for an idempotent request without a body, when the connection broke
+// before any response (which is what a 502 from a gateway would have said).
+// Timeouts are not retried: the cell may still be working on the request.
+func retryableError(err error, wrote bool, method string, hasBody bool, st *reqState) bool {
+	if isTimeout(err) {
+		return false
+	}
+	if hasBody && st.body.read.Load() {
+		return false
+	}
+	var op *net.OpError
+	if !wrote || (errors.As(err, &op) && op.Op == "dial") {
+		return true
+	}
+	return idempotent(method) && !hasBody
+}
+
+// keepOpen hides Close from the transport.
+type keepOpen struct{ io.ReadCloser }
+
+func (keepOpen) Close() error { return nil }
+
+func retryableStatus(code int) bool {
+	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+}
+
+// hasNext reports whether a retry after candidate i could go anywhere.
+func (rt *Router) hasNext(d *router.Decision, i, attempts int) bool {
+	if attempts >= rt.cfg.MaxAttempts {
+		return false
+	}
+	for j := i + 1; j < d.Len(); j++ {
+		if rt.cfg.Health.Healthy(d.Cell(j).ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyError answers when no cell gave a response.
+func (rt *Router) proxyError(w http.ResponseWriter, req *http.Request, err error) {
+	st := stateOf(req.Context())
+	switch {
+	case st.body != nil && st.body.tooLarge.Load():
+		rt.writeError(w, st, http.StatusRequestEntityTooLarge, ReasonBodyTooLarge, "request body is over the size limit", 0)
+	case req.Context().Err() != nil:
+		st.status = 499 // client closed the request; nobody reads an answer
+		rt.metrics.reject(ReasonClientGone)
+	case isTimeout(err):
+		rt.writeError(w, st, http.StatusGatewayTimeout, ReasonUpstreamTimeout, "the tenant's cell did not answer in time", 0)
+	default:
+		msg := "no cell could take the request"
+		if st.cell != nil {
+			msg = "cell " + st.cell.ID + " could not be reached and no other healthy cell could take the request"
+		}
+		rt.writeError(w, st, http.StatusBadGateway, ReasonUpstreamFailed, msg, 0)
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}

@@ -1,0 +1,261 @@
+package router
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Validate reports every problem with the document at once, each with its
+// JSON path, for example `tenants[3].cell: unknown cell "x"`. It does no I/O.
+func (r *Registry) Validate() error {
+	_, err := r.check()
+	return err
+}
+
+// check validates the document and returns the tenant index it built on the
+// way (tenant id → position in Tenants), so that Compile need not build it
+// twice for a large registry.
+func (r *Registry) check() (map[string]int32, error) {
+	var p problems
+	if r.Version != SchemaVersion {
+		p.add("version", "got %d, this router reads version %d; upgrade the router or rebuild the registry with `cellfabric registry`", r.Version, SchemaVersion)
+	}
+	if r.Epoch <= 0 {
+		p.add("epoch", "must be positive, got %d", r.Epoch)
+	}
+	cells := checkCells(&p, r.Cells)
+	tenants := checkTenants(&p, r.Tenants, cells)
+	checkRoutes(&p, r.SharedRoutes, cells)
+	switch r.UnknownTenants {
+	case "", PolicyReject, PolicyPlace:
+	default:
+		p.add("unknownTenants", "unknown policy %q; want reject or place", r.UnknownTenants)
+	}
+	return tenants, p.err()
+}
+
+func checkCells(p *problems, cells []Cell) map[string]int {
+	if len(cells) == 0 {
+		p.add("cells", "at least one cell is required")
+	}
+	if len(cells) > MaxCells {
+		p.add("cells", "%d cells, over the limit of %d", len(cells), MaxCells)
+	}
+	byID := make(map[string]int, len(cells))
+	for i := range cells {
+		c := &cells[i]
+		at := fmt.Sprintf("cells[%d]", i)
+		if !ValidCellID(c.ID) {
+			p.add(at+".id", "%q is not a valid cell id: use 1-63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", c.ID)
+		} else if j, dup := byID[c.ID]; dup {
+			p.add(at+".id", "duplicate cell %q (also cells[%d])", c.ID, j)
+		} else {
+			byID[c.ID] = i
+		}
+		if !validToken(c.Cloud, 32) {
+			p.add(at+".cloud", "%q is not a valid cloud: use a lowercase name such as aws, azure or gcp", c.Cloud)
+		}
+		if c.Region == "" || len(c.Region) > 64 || strings.IndexFunc(c.Region, isSpaceOrControl) >= 0 {
+			p.add(at+".region", "%q is not a valid region: 1-64 characters without spaces", c.Region)
+		}
+		if msg := checkURL(c.Endpoint, true); msg != "" {
+			p.add(at+".endpoint", "%s", msg)
+		}
+		if c.HealthURL != "" {
+			if msg := checkURL(c.HealthURL, false); msg != "" {
+				p.add(at+".healthUrl", "%s", msg)
+			}
+		}
+		if c.Weight < 0 || c.Weight > MaxWeight {
+			p.add(at+".weight", "%d is out of range 0..%d", c.Weight, MaxWeight)
+		}
+		switch c.State {
+		case "", CellActive, CellDraining, CellDown:
+		default:
+			p.add(at+".state", "unknown state %q; want active, draining or down", c.State)
+		}
+	}
+	return byID
+}
+
+func checkTenants(p *problems, tenants []Tenant, cells map[string]int) map[string]int32 {
+	byID := make(map[string]int32, len(tenants))
+	for i := range tenants {
+		t := &tenants[i]
+		// Build paths lazily: formatting a path for each of a million valid
+		// tenants would dominate the load time.
+		at := func(field string) string { return fmt.Sprintf("tenants[%d].%s", i, field) }
+		if !ValidTenantID(t.ID) {
+			p.add(at("id"), "%q is not a valid tenant id: use 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", t.ID)
+		} else if j, dup := byID[t.ID]; dup {
+			p.add(at("id"), "duplicate tenant %q (also tenants[%d])", t.ID, j)
+		} else {
+			byID[t.ID] = int32(i)
+		}
+		if t.Cell == "" {
+			p.add(at("cell"), "required: the tenant's primary cell")
+		} else if _, ok := cells[t.Cell]; !ok {
+			p.add(at("cell"), "unknown cell %q", t.Cell)
+		}
+		if len(t.Failover) > MaxFailover {
+			p.add(at("failover"), "%d failover cells, over the limit of %d", len(t.Failover), MaxFailover)
+		}
+		for j, f := range t.Failover {
+			switch {
+			case f == t.Cell:
+				p.add(at(fmt.Sprintf("failover[%d]", j)), "%q is the tenant's primary cell; list only other cells", f)
+			case !known(cells, f):
+				p.add(at(fmt.Sprintf("failover[%d]", j)), "unknown cell %q", f)
+			case indexOf(t.Failover[:j], f) >= 0:
+				p.add(at(fmt.Sprintf("failover[%d]", j)), "cell %q is listed twice", f)
+			}
+		}
+		switch t.State {
+		case "", TenantActive, TenantMigrating, TenantReadonly:
+		default:
+			p.add(at("state"), "unknown state %q; want active, migrating or readonly", t.State)
+		}
+		if len(t.Residency) > 32 || strings.IndexFunc(t.Residency, isSpaceOrControl) >= 0 {
+			p.add(at("residency"), "%q is not a valid residency: up to 32 characters without spaces", t.Residency)
+		}
+	}
+	return byID
+}
+
+func checkRoutes(p *problems, routes []SharedRoute, cells map[string]int) {
+	prefixes := make(map[string]int, len(routes))
+	for i := range routes {
+		r := &routes[i]
+		at := fmt.Sprintf("sharedRoutes[%d]", i)
+		if !validPrefix(r.Prefix) {
+			p.add(at+".prefix", "%q is not a valid path prefix: start with \"/\", at most 256 characters, no spaces, \"?\" or \"#\"", r.Prefix)
+		} else if j, dup := prefixes[r.Prefix]; dup {
+			p.add(at+".prefix", "duplicate prefix %q (also sharedRoutes[%d])", r.Prefix, j)
+		} else {
+			prefixes[r.Prefix] = i
+		}
+		if len(r.Cells) == 0 {
+			p.add(at+".cells", "at least one cell is required")
+		}
+		if len(r.Cells) > MaxCells {
+			p.add(at+".cells", "%d cells, over the limit of %d", len(r.Cells), MaxCells)
+		}
+		total := 0
+		seen := make(map[string]bool, len(r.Cells))
+		for j, wc := range r.Cells {
+			cat := fmt.Sprintf("%s.cells[%d]", at, j)
+			switch {
+			case !known(cells, wc.Cell):
+				p.add(cat+".cell", "unknown cell %q", wc.Cell)
+			case seen[wc.Cell]:
+				p.add(cat+".cell", "cell %q is listed twice", wc.Cell)
+			}
+			seen[wc.Cell] = true
+			if wc.Weight < 0 || wc.Weight > MaxWeight {
+				p.add(cat+".weight", "%d is out of range 0..%d", wc.Weight, MaxWeight)
+			} else {
+				total += wc.Weight
+			}
+		}
+		if len(r.Cells) > 0 && total == 0 {
+			p.add(at+".cells", "every weight is 0: give at least one cell a positive weight")
+		}
+		switch r.Balance {
+		case "", BalanceWeighted, BalanceLatency:
+		default:
+			p.add(at+".balance", "unknown balance %q; want weighted or latency", r.Balance)
+		}
+	}
+}
+
+func known(cells map[string]int, id string) bool {
+	_, ok := cells[id]
+	return ok
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkURL returns what is wrong with a cell URL, or "". An endpoint must be
+// a bare base URL (the router appends the request path to it).
+func checkURL(raw string, endpoint bool) string {
+	what := "health URL"
+	if endpoint {
+		what = "endpoint"
+	}
+	if raw == "" {
+		return "required: the cell's " + what
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Sprintf("%q is not a URL: %v", raw, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("%q: the %s must be an http or https URL", raw, what)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Sprintf("%q: the %s has no host", raw, what)
+	case u.User != nil:
+		return fmt.Sprintf("the %s must not carry credentials", what)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Sprintf("%q: the %s must not have a fragment", raw, what)
+	}
+	if endpoint && ((u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery) {
+		return fmt.Sprintf("%q: the endpoint must be a base URL without path or query (scheme://host[:port])", raw)
+	}
+	return ""
+}
+
+// ValidTenantID reports whether s is a valid tenant id: 1–63 lowercase
+// letters, digits and hyphens, starting and ending with a letter or digit.
+func ValidTenantID(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidCellID reports whether s is a valid cell id: a valid tenant id that
+// starts with a letter.
+func ValidCellID(s string) bool {
+	return ValidTenantID(s) && s[0] >= 'a' && s[0] <= 'z'
+}
+
+// validToken: 1..max lowercase letters, digits and hyphens, starting with a
+// letter.
+func validToken(s string, max int) bool {
+	if len(s) == 0 || len(s) > max || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validPrefix(s string) bool {
+	if len(s) == 0 || len(s) > 256 || s[0] != '/' {
+		return false
+	}
+	return !strings.ContainsAny(s, "?#") && strings.IndexFunc(s, isSpaceOrControl) < 0
+}
+
+func isSpaceOrControl(r rune) bool {
+	return r <= ' ' || r == 0x7f || r == 0x85 || r == 0xa0 || r == 0xfeff || (r >= 0x2000 && r <= 0x200b) || r == 0x2028 || r == 0x2029 || r == 0x3000 || r == 0xfffd
+}

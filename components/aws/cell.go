@@ -147,8 +147,8 @@ func checkArgs(a cell.CellArgs) error {
 	}
 	if a.IngressCIDRs == nil {
 		errs = append(errs, fmt.Errorf("cell %q: IngressCIDRs: missing: an AWS cell admits only the edge's ranges (cloudflare.GetIpRanges)", a.ID))
-	} else if vals, ok := staticStrings(a.IngressCIDRs); ok {
-		if _, err := parseEdgeRanges(vals); err != nil {
+	} else if vals, ok := cell.LiteralStrings(a.IngressCIDRs); ok {
+		if _, err := cell.ParseIngress(vals); err != nil {
 			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
 		}
 	}

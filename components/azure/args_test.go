@@ -29,10 +29,10 @@ func TestBadArgsRegisterNothing(t *testing.T) {
 		{"bad health path", func(a *cell.CellArgs) { a.HealthPath = "healthz" }, []string{"must start with /"}},
 		{"min above max", func(a *cell.CellArgs) { a.MinInstances, a.MaxInstances = 4, 2 }, []string{"min (4) <= max (2)"}},
 		{"no ingress", func(a *cell.CellArgs) { a.IngressCIDRs = nil }, []string{"IngressCIDRs: missing"}},
-		{"open ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, []string{"0.0.0.0/0 is far too broad"}},
+		{"open ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, []string{"0.0.0.0/0 is too broad"}},
 		{"open ingress v6", func(a *cell.CellArgs) {
 			a.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.0/20", "::/0"})
-		}, []string{"::/0 is far too broad"}},
+		}, []string{"::/0 is too broad"}},
 		{"ipv6 only", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray(cloudflareV6) }, []string{"no IPv4 block"}},
 		{"malformed ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, []string{`"cloudflare" is not a CIDR block`}},
 		{"every problem at once", func(a *cell.CellArgs) {
@@ -70,7 +70,7 @@ func TestOpenIngressOutputFails(t *testing.T) {
 	args := validArgs()
 	args.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.0/20", "0.0.0.0/0"}).ToStringArrayOutput()
 	r := runCell(args)
-	if r.err == nil || !strings.Contains(r.err.Error(), "0.0.0.0/0 is far too broad") {
+	if r.err == nil || !strings.Contains(r.err.Error(), "0.0.0.0/0 is too broad") {
 		t.Fatalf("err = %v, want the open range refused", r.err)
 	}
 	for _, res := range r.rec.Resources() {

@@ -65,7 +65,7 @@ func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulum
 	}
 	if a.IngressCIDRs == nil {
 		errs = append(errs, fmt.Errorf("cell %q: IngressCIDRs: missing: an Azure cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges)", a.ID))
-	} else if cidrs, known := knownIngress(a.IngressCIDRs); known {
+	} else if cidrs, known := cell.LiteralStrings(a.IngressCIDRs); known {
 		if _, err := parseIngress(cidrs); err != nil {
 			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
 		}

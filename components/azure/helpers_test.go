@@ -38,7 +38,7 @@ const (
 
 // cloudflareV4 and cloudflareV6 are a sample of the edge's ranges.
 var (
-	cloudflareV4 = []string{"173.245.48.0/20", "103.21.244.0/22", "104.16.0.0/13"}
+	cloudflareV4 = []string{"103.21.244.0/22", "104.16.0.0/13", "173.245.48.0/20"} // sorted, as cell.ParseIngress returns them
 	cloudflareV6 = []string{"2400:cb00::/32", "2606:4700::/32"}
 )
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -80,8 +79,8 @@ func checkArgs(a cell.CellArgs) error {
 	}
 	if a.IngressCIDRs == nil {
 		bad("IngressCIDRs", "missing: a gcp cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges) through Cloud Armor")
-	} else if lit, ok := literalStrings(a.IngressCIDRs); ok {
-		if _, err := ingressRanges(lit); err != nil {
+	} else if lit, ok := cell.LiteralStrings(a.IngressCIDRs); ok {
+		if _, err := cell.ParseIngress(lit); err != nil {
 			bad("IngressCIDRs", "%v", err)
 		}
 	}
@@ -91,51 +90,6 @@ func checkArgs(a cell.CellArgs) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// literalStrings returns the values of a StringArray made of plain strings
-// (pulumi.ToStringArray, pulumi.StringArray{pulumi.String(...)}), and false
-// for anything computed.
-func literalStrings(in pulumi.StringArrayInput) ([]string, bool) {
-	arr, ok := in.(pulumi.StringArray)
-	if !ok {
-		return nil, false
-	}
-	out := make([]string, 0, len(arr))
-	for _, e := range arr {
-		s, ok := e.(pulumi.String)
-		if !ok {
-			return nil, false
-		}
-		out = append(out, string(s))
-	}
-	return out, true
-}
-
-// ingressRanges parses the edge's source ranges: IPv4 or IPv6 CIDR blocks,
-// no host bits, never a /0. It drops exact duplicates and keeps the order.
-func ingressRanges(cidrs []string) ([]string, error) {
-	var errs []error
-	var out []string
-	seen := map[string]bool{}
-	for i, s := range cidrs {
-		p, err := netip.ParsePrefix(strings.TrimSpace(s))
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("[%d] %q is not a CIDR block such as 173.245.48.0/20", i, s))
-		case p.Bits() == 0:
-			errs = append(errs, fmt.Errorf("[%d] %s admits the whole internet; pass only the edge's ranges", i, p))
-		case p.Masked() != p:
-			errs = append(errs, fmt.Errorf("[%d] %s has host bits set; did you mean %s?", i, p, p.Masked()))
-		case !seen[p.String()]:
-			seen[p.String()] = true
-			out = append(out, p.String())
-		}
-	}
-	if len(cidrs) == 0 {
-		errs = append(errs, errors.New("empty: the cell would admit no one; pass the edge's ranges"))
-	}
-	return out, errors.Join(errs...)
 }
 
 // checkEnvKeys refuses extra environment that shadows what the cell or

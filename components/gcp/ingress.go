@@ -1,6 +1,8 @@
 package gcp
 
 import (
+	"github.com/cellfabric/cellfabric/components/cell"
+
 	"fmt"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
@@ -39,10 +41,11 @@ func (b *builder) securityPolicy() (*compute.SecurityPolicy, error) {
 // per chunk of at most armorRangesPerRule ranges, priorities counting up
 // from armorFirstAllowPriority, then the default deny rule.
 func armorRules(cidrs []string) ([]compute.SecurityPolicyRuleType, error) {
-	ranges, err := ingressRanges(cidrs)
+	parsed, err := cell.ParseIngress(cidrs)
 	if err != nil {
 		return nil, err
 	}
+	ranges := parsed.All()
 	var rules []compute.SecurityPolicyRuleType
 	for i := 0; i < len(ranges); i += armorRangesPerRule {
 		chunk := ranges[i:min(i+armorRangesPerRule, len(ranges))]

@@ -80,6 +80,8 @@ func TestArmorRules(t *testing.T) {
 					want = append(want, s)
 				}
 			}
+			slices.Sort(covered)
+			slices.Sort(want)
 			if !slices.Equal(covered, want) {
 				t.Errorf("allow rules cover %v, want %v", covered, want)
 			}
@@ -133,7 +135,10 @@ func TestRecordedArmorPolicy(t *testing.T) {
 			t.Errorf("rule %v has action %v", prio, r["action"])
 		}
 	}
-	if !slices.Equal(allowed, cloudflareRanges) {
+	wantAllowed := slices.Clone(cloudflareRanges)
+	slices.Sort(allowed)
+	slices.Sort(wantAllowed)
+	if !slices.Equal(allowed, wantAllowed) {
 		t.Errorf("allowed %v, want exactly %v", allowed, cloudflareRanges)
 	}
 	if !sawDefault {

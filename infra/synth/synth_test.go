@@ -161,8 +161,16 @@ func firstDiff(a, b string) string {
 			y = bl[i]
 		}
 		if x != y {
-			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, x, y)
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, clip(x), clip(y))
 		}
 	}
 	return "(no line differs)"
+}
+
+// clip keeps a diff line readable.
+func clip(s string) string {
+	if len(s) > 240 {
+		return s[:240] + "…"
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package aws
+package cell
 
 import (
 	"net/netip"
@@ -9,35 +9,35 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func TestParseEdgeRanges(t *testing.T) {
+func TestParseIngress(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
 		in     []string
-		want   edgeRanges
+		want   IngressRanges
 		errors []string
 	}{
 		{"split and sorted", []string{"2606:4700::/32", "173.245.48.0/20", "103.21.244.0/22"},
-			edgeRanges{V4: []string{"103.21.244.0/22", "173.245.48.0/20"}, V6: []string{"2606:4700::/32"}}, nil},
+			IngressRanges{V4: []string{"103.21.244.0/22", "173.245.48.0/20"}, V6: []string{"2606:4700::/32"}}, nil},
 		{"duplicates and spaces dropped", []string{" 173.245.48.0/20", "173.245.48.0/20"},
-			edgeRanges{V4: []string{"173.245.48.0/20"}}, nil},
-		{"ipv6 canonical", []string{"2606:4700:0::/32"}, edgeRanges{V6: []string{"2606:4700::/32"}}, nil},
-		{"single host", []string{"198.51.100.7/32"}, edgeRanges{V4: []string{"198.51.100.7/32"}}, nil},
-		{"empty", nil, edgeRanges{}, []string{"empty"}},
-		{"open v4", []string{"0.0.0.0/0"}, edgeRanges{}, []string{"ingressCIDRs[0]: 0.0.0.0/0 is too broad"}},
-		{"open v6", []string{"::/0"}, edgeRanges{}, []string{"::/0 is too broad"}},
-		{"broad v4", []string{"128.0.0.0/7"}, edgeRanges{}, []string{"too broad"}},
-		{"broad v6", []string{"2000::/3"}, edgeRanges{}, []string{"too broad"}},
-		{"not a cidr", []string{"173.245.48.1"}, edgeRanges{}, []string{"not a CIDR block"}},
-		{"host bits", []string{"173.245.48.1/20"}, edgeRanges{}, []string{"did you mean 173.245.48.0/20"}},
-		{"mapped", []string{"::ffff:198.51.100.0/120"}, edgeRanges{}, []string{"IPv4-mapped"}},
-		{"every problem", []string{"x", "0.0.0.0/0", "10.0.0.1/8"}, edgeRanges{},
+			IngressRanges{V4: []string{"173.245.48.0/20"}}, nil},
+		{"ipv6 canonical", []string{"2606:4700:0::/32"}, IngressRanges{V6: []string{"2606:4700::/32"}}, nil},
+		{"single host", []string{"198.51.100.7/32"}, IngressRanges{V4: []string{"198.51.100.7/32"}}, nil},
+		{"empty", nil, IngressRanges{}, []string{"empty"}},
+		{"open v4", []string{"0.0.0.0/0"}, IngressRanges{}, []string{"ingressCIDRs[0]: 0.0.0.0/0 is too broad"}},
+		{"open v6", []string{"::/0"}, IngressRanges{}, []string{"::/0 is too broad"}},
+		{"broad v4", []string{"128.0.0.0/7"}, IngressRanges{}, []string{"too broad"}},
+		{"broad v6", []string{"2000::/3"}, IngressRanges{}, []string{"too broad"}},
+		{"not a cidr", []string{"173.245.48.1"}, IngressRanges{}, []string{"not a CIDR block"}},
+		{"host bits", []string{"173.245.48.1/20"}, IngressRanges{}, []string{"did you mean 173.245.48.0/20"}},
+		{"mapped", []string{"::ffff:198.51.100.0/120"}, IngressRanges{}, []string{"IPv4-mapped"}},
+		{"every problem", []string{"x", "0.0.0.0/0", "10.0.0.1/8"}, IngressRanges{},
 			[]string{"ingressCIDRs[0]", "ingressCIDRs[1]", "ingressCIDRs[2]"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseEdgeRanges(tc.in)
+			got, err := ParseIngress(tc.in)
 			if len(tc.errors) > 0 {
 				if err == nil {
 					t.Fatalf("no error, want %v", tc.errors)
@@ -56,7 +56,7 @@ func TestParseEdgeRanges(t *testing.T) {
 	}
 }
 
-func TestStaticStrings(t *testing.T) {
+func TestLiteralStrings(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
@@ -72,7 +72,7 @@ func TestStaticStrings(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, ok := staticStrings(tc.in)
+			got, ok := LiteralStrings(tc.in)
 			if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
 			}
@@ -80,14 +80,14 @@ func TestStaticStrings(t *testing.T) {
 	}
 }
 
-// FuzzParseEdgeRanges: whatever the list, an accepted one holds only
+// FuzzParseIngress: whatever the list, an accepted one holds only
 // canonical blocks of the right family, none broader than the minimum.
-func FuzzParseEdgeRanges(f *testing.F) {
+func FuzzParseIngress(f *testing.F) {
 	for _, s := range []string{"173.245.48.0/20,2606:4700::/32", "0.0.0.0/0", "::/0", "10.0.0.0/8,10.0.0.0/8", " 1.2.3.0/24", "x,y", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, list string) {
-		r, err := parseEdgeRanges(strings.Split(list, ","))
+		r, err := ParseIngress(strings.Split(list, ","))
 		if err != nil {
 			return
 		}
@@ -95,7 +95,7 @@ func FuzzParseEdgeRanges(f *testing.F) {
 			blocks []string
 			v4     bool
 			min    int
-		}{{r.V4, true, minIngressBitsV4}, {r.V6, false, minIngressBitsV6}} {
+		}{{r.V4, true, MinIngressBitsV4}, {r.V6, false, MinIngressBitsV6}} {
 			for _, b := range fam.blocks {
 				p, err := netip.ParsePrefix(b)
 				if err != nil || p.String() != b || p.Masked() != p || p.Addr().Is4() != fam.v4 || p.Bits() < fam.min {

@@ -1,0 +1,98 @@
+package vpn
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestNetworkOutput checks the `network` description: the planner's summary
+// unchanged, each tunnel end's actual public IP added, the per-cloud counts,
+// and the whole of it as in testdata/dev-network.golden.json.
+func TestNetworkOutput(t *testing.T) {
+	t.Parallel()
+	d := dev(t)
+	aw := await(t, d.mesh.Network)
+	if aw.Secret || !aw.Known {
+		t.Fatalf("Network: secret %v, known %v", aw.Secret, aw.Known)
+	}
+	// The golden file holds the output as exported.
+	golden(t, "dev-network.golden.json", mustJSON(t, aw.Value))
+	// Work on a copy: the awaited value is shared with other tests.
+	cp, err := toJSONShape(aw.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := cp.(map[string]any)
+	if !ok {
+		t.Fatalf("Network is %T, want a map", aw.Value)
+	}
+	tunnels, _ := got["tunnels"].([]any)
+	if len(tunnels) != len(d.allTunnels()) {
+		t.Fatalf("%d tunnels described, %d planned", len(tunnels), len(d.allTunnels()))
+	}
+	// Each end's public IP is the one its side actually has.
+	for i, tun := range d.allTunnels() {
+		desc, _ := tunnels[i].(map[string]any)
+		for side, e := range map[string]view{"a": d.view(t, tun, tun.A), "b": d.view(t, tun, tun.B)} {
+			end, _ := desc[side].(map[string]any)
+			if end[NetworkPublicIP] != e.ownIP || e.ownIP == "" {
+				t.Errorf("%s end %s: publicIp %v, the gateway's is %q", tun.ID, side, end[NetworkPublicIP], e.ownIP)
+			}
+			delete(end, NetworkPublicIP)
+		}
+	}
+	// Without the IPs and counts, it is the planner's summary.
+	counts := got[NetworkCounts]
+	delete(got, NetworkCounts)
+	want, err := d.mesh.Plan.Summary().Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := mustJSON(t, got), mustJSON(t, want); !bytes.Equal(a, b) {
+		t.Errorf("Network without public IPs differs from the plan's summary:\n%s\nwant\n%s", a, b)
+	}
+	wantCounts, err := toJSONShape(d.mesh.Plan.Counts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := mustJSON(t, counts), mustJSON(t, wantCounts); !bytes.Equal(a, b) {
+		t.Errorf("counts %s, want %s", a, b)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading %s (run go test -update to create it): %v", path, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the recorded output (go test -update rewrites it):\n%s", path, got)
+	}
+}

@@ -172,7 +172,7 @@ func TestTags(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
 	taggable := []string{tRG, tVNet, tNSG, tWorkspace, tEnv, tApp, tIdentity, tAccount, tVault, tSecret}
-	untaggable := []string{tSubnet, tRole, tTable, tDiag}
+	untaggable := []string{tSubnet, tRole, tTable, tDiag, "azure-native:network:SecurityRule"}
 	want := map[string]string{
 		cell.TagCell: "azure-weu", cell.TagCloud: "azure", cell.TagStack: testStack, "team": "platform",
 	}

@@ -66,18 +66,28 @@ func newNetwork(ctx *pulumi.Context, name string, n names, rg pulumi.StringInput
 	if err != nil {
 		return nil, fmt.Errorf("creating virtual network: %w", err)
 	}
-	rules := edge.ApplyT(func(v4 []string) []network.SecurityRuleType {
-		return nsgRules(v4, apps.CIDR.String())
-	}).(network.SecurityRuleTypeArrayOutput)
+	// No inline rules: the rules are separate SecurityRule resources, so
+	// that other components (the VPN mesh) can add theirs to the same NSG.
+	// Azure Native treats rules missing from an inline list as drift and
+	// deletes them on the next update (pulumi/pulumi-azure-native#3359).
 	nsg, err := network.NewNetworkSecurityGroup(ctx, name+"-nsg", &network.NetworkSecurityGroupArgs{
 		NetworkSecurityGroupName: pulumi.String(n.NSG),
 		ResourceGroupName:        rg,
 		Location:                 pulumi.String(location),
-		SecurityRules:            rules,
 		Tags:                     tags,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating network security group: %w", err)
+	}
+	var ruleRes []pulumi.Resource
+	for _, rule := range nsgRules(edge, apps.CIDR.String()) {
+		rule.ResourceGroupName = rg
+		rule.NetworkSecurityGroupName = nsg.Name
+		r, err := network.NewSecurityRule(ctx, name+"-nsg-"+rule.logical, &rule.SecurityRuleArgs, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("creating NSG rule %s: %w", rule.logical, err)
+		}
+		ruleRes = append(ruleRes, r)
 	}
 	appsNet, err := network.NewSubnet(ctx, name+"-apps", &network.SubnetArgs{
 		SubnetName:         pulumi.String(appsSubnet),
@@ -94,7 +104,7 @@ func newNetwork(ctx *pulumi.Context, name string, n names, rg pulumi.StringInput
 		ServiceEndpoints: network.ServiceEndpointPropertiesFormatArray{
 			network.ServiceEndpointPropertiesFormatArgs{Service: pulumi.String("Microsoft.Storage")},
 		},
-	}, opts...)
+	}, append(opts, pulumi.DependsOn(ruleRes))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating apps subnet: %w", err)
 	}
@@ -113,36 +123,40 @@ func newNetwork(ctx *pulumi.Context, name string, n names, rg pulumi.StringInput
 	return &cellNetwork{vnet: vnet, nsg: nsg, apps: appsNet, gateway: gwNet}, nil
 }
 
+// nsgRule is one inbound rule of the apps subnet's NSG.
+type nsgRule struct {
+	logical string
+	network.SecurityRuleArgs
+}
+
 // nsgRules are the inbound rules of the apps subnet: HTTPS from the edge's
 // IPv4 ranges (the VNet is IPv4-only, and an NSG rule can't mix families)
 // and Azure Load Balancer's probes. Nothing admits "*" or Internet.
-func nsgRules(edgeV4 []string, appsCIDR string) []network.SecurityRuleType {
-	str := func(s string) *string { return &s }
-	num := func(i int) *int { return &i }
-	return []network.SecurityRuleType{
-		{
-			Name:                     str("allow-edge-https"),
-			Description:              str("HTTPS from the edge's egress ranges only"),
-			Direction:                "Inbound",
-			Access:                   "Allow",
-			Protocol:                 "Tcp",
-			Priority:                 num(priorityEdge),
-			SourceAddressPrefixes:    append([]string(nil), edgeV4...),
-			SourcePortRange:          str("*"),
-			DestinationAddressPrefix: str(appsCIDR),
-			DestinationPortRanges:    append([]string(nil), edgeHTTPSPorts...),
-		},
-		{
-			Name:                     str("allow-azure-load-balancer"),
-			Description:              str("Azure Load Balancer health probes of the environment"),
-			Direction:                "Inbound",
-			Access:                   "Allow",
-			Protocol:                 "Tcp",
-			Priority:                 num(priorityLBPing),
-			SourceAddressPrefix:      str("AzureLoadBalancer"),
-			SourcePortRange:          str("*"),
-			DestinationAddressPrefix: str(appsCIDR),
-			DestinationPortRange:     str(lbProbePorts),
-		},
+func nsgRules(edgeV4 pulumi.StringArrayOutput, appsCIDR string) []nsgRule {
+	return []nsgRule{
+		{"edge-https", network.SecurityRuleArgs{
+			SecurityRuleName:         pulumi.String("allow-edge-https"),
+			Description:              pulumi.String("HTTPS from the edge's egress ranges only"),
+			Direction:                pulumi.String("Inbound"),
+			Access:                   pulumi.String("Allow"),
+			Protocol:                 pulumi.String("Tcp"),
+			Priority:                 pulumi.Int(priorityEdge),
+			SourceAddressPrefixes:    edgeV4,
+			SourcePortRange:          pulumi.String("*"),
+			DestinationAddressPrefix: pulumi.String(appsCIDR),
+			DestinationPortRanges:    pulumi.ToStringArray(edgeHTTPSPorts),
+		}},
+		{"azure-lb", network.SecurityRuleArgs{
+			SecurityRuleName:         pulumi.String("allow-azure-load-balancer"),
+			Description:              pulumi.String("Azure Load Balancer health probes of the environment"),
+			Direction:                pulumi.String("Inbound"),
+			Access:                   pulumi.String("Allow"),
+			Protocol:                 pulumi.String("Tcp"),
+			Priority:                 pulumi.Int(priorityLBPing),
+			SourceAddressPrefix:      pulumi.String("AzureLoadBalancer"),
+			SourcePortRange:          pulumi.String("*"),
+			DestinationAddressPrefix: pulumi.String(appsCIDR),
+			DestinationPortRange:     pulumi.String(lbProbePorts),
+		}},
 	}
 }

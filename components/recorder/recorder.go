@@ -47,6 +47,9 @@ type Resource struct {
 // IsProvider reports whether the resource is a provider instance.
 func (r *Resource) IsProvider() bool { return strings.HasPrefix(r.Type, "pulumi:providers:") }
 
+// stackReferenceType is the type token of pulumi.StackReference.
+const stackReferenceType = "pulumi:pulumi:StackReference"
+
 // Invoke is one data-source call the program made.
 type Invoke struct {
 	Token    string
@@ -65,6 +68,7 @@ type Recorder struct {
 	invokes   []Invoke
 	project   string
 	stack     string
+	stackOuts map[string]map[string]any
 }
 
 var _ pulumi.MockResourceMonitor = (*Recorder)(nil)
@@ -81,6 +85,10 @@ type Options struct {
 	Config map[string]string
 	// SecretKeys are the config keys whose values are secret.
 	SecretKeys []string
+	// StackOutputs are the outputs of the stacks the program reads through
+	// StackReferences, by fully qualified stack name. A reference to a stack
+	// missing here fails the run.
+	StackOutputs map[string]map[string]any
 }
 
 // Run executes body against the recorder as a Pulumi program would run
@@ -94,7 +102,7 @@ func (r *Recorder) Run(opts Options, body pulumi.RunFunc) error {
 		opts.Stack = "test"
 	}
 	r.mu.Lock()
-	r.project, r.stack = opts.Project, opts.Stack
+	r.project, r.stack, r.stackOuts = opts.Project, opts.Stack, opts.StackOutputs
 	r.mu.Unlock()
 	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{
 		Project:          opts.Project,
@@ -140,7 +148,21 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if args.ID != "" {
 		res.ID = args.ID
 	}
-	if !res.Custom && !res.IsProvider() {
+	if res.Type == stackReferenceType {
+		// Read through ReadResource, but a custom resource all the same.
+		res.Custom = true
+		r.mu.Lock()
+		outs, ok := r.stackOuts[args.ID]
+		r.mu.Unlock()
+		if !ok {
+			return "", nil, fmt.Errorf("recorder: no outputs for stack reference %q: pass them in Options.StackOutputs", args.ID)
+		}
+		res.Outputs = resource.PropertyMap{
+			"name":              resource.NewStringProperty(args.ID),
+			"outputs":           resource.NewObjectProperty(resource.NewPropertyMapFromMap(outs)),
+			"secretOutputNames": resource.NewArrayProperty(nil),
+		}
+	} else if !res.Custom && !res.IsProvider() {
 		// Components have no state of their own: RegisterResourceOutputs
 		// reports theirs, and the SDK does not ask the monitor for them.
 		res.Outputs = resource.PropertyMap{}

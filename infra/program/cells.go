@@ -10,13 +10,16 @@ import (
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
+// builtCell is one cell this stack built, with the provider it used.
+type builtCell struct {
+	topo     stacks.Cell
+	cell     cell.Cell
+	provider pulumi.ProviderResource
+}
+
 // buildCells creates the cells this stack deploys, each with its own explicit
-// provider, and returns the `cells` output: cell id → CellOutputs.
-func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKey pulumi.StringOutput) (pulumi.Map, error) {
-	cf, err := cloudflareProvider(ctx)
-	if err != nil {
-		return nil, err
-	}
+// provider.
+func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKey pulumi.StringOutput, cf *cloudflare.Provider) ([]builtCell, error) {
 	// The edge's egress ranges: the only sources a cell accepts.
 	ranges, err := cloudflare.GetIpRanges(ctx, pulumi.Provider(cf))
 	if err != nil {
@@ -29,7 +32,7 @@ func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKe
 		dns = cloudflareDNS(topo.Edge.ZoneID)
 	}
 
-	out := pulumi.Map{}
+	var out []builtCell
 	for _, c := range topo.DeployedCells() {
 		build, ok := opts.Cells[c.Cloud]
 		if !ok {
@@ -43,9 +46,18 @@ func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKe
 		if err != nil {
 			return nil, fmt.Errorf("cell %s: %w", c.ID, err)
 		}
-		out[c.ID] = built.Outputs().ToMap()
+		out = append(out, builtCell{topo: c, cell: built, provider: prov})
 	}
 	return out, nil
+}
+
+// cellsOutput is the `cells` export: cell id → CellOutputs.
+func cellsOutput(cells []builtCell) pulumi.Map {
+	out := pulumi.Map{}
+	for _, c := range cells {
+		out[c.topo.ID] = c.cell.Outputs().ToMap()
+	}
+	return out
 }
 
 // cellArgs maps a topology cell onto the cell contract.

@@ -18,6 +18,13 @@ const (
 	// OutputRouting holds the routing part of the topology (cell weights and
 	// states, tenants, shared routes, unknown-tenant policy).
 	OutputRouting = "routing"
+	// OutputNetworks maps cell id to what the VPN mesh attaches to in that
+	// cell (VPC and route tables, VNet and GatewaySubnet, network self
+	// link): what a network stack reads from the cell stacks.
+	OutputNetworks = "networks"
+	// OutputNetwork describes the VPN mesh: every tunnel with both ends'
+	// public and BGP addresses and ASNs. It holds no secret.
+	OutputNetwork = "network"
 )
 
 // Options let tests and other programs swap parts of the program.
@@ -70,13 +77,36 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		if err != nil {
 			return nil, err
 		}
-		cells, err := buildCells(ctx, topo, opts, key)
+		cf, err := cloudflareProvider(ctx)
 		if err != nil {
 			return nil, err
 		}
-		exports[OutputCells] = cells
+		cells, err := buildCells(ctx, topo, opts, key, cf)
+		if err != nil {
+			return nil, err
+		}
+		exports[OutputCells] = cellsOutput(cells)
+		attachments := networkAttachments(cells)
+		exports[OutputNetworks] = attachments
+		if topo.Role == stacks.RoleAll && topo.MeshEnabled() {
+			providers := map[string]pulumi.ProviderResource{}
+			for _, c := range cells {
+				providers[c.topo.ID] = c.provider
+			}
+			network, err := buildMesh(ctx, topo, attachments.ToMapOutput(), providers)
+			if err != nil {
+				return nil, err
+			}
+			exports[OutputNetwork] = network
+		}
+	case stacks.RoleNetwork:
+		network, err := buildNetworkRole(ctx, topo)
+		if err != nil {
+			return nil, err
+		}
+		exports[OutputNetwork] = network
 	default:
-		return nil, fmt.Errorf("role %s: this version of cellfabric cannot build it yet; use role all or cell", topo.Role)
+		return nil, fmt.Errorf("role %s: this version of cellfabric cannot build it yet; use role all, cell or network", topo.Role)
 	}
 	return exports, nil
 }

@@ -484,3 +484,5 @@ func TestRoleCellBuildsOneCell(t *testing.T) {
 		t.Fatal("role cell generated its own edge key instead of using the shared one")
 	}
 }
+
+func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }

@@ -62,9 +62,16 @@ func Synthesize(sf *stacks.StackFile, opts program.Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var stackOutputs map[string]map[string]any
+	if topo.Role == stacks.RoleNetwork || topo.Role == stacks.RoleEdge {
+		stackOutputs, err = SimulateCellStacks(sf, topo, opts)
+		if err != nil {
+			return nil, err
+		}
+	}
 	rec := recorder.New()
 	var exports pulumi.Map
-	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets},
+	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: stackOutputs},
 		func(ctx *pulumi.Context) error {
 			var err error
 			exports, err = program.RunWith(ctx, opts)

@@ -117,7 +117,7 @@ func TestPlanTree(t *testing.T) {
 		if r.Kind == "component" && strings.HasSuffix(r.Type, ":Cell") {
 			cells++
 		}
-		if strings.HasSuffix(strings.Fields(r.Component+" x")[0], ":Cell") && r.Component != ancestors[0] {
+		if strings.HasSuffix(strings.Fields(r.Component + " x")[0], ":Cell") && r.Component != ancestors[0] {
 			t.Errorf("%s %s belongs to %s but is listed under %s", r.Type, r.Name, r.Component, ancestors[0])
 		}
 	}

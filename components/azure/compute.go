@@ -66,7 +66,7 @@ func newCompute(ctx *pulumi.Context, name string, in computeInputs, opts ...pulu
 			Name:                pulumi.String(workloadProfile),
 			WorkloadProfileType: pulumi.String(workloadProfile),
 		}},
-		ZoneRedundant: pulumi.Bool(hasZones(in.location)),
+		ZoneRedundant: pulumi.Bool(HasZones(in.location)),
 		Tags:          in.tags,
 	}, append(opts, pulumi.DependsOn(in.after))...)
 	if err != nil {

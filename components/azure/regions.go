@@ -21,8 +21,10 @@ var zonalRegions = map[string]bool{
 	"centralindia": true, "brazilsouth": true,
 }
 
-// hasZones reports whether region has availability zones.
-func hasZones(region string) bool { return zonalRegions[strings.ToLower(region)] }
+// HasZones reports whether region has availability zones (as far as
+// cellfabric's table knows). The VPN mesh asks it too, for the zone
+// redundancy of the gateway's public IPs.
+func HasZones(region string) bool { return zonalRegions[strings.ToLower(region)] }
 
 // unpairedRegions have no paired region, so geo-redundant storage (GRS,
 // GZRS) cannot be created there; their accounts are zone-redundant only
@@ -45,7 +47,7 @@ func storageSKU(region string) string {
 	switch {
 	case unpairedRegions[r]:
 		return skuZonal
-	case hasZones(r):
+	case HasZones(r):
 		return skuGeoZonal
 	default:
 		return skuGeo

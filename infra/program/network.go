@@ -94,6 +94,7 @@ func buildMesh(ctx *pulumi.Context, topo *stacks.Topology, attachments pulumi.Ma
 				VnetID:            str(netVnetID),
 				GatewaySubnetID:   str(netGatewaySubnetID),
 				NsgName:           str(netNsgName),
+				NoZones:           !azure.HasZones(c.Region),
 			}
 		case stacks.GCP:
 			cn.GCP = &vpn.GCPNetwork{

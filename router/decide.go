@@ -153,7 +153,7 @@ func (s *Snapshot) Decide(req Request, h HealthView) Decision {
 		s.decideShared(&d, r, req.Rand, h)
 		return d
 	}
-	ci, ok := s.tenants[req.Tenant]
+	ci, ok := s.tenants.lookup(req.Tenant)
 	if !ok {
 		if s.policy != PolicyPlace {
 			d.Status, d.Reason = statusNotFound, ReasonUnknownTenant

@@ -14,8 +14,8 @@ type Snapshot struct {
 	cellHash  []uint64 // per cell, for rendezvous placement
 	// tenants maps a tenant id to its route class. Tenants that share a
 	// primary, failover list and state share a class, so a million tenants
-	// cost one small map value each.
-	tenants map[string]int32
+	// cost one index slot each.
+	tenants *tenantIndex
 	classes []routeClass
 	routes  []compiledRoute // longest prefix first
 	policy  Policy
@@ -75,9 +75,7 @@ func Compile(reg *Registry) (*Snapshot, error) {
 		position[i] = ci
 	}
 	// Reuse the validator's index: its values become class numbers.
-	for id, pos := range byTenant {
-		byTenant[id] = position[pos]
-	}
+	byTenant.remap(func(pos int32) int32 { return position[pos] })
 	s.tenants = byTenant
 	for i := range reg.SharedRoutes {
 		r := &reg.SharedRoutes[i]
@@ -117,7 +115,7 @@ func (s *Snapshot) Cell(id string) (*Cell, bool) {
 func (s *Snapshot) Policy() Policy { return s.policy }
 
 // TenantCount returns how many tenants the registry lists.
-func (s *Snapshot) TenantCount() int { return len(s.tenants) }
+func (s *Snapshot) TenantCount() int { return s.tenants.len() }
 
 // TenantRoute is what the registry says about one tenant.
 type TenantRoute struct {
@@ -132,7 +130,7 @@ type TenantRoute struct {
 // Tenant returns what the registry says about a tenant, or false when it does
 // not list it.
 func (s *Snapshot) Tenant(id string) (TenantRoute, bool) {
-	ci, ok := s.tenants[id]
+	ci, ok := s.tenants.lookup(id)
 	if !ok {
 		return TenantRoute{}, false
 	}

@@ -16,7 +16,7 @@ func (r *Registry) Validate() error {
 // check validates the document and returns the tenant index it built on the
 // way (tenant id → position in Tenants), so that Compile need not build it
 // twice for a large registry.
-func (r *Registry) check() (map[string]int32, error) {
+func (r *Registry) check() (*tenantIndex, error) {
 	var p problems
 	if r.Version != SchemaVersion {
 		p.add("version", "got %d, this router reads version %d; upgrade the router or rebuild the registry with `cellfabric registry`", r.Version, SchemaVersion)
@@ -79,8 +79,8 @@ func checkCells(p *problems, cells []Cell) map[string]int {
 	return byID
 }
 
-func checkTenants(p *problems, tenants []Tenant, cells map[string]int) map[string]int32 {
-	byID := make(map[string]int32, len(tenants))
+func checkTenants(p *problems, tenants []Tenant, cells map[string]int) *tenantIndex {
+	byID := newTenantIndex(len(tenants))
 	for i := range tenants {
 		t := &tenants[i]
 		// Build paths lazily: formatting a path for each of a million valid
@@ -88,10 +88,8 @@ func checkTenants(p *problems, tenants []Tenant, cells map[string]int) map[strin
 		at := func(field string) string { return fmt.Sprintf("tenants[%d].%s", i, field) }
 		if !ValidTenantID(t.ID) {
 			p.add(at("id"), "%q is not a valid tenant id: use 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", t.ID)
-		} else if j, dup := byID[t.ID]; dup {
+		} else if j, added := byID.insert(t.ID, int32(i)); !added {
 			p.add(at("id"), "duplicate tenant %q (also tenants[%d])", t.ID, j)
-		} else {
-			byID[t.ID] = int32(i)
 		}
 		if t.Cell == "" {
 			p.add(at("cell"), "required: the tenant's primary cell")

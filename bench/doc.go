@@ -1,0 +1,15 @@
+// Package bench holds the programs behind BENCHMARKS.md; run.sh drives them.
+// Nothing here is imported by cellfabric itself.
+//
+//   - upstream: the one HTTP server every proxy forwards to;
+//   - bareproxy: a bare httputil.ReverseProxy, the baseline;
+//   - loadgen: an open-loop load generator that sends requests at a fixed
+//     rate and reports latency percentiles measured from each request's
+//     scheduled send time (so a stalled server cannot hide its stalls);
+//   - reloads: failed requests while the router takes 100 registry reloads
+//     under load;
+//   - deadcell: how long the router keeps choosing a cell after it dies.
+//
+// The programs listen on loopback only. They import the standard library and
+// the router packages.
+package bench

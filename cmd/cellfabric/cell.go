@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/refcell"
+)
+
+func init() {
+	register("cell", command{
+		summary: "run the reference cell (the default cell image): /healthz, a tenant key/value API, edge signature checks",
+		run:     runCell,
+	})
+}
+
+// EnvDataDir names the reference cell's data directory (--data-dir).
+const EnvDataDir = "CELLFABRIC_DATA_DIR"
+
+// Server limits of the reference cell, in one place.
+const (
+	cellReadHeaderTimeout = 5 * time.Second
+	cellReadTimeout       = 60 * time.Second
+	cellIdleTimeout       = 120 * time.Second
+	cellMaxHeaderBytes    = 64 << 10
+	cellShutdownTimeout   = 15 * time.Second
+)
+
+func runCell(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cellMain(ctx, args, os.Getenv, stdout, stderr)
+}
+
+// cellMain runs the reference cell until ctx is done, then drains it.
+func cellMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", defaultCellListen(getenv), "listen address (default :$PORT, or :8080 without PORT)")
+	dataDir := fs.String("data-dir", getenv(EnvDataDir), "directory of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
+	logFormat := fs.String("log-format", "json", "log format: json or text")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `usage: cellfabric cell [--listen :8080] [--data-dir DIR]
+
+Runs the reference cell. Configuration comes from the environment the cell
+components set:
+  %s, %s, %s   the cell's identity (id and cloud required)
+  %s              the edge key's secret (required; or %s)
+  %s           its id (default %s)
+  %s             the state store the platform gave the cell (logged; the
+                                    reference cell keeps its data in its embedded store)
+  %s                              the port to listen on
+
+flags:
+`, cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvEdgeKey, edgeauth.EnvKeys, cell.EnvEdgeKeyID, edgeauth.DefaultKeyID, cell.EnvStateStore, cell.EnvPort)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
+	if *logFormat == "text" {
+		handler = slog.NewTextHandler(stderr, nil)
+	}
+	logger := slog.New(handler)
+	keys, err := edgeauth.KeysFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric cell: refusing to start without an edge key: a cell without one would serve anyone who reaches it.\n  %v\n", err)
+		return 1
+	}
+	c, err := refcell.New(refcell.Config{
+		CellID: getenv(cell.EnvCellID), Cloud: getenv(cell.EnvCloud), Region: getenv(cell.EnvRegion),
+		Keys: keys, DataDir: *dataDir, Logger: logger,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		c.Close()
+		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
+		return 1
+	}
+	if ss := getenv(cell.EnvStateStore); ss != "" {
+		logger.Info("state store given; the reference cell keeps its data in its embedded store", "state_store", ss)
+	}
+	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "data_dir", *dataDir)
+	fmt.Fprintf(stdout, "cell %s (%s %s) listening on http://%s\n", getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion), ln.Addr())
+	return serveCell(ctx, c, ln, logger, stderr)
+}
+
+// defaultCellListen is ":$PORT", or ":8080" without PORT: clouds tell the
+// container its port through PORT.
+func defaultCellListen(getenv func(string) string) string {
+	if p := getenv(cell.EnvPort); p != "" {
+		return ":" + p
+	}
+	return ":8080"
+}
+
+// serveCell serves c on ln until ctx is done, drains, and closes c.
+func serveCell(ctx context.Context, c *refcell.Cell, ln net.Listener, logger *slog.Logger, stderr io.Writer) int {
+	srv := newCellServer(c, logger)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	status := 0
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
+		status = 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cellShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "cellfabric cell: draining: %v\n", err)
+		status = 1
+	}
+	if err := c.Close(); err != nil {
+		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
+		status = 1
+	}
+	logger.Info("reference cell stopped")
+	return status
+}
+
+func newCellServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cellReadHeaderTimeout,
+		ReadTimeout:       cellReadTimeout,
+		IdleTimeout:       cellIdleTimeout,
+		MaxHeaderBytes:    cellMaxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/server"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+func init() {
+	register("local", command{
+		summary: "run a stack's whole topology on this machine: one reference cell per cell, and the router",
+		run:     runLocal,
+	})
+}
+
+// Defaults of `cellfabric local`, in one place. Everything listens on
+// loopback unless told otherwise.
+const (
+	localListen         = "127.0.0.1:8080"
+	localAdmin          = "127.0.0.1:9090"
+	localHealthInterval = time.Second
+	localTenantFrom     = "header,path"
+	localShutdown       = 5 * time.Second
+)
+
+func runLocal(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return localMain(ctx, args, commandInput(), stdout, stderr)
+}
+
+// localMain runs the topology until ctx is done or stdin says quit. stdin
+// may be nil (no commands).
+func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "dev", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
+	dir := fs.String("dir", ".", "project `DIR` holding the stack files")
+	file := fs.String("config", "", "stack config `FILE` to read instead of --stack")
+	listen := fs.String("listen", localListen, "router listen address (127.0.0.1:0 picks a free port)")
+	admin := fs.String("admin", localAdmin, "admin listen address: the router's admin API and /local/cells/{id}/{stop|start}")
+	interval := fs.Duration("health-interval", localHealthInterval, "active health check interval")
+	tenantFrom := fs.String("tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
+	hostPattern := fs.String("host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
+	dataDir := fs.String("data-dir", "", "keep each cell's key/value data in DIR/<cell id> (default: in memory)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "cellfabric local: %v\n", err)
+		return 1
+	}
+	path := *file
+	if path == "" {
+		path = filepath.Join(*dir, "Pulumi."+*stack+".yaml")
+	}
+	topo, err := stacks.LoadFile(path)
+	if err != nil {
+		return fail(fmt.Errorf("reading the topology from %s: %w", path, err))
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	logger := slog.New(handler)
+
+	key, err := newEdgeKey(topo.Edge.KeyID)
+	if err != nil {
+		return fail(err)
+	}
+	cells, err := newLocalCells(topo, key, *dataDir, logger)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeLocalCells(cells)
+	for _, c := range cells {
+		if err := c.start(); err != nil {
+			return fail(err)
+		}
+	}
+	work, err := os.MkdirTemp("", "cellfabric-local-*")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(work)
+	outputs, err := localOutputs(topo, cells)
+	if err != nil {
+		return fail(err)
+	}
+	reg, err := localRegistry(outputs, time.Now().Unix())
+	if err != nil {
+		return fail(err)
+	}
+	doc, err := json.MarshalIndent(reg, "", "  ")
+	if err != nil {
+		return fail(err)
+	}
+	regPath := filepath.Join(work, "registry.json")
+	if err := writeRegistryAtomic(filepath.Join(work, "outputs.json"), outputs); err != nil {
+		return fail(err)
+	}
+	if err := writeRegistryAtomic(regPath, doc); err != nil {
+		return fail(err)
+	}
+
+	// The router is `cellfabric route` with the same builder; the edge key
+	// reaches it the way it reaches a deployed router, through the
+	// environment it reads, here a private one.
+	secret := string(key.Secret)
+	env := map[string]string{edgeauth.EnvKey: secret, edgeauth.EnvKeyID: key.ID}
+	rc := routeConfig{
+		Registry: regPath, TenantFrom: *tenantFrom, HostPattern: *hostPattern,
+		HealthInterval: *interval, AdminWrites: true, ShutdownWait: localShutdown,
+		getenv: func(k string) string { return env[k] },
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rt, watcher, err := rc.build(ctx, logger)
+	if err != nil {
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(fmt.Errorf("router: %w (pass --listen 127.0.0.1:0 for a free port)", err))
+	}
+	al, err := net.Listen("tcp", *admin)
+	if err != nil {
+		ln.Close()
+		return fail(fmt.Errorf("admin: %w (pass --admin 127.0.0.1:0 for a free port)", err))
+	}
+	ctl := &localControl{cells: cells, rt: rt, quit: cancel, stdout: stdout}
+	adminSrv := &http.Server{
+		Handler:           ctl.handler(rt.AdminHandler()),
+		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
+		IdleTimeout:       server.DefaultIdleTimeout,
+		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go func() { _ = adminSrv.Serve(al) }()
+	watcher.Start(ctx)
+	served := make(chan error, 1)
+	go func() { served <- rt.Serve(ctx, ln, nil) }()
+
+	printBanner(stdout, path, topo, reg.Epoch, ln.Addr().String(), al.Addr().String(), regPath)
+	ctl.table(stdout)
+	if stdin != nil {
+		fmt.Fprintf(stdout, "\n%s\n", localHelp)
+		go ctl.readCommands(stdin)
+	}
+
+	status := 0
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		fmt.Fprintf(stderr, "cellfabric local: router: %v\n", err)
+		status = 1
+		cancel()
+	}
+	if err := <-served; err != nil && status == 0 {
+		fmt.Fprintf(stderr, "cellfabric local: router: %v\n", err)
+		status = 1
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), localShutdown)
+	defer scancel()
+	_ = adminSrv.Shutdown(sctx)
+	fmt.Fprintln(stdout, "cellfabric local: stopped")
+	return status
+}
+
+// newEdgeKey makes a random key for this run, shared by router and cells.
+// It is never printed.
+func newEdgeKey(id string) (edgeauth.Key, error) {
+	if id == "" {
+		id = edgeauth.DefaultKeyID
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return edgeauth.Key{}, fmt.Errorf("making an edge key: %w", err)
+	}
+	return edgeauth.Key{ID: id, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}, nil
+}
+
+func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, proxy, admin, regPath string) {
+	example := "acme"
+	if len(topo.Tenants) > 0 {
+		example = topo.Tenants[0].ID
+	}
+	fmt.Fprintf(w, "cellfabric local: %s (stack %s): %d cells, %d tenants, registry epoch %d\n\n", path, topo.Stack, len(topo.Cells), len(topo.Tenants), epoch)
+	fmt.Fprintf(w, "  router    http://%s    curl -i -H 'X-Tenant-ID: %s' http://%s/\n", proxy, example, proxy)
+	fmt.Fprintf(w, "  admin     http://%s    /admin/cells, /admin/route?tenant=%s, /metrics, /local/table\n", admin, example)
+	fmt.Fprintf(w, "  cell down curl -X POST http://%s/local/cells/<cell>/stop   (and .../start)\n", admin)
+	fmt.Fprintf(w, "  registry  %s\n\n", regPath)
+}

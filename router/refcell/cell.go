@@ -1,0 +1,171 @@
+package refcell
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+)
+
+// HealthPath is the path of the unsigned health endpoint.
+const HealthPath = "/healthz"
+
+// CellIDHeader names the cell on every response.
+const CellIDHeader = "X-Cell-ID"
+
+// Config configures a Cell.
+type Config struct {
+	// CellID, Cloud and Region identify the cell in /healthz, in the echo
+	// and in X-Cell-ID. CellID and Cloud are required.
+	CellID, Cloud, Region string
+	// Keys are the edge keys the cell accepts: one, or several during a
+	// rotation. Required.
+	Keys []edgeauth.Key
+	// MaxSkew is how far a signature's time may be from the cell's clock.
+	// Zero: edgeauth.DefaultMaxSkew.
+	MaxSkew time.Duration
+	// DataDir holds the key/value log. Zero (""): the store lives in memory
+	// only and is empty at every start.
+	DataDir string
+	// Logger receives the cell's logs. Zero: discard.
+	Logger *slog.Logger
+}
+
+// Cell is the reference cell: an http.Handler. Create it with New and Close
+// it when done.
+type Cell struct {
+	cfg      Config
+	store    *store
+	verified http.Handler
+	closed   atomic.Bool
+	rejected atomic.Uint64
+}
+
+var _ http.Handler = (*Cell)(nil)
+
+// New validates cfg, opens the store (replaying DataDir's log) and returns
+// the cell.
+func New(cfg Config) (*Cell, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	if cfg.CellID == "" {
+		errs = append(errs, errors.New("cell id: required (set CELLFABRIC_CELL_ID)"))
+	}
+	if cfg.Cloud == "" {
+		errs = append(errs, errors.New("cloud: required (set CELLFABRIC_CLOUD)"))
+	}
+	if len(cfg.Keys) == 0 {
+		errs = append(errs, errors.New("edge keys: at least one is required, or the cell would serve anyone (set CELLFABRIC_EDGE_KEY)"))
+	}
+	verifier, err := edgeauth.NewVerifier(cfg.Keys, edgeauth.VerifierOptions{MaxSkew: cfg.MaxSkew})
+	if err != nil && len(cfg.Keys) > 0 {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("reference cell: %w", err)
+	}
+	st, err := openStore(cfg.DataDir, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("reference cell %s: %w", cfg.CellID, err)
+	}
+	c := &Cell{cfg: cfg, store: st}
+	c.verified = verifier.Middleware(http.HandlerFunc(c.serveSigned), c.reject)
+	return c, nil
+}
+
+// ServeHTTP answers /healthz unsigned and everything else behind edge
+// signature verification.
+func (c *Cell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(CellIDHeader, c.cfg.CellID)
+	if r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		c.health(w, r)
+		return
+	}
+	c.verified.ServeHTTP(w, r)
+}
+
+// Close closes the store; the cell then answers 503.
+func (c *Cell) Close() error {
+	c.closed.Store(true)
+	return c.store.close()
+}
+
+// Rejected counts requests refused for their signature.
+func (c *Cell) Rejected() uint64 { return c.rejected.Load() }
+
+func (c *Cell) reject(r *http.Request, e *edgeauth.Error) {
+	c.rejected.Add(1)
+	c.cfg.Logger.Info("request refused: bad edge signature", "cell", c.cfg.CellID, "reason", e.Reason, "method", r.Method, "path", r.URL.Path)
+}
+
+// healthBody is the answer of /healthz.
+type healthBody struct {
+	Status string `json:"status"`
+	Cell   string `json:"cell"`
+	Cloud  string `json:"cloud"`
+	Region string `json:"region"`
+	Store  stats  `json:"store"`
+}
+
+func (c *Cell) health(w http.ResponseWriter, _ *http.Request) {
+	b := healthBody{Status: "ok", Cell: c.cfg.CellID, Cloud: c.cfg.Cloud, Region: c.cfg.Region, Store: c.store.stats()}
+	status := http.StatusOK
+	if !b.Store.OK || c.closed.Load() {
+		b.Status, status = "unavailable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, b)
+}
+
+// serveSigned handles a request whose signature verified.
+func (c *Cell) serveSigned(w http.ResponseWriter, r *http.Request) {
+	tenant, _ := edgeauth.TenantFromContext(r.Context())
+	if c.closed.Load() {
+		writeError(w, http.StatusServiceUnavailable, "the cell is shutting down")
+		return
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/kv/"); ok || r.URL.Path == "/kv" {
+		c.serveKV(w, r, tenant, rest)
+		return
+	}
+	c.echo(w, r, tenant)
+}
+
+// echoBody is the answer to any path the cell has no API for.
+type echoBody struct {
+	Cell      string `json:"cell"`
+	Cloud     string `json:"cloud"`
+	Region    string `json:"region"`
+	Tenant    string `json:"tenant"`
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	Query     string `json:"query,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+func (c *Cell) echo(w http.ResponseWriter, r *http.Request, tenant string) {
+	writeJSON(w, http.StatusOK, echoBody{
+		Cell: c.cfg.CellID, Cloud: c.cfg.Cloud, Region: c.cfg.Region, Tenant: tenant,
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, RequestID: r.Header.Get("X-Request-ID"),
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

@@ -1,3 +1,9 @@
+//go:build !cellfabric_nonethttp
+
+// The cellfabric_nonethttp build tag leaves out these net/http helpers
+// (SignRequest, MessageOf, VerifyRequest, Middleware), so that the Cloudflare
+// Worker (cmd/edgeworker) builds without net/http; it signs with Sign.
+
 package edgeauth
 
 import (

@@ -1,3 +1,9 @@
+//go:build !cellfabric_nonethttp
+
+// The cellfabric_nonethttp build tag leaves out the JWKS fetcher, JWK and PEM
+// parsing, so that the Cloudflare Worker (cmd/edgeworker) builds without
+// net/http; the Worker has no jwt mode.
+
 package tenant
 
 import (

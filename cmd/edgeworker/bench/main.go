@@ -1,0 +1,299 @@
+// Command bench measures the edge Worker in workerd and prints a Markdown
+// report: the bundle's size, cold start, the workerd process's CPU time per
+// request, and the latency the Worker adds compared with calling the cell
+// directly and with a plain JavaScript pass-through Worker.
+//
+//	make -C . workerd   # or: npm ci --prefix cmd/edgeworker/workerd
+//	go run ./cmd/edgeworker/bench -n 2000 -cold 5
+//
+// Everything runs on 127.0.0.1: one cell (a small JSON echo written in Go,
+// the same handler for every path measured), a KV namespace and workerd. The
+// requests are sequential over keep-alive connections, so latencies are
+// per-request costs, not throughput under load. Linux only (CPU time is read
+// from /proc).
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cellfabric/cellfabric/cmd/edgeworker/bundle"
+	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+)
+
+var key = edgeauth.Key{ID: "bench", Secret: []byte("benchmark-edge-secret-0123456789")}
+
+func main() {
+	n := flag.Int("n", 2000, "requests per path in the latency run")
+	cold := flag.Int("cold", 5, "cold starts to measure")
+	flag.Parse()
+	if err := run(*n, *cold); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n, cold int) error {
+	ctx := context.Background()
+	t0 := time.Now()
+	b, err := bundle.Build(ctx, "")
+	if err != nil {
+		return err
+	}
+	buildTime := time.Since(t0)
+
+	cellURL, stop, err := startCell()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	reg, err := json.Marshal(router.Registry{Version: router.SchemaVersion, Epoch: 1,
+		Cells:   []router.Cell{{ID: "a", Cloud: "aws", Region: "local", Endpoint: cellURL, HealthURL: cellURL + "/healthz", Weight: 100}},
+		Tenants: []router.Tenant{{ID: "acme", Cell: "a"}}})
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("## Edge Worker in workerd\n\nworkerd %s, %s, %d cores; one run.\n\n", workerdVersion(), runtime.Version(), runtime.NumCPU())
+	fmt.Printf("### Size\n\n| artifact | raw | gzip -9 |\n|---|---:|---:|\n")
+	fmt.Printf("| edge.wasm | %s | %s |\n| worker.js | %s | %s |\n| **total (the Workers limit counts this)** | %s | **%s** |\n\n",
+		mib(len(b.Wasm)), mib(gzipLen(b.Wasm)), mib(len(b.Script)), mib(gzipLen([]byte(b.Script))),
+		mib(len(b.Wasm)+len(b.Script)), mib(b.GzipSize()))
+	fmt.Printf("Free plan limit 3 MiB gzipped, paid 10 MiB. Build (go build, cached): %v.\n\n", buildTime.Round(time.Millisecond))
+
+	if err := coldStarts(ctx, b, reg, cold); err != nil {
+		return err
+	}
+	return latency(ctx, b, reg, cellURL, n)
+}
+
+// gzipLen is p's size after gzip -9.
+func gzipLen(p []byte) int {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(p)
+	_ = zw.Close()
+	return buf.Len()
+}
+
+func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) error {
+	var listen, first, second, firstCPU []time.Duration
+	client := newClient()
+	for range rounds {
+		kv, err := workerd.NewKV()
+		if err != nil {
+			return err
+		}
+		kv.Set("registry", reg)
+		rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv})
+		if err != nil {
+			kv.Close()
+			return err
+		}
+		listen = append(listen, rt.Listening.Sub(rt.Started))
+		before := cpuNS(rt.PID())
+		d1, err := timed(client, rt.URL+"/x", "a")
+		firstCPU = append(firstCPU, time.Duration(cpuNS(rt.PID())-before))
+		if err == nil {
+			var d2 time.Duration
+			d2, err = timed(client, rt.URL+"/x", "a")
+			first, second = append(first, d1), append(second, d2)
+		}
+		rt.Close()
+		kv.Close()
+		client.CloseIdleConnections()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("### Cold start (%d fresh workerd processes)\n\n| step | median | max |\n|---|---:|---:|\n", rounds)
+	for _, row := range []struct {
+		name string
+		d    []time.Duration
+	}{
+		{"process start → sockets listening (config loaded, script and wasm compiled)", listen},
+		{"first request → response (Go runtime start, registry and health read from KV, fetch to the cell)", first},
+		{"workerd CPU time during the first request (all threads)", firstCPU},
+		{"second request → response (warm isolate, cached registry)", second},
+	} {
+		slices.Sort(row.d)
+		fmt.Printf("| %s | %s | %s |\n", row.name, ms(row.d[len(row.d)/2]), ms(row.d[len(row.d)-1]))
+	}
+	fmt.Println()
+	return nil
+}
+
+func latency(ctx context.Context, b bundle.Bundle, reg []byte, cellURL string, n int) error {
+	kv, err := workerd.NewKV()
+	if err != nil {
+		return err
+	}
+	defer kv.Close()
+	kv.Set("registry", reg)
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, ProxyTarget: cellURL})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	paths := []struct {
+		name, url, cell string
+		cpu             bool
+		lat             []time.Duration
+		cpuNS           int64
+	}{
+		{name: "cell directly", url: cellURL + "/x", cell: ""},
+		{name: "plain JS pass-through Worker (baseline)", url: rt.ProxyURL + "/x", cpu: true},
+		{name: "edge Worker (Go wasm)", url: rt.URL + "/x", cell: "a", cpu: true},
+	}
+	client := newClient()
+	for i := range paths { // warm up: isolates, connections
+		for range 200 {
+			if _, err := timed(client, paths[i].url, paths[i].cell); err != nil {
+				return fmt.Errorf("%s: %w", paths[i].name, err)
+			}
+		}
+	}
+	const block = 100
+	for done := 0; done < n; done += block {
+		for i := range paths {
+			p := &paths[i]
+			before := cpuNS(rt.PID())
+			for range min(block, n-done) {
+				d, err := timed(client, p.url, p.cell)
+				if err != nil {
+					return fmt.Errorf("%s: %w", p.name, err)
+				}
+				p.lat = append(p.lat, d)
+			}
+			p.cpuNS += cpuNS(rt.PID()) - before
+		}
+	}
+	fmt.Printf("### Latency and CPU (%d sequential requests per path, interleaved in blocks of %d)\n\n", n, block)
+	fmt.Printf("| path | p50 | p90 | p99 | mean | workerd CPU / request |\n|---|---:|---:|---:|---:|---:|\n")
+	base := stats(paths[0].lat)
+	for _, p := range paths {
+		s := stats(p.lat)
+		cpu := "—"
+		if p.cpu {
+			cpu = fmt.Sprintf("%.3f ms", float64(p.cpuNS)/float64(len(p.lat))/1e6)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", p.name, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.mean), cpu)
+	}
+	edge, js := stats(paths[2].lat), stats(paths[1].lat)
+	fmt.Printf("\nAdded by the edge Worker over calling the cell directly: p50 +%s (×%.2f), p99 +%s (×%.2f). Over the plain JS Worker: p50 +%s (×%.2f), p99 +%s (×%.2f).\n",
+		ms(edge.p50-base.p50), ratio(edge.p50, base.p50), ms(edge.p99-base.p99), ratio(edge.p99, base.p99),
+		ms(edge.p50-js.p50), ratio(edge.p50, js.p50), ms(edge.p99-js.p99), ratio(edge.p99, js.p99))
+	fmt.Printf("Go wasm CPU per request beyond the JS pass-through (workerd process, all threads): %.3f ms.\n",
+		(float64(paths[2].cpuNS)/float64(len(paths[2].lat))-float64(paths[1].cpuNS)/float64(len(paths[1].lat)))/1e6)
+	return nil
+}
+
+// startCell serves the benchmark's cell: a small JSON echo.
+func startCell() (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Cell-ID", "a")
+		_, _ = fmt.Fprintf(w, `{"cell":"a","path":%q,"tenant":%q}`+"\n", r.URL.Path, r.Header.Get(edgeauth.TenantHeader))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+func newClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
+}
+
+// timed sends one GET for tenant acme and checks the answer came from the
+// cell (X-Cell-ID, when cell is set).
+func timed(c *http.Client, url, cell string) (time.Duration, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("X-Tenant-ID", "acme")
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != 200 || (cell != "" && resp.Header.Get("X-Cell-ID") != cell) {
+		return 0, fmt.Errorf("status %d, cell %q", resp.StatusCode, resp.Header.Get("X-Cell-ID"))
+	}
+	return d, nil
+}
+
+type summary struct{ p50, p90, p99, mean time.Duration }
+
+func stats(d []time.Duration) summary {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	var sum time.Duration
+	for _, v := range s {
+		sum += v
+	}
+	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	return summary{p50: at(0.50), p90: at(0.90), p99: at(0.99), mean: sum / time.Duration(len(s))}
+}
+
+// cpuNS is the CPU time, in nanoseconds, that every thread of a process has
+// used (the first field of /proc/<pid>/task/*/schedstat).
+func cpuNS(pid int) int64 {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total int64
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			v, _ := strconv.ParseInt(f[0], 10, 64)
+			total += v
+		}
+	}
+	return total
+}
+
+func workerdVersion() string {
+	bin, err := workerd.Binary()
+	if err != nil {
+		return "?"
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(out), "workerd "))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+func mib(n int) string { return fmt.Sprintf("%.2f MiB (%d B)", float64(n)/(1<<20), n) }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }

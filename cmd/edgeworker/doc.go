@@ -1,0 +1,45 @@
+// Command edgeworker is the cellfabric router as a Cloudflare Worker: built
+// with GOOS=js GOARCH=wasm and wrapped in a service-worker script (Go's
+// wasm_exec.js and a small shim, see cmd/edgeworker/bundle), it runs the
+// same router packages as the router server at Cloudflare's edge.
+//
+// Per request, the Worker
+//
+//   - reads the registry document from Workers KV (edgeconf.RegistryKey)
+//     and keeps it in the isolate for Config.CacheSeconds; every read goes
+//     through router.Store, so a value that is missing, unreadable, invalid
+//     or older than the one served is refused and the last good registry
+//     keeps serving, as it does when KV fails;
+//   - reads the cells' health the same way (edgeconf.HealthKey), ignoring a
+//     document older than Config.HealthMaxAgeSeconds;
+//   - resolves the tenant (router/tenant) and decides (router.Snapshot.Decide)
+//     exactly as the server does;
+//   - forwards with fetch, signed with router/edgeauth using the key in the
+//     EDGE_KEY secret binding, with X-Tenant-ID, X-Request-ID and the
+//     X-Forwarded-* headers set and traceparent passed through;
+//   - tries the decision's next healthy cell when the fetch fails or the cell
+//     answers 502, 503 or 504, for idempotent methods without a body, up to
+//     Config.MaxAttempts cells; a cell that does not send its response
+//     headers within Config.UpstreamTimeoutMillis gets 504 and no retry;
+//   - adds X-Cell-ID, X-Processed-By-Cloud and X-Request-ID to the response,
+//     and answers the requests it cannot forward itself with the server's
+//     JSON error body ({"error", "reason", "requestId", "tenant"}).
+//
+// On its Cron Trigger the Worker probes every cell's health URL (at most
+// Config.ProbeTimeoutMillis each, all at once) and writes the result to KV as
+// an edgeconf.Health document: a Worker has no background goroutines, so
+// health is shared between isolates through KV.
+//
+// The logic lives in files without build constraints (edge.go, cache.go,
+// forward.go, probe.go, reply.go), behind small interfaces for KV and fetch,
+// and is tested with plain Go tests; js_*.go bind it to the Worker runtime
+// with syscall/js. runtime_test.go runs the built Worker in workerd with
+// reference cells on loopback.
+//
+// The Worker build uses the cellfabric_nonethttp tag so that router/edgeauth
+// and router/tenant leave out their net/http helpers: this program must not
+// import net/http (it would double the wasm). Goroutines of different
+// requests never wait for each other (no lock is held across a fetch or a
+// KV read), because the runtime ties every I/O object to the request that
+// created it.
+package main

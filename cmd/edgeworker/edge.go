@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/edgeconf"
+	"github.com/cellfabric/cellfabric/router/tenant"
+)
+
+// bindings are the Worker's text bindings, read from its globals.
+type bindings struct {
+	// Config is the CONFIG binding, "" when absent.
+	Config string
+	// Key is the EDGE_KEY secret, "" when absent.
+	Key string
+	// KeyID is the EDGE_KEY_ID binding, "" when absent.
+	KeyID string
+}
+
+// kvStore is the Worker's KV namespace.
+type kvStore interface {
+	// Get returns the value of key, or nil (and no error) when KV holds
+	// none.
+	Get(key string) ([]byte, error)
+	// Put writes the value of key.
+	Put(key string, value []byte) error
+}
+
+// edge is the Worker's logic, free of syscall/js so that plain Go tests
+// drive it: js_*.go give it KV, fetch and a clock.
+type edge struct {
+	cfg      edgeconf.Config
+	resolver *tenant.Resolver
+	signer   *edgeauth.Signer
+	store    *router.Store
+	kv       kvStore
+	now      func() time.Time
+	rand     func() uint64
+	logger   *slog.Logger
+
+	mu      sync.Mutex // guards the fields below; never held across I/O
+	reg     readState
+	hlt     readState
+	health  edgeconf.Health // last good health document
+	hasHlth bool
+}
+
+// newEdge checks the bindings and builds the Worker's logic. Its errors
+// name the binding to fix and never contain the secret.
+func newEdge(b bindings, kv kvStore, now func() time.Time, logger *slog.Logger) (*edge, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	cfg, err := edgeconf.Parse([]byte(b.Config))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("the %s binding: %w", edgeconf.ConfigBinding, err))
+	}
+	var resolver *tenant.Resolver
+	if err == nil {
+		resolver, err = tenant.New(resolverConfig(cfg))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("the %s binding: %w", edgeconf.ConfigBinding, err))
+		}
+	}
+	var signer *edgeauth.Signer
+	if b.Key == "" {
+		errs = append(errs, fmt.Errorf("the %s secret binding is missing: set it to the edge key every cell verifies", edgeconf.KeyBinding))
+	} else {
+		id := strings.TrimSpace(b.KeyID)
+		if id == "" {
+			id = edgeauth.DefaultKeyID
+		}
+		signer, err = edgeauth.NewSigner(edgeauth.Key{ID: id, Secret: []byte(b.Key)}, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("the %s and %s bindings: %w", edgeconf.KeyBinding, edgeconf.KeyIDBinding, err))
+		}
+	}
+	if kv == nil {
+		errs = append(errs, fmt.Errorf("the %s KV namespace binding is missing", edgeconf.KVBinding))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("edge worker bindings: %w", err)
+	}
+	return &edge{
+		cfg:      cfg,
+		resolver: resolver,
+		signer:   signer,
+		store:    router.NewStore(logger),
+		kv:       kv,
+		now:      now,
+		rand:     mrand.Uint64,
+		logger:   logger,
+	}, nil
+}
+
+// resolverConfig turns the Worker's config into router/tenant's.
+func resolverConfig(c edgeconf.Config) tenant.Config {
+	c = c.WithDefaults()
+	modes := make([]tenant.Mode, len(c.TenantModes))
+	for i, m := range c.TenantModes {
+		modes[i] = tenant.Mode(m)
+	}
+	return tenant.Config{Order: modes, Header: c.TenantHeader, HostPattern: c.HostPattern, PathPrefix: c.PathPrefix}
+}

@@ -1,0 +1,172 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+)
+
+// fakeKV is an in-memory kvStore that counts reads and can fail.
+type fakeKV struct {
+	mu     sync.Mutex
+	values map[string][]byte
+	reads  map[string]int
+	err    error
+	puts   map[string][]byte
+}
+
+var _ kvStore = (*fakeKV)(nil)
+
+func newFakeKV() *fakeKV {
+	return &fakeKV{values: map[string][]byte{}, reads: map[string]int{}, puts: map[string][]byte{}}
+}
+
+func (k *fakeKV) Get(key string) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.reads[key]++
+	if k.err != nil {
+		return nil, k.err
+	}
+	v, ok := k.values[key]
+	if !ok {
+		return nil, nil
+	}
+	return v, nil
+}
+
+func (k *fakeKV) Put(key string, v []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.err != nil {
+		return k.err
+	}
+	k.values[key], k.puts[key] = v, v
+	return nil
+}
+
+func (k *fakeKV) set(key string, v []byte) {
+	k.mu.Lock()
+	k.values[key] = v
+	k.mu.Unlock()
+}
+
+func (k *fakeKV) count(key string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.reads[key]
+}
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fakeReply is a cell's answer.
+type fakeReply struct {
+	status    int
+	discarded bool
+}
+
+func (r *fakeReply) Status() int { return r.status }
+func (r *fakeReply) Discard()    { r.discarded = true }
+
+// fakeUpstream answers each cell as told and records the attempts.
+type fakeUpstream struct {
+	answers  map[string]any // cell id → int status or error
+	attempts []attempt
+	replies  []*fakeReply
+}
+
+func (u *fakeUpstream) Send(a *attempt) (reply, error) {
+	u.attempts = append(u.attempts, *a)
+	switch v := u.answers[a.Cell.ID].(type) {
+	case error:
+		return nil, v
+	case int:
+		r := &fakeReply{status: v}
+		u.replies = append(u.replies, r)
+		return r, nil
+	}
+	r := &fakeReply{status: 200}
+	u.replies = append(u.replies, r)
+	return r, nil
+}
+
+func (u *fakeUpstream) cells() []string {
+	var ids []string
+	for _, a := range u.attempts {
+		ids = append(ids, a.Cell.ID)
+	}
+	return ids
+}
+
+// headers is a tenant.Headers over a map (canonical names).
+type headers map[string]string
+
+func (h headers) Get(name string) string { return h[http.CanonicalHeaderKey(name)] }
+
+var errRefused = errors.New("connect: connection refused")
+
+// unitKey is the edge key of the unit tests.
+var unitKey = edgeauth.Key{ID: "k9", Secret: []byte("unit-test-edge-secret-0123456789")}
+
+// unitRegistry has cells a (aws), b (gcp), c (azure) and tenants: acme on a
+// with failover b then c, solo on a only, hooli migrating on b.
+func unitRegistry(t testing.TB, epoch int64) []byte {
+	t.Helper()
+	reg := router.Registry{Version: router.SchemaVersion, Epoch: epoch,
+		Cells: []router.Cell{
+			{ID: "a", Cloud: "aws", Region: "r1", Endpoint: "https://a.cells.example", HealthURL: "https://a.cells.example/healthz", Weight: 100},
+			{ID: "b", Cloud: "gcp", Region: "r2", Endpoint: "https://b.cells.example:8443", HealthURL: "https://b.cells.example:8443/healthz?deep=1", Weight: 100},
+			{ID: "c", Cloud: "azure", Region: "r3", Endpoint: "http://c.cells.example", Weight: 100},
+		},
+		Tenants: []router.Tenant{
+			{ID: "acme", Cell: "a", Failover: []string{"b", "c"}},
+			{ID: "solo", Cell: "a"},
+			{ID: "hooli", Cell: "b", State: router.TenantMigrating},
+		},
+	}
+	data, err := json.Marshal(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// newTestEdge builds an edge over a fake KV holding the unit registry.
+func newTestEdge(t testing.TB, config string) (*edge, *fakeKV, *clock) {
+	t.Helper()
+	kv := newFakeKV()
+	kv.set("registry", unitRegistry(t, 1))
+	clk := newClock()
+	e, err := newEdge(bindings{Config: config, Key: string(unitKey.Secret), KeyID: unitKey.ID}, kv, clk.now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rand = func() uint64 { return 42 }
+	return e, kv, clk
+}

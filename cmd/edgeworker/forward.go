@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/tenant"
+)
+
+// inbound is what the Worker needs to know about an incoming request.
+type inbound struct {
+	Method string
+	// URL is the absolute request URL (Request.url).
+	URL string
+	// Header reads the request headers.
+	Header tenant.Headers
+	// HasBody is true when the request has a body (Request.body != null).
+	HasBody bool
+}
+
+// attempt is one try of one cell: everything the fetch needs besides the
+// incoming request's own headers and body.
+type attempt struct {
+	Cell *router.Cell
+	// URL is the cell's URL for the request: its endpoint, the forwarded
+	// path and the query.
+	URL string
+	// Tenant goes into X-Tenant-ID ("" removes the header).
+	Tenant string
+	// Signature goes into X-Cellfabric-Signature.
+	Signature string
+	// RequestID goes into X-Request-ID.
+	RequestID string
+	// ForwardedHost and ForwardedProto go into X-Forwarded-Host and
+	// X-Forwarded-Proto.
+	ForwardedHost, ForwardedProto string
+	// Timeout bounds the wait for the response headers.
+	Timeout time.Duration
+}
+
+// upstream sends attempts: fetch in the Worker, a fake in tests.
+type upstream interface {
+	// Send forwards the request to a.Cell. It returns the cell's response,
+	// or an error when none came: errTimeout when a.Timeout passed first.
+	Send(a *attempt) (reply, error)
+}
+
+// reply is a cell's response, left in the runtime: its body is never
+// copied into Go.
+type reply interface {
+	Status() int
+	// Discard releases a response that will not be passed on.
+	Discard()
+}
+
+// errTimeout is returned by upstream.Send when the cell did not send its
+// response headers in time.
+var errTimeout = errors.New("the cell did not answer in time")
+
+// result is how a request ends: a cell's reply, or a refusal.
+type result struct {
+	RequestID string
+	Tenant    string
+	// Reply and Cell are the answer and the cell that gave it.
+	Reply reply
+	Cell  *router.Cell
+	// Refusal is set when the Worker answers itself.
+	Refusal *refusal
+	// Attempts counts the cells tried.
+	Attempts int
+}
+
+// serve routes one request: registry and health (cached), tenant, decision,
+// then the decision's cells in turn until one gives an answer to pass on.
+func (e *edge) serve(in inbound, up upstream) result {
+	res := result{RequestID: requestID(in.Header.Get("X-Request-ID"))}
+	refuse := func(r refusal) result { res.Refusal = &r; return res }
+	u, err := url.Parse(in.URL)
+	if err != nil || u.Host == "" {
+		return refuse(refusal{Status: statusBadRequest, Reason: "bad_request", Msg: "the request URL cannot be parsed"})
+	}
+	e.refresh()
+	snap := e.store.Snapshot()
+	if snap == nil {
+		return refuse(refusal{Status: statusServiceUnavailable, Reason: ReasonNoRegistry, Msg: "the edge has no valid registry yet", RetryAfter: noRegistryRetryAfter})
+	}
+	t, err := e.resolver.Resolve(context.Background(), tenant.Facts{Host: u.Host, Path: u.Path, RawPath: u.RawPath, Header: in.Header})
+	if err != nil {
+		var te *tenant.Error
+		if !errors.As(err, &te) {
+			te = &tenant.Error{Status: statusBadRequest, Reason: "bad_request", Msg: err.Error()}
+		}
+		return refuse(refusal{Status: te.Status, Reason: te.Reason, Msg: te.Msg})
+	}
+	res.Tenant = t.Tenant
+	health := e.healthView()
+	d := snap.Decide(router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}, health)
+	if !d.Forward() {
+		return refuse(refusal{Status: d.Status, Reason: string(d.Reason), Msg: d.Message(), RetryAfter: d.RetryAfter})
+	}
+
+	target := url.URL{Path: t.Path, RawPath: t.RawPath, RawQuery: u.RawQuery}
+	retry := idempotent(in.Method) && !in.HasBody
+	var lastErr error
+	var lastCell *router.Cell
+	for i := 0; i < d.Len() && res.Attempts < e.cfg.MaxAttempts; i++ {
+		cell := d.Cell(i)
+		if i > 0 && !health.Healthy(cell.ID) {
+			continue
+		}
+		a, err := e.attempt(cell, in.Method, target, t.Tenant, res.RequestID, u)
+		if err != nil {
+			e.logger.Error("skipping a cell whose endpoint does not parse", "cell", cell.ID, "error", err)
+			continue
+		}
+		res.Attempts++
+		rep, err := up.Send(&a)
+		if err != nil {
+			lastErr, lastCell = err, cell
+			e.logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
+			if errors.Is(err, errTimeout) || !retry {
+				break
+			}
+			continue
+		}
+		if retry && retryableStatus(rep.Status()) && e.hasNext(d, i, res.Attempts, health) {
+			e.logger.Info("retrying on the next cell", "cell", cell.ID, "status", rep.Status(), "tenant", t.Tenant, "request_id", res.RequestID)
+			rep.Discard()
+			continue
+		}
+		res.Reply, res.Cell = rep, cell
+		return res
+	}
+	if errors.Is(lastErr, errTimeout) {
+		return refuse(refusal{Status: statusGatewayTimeout, Reason: ReasonUpstreamTimeout, Msg: "the tenant's cell did not answer in time"})
+	}
+	msg := "no cell could take the request"
+	if lastCell != nil {
+		msg = "cell " + lastCell.ID + " could not be reached and no other healthy cell could take the request"
+	}
+	return refuse(refusal{Status: statusBadGateway, Reason: ReasonUpstreamFailed, Msg: msg})
+}
+
+// attempt prepares and signs the request for one cell. The signature
+// covers exactly the URL the fetch is given: its host, escaped path and
+// query.
+func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantID, reqID string, in *url.URL) (attempt, error) {
+	ep, err := url.Parse(cell.Endpoint)
+	if err != nil {
+		return attempt{}, fmt.Errorf("cell %s endpoint: %w", cell.ID, err)
+	}
+	target.Scheme, target.Host = ep.Scheme, ep.Host
+	return attempt{
+		Cell:           cell,
+		URL:            target.String(),
+		Tenant:         tenantID,
+		Signature:      e.signer.Sign(edgeauth.Message{Method: method, Host: target.Host, Path: target.EscapedPath(), Query: target.RawQuery, Tenant: tenantID}),
+		RequestID:      reqID,
+		ForwardedHost:  in.Host,
+		ForwardedProto: in.Scheme,
+		Timeout:        e.cfg.UpstreamTimeout(),
+	}, nil
+}
+
+// hasNext reports whether a retry after candidate i could go anywhere.
+func (e *edge) hasNext(d router.Decision, i, attempts int, health router.HealthMap) bool {
+	if attempts >= e.cfg.MaxAttempts {
+		return false
+	}
+	for j := i + 1; j < d.Len(); j++ {
+		if health.Healthy(d.Cell(j).ID) {
+			return true
+		}
+	}
+	return false
+}

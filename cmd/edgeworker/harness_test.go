@@ -1,0 +1,249 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cellfabric/cellfabric/cmd/edgeworker/bundle"
+	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/refcell"
+)
+
+// The runtime tests build the Worker once and share it.
+var (
+	buildOnce sync.Once
+	built     bundle.Bundle
+	buildErr  error
+)
+
+func workerBundle(t *testing.T) bundle.Bundle {
+	t.Helper()
+	buildOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		built, buildErr = bundle.Build(ctx, "")
+	})
+	if buildErr != nil {
+		t.Fatalf("building the Worker: %v", buildErr)
+	}
+	return built
+}
+
+// testKey is the edge key of the runtime tests; otherKey is one the cells
+// do not know.
+var (
+	testKey  = edgeauth.Key{ID: "k1", Secret: []byte("runtime-test-edge-secret-0123456789")}
+	otherKey = edgeauth.Key{ID: "k1", Secret: []byte("someone-elses-secret-0123456789abc")}
+)
+
+// cell is a reference cell on loopback.
+type cell struct {
+	id, cloud string
+	url       string
+	srv       *http.Server
+	rc        *refcell.Cell
+}
+
+// startCell serves a reference cell that accepts testKey.
+func startCell(t *testing.T, id, cloud string) *cell {
+	t.Helper()
+	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: cloud, Region: "local-1", Keys: []edgeauth.Key{testKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := serveCell(t, id, cloud, rc)
+	c.rc = rc
+	t.Cleanup(func() { _ = rc.Close() })
+	return c
+}
+
+// startEchoCell serves a cell that verifies the edge signature with
+// router/edgeauth and answers with the headers it received.
+func startEchoCell(t *testing.T, id, cloud string) *cell {
+	t.Helper()
+	v, err := edgeauth.NewVerifier([]edgeauth.Key{testKey}, edgeauth.VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenantID, _ := edgeauth.TenantFromContext(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"cell": id, "tenant": tenantID, "path": r.URL.RequestURI(), "headers": r.Header})
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.Handle("/", v.Middleware(echo, nil))
+	return serveCell(t, id, cloud, mux)
+}
+
+func serveCell(t *testing.T, id, cloud string, h http.Handler) *cell {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cell{id: id, cloud: cloud, url: "http://" + ln.Addr().String(), srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}}
+	go func() { _ = c.srv.Serve(ln) }()
+	t.Cleanup(c.stop)
+	return c
+}
+
+// stop closes the cell's listener and connections: it is gone.
+func (c *cell) stop() { _ = c.srv.Close() }
+
+func (c *cell) registryCell() router.Cell {
+	return router.Cell{ID: c.id, Cloud: c.cloud, Region: "local-1", Endpoint: c.url, HealthURL: c.url + "/healthz", Weight: router.DefaultCellWeight}
+}
+
+// registry is a registry document over the given cells.
+func registry(t *testing.T, epoch int64, cells []*cell, tenants ...router.Tenant) []byte {
+	t.Helper()
+	reg := router.Registry{Version: router.SchemaVersion, Epoch: epoch, Tenants: tenants}
+	for _, c := range cells {
+		reg.Cells = append(reg.Cells, c.registryCell())
+	}
+	if err := reg.Validate(); err != nil {
+		t.Fatalf("test registry: %v", err)
+	}
+	data, err := json.Marshal(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// edgeEnv is a workerd running the Worker over a KV namespace.
+type edgeEnv struct {
+	t   *testing.T
+	kv  *workerd.KV
+	rt  *workerd.Runtime
+	log *syncBuffer
+}
+
+type envOptions struct {
+	config   string
+	registry []byte
+	key      edgeauth.Key
+}
+
+func startEdge(t *testing.T, o envOptions) *edgeEnv {
+	t.Helper()
+	kv, err := workerd.NewKV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kv.Close() })
+	if o.registry != nil {
+		kv.Set("registry", o.registry)
+	}
+	log := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: workerBundle(t), Config: o.config, Key: o.key, KV: kv, Log: log})
+	if err != nil {
+		t.Fatalf("starting workerd: %v\n%s", err, log.String())
+	}
+	t.Cleanup(func() {
+		_ = rt.Close()
+		if t.Failed() {
+			t.Logf("workerd log:\n%s", log.String())
+		}
+	})
+	return &edgeEnv{t: t, kv: kv, rt: rt, log: log}
+}
+
+// response is an answer read whole.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// json decodes the body into a map.
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not JSON (%v): %s", err, r.body)
+	}
+	return m
+}
+
+// do sends a request to the Worker (host overrides the Host header when
+// set) and reads the answer.
+func (e *edgeEnv) do(method, path string, header map[string]string, body string) response {
+	e.t.Helper()
+	return send(e.t, method, e.rt.URL+path, header, body)
+}
+
+func send(t *testing.T, method, url string, header map[string]string, body string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		if strings.EqualFold(k, "Host") {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Timeout: 20 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// eventually polls f every 50 ms until it returns true or the deadline.
+func eventually(t *testing.T, within time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncBuffer collects workerd's output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

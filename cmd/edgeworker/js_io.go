@@ -1,0 +1,118 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"syscall/js"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+)
+
+// jsKV is the KV namespace binding.
+type jsKV struct{ ns js.Value }
+
+var _ kvStore = jsKV{}
+
+func (k jsKV) Get(key string) ([]byte, error) {
+	v, err := callAwait(func() js.Value { return k.ns.Call("get", key, "arrayBuffer") })
+	if err != nil {
+		return nil, err
+	}
+	if v.IsNull() || v.IsUndefined() {
+		return nil, nil
+	}
+	return bytesOf(v), nil
+}
+
+func (k jsKV) Put(key string, value []byte) error {
+	_, err := callAwait(func() js.Value { return k.ns.Call("put", key, uint8Array(value)) })
+	return err
+}
+
+// timedFetch calls fetch and aborts it when the response headers have not
+// arrived within timeout; the timer is cleared as soon as they do, so a
+// long body is never cut short.
+func timedFetch(url string, init js.Value, timeout time.Duration) (js.Value, error) {
+	g := js.Global()
+	ac := g.Get("AbortController").New()
+	init.Set("signal", ac.Get("signal"))
+	timer := g.Call("setTimeout", ac.Get("abort").Call("bind", ac), timeout.Milliseconds())
+	resp, err := callAwait(func() js.Value { return g.Call("fetch", url, init) })
+	g.Call("clearTimeout", timer)
+	if err != nil && ac.Get("signal").Get("aborted").Bool() {
+		return js.Undefined(), errTimeout
+	}
+	return resp, err
+}
+
+// jsUpstream forwards one incoming request with fetch.
+type jsUpstream struct {
+	method  string
+	headers js.Value // the request's headers, cleaned for the cells
+	body    js.Value // the request's body stream, or null
+}
+
+var _ upstream = (*jsUpstream)(nil)
+
+// newUpstream prepares the headers every attempt starts from: the client's,
+// without Host (fetch sets it from the URL) and without any signature or
+// tenant a client sent, plus X-Forwarded-For from CF-Connecting-IP.
+func newUpstream(req js.Value) *jsUpstream {
+	h := js.Global().Get("Headers").New(req.Get("headers"))
+	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader} {
+		h.Call("delete", name)
+	}
+	if ip := h.Call("get", "CF-Connecting-IP"); ip.Type() == js.TypeString {
+		h.Call("append", "X-Forwarded-For", ip)
+	}
+	return &jsUpstream{method: req.Get("method").String(), headers: h, body: req.Get("body")}
+}
+
+func (u *jsUpstream) Send(a *attempt) (reply, error) {
+	h := js.Global().Get("Headers").New(u.headers)
+	if a.Tenant != "" {
+		h.Call("set", edgeauth.TenantHeader, a.Tenant)
+	}
+	h.Call("set", edgeauth.SignatureHeader, a.Signature)
+	h.Call("set", "X-Request-ID", a.RequestID)
+	h.Call("set", "X-Forwarded-Host", a.ForwardedHost)
+	h.Call("set", "X-Forwarded-Proto", a.ForwardedProto)
+	init := object("method", u.method, "headers", h, "redirect", "manual")
+	if !u.body.IsNull() && !u.body.IsUndefined() {
+		init.Set("body", u.body)
+	}
+	resp, err := timedFetch(a.URL, init, a.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	return jsReply{resp}, nil
+}
+
+// jsReply is a cell's Response.
+type jsReply struct{ r js.Value }
+
+var _ reply = jsReply{}
+
+func (r jsReply) Status() int { return r.r.Get("status").Int() }
+
+func (r jsReply) Discard() {
+	if b := r.r.Get("body"); !b.IsNull() && !b.IsUndefined() {
+		_, _ = call(func() js.Value { return b.Call("cancel") })
+	}
+}
+
+// jsProber probes health URLs with fetch.
+type jsProber struct{}
+
+var _ prober = jsProber{}
+
+func (jsProber) Probe(url, signature string, timeout time.Duration) (int, error) {
+	init := object("method", "GET", "redirect", "manual", "headers", object(edgeauth.SignatureHeader, signature))
+	resp, err := timedFetch(url, init, timeout)
+	if err != nil {
+		return 0, err
+	}
+	jsReply{resp}.Discard()
+	return resp.Get("status").Int(), nil
+}

@@ -1,0 +1,131 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"syscall/js"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router/edgeconf"
+)
+
+// handlersGlobal is the global through which the shim reaches the handlers
+// main registers.
+const handlersGlobal = "__cellfabricEdge"
+
+// main runs inside the Worker's first event (the shim starts it there: the
+// runtime forbids random numbers and timers at global scope), registers the
+// handlers and then waits for events for the isolate's lifetime.
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	var kv kvStore
+	if ns := js.Global().Get(edgeconf.KVBinding); ns.Type() == js.TypeObject {
+		kv = jsKV{ns}
+	}
+	b := bindings{Config: text(edgeconf.ConfigBinding), Key: text(edgeconf.KeyBinding), KeyID: text(edgeconf.KeyIDBinding)}
+	e, err := newEdge(b, kv, wallClock, logger)
+	if err != nil {
+		logger.Error("the edge worker is misconfigured and forwards nothing", "error", err)
+	}
+	h := &handlers{edge: e, err: err, logger: logger}
+	js.Global().Set(handlersGlobal, object(
+		"fetch", js.FuncOf(h.fetch),
+		"scheduled", js.FuncOf(h.scheduled),
+	))
+	select {}
+}
+
+// wallClock is time.Now without its monotonic reading: the runtime's
+// monotonic clock is not comparable across requests.
+func wallClock() time.Time { return time.Now().Round(0) }
+
+type handlers struct {
+	edge   *edge
+	err    error // set when the bindings are unusable
+	logger *slog.Logger
+}
+
+// fetch is called by the shim as fetch(request, resolve, reject) and
+// resolves with the Response.
+func (h *handlers) fetch(_ js.Value, args []js.Value) any {
+	req, resolve := arg(args, 0), arg(args, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				h.logger.Error("panic while serving a request", "panic", fmt.Sprint(r))
+				resolve.Invoke(refusalResponse(&refusal{Status: statusInternalError, Reason: "worker_error", Msg: "the edge worker failed"}, requestID(""), ""))
+			}
+		}()
+		resolve.Invoke(h.serve(req))
+	}()
+	return nil
+}
+
+func (h *handlers) serve(req js.Value) js.Value {
+	if h.err != nil {
+		return refusalResponse(&refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()}, requestID(""), "")
+	}
+	headers := req.Get("headers")
+	body := req.Get("body")
+	in := inbound{
+		Method:  req.Get("method").String(),
+		URL:     req.Get("url").String(),
+		Header:  jsHeaders{headers},
+		HasBody: !body.IsNull() && !body.IsUndefined(),
+	}
+	res := h.edge.serve(in, newUpstream(req))
+	if res.Refusal != nil {
+		return refusalResponse(res.Refusal, res.RequestID, res.Tenant)
+	}
+	cell := res.Reply.(jsReply).r
+	out := js.Global().Get("Response").New(cell.Get("body"), cell)
+	oh := out.Get("headers")
+	oh.Call("set", "X-Cell-ID", res.Cell.ID)
+	oh.Call("set", "X-Processed-By-Cloud", res.Cell.Cloud)
+	oh.Call("set", "X-Request-ID", res.RequestID)
+	return out
+}
+
+// refusalResponse is the JSON answer to a request the Worker does not
+// forward.
+func refusalResponse(r *refusal, reqID, tenantID string) js.Value {
+	hs := object(
+		"Content-Type", "application/json",
+		"X-Content-Type-Options", "nosniff",
+		"Cache-Control", "no-store",
+		"X-Request-ID", reqID,
+	)
+	if r.RetryAfter > 0 {
+		hs.Set("Retry-After", strconv.Itoa(r.RetryAfter))
+	}
+	return js.Global().Get("Response").New(string(r.body(reqID, tenantID)), object("status", r.Status, "headers", hs))
+}
+
+// scheduled is called by the shim as scheduled(time, cron, resolve,
+// reject) on the Cron Trigger.
+func (h *handlers) scheduled(_ js.Value, args []js.Value) any {
+	resolve, reject := arg(args, 2), arg(args, 3)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				h.logger.Error("panic while probing cells", "panic", fmt.Sprint(r))
+				reject.Invoke(js.Global().Get("Error").New("the edge worker failed while probing cells"))
+			}
+		}()
+		if h.err != nil {
+			reject.Invoke(js.Global().Get("Error").New(h.err.Error()))
+			return
+		}
+		if _, err := h.edge.probeAll(jsProber{}); err != nil {
+			h.logger.Error("health probe run failed", "error", err)
+			reject.Invoke(js.Global().Get("Error").New(err.Error()))
+			return
+		}
+		resolve.Invoke()
+	}()
+	return nil
+}

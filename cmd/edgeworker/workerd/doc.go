@@ -1,0 +1,22 @@
+// Package workerd runs the edge Worker in workerd, Cloudflare's open-source
+// Workers runtime, for the runtime tests and the benchmark: the same script
+// and wasm that are deployed, with the bindings of router/edgeconf, a Workers
+// KV namespace served by KV (an in-memory store on loopback speaking the
+// protocol of workerd's KV binding) and a control Worker that fires the Cron
+// Trigger (Runtime.Scheduled).
+//
+// The workerd binary comes from the npm package pinned in package.json and
+// package-lock.json next to this file (`npm ci --prefix
+// cmd/edgeworker/workerd`, which `make test` runs): the Linux x64 build of
+// the workerd package, @cloudflare/workerd-linux-64, depended on directly
+// because the registry this project uses serves no other platform's build
+// (so the launcher package's lock cannot be completed). On another platform,
+// point CELLFABRIC_WORKERD at a workerd binary. Everything binds to and
+// talks to 127.0.0.1 only: the Worker's fetch
+// goes through a network service that allows local addresses and nothing
+// else, and workerd has no telemetry or update check.
+//
+// The package imports the standard library, router/edgeauth,
+// router/edgeconf and cmd/edgeworker/bundle. It is test tooling: nothing in
+// a deployment uses it.
+package workerd

@@ -17,6 +17,7 @@ require (
 	github.com/pulumi/pulumi-gcp/sdk/v7 v7.38.0
 	github.com/pulumi/pulumi-random/sdk/v4 v4.18.0
 	github.com/pulumi/pulumi/sdk/v3 v3.175.0
+	github.com/pulumiverse/pulumi-time/sdk v0.1.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

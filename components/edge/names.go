@@ -1,0 +1,77 @@
+package edge
+
+import (
+	"strings"
+)
+
+// TenantPlaceholder is what TenantHost holds in place of the tenant id.
+const TenantPlaceholder = "{tenant}"
+
+// TenantHostFor returns the host a tenant is reached on.
+func TenantHostFor(pattern, tenant string) string {
+	return strings.Replace(pattern, TenantPlaceholder, tenant, 1)
+}
+
+// routePattern is the Worker route pattern that covers every path (and
+// query) of host. Cloudflare matches the whole URL, query included, so the
+// pattern must end in "*".
+func routePattern(host string) string { return host + "/*" }
+
+// wildcardSuffix returns <suffix> of a TenantHost "{tenant}.<suffix>", and
+// false for any other shape: a route pattern may start with "*" but carries
+// no wildcard in the middle of a host, so only a tenant id that is the whole
+// first label can be covered by one route.
+func wildcardSuffix(pattern string) (string, bool) {
+	suffix, ok := strings.CutPrefix(pattern, TenantPlaceholder+".")
+	if !ok || suffix == "" || strings.Contains(suffix, TenantPlaceholder) {
+		return "", false
+	}
+	return suffix, true
+}
+
+// inZone reports whether host is domain or lies below it.
+func inZone(host, domain string) bool {
+	return host == domain || strings.HasSuffix(host, "."+domain)
+}
+
+// validHost reports whether s is a DNS host name: dot-separated labels of
+// 1–63 lowercase letters, digits and hyphens, not starting or ending with a
+// hyphen, at most 253 characters. Wildcards are not host names.
+func validHost(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validName reports whether s fits EdgeArgs.Name.
+func validName(s string) bool {
+	if s == "" || len(s) > maxNameLen || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Cloudflare-visible names, all derived from EdgeArgs.Name and ids so that a
+// re-run names everything the same.
+
+func scriptName(name string) string     { return name + "-router" }
+func kvTitle(name string) string        { return name + "-registry" }
+func poolName(name, cell string) string { return name + "-" + cell }

@@ -1,0 +1,260 @@
+package edge
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/router"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// cliRegistry is what `cellfabric registry --from outputs.json --epoch N`
+// prints: the same parse, build and encoding as cmd/cellfabric/registry.go.
+func cliRegistry(t *testing.T, outputs []byte, epoch int64) []byte {
+	t.Helper()
+	out, err := router.ParseStackOutputs(outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := router.FromStackOutputs(out, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := json.MarshalIndent(reg, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(doc, '\n')
+}
+
+// decode reads a registry document the way a router does.
+func decode(t *testing.T, doc []byte) *router.Registry {
+	t.Helper()
+	reg, err := router.Parse(doc)
+	if err != nil {
+		t.Fatalf("a router refuses the document: %v\n%s", err, doc)
+	}
+	return reg
+}
+
+// TestKVValueIsTheCLIRegistry: the value written to KV is, byte for byte and
+// once decoded, what `cellfabric registry` builds from the same outputs with
+// the same epoch; and it is the golden dev registry.
+func TestKVValueIsTheCLIRegistry(t *testing.T) {
+	t.Parallel()
+	rec := dev(t)
+	kv := get(t, rec, tKV, testName+"-registry")
+	if got := strIn(kv, "key"); got != KeyRegistry {
+		t.Errorf("kv key = %q, want %q", got, KeyRegistry)
+	}
+	value := []byte(strIn(kv, "value"))
+	static := get(t, rec, tStatic, testName+"-registry-epoch")
+	epoch := int64(static.Outputs["unix"].NumberValue())
+	if epoch <= 0 {
+		t.Fatalf("epoch %d", epoch)
+	}
+	want := cliRegistry(t, devOutputsJSON(), epoch)
+	if !bytes.Equal(value, want) {
+		t.Errorf("kv value differs from `cellfabric registry`:\n got %s\nwant %s", value, want)
+	}
+	if got, w := decode(t, value), decode(t, want); !reflect.DeepEqual(got, w) {
+		t.Errorf("decoded kv registry differs:\n got %+v\nwant %+v", got, w)
+	}
+	reg := decode(t, value)
+	if reg.Epoch != epoch || len(reg.Cells) != 4 || len(reg.Tenants) != 7 || len(reg.SharedRoutes) != 1 {
+		t.Errorf("registry: epoch %d, %d cells, %d tenants, %d shared routes", reg.Epoch, len(reg.Cells), len(reg.Tenants), len(reg.SharedRoutes))
+	}
+	golden := "testdata/dev-registry.golden.json"
+	if *update {
+		if err := os.WriteFile(golden, value, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if !bytes.Equal(g, value) {
+		t.Errorf("kv value differs from %s (go test -update rewrites it):\n%s", golden, value)
+	}
+}
+
+// TestRegistryJSONFromEveryInputForm: the document is the same whether the
+// outputs come from cells in the same program, from StackReferences (plain
+// values, numbers as float64, as GetOutput holds them, in a Map or behind an
+// AnyOutput), or from one StackReference per cell stack merged.
+func TestRegistryJSONFromEveryInputForm(t *testing.T) {
+	t.Parallel()
+	const epoch = 1767225600
+	cells, routing := devPlain()
+	perStack := []pulumi.MapInput{}
+	for id, co := range cells {
+		perStack = append(perStack, pulumi.Any(map[string]any{id: co}).AsMapOutput())
+	}
+	tests := []struct {
+		name           string
+		cells, routing pulumi.MapInput
+	}{
+		{"in-program outputs", inProgram(cells).(pulumi.Map), inProgram(routing).(pulumi.Map)},
+		{"stack reference values in a Map", pulumi.ToMap(cells), pulumi.ToMap(routing)},
+		{"stack reference AnyOutput", pulumi.Any(cells).AsMapOutput(), pulumi.Any(routing).AsMapOutput()},
+		{"one stack reference per cell stack", MergeCells(perStack...), pulumi.Any(routing).AsMapOutput()},
+	}
+	want := cliRegistry(t, devOutputsJSON(), epoch)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out pulumi.StringOutput
+			err := recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
+				out = RegistryJSON(tt.cells, tt.routing, pulumi.Int(epoch))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := recorder.Await(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Value.(string) != string(want) {
+				t.Errorf("registry differs from `cellfabric registry`:\n got %s\nwant %s", got.Value, want)
+			}
+		})
+	}
+}
+
+// TestRegistryJSONRefusesBadOutputs: outputs the router would refuse fail
+// the deployment, naming the problem's path in the outputs.
+func TestRegistryJSONRefusesBadOutputs(t *testing.T) {
+	t.Parallel()
+	cells, routing := devPlain()
+	routing["tenants"] = append(routing["tenants"].([]any), map[string]any{"id": "ghost", "cell": "nowhere"})
+	var out pulumi.StringOutput
+	err := recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
+		out = RegistryJSON(pulumi.ToMap(cells), pulumi.ToMap(routing), pulumi.Int(7))
+		return nil
+	})
+	if err == nil {
+		_, err = recorder.Await(out)
+	}
+	if err == nil || !strings.Contains(err.Error(), "routing.tenants[7].cell") {
+		t.Fatalf("err = %v, want the bad tenant's path", err)
+	}
+}
+
+// TestMergeCellsRefusesADuplicate: two stacks exporting one cell is an
+// error, not a silent pick.
+func TestMergeCellsRefusesADuplicate(t *testing.T) {
+	t.Parallel()
+	one := pulumi.ToMap(map[string]any{"a": map[string]any{"id": "a"}})
+	var out pulumi.MapOutput
+	err := recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
+		out = MergeCells(one, one)
+		return nil
+	})
+	if err == nil {
+		_, err = recorder.Await(out)
+	}
+	if err == nil || !strings.Contains(err.Error(), `cell "a"`) {
+		t.Fatalf("err = %v, want a duplicate-cell error", err)
+	}
+}
+
+// TestCellFieldNamesWhatIsMissing: an edge stack pointed at the wrong cell
+// stacks says which cell is missing.
+func TestCellFieldNamesWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	cells, _ := devPlain()
+	tests := []struct {
+		name, id, key, want string
+	}{
+		{"present", "gcp-usc1", "healthUrl", "https://gcp-usc1.cells.cellfabric.example.com:8443/status/ready"},
+		{"missing cell", "aws-usw2", "endpoint", `cell "aws-usw2" has no outputs`},
+		{"missing field", "aws-use1", "nope", `output "nope" is missing`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out pulumi.StringOutput
+			_ = recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
+				out = CellField(pulumi.ToMap(cells), tt.id, tt.key)
+				return nil
+			})
+			got, err := recorder.Await(out)
+			switch {
+			case err != nil:
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("err = %v, want %q", err, tt.want)
+				}
+			case got.Value != tt.want:
+				t.Errorf("got %v, want %q", got.Value, tt.want)
+			}
+		})
+	}
+}
+
+// TestEpochFollowsContent: the epoch's trigger is the hash of the registry
+// without its epoch, so it is the same for the same content (outputs the
+// registry does not read included) and differs when routing changes.
+func TestEpochFollowsContent(t *testing.T) {
+	t.Parallel()
+	trigger := func(rec *recorder.Recorder) string {
+		st := get(t, rec, tStatic, testName+"-registry-epoch")
+		return plain(st.Inputs["triggers"]).ObjectValue()[TriggerRegistry].StringValue()
+	}
+	base := trigger(dev(t))
+	doc := cliRegistry(t, devOutputsJSON(), contentEpoch)
+	sum := sha256.Sum256(doc)
+	if base != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Fatalf("trigger %s is not the hash of the epoch-%d registry", base, contentEpoch)
+	}
+	tests := []struct {
+		name string
+		edit func(cells, routing map[string]any)
+		same bool
+	}{
+		{"unchanged", func(c, r map[string]any) {}, true},
+		{"an output the registry ignores", func(c, r map[string]any) {
+			c["aws-use1"].(map[string]any)["networkId"] = "vpc-other"
+		}, true},
+		{"a cell weight", func(c, r map[string]any) {
+			r["cells"].(map[string]any)["gcp-usc1"].(map[string]any)["weight"] = 60.0
+		}, false},
+		{"a tenant moved", func(c, r map[string]any) {
+			r["tenants"].([]any)[0].(map[string]any)["cell"] = "azure-weu"
+		}, false},
+		{"an endpoint", func(c, r map[string]any) {
+			c["gcp-euw1"].(map[string]any)["endpoint"] = "https://gcp-euw1-b.cells.cellfabric.example.com"
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec, _ := mustRun(t, func(a *EdgeArgs) {
+				cells, routing := devPlain()
+				tt.edit(cells, routing)
+				a.CellOutputs, a.Routing = pulumi.ToMap(cells), pulumi.ToMap(routing)
+			})
+			if got := trigger(rec); (got == base) != tt.same {
+				t.Errorf("trigger %s vs base %s: same = %v, want %v", got, base, got == base, tt.same)
+			}
+			// The KV value carries the epoch the time.Static answered.
+			st := get(t, rec, tStatic, testName+"-registry-epoch")
+			reg := decode(t, []byte(strIn(get(t, rec, tKV, testName+"-registry"), "value")))
+			if reg.Epoch != int64(st.Outputs["unix"].NumberValue()) {
+				t.Errorf("registry epoch %d, time.Static unix %v", reg.Epoch, st.Outputs["unix"])
+			}
+		})
+	}
+}

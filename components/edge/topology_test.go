@@ -1,0 +1,133 @@
+package edge
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/router/edgeconf"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+func devTopology(t *testing.T) *stacks.Topology {
+	t.Helper()
+	topo, err := stacks.LoadFile("../../Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+// TestArgsFromTheDevTopology: the dev stack gives valid args whose cells,
+// regions, tenants, routes and Worker config are the topology's, and whose
+// registry is `cellfabric registry`'s.
+func TestArgsFromTheDevTopology(t *testing.T) {
+	t.Parallel()
+	topo := devTopology(t)
+	cells, routing := devPlain()
+	a, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.WorkerScript, a.WorkerWasm, a.EdgeKey = pulumi.String(testScript), pulumi.String(testWasm), pulumi.String(testKey)
+	if err := a.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if a.AccountID != topo.Edge.AccountID || a.ZoneID != topo.Edge.ZoneID || a.TenantHost != "{tenant}.cellfabric.example.com" ||
+		a.SharedHost != "api.cellfabric.example.com" || a.Steering != "geo" || a.EdgeKeyID != "k1" || a.WildcardTenants {
+		t.Errorf("args %+v", a)
+	}
+	if !slices.Equal(a.Tenants, devTenants) {
+		t.Errorf("tenants = %v", a.Tenants)
+	}
+	wantCells := map[string]struct {
+		region string
+		weight int
+	}{"aws-use1": {"ENAM", 100}, "azure-weu": {"WEU", 100}, "gcp-euw1": {"WEU", 100}, "gcp-usc1": {"ENAM", 50}}
+	for _, c := range a.Cells {
+		if w := wantCells[c.ID]; c.Region != w.region || c.Weight != w.weight {
+			t.Errorf("cell %s region %q weight %d, want %+v", c.ID, c.Region, c.Weight, w)
+		}
+	}
+	if len(a.SharedRoutes) != 1 || a.SharedRoutes[0].Prefix != "/catalog" || len(a.SharedRoutes[0].Cells) != 3 || a.SharedRoutes[0].Cells[2].Weight != 50 {
+		t.Errorf("shared routes = %+v", a.SharedRoutes)
+	}
+	var cfgOut pulumi.StringOutput
+	rec := recorder.New()
+	err = rec.Run(recorder.Options{Stack: "dev"}, func(ctx *pulumi.Context) error {
+		cfgOut = a.WorkerConfig.ToStringOutput()
+		_, err := New(ctx, testName, a)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := recorder.Await(cfgOut)
+	cfg, err := edgeconf.Parse([]byte(got.Value.(string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.TenantModes, []string{edgeconf.ModeHost}) || cfg.HostPattern != a.TenantHost || cfg.CacheSeconds != topo.Edge.CacheSeconds {
+		t.Errorf("worker config = %+v", cfg)
+	}
+	value := []byte(strIn(get(t, rec, tKV, testName+"-registry"), "value"))
+	epoch := int64(get(t, rec, tStatic, testName+"-registry-epoch").Outputs["unix"].NumberValue())
+	if string(value) != string(cliRegistry(t, devOutputsJSON(), epoch)) {
+		t.Errorf("registry from topology args differs from `cellfabric registry`")
+	}
+	// The monitors probe what the cells' outputs say.
+	mon := get(t, rec, tMonitor, testName+"-monitor-gcp-usc1")
+	if strIn(mon, "path") != "/status/ready" {
+		t.Errorf("gcp-usc1 monitor path %q", strIn(mon, "path"))
+	}
+}
+
+// TestArgsFromTopologyVariants: placed unknown tenants get the wildcard; a
+// cell that is not active carries no load-balancer weight; a tenant host
+// the Worker cannot match is refused.
+func TestArgsFromTopologyVariants(t *testing.T) {
+	t.Parallel()
+	cells, routing := devPlain()
+	t.Run("unknown tenants placed", func(t *testing.T) {
+		t.Parallel()
+		topo := devTopology(t)
+		topo.Edge.UnknownTenants = "place"
+		a, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing))
+		if err != nil || !a.WildcardTenants {
+			t.Fatalf("wildcard %v, err %v", a.WildcardTenants, err)
+		}
+	})
+	t.Run("draining cell", func(t *testing.T) {
+		t.Parallel()
+		topo := devTopology(t)
+		c, _ := topo.CellByID("gcp-euw1")
+		c.State = stacks.CellDraining
+		a, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ec := range a.Cells {
+			if (ec.ID == "gcp-euw1") != (ec.Weight == 0) {
+				t.Errorf("cell %s weight %d", ec.ID, ec.Weight)
+			}
+		}
+		for _, wc := range a.SharedRoutes[0].Cells {
+			if (wc.Cell == "gcp-euw1") != (wc.Weight == 0) {
+				t.Errorf("route cell %s weight %d", wc.Cell, wc.Weight)
+			}
+		}
+		if got := planLB(a).Default; slices.Contains(got, "gcp-euw1") {
+			t.Errorf("the draining cell is a default pool: %v", got)
+		}
+	})
+	t.Run("tenant host the Worker cannot match", func(t *testing.T) {
+		t.Parallel()
+		topo := devTopology(t)
+		topo.Edge.TenantHost = "{tenant}-app.cellfabric.example.com"
+		if _, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing)); err == nil {
+			t.Fatal("no error")
+		}
+	})
+}

@@ -1,0 +1,283 @@
+package edge
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// Problem is one thing wrong with EdgeArgs, located by the field's path
+// ("cells[1].region").
+type Problem struct {
+	Path string
+	Msg  string
+}
+
+func (p Problem) Error() string { return p.Path + ": " + p.Msg }
+
+// Problems is every problem Validate found. It unwraps to the individual
+// problems (the errors.Join contract).
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return fmt.Sprintf("%d problem(s) in the edge arguments:\n  %s", len(ps), strings.Join(lines, "\n  "))
+}
+
+// Unwrap exposes the individual problems.
+func (ps Problems) Unwrap() []error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errs
+}
+
+// Steering policies the load balancer takes (the Cloudflare API's values).
+var steeringPolicies = []string{"off", "geo", "dynamic_latency", "random"}
+
+// Validate reports every problem with a at once, after filling defaults that
+// do not depend on the stack (New fills Name from the stack first). It does
+// no I/O; New calls it before registering anything.
+func (a EdgeArgs) Validate() error {
+	var ps Problems
+	add := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if a.Name != "" && !validName(a.Name) {
+		add("name", "%q: use 1-%d lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", a.Name, maxNameLen)
+	}
+	checkAccount(add, a)
+	checkHosts(add, a)
+	cells := checkCells(add, a.Cells)
+	checkRoutes(add, a, cells)
+	checkInputs(add, a)
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+type addFunc func(path, format string, args ...any)
+
+func checkAccount(add addFunc, a EdgeArgs) {
+	if !isHex32(a.AccountID) {
+		add("accountId", "%q: set the Cloudflare account id (32 hex digits, dashboard > Account home)", a.AccountID)
+	}
+	if !isHex32(a.ZoneID) {
+		add("zoneId", "%q: set the id of the zone of %q (32 hex digits, dashboard > the zone's Overview)", a.ZoneID, a.Domain)
+	}
+	if a.EdgeKeyID != "" && !validKeyID(a.EdgeKeyID) {
+		add("edgeKeyId", "%q: use 1-64 letters, digits, '.', '_' or '-'", a.EdgeKeyID)
+	}
+	if a.HealthCron != "" && !validCron(a.HealthCron) {
+		add("healthCron", "%q: use a five-field cron schedule such as \"* * * * *\"", a.HealthCron)
+	}
+	if a.Steering != "" && !slices.Contains(steeringPolicies, a.Steering) {
+		add("steering", "%q: use one of %s", a.Steering, strings.Join(steeringPolicies, ", "))
+	}
+	if a.CompatibilityDate != "" && !validDate(a.CompatibilityDate) {
+		add("compatibilityDate", "%q: use a date written YYYY-MM-DD", a.CompatibilityDate)
+	}
+}
+
+func checkHosts(add addFunc, a EdgeArgs) {
+	if !validHost(a.Domain) {
+		add("domain", "%q: set the zone's domain, e.g. example.com", a.Domain)
+	}
+	tenantOK := strings.Count(a.TenantHost, TenantPlaceholder) == 1 && validHost(TenantHostFor(a.TenantHost, "t"))
+	switch {
+	case !tenantOK:
+		add("tenantHost", "%q: write a host with %s once in place of the tenant id, e.g. %s.example.com", a.TenantHost, TenantPlaceholder, TenantPlaceholder)
+	case validHost(a.Domain) && !inZone(TenantHostFor(a.TenantHost, "t"), a.Domain):
+		add("tenantHost", "%q lies outside the zone %s: Worker routes and records can only be made in the zone", a.TenantHost, a.Domain)
+	}
+	if a.WildcardTenants {
+		if _, ok := wildcardSuffix(a.TenantHost); !ok {
+			add("wildcardTenants", "needs tenantHost %s.<suffix> (a route pattern has no wildcard inside a host); %q is not", TenantPlaceholder, a.TenantHost)
+		}
+	}
+	switch {
+	case !validHost(a.SharedHost):
+		add("sharedHost", "%q: set the host of the shared routes, e.g. api.example.com", a.SharedHost)
+	case validHost(a.Domain) && !inZone(a.SharedHost, a.Domain):
+		add("sharedHost", "%q lies outside the zone %s", a.SharedHost, a.Domain)
+	}
+	seen := map[string]int{}
+	for i, t := range a.Tenants {
+		path := fmt.Sprintf("tenants[%d]", i)
+		if !router.ValidTenantID(t) {
+			add(path, "%q: a tenant id is 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", t)
+			continue
+		}
+		if j, dup := seen[t]; dup {
+			add(path, "%q repeats tenants[%d]", t, j)
+			continue
+		}
+		seen[t] = i
+		if tenantOK && TenantHostFor(a.TenantHost, t) == a.SharedHost {
+			add(path, "tenant %q would be served on the shared host %s: rename the tenant or change sharedHost", t, a.SharedHost)
+		}
+	}
+}
+
+func checkCells(add addFunc, cells []EdgeCell) map[string]bool {
+	known := map[string]bool{}
+	if len(cells) == 0 {
+		add("cells", "none: the edge needs at least one cell to send requests to")
+	}
+	for i, c := range cells {
+		path := fmt.Sprintf("cells[%d]", i)
+		switch {
+		case !router.ValidCellID(c.ID):
+			add(path+".id", "%q: a cell id is 1-63 lowercase letters, digits and hyphens, starting with a letter", c.ID)
+		case known[c.ID]:
+			add(path+".id", "%q appears twice", c.ID)
+		default:
+			known[c.ID] = true
+		}
+		if c.Endpoint == nil {
+			add(path+".endpoint", "missing: pass the cell's CellOutputs.Endpoint")
+		}
+		if c.HealthURL == nil {
+			add(path+".healthUrl", "missing: pass the cell's CellOutputs.HealthURL")
+		}
+		if c.Weight < 0 || c.Weight > router.MaxWeight {
+			add(path+".weight", "%d: use 0-%d", c.Weight, router.MaxWeight)
+		}
+		if c.Region != "" && !validLBRegion(c.Region) {
+			add(path+".region", "%q: use a Cloudflare load-balancing region (%s), or leave it empty", c.Region, strings.Join(LoadBalancerRegions, ", "))
+		}
+	}
+	return known
+}
+
+func checkRoutes(add addFunc, a EdgeArgs, cells map[string]bool) {
+	prefixes := map[string]int{}
+	regions := 0
+	for i, r := range a.SharedRoutes {
+		path := fmt.Sprintf("sharedRoutes[%d]", i)
+		if !strings.HasPrefix(r.Prefix, "/") || strings.ContainsAny(r.Prefix, "?# ") {
+			add(path+".prefix", "%q: a path prefix starts with \"/\" and has no query, fragment or space", r.Prefix)
+		} else if j, dup := prefixes[r.Prefix]; dup {
+			add(path+".prefix", "%q repeats sharedRoutes[%d]", r.Prefix, j)
+		} else {
+			prefixes[r.Prefix] = i
+		}
+		if len(r.Cells) == 0 {
+			add(path+".cells", "none: a shared route needs at least one cell")
+		}
+		for j, wc := range r.Cells {
+			cpath := fmt.Sprintf("%s.cells[%d]", path, j)
+			if !cells[wc.Cell] {
+				add(cpath+".cell", "unknown cell %q: it is not in cells", wc.Cell)
+			} else if c := cellByID(a.Cells, wc.Cell); c.Region != "" {
+				regions++
+			}
+			if wc.Weight < 0 || wc.Weight > router.MaxWeight {
+				add(cpath+".weight", "%d: use 0-%d", wc.Weight, router.MaxWeight)
+			}
+		}
+	}
+	if a.Steering == "geo" && len(a.SharedRoutes) > 0 && regions == 0 {
+		add("steering", "geo needs the region of at least one shared-route cell (cells[].region); or use off, dynamic_latency or random")
+	}
+}
+
+func checkInputs(add addFunc, a EdgeArgs) {
+	for _, in := range []struct {
+		path string
+		set  bool
+		what string
+	}{
+		{"cellOutputs", a.CellOutputs != nil, "pass the `cells` output (in-program cells, or MergeCells over the cell stacks' StackReferences)"},
+		{"routing", a.Routing != nil, "pass the `routing` output"},
+		{"workerScript", a.WorkerScript != nil, "pass the Worker's service-worker script"},
+		{"workerWasm", a.WorkerWasm != nil, "pass the router's wasm, base64-encoded"},
+		{"workerConfig", a.WorkerConfig != nil, "pass the Worker's config JSON"},
+		{"edgeKey", a.EdgeKey != nil, "pass the edge signing key (the same secret every cell holds)"},
+	} {
+		if !in.set {
+			add(in.path, "missing: %s", in.what)
+		}
+	}
+	certSet, keySet := a.OriginPullCertificate != nil, a.OriginPullPrivateKey != nil
+	if certSet != keySet {
+		add("originPullCertificate", "give the certificate and its private key together, or neither (Cloudflare's shared certificate)")
+	}
+	if (certSet || keySet) && !a.AuthenticatedOriginPulls {
+		add("authenticatedOriginPulls", "is off but an origin-pull certificate is given: turn it on or drop the certificate")
+	}
+}
+
+func cellByID(cells []EdgeCell, id string) EdgeCell {
+	for _, c := range cells {
+		if c.ID == id {
+			return c
+		}
+	}
+	return EdgeCell{}
+}
+
+func isHex32(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validKeyID mirrors router/edgeauth's key id rule.
+func validKeyID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validCron accepts five fields of the characters Cloudflare's cron syntax
+// uses (digits, names, * , - / L W # ?). The schedule itself is checked by
+// Cloudflare at deploy time.
+func validCron(s string) bool {
+	fields := strings.Fields(s)
+	if len(fields) != 5 {
+		return false
+	}
+	for _, f := range fields {
+		for i := 0; i < len(f); i++ {
+			c := f[i]
+			if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || strings.IndexByte("*,-/#?", c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i, c := range []byte(s) {
+		if i != 4 && i != 7 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}

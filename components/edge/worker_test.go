@@ -1,0 +1,241 @@
+package edge
+
+import (
+	"encoding/base64"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/recorder"
+)
+
+// binding returns the binding named name in one of the script's binding
+// lists, or nil.
+func binding(r *recorder.Resource, list, name string) resource.PropertyMap {
+	for _, b := range objects(r, list) {
+		if plain(b["name"]).StringValue() == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// TestWorkerScriptBindings: the script is uploaded in the service-worker
+// format with the wasm, KV, secret and plain-text bindings the Worker reads.
+func TestWorkerScriptBindings(t *testing.T) {
+	t.Parallel()
+	rec := dev(t)
+	ns := get(t, rec, tNamespace, testName+"-kv")
+	s := get(t, rec, tScript, testName+"-worker")
+	if got := strIn(s, "name"); got != "cellfabric-dev-router" {
+		t.Errorf("script name = %q", got)
+	}
+	if strIn(s, "content") != testScript {
+		t.Errorf("content = %q", strIn(s, "content"))
+	}
+	if m := plain(s.Inputs["module"]); !m.IsBool() || m.BoolValue() {
+		t.Errorf("module = %v, want false (service-worker format)", m)
+	}
+	if got := strIn(s, "compatibilityDate"); got != DefaultCompatibilityDate {
+		t.Errorf("compatibilityDate = %q", got)
+	}
+	tests := []struct {
+		list, name, field, want string
+	}{
+		{"webassemblyBindings", BindingWasm, "module", testWasm},
+		{"kvNamespaceBindings", BindingRegistry, "namespaceId", ns.ID},
+		{"secretTextBindings", BindingEdgeKey, "text", testKey},
+		{"plainTextBindings", BindingEdgeKeyID, "text", "k1"},
+		{"plainTextBindings", BindingConfig, "text", testCfgJSON},
+	}
+	for _, tt := range tests {
+		t.Run(tt.list+"/"+tt.name, func(t *testing.T) {
+			b := binding(s, tt.list, tt.name)
+			if b == nil {
+				t.Fatalf("no %s binding %s (have %v)", tt.list, tt.name, s.Inputs[resource.PropertyKey(tt.list)])
+			}
+			if got := plain(b[resource.PropertyKey(tt.field)]).StringValue(); got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.field, got, tt.want)
+			}
+			if n := len(objects(s, tt.list)); tt.list != "plainTextBindings" && n != 1 {
+				t.Errorf("%d %s, want 1", n, tt.list)
+			}
+		})
+	}
+	if !s.Inputs["secretTextBindings"].ContainsSecrets() {
+		t.Error("the EDGE_KEY binding's text is not secret")
+	}
+	if !slices.Contains(s.AdditionalSecretOutputs, "secretTextBindings") {
+		t.Errorf("secretTextBindings is not an additional secret output: %v", s.AdditionalSecretOutputs)
+	}
+	// The Worker is uploaded after its registry is in KV.
+	kv := get(t, rec, tKV, testName+"-registry")
+	if !slices.Contains(s.DependsOn, kv.URN) {
+		t.Errorf("the script does not depend on the registry value: %v", s.DependsOn)
+	}
+	if got := strIn(kv, "namespaceId"); got != ns.ID {
+		t.Errorf("registry value namespace %q, want %q", got, ns.ID)
+	}
+	if got := strIn(ns, "title"); got != "cellfabric-dev-registry" || strIn(ns, "accountId") != testAccount {
+		t.Errorf("namespace title %q account %q", got, strIn(ns, "accountId"))
+	}
+}
+
+// TestCronTrigger: the Worker's health probe runs on HealthCron.
+func TestCronTrigger(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, cron string }{{"default", ""}, {"every five minutes", "*/5 * * * *"}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec, _ := mustRun(t, func(a *EdgeArgs) { a.HealthCron = tt.cron })
+			c := get(t, rec, tCron, testName+"-health-cron")
+			want := tt.cron
+			if want == "" {
+				want = DefaultHealthCron
+			}
+			if got := strs(c.Inputs["schedules"]); !slices.Equal(got, []string{want}) {
+				t.Errorf("schedules = %v, want [%s]", got, want)
+			}
+			if strIn(c, "scriptName") != "cellfabric-dev-router" || strIn(c, "accountId") != testAccount {
+				t.Errorf("cron on %q in %q", strIn(c, "scriptName"), strIn(c, "accountId"))
+			}
+		})
+	}
+}
+
+// TestEdgeKeyIsSecretEverywhere: the key, passed in plain text, appears in
+// no recorded input or output except under a secret marker, and in none of
+// the component's outputs; it reaches the Worker's secret binding.
+func TestEdgeKeyIsSecretEverywhere(t *testing.T) {
+	t.Parallel()
+	rec, e := mustRun(t, func(a *EdgeArgs) {
+		a.AuthenticatedOriginPulls = true
+		a.OriginPullCertificate = pulumi.String("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
+		a.OriginPullPrivateKey = pulumi.String("-----BEGIN PRIVATE KEY-----\nsecretkeymaterial\n-----END PRIVATE KEY-----")
+	})
+	secrets := []string{testKey, "secretkeymaterial"}
+	carriers := 0
+	for _, r := range rec.Resources() {
+		for where, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
+			walkStrings(resource.NewObjectProperty(m), false, func(s string, secret bool) {
+				for _, sec := range secrets {
+					if !strings.Contains(s, sec) {
+						continue
+					}
+					if !secret {
+						t.Errorf("%s %s: %s carries a secret in plain text", r.Type, r.Name, where)
+					} else if where == "input" {
+						carriers++
+					}
+				}
+			})
+		}
+	}
+	if carriers < 2 {
+		t.Errorf("the secrets reached %d secret inputs, want the key's binding and the certificate's key", carriers)
+	}
+	for name, o := range map[string]pulumi.Output{
+		"kvNamespaceId": e.KVNamespaceID, "workerName": e.WorkerName, "loadBalancerHost": e.LoadBalancerHost,
+		"registry": e.Registry, "registryEpoch": e.RegistryEpoch, "hosts": e.Hosts,
+	} {
+		got, err := recorder.Await(o)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, sec := range secrets {
+			if strings.Contains(strings.Join(strings.Fields(toString(got.Value)), ""), sec) {
+				t.Errorf("component output %s carries a secret", name)
+			}
+		}
+	}
+}
+
+func toString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []string:
+		return strings.Join(x, " ")
+	}
+	return ""
+}
+
+// walkStrings calls fn for every string leaf with whether it lies under a
+// secret marker.
+func walkStrings(v resource.PropertyValue, inSecret bool, fn func(s string, secret bool)) {
+	switch {
+	case v.IsSecret():
+		walkStrings(v.SecretValue().Element, true, fn)
+	case v.IsString():
+		fn(v.StringValue(), inSecret)
+	case v.IsArray():
+		for _, e := range v.ArrayValue() {
+			walkStrings(e, inSecret, fn)
+		}
+	case v.IsObject():
+		for _, e := range v.ObjectValue() {
+			walkStrings(e, inSecret, fn)
+		}
+	case v.IsOutput():
+		if o := v.OutputValue(); o.Known {
+			walkStrings(o.Element, inSecret || o.Secret, fn)
+		}
+	}
+}
+
+// TestDeployTimeChecks: a bundle the Worker could not run fails the
+// deployment with a message that says what to pass.
+func TestDeployTimeChecks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*EdgeArgs)
+		want string
+	}{
+		{"wasm not base64", func(a *EdgeArgs) { a.WorkerWasm = pulumi.String("not base64!") }, "not base64"},
+		{"wasm not a module", func(a *EdgeArgs) {
+			a.WorkerWasm = pulumi.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/sh")))
+		}, "not a wasm module"},
+		{"config the Worker refuses", func(a *EdgeArgs) { a.WorkerConfig = pulumi.String(`{"tenantModes":["jwt"]}`) }, "CONFIG binding"},
+		{"cell endpoint without host", func(a *EdgeArgs) { a.Cells[0].Endpoint = pulumi.String("https://") }, "not a URL with a host"},
+		{"cell health URL not http", func(a *EdgeArgs) { a.Cells[1].HealthURL = pulumi.String("ftp://x/healthz") }, "not an http(s) URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := run(tt.edit)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRegistryTooLargeForKV: a registry over the KV value limit fails the
+// deployment instead of failing at Cloudflare.
+func TestRegistryTooLargeForKV(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		size int
+		ok   bool
+	}{{"at the limit", MaxKVValueBytes, true}, {"one byte over", MaxKVValueBytes + 1, false}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out pulumi.StringOutput
+			_ = recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
+				out = fitsKV(pulumi.String(strings.Repeat("x", tt.size)).ToStringOutput())
+				return nil
+			})
+			_, err := recorder.Await(out)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}

@@ -75,3 +75,44 @@ func TestSynthDevMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// TestSynthDevListsEdgeAndMesh: the dev plan in text lists what issues 4 and
+// 5 promise a reviewer sees: for the edge, the KV namespace and registry
+// value, the Worker script, routes, DNS records, pools, monitors and load
+// balancer; for the mesh, gateways, peers, tunnels and BGP peers of every
+// pair of clouds.
+func TestSynthDevListsEdgeAndMesh(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCLI("synth", "--stack", "dev", "--dir", "../..")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	count := func(typ string) int { return strings.Count(stdout, "  "+typ+" ") }
+	for _, tc := range []struct {
+		typ  string
+		want int
+	}{
+		{"cloudflare:index/workersKvNamespace:WorkersKvNamespace", 1},
+		{"cloudflare:index/workersKv:WorkersKv", 1},
+		{"cloudflare:index/workerScript:WorkerScript", 1},
+		{"cloudflare:index/workerCronTrigger:WorkerCronTrigger", 1},
+		{"cloudflare:index/workerRoute:WorkerRoute", 8}, // 7 tenants + the shared host
+		{"cloudflare:index/loadBalancerPool:LoadBalancerPool", 4},
+		{"cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor", 4},
+		{"cloudflare:index/loadBalancer:LoadBalancer", 1},
+		{"aws:ec2/vpnGateway:VpnGateway", 1},
+		{"aws:ec2/customerGateway:CustomerGateway", 6}, // Azure 2 IPs, 2 per GCP HA gateway
+		{"aws:ec2/vpnConnection:VpnConnection", 6},     // two tunnels each
+		{"azure-native:network:VirtualNetworkGateway", 1},
+		{"gcp:compute/haVpnGateway:HaVpnGateway", 2},
+		{"gcp:compute/routerPeer:RouterPeer", 12},
+	} {
+		if got := count(tc.typ); got != tc.want {
+			t.Errorf("%s: %d in the plan, want %d", tc.typ, got, tc.want)
+		}
+	}
+	// Proxied records: one per tenant host, none of them for the cells.
+	if got := strings.Count(stdout, "edge-dns-tenant-"); got != 7 {
+		t.Errorf("%d tenant DNS records, want 7", got)
+	}
+}

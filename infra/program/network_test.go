@@ -43,7 +43,7 @@ func TestNetworkRoleMatchesAllInOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := recorder.New()
-	if err := rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, program.Run); err != nil {
+	if err := rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rec.OfType("pulumi:pulumi:StackReference")); n != 4 {
@@ -86,7 +86,7 @@ func TestNetworkRoleMissingCellStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	outs["acme/cellfabric/cell-gcp-usc1"] = map[string]any{}
-	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, program.Run)
+	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram)
 	if err == nil || !strings.Contains(err.Error(), "no cell stack exports \"networks\" for cell(s) gcp-usc1") {
 		t.Fatalf("err = %v", err)
 	}

@@ -32,11 +32,17 @@ type Options struct {
 	// Cells builds a cell per cloud. Default: the aws, azure and gcp
 	// components.
 	Cells map[stacks.Cloud]cell.Constructor
+	// Worker returns the edge Worker bundle; it is called only when the
+	// stack builds the edge. Default: DefaultWorker.
+	Worker WorkerSource
 }
 
 func (o Options) withDefaults() Options {
 	if o.Cells == nil {
 		o.Cells = DefaultCellConstructors()
+	}
+	if o.Worker == nil {
+		o.Worker = DefaultWorker
 	}
 	return o
 }
@@ -85,7 +91,15 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		if err != nil {
 			return nil, err
 		}
-		exports[OutputCells] = cellsOutput(cells)
+		cellsOut := cellsOutput(cells)
+		exports[OutputCells] = cellsOut
+		if topo.Role == stacks.RoleAll && !topo.Edge.Disabled {
+			registry, err := buildEdge(ctx, topo, opts, cellsOut, key, cf)
+			if err != nil {
+				return nil, err
+			}
+			exports[OutputRegistry] = registry
+		}
 		attachments := networkAttachments(cells)
 		exports[OutputNetworks] = attachments
 		if topo.Role == stacks.RoleAll && topo.MeshEnabled() {
@@ -105,8 +119,32 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 			return nil, err
 		}
 		exports[OutputNetwork] = network
+	case stacks.RoleEdge:
+		if topo.Edge.Disabled {
+			return nil, fmt.Errorf("role edge with edge.disabled: true builds nothing; enable the edge or use another role")
+		}
+		key, err := edgeSigningKey(ctx, topo)
+		if err != nil {
+			return nil, err
+		}
+		cf, err := cloudflareProvider(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// The same cells output the cell stacks export, merged: the
+		// registry is built from it exactly as in role all.
+		cells, err := readCellStacks(ctx, topo, OutputCells)
+		if err != nil {
+			return nil, err
+		}
+		registry, err := buildEdge(ctx, topo, opts, cells, key, cf)
+		if err != nil {
+			return nil, err
+		}
+		exports[OutputCells] = cells
+		exports[OutputRegistry] = registry
 	default:
-		return nil, fmt.Errorf("role %s: this version of cellfabric cannot build it yet; use role all, cell or network", topo.Role)
+		return nil, fmt.Errorf("role %s: unknown role; use all, cell, network or edge", topo.Role)
 	}
 	return exports, nil
 }

@@ -21,6 +21,13 @@ var devRun = sync.OnceValues(func() (*recorder.Recorder, error) {
 	return runStack("../../Pulumi.dev.yaml", nil)
 })
 
+// runProgram is the program as `pulumi up` runs it, but with the
+// placeholder Worker: the tests do not compile the router to wasm.
+func runProgram(ctx *pulumi.Context) error {
+	_, err := program.RunWith(ctx, program.Options{Worker: program.PlaceholderWorker})
+	return err
+}
+
 func runStack(path string, edit func(*stacks.StackFile)) (*recorder.Recorder, error) {
 	sf, err := stacks.ReadStackFile(path)
 	if err != nil {
@@ -30,7 +37,7 @@ func runStack(path string, edit func(*stacks.StackFile)) (*recorder.Recorder, er
 		edit(sf)
 	}
 	rec := recorder.New()
-	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets}, program.Run)
+	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets}, runProgram)
 	return rec, err
 }
 
@@ -394,7 +401,7 @@ func TestCellsOutputIsTheContract(t *testing.T) {
 	var exports pulumi.Map
 	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config}, func(ctx *pulumi.Context) error {
 		var err error
-		exports, err = program.RunWith(ctx, program.Options{})
+		exports, err = program.RunWith(ctx, program.Options{Worker: program.PlaceholderWorker})
 		return err
 	})
 	if err != nil {

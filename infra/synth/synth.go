@@ -56,8 +56,13 @@ type Plan struct {
 
 // Synthesize runs the infra program for the stack file against the
 // recording engine and returns the plan. A topology that fails validation
-// returns the problems (stacks.Problems) before anything runs.
+// returns the problems (stacks.Problems) before anything runs. Without
+// opts.Worker the edge Worker is program.PlaceholderWorker: a plan shows the
+// Worker script resource and its bindings, not the compiled router.
 func Synthesize(sf *stacks.StackFile, opts program.Options) (*Plan, error) {
+	if opts.Worker == nil {
+		opts.Worker = program.PlaceholderWorker
+	}
 	topo, err := sf.Topology()
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,7 +132,7 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 		}
 		reg.Cells = append(reg.Cells, c)
 	}
-	for _, key := range sortedKeys(out.Routing.Cells) {
+	for _, key := range slices.Sorted(maps.Keys(out.Routing.Cells)) {
 		if _, ok := out.Cells[key]; !ok {
 			p.add("routing.cells."+key, "unknown cell %q: it has no entry in the cells output", key)
 		}
@@ -191,13 +192,4 @@ func outputsPath(path string, reg *Registry) string {
 		return "routing." + path
 	}
 	return path
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

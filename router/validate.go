@@ -212,8 +212,13 @@ func checkURL(raw string, endpoint bool) string {
 }
 
 // ValidTenantID reports whether s is a valid tenant id: 1–63 lowercase
-// letters, digits and hyphens, starting and ending with a letter or digit.
-func ValidTenantID(s string) bool {
+// letters, digits and hyphens, starting and ending with a letter or digit
+// (a lowercase DNS label, so a tenant id fits a host name).
+func ValidTenantID(s string) bool { return ValidDNSLabel(s) }
+
+// ValidDNSLabel reports whether s is a lowercase DNS label: 1–63 letters
+// a–z, digits and hyphens, not starting or ending with a hyphen.
+func ValidDNSLabel(s string) bool {
 	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}

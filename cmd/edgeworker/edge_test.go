@@ -226,21 +226,3 @@ func TestReasonsMatchTheServer(t *testing.T) {
 		t.Fatalf("error body %s (%v)", body, err)
 	}
 }
-
-func TestRequestID(t *testing.T) {
-	t.Parallel()
-	for in, keep := range map[string]bool{
-		"abc-123": true, "trace:1.2_3": true, "": false, "has space": false, "<script>": false, strings.Repeat("a", 129): false, strings.Repeat("a", 128): true,
-	} {
-		got := requestID(in)
-		if (got == in) != keep {
-			t.Errorf("requestID(%q) = %q, keep %v", in, got, keep)
-		}
-		if !keep && len(got) != 32 {
-			t.Errorf("requestID(%q) made %q, want 32 hex digits", in, got)
-		}
-	}
-	if requestID("") == requestID("") {
-		t.Error("two made request ids are equal")
-	}
-}

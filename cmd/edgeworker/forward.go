@@ -78,7 +78,7 @@ type result struct {
 // serve routes one request: registry and health (cached), tenant, decision,
 // then the decision's cells in turn until one gives an answer to pass on.
 func (e *edge) serve(in inbound, up upstream) result {
-	res := result{RequestID: requestID(in.Header.Get("X-Request-ID"))}
+	res := result{RequestID: router.RequestID(in.Header.Get("X-Request-ID"))}
 	refuse := func(r refusal) result { res.Refusal = &r; return res }
 	u, err := url.Parse(in.URL)
 	if err != nil || u.Host == "" {

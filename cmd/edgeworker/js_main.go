@@ -10,6 +10,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
 
@@ -57,7 +58,7 @@ func (h *handlers) fetch(_ js.Value, args []js.Value) any {
 		defer func() {
 			if r := recover(); r != nil {
 				h.logger.Error("panic while serving a request", "panic", fmt.Sprint(r))
-				resolve.Invoke(refusalResponse(&refusal{Status: statusInternalError, Reason: "worker_error", Msg: "the edge worker failed"}, requestID(""), ""))
+				resolve.Invoke(refusalResponse(&refusal{Status: statusInternalError, Reason: "worker_error", Msg: "the edge worker failed"}, router.RequestID(""), ""))
 			}
 		}()
 		resolve.Invoke(h.serve(req))
@@ -67,7 +68,7 @@ func (h *handlers) fetch(_ js.Value, args []js.Value) any {
 
 func (h *handlers) serve(req js.Value) js.Value {
 	if h.err != nil {
-		return refusalResponse(&refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()}, requestID(""), "")
+		return refusalResponse(&refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()}, router.RequestID(""), "")
 	}
 	headers := req.Get("headers")
 	body := req.Get("body")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 )
 
@@ -51,24 +49,6 @@ type errorBody struct {
 func (r *refusal) body(requestID, tenant string) []byte {
 	b, _ := json.Marshal(errorBody{Error: r.Msg, Reason: r.Reason, RequestID: requestID, Tenant: tenant})
 	return append(b, '\n')
-}
-
-// requestID keeps a client's id when it is short and plain, else makes one,
-// as the router server does.
-func requestID(in string) string {
-	if n := len(in); n > 0 && n <= 128 {
-		ok := true
-		for i := 0; i < n && ok; i++ {
-			c := in[i]
-			ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':'
-		}
-		if ok {
-			return in
-		}
-	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // idempotent reports whether a request with this method may be sent twice.

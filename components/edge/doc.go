@@ -23,7 +23,8 @@
 //   - optionally, per-zone Authenticated Origin Pulls.
 //
 // It imports the Pulumi SDK, the cloudflare and pulumiverse time SDKs,
-// components/cell (output keys), router (the registry builder and id rules)
-// and stacks (defaults and ArgsFromTopology). It must not import infra, cmd,
+// components/cell (output keys), router (the registry builder and id
+// rules), router/edgeauth (the key id rule) and stacks (defaults and
+// ArgsFromTopology). It must not import infra, cmd,
 // the cloud cell packages or any cloud SDK, and it never creates a provider.
 package edge

@@ -2,6 +2,8 @@ package edge
 
 import (
 	"strings"
+
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // TenantPlaceholder is what TenantHost holds in place of the tenant id.
@@ -42,14 +44,8 @@ func validHost(s string) bool {
 		return false
 	}
 	for _, label := range strings.Split(s, ".") {
-		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		if !router.ValidDNSLabel(label) {
 			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
 		}
 	}
 	return true

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
 // Problem is one thing wrong with EdgeArgs, located by the field's path
@@ -72,7 +73,7 @@ func checkAccount(add addFunc, a EdgeArgs) {
 	if !isHex32(a.ZoneID) {
 		add("zoneId", "%q: set the id of the zone of %q (32 hex digits, dashboard > the zone's Overview)", a.ZoneID, a.Domain)
 	}
-	if a.EdgeKeyID != "" && !validKeyID(a.EdgeKeyID) {
+	if a.EdgeKeyID != "" && !edgeauth.ValidKeyID(a.EdgeKeyID) {
 		add("edgeKeyId", "%q: use 1-64 letters, digits, '.', '_' or '-'", a.EdgeKeyID)
 	}
 	if a.HealthCron != "" && !validCron(a.HealthCron) {
@@ -231,20 +232,6 @@ func isHex32(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// validKeyID mirrors router/edgeauth's key id rule.
-func validKeyID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
 			return false
 		}
 	}

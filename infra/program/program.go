@@ -2,6 +2,7 @@ package program
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -65,7 +66,7 @@ func RunWith(ctx *pulumi.Context, opts Options) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(exports) {
+	for _, k := range slices.Sorted(maps.Keys(exports)) {
 		ctx.Export(k, exports[k])
 	}
 	return exports, nil
@@ -147,13 +148,4 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		return nil, fmt.Errorf("role %s: unknown role; use all, cell, network or edge", topo.Role)
 	}
 	return exports, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -23,7 +23,7 @@ func FuzzSignatureHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string) {
 		sig, err := ParseSignature(h)
 		if err == nil {
-			if !validKeyID(sig.KeyID) || len(sig.MAC) != 32 {
+			if !ValidKeyID(sig.KeyID) || len(sig.MAC) != 32 {
 				t.Fatalf("parsed bad signature %+v", sig)
 			}
 		}

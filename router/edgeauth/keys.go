@@ -36,7 +36,7 @@ func (k Key) GoString() string { return k.String() }
 
 // Check reports what is wrong with the key, without mentioning the secret.
 func (k Key) Check() error {
-	if !validKeyID(k.ID) {
+	if !ValidKeyID(k.ID) {
 		return fmt.Errorf("key id %q: use 1-64 letters, digits, '.', '_' or '-'", k.ID)
 	}
 	if len(k.Secret) < MinSecretBytes {
@@ -45,7 +45,9 @@ func (k Key) Check() error {
 	return nil
 }
 
-func validKeyID(id string) bool {
+// ValidKeyID reports whether id can name a key: 1–64 letters, digits, '.',
+// '_' or '-'. The id travels in every signature header.
+func ValidKeyID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -328,9 +329,9 @@ func (s *store) compact() error {
 		return err
 	}
 	buf := []byte(logHeader)
-	for _, t := range sortedKeys(s.data) {
+	for _, t := range slices.Sorted(maps.Keys(s.data)) {
 		m := s.data[t]
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			buf = appendRecord(buf, record{op: opPut, tenant: t, key: k, value: m[k]})
 			if len(buf) >= 1<<20 {
 				if _, err := tmp.Write(buf); err != nil {
@@ -431,13 +432,4 @@ func syncDir(dir string) error {
 		return err
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

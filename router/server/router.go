@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log"
@@ -110,7 +108,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rt.inflight.Add(1)
 	defer rt.inflight.Add(-1)
 	rt.budget.request()
-	st := &reqState{requestID: requestID(req.Header.Get("X-Request-ID"))}
+	st := &reqState{requestID: router.RequestID(req.Header.Get("X-Request-ID"))}
 	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
 
 	if req.Method == http.MethodConnect {
@@ -162,23 +160,6 @@ func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.Header.Del(edgeauth.SignatureHeader)
 	// The cell learns the tenant only from the router.
 	pr.Out.Header.Del(edgeauth.TenantHeader)
-}
-
-// requestID keeps a client's id when it is short and plain, else makes one.
-func requestID(in string) string {
-	if n := len(in); n > 0 && n <= 128 {
-		ok := true
-		for i := 0; i < n && ok; i++ {
-			c := in[i]
-			ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':'
-		}
-		if ok {
-			return in
-		}
-	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // headerBytes approximates the size of the request line and headers as

@@ -20,7 +20,7 @@ func TestRequestID(t *testing.T) {
 			t.Errorf("RequestID(%q) made %q, want 32 hex digits", in, got)
 		}
 	}
-	if RequestID("") == RequestID("") {
+	if a, b := RequestID(""), RequestID(""); a == b {
 		t.Error("two made request ids are equal")
 	}
 }

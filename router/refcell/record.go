@@ -134,7 +134,7 @@ func validKey(key string) error {
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '~' || c == ':') {
-			return fmt.Errorf("key has the character %q at byte %d: use letters, digits and . _ - ~ :", c, i)
+			return fmt.Errorf("key has the character %q at byte %d: use letters, digits, '.', '_', '-', '~' or ':'", c, i)
 		}
 	}
 	return nil

@@ -90,19 +90,6 @@ func TestStoreInMemoryWritesNoFile(t *testing.T) {
 	}
 }
 
-// writeLog makes a log of the given records followed by tail.
-func writeLog(t *testing.T, dir string, tail []byte, recs ...record) {
-	t.Helper()
-	b := []byte(logHeader)
-	for _, r := range recs {
-		b = appendRecord(b, r)
-	}
-	b = append(b, tail...)
-	if err := os.WriteFile(filepath.Join(dir, logFileName), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestStoreRecovery(t *testing.T) {
 	t.Parallel()
 	a := record{op: opPut, tenant: "acme", key: "a", value: []byte("alpha")}

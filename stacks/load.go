@@ -29,10 +29,14 @@ const (
 	KeyEdge           = "edge"
 	KeyTags           = "tags"
 	KeyEdgeSigningKey = "edgeSigningKey" // secret; read by the program, not part of Topology
+	// KeyEdgeExtraKey is the secret of one more key the cells accept
+	// besides edgeSigningKey, named by Edge.ExtraKeyID: the second key of a
+	// rotation. Secret; read by the program, not part of Topology. Optional.
+	KeyEdgeExtraKey = "edgeExtraKey"
 )
 
 // KnownKeys are every config key in the cellfabric namespace.
-var KnownKeys = []string{KeyRole, KeyCell, KeyCellStacks, KeyCells, KeyTenants, KeyNetwork, KeyEdge, KeyTags, KeyEdgeSigningKey}
+var KnownKeys = []string{KeyRole, KeyCell, KeyCellStacks, KeyCells, KeyTenants, KeyNetwork, KeyEdge, KeyTags, KeyEdgeSigningKey, KeyEdgeExtraKey}
 
 // MaxConfigValue bounds one config value; a stack file larger than this is a
 // mistake, not a topology.

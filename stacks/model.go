@@ -214,6 +214,12 @@ type Edge struct {
 	// KeyID is the id of the edge signing key, so keys can rotate.
 	// Default "k1".
 	KeyID string `json:"keyId"`
+	// ExtraKeyID is the id of one more key the cells accept besides KeyID,
+	// whose secret is the secret config key cellfabric:edgeExtraKey: the
+	// second key of a rotation (see the README). The edge never signs with
+	// it. Same syntax as KeyID, and different from it. Zero: none, the cells
+	// accept KeyID only.
+	ExtraKeyID string `json:"extraKeyId"`
 	// Disabled builds no edge resources (useful for a cells-only trial).
 	// Default false.
 	Disabled bool `json:"disabled"`

@@ -65,6 +65,7 @@ func (t *Topology) Validate() error {
 	t.validateTenants(&c)
 	t.validateNetwork(&c)
 	t.validateEdge(&c)
+	t.validateEdgeKeyIDs(&c)
 	validateTags(&c, "tags", t.Tags)
 	return c.err()
 }
@@ -338,9 +339,6 @@ func (t *Topology) validateEdge(c *collector) {
 	if len(strings.Fields(e.HealthCron)) != 5 {
 		c.add("edge.healthCron", "%q is not a five-field cron schedule", e.HealthCron)
 	}
-	if !keyIDRe.MatchString(e.KeyID) {
-		c.add("edge.keyId", "%q: 1–32 letters, digits, '.', '_' or '-'", e.KeyID)
-	}
 	prefixes := map[string]int{}
 	for i, r := range e.SharedRoutes {
 		p := fmt.Sprintf("edge.sharedRoutes[%d]", i)
@@ -367,6 +365,32 @@ func (t *Topology) validateEdge(c *collector) {
 		if len(r.Cells) > 0 && total == 0 {
 			c.add(p+".cells", "weights add up to 0: give at least one cell a positive weight")
 		}
+	}
+}
+
+// ValidKeyID reports whether id can name an edge signing key: 1–32
+// letters, digits, '.', '_' or '-'. Every such id is one router/edgeauth
+// accepts too (it allows up to 64 of the same characters; a test in this
+// package holds the two rules together), and none can break the
+// "id=secret,..." lists cells read extra keys from.
+func ValidKeyID(id string) bool { return keyIDRe.MatchString(id) }
+
+// validateEdgeKeyIDs checks the ids of the edge keys in every role and
+// whether the edge is enabled or not: the cells of roles all and cell
+// carry them as much as the edge does.
+func (t *Topology) validateEdgeKeyIDs(c *collector) {
+	e := t.Edge
+	if !ValidKeyID(e.KeyID) {
+		c.add("edge.keyId", "%q: 1–32 letters, digits, '.', '_' or '-'", e.KeyID)
+	}
+	if e.ExtraKeyID == "" {
+		return
+	}
+	switch {
+	case !ValidKeyID(e.ExtraKeyID):
+		c.add("edge.extraKeyId", "%q: 1–32 letters, digits, '.', '_' or '-'", e.ExtraKeyID)
+	case e.ExtraKeyID == e.KeyID:
+		c.add("edge.extraKeyId", "%q is also edge.keyId: the extra key needs an id of its own (during a rotation, the id of the key that is not signing)", e.ExtraKeyID)
 	}
 }
 

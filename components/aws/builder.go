@@ -43,9 +43,12 @@ type builder struct {
 	internetGate *ec2.InternetGateway
 
 	// state
-	table    *dynamodb.Table
-	secret   *secretsmanager.Secret
-	logGroup *cloudwatch.LogGroup
+	table  *dynamodb.Table
+	secret *secretsmanager.Secret
+	// extraSecret and extraVersion hold the extra edge key; nil without one.
+	extraSecret  *secretsmanager.Secret
+	extraVersion *secretsmanager.SecretVersion
+	logGroup     *cloudwatch.LogGroup
 
 	// identity
 	taskRole, execRole     *iam.Role

@@ -53,7 +53,11 @@ func (b *builder) compute() error {
 		extra = b.args.Env.ToStringMapOutput()
 	}
 	port, region := b.args.Port, b.region
-	defs := pulumi.All(b.args.Image, extra, b.table.Name, b.secret.Arn, b.logGroup.Name).ApplyT(func(v []any) (string, error) {
+	extraARN := pulumi.String("").ToStringOutput()
+	if b.extraSecret != nil {
+		extraARN = b.extraSecret.Arn
+	}
+	defs := pulumi.All(b.args.Image, extra, b.table.Name, b.secret.Arn, b.logGroup.Name, extraARN).ApplyT(func(v []any) (string, error) {
 		c := map[string]string{cell.EnvStateStore: v[2].(string)}
 		for k, val := range contract {
 			c[k] = val
@@ -63,12 +67,13 @@ func (b *builder) compute() error {
 			return "", fmt.Errorf("cell %q: %w", b.args.ID, err)
 		}
 		return containerDefinitions(containerSpec{
-			Image:     v[0].(string),
-			Port:      port,
-			Env:       env,
-			SecretARN: v[3].(string),
-			LogGroup:  v[4].(string),
-			Region:    region,
+			Image:          v[0].(string),
+			Port:           port,
+			Env:            env,
+			SecretARN:      v[3].(string),
+			ExtraSecretARN: v[5].(string),
+			LogGroup:       v[4].(string),
+			Region:         region,
 		})
 	}).(pulumi.StringOutput)
 
@@ -101,6 +106,11 @@ func (b *builder) compute() error {
 	// policies (the first task pulls the image, reads the secret and the
 	// table) and for its security group rules.
 	deps := append([]pulumi.Resource{b.listener, b.taskPolicy, b.execPolicy}, b.taskRules...)
+	if b.extraVersion != nil {
+		// A task that starts before the extra key's value is stored would
+		// fail to read it.
+		deps = append(deps, b.extraVersion)
+	}
 	svc, err := ecs.NewService(b.ctx, b.name+"-service", &ecs.ServiceArgs{
 		Name:           pulumi.String(b.names.Service),
 		Cluster:        cluster.Arn,

@@ -23,6 +23,7 @@ var reservedEnv = map[string]bool{
 	cell.EnvStateStore: true,
 	cell.EnvEdgeKey:    true,
 	cell.EnvEdgeKeyID:  true,
+	cell.EnvEdgeKeys:   true,
 	cell.EnvPort:       true,
 }
 
@@ -32,8 +33,10 @@ type containerSpec struct {
 	Port      int
 	Env       map[string]string // contract variables plus CellArgs.Env
 	SecretARN string            // the edge key secret
-	LogGroup  string
-	Region    string
+	// ExtraSecretARN is the extra edge key's secret, "" without one.
+	ExtraSecretARN string
+	LogGroup       string
+	Region         string
 }
 
 // The subset of the ECS container definition schema the cell uses.
@@ -88,13 +91,18 @@ func workloadEnv(contract, extra map[string]string) (map[string]string, error) {
 }
 
 // containerDefinitions renders the task's container definitions JSON: the
-// image, its port, plain environment sorted by name, the edge key as a
-// Secrets Manager reference (ECS reads it at start; it never appears in the
-// task definition) and logs to the cell's log group.
+// image, its port, plain environment sorted by name, the edge key (and the
+// extra key, when there is one) as a Secrets Manager reference (ECS reads it
+// at start; it never appears in the task definition) and logs to the cell's
+// log group.
 func containerDefinitions(s containerSpec) (string, error) {
 	env := make([]nameValue, 0, len(s.Env))
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		env = append(env, nameValue{Name: k, Value: s.Env[k]})
+	}
+	secrets := []nameSecret{{Name: cell.EnvEdgeKey, ValueFrom: s.SecretARN}}
+	if s.ExtraSecretARN != "" {
+		secrets = append(secrets, nameSecret{Name: cell.EnvEdgeKeys, ValueFrom: s.ExtraSecretARN})
 	}
 	defs := []containerDef{{
 		Name:         containerName,
@@ -102,7 +110,7 @@ func containerDefinitions(s containerSpec) (string, error) {
 		Essential:    true,
 		PortMappings: []portMap{{ContainerPort: s.Port, Protocol: "tcp"}},
 		Environment:  env,
-		Secrets:      []nameSecret{{Name: cell.EnvEdgeKey, ValueFrom: s.SecretARN}},
+		Secrets:      secrets,
 		LogConfiguration: logConfig{
 			LogDriver: "awslogs",
 			Options: map[string]string{

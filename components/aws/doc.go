@@ -75,8 +75,8 @@
 // GetItem, PutItem, UpdateItem, DeleteItem and Query on its own table and
 // the table's indexes — no Scan, which crosses tenants, and no wildcard.
 // The execution role may pull images (those actions take no repository or
-// any repository), write to the cell's log group and read the one edge-key
-// secret.
+// any repository), write to the cell's log group and read the edge key
+// secret (and the extra key's, when there is one).
 //
 // State. A DynamoDB table, on-demand, keyed by tenant (hash) and key
 // (range), point-in-time recovery on, encrypted with the AWS-managed key
@@ -92,7 +92,11 @@
 // written by one SecretVersion whose input is marked secret even if the
 // caller forgot. Its recovery window is 0: the edge stack holds the key's
 // source of truth and writes it again, while a window would keep the name
-// reserved and block re-creating the cell.
+// reserved and block re-creating the cell. With CellArgs.ExtraEdgeKey (a
+// key rotation), a second secret cellfabric/<stack>/<cell>/edge-key-extra
+// holds "<id>=<secret>" and reaches the container the same way, as
+// CELLFABRIC_EDGE_KEYS; the service waits for its value. Without one, none
+// of it exists.
 //
 // Logs. A CloudWatch log group /cellfabric/<stack>/<cell> kept 30 days.
 //

@@ -69,10 +69,11 @@ func taskPolicy(tableARN string) string {
 }
 
 // executionPolicy lets ECS start the task: pull the image, write to the
-// cell's log group and read the edge key secret. Image pulls name no
+// cell's log group and read the edge key secrets (the key's, and the extra
+// key's during a rotation; nothing else). Image pulls name no
 // resource: GetAuthorizationToken takes none, and the image may live in any
 // repository (or outside ECR, when these go unused).
-func executionPolicy(logGroupARN, secretARN string) string {
+func executionPolicy(logGroupARN string, secretARNs []string) string {
 	return policyDoc{Statement: []statement{
 		{
 			Sid:    "PullImage",
@@ -95,7 +96,7 @@ func executionPolicy(logGroupARN, secretARN string) string {
 			Sid:      "ReadEdgeKey",
 			Effect:   "Allow",
 			Action:   []string{"secretsmanager:GetSecretValue"},
-			Resource: []string{secretARN},
+			Resource: secretARNs,
 		},
 	}}.json()
 }
@@ -132,8 +133,8 @@ func (b *builder) identity() error {
 	}
 	b.execPolicy, err = iam.NewRolePolicy(b.ctx, b.name+"-exec", &iam.RolePolicyArgs{
 		Role: b.execRole.ID(),
-		Policy: pulumi.All(b.logGroup.Arn, b.secret.Arn).ApplyT(func(v []any) string {
-			return executionPolicy(v[0].(string), v[1].(string))
+		Policy: pulumi.All(b.logGroup.Arn, b.secretARNs()).ApplyT(func(v []any) string {
+			return executionPolicy(v[0].(string), v[1].([]string))
 		}).(pulumi.StringOutput),
 	}, b.opts()...)
 	return err

@@ -36,6 +36,7 @@ type names struct {
 	ExecutionRole string
 	Table         string
 	Secret        string // cellfabric/<stack>/<cell>/edge-key
+	ExtraSecret   string // cellfabric/<stack>/<cell>/edge-key-extra, only with an extra edge key
 	LogGroup      string // /cellfabric/<stack>/<cell>
 }
 
@@ -61,6 +62,7 @@ func newNames(stack, cellID string, port int) names {
 		ExecutionRole: base + "-exec",
 		Table:         base,
 		Secret:        "cellfabric/" + st + "/" + cellID + "/edge-key",
+		ExtraSecret:   "cellfabric/" + st + "/" + cellID + "/edge-key-extra",
 		LogGroup:      "/cellfabric/" + st + "/" + cellID,
 	}
 }

@@ -63,10 +63,48 @@ func (b *builder) state() error {
 		return err
 	}
 
+	if err := b.extraKey(); err != nil {
+		return err
+	}
+
 	b.logGroup, err = cloudwatch.NewLogGroup(b.ctx, b.name+"-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(b.names.LogGroup),
 		RetentionInDays: pulumi.Int(logRetentionDays),
 		Tags:            b.tagged("logs"),
 	}, b.opts()...)
 	return err
+}
+
+// extraKey stores the extra edge key, when the cell has one, as a second
+// secret beside the first: "<id>=<secret>", the form CELLFABRIC_EDGE_KEYS
+// takes. Without one it builds nothing.
+func (b *builder) extraKey() error {
+	if !b.args.HasExtraEdgeKey() {
+		return nil
+	}
+	var err error
+	b.extraSecret, err = secretsmanager.NewSecret(b.ctx, b.name+"-edge-key-extra", &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(b.names.ExtraSecret),
+		Description:          pulumi.String("cellfabric extra edge key " + b.args.ExtraEdgeKeyID + " of cell " + b.args.ID),
+		RecoveryWindowInDays: pulumi.Int(secretRecoveryDays),
+		Tags:                 b.tagged("edge-key-extra"),
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+	b.extraVersion, err = secretsmanager.NewSecretVersion(b.ctx, b.name+"-edge-key-extra", &secretsmanager.SecretVersionArgs{
+		SecretId:     b.extraSecret.ID(),
+		SecretString: b.args.ExtraEdgeKeyEntry(),
+	}, b.opts()...)
+	return err
+}
+
+// secretARNs are the ARNs of the edge key secrets the workload reads: the
+// key's, then the extra key's when there is one.
+func (b *builder) secretARNs() pulumi.StringArrayOutput {
+	arns := pulumi.StringArray{b.secret.Arn}
+	if b.extraSecret != nil {
+		arns = append(arns, b.extraSecret.Arn)
+	}
+	return arns.ToStringArrayOutput()
 }

@@ -142,7 +142,7 @@ func (c *Cell) build(ctx *pulumi.Context, name string, a cell.CellArgs, plan sta
 	if err != nil {
 		return err
 	}
-	sec, err := newSecret(ctx, name, n, rg.Name, a.Region, client.TenantId(), a.EdgeKey, a.EdgeKeyID, tags, child)
+	sec, err := newSecret(ctx, name, n, rg.Name, a.Region, client.TenantId(), a, tags, child)
 	if err != nil {
 		return err
 	}
@@ -157,6 +157,19 @@ func (c *Cell) build(ctx *pulumi.Context, name string, a cell.CellArgs, plan sta
 		sec.secret.ID().ToStringOutput(), identity.PrincipalId, child)
 	if err != nil {
 		return err
+	}
+	grants := []pulumi.Resource{tableGrant, secretGrant}
+	var extraURI pulumi.StringOutput
+	if sec.extra != nil {
+		// The extra key is granted exactly like the first: on its own
+		// secret, nothing wider.
+		extraGrant, err := grant(ctx, name+"-extra-secret-access", client.SubscriptionId(), roleKeyVaultSecretsUser,
+			sec.extra.ID().ToStringOutput(), identity.PrincipalId, child)
+		if err != nil {
+			return err
+		}
+		grants = append(grants, extraGrant)
+		extraURI = pulumi.Unsecret(sec.extra.Properties.SecretUri()).(pulumi.StringOutput)
 	}
 	if err := auditTo(ctx, name+"-vault-audit", sec.vault.ID(), logs.workspace, child); err != nil {
 		return err
@@ -177,11 +190,12 @@ func (c *Cell) build(ctx *pulumi.Context, name string, a cell.CellArgs, plan sta
 		identity:   identity,
 		// The secret's URI names no secret material; unwrapping it keeps
 		// the app's configuration, and the endpoint read from it, plain.
-		secretURI:     pulumi.Unsecret(sec.secret.Properties.SecretUri()).(pulumi.StringOutput),
-		stateEndpoint: state.account.PrimaryEndpoints.Table(),
-		edgeV4:        edgeV4,
-		grants:        []pulumi.Resource{tableGrant, secretGrant},
-		tags:          tags,
+		secretURI:      pulumi.Unsecret(sec.secret.Properties.SecretUri()).(pulumi.StringOutput),
+		extraSecretURI: extraURI,
+		stateEndpoint:  state.account.PrimaryEndpoints.Table(),
+		edgeV4:         edgeV4,
+		grants:         grants,
+		tags:           tags,
 	}, child)
 	if err != nil {
 		return err

@@ -26,19 +26,22 @@ const (
 
 // computeInputs are what newCompute needs from the rest of the cell.
 type computeInputs struct {
-	args          cell.CellArgs
-	names         names
-	rg            pulumi.StringInput
-	location      string
-	appsSubnet    pulumi.StringInput
-	after         []pulumi.Resource // the environment waits for these (VNet changes)
-	logs          *cellLogs
-	identity      *managedidentity.UserAssignedIdentity
-	secretURI     pulumi.StringInput
-	stateEndpoint pulumi.StringOutput
-	edgeV4        pulumi.StringArrayOutput
-	grants        []pulumi.Resource // the app waits for these (Key Vault reference)
-	tags          pulumi.StringMap
+	args       cell.CellArgs
+	names      names
+	rg         pulumi.StringInput
+	location   string
+	appsSubnet pulumi.StringInput
+	after      []pulumi.Resource // the environment waits for these (VNet changes)
+	logs       *cellLogs
+	identity   *managedidentity.UserAssignedIdentity
+	secretURI  pulumi.StringInput
+	// extraSecretURI is the extra edge key's secret; unset (zero) without
+	// one, and then nothing of it is configured.
+	extraSecretURI pulumi.StringOutput
+	stateEndpoint  pulumi.StringOutput
+	edgeV4         pulumi.StringArrayOutput
+	grants         []pulumi.Resource // the app waits for these (Key Vault reference)
+	tags           pulumi.StringMap
 }
 
 // newCompute creates the VNet-integrated Container Apps environment and the
@@ -80,7 +83,8 @@ func newCompute(ctx *pulumi.Context, name string, in computeInputs, opts ...pulu
 	envVars := pulumi.All(extra.ToStringMapOutput(), in.identity.ClientId, in.stateEndpoint).ApplyT(func(v []any) ([]app.EnvironmentVar, error) {
 		return containerEnv(workloadEnv{
 			CellID: a.ID, Region: a.Region, Table: in.names.Table, KeyID: a.EdgeKeyID, Port: a.Port,
-			Extra: v[0].(map[string]string), ClientID: v[1].(string), StateEndpoint: v[2].(string),
+			ExtraKey: a.HasExtraEdgeKey(),
+			Extra:    v[0].(map[string]string), ClientID: v[1].(string), StateEndpoint: v[2].(string),
 		})
 	}).(app.EnvironmentVarArrayOutput)
 	restrictions := in.edgeV4.ApplyT(ipRestrictions).(app.IpSecurityRestrictionRuleArrayOutput)
@@ -119,11 +123,7 @@ func newCompute(ctx *pulumi.Context, name string, in computeInputs, opts ...pulu
 			},
 			// The edge key is a Key Vault reference, fetched by the
 			// platform with the cell's identity; the app holds no value.
-			Secrets: app.SecretArray{app.SecretArgs{
-				Name:        pulumi.String(edgeKeySecretName),
-				KeyVaultUrl: in.secretURI,
-				Identity:    in.identity.ID(),
-			}},
+			Secrets: appSecrets(in),
 		},
 		Template: &app.TemplateArgs{
 			Containers: app.ContainerArray{app.ContainerArgs{
@@ -168,4 +168,23 @@ func ipRestrictions(edgeV4 []string) []app.IpSecurityRestrictionRule {
 		})
 	}
 	return out
+}
+
+// appSecrets are the Container App's secrets: Key Vault references to the
+// edge key and, when the cell has one, to the extra edge key, both read
+// with the cell's identity.
+func appSecrets(in computeInputs) app.SecretArray {
+	secrets := app.SecretArray{app.SecretArgs{
+		Name:        pulumi.String(edgeKeySecretName),
+		KeyVaultUrl: in.secretURI,
+		Identity:    in.identity.ID(),
+	}}
+	if in.args.HasExtraEdgeKey() {
+		secrets = append(secrets, app.SecretArgs{
+			Name:        pulumi.String(extraEdgeKeySecretName),
+			KeyVaultUrl: in.extraSecretURI,
+			Identity:    in.identity.ID(),
+		})
+	}
+	return secrets
 }

@@ -84,7 +84,7 @@
 // Identity. A user-assigned managed identity with two role assignments and
 // nothing else, each at the narrowest scope Azure RBAC allows: Storage Table
 // Data Contributor on the one table, Key Vault Secrets User on the one
-// secret. Role definition ids are built from the subscription that
+// secret (and on the extra key's secret during a rotation). Role definition ids are built from the subscription that
 // GetClientConfig reports. Assignment names are UUIDv5 of scope, role and
 // principal: stable across runs, and new when the principal or scope is
 // replaced, so a replacement never collides with the assignment it
@@ -112,7 +112,11 @@
 // block rebuilding a cell under the same name; ARM rejects an explicit
 // false, so the field is omitted). The tenant comes from GetClientConfig.
 // The secret "edge-key" is the only place CellArgs.EdgeKey goes, as a secret
-// value. The vault's and the table service's audit logs go to the workspace.
+// value. With CellArgs.ExtraEdgeKey (a key rotation), a second secret
+// "edge-key-extra" holds "<id>=<secret>", gets its own Key Vault Secrets
+// User assignment and reaches the app as CELLFABRIC_EDGE_KEYS through a
+// second Key Vault reference, exactly like the first; without one, none of
+// it exists. The vault's and the table service's audit logs go to the workspace.
 // The vault keeps its public endpoint, guarded by RBAC; a private endpoint
 // is later work.
 //

@@ -24,8 +24,10 @@ const (
 // workloadEnv is what the container's environment is built from.
 type workloadEnv struct {
 	CellID, Region, Table, KeyID string
-	Port                         int
-	StateEndpoint, ClientID      string
+	// ExtraKey adds CELLFABRIC_EDGE_KEYS, a reference to the extra edge key.
+	ExtraKey                bool
+	Port                    int
+	StateEndpoint, ClientID string
 	// Extra is CellArgs.Env.
 	Extra map[string]string
 }
@@ -34,12 +36,13 @@ type workloadEnv struct {
 // them (least of all the edge key in plain text).
 var reservedEnv = []string{
 	cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvStateStore, cell.EnvEdgeKey,
-	cell.EnvEdgeKeyID, cell.EnvPort, EnvStateEndpoint, EnvAzureClientID,
+	cell.EnvEdgeKeyID, cell.EnvEdgeKeys, cell.EnvPort, EnvStateEndpoint, EnvAzureClientID,
 }
 
 // containerEnv returns the container's environment, sorted by name: the
-// contract's plain variables, CellArgs.Env, and the edge key as a reference
-// to the Container App secret that points at Key Vault (never a value).
+// contract's plain variables, CellArgs.Env, and the edge key (and the extra
+// key, when there is one) as a reference to the Container App secret that
+// points at Key Vault (never a value).
 func containerEnv(w workloadEnv) ([]app.EnvironmentVar, error) {
 	var clash []string
 	for _, k := range reservedEnv {
@@ -69,6 +72,9 @@ func containerEnv(w workloadEnv) ([]app.EnvironmentVar, error) {
 		out = append(out, app.EnvironmentVar{Name: ptr(k), Value: ptr(v)})
 	}
 	out = append(out, app.EnvironmentVar{Name: ptr(cell.EnvEdgeKey), SecretRef: ptr(edgeKeySecretName)})
+	if w.ExtraKey {
+		out = append(out, app.EnvironmentVar{Name: ptr(cell.EnvEdgeKeys), SecretRef: ptr(extraEdgeKeySecretName)})
+	}
 	slices.SortFunc(out, func(a, b app.EnvironmentVar) int { return strings.Compare(*a.Name, *b.Name) })
 	return out, nil
 }

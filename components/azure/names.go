@@ -24,6 +24,7 @@ type names struct {
 	Table          string
 	Vault          string // global: kv-<cell>-{hash}
 	Secret         string
+	ExtraSecret    string // only with an extra edge key
 }
 
 // Limits of the names above (CLOUD-FACTS Part 2; resource-name-rules).
@@ -45,6 +46,9 @@ const (
 // name of the Container App secret that references it.
 const edgeKeySecretName = "edge-key"
 
+// extraEdgeKeySecretName is the same for the extra edge key of a rotation.
+const extraEdgeKeySecretName = "edge-key-extra"
+
 // deriveNames returns the names of one cell's resources. project and stack
 // feed a short hash that makes the global names (storage account, vault)
 // unique per deployment of the same cell id; the other names live inside
@@ -65,6 +69,7 @@ func deriveNames(project, stack, cellID string) names {
 		Table:          "state" + alnum,
 		Vault:          "kv-" + strings.TrimRight(truncate(id, maxVault-4-hashLen), "-") + "-" + h,
 		Secret:         edgeKeySecretName,
+		ExtraSecret:    extraEdgeKeySecretName,
 	}
 }
 

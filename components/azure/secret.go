@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-azure-native-sdk/keyvault/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
 )
 
 // vaultSoftDeleteDays is how long a deleted vault or secret stays
@@ -18,18 +20,21 @@ const vaultSoftDeleteDays = 7
 type cellSecret struct {
 	vault  *keyvault.Vault
 	secret *keyvault.Secret
+	// extra holds the extra edge key ("<id>=<secret>"); nil without one.
+	extra *keyvault.Secret
 }
 
 // newSecret creates the cell's Key Vault (Azure RBAC for data access, no
-// access policies, soft delete on) and the edge key secret in it. The
-// secret's value is the only place args.EdgeKey goes; it is wrapped as a
-// secret again here so that it stays one whatever the caller passed.
+// access policies, soft delete on) and the edge key secret in it, plus a
+// second secret for the extra edge key when a has one. The secrets' values
+// are the only places a.EdgeKey and a.ExtraEdgeKey go; they are wrapped as
+// secrets again here so that they stay secret whatever the caller passed.
 // Purge protection is left off: it can never be turned off again, and it
 // would hold the vault name for the soft-delete period after every
 // teardown, for a copy of a key that lives elsewhere. (ARM rejects an
 // explicit false, so the field is omitted.)
 func newSecret(ctx *pulumi.Context, name string, n names, rg pulumi.StringInput, location string,
-	tenant pulumi.StringOutput, edgeKey pulumi.StringInput, keyID string, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*cellSecret, error) {
+	tenant pulumi.StringOutput, a cell.CellArgs, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*cellSecret, error) {
 	vault, err := keyvault.NewVault(ctx, name+"-vault", &keyvault.VaultArgs{
 		VaultName:         pulumi.String(n.Vault),
 		ResourceGroupName: rg,
@@ -54,13 +59,29 @@ func newSecret(ctx *pulumi.Context, name string, n names, rg pulumi.StringInput,
 		VaultName:         vault.Name,
 		ResourceGroupName: rg,
 		Properties: &keyvault.SecretPropertiesArgs{
-			Value:       pulumi.ToSecret(edgeKey).(pulumi.StringOutput),
-			ContentType: pulumi.String("cellfabric edge signing key " + keyID),
+			Value:       pulumi.ToSecret(a.EdgeKey).(pulumi.StringOutput),
+			ContentType: pulumi.String("cellfabric edge signing key " + a.EdgeKeyID),
 		},
 		Tags: tags,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating edge key secret: %w", err)
 	}
-	return &cellSecret{vault: vault, secret: secret}, nil
+	out := &cellSecret{vault: vault, secret: secret}
+	if a.HasExtraEdgeKey() {
+		out.extra, err = keyvault.NewSecret(ctx, name+"-edge-key-extra", &keyvault.SecretArgs{
+			SecretName:        pulumi.String(n.ExtraSecret),
+			VaultName:         vault.Name,
+			ResourceGroupName: rg,
+			Properties: &keyvault.SecretPropertiesArgs{
+				Value:       a.ExtraEdgeKeyEntry(),
+				ContentType: pulumi.String("cellfabric extra edge key " + a.ExtraEdgeKeyID + " (id=secret)"),
+			},
+			Tags: tags,
+		}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("creating extra edge key secret: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -21,8 +21,14 @@ const (
 	EnvStateStore = "CELLFABRIC_STATE_STORE" // table / database the workload owns
 	EnvEdgeKey    = "CELLFABRIC_EDGE_KEY"    // secret: injected from the cell's secret store
 	EnvEdgeKeyID  = "CELLFABRIC_EDGE_KEY_ID"
+	EnvEdgeKeys   = "CELLFABRIC_EDGE_KEYS" // secret, only with an extra key: "id=secret" from the secret store (edgeauth's EnvKeys)
 	EnvPort       = "PORT"
 )
+
+// MinEdgeKeyBytes is the shortest edge key secret a workload accepts
+// (router/edgeauth's MinSecretBytes): a shorter one stops the reference cell
+// at start.
+const MinEdgeKeyBytes = 16
 
 // Tag keys every cell puts on every resource that takes tags or labels.
 const (
@@ -77,8 +83,18 @@ type CellArgs struct {
 	// handed to the workload as a secret reference. Required; must be a
 	// secret Output.
 	EdgeKey pulumi.StringInput
-	// EdgeKeyID is the id of EdgeKey. Default "k1".
+	// EdgeKeyID is the id of EdgeKey. Default "k1"; the rule of
+	// stacks.ValidKeyID applies.
 	EdgeKeyID string
+	// ExtraEdgeKey is the secret of one more key the workload accepts: the
+	// second key of a rotation. The cell stores "<ExtraEdgeKeyID>=<secret>"
+	// as a second entry of its secret store, lets the workload identity
+	// read it and hands it over as EnvEdgeKeys by secret reference. Must
+	// be a secret Output. Zero: none, and nothing of it is built.
+	ExtraEdgeKey pulumi.StringInput
+	// ExtraEdgeKeyID is the id of ExtraEdgeKey: set exactly when
+	// ExtraEdgeKey is, valid by stacks.ValidKeyID, and not EdgeKeyID.
+	ExtraEdgeKeyID string
 	// IngressCIDRs are the only source ranges allowed to reach the cell's
 	// public endpoint (the edge's egress ranges, e.g. Cloudflare's from
 	// cloudflare.GetIpRanges). Required where the cloud filters by address;
@@ -158,6 +174,20 @@ func (a CellArgs) Normalize(cloud stacks.Cloud) (CellArgs, stacks.NetworkPlan, e
 	if a.EdgeKeyID == "" {
 		a.EdgeKeyID = stacks.DefaultKeyID
 	}
+	if !stacks.ValidKeyID(a.EdgeKeyID) {
+		bad("EdgeKeyID", "%q: use 1–32 letters, digits, '.', '_' or '-'", a.EdgeKeyID)
+	}
+	switch {
+	case a.ExtraEdgeKey == nil && a.ExtraEdgeKeyID != "":
+		bad("ExtraEdgeKey", "missing: ExtraEdgeKeyID %q names a key without its secret; set both or neither", a.ExtraEdgeKeyID)
+	case a.ExtraEdgeKey != nil && a.ExtraEdgeKeyID == "":
+		bad("ExtraEdgeKeyID", "missing: ExtraEdgeKey needs the id it is accepted under; set both or neither")
+	case a.ExtraEdgeKeyID == "":
+	case !stacks.ValidKeyID(a.ExtraEdgeKeyID):
+		bad("ExtraEdgeKeyID", "%q: use 1–32 letters, digits, '.', '_' or '-'", a.ExtraEdgeKeyID)
+	case a.ExtraEdgeKeyID == a.EdgeKeyID:
+		bad("ExtraEdgeKeyID", "%q is also EdgeKeyID: the extra key needs an id of its own", a.ExtraEdgeKeyID)
+	}
 	if (cloud == stacks.AWS || cloud == stacks.GCP) && a.Hostname == "" {
 		bad("Hostname", "missing: a %s cell needs the DNS name its load balancer's certificate covers", cloud)
 	}
@@ -167,6 +197,17 @@ func (a CellArgs) Normalize(cloud stacks.Cloud) (CellArgs, stacks.NetworkPlan, e
 		bad("CIDR", "%v", err)
 	}
 	return a, plan, errors.Join(errs...)
+}
+
+// HasExtraEdgeKey reports whether the cell carries a second edge key.
+func (a CellArgs) HasExtraEdgeKey() bool { return a.ExtraEdgeKey != nil }
+
+// ExtraEdgeKeyEntry is what a cell stores for its extra edge key: the
+// "id=secret" form EnvEdgeKeys takes, as a secret Output whatever the
+// caller passed. Call it only when HasExtraEdgeKey.
+func (a CellArgs) ExtraEdgeKeyEntry() pulumi.StringOutput {
+	entry := pulumi.Sprintf("%s=%s", a.ExtraEdgeKeyID, a.ExtraEdgeKey)
+	return pulumi.ToSecret(entry).(pulumi.StringOutput)
 }
 
 // StandardTags returns the tags every resource of the cell carries: the

@@ -3,5 +3,7 @@
 // implement it; the infra program, the VPN mesh and the edge depend only on
 // this contract; one conformance test runs it against all three clouds.
 //
-// It imports the Pulumi SDK and stacks (for the pure network planner) only.
+// It imports the Pulumi SDK and stacks (for the pure network planner and the
+// key id rule) only. Its edge key variables name what router/edgeauth reads;
+// the tests, not the package, import edgeauth to hold the two together.
 package cell

@@ -55,6 +55,7 @@ var reservedEnv = map[string]string{
 	cell.EnvStateStore: "set by the cell",
 	cell.EnvEdgeKey:    "set by the cell from Secret Manager",
 	cell.EnvEdgeKeyID:  "set by the cell",
+	cell.EnvEdgeKeys:   "set by the cell from Secret Manager",
 	cell.EnvPort:       "set by Cloud Run from the container port",
 	"K_SERVICE":        "set by Cloud Run",
 	"K_REVISION":       "set by Cloud Run",

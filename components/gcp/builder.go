@@ -34,6 +34,9 @@ type builder struct {
 
 	secretRes     *secretmanager.Secret
 	secretVersion *secretmanager.SecretVersion
+	// extraSecret and extraVersion hold the extra edge key; nil without one.
+	extraSecret  *secretmanager.Secret
+	extraVersion *secretmanager.SecretVersion
 
 	sa     *serviceaccount.Account
 	grants []pulumi.Resource // IAM bindings the workload needs before it starts

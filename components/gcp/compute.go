@@ -51,7 +51,13 @@ const (
 // service holds no state, so replacing or deleting it loses nothing.
 func (b *builder) compute() error {
 	a := b.args
-	env := workloadEnv(a, b.names.Database, b.secretRes.SecretId)
+	extraID := pulumi.String("").ToStringOutput()
+	after := []pulumi.Resource{b.secretVersion}
+	if b.extraSecret != nil {
+		extraID = b.extraSecret.SecretId
+		after = append(after, b.extraVersion)
+	}
+	env := workloadEnv(a, b.names.Database, b.secretRes.SecretId, extraID)
 	svc, err := cloudrunv2.NewService(b.ctx, b.name+"-run", &cloudrunv2.ServiceArgs{
 		Name:        pulumi.String(b.names.Service),
 		Location:    pulumi.String(a.Region),
@@ -104,7 +110,7 @@ func (b *builder) compute() error {
 				},
 			},
 		},
-	}, b.child(pulumi.DependsOn(append([]pulumi.Resource{b.secretVersion}, b.grants...)))...)
+	}, b.child(pulumi.DependsOn(append(after, b.grants...)))...)
 	if err != nil {
 		return err
 	}
@@ -119,9 +125,11 @@ func (b *builder) compute() error {
 }
 
 // workloadEnv is the container's environment: the contract's variables,
-// CellArgs.Env, and the edge key as a reference to its secret. It fails,
-// when CellArgs.Env resolves, if an extra variable shadows a reserved one.
-func workloadEnv(a cell.CellArgs, database string, secretID pulumi.StringOutput) cloudrunv2.ServiceTemplateContainerEnvArrayOutput {
+// CellArgs.Env, the edge key as a reference to its secret and, when
+// extraSecretID resolves to a secret id (not ""), the extra edge key as
+// CELLFABRIC_EDGE_KEYS, a reference to that one. It fails, when
+// CellArgs.Env resolves, if an extra variable shadows a reserved one.
+func workloadEnv(a cell.CellArgs, database string, secretID, extraSecretID pulumi.StringOutput) cloudrunv2.ServiceTemplateContainerEnvArrayOutput {
 	extra := pulumi.StringMap{}.ToStringMapOutput()
 	if a.Env != nil {
 		extra = a.Env.ToStringMapOutput()
@@ -133,8 +141,8 @@ func workloadEnv(a cell.CellArgs, database string, secretID pulumi.StringOutput)
 		cell.EnvStateStore: database,
 		cell.EnvEdgeKeyID:  a.EdgeKeyID,
 	}
-	return pulumi.All(extra, secretID).ApplyT(func(xs []any) ([]cloudrunv2.ServiceTemplateContainerEnv, error) {
-		more, secret := xs[0].(map[string]string), xs[1].(string)
+	return pulumi.All(extra, secretID, extraSecretID).ApplyT(func(xs []any) ([]cloudrunv2.ServiceTemplateContainerEnv, error) {
+		more, secret, extraSecret := xs[0].(map[string]string), xs[1].(string), xs[2].(string)
 		if err := checkEnvKeys(slices.Collect(maps.Keys(more))); err != nil {
 			return nil, fmt.Errorf("cell %q: Env: %w", a.ID, err)
 		}
@@ -145,15 +153,24 @@ func workloadEnv(a cell.CellArgs, database string, secretID pulumi.StringOutput)
 		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			out = append(out, cloudrunv2.ServiceTemplateContainerEnv{Name: k, Value: pulumi.StringRef(vars[k])})
 		}
-		out = append(out, cloudrunv2.ServiceTemplateContainerEnv{
-			Name: cell.EnvEdgeKey,
-			ValueSource: &cloudrunv2.ServiceTemplateContainerEnvValueSource{
-				SecretKeyRef: &cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRef{
-					Secret:  secret,
-					Version: pulumi.StringRef(secretVersion),
-				},
-			},
-		})
+		out = append(out, secretEnv(cell.EnvEdgeKey, secret))
+		if extraSecret != "" {
+			out = append(out, secretEnv(cell.EnvEdgeKeys, extraSecret))
+		}
 		return out, nil
 	}).(cloudrunv2.ServiceTemplateContainerEnvArrayOutput)
+}
+
+// secretEnv is a variable whose value Cloud Run reads from the latest
+// version of a Secret Manager secret when an instance starts.
+func secretEnv(name, secretID string) cloudrunv2.ServiceTemplateContainerEnv {
+	return cloudrunv2.ServiceTemplateContainerEnv{
+		Name: name,
+		ValueSource: &cloudrunv2.ServiceTemplateContainerEnvValueSource{
+			SecretKeyRef: &cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRef{
+				Secret:  secretID,
+				Version: pulumi.StringRef(secretVersion),
+			},
+		},
+	}
 }

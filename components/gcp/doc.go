@@ -84,6 +84,11 @@
 // CellArgs.EdgeKey as a secret; Cloud Run reads version "latest" through a
 // secret reference when an instance starts, so the key never appears in the
 // service's spec, and the service waits for the version and both grants.
+// With CellArgs.ExtraEdgeKey (a key rotation), a second secret
+// <cell>-edge-key-extra-<hash> holds "<id>=<secret>", the account gets
+// secretAccessor on it alone, and it reaches the service as
+// CELLFABRIC_EDGE_KEYS by the same kind of reference; without one, none of
+// it exists.
 //
 // Logs. The project's _Default bucket is shared by every cell in the
 // project, so its retention and location are not the cell's to set.

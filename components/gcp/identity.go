@@ -21,7 +21,8 @@ const (
 //     the form Firestore's "configure per-database access" guide uses). Other
 //     cells' databases in the same project stay out of reach.
 //   - roles/secretmanager.secretAccessor is granted on the edge key secret
-//     itself, not on the project.
+//     itself, not on the project, and likewise on the extra edge key's
+//     secret when the cell has one.
 //
 // Nothing else: Cloud Run collects what the container writes to stdout and
 // stderr, and its request logs, into Cloud Logging itself, so the account
@@ -59,6 +60,19 @@ func (b *builder) identity() error {
 		return err
 	}
 	b.grants = append(b.grants, ds, sec)
+	if b.extraSecret != nil {
+		// The extra key is granted exactly like the first: on its own
+		// secret, nothing wider.
+		extra, err := secretmanager.NewSecretIamMember(b.ctx, b.name+"-sa-edge-key-extra", &secretmanager.SecretIamMemberArgs{
+			SecretId: b.extraSecret.ID(),
+			Role:     pulumi.String(roleSecretAccessor),
+			Member:   sa.Member,
+		}, b.child()...)
+		if err != nil {
+			return err
+		}
+		b.grants = append(b.grants, extra)
+	}
 	return nil
 }
 

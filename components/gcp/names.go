@@ -46,6 +46,7 @@ type names struct {
 	ServiceAccount string // account id, the part before '@'
 	Database       string // Firestore database id
 	Secret         string // Secret Manager secret id
+	ExtraSecret    string // the extra edge key's, used only with one
 	LogBucket      string
 	LogSink        string
 	LogExclusion   string
@@ -77,6 +78,7 @@ func newNames(project, stack, cellID, hostname string) names {
 		ServiceAccount: n("sa", maxAccountID),
 		Database:       n("state", maxDatabaseID),
 		Secret:         n("edge-key", maxSecretID),
+		ExtraSecret:    n("edge-key-extra", maxSecretID),
 		LogBucket:      n("logs", maxLoggingName),
 		LogSink:        n("logs", maxLoggingName),
 		LogExclusion:   n("logs-default", maxLoggingName),

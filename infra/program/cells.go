@@ -18,8 +18,18 @@ type builtCell struct {
 }
 
 // buildCells creates the cells this stack deploys, each with its own explicit
-// provider.
+// provider. Every cell gets the edge signing key and, during a rotation, the
+// extra key (cellfabric:edgeExtraKey, edge.extraKeyId).
 func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKey pulumi.StringOutput, cf *cloudflare.Provider) ([]builtCell, error) {
+	extra, hasExtra, err := edgeExtraKey(ctx, topo)
+	if err != nil {
+		return nil, err
+	}
+	keys := cellKeys{key: edgeKey, keyID: topo.Edge.KeyID}
+	if hasExtra {
+		keys.extra, keys.extraID = extra, topo.Edge.ExtraKeyID
+	}
+
 	// The edge's egress ranges: the only sources a cell accepts.
 	ranges, err := cloudflare.GetIpRanges(ctx, pulumi.Provider(cf))
 	if err != nil {
@@ -42,7 +52,7 @@ func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKe
 		if err != nil {
 			return nil, err
 		}
-		built, err := build(ctx, c.ID, cellArgs(topo, c, edgeKey, ingress, dns), pulumi.Providers(prov, cf))
+		built, err := build(ctx, c.ID, cellArgs(topo, c, keys, ingress, dns), pulumi.Providers(prov, cf))
 		if err != nil {
 			return nil, fmt.Errorf("cell %s: %w", c.ID, err)
 		}
@@ -60,8 +70,17 @@ func cellsOutput(cells []builtCell) pulumi.Map {
 	return out
 }
 
+// cellKeys are the edge keys every cell of the stack accepts: the signing
+// key and, during a rotation, one extra key (extra is nil without one).
+type cellKeys struct {
+	key     pulumi.StringOutput
+	keyID   string
+	extra   pulumi.StringInput
+	extraID string
+}
+
 // cellArgs maps a topology cell onto the cell contract.
-func cellArgs(topo *stacks.Topology, c stacks.Cell, edgeKey pulumi.StringOutput, ingress pulumi.StringArrayInput, dns cell.DNSRecordFunc) cell.CellArgs {
+func cellArgs(topo *stacks.Topology, c stacks.Cell, keys cellKeys, ingress pulumi.StringArrayInput, dns cell.DNSRecordFunc) cell.CellArgs {
 	tags := map[string]string{}
 	for k, v := range topo.Tags {
 		tags[k] = v
@@ -76,23 +95,25 @@ func cellArgs(topo *stacks.Topology, c stacks.Cell, edgeKey pulumi.StringOutput,
 		}
 	}
 	return cell.CellArgs{
-		ID:           c.ID,
-		Region:       c.Region,
-		CIDR:         c.CIDR,
-		Zones:        c.Zones,
-		Hostname:     c.Hostname,
-		Image:        pulumi.String(c.Image),
-		Port:         c.Port,
-		HealthPath:   c.HealthPath,
-		Env:          pulumi.ToStringMap(c.Env),
-		MinInstances: *c.MinInstances,
-		MaxInstances: c.MaxInstances,
-		Tenants:      tenants,
-		Tags:         tags,
-		EdgeKey:      edgeKey,
-		EdgeKeyID:    topo.Edge.KeyID,
-		IngressCIDRs: ingress,
-		DNS:          dns,
+		ID:             c.ID,
+		Region:         c.Region,
+		CIDR:           c.CIDR,
+		Zones:          c.Zones,
+		Hostname:       c.Hostname,
+		Image:          pulumi.String(c.Image),
+		Port:           c.Port,
+		HealthPath:     c.HealthPath,
+		Env:            pulumi.ToStringMap(c.Env),
+		MinInstances:   *c.MinInstances,
+		MaxInstances:   c.MaxInstances,
+		Tenants:        tenants,
+		Tags:           tags,
+		EdgeKey:        keys.key,
+		EdgeKeyID:      keys.keyID,
+		ExtraEdgeKey:   keys.extra,
+		ExtraEdgeKeyID: keys.extraID,
+		IngressCIDRs:   ingress,
+		DNS:            dns,
 	}
 }
 

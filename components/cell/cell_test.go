@@ -1,0 +1,143 @@
+package cell_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/stacks"
+)
+
+// validArgs is a CellArgs every cloud accepts; each case below changes one
+// thing about its keys.
+func validArgs() cell.CellArgs {
+	return cell.CellArgs{
+		ID:       "aws-use1",
+		Region:   "us-east-1",
+		CIDR:     "10.10.0.0/16",
+		Hostname: "aws-use1.cells.example.com",
+		Image:    pulumi.String("img:1"),
+		EdgeKey:  pulumi.ToSecret(pulumi.String("current-secret-0123456789")).(pulumi.StringOutput),
+	}
+}
+
+func secret(s string) pulumi.StringOutput {
+	return pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput)
+}
+
+// TestNormalizeEdgeKeys: the key ids follow stacks' rule, and the extra key
+// comes with its id or not at all, under an id of its own.
+func TestNormalizeEdgeKeys(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		mutate  func(*cell.CellArgs)
+		wantErr string // "" when the args are valid
+		extra   bool   // HasExtraEdgeKey after Normalize
+	}{
+		{name: "one key, default id", mutate: func(*cell.CellArgs) {}},
+		{name: "extra key", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k2" }, extra: true},
+		{name: "rotation step 2: k2 current, k1 extra", mutate: func(a *cell.CellArgs) {
+			a.EdgeKeyID = "k2"
+			a.ExtraEdgeKey = secret("old-secret-0123456789")
+			a.ExtraEdgeKeyID = "k1"
+		}, extra: true},
+		{name: "bad key id", mutate: func(a *cell.CellArgs) { a.EdgeKeyID = "k 1" }, wantErr: "EdgeKeyID"},
+		{name: "extra id without key", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKeyID = "k2" }, wantErr: "ExtraEdgeKey: missing"},
+		{name: "extra key without id", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789") }, wantErr: "ExtraEdgeKeyID: missing"},
+		{name: "bad extra id", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k2=x" }, wantErr: "ExtraEdgeKeyID"},
+		{name: "extra id is the default key id", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k1" }, wantErr: "also EdgeKeyID"},
+		{name: "extra id is the explicit key id", mutate: func(a *cell.CellArgs) {
+			a.EdgeKeyID = "k7"
+			a.ExtraEdgeKey = secret("next-secret-0123456789")
+			a.ExtraEdgeKeyID = "k7"
+		}, wantErr: "also EdgeKeyID"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := validArgs()
+			tc.mutate(&a)
+			got, _, err := a.Normalize(stacks.AWS)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("valid args refused: %v", err)
+				}
+				if got.HasExtraEdgeKey() != tc.extra {
+					t.Errorf("HasExtraEdgeKey = %v, want %v", got.HasExtraEdgeKey(), tc.extra)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("want an error containing %q, got %v", tc.wantErr, err)
+			}
+		})
+	}
+}
+
+// TestExtraEdgeKeyEntry: the stored entry is "id=secret", secret even when
+// the caller passed a plain value, and it is what edgeauth reads from
+// CELLFABRIC_EDGE_KEYS.
+func TestExtraEdgeKeyEntry(t *testing.T) {
+	t.Parallel()
+	const value = "next-secret-0123456789"
+	cases := []struct {
+		name string
+		key  pulumi.StringInput
+	}{
+		{name: "secret input", key: secret(value)},
+		{name: "plain input is made secret", key: pulumi.String(value)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := validArgs()
+			a.ExtraEdgeKey, a.ExtraEdgeKeyID = tc.key, "k2"
+			aw, err := recorder.Await(a.ExtraEdgeKeyEntry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !aw.Secret {
+				t.Fatal("the extra key entry is not secret")
+			}
+			if aw.Value != "k2="+value {
+				t.Fatalf("entry does not hold k2 and the secret")
+			}
+			keys, err := edgeauth.KeysFromEnv(func(name string) string {
+				return map[string]string{cell.EnvEdgeKey: "current-secret-0123456789", cell.EnvEdgeKeys: aw.Value.(string)}[name]
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) != 2 || keys[0].ID != stacks.DefaultKeyID || keys[1].ID != "k2" || string(keys[1].Secret) != value {
+				t.Fatalf("a cell would accept %v", keys)
+			}
+		})
+	}
+}
+
+// TestEnvNamesMatchEdgeauth: the contract may not import router/edgeauth,
+// so its variable names and key limits are its own constants; they must be
+// the ones edgeauth applies.
+func TestEnvNamesMatchEdgeauth(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, contract, edgeauth string }{
+		{"key", cell.EnvEdgeKey, edgeauth.EnvKey},
+		{"key id", cell.EnvEdgeKeyID, edgeauth.EnvKeyID},
+		{"extra keys", cell.EnvEdgeKeys, edgeauth.EnvKeys},
+		{"default id", stacks.DefaultKeyID, edgeauth.DefaultKeyID},
+		{"shortest secret", fmt.Sprint(cell.MinEdgeKeyBytes), fmt.Sprint(edgeauth.MinSecretBytes)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.contract != tc.edgeauth {
+				t.Errorf("contract says %q, edgeauth reads %q", tc.contract, tc.edgeauth)
+			}
+		})
+	}
+}

@@ -31,7 +31,7 @@ var (
 func workerBundle(t *testing.T) bundle.Bundle {
 	t.Helper()
 	buildOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		built, buildErr = bundle.Build(ctx, "")
 	})
@@ -149,9 +149,13 @@ func startEdge(t *testing.T, o envOptions) *edgeEnv {
 		kv.Set("registry", o.registry)
 	}
 	log := &syncBuffer{}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Build (or wait for) the bundle first: a cold build of the wasm must
+	// not eat into the time workerd gets to start, which is generous
+	// because a busy machine compiles the module slowly.
+	b := workerBundle(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rt, err := workerd.Start(ctx, workerd.Options{Bundle: workerBundle(t), Config: o.config, Key: o.key, KV: kv, Log: log})
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: o.config, Key: o.key, KV: kv, Log: log})
 	if err != nil {
 		t.Fatalf("starting workerd: %v\n%s", err, log.String())
 	}

@@ -45,6 +45,8 @@ type builder struct {
 	// state
 	table  *dynamodb.Table
 	secret *secretsmanager.Secret
+	// keyVersion holds the edge key's value; the service waits for it.
+	keyVersion *secretsmanager.SecretVersion
 	// extraSecret and extraVersion hold the extra edge key; nil without one.
 	extraSecret  *secretsmanager.Secret
 	extraVersion *secretsmanager.SecretVersion

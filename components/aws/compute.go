@@ -104,11 +104,11 @@ func (b *builder) compute() error {
 	// The service waits for the listener (a target group must belong to a
 	// load balancer before a service registers with it), for the role
 	// policies (the first task pulls the image, reads the secret and the
-	// table) and for its security group rules.
-	deps := append([]pulumi.Resource{b.listener, b.taskPolicy, b.execPolicy}, b.taskRules...)
+	// table) and for its security group rules; and for the edge keys'
+	// values, since a task that starts before a secret has a value fails to
+	// read it.
+	deps := append([]pulumi.Resource{b.listener, b.taskPolicy, b.execPolicy, b.keyVersion}, b.taskRules...)
 	if b.extraVersion != nil {
-		// A task that starts before the extra key's value is stored would
-		// fail to read it.
 		deps = append(deps, b.extraVersion)
 	}
 	svc, err := ecs.NewService(b.ctx, b.name+"-service", &ecs.ServiceArgs{

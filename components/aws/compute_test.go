@@ -117,6 +117,10 @@ func TestServiceAndScaling(t *testing.T) {
 			if !slices.Contains(svc.DependsOn, listener.URN) {
 				t.Error("service does not wait for the listener")
 			}
+			keyVersion := d.get(t, "aws:secretsmanager/secretVersion:SecretVersion", "cell-aws-use1-edge-key")
+			if !slices.Contains(svc.DependsOn, keyVersion.URN) {
+				t.Error("service does not wait for the edge key's value: its first tasks could start before the secret has one")
+			}
 
 			target := d.one(t, "aws:appautoscaling/target:Target")
 			if in(target, "minCapacity") != float64(tc.floor) || in(target, "maxCapacity") != float64(tc.max) {

@@ -56,10 +56,11 @@ func (b *builder) state() error {
 	}
 	// The key reaches this one input and nowhere else; ToSecret keeps it
 	// secret even if a caller forgot to mark it.
-	if _, err := secretsmanager.NewSecretVersion(b.ctx, b.name+"-edge-key", &secretsmanager.SecretVersionArgs{
+	b.keyVersion, err = secretsmanager.NewSecretVersion(b.ctx, b.name+"-edge-key", &secretsmanager.SecretVersionArgs{
 		SecretId:     b.secret.ID(),
 		SecretString: pulumi.ToSecret(b.args.EdgeKey).(pulumi.StringOutput),
-	}, b.opts()...); err != nil {
+	}, b.opts()...)
+	if err != nil {
 		return err
 	}
 

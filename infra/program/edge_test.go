@@ -273,3 +273,23 @@ func TestDefaultWorkerReadsPrebuiltBundle(t *testing.T) {
 		t.Fatalf("empty bundle dir: err = %v", err)
 	}
 }
+
+// TestShortSigningKeyRefused: a configured edge key shorter than the cells
+// accept fails before anything is registered, saying how to make one.
+func TestShortSigningKeyRefused(t *testing.T) {
+	t.Parallel()
+	sf, topo := splitStack(t, stacks.RoleEdge)
+	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf.Config["cellfabric:edgeSigningKey"] = "short"
+	rec := recorder.New()
+	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram)
+	if err == nil || !strings.Contains(err.Error(), "is 5 bytes") || !strings.Contains(err.Error(), "openssl rand -hex 32") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(rec.Resources()); n > 1 {
+		t.Fatalf("%d resources registered with a short key", n)
+	}
+}

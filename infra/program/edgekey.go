@@ -34,6 +34,11 @@ func edgeSigningKey(ctx *pulumi.Context, topo *stacks.Topology) (pulumi.StringOu
 		if !ctx.IsConfigSecret(key) {
 			return pulumi.StringOutput{}, errors.Join(fmt.Errorf("%s is set in plain text: set it again with `pulumi config set --secret %s <value>`", key, key), extraErr)
 		}
+		// The placeholder of a tool that cannot decrypt (synth) says
+		// nothing about the key's length.
+		if v != stacks.SecretPlaceholder && len(v) < cell.MinEdgeKeyBytes {
+			return pulumi.StringOutput{}, errors.Join(fmt.Errorf("%s is %d bytes; cells refuse keys shorter than %d: `pulumi config set --secret %s $(openssl rand -hex 32)` with the same value on every cell and edge stack", key, len(v), cell.MinEdgeKeyBytes, key), extraErr)
+		}
 		if extraErr != nil {
 			return pulumi.StringOutput{}, extraErr
 		}

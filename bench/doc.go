@@ -8,7 +8,9 @@
 //     scheduled send time (so a stalled server cannot hide its stalls);
 //   - reloads: failed requests while the router takes 100 registry reloads
 //     under load;
-//   - deadcell: how long the router keeps choosing a cell after it dies.
+//   - deadcell: how long the router keeps choosing a cell after it dies;
+//   - memlat: what one dependent random memory load costs per working-set
+//     size, the floor under a decision for a tenant that is not in cache.
 //
 // The programs listen on loopback only. They import the standard library and
 // the router packages.

@@ -14,7 +14,8 @@
 #      going direct;
 #   3. failed requests during 100 registry reloads under load (bench/reloads);
 #   4. time to stop sending to a dead cell (bench/deadcell);
-#   5. the router core's micro-benchmarks (1,000,000-tenant registry).
+#   5. the router core's micro-benchmarks (1,000,000-tenant registry) and
+#      the cost of one dependent random memory load (bench/memlat).
 # It prints one markdown report on stdout; progress goes to stderr.
 #
 # Environment: DURATION (wrk and loadgen, default 10s), WARMUP (default 3s),
@@ -243,4 +244,11 @@ if [ "$MICRO" = 1 ]; then
 	echo '```'
 	go test -run '^$' -bench 'Decide1M|DecidePlacement|LoadRegistry1M' -benchmem -count 3 ./router/ | grep -E '^(Benchmark|cpu)'
 	echo '```'
+fi
+if [ "$MICRO" = 1 ]; then
+	log "memory latency (the floor under a decision for an uncached tenant)"
+	echo
+	echo "Dependent random loads (\`go run ./bench/memlat\`):"
+	echo
+	go run ./bench/memlat
 fi

@@ -1,52 +1,130 @@
 package stacks
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
-// Geographies of the regions cellfabric knows. A cell in a region missing from
-// this table sets Cell.Geo itself. The codes are the ones tenants name in
-// Tenant.Residency.
-var regionGeo = map[Cloud]map[string]string{
+// regionFacts is what cellfabric knows of a cloud region.
+type regionFacts struct {
+	// geo is the geography tenants name in Tenant.Residency.
+	geo string
+	// edge is the Cloudflare load-balancing region whose visitors the
+	// region is nearest to (developers.cloudflare.com/load-balancing/
+	// reference/region-mapping-api). Cloudflare splits the US and Canada by
+	// state: the central US regions (Iowa, Texas) fall in ENAM, the Pacific
+	// and mountain ones in WNAM.
+	edge string
+}
+
+// regions is cellfabric's one table of cloud regions: to support a new
+// region, add it here (and, on Azure, to components/azure's zone table when
+// it has availability zones). A cell in a region missing from this table
+// sets Cell.Geo itself and takes part in geo steering only as a fallback.
+var regions = map[Cloud]map[string]regionFacts{
 	AWS: {
-		"us-east-1": "us", "us-east-2": "us", "us-west-1": "us", "us-west-2": "us",
-		"ca-central-1": "ca", "ca-west-1": "ca",
-		"eu-west-1": "eu", "eu-west-2": "uk", "eu-west-3": "eu", "eu-central-1": "eu",
-		"eu-central-2": "ch", "eu-north-1": "eu", "eu-south-1": "eu", "eu-south-2": "eu",
-		"ap-southeast-1": "sg", "ap-southeast-2": "au", "ap-northeast-1": "jp",
-		"ap-northeast-2": "kr", "ap-northeast-3": "jp", "ap-south-1": "in",
-		"sa-east-1": "br",
+		"us-east-1":      {geo: "us", edge: "ENAM"},
+		"us-east-2":      {geo: "us", edge: "ENAM"},
+		"us-west-1":      {geo: "us", edge: "WNAM"},
+		"us-west-2":      {geo: "us", edge: "WNAM"},
+		"ca-central-1":   {geo: "ca", edge: "ENAM"},
+		"ca-west-1":      {geo: "ca", edge: "WNAM"},
+		"eu-west-1":      {geo: "eu", edge: "WEU"},
+		"eu-west-2":      {geo: "uk", edge: "WEU"},
+		"eu-west-3":      {geo: "eu", edge: "WEU"},
+		"eu-central-1":   {geo: "eu", edge: "WEU"},
+		"eu-central-2":   {geo: "ch", edge: "WEU"},
+		"eu-north-1":     {geo: "eu", edge: "WEU"},
+		"eu-south-1":     {geo: "eu", edge: "WEU"},
+		"eu-south-2":     {geo: "eu", edge: "WEU"},
+		"ap-southeast-1": {geo: "sg", edge: "SEAS"},
+		"ap-southeast-2": {geo: "au", edge: "OC"},
+		"ap-northeast-1": {geo: "jp", edge: "NEAS"},
+		"ap-northeast-2": {geo: "kr", edge: "NEAS"},
+		"ap-northeast-3": {geo: "jp", edge: "NEAS"},
+		"ap-south-1":     {geo: "in", edge: "SAS"},
+		"sa-east-1":      {geo: "br", edge: "SSAM"},
 	},
 	Azure: {
-		"eastus": "us", "eastus2": "us", "centralus": "us", "westus": "us", "westus2": "us",
-		"westus3": "us", "northcentralus": "us", "southcentralus": "us",
-		"canadacentral": "ca", "canadaeast": "ca",
-		"westeurope": "eu", "northeurope": "eu", "francecentral": "eu",
-		"germanywestcentral": "eu", "swedencentral": "eu", "italynorth": "eu",
-		"polandcentral": "eu", "spaincentral": "eu",
-		"uksouth": "uk", "ukwest": "uk", "switzerlandnorth": "ch",
-		"southeastasia": "sg", "australiaeast": "au", "japaneast": "jp",
-		"koreacentral": "kr", "centralindia": "in", "brazilsouth": "br",
+		"eastus":             {geo: "us", edge: "ENAM"},
+		"eastus2":            {geo: "us", edge: "ENAM"},
+		"centralus":          {geo: "us", edge: "ENAM"},
+		"westus":             {geo: "us", edge: "WNAM"},
+		"westus2":            {geo: "us", edge: "WNAM"},
+		"westus3":            {geo: "us", edge: "WNAM"},
+		"northcentralus":     {geo: "us", edge: "ENAM"},
+		"southcentralus":     {geo: "us", edge: "ENAM"},
+		"canadacentral":      {geo: "ca", edge: "ENAM"},
+		"canadaeast":         {geo: "ca", edge: "ENAM"},
+		"westeurope":         {geo: "eu", edge: "WEU"},
+		"northeurope":        {geo: "eu", edge: "WEU"},
+		"francecentral":      {geo: "eu", edge: "WEU"},
+		"germanywestcentral": {geo: "eu", edge: "WEU"},
+		"swedencentral":      {geo: "eu", edge: "WEU"},
+		"italynorth":         {geo: "eu", edge: "WEU"},
+		"polandcentral":      {geo: "eu", edge: "EEU"},
+		"spaincentral":       {geo: "eu", edge: "WEU"},
+		"uksouth":            {geo: "uk", edge: "WEU"},
+		"ukwest":             {geo: "uk", edge: "WEU"},
+		"switzerlandnorth":   {geo: "ch", edge: "WEU"},
+		"southeastasia":      {geo: "sg", edge: "SEAS"},
+		"australiaeast":      {geo: "au", edge: "OC"},
+		"japaneast":          {geo: "jp", edge: "NEAS"},
+		"koreacentral":       {geo: "kr", edge: "NEAS"},
+		"centralindia":       {geo: "in", edge: "SAS"},
+		"brazilsouth":        {geo: "br", edge: "SSAM"},
 	},
 	GCP: {
-		"us-central1": "us", "us-east1": "us", "us-east4": "us", "us-east5": "us",
-		"us-west1": "us", "us-west2": "us", "us-west4": "us", "us-south1": "us",
-		"northamerica-northeast1": "ca", "northamerica-northeast2": "ca",
-		"europe-west1": "eu", "europe-west3": "eu", "europe-west4": "eu",
-		"europe-west8": "eu", "europe-west9": "eu", "europe-north1": "eu",
-		"europe-southwest1": "eu", "europe-central2": "eu",
-		"europe-west2": "uk", "europe-west6": "ch",
-		"asia-southeast1": "sg", "australia-southeast1": "au", "asia-northeast1": "jp",
-		"asia-northeast3": "kr", "asia-south1": "in", "southamerica-east1": "br",
+		"us-central1":             {geo: "us", edge: "ENAM"},
+		"us-east1":                {geo: "us", edge: "ENAM"},
+		"us-east4":                {geo: "us", edge: "ENAM"},
+		"us-east5":                {geo: "us", edge: "ENAM"},
+		"us-west1":                {geo: "us", edge: "WNAM"},
+		"us-west2":                {geo: "us", edge: "WNAM"},
+		"us-west4":                {geo: "us", edge: "WNAM"},
+		"us-south1":               {geo: "us", edge: "ENAM"},
+		"northamerica-northeast1": {geo: "ca", edge: "ENAM"},
+		"northamerica-northeast2": {geo: "ca", edge: "ENAM"},
+		"europe-west1":            {geo: "eu", edge: "WEU"},
+		"europe-west3":            {geo: "eu", edge: "WEU"},
+		"europe-west4":            {geo: "eu", edge: "WEU"},
+		"europe-west8":            {geo: "eu", edge: "WEU"},
+		"europe-west9":            {geo: "eu", edge: "WEU"},
+		"europe-north1":           {geo: "eu", edge: "EEU"},
+		"europe-southwest1":       {geo: "eu", edge: "WEU"},
+		"europe-central2":         {geo: "eu", edge: "EEU"},
+		"europe-west2":            {geo: "uk", edge: "WEU"},
+		"europe-west6":            {geo: "ch", edge: "WEU"},
+		"asia-southeast1":         {geo: "sg", edge: "SEAS"},
+		"australia-southeast1":    {geo: "au", edge: "OC"},
+		"asia-northeast1":         {geo: "jp", edge: "NEAS"},
+		"asia-northeast3":         {geo: "kr", edge: "NEAS"},
+		"asia-south1":             {geo: "in", edge: "SAS"},
+		"southamerica-east1":      {geo: "br", edge: "SSAM"},
 	},
 }
 
 // GeoOf returns the geography of a known region, or "" when the region is not
 // in cellfabric's table.
 func GeoOf(cloud Cloud, region string) string {
-	return regionGeo[cloud][strings.ToLower(region)]
+	return regions[cloud][strings.ToLower(region)].geo
+}
+
+// EdgeRegionOf returns the Cloudflare load-balancing region nearest to a
+// known cloud region, and false when the region is not in cellfabric's table.
+func EdgeRegionOf(cloud Cloud, region string) (string, bool) {
+	f, ok := regions[cloud][strings.ToLower(region)]
+	return f.edge, ok
+}
+
+// Regions returns the regions of cloud in cellfabric's table, sorted.
+func Regions(cloud Cloud) []string {
+	return slices.Sorted(maps.Keys(regions[cloud]))
 }
 
 // KnownRegion reports whether the region is in cellfabric's table for cloud.
 func KnownRegion(cloud Cloud, region string) bool {
-	_, ok := regionGeo[cloud][strings.ToLower(region)]
+	_, ok := regions[cloud][strings.ToLower(region)]
 	return ok
 }

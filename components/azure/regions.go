@@ -3,7 +3,7 @@ package azure
 import "strings"
 
 // zonalRegions are the Azure regions of cellfabric's region table
-// (stacks.regionGeo) that have availability zones. A cell in one of them
+// (stacks.Regions) that have availability zones. A cell in one of them
 // gets a zone-redundant Container Apps environment and zone-redundant
 // storage; elsewhere the environment is regional, because asking for zone
 // redundancy in a region without zones fails the deployment. westus, northcentralus,

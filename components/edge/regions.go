@@ -11,8 +11,8 @@ var LoadBalancerRegions = []string{
 }
 
 // LoadBalancerRegion returns the Cloudflare load-balancing region of a cloud
-// region (stacks' region table), and false when the region is not in it (the cell then gets
-// no EdgeCell.Region).
+// region (from stacks' region table), and false when the region is not in
+// it (the cell then gets no EdgeCell.Region).
 func LoadBalancerRegion(cloud stacks.Cloud, region string) (string, bool) {
 	return stacks.EdgeRegionOf(cloud, region)
 }

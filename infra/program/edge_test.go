@@ -134,13 +134,9 @@ func TestEdgeKeyIsTheCellsKey(t *testing.T) {
 // config. It builds no cell and generates no key.
 func TestEdgeRole(t *testing.T) {
 	t.Parallel()
-	sf, topo := splitStack(t, stacks.RoleEdge)
-	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
+	var outs map[string]map[string]any
+	rec, err := splitRun(t, stacks.RoleEdge, func(_ *stacks.StackFile, o map[string]map[string]any) { outs = o })
 	if err != nil {
-		t.Fatal(err)
-	}
-	rec := recorder.New()
-	if err := rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rec.OfType("pulumi:pulumi:StackReference")); n != 4 {
@@ -194,13 +190,9 @@ func TestEdgeRole(t *testing.T) {
 // edge stack with the cell named.
 func TestEdgeRoleMissingCellStack(t *testing.T) {
 	t.Parallel()
-	sf, topo := splitStack(t, stacks.RoleEdge)
-	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	delete(outs["acme/cellfabric/cell-azure-weu"], program.OutputCells)
-	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram)
+	_, err := splitRun(t, stacks.RoleEdge, func(_ *stacks.StackFile, outs map[string]map[string]any) {
+		delete(outs["acme/cellfabric/cell-azure-weu"], program.OutputCells)
+	})
 	if err == nil || !strings.Contains(err.Error(), `no cell stack exports "cells" for cell(s) azure-weu`) {
 		t.Fatalf("err = %v", err)
 	}
@@ -210,14 +202,9 @@ func TestEdgeRoleMissingCellStack(t *testing.T) {
 // secret config registers nothing and says how to set it.
 func TestEdgeRoleNeedsSharedKey(t *testing.T) {
 	t.Parallel()
-	sf, topo := splitStack(t, stacks.RoleEdge)
-	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	delete(sf.Config, "cellfabric:edgeSigningKey")
-	rec := recorder.New()
-	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, StackOutputs: outs}, runProgram)
+	rec, err := splitRun(t, stacks.RoleEdge, func(sf *stacks.StackFile, _ map[string]map[string]any) {
+		delete(sf.Config, "cellfabric:edgeSigningKey")
+	})
 	if err == nil || !strings.Contains(err.Error(), "pulumi config set --secret cellfabric:edgeSigningKey") {
 		t.Fatalf("err = %v", err)
 	}
@@ -278,14 +265,9 @@ func TestDefaultWorkerReadsPrebuiltBundle(t *testing.T) {
 // accept fails before anything is registered, saying how to make one.
 func TestShortSigningKeyRefused(t *testing.T) {
 	t.Parallel()
-	sf, topo := splitStack(t, stacks.RoleEdge)
-	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sf.Config["cellfabric:edgeSigningKey"] = "short"
-	rec := recorder.New()
-	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram)
+	rec, err := splitRun(t, stacks.RoleEdge, func(sf *stacks.StackFile, _ map[string]map[string]any) {
+		sf.Config["cellfabric:edgeSigningKey"] = "short"
+	})
 	if err == nil || !strings.Contains(err.Error(), "is 5 bytes") || !strings.Contains(err.Error(), "openssl rand -hex 32") {
 		t.Fatalf("err = %v", err)
 	}

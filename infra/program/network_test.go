@@ -32,18 +32,31 @@ func splitStack(t *testing.T, role stacks.Role) (*stacks.StackFile, *stacks.Topo
 	return sf, topo
 }
 
+// splitRun runs the program as a split stack of role (network or edge)
+// against the simulated cell stacks; edit, when set, may change the stack
+// file and the simulated outputs first.
+func splitRun(t *testing.T, role stacks.Role, edit func(sf *stacks.StackFile, outs map[string]map[string]any)) (*recorder.Recorder, error) {
+	t.Helper()
+	sf, topo := splitStack(t, role)
+	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(sf, outs)
+	}
+	rec := recorder.New()
+	err = rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram)
+	return rec, err
+}
+
 // TestNetworkRoleMatchesAllInOne: a network stack reading the four cell
 // stacks through StackReferences builds the same mesh as the dev stack
 // (same tunnels, addresses and ASNs), on providers of its own.
 func TestNetworkRoleMatchesAllInOne(t *testing.T) {
 	t.Parallel()
-	sf, topo := splitStack(t, stacks.RoleNetwork)
-	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
+	rec, err := splitRun(t, stacks.RoleNetwork, nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	rec := recorder.New()
-	if err := rec.Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rec.OfType("pulumi:pulumi:StackReference")); n != 4 {
@@ -80,13 +93,9 @@ func TestNetworkRoleMatchesAllInOne(t *testing.T) {
 // message that says what to do.
 func TestNetworkRoleMissingCellStack(t *testing.T) {
 	t.Parallel()
-	sf, topo := splitStack(t, stacks.RoleNetwork)
-	outs, err := synth.SimulateCellStacks(sf, topo, program.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outs["acme/cellfabric/cell-gcp-usc1"] = map[string]any{}
-	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets, StackOutputs: outs}, runProgram)
+	_, err := splitRun(t, stacks.RoleNetwork, func(_ *stacks.StackFile, outs map[string]map[string]any) {
+		outs["acme/cellfabric/cell-gcp-usc1"] = map[string]any{}
+	})
 	if err == nil || !strings.Contains(err.Error(), "no cell stack exports \"networks\" for cell(s) gcp-usc1") {
 		t.Fatalf("err = %v", err)
 	}

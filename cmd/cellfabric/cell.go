@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,15 +67,8 @@ flags:
 `, cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvEdgeKey, edgeauth.EnvKeys, cell.EnvEdgeKeyID, edgeauth.DefaultKeyID, cell.EnvStateStore, cell.EnvPort)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	if code, ok := parseFlags(fs, args, nil); !ok {
+		return code
 	}
 	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
 	if *logFormat == "text" {

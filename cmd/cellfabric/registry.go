@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,15 +33,8 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *from == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	if code, ok := parseFlags(fs, args, func() bool { return *from != "" }); !ok {
+		return code
 	}
 	if *epoch == 0 {
 		*epoch = time.Now().Unix()

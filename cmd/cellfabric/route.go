@@ -105,15 +105,8 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "usage: cellfabric route --registry FILE|URL [--listen :8080] [--admin 127.0.0.1:9090] [flags]\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if c.Registry == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	if code, ok := parseFlags(fs, args, func() bool { return c.Registry != "" }); !ok {
+		return code
 	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {

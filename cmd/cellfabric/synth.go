@@ -34,13 +34,14 @@ func runSynth(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "\nRuns the infra program against Pulumi's mock engine and prints every resource it would\nregister: type, name, parent, provider and inputs, with secrets shown as [secret].")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if (*stack == "") == (*file == "") || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "synth: give exactly one of --stack NAME or --config FILE")
-		fs.Usage()
-		return 2
+	if code, ok := parseFlags(fs, args, func() bool {
+		if (*stack == "") == (*file == "") {
+			fmt.Fprintln(stderr, "synth: give exactly one of --stack NAME or --config FILE")
+			return false
+		}
+		return true
+	}); !ok {
+		return code
 	}
 	if !validFormat(*format) {
 		fmt.Fprintf(stderr, "synth: unknown format %q: use %s\n", *format, strings.Join(synth.Formats, ", "))

@@ -138,19 +138,9 @@ func (b *builder) azureGateway(g *gateway) error {
 
 func (b *builder) azureConnection(g *gateway, lg plan.AzureLocalGateway) error {
 	c := g.cell
-	peer := b.gws[lg.Peer]
-	var peerIP pulumi.StringOutput
-	switch lg.PeerCloud {
-	case plan.AWS:
-		conns := peer.aws.byPeer[c.ID]
-		if conns == nil || conns[lg.PeerInterface] == nil {
-			return fmt.Errorf("no AWS connection %d from %s: the plan and the built connections disagree", lg.PeerInterface, lg.Peer)
-		}
-		peerIP = peer.aws.tunnelAddress(conns[lg.PeerInterface], lg.PeerTunnelNumber)
-	case plan.GCP:
-		peerIP = peer.gcp.ip(lg.PeerInterface)
-	default:
-		return fmt.Errorf("peer %s is on %s: the plan never pairs Azure with itself over VPN", lg.Peer, lg.PeerCloud)
+	peerIP, err := b.peerAddress(c.ID, plan.Azure, lg.Peer, lg.PeerCloud, lg.PeerInterface, lg.PeerTunnelNumber)
+	if err != nil {
+		return err
 	}
 	lng, err := network.NewLocalNetworkGateway(b.ctx, b.res(lg.Name, "lng"), &network.LocalNetworkGatewayArgs{
 		LocalNetworkGatewayName: pulumi.String(azureName("lng-" + lg.Name)),

@@ -93,21 +93,11 @@ func (b *builder) gcpTunnels() error {
 
 func (b *builder) gcpPeer(g *gateway, x plan.GCPExternalGateway) error {
 	c := g.cell
-	peer := b.gws[x.Peer]
 	var ifs compute.ExternalVpnGatewayInterfaceArray
 	for _, xi := range x.Interfaces {
-		var ip pulumi.StringOutput
-		switch x.PeerCloud {
-		case plan.AWS:
-			conns := peer.aws.byPeer[c.ID]
-			if conns == nil || conns[xi.PeerInterface] == nil {
-				return fmt.Errorf("no AWS connection %d from %s: the plan and the built connections disagree", xi.PeerInterface, x.Peer)
-			}
-			ip = peer.aws.tunnelAddress(conns[xi.PeerInterface], xi.PeerTunnelNumber)
-		case plan.Azure:
-			ip = peer.azure.ip(xi.PeerInterface)
-		default:
-			return fmt.Errorf("peer %s is on %s: the plan never pairs GCP with itself over VPN", x.Peer, x.PeerCloud)
+		ip, err := b.peerAddress(c.ID, plan.GCP, x.Peer, x.PeerCloud, xi.PeerInterface, xi.PeerTunnelNumber)
+		if err != nil {
+			return err
 		}
 		ifs = append(ifs, compute.ExternalVpnGatewayInterfaceArgs{Id: pulumi.Int(xi.ID), IpAddress: ip})
 	}

@@ -45,6 +45,30 @@ type gateway struct {
 	gcp   *gcpSide
 }
 
+// peerAddress is the public address of interface iface of the gateway of
+// cell peer (on peerCloud), as cell self dials it: for an AWS peer the
+// outside address of tunnel tunnel of its connection iface towards self,
+// for Azure and GCP the gateway's own interface address. self's cloud
+// (selfCloud) never meets itself over VPN.
+func (b *builder) peerAddress(self string, selfCloud plan.Cloud, peer string, peerCloud plan.Cloud, iface, tunnel int) (pulumi.StringOutput, error) {
+	g := b.gws[peer]
+	switch {
+	case peerCloud == selfCloud:
+		return pulumi.StringOutput{}, fmt.Errorf("peer %s is on %s: the plan never pairs %s with itself over VPN", peer, peerCloud, selfCloud)
+	case peerCloud == plan.AWS:
+		conns := g.aws.byPeer[self]
+		if conns == nil || conns[iface] == nil {
+			return pulumi.StringOutput{}, fmt.Errorf("no AWS connection %d from %s: the plan and the built connections disagree", iface, peer)
+		}
+		return g.aws.tunnelAddress(conns[iface], tunnel), nil
+	case peerCloud == plan.Azure:
+		return g.azure.ip(iface), nil
+	case peerCloud == plan.GCP:
+		return g.gcp.ip(iface), nil
+	}
+	return pulumi.StringOutput{}, fmt.Errorf("peer %s is on unknown cloud %q", peer, peerCloud)
+}
+
 // cellGateway is the per-cell sub-component.
 type cellGateway struct{ pulumi.ResourceState }
 

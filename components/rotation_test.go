@@ -104,27 +104,13 @@ func TestExtraEdgeKey(t *testing.T) {
 // outside a secret value.
 func noPlainLeak(t *testing.T, rec *recorder.Recorder, secret string) {
 	t.Helper()
-	var walk func(where string, v resource.PropertyValue)
-	walk = func(where string, v resource.PropertyValue) {
-		switch {
-		case v.IsSecret():
-		case v.IsString():
-			if strings.Contains(v.StringValue(), secret) {
+	for _, r := range rec.Resources() {
+		for what, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
+			found, _ := recorder.Leaks(resource.NewObjectProperty(m), secret, r.Type+" "+r.Name+" "+what)
+			for _, where := range found {
 				t.Errorf("%s holds the extra key in plain text", where)
 			}
-		case v.IsArray():
-			for _, e := range v.ArrayValue() {
-				walk(where, e)
-			}
-		case v.IsObject():
-			for k, e := range v.ObjectValue() {
-				walk(where+"."+string(k), e)
-			}
 		}
-	}
-	for _, r := range rec.Resources() {
-		walk(r.Type+" "+r.Name+" input", resource.NewObjectProperty(r.Inputs))
-		walk(r.Type+" "+r.Name+" output", resource.NewObjectProperty(r.Outputs))
 	}
 }
 

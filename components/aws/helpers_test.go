@@ -131,39 +131,13 @@ func (d *deployment) get(t *testing.T, typ, name string) *recorder.Resource {
 	return r
 }
 
-// plain turns a property value into plain Go values, unwrapping secrets and
-// known outputs.
-func plain(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return plain(v.SecretValue().Element)
-	case v.IsOutput():
-		return plain(v.OutputValue().Element)
-	case v.IsArray():
-		out := []any{}
-		for _, e := range v.ArrayValue() {
-			out = append(out, plain(e))
-		}
-		return out
-	case v.IsObject():
-		out := map[string]any{}
-		for k, e := range v.ObjectValue() {
-			out[string(k)] = plain(e)
-		}
-		return out
-	case v.IsComputed():
-		return nil
-	}
-	return v.Mappable()
-}
-
 // in returns a resource input as plain Go values.
 func in(r *recorder.Resource, key string) any {
 	v, ok := r.Inputs[resource.PropertyKey(key)]
 	if !ok {
 		return nil
 	}
-	return plain(v)
+	return recorder.Plain(v)
 }
 
 // out returns a resource output as plain Go values.
@@ -172,7 +146,7 @@ func out(r *recorder.Resource, key string) any {
 	if !ok {
 		return nil
 	}
-	return plain(v)
+	return recorder.Plain(v)
 }
 
 // str returns a string input or "".

@@ -5,41 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
-
-// leaks walks a property value and reports where s appears outside a secret;
-// secretHits counts where it appears inside one.
-func leaks(v resource.PropertyValue, s, path string, inSecret bool, secretHits *int) []string {
-	switch {
-	case v.IsSecret():
-		return leaks(v.SecretValue().Element, s, path, true, secretHits)
-	case v.IsOutput():
-		o := v.OutputValue()
-		return leaks(o.Element, s, path, inSecret || o.Secret, secretHits)
-	case v.IsString():
-		if strings.Contains(v.StringValue(), s) {
-			if !inSecret {
-				return []string{path}
-			}
-			*secretHits++
-		}
-	case v.IsArray():
-		var out []string
-		for i, e := range v.ArrayValue() {
-			out = append(out, leaks(e, s, fmt.Sprintf("%s[%d]", path, i), inSecret, secretHits)...)
-		}
-		return out
-	case v.IsObject():
-		var out []string
-		for k, e := range v.ObjectValue() {
-			out = append(out, leaks(e, s, path+"."+string(k), inSecret, secretHits)...)
-		}
-		return out
-	}
-	return nil
-}
 
 func TestEdgeKeyStaysSecret(t *testing.T) {
 	t.Parallel()
@@ -47,20 +16,24 @@ func TestEdgeKeyStaysSecret(t *testing.T) {
 	secretHits := 0
 	for _, r := range d.rec.Resources() {
 		for what, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
-			for _, p := range leaks(resource.NewObjectProperty(m), testEdgeKey, r.Type+" "+r.Name+" "+what, false, &secretHits) {
+			found, n := recorder.Leaks(resource.NewObjectProperty(m), testEdgeKey, r.Type+" "+r.Name+" "+what)
+			secretHits += n
+			for _, p := range found {
 				t.Errorf("edge key in plain text at %s", p)
 			}
 		}
 	}
 	for _, inv := range d.rec.Invokes() {
-		for _, p := range leaks(resource.NewObjectProperty(inv.Args), testEdgeKey, inv.Token, false, &secretHits) {
+		found, n := recorder.Leaks(resource.NewObjectProperty(inv.Args), testEdgeKey, inv.Token)
+		secretHits += n
+		for _, p := range found {
 			t.Errorf("edge key in plain text at invoke %s", p)
 		}
 	}
 	// The key reaches the secret version and nothing else (its input and
 	// the output the engine echoes).
 	version := d.one(t, "aws:secretsmanager/secretVersion:SecretVersion")
-	if v := version.Inputs["secretString"]; !v.ContainsSecrets() || plain(v) != testEdgeKey {
+	if v := version.Inputs["secretString"]; !v.ContainsSecrets() || recorder.Plain(v) != testEdgeKey {
 		t.Errorf("secret version input = %v, want the key, secret", v)
 	}
 	if secretHits != 2 {

@@ -121,7 +121,7 @@ func TestEdgeKeyIsSecretEverywhere(t *testing.T) {
 	carriers := 0
 	for _, r := range rec.Resources() {
 		for where, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
-			walkStrings(resource.NewObjectProperty(m), false, func(s string, secret bool) {
+			recorder.Strings(resource.NewObjectProperty(m), "", func(_, s string, secret bool) {
 				for _, sec := range secrets {
 					if !strings.Contains(s, sec) {
 						continue
@@ -162,29 +162,6 @@ func toString(v any) string {
 		return strings.Join(x, " ")
 	}
 	return ""
-}
-
-// walkStrings calls fn for every string leaf with whether it lies under a
-// secret marker.
-func walkStrings(v resource.PropertyValue, inSecret bool, fn func(s string, secret bool)) {
-	switch {
-	case v.IsSecret():
-		walkStrings(v.SecretValue().Element, true, fn)
-	case v.IsString():
-		fn(v.StringValue(), inSecret)
-	case v.IsArray():
-		for _, e := range v.ArrayValue() {
-			walkStrings(e, inSecret, fn)
-		}
-	case v.IsObject():
-		for _, e := range v.ObjectValue() {
-			walkStrings(e, inSecret, fn)
-		}
-	case v.IsOutput():
-		if o := v.OutputValue(); o.Known {
-			walkStrings(o.Element, inSecret || o.Secret, fn)
-		}
-	}
 }
 
 // TestDeployTimeChecks: a bundle the Worker could not run fails the

@@ -126,38 +126,12 @@ func (d *deployment) one(t *testing.T, typ string) *recorder.Resource {
 	return rs[0]
 }
 
-// plain turns a property value into plain Go values, unwrapping secrets and
-// outputs.
-func plain(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return plain(v.SecretValue().Element)
-	case v.IsOutput():
-		return plain(v.OutputValue().Element)
-	case v.IsArray():
-		out := []any{}
-		for _, e := range v.ArrayValue() {
-			out = append(out, plain(e))
-		}
-		return out
-	case v.IsObject():
-		out := map[string]any{}
-		for k, e := range v.ObjectValue() {
-			out[string(k)] = plain(e)
-		}
-		return out
-	case v.IsComputed():
-		return nil
-	}
-	return v.Mappable()
-}
-
 // in returns an input as plain Go values, following a dotted path through
 // objects and "[i]"-free keys: in(r, "template", "scaling").
 func in(r *recorder.Resource, path ...string) any {
 	var cur any = map[string]any{}
 	if v, ok := r.Inputs[resource.PropertyKey(path[0])]; ok {
-		cur = plain(v)
+		cur = recorder.Plain(v)
 	} else {
 		return nil
 	}
@@ -177,7 +151,7 @@ func plainOut(r *recorder.Resource, key string) string {
 	if !ok {
 		return ""
 	}
-	s, _ := plain(v).(string)
+	s, _ := recorder.Plain(v).(string)
 	return s
 }
 

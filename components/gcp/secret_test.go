@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -45,8 +46,8 @@ func TestSecretVersionHoldsTheKeyAsSecret(t *testing.T) {
 	if !isSecret(data) {
 		t.Fatal("secretData is not marked secret")
 	}
-	if plain(data) != testEdgeKey {
-		t.Errorf("secretData = %v, want the edge key", plain(data))
+	if recorder.Plain(data) != testEdgeKey {
+		t.Errorf("secretData = %v, want the edge key", recorder.Plain(data))
 	}
 }
 
@@ -62,7 +63,7 @@ func TestEdgeKeyNeverInTheClear(t *testing.T) {
 			for _, leak := range clearLeaks(resource.NewObjectProperty(m), "", false) {
 				t.Errorf("%s %s %s %s carries the edge key in the clear", r.Type, r.Name, what, leak)
 			}
-			if strings.Contains(fmt.Sprint(plain(resource.NewObjectProperty(m))), testEdgeKey) {
+			if strings.Contains(fmt.Sprint(recorder.Plain(resource.NewObjectProperty(m))), testEdgeKey) {
 				holders[r.Type] = true
 			}
 		}

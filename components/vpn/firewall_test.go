@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -57,7 +58,7 @@ func TestFirewallsAdmitOnlyRemoteCells(t *testing.T) {
 		}
 		if in(r, "direction") != "Inbound" || in(r, "access") != "Allow" || in(r, "networkSecurityGroupName") != azureNSG("azure-weu") ||
 			num(r, "priority") != NSGPriority {
-			t.Errorf("rule %v", plain(resource.NewObjectProperty(r.Inputs)))
+			t.Errorf("rule %v", recorder.Plain(resource.NewObjectProperty(r.Inputs)))
 		}
 	})
 	t.Run("gcp", func(t *testing.T) {

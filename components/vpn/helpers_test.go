@@ -195,35 +195,9 @@ func (d *deployment) byID(t *testing.T, typ, id string) *recorder.Resource {
 	return nil
 }
 
-// plain turns a property value into plain Go values, unwrapping secrets and
-// outputs.
-func plain(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return plain(v.SecretValue().Element)
-	case v.IsOutput():
-		return plain(v.OutputValue().Element)
-	case v.IsArray():
-		out := []any{}
-		for _, e := range v.ArrayValue() {
-			out = append(out, plain(e))
-		}
-		return out
-	case v.IsObject():
-		out := map[string]any{}
-		for k, e := range v.ObjectValue() {
-			out[string(k)] = plain(e)
-		}
-		return out
-	case v.IsComputed():
-		return nil
-	}
-	return v.Mappable()
-}
-
 // at follows a path of keys (string) and indexes (int) through m.
 func at(m resource.PropertyMap, path ...any) any {
-	var cur any = plain(resource.NewObjectProperty(m))
+	var cur any = recorder.Plain(resource.NewObjectProperty(m))
 	for _, p := range path {
 		switch k := p.(type) {
 		case string:

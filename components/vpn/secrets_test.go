@@ -2,45 +2,13 @@ package vpn
 
 import (
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
-
-// leaks walks a property value and returns the paths where s appears outside
-// a secret; secretHits counts where it appears inside one.
-func leaks(v resource.PropertyValue, s, path string, inSecret bool, secretHits *int) []string {
-	switch {
-	case v.IsSecret():
-		return leaks(v.SecretValue().Element, s, path, true, secretHits)
-	case v.IsOutput():
-		o := v.OutputValue()
-		return leaks(o.Element, s, path, inSecret || o.Secret, secretHits)
-	case v.IsString():
-		if strings.Contains(v.StringValue(), s) {
-			if !inSecret {
-				return []string{path}
-			}
-			*secretHits++
-		}
-	case v.IsArray():
-		var out []string
-		for i, e := range v.ArrayValue() {
-			out = append(out, leaks(e, s, fmt.Sprintf("%s[%d]", path, i), inSecret, secretHits)...)
-		}
-		return out
-	case v.IsObject():
-		var out []string
-		for k, e := range v.ObjectValue() {
-			out = append(out, leaks(e, s, path+"."+string(k), inSecret, secretHits)...)
-		}
-		return out
-	}
-	return nil
-}
 
 // keyRe is what every cloud accepts (AWS's rule): letters, digits, '.' and
 // '_', 8–64 long, not starting with '0'.
@@ -81,7 +49,9 @@ func TestKeysSecretEverywhere(t *testing.T) {
 		hits := 0
 		for _, r := range d.rec.Resources() {
 			for what, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
-				for _, p := range leaks(resource.NewObjectProperty(m), key, r.Type+" "+r.Name+" "+what, false, &hits) {
+				found, n := recorder.Leaks(resource.NewObjectProperty(m), key, r.Type+" "+r.Name+" "+what)
+				hits += n
+				for _, p := range found {
 					t.Errorf("key of %s in plain text at %s", pw.Name, p)
 				}
 			}

@@ -292,52 +292,23 @@ func TestSecretsStaySecret(t *testing.T) {
 	}
 }
 
-// walkPlain visits string leaves that are not under a secret marker.
+// walkPlain visits string leaves that are not under a secret, with their
+// paths.
 func walkPlain(m resource.PropertyMap, prefix string, fn func(path, s string)) {
-	for k, v := range m {
-		walkPlainValue(v, join(prefix, string(k)), fn)
-	}
-}
-
-func walkPlainValue(v resource.PropertyValue, path string, fn func(path, s string)) {
-	switch {
-	case v.IsSecret():
-		return
-	case v.IsString():
-		fn(path, v.StringValue())
-	case v.IsArray():
-		for _, e := range v.ArrayValue() {
-			walkPlainValue(e, path+"[]", fn)
+	recorder.Strings(resource.NewObjectProperty(m), prefix, func(path, s string, secret bool) {
+		if !secret {
+			fn(path, s)
 		}
-	case v.IsObject():
-		walkPlain(v.ObjectValue(), path, fn)
-	}
+	})
 }
 
-// walkSecret visits string leaves under a secret marker.
+// walkSecret visits string leaves under a secret.
 func walkSecret(m resource.PropertyMap, fn func(s string)) {
-	var visit func(v resource.PropertyValue, inSecret bool)
-	visit = func(v resource.PropertyValue, inSecret bool) {
-		switch {
-		case v.IsSecret():
-			visit(v.SecretValue().Element, true)
-		case v.IsString():
-			if inSecret {
-				fn(v.StringValue())
-			}
-		case v.IsArray():
-			for _, e := range v.ArrayValue() {
-				visit(e, inSecret)
-			}
-		case v.IsObject():
-			for _, e := range v.ObjectValue() {
-				visit(e, inSecret)
-			}
+	recorder.Strings(resource.NewObjectProperty(m), "", func(_, s string, secret bool) {
+		if secret {
+			fn(s)
 		}
-	}
-	for _, v := range m {
-		visit(v, false)
-	}
+	})
 }
 
 // TestCellNetworksDoNotOverlap: the address blocks the cells' networks were

@@ -103,3 +103,15 @@ func (c *Cell) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// Encode returns the registry document as every producer writes it:
+// indented JSON ending in a newline. `cellfabric registry`, `cellfabric
+// local` and the edge's KV value all use it, so the same outputs and epoch
+// give the same bytes everywhere.
+func (r *Registry) Encode() ([]byte, error) {
+	doc, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(doc, '\n'), nil
+}

@@ -111,12 +111,7 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 	if reg.Tenants == nil {
 		reg.Tenants = []Tenant{}
 	}
-	ids := make([]string, 0, len(out.Cells))
-	for id := range out.Cells {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, key := range ids {
+	for _, key := range slices.Sorted(maps.Keys(out.Cells)) {
 		co := out.Cells[key]
 		if co.ID != "" && co.ID != key {
 			p.add("cells."+key+".id", "%q differs from its key %q", co.ID, key)

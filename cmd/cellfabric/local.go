@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -113,7 +112,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(err)
 	}
-	doc, err := json.MarshalIndent(reg, "", "  ")
+	doc, err := reg.Encode()
 	if err != nil {
 		return fail(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -54,12 +53,11 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
 		return 1
 	}
-	doc, err := json.MarshalIndent(reg, "", "  ")
+	doc, err := reg.Encode()
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
 		return 1
 	}
-	doc = append(doc, '\n')
 	if *out == "" {
 		_, _ = stdout.Write(doc)
 		return 0

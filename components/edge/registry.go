@@ -50,11 +50,11 @@ func registryDocument(cells, routing any, epoch int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the edge registry from the cells' outputs (fix the topology or the cell stacks, then run `pulumi up` again): %w", err)
 	}
-	doc, err := json.MarshalIndent(reg, "", "  ")
+	doc, err := reg.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("encoding the edge registry: %w", err)
 	}
-	return append(doc, '\n'), nil
+	return doc, nil
 }
 
 // contentEpoch is the fixed epoch of the document whose hash decides whether

@@ -53,16 +53,8 @@ func validHost(s string) bool {
 
 // validName reports whether s fits EdgeArgs.Name.
 func validName(s string) bool {
-	if s == "" || len(s) > maxNameLen || s[0] < 'a' || s[0] > 'z' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
+	// A cell id's rule (a DNS label starting with a letter), shorter.
+	return len(s) <= maxNameLen && router.ValidCellID(s)
 }
 
 // Cloudflare-visible names, all derived from EdgeArgs.Name and ids so that a

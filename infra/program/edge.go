@@ -60,6 +60,21 @@ func PlaceholderWorker() (bundle.Bundle, error) {
 	return bundle.Bundle{Script: PlaceholderScript, Wasm: placeholderWasm}, nil
 }
 
+// edgeKeyAndCloudflare returns what every role that signs or verifies
+// edge requests needs: the edge signing key and the stack's Cloudflare
+// provider (cells use it for their DNS records, the edge for everything).
+func edgeKeyAndCloudflare(ctx *pulumi.Context, topo *stacks.Topology) (pulumi.StringOutput, *cloudflare.Provider, error) {
+	key, err := edgeSigningKey(ctx, topo)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	cf, err := cloudflareProvider(ctx)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	return key, cf, nil
+}
+
 // buildEdge builds the Cloudflare edge in front of cells (the `cells`
 // output's shape: cell id → CellOutputs) and returns the registry it wrote
 // to KV. Its routing half is the topology's.

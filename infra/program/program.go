@@ -80,11 +80,7 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 	exports := pulumi.Map{OutputRouting: routingOutput(topo)}
 	switch topo.Role {
 	case stacks.RoleAll, stacks.RoleCell:
-		key, err := edgeSigningKey(ctx, topo)
-		if err != nil {
-			return nil, err
-		}
-		cf, err := cloudflareProvider(ctx)
+		key, cf, err := edgeKeyAndCloudflare(ctx, topo)
 		if err != nil {
 			return nil, err
 		}
@@ -124,11 +120,7 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		if topo.Edge.Disabled {
 			return nil, fmt.Errorf("role edge with edge.disabled: true builds nothing; enable the edge or use another role")
 		}
-		key, err := edgeSigningKey(ctx, topo)
-		if err != nil {
-			return nil, err
-		}
-		cf, err := cloudflareProvider(ctx)
+		key, cf, err := edgeKeyAndCloudflare(ctx, topo)
 		if err != nil {
 			return nil, err
 		}

@@ -14,8 +14,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -74,7 +72,7 @@ func run(n, cold int) error {
 	fmt.Printf("## Edge Worker in workerd\n\nworkerd %s, %s, %d cores; one run.\n\n", workerdVersion(), runtime.Version(), runtime.NumCPU())
 	fmt.Printf("### Size\n\n| artifact | raw | gzip -9 |\n|---|---:|---:|\n")
 	fmt.Printf("| edge.wasm | %s | %s |\n| worker.js | %s | %s |\n| **total (the Workers limit counts this)** | %s | **%s** |\n\n",
-		mib(len(b.Wasm)), mib(gzipLen(b.Wasm)), mib(len(b.Script)), mib(gzipLen([]byte(b.Script))),
+		mib(len(b.Wasm)), mib(bundle.GzipLen(b.Wasm)), mib(len(b.Script)), mib(bundle.GzipLen([]byte(b.Script))),
 		mib(len(b.Wasm)+len(b.Script)), mib(b.GzipSize()))
 	fmt.Printf("Free plan limit 3 MiB gzipped, paid 10 MiB. Build (go build, cached): %v.\n\n", buildTime.Round(time.Millisecond))
 
@@ -82,15 +80,6 @@ func run(n, cold int) error {
 		return err
 	}
 	return latency(ctx, b, reg, cellURL, n)
-}
-
-// gzipLen is p's size after gzip -9.
-func gzipLen(p []byte) int {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	_, _ = zw.Write(p)
-	_ = zw.Close()
-	return buf.Len()
 }
 
 func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) error {

@@ -65,10 +65,11 @@ func (b Bundle) WasmBase64() string { return base64.StdEncoding.EncodeToString(b
 // GzipSize returns the compressed size of the script and the wasm, the
 // measure the Workers size limit applies to (best compression).
 func (b Bundle) GzipSize() int {
-	return gzipLen([]byte(b.Script)) + gzipLen(b.Wasm)
+	return GzipLen([]byte(b.Script)) + GzipLen(b.Wasm)
 }
 
-func gzipLen(p []byte) int {
+// GzipLen returns p's size after gzip at best compression (gzip -9).
+func GzipLen(p []byte) int {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	_, _ = zw.Write(p)

@@ -9,7 +9,9 @@
 // `cellfabric synth`. Programs that import cellfabric's components can use it
 // to unit-test their own stacks. The fake answers for resource outputs and
 // invokes live in the fakes_*.go files, one per provider; add to them when a
-// component reads a new computed output.
+// component reads a new computed output. Plain, Strings and Leaks read
+// recorded values: as plain Go values, string by string with whether each
+// lies under a secret, and where a given secret shows in plain text.
 //
 // It imports only the Pulumi SDK.
 package recorder

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -45,12 +46,9 @@ func chase(buf []uint64, n int) float64 {
 		p = buf[p]
 	}
 	elapsed := time.Since(start)
-	sink = p
+	runtime.KeepAlive(p) // the chase must happen
 	return float64(elapsed.Nanoseconds()) / float64(n)
 }
-
-// sink keeps the chase from being optimized away.
-var sink uint64
 
 func main() {
 	loads := flag.Int("loads", 4_000_000, "dependent loads per measurement")

@@ -16,6 +16,20 @@
 // through untouched. With the path mode of tenant resolution the
 // "/t/{tenant}" prefix is stripped before forwarding.
 //
+// Passive health (router/health Tracker.Observe) hears of each attempt once:
+// a failure when the cell could not be reached or the connection broke
+// before its answer, otherwise the answer's status and latency at its
+// headers. Errors that are the client's never count against a cell, are
+// never retried and are answered as the client's: a request body that is
+// malformed or ends early (400 bad_request_body), is over MaxBodyBytes (413
+// body_too_large) or arrives too slowly for ReadTimeout (408
+// client_timeout), and a client that goes away (499 client_closed, written
+// although it rarely arrives, so that a connection still able to carry
+// bytes never carries an implicit 200). The body wrapper records its own
+// read error apart from the transport's, and the transport checks it first.
+// A client that goes away while an answer streams back aborts that answer
+// only: health was observed at its headers.
+//
 // The admin listener (Router.AdminHandler) serves /healthz, /readyz (ready
 // only with a valid registry, and not while draining), /metrics (Prometheus
 // text format, written by hand), the read-only admin API (GET

@@ -48,7 +48,7 @@ func newMetrics() *metrics {
 
 // knownReasons are listed at zero from the start, so dashboards see them.
 func knownReasons() []string {
-	rs := []string{ReasonNoRegistry, ReasonHeaderTooLarge, ReasonBodyTooLarge, ReasonUpstreamFailed, ReasonUpstreamTimeout, ReasonClientGone,
+	rs := []string{ReasonNoRegistry, ReasonHeaderTooLarge, ReasonBodyTooLarge, ReasonUpstreamFailed, ReasonUpstreamTimeout, ReasonClientGone, ReasonBadRequestBody, ReasonClientTimeout, ReasonMethodNotAllowed,
 		string(router.ReasonNoTenant), string(router.ReasonUnknownTenant), string(router.ReasonTenantReadonly), string(router.ReasonNoHealthyCell)}
 	return append(rs, tenant.Reasons...)
 }

@@ -175,13 +175,15 @@ func headerBytes(r *http.Request) int {
 }
 
 // trackedBody remembers whether the request body was read (then a failed
-// attempt cannot be retried) and whether it hit the size limit. Close is
-// left to the server, so a failed attempt does not close a body that a
-// retry will send.
+// attempt cannot be retried) and how reading it failed, if it did: every
+// such failure is the client's (malformed or short body, over the size
+// limit, too slow, gone), never the cell's, and is recorded apart from the
+// transport's own errors. Close is left to the server, so a failed attempt
+// does not close a body that a retry will send.
 type trackedBody struct {
-	r        interface{ Read([]byte) (int, error) }
-	read     atomic.Bool
-	tooLarge atomic.Bool
+	r    interface{ Read([]byte) (int, error) }
+	read atomic.Bool
+	err  atomic.Pointer[clientFault] // the first read error, classified
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
@@ -189,10 +191,18 @@ func (b *trackedBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		b.read.Store(true)
 	}
-	if _, ok := err.(*http.MaxBytesError); ok {
-		b.tooLarge.Store(true)
+	if err != nil && err != io.EOF {
+		b.err.CompareAndSwap(nil, bodyFault(err))
 	}
 	return n, err
+}
+
+// fault returns how reading the body failed, or nil.
+func (b *trackedBody) fault() *clientFault {
+	if b == nil {
+		return nil
+	}
+	return b.err.Load()
 }
 
 func (b *trackedBody) Close() error { return nil }

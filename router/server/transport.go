@@ -125,12 +125,24 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		}))
 		began := time.Now()
 		resp, err := u.transport.RoundTrip(req)
-		st.cell = cell
-		if err != nil {
-			lastErr = err
-			if out.Context().Err() != nil {
-				return nil, err // the client went away: nothing to retry for
+		// A failed read of the client's body is the client's fault, whatever
+		// error the transport made of it: it never counts against the cell
+		// and is never retried. The body records the failure before the
+		// transport sees it, so an attempt it broke finds it here. Should
+		// the cell have answered all the same, it answered a request that
+		// never arrived whole: the client hears of its fault, not a success.
+		if fault := st.body.fault(); fault != nil {
+			if err == nil {
+				resp.Body.Close()
 			}
+			return nil, fault
+		}
+		if err != nil {
+			if out.Context().Err() != nil {
+				return nil, goneFault(out.Context()) // nothing to retry for
+			}
+			st.cell = cell
+			lastErr = err
 			rt.cfg.Health.Observe(cell.ID, true, 0)
 			rt.metrics.upstreamError(cell.ID)
 			rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", wrote.Load(), "error", err)
@@ -139,6 +151,7 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			}
 			continue
 		}
+		st.cell = cell
 		rt.cfg.Health.Observe(cell.ID, resp.StatusCode >= 500, time.Since(began))
 		if retryableStatus(resp.StatusCode) && idempotent(out.Method) && !hasBody && rt.hasNext(d, i, attempts) && rt.budget.allow() {
 			granted = true
@@ -199,15 +212,21 @@ func (rt *Router) hasNext(d *router.Decision, i, attempts int) bool {
 	return false
 }
 
-// proxyError answers when no cell gave a response.
+// proxyError answers when no cell gave a response: the client's fault
+// first (its body failed, or it went away), then the cell's.
 func (rt *Router) proxyError(w http.ResponseWriter, req *http.Request, err error) {
 	st := stateOf(req.Context())
+	var fault *clientFault
+	if !errors.As(err, &fault) {
+		fault = st.body.fault()
+	}
+	if fault == nil && req.Context().Err() != nil {
+		fault = goneFault(req.Context())
+	}
 	switch {
-	case st.body != nil && st.body.tooLarge.Load():
-		rt.writeError(w, st, http.StatusRequestEntityTooLarge, ReasonBodyTooLarge, "request body is over the size limit", 0)
-	case req.Context().Err() != nil:
-		st.status = 499 // client closed the request; nobody reads an answer
-		rt.metrics.reject(ReasonClientGone)
+	case fault != nil:
+		st.cell = nil // the router answers; the cell is not to blame
+		rt.answerClientFault(w, st, fault)
 	case isTimeout(err):
 		rt.writeError(w, st, http.StatusGatewayTimeout, ReasonUpstreamTimeout, "the tenant's cell did not answer in time", 0)
 	default:

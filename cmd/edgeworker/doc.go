@@ -21,6 +21,14 @@
 //     answers 502, 503 or 504, for idempotent methods without a body, up to
 //     Config.MaxAttempts cells; a cell that does not send its response
 //     headers within Config.UpstreamTimeoutMillis gets 504 and no retry;
+//   - answers 400 bad_request_body, never retried and never blamed on the
+//     cell, when the client's request body fails while it is forwarded (a
+//     malformed chunked encoding, a body cut short, a client gone). In
+//     workerd fetch then fails exactly as when a cell drops the connection,
+//     so the shim passes the body on through a stream of its own that
+//     records a failure of the client's side and aborts the fetch (see
+//     shim.js: erroring the stream instead would end a chunked upload
+//     cleanly, and the cell would store a truncated body);
 //   - adds X-Cell-ID, X-Processed-By-Cloud and X-Request-ID to the response,
 //     and answers the requests it cannot forward itself with the server's
 //     JSON error body ({"error", "reason", "requestId", "tenant"}).

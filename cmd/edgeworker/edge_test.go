@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -97,6 +98,8 @@ func TestServe(t *testing.T) {
 		{name: "write gets the cell's 503", method: "POST", tenant: "acme", answers: map[string]any{"a": 503}, attempts: []string{"a"}, status: 503, cell: "a"},
 		{name: "idempotent without body retried", method: "PUT", tenant: "acme", answers: map[string]any{"a": 503}, attempts: []string{"a", "b"}, status: 200, cell: "b"},
 		{name: "idempotent with body not retried", method: "PUT", tenant: "acme", hasBody: true, answers: map[string]any{"a": errRefused}, attempts: []string{"a"}, status: 502, reason: "upstream_unavailable"},
+		{name: "client body failure is the client's, not retried", method: "PUT", tenant: "acme", hasBody: true, answers: map[string]any{"a": fmt.Errorf("%w: Network connection lost.", errClientBody)}, attempts: []string{"a"}, status: 400, reason: "bad_request_body"},
+		{name: "client body failure on a write", method: "POST", tenant: "solo", hasBody: true, answers: map[string]any{"a": fmt.Errorf("%w: aborted", errClientBody)}, attempts: []string{"a"}, status: 400, reason: "bad_request_body"},
 		{name: "no failover cell", method: "GET", tenant: "solo", answers: map[string]any{"a": errRefused}, attempts: []string{"a"}, status: 502, reason: "upstream_unavailable"},
 		{name: "unhealthy primary skipped", method: "POST", tenant: "acme", health: map[string]bool{"a": false}, attempts: []string{"b"}, status: 200, cell: "b"},
 		{name: "unhealthy failover skipped on retry", method: "GET", tenant: "acme", health: map[string]bool{"b": false}, answers: map[string]any{"a": errRefused}, attempts: []string{"a", "c"}, status: 200, cell: "c"},
@@ -215,6 +218,7 @@ func TestReasonsMatchTheServer(t *testing.T) {
 		ReasonNoRegistry:      server.ReasonNoRegistry,
 		ReasonUpstreamFailed:  server.ReasonUpstreamFailed,
 		ReasonUpstreamTimeout: server.ReasonUpstreamTimeout,
+		ReasonBadRequestBody:  server.ReasonBadRequestBody,
 	} {
 		if got != want {
 			t.Errorf("Worker reason %q, server %q", got, want)

@@ -46,7 +46,9 @@ type attempt struct {
 // upstream sends attempts: fetch in the Worker, a fake in tests.
 type upstream interface {
 	// Send forwards the request to a.Cell. It returns the cell's response,
-	// or an error when none came: errTimeout when a.Timeout passed first.
+	// or an error when none came: errTimeout when a.Timeout passed first,
+	// an error wrapping errClientBody when the client's request body failed
+	// while it was being forwarded.
 	Send(a *attempt) (reply, error)
 }
 
@@ -61,6 +63,15 @@ type reply interface {
 // errTimeout is returned by upstream.Send when the cell did not send its
 // response headers in time.
 var errTimeout = errors.New("the cell did not answer in time")
+
+// errClientBody is wrapped in the error of upstream.Send when the client's
+// request body failed while it was being forwarded (a malformed chunked
+// encoding, a body cut short, a client gone). In workerd fetch then fails
+// exactly as when the cell drops the connection ("Network connection
+// lost."), so the Worker watches the body itself (jsUpstream, shim.js) to
+// tell the two apart. It is the client's fault: answered 400, never retried,
+// never reported as the cell's failure.
+var errClientBody = errors.New("the client's request body failed")
 
 // result is how a request ends: a cell's reply, or a refusal.
 type result struct {
@@ -120,6 +131,11 @@ func (e *edge) serve(in inbound, up upstream) result {
 		}
 		res.Attempts++
 		rep, err := up.Send(&a)
+		if err != nil && errors.Is(err, errClientBody) {
+			e.logger.Info("request failed by its client", "reason", ReasonBadRequestBody, "cell", cell.ID, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
+			return refuse(refusal{Status: statusBadRequest, Reason: ReasonBadRequestBody,
+				Msg: "the request body could not be read: it is malformed or ended early (shorter than its Content-Length, or a chunked body without its last chunk); send the whole body"})
+		}
 		if err != nil {
 			lastErr, lastCell = err, cell
 			e.logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)

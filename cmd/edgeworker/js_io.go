@@ -3,6 +3,8 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
 	"syscall/js"
 	"time"
 
@@ -32,11 +34,15 @@ func (k jsKV) Put(key string, value []byte) error {
 
 // timedFetch calls fetch and aborts it when the response headers have not
 // arrived within timeout; the timer is cleared as soon as they do, so a
-// long body is never cut short.
-func timedFetch(url string, init js.Value, timeout time.Duration) (js.Value, error) {
+// long body is never cut short. A watch over the request body (shim.js),
+// when given, may abort the fetch too, when the client's body fails.
+func timedFetch(url string, init js.Value, timeout time.Duration, watch js.Value) (js.Value, error) {
 	g := js.Global()
 	ac := g.Get("AbortController").New()
 	init.Set("signal", ac.Get("signal"))
+	if watch.Type() == js.TypeObject {
+		watch.Set("abortFetch", ac.Get("abort").Call("bind", ac))
+	}
 	timer := g.Call("setTimeout", ac.Get("abort").Call("bind", ac), timeout.Milliseconds())
 	resp, err := callAwait(func() js.Value { return g.Call("fetch", url, init) })
 	g.Call("clearTimeout", timer)
@@ -51,7 +57,13 @@ type jsUpstream struct {
 	method  string
 	headers js.Value // the request's headers, cleaned for the cells
 	body    js.Value // the request's body stream, or null
+	length  int64    // the body's Content-Length, -1 when unknown
+	watch   js.Value // the shim's watch over the body, once forwarded
 }
+
+// forwardBodyGlobal is the shim's function that passes a body on and
+// records whether the client's side of it failed.
+const forwardBodyGlobal = "__cellfabricForwardBody"
 
 var _ upstream = (*jsUpstream)(nil)
 
@@ -66,7 +78,39 @@ func newUpstream(req js.Value) *jsUpstream {
 	if ip := h.Call("get", "CF-Connecting-IP"); ip.Type() == js.TypeString {
 		h.Call("append", "X-Forwarded-For", ip)
 	}
-	return &jsUpstream{method: req.Get("method").String(), headers: h, body: req.Get("body")}
+	length := int64(-1)
+	if cl := h.Call("get", "Content-Length"); cl.Type() == js.TypeString {
+		if n, err := strconv.ParseInt(cl.String(), 10, 64); err == nil && n >= 0 {
+			length = n
+		}
+	}
+	return &jsUpstream{method: req.Get("method").String(), headers: h, body: req.Get("body"), length: length, watch: js.Undefined()}
+}
+
+// forwardedBody returns the stream to give fetch for the request body: the
+// shim's watched copy (see shim.js), or the body itself should the shim
+// lack the function. A body is forwarded once: requests with a body are
+// never retried.
+func (u *jsUpstream) forwardedBody() js.Value {
+	if u.watch.IsUndefined() {
+		w, err := call(func() js.Value { return js.Global().Call(forwardBodyGlobal, u.body, float64(u.length)) })
+		if err != nil {
+			return u.body
+		}
+		u.watch = w
+	}
+	return u.watch.Get("stream")
+}
+
+// clientBodyError returns how the client's side of the body failed, or nil.
+func (u *jsUpstream) clientBodyError() error {
+	if u.watch.Type() != js.TypeObject {
+		return nil
+	}
+	if ce := u.watch.Get("clientError"); !ce.IsNull() && !ce.IsUndefined() {
+		return errorOf(ce)
+	}
+	return nil
 }
 
 func (u *jsUpstream) Send(a *attempt) (reply, error) {
@@ -80,10 +124,13 @@ func (u *jsUpstream) Send(a *attempt) (reply, error) {
 	h.Call("set", "X-Forwarded-Proto", a.ForwardedProto)
 	init := object("method", u.method, "headers", h, "redirect", "manual")
 	if !u.body.IsNull() && !u.body.IsUndefined() {
-		init.Set("body", u.body)
+		init.Set("body", u.forwardedBody())
 	}
-	resp, err := timedFetch(a.URL, init, a.Timeout)
+	resp, err := timedFetch(a.URL, init, a.Timeout, u.watch)
 	if err != nil {
+		if ce := u.clientBodyError(); ce != nil {
+			return nil, fmt.Errorf("%w: %w", errClientBody, ce)
+		}
 		return nil, err
 	}
 	return jsReply{resp}, nil
@@ -109,7 +156,7 @@ var _ prober = jsProber{}
 
 func (jsProber) Probe(url, signature string, timeout time.Duration) (int, error) {
 	init := object("method", "GET", "redirect", "manual", "headers", object(edgeauth.SignatureHeader, signature))
-	resp, err := timedFetch(url, init, timeout)
+	resp, err := timedFetch(url, init, timeout, js.Undefined())
 	if err != nil {
 		return 0, err
 	}

@@ -11,6 +11,10 @@ const (
 	ReasonNoRegistry      = "no_registry"
 	ReasonUpstreamFailed  = "upstream_unavailable"
 	ReasonUpstreamTimeout = "upstream_timeout"
+	// ReasonBadRequestBody: the client's request body failed while it was
+	// being forwarded (malformed, or cut short); the client's fault, not
+	// the cell's.
+	ReasonBadRequestBody = "bad_request_body"
 	// ReasonMisconfigured is the Worker's own: its bindings are missing or
 	// invalid, so it forwards nothing.
 	ReasonMisconfigured = "worker_misconfigured"

@@ -36,6 +36,61 @@ function cellfabricFailure(err) {
   });
 }
 
+// cellfabricForwardBody passes a request body on to fetch through a stream
+// of its own, so that the Worker can tell apart the two ways forwarding it
+// can fail: either way fetch fails with the same "Network connection lost.",
+// but only when the client's side failed (a malformed chunked encoding, a
+// body cut short, a client gone) is watch.clientError set.
+//
+// On such a failure the fetch is aborted (watch.abortFetch, set by the Go
+// side to the attempt's AbortController), which drops the connection to the
+// cell in the middle of the body. The stream given to fetch is neither
+// closed nor errored first: when a stream made in the Worker fails (an
+// IdentityTransformStream aborted, a ReadableStream errored), workerd
+// (tested with 1.20261117) ends a chunked upload as if it were complete, and
+// the cell would store a truncated body. (Passing the client's own body to
+// fetch does not do that, but then nothing tells its failure from the
+// cell's.)
+// With a known length the stream is a FixedLengthStream, so the cell gets
+// the client's Content-Length. Chunks are passed on as they come, with
+// backpressure; none is kept.
+function cellfabricForwardBody(body, length) {
+  const pipe = length >= 0 ? new FixedLengthStream(length) : new IdentityTransformStream();
+  const watch = { stream: pipe.readable, clientError: null, abortFetch: null };
+  const reader = body.getReader();
+  const writer = pipe.writable.getWriter();
+  (async () => {
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        watch.clientError = err || new Error("the request body failed");
+        // Without abortFetch the fetch is left waiting for the rest of the
+        // body until its timeout: better than a truncated body stored.
+        if (watch.abortFetch) {
+          watch.abortFetch();
+        }
+        return;
+      }
+      try {
+        if (chunk.done) {
+          await writer.close();
+          return;
+        }
+        await writer.write(chunk.value);
+      } catch (err) {
+        // fetch gave up on the stream (the cell's side failed): stop
+        // reading the client.
+        reader.cancel(err).catch(() => {});
+        return;
+      }
+    }
+  })();
+  return watch;
+}
+globalThis.__cellfabricForwardBody = cellfabricForwardBody;
+
 addEventListener("fetch", (event) => {
   const answer = new Promise((resolve, reject) => {
     cellfabricStart().fetch(event.request, resolve, reject);

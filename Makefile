@@ -31,8 +31,8 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) build ./router/...
 	GOOS=js GOARCH=wasm $(GO) vet -tags cellfabric_nonethttp ./cmd/edgeworker
 
-# The router against nginx, Caddy and HAProxy, reloads under load and a dead
-# cell (bench/run.sh; results in BENCHMARKS.md).
+# The router against nginx, Caddy and HAProxy, reloads under load, a dead
+# cell and client faults under load (bench/run.sh; results in BENCHMARKS.md).
 bench:
 	bash bench/run.sh
 

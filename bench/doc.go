@@ -9,6 +9,10 @@
 //   - reloads: failed requests while the router takes 100 registry reloads
 //     under load;
 //   - deadcell: how long the router keeps choosing a cell after it dies;
+//   - clientfaults: 1,000 malformed requests (broken chunked bodies, bodies
+//     shorter than their Content-Length or over the limit, resets in the
+//     middle of a body) mixed into normal load: no cell may leave rotation
+//     and no normal request may fail; its test runs the same in go test;
 //   - memlat: what one dependent random memory load costs per working-set
 //     size, the floor under a decision for a tenant that is not in cache.
 //

@@ -14,13 +14,15 @@
 #      going direct;
 #   3. failed requests during 100 registry reloads under load (bench/reloads);
 #   4. time to stop sending to a dead cell (bench/deadcell);
-#   5. the router core's micro-benchmarks (1,000,000-tenant registry) and
+#   5. 1,000 malformed requests mixed into normal load: no cell may leave
+#      rotation, no normal request may fail (bench/clientfaults);
+#   6. the router core's micro-benchmarks (1,000,000-tenant registry) and
 #      the cost of one dependent random memory load (bench/memlat).
 # It prints one markdown report on stdout; progress goes to stderr.
 #
 # Environment: DURATION (wrk and loadgen, default 10s), WARMUP (default 3s),
 # RATE (loadgen requests/s, default 2000), CONNS (default 64), BASE_PORT
-# (default 19100; uses BASE_PORT+1..+7), MICRO=0 to skip step 5,
+# (default 19100; uses BASE_PORT+1..+7), MICRO=0 to skip step 6,
 # INSTALL=0 to skip the package install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,7 +68,7 @@ P_UP=$((BASE_PORT + 1)) P_BARE=$((BASE_PORT + 2)) P_NGINX=$((BASE_PORT + 3)) P_C
 P_HAP=$((BASE_PORT + 5)) P_CF=$((BASE_PORT + 6)) P_CFADMIN=$((BASE_PORT + 7))
 
 log "building into $W"
-for prog in upstream bareproxy loadgen reloads deadcell; do
+for prog in upstream bareproxy loadgen reloads deadcell clientfaults; do
 	go build -o "$W/$prog" "./bench/$prog"
 done
 go build -o "$W/cellfabric" ./cmd/cellfabric
@@ -196,6 +198,8 @@ log "registry reloads under load"
 RELOADS=$("$W/reloads" --reloads 100)
 log "dead cell"
 DEAD=$("$W/deadcell" --trials 10 --interval 500ms)
+log "client faults under load"
+FAULTS=$("$W/clientfaults" --faults 1000)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'; }
@@ -235,6 +239,12 @@ echo "Dead cell (\`bench/deadcell --trials 10 --interval 500ms\`):"
 echo
 echo '```'
 echo "$DEAD" | grep -v '^RESULT'
+echo '```'
+echo
+echo "Client faults under load (\`bench/clientfaults --faults 1000\`):"
+echo
+echo '```'
+echo "$FAULTS" | grep -v '^RESULT'
 echo '```'
 if [ "$MICRO" = 1 ]; then
 	log "router core micro-benchmarks"

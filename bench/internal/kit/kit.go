@@ -20,8 +20,9 @@ import (
 	"github.com/cellfabric/cellfabric/router/server"
 )
 
-// Cell is a loopback upstream that answers 200 with its id in X-Served-By,
-// and /healthz. Kill closes its listener and every connection at once.
+// Cell is a loopback upstream that reads the request body and answers 200
+// with its id in X-Served-By, and /healthz. Kill closes its listener and
+// every connection at once.
 type Cell struct {
 	ID  string
 	URL string
@@ -39,6 +40,10 @@ func StartCell(id string) (*Cell, error) {
 	c := &Cell{ID: id, URL: "http://" + ln.Addr().String()}
 	c.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				w.WriteHeader(http.StatusBadRequest) // as an upload endpoint would
+				return
+			}
 			w.Header().Set("X-Served-By", id)
 			io.WriteString(w, "ok\n")
 		}),
@@ -66,17 +71,22 @@ type Router struct {
 }
 
 // StartRouter serves a router with every feature on over store, with
-// health checks every interval, on a free loopback port.
-func StartRouter(store *router.Store, interval time.Duration) (*Router, error) {
+// health checks every interval, on a free loopback port. Each tune, when
+// given, may change the configuration before the router is built.
+func StartRouter(store *router.Store, interval time.Duration, tune ...func(*server.Config)) (*Router, error) {
 	signer, err := edgeauth.NewSigner(edgeauth.Key{ID: "bench", Secret: []byte("bench-edge-signing-secret-000000")}, nil)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := server.New(server.Config{
+	cfg := server.Config{
 		Store:  store,
 		Health: health.New(health.Config{Interval: interval}),
 		Signer: signer,
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	rt, err := server.New(cfg)
 	if err != nil {
 		return nil, err
 	}

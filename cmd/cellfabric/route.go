@@ -20,6 +20,7 @@ import (
 	"github.com/cellfabric/cellfabric/router/server"
 	"github.com/cellfabric/cellfabric/router/source"
 	"github.com/cellfabric/cellfabric/router/tenant"
+	"github.com/cellfabric/cellfabric/router/tenant/jwt"
 )
 
 func init() {
@@ -84,13 +85,13 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&c.TenantHeader, "tenant-header", tenant.DefaultHeader, "header holding the tenant id (header mode)")
 	fs.StringVar(&c.HostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.example.com")
 	fs.StringVar(&c.PathPrefix, "path-prefix", tenant.DefaultPathPrefix, "path prefix for the path mode: /t/{tenant}/... (stripped before forwarding)")
-	fs.StringVar(&c.JWTClaim, "jwt-claim", tenant.DefaultClaim, "JWT claim holding the tenant id")
+	fs.StringVar(&c.JWTClaim, "jwt-claim", jwt.DefaultClaim, "JWT claim holding the tenant id")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", "", "required JWT issuer (iss); empty: not checked")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", "", "required JWT audience (aud); empty: not checked")
 	fs.StringVar(&c.JWTSecretFile, "jwt-hs256-secret-file", "", "file holding the HS256 secret")
 	fs.Var((*multiFlag)(&c.JWTKeyFiles), "jwt-key-file", "RS256/ES256 public key, PEM, as [kid=]path; repeatable")
 	fs.StringVar(&c.JWKSURL, "jwt-jwks-url", "", "JWKS URL for RS256/ES256 keys (fetched and cached)")
-	fs.DurationVar(&c.JWTLeeway, "jwt-leeway", tenant.DefaultLeeway, "clock skew allowed on exp and nbf")
+	fs.DurationVar(&c.JWTLeeway, "jwt-leeway", jwt.DefaultLeeway, "clock skew allowed on exp and nbf")
 	fs.StringVar(&c.EdgeKeyFile, "edge-key-file", "", "file of edge signing keys, id=secret per line (the first signs); default: $"+edgeauth.EnvKeys+" or $"+edgeauth.EnvKey+" with $"+edgeauth.EnvKeyID)
 	fs.BoolVar(&c.Unsigned, "unsigned", false, "forward requests without edge signatures (development only)")
 	fs.StringVar(&c.LastKnownGood, "last-known-good", "", "file to keep the last good registry in, used at start when the source is down")
@@ -147,7 +148,7 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 // build loads the registry (or the last-known-good copy) and assembles the
 // router. The watcher is returned unstarted.
 func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Router, *source.Watcher, error) {
-	resolver, err := c.resolver()
+	resolver, err := c.resolver(ctx, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -181,7 +182,9 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	return rt, watcher, nil
 }
 
-func (c routeConfig) resolver() (*tenant.Resolver, error) {
+// resolver builds the tenant resolver; a JWKS is fetched once here and
+// refreshed until ctx is done.
+func (c routeConfig) resolver(ctx context.Context, logger *slog.Logger) (*tenant.Resolver, error) {
 	cfg := tenant.Config{Header: c.TenantHeader, HostPattern: c.HostPattern, PathPrefix: c.PathPrefix}
 	for _, m := range strings.Split(c.TenantFrom, ",") {
 		if m = strings.TrimSpace(m); m != "" {
@@ -193,13 +196,13 @@ func (c routeConfig) resolver() (*tenant.Resolver, error) {
 		usesJWT = usesJWT || m == tenant.ModeJWT
 	}
 	if usesJWT {
-		jc := &tenant.JWTConfig{Claim: c.JWTClaim, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: c.JWTLeeway}
+		jc := jwt.Config{Claim: c.JWTClaim, Issuer: c.JWTIssuer, Audience: c.JWTAudience, Leeway: c.JWTLeeway}
 		if c.JWTSecretFile != "" {
 			secret, err := os.ReadFile(c.JWTSecretFile)
 			if err != nil {
 				return nil, fmt.Errorf("--jwt-hs256-secret-file: %w", err)
 			}
-			jc.Keys = append(jc.Keys, tenant.Key{Alg: tenant.HS256, Key: []byte(strings.TrimSpace(string(secret)))})
+			jc.Keys = append(jc.Keys, jwt.Key{Alg: jwt.HS256, Key: []byte(strings.TrimSpace(string(secret)))})
 		}
 		for _, spec := range c.JWTKeyFiles {
 			kid, path, ok := strings.Cut(spec, "=")
@@ -210,16 +213,24 @@ func (c routeConfig) resolver() (*tenant.Resolver, error) {
 			if err != nil {
 				return nil, fmt.Errorf("--jwt-key-file: %w", err)
 			}
-			k, err := tenant.ParsePublicKeyPEM(kid, pemData)
+			k, err := jwt.ParsePublicKeyPEM(kid, pemData)
 			if err != nil {
 				return nil, fmt.Errorf("--jwt-key-file %s: %w", path, err)
 			}
 			jc.Keys = append(jc.Keys, k)
 		}
 		if c.JWKSURL != "" {
-			jc.Source = &tenant.JWKS{URL: c.JWKSURL}
+			jwks, err := jwt.NewJWKS(ctx, jwt.JWKSConfig{URL: c.JWKSURL, Logger: logger})
+			if err != nil {
+				return nil, fmt.Errorf("--jwt-jwks-url: %w", err)
+			}
+			jc.JWKS = jwks
 		}
-		cfg.JWT = jc
+		v, err := jwt.New(jc)
+		if err != nil {
+			return nil, fmt.Errorf("tenant resolution config: jwt: %w", err)
+		}
+		cfg.Verifier = v
 	}
 	return tenant.New(cfg)
 }

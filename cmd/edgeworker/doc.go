@@ -45,9 +45,11 @@
 // reference cells on loopback.
 //
 // The Worker build uses the cellfabric_nonethttp tag so that router/edgeauth
-// and router/tenant leave out their net/http helpers: this program must not
-// import net/http (it would double the wasm). Goroutines of different
-// requests never wait for each other (no lock is held across a fetch or a
-// KV read), because the runtime ties every I/O object to the request that
-// created it.
+// leaves out its net/http helpers: this program must not import net/http
+// (it would double the wasm). Token verification is not linked at all: it
+// lives in router/tenant/jwt, which only the server imports.
+//
+// Goroutines of different requests never wait for each other (no lock is
+// held across a fetch or a KV read), because the runtime ties every I/O
+// object to the request that created it.
 package main

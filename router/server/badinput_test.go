@@ -24,7 +24,7 @@ func TestBadInput(t *testing.T) {
 		c.MaxBodyBytes = 1024
 		r, err := tenant.New(tenant.Config{
 			Order: []tenant.Mode{tenant.ModeJWT, tenant.ModeHeader, tenant.ModeHost, tenant.ModePath}, HostPattern: "{tenant}.example.com",
-			JWT: &tenant.JWTConfig{Keys: []tenant.Key{{Alg: tenant.HS256, Key: []byte(jwtSecret)}}},
+			Verifier: hsVerifier(t, ""),
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -12,9 +12,20 @@ import (
 
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/tenant"
+	"github.com/cellfabric/cellfabric/router/tenant/jwt"
 )
 
 const jwtSecret = "jwt-hs256-secret-0123456789abcdef-xyz"
+
+// hsVerifier verifies HS256 tokens signed with jwtSecret.
+func hsVerifier(t *testing.T, audience string) *jwt.Verifier {
+	t.Helper()
+	v, err := jwt.New(jwt.Config{Keys: []jwt.Key{{Alg: jwt.HS256, Key: []byte(jwtSecret)}}, Audience: audience})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
 
 func hsToken(t *testing.T, claims map[string]any) string {
 	t.Helper()
@@ -61,7 +72,7 @@ func TestRouting(t *testing.T) {
 	}
 	all := resolver(tenant.Config{
 		Order: []tenant.Mode{tenant.ModeJWT, tenant.ModeHeader, tenant.ModeHost, tenant.ModePath}, HostPattern: "{tenant}.example.com",
-		JWT: &tenant.JWTConfig{Keys: []tenant.Key{{Alg: tenant.HS256, Key: []byte(jwtSecret)}}, Audience: "cellfabric"},
+		Verifier: hsVerifier(t, "cellfabric"),
 	})
 	hAll := startRouter(t, reg, all)
 	hPlace := startRouter(t, placeReg, nil)

@@ -7,21 +7,21 @@
 //   - path: a path prefix such as "/t/" in "/t/{tenant}/rest"; the prefix
 //     and the tenant segment are stripped before forwarding, so the cell
 //     sees "/rest" (and "/" for "/t/{tenant}");
-//   - jwt: a bearer token in the Authorization header whose signature is
-//     verified (HS256 with a shared secret; RS256 or ES256 with static public
-//     keys or keys fetched from a JWKS URL and cached) and whose exp, nbf,
-//     iss and aud are checked with a small clock skew; the tenant is a claim
-//     (default "tenant"). A token that does not verify is never trusted; the
-//     key decides the algorithm, so "alg: none" and algorithm confusion
-//     (an HMAC token checked with a public key) are refused.
+//   - jwt: a bearer token in the Authorization header, handed to the
+//     Config's TokenVerifier, which verifies it and names the tenant. The
+//     verifier lives in router/tenant/jwt (signatures, exp, nbf, iss, aud,
+//     static keys and JWKS, on golang-jwt and keyfunc); this package only
+//     finds the token and checks the id it gets back. A token that does not
+//     verify is never trusted and never passes to the next mode.
 //
 // A mode that finds nothing passes to the next; a mode that finds something
 // malformed stops resolution with an *Error carrying a 400-class status and a
 // stable reason. Ids are checked with router.ValidTenantID.
 //
 // The header, host and path modes allocate nothing. The package imports the
-// standard library and the router core only; it builds for GOOS=js
-// GOARCH=wasm, where the JWKS fetch goes through the runtime's fetch.
+// standard library (not net/http, nor any crypto) and the router core only,
+// so the edge Worker (GOOS=js GOARCH=wasm, no jwt mode) links none of the
+// token verification; it must stay that way.
 //
 // Precedence matters for trust: a header can be set by any client, a verified
 // token cannot. When tokens are the source of truth, configure jwt alone (or

@@ -41,8 +41,10 @@ type Config struct {
 	// PathPrefix is what precedes the tenant segment in ModePath; it starts
 	// and ends with "/". Default DefaultPathPrefix.
 	PathPrefix string
-	// JWT configures ModeJWT. Required with it.
-	JWT *JWTConfig
+	// Verifier checks the bearer tokens of ModeJWT and names their tenant,
+	// typically a *jwt.Verifier from router/tenant/jwt. Required with
+	// ModeJWT; unused otherwise.
+	Verifier TokenVerifier
 }
 
 // Headers is read access to request headers; http.Header implements it.
@@ -107,7 +109,7 @@ type Resolver struct {
 	hostPrefix string
 	hostSuffix string
 	pathPrefix string
-	jwt        *jwtVerifier
+	verifier   TokenVerifier
 }
 
 // New validates cfg (every problem at once) and returns a Resolver.
@@ -145,16 +147,11 @@ func New(cfg Config) (*Resolver, error) {
 				r.hostPrefix, r.hostSuffix = pre, suf
 			}
 		case ModeJWT:
-			if cfg.JWT == nil {
-				errs = append(errs, errors.New("jwt: required with the jwt mode"))
+			if cfg.Verifier == nil {
+				errs = append(errs, errors.New("jwt: required with the jwt mode: set Verifier (a router/tenant/jwt Verifier)"))
 				continue
 			}
-			v, err := newJWTVerifier(*cfg.JWT)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("jwt: %w", err))
-				continue
-			}
-			r.jwt = v
+			r.verifier = cfg.Verifier
 		default:
 			errs = append(errs, fmt.Errorf("order[%d]: unknown mode %q; want header, host, path or jwt", i, m))
 		}
@@ -276,17 +273,6 @@ func (r *Resolver) fromPath(path, raw string) (id, fwd, fwdRaw string, e *Error)
 		}
 	}
 	return seg, fwd, fwdRaw, nil
-}
-
-func (r *Resolver) fromJWT(ctx context.Context, h Headers) (string, *Error) {
-	if h == nil {
-		return "", nil
-	}
-	auth := h.Get("Authorization")
-	if len(auth) < 7 || !strings.EqualFold(auth[:7], "bearer ") {
-		return "", nil
-	}
-	return r.jwt.tenant(ctx, strings.TrimSpace(auth[7:]))
 }
 
 func stripPort(host string) string {

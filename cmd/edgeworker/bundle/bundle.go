@@ -38,8 +38,8 @@ const (
 	// ScriptFile and WasmFile are the file names Write and Read use.
 	ScriptFile = "worker.js"
 	WasmFile   = "edge.wasm"
-	// Tags are the build tags of the Worker: router/edgeauth and
-	// router/tenant leave out their net/http helpers.
+	// Tags are the build tags of the Worker: router/edgeauth leaves out
+	// its net/http helpers.
 	Tags = "cellfabric_nonethttp"
 	// MaxGzipBytes is the Workers free plan's limit on a Worker's
 	// compressed size (script and wasm together); the paid plan allows

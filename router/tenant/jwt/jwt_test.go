@@ -1,4 +1,4 @@
-package tenant
+package jwt
 
 import (
 	"context"
@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/router/tenant"
 )
 
 var (
@@ -93,7 +95,7 @@ func claims(extra ...any) map[string]any {
 	return c
 }
 
-func jwtResolver(t testing.TB, cfg JWTConfig) *Resolver {
+func jwtResolver(t testing.TB, cfg Config) *tenant.Resolver {
 	t.Helper()
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return testNow }
@@ -104,7 +106,11 @@ func jwtResolver(t testing.TB, cfg JWTConfig) *Resolver {
 	if cfg.Audience == "" {
 		cfg.Audience = "cellfabric"
 	}
-	r, err := New(Config{Order: []Mode{ModeJWT, ModeHeader}, JWT: &cfg})
+	v, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tenant.New(tenant.Config{Order: []tenant.Mode{tenant.ModeJWT, tenant.ModeHeader}, Verifier: v})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +122,7 @@ func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bear
 func TestJWT(t *testing.T) {
 	t.Parallel()
 	testKeys(t)
-	static := JWTConfig{Keys: []Key{
+	static := Config{Keys: []Key{
 		{ID: "hs", Alg: HS256, Key: hsSecret},
 		{ID: "rs", Alg: RS256, Key: &rsaKey.PublicKey},
 		{ID: "es", Alg: ES256, Key: &ecKey.PublicKey},
@@ -159,6 +165,10 @@ func TestJWT(t *testing.T) {
 		{name: "expired", header: bearer(makeToken(t, hs, claims("exp", testNow.Add(-time.Minute).Unix()), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
 		{name: "no exp", header: bearer(makeToken(t, hs, claims("exp", nil), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
 		{name: "exp not a number", header: bearer(makeToken(t, hs, claims("exp", "tomorrow"), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
+		// NumericDates outside 1970..5138 are refused, as before the move to
+		// golang-jwt, which would take this exp as "never expires".
+		{name: "exp beyond year 5138", header: bearer(makeToken(t, hs, claims("exp", int64(9e18)), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
+		{name: "nbf before 1970", header: bearer(makeToken(t, hs, claims("nbf", -1), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
 		{name: "not yet valid", header: bearer(makeToken(t, hs, claims("nbf", testNow.Add(time.Minute).Unix()), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
 		{name: "wrong issuer", header: bearer(makeToken(t, hs, claims("iss", "https://evil.example.com"), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
 		{name: "wrong audience", header: bearer(makeToken(t, hs, claims("aud", "someone-else"), hsSecret)), wantStatus: 401, wantReason: "token_rejected"},
@@ -177,9 +187,9 @@ func TestJWT(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := r.Resolve(context.Background(), Facts{Path: "/", Header: tt.header})
+			res, err := r.Resolve(context.Background(), tenant.Facts{Path: "/", Header: tt.header})
 			if tt.wantStatus != 0 {
-				var te *Error
+				var te *tenant.Error
 				if !errors.As(err, &te) || te.Status != tt.wantStatus || te.Reason != tt.wantReason {
 					t.Fatalf("err = %v, want %d %s", err, tt.wantStatus, tt.wantReason)
 				}
@@ -198,8 +208,8 @@ func TestJWT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2 := jwtResolver(t, JWTConfig{Keys: []Key{k}})
-	if res, err := r2.Resolve(context.Background(), Facts{Header: bearer(makeToken(t, rs, claims(), rsaKey))}); err != nil || res.Tenant != "acme" {
+	r2 := jwtResolver(t, Config{Keys: []Key{k}})
+	if res, err := r2.Resolve(context.Background(), tenant.Facts{Header: bearer(makeToken(t, rs, claims(), rsaKey))}); err != nil || res.Tenant != "acme" {
 		t.Errorf("PEM key: %q %v", res.Tenant, err)
 	}
 	if _, err := ParsePublicKeyPEM("x", []byte("not pem")); err == nil {
@@ -235,76 +245,243 @@ func jwksDoc(keys ...any) []byte {
 
 func itoa(i int) string { return string(rune('0' + i)) }
 
-func TestJWKS(t *testing.T) {
-	t.Parallel()
-	testKeys(t)
-	var doc atomic.Value
-	doc.Store(jwksDoc(&rsaKey.PublicKey, &ecKey.PublicKey, hsSecret))
-	var fetches, failing atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fetches.Add(1)
-		if failing.Load() == 1 {
+// jwksServer serves a JWKS document on loopback, or 503 while failing is
+// set, and counts the fetches.
+type jwksServer struct {
+	*httptest.Server
+	doc     atomic.Value // []byte
+	failing atomic.Bool
+	fetches atomic.Int32
+	fetched chan struct{} // a signal per fetch, dropped when full
+}
+
+func newJWKSServer(t *testing.T, doc []byte) *jwksServer {
+	s := &jwksServer{fetched: make(chan struct{}, 64)}
+	s.doc.Store(doc)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fetches.Add(1)
+		select {
+		case s.fetched <- struct{}{}:
+		default:
+		}
+		if s.failing.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
-		w.Write(doc.Load().([]byte))
+		w.Write(s.doc.Load().([]byte))
 	}))
-	defer srv.Close()
-	now := testNow
-	var nowMu sync.Mutex
-	clock := func() time.Time { nowMu.Lock(); defer nowMu.Unlock(); return now }
-	advance := func(d time.Duration) { nowMu.Lock(); now = now.Add(d); nowMu.Unlock() }
-	jwks := &JWKS{URL: srv.URL, Client: srv.Client(), TTL: time.Hour, MinRefresh: time.Minute, Now: clock}
-	r := jwtResolver(t, JWTConfig{Source: jwks, Now: clock})
-	resolve := func(tok string) (string, error) {
-		res, err := r.Resolve(context.Background(), Facts{Header: bearer(tok)})
+	t.Cleanup(s.Close)
+	return s
+}
+
+// waitFetches waits until the server has answered n fetches in all. The
+// background refresh fetches one at a time, so once fetch n+1 has begun,
+// fetch n's keys are in the cache. The deadline only stops a broken
+// refresh from hanging the test.
+func (s *jwksServer) waitFetches(t *testing.T, n int32) {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for s.fetches.Load() < n {
+		select {
+		case <-s.fetched:
+		case <-deadline:
+			t.Fatalf("the JWKS was fetched %d times, want %d: no background refresh", s.fetches.Load(), n)
+		}
+	}
+}
+
+func newTestJWKS(t *testing.T, cfg JWKSConfig) *JWKS {
+	t.Helper()
+	j, err := NewJWKS(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestJWKS(t *testing.T) {
+	t.Parallel()
+	testKeys(t)
+	srv := newJWKSServer(t, jwksDoc(&rsaKey.PublicKey, &ecKey.PublicKey, hsSecret))
+	// No background refresh during the test: what changes the cache here is
+	// the refetch on an unknown kid.
+	jwks := newTestJWKS(t, JWKSConfig{URL: srv.URL, Client: srv.Client(), RefreshInterval: time.Hour, MinRefresh: time.Minute})
+	r := jwtResolver(t, Config{JWKS: jwks})
+	resolve := func(r *tenant.Resolver, tok string) (string, error) {
+		res, err := r.Resolve(context.Background(), tenant.Facts{Header: bearer(tok)})
 		return res.Tenant, err
 	}
-	if got, err := resolve(makeToken(t, map[string]any{"alg": "RS256", "kid": "rsa-0"}, claims(), rsaKey)); err != nil || got != "acme" {
+	if got, err := resolve(r, makeToken(t, map[string]any{"alg": "RS256", "kid": "rsa-0"}, claims(), rsaKey)); err != nil || got != "acme" {
 		t.Fatalf("RS256 via JWKS: %q %v", got, err)
 	}
-	if got, err := resolve(makeToken(t, map[string]any{"alg": "ES256", "kid": "ec-1"}, claims(), ecKey)); err != nil || got != "acme" {
+	if got, err := resolve(r, makeToken(t, map[string]any{"alg": "ES256", "kid": "ec-1"}, claims(), ecKey)); err != nil || got != "acme" {
 		t.Fatalf("ES256 via JWKS: %q %v", got, err)
 	}
-	if fetches.Load() != 1 {
-		t.Errorf("%d fetches, want 1 (cached)", fetches.Load())
+	if got, err := resolve(r, makeToken(t, map[string]any{"alg": "ES256"}, claims(), ecKey)); err != nil || got != "acme" {
+		t.Fatalf("ES256 without kid via JWKS: %q %v", got, err)
+	}
+	if fetches := srv.fetches.Load(); fetches != 1 {
+		t.Errorf("%d fetches, want 1 (cached)", fetches)
 	}
 	// A symmetric key published in the JWKS must never verify anything.
-	if _, err := resolve(makeToken(t, map[string]any{"alg": "HS256", "kid": "oct-2"}, claims(), hsSecret)); err == nil {
+	if _, err := resolve(r, makeToken(t, map[string]any{"alg": "HS256", "kid": "oct-2"}, claims(), hsSecret)); err == nil {
 		t.Error("HS256 token accepted with a key from a JWKS")
 	}
-	// Rotation: a new kid triggers a refetch, but not more often than
-	// MinRefresh.
-	doc.Store(jwksDoc(&rsaKey2.PublicKey))
+	if _, err := resolve(r, makeToken(t, map[string]any{"alg": "HS256"}, claims(), hsSecret)); err == nil {
+		t.Error("HS256 token without kid accepted with a key from a JWKS")
+	}
+	// Rotation: same kid, new key: only picked up when the cache is
+	// refetched.
+	srv.doc.Store(jwksDoc(&rsaKey2.PublicKey))
 	tok2 := makeToken(t, map[string]any{"alg": "RS256", "kid": "rsa-0"}, claims("exp", testNow.Add(24*time.Hour).Unix()), rsaKey2)
-	// Same kid, new key: only picked up after TTL.
-	advance(2 * time.Minute)
-	if _, err := resolve(tok2); err == nil {
-		t.Error("token signed by the rotated key accepted before the cache expired")
+	if _, err := resolve(r, tok2); err == nil {
+		t.Error("token signed by the rotated key accepted before the cache was refetched")
 	}
-	advance(time.Hour)
-	if got, err := resolve(tok2); err != nil || got != "acme" {
-		t.Fatalf("after TTL: %q %v", got, err)
-	}
-	n := fetches.Load()
+	// An unknown kid refetches, but not more often than MinRefresh; the
+	// refetch picks up the rotated key.
+	n := srv.fetches.Load()
 	unknown := makeToken(t, map[string]any{"alg": "RS256", "kid": "never"}, claims(), rsaKey2)
-	resolve(unknown)
-	resolve(unknown)
-	if got := fetches.Load() - n; got > 1 {
-		t.Errorf("unknown kids caused %d fetches within MinRefresh, want at most 1", got)
+	resolve(r, unknown)
+	resolve(r, unknown)
+	if got := srv.fetches.Load() - n; got != 1 {
+		t.Errorf("two unknown kids within MinRefresh caused %d fetches, want 1", got)
 	}
-	// The issuer goes down: the keys held keep working.
-	failing.Store(1)
-	advance(2 * time.Hour)
-	if got, err := resolve(tok2); err != nil || got != "acme" {
-		t.Fatalf("JWKS down with cached keys: %q %v", got, err)
+	if got, err := resolve(r, tok2); err != nil || got != "acme" {
+		t.Fatalf("after the refetch: %q %v", got, err)
 	}
-	// Never fetched and down: 503, token not trusted.
-	cold := jwtResolver(t, JWTConfig{Source: &JWKS{URL: srv.URL, Client: srv.Client(), Now: clock}, Now: clock})
-	_, err := cold.Resolve(context.Background(), Facts{Header: bearer(tok2)})
-	var te *Error
-	if !errors.As(err, &te) || te.Status != 503 || te.Reason != "keys_unavailable" {
-		t.Fatalf("cold JWKS down: %v", err)
+
+	t.Run("background refresh", func(t *testing.T) {
+		t.Parallel()
+		srv := newJWKSServer(t, jwksDoc(&rsaKey.PublicKey))
+		r := jwtResolver(t, Config{JWKS: newTestJWKS(t, JWKSConfig{URL: srv.URL, Client: srv.Client(), RefreshInterval: 10 * time.Millisecond, MinRefresh: time.Hour})})
+		tok1 := makeToken(t, map[string]any{"alg": "RS256", "kid": "rsa-0"}, claims(), rsaKey)
+		if got, err := resolve(r, tok1); err != nil || got != "acme" {
+			t.Fatalf("before rotation: %q %v", got, err)
+		}
+		// Same kid, new key: picked up by the periodic refetch, and the
+		// old key is gone.
+		srv.doc.Store(jwksDoc(&rsaKey2.PublicKey))
+		srv.waitFetches(t, srv.fetches.Load()+2)
+		if got, err := resolve(r, tok2); err != nil || got != "acme" {
+			t.Fatalf("after a refresh: %q %v", got, err)
+		}
+		if _, err := resolve(r, tok1); err == nil {
+			t.Error("token signed by the replaced key still accepted after a refresh")
+		}
+		// The issuer goes down: the keys held keep working.
+		srv.failing.Store(true)
+		srv.waitFetches(t, srv.fetches.Load()+2)
+		if got, err := resolve(r, tok2); err != nil || got != "acme" {
+			t.Fatalf("JWKS down with cached keys: %q %v", got, err)
+		}
+	})
+
+	t.Run("never fetched", func(t *testing.T) {
+		t.Parallel()
+		srv := newJWKSServer(t, jwksDoc(&rsaKey2.PublicKey))
+		srv.failing.Store(true)
+		cold := jwtResolver(t, Config{JWKS: newTestJWKS(t, JWKSConfig{URL: srv.URL, Client: srv.Client(), MinRefresh: time.Millisecond})})
+		noKid := makeToken(t, map[string]any{"alg": "RS256"}, claims(), rsaKey2)
+		// Never fetched and down: 503, token not trusted.
+		for _, tok := range []string{tok2, noKid} {
+			_, err := resolve(cold, tok)
+			var te *tenant.Error
+			if !errors.As(err, &te) || te.Status != 503 || te.Reason != "keys_unavailable" || !errors.Is(err, errKeysUnavailable) {
+				t.Fatalf("cold JWKS down: %v", err)
+			}
+		}
+		// The issuer answers again: the next token fills the cache, even
+		// one without kid.
+		srv.failing.Store(false)
+		if got, err := resolve(cold, noKid); err != nil || got != "acme" {
+			t.Fatalf("cold JWKS back up: %q %v", got, err)
+		}
+	})
+
+	t.Run("keys not for signing or for another alg", func(t *testing.T) {
+		t.Parallel()
+		n, e := b64(rsaKey2.PublicKey.N.Bytes()), b64([]byte{1, 0, 1})
+		doc, _ := json.Marshal(map[string]any{"keys": []map[string]any{
+			{"kty": "RSA", "kid": "enc", "use": "enc", "n": n, "e": e},
+			{"kty": "RSA", "kid": "rs512", "alg": "RS512", "n": n, "e": e},
+			{"kty": "RSA", "kid": "sig", "use": "sig", "alg": "RS256", "n": n, "e": e},
+		}})
+		srv := newJWKSServer(t, doc)
+		r := jwtResolver(t, Config{JWKS: newTestJWKS(t, JWKSConfig{URL: srv.URL, Client: srv.Client()})})
+		for _, kid := range []string{"enc", "rs512"} {
+			if _, err := resolve(r, makeToken(t, map[string]any{"alg": "RS256", "kid": kid}, claims(), rsaKey2)); err == nil {
+				t.Errorf("token accepted with the JWKS key %q", kid)
+			}
+		}
+		if got, err := resolve(r, makeToken(t, map[string]any{"alg": "RS256", "kid": "sig"}, claims(), rsaKey2)); err != nil || got != "acme" {
+			t.Errorf("signing key: %q %v", got, err)
+		}
+	})
+
+	t.Run("document too large", func(t *testing.T) {
+		t.Parallel()
+		big := jwksDoc(&rsaKey2.PublicKey)
+		big = append(big[:len(big)-1], []byte(`,"pad":"`+strings.Repeat("x", MaxJWKSBytes)+`"}`)...)
+		srv := newJWKSServer(t, big)
+		cold := jwtResolver(t, Config{JWKS: newTestJWKS(t, JWKSConfig{URL: srv.URL, Client: srv.Client()})})
+		_, err := resolve(cold, tok2)
+		var te *tenant.Error
+		if !errors.As(err, &te) || te.Status != 503 || te.Reason != "keys_unavailable" {
+			t.Fatalf("JWKS over %d bytes: %v, want 503 keys_unavailable", MaxJWKSBytes, err)
+		}
+	})
+}
+
+func TestNewJWKSRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  JWKSConfig
+		want string
+	}{
+		{name: "no url", cfg: JWKSConfig{}, want: "url: \"\" is not an http(s) URL"},
+		{name: "not http", cfg: JWKSConfig{URL: "ftp://issuer.example.com/jwks"}, want: "is not an http(s) URL"},
+		{name: "no host", cfg: JWKSConfig{URL: "https:///jwks"}, want: "is not an http(s) URL"},
+		{name: "negative timeout", cfg: JWKSConfig{URL: "http://127.0.0.1:1/", Timeout: -time.Second}, want: "timeout: -1s is negative"},
+		{name: "negative refresh", cfg: JWKSConfig{URL: "http://127.0.0.1:1/", RefreshInterval: -time.Second}, want: "refreshInterval: -1s is negative"},
+		{name: "negative min refresh", cfg: JWKSConfig{URL: "http://127.0.0.1:1/", MinRefresh: -time.Second}, want: "minRefresh: -1s is negative"},
+		{name: "every problem", cfg: JWKSConfig{MinRefresh: -time.Second}, want: "minRefresh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewJWKS(t.Context(), tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("NewJWKS = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	testKeys(t)
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{name: "no keys", cfg: Config{}, want: "no keys"},
+		{name: "short hmac secret", cfg: Config{Keys: []Key{{Alg: HS256, Key: []byte("short")}}}, want: "at least 32"},
+		{name: "wrong key type", cfg: Config{Keys: []Key{{Alg: RS256, Key: []byte("x")}}}, want: "*rsa.PublicKey"},
+		{name: "EC key for RS256", cfg: Config{Keys: []Key{{Alg: RS256, Key: &ecKey.PublicKey}}}, want: "*rsa.PublicKey"},
+		{name: "RSA key for ES256", cfg: Config{Keys: []Key{{Alg: ES256, Key: &rsaKey.PublicKey}}}, want: "P-256"},
+		{name: "unsupported algorithm", cfg: Config{Keys: []Key{{Alg: "none", Key: hsSecret}}}, want: `unsupported algorithm "none"`},
+		{name: "every problem", cfg: Config{Keys: []Key{{Alg: HS256, Key: []byte("short")}, {Alg: "RS512"}}}, want: "keys[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := New(tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 

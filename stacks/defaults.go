@@ -57,6 +57,9 @@ func (t *Topology) SetDefaults() {
 		if c.Hostname == "" && t.Edge.Domain != "" && c.ID != "" {
 			c.Hostname = c.ID + ".cells." + t.Edge.Domain
 		}
+		if c.Project == "" && c.Cloud == GCP {
+			c.Project = t.GCPProject
+		}
 	}
 	for i := range t.Tenants {
 		if t.Tenants[i].State == "" {

@@ -8,5 +8,7 @@
 // stack file on request, no resources. It may import the standard library, the
 // Pulumi SDK's config package (for FromPulumi) and a YAML parser; it must not
 // import components, infra, router or any provider SDK. Other packages depend
-// on these types, never the reverse.
+// on these types, never the reverse: checks that need a component's rules
+// (the VPN mesh planner's limits) run in infra/program.Check, which adds
+// their problems to the same Problems list.
 package stacks

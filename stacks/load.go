@@ -42,23 +42,68 @@ var KnownKeys = []string{KeyRole, KeyCell, KeyCellStacks, KeyCells, KeyTenants, 
 // mistake, not a topology.
 const MaxConfigValue = 4 << 20
 
-// FromConfig builds a Topology from config values, looked up by their key
-// without namespace ("cells", "tenants", ...). Object values are JSON, as
-// Pulumi hands them to programs. Strings may be plain. It decodes strictly (an
-// unknown field is a problem, so a typo is not silently ignored), applies
-// defaults and validates: the error lists every problem found, decoding and
-// validation together.
+// KeyGCPProject is the full config key of the GCP provider's project, the
+// default of Cell.Project. It lives outside the cellfabric namespace.
+const KeyGCPProject = "gcp:project"
+
+// FromConfig builds a Topology from config values and validates it: the
+// error lists every problem found, decoding and validation together. get
+// looks a value up by its key: keys of the cellfabric namespace without the
+// namespace ("cells", "tenants", ...), other keys by their full name
+// ("gcp:project"). Otherwise it is Decode.
 func FromConfig(project, stack string, get func(key string) (string, bool)) (*Topology, error) {
+	t, err := Decode(project, stack, func(full string) (string, bool) {
+		if k, ok := strings.CutPrefix(full, Namespace+":"); ok {
+			return get(k)
+		}
+		return get(full)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Decode builds a Topology from config values, looked up by their full key
+// ("cellfabric:cells", "gcp:project") as the Pulumi engine and
+// StackFile.Config name them. Object values are JSON, as Pulumi hands them to
+// programs; strings may be plain. It decodes strictly (an unknown field is a
+// problem, so a typo is not silently ignored) and applies defaults, but does
+// not validate: callers run Validate, or a check that includes it (the
+// program's), next. The error lists every decoding problem; a config that
+// sets no cellfabric key at all is one problem, not a list of everything
+// missing.
+func Decode(project, stack string, get func(fullKey string) (string, bool)) (*Topology, error) {
 	t := &Topology{Project: project, Stack: stack}
 	var c collector
-	if v, ok := get(KeyRole); ok {
+	lookup := func(key string) (string, bool) { return get(Namespace + ":" + key) }
+	set := false
+	for _, k := range KnownKeys {
+		if _, ok := lookup(k); ok {
+			set = true
+		}
+	}
+	if !set {
+		c.add("config", "no cellfabric configuration: set at least cellfabric:cells (the README's configuration reference lists every key; Pulumi.dev.yaml is a complete stack)")
+		return nil, c.err()
+	}
+	if v, ok := get(KeyGCPProject); ok {
+		t.GCPProject = strings.TrimSpace(v)
+	}
+	if v, ok := lookup(KeyRole); ok {
 		t.Role = Role(strings.TrimSpace(v))
 	}
-	if v, ok := get(KeyCell); ok {
+	if v, ok := lookup(KeyCell); ok {
 		t.Cell = strings.TrimSpace(v)
 	}
-	decode := func(key string, into any) {
-		v, ok := get(key)
+	// decode reads one structured value; want names what the key holds,
+	// starting with its shape ("a list of cells"), for the message when the
+	// value has another shape.
+	decode := func(key, want string, into any) {
+		v, ok := lookup(key)
 		if !ok || strings.TrimSpace(v) == "" {
 			return
 		}
@@ -67,45 +112,46 @@ func FromConfig(project, stack string, get func(key string) (string, bool)) (*To
 			return
 		}
 		if err := strictJSON(v, into); err != nil {
+			if found, ok := otherShape(v, want); ok {
+				c.add(key, "expected %s, found %s", want, found)
+				return
+			}
 			c.add(key, "%v", err)
 		}
 	}
 	// Lists of objects decode element by element, so a problem names its
 	// index: cells[2]: unknown field "cidrr".
-	decodeList := func(key string, decodeOne func(raw string) error) {
+	decodeList := func(key, want string, decodeOne func(raw string) error) {
 		var raws []json.RawMessage
-		decode(key, &raws)
+		decode(key, want, &raws)
 		for i, raw := range raws {
 			if err := decodeOne(string(raw)); err != nil {
 				c.add(fmt.Sprintf("%s[%d]", key, i), "%v", err)
 			}
 		}
 	}
-	decode(KeyCellStacks, &t.CellStacks)
-	decodeList(KeyCells, func(raw string) error {
+	decode(KeyCellStacks, "a list of stack names (org/project/stack)", &t.CellStacks)
+	decodeList(KeyCells, "a list of cells", func(raw string) error {
 		var cell Cell
 		err := strictJSON(raw, &cell)
 		t.Cells = append(t.Cells, cell)
 		return err
 	})
-	decodeList(KeyTenants, func(raw string) error {
+	decodeList(KeyTenants, "a list of tenants", func(raw string) error {
 		var tn Tenant
 		err := strictJSON(raw, &tn)
 		t.Tenants = append(t.Tenants, tn)
 		return err
 	})
-	decode(KeyNetwork, &t.Network)
-	decode(KeyEdge, &t.Edge)
-	decode(KeyTags, &t.Tags)
+	decode(KeyNetwork, "a map of network settings", &t.Network)
+	decode(KeyEdge, "a map of edge settings", &t.Edge)
+	decode(KeyTags, "a map of tag names to values", &t.Tags)
 	if len(c.ps) > 0 {
 		// The shape is wrong; validating a half-decoded topology would only
 		// add noise.
 		return nil, c.err()
 	}
 	t.SetDefaults()
-	if err := t.Validate(); err != nil {
-		return nil, err
-	}
 	return t, nil
 }
 
@@ -117,9 +163,9 @@ func strictJSON(v string, into any) error {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			if te.Field == "" {
-				return fmt.Errorf("expected %s, found a JSON %s", te.Type, te.Value)
+				return fmt.Errorf("expected %s, found a JSON %s", jsonKind(te.Type), te.Value)
 			}
-			return fmt.Errorf("%s: expected %s, found a JSON %s", te.Field, te.Type, te.Value)
+			return fmt.Errorf("%s: expected %s, found a JSON %s", te.Field, jsonKind(te.Type), te.Value)
 		}
 		return fmt.Errorf("cannot decode: %w", err)
 	}
@@ -132,9 +178,14 @@ func strictJSON(v string, into any) error {
 // FromPulumi loads and validates the Topology of the running stack from its
 // Pulumi config.
 func FromPulumi(ctx *pulumi.Context) (*Topology, error) {
-	return FromConfig(ctx.Project(), ctx.Stack(), func(key string) (string, bool) {
-		return ctx.GetConfig(Namespace + ":" + key)
-	})
+	t, err := Decode(ctx.Project(), ctx.Stack(), ctx.GetConfig)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // StackFile is a Pulumi.<stack>.yaml read without the Pulumi CLI: what tools
@@ -183,17 +234,14 @@ func ParseStackFile(data []byte) (*StackFile, error) {
 	if len(data) > 4*MaxConfigValue {
 		return nil, fmt.Errorf("stack file is %d bytes: too large", len(data))
 	}
-	var doc struct {
-		Config map[string]yaml.Node `yaml:"config"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("not a valid stack file: %w", err)
+	config, err := configSection(data)
+	if err != nil {
+		return nil, err
 	}
 	sf := &StackFile{Config: map[string]string{}}
 	var c collector
-	for _, key := range sortedKeys(doc.Config) {
-		node := doc.Config[key]
+	for _, key := range sortedKeys(config) {
+		node := config[key]
 		full := key
 		if !strings.Contains(key, ":") {
 			// Pulumi reads a key without namespace as the project's own.
@@ -232,10 +280,66 @@ func ParseStackFile(data []byte) (*StackFile, error) {
 	return sf, c.err()
 }
 
+// configSection finds the config: map of a stack file. A file that is empty
+// or has no config: key has none (nil); a document that is not a map, or a
+// config: that is not one, is an error that says what the file holds
+// instead.
+func configSection(data []byte) (map[string]yaml.Node, error) {
+	var root yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("not a valid stack file: %w", err)
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("not a stack file: the top level must be a map with a config: key, found %s", yamlShape(doc))
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value != "config" {
+			continue
+		}
+		section := doc.Content[i+1]
+		if section.Kind == yaml.ScalarNode && section.Tag == "!!null" {
+			return nil, nil
+		}
+		if section.Kind != yaml.MappingNode {
+			return nil, Problems{{Path: "config", Msg: "expected a map of config keys such as cellfabric:cells, found " + yamlShape(section)}}
+		}
+		var config map[string]yaml.Node
+		if err := section.Decode(&config); err != nil {
+			return nil, fmt.Errorf("not a valid stack file: config: %w", err)
+		}
+		return config, nil
+	}
+	return nil, nil
+}
+
 // Topology decodes and validates the cellfabric part of the stack file.
 func (sf *StackFile) Topology() (*Topology, error) {
-	return FromConfig(sf.Project, sf.Stack, func(key string) (string, bool) {
-		v, ok := sf.Config[Namespace+":"+key]
+	t, err := sf.Decode()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Decode decodes the cellfabric part of the stack file and applies the
+// defaults, without validating (see Decode). A file without config is one
+// problem that says so.
+func (sf *StackFile) Decode() (*Topology, error) {
+	if len(sf.Config) == 0 {
+		return nil, Problems{{Path: "config", Msg: "missing: the file has no config: section (or an empty one), so it declares no cells; add config: with at least cellfabric:cells (Pulumi.dev.yaml is a complete stack)"}}
+	}
+	return Decode(sf.Project, sf.Stack, func(key string) (string, bool) {
+		v, ok := sf.Config[key]
 		return v, ok
 	})
 }

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +70,7 @@ func TestLoadFileErrors(t *testing.T) {
   cellfabric:cells:
     - id: aws-use1
       port: eighty
-`, []string{"cells[0]: port: expected int, found a JSON string"}},
+`, []string{"cells[0]: port: expected a number, found a JSON string"}},
 		{"unknown key", `config:
   cellfabric:tenantz: []
 `, []string{`unknown config key "cellfabric:tenantz"`}},
@@ -93,6 +94,81 @@ func TestLoadFileErrors(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestConfigShapeMessages: a value of the wrong shape, a file that is not a
+// stack file and a file that configures nothing each give a message that
+// says what was expected and what was found, in the user's terms (no JSON
+// parser errors, no Go types).
+func TestConfigShapeMessages(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		body string
+		want string
+		one  bool // the error is this one problem and nothing else
+	}{
+		{name: "cells a string", body: "config:\n  cellfabric:cells: aws-use1\n",
+			want: `cells: expected a list of cells, found a string ("aws-use1")`, one: true},
+		{name: "cells a map", body: "config:\n  cellfabric:cells: {id: aws-use1}\n",
+			want: "cells: expected a list of cells, found a map", one: true},
+		{name: "tenants a number", body: "config:\n  cellfabric:tenants: 3\n",
+			want: "tenants: expected a list of tenants, found a number (3)"},
+		{name: "cellStacks a string", body: "config:\n  cellfabric:cellStacks: acme/cellfabric/cell-aws\n",
+			want: `cellStacks: expected a list of stack names (org/project/stack), found a string ("acme/cellfabric/cell-aws")`},
+		{name: "edge a list", body: "config:\n  cellfabric:edge: [a, b]\n",
+			want: "edge: expected a map of edge settings, found a list"},
+		{name: "network a boolean", body: "config:\n  cellfabric:network: true\n",
+			want: "network: expected a map of network settings, found true"},
+		{name: "tags a string", body: "config:\n  cellfabric:tags: team=platform\n",
+			want: `tags: expected a map of tag names to values, found a string ("team=platform")`},
+		{name: "a cell a string", body: "config:\n  cellfabric:cells: [aws-use1]\n",
+			want: "cells[0]: expected a map, found a JSON string", one: true},
+		{name: "failover a string", body: "config:\n  cellfabric:tenants: [{id: acme, cell: aws-use1, failover: gcp-euw1}]\n",
+			want: "tenants[0]: failover: expected a list, found a JSON string"},
+		{name: "top level a list", body: "- config\n- cellfabric:cells\n",
+			want: "not a stack file: the top level must be a map with a config: key, found a list"},
+		{name: "top level a string", body: "hello\n",
+			want: `not a stack file: the top level must be a map with a config: key, found a string ("hello")`},
+		{name: "config a list", body: "config:\n  - cellfabric:cells\n",
+			want: "config: expected a map of config keys such as cellfabric:cells, found a list", one: true},
+		{name: "config a string", body: "config: cells\n",
+			want: `config: expected a map of config keys such as cellfabric:cells, found a string ("cells")`, one: true},
+		{name: "empty file", body: "",
+			want: "config: missing: the file has no config: section", one: true},
+		{name: "comments only", body: "# nothing yet\n",
+			want: "config: missing: the file has no config: section", one: true},
+		{name: "no config section", body: "encryptionsalt: v1:abc\n",
+			want: "config: missing: the file has no config: section", one: true},
+		{name: "empty config section", body: "config:\n",
+			want: "config: missing: the file has no config: section", one: true},
+		{name: "no cellfabric key", body: "config:\n  gcp:project: acme\n",
+			want: "config: no cellfabric configuration: set at least cellfabric:cells", one: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := LoadFile(writeStack(t, tc.body))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("error lacks %q:\n%v", tc.want, msg)
+			}
+			for _, noise := range []string{"invalid character", "json.RawMessage", "stacks.", "struct {", "yaml.Node", "[]string", "map[string]"} {
+				if strings.Contains(msg, noise) {
+					t.Errorf("error shows %q:\n%v", noise, msg)
+				}
+			}
+			if tc.one {
+				var ps Problems
+				if !errors.As(err, &ps) || len(ps) != 1 {
+					t.Errorf("want exactly one problem, got:\n%v", msg)
 				}
 			}
 		})

@@ -44,14 +44,19 @@ const (
 )
 
 // Topology is everything one stack declares. It is loaded from the stack's
-// Pulumi config (namespace "cellfabric") and validated before any resource is
-// registered.
+// Pulumi config (namespace "cellfabric", and gcp:project for GCPProject) and
+// validated before any resource is registered.
 type Topology struct {
 	// Project is the Pulumi project name; set by the loader, not by config.
 	Project string `json:"-"`
 	// Stack is the Pulumi stack name; set by the loader, not by config. It is
 	// written on every resource as the cellfabric-stack tag.
 	Stack string `json:"-"`
+	// GCPProject is the stack's gcp:project config (KeyGCPProject), the
+	// project of every GCP cell that sets none; set by the loaders from that
+	// key, outside the cellfabric namespace. Zero: none, and then every GCP
+	// cell the stack builds must set Cell.Project.
+	GCPProject string `json:"-"`
 
 	// Role is what this stack deploys (config key cellfabric:role).
 	// Default (zero): RoleAll.
@@ -133,11 +138,13 @@ type Cell struct {
 	// Default active.
 	State string `json:"state"`
 	// Hostname is the DNS name the edge uses to reach the cell's origin; the
-	// cell's TLS certificate covers it where the cloud needs one (AWS).
-	// Default "<id>.cells.<edge.domain>".
+	// cell's TLS certificate covers it where the cloud needs one (AWS, GCP).
+	// Default "<id>.cells.<edge.domain>"; without edge.domain there is no
+	// default, and an AWS or GCP cell the stack builds must set it.
 	Hostname string `json:"hostname"`
 	// Project is the GCP project the cell lives in (gcp cells only). Default:
-	// the gcp:project config of the stack.
+	// the gcp:project config of the stack (Topology.GCPProject); a gcp cell
+	// the stack makes a provider for must end up with one.
 	Project string `json:"project"`
 	// Tags are extra tags for this cell's resources only. Zero: none.
 	Tags map[string]string `json:"tags"`

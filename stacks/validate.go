@@ -166,11 +166,12 @@ func (t *Topology) validateCells(c *collector) {
 		if !slices.Contains([]string{CellActive, CellDraining, CellDown}, cell.State) {
 			c.add(p+".state", "unknown state %q: use active, draining or down", cell.State)
 		}
-		if cell.Hostname != "" && !hostnameRe.MatchString(cell.Hostname) {
-			c.add(p+".hostname", "%q is not a lowercase DNS name", cell.Hostname)
-		}
+		t.validateHostname(c, p, cell)
 		if cell.Project != "" && cell.Cloud != GCP {
 			c.add(p+".project", "only gcp cells take a project")
+		}
+		if cell.Cloud == GCP && cell.Project == "" && t.makesProviderFor(cell.ID) {
+			c.add(p+".project", "missing: set %s.project or pulumi config set %s <id>", p, KeyGCPProject)
 		}
 		for _, k := range sortedKeys(cell.Env) {
 			switch {
@@ -237,6 +238,53 @@ func (t *Topology) validateCells(c *collector) {
 			}
 		}
 	}
+}
+
+// validateHostname checks the name the edge reaches a cell on. AWS and GCP
+// cells need one for their load balancer's certificate when this stack
+// builds them; it defaults to <id>.cells.<edge.domain>, so a problem with
+// edge.domain itself, reported there, is not repeated for every cell.
+func (t *Topology) validateHostname(c *collector, p string, cell Cell) {
+	derived := t.Edge.Domain != "" && cell.Hostname == cell.ID+".cells."+t.Edge.Domain
+	switch {
+	case cell.Hostname == "":
+		if (cell.Cloud != AWS && cell.Cloud != GCP) || !t.buildsCell(cell.ID) || t.domainReported() {
+			return
+		}
+		c.add(p+".hostname", "missing: %s cell needs the DNS name its load balancer's certificate covers; set %s.hostname, or edge.domain for the default %s.cells.<edge.domain>",
+			map[Cloud]string{AWS: "an AWS", GCP: "a GCP"}[cell.Cloud], p, cell.ID)
+	case hostnameRe.MatchString(cell.Hostname):
+	case derived && t.domainReported():
+	case derived:
+		c.add(p+".hostname", "%q (derived from edge.domain) is not a lowercase DNS name: fix edge.domain or set %s.hostname", cell.Hostname, p)
+	default:
+		c.add(p+".hostname", "%q is not a lowercase DNS name", cell.Hostname)
+	}
+}
+
+// buildsCell reports whether this stack builds the cell: role all builds
+// every cell, role cell the one it names (DeployedCells).
+func (t *Topology) buildsCell(id string) bool {
+	return t.Role == RoleAll || t.Role == "" || (t.Role == RoleCell && t.Cell == id)
+}
+
+// makesProviderFor reports whether this stack makes a cloud provider for the
+// cell: for the cells it builds and, in role network, for every cell (the
+// mesh has a gateway in each).
+func (t *Topology) makesProviderFor(id string) bool {
+	return t.buildsCell(id) || t.Role == RoleNetwork
+}
+
+// edgeChecked reports whether validateEdge checks the edge settings: the
+// roles that build the edge, with the edge enabled.
+func (t *Topology) edgeChecked() bool {
+	return !t.Edge.Disabled && (t.Role == RoleAll || t.Role == RoleEdge)
+}
+
+// domainReported reports whether validateEdge reports edge.domain (missing
+// or not a DNS name), so values derived from it need no problem of their own.
+func (t *Topology) domainReported() bool {
+	return t.edgeChecked() && !hostnameRe.MatchString(t.Edge.Domain)
 }
 
 func (t *Topology) validateTenants(c *collector) {
@@ -308,7 +356,7 @@ func (t *Topology) validateNetwork(c *collector) {
 
 func (t *Topology) validateEdge(c *collector) {
 	e := t.Edge
-	if e.Disabled || (t.Role != RoleAll && t.Role != RoleEdge) {
+	if !t.edgeChecked() {
 		return
 	}
 	if e.Domain == "" {
@@ -322,9 +370,12 @@ func (t *Topology) validateEdge(c *collector) {
 	if e.ZoneID == "" {
 		c.add("edge.zoneId", "missing: the Cloudflare zone id of edge.domain (or set edge.disabled: true)")
 	}
-	if strings.Count(e.TenantHost, "{tenant}") != 1 {
+	switch {
+	case e.TenantHost == "" && e.Domain == "":
+		// Its default comes from edge.domain, reported missing above.
+	case strings.Count(e.TenantHost, "{tenant}") != 1:
 		c.add("edge.tenantHost", "%q must contain {tenant} exactly once", e.TenantHost)
-	} else if h := e.TenantHostFor("t"); e.Domain != "" && !strings.HasSuffix(h, "."+e.Domain) {
+	case e.Domain != "" && !strings.HasSuffix(e.TenantHostFor("t"), "."+e.Domain):
 		c.add("edge.tenantHost", "%q is not inside edge.domain %q", e.TenantHost, e.Domain)
 	}
 	if !slices.Contains([]string{"off", "geo", "dynamic_latency", "random"}, e.Steering) {

@@ -22,6 +22,7 @@ func validTopology() *Topology {
 		},
 		Edge: Edge{AccountID: "acct", ZoneID: "zone", Domain: "example.com",
 			SharedRoutes: []SharedRoute{{Prefix: "/catalog", Cells: []WeightedCell{{Cell: "aws-use1"}}}}},
+		GCPProject: "cellfabric-test",
 	}
 	t.SetDefaults()
 	return t
@@ -64,6 +65,17 @@ func TestValidateRules(t *testing.T) {
 		{"bad cell state", func(t *Topology) { t.Cells[0].State = "sleeping" }, "cells[0].state", "unknown state"},
 		{"bad hostname", func(t *Topology) { t.Cells[0].Hostname = "Not A Host" }, "cells[0].hostname", "not a lowercase DNS name"},
 		{"project on non-gcp", func(t *Topology) { t.Cells[0].Project = "p" }, "cells[0].project", "only gcp"},
+		{"aws hostname with the edge disabled", func(t *Topology) { noDomain(t); t.Edge.Disabled = true }, "cells[0].hostname", "missing: an AWS cell needs the DNS name its load balancer's certificate covers; set cells[0].hostname, or edge.domain"},
+		{"gcp hostname with the edge disabled", func(t *Topology) { noDomain(t); t.Edge.Disabled = true }, "cells[2].hostname", "a GCP cell needs"},
+		{"gcp hostname in role cell without a domain", func(t *Topology) { noDomain(t); t.Role = RoleCell; t.Cell = "gcp-euw1" }, "cells[2].hostname", "set cells[2].hostname"},
+		{"derived hostname in role cell", func(t *Topology) {
+			t.Role, t.Cell, t.Edge.Domain, t.Cells[0].Hostname = RoleCell, "aws-use1", "Example.COM", "aws-use1.cells.Example.COM"
+		}, "cells[0].hostname", "derived from edge.domain"},
+		{"gcp project missing", func(t *Topology) { t.Cells[2].Project = "" }, "cells[2].project", "missing: set cells[2].project or pulumi config set gcp:project <id>"},
+		{"gcp project missing in role cell", func(t *Topology) { t.Role = RoleCell; t.Cell = "gcp-euw1"; t.Cells[2].Project = "" }, "cells[2].project", "missing"},
+		{"gcp project missing in role network", func(t *Topology) {
+			t.Role, t.CellStacks, t.Cells[2].Project = RoleNetwork, []string{"o/p/s"}, ""
+		}, "cells[2].project", "pulumi config set gcp:project"},
 		{"bad env name", func(t *Topology) { t.Cells[0].Env = map[string]string{"1X": "v"} }, "cells[0].env.1X", "not a valid environment"},
 		{"reserved env name", func(t *Topology) { t.Cells[0].Env = map[string]string{"CELLFABRIC_CELL_ID": "v"} }, "cells[0].env.CELLFABRIC_CELL_ID", "set by cellfabric"},
 		{"aws zones", func(t *Topology) { t.Cells[0].Zones = 1 }, "cells[0].zones", "2 or 3 zones"},
@@ -185,6 +197,89 @@ func TestMeshDefault(t *testing.T) {
 			if p.Path == "cells[0].asn" {
 				t.Fatalf("asn required with the mesh off: %v", p)
 			}
+		}
+	}
+}
+
+// noDomain takes edge.domain away with what SetDefaults derived from it.
+func noDomain(t *Topology) {
+	t.Edge.Domain, t.Edge.TenantHost, t.Edge.SharedHost = "", "", ""
+	for i := range t.Cells {
+		t.Cells[i].Hostname = ""
+	}
+}
+
+// TestNoProblemWithoutCause: what a stack does not need is not reported,
+// and a problem derived from one already reported is left out.
+func TestNoProblemWithoutCause(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		mutate func(*Topology)
+		absent []string // paths that must have no problem
+		want   []string // paths that must have one (the root cause)
+	}{
+		{name: "azure cell needs no hostname", mutate: func(t *Topology) { noDomain(t); t.Edge.Disabled = true },
+			absent: []string{"cells[1].hostname"}, want: []string{"cells[0].hostname", "cells[2].hostname"}},
+		{name: "role cell checks only its own cell", mutate: func(t *Topology) {
+			noDomain(t)
+			t.Role, t.Cell, t.Cells[0].Hostname, t.Cells[2].Project = RoleCell, "aws-use1", "aws-use1.example.com", ""
+		}, absent: []string{"cells[2].hostname", "cells[2].project"}},
+		{name: "role edge builds no cells", mutate: func(t *Topology) {
+			t.Role, t.CellStacks, t.Cells[2].Project = RoleEdge, []string{"o/p/s"}, ""
+		}, absent: []string{"cells[2].project"}},
+		{name: "role network builds no cells", mutate: func(t *Topology) {
+			noDomain(t)
+			t.Role, t.CellStacks = RoleNetwork, []string{"o/p/s"}
+		}, absent: []string{"cells[0].hostname", "cells[2].hostname"}},
+		{name: "missing domain, not its derivations", mutate: noDomain,
+			absent: []string{"edge.tenantHost", "cells[0].hostname", "cells[2].hostname"}, want: []string{"edge.domain"}},
+		{name: "bad domain, not its derivations", mutate: func(t *Topology) {
+			t.Edge.Domain = "Example.COM"
+			for i := range t.Cells {
+				t.Cells[i].Hostname = t.Cells[i].ID + ".cells.Example.COM"
+			}
+			t.Edge.TenantHost = "{tenant}.Example.COM"
+		}, absent: []string{"edge.tenantHost", "cells[0].hostname", "cells[2].hostname"}, want: []string{"edge.domain"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			topo := validTopology()
+			tc.mutate(topo)
+			var ps Problems
+			if err := topo.Validate(); err != nil && !errors.As(err, &ps) {
+				t.Fatalf("want Problems, got %v", err)
+			}
+			at := map[string]bool{}
+			for _, p := range ps {
+				at[p.Path] = true
+			}
+			for _, path := range tc.absent {
+				if at[path] {
+					t.Errorf("problem at %s:\n%v", path, ps)
+				}
+			}
+			for _, path := range tc.want {
+				if !at[path] {
+					t.Errorf("no problem at %s:\n%v", path, ps)
+				}
+			}
+		})
+	}
+}
+
+// TestGCPProjectDefault: a GCP cell without project takes the stack's
+// gcp:project; other cells and a cell's own project are left alone.
+func TestGCPProjectDefault(t *testing.T) {
+	t.Parallel()
+	topo := &Topology{GCPProject: "stack-project", Cells: []Cell{
+		{ID: "aws-use1", Cloud: AWS}, {ID: "gcp-euw1", Cloud: GCP}, {ID: "gcp-usc1", Cloud: GCP, Project: "own"},
+	}}
+	topo.SetDefaults()
+	for i, want := range []string{"", "stack-project", "own"} {
+		if got := topo.Cells[i].Project; got != want {
+			t.Errorf("cells[%d].project = %q, want %q", i, got, want)
 		}
 	}
 }

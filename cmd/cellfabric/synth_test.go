@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -33,6 +34,74 @@ func TestSynthBadConfig(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// TestSynthStackProblems: a stack the program could not deploy (a cell
+// without hostname when the edge is disabled, a GCP cell without project, a
+// mesh too big for the planner) exits 1 and prints each problem with its
+// config path, from the pre-check: no plan, and no error from running the
+// program.
+func TestSynthStackProblems(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		file string
+		want []string
+	}{
+		{"Pulumi.nohostname.yaml", []string{
+			"\n  cells[0].hostname: missing: an AWS cell needs the DNS name its load balancer's certificate covers; set cells[0].hostname, or edge.domain",
+			"\n  cells[2].hostname: missing: a GCP cell needs",
+		}},
+		{"Pulumi.noproject.yaml", []string{
+			"\n  cells[0].project: missing: set cells[0].project or pulumi config set gcp:project <id>",
+		}},
+		{"Pulumi.bigmesh.yaml", []string{
+			"\n  network: Azure's APIPA range 169.254.21.0-169.254.22.255 is exhausted: 9 Azure cell(s) × 4 AWS and GCP cell(s)",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			path := "../../infra/synth/testdata/problems/" + tc.file
+			code, stdout, stderr := runCLI("synth", "--config", path)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("a failed synth printed a plan:\n%s", stdout)
+			}
+			if !strings.HasPrefix(stderr, "synth: "+path+": ") || !strings.Contains(stderr, "problem(s) in the stack configuration:") {
+				t.Errorf("stderr is not the pre-check's list of problems:\n%s", stderr)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if strings.Contains(stderr, "running the program") {
+				t.Errorf("the program ran:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestSynthBadConfigMatchesREADME: the README shows the output of synth on
+// examples/invalid byte for byte; it must be what the command prints.
+func TestSynthBadConfigMatchesREADME(t *testing.T) {
+	t.Parallel()
+	const cmd = "$ go run ./cmd/cellfabric synth --config examples/invalid/Pulumi.invalid.yaml\n"
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```text\n"+cmd)
+	block, _, closed := strings.Cut(block, "```")
+	if !ok || !closed {
+		t.Fatalf("README has no text block starting with %q", cmd)
+	}
+	_, _, stderr := runCLI("synth", "--config", "../../examples/invalid/Pulumi.invalid.yaml")
+	if got := strings.ReplaceAll(stderr, "../../examples/", "examples/"); got != block {
+		t.Fatalf("README shows:\n%s\nthe command prints:\n%s", block, got)
 	}
 }
 

@@ -151,8 +151,12 @@ func (a MeshArgs) withDefaults() MeshArgs {
 	return a
 }
 
-// planInput converts the cells to the planner's input.
-func (a MeshArgs) planInput() plan.Input {
+// PlanInput is what the planner sees of a: the cells' ids, clouds, regions,
+// CIDRs and ASNs and the tunnel options. A program that knows its cells
+// before it has their networks (cellfabric's own checks a stack file first)
+// can run PlanInput().Validate() to find every problem the planner would,
+// without providers or a Pulumi context.
+func (a MeshArgs) PlanInput() plan.Input {
 	in := plan.Input{AzureGCPTunnels: a.AzureGCPTunnels, IKEVersion: a.IKEVersion}
 	for _, c := range a.Cells {
 		in.Cells = append(in.Cells, plan.Cell{ID: c.ID, Cloud: c.Cloud, Region: c.Region, CIDR: c.CIDR, ASN: c.ASN})

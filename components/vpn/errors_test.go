@@ -94,3 +94,29 @@ func TestValidateAlone(t *testing.T) {
 		t.Errorf("Validate without providers: %v; want one provider problem per cell", err)
 	}
 }
+
+// TestErrorSaysVPNMeshOnce: NewMesh's error for bad args says "vpn mesh"
+// once, at its start ("vpn mesh: N problem(s): ..."), with no other context
+// stacked in front, whether the planner or the mesh found the problem.
+func TestErrorSaysVPNMeshOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		edit func(a *MeshArgs)
+	}{
+		{"planner problem", func(a *MeshArgs) { a.Cells[3].ASN = 64630 }},
+		{"mesh problem", func(a *MeshArgs) { a.Cells[1].Provider = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := run(devCells, tc.edit)
+			if err == nil {
+				t.Fatal("NewMesh accepted the args")
+			}
+			msg := err.Error()
+			if n := strings.Count(msg, "vpn mesh"); n != 1 || !strings.Contains(msg, "* vpn mesh: 1 problem(s):") {
+				t.Errorf("want one \"vpn mesh: 1 problem(s):\" heading the error (the recorder lists it as \"* ...\"), got:\n%s", msg)
+			}
+		})
+	}
+}

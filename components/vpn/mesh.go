@@ -95,8 +95,9 @@ func NewMesh(ctx *pulumi.Context, name string, args MeshArgs, opts ...pulumi.Res
 	args = args.withDefaults()
 	m, err := args.build()
 	if err != nil {
-		// err reads "vpn mesh: N problem(s): ..." and lists them.
-		return nil, fmt.Errorf("checking %s: %w", name, err)
+		// err reads "vpn mesh: N problem(s): ..." and lists them, or
+		// "vpn mesh: planning: ...": it names the mesh already.
+		return nil, err
 	}
 	comp := &Mesh{Plan: m}
 	if err := ctx.RegisterComponentResource(ComponentType, name, comp, opts...); err != nil {

@@ -42,13 +42,13 @@ func (a MeshArgs) build() (*plan.Mesh, error) {
 	for i, c := range a.Cells {
 		checkCell(add, fmt.Sprintf("cells[%d]", i), c, azurePeers[i])
 	}
-	m, err := plan.Build(a.planInput())
+	m, err := plan.Build(a.PlanInput())
 	var planned plan.Problems
 	switch {
 	case errors.As(err, &planned):
 		ps = append(ps, planned...)
 	case err != nil:
-		return nil, fmt.Errorf("planning the vpn mesh: %w", err)
+		return nil, fmt.Errorf("vpn mesh: planning: %w", err)
 	}
 	if len(ps) > 0 {
 		return nil, ps

@@ -63,20 +63,32 @@ func networkAttachments(cells []builtCell) pulumi.Map {
 	return out
 }
 
-// buildMesh builds the VPN mesh between every cell of the topology from the
-// cells' network attachments (cell id → the map networkAttachments makes)
-// and a provider per cell, and returns the `network` output.
-func buildMesh(ctx *pulumi.Context, topo *stacks.Topology, attachments pulumi.MapOutput, providers map[string]pulumi.ProviderResource) (pulumi.MapOutput, error) {
+// meshArgs is the mesh of the topology as far as the topology alone
+// decides it: every cell's id, cloud, region, CIDR and ASN, in topology
+// order, and the tunnel options. buildMesh adds the providers and network
+// attachments; Check hands it to the planner before anything is built.
+func meshArgs(topo *stacks.Topology) vpn.MeshArgs {
 	args := vpn.MeshArgs{
 		AzureGCPTunnels: topo.Network.AzureGCPTunnels,
 		IKEVersion:      topo.Network.IKEVersion,
 		Tags:            topo.Tags,
 	}
 	for _, c := range topo.Cells {
-		cn := vpn.CellNetwork{
+		args.Cells = append(args.Cells, vpn.CellNetwork{
 			ID: c.ID, Cloud: plan.Cloud(c.Cloud), Region: c.Region, CIDR: c.CIDR, ASN: c.ASN,
-			Provider: providers[c.ID],
-		}
+		})
+	}
+	return args
+}
+
+// buildMesh builds the VPN mesh between every cell of the topology from the
+// cells' network attachments (cell id → the map networkAttachments makes)
+// and a provider per cell, and returns the `network` output.
+func buildMesh(ctx *pulumi.Context, topo *stacks.Topology, attachments pulumi.MapOutput, providers map[string]pulumi.ProviderResource) (pulumi.MapOutput, error) {
+	args := meshArgs(topo)
+	for i, c := range topo.Cells {
+		cn := &args.Cells[i]
+		cn.Provider = providers[c.ID]
 		str := func(key string) pulumi.StringOutput { return attachmentString(attachments, c.ID, key) }
 		switch c.Cloud {
 		case stacks.AWS:
@@ -102,11 +114,11 @@ func buildMesh(ctx *pulumi.Context, topo *stacks.Topology, attachments pulumi.Ma
 				Project:         str(netProject),
 			}
 		}
-		args.Cells = append(args.Cells, cn)
 	}
 	mesh, err := vpn.NewMesh(ctx, "mesh", args)
 	if err != nil {
-		return pulumi.MapOutput{}, fmt.Errorf("vpn mesh: %w", err)
+		// NewMesh's errors name the mesh already ("vpn mesh: ...").
+		return pulumi.MapOutput{}, err
 	}
 	return mesh.Network, nil
 }

@@ -58,7 +58,10 @@ func Run(ctx *pulumi.Context) error {
 // RunWith is Run with options; it also returns the exports it made, so tools
 // that run the program in-process (synth, tests) can read them.
 func RunWith(ctx *pulumi.Context, opts Options) (pulumi.Map, error) {
-	topo, err := stacks.FromPulumi(ctx)
+	topo, err := stacks.Decode(ctx.Project(), ctx.Stack(), ctx.GetConfig)
+	if err == nil {
+		err = Check(topo)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
@@ -73,8 +76,7 @@ func RunWith(ctx *pulumi.Context, opts Options) (pulumi.Map, error) {
 }
 
 // Build registers the resources of the topology's role and returns the
-// stack outputs. The topology must be validated (stacks.FromPulumi and the
-// other loaders do it).
+// stack outputs. The topology must have passed Check (RunWith does it).
 func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map, error) {
 	opts = opts.withDefaults()
 	exports := pulumi.Map{OutputRouting: routingOutput(topo)}
@@ -99,7 +101,7 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		}
 		attachments := networkAttachments(cells)
 		exports[OutputNetworks] = attachments
-		if topo.Role == stacks.RoleAll && topo.MeshEnabled() {
+		if buildsMesh(topo) {
 			providers := map[string]pulumi.ProviderResource{}
 			for _, c := range cells {
 				providers[c.topo.ID] = c.provider

@@ -34,16 +34,13 @@ func cellProvider(ctx *pulumi.Context, topo *stacks.Topology, c stacks.Cell) (pu
 			Location: pulumi.String(c.Region),
 		})
 	case stacks.GCP:
-		args := &gcp.ProviderArgs{Region: pulumi.String(c.Region)}
-		project := c.Project
-		if project == "" {
-			project, _ = ctx.GetConfig("gcp:project")
+		// The project defaults to the stack's gcp:project in
+		// stacks.SetDefaults, and Check reports a cell left without one;
+		// this guards Build called on an unchecked topology.
+		if c.Project == "" {
+			return nil, fmt.Errorf("cell %s: no GCP project: set its project or `pulumi config set gcp:project <id>`", c.ID)
 		}
-		if project == "" {
-			return nil, fmt.Errorf("cell %s: no GCP project: set cells[].project or `pulumi config set gcp:project <id>`", c.ID)
-		}
-		args.Project = pulumi.String(project)
-		return gcp.NewProvider(ctx, name, args)
+		return gcp.NewProvider(ctx, name, &gcp.ProviderArgs{Region: pulumi.String(c.Region), Project: pulumi.String(c.Project)})
 	}
 	return nil, fmt.Errorf("cell %s: unknown cloud %q", c.ID, c.Cloud)
 }

@@ -55,16 +55,21 @@ type Plan struct {
 }
 
 // Synthesize runs the infra program for the stack file against the
-// recording engine and returns the plan. A topology that fails validation
-// returns the problems (stacks.Problems) before anything runs. Without
-// opts.Worker the edge Worker is program.PlaceholderWorker: a plan shows the
-// Worker script resource and its bindings, not the compiled router.
+// recording engine and returns the plan. A topology that fails the
+// program's pre-check (program.Check: the stack model's validation and the
+// mesh planner's) returns every problem (stacks.Problems) before anything
+// runs. Without opts.Worker the edge Worker is program.PlaceholderWorker: a
+// plan shows the Worker script resource and its bindings, not the compiled
+// router.
 func Synthesize(sf *stacks.StackFile, opts program.Options) (*Plan, error) {
 	if opts.Worker == nil {
 		opts.Worker = program.PlaceholderWorker
 	}
-	topo, err := sf.Topology()
+	topo, err := sf.Decode()
 	if err != nil {
+		return nil, err
+	}
+	if err := program.Check(topo); err != nil {
 		return nil, err
 	}
 	var stackOutputs map[string]map[string]any

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -9,8 +10,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/infra/program"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -179,4 +184,60 @@ func clip(s string) string {
 		return s[:240] + "…"
 	}
 	return s
+}
+
+// TestSynthStopsAtStackProblems: stack files the program could not deploy
+// are refused by the pre-check with every problem and its config path,
+// before the program runs: no cell component is ever constructed.
+func TestSynthStopsAtStackProblems(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		file string
+		want []string // "path: start of the message"
+	}{
+		{"Pulumi.nohostname.yaml", []string{
+			"cells[0].hostname: missing: an AWS cell needs",
+			"cells[2].hostname: missing: a GCP cell needs",
+		}},
+		{"Pulumi.noproject.yaml", []string{
+			"cells[0].project: missing: set cells[0].project or pulumi config set gcp:project <id>",
+		}},
+		{"Pulumi.bigmesh.yaml", []string{
+			"network: Azure's APIPA range 169.254.21.0-169.254.22.255 is exhausted",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			sf, err := stacks.ReadStackFile(filepath.Join("testdata", "problems", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var built atomic.Int32
+			cells := program.DefaultCellConstructors()
+			for cloud, build := range cells {
+				cells[cloud] = func(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (cell.Cell, error) {
+					built.Add(1)
+					return build(ctx, name, args, opts...)
+				}
+			}
+			_, err = Synthesize(sf, program.Options{Cells: cells})
+			var ps stacks.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("want stacks.Problems, got %v", err)
+			}
+			for _, want := range tc.want {
+				found := false
+				for _, p := range ps {
+					found = found || strings.HasPrefix(p.Error(), want)
+				}
+				if !found {
+					t.Errorf("no problem %q in:\n%v", want, err)
+				}
+			}
+			if n := built.Load(); n != 0 {
+				t.Errorf("%d cell(s) constructed before the problems were reported", n)
+			}
+		})
+	}
 }

@@ -1,0 +1,275 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cellfabric/cellfabric/workload/state"
+)
+
+// MaxStoreBytes bounds the values (and pending copies) the embedded store
+// holds in memory together; a write past it fails with state.ErrFull.
+const MaxStoreBytes = 256 << 20
+
+// tenantData is one tenant's partition.
+type tenantData struct {
+	meta    state.Meta
+	metaVer uint64 // 0: no meta record
+	items   map[string]*item
+	byKey   []string // keys in byte order
+	bySeq   []seqKey // items in sequence order
+}
+
+type item struct {
+	rec state.Record
+	ver uint64
+}
+
+type seqKey struct {
+	seq uint64
+	key string
+}
+
+// memory is the in-memory part of the embedded backend: a faithful Backend
+// (versions, conditional writes, ordered scans) for one process.
+type memory struct {
+	mu      sync.RWMutex
+	tenants map[string]*tenantData
+	bytes   int64
+	nextVer uint64
+}
+
+func newMemory() *memory { return &memory{tenants: map[string]*tenantData{}} }
+
+func (m *memory) tenant(name string, create bool) *tenantData {
+	t := m.tenants[name]
+	if t == nil && create {
+		t = &tenantData{items: map[string]*item{}}
+		m.tenants[name] = t
+	}
+	return t
+}
+
+func ver(v uint64) state.Version {
+	if v == 0 {
+		return state.NoVersion
+	}
+	return state.Version(strconv.FormatUint(v, 10))
+}
+
+func (m *memory) version() uint64 { m.nextVer++; return m.nextVer }
+
+func cloneRec(r state.Record) state.Record {
+	if r.Value != nil {
+		r.Value = slices.Clone(r.Value)
+	}
+	return r
+}
+
+func cloneMeta(mt state.Meta) state.Meta {
+	if mt.Pending != nil {
+		p := cloneRec(*mt.Pending)
+		mt.Pending = &p
+	}
+	return mt
+}
+
+func pendingBytes(mt state.Meta) int64 {
+	if mt.Pending == nil {
+		return 0
+	}
+	return int64(len(mt.Pending.Value))
+}
+
+func (m *memory) getMeta(tenant string) (state.Meta, state.Version, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t := m.tenant(tenant, false)
+	if t == nil || t.metaVer == 0 {
+		return state.Meta{}, state.NoVersion, false
+	}
+	return cloneMeta(t.meta), ver(t.metaVer), true
+}
+
+// putMeta checks and applies a meta write; persist (nil in memory) runs
+// under the lock before the change is applied, so the log's order is the
+// memory's.
+func (m *memory) putMeta(tenant string, mt state.Meta, expect state.Version, persist func(uint64) error) (state.Version, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tenant(tenant, true)
+	if ver(t.metaVer) != expect {
+		return state.NoVersion, state.ErrConflict
+	}
+	grow := pendingBytes(mt) - pendingBytes(t.meta)
+	if grow > 0 && m.bytes+grow > MaxStoreBytes {
+		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes, its limit is %d", state.ErrFull, m.bytes, MaxStoreBytes)
+	}
+	v := m.version()
+	if persist != nil {
+		if err := persist(v); err != nil {
+			return state.NoVersion, err
+		}
+	}
+	m.bytes += grow
+	t.meta, t.metaVer = cloneMeta(mt), v
+	return ver(v), nil
+}
+
+func (m *memory) getItem(tenant, key string) (state.Record, state.Version, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t := m.tenant(tenant, false)
+	if t == nil {
+		return state.Record{}, state.NoVersion, false
+	}
+	it := t.items[key]
+	if it == nil {
+		return state.Record{}, state.NoVersion, false
+	}
+	return cloneRec(it.rec), ver(it.ver), true
+}
+
+func (m *memory) putItem(tenant string, r state.Record, expect state.Version, persist func(uint64) error) (state.Version, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tenant(tenant, true)
+	old := t.items[r.Key]
+	var oldVer uint64
+	var oldBytes int64
+	if old != nil {
+		oldVer, oldBytes = old.ver, int64(len(old.rec.Value))
+	}
+	if ver(oldVer) != expect {
+		return state.NoVersion, state.ErrConflict
+	}
+	grow := int64(len(r.Value)) - oldBytes
+	if grow > 0 && m.bytes+grow > MaxStoreBytes {
+		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes, its limit is %d", state.ErrFull, m.bytes, MaxStoreBytes)
+	}
+	v := m.version()
+	if persist != nil {
+		if err := persist(v); err != nil {
+			return state.NoVersion, err
+		}
+	}
+	m.bytes += grow
+	m.apply(t, cloneRec(r), v, old)
+	return ver(v), nil
+}
+
+// apply stores r as the key's item and keeps both orders; callers hold mu.
+func (m *memory) apply(t *tenantData, r state.Record, v uint64, old *item) {
+	if old == nil {
+		i, _ := slices.BinarySearch(t.byKey, r.Key)
+		t.byKey = slices.Insert(t.byKey, i, r.Key)
+	} else if i, ok := slices.BinarySearchFunc(t.bySeq, old.rec.Seq, cmpSeq); ok {
+		t.bySeq = slices.Delete(t.bySeq, i, i+1)
+	}
+	i, _ := slices.BinarySearchFunc(t.bySeq, r.Seq, cmpSeq)
+	t.bySeq = slices.Insert(t.bySeq, i, seqKey{r.Seq, r.Key})
+	t.items[r.Key] = &item{rec: r, ver: v}
+}
+
+func cmpSeq(e seqKey, seq uint64) int {
+	switch {
+	case e.seq < seq:
+		return -1
+	case e.seq > seq:
+		return 1
+	}
+	return 0
+}
+
+func (m *memory) scanKeys(tenant, prefix, after string, limit int) []state.Record {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t := m.tenant(tenant, false)
+	if t == nil {
+		return nil
+	}
+	start := max(after, prefix)
+	i, found := slices.BinarySearch(t.byKey, start)
+	if found && start == after {
+		i++
+	}
+	var out []state.Record
+	for ; i < len(t.byKey) && len(out) < limit; i++ {
+		k := t.byKey[i]
+		if !strings.HasPrefix(k, prefix) {
+			break
+		}
+		out = append(out, cloneRec(t.items[k].rec))
+	}
+	return out
+}
+
+func (m *memory) scanSeq(tenant string, since, upTo uint64, limit int) []state.Record {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t := m.tenant(tenant, false)
+	if t == nil {
+		return nil
+	}
+	i, found := slices.BinarySearchFunc(t.bySeq, since, cmpSeq)
+	if found {
+		i++
+	}
+	var out []state.Record
+	for ; i < len(t.bySeq) && len(out) < limit && t.bySeq[i].seq <= upTo; i++ {
+		out = append(out, cloneRec(t.items[t.bySeq[i].key].rec))
+	}
+	return out
+}
+
+// Backend is the embedded store as a state.Backend. Open one with New.
+type Backend struct {
+	mem *memory
+}
+
+var _ state.Backend = (*Backend)(nil)
+
+// New returns an empty in-memory backend.
+func New() *Backend { return &Backend{mem: newMemory()} }
+
+// GetMeta implements state.Backend.
+func (b *Backend) GetMeta(_ context.Context, tenant string) (state.Meta, state.Version, bool, error) {
+	m, v, ok := b.mem.getMeta(tenant)
+	return m, v, ok, nil
+}
+
+// PutMeta implements state.Backend.
+func (b *Backend) PutMeta(_ context.Context, tenant string, m state.Meta, expect state.Version) (state.Version, error) {
+	return b.mem.putMeta(tenant, m, expect, nil)
+}
+
+// GetItem implements state.Backend.
+func (b *Backend) GetItem(_ context.Context, tenant, key string) (state.Record, state.Version, bool, error) {
+	r, v, ok := b.mem.getItem(tenant, key)
+	return r, v, ok, nil
+}
+
+// PutItem implements state.Backend.
+func (b *Backend) PutItem(_ context.Context, tenant string, r state.Record, expect state.Version) (state.Version, error) {
+	return b.mem.putItem(tenant, r, expect, nil)
+}
+
+// ScanKeys implements state.Backend.
+func (b *Backend) ScanKeys(_ context.Context, tenant, prefix, after string, limit int) ([]state.Record, error) {
+	return b.mem.scanKeys(tenant, prefix, after, limit), nil
+}
+
+// ScanSeq implements state.Backend.
+func (b *Backend) ScanSeq(_ context.Context, tenant string, since, upTo uint64, limit int) ([]state.Record, error) {
+	return b.mem.scanSeq(tenant, since, upTo, limit), nil
+}
+
+// Ping implements state.Backend.
+func (b *Backend) Ping(context.Context) error { return nil }
+
+// Close implements state.Backend.
+func (b *Backend) Close() error { return nil }

@@ -6,9 +6,18 @@ STATICCHECK_VERSION ?= v0.6.1
 # package pinned by package-lock.json in this directory.
 WORKERD_DIR := cmd/edgeworker/workerd
 
-.PHONY: test test-go test-race test-wasm workerd bench bench-edge lint fmt
+.PHONY: test test-go test-race test-wasm workerd emulators bench bench-edge lint fmt
 
-test: workerd test-go test-race test-wasm
+# Local implementations of the clouds' data APIs the state adapters' tests
+# run against (dynalite, azurite, a Firestore emulator): each adapter's
+# emulator.mk adds its install stamp to EMULATORS.
+EMULATORS :=
+-include $(wildcard workload/state/*/emulator.mk)
+
+test: workerd emulators test-go test-race test-wasm
+
+# Install every emulator exactly as locked.
+emulators: $(EMULATORS)
 
 # Install workerd exactly as locked (npm ci); again only when the lock changes.
 workerd: $(WORKERD_DIR)/node_modules/.package-lock.json
@@ -17,7 +26,7 @@ $(WORKERD_DIR)/node_modules/.package-lock.json: $(WORKERD_DIR)/package.json $(WO
 	$(NPM) ci --prefix $(WORKERD_DIR) --no-audit --no-fund --loglevel=error
 
 # Every package's tests, with vet first (go test runs a subset of vet too).
-test-go: workerd
+test-go: workerd emulators
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 

@@ -137,7 +137,7 @@ func (r *result) summary() string {
 	}
 	fmt.Fprintf(&b, ") mixed into %d normal requests from %d workers over 3 cells in %v: failed normal requests %d (target 0), cells out of rotation %d (target 0, %d polls), ejections %d, upstream errors %d, malformed requests not answered as the client's fault %d; counted as rejected: bad_request_body %d, body_too_large %d, client_closed %d",
 		r.normal, r.workers, r.elapsed.Round(time.Millisecond), r.normalFailed, len(r.cellsOut), r.polls, r.ejections, r.upstreamErrors, r.wrongAnswers(),
-		r.rejected[server.ReasonBadRequestBody], r.rejected[server.ReasonBodyTooLarge], r.rejected[server.ReasonClientGone])
+		r.rejected[string(router.ReasonBadRequestBody)], r.rejected[string(router.ReasonBodyTooLarge)], r.rejected[string(router.ReasonClientGone)])
 	if len(r.failures) > 0 {
 		fmt.Fprintf(&b, "; e.g. %s", strings.Join(r.failures, "; "))
 	}

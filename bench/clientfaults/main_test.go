@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellfabric/cellfabric/router/server"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // TestClientFaultsUnderLoad is the bench in small: 1,000 malformed requests
@@ -35,10 +35,10 @@ func TestClientFaultsUnderLoad(t *testing.T) {
 	// (or, should a reset arrive as the end of the connection,
 	// bad_request_body).
 	per := int64(1000 / len(kinds))
-	if got := res.rejected[server.ReasonBodyTooLarge]; got != per {
+	if got := res.rejected[string(router.ReasonBodyTooLarge)]; got != per {
 		t.Errorf("body_too_large counted %d times, want %d", got, per)
 	}
-	if got := res.rejected[server.ReasonBadRequestBody] + res.rejected[server.ReasonClientGone]; got != 4*per {
+	if got := res.rejected[string(router.ReasonBadRequestBody)] + res.rejected[string(router.ReasonClientGone)]; got != 4*per {
 		t.Errorf("bad_request_body + client_closed counted %d times, want %d", got, 4*per)
 	}
 	// The normal load and the health polls ran alongside the faults.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/router"
 )
 
 func TestRegistryCache(t *testing.T) {
@@ -17,7 +19,7 @@ func TestRegistryCache(t *testing.T) {
 		t.Helper()
 		res := e.serve(inbound{Method: "GET", URL: "https://edge.example/", Header: headers{"X-Tenant-Id": "acme"}}, up)
 		if res.Refusal != nil {
-			return res.Refusal.Reason
+			return string(res.Refusal.Reason)
 		}
 		return res.Cell.ID
 	}
@@ -80,7 +82,7 @@ func TestNoRegistry(t *testing.T) {
 	delete(kv.values, "registry")
 	for i := 1; i <= 2; i++ {
 		res := e.serve(inbound{Method: "GET", URL: "https://edge.example/", Header: headers{"X-Tenant-Id": "acme"}}, &fakeUpstream{})
-		if res.Refusal == nil || res.Refusal.Status != 503 || res.Refusal.Reason != ReasonNoRegistry || res.Refusal.RetryAfter != 5 {
+		if res.Refusal == nil || res.Refusal.Status != 503 || res.Refusal.Reason != router.ReasonNoRegistry || res.Refusal.RetryAfter != 5 {
 			t.Fatalf("request %d: %+v", i, res.Refusal)
 		}
 		// Without a registry every request tries KV again.
@@ -98,7 +100,7 @@ func TestHealthCache(t *testing.T) {
 		up := &fakeUpstream{}
 		res := e.serve(inbound{Method: "POST", URL: "https://edge.example/", Header: headers{"X-Tenant-Id": "acme"}}, up)
 		if res.Refusal != nil {
-			return res.Refusal.Reason
+			return string(res.Refusal.Reason)
 		}
 		return up.attempts[0].Cell.ID
 	}

@@ -20,7 +20,9 @@
 //   - tries the decision's next healthy cell when the fetch fails or the cell
 //     answers 502, 503 or 504, for idempotent methods without a body, up to
 //     Config.MaxAttempts cells; a cell that does not send its response
-//     headers within Config.UpstreamTimeoutMillis gets 504 and no retry;
+//     headers within Config.UpstreamTimeoutMillis gets 504 and no retry. This
+//     is the router core's forwarding policy (router.Attempts), the very
+//     code the router server runs, with its refusals and error body;
 //   - answers 400 bad_request_body, never retried and never blamed on the
 //     cell, when the client's request body fails while it is forwarded (a
 //     malformed chunked encoding, a body cut short, a client gone). In

@@ -81,7 +81,7 @@ type result struct {
 	Reply reply
 	Cell  *router.Cell
 	// Refusal is set when the Worker answers itself.
-	Refusal *refusal
+	Refusal *router.Refusal
 	// Attempts counts the cells tried.
 	Attempts int
 }
@@ -90,15 +90,15 @@ type result struct {
 // then the decision's cells in turn until one gives an answer to pass on.
 func (e *edge) serve(in inbound, up upstream) result {
 	res := result{RequestID: router.RequestID(in.Header.Get("X-Request-ID"))}
-	refuse := func(r refusal) result { res.Refusal = &r; return res }
+	refuse := func(r router.Refusal) result { res.Refusal = &r; return res }
 	u, err := url.Parse(in.URL)
 	if err != nil || u.Host == "" {
-		return refuse(refusal{Status: statusBadRequest, Reason: "bad_request", Msg: "the request URL cannot be parsed"})
+		return refuse(router.Refusal{Status: statusBadRequest, Reason: "bad_request", Msg: "the request URL cannot be parsed"})
 	}
 	e.refresh()
 	snap := e.store.Snapshot()
 	if snap == nil {
-		return refuse(refusal{Status: statusServiceUnavailable, Reason: ReasonNoRegistry, Msg: "the edge has no valid registry yet", RetryAfter: noRegistryRetryAfter})
+		return refuse(router.NoRegistry("edge"))
 	}
 	t, err := e.resolver.Resolve(context.Background(), tenant.Facts{Host: u.Host, Path: u.Path, RawPath: u.RawPath, Header: in.Header})
 	if err != nil {
@@ -106,45 +106,47 @@ func (e *edge) serve(in inbound, up upstream) result {
 		if !errors.As(err, &te) {
 			te = &tenant.Error{Status: statusBadRequest, Reason: "bad_request", Msg: err.Error()}
 		}
-		return refuse(refusal{Status: te.Status, Reason: te.Reason, Msg: te.Msg})
+		return refuse(router.Refusal{Status: te.Status, Reason: router.Reason(te.Reason), Msg: te.Msg})
 	}
 	res.Tenant = t.Tenant
 	health := e.healthView()
 	d := snap.Decide(router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}, health)
 	if !d.Forward() {
-		return refuse(refusal{Status: d.Status, Reason: string(d.Reason), Msg: d.Message(), RetryAfter: d.RetryAfter})
+		return refuse(d.Refusal())
 	}
 
 	target := url.URL{Path: t.Path, RawPath: t.RawPath, RawQuery: u.RawQuery}
-	retry := idempotent(in.Method) && !in.HasBody
-	var lastErr error
-	var lastCell *router.Cell
-	for i := 0; i < d.Len() && res.Attempts < e.cfg.MaxAttempts; i++ {
-		cell := d.Cell(i)
-		if i > 0 && !health.Healthy(cell.ID) {
-			continue
-		}
+	att := d.Attempts(health, in.Method, in.HasBody, e.cfg.MaxAttempts)
+	for cell := att.Next(); cell != nil; cell = att.Next() {
+		res.Attempts = att.Tried()
 		a, err := e.attempt(cell, in.Method, target, t.Tenant, res.RequestID, u)
 		if err != nil {
 			e.logger.Error("skipping a cell whose endpoint does not parse", "cell", cell.ID, "error", err)
-			continue
-		}
-		res.Attempts++
-		rep, err := up.Send(&a)
-		if err != nil && errors.Is(err, errClientBody) {
-			e.logger.Info("request failed by its client", "reason", ReasonBadRequestBody, "cell", cell.ID, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
-			return refuse(refusal{Status: statusBadRequest, Reason: ReasonBadRequestBody,
-				Msg: "the request body could not be read: it is malformed or ended early (shorter than its Content-Length, or a chunked body without its last chunk); send the whole body"})
-		}
-		if err != nil {
-			lastErr, lastCell = err, cell
-			e.logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
-			if errors.Is(err, errTimeout) || !retry {
+			if !att.Failed(router.FailNotSent, false) {
 				break
 			}
 			continue
 		}
-		if retry && retryableStatus(rep.Status()) && e.hasNext(d, i, res.Attempts, health) {
+		rep, err := up.Send(&a)
+		if err != nil && errors.Is(err, errClientBody) {
+			att.Failed(router.FailClient, true)
+			e.logger.Info("request failed by its client", "reason", router.ReasonBadRequestBody, "cell", cell.ID, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
+			return refuse(router.BadRequestBody(""))
+		}
+		if err != nil {
+			e.logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
+			// fetch does not tell whether the request reached the cell:
+			// a failure is taken as broken on the way.
+			f := router.FailBroken
+			if errors.Is(err, errTimeout) {
+				f = router.FailTimeout
+			}
+			if !att.Failed(f, in.HasBody) {
+				break
+			}
+			continue
+		}
+		if att.RetryStatus(rep.Status()) {
 			e.logger.Info("retrying on the next cell", "cell", cell.ID, "status", rep.Status(), "tenant", t.Tenant, "request_id", res.RequestID)
 			rep.Discard()
 			continue
@@ -152,14 +154,8 @@ func (e *edge) serve(in inbound, up upstream) result {
 		res.Reply, res.Cell = rep, cell
 		return res
 	}
-	if errors.Is(lastErr, errTimeout) {
-		return refuse(refusal{Status: statusGatewayTimeout, Reason: ReasonUpstreamTimeout, Msg: "the tenant's cell did not answer in time"})
-	}
-	msg := "no cell could take the request"
-	if lastCell != nil {
-		msg = "cell " + lastCell.ID + " could not be reached and no other healthy cell could take the request"
-	}
-	return refuse(refusal{Status: statusBadGateway, Reason: ReasonUpstreamFailed, Msg: msg})
+	res.Attempts = att.Tried()
+	return refuse(att.Refusal())
 }
 
 // attempt prepares and signs the request for one cell. The signature
@@ -181,17 +177,4 @@ func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantI
 		ForwardedProto: in.Scheme,
 		Timeout:        e.cfg.UpstreamTimeout(),
 	}, nil
-}
-
-// hasNext reports whether a retry after candidate i could go anywhere.
-func (e *edge) hasNext(d router.Decision, i, attempts int, health router.HealthMap) bool {
-	if attempts >= e.cfg.MaxAttempts {
-		return false
-	}
-	for j := i + 1; j < d.Len(); j++ {
-		if health.Healthy(d.Cell(j).ID) {
-			return true
-		}
-	}
-	return false
 }

@@ -58,7 +58,7 @@ func (h *handlers) fetch(_ js.Value, args []js.Value) any {
 		defer func() {
 			if r := recover(); r != nil {
 				h.logger.Error("panic while serving a request", "panic", fmt.Sprint(r))
-				resolve.Invoke(refusalResponse(&refusal{Status: statusInternalError, Reason: "worker_error", Msg: "the edge worker failed"}, router.RequestID(""), ""))
+				resolve.Invoke(refusalResponse(&router.Refusal{Status: statusInternalError, Reason: ReasonWorkerError, Msg: "the edge worker failed"}, router.RequestID(""), ""))
 			}
 		}()
 		resolve.Invoke(h.serve(req))
@@ -68,7 +68,7 @@ func (h *handlers) fetch(_ js.Value, args []js.Value) any {
 
 func (h *handlers) serve(req js.Value) js.Value {
 	if h.err != nil {
-		return refusalResponse(&refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()}, router.RequestID(""), "")
+		return refusalResponse(&router.Refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()}, router.RequestID(""), "")
 	}
 	headers := req.Get("headers")
 	body := req.Get("body")
@@ -93,7 +93,7 @@ func (h *handlers) serve(req js.Value) js.Value {
 
 // refusalResponse is the JSON answer to a request the Worker does not
 // forward.
-func refusalResponse(r *refusal, reqID, tenantID string) js.Value {
+func refusalResponse(r *router.Refusal, reqID, tenantID string) js.Value {
 	hs := object(
 		"Content-Type", "application/json",
 		"X-Content-Type-Options", "nosniff",
@@ -103,7 +103,7 @@ func refusalResponse(r *refusal, reqID, tenantID string) js.Value {
 	if r.RetryAfter > 0 {
 		hs.Set("Retry-After", strconv.Itoa(r.RetryAfter))
 	}
-	return js.Global().Get("Response").New(string(r.body(reqID, tenantID)), object("status", r.Status, "headers", hs))
+	return js.Global().Get("Response").New(string(refusalBody(r, reqID, tenantID)), object("status", r.Status, "headers", hs))
 }
 
 // scheduled is called by the shim as scheduled(time, cron, resolve,

@@ -58,9 +58,9 @@ func TestRuntimeClientBodyFaults(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			var e errorBody
-			if resp.StatusCode != 400 || json.Unmarshal(body, &e) != nil || e.Reason != ReasonBadRequestBody {
-				t.Fatalf("%d %s, want 400 with reason %s", resp.StatusCode, body, ReasonBadRequestBody)
+			var e router.ErrorBody
+			if resp.StatusCode != 400 || json.Unmarshal(body, &e) != nil || e.Reason != router.ReasonBadRequestBody {
+				t.Fatalf("%d %s, want 400 with reason %s", resp.StatusCode, body, router.ReasonBadRequestBody)
 			}
 			if resp.Header.Get("X-Cell-ID") != "" || e.RequestID == "" || e.Tenant != "acme" {
 				t.Errorf("X-Cell-ID %q, body %+v: want the edge's own answer with the request id and tenant", resp.Header.Get("X-Cell-ID"), e)

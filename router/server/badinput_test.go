@@ -59,8 +59,8 @@ func TestBadInput(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
 			}
-			var e errorBody
-			if err := json.Unmarshal(body, &e); err != nil || e.Reason != tt.wantReason || !strings.Contains(e.Error, tt.wantMsg) {
+			var e router.ErrorBody
+			if err := json.Unmarshal(body, &e); err != nil || string(e.Reason) != string(tt.wantReason) || !strings.Contains(e.Error, tt.wantMsg) {
 				t.Fatalf("body %s, want reason %s and %q", body, tt.wantReason, tt.wantMsg)
 			}
 			// Parallel subtests may share a reason: the counter only grows.

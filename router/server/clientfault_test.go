@@ -93,20 +93,20 @@ func TestClientBodyFaultsSpareTheCell(t *testing.T) {
 		halfClose  bool
 		mutate     func(*Config)
 		wantStatus int
-		wantReason string
+		wantReason router.Reason
 	}{
 		{name: "invalid chunk size", raw: hdr + "Transfer-Encoding: chunked\r\n\r\nZZ\r\n",
-			wantStatus: 400, wantReason: ReasonBadRequestBody},
+			wantStatus: 400, wantReason: router.ReasonBadRequestBody},
 		{name: "invalid chunk size after a good chunk", raw: hdr + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n",
-			wantStatus: 400, wantReason: ReasonBadRequestBody},
+			wantStatus: 400, wantReason: router.ReasonBadRequestBody},
 		{name: "chunked body cut short", raw: hdr + "Transfer-Encoding: chunked\r\n\r\n64\r\nonly ten b", halfClose: true,
-			wantStatus: 400, wantReason: ReasonBadRequestBody},
+			wantStatus: 400, wantReason: router.ReasonBadRequestBody},
 		{name: "body shorter than Content-Length", raw: hdr + "Content-Length: 1000\r\n\r\n0123456789", halfClose: true,
-			wantStatus: 400, wantReason: ReasonBadRequestBody},
+			wantStatus: 400, wantReason: router.ReasonBadRequestBody},
 		{name: "chunked body over the limit", raw: hdr + "Transfer-Encoding: chunked\r\n\r\n800\r\n" + strings.Repeat("b", 2048) + "\r\n0\r\n\r\n",
-			mutate: func(c *Config) { c.MaxBodyBytes = 1024 }, wantStatus: 413, wantReason: ReasonBodyTooLarge},
+			mutate: func(c *Config) { c.MaxBodyBytes = 1024 }, wantStatus: 413, wantReason: router.ReasonBodyTooLarge},
 		{name: "client too slow to send its body", raw: hdr + "Content-Length: 100\r\n\r\n0123456789",
-			mutate: func(c *Config) { c.ReadTimeout = 300 * time.Millisecond }, wantStatus: 408, wantReason: ReasonClientTimeout},
+			mutate: func(c *Config) { c.ReadTimeout = 300 * time.Millisecond }, wantStatus: 408, wantReason: router.ReasonClientTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,8 +123,8 @@ func TestClientBodyFaultsSpareTheCell(t *testing.T) {
 				if err != nil {
 					t.Fatalf("request %d: no answer: %v", i, err)
 				}
-				var e errorBody
-				if resp.StatusCode != tt.wantStatus || json.Unmarshal(body, &e) != nil || e.Reason != tt.wantReason {
+				var e router.ErrorBody
+				if resp.StatusCode != tt.wantStatus || json.Unmarshal(body, &e) != nil || string(e.Reason) != string(tt.wantReason) {
 					if wrong++; wrong == 1 { // go on: what follows shows the harm done
 						t.Errorf("request %d: %d %s, want %d with reason %s", i, resp.StatusCode, body, tt.wantStatus, tt.wantReason)
 					}
@@ -259,9 +259,9 @@ func TestAbortedUploadIsAnError(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no answer: %v", err)
 		}
-		var e errorBody
-		if resp.StatusCode != 400 || json.Unmarshal(body, &e) != nil || e.Reason != ReasonBadRequestBody {
-			t.Fatalf("aborted upload answered %d %q, want 400 with reason %s", resp.StatusCode, body, ReasonBadRequestBody)
+		var e router.ErrorBody
+		if resp.StatusCode != 400 || json.Unmarshal(body, &e) != nil || e.Reason != router.ReasonBadRequestBody {
+			t.Fatalf("aborted upload answered %d %q, want 400 with reason %s", resp.StatusCode, body, router.ReasonBadRequestBody)
 		}
 		if v := metricValue(t, h, `cellfabric_router_rejected_total{reason="bad_request_body"}`); v != 1 {
 			t.Errorf("rejected_total{reason=bad_request_body} = %v, want 1", v)

@@ -5,12 +5,16 @@
 // client sent a sane one), header and body limits, tenant resolution
 // (router/tenant), the decision (router.Snapshot.Decide with the health
 // tracker of router/health), then httputil.ReverseProxy with Rewrite and a
-// BufferPool. Its transport tries the decision's cells in order: the next
-// healthy cell is tried when the connection failed before the request was
-// sent, or, for idempotent methods without a body, when the cell answered
-// 502, 503 or 504 (or the connection broke before any answer, which is what a
-// gateway would report as 502; timeouts are not retried) — at most MaxAttempts tries and within a retry budget (a
-// share of the requests of the current second). Every forwarded request is
+// BufferPool. Its transport tries the decision's cells in order under the
+// forwarding policy of the router core (router.Attempts, the same code the
+// edge Worker runs): the next healthy cell is tried when the connection
+// failed before the request was sent, or, for idempotent methods without a
+// body, when the cell answered 502, 503 or 504 (or the connection broke
+// before any answer, which is what a gateway would report as 502; timeouts
+// are not retried) — at most MaxAttempts tries, and, on the server, within a
+// retry budget (a share of the requests of the current second). The
+// refusals, their reasons and their JSON error body are the core's too
+// (router.Refusal, router.ErrorBody). Every forwarded request is
 // signed with router/edgeauth; responses carry X-Cell-ID,
 // X-Processed-By-Cloud and X-Request-ID. W3C traceparent/tracestate pass
 // through untouched. With the path mode of tenant resolution the

@@ -48,8 +48,10 @@ func newMetrics() *metrics {
 
 // knownReasons are listed at zero from the start, so dashboards see them.
 func knownReasons() []string {
-	rs := []string{ReasonNoRegistry, ReasonHeaderTooLarge, ReasonBodyTooLarge, ReasonUpstreamFailed, ReasonUpstreamTimeout, ReasonClientGone, ReasonBadRequestBody, ReasonClientTimeout, ReasonMethodNotAllowed,
-		string(router.ReasonNoTenant), string(router.ReasonUnknownTenant), string(router.ReasonTenantReadonly), string(router.ReasonNoHealthyCell)}
+	var rs []string
+	for _, r := range router.Reasons {
+		rs = append(rs, string(r))
+	}
 	return append(rs, tenant.Reasons...)
 }
 

@@ -123,8 +123,8 @@ func TestRouting(t *testing.T) {
 				t.Errorf("X-Request-ID %q, want the client's %q", got, hdr["X-Request-ID"])
 			}
 			if tt.wantReason != "" {
-				var e errorBody
-				if err := json.Unmarshal(body, &e); err != nil || e.Reason != tt.wantReason || e.Error == "" || e.RequestID == "" {
+				var e router.ErrorBody
+				if err := json.Unmarshal(body, &e); err != nil || string(e.Reason) != string(tt.wantReason) || e.Error == "" || e.RequestID == "" {
 					t.Fatalf("error body %s, want reason %s", body, tt.wantReason)
 				}
 				if tt.wantStatus == 503 && resp.Header.Get("Retry-After") != "30" {

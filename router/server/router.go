@@ -89,6 +89,7 @@ type reqState struct {
 	path      string
 	rawPath   string
 	decision  router.Decision
+	attempts  router.Attempts
 	body      *trackedBody
 
 	cell   *router.Cell // the cell that answered or failed last
@@ -112,20 +113,20 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
 
 	if req.Method == http.MethodConnect {
-		rt.writeError(w, st, http.StatusMethodNotAllowed, ReasonMethodNotAllowed, "CONNECT is not proxied", 0)
+		rt.writeError(w, st, router.Refusal{Status: http.StatusMethodNotAllowed, Reason: router.ReasonMethodNotAllowed, Msg: "CONNECT is not proxied"})
 		return
 	}
 	if n := headerBytes(req); n > rt.cfg.MaxHeaderBytes {
-		rt.writeError(w, st, http.StatusRequestHeaderFieldsTooLarge, ReasonHeaderTooLarge, fmt.Sprintf("request headers are %d bytes, over the %d byte limit", n, rt.cfg.MaxHeaderBytes), 0)
+		rt.writeError(w, st, router.Refusal{Status: http.StatusRequestHeaderFieldsTooLarge, Reason: router.ReasonHeaderTooLarge, Msg: fmt.Sprintf("request headers are %d bytes, over the %d byte limit", n, rt.cfg.MaxHeaderBytes)})
 		return
 	}
 	if req.ContentLength > rt.cfg.MaxBodyBytes {
-		rt.writeError(w, st, http.StatusRequestEntityTooLarge, ReasonBodyTooLarge, fmt.Sprintf("request body is %d bytes, over the %d byte limit", req.ContentLength, rt.cfg.MaxBodyBytes), 0)
+		rt.writeError(w, st, router.Refusal{Status: http.StatusRequestEntityTooLarge, Reason: router.ReasonBodyTooLarge, Msg: fmt.Sprintf("request body is %d bytes, over the %d byte limit", req.ContentLength, rt.cfg.MaxBodyBytes)})
 		return
 	}
 	snap := rt.cfg.Store.Snapshot()
 	if snap == nil {
-		rt.writeError(w, st, http.StatusServiceUnavailable, ReasonNoRegistry, "the router has no valid registry yet", 5)
+		rt.writeError(w, st, router.NoRegistry("router"))
 		return
 	}
 	res, err := rt.cfg.Resolver.Resolve(req.Context(), tenant.Facts{Host: req.Host, Path: req.URL.Path, RawPath: req.URL.RawPath, Header: req.Header})
@@ -134,13 +135,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if !ok {
 			te = &tenant.Error{Status: http.StatusBadRequest, Reason: "bad_request", Msg: err.Error()}
 		}
-		rt.writeError(w, st, te.Status, te.Reason, te.Msg, 0)
+		rt.writeError(w, st, router.Refusal{Status: te.Status, Reason: router.Reason(te.Reason), Msg: te.Msg})
 		return
 	}
 	st.tenant, st.path, st.rawPath = res.Tenant, res.Path, res.RawPath
 	st.decision = snap.Decide(router.Request{Method: req.Method, Path: res.Path, Tenant: res.Tenant, Rand: mrand.Uint64()}, rt.cfg.Health)
 	if !st.decision.Forward() {
-		rt.writeError(w, st, st.decision.Status, string(st.decision.Reason), st.decision.Message(), st.decision.RetryAfter)
+		rt.writeError(w, st, st.decision.Refusal())
 		return
 	}
 	if req.Body != nil && req.Body != http.NoBody {

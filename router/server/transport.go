@@ -66,25 +66,17 @@ func (rt *Router) newTransport() *http.Transport {
 	}
 }
 
-// retryTransport sends an outgoing request to the decision's cells in turn.
+// retryTransport sends an outgoing request to the decision's cells in turn,
+// under the forwarding policy of the router core (router.Attempts).
 type retryTransport Router
 
 var errNoCell = errors.New("no healthy cell left to try")
-
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
-}
 
 // RoundTrip implements http.RoundTripper with the retry rules of the package
 // documentation.
 func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	rt := (*Router)(t)
 	st := stateOf(out.Context())
-	d := &st.decision
 	ups := *rt.cells.Load()
 	hasBody := st.body != nil
 	if hasBody {
@@ -93,24 +85,21 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		// the real body when the handler returns).
 		out.Body = keepOpen{out.Body}
 	}
-	attempts := 0
-	granted := false // a retry already paid for from the budget
+	st.attempts = st.decision.Attempts(rt.cfg.Health, out.Method, hasBody, rt.cfg.MaxAttempts)
+	a := &st.attempts
 	var lastErr error = errNoCell
-	for i := 0; i < d.Len(); i++ {
-		cell := d.Cell(i)
+	for cell := a.Next(); cell != nil; cell = a.Next() {
 		u := ups[cell.ID]
-		if u == nil || (i > 0 && !rt.cfg.Health.Healthy(cell.ID)) {
-			continue
-		}
-		if attempts > 0 && !granted {
-			if attempts >= rt.cfg.MaxAttempts || !rt.budget.allow() {
+		if u == nil {
+			// The cell is newer than the transports (a registry swap in
+			// between): nothing was sent.
+			if !a.Failed(router.FailNotSent, false) {
 				break
 			}
+			continue
 		}
-		granted = false
-		attempts++
 		req := out
-		if attempts > 1 {
+		if a.Tried() > 1 {
 			req = out.Clone(out.Context())
 		}
 		req.URL.Scheme, req.URL.Host, req.Host = u.scheme, u.host, ""
@@ -132,6 +121,7 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		// the cell have answered all the same, it answered a request that
 		// never arrived whole: the client hears of its fault, not a success.
 		if fault := st.body.fault(); fault != nil {
+			a.Failed(router.FailClient, true)
 			if err == nil {
 				resp.Body.Close()
 			}
@@ -139,22 +129,23 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		}
 		if err != nil {
 			if out.Context().Err() != nil {
+				a.Failed(router.FailClient, true)
 				return nil, goneFault(out.Context()) // nothing to retry for
 			}
 			st.cell = cell
 			lastErr = err
-			rt.cfg.Health.Observe(cell.ID, true, 0)
+			f := classify(err, wrote.Load())
+			rt.cfg.Health.Observe(cell.ID, f.CountsAgainstCell(), 0)
 			rt.metrics.upstreamError(cell.ID)
 			rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", wrote.Load(), "error", err)
-			if !retryableError(err, wrote.Load(), out.Method, hasBody, st) {
+			if !a.Failed(f, hasBody && st.body.read.Load()) || !rt.budget.allow() {
 				return nil, err
 			}
 			continue
 		}
 		st.cell = cell
 		rt.cfg.Health.Observe(cell.ID, resp.StatusCode >= 500, time.Since(began))
-		if retryableStatus(resp.StatusCode) && idempotent(out.Method) && !hasBody && rt.hasNext(d, i, attempts) && rt.budget.allow() {
-			granted = true
+		if a.RetryStatus(resp.StatusCode) && rt.budget.allow() {
 			rt.cfg.Logger.Info("retrying on the next cell", "cell", cell.ID, "status", resp.StatusCode, "tenant", st.tenant, "request_id", st.requestID)
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
@@ -170,47 +161,24 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	return nil, lastErr
 }
 
-// retryableError decides whether a failed attempt may go to the next cell:
-// when the request never reached the cell (the connection could not be made,
-// or the transport gave up before writing it, and no body byte was read),
-// or, for an idempotent request without a body, when the connection broke
-// before any response (which is what a 502 from a gateway would have said).
-// Timeouts are not retried: the cell may still be working on the request.
-func retryableError(err error, wrote bool, method string, hasBody bool, st *reqState) bool {
+// classify tells how an attempt without a response failed: a timeout, a
+// request that never reached the cell (nothing written, or the dial
+// failed), or one that broke on the way.
+func classify(err error, wrote bool) router.Failure {
 	if isTimeout(err) {
-		return false
-	}
-	if hasBody && st.body.read.Load() {
-		return false
+		return router.FailTimeout
 	}
 	var op *net.OpError
 	if !wrote || (errors.As(err, &op) && op.Op == "dial") {
-		return true
+		return router.FailNotSent
 	}
-	return idempotent(method) && !hasBody
+	return router.FailBroken
 }
 
 // keepOpen hides Close from the transport.
 type keepOpen struct{ io.ReadCloser }
 
 func (keepOpen) Close() error { return nil }
-
-func retryableStatus(code int) bool {
-	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
-}
-
-// hasNext reports whether a retry after candidate i could go anywhere.
-func (rt *Router) hasNext(d *router.Decision, i, attempts int) bool {
-	if attempts >= rt.cfg.MaxAttempts {
-		return false
-	}
-	for j := i + 1; j < d.Len(); j++ {
-		if rt.cfg.Health.Healthy(d.Cell(j).ID) {
-			return true
-		}
-	}
-	return false
-}
 
 // proxyError answers when no cell gave a response: the client's fault
 // first (its body failed, or it went away), then the cell's.
@@ -223,19 +191,12 @@ func (rt *Router) proxyError(w http.ResponseWriter, req *http.Request, err error
 	if fault == nil && req.Context().Err() != nil {
 		fault = goneFault(req.Context())
 	}
-	switch {
-	case fault != nil:
+	if fault != nil {
 		st.cell = nil // the router answers; the cell is not to blame
 		rt.answerClientFault(w, st, fault)
-	case isTimeout(err):
-		rt.writeError(w, st, http.StatusGatewayTimeout, ReasonUpstreamTimeout, "the tenant's cell did not answer in time", 0)
-	default:
-		msg := "no cell could take the request"
-		if st.cell != nil {
-			msg = "cell " + st.cell.ID + " could not be reached and no other healthy cell could take the request"
-		}
-		rt.writeError(w, st, http.StatusBadGateway, ReasonUpstreamFailed, msg, 0)
+		return
 	}
+	rt.writeError(w, st, st.attempts.Refusal())
 }
 
 func isTimeout(err error) bool {

@@ -1,0 +1,252 @@
+package router
+
+// The forwarding policy: which of a decision's cells a request goes to, in
+// which order, when a failed or refused attempt may go on to the next cell,
+// and what the router answers when none gave an answer. The router server
+// (router/server) and the edge Worker (cmd/edgeworker) both follow it; they
+// only supply the I/O and, on the server, a retry budget.
+
+// Reasons a router answers a request itself beyond the decision's own
+// (ReasonNoTenant and the others in decide.go). Values are stable: they
+// appear in error bodies, logs and metric labels, the same at the edge and
+// on the server.
+const (
+	// ReasonNoRegistry: 503, the router has no valid registry yet.
+	ReasonNoRegistry Reason = "no_registry"
+	// ReasonUpstreamFailed: 502, no cell could be reached.
+	ReasonUpstreamFailed Reason = "upstream_unavailable"
+	// ReasonUpstreamTimeout: 504, the cell did not send its response headers
+	// in time.
+	ReasonUpstreamTimeout Reason = "upstream_timeout"
+	// ReasonBadRequestBody: 400, the request body could not be read: it is
+	// malformed (a bad chunked encoding) or ended early (shorter than its
+	// Content-Length, or a chunked body without its last chunk, as when a
+	// client aborts an upload).
+	ReasonBadRequestBody Reason = "bad_request_body"
+	// ReasonBodyTooLarge: 413, the request body is over the size limit.
+	ReasonBodyTooLarge Reason = "body_too_large"
+	// ReasonClientTimeout: 408, the client sent its body too slowly.
+	ReasonClientTimeout Reason = "client_timeout"
+	// ReasonClientGone: 499, the client closed or reset its connection
+	// before the answer.
+	ReasonClientGone Reason = "client_closed"
+	// ReasonHeaderTooLarge: 431, the request headers are over the limit.
+	ReasonHeaderTooLarge Reason = "header_too_large"
+	// ReasonMethodNotAllowed: 405, a method the router does not proxy
+	// (CONNECT).
+	ReasonMethodNotAllowed Reason = "method_not_allowed"
+)
+
+// Reasons lists every reason a router answers with, the decision's and the
+// policy's, so that metrics can show each at zero from the start.
+var Reasons = []Reason{
+	ReasonNoTenant, ReasonUnknownTenant, ReasonTenantReadonly, ReasonNoHealthyCell,
+	ReasonNoRegistry, ReasonUpstreamFailed, ReasonUpstreamTimeout, ReasonBadRequestBody, ReasonBodyTooLarge,
+	ReasonClientTimeout, ReasonClientGone, ReasonHeaderTooLarge, ReasonMethodNotAllowed,
+}
+
+// HTTP statuses of the policy's answers (spelled out so that the core does
+// not pull net/http into the Worker).
+const (
+	statusBadGateway     = 502
+	statusGatewayTimeout = 504
+	// StatusClientClosed is the status logged and counted for a request
+	// whose client went away before the answer (nginx's 499).
+	StatusClientClosed = 499
+	// NoRegistryRetryAfter is the Retry-After, in seconds, sent while a
+	// router has no registry.
+	NoRegistryRetryAfter = 5
+)
+
+// Refusal is an answer a router gives itself instead of a cell's.
+type Refusal struct {
+	// Status is the HTTP status.
+	Status int
+	// Reason is stable, for logs and metric labels.
+	Reason Reason
+	// Msg explains the refusal to the client.
+	Msg string
+	// RetryAfter is the Retry-After in seconds, or 0.
+	RetryAfter int
+}
+
+// ErrorBody is the JSON body of a Refusal, the same at the edge and on the
+// server.
+type ErrorBody struct {
+	Error     string `json:"error"`
+	Reason    Reason `json:"reason"`
+	RequestID string `json:"requestId"`
+	Tenant    string `json:"tenant,omitempty"`
+}
+
+// Body returns the refusal's JSON error body for one request.
+func (r Refusal) Body(requestID, tenant string) ErrorBody {
+	return ErrorBody{Error: r.Msg, Reason: r.Reason, RequestID: requestID, Tenant: tenant}
+}
+
+// Refusal returns the decision's answer when it forwards nothing.
+func (d Decision) Refusal() Refusal {
+	return Refusal{Status: d.Status, Reason: d.Reason, Msg: d.Message(), RetryAfter: d.RetryAfter}
+}
+
+// NoRegistry is the answer while a router has no valid registry.
+func NoRegistry(who string) Refusal {
+	return Refusal{Status: statusUnavailable, Reason: ReasonNoRegistry, Msg: "the " + who + " has no valid registry yet", RetryAfter: NoRegistryRetryAfter}
+}
+
+// BadRequestBody is the answer to a request whose body could not be read.
+// detail says how it failed ("" when unknown).
+func BadRequestBody(detail string) Refusal {
+	msg := "the request body could not be read: it is malformed or ended early (shorter than its Content-Length, or a chunked body without its last chunk); send the whole body"
+	if detail != "" {
+		msg = "the request body could not be read (" + detail + "): it is malformed or ended early; check its Transfer-Encoding and Content-Length and send the whole body"
+	}
+	return Refusal{Status: statusBadRequest, Reason: ReasonBadRequestBody, Msg: msg}
+}
+
+// Failure is how an attempt that got no response from a cell failed.
+type Failure uint8
+
+// Failures.
+const (
+	// FailNotSent: the request never reached the cell (the connection
+	// could not be made, or the transport gave up before writing it).
+	FailNotSent Failure = iota + 1
+	// FailBroken: the connection broke after the request was sent, or
+	// while it was, before any response.
+	FailBroken
+	// FailTimeout: the cell did not send its response headers in time.
+	FailTimeout
+	// FailClient: the client's own fault (its body could not be read, it
+	// went away). Never the cell's.
+	FailClient
+)
+
+// CountsAgainstCell reports whether a failure is evidence that the cell is
+// unhealthy (passive health). A client's fault never is.
+func (f Failure) CountsAgainstCell() bool { return f != FailClient }
+
+// Idempotent reports whether a request with this method may be sent twice
+// (RFC 9110 §9.2.2).
+func Idempotent(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
+}
+
+// RetryableStatus reports whether a cell's answer says "try another cell":
+// the gateway errors a cell's own load balancer gives when the workload is
+// down or overloaded.
+func RetryableStatus(code int) bool {
+	return code == statusBadGateway || code == statusUnavailable || code == statusGatewayTimeout
+}
+
+// Attempts walks one decision's cells for one request under the policy.
+// Make one with Decision.Attempts; it is a value and allocates nothing.
+type Attempts struct {
+	d       *Decision
+	health  HealthView
+	max     int
+	hasBody bool
+	method  string
+	next    int // index of the next candidate to consider
+	tried   int
+	last    *Cell
+	fail    Failure
+}
+
+// Attempts starts the walk of d's cells for a request with method and,
+// when hasBody, a body. At most maxAttempts cells are tried (at least
+// one). h tells which later candidates are still healthy at the time of the
+// retry; nil: all.
+func (d *Decision) Attempts(h HealthView, method string, hasBody bool, maxAttempts int) Attempts {
+	if h == nil {
+		h = AllHealthy{}
+	}
+	return Attempts{d: d, health: h, max: max(maxAttempts, 1), hasBody: hasBody, method: method}
+}
+
+// Next returns the next cell to try, or nil when the attempts are used up or
+// no candidate is left. The first cell is the decision's choice; later ones
+// are skipped while the health view says they are unhealthy.
+func (a *Attempts) Next() *Cell {
+	if a.tried >= a.max {
+		return nil
+	}
+	for a.next < a.d.Len() {
+		i := a.next
+		a.next++
+		c := a.d.Cell(i)
+		if i > 0 && !a.health.Healthy(c.ID) {
+			continue
+		}
+		a.tried++
+		a.last, a.fail = c, 0
+		return c
+	}
+	return nil
+}
+
+// Tried is how many cells were tried.
+func (a *Attempts) Tried() int { return a.tried }
+
+// Last is the cell of the latest attempt, or nil.
+func (a *Attempts) Last() *Cell { return a.last }
+
+// Failed records that the latest attempt failed as f and reports whether
+// the request may go on to the next cell. bodyRead says whether any of the
+// request body was consumed (then it cannot be sent again). Timeouts are
+// never retried (the cell may still be working on the request), nor are a
+// client's faults; a request that never reached its cell always may be,
+// unless its body was read; one that broke on the way only when it is
+// idempotent and has no body (what a gateway's 502 would have said).
+func (a *Attempts) Failed(f Failure, bodyRead bool) bool {
+	a.fail = f
+	switch f {
+	case FailTimeout, FailClient:
+		return false
+	case FailNotSent:
+		if a.hasBody && bodyRead {
+			return false
+		}
+	default:
+		if !Idempotent(a.method) || a.hasBody {
+			return false
+		}
+	}
+	return a.hasNext()
+}
+
+// RetryStatus reports whether the latest attempt's answer, with this status,
+// is to be dropped for the next cell: a gateway error from an idempotent
+// request without a body, when another healthy cell is left to try.
+func (a *Attempts) RetryStatus(code int) bool {
+	return RetryableStatus(code) && Idempotent(a.method) && !a.hasBody && a.hasNext()
+}
+
+// hasNext reports whether a retry could go anywhere.
+func (a *Attempts) hasNext() bool {
+	if a.tried >= a.max {
+		return false
+	}
+	for j := a.next; j < a.d.Len(); j++ {
+		if a.health.Healthy(a.d.Cell(j).ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// Refusal is the answer when no attempt gave a response to pass on.
+func (a *Attempts) Refusal() Refusal {
+	if a.fail == FailTimeout {
+		return Refusal{Status: statusGatewayTimeout, Reason: ReasonUpstreamTimeout, Msg: "the tenant's cell did not answer in time"}
+	}
+	msg := "no cell could take the request"
+	if a.last != nil {
+		msg = "cell " + a.last.ID + " could not be reached and no other healthy cell could take the request"
+	}
+	return Refusal{Status: statusBadGateway, Reason: ReasonUpstreamFailed, Msg: msg}
+}

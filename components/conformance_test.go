@@ -15,25 +15,25 @@ import (
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/gcp"
 	"github.com/cellfabric/cellfabric/components/recorder"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // clouds lists every cell implementation with a region of its cloud and a
 // provider constructor for that region: the one thing CellArgs cannot hold
 // in common.
 var clouds = []struct {
-	cloud    stacks.Cloud
+	cloud    fabric.Cloud
 	build    cell.Constructor
 	region   string
 	provider func(ctx *pulumi.Context, region string) (pulumi.ProviderResource, error)
 }{
-	{stacks.AWS, aws.Constructor, "us-east-1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
+	{fabric.AWS, aws.Constructor, "us-east-1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
 		return awsprov.NewProvider(ctx, "p", &awsprov.ProviderArgs{Region: pulumi.String(r)})
 	}},
-	{stacks.Azure, azure.Constructor, "westeurope", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
+	{fabric.Azure, azure.Constructor, "westeurope", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
 		return azurenative.NewProvider(ctx, "p", &azurenative.ProviderArgs{Location: pulumi.String(r)})
 	}},
-	{stacks.GCP, gcp.Constructor, "europe-west1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
+	{fabric.GCP, gcp.Constructor, "europe-west1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
 		return gcpprov.NewProvider(ctx, "p", &gcpprov.ProviderArgs{Region: pulumi.String(r), Project: pulumi.String("conformance")})
 	}},
 }
@@ -167,8 +167,8 @@ func TestCellRejectsBadArgsBeforeRegistering(t *testing.T) {
 	}
 }
 
-func providerPkg(c stacks.Cloud) string {
-	if c == stacks.Azure {
+func providerPkg(c fabric.Cloud) string {
+	if c == fabric.Azure {
 		return "azure-native"
 	}
 	return string(c)

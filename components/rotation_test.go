@@ -12,7 +12,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/recorder"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // extraKeySecret is the extra edge key's secret in the rotation cases.
@@ -144,8 +144,8 @@ func str(v resource.PropertyValue, path ...any) string {
 func obj(m resource.PropertyMap) resource.PropertyValue { return resource.NewObjectProperty(m) }
 
 // keyFactsOf reads keyFacts on each cloud.
-var keyFactsOf = map[stacks.Cloud]func(*testing.T, *recorder.Recorder) keyFacts{
-	stacks.AWS: func(t *testing.T, rec *recorder.Recorder) keyFacts {
+var keyFactsOf = map[fabric.Cloud]func(*testing.T, *recorder.Recorder) keyFacts{
+	fabric.AWS: func(t *testing.T, rec *recorder.Recorder) keyFacts {
 		f := keyFacts{entries: len(rec.OfType("aws:secretsmanager/secret:Secret")), plainEnv: map[string]string{}, secretEnv: map[string]string{}}
 		if f.extra = rec.Get("aws:secretsmanager/secret:Secret", "conf-cell-edge-key-extra"); f.extra != nil {
 			f.ref = str(obj(f.extra.Outputs), "arn")
@@ -185,7 +185,7 @@ var keyFactsOf = map[stacks.Cloud]func(*testing.T, *recorder.Recorder) keyFacts{
 		}
 		return f
 	},
-	stacks.Azure: func(t *testing.T, rec *recorder.Recorder) keyFacts {
+	fabric.Azure: func(t *testing.T, rec *recorder.Recorder) keyFacts {
 		f := keyFacts{entries: len(rec.OfType("azure-native:keyvault:Secret")), plainEnv: map[string]string{}, secretEnv: map[string]string{}}
 		if f.extra = rec.Get("azure-native:keyvault:Secret", "conf-cell-edge-key-extra"); f.extra != nil {
 			f.value = at(obj(f.extra.Inputs), "properties", "value")
@@ -223,7 +223,7 @@ var keyFactsOf = map[stacks.Cloud]func(*testing.T, *recorder.Recorder) keyFacts{
 		}
 		return f
 	},
-	stacks.GCP: func(t *testing.T, rec *recorder.Recorder) keyFacts {
+	fabric.GCP: func(t *testing.T, rec *recorder.Recorder) keyFacts {
 		f := keyFacts{entries: len(rec.OfType("gcp:secretmanager/secret:Secret")), plainEnv: map[string]string{}, secretEnv: map[string]string{}}
 		if f.extra = rec.Get("gcp:secretmanager/secret:Secret", "conf-cell-edge-key-extra"); f.extra != nil {
 			f.ref = str(obj(f.extra.Outputs), "secretId")

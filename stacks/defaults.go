@@ -1,6 +1,10 @@
 package stacks
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cellfabric/cellfabric/fabric"
+)
 
 // Defaults, in one place. Every field's doc comment names its default; this is
 // where the values live.
@@ -14,10 +18,9 @@ const (
 	DefaultAzureGCPTunnels = 2
 	DefaultIKEVersion      = 2
 	DefaultSteering        = "off"
-	DefaultUnknownTenants  = "reject"
+	DefaultUnknownTenants  = fabric.PolicyReject
 	DefaultCacheSeconds    = 30
 	DefaultHealthCron      = "* * * * *"
-	DefaultKeyID           = "k1"
 )
 
 // SetDefaults fills every unset field with its default. It is idempotent and
@@ -49,7 +52,7 @@ func (t *Topology) SetDefaults() {
 			c.Weight = DefaultWeight
 		}
 		if c.State == "" {
-			c.State = CellActive
+			c.State = fabric.CellActive
 		}
 		if c.Geo == "" {
 			c.Geo = GeoOf(c.Cloud, c.Region)
@@ -57,13 +60,13 @@ func (t *Topology) SetDefaults() {
 		if c.Hostname == "" && t.Edge.Domain != "" && c.ID != "" {
 			c.Hostname = c.ID + ".cells." + t.Edge.Domain
 		}
-		if c.Project == "" && c.Cloud == GCP {
+		if c.Project == "" && c.Cloud == fabric.GCP {
 			c.Project = t.GCPProject
 		}
 	}
 	for i := range t.Tenants {
 		if t.Tenants[i].State == "" {
-			t.Tenants[i].State = TenantActive
+			t.Tenants[i].State = fabric.TenantActive
 		}
 	}
 	if t.Network.AzureGCPTunnels == 0 {
@@ -92,7 +95,7 @@ func (t *Topology) SetDefaults() {
 		e.HealthCron = DefaultHealthCron
 	}
 	if e.KeyID == "" {
-		e.KeyID = DefaultKeyID
+		e.KeyID = fabric.DefaultKeyID
 	}
 	for i := range e.SharedRoutes {
 		for j := range e.SharedRoutes[i].Cells {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -48,7 +48,7 @@ func TestExtraKeyIDAccepted(t *testing.T) {
 			}
 			want := tc.keyID
 			if want == "" {
-				want = stacks.DefaultKeyID
+				want = fabric.DefaultKeyID
 			}
 			if topo.Edge.KeyID != want {
 				t.Errorf("keyId = %q, want %q", topo.Edge.KeyID, want)
@@ -69,27 +69,4 @@ func TestEdgeExtraKeyIsAKnownSecretKey(t *testing.T) {
 	if len(sf.Secrets) != 1 || sf.Secrets[0] != full || sf.Config[full] != stacks.SecretPlaceholder {
 		t.Fatalf("secrets %v, config %v", sf.Secrets, sf.Config)
 	}
-}
-
-// FuzzKeyIDWithinEdgeauth holds stacks' key id rule inside the one cells
-// and the edge apply at run time (router/edgeauth): an id the stack
-// accepts must never make a cell refuse its keys, and must survive the
-// "id=secret,..." list the extra key travels in.
-func FuzzKeyIDWithinEdgeauth(f *testing.F) {
-	for _, s := range []string{"k1", "k2", "2024-06.b_c", strings.Repeat("z", 32), strings.Repeat("z", 33), "", "k=1", "a,b", "ü", " k"} {
-		f.Add(s)
-	}
-	secret := strings.Repeat("s", edgeauth.MinSecretBytes)
-	f.Fuzz(func(t *testing.T, id string) {
-		if !stacks.ValidKeyID(id) {
-			return
-		}
-		if err := (edgeauth.Key{ID: id, Secret: []byte(secret)}).Check(); err != nil {
-			t.Fatalf("stacks accepts key id %q but edgeauth refuses it: %v", id, err)
-		}
-		keys, err := edgeauth.ParseKeys(id + "=" + secret)
-		if err != nil || len(keys) != 1 || keys[0].ID != id {
-			t.Fatalf("key id %q does not survive an id=secret list: %v %v", id, keys, err)
-		}
-	})
 }

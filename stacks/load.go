@@ -11,8 +11,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Namespace is the Pulumi config namespace of cellfabric's keys.
@@ -78,7 +79,7 @@ func FromConfig(project, stack string, get func(key string) (string, bool)) (*To
 // missing.
 func Decode(project, stack string, get func(fullKey string) (string, bool)) (*Topology, error) {
 	t := &Topology{Project: project, Stack: stack}
-	var c collector
+	c := fabric.Collector{In: ProblemsIn}
 	lookup := func(key string) (string, bool) { return get(Namespace + ":" + key) }
 	set := false
 	for _, k := range KnownKeys {
@@ -87,8 +88,8 @@ func Decode(project, stack string, get func(fullKey string) (string, bool)) (*To
 		}
 	}
 	if !set {
-		c.add("config", "no cellfabric configuration: set at least cellfabric:cells (the README's configuration reference lists every key; Pulumi.dev.yaml is a complete stack)")
-		return nil, c.err()
+		c.Add("config", "no cellfabric configuration: set at least cellfabric:cells (the README's configuration reference lists every key; Pulumi.dev.yaml is a complete stack)")
+		return nil, c.Err()
 	}
 	if v, ok := get(KeyGCPProject); ok {
 		t.GCPProject = strings.TrimSpace(v)
@@ -108,15 +109,15 @@ func Decode(project, stack string, get func(fullKey string) (string, bool)) (*To
 			return
 		}
 		if len(v) > MaxConfigValue {
-			c.add(key, "value is %d bytes, more than the %d a stack config may hold", len(v), MaxConfigValue)
+			c.Add(key, "value is %d bytes, more than the %d a stack config may hold", len(v), MaxConfigValue)
 			return
 		}
 		if err := strictJSON(v, into); err != nil {
 			if found, ok := otherShape(v, want); ok {
-				c.add(key, "expected %s, found %s", want, found)
+				c.Add(key, "expected %s, found %s", want, found)
 				return
 			}
-			c.add(key, "%v", err)
+			c.Add(key, "%v", err)
 		}
 	}
 	// Lists of objects decode element by element, so a problem names its
@@ -126,7 +127,7 @@ func Decode(project, stack string, get func(fullKey string) (string, bool)) (*To
 		decode(key, want, &raws)
 		for i, raw := range raws {
 			if err := decodeOne(string(raw)); err != nil {
-				c.add(fmt.Sprintf("%s[%d]", key, i), "%v", err)
+				c.Add(fmt.Sprintf("%s[%d]", key, i), "%v", err)
 			}
 		}
 	}
@@ -146,10 +147,10 @@ func Decode(project, stack string, get func(fullKey string) (string, bool)) (*To
 	decode(KeyNetwork, "a map of network settings", &t.Network)
 	decode(KeyEdge, "a map of edge settings", &t.Edge)
 	decode(KeyTags, "a map of tag names to values", &t.Tags)
-	if len(c.ps) > 0 {
+	if c.Len() > 0 {
 		// The shape is wrong; validating a half-decoded topology would only
 		// add noise.
-		return nil, c.err()
+		return nil, c.Err()
 	}
 	t.SetDefaults()
 	return t, nil
@@ -173,19 +174,6 @@ func strictJSON(v string, into any) error {
 		return errors.New("cannot decode: trailing data after the value")
 	}
 	return nil
-}
-
-// FromPulumi loads and validates the Topology of the running stack from its
-// Pulumi config.
-func FromPulumi(ctx *pulumi.Context) (*Topology, error) {
-	t, err := Decode(ctx.Project(), ctx.Stack(), ctx.GetConfig)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Validate(); err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // StackFile is a Pulumi.<stack>.yaml read without the Pulumi CLI: what tools
@@ -239,7 +227,7 @@ func ParseStackFile(data []byte) (*StackFile, error) {
 		return nil, err
 	}
 	sf := &StackFile{Config: map[string]string{}}
-	var c collector
+	c := fabric.Collector{In: ProblemsIn}
 	for _, key := range sortedKeys(config) {
 		node := config[key]
 		full := key
@@ -248,12 +236,12 @@ func ParseStackFile(data []byte) (*StackFile, error) {
 			full = Namespace + ":" + key
 		}
 		if ns, k, _ := strings.Cut(full, ":"); ns == Namespace && !slices.Contains(KnownKeys, k) {
-			c.add(k, "unknown config key %q: known keys are %s", full, strings.Join(KnownKeys, ", "))
+			c.Add(k, "unknown config key %q: known keys are %s", full, strings.Join(KnownKeys, ", "))
 			continue
 		}
 		var v any
 		if err := node.Decode(&v); err != nil {
-			c.add(key, "cannot decode: %v", err)
+			c.Add(key, "cannot decode: %v", err)
 			continue
 		}
 		if m, ok := v.(map[string]any); ok && len(m) == 1 {
@@ -271,13 +259,13 @@ func ParseStackFile(data []byte) (*StackFile, error) {
 		default:
 			j, err := json.Marshal(x)
 			if err != nil {
-				c.add(key, "cannot encode as JSON: %v", err)
+				c.Add(key, "cannot encode as JSON: %v", err)
 				continue
 			}
 			sf.Config[full] = string(j)
 		}
 	}
-	return sf, c.err()
+	return sf, c.Err()
 }
 
 // configSection finds the config: map of a stack file. A file that is empty
@@ -308,7 +296,7 @@ func configSection(data []byte) (map[string]yaml.Node, error) {
 			return nil, nil
 		}
 		if section.Kind != yaml.MappingNode {
-			return nil, Problems{{Path: "config", Msg: "expected a map of config keys such as cellfabric:cells, found " + yamlShape(section)}}
+			return nil, fabric.Problems{In: ProblemsIn, List: []fabric.Problem{{Path: "config", Msg: "expected a map of config keys such as cellfabric:cells, found " + yamlShape(section)}}}
 		}
 		var config map[string]yaml.Node
 		if err := section.Decode(&config); err != nil {
@@ -336,7 +324,7 @@ func (sf *StackFile) Topology() (*Topology, error) {
 // problem that says so.
 func (sf *StackFile) Decode() (*Topology, error) {
 	if len(sf.Config) == 0 {
-		return nil, Problems{{Path: "config", Msg: "missing: the file has no config: section (or an empty one), so it declares no cells; add config: with at least cellfabric:cells (Pulumi.dev.yaml is a complete stack)"}}
+		return nil, fabric.Problems{In: ProblemsIn, List: []fabric.Problem{{Path: "config", Msg: "missing: the file has no config: section (or an empty one), so it declares no cells; add config: with at least cellfabric:cells (Pulumi.dev.yaml is a complete stack)"}}}
 	}
 	return Decode(sf.Project, sf.Stack, func(key string) (string, bool) {
 		v, ok := sf.Config[key]

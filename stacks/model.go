@@ -1,18 +1,6 @@
 package stacks
 
-// Cloud names a cloud provider a cell can run on.
-type Cloud string
-
-// The clouds cellfabric builds cells on.
-const (
-	AWS   Cloud = "aws"
-	Azure Cloud = "azure"
-	GCP   Cloud = "gcp"
-)
-
-// Clouds lists the supported clouds in their canonical order (the order used
-// wherever output must be deterministic).
-var Clouds = []Cloud{AWS, Azure, GCP}
+import "github.com/cellfabric/cellfabric/fabric"
 
 // Role is what one stack deploys.
 type Role string
@@ -28,20 +16,6 @@ const (
 
 // Roles lists the valid roles.
 var Roles = []Role{RoleAll, RoleCell, RoleNetwork, RoleEdge}
-
-// Cell states, as the router understands them.
-const (
-	CellActive   = "active"   // receives its tenants and new placements
-	CellDraining = "draining" // keeps its tenants, gets no new hash placements
-	CellDown     = "down"     // receives nothing; tenants go to their failover cells
-)
-
-// Tenant states, as the router understands them.
-const (
-	TenantActive    = "active"    // reads and writes
-	TenantMigrating = "migrating" // reads pass, writes get 503 + Retry-After
-	TenantReadonly  = "readonly"  // reads pass, writes get 503 + Retry-After
-)
 
 // Topology is everything one stack declares. It is loaded from the stack's
 // Pulumi config (namespace "cellfabric", and gcp:project for GCPProject) and
@@ -95,7 +69,7 @@ type Cell struct {
 	// 24 characters and carry the id).
 	ID string `json:"id"`
 	// Cloud is aws, azure or gcp. Required.
-	Cloud Cloud `json:"cloud"`
+	Cloud fabric.Cloud `json:"cloud"`
 	// Region is the cloud's region name (us-east-1, westeurope,
 	// europe-west1, ...). Required.
 	Region string `json:"region"`
@@ -134,9 +108,10 @@ type Cell struct {
 	MaxInstances int `json:"maxInstances"`
 	// Weight is the cell's share of shared-route traffic. Default 100.
 	Weight int `json:"weight"`
-	// State is the cell's router state: active, draining or down.
+	// State is the cell's router state: active, draining or down
+	// (fabric.CellState).
 	// Default active.
-	State string `json:"state"`
+	State fabric.CellState `json:"state"`
 	// Hostname is the DNS name the edge uses to reach the cell's origin; the
 	// cell's TLS certificate covers it where the cloud needs one (AWS, GCP).
 	// Default "<id>.cells.<edge.domain>"; without edge.domain there is no
@@ -165,8 +140,9 @@ type Tenant struct {
 	// "us", ...). The primary and every failover cell must be in it.
 	// Zero: anywhere.
 	Residency string `json:"residency"`
-	// State is active, migrating or readonly. Default active.
-	State string `json:"state"`
+	// State is active, migrating or readonly (fabric.TenantState).
+	// Default active.
+	State fabric.TenantState `json:"state"`
 }
 
 // Network is the VPN mesh between the cells' networks.
@@ -208,7 +184,7 @@ type Edge struct {
 	// UnknownTenants is what the router does with a tenant not in the
 	// registry: reject (404) or place (rendezvous hash over active cells).
 	// Default reject.
-	UnknownTenants string `json:"unknownTenants"`
+	UnknownTenants fabric.Policy `json:"unknownTenants"`
 	// CacheSeconds is how long the Worker keeps the registry in an isolate
 	// before re-reading KV. Default 30.
 	CacheSeconds int `json:"cacheSeconds"`
@@ -260,13 +236,13 @@ func (t *Topology) CellByID(id string) (*Cell, bool) {
 }
 
 // CloudsInUse lists the clouds the cells use, in canonical order.
-func (t *Topology) CloudsInUse() []Cloud {
-	seen := map[Cloud]bool{}
+func (t *Topology) CloudsInUse() []fabric.Cloud {
+	seen := map[fabric.Cloud]bool{}
 	for _, c := range t.Cells {
 		seen[c.Cloud] = true
 	}
-	var out []Cloud
-	for _, c := range Clouds {
+	var out []fabric.Cloud
+	for _, c := range fabric.Clouds {
 		if seen[c] {
 			out = append(out, c)
 		}

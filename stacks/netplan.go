@@ -3,6 +3,8 @@ package stacks
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Subnet is one subnet carved from a cell's CIDR.
@@ -38,19 +40,19 @@ func (p NetworkPlan) Subnet(name string) (Subnet, bool) {
 }
 
 // Smallest cell block per cloud, and why.
-var minCellPrefix = map[Cloud]int{
+var minCellPrefix = map[fabric.Cloud]int{
 	// Public subnets are a sixteenth of the block and an ALB needs /27 ones.
-	AWS: 23,
+	fabric.AWS: 23,
 	// Half for Container Apps (workload-profiles environments need /27),
 	// a /27 GatewaySubnet (the size Azure recommends) in the other half.
-	Azure: 24,
+	fabric.Azure: 24,
 	// Half for the Cloud Run direct-VPC-egress subnet.
-	GCP: 24,
+	fabric.GCP: 24,
 }
 
 // MinCellPrefix returns the longest prefix (smallest block) a cell on cloud
 // may have.
-func MinCellPrefix(cloud Cloud) int { return minCellPrefix[cloud] }
+func MinCellPrefix(cloud fabric.Cloud) int { return minCellPrefix[cloud] }
 
 // PlanNetwork divides a cell's CIDR into the subnets its cloud needs:
 //
@@ -88,7 +90,7 @@ func PlanNetwork(c Cell) (NetworkPlan, error) {
 	}
 	plan := NetworkPlan{CIDR: pfx}
 	switch c.Cloud {
-	case AWS:
+	case fabric.AWS:
 		zones := c.Zones
 		if zones == 0 {
 			zones = DefaultZones
@@ -116,7 +118,7 @@ func PlanNetwork(c Cell) (NetworkPlan, error) {
 		if perZone := usable(quarters[0], 5); perZone < c.MaxInstances {
 			return NetworkPlan{}, fmt.Errorf("%s is too small for maxInstances %d: each private subnet (%s) holds %d tasks", pfx, c.MaxInstances, quarters[0], perZone)
 		}
-	case Azure:
+	case fabric.Azure:
 		halves := split(pfx, 1)
 		plan.Subnets = append(plan.Subnets, Subnet{Name: "apps", CIDR: halves[0], Zone: -1})
 		gw := netip.PrefixFrom(halves[1].Addr(), 27)
@@ -124,7 +126,7 @@ func PlanNetwork(c Cell) (NetworkPlan, error) {
 		if halves[1].Bits() < 27 {
 			plan.Reserved = append(plan.Reserved, remainder(halves[1], gw)...)
 		}
-	case GCP:
+	case fabric.GCP:
 		halves := split(pfx, 1)
 		plan.Subnets = append(plan.Subnets, Subnet{Name: "workloads", CIDR: halves[0], Zone: -1})
 		plan.Reserved = append(plan.Reserved, halves[1])

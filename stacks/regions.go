@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // regionFacts is what cellfabric knows of a cloud region.
@@ -22,8 +24,8 @@ type regionFacts struct {
 // region, add it here (and, on Azure, to components/azure's zone table when
 // it has availability zones). A cell in a region missing from this table
 // sets Cell.Geo itself and takes part in geo steering only as a fallback.
-var regions = map[Cloud]map[string]regionFacts{
-	AWS: {
+var regions = map[fabric.Cloud]map[string]regionFacts{
+	fabric.AWS: {
 		"us-east-1":      {geo: "us", edge: "ENAM"},
 		"us-east-2":      {geo: "us", edge: "ENAM"},
 		"us-west-1":      {geo: "us", edge: "WNAM"},
@@ -46,7 +48,7 @@ var regions = map[Cloud]map[string]regionFacts{
 		"ap-south-1":     {geo: "in", edge: "SAS"},
 		"sa-east-1":      {geo: "br", edge: "SSAM"},
 	},
-	Azure: {
+	fabric.Azure: {
 		"eastus":             {geo: "us", edge: "ENAM"},
 		"eastus2":            {geo: "us", edge: "ENAM"},
 		"centralus":          {geo: "us", edge: "ENAM"},
@@ -75,7 +77,7 @@ var regions = map[Cloud]map[string]regionFacts{
 		"centralindia":       {geo: "in", edge: "SAS"},
 		"brazilsouth":        {geo: "br", edge: "SSAM"},
 	},
-	GCP: {
+	fabric.GCP: {
 		"us-central1":             {geo: "us", edge: "ENAM"},
 		"us-east1":                {geo: "us", edge: "ENAM"},
 		"us-east4":                {geo: "us", edge: "ENAM"},
@@ -107,24 +109,24 @@ var regions = map[Cloud]map[string]regionFacts{
 
 // GeoOf returns the geography of a known region, or "" when the region is not
 // in cellfabric's table.
-func GeoOf(cloud Cloud, region string) string {
+func GeoOf(cloud fabric.Cloud, region string) string {
 	return regions[cloud][strings.ToLower(region)].geo
 }
 
 // EdgeRegionOf returns the Cloudflare load-balancing region nearest to a
 // known cloud region, and false when the region is not in cellfabric's table.
-func EdgeRegionOf(cloud Cloud, region string) (string, bool) {
+func EdgeRegionOf(cloud fabric.Cloud, region string) (string, bool) {
 	f, ok := regions[cloud][strings.ToLower(region)]
 	return f.edge, ok
 }
 
 // Regions returns the regions of cloud in cellfabric's table, sorted.
-func Regions(cloud Cloud) []string {
+func Regions(cloud fabric.Cloud) []string {
 	return slices.Sorted(maps.Keys(regions[cloud]))
 }
 
 // KnownRegion reports whether the region is in cellfabric's table for cloud.
-func KnownRegion(cloud Cloud, region string) bool {
+func KnownRegion(cloud fabric.Cloud, region string) bool {
 	_, ok := regions[cloud][strings.ToLower(region)]
 	return ok
 }

@@ -6,17 +6,16 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 var (
-	cellIDRe   = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
-	tenantIDRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	envNameRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// GCP labels are the strictest of the three clouds' tag rules, and every
 	// tag becomes a label on GCP.
 	tagKeyRe   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 	tagValueRe = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
-	keyIDRe    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
 	hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
 
@@ -55,11 +54,15 @@ func asnProblem(asn int64) string {
 	}
 }
 
+// ProblemsIn names the stack configuration in the heading of its problems:
+// "3 problem(s) in the stack configuration:".
+const ProblemsIn = "the stack configuration"
+
 // Validate reports every problem in the topology at once, each with the
 // config path of the bad field. It does no I/O. Call SetDefaults first (the
 // loaders do).
 func (t *Topology) Validate() error {
-	var c collector
+	c := fabric.Collector{In: ProblemsIn}
 	t.validateRole(&c)
 	t.validateCells(&c)
 	t.validateTenants(&c)
@@ -67,33 +70,33 @@ func (t *Topology) Validate() error {
 	t.validateEdge(&c)
 	t.validateEdgeKeyIDs(&c)
 	validateTags(&c, "tags", t.Tags)
-	return c.err()
+	return c.Err()
 }
 
-func (t *Topology) validateRole(c *collector) {
+func (t *Topology) validateRole(c *fabric.Collector) {
 	if !slices.Contains(Roles, t.Role) {
-		c.add("role", "unknown role %q: use one of %s", t.Role, joinQuoted(Roles))
+		c.Add("role", "unknown role %q: use one of %s", t.Role, joinQuoted(Roles))
 		return
 	}
 	switch t.Role {
 	case RoleCell:
 		if t.Cell == "" {
-			c.add("cell", "role cell needs the id of the cell this stack deploys (pulumi config set cellfabric:cell <id>)")
+			c.Add("cell", "role cell needs the id of the cell this stack deploys (pulumi config set cellfabric:cell <id>)")
 		} else if _, ok := t.CellByID(t.Cell); !ok {
-			c.add("cell", "role cell names cell %q, which is not in cells (known: %s)", t.Cell, t.cellIDs())
+			c.Add("cell", "role cell names cell %q, which is not in cells (known: %s)", t.Cell, t.cellIDs())
 		}
 	default:
 		if t.Cell != "" {
-			c.add("cell", "set only for role cell (this stack's role is %s)", t.Role)
+			c.Add("cell", "set only for role cell (this stack's role is %s)", t.Role)
 		}
 	}
 	if t.Role == RoleNetwork || t.Role == RoleEdge {
 		if len(t.CellStacks) == 0 {
-			c.add("cellStacks", "role %s reads the cells from their stacks: list them as org/project/stack", t.Role)
+			c.Add("cellStacks", "role %s reads the cells from their stacks: list them as org/project/stack", t.Role)
 		}
 		for i, s := range t.CellStacks {
 			if len(strings.Split(s, "/")) != 3 {
-				c.add(fmt.Sprintf("cellStacks[%d]", i), "%q is not a fully qualified stack name (org/project/stack)", s)
+				c.Add(fmt.Sprintf("cellStacks[%d]", i), "%q is not a fully qualified stack name (org/project/stack)", s)
 			}
 		}
 	}
@@ -107,9 +110,9 @@ func (t *Topology) cellIDs() string {
 	return strings.Join(ids, ", ")
 }
 
-func (t *Topology) validateCells(c *collector) {
+func (t *Topology) validateCells(c *fabric.Collector) {
 	if len(t.Cells) == 0 {
-		c.add("cells", "no cells: declare at least one")
+		c.Add("cells", "no cells: declare at least one")
 	}
 	seen := map[string]int{}
 	asns := map[int64]int{}
@@ -123,76 +126,76 @@ func (t *Topology) validateCells(c *collector) {
 		p := fmt.Sprintf("cells[%d]", i)
 		switch {
 		case cell.ID == "":
-			c.add(p+".id", "missing: every cell needs an id")
-		case !cellIDRe.MatchString(cell.ID):
-			c.add(p+".id", "%q is not a valid cell id: 3–20 lowercase letters, digits and hyphens, starting with a letter", cell.ID)
+			c.Add(p+".id", "missing: every cell needs an id")
+		case !fabric.ValidCellID(cell.ID):
+			c.Add(p+".id", "%q is not a valid cell id: %s", cell.ID, fabric.CellIDRule)
 		}
 		if j, dup := seen[cell.ID]; dup && cell.ID != "" {
-			c.add(p+".id", "duplicate id %q (also cells[%d])", cell.ID, j)
+			c.Add(p+".id", "duplicate id %q (also cells[%d])", cell.ID, j)
 		} else {
 			seen[cell.ID] = i
 		}
-		cloudOK := slices.Contains(Clouds, cell.Cloud)
+		cloudOK := cell.Cloud.Valid()
 		if !cloudOK {
-			c.add(p+".cloud", "unknown cloud %q: use one of %s", cell.Cloud, joinQuoted(Clouds))
+			c.Add(p+".cloud", "unknown cloud %q: use one of %s", cell.Cloud, joinQuoted(fabric.Clouds))
 		}
 		if cell.Region == "" {
-			c.add(p+".region", "missing: the cloud region to deploy the cell in")
+			c.Add(p+".region", "missing: the cloud region to deploy the cell in")
 		} else if cloudOK && cell.Geo == "" {
-			c.add(p+".geo", "region %q is not in cellfabric's region table for %s: set geo (e.g. \"eu\") so residency can be checked", cell.Region, cell.Cloud)
+			c.Add(p+".geo", "region %q is not in cellfabric's region table for %s: set geo (e.g. \"eu\") so residency can be checked", cell.Region, cell.Cloud)
 		}
 		if cell.Image == "" {
-			c.add(p+".image", "missing: the container image the cell runs")
+			c.Add(p+".image", "missing: the container image the cell runs")
 		}
 		if cell.Port < 1 || cell.Port > 65535 {
-			c.add(p+".port", "%d is not a TCP port (1–65535)", cell.Port)
+			c.Add(p+".port", "%d is not a TCP port (1–65535)", cell.Port)
 		}
 		if !strings.HasPrefix(cell.HealthPath, "/") {
-			c.add(p+".healthPath", "%q must be a path starting with /", cell.HealthPath)
+			c.Add(p+".healthPath", "%q must be a path starting with /", cell.HealthPath)
 		}
 		minI := 0
 		if cell.MinInstances != nil {
 			minI = *cell.MinInstances
 		}
 		if minI < 0 {
-			c.add(p+".minInstances", "%d is negative", minI)
+			c.Add(p+".minInstances", "%d is negative", minI)
 		}
 		if cell.MaxInstances < 1 || cell.MaxInstances < minI {
-			c.add(p+".maxInstances", "%d must be at least 1 and at least minInstances (%d)", cell.MaxInstances, minI)
+			c.Add(p+".maxInstances", "%d must be at least 1 and at least minInstances (%d)", cell.MaxInstances, minI)
 		}
 		if cell.Weight < 0 {
-			c.add(p+".weight", "%d is negative", cell.Weight)
+			c.Add(p+".weight", "%d is negative", cell.Weight)
 		}
-		if !slices.Contains([]string{CellActive, CellDraining, CellDown}, cell.State) {
-			c.add(p+".state", "unknown state %q: use active, draining or down", cell.State)
+		if cell.State == "" || !cell.State.Valid() {
+			c.Add(p+".state", "unknown state %q: use active, draining or down", cell.State)
 		}
 		t.validateHostname(c, p, cell)
-		if cell.Project != "" && cell.Cloud != GCP {
-			c.add(p+".project", "only gcp cells take a project")
+		if cell.Project != "" && cell.Cloud != fabric.GCP {
+			c.Add(p+".project", "only gcp cells take a project")
 		}
-		if cell.Cloud == GCP && cell.Project == "" && t.makesProviderFor(cell.ID) {
-			c.add(p+".project", "missing: set %s.project or pulumi config set %s <id>", p, KeyGCPProject)
+		if cell.Cloud == fabric.GCP && cell.Project == "" && t.makesProviderFor(cell.ID) {
+			c.Add(p+".project", "missing: set %s.project or pulumi config set %s <id>", p, KeyGCPProject)
 		}
 		for _, k := range sortedKeys(cell.Env) {
 			switch {
 			case !envNameRe.MatchString(k):
-				c.add(p+".env."+k, "not a valid environment variable name")
+				c.Add(p+".env."+k, "not a valid environment variable name")
 			case strings.HasPrefix(k, ReservedEnvPrefix):
-				c.add(p+".env."+k, "names starting with %s are set by cellfabric itself", ReservedEnvPrefix)
+				c.Add(p+".env."+k, "names starting with %s are set by cellfabric itself", ReservedEnvPrefix)
 			}
 		}
 		validateTags(c, p+".tags", cell.Tags)
 
-		zonesOK := cell.Cloud != AWS || (cell.Zones >= 2 && cell.Zones <= 3)
+		zonesOK := cell.Cloud != fabric.AWS || (cell.Zones >= 2 && cell.Zones <= 3)
 		if !zonesOK {
-			c.add(p+".zones", "%d: an AWS cell spans 2 or 3 zones (its load balancer needs two)", cell.Zones)
+			c.Add(p+".zones", "%d: an AWS cell spans 2 or 3 zones (its load balancer needs two)", cell.Zones)
 		}
 
 		// Network: a valid private block, big enough, overlapping nothing.
 		if cell.CIDR == "" {
-			c.add(p+".cidr", "missing: the cell's private address block, e.g. 10.10.0.0/16")
+			c.Add(p+".cidr", "missing: the cell's private address block, e.g. 10.10.0.0/16")
 		} else if pfx, err := netip.ParsePrefix(cell.CIDR); err != nil {
-			c.add(p+".cidr", "%q is not a CIDR block such as 10.10.0.0/16", cell.CIDR)
+			c.Add(p+".cidr", "%q is not a CIDR block such as 10.10.0.0/16", cell.CIDR)
 		} else {
 			private := false
 			for _, r := range rfc1918 {
@@ -201,23 +204,23 @@ func (t *Topology) validateCells(c *collector) {
 				}
 			}
 			if !private {
-				c.add(p+".cidr", "%s is not private: use a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16", cell.CIDR)
+				c.Add(p+".cidr", "%s is not private: use a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16", cell.CIDR)
 			}
-			if cell.Cloud == Azure {
+			if cell.Cloud == fabric.Azure {
 				for _, f := range azureForbidden {
 					if f.Overlaps(pfx) {
-						c.add(p+".cidr", "%s overlaps %s, which Azure Container Apps reserves", cell.CIDR, f)
+						c.Add(p+".cidr", "%s overlaps %s, which Azure Container Apps reserves", cell.CIDR, f)
 					}
 				}
 			}
 			if cloudOK && zonesOK {
 				if _, err := PlanNetwork(cell); err != nil {
-					c.add(p+".cidr", "%v", err)
+					c.Add(p+".cidr", "%v", err)
 				}
 			}
 			for _, b := range blocks {
 				if b.pfx.Overlaps(pfx) {
-					c.add(p+".cidr", "%s overlaps cells[%d] (%s)", cell.CIDR, b.idx, b.pfx)
+					c.Add(p+".cidr", "%s overlaps cells[%d] (%s)", cell.CIDR, b.idx, b.pfx)
 				}
 			}
 			blocks = append(blocks, placed{i, pfx})
@@ -226,13 +229,13 @@ func (t *Topology) validateCells(c *collector) {
 		// BGP.
 		switch {
 		case cell.ASN == 0 && mesh:
-			c.add(p+".asn", "missing: the VPN mesh is on, so every cell needs a private BGP ASN (e.g. %d)", 64600+i)
+			c.Add(p+".asn", "missing: the VPN mesh is on, so every cell needs a private BGP ASN (e.g. %d)", 64600+i)
 		case cell.ASN != 0:
 			if msg := asnProblem(cell.ASN); msg != "" {
-				c.add(p+".asn", "%s", msg)
+				c.Add(p+".asn", "%s", msg)
 			}
 			if j, dup := asns[cell.ASN]; dup {
-				c.add(p+".asn", "%d is already used by cells[%d]: every gateway needs its own ASN", cell.ASN, j)
+				c.Add(p+".asn", "%d is already used by cells[%d]: every gateway needs its own ASN", cell.ASN, j)
 			} else {
 				asns[cell.ASN] = i
 			}
@@ -244,21 +247,21 @@ func (t *Topology) validateCells(c *collector) {
 // cells need one for their load balancer's certificate when this stack
 // builds them; it defaults to <id>.cells.<edge.domain>, so a problem with
 // edge.domain itself, reported there, is not repeated for every cell.
-func (t *Topology) validateHostname(c *collector, p string, cell Cell) {
+func (t *Topology) validateHostname(c *fabric.Collector, p string, cell Cell) {
 	derived := t.Edge.Domain != "" && cell.Hostname == cell.ID+".cells."+t.Edge.Domain
 	switch {
 	case cell.Hostname == "":
-		if (cell.Cloud != AWS && cell.Cloud != GCP) || !t.buildsCell(cell.ID) || t.domainReported() {
+		if (cell.Cloud != fabric.AWS && cell.Cloud != fabric.GCP) || !t.buildsCell(cell.ID) || t.domainReported() {
 			return
 		}
-		c.add(p+".hostname", "missing: %s cell needs the DNS name its load balancer's certificate covers; set %s.hostname, or edge.domain for the default %s.cells.<edge.domain>",
-			map[Cloud]string{AWS: "an AWS", GCP: "a GCP"}[cell.Cloud], p, cell.ID)
+		c.Add(p+".hostname", "missing: %s cell needs the DNS name its load balancer's certificate covers; set %s.hostname, or edge.domain for the default %s.cells.<edge.domain>",
+			map[fabric.Cloud]string{fabric.AWS: "an AWS", fabric.GCP: "a GCP"}[cell.Cloud], p, cell.ID)
 	case hostnameRe.MatchString(cell.Hostname):
 	case derived && t.domainReported():
 	case derived:
-		c.add(p+".hostname", "%q (derived from edge.domain) is not a lowercase DNS name: fix edge.domain or set %s.hostname", cell.Hostname, p)
+		c.Add(p+".hostname", "%q (derived from edge.domain) is not a lowercase DNS name: fix edge.domain or set %s.hostname", cell.Hostname, p)
 	default:
-		c.add(p+".hostname", "%q is not a lowercase DNS name", cell.Hostname)
+		c.Add(p+".hostname", "%q is not a lowercase DNS name", cell.Hostname)
 	}
 }
 
@@ -287,36 +290,36 @@ func (t *Topology) domainReported() bool {
 	return t.edgeChecked() && !hostnameRe.MatchString(t.Edge.Domain)
 }
 
-func (t *Topology) validateTenants(c *collector) {
+func (t *Topology) validateTenants(c *fabric.Collector) {
 	seen := map[string]int{}
 	for i, tn := range t.Tenants {
 		p := fmt.Sprintf("tenants[%d]", i)
 		switch {
 		case tn.ID == "":
-			c.add(p+".id", "missing: every tenant needs an id")
-		case !tenantIDRe.MatchString(tn.ID):
-			c.add(p+".id", "%q is not a valid tenant id: 1–63 lowercase letters, digits and hyphens (it becomes a DNS label)", tn.ID)
+			c.Add(p+".id", "missing: every tenant needs an id")
+		case !fabric.ValidTenantID(tn.ID):
+			c.Add(p+".id", "%q is not a valid tenant id: %s", tn.ID, fabric.TenantIDRule)
 		}
 		if j, dup := seen[tn.ID]; dup && tn.ID != "" {
-			c.add(p+".id", "duplicate id %q (also tenants[%d])", tn.ID, j)
+			c.Add(p+".id", "duplicate id %q (also tenants[%d])", tn.ID, j)
 		} else {
 			seen[tn.ID] = i
 		}
-		if !slices.Contains([]string{TenantActive, TenantMigrating, TenantReadonly}, tn.State) {
-			c.add(p+".state", "unknown state %q: use active, migrating or readonly", tn.State)
+		if tn.State == "" || !tn.State.Valid() {
+			c.Add(p+".state", "unknown state %q: use active, migrating or readonly", tn.State)
 		}
 		check := func(path, id, what string) {
 			cell, ok := t.CellByID(id)
 			if !ok {
-				c.add(path, "%s cell %q is not in cells (known: %s)", what, id, t.cellIDs())
+				c.Add(path, "%s cell %q is not in cells (known: %s)", what, id, t.cellIDs())
 				return
 			}
 			if tn.Residency != "" && cell.Geo != "" && cell.Geo != tn.Residency {
-				c.add(path, "tenant %q must stay in %q but %s cell %q is in %q (%s %s)", tn.ID, tn.Residency, what, id, cell.Geo, cell.Cloud, cell.Region)
+				c.Add(path, "tenant %q must stay in %q but %s cell %q is in %q (%s %s)", tn.ID, tn.Residency, what, id, cell.Geo, cell.Cloud, cell.Region)
 			}
 		}
 		if tn.Cell == "" {
-			c.add(p+".cell", "missing: the tenant's primary cell")
+			c.Add(p+".cell", "missing: the tenant's primary cell")
 		} else {
 			check(p+".cell", tn.Cell, "primary")
 		}
@@ -325,9 +328,9 @@ func (t *Topology) validateTenants(c *collector) {
 			fp := fmt.Sprintf("%s.failover[%d]", p, j)
 			switch {
 			case f == tn.Cell:
-				c.add(fp, "%q is the tenant's primary cell; failover cells must be other cells", f)
+				c.Add(fp, "%q is the tenant's primary cell; failover cells must be other cells", f)
 			case dupFO[f]:
-				c.add(fp, "%q is listed twice", f)
+				c.Add(fp, "%q is listed twice", f)
 			default:
 				check(fp, f, "failover")
 			}
@@ -336,7 +339,7 @@ func (t *Topology) validateTenants(c *collector) {
 	}
 }
 
-func (t *Topology) validateNetwork(c *collector) {
+func (t *Topology) validateNetwork(c *fabric.Collector) {
 	n := t.Network
 	switch n.AzureGCPTunnels {
 	case 2:
@@ -345,115 +348,108 @@ func (t *Topology) validateNetwork(c *collector) {
 		// one Azure public IP, i.e. two local network gateways with the same
 		// address, which Azure refuses. Two tunnels already cover every
 		// interface on both ends (GCP's 99.99% SLA topology).
-		c.add("network.azureGcpTunnels", "4 is not deployable (Azure takes one local network gateway per peer address); use 2, which covers every interface on both ends")
+		c.Add("network.azureGcpTunnels", "4 is not deployable (Azure takes one local network gateway per peer address); use 2, which covers every interface on both ends")
 	default:
-		c.add("network.azureGcpTunnels", "%d: use 2", n.AzureGCPTunnels)
+		c.Add("network.azureGcpTunnels", "%d: use 2", n.AzureGCPTunnels)
 	}
 	if n.IKEVersion != 1 && n.IKEVersion != 2 {
-		c.add("network.ikeVersion", "%d: use 1 or 2", n.IKEVersion)
+		c.Add("network.ikeVersion", "%d: use 1 or 2", n.IKEVersion)
 	}
 }
 
-func (t *Topology) validateEdge(c *collector) {
+func (t *Topology) validateEdge(c *fabric.Collector) {
 	e := t.Edge
 	if !t.edgeChecked() {
 		return
 	}
 	if e.Domain == "" {
-		c.add("edge.domain", "missing: the Cloudflare zone's domain (or set edge.disabled: true)")
+		c.Add("edge.domain", "missing: the Cloudflare zone's domain (or set edge.disabled: true)")
 	} else if !hostnameRe.MatchString(e.Domain) {
-		c.add("edge.domain", "%q is not a lowercase DNS name", e.Domain)
+		c.Add("edge.domain", "%q is not a lowercase DNS name", e.Domain)
 	}
 	if e.AccountID == "" {
-		c.add("edge.accountId", "missing: the Cloudflare account id (or set edge.disabled: true)")
+		c.Add("edge.accountId", "missing: the Cloudflare account id (or set edge.disabled: true)")
 	}
 	if e.ZoneID == "" {
-		c.add("edge.zoneId", "missing: the Cloudflare zone id of edge.domain (or set edge.disabled: true)")
+		c.Add("edge.zoneId", "missing: the Cloudflare zone id of edge.domain (or set edge.disabled: true)")
 	}
 	switch {
 	case e.TenantHost == "" && e.Domain == "":
 		// Its default comes from edge.domain, reported missing above.
 	case strings.Count(e.TenantHost, "{tenant}") != 1:
-		c.add("edge.tenantHost", "%q must contain {tenant} exactly once", e.TenantHost)
+		c.Add("edge.tenantHost", "%q must contain {tenant} exactly once", e.TenantHost)
 	case e.Domain != "" && !strings.HasSuffix(e.TenantHostFor("t"), "."+e.Domain):
-		c.add("edge.tenantHost", "%q is not inside edge.domain %q", e.TenantHost, e.Domain)
+		c.Add("edge.tenantHost", "%q is not inside edge.domain %q", e.TenantHost, e.Domain)
 	}
 	if !slices.Contains([]string{"off", "geo", "dynamic_latency", "random"}, e.Steering) {
-		c.add("edge.steering", "unknown steering %q: use off, geo, dynamic_latency or random", e.Steering)
+		c.Add("edge.steering", "unknown steering %q: use off, geo, dynamic_latency or random", e.Steering)
 	}
-	if e.UnknownTenants != "reject" && e.UnknownTenants != "place" {
-		c.add("edge.unknownTenants", "unknown policy %q: use reject or place", e.UnknownTenants)
+	if e.UnknownTenants == "" || !e.UnknownTenants.Valid() {
+		c.Add("edge.unknownTenants", "unknown policy %q: use reject or place", e.UnknownTenants)
 	}
 	if e.CacheSeconds < 1 {
-		c.add("edge.cacheSeconds", "%d: must be at least 1", e.CacheSeconds)
+		c.Add("edge.cacheSeconds", "%d: must be at least 1", e.CacheSeconds)
 	}
 	if len(strings.Fields(e.HealthCron)) != 5 {
-		c.add("edge.healthCron", "%q is not a five-field cron schedule", e.HealthCron)
+		c.Add("edge.healthCron", "%q is not a five-field cron schedule", e.HealthCron)
 	}
 	prefixes := map[string]int{}
 	for i, r := range e.SharedRoutes {
 		p := fmt.Sprintf("edge.sharedRoutes[%d]", i)
 		if !strings.HasPrefix(r.Prefix, "/") {
-			c.add(p+".prefix", "%q must start with /", r.Prefix)
+			c.Add(p+".prefix", "%q must start with /", r.Prefix)
 		}
 		if j, dup := prefixes[r.Prefix]; dup {
-			c.add(p+".prefix", "%q is already routed by edge.sharedRoutes[%d]", r.Prefix, j)
+			c.Add(p+".prefix", "%q is already routed by edge.sharedRoutes[%d]", r.Prefix, j)
 		}
 		prefixes[r.Prefix] = i
 		if len(r.Cells) == 0 {
-			c.add(p+".cells", "no cells: a shared route needs at least one")
+			c.Add(p+".cells", "no cells: a shared route needs at least one")
 		}
 		total := 0
 		for j, wc := range r.Cells {
 			if _, ok := t.CellByID(wc.Cell); !ok {
-				c.add(fmt.Sprintf("%s.cells[%d].cell", p, j), "cell %q is not in cells (known: %s)", wc.Cell, t.cellIDs())
+				c.Add(fmt.Sprintf("%s.cells[%d].cell", p, j), "cell %q is not in cells (known: %s)", wc.Cell, t.cellIDs())
 			}
 			if wc.Weight < 0 {
-				c.add(fmt.Sprintf("%s.cells[%d].weight", p, j), "%d is negative", wc.Weight)
+				c.Add(fmt.Sprintf("%s.cells[%d].weight", p, j), "%d is negative", wc.Weight)
 			}
 			total += wc.Weight
 		}
 		if len(r.Cells) > 0 && total == 0 {
-			c.add(p+".cells", "weights add up to 0: give at least one cell a positive weight")
+			c.Add(p+".cells", "weights add up to 0: give at least one cell a positive weight")
 		}
 	}
 }
 
-// ValidKeyID reports whether id can name an edge signing key: 1–32
-// letters, digits, '.', '_' or '-'. Every such id is one router/edgeauth
-// accepts too (it allows up to 64 of the same characters; a test in this
-// package holds the two rules together), and none can break the
-// "id=secret,..." lists cells read extra keys from.
-func ValidKeyID(id string) bool { return keyIDRe.MatchString(id) }
-
 // validateEdgeKeyIDs checks the ids of the edge keys in every role and
 // whether the edge is enabled or not: the cells of roles all and cell
 // carry them as much as the edge does.
-func (t *Topology) validateEdgeKeyIDs(c *collector) {
+func (t *Topology) validateEdgeKeyIDs(c *fabric.Collector) {
 	e := t.Edge
-	if !ValidKeyID(e.KeyID) {
-		c.add("edge.keyId", "%q: 1–32 letters, digits, '.', '_' or '-'", e.KeyID)
+	if !fabric.ValidKeyID(e.KeyID) {
+		c.Add("edge.keyId", "%q: %s", e.KeyID, fabric.KeyIDRule)
 	}
 	if e.ExtraKeyID == "" {
 		return
 	}
 	switch {
-	case !ValidKeyID(e.ExtraKeyID):
-		c.add("edge.extraKeyId", "%q: 1–32 letters, digits, '.', '_' or '-'", e.ExtraKeyID)
+	case !fabric.ValidKeyID(e.ExtraKeyID):
+		c.Add("edge.extraKeyId", "%q: %s", e.ExtraKeyID, fabric.KeyIDRule)
 	case e.ExtraKeyID == e.KeyID:
-		c.add("edge.extraKeyId", "%q is also edge.keyId: the extra key needs an id of its own (during a rotation, the id of the key that is not signing)", e.ExtraKeyID)
+		c.Add("edge.extraKeyId", "%q is also edge.keyId: the extra key needs an id of its own (during a rotation, the id of the key that is not signing)", e.ExtraKeyID)
 	}
 }
 
-func validateTags(c *collector, path string, tags map[string]string) {
+func validateTags(c *fabric.Collector, path string, tags map[string]string) {
 	for _, k := range sortedKeys(tags) {
 		if !tagKeyRe.MatchString(k) {
-			c.add(path+"."+k, "tag key must be 1–63 lowercase letters, digits, '_' or '-', starting with a letter (GCP label rules)")
+			c.Add(path+"."+k, "tag key must be 1–63 lowercase letters, digits, '_' or '-', starting with a letter (GCP label rules)")
 		} else if strings.HasPrefix(k, "cellfabric-") {
-			c.add(path+"."+k, "tag keys starting with cellfabric- are set by cellfabric itself")
+			c.Add(path+"."+k, "tag keys starting with cellfabric- are set by cellfabric itself")
 		}
 		if !tagValueRe.MatchString(tags[k]) {
-			c.add(path+"."+k, "tag value %q must be at most 63 lowercase letters, digits, '_' or '-' (GCP label rules)", tags[k])
+			c.Add(path+"."+k, "tag value %q must be at most 63 lowercase letters, digits, '_' or '-' (GCP label rules)", tags[k])
 		}
 	}
 }

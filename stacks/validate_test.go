@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // validTopology returns a small topology that passes validation; each
@@ -12,9 +14,9 @@ func validTopology() *Topology {
 	one := 1
 	t := &Topology{
 		Cells: []Cell{
-			{ID: "aws-use1", Cloud: AWS, Region: "us-east-1", CIDR: "10.10.0.0/16", ASN: 64610, Image: "img:1", MinInstances: &one},
-			{ID: "azure-weu", Cloud: Azure, Region: "westeurope", CIDR: "10.20.0.0/16", ASN: 64620, Image: "img:1"},
-			{ID: "gcp-euw1", Cloud: GCP, Region: "europe-west1", CIDR: "10.30.0.0/16", ASN: 64630, Image: "img:1"},
+			{ID: "aws-use1", Cloud: fabric.AWS, Region: "us-east-1", CIDR: "10.10.0.0/16", ASN: 64610, Image: "img:1", MinInstances: &one},
+			{ID: "azure-weu", Cloud: fabric.Azure, Region: "westeurope", CIDR: "10.20.0.0/16", ASN: 64620, Image: "img:1"},
+			{ID: "gcp-euw1", Cloud: fabric.GCP, Region: "europe-west1", CIDR: "10.30.0.0/16", ASN: 64630, Image: "img:1"},
 		},
 		Tenants: []Tenant{
 			{ID: "acme", Cell: "aws-use1", Failover: []string{"gcp-euw1"}},
@@ -135,11 +137,11 @@ func TestValidateRules(t *testing.T) {
 			topo := validTopology()
 			tc.mutate(topo)
 			err := topo.Validate()
-			var ps Problems
+			var ps fabric.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("want Problems, got %v", err)
 			}
-			for _, p := range ps {
+			for _, p := range ps.List {
 				if p.Path == tc.path && strings.Contains(p.Msg, tc.msg) {
 					return
 				}
@@ -191,9 +193,9 @@ func TestMeshDefault(t *testing.T) {
 	if topo.MeshEnabled() {
 		t.Fatal("explicitly disabled mesh reported on")
 	}
-	var ps Problems
+	var ps fabric.Problems
 	if err := topo.Validate(); errors.As(err, &ps) {
-		for _, p := range ps {
+		for _, p := range ps.List {
 			if p.Path == "cells[0].asn" {
 				t.Fatalf("asn required with the mesh off: %v", p)
 			}
@@ -247,12 +249,12 @@ func TestNoProblemWithoutCause(t *testing.T) {
 			t.Parallel()
 			topo := validTopology()
 			tc.mutate(topo)
-			var ps Problems
+			var ps fabric.Problems
 			if err := topo.Validate(); err != nil && !errors.As(err, &ps) {
 				t.Fatalf("want Problems, got %v", err)
 			}
 			at := map[string]bool{}
-			for _, p := range ps {
+			for _, p := range ps.List {
 				at[p.Path] = true
 			}
 			for _, path := range tc.absent {
@@ -274,7 +276,7 @@ func TestNoProblemWithoutCause(t *testing.T) {
 func TestGCPProjectDefault(t *testing.T) {
 	t.Parallel()
 	topo := &Topology{GCPProject: "stack-project", Cells: []Cell{
-		{ID: "aws-use1", Cloud: AWS}, {ID: "gcp-euw1", Cloud: GCP}, {ID: "gcp-usc1", Cloud: GCP, Project: "own"},
+		{ID: "aws-use1", Cloud: fabric.AWS}, {ID: "gcp-euw1", Cloud: fabric.GCP}, {ID: "gcp-usc1", Cloud: fabric.GCP, Project: "own"},
 	}}
 	topo.SetDefaults()
 	for i, want := range []string{"", "stack-project", "own"} {

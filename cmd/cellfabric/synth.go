@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/infra/program"
 	"github.com/cellfabric/cellfabric/infra/synth"
 	"github.com/cellfabric/cellfabric/stacks"
@@ -58,7 +59,7 @@ func runSynth(args []string, stdout, stderr io.Writer) int {
 	}
 	plan, err := synth.Synthesize(sf, program.Options{})
 	if err != nil {
-		var ps stacks.Problems
+		var ps fabric.Problems
 		if errors.As(err, &ps) {
 			fmt.Fprintf(stderr, "synth: %s: %v\n", path, err)
 		} else {

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -149,7 +150,7 @@ func (b *builder) fill(c *Cell) {
 	endpoint := "https://" + b.args.Hostname
 	c.outputs = cell.CellOutputs{
 		ID:       pulumi.String(b.args.ID).ToStringOutput(),
-		Cloud:    pulumi.String(string(stacks.AWS)).ToStringOutput(),
+		Cloud:    pulumi.String(string(fabric.AWS)).ToStringOutput(),
 		Region:   pulumi.String(b.args.Region).ToStringOutput(),
 		Endpoint: pulumi.All(ready...).ApplyT(func([]any) string { return endpoint }).(pulumi.StringOutput),
 		HealthURL: pulumi.All(ready...).ApplyT(func([]any) string {

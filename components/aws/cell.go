@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // ComponentType is the type token of the AWS cell component.
@@ -73,7 +73,7 @@ func (c *Cell) Outputs() cell.CellOutputs { return c.outputs }
 // opts (pulumi.Provider or pulumi.Providers); the cell never creates one, and
 // fails when the provider's region is not args.Region.
 func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (*Cell, error) {
-	args, plan, err := args.Normalize(stacks.AWS)
+	args, plan, err := args.Normalize(fabric.AWS)
 	if err := errors.Join(err, checkArgs(args)); err != nil {
 		return nil, fmt.Errorf("aws cell %s: %w", name, err)
 	}
@@ -86,7 +86,7 @@ func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulum
 		name:  name,
 		args:  args,
 		plan:  plan,
-		tags:  cell.StandardTags(args, stacks.AWS, ctx.Stack()),
+		tags:  cell.StandardTags(args, fabric.AWS, ctx.Stack()),
 		names: newNames(ctx.Stack(), args.ID, args.Port),
 		comp:  c,
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Task size and scaling.
@@ -43,7 +43,7 @@ func (b *builder) compute() error {
 
 	contract := map[string]string{
 		cell.EnvCellID:    b.args.ID,
-		cell.EnvCloud:     string(stacks.AWS),
+		cell.EnvCloud:     string(fabric.AWS),
 		cell.EnvRegion:    b.args.Region,
 		cell.EnvEdgeKeyID: b.args.EdgeKeyID,
 		cell.EnvPort:      strconv.Itoa(b.args.Port),

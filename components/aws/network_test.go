@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -25,7 +26,7 @@ func TestNetworkFollowsThePlan(t *testing.T) {
 			args := baseArgs()
 			args.CIDR, args.Zones, args.MaxInstances = tc.cidr, tc.zones, 3
 			d := deploy(t, args, false)
-			plan, err := stacks.PlanNetwork(stacks.Cell{ID: args.ID, Cloud: stacks.AWS, CIDR: tc.cidr, Zones: tc.zones, MaxInstances: 3})
+			plan, err := stacks.PlanNetwork(stacks.Cell{ID: args.ID, Cloud: fabric.AWS, CIDR: tc.cidr, Zones: tc.zones, MaxInstances: 3})
 			if err != nil {
 				t.Fatal(err)
 			}

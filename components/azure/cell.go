@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -58,7 +59,7 @@ func (c *Cell) Outputs() cell.CellOutputs { return c.outputs }
 // every invoke, goes through it. args.DNS is not called: the Container
 // App's own HTTPS host is the endpoint, with a certificate Azure manages.
 func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (*Cell, error) {
-	a, plan, err := args.Normalize(stacks.Azure)
+	a, plan, err := args.Normalize(fabric.Azure)
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -106,7 +107,7 @@ func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulum
 // build creates the cell's resources under c and fills its outputs.
 func (c *Cell) build(ctx *pulumi.Context, name string, a cell.CellArgs, plan stacks.NetworkPlan, n names) error {
 	child := pulumi.Parent(c)
-	tags := pulumi.ToStringMap(cell.StandardTags(a, stacks.Azure, ctx.Stack()))
+	tags := pulumi.ToStringMap(cell.StandardTags(a, fabric.Azure, ctx.Stack()))
 	// Subscription and tenant ids, through the cell's provider.
 	client := authorization.GetClientConfigOutput(ctx, pulumi.Parent(c))
 
@@ -216,7 +217,7 @@ func (c *Cell) build(ctx *pulumi.Context, name string, a cell.CellArgs, plan sta
 	c.NsgName = net.nsg.Name
 	c.outputs = cell.CellOutputs{
 		ID:               pulumi.String(a.ID).ToStringOutput(),
-		Cloud:            pulumi.String(string(stacks.Azure)).ToStringOutput(),
+		Cloud:            pulumi.String(string(fabric.Azure)).ToStringOutput(),
 		Region:           pulumi.String(a.Region).ToStringOutput(),
 		Endpoint:         endpoint,
 		HealthURL:        pulumi.Sprintf("%s%s", endpoint, a.HealthPath),

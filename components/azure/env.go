@@ -9,7 +9,7 @@ import (
 	app "github.com/pulumi/pulumi-azure-native-sdk/app/v2/v20240301"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Environment variables an Azure cell sets beyond the contract's: the
@@ -56,7 +56,7 @@ func containerEnv(w workloadEnv) ([]app.EnvironmentVar, error) {
 	}
 	plain := map[string]string{
 		cell.EnvCellID:     w.CellID,
-		cell.EnvCloud:      string(stacks.Azure),
+		cell.EnvCloud:      string(fabric.Azure),
 		cell.EnvRegion:     w.Region,
 		cell.EnvStateStore: w.Table,
 		cell.EnvEdgeKeyID:  w.KeyID,

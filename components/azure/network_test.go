@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestNetworkLayout(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	plan, err := stacks.PlanNetwork(stacks.Cell{ID: "azure-weu", Cloud: stacks.Azure, CIDR: "10.20.0.0/16", MaxInstances: 5})
+	plan, err := stacks.PlanNetwork(stacks.Cell{ID: "azure-weu", Cloud: fabric.Azure, CIDR: "10.20.0.0/16", MaxInstances: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

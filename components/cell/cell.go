@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -84,7 +84,7 @@ type CellArgs struct {
 	// secret Output.
 	EdgeKey pulumi.StringInput
 	// EdgeKeyID is the id of EdgeKey. Default "k1"; the rule of
-	// stacks.ValidKeyID applies.
+	// fabric.ValidKeyID applies.
 	EdgeKeyID string
 	// ExtraEdgeKey is the secret of one more key the workload accepts: the
 	// second key of a rotation. The cell stores "<ExtraEdgeKeyID>=<secret>"
@@ -93,7 +93,7 @@ type CellArgs struct {
 	// be a secret Output. Zero: none, and nothing of it is built.
 	ExtraEdgeKey pulumi.StringInput
 	// ExtraEdgeKeyID is the id of ExtraEdgeKey: set exactly when
-	// ExtraEdgeKey is, valid by stacks.ValidKeyID, and not EdgeKeyID.
+	// ExtraEdgeKey is, valid by fabric.ValidKeyID, and not EdgeKeyID.
 	ExtraEdgeKeyID string
 	// IngressCIDRs are the only source ranges allowed to reach the cell's
 	// public endpoint (the edge's egress ranges, e.g. Cloudflare's from
@@ -128,18 +128,16 @@ type DNSRecord struct {
 // edge at the origin, or proves domain ownership to a certificate authority.
 type DNSRecordFunc func(ctx *pulumi.Context, name string, rec DNSRecord, opts ...pulumi.ResourceOption) (pulumi.Resource, error)
 
-var idRe = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
-
 // Normalize fills defaults and checks the plain fields every cloud needs,
 // returning every problem at once. Each NewCell calls it first, so a bad
 // CellArgs fails before any resource is registered.
-func (a CellArgs) Normalize(cloud stacks.Cloud) (CellArgs, stacks.NetworkPlan, error) {
+func (a CellArgs) Normalize(cloud fabric.Cloud) (CellArgs, stacks.NetworkPlan, error) {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("cell %q: %s: %s", a.ID, field, fmt.Sprintf(format, args...)))
 	}
-	if !idRe.MatchString(a.ID) {
-		bad("ID", "%q is not a valid cell id: 3–20 lowercase letters, digits and hyphens, starting with a letter", a.ID)
+	if !fabric.ValidCellID(a.ID) {
+		bad("ID", "%q is not a valid cell id: %s", a.ID, fabric.CellIDRule)
 	}
 	if a.Region == "" {
 		bad("Region", "missing")
@@ -172,10 +170,10 @@ func (a CellArgs) Normalize(cloud stacks.Cloud) (CellArgs, stacks.NetworkPlan, e
 		bad("MinInstances/MaxInstances", "need 0 <= min (%d) <= max (%d)", a.MinInstances, a.MaxInstances)
 	}
 	if a.EdgeKeyID == "" {
-		a.EdgeKeyID = stacks.DefaultKeyID
+		a.EdgeKeyID = fabric.DefaultKeyID
 	}
-	if !stacks.ValidKeyID(a.EdgeKeyID) {
-		bad("EdgeKeyID", "%q: use 1–32 letters, digits, '.', '_' or '-'", a.EdgeKeyID)
+	if !fabric.ValidKeyID(a.EdgeKeyID) {
+		bad("EdgeKeyID", "%q: use %s", a.EdgeKeyID, fabric.KeyIDRule)
 	}
 	switch {
 	case a.ExtraEdgeKey == nil && a.ExtraEdgeKeyID != "":
@@ -183,12 +181,12 @@ func (a CellArgs) Normalize(cloud stacks.Cloud) (CellArgs, stacks.NetworkPlan, e
 	case a.ExtraEdgeKey != nil && a.ExtraEdgeKeyID == "":
 		bad("ExtraEdgeKeyID", "missing: ExtraEdgeKey needs the id it is accepted under; set both or neither")
 	case a.ExtraEdgeKeyID == "":
-	case !stacks.ValidKeyID(a.ExtraEdgeKeyID):
-		bad("ExtraEdgeKeyID", "%q: use 1–32 letters, digits, '.', '_' or '-'", a.ExtraEdgeKeyID)
+	case !fabric.ValidKeyID(a.ExtraEdgeKeyID):
+		bad("ExtraEdgeKeyID", "%q: use %s", a.ExtraEdgeKeyID, fabric.KeyIDRule)
 	case a.ExtraEdgeKeyID == a.EdgeKeyID:
 		bad("ExtraEdgeKeyID", "%q is also EdgeKeyID: the extra key needs an id of its own", a.ExtraEdgeKeyID)
 	}
-	if (cloud == stacks.AWS || cloud == stacks.GCP) && a.Hostname == "" {
+	if (cloud == fabric.AWS || cloud == fabric.GCP) && a.Hostname == "" {
 		bad("Hostname", "missing: a %s cell needs the DNS name its load balancer's certificate covers", cloud)
 	}
 	a.Tags = maps.Clone(a.Tags)
@@ -212,7 +210,7 @@ func (a CellArgs) ExtraEdgeKeyEntry() pulumi.StringOutput {
 
 // StandardTags returns the tags every resource of the cell carries: the
 // caller's tags plus cellfabric-cell, cellfabric-cloud and cellfabric-stack.
-func StandardTags(a CellArgs, cloud stacks.Cloud, stack string) map[string]string {
+func StandardTags(a CellArgs, cloud fabric.Cloud, stack string) map[string]string {
 	t := maps.Clone(a.Tags)
 	if t == nil {
 		t = map[string]string{}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
-	"github.com/cellfabric/cellfabric/stacks"
 )
 
 // validArgs is a CellArgs every cloud accepts; each case below changes one
@@ -63,7 +63,7 @@ func TestNormalizeEdgeKeys(t *testing.T) {
 			t.Parallel()
 			a := validArgs()
 			tc.mutate(&a)
-			got, _, err := a.Normalize(stacks.AWS)
+			got, _, err := a.Normalize(fabric.AWS)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("valid args refused: %v", err)
@@ -114,7 +114,7 @@ func TestExtraEdgeKeyEntry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(keys) != 2 || keys[0].ID != stacks.DefaultKeyID || keys[1].ID != "k2" || string(keys[1].Secret) != value {
+			if len(keys) != 2 || keys[0].ID != fabric.DefaultKeyID || keys[1].ID != "k2" || string(keys[1].Secret) != value {
 				t.Fatalf("a cell would accept %v", keys)
 			}
 		})
@@ -130,7 +130,7 @@ func TestEnvNamesMatchEdgeauth(t *testing.T) {
 		{"key", cell.EnvEdgeKey, edgeauth.EnvKey},
 		{"key id", cell.EnvEdgeKeyID, edgeauth.EnvKeyID},
 		{"extra keys", cell.EnvEdgeKeys, edgeauth.EnvKeys},
-		{"default id", stacks.DefaultKeyID, edgeauth.DefaultKeyID},
+		{"default id", fabric.DefaultKeyID, edgeauth.DefaultKeyID},
 		{"shortest secret", fmt.Sprint(cell.MinEdgeKeyBytes), fmt.Sprint(edgeauth.MinSecretBytes)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

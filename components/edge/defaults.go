@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -18,7 +19,7 @@ const (
 	// Cloudflare runs.
 	DefaultHealthCron = stacks.DefaultHealthCron
 	// DefaultKeyID is the edge key's id when none is given.
-	DefaultKeyID = stacks.DefaultKeyID
+	DefaultKeyID = fabric.DefaultKeyID
 	// DefaultCompatibilityDate is the Worker's compatibility date: the one
 	// the Worker is built and tested for.
 	DefaultCompatibilityDate = edgeconf.CompatibilityDate

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -86,7 +87,7 @@ func TestValidHost(t *testing.T) {
 // Cloudflare region code; an unknown region maps to nothing.
 func TestLoadBalancerRegion(t *testing.T) {
 	t.Parallel()
-	for _, cloud := range []stacks.Cloud{stacks.AWS, stacks.Azure, stacks.GCP} {
+	for _, cloud := range []fabric.Cloud{fabric.AWS, fabric.Azure, fabric.GCP} {
 		regions := stacks.Regions(cloud)
 		if len(regions) < 20 {
 			t.Fatalf("%s: only %d regions in stacks' table", cloud, len(regions))
@@ -99,14 +100,14 @@ func TestLoadBalancerRegion(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		cloud        stacks.Cloud
+		cloud        fabric.Cloud
 		region, want string
 		ok           bool
 	}{
-		{stacks.AWS, "us-east-1", "ENAM", true},
-		{stacks.Azure, "WestEurope", "WEU", true},
-		{stacks.GCP, "asia-southeast1", "SEAS", true},
-		{stacks.GCP, "mars-north1", "", false},
+		{fabric.AWS, "us-east-1", "ENAM", true},
+		{fabric.Azure, "WestEurope", "WEU", true},
+		{fabric.GCP, "asia-southeast1", "SEAS", true},
+		{fabric.GCP, "mars-north1", "", false},
 	}
 	for _, tt := range tests {
 		if got, ok := LoadBalancerRegion(tt.cloud, tt.region); got != tt.want || ok != tt.ok {

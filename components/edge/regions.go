@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -13,7 +14,7 @@ var LoadBalancerRegions = []string{
 // LoadBalancerRegion returns the Cloudflare load-balancing region of a cloud
 // region (from stacks' region table), and false when the region is not in
 // it (the cell then gets no EdgeCell.Region).
-func LoadBalancerRegion(cloud stacks.Cloud, region string) (string, bool) {
+func LoadBalancerRegion(cloud fabric.Cloud, region string) (string, bool) {
 	return stacks.EdgeRegionOf(cloud, region)
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -56,7 +57,7 @@ func ArgsFromTopology(topo *stacks.Topology, cells, routing pulumi.MapInput) (Ed
 	for _, c := range topo.Cells {
 		endpoint, health := CellEndpoints(cells, c.ID)
 		region, _ := LoadBalancerRegion(c.Cloud, c.Region)
-		active[c.ID] = c.State == "" || c.State == stacks.CellActive
+		active[c.ID] = c.State == "" || c.State == fabric.CellActive
 		weight := c.Weight
 		if !active[c.ID] {
 			weight = 0

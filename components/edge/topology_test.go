@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -103,7 +104,7 @@ func TestArgsFromTopologyVariants(t *testing.T) {
 		t.Parallel()
 		topo := devTopology(t)
 		c, _ := topo.CellByID("gcp-euw1")
-		c.State = stacks.CellDraining
+		c.State = fabric.CellDraining
 		a, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing))
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -71,7 +72,7 @@ func (b *builder) fill(c *Cell) {
 	endpoint := pulumi.String("https://" + b.args.Hostname).ToStringOutput()
 	c.outputs = cell.CellOutputs{
 		ID:               pulumi.String(b.args.ID).ToStringOutput(),
-		Cloud:            pulumi.String(string(stacks.GCP)).ToStringOutput(),
+		Cloud:            pulumi.String(string(fabric.GCP)).ToStringOutput(),
 		Region:           pulumi.String(b.args.Region).ToStringOutput(),
 		Endpoint:         endpoint,
 		HealthURL:        pulumi.String("https://" + b.args.Hostname + b.args.HealthPath).ToStringOutput(),

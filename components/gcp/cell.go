@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // ComponentType is the type token of the GCP cell component.
@@ -68,7 +68,7 @@ func (c *Cell) Outputs() cell.CellOutputs { return c.outputs }
 // creates one, and reads the project from it. Regional resources take
 // args.Region explicitly, so the provider's own region does not matter.
 func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (*Cell, error) {
-	args, plan, err := args.Normalize(stacks.GCP)
+	args, plan, err := args.Normalize(fabric.GCP)
 	if err := errors.Join(err, checkArgs(args)); err != nil {
 		return nil, fmt.Errorf("gcp cell %s: %w", name, err)
 	}
@@ -81,7 +81,7 @@ func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulum
 		name:   name,
 		args:   args,
 		plan:   plan,
-		labels: gcpLabels(cell.StandardTags(args, stacks.GCP, ctx.Stack())),
+		labels: gcpLabels(cell.StandardTags(args, fabric.GCP, ctx.Stack())),
 		names:  newNames(ctx.Project(), ctx.Stack(), args.ID, args.Hostname),
 		comp:   c,
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Cloud Run settings the cell relies on (the tests check them).
@@ -136,7 +136,7 @@ func workloadEnv(a cell.CellArgs, database string, secretID, extraSecretID pulum
 	}
 	contract := map[string]string{
 		cell.EnvCellID:     a.ID,
-		cell.EnvCloud:      string(stacks.GCP),
+		cell.EnvCloud:      string(fabric.GCP),
 		cell.EnvRegion:     a.Region,
 		cell.EnvStateStore: database,
 		cell.EnvEdgeKeyID:  a.EdgeKeyID,

@@ -15,7 +15,7 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // labelled are the resource types the cell uses that take labels;
@@ -72,7 +72,7 @@ func TestEveryLabelledResourceIsLabelled(t *testing.T) {
 	t.Parallel()
 	args := baseArgs()
 	d := deploy(t, args, false)
-	want := cell.StandardTags(args, stacks.GCP, testStack)
+	want := cell.StandardTags(args, fabric.GCP, testStack)
 	if want["team"] != "platform" || want[cell.TagCell] != args.ID {
 		t.Fatalf("standard tags %v", want)
 	}

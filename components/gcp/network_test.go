@@ -3,7 +3,7 @@ package gcp
 import (
 	"testing"
 
-	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // TestNetworkFollowsThePlan: a custom-mode network, and one subnetwork, the
@@ -22,7 +22,7 @@ func TestNetworkFollowsThePlan(t *testing.T) {
 			args.CIDR = tc.cidr
 			args.MaxInstances = 3
 			d := deploy(t, args, false)
-			_, plan, err := args.Normalize(stacks.GCP)
+			_, plan, err := args.Normalize(fabric.GCP)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // CellNetwork is one cell's private network as the mesh sees it: what the
@@ -15,8 +16,8 @@ type CellNetwork struct {
 	// Required; the stack model's rule (3–20 of [a-z0-9-], starting with a
 	// letter).
 	ID string
-	// Cloud is plan.AWS, plan.Azure or plan.GCP. Required.
-	Cloud plan.Cloud
+	// Cloud is fabric.AWS, fabric.Azure or fabric.GCP. Required.
+	Cloud fabric.Cloud
 	// Region is the cell's region: the AWS region, the Azure location or the
 	// GCP region of its network. Required; every resource on the cell's side
 	// goes there.

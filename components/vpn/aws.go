@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // gcpTransforms is the single IKE transform set per phase that AWS tunnels
@@ -93,9 +94,9 @@ func (b *builder) awsConnection(g *gateway, cn plan.AWSConnection) (*ec2.VpnConn
 	peer := b.gws[cn.Peer]
 	var peerIP pulumi.StringOutput
 	switch cn.PeerCloud {
-	case plan.Azure:
+	case fabric.Azure:
 		peerIP = peer.azure.ip(cn.PeerInterface)
-	case plan.GCP:
+	case fabric.GCP:
 		peerIP = peer.gcp.ip(cn.PeerInterface)
 	default:
 		return nil, fmt.Errorf("peer %s is on %s: the plan never pairs AWS with itself over VPN", cn.Peer, cn.PeerCloud)
@@ -132,7 +133,7 @@ func (b *builder) awsConnection(g *gateway, cn plan.AWSConnection) (*ec2.VpnConn
 		Tunnel2StartupAction: pulumi.String("start"),
 		Tags:                 g.tag.aws(cn.Name),
 	}
-	if cn.PeerCloud == plan.GCP {
+	if cn.PeerCloud == fabric.GCP {
 		enc, integ, dh := pulumi.ToStringArray(gcpTransforms.encryption), pulumi.ToStringArray(gcpTransforms.integrity), pulumi.ToIntArray(gcpTransforms.dhGroups)
 		args.Tunnel1Phase1EncryptionAlgorithms, args.Tunnel2Phase1EncryptionAlgorithms = enc, enc
 		args.Tunnel1Phase2EncryptionAlgorithms, args.Tunnel2Phase2EncryptionAlgorithms = enc, enc

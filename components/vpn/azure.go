@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // azureIPConfigs name the gateway's two ipConfigurations, by instance.
@@ -138,7 +139,7 @@ func (b *builder) azureGateway(g *gateway) error {
 
 func (b *builder) azureConnection(g *gateway, lg plan.AzureLocalGateway) error {
 	c := g.cell
-	peerIP, err := b.peerAddress(c.ID, plan.Azure, lg.Peer, lg.PeerCloud, lg.PeerInterface, lg.PeerTunnelNumber)
+	peerIP, err := b.peerAddress(c.ID, fabric.Azure, lg.Peer, lg.PeerCloud, lg.PeerInterface, lg.PeerTunnelNumber)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/cellfabric/cellfabric/components/gcp"
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/components/vpn"
-	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // cellArgs are valid CellArgs for one dev cell.
@@ -82,13 +82,13 @@ func TestMeshOnRealCells(t *testing.T) {
 		// The dev stack's default of two zones: two private tables.
 		zones := 2
 		args := vpn.MeshArgs{Cells: []vpn.CellNetwork{
-			{ID: "aws-use1", Cloud: plan.AWS, Region: "us-east-1", CIDR: "10.10.0.0/16", ASN: 64610, Provider: ap,
+			{ID: "aws-use1", Cloud: fabric.AWS, Region: "us-east-1", CIDR: "10.10.0.0/16", ASN: 64610, Provider: ap,
 				AWS: &vpn.AWSNetwork{
 					VpcID:            awsCell.VpcID,
 					RouteTableIDs:    append(vpn.StringInputs(awsCell.PrivateRouteTableIDs, zones), vpn.StringInputs(awsCell.PublicRouteTableIDs, 1)...),
 					SecurityGroupIDs: []pulumi.StringInput{awsCell.TaskSecurityGroupID},
 				}},
-			{ID: "azure-weu", Cloud: plan.Azure, Region: "westeurope", CIDR: "10.20.0.0/16", ASN: 64620, Provider: zp,
+			{ID: "azure-weu", Cloud: fabric.Azure, Region: "westeurope", CIDR: "10.20.0.0/16", ASN: 64620, Provider: zp,
 				Azure: &vpn.AzureNetwork{ResourceGroupName: azureCell.ResourceGroupName, VnetName: azureCell.VnetName, VnetID: azureCell.VnetID,
 					GatewaySubnetID: azureCell.GatewaySubnetID, NsgName: azureCell.NsgName}},
 		}}
@@ -105,7 +105,7 @@ func TestMeshOnRealCells(t *testing.T) {
 				return err
 			}
 			gcpCells = append(gcpCells, gc)
-			args.Cells = append(args.Cells, vpn.CellNetwork{ID: c.id, Cloud: plan.GCP, Region: c.region, CIDR: c.cidr, ASN: c.asn, Provider: gp,
+			args.Cells = append(args.Cells, vpn.CellNetwork{ID: c.id, Cloud: fabric.GCP, Region: c.region, CIDR: c.cidr, ASN: c.asn, Provider: gp,
 				GCP: &vpn.GCPNetwork{NetworkSelfLink: gc.NetworkSelfLink, Project: gc.Project}})
 		}
 		_, err = vpn.NewMesh(ctx, "mesh", args)

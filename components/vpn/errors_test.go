@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // TestInvalidArgs runs NewMesh with one thing wrong per case (and one case
@@ -15,7 +16,7 @@ import (
 // kind, and that nothing but the test's providers was registered.
 func TestInvalidArgs(t *testing.T) {
 	t.Parallel()
-	twoAzure := append(append([]devCell{}, devCells...), devCell{"azure-neu", plan.Azure, "northeurope", "10.50.0.0/16", 64650})
+	twoAzure := append(append([]devCell{}, devCells...), devCell{"azure-neu", fabric.Azure, "northeurope", "10.50.0.0/16", 64650})
 	tests := []struct {
 		name  string
 		cells []devCell
@@ -114,8 +115,8 @@ func TestErrorSaysVPNMeshOnce(t *testing.T) {
 				t.Fatal("NewMesh accepted the args")
 			}
 			msg := err.Error()
-			if n := strings.Count(msg, "vpn mesh"); n != 1 || !strings.Contains(msg, "* vpn mesh: 1 problem(s):") {
-				t.Errorf("want one \"vpn mesh: 1 problem(s):\" heading the error (the recorder lists it as \"* ...\"), got:\n%s", msg)
+			if n := strings.Count(msg, "vpn mesh"); n != 1 || !strings.Contains(msg, "* 1 problem(s) in the vpn mesh:") {
+				t.Errorf("want one \"1 problem(s) in the vpn mesh:\" heading the error (the recorder lists it as \"* ...\"), got:\n%s", msg)
 			}
 		})
 	}

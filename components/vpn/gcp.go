@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // gcpSide is what a GCP cell's gateway exposes to the rest of the mesh.
@@ -95,7 +96,7 @@ func (b *builder) gcpPeer(g *gateway, x plan.GCPExternalGateway) error {
 	c := g.cell
 	var ifs compute.ExternalVpnGatewayInterfaceArray
 	for _, xi := range x.Interfaces {
-		ip, err := b.peerAddress(c.ID, plan.GCP, x.Peer, x.PeerCloud, xi.PeerInterface, xi.PeerTunnelNumber)
+		ip, err := b.peerAddress(c.ID, fabric.GCP, x.Peer, x.PeerCloud, xi.PeerInterface, xi.PeerTunnelNumber)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // TestGCPGateways checks each GCP cell's HA VPN gateway and Cloud Router:
@@ -14,7 +15,7 @@ func TestGCPGateways(t *testing.T) {
 	t.Parallel()
 	d := dev(t)
 	for _, c := range devCells {
-		if c.cloud != plan.GCP {
+		if c.cloud != fabric.GCP {
 			continue
 		}
 		t.Run(c.id, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Resource types the mesh registers.
@@ -54,17 +55,17 @@ const (
 // like the cells' real outputs.
 type devCell struct {
 	id     string
-	cloud  plan.Cloud
+	cloud  fabric.Cloud
 	region string
 	cidr   string
 	asn    int64
 }
 
 var devCells = []devCell{
-	{"aws-use1", plan.AWS, "us-east-1", "10.10.0.0/16", 64610},
-	{"azure-weu", plan.Azure, "westeurope", "10.20.0.0/16", 64620},
-	{"gcp-euw1", plan.GCP, "europe-west1", "10.30.0.0/16", 64630},
-	{"gcp-usc1", plan.GCP, "us-central1", "10.40.0.0/16", 64640},
+	{"aws-use1", fabric.AWS, "us-east-1", "10.10.0.0/16", 64610},
+	{"azure-weu", fabric.Azure, "westeurope", "10.20.0.0/16", 64620},
+	{"gcp-euw1", fabric.GCP, "europe-west1", "10.30.0.0/16", 64630},
+	{"gcp-usc1", fabric.GCP, "us-central1", "10.40.0.0/16", 64640},
 }
 
 // Fake network inputs of the dev cells.
@@ -89,9 +90,9 @@ func providerName(id string) string { return "provider-" + id }
 // newProvider registers the explicit provider of a dev cell.
 func newProvider(ctx *pulumi.Context, c devCell) (pulumi.ProviderResource, error) {
 	switch c.cloud {
-	case plan.AWS:
+	case fabric.AWS:
 		return awsprov.NewProvider(ctx, providerName(c.id), &awsprov.ProviderArgs{Region: pulumi.String(c.region)})
-	case plan.Azure:
+	case fabric.Azure:
 		return azurenative.NewProvider(ctx, providerName(c.id), &azurenative.ProviderArgs{Location: pulumi.String(c.region)})
 	default:
 		return gcpprov.NewProvider(ctx, providerName(c.id), &gcpprov.ProviderArgs{Project: pulumi.String(testGCP), Region: pulumi.String(c.region)})
@@ -102,17 +103,17 @@ func newProvider(ctx *pulumi.Context, c devCell) (pulumi.ProviderResource, error
 func cellNetwork(c devCell, p pulumi.ProviderResource) CellNetwork {
 	n := CellNetwork{ID: c.id, Cloud: c.cloud, Region: c.region, CIDR: c.cidr, ASN: c.asn, Provider: p}
 	switch c.cloud {
-	case plan.AWS:
+	case fabric.AWS:
 		var rts []pulumi.StringInput
 		for _, rt := range awsRouteTables(c.id) {
 			rts = append(rts, pulumi.String(rt))
 		}
 		n.AWS = &AWSNetwork{VpcID: pulumi.String("vpc-" + c.id), RouteTableIDs: rts,
 			SecurityGroupIDs: []pulumi.StringInput{pulumi.String(awsTaskSG(c.id))}}
-	case plan.Azure:
+	case fabric.Azure:
 		n.Azure = &AzureNetwork{ResourceGroupName: pulumi.String(azureRG(c.id)), VnetName: pulumi.String(azureVnet(c.id)),
 			VnetID: pulumi.String(azureVnetID(c.id)), GatewaySubnetID: pulumi.String(azureGatewaySubnet(c.id)), NsgName: pulumi.String(azureNSG(c.id))}
-	case plan.GCP:
+	case fabric.GCP:
 		n.GCP = &GCPNetwork{NetworkSelfLink: pulumi.String(gcpNetwork(c.id)), Project: pulumi.String(testGCP)}
 	}
 	return n

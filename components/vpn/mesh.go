@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Type tokens of the mesh and its sub-components.
@@ -50,20 +51,20 @@ type gateway struct {
 // outside address of tunnel tunnel of its connection iface towards self,
 // for Azure and GCP the gateway's own interface address. self's cloud
 // (selfCloud) never meets itself over VPN.
-func (b *builder) peerAddress(self string, selfCloud plan.Cloud, peer string, peerCloud plan.Cloud, iface, tunnel int) (pulumi.StringOutput, error) {
+func (b *builder) peerAddress(self string, selfCloud fabric.Cloud, peer string, peerCloud fabric.Cloud, iface, tunnel int) (pulumi.StringOutput, error) {
 	g := b.gws[peer]
 	switch {
 	case peerCloud == selfCloud:
 		return pulumi.StringOutput{}, fmt.Errorf("peer %s is on %s: the plan never pairs %s with itself over VPN", peer, peerCloud, selfCloud)
-	case peerCloud == plan.AWS:
+	case peerCloud == fabric.AWS:
 		conns := g.aws.byPeer[self]
 		if conns == nil || conns[iface] == nil {
 			return pulumi.StringOutput{}, fmt.Errorf("no AWS connection %d from %s: the plan and the built connections disagree", iface, peer)
 		}
 		return g.aws.tunnelAddress(conns[iface], tunnel), nil
-	case peerCloud == plan.Azure:
+	case peerCloud == fabric.Azure:
 		return g.azure.ip(iface), nil
-	case peerCloud == plan.GCP:
+	case peerCloud == fabric.GCP:
 		return g.gcp.ip(iface), nil
 	}
 	return pulumi.StringOutput{}, fmt.Errorf("peer %s is on unknown cloud %q", peer, peerCloud)
@@ -148,7 +149,7 @@ func (b *builder) gateways() error {
 		c := &b.args.Cells[i]
 		g := &gateway{cell: c, gw: b.plan.Gateways[i], comp: &cellGateway{},
 			tag: tagger{cell: c.ID, stack: b.ctx.Stack(), cloud: c.Cloud, extra: b.args.Tags}}
-		typ := map[plan.Cloud]string{plan.AWS: AWSGatewayType, plan.Azure: AzureGatewayType, plan.GCP: GCPGatewayType}[c.Cloud]
+		typ := map[fabric.Cloud]string{fabric.AWS: AWSGatewayType, fabric.Azure: AzureGatewayType, fabric.GCP: GCPGatewayType}[c.Cloud]
 		if err := b.ctx.RegisterComponentResource(typ, b.name+"-"+c.ID, g.comp, pulumi.Parent(b.comp)); err != nil {
 			return fmt.Errorf("cell %s: %w", c.ID, err)
 		}
@@ -156,11 +157,11 @@ func (b *builder) gateways() error {
 		b.order = append(b.order, g)
 		var err error
 		switch c.Cloud {
-		case plan.AWS:
+		case fabric.AWS:
 			err = b.awsGateway(g)
-		case plan.Azure:
+		case fabric.Azure:
 			err = b.azurePublicIPs(g)
-		case plan.GCP:
+		case fabric.GCP:
 			err = b.gcpGateway(g)
 		}
 		if err != nil {

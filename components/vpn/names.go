@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Limits on physical names.
@@ -55,7 +55,7 @@ func azureName(stem string) string {
 // tagger gives the tags or labels of the resources on one cell's side.
 type tagger struct {
 	cell, stack string
-	cloud       plan.Cloud
+	cloud       fabric.Cloud
 	extra       map[string]string
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // firewalls admits the other cells' CIDRs on every cell (security groups,
@@ -45,11 +46,11 @@ func (b *builder) peerings() error {
 		ga, gb := b.gws[p.A], b.gws[p.B]
 		var err error
 		switch p.Cloud {
-		case plan.AWS:
+		case fabric.AWS:
 			err = b.awsPeering(comp, p, ga, gb)
-		case plan.Azure:
+		case fabric.Azure:
 			err = b.azurePeering(comp, p, ga, gb)
-		case plan.GCP:
+		case fabric.GCP:
 			err = b.gcpPeering(comp, p, ga, gb)
 		}
 		if err != nil {

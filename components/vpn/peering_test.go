@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
-	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // onProvider fails the test unless r is on cell's provider.
@@ -30,7 +30,7 @@ func TestAWSPeering(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cells := []devCell{devCells[0], {"aws-two", plan.AWS, tc.region, "10.60.0.0/16", 64660}, devCells[2]}
+			cells := []devCell{devCells[0], {"aws-two", fabric.AWS, tc.region, "10.60.0.0/16", 64660}, devCells[2]}
 			d, err := run(cells, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -75,7 +75,7 @@ func TestAWSPeering(t *testing.T) {
 // on its own side's provider, without gateway transit.
 func TestAzurePeering(t *testing.T) {
 	t.Parallel()
-	cells := []devCell{devCells[1], {"azure-neu", plan.Azure, "northeurope", "10.50.0.0/16", 64650}, devCells[2]}
+	cells := []devCell{devCells[1], {"azure-neu", fabric.Azure, "northeurope", "10.50.0.0/16", 64650}, devCells[2]}
 	d, err := run(cells, nil)
 	if err != nil {
 		t.Fatal(err)

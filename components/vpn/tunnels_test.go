@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // view is one tunnel end as the recorded resources on that side state it,
@@ -128,9 +129,9 @@ func (d *deployment) gcpView(t *testing.T, id string) view {
 
 func (d *deployment) view(t *testing.T, tun plan.Tunnel, e plan.End) view {
 	switch e.Cloud {
-	case plan.AWS:
+	case fabric.AWS:
 		return d.awsView(t, e)
-	case plan.Azure:
+	case fabric.Azure:
 		return d.azureView(t, e)
 	default:
 		return d.gcpView(t, tun.ID)

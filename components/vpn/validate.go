@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Kinds of problem NewMesh finds besides the planner's (plan.Err*), for
@@ -20,7 +21,7 @@ var (
 // Validate reports every problem with a at once: the planner's (ids, clouds,
 // regions, CIDRs, ASNs, tunnel count, IKE version, capacity) and the
 // mesh's own (providers, each cell's cloud section, the Azure SKU). The
-// error is a plan.Problems, so errors.Is works with both plan.Err* and the
+// error is a fabric.Problems, so errors.Is works with both plan.Err* and the
 // Err* kinds of this package. NewMesh calls it before registering anything.
 func (a MeshArgs) Validate() error {
 	_, err := a.build()
@@ -30,9 +31,9 @@ func (a MeshArgs) Validate() error {
 // build validates a and plans the mesh.
 func (a MeshArgs) build() (*plan.Mesh, error) {
 	a = a.withDefaults()
-	var ps plan.Problems
+	ps := fabric.Collector{In: plan.ProblemsIn}
 	add := func(path string, kind error, format string, args ...any) {
-		ps = append(ps, plan.Problem{Path: path, Kind: kind, Msg: fmt.Sprintf(format, args...)})
+		ps.AddKind(kind, path, format, args...)
 	}
 	if !slices.Contains(azureGatewaySKUs, a.AzureGatewaySKU) {
 		add("azureGatewaySku", ErrSKU, "%q: use one of %s (active-active with BGP; non-AZ SKUs can no longer be created)",
@@ -43,15 +44,17 @@ func (a MeshArgs) build() (*plan.Mesh, error) {
 		checkCell(add, fmt.Sprintf("cells[%d]", i), c, azurePeers[i])
 	}
 	m, err := plan.Build(a.PlanInput())
-	var planned plan.Problems
+	var planned fabric.Problems
 	switch {
 	case errors.As(err, &planned):
-		ps = append(ps, planned...)
+		for _, p := range planned.List {
+			ps.AddProblem(p)
+		}
 	case err != nil:
 		return nil, fmt.Errorf("vpn mesh: planning: %w", err)
 	}
-	if len(ps) > 0 {
-		return nil, ps
+	if err := ps.Err(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -63,8 +66,8 @@ func checkCell(add addFunc, p string, c CellNetwork, azurePeering bool) {
 	if c.Provider == nil {
 		add(p+".provider", ErrProvider, "missing: pass the explicit %s provider of cell %s (%s); the mesh never uses a default provider", cloudName(c.Cloud), c.ID, c.Region)
 	}
-	sections := map[plan.Cloud]bool{plan.AWS: c.AWS != nil, plan.Azure: c.Azure != nil, plan.GCP: c.GCP != nil}
-	for _, k := range plan.Clouds {
+	sections := map[fabric.Cloud]bool{fabric.AWS: c.AWS != nil, fabric.Azure: c.Azure != nil, fabric.GCP: c.GCP != nil}
+	for _, k := range fabric.Clouds {
 		if sections[k] && k != c.Cloud {
 			add(p+"."+string(k), ErrNetwork, "set on %s cell %s: set only its %s section", cloudName(c.Cloud), c.ID, string(c.Cloud))
 		}
@@ -73,7 +76,7 @@ func checkCell(add addFunc, p string, c CellNetwork, azurePeering bool) {
 		add(p+"."+string(c.Cloud)+"."+field, ErrNetwork, "missing: %s", what)
 	}
 	switch c.Cloud {
-	case plan.AWS:
+	case fabric.AWS:
 		if c.AWS == nil {
 			add(p+".aws", ErrNetwork, "missing: an AWS cell needs its VPC id, route table ids and security group ids")
 			return
@@ -97,7 +100,7 @@ func checkCell(add addFunc, p string, c CellNetwork, azurePeering bool) {
 				missing(fmt.Sprintf("securityGroupIds[%d]", j), "a nil security group id")
 			}
 		}
-	case plan.Azure:
+	case fabric.Azure:
 		if c.Azure == nil {
 			add(p+".azure", ErrNetwork, "missing: an Azure cell needs its resource group, VNet, GatewaySubnet id and NSG name")
 			return
@@ -117,7 +120,7 @@ func checkCell(add addFunc, p string, c CellNetwork, azurePeering bool) {
 		if azurePeering && c.Azure.VnetID == nil {
 			missing("vnetId", "the VNet id, which the peering from the other Azure cell names")
 		}
-	case plan.GCP:
+	case fabric.GCP:
 		if c.GCP == nil {
 			add(p+".gcp", ErrNetwork, "missing: a GCP cell needs its network self link")
 			return
@@ -133,24 +136,24 @@ func checkCell(add addFunc, p string, c CellNetwork, azurePeering bool) {
 func azureCellsWithPeering(cells []CellNetwork) map[int]bool {
 	n := 0
 	for _, c := range cells {
-		if c.Cloud == plan.Azure {
+		if c.Cloud == fabric.Azure {
 			n++
 		}
 	}
 	out := map[int]bool{}
 	for i, c := range cells {
-		out[i] = c.Cloud == plan.Azure && n > 1
+		out[i] = c.Cloud == fabric.Azure && n > 1
 	}
 	return out
 }
 
-func cloudName(c plan.Cloud) string {
+func cloudName(c fabric.Cloud) string {
 	switch c {
-	case plan.AWS:
+	case fabric.AWS:
 		return "AWS"
-	case plan.Azure:
+	case fabric.Azure:
 		return "Azure"
-	case plan.GCP:
+	case fabric.GCP:
 		return "GCP"
 	}
 	return fmt.Sprintf("%q", string(c))

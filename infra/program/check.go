@@ -4,7 +4,7 @@ import (
 	"errors"
 	"regexp"
 
-	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -13,38 +13,39 @@ import (
 // builds the VPN mesh, the mesh planner's checks on the topology's cells
 // (its address pools, generated names and the rest of
 // components/vpn/plan's validation). Every problem comes back in one
-// stacks.Problems, each with its config path: a planner problem about
+// fabric.Problems, each with its config path: a planner problem about
 // cells[i] keeps that path (the planner sees the cells in topology order);
 // one about the mesh as a whole is under "network". A problem the model
 // already reports at a path is not repeated by the planner. The topology
 // must have its defaults applied (stacks.Decode does it).
 func Check(topo *stacks.Topology) error {
-	var ps stacks.Problems
+	var ps fabric.Problems
 	if err := topo.Validate(); err != nil && !errors.As(err, &ps) {
 		return err
 	}
+	all := fabric.Collector{In: stacks.ProblemsIn}
+	for _, p := range ps.List {
+		all.AddProblem(p)
+	}
 	if buildsMesh(topo) {
 		reported := map[string]bool{}
-		for _, p := range ps {
+		for _, p := range ps.List {
 			reported[p.Path] = true
 		}
 		err := meshArgs(topo).PlanInput().Validate()
-		var planned plan.Problems
+		var planned fabric.Problems
 		if err != nil && !errors.As(err, &planned) {
 			return err
 		}
-		for _, p := range planned {
+		for _, p := range planned.List {
 			path := configPath(p.Path)
 			if reported[path] || reported[p.Path] {
 				continue
 			}
-			ps = append(ps, stacks.Problem{Path: path, Msg: p.Msg})
+			all.AddProblem(fabric.Problem{Path: path, Msg: p.Msg, Kind: p.Kind})
 		}
 	}
-	if len(ps) == 0 {
-		return nil
-	}
-	return ps
+	return all.Err()
 }
 
 // buildsMesh reports whether this stack builds the VPN mesh: role all when

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/infra/program"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -17,7 +18,7 @@ import (
 // number of cells per cloud, in the order aws, azure, gcp.
 func meshTopology(nAWS, nAzure, nGCP int) *stacks.Topology {
 	t := &stacks.Topology{Stack: "check", Edge: stacks.Edge{Disabled: true}, GCPProject: "check-project"}
-	add := func(n int, cloud stacks.Cloud, region string) {
+	add := func(n int, cloud fabric.Cloud, region string) {
 		for range n {
 			i := len(t.Cells)
 			id := fmt.Sprintf("%s-%d", cloud, i)
@@ -27,11 +28,11 @@ func meshTopology(nAWS, nAzure, nGCP int) *stacks.Topology {
 			})
 		}
 	}
-	add(nAWS, stacks.AWS, "us-east-1")
-	add(nAzure, stacks.Azure, "westeurope")
-	add(nGCP, stacks.GCP, "us-central1")
+	add(nAWS, fabric.AWS, "us-east-1")
+	add(nAzure, fabric.Azure, "westeurope")
+	add(nGCP, fabric.GCP, "us-central1")
 	for i := range t.Cells {
-		if t.Cells[i].Cloud != stacks.GCP {
+		if t.Cells[i].Cloud != fabric.GCP {
 			t.Cells[i].Project = ""
 		}
 	}
@@ -80,13 +81,13 @@ func TestCheckRunsThePlanner(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			err := program.Check(tc.topo())
-			var ps stacks.Problems
+			var ps fabric.Problems
 			if !errors.As(err, &ps) {
-				t.Fatalf("want stacks.Problems, got %v", err)
+				t.Fatalf("want fabric.Problems, got %v", err)
 			}
 			for _, want := range tc.want {
 				found := false
-				for _, p := range ps {
+				for _, p := range ps.List {
 					found = found || strings.HasPrefix(p.Error(), want)
 				}
 				if !found {
@@ -95,7 +96,7 @@ func TestCheckRunsThePlanner(t *testing.T) {
 			}
 			for path, n := range tc.count {
 				got := 0
-				for _, p := range ps {
+				for _, p := range ps.List {
 					if p.Path == path {
 						got++
 					}
@@ -145,7 +146,7 @@ func TestBuildMeshErrorSaysVPNMeshOnce(t *testing.T) {
 	if buildErr == nil {
 		t.Fatal("Build accepted a mesh beyond the planner's limits")
 	}
-	if msg := buildErr.Error(); !strings.HasPrefix(msg, "vpn mesh: 1 problem(s):") || strings.Count(msg, "vpn mesh") != 1 {
-		t.Fatalf("want one \"vpn mesh: 1 problem(s):\" prefix, got:\n%s", msg)
+	if msg := buildErr.Error(); !strings.HasPrefix(msg, "1 problem(s) in the vpn mesh:") || strings.Count(msg, "vpn mesh") != 1 {
+		t.Fatalf("want one \"1 problem(s) in the vpn mesh:\" prefix, got:\n%s", msg)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/cellfabric/cellfabric/components/azure"
 	"github.com/cellfabric/cellfabric/components/gcp"
 	"github.com/cellfabric/cellfabric/components/vpn"
-	"github.com/cellfabric/cellfabric/components/vpn/plan"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -75,7 +75,7 @@ func meshArgs(topo *stacks.Topology) vpn.MeshArgs {
 	}
 	for _, c := range topo.Cells {
 		args.Cells = append(args.Cells, vpn.CellNetwork{
-			ID: c.ID, Cloud: plan.Cloud(c.Cloud), Region: c.Region, CIDR: c.CIDR, ASN: c.ASN,
+			ID: c.ID, Cloud: fabric.Cloud(c.Cloud), Region: c.Region, CIDR: c.CIDR, ASN: c.ASN,
 		})
 	}
 	return args
@@ -91,7 +91,7 @@ func buildMesh(ctx *pulumi.Context, topo *stacks.Topology, attachments pulumi.Ma
 		cn.Provider = providers[c.ID]
 		str := func(key string) pulumi.StringOutput { return attachmentString(attachments, c.ID, key) }
 		switch c.Cloud {
-		case stacks.AWS:
+		case fabric.AWS:
 			tables := attachmentStrings(attachments, c.ID, netPrivateRouteTables, c.Zones)
 			tables = append(tables, attachmentStrings(attachments, c.ID, netPublicRouteTables, 1)...)
 			cn.AWS = &vpn.AWSNetwork{
@@ -99,7 +99,7 @@ func buildMesh(ctx *pulumi.Context, topo *stacks.Topology, attachments pulumi.Ma
 				RouteTableIDs:    tables,
 				SecurityGroupIDs: []pulumi.StringInput{str(netTaskSecurityGroup)},
 			}
-		case stacks.Azure:
+		case fabric.Azure:
 			cn.Azure = &vpn.AzureNetwork{
 				ResourceGroupName: str(netResourceGroup),
 				VnetName:          str(netVnetName),
@@ -108,7 +108,7 @@ func buildMesh(ctx *pulumi.Context, topo *stacks.Topology, attachments pulumi.Ma
 				NsgName:           str(netNsgName),
 				NoZones:           !azure.HasZones(c.Region),
 			}
-		case stacks.GCP:
+		case fabric.GCP:
 			cn.GCP = &vpn.GCPNetwork{
 				NetworkSelfLink: str(netNetworkSelfLink),
 				Project:         str(netProject),

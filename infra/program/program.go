@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -32,7 +33,7 @@ const (
 type Options struct {
 	// Cells builds a cell per cloud. Default: the aws, azure and gcp
 	// components.
-	Cells map[stacks.Cloud]cell.Constructor
+	Cells map[fabric.Cloud]cell.Constructor
 	// Worker returns the edge Worker bundle; it is called only when the
 	// stack builds the edge. Default: DefaultWorker.
 	Worker WorkerSource
@@ -58,12 +59,9 @@ func Run(ctx *pulumi.Context) error {
 // RunWith is Run with options; it also returns the exports it made, so tools
 // that run the program in-process (synth, tests) can read them.
 func RunWith(ctx *pulumi.Context, opts Options) (pulumi.Map, error) {
-	topo, err := stacks.Decode(ctx.Project(), ctx.Stack(), ctx.GetConfig)
-	if err == nil {
-		err = Check(topo)
-	}
+	topo, err := LoadTopology(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
+		return nil, err
 	}
 	exports, err := Build(ctx, topo, opts)
 	if err != nil {

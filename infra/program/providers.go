@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
@@ -20,7 +21,7 @@ import (
 func cellProvider(ctx *pulumi.Context, topo *stacks.Topology, c stacks.Cell) (pulumi.ProviderResource, error) {
 	name := "provider-" + c.ID
 	switch c.Cloud {
-	case stacks.AWS:
+	case fabric.AWS:
 		return aws.NewProvider(ctx, name, &aws.ProviderArgs{
 			Region: pulumi.String(c.Region),
 			// Default tags reach every taggable resource, even ones a
@@ -29,11 +30,11 @@ func cellProvider(ctx *pulumi.Context, topo *stacks.Topology, c stacks.Cell) (pu
 				cell.TagCell: c.ID, cell.TagCloud: string(c.Cloud), cell.TagStack: topo.Stack,
 			})},
 		})
-	case stacks.Azure:
+	case fabric.Azure:
 		return azurenative.NewProvider(ctx, name, &azurenative.ProviderArgs{
 			Location: pulumi.String(c.Region),
 		})
-	case stacks.GCP:
+	case fabric.GCP:
 		// The project defaults to the stack's gcp:project in
 		// stacks.SetDefaults, and Check reports a cell left without one;
 		// this guards Build called on an unchecked topology.

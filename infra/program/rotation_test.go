@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/infra/program"
 	"github.com/cellfabric/cellfabric/infra/synth"
 	"github.com/cellfabric/cellfabric/stacks"
@@ -143,7 +144,7 @@ func TestRotationKeysReachEveryCell(t *testing.T) {
 			}
 			wantID := tc.state.keyID
 			if wantID == "" {
-				wantID = stacks.DefaultKeyID
+				wantID = fabric.DefaultKeyID
 			}
 			if got := workerKeyID(t, rec); got != wantID {
 				t.Errorf("the Worker signs as %q, want %q", got, wantID)

@@ -57,7 +57,7 @@ type Plan struct {
 // Synthesize runs the infra program for the stack file against the
 // recording engine and returns the plan. A topology that fails the
 // program's pre-check (program.Check: the stack model's validation and the
-// mesh planner's) returns every problem (stacks.Problems) before anything
+// mesh planner's) returns every problem (fabric.Problems) before anything
 // runs. Without opts.Worker the edge Worker is program.PlaceholderWorker: a
 // plan shows the Worker script resource and its bindings, not the compiled
 // router.

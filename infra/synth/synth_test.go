@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/infra/program"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -222,13 +223,13 @@ func TestSynthStopsAtStackProblems(t *testing.T) {
 				}
 			}
 			_, err = Synthesize(sf, program.Options{Cells: cells})
-			var ps stacks.Problems
+			var ps fabric.Problems
 			if !errors.As(err, &ps) {
-				t.Fatalf("want stacks.Problems, got %v", err)
+				t.Fatalf("want fabric.Problems, got %v", err)
 			}
 			for _, want := range tc.want {
 				found := false
-				for _, p := range ps {
+				for _, p := range ps.List {
 					found = found || strings.HasPrefix(p.Error(), want)
 				}
 				if !found {

@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Build plans the mesh for in: a VPN pair for every two cells on different
@@ -66,7 +68,7 @@ func forEachPair(cells []Cell, f func(i, j int)) {
 // cloud in canonical order, or the earlier cell in the input when both are
 // on one cloud.
 func orient(cells []Cell, i, j int) (a, b int) {
-	if cells[j].Cloud.rank() < cells[i].Cloud.rank() {
+	if cells[j].Cloud.Rank() < cells[i].Cloud.Rank() {
 		return j, i
 	}
 	return i, j
@@ -102,15 +104,15 @@ func planPair(kind PairKind, a, b Cell, pool Pool, first int, in Input) Pair {
 			B: End{Cell: b.ID, Cloud: b.Cloud, Region: b.Region, ASN: b.ASN, PeerASN: a.ASN, BGPAddress: addr(k, 2), PeerBGPAddress: addr(k, 1)},
 		}
 		switch a.Cloud {
-		case AWS:
+		case fabric.AWS:
 			t.A.AWS = &AWSEnd{Connection: fmt.Sprintf("%s-c%d", id, s.aIface), ConnectionIndex: s.aIface, TunnelNumber: s.aTunnel}
-		case Azure:
+		case fabric.Azure:
 			t.A.Azure = azureEnd(tid, s.aIface, addr(k, 1), addr(s.partner, 1))
 		}
 		switch b.Cloud {
-		case Azure:
+		case fabric.Azure:
 			t.B.Azure = azureEnd(tid, s.bIface, addr(k, 2), addr(s.partner, 2))
-		case GCP:
+		case fabric.GCP:
 			t.B.GCP = &GCPEnd{Interface: s.bIface, ExternalGateway: id, ExternalInterface: s.bExt, IPRange: netip.PrefixFrom(host(inside, 2), 30).String()}
 		}
 		p.Tunnels = append(p.Tunnels, t)

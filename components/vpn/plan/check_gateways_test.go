@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // gatewayProblems checks the per-cell gateway records against the input and
@@ -23,7 +25,7 @@ func gatewayProblems(in Input, m *Mesh, byID map[string]Cell, azureAddrs map[str
 			bad("gateway %d is %s/%s, want %s", i, g.Cell, g.Cloud, c.ID)
 			continue
 		}
-		peers := map[Cloud]int{}
+		peers := map[fabric.Cloud]int{}
 		for _, o := range in.Cells {
 			if o.Cloud != c.Cloud {
 				peers[o.Cloud]++
@@ -95,7 +97,7 @@ func gatewayProblems(in Input, m *Mesh, byID map[string]Cell, azureAddrs map[str
 				bad("gcp gateway %s: %d external gateways, want one per peer", c.ID, n)
 			}
 			for _, x := range g.GCP.ExternalGateways {
-				want, ifs := map[Cloud]string{"aws": "FOUR_IPS_REDUNDANCY", "azure": "TWO_IPS_REDUNDANCY"}[x.PeerCloud], map[Cloud]int{"aws": 4, "azure": 2}[x.PeerCloud]
+				want, ifs := map[fabric.Cloud]string{"aws": "FOUR_IPS_REDUNDANCY", "azure": "TWO_IPS_REDUNDANCY"}[x.PeerCloud], map[fabric.Cloud]int{"aws": 4, "azure": 2}[x.PeerCloud]
 				if x.RedundancyType != want || len(x.Interfaces) != ifs || x.PeerASN != byID[x.Peer].ASN {
 					bad("gcp external gateway %s: %s with %d interfaces", x.Name, x.RedundancyType, len(x.Interfaces))
 				}

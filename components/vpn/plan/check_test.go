@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // This file re-derives, from the input alone and with its own constants, what
@@ -15,7 +17,7 @@ var (
 	apipaFirst    = netip.MustParseAddr("169.254.21.0")
 	apipaLast     = netip.MustParseAddr("169.254.22.255")
 	awsRejected   = []string{"169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30"}
-	cloudOrder    = map[Cloud]int{"aws": 0, "azure": 1, "gcp": 2}
+	cloudOrder    = map[fabric.Cloud]int{"aws": 0, "azure": 1, "gcp": 2}
 )
 
 func inAPIPARange(a netip.Addr) bool {
@@ -90,7 +92,7 @@ func meshProblems(in Input, m *Mesh) []string {
 		if p.A != w.a.ID || p.B != w.b.ID || p.Cloud != w.a.Cloud || p.ACIDR != w.a.CIDR || p.BCIDR != w.b.CIDR {
 			bad("peering %d is %+v, want %s/%s", k, p, w.a.ID, w.b.ID)
 		}
-		wantKind := map[Cloud]PeeringKind{"aws": "aws-vpc-peering", "azure": "azure-vnet-peering", "gcp": "gcp-network-peering"}[w.a.Cloud]
+		wantKind := map[fabric.Cloud]PeeringKind{"aws": "aws-vpc-peering", "azure": "azure-vnet-peering", "gcp": "gcp-network-peering"}[w.a.Cloud]
 		if p.Kind != wantKind {
 			bad("peering %s kind %s, want %s", p.ID, p.Kind, wantKind)
 		}
@@ -99,7 +101,7 @@ func meshProblems(in Input, m *Mesh) []string {
 	usedCIDR := map[netip.Prefix]string{}
 	ids := map[string]bool{}
 	keys := map[string]bool{}
-	azureAddrs := map[string][2]map[string]bool{} // Azure cell → instance → its tunnel addresses
+	azureAddrs := map[string][2]map[string]bool{} // fabric.Azure cell → instance → its tunnel addresses
 	for k, w := range vpn {
 		if k >= len(m.Pairs) {
 			break

@@ -1,10 +1,12 @@
 package plan
 
+import "github.com/cellfabric/cellfabric/fabric"
+
 // Counts is how many billable and countable things the mesh puts on one
 // cloud, for cost estimates: AWS bills per VPN connection-hour, Azure per
 // gateway-hour (plus its public IPs), GCP per tunnel-hour.
 type Counts struct {
-	Cloud Cloud `json:"cloud"`
+	Cloud fabric.Cloud `json:"cloud"`
 	// Cells is the number of cells on the cloud; Gateways the number with a
 	// VPN gateway (every cell, since every cell has a peer on another cloud).
 	Cells    int `json:"cells"`
@@ -29,9 +31,9 @@ type Counts struct {
 
 // Counts returns one entry per cloud in use, in canonical order.
 func (m *Mesh) Counts() []Counts {
-	by := map[Cloud]*Counts{}
+	by := map[fabric.Cloud]*Counts{}
 	var out []Counts
-	for _, c := range Clouds {
+	for _, c := range fabric.Clouds {
 		by[c] = &Counts{Cloud: c}
 	}
 	for _, g := range m.Gateways {
@@ -61,7 +63,7 @@ func (m *Mesh) Counts() []Counts {
 	for _, p := range m.Peerings {
 		by[p.Cloud].Peerings++
 	}
-	for _, c := range Clouds {
+	for _, c := range fabric.Clouds {
 		if by[c].Cells > 0 {
 			out = append(out, *by[c])
 		}

@@ -1,13 +1,15 @@
 package plan
 
+import "github.com/cellfabric/cellfabric/fabric"
+
 // Gateway is what one cell builds for the mesh. Exactly one of AWS, Azure and
 // GCP is set, matching Cloud.
 type Gateway struct {
-	Cell   string `json:"cell"`
-	Cloud  Cloud  `json:"cloud"`
-	Region string `json:"region"`
-	CIDR   string `json:"cidr"`
-	ASN    int64  `json:"asn"`
+	Cell   string       `json:"cell"`
+	Cloud  fabric.Cloud `json:"cloud"`
+	Region string       `json:"region"`
+	CIDR   string       `json:"cidr"`
+	ASN    int64        `json:"asn"`
 
 	AWS   *AWSGateway   `json:"aws,omitempty"`
 	Azure *AzureGateway `json:"azure,omitempty"`
@@ -31,9 +33,9 @@ type AWSConnection struct {
 	Index int `json:"index"`
 	// Peer, PeerCloud and PeerASN describe the remote cell; PeerASN is the
 	// customer gateway's ASN.
-	Peer      string `json:"peer"`
-	PeerCloud Cloud  `json:"peerCloud"`
-	PeerASN   int64  `json:"peerAsn"`
+	Peer      string       `json:"peer"`
+	PeerCloud fabric.Cloud `json:"peerCloud"`
+	PeerASN   int64        `json:"peerAsn"`
 	// ExtendedASN is true when PeerASN is above 2147483647 and so goes in
 	// CustomerGateway.BgpAsnExtended instead of BgpAsn.
 	ExtendedASN bool `json:"extendedAsn"`
@@ -69,10 +71,10 @@ type AzureLocalGateway struct {
 	Tunnel string `json:"tunnel"`
 	// Peer, PeerCloud: the remote cell. PeerASN and PeerBGPAddress go in the
 	// local network gateway's BgpSettings (Asn, BgpPeeringAddress).
-	Peer           string `json:"peer"`
-	PeerCloud      Cloud  `json:"peerCloud"`
-	PeerASN        int64  `json:"peerAsn"`
-	PeerBGPAddress string `json:"peerBgpAddress"`
+	Peer           string       `json:"peer"`
+	PeerCloud      fabric.Cloud `json:"peerCloud"`
+	PeerASN        int64        `json:"peerAsn"`
+	PeerBGPAddress string       `json:"peerBgpAddress"`
 	// PeerInterface and PeerTunnelNumber locate the remote public IP that
 	// goes in GatewayIpAddress: for a GCP peer, HA VPN interface
 	// PeerInterface; for an AWS peer, the outside address of tunnel
@@ -94,17 +96,17 @@ type GCPGateway struct {
 
 // Redundancy types of a GCP external VPN gateway.
 const (
-	FourIPsRedundancy = "FOUR_IPS_REDUNDANCY" // an AWS peer: 2 connections × 2 tunnels
-	TwoIPsRedundancy  = "TWO_IPS_REDUNDANCY"  // an Azure active-active peer
+	FourIPsRedundancy = "FOUR_IPS_REDUNDANCY" // an fabric.AWS peer: 2 connections × 2 tunnels
+	TwoIPsRedundancy  = "TWO_IPS_REDUNDANCY"  // an fabric.Azure active-active peer
 )
 
 // GCPExternalGateway describes the peer's public endpoints to GCP.
 type GCPExternalGateway struct {
 	// Name is the pair ID.
-	Name      string `json:"name"`
-	Peer      string `json:"peer"`
-	PeerCloud Cloud  `json:"peerCloud"`
-	PeerASN   int64  `json:"peerAsn"`
+	Name      string       `json:"name"`
+	Peer      string       `json:"peer"`
+	PeerCloud fabric.Cloud `json:"peerCloud"`
+	PeerASN   int64        `json:"peerAsn"`
 	// RedundancyType is FourIPsRedundancy or TwoIPsRedundancy.
 	RedundancyType string `json:"redundancyType"`
 	// Interfaces are the external gateway's interfaces, by ID.

@@ -1,15 +1,19 @@
 package plan
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cellfabric/cellfabric/fabric"
+)
 
 func newGateway(c Cell) Gateway {
 	g := Gateway{Cell: c.ID, Cloud: c.Cloud, Region: c.Region, CIDR: c.CIDR, ASN: c.ASN}
 	switch c.Cloud {
-	case AWS:
+	case fabric.AWS:
 		g.AWS = &AWSGateway{AmazonSideASN: c.ASN, Connections: []AWSConnection{}}
-	case Azure:
+	case fabric.Azure:
 		g.Azure = &AzureGateway{ASN: c.ASN, BGPAddresses: [2][]string{{}, {}}, LocalGateways: []AzureLocalGateway{}}
-	case GCP:
+	case fabric.GCP:
 		g.GCP = &GCPGateway{RouterASN: c.ASN, ExternalGateways: []GCPExternalGateway{}}
 	}
 	return g
@@ -18,15 +22,15 @@ func newGateway(c Cell) Gateway {
 // addPair appends what pair p needs to the gateway records of its ends.
 func addPair(ga, gb *Gateway, p Pair) {
 	switch ga.Cloud {
-	case AWS:
+	case fabric.AWS:
 		addAWS(ga, gb, p)
-	case Azure:
+	case fabric.Azure:
 		addAzure(ga, gb, p, func(t Tunnel) (End, End) { return t.A, t.B })
 	}
 	switch gb.Cloud {
-	case Azure:
+	case fabric.Azure:
 		addAzure(gb, ga, p, func(t Tunnel) (End, End) { return t.B, t.A })
-	case GCP:
+	case fabric.GCP:
 		addGCP(gb, ga, p)
 	}
 }
@@ -82,12 +86,12 @@ func addAzure(g, peer *Gateway, p Pair, ends func(Tunnel) (End, End)) {
 func addGCP(g, peer *Gateway, p Pair) {
 	x := GCPExternalGateway{Name: p.ID, Peer: peer.Cell, PeerCloud: peer.Cloud, PeerASN: peer.ASN}
 	switch peer.Cloud {
-	case AWS:
+	case fabric.AWS:
 		x.RedundancyType = FourIPsRedundancy
 		for i := range 4 {
 			x.Interfaces = append(x.Interfaces, GCPExternalInterface{ID: i, PeerInterface: i / 2, PeerTunnelNumber: i%2 + 1})
 		}
-	case Azure:
+	case fabric.Azure:
 		x.RedundancyType = TwoIPsRedundancy
 		for i := range 2 {
 			x.Interfaces = append(x.Interfaces, GCPExternalInterface{ID: i, PeerInterface: i})

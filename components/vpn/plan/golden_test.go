@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -17,10 +19,10 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // devCells are the four cells of Pulumi.dev.yaml, in its order.
 func devCells() []Cell {
 	return []Cell{
-		{ID: "aws-use1", Cloud: AWS, Region: "us-east-1", CIDR: "10.10.0.0/16", ASN: 64610},
-		{ID: "azure-weu", Cloud: Azure, Region: "westeurope", CIDR: "10.20.0.0/16", ASN: 64620},
-		{ID: "gcp-euw1", Cloud: GCP, Region: "europe-west1", CIDR: "10.30.0.0/16", ASN: 64630},
-		{ID: "gcp-usc1", Cloud: GCP, Region: "us-central1", CIDR: "10.40.0.0/16", ASN: 64640},
+		{ID: "aws-use1", Cloud: fabric.AWS, Region: "us-east-1", CIDR: "10.10.0.0/16", ASN: 64610},
+		{ID: "azure-weu", Cloud: fabric.Azure, Region: "westeurope", CIDR: "10.20.0.0/16", ASN: 64620},
+		{ID: "gcp-euw1", Cloud: fabric.GCP, Region: "europe-west1", CIDR: "10.30.0.0/16", ASN: 64630},
+		{ID: "gcp-usc1", Cloud: fabric.GCP, Region: "us-central1", CIDR: "10.40.0.0/16", ASN: 64640},
 	}
 }
 

@@ -1,30 +1,6 @@
 package plan
 
-// Cloud names a cloud provider. The values are the ones the stack model uses
-// (stacks.Cloud), so a caller converts with plan.Cloud(cell.Cloud).
-type Cloud string
-
-// The clouds the mesh connects, in their canonical order. The order matters:
-// in every VPN pair the end on the earlier cloud is end A, and end A takes the
-// first host of each inside /30.
-const (
-	AWS   Cloud = "aws"
-	Azure Cloud = "azure"
-	GCP   Cloud = "gcp"
-)
-
-// Clouds lists the clouds in canonical order.
-var Clouds = []Cloud{AWS, Azure, GCP}
-
-// rank is a cloud's position in Clouds, or -1.
-func (c Cloud) rank() int {
-	for i, k := range Clouds {
-		if k == c {
-			return i
-		}
-	}
-	return -1
-}
+import "github.com/cellfabric/cellfabric/fabric"
 
 // Defaults, in one place.
 const (
@@ -45,7 +21,7 @@ type Cell struct {
 	// letter and ending with a letter or digit (the stack model's rule).
 	ID string `json:"id"`
 	// Cloud is aws, azure or gcp. Required.
-	Cloud Cloud `json:"cloud"`
+	Cloud fabric.Cloud `json:"cloud"`
 	// Region is the cloud region of the cell's network. Required; the plan
 	// only copies it (gateways are regional).
 	Region string `json:"region"`

@@ -1,13 +1,15 @@
 package plan
 
+import "github.com/cellfabric/cellfabric/fabric"
+
 // tunnelSpec places tunnel k of a pair on both gateways. Positions mean, by
 // cloud: aws — VPN connection index (0|1) and tunnel number (1|2); azure —
 // gateway instance (0|1); gcp — HA VPN interface (0|1) and the peer's
 // external gateway interface.
 type tunnelSpec struct {
-	aIface, aTunnel int // end A's position; aTunnel is 0 unless A is AWS
-	bIface          int // end B's position (Azure instance or GCP interface)
-	bExt            int // GCP external gateway interface, -1 when B is not GCP
+	aIface, aTunnel int // end A's position; aTunnel is 0 unless A is fabric.AWS
+	bIface          int // end B's position (fabric.Azure instance or fabric.GCP interface)
+	bExt            int // fabric.GCP external gateway interface, -1 when B is not fabric.GCP
 	// partner is the tunnel of the same pair that ends on the other Azure
 	// instance; its Azure address fills that instance's entry of this
 	// tunnel's connection's gatewayCustomBgpIpAddresses. -1 without Azure.
@@ -56,7 +58,7 @@ var layouts = map[PairKind][]tunnelSpec{
 
 // kindOf returns the pair kind for two different clouds given in canonical
 // order.
-func kindOf(a, b Cloud) PairKind {
+func kindOf(a, b fabric.Cloud) PairKind {
 	return PairKind(string(a) + "-" + string(b))
 }
 
@@ -69,11 +71,11 @@ func tunnelCount(kind PairKind, azureGCP int) int {
 }
 
 // peeringKind is the native peering between two cells on cloud.
-func peeringKind(c Cloud) PeeringKind {
+func peeringKind(c fabric.Cloud) PeeringKind {
 	switch c {
-	case AWS:
+	case fabric.AWS:
 		return AWSVPCPeering
-	case Azure:
+	case fabric.Azure:
 		return AzureVNetPeering
 	default:
 		return GCPNetworkPeering

@@ -1,5 +1,7 @@
 package plan
 
+import "github.com/cellfabric/cellfabric/fabric"
+
 // Mesh is the plan: what every cell's gateway must build and every tunnel
 // between them. It holds no secret and no value known only after deployment
 // (public IPs); the component fills those in. Every slice is in a fixed,
@@ -79,9 +81,9 @@ type Tunnel struct {
 // cell's gateway the tunnel lands. Exactly one of AWS, Azure and GCP is set,
 // matching Cloud.
 type End struct {
-	Cell   string `json:"cell"`
-	Cloud  Cloud  `json:"cloud"`
-	Region string `json:"region"`
+	Cell   string       `json:"cell"`
+	Cloud  fabric.Cloud `json:"cloud"`
+	Region string       `json:"region"`
 	// ASN is this side's ASN; PeerASN is the other side's.
 	ASN     int64 `json:"asn"`
 	PeerASN int64 `json:"peerAsn"`
@@ -154,9 +156,9 @@ const (
 // Peering joins two cells on the same cloud.
 type Peering struct {
 	// ID is "<A>-to-<B>", A being the cell that comes first in the input.
-	ID    string      `json:"id"`
-	Kind  PeeringKind `json:"kind"`
-	Cloud Cloud       `json:"cloud"`
+	ID    string       `json:"id"`
+	Kind  PeeringKind  `json:"kind"`
+	Cloud fabric.Cloud `json:"cloud"`
 	// A and B are the cell ids; ACIDR and BCIDR their blocks, ARegion and
 	// BRegion their regions.
 	A       string `json:"a"`

@@ -4,12 +4,14 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 var (
-	cellAWS   = Cell{ID: "aws-a", Cloud: AWS, Region: "us-east-1", CIDR: "10.1.0.0/16", ASN: 64601}
-	cellAzure = Cell{ID: "azure-b", Cloud: Azure, Region: "westeurope", CIDR: "10.2.0.0/16", ASN: 64602}
-	cellGCP   = Cell{ID: "gcp-c", Cloud: GCP, Region: "europe-west1", CIDR: "10.3.0.0/16", ASN: 64603}
+	cellAWS   = Cell{ID: "aws-a", Cloud: fabric.AWS, Region: "us-east-1", CIDR: "10.1.0.0/16", ASN: 64601}
+	cellAzure = Cell{ID: "azure-b", Cloud: fabric.Azure, Region: "westeurope", CIDR: "10.2.0.0/16", ASN: 64602}
+	cellGCP   = Cell{ID: "gcp-c", Cloud: fabric.GCP, Region: "europe-west1", CIDR: "10.3.0.0/16", ASN: 64603}
 )
 
 // wantTunnel is what one tunnel must look like: inside CIDR, both BGP
@@ -18,7 +20,7 @@ var (
 type wantTunnel struct {
 	cidr, a, b   string
 	aPos, bPos   string
-	azureCustoms [2]string // the Azure end's gatewayCustomBgpIpAddresses, when there is one
+	azureCustoms [2]string // the fabric.Azure end's gatewayCustomBgpIpAddresses, when there is one
 }
 
 func position(e End) string {
@@ -62,8 +64,8 @@ func TestBuildPairs(t *testing.T) {
 			checkGws: func(t *testing.T, m *Mesh) {
 				aws := m.Gateways[0].AWS
 				want := []AWSConnection{
-					{Name: "aws-a-to-gcp-c-c0", Index: 0, Peer: "gcp-c", PeerCloud: GCP, PeerASN: 64603, PeerInterface: 0, Tunnels: [2]string{"aws-a-to-gcp-c-t0", "aws-a-to-gcp-c-t1"}},
-					{Name: "aws-a-to-gcp-c-c1", Index: 1, Peer: "gcp-c", PeerCloud: GCP, PeerASN: 64603, PeerInterface: 1, Tunnels: [2]string{"aws-a-to-gcp-c-t2", "aws-a-to-gcp-c-t3"}},
+					{Name: "aws-a-to-gcp-c-c0", Index: 0, Peer: "gcp-c", PeerCloud: fabric.GCP, PeerASN: 64603, PeerInterface: 0, Tunnels: [2]string{"aws-a-to-gcp-c-t0", "aws-a-to-gcp-c-t1"}},
+					{Name: "aws-a-to-gcp-c-c1", Index: 1, Peer: "gcp-c", PeerCloud: fabric.GCP, PeerASN: 64603, PeerInterface: 1, Tunnels: [2]string{"aws-a-to-gcp-c-t2", "aws-a-to-gcp-c-t3"}},
 				}
 				if aws.AmazonSideASN != 64601 || !reflect.DeepEqual(aws.Connections, want) {
 					t.Errorf("aws gateway = %+v, want ASN 64601 and %+v", aws, want)
@@ -97,7 +99,7 @@ func TestBuildPairs(t *testing.T) {
 					t.Fatalf("%d local network gateways, want one per AWS tunnel (4)", n)
 				}
 				lg := az.LocalGateways[3]
-				wantLG := AzureLocalGateway{Name: "aws-a-to-azure-b-t3", Tunnel: "aws-a-to-azure-b-t3", Peer: "aws-a", PeerCloud: AWS, PeerASN: 64601, PeerBGPAddress: "169.254.21.13", PeerInterface: 1, PeerTunnelNumber: 2, Instance: 1, CustomBGPAddresses: [2]string{"169.254.21.6", "169.254.21.14"}}
+				wantLG := AzureLocalGateway{Name: "aws-a-to-azure-b-t3", Tunnel: "aws-a-to-azure-b-t3", Peer: "aws-a", PeerCloud: fabric.AWS, PeerASN: 64601, PeerBGPAddress: "169.254.21.13", PeerInterface: 1, PeerTunnelNumber: 2, Instance: 1, CustomBGPAddresses: [2]string{"169.254.21.6", "169.254.21.14"}}
 				if lg != wantLG {
 					t.Errorf("local gateway 3 = %+v, want %+v", lg, wantLG)
 				}
@@ -202,7 +204,7 @@ func TestBuildPairs(t *testing.T) {
 // first two and every other pair keep their addresses.
 func TestAzureGCPTunnelCountKeepsAddresses(t *testing.T) {
 	t.Parallel()
-	cells := append(devCells(), Cell{ID: "azure-neu", Cloud: Azure, Region: "northeurope", CIDR: "10.50.0.0/16", ASN: 64650})
+	cells := append(devCells(), Cell{ID: "azure-neu", Cloud: fabric.Azure, Region: "northeurope", CIDR: "10.50.0.0/16", ASN: 64650})
 	two, err := Build(Input{Cells: cells, AzureGCPTunnels: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -235,18 +237,18 @@ func TestSameCloudPeering(t *testing.T) {
 	}{
 		{
 			name:  "gcp",
-			cells: []Cell{cellAWS, cellGCP, {ID: "gcp-d", Cloud: GCP, Region: "us-central1", CIDR: "10.4.0.0/16", ASN: 64604}},
-			want:  Peering{ID: "gcp-c-to-gcp-d", Kind: GCPNetworkPeering, Cloud: GCP, A: "gcp-c", B: "gcp-d", ACIDR: "10.3.0.0/16", BCIDR: "10.4.0.0/16", ARegion: "europe-west1", BRegion: "us-central1"},
+			cells: []Cell{cellAWS, cellGCP, {ID: "gcp-d", Cloud: fabric.GCP, Region: "us-central1", CIDR: "10.4.0.0/16", ASN: 64604}},
+			want:  Peering{ID: "gcp-c-to-gcp-d", Kind: GCPNetworkPeering, Cloud: fabric.GCP, A: "gcp-c", B: "gcp-d", ACIDR: "10.3.0.0/16", BCIDR: "10.4.0.0/16", ARegion: "europe-west1", BRegion: "us-central1"},
 		},
 		{
 			name:  "aws",
-			cells: []Cell{cellAWS, cellGCP, {ID: "aws-d", Cloud: AWS, Region: "eu-west-1", CIDR: "10.4.0.0/16", ASN: 64604}},
-			want:  Peering{ID: "aws-a-to-aws-d", Kind: AWSVPCPeering, Cloud: AWS, A: "aws-a", B: "aws-d", ACIDR: "10.1.0.0/16", BCIDR: "10.4.0.0/16", ARegion: "us-east-1", BRegion: "eu-west-1"},
+			cells: []Cell{cellAWS, cellGCP, {ID: "aws-d", Cloud: fabric.AWS, Region: "eu-west-1", CIDR: "10.4.0.0/16", ASN: 64604}},
+			want:  Peering{ID: "aws-a-to-aws-d", Kind: AWSVPCPeering, Cloud: fabric.AWS, A: "aws-a", B: "aws-d", ACIDR: "10.1.0.0/16", BCIDR: "10.4.0.0/16", ARegion: "us-east-1", BRegion: "eu-west-1"},
 		},
 		{
 			name:  "azure",
-			cells: []Cell{cellAzure, cellGCP, {ID: "azure-d", Cloud: Azure, Region: "northeurope", CIDR: "10.4.0.0/16", ASN: 64604}},
-			want:  Peering{ID: "azure-b-to-azure-d", Kind: AzureVNetPeering, Cloud: Azure, A: "azure-b", B: "azure-d", ACIDR: "10.2.0.0/16", BCIDR: "10.4.0.0/16", ARegion: "westeurope", BRegion: "northeurope"},
+			cells: []Cell{cellAzure, cellGCP, {ID: "azure-d", Cloud: fabric.Azure, Region: "northeurope", CIDR: "10.4.0.0/16", ASN: 64604}},
+			want:  Peering{ID: "azure-b-to-azure-d", Kind: AzureVNetPeering, Cloud: fabric.Azure, A: "azure-b", B: "azure-d", ACIDR: "10.2.0.0/16", BCIDR: "10.4.0.0/16", ARegion: "westeurope", BRegion: "northeurope"},
 		},
 	}
 	for _, tt := range tests {

@@ -7,12 +7,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // randomCell returns a valid cell numbered k (ids, ASNs and CIDRs are unique
 // per k) on a random cloud.
 func randomCell(r *rand.Rand, k int) Cell {
-	cloud := Clouds[r.IntN(len(Clouds))]
+	cloud := fabric.Clouds[r.IntN(len(fabric.Clouds))]
 	asn := 64512 + int64(k) // 16-bit, below Azure's reservation for k < 1003
 	if r.IntN(2) == 0 {
 		asn = 4200000000 + int64(k)*977
@@ -26,8 +28,8 @@ func randomCell(r *rand.Rand, k int) Cell {
 	}
 }
 
-func countClouds(cells []Cell) map[Cloud]int {
-	n := map[Cloud]int{}
+func countClouds(cells []Cell) map[fabric.Cloud]int {
+	n := map[fabric.Cloud]int{}
 	for _, c := range cells {
 		n[c.Cloud]++
 	}
@@ -44,7 +46,7 @@ func fits(cells []Cell) bool {
 			clouds++
 		}
 	}
-	return clouds >= 2 && 4*n[Azure]*(n[AWS]+n[GCP]) <= 128 && 4*n[AWS]*n[GCP] <= 4096
+	return clouds >= 2 && 4*n[fabric.Azure]*(n[fabric.AWS]+n[fabric.GCP]) <= 128 && 4*n[fabric.AWS]*n[fabric.GCP] <= 4096
 }
 
 // TestRandomTopologies builds many seeded random topologies and checks every
@@ -121,11 +123,11 @@ func FuzzBuild(f *testing.F) {
 		in := fuzzInput(data, tunnels, ike)
 		m, err := Build(in)
 		if err != nil {
-			var ps Problems
-			if !errors.As(err, &ps) || len(ps) == 0 {
+			var ps fabric.Problems
+			if !errors.As(err, &ps) || len(ps.List) == 0 {
 				t.Fatalf("error is not a non-empty Problems: %v", err)
 			}
-			for _, p := range ps {
+			for _, p := range ps.List {
 				if p.Path == "" || p.Kind == nil || p.Msg == "" {
 					t.Fatalf("incomplete problem %+v", p)
 				}
@@ -158,7 +160,7 @@ func fuzzInput(data []byte, tunnels, ike uint8) Input {
 		if b0&0x80 != 0 && i > 0 {
 			c.ID = in.Cells[i-1].ID
 		}
-		c.Cloud = []Cloud{AWS, AWS, Azure, Azure, GCP, GCP, "oracle"}[int(b0&0x7f)%7]
+		c.Cloud = []fabric.Cloud{fabric.AWS, fabric.AWS, fabric.Azure, fabric.Azure, fabric.GCP, fabric.GCP, "oracle"}[int(b0&0x7f)%7]
 		switch b1 % 8 {
 		case 0, 1, 2:
 			c.ASN = 64512 + int64(b2) // may collide

@@ -3,6 +3,8 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Summary is the plain description of the mesh that the stack exports as its
@@ -31,11 +33,11 @@ type TunnelSummary struct {
 // "vpn connection aws-use1-to-gcp-euw1-c0, tunnel 1", "gateway instance 0",
 // "ha vpn interface 1".
 type EndSummary struct {
-	Cell       string `json:"cell"`
-	Cloud      Cloud  `json:"cloud"`
-	ASN        int64  `json:"asn"`
-	BGPAddress string `json:"bgpAddress"`
-	Gateway    string `json:"gateway"`
+	Cell       string       `json:"cell"`
+	Cloud      fabric.Cloud `json:"cloud"`
+	ASN        int64        `json:"asn"`
+	BGPAddress string       `json:"bgpAddress"`
+	Gateway    string       `json:"gateway"`
 }
 
 // PeeringSummary is one same-cloud peering.

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 func TestSummary(t *testing.T) {
@@ -32,8 +34,8 @@ func TestSummary(t *testing.T) {
 	}
 	wantFirst := TunnelSummary{
 		ID: "aws-use1-to-azure-weu-t0", Pair: "aws-use1-to-azure-weu", InsideCIDR: "169.254.21.0/30",
-		A: EndSummary{Cell: "aws-use1", Cloud: AWS, ASN: 64610, BGPAddress: "169.254.21.1", Gateway: "vpn connection aws-use1-to-azure-weu-c0, tunnel 1"},
-		B: EndSummary{Cell: "azure-weu", Cloud: Azure, ASN: 64620, BGPAddress: "169.254.21.2", Gateway: "gateway instance 0"},
+		A: EndSummary{Cell: "aws-use1", Cloud: fabric.AWS, ASN: 64610, BGPAddress: "169.254.21.1", Gateway: "vpn connection aws-use1-to-azure-weu-c0, tunnel 1"},
+		B: EndSummary{Cell: "azure-weu", Cloud: fabric.Azure, ASN: 64620, BGPAddress: "169.254.21.2", Gateway: "gateway instance 0"},
 	}
 	if s.Tunnels[0] != wantFirst {
 		t.Errorf("first tunnel = %+v, want %+v", s.Tunnels[0], wantFirst)
@@ -120,26 +122,26 @@ func TestCounts(t *testing.T) {
 			name: "dev",
 			in:   devInput(),
 			want: []Counts{
-				{Cloud: AWS, Cells: 1, Gateways: 1, CustomerGateways: 6, VPNConnections: 6, Tunnels: 12},
-				{Cloud: Azure, Cells: 1, Gateways: 1, PublicIPs: 2, VPNConnections: 8, LocalGateways: 8, Tunnels: 8},
-				{Cloud: GCP, Cells: 2, Gateways: 2, Routers: 2, ExternalGateways: 4, Tunnels: 12, Peerings: 1},
+				{Cloud: fabric.AWS, Cells: 1, Gateways: 1, CustomerGateways: 6, VPNConnections: 6, Tunnels: 12},
+				{Cloud: fabric.Azure, Cells: 1, Gateways: 1, PublicIPs: 2, VPNConnections: 8, LocalGateways: 8, Tunnels: 8},
+				{Cloud: fabric.GCP, Cells: 2, Gateways: 2, Routers: 2, ExternalGateways: 4, Tunnels: 12, Peerings: 1},
 			},
 		},
 		{
 			name: "dev with four Azure↔GCP tunnels",
 			in:   Input{Cells: devCells(), AzureGCPTunnels: 4},
 			want: []Counts{
-				{Cloud: AWS, Cells: 1, Gateways: 1, CustomerGateways: 6, VPNConnections: 6, Tunnels: 12},
-				{Cloud: Azure, Cells: 1, Gateways: 1, PublicIPs: 2, VPNConnections: 12, LocalGateways: 12, Tunnels: 12},
-				{Cloud: GCP, Cells: 2, Gateways: 2, Routers: 2, ExternalGateways: 4, Tunnels: 16, Peerings: 1},
+				{Cloud: fabric.AWS, Cells: 1, Gateways: 1, CustomerGateways: 6, VPNConnections: 6, Tunnels: 12},
+				{Cloud: fabric.Azure, Cells: 1, Gateways: 1, PublicIPs: 2, VPNConnections: 12, LocalGateways: 12, Tunnels: 12},
+				{Cloud: fabric.GCP, Cells: 2, Gateways: 2, Routers: 2, ExternalGateways: 4, Tunnels: 16, Peerings: 1},
 			},
 		},
 		{
 			name: "aws and gcp only",
 			in:   Input{Cells: []Cell{cellAWS, cellGCP}},
 			want: []Counts{
-				{Cloud: AWS, Cells: 1, Gateways: 1, CustomerGateways: 2, VPNConnections: 2, Tunnels: 4},
-				{Cloud: GCP, Cells: 1, Gateways: 1, Routers: 1, ExternalGateways: 1, Tunnels: 4},
+				{Cloud: fabric.AWS, Cells: 1, Gateways: 1, CustomerGateways: 2, VPNConnections: 2, Tunnels: 4},
+				{Cloud: fabric.GCP, Cells: 1, Gateways: 1, Routers: 1, ExternalGateways: 1, Tunnels: 4},
 			},
 		},
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // manyCells returns n cells on cloud with unique ids, ASNs and CIDRs, their
 // numbers starting at from (so two calls with disjoint ranges never clash).
-func manyCells(cloud Cloud, from, n int) []Cell {
+func manyCells(cloud fabric.Cloud, from, n int) []Cell {
 	out := make([]Cell, n)
 	for i := range n {
 		k := from + i
@@ -37,7 +39,7 @@ func TestValidateRejects(t *testing.T) {
 	}{
 		{
 			name: "one cloud only",
-			in:   Input{Cells: []Cell{cellGCP, {ID: "gcp-d", Cloud: GCP, Region: "us-central1", CIDR: "10.4.0.0/16", ASN: 64604}}},
+			in:   Input{Cells: []Cell{cellGCP, {ID: "gcp-d", Cloud: fabric.GCP, Region: "us-central1", CIDR: "10.4.0.0/16", ASN: 64604}}},
 			kind: ErrOneCloud, path: "cells", contains: []string{"the mesh needs cells on at least two clouds", "gcp"},
 		},
 		{
@@ -82,12 +84,12 @@ func TestValidateRejects(t *testing.T) {
 		},
 		{
 			name: "APIPA range exhausted: 1 Azure × 33 AWS cells",
-			in:   Input{Cells: append(manyCells(Azure, 0, 1), manyCells(AWS, 1, 33)...)},
+			in:   Input{Cells: append(manyCells(fabric.Azure, 0, 1), manyCells(fabric.AWS, 1, 33)...)},
 			kind: ErrExhausted, path: "cells", contains: []string{"169.254.21.0-169.254.22.255 is exhausted", "132", "at most 32", "remove cells"},
 		},
 		{
 			name: "AWS↔GCP range exhausted: 33 AWS × 32 GCP cells",
-			in:   Input{Cells: append(manyCells(AWS, 0, 33), manyCells(GCP, 33, 32)...)},
+			in:   Input{Cells: append(manyCells(fabric.AWS, 0, 33), manyCells(fabric.GCP, 33, 32)...)},
 			kind: ErrExhausted, path: "cells", contains: []string{"169.254.64.0-169.254.127.255 is exhausted", "4224", "at most 1024", "remove cells"},
 		},
 		{
@@ -158,10 +160,10 @@ func TestValidateRejects(t *testing.T) {
 		{
 			name: "generated names clash",
 			in: Input{Cells: []Cell{
-				{ID: "abc-to-def", Cloud: AWS, Region: "r", CIDR: "10.1.0.0/16", ASN: 64601},
-				{ID: "ghi", Cloud: Azure, Region: "r", CIDR: "10.2.0.0/16", ASN: 64602},
-				{ID: "abc", Cloud: AWS, Region: "r", CIDR: "10.3.0.0/16", ASN: 64603},
-				{ID: "def-to-ghi", Cloud: GCP, Region: "r", CIDR: "10.4.0.0/16", ASN: 64604},
+				{ID: "abc-to-def", Cloud: fabric.AWS, Region: "r", CIDR: "10.1.0.0/16", ASN: 64601},
+				{ID: "ghi", Cloud: fabric.Azure, Region: "r", CIDR: "10.2.0.0/16", ASN: 64602},
+				{ID: "abc", Cloud: fabric.AWS, Region: "r", CIDR: "10.3.0.0/16", ASN: 64603},
+				{ID: "def-to-ghi", Cloud: fabric.GCP, Region: "r", CIDR: "10.4.0.0/16", ASN: 64604},
 			}},
 			kind: ErrNameClash, path: "cells", contains: []string{`"abc-to-def-to-ghi"`, "rename"},
 		},
@@ -179,14 +181,14 @@ func TestValidateRejects(t *testing.T) {
 			if !errors.Is(err, tt.kind) {
 				t.Fatalf("error %v is not %v", err, tt.kind)
 			}
-			var ps Problems
+			var ps fabric.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("error %T is not Problems", err)
 			}
-			var hit *Problem
-			for i := range ps {
-				if errors.Is(ps[i], tt.kind) && ps[i].Path == tt.path {
-					hit = &ps[i]
+			var hit *fabric.Problem
+			for i := range ps.List {
+				if errors.Is(ps.List[i], tt.kind) && ps.List[i].Path == tt.path {
+					hit = &ps.List[i]
 				}
 			}
 			if hit == nil {
@@ -213,7 +215,7 @@ func TestValidateReportsEverything(t *testing.T) {
 	cells[2].ID = "gcp-usc1"
 	in := Input{Cells: cells, AzureGCPTunnels: 5, IKEVersion: 9}
 	err := in.Validate()
-	var ps Problems
+	var ps fabric.Problems
 	if !errors.As(err, &ps) {
 		t.Fatalf("Validate() = %v, want Problems", err)
 	}
@@ -222,10 +224,10 @@ func TestValidateReportsEverything(t *testing.T) {
 			t.Errorf("missing a %v problem in:\n%v", kind, err)
 		}
 	}
-	if len(ps) != 5 {
-		t.Errorf("%d problems, want 5:\n%v", len(ps), err)
+	if len(ps.List) != 5 {
+		t.Errorf("%d problems, want 5:\n%v", len(ps.List), err)
 	}
-	if !strings.HasPrefix(err.Error(), "vpn mesh: 5 problem(s):") {
+	if !strings.HasPrefix(err.Error(), "5 problem(s) in the vpn mesh:") {
 		t.Errorf("error text %q", err.Error())
 	}
 }
@@ -239,16 +241,16 @@ func TestValidateAccepts(t *testing.T) {
 		{name: "dev stack with defaults (zero options)", in: Input{Cells: devCells()}},
 		{name: "IKEv1 and four Azure↔GCP tunnels", in: Input{Cells: devCells(), AzureGCPTunnels: 4, IKEVersion: 1}},
 		{name: "32-bit ASNs at the range ends", in: Input{Cells: []Cell{
-			{ID: "aws-a", Cloud: AWS, Region: "r", CIDR: "10.1.0.0/16", ASN: 4200000000},
-			{ID: "gcp-b", Cloud: GCP, Region: "r", CIDR: "10.2.0.0/16", ASN: 4294967294},
+			{ID: "aws-a", Cloud: fabric.AWS, Region: "r", CIDR: "10.1.0.0/16", ASN: 4200000000},
+			{ID: "gcp-b", Cloud: fabric.GCP, Region: "r", CIDR: "10.2.0.0/16", ASN: 4294967294},
 		}}},
 		{name: "16-bit ASNs around Azure's reservation", in: Input{Cells: []Cell{
-			{ID: "aws-a", Cloud: AWS, Region: "r", CIDR: "10.1.0.0/16", ASN: 65514},
-			{ID: "azure-b", Cloud: Azure, Region: "r", CIDR: "10.2.0.0/16", ASN: 65521},
-			{ID: "gcp-c", Cloud: GCP, Region: "r", CIDR: "10.3.0.0/16", ASN: 64512},
-			{ID: "gcp-d", Cloud: GCP, Region: "r", CIDR: "10.4.0.0/16", ASN: 65534},
+			{ID: "aws-a", Cloud: fabric.AWS, Region: "r", CIDR: "10.1.0.0/16", ASN: 65514},
+			{ID: "azure-b", Cloud: fabric.Azure, Region: "r", CIDR: "10.2.0.0/16", ASN: 65521},
+			{ID: "gcp-c", Cloud: fabric.GCP, Region: "r", CIDR: "10.3.0.0/16", ASN: 64512},
+			{ID: "gcp-d", Cloud: fabric.GCP, Region: "r", CIDR: "10.4.0.0/16", ASN: 65534},
 		}}},
-		{name: "APIPA range exactly full: 1 Azure × 32 AWS cells", in: Input{Cells: append(manyCells(Azure, 0, 1), manyCells(AWS, 1, 32)...)}},
+		{name: "APIPA range exactly full: 1 Azure × 32 AWS cells", in: Input{Cells: append(manyCells(fabric.Azure, 0, 1), manyCells(fabric.AWS, 1, 32)...)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,7 +269,7 @@ func TestValidateAccepts(t *testing.T) {
 // A full APIPA range ends exactly at 169.254.22.255.
 func TestAPIPAFullUsesLastSlot(t *testing.T) {
 	t.Parallel()
-	m, err := Build(Input{Cells: append(manyCells(Azure, 0, 1), manyCells(AWS, 1, 32)...)})
+	m, err := Build(Input{Cells: append(manyCells(fabric.Azure, 0, 1), manyCells(fabric.AWS, 1, 32)...)})
 	if err != nil {
 		t.Fatal(err)
 	}

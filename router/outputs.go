@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
 // StackOutputs is the part of a stack's outputs the registry is built from,
@@ -76,7 +78,8 @@ const MaxOutputsBytes = MaxRegistryBytes
 
 // ParseStackOutputs decodes the JSON that `pulumi stack output --json`
 // prints. Outputs other than cells and routing, and fields the registry does
-// not use, are ignored.
+// not use, are ignored; a key written twice in one object is refused
+// anywhere in the document (`cells.aws-use1.endpoint: duplicate key`).
 func ParseStackOutputs(data []byte) (StackOutputs, error) {
 	var out StackOutputs
 	if len(data) > MaxOutputsBytes {
@@ -88,6 +91,9 @@ func ParseStackOutputs(data []byte) (StackOutputs, error) {
 			return out, fmt.Errorf("decoding stack outputs (pass the output of `pulumi stack output --json`): %w", err)
 		}
 		return out, fmt.Errorf("decoding stack outputs: %w", err)
+	}
+	if err := jsonkeys.Check(data); err != nil {
+		return StackOutputs{}, fmt.Errorf("decoding stack outputs: %w", err)
 	}
 	if out.Cells == nil {
 		return out, errors.New("stack outputs have no \"cells\" output: run `pulumi up` on a stack that deploys cells, or pass the outputs of a cell stack")

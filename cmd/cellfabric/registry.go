@@ -21,9 +21,10 @@ func init() {
 
 // runRegistry implements `cellfabric registry --from outputs.json [--epoch N]
 // [--out FILE]`. The file holds what `pulumi stack output --json` prints, or
-// the JSON plan of `cellfabric synth` (whose "outputs" are read). The default epoch is the current Unix time in seconds, so a
-// registry built later always has a greater epoch than one built earlier and
-// routers accept it; pass --epoch to build reproducibly.
+// the JSON plan of `cellfabric synth` (whose "outputs" are read). The default
+// epoch is the current Unix time in seconds, so a registry built later always
+// has a greater epoch than one built earlier and routers accept it; pass
+// --epoch to build reproducibly.
 func runRegistry(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -46,17 +47,18 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	outputs, err := router.ParseStackOutputs(data)
+	var plan *synthPlan
 	if errors.Is(err, router.ErrNoCells) {
 		// Not stack outputs: perhaps the plan of `cellfabric synth --format json`.
-		plan, isPlan, perr := planOutputs(data)
+		var isPlan bool
+		var perr error
+		plan, isPlan, perr = planOutputs(data)
 		switch {
 		case perr != nil:
 			err = perr
 		case isPlan:
 			if outputs, err = router.ParseStackOutputs(plan.Outputs); err != nil {
 				err = fmt.Errorf("%s: %w", plan.describe(), err)
-			} else {
-				fmt.Fprintf(stderr, "cellfabric registry: warning: "+planWarning, plan.describe())
 			}
 		}
 	}
@@ -68,6 +70,9 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
 		return 1
+	}
+	if plan != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: warning: "+planWarning, plan.describe())
 	}
 	doc, err := reg.Encode()
 	if err != nil {

@@ -13,7 +13,8 @@ import (
 // a round trip.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"", "{}", `{"tenantModes":["host","header"],"hostPattern":"{tenant}.example.com"}`,
-		`{"cacheSeconds":1,"maxAttempts":8}`, `{"pathPrefix":"/t/","tenantModes":["path"]}`, `[]`, `{"tenantModes":null}`} {
+		`{"cacheSeconds":1,"maxAttempts":8}`, `{"pathPrefix":"/t/","tenantModes":["path"]}`, `[]`, `{"tenantModes":null}`,
+		`{"cacheSeconds":1,"cacheSeconds":600}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -33,6 +34,10 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := edgeconf.Parse(out); err != nil {
 			t.Fatalf("Parse(Marshal(c)) = %v", err)
+		}
+		// A config naming a key twice is refused.
+		if _, err := edgeconf.Parse(append([]byte(`{"maxAttempts":1,`), out[1:]...)); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Fatalf("Parse accepted maxAttempts twice: %v", err)
 		}
 	})
 }

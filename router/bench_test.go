@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
 const benchTenants = 1_000_000
@@ -166,4 +168,18 @@ func BenchmarkLoadRegistry1M(b *testing.B) {
 	}
 	b.ReportMetric(retained, "retained-B/tenant")
 	b.ReportMetric(float64(len(doc))/benchTenants, "json-B/tenant")
+}
+
+// BenchmarkDuplicateKeys1M: the duplicate-key pass alone (part of
+// LoadRegistry1M) over the 1,000,000-tenant registry.
+func BenchmarkDuplicateKeys1M(b *testing.B) {
+	doc, _ := benchRegistry(b)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := jsonkeys.Check(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -22,16 +22,16 @@ const WriteRetryAfter = 30
 type Request struct {
 	// Method is the HTTP method; writes to migrating and readonly tenants
 	// are refused.
-	Method string
+	Method string `json:"method"`
 	// Path is the request path as forwarded (after a tenant path prefix is
 	// stripped); requests naming no tenant are matched against shared
 	// routes by it.
-	Path string
+	Path string `json:"path"`
 	// Tenant is the resolved tenant id, or "" when the request names none.
-	Tenant string
+	Tenant string `json:"tenant"`
 	// Rand is a uniformly random number used for weighted choices among the
 	// cells of a shared route. The same value gives the same choice.
-	Rand uint64
+	Rand uint64 `json:"rand,omitempty"`
 }
 
 // Reason says why a request is not forwarded. Values are stable: they appear

@@ -6,14 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
 // ErrTooLarge is returned (wrapped) for a document over the size limit.
 var ErrTooLarge = errors.New("document too large")
 
 // Parse decodes a registry document and validates it. It refuses documents
-// over MaxRegistryBytes, unknown fields, trailing data and every problem
-// Validate finds.
+// over MaxRegistryBytes, unknown fields, keys written twice in one object,
+// trailing data and every problem Validate finds.
 func Parse(data []byte) (*Registry, error) {
 	reg, err := Decode(data)
 	if err != nil {
@@ -65,8 +67,9 @@ func ReadLimited(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// decodeStrict decodes exactly one JSON value into v, refusing unknown fields
-// and anything after the value.
+// decodeStrict decodes exactly one JSON value into v, refusing unknown fields,
+// anything after the value and duplicate keys (which encoding/json would
+// accept, keeping the last: "epoch":100,"epoch":999 would mean 999).
 func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -82,7 +85,7 @@ func decodeStrict(data []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errors.New("trailing data after the JSON document")
 	}
-	return nil
+	return jsonkeys.Check(data)
 }
 
 // UnmarshalJSON applies DefaultCellWeight when the weight field is absent.

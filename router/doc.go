@@ -13,8 +13,9 @@
 // telling which cells are healthy (router/health on a server, a KV document
 // written by a cron probe in the Worker).
 //
-// This package imports only the standard library. It must never import a
-// Pulumi or cloud SDK, net/http server code, or any other cellfabric package:
-// the stack model, the components and the behaviour packages under router/
-// depend on it, never the reverse.
+// This package imports only the standard library and router/jsonkeys (a
+// standard-library-only leaf: the duplicate-key check of every document
+// read). It must never import a Pulumi or cloud SDK, net/http server code,
+// or any other cellfabric package: the stack model, the components and the
+// behaviour packages under router/ depend on it, never the reverse.
 package router

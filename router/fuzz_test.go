@@ -1,8 +1,10 @@
 package router
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -15,10 +17,16 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"version":1,"epoch":1,"cells":[],"tenants":[]}`))
 	f.Add([]byte(`{"version":1`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"version":1,"epoch":1,"cells":[{"id":"a","cloud":"aws","region":"r","endpoint":"http://a","endpoint":"http://169.254.169.254"}],"tenants":[{"id":"t","cell":"a","Cell":"b"}],"epoch":2}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		reg, err := Parse(data)
 		if err != nil {
 			return
+		}
+		// An accepted document names "epoch" (in some spelling); naming it
+		// once more must be refused.
+		if _, err := Parse(withKey(data, `"epoch":1`)); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Fatalf("Parse accepted a second epoch: %v", err)
 		}
 		s, err := Compile(reg)
 		if err != nil {
@@ -49,10 +57,15 @@ func FuzzParseStackOutputs(f *testing.F) {
 	dev, _ := os.ReadFile("testdata/outputs-dev.json")
 	f.Add(dev, int64(1))
 	f.Add([]byte(`{"cells":{"a":{"id":"a","cloud":"aws","region":"r","endpoint":"http://a"}},"routing":{"tenants":[{"id":"t","cell":"b"}]}}`), int64(2))
+	f.Add([]byte(`{"cells":{"a":{"id":"a","cloud":"aws","region":"r","endpoint":"http://a"},"a":{}},"routing":{"tenants":[]}}`), int64(3))
 	f.Fuzz(func(t *testing.T, data []byte, epoch int64) {
 		out, err := ParseStackOutputs(data)
 		if err != nil {
 			return
+		}
+		// Accepted outputs name "cells"; naming it once more must be refused.
+		if _, err := ParseStackOutputs(withKey(data, `"cells":{}`)); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Fatalf("ParseStackOutputs accepted a second cells output: %v", err)
 		}
 		reg, err := FromStackOutputs(out, epoch)
 		if err != nil {
@@ -62,4 +75,10 @@ func FuzzParseStackOutputs(f *testing.F) {
 			t.Fatalf("FromStackOutputs returned an invalid registry: %v", err)
 		}
 	})
+}
+
+// withKey inserts the member kv first in the top-level object of doc.
+func withKey(doc []byte, kv string) []byte {
+	doc = bytes.TrimLeft(doc, " \t\r\n")
+	return append([]byte("{"+kv+","), doc[1:]...)
 }

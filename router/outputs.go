@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
 // StackOutputs is the part of a stack's outputs the registry is built from,
@@ -74,9 +77,15 @@ type RoutingRouteCell struct {
 // MaxOutputsBytes is the size limit of a stack outputs document.
 const MaxOutputsBytes = MaxRegistryBytes
 
+// ErrNoCells is returned (wrapped) by ParseStackOutputs for a document
+// without a "cells" output.
+var ErrNoCells = errors.New(`stack outputs have no "cells" output`)
+
 // ParseStackOutputs decodes the JSON that `pulumi stack output --json`
 // prints. Outputs other than cells and routing, and fields the registry does
-// not use, are ignored.
+// not use, are ignored; a key written twice in one object is refused
+// anywhere in the document (`cells.aws-use1.endpoint: duplicate key`), and
+// so is a value the registry uses that is masked as MaskedSecret.
 func ParseStackOutputs(data []byte) (StackOutputs, error) {
 	var out StackOutputs
 	if len(data) > MaxOutputsBytes {
@@ -84,13 +93,25 @@ func ParseStackOutputs(data []byte) (StackOutputs, error) {
 	}
 	if err := json.Unmarshal(data, &out); err != nil {
 		var se *json.SyntaxError
-		if errors.As(err, &se) || strings.Contains(err.Error(), "unexpected end") {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se) || strings.Contains(err.Error(), "unexpected end"):
 			return out, fmt.Errorf("decoding stack outputs (pass the output of `pulumi stack output --json`): %w", err)
+		case errors.As(err, &te) && te.Value == "string" && bytes.Contains(data, []byte(`"`+MaskedSecret+`"`)):
+			return out, fmt.Errorf("decoding stack outputs: %w (if that string is an output masked as %q: %s)", err, MaskedSecret, maskedAdvice)
 		}
 		return out, fmt.Errorf("decoding stack outputs: %w", err)
 	}
+	if err := jsonkeys.Check(data); err != nil {
+		return StackOutputs{}, fmt.Errorf("decoding stack outputs: %w", err)
+	}
 	if out.Cells == nil {
-		return out, errors.New("stack outputs have no \"cells\" output: run `pulumi up` on a stack that deploys cells, or pass the outputs of a cell stack")
+		return out, fmt.Errorf("%w: run `pulumi up` on a stack that deploys cells, or pass the outputs of a cell stack", ErrNoCells)
+	}
+	var p problems
+	checkMasked(&p, &out)
+	if err := p.err(); err != nil {
+		return StackOutputs{}, err
 	}
 	return out, nil
 }

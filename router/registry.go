@@ -123,10 +123,17 @@ type Cell struct {
 	// Region is the cloud region. Required.
 	Region string `json:"region"`
 	// Endpoint is the cell's base URL: http or https, a host, no path beyond
-	// "/", no query. Required.
+	// "/", no query. Required. The host is a DNS name or a plainly written
+	// IP address (a.b.c.d, [IPv6]); link-local (169.254.0.0/16, fe80::/10,
+	// where clouds serve instance metadata), unspecified, multicast,
+	// broadcast and known cloud metadata addresses are refused, also when
+	// IPv4-mapped, and so are numeric hosts other than a dotted quad
+	// (2852039166, 0251.0376.0251.0376, a trailing dot). Loopback and
+	// private addresses are allowed.
 	Endpoint string `json:"endpoint"`
-	// HealthURL is the URL active health checks probe (http or https).
-	// Zero: the cell is not probed (only passive checks apply).
+	// HealthURL is the URL active health checks probe (http or https; its
+	// host follows the rules of Endpoint). Zero: the cell is not probed
+	// (only passive checks apply).
 	HealthURL string `json:"healthUrl,omitempty"`
 	// Weight is the cell's share of shared-route and placement traffic,
 	// 0..MaxWeight. Default (when the field is absent) DefaultCellWeight;

@@ -120,11 +120,11 @@ func (s *Snapshot) TenantCount() int { return s.tenants.len() }
 // TenantRoute is what the registry says about one tenant.
 type TenantRoute struct {
 	// Tenant is the tenant id.
-	Tenant string
+	Tenant string `json:"id"`
 	// Cells are the primary cell followed by the failover cells, in order.
-	Cells []string
+	Cells []string `json:"cells"`
 	// State is the tenant's state, default applied.
-	State TenantState
+	State TenantState `json:"state"`
 }
 
 // Tenant returns what the registry says about a tenant, or false when it does

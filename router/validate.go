@@ -182,7 +182,9 @@ func indexOf(list []string, s string) int {
 }
 
 // checkURL returns what is wrong with a cell URL, or "". An endpoint must be
-// a bare base URL (the router appends the request path to it).
+// a bare base URL (the router appends the request path to it). The host of
+// either must be one the router may send to (checkHost: no link-local,
+// metadata or ambiguous numeric hosts).
 func checkURL(raw string, endpoint bool) string {
 	what := "health URL"
 	if endpoint {
@@ -204,6 +206,9 @@ func checkURL(raw string, endpoint bool) string {
 		return fmt.Sprintf("the %s must not carry credentials", what)
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return fmt.Sprintf("%q: the %s must not have a fragment", raw, what)
+	}
+	if msg := checkHost(u); msg != "" {
+		return fmt.Sprintf("%q: %s", raw, msg)
 	}
 	if endpoint && ((u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery) {
 		return fmt.Sprintf("%q: the endpoint must be a base URL without path or query (scheme://host[:port])", raw)

@@ -48,8 +48,8 @@ func runCell(args []string, stdout, stderr io.Writer) int {
 func cellMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", defaultCellListen(getenv), "listen address (default :$PORT, or :8080 without PORT)")
-	dataDir := fs.String("data-dir", getenv(EnvDataDir), "directory of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
+	listen := fs.String("listen", defaultCellListen(getenv), "listen `ADDRESS`: :$PORT when PORT is set, else :8080")
+	dataDir := fs.String("data-dir", getenv(EnvDataDir), "`DIR` of the key/value log: $"+EnvDataDir+" when set, else none (data in memory only)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: cellfabric cell [--listen :8080] [--data-dir DIR]

@@ -58,7 +58,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	interval := fs.Duration("health-interval", localHealthInterval, "active health check interval")
 	tenantFrom := fs.String("tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
 	hostPattern := fs.String("host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
-	dataDir := fs.String("data-dir", "", "keep each cell's key/value data in DIR/<cell id> (default: in memory)")
+	dataDir := fs.String("data-dir", "", "keep each cell's key/value data in `DIR`/<cell id> (default: in memory)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\n\nflags:")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,23 +14,25 @@ import (
 
 func init() {
 	register("registry", command{
-		summary: "build the router's registry from `pulumi stack output --json`",
+		summary: "build the router's registry from `pulumi stack output --json` or a synth plan",
 		run:     runRegistry,
 	})
 }
 
 // runRegistry implements `cellfabric registry --from outputs.json [--epoch N]
-// [--out FILE]`. The default epoch is the current Unix time in seconds, so a
-// registry built later always has a greater epoch than one built earlier and
-// routers accept it; pass --epoch to build reproducibly.
+// [--out FILE]`. The file holds what `pulumi stack output --json` prints, or
+// the JSON plan of `cellfabric synth` (whose "outputs" are read). The default
+// epoch is the current Unix time in seconds, so a registry built later always
+// has a greater epoch than one built earlier and routers accept it; pass
+// --epoch to build reproducibly.
 func runRegistry(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "file holding `pulumi stack output --json` (\"-\" for stdin); required")
-	epoch := fs.Int64("epoch", 0, "registry epoch (default: the current Unix time, so newer builds always win)")
-	out := fs.String("out", "", "write the registry to this file instead of stdout (replaced atomically)")
+	from := fs.String("from", "", "`FILE` holding the stack outputs, as pulumi stack output --json prints them, or the plan of cellfabric synth --format json (\"-\" for stdin); required")
+	epoch := fs.Int64("epoch", 0, "registry epoch `N` (default: the current Unix time, so newer builds always win)")
+	out := fs.String("out", "", "write the registry to `FILE` instead of stdout (replaced atomically)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\n\nflags:")
+		fmt.Fprintln(stderr, "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\nor, without a Pulumi backend, from the offline plan of a stack (its endpoints are the mock engine's):\n  cellfabric synth --stack dev --format json > plan.json && cellfabric registry --from plan.json\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args, func() bool { return *from != "" }); !ok {
@@ -44,14 +47,32 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	outputs, err := router.ParseStackOutputs(data)
+	var plan *synthPlan
+	if errors.Is(err, router.ErrNoCells) {
+		// Not stack outputs: perhaps the plan of `cellfabric synth --format json`.
+		var isPlan bool
+		var perr error
+		plan, isPlan, perr = planOutputs(data)
+		switch {
+		case perr != nil:
+			err = perr
+		case isPlan:
+			if outputs, err = router.ParseStackOutputs(plan.Outputs); err != nil {
+				err = fmt.Errorf("%s: %w", plan.describe(), err)
+			}
+		}
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
+		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
 		return 1
 	}
 	reg, err := router.FromStackOutputs(outputs, *epoch)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
 		return 1
+	}
+	if plan != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: warning: "+planWarning, plan.describe())
 	}
 	doc, err := reg.Encode()
 	if err != nil {

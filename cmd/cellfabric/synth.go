@@ -32,7 +32,7 @@ func runSynth(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write to `FILE` instead of standard output")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: cellfabric synth (--stack NAME | --config FILE) [--format text|json|markdown] [--out FILE]")
-		fmt.Fprintln(stderr, "\nRuns the infra program against Pulumi's mock engine and prints every resource it would\nregister: type, name, parent, provider and inputs, with secrets shown as [secret].")
+		fmt.Fprintln(stderr, "\nRuns the infra program against Pulumi's mock engine and prints every resource it would\nregister: type, name, parent, provider and inputs, with secrets shown as [secret].\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args, func() bool {

@@ -63,6 +63,11 @@ func TestRegistryCache(t *testing.T) {
 		"invalid":  func() { kv.set("registry", []byte(`{"version":1,"epoch":99,"cells":[]}`)) },
 		"garbage":  func() { kv.set("registry", []byte(`<html>`)) },
 		"too new?": func() { kv.set("registry", []byte(`{"version":2,"epoch":100,"cells":[]}`)) },
+		// A newer registry naming a key twice: encoding/json alone would
+		// serve it with the last value (acme on cell b).
+		"duplicate key": func() {
+			kv.set("registry", []byte(strings.Replace(string(unitRegistry(t, 3)), `"failover":["b","c"]`, `"failover":["b","c"],"cell":"b","failover":["a"]`, 1)))
+		},
 	} {
 		before := kv.count("registry")
 		apply()

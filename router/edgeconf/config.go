@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
 // Tenant resolution modes the Worker supports (the router/tenant modes of the
@@ -212,8 +214,8 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-// Parse reads a Config from its JSON, refusing unknown fields, trailing
-// data and documents over MaxConfigBytes, validates it and applies the
+// Parse reads a Config from its JSON, refusing unknown fields, keys written
+// twice, trailing data and documents over MaxConfigBytes, validates it and applies the
 // defaults. Empty input (only white space) is the default Config.
 func Parse(data []byte) (Config, error) {
 	if len(data) > MaxConfigBytes {
@@ -228,6 +230,9 @@ func Parse(data []byte) (Config, error) {
 		}
 		if _, err := dec.Token(); err != io.EOF {
 			return Config{}, errors.New("edge worker config: trailing data after the JSON object")
+		}
+		if err := jsonkeys.Check(data); err != nil {
+			return Config{}, fmt.Errorf("edge worker config: %w", err)
 		}
 	}
 	if err := c.Validate(); err != nil {

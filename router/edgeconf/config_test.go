@@ -156,6 +156,8 @@ func TestParse(t *testing.T) {
 			want: edgeconf.Config{TenantModes: []string{"host"}, HostPattern: "{tenant}.a.example", CacheSeconds: 2, MaxAttempts: 1}.WithDefaults()},
 		{name: "unknown field", in: `{"cacheSecs":2}`, wantErr: `unknown field "cacheSecs"`},
 		{name: "trailing data", in: `{} {}`, wantErr: "trailing data"},
+		{name: "duplicate key", in: `{"cacheSeconds":2,"cacheSeconds":600}`, wantErr: `cacheSeconds: duplicate key "cacheSeconds"`},
+		{name: "duplicate key in other case", in: `{"maxAttempts":1,"MaxAttempts":8}`, wantErr: `MaxAttempts: duplicate key "MaxAttempts"`},
 		{name: "not json", in: `cacheSeconds=2`, wantErr: "not a config document"},
 		{name: "wrong type", in: `{"cacheSeconds":"2"}`, wantErr: "not a config document"},
 		{name: "invalid", in: `{"cacheSeconds":-5}`, wantErr: "cacheSeconds: -5"},

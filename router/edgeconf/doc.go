@@ -19,7 +19,9 @@
 //     GOARCH=wasm.
 //
 // The package is pure (no I/O, no clocks of its own) and imports only the
-// standard library, so that the Worker build (GOOS=js GOARCH=wasm) and the
-// Pulumi component can both depend on it. It must never import a Pulumi or
-// cloud SDK, net/http, or another cellfabric package.
+// standard library and router/jsonkeys (itself standard library only, the
+// duplicate-key check every cellfabric document gets), so that the Worker
+// build (GOOS=js GOARCH=wasm) and the Pulumi component can both depend on
+// it. It must never import a Pulumi or cloud SDK, net/http, or any other
+// cellfabric package.
 package edgeconf

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
 // HealthVersion is the version of the Health document this package reads
@@ -57,7 +59,8 @@ func (h Health) Fresh(now time.Time, maxAge time.Duration) bool {
 }
 
 // ParseHealth reads a Health document, refusing documents over
-// MaxHealthBytes, unknown versions and malformed content.
+// MaxHealthBytes, unknown versions, keys written twice and malformed
+// content.
 func ParseHealth(data []byte) (Health, error) {
 	var h Health
 	if len(data) > MaxHealthBytes {
@@ -69,6 +72,9 @@ func ParseHealth(data []byte) (Health, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Health{}, errors.New("health document: trailing data after the JSON object")
+	}
+	if err := jsonkeys.Check(data); err != nil {
+		return Health{}, fmt.Errorf("health document: %w", err)
 	}
 	var errs []error
 	if h.Version != HealthVersion {

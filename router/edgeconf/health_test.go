@@ -26,6 +26,8 @@ func TestParseHealth(t *testing.T) {
 		{name: "bad value", in: `{"version":1,"checkedAt":"2026-03-01T12:00:00Z","cells":{"a":"yes"}}`, wantErr: "health document"},
 		{name: "truncated", in: good[:40], wantErr: "health document"},
 		{name: "trailing", in: good + "{}", wantErr: "trailing data"},
+		{name: "duplicate cell", in: `{"version":1,"checkedAt":"2026-03-01T12:00:00Z","cells":{"a":false,"a":true}}`, wantErr: `cells.a: duplicate key "a"`},
+		{name: "duplicate time", in: `{"version":1,"checkedAt":"2026-03-01T12:00:00Z","cells":{},"checkedAt":"2030-01-01T00:00:00Z"}`, wantErr: `checkedAt: duplicate key "checkedAt"`},
 		{name: "too large", in: strings.Repeat(" ", edgeconf.MaxHealthBytes+1), wantErr: "byte limit"},
 	}
 	for _, tt := range tests {

@@ -139,7 +139,9 @@ func (rt *Router) Cells() CellsView {
 }
 
 // Explanation is the answer of GET /admin/route: what the registry says
-// about the request and where it would go now.
+// about the request and where it would go now. Its JSON keys are camelCase,
+// nested ones included (router.Request and router.TenantRoute carry their
+// own tags).
 type Explanation struct {
 	Epoch   int64               `json:"epoch"`
 	Request router.Request      `json:"request"`

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -53,6 +54,56 @@ func TestAdminAPI(t *testing.T) {
 	// The proxy listener does not expose the admin API.
 	if resp, _ := h.do(t, "GET", "/admin/registry", nil, ""); resp.StatusCode != 400 {
 		t.Errorf("proxy listener answered /admin/registry with %d", resp.StatusCode)
+	}
+}
+
+// TestAdminJSONKeysAreCamelCase: every key the admin API answers with is
+// camelCase, as in the registry document; /admin/route used to mix in
+// Method, Path, Tenant, Rand, Cells and State from Go field names.
+func TestAdminJSONKeysAreCamelCase(t *testing.T) {
+	t.Parallel()
+	a := newTestCell(t, "a", "aws")
+	b := newTestCell(t, "b", "gcp")
+	reg := registry(3, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}, State: router.TenantMigrating})
+	reg.SharedRoutes = []router.SharedRoute{{Prefix: "/catalog", Cells: []router.WeightedCell{{Cell: "a", Weight: 1}, {Cell: "b", Weight: 1}}}}
+	h := startRouter(t, reg, nil)
+	camel := regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
+	var walk func(at string, v any, seen map[string]bool)
+	walk = func(at string, v any, seen map[string]bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, sub := range x {
+				seen[k] = true
+				if !camel.MatchString(k) {
+					t.Errorf("%s: key %q is not camelCase", at, k)
+				}
+				walk(at+"."+k, sub, seen)
+			}
+		case []any:
+			for _, sub := range x {
+				walk(at+"[]", sub, seen)
+			}
+		}
+	}
+	for _, path := range []string{"/admin/route?tenant=acme&method=HEAD&path=/x", "/admin/route?path=/catalog/1", "/admin/route?tenant=nobody", "/admin/cells", "/admin/registry"} {
+		code, body := h.get(t, h.admin+path)
+		var doc any
+		if code != 200 || json.Unmarshal([]byte(body), &doc) != nil {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		seen := map[string]bool{}
+		walk(path, doc, seen)
+		if path == "/admin/route?tenant=acme&method=HEAD&path=/x" {
+			for _, k := range []string{"request", "method", "path", "tenant", "cells", "state", "chosen", "retryOrder"} {
+				if !seen[k] {
+					t.Errorf("%s: no key %q in %s", path, k, body)
+				}
+			}
+			var ex Explanation
+			if err := json.Unmarshal([]byte(body), &ex); err != nil || ex.Request.Method != "HEAD" || ex.Request.Path != "/x" || ex.Request.Tenant != "acme" || ex.Tenant == nil || ex.Tenant.State != router.TenantMigrating || len(ex.Tenant.Cells) != 2 {
+				t.Errorf("%s: decoded %+v (%v) from %s", path, ex, err, body)
+			}
+		}
 	}
 }
 

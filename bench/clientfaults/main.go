@@ -28,6 +28,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/cellfabric/cellfabric/bench/internal/kit"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/server"
@@ -328,7 +331,9 @@ func run(o options) (*result, error) {
 	out.Range(func(k, _ any) bool { res.cellsOut = append(res.cellsOut, k.(string)); return true })
 	slices.Sort(res.cellsOut)
 	res.ejections = h.Ejections()
-	res.upstreamErrors, res.rejected = scrape(rt.Router)
+	if res.upstreamErrors, res.rejected, err = scrape(rt.Router); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -390,28 +395,27 @@ func malformed(addr, tenant string, k kind) (string, error) {
 }
 
 // scrape reads the upstream errors (summed over the cells) and the rejected
-// requests by reason from the router's /metrics.
-func scrape(rt *server.Router) (int64, map[string]int64) {
+// requests by reason from the router's /metrics, parsed with the Prometheus
+// text parser.
+func scrape(rt *server.Router) (int64, map[string]int64, error) {
 	rec := httptest.NewRecorder()
 	rt.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		return 0, nil, fmt.Errorf("parsing the router's /metrics: %w", err)
+	}
 	var upErrors int64
+	for _, m := range fams["cellfabric_router_upstream_errors_total"].GetMetric() {
+		upErrors += int64(m.GetCounter().GetValue())
+	}
 	rejected := map[string]int64{}
-	for _, line := range strings.Split(rec.Body.String(), "\n") {
-		series, val, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		n, err := strconv.ParseInt(val, 10, 64)
-		if err != nil {
-			continue
-		}
-		switch {
-		case strings.HasPrefix(series, "cellfabric_router_upstream_errors_total{"):
-			upErrors += n
-		case strings.HasPrefix(series, `cellfabric_router_rejected_total{reason="`):
-			reason := strings.TrimSuffix(strings.TrimPrefix(series, `cellfabric_router_rejected_total{reason="`), `"}`)
-			rejected[reason] = n
+	for _, m := range fams["cellfabric_router_rejected_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "reason" {
+				rejected[l.GetValue()] = int64(m.GetCounter().GetValue())
+			}
 		}
 	}
-	return upErrors, rejected
+	return upErrors, rejected, nil
 }

@@ -29,10 +29,7 @@ func (rt *Router) AdminHandler() http.Handler {
 			_, _ = w.Write([]byte("ready\n"))
 		}
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = rt.writeMetrics(w)
-	})
+	mux.Handle("GET /metrics", rt.metricsHandler())
 	mux.HandleFunc("GET /admin/registry", func(w http.ResponseWriter, _ *http.Request) {
 		snap := rt.cfg.Store.Snapshot()
 		if snap == nil {

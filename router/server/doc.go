@@ -35,8 +35,11 @@
 // only: health was observed at its headers.
 //
 // The admin listener (Router.AdminHandler) serves /healthz, /readyz (ready
-// only with a valid registry, and not while draining), /metrics (Prometheus
-// text format, written by hand), the read-only admin API (GET
+// only with a valid registry, and not while draining), /metrics (served by
+// the Prometheus client library from a per-Router registry: the router's
+// counters, kept as plain atomics on the request path and read by a custom
+// collector at scrape time, plus the Go runtime's go_* and the process's
+// process_* metrics), the read-only admin API (GET
 // /admin/registry, /admin/cells, /admin/route?tenant=T) and, only when
 // Config.AdminWrites is set, POST /admin/cells/{id}/{down|up|auto}.
 // Router.Serve runs both listeners with server limits and drains in-flight
@@ -45,6 +48,6 @@
 // Errors the router answers itself are JSON: {"error", "reason",
 // "requestId"}; reasons are stable and label the rejected-requests metric.
 //
-// It imports the standard library and the router packages; never a Pulumi
-// or cloud SDK.
+// It imports the standard library, the router packages and the Prometheus
+// client library; never a Pulumi or cloud SDK.
 package server

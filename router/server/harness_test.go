@@ -193,18 +193,3 @@ func registry(epoch int64, cells []router.Cell, tenants ...router.Tenant) *route
 	}
 	return &router.Registry{Version: router.SchemaVersion, Epoch: epoch, Cells: cells, Tenants: tenants, UnknownTenants: router.PolicyReject}
 }
-
-// metricValue returns the value of one sample line of /metrics, or -1.
-func metricValue(t *testing.T, h *harness, series string) float64 {
-	t.Helper()
-	_, body := h.get(t, h.admin+"/metrics")
-	for _, line := range strings.Split(body, "\n") {
-		if name, val, ok := strings.Cut(line, " "); ok && name == series {
-			var f float64
-			if err := json.Unmarshal([]byte(val), &f); err == nil {
-				return f
-			}
-		}
-	}
-	return -1
-}

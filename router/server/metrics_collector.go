@@ -1,0 +1,204 @@
+package server
+
+import (
+	"log"
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// The router's metrics as Prometheus sees them. Names, types, labels and
+// help texts are a contract with dashboards and alerts: change none of them.
+var (
+	descRequests = prometheus.NewDesc("cellfabric_router_requests_total",
+		`Requests by the cell that answered ("" when the router answered itself), its cloud and the status code.`,
+		[]string{"cell", "cloud", "code"}, nil)
+	descDuration = prometheus.NewDesc("cellfabric_router_request_duration_seconds",
+		"Time from request to response headers (or error), by cell.",
+		[]string{"cell"}, nil)
+	descUpstreamErrors = prometheus.NewDesc("cellfabric_router_upstream_errors_total",
+		"Attempts to reach a cell that failed without a response.",
+		[]string{"cell"}, nil)
+	descRejected = prometheus.NewDesc("cellfabric_router_rejected_total",
+		"Requests the router answered itself, by reason (bad input, unknown tenant, no healthy cell, ...).",
+		[]string{"reason"}, nil)
+	descRetries = prometheus.NewDesc("cellfabric_router_retries_total",
+		"Retries on another cell, by outcome (attempted, or denied by the retry budget).",
+		[]string{"outcome"}, nil)
+	descInFlight = prometheus.NewDesc("cellfabric_router_in_flight_requests",
+		"Requests being served.", nil, nil)
+	descCellHealthy = prometheus.NewDesc("cellfabric_router_cell_healthy",
+		"1 when the cell may receive traffic (active checks, passive ejection and overrides combined).",
+		[]string{"cell", "cloud"}, nil)
+	descCellEjected = prometheus.NewDesc("cellfabric_router_cell_ejected",
+		"1 while passive outlier detection keeps the cell out.",
+		[]string{"cell", "cloud"}, nil)
+	descCellLatency = prometheus.NewDesc("cellfabric_router_cell_latency_ewma_seconds",
+		"Smoothed response latency of the cell.",
+		[]string{"cell"}, nil)
+	descHealthChanges = prometheus.NewDesc("cellfabric_router_health_changes_total",
+		"Cell health transitions.", nil, nil)
+	descEjections = prometheus.NewDesc("cellfabric_router_ejections_total",
+		"Passive ejections of cells.", nil, nil)
+	descRegistryEpoch = prometheus.NewDesc("cellfabric_router_registry_epoch",
+		"Epoch of the registry being served (0 before the first).", nil, nil)
+	descRegistryTenants = prometheus.NewDesc("cellfabric_router_registry_tenants",
+		"Tenants in the registry being served.", nil, nil)
+	descReloads = prometheus.NewDesc("cellfabric_router_registry_reloads_total",
+		"Registry documents swapped in.", nil, nil)
+	descReloadFailures = prometheus.NewDesc("cellfabric_router_registry_reload_failures_total",
+		"Registry updates refused or sources that could not be read, by reason; the last good registry kept serving.",
+		[]string{"reason"}, nil)
+)
+
+// metricsHandler serves /metrics: the router's metrics, the Go runtime's and
+// the process's, in whichever format the scraper asks for (Prometheus text
+// or protobuf, gzip or zstd). The registry is built on the first scrape and
+// kept for the Router's life.
+func (rt *Router) metricsHandler() http.Handler {
+	m := rt.metrics
+	m.exposition.Do(func() {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(
+			collector{rt},
+			collectors.NewGoCollector(),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		)
+		m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+			ErrorLog: log.New(slogWriter{rt.cfg.Logger}, "metrics: ", 0),
+			// A metric that cannot be built is logged and counted in
+			// promhttp_metric_handler_errors_total; the rest is still served.
+			ErrorHandling: promhttp.ContinueOnError,
+			Registry:      reg,
+			// OpenMetrics stays off: it writes le="1" as le="1.0", which
+			// would start new series for every histogram bucket.
+		})
+	})
+	return m.handler
+}
+
+// collector reads the router's counters when /metrics is scraped.
+type collector struct{ rt *Router }
+
+var _ prometheus.Collector = collector{}
+
+// Describe sends every metric the collector can produce.
+func (collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		descRequests, descDuration, descUpstreamErrors, descRejected, descRetries, descInFlight,
+		descCellHealthy, descCellEjected, descCellLatency, descHealthChanges, descEjections,
+		descRegistryEpoch, descRegistryTenants, descReloads, descReloadFailures,
+	} {
+		ch <- d
+	}
+}
+
+// Collect sends the current value of every metric.
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	rt := c.rt
+	snap := rt.cfg.Store.Snapshot()
+	c.collectCells(ch, snap)
+
+	var reasons []string
+	rt.metrics.rejected.Range(func(k, _ any) bool { reasons = append(reasons, k.(string)); return true })
+	for _, r := range reasons {
+		ch <- constMetric(descRejected, prometheus.CounterValue, float64(rt.metrics.counter(r).Load()), r)
+	}
+	ch <- constMetric(descRetries, prometheus.CounterValue, float64(rt.budget.allowed.Load()), "attempted")
+	ch <- constMetric(descRetries, prometheus.CounterValue, float64(rt.budget.denied.Load()), "budget_exhausted")
+	ch <- constMetric(descInFlight, prometheus.GaugeValue, float64(rt.inflight.Load()))
+
+	for _, s := range rt.cfg.Health.Status() {
+		ch <- constMetric(descCellHealthy, prometheus.GaugeValue, b2f(s.Healthy), s.Cell, s.Cloud)
+		ch <- constMetric(descCellEjected, prometheus.GaugeValue, b2f(s.Ejected), s.Cell, s.Cloud)
+		ch <- constMetric(descCellLatency, prometheus.GaugeValue, s.Latency.Seconds(), s.Cell)
+	}
+	ch <- constMetric(descHealthChanges, prometheus.CounterValue, float64(rt.cfg.Health.Changes()))
+	ch <- constMetric(descEjections, prometheus.CounterValue, float64(rt.cfg.Health.Ejections()))
+
+	epoch, tenants := int64(0), 0
+	if snap != nil {
+		epoch, tenants = snap.Epoch(), snap.TenantCount()
+	}
+	ch <- constMetric(descRegistryEpoch, prometheus.GaugeValue, float64(epoch))
+	ch <- constMetric(descRegistryTenants, prometheus.GaugeValue, float64(tenants))
+	stats := rt.cfg.Store.Stats()
+	ch <- constMetric(descReloads, prometheus.CounterValue, float64(stats.Accepted))
+	for _, r := range router.RefusedReasons {
+		ch <- constMetric(descReloadFailures, prometheus.CounterValue, float64(stats.Refused[r]), r)
+	}
+	if rt.cfg.Watcher != nil {
+		ch <- constMetric(descReloadFailures, prometheus.CounterValue, float64(rt.cfg.Watcher.Stats().FetchErrors), "fetch")
+	}
+}
+
+// collectCells sends the per-cell request counters, latency histograms and
+// upstream errors.
+func (c collector) collectCells(ch chan<- prometheus.Metric, snap *router.Snapshot) {
+	// Clouds come from the registry; a cell created by an early observation
+	// may not know its own.
+	clouds := map[string]string{}
+	if snap != nil {
+		for _, cell := range snap.Cells() {
+			clouds[cell.ID] = cell.Cloud
+		}
+	}
+	for id, cm := range *c.rt.metrics.cells.Load() {
+		cloud := clouds[id]
+		if cloud == "" {
+			cloud = cm.cloud
+		}
+		for code := range cm.codes {
+			n := cm.codes[code].Load()
+			if n == 0 {
+				continue
+			}
+			label := "other"
+			if code != 0 {
+				label = strconv.Itoa(code)
+			}
+			ch <- constMetric(descRequests, prometheus.CounterValue, float64(n), id, cloud, label)
+		}
+
+		// The count is the sum of the buckets, so the +Inf bucket the
+		// library derives from it is never below a finite one.
+		buckets := make(map[float64]uint64, len(latencyBuckets))
+		var count uint64
+		for i, ub := range latencyBuckets {
+			count += cm.buckets[i].Load()
+			buckets[ub] = count
+		}
+		count += cm.buckets[len(latencyBuckets)].Load()
+		h, err := prometheus.NewConstHistogram(descDuration, count, float64(cm.sumNanos.Load())/1e9, buckets, id)
+		if err != nil {
+			h = prometheus.NewInvalidMetric(descDuration, err)
+		}
+		ch <- h
+
+		if id != "" {
+			ch <- constMetric(descUpstreamErrors, prometheus.CounterValue, float64(cm.upErrors.Load()), id)
+		}
+	}
+}
+
+// constMetric is prometheus.NewConstMetric that reports a bad label value
+// (say, one that is not UTF-8) as a scrape error instead of panicking.
+func constMetric(desc *prometheus.Desc, typ prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
+	m, err := prometheus.NewConstMetric(desc, typ, v, labels...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(desc, err)
+	}
+	return m
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
@@ -23,10 +24,10 @@ var (
 // with a primary and two failovers) and its JSON.
 func benchRegistry(b *testing.B) ([]byte, []string) {
 	benchOnce.Do(func() {
-		reg := &Registry{Version: SchemaVersion, Epoch: 1, UnknownTenants: PolicyPlace}
+		reg := &Registry{Version: SchemaVersion, Epoch: 1, UnknownTenants: fabric.PolicyPlace}
 		for i := 0; i < 8; i++ {
 			id := fmt.Sprintf("cell-%d", i)
-			reg.Cells = append(reg.Cells, Cell{ID: id, Cloud: "aws", Region: "us-east-1", Endpoint: "https://" + id + ".example.com", HealthURL: "https://" + id + ".example.com/healthz", Weight: 100, State: CellActive})
+			reg.Cells = append(reg.Cells, Cell{ID: id, Cloud: "aws", Region: "us-east-1", Endpoint: "https://" + id + ".example.com", HealthURL: "https://" + id + ".example.com/healthz", Weight: 100, State: fabric.CellActive})
 		}
 		r := rand.New(rand.NewPCG(1, 2))
 		reg.Tenants = make([]Tenant, benchTenants)
@@ -37,7 +38,7 @@ func benchRegistry(b *testing.B) ([]byte, []string) {
 				ID:       fmt.Sprintf("tenant-%07d", i),
 				Cell:     reg.Cells[p].ID,
 				Failover: []string{reg.Cells[(p+1)%8].ID, reg.Cells[(p+2)%8].ID},
-				State:    TenantActive,
+				State:    fabric.TenantActive,
 			}
 			benchIDs[i] = reg.Tenants[i].ID
 		}

@@ -3,6 +3,8 @@ package router
 import (
 	"fmt"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // HTTP statuses a decision can carry (spelled out here so that the core does
@@ -82,7 +84,7 @@ type Decision struct {
 	// Route is the matched shared route's prefix, or "".
 	Route string
 	// State is the tenant's state (for listed tenants).
-	State TenantState
+	State fabric.TenantState
 
 	snap  *Snapshot
 	class int32 // tenant's route class, or -1
@@ -155,7 +157,7 @@ func (s *Snapshot) Decide(req Request, h HealthView) Decision {
 	}
 	ci, ok := s.tenants.lookup(req.Tenant)
 	if !ok {
-		if s.policy != PolicyPlace {
+		if s.policy != fabric.PolicyPlace {
 			d.Status, d.Reason = statusNotFound, ReasonUnknownTenant
 			return d
 		}
@@ -165,7 +167,7 @@ func (s *Snapshot) Decide(req Request, h HealthView) Decision {
 	d.class = ci
 	c := &s.classes[ci]
 	d.State = c.state
-	if c.state != TenantActive && !isRead(req.Method) {
+	if c.state != fabric.TenantActive && !isRead(req.Method) {
 		d.Status, d.Reason, d.RetryAfter = statusUnavailable, ReasonTenantReadonly, WriteRetryAfter
 		return d
 	}
@@ -176,7 +178,7 @@ func (s *Snapshot) Decide(req Request, h HealthView) Decision {
 	for i := 0; i < int(c.n); i++ {
 		ix := c.cells[i]
 		cell := &s.reg.Cells[ix]
-		if cell.State == CellDown || (d.n == 0 && !h.Healthy(cell.ID)) {
+		if cell.State == fabric.CellDown || (d.n == 0 && !h.Healthy(cell.ID)) {
 			continue
 		}
 		if d.n == 0 {
@@ -206,5 +208,5 @@ func isRead(method string) bool {
 // eligible reports whether a cell may take shared-route or placement
 // traffic: active, with a positive weight, and healthy.
 func eligible(c *Cell, weight int, h HealthView) bool {
-	return weight > 0 && (c.State == "" || c.State == CellActive) && h.Healthy(c.ID)
+	return weight > 0 && (c.State == "" || c.State == fabric.CellActive) && h.Healthy(c.ID)
 }

@@ -5,14 +5,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 func TestDecide(t *testing.T) {
 	t.Parallel()
 	placeReg := testRegistry()
-	placeReg.UnknownTenants = PolicyPlace
+	placeReg.UnknownTenants = fabric.PolicyPlace
 	downReg := testRegistry()
-	downReg.Cells[0].State = CellDown
+	downReg.Cells[0].State = fabric.CellDown
 	tests := []struct {
 		name       string
 		reg        *Registry
@@ -78,10 +80,10 @@ func TestDecide(t *testing.T) {
 			for i := 0; i < d.Len(); i++ {
 				c := d.Cell(i)
 				checked := i == 0 || d.Via == ViaPlacement || d.Via == ViaShared
-				if c.State == CellDown || (checked && tt.health != nil && !tt.health.Healthy(c.ID)) {
+				if c.State == fabric.CellDown || (checked && tt.health != nil && !tt.health.Healthy(c.ID)) {
 					t.Errorf("candidate %s is down or unhealthy", c.ID)
 				}
-				if (d.Via == ViaPlacement || d.Via == ViaShared) && c.EffectiveState() != CellActive {
+				if (d.Via == ViaPlacement || d.Via == ViaShared) && c.EffectiveState() != fabric.CellActive {
 					t.Errorf("%s traffic sent to %s cell %s", d.Via, c.State, c.ID)
 				}
 			}
@@ -94,7 +96,7 @@ func TestDecide(t *testing.T) {
 
 func TestDecideAllocatesNothing(t *testing.T) {
 	reg := testRegistry()
-	reg.UnknownTenants = PolicyPlace
+	reg.UnknownTenants = fabric.PolicyPlace
 	reg.SharedRoutes[0].Balance = BalanceLatency
 	s := mustCompile(t, reg)
 	h := latencies{"aws-use1": 5 * time.Millisecond, "gcp-usc1": time.Millisecond}
@@ -161,7 +163,7 @@ func TestSharedRouteWeights(t *testing.T) {
 func TestPlacement(t *testing.T) {
 	t.Parallel()
 	reg := testRegistry()
-	reg.UnknownTenants = PolicyPlace
+	reg.UnknownTenants = fabric.PolicyPlace
 	s := mustCompile(t, reg)
 	const n = 20000
 	counts := map[string]int{}
@@ -214,18 +216,18 @@ func TestPlacement(t *testing.T) {
 
 func testRegistryPlace() *Registry {
 	r := testRegistry()
-	r.UnknownTenants = PolicyPlace
+	r.UnknownTenants = fabric.PolicyPlace
 	return r
 }
 
 func TestSnapshotAccessors(t *testing.T) {
 	t.Parallel()
 	s := mustCompile(t, testRegistry())
-	if s.Epoch() != 10 || s.TenantCount() != 4 || s.Policy() != PolicyReject || len(s.Cells()) != 4 {
+	if s.Epoch() != 10 || s.TenantCount() != 4 || s.Policy() != fabric.PolicyReject || len(s.Cells()) != 4 {
 		t.Errorf("accessors: epoch %d tenants %d policy %s", s.Epoch(), s.TenantCount(), s.Policy())
 	}
 	tr, ok := s.Tenant("globex")
-	if !ok || strings.Join(tr.Cells, ",") != "gcp-usc1,aws-use1,azure-weu" || tr.State != TenantActive {
+	if !ok || strings.Join(tr.Cells, ",") != "gcp-usc1,aws-use1,azure-weu" || tr.State != fabric.TenantActive {
 		t.Errorf("Tenant(globex) = %+v %v", tr, ok)
 	}
 	if _, ok := s.Tenant("nobody"); ok {

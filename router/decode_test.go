@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 func TestParse(t *testing.T) {
@@ -21,16 +23,16 @@ func TestParse(t *testing.T) {
 				t.Errorf("decoded %+v", r)
 			}
 		}},
-		{name: "weight defaults when absent", doc: `{"version":1,"epoch":1,"cells":[{"id":"a","cloud":"aws","region":"r","endpoint":"http://a"}],"tenants":[]}`,
+		{name: "weight defaults when absent", doc: `{"version":1,"epoch":1,"cells":[{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a"}],"tenants":[]}`,
 			check: func(t *testing.T, r *Registry) {
 				if r.Cells[0].Weight != DefaultCellWeight {
 					t.Errorf("weight = %d, want %d", r.Cells[0].Weight, DefaultCellWeight)
 				}
-				if r.Cells[0].EffectiveState() != CellActive || r.EffectivePolicy() != PolicyReject {
+				if r.Cells[0].EffectiveState() != fabric.CellActive || r.EffectivePolicy() != fabric.PolicyReject {
 					t.Errorf("defaults not applied: %+v", r)
 				}
 			}},
-		{name: "explicit zero weight kept", doc: `{"version":1,"epoch":1,"cells":[{"id":"a","cloud":"aws","region":"r","endpoint":"http://a","weight":0}],"tenants":[]}`,
+		{name: "explicit zero weight kept", doc: `{"version":1,"epoch":1,"cells":[{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a","weight":0}],"tenants":[]}`,
 			check: func(t *testing.T, r *Registry) {
 				if r.Cells[0].Weight != 0 {
 					t.Errorf("weight = %d, want 0", r.Cells[0].Weight)

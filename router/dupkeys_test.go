@@ -12,11 +12,11 @@ import (
 // serve epoch 999).
 func TestParseRefusesDuplicateKeys(t *testing.T) {
 	t.Parallel()
-	cell := `{"id":"a","cloud":"aws","region":"r","endpoint":"http://a.example.com"}`
+	cell := `{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a.example.com"}`
 	doc := func(top, cells, tenants string) string {
 		return `{"version":1,"epoch":100` + top + `,"cells":[` + cells + `],"tenants":[` + tenants + `]}`
 	}
-	tenant := func(i int) string { return `{"id":"t` + itoa(i) + `","cell":"a"}` }
+	tenant := func(i int) string { return `{"id":"t` + itoa(i) + `","cell":"aaa"}` }
 	fourTenants := tenant(0) + "," + tenant(1) + "," + tenant(2)
 	tests := []struct {
 		name    string
@@ -26,10 +26,10 @@ func TestParseRefusesDuplicateKeys(t *testing.T) {
 		{name: "top level", doc: doc(`,"epoch":999`, cell, ""), wantErr: `epoch: duplicate key "epoch"`},
 		{name: "top level, other case", doc: doc(`,"Epoch":999`, cell, ""), wantErr: `Epoch: duplicate key "Epoch" (the same as "epoch"`},
 		{name: "top level, escaped", doc: doc(`,"\u0065poch":999`, cell, ""), wantErr: `epoch: duplicate key "epoch"`},
-		{name: "in a cell", doc: doc("", `{"id":"a","cloud":"aws","region":"r","endpoint":"http://a.example.com","endpoint":"http://169.254.169.254"}`, ""), wantErr: `cells[0].endpoint: duplicate key "endpoint"`},
-		{name: "in a tenant", doc: doc("", cell, fourTenants+`,{"id":"t3","cell":"a","cell":"b"}`), wantErr: `tenants[3].cell: duplicate key "cell"`},
-		{name: "in a shared route", doc: doc(`,"sharedRoutes":[{"prefix":"/c","cells":[{"cell":"a","weight":1,"weight":2}]}]`, cell, ""), wantErr: `sharedRoutes[0].cells[0].weight: duplicate key "weight"`},
-		{name: "two at once", doc: doc(`,"epoch":1`, cell, `{"id":"t","id":"u","cell":"a"}`), wantErr: "2 duplicate keys"},
+		{name: "in a cell", doc: doc("", `{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a.example.com","endpoint":"http://169.254.169.254"}`, ""), wantErr: `cells[0].endpoint: duplicate key "endpoint"`},
+		{name: "in a tenant", doc: doc("", cell, fourTenants+`,{"id":"t3","cell":"aaa","cell":"b"}`), wantErr: `tenants[3].cell: duplicate key "cell"`},
+		{name: "in a shared route", doc: doc(`,"sharedRoutes":[{"prefix":"/c","cells":[{"cell":"aaa","weight":1,"weight":2}]}]`, cell, ""), wantErr: `sharedRoutes[0].cells[0].weight: duplicate key "weight"`},
+		{name: "two at once", doc: doc(`,"epoch":1`, cell, `{"id":"t","id":"u","cell":"aaa"}`), wantErr: "2 duplicate keys"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

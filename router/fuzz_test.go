@@ -13,11 +13,11 @@ import (
 func FuzzParse(f *testing.F) {
 	dev, _ := os.ReadFile("testdata/registry-dev.golden.json")
 	f.Add(dev)
-	f.Add([]byte(`{"version":1,"epoch":1,"cells":[{"id":"a","cloud":"aws","region":"r","endpoint":"http://a"}],"tenants":[{"id":"t","cell":"a"}],"unknownTenants":"place"}`))
+	f.Add([]byte(`{"version":1,"epoch":1,"cells":[{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a"}],"tenants":[{"id":"t","cell":"aaa"}],"unknownTenants":"place"}`))
 	f.Add([]byte(`{"version":1,"epoch":1,"cells":[],"tenants":[]}`))
 	f.Add([]byte(`{"version":1`))
 	f.Add([]byte(`null`))
-	f.Add([]byte(`{"version":1,"epoch":1,"cells":[{"id":"a","cloud":"aws","region":"r","endpoint":"http://a","endpoint":"http://169.254.169.254"}],"tenants":[{"id":"t","cell":"a","Cell":"b"}],"epoch":2}`))
+	f.Add([]byte(`{"version":1,"epoch":1,"cells":[{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a","endpoint":"http://169.254.169.254"}],"tenants":[{"id":"t","cell":"aaa","Cell":"b"}],"epoch":2}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		reg, err := Parse(data)
 		if err != nil {
@@ -34,7 +34,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, tn := range []string{"", "t", "acme", "unknown-x"} {
 			for _, p := range []string{"/", "/catalog/x"} {
-				d := s.Decide(Request{Method: "POST", Path: p, Tenant: tn, Rand: uint64(len(data))}, HealthMap{"a": false})
+				d := s.Decide(Request{Method: "POST", Path: p, Tenant: tn, Rand: uint64(len(data))}, HealthMap{"aaa": false})
 				if d.Forward() && d.Len() == 0 {
 					t.Fatal("forward without a cell")
 				}
@@ -56,8 +56,8 @@ func FuzzParse(f *testing.F) {
 func FuzzParseStackOutputs(f *testing.F) {
 	dev, _ := os.ReadFile("testdata/outputs-dev.json")
 	f.Add(dev, int64(1))
-	f.Add([]byte(`{"cells":{"a":{"id":"a","cloud":"aws","region":"r","endpoint":"http://a"}},"routing":{"tenants":[{"id":"t","cell":"b"}]}}`), int64(2))
-	f.Add([]byte(`{"cells":{"a":{"id":"a","cloud":"aws","region":"r","endpoint":"http://a"},"a":{}},"routing":{"tenants":[]}}`), int64(3))
+	f.Add([]byte(`{"cells":{"aaa":{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a"}},"routing":{"tenants":[{"id":"t","cell":"b"}]}}`), int64(2))
+	f.Add([]byte(`{"cells":{"aaa":{"id":"aaa","cloud":"aws","region":"r","endpoint":"http://a"},"aaa":{}},"routing":{"tenants":[]}}`), int64(3))
 	f.Fuzz(func(t *testing.T, data []byte, epoch int64) {
 		out, err := ParseStackOutputs(data)
 		if err != nil {

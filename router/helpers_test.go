@@ -3,6 +3,8 @@ package router
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // testRegistry is a small valid registry: four cells, a few tenants, one
@@ -12,22 +14,22 @@ func testRegistry() *Registry {
 		Version: SchemaVersion,
 		Epoch:   10,
 		Cells: []Cell{
-			{ID: "aws-use1", Cloud: "aws", Region: "us-east-1", Endpoint: "https://aws-use1.example.com", HealthURL: "https://aws-use1.example.com/healthz", Weight: 100, State: CellActive},
-			{ID: "azure-weu", Cloud: "azure", Region: "westeurope", Endpoint: "https://azure-weu.example.com", Weight: 100, State: CellActive},
-			{ID: "gcp-euw1", Cloud: "gcp", Region: "europe-west1", Endpoint: "http://127.0.0.1:8081", Weight: 100, State: CellDraining},
+			{ID: "aws-use1", Cloud: "aws", Region: "us-east-1", Endpoint: "https://aws-use1.example.com", HealthURL: "https://aws-use1.example.com/healthz", Weight: 100, State: fabric.CellActive},
+			{ID: "azure-weu", Cloud: "azure", Region: "westeurope", Endpoint: "https://azure-weu.example.com", Weight: 100, State: fabric.CellActive},
+			{ID: "gcp-euw1", Cloud: "gcp", Region: "europe-west1", Endpoint: "http://127.0.0.1:8081", Weight: 100, State: fabric.CellDraining},
 			{ID: "gcp-usc1", Cloud: "gcp", Region: "us-central1", Endpoint: "https://gcp-usc1.example.com:8443", Weight: 50},
 		},
 		Tenants: []Tenant{
 			{ID: "acme", Cell: "aws-use1", Failover: []string{"gcp-usc1"}},
-			{ID: "globex", Cell: "gcp-usc1", Failover: []string{"aws-use1", "azure-weu"}, State: TenantActive},
-			{ID: "wayne", Cell: "gcp-euw1", Failover: []string{"azure-weu"}, State: TenantMigrating},
-			{ID: "frozen", Cell: "azure-weu", State: TenantReadonly},
+			{ID: "globex", Cell: "gcp-usc1", Failover: []string{"aws-use1", "azure-weu"}, State: fabric.TenantActive},
+			{ID: "wayne", Cell: "gcp-euw1", Failover: []string{"azure-weu"}, State: fabric.TenantMigrating},
+			{ID: "frozen", Cell: "azure-weu", State: fabric.TenantReadonly},
 		},
 		SharedRoutes: []SharedRoute{
 			{Prefix: "/catalog", Cells: []WeightedCell{{Cell: "aws-use1", Weight: 100}, {Cell: "gcp-usc1", Weight: 50}}},
 			{Prefix: "/catalog/eu", Cells: []WeightedCell{{Cell: "azure-weu", Weight: 1}, {Cell: "gcp-euw1", Weight: 1}}},
 		},
-		UnknownTenants: PolicyReject,
+		UnknownTenants: fabric.PolicyReject,
 	}
 }
 

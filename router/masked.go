@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // MaskedSecret is how `pulumi stack output --json` prints a secret output
@@ -17,17 +19,17 @@ const maskedAdvice = "pass the outputs with secrets shown (pulumi stack output -
 // checkMasked reports every value the registry is built from that holds
 // MaskedSecret instead of its value. Masked values the registry ignores
 // (networkId, cidr, stateStoreId, workloadIdentity, other outputs) pass.
-func checkMasked(p *problems, out *StackOutputs) {
+func checkMasked(p *fabric.Collector, out *StackOutputs) {
 	check := func(path, v string) {
 		if v == MaskedSecret {
-			p.add(path, "the value is masked as %q: %s", MaskedSecret, maskedAdvice)
+			p.Add(path, "the value is masked as %q: %s", MaskedSecret, maskedAdvice)
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(out.Cells)) {
 		c := out.Cells[id]
 		at := "cells." + id + "."
 		check(at+"id", c.ID)
-		check(at+"cloud", c.Cloud)
+		check(at+"cloud", string(c.Cloud))
 		check(at+"region", c.Region)
 		check(at+"endpoint", c.Endpoint)
 		check(at+"healthUrl", c.HealthURL)

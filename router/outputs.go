@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
 
@@ -28,15 +29,15 @@ type StackOutputs struct {
 // HealthURL reach the registry; the rest are read so that a document can be
 // checked and round-tripped.
 type CellOutputs struct {
-	ID               string `json:"id"`
-	Cloud            string `json:"cloud"`
-	Region           string `json:"region"`
-	Endpoint         string `json:"endpoint"`
-	HealthURL        string `json:"healthUrl"`
-	NetworkID        string `json:"networkId,omitempty"`
-	CIDR             string `json:"cidr,omitempty"`
-	StateStoreID     string `json:"stateStoreId,omitempty"`
-	WorkloadIdentity string `json:"workloadIdentity,omitempty"`
+	ID               string       `json:"id"`
+	Cloud            fabric.Cloud `json:"cloud"`
+	Region           string       `json:"region"`
+	Endpoint         string       `json:"endpoint"`
+	HealthURL        string       `json:"healthUrl"`
+	NetworkID        string       `json:"networkId,omitempty"`
+	CIDR             string       `json:"cidr,omitempty"`
+	StateStoreID     string       `json:"stateStoreId,omitempty"`
+	WorkloadIdentity string       `json:"workloadIdentity,omitempty"`
 }
 
 // Routing is the routing part of a stack's topology.
@@ -49,7 +50,7 @@ type Routing struct {
 	// SharedRoutes are the shared routes.
 	SharedRoutes []RoutingRoute `json:"sharedRoutes,omitempty"`
 	// UnknownTenants is reject or place. Zero: reject.
-	UnknownTenants Policy `json:"unknownTenants,omitempty"`
+	UnknownTenants fabric.Policy `json:"unknownTenants,omitempty"`
 }
 
 // RoutingCell is a cell's routing settings.
@@ -57,7 +58,7 @@ type RoutingCell struct {
 	// Weight is the cell's weight. Nil: DefaultCellWeight.
 	Weight *int `json:"weight,omitempty"`
 	// State is active, draining or down. Zero: active.
-	State CellState `json:"state,omitempty"`
+	State fabric.CellState `json:"state,omitempty"`
 }
 
 // RoutingRoute is a shared route in the stack outputs.
@@ -108,9 +109,9 @@ func ParseStackOutputs(data []byte) (StackOutputs, error) {
 	if out.Cells == nil {
 		return out, fmt.Errorf("%w: run `pulumi up` on a stack that deploys cells, or pass the outputs of a cell stack", ErrNoCells)
 	}
-	var p problems
+	p := fabric.Collector{In: ProblemsIn}
 	checkMasked(&p, &out)
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return StackOutputs{}, err
 	}
 	return out, nil
@@ -122,7 +123,7 @@ func ParseStackOutputs(data []byte) (StackOutputs, error) {
 // routes keep their order. Every problem is reported with its path in the
 // outputs document (`routing.tenants[3].cell: unknown cell "x"`). It is pure.
 func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
-	var p problems
+	p := fabric.Collector{In: ProblemsIn}
 	reg := &Registry{
 		Version:        SchemaVersion,
 		Epoch:          epoch,
@@ -135,9 +136,9 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 	for _, key := range slices.Sorted(maps.Keys(out.Cells)) {
 		co := out.Cells[key]
 		if co.ID != "" && co.ID != key {
-			p.add("cells."+key+".id", "%q differs from its key %q", co.ID, key)
+			p.Add("cells."+key+".id", "%q differs from its key %q", co.ID, key)
 		}
-		c := Cell{ID: key, Cloud: co.Cloud, Region: co.Region, Endpoint: strings.TrimSuffix(co.Endpoint, "/"), HealthURL: co.HealthURL, Weight: DefaultCellWeight, State: CellActive}
+		c := Cell{ID: key, Cloud: co.Cloud, Region: co.Region, Endpoint: strings.TrimSuffix(co.Endpoint, "/"), HealthURL: co.HealthURL, Weight: DefaultCellWeight, State: fabric.CellActive}
 		if rc, ok := out.Routing.Cells[key]; ok {
 			if rc.Weight != nil {
 				c.Weight = *rc.Weight
@@ -150,12 +151,12 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 	}
 	for _, key := range slices.Sorted(maps.Keys(out.Routing.Cells)) {
 		if _, ok := out.Cells[key]; !ok {
-			p.add("routing.cells."+key, "unknown cell %q: it has no entry in the cells output", key)
+			p.Add("routing.cells."+key, "unknown cell %q: it has no entry in the cells output", key)
 		}
 	}
 	for i := range reg.Tenants {
 		if reg.Tenants[i].State == "" {
-			reg.Tenants[i].State = TenantActive
+			reg.Tenants[i].State = fabric.TenantActive
 		}
 	}
 	weights := make(map[string]int, len(reg.Cells))
@@ -174,16 +175,16 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 		reg.SharedRoutes = append(reg.SharedRoutes, sr)
 	}
 	if reg.UnknownTenants == "" {
-		reg.UnknownTenants = PolicyReject
+		reg.UnknownTenants = fabric.PolicyReject
 	}
 	if err := reg.Validate(); err != nil {
-		var ps Problems
+		var ps fabric.Problems
 		errors.As(err, &ps)
-		for _, pr := range ps {
-			p.ps = append(p.ps, Problem{Path: outputsPath(pr.Path, reg), Msg: pr.Msg})
+		for _, pr := range ps.List {
+			p.AddProblem(fabric.Problem{Path: outputsPath(pr.Path, reg), Msg: pr.Msg})
 		}
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return reg, nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -54,7 +56,7 @@ func TestFromStackOutputsGolden(t *testing.T) {
 	for _, c := range reg.Cells {
 		byID[c.ID] = c
 	}
-	if c := byID["azure-weu"]; c.Weight != DefaultCellWeight || c.State != CellActive || c.Cloud != "azure" || c.Region != "westeurope" {
+	if c := byID["azure-weu"]; c.Weight != DefaultCellWeight || c.State != fabric.CellActive || c.Cloud != "azure" || c.Region != "westeurope" {
 		t.Errorf("azure-weu without a routing entry = %+v, want weight 100, active", c)
 	}
 	if c := byID["gcp-usc1"]; c.Weight != 50 {
@@ -66,7 +68,7 @@ func TestFromStackOutputsGolden(t *testing.T) {
 	if w := reg.SharedRoutes[0].Cells; w[0].Weight != 100 || w[2].Weight != 50 {
 		t.Errorf("shared route weights = %+v, want the cell's weight when absent", w)
 	}
-	if len(reg.Tenants) != 7 || reg.Tenants[6].ID != "wayne" || reg.Tenants[6].State != TenantMigrating {
+	if len(reg.Tenants) != 7 || reg.Tenants[6].ID != "wayne" || reg.Tenants[6].State != fabric.TenantMigrating {
 		t.Errorf("tenants = %+v", reg.Tenants)
 	}
 	if reg.Epoch != 1700000000 || reg.Version != SchemaVersion {
@@ -84,7 +86,7 @@ func TestFromStackOutputsProblems(t *testing.T) {
 				"gcp-usc1": {ID: "gcp-usc1", Cloud: "gcp", Region: "us-central1", Endpoint: "https://g.example.com", HealthURL: "https://g.example.com/healthz"},
 			},
 			Routing: Routing{
-				Cells:        map[string]RoutingCell{"gcp-usc1": {Weight: &w, State: CellDraining}},
+				Cells:        map[string]RoutingCell{"gcp-usc1": {Weight: &w, State: fabric.CellDraining}},
 				Tenants:      []Tenant{{ID: "acme", Cell: "aws-use1", Failover: []string{"gcp-usc1"}}},
 				SharedRoutes: []RoutingRoute{{Prefix: "/c", Cells: []RoutingRouteCell{{Cell: "gcp-usc1"}}}},
 			},
@@ -134,10 +136,10 @@ func TestFromStackOutputsProblems(t *testing.T) {
 				if reg.Cells[0].Endpoint != "https://a.example.com" {
 					t.Errorf("trailing slash kept: %q", reg.Cells[0].Endpoint)
 				}
-				if reg.Cells[1].State != CellDraining || reg.SharedRoutes[0].Cells[0].Weight != 50 {
+				if reg.Cells[1].State != fabric.CellDraining || reg.SharedRoutes[0].Cells[0].Weight != 50 {
 					t.Errorf("routing settings not applied: %+v %+v", reg.Cells[1], reg.SharedRoutes[0])
 				}
-				if reg.Tenants[0].State != TenantActive || o.Routing.Tenants[0].State != "" {
+				if reg.Tenants[0].State != fabric.TenantActive || o.Routing.Tenants[0].State != "" {
 					t.Errorf("tenant state default: registry %q, input %q (input must not change)", reg.Tenants[0].State, o.Routing.Tenants[0].State)
 				}
 				return

@@ -1,5 +1,7 @@
 package router
 
+import "github.com/cellfabric/cellfabric/fabric"
+
 // SchemaVersion is the registry document version this package reads and
 // writes. A document with another version is refused: a new version means an
 // incompatible change, and an old router must keep its last good registry
@@ -24,54 +26,6 @@ const (
 	// large enough for several million tenants, small enough that a runaway
 	// file cannot exhaust memory.
 	MaxRegistryBytes = 512 << 20
-	// MaxProblems is how many problems an error lists one by one; the rest
-	// are summarised by their count.
-	MaxProblems = 100
-)
-
-// CellState is a cell's routing state.
-type CellState string
-
-// Cell states.
-const (
-	// CellActive cells receive their tenants, failover traffic, shared-route
-	// traffic and new hash placements.
-	CellActive CellState = "active"
-	// CellDraining cells keep their tenants and take failover traffic, but
-	// get no shared-route traffic and no new hash placements.
-	CellDraining CellState = "draining"
-	// CellDown cells receive nothing; their tenants go to their failover
-	// cells.
-	CellDown CellState = "down"
-)
-
-// TenantState is a tenant's routing state.
-type TenantState string
-
-// Tenant states.
-const (
-	// TenantActive tenants read and write.
-	TenantActive TenantState = "active"
-	// TenantMigrating tenants are being moved: reads pass, writes get 503
-	// with Retry-After.
-	TenantMigrating TenantState = "migrating"
-	// TenantReadonly tenants are frozen: reads pass, writes get 503 with
-	// Retry-After.
-	TenantReadonly TenantState = "readonly"
-)
-
-// Policy is what happens to a request for a tenant the registry does not
-// list.
-type Policy string
-
-// Unknown-tenant policies.
-const (
-	// PolicyReject answers 404.
-	PolicyReject Policy = "reject"
-	// PolicyPlace places the tenant on an active, healthy cell chosen by
-	// weighted rendezvous hashing of the tenant id, so the same tenant lands
-	// on the same cell from every router.
-	PolicyPlace Policy = "place"
 )
 
 // Balance is how a shared route spreads requests over its cells.
@@ -109,17 +63,16 @@ type Registry struct {
 	SharedRoutes []SharedRoute `json:"sharedRoutes,omitempty"`
 	// UnknownTenants is the policy for tenants not listed. Zero (empty):
 	// PolicyReject.
-	UnknownTenants Policy `json:"unknownTenants,omitempty"`
+	UnknownTenants fabric.Policy `json:"unknownTenants,omitempty"`
 }
 
 // Cell is one place requests can go.
 type Cell struct {
-	// ID names the cell: 1–63 lowercase letters, digits and hyphens, starting
-	// with a letter. Required, unique.
+	// ID names the cell (fabric.ValidCellID: 3–20 lowercase letters, digits
+	// and hyphens, starting with a letter). Required, unique.
 	ID string `json:"id"`
-	// Cloud is the cloud the cell runs on (aws, azure, gcp, ...): a
-	// lowercase token. Required.
-	Cloud string `json:"cloud"`
+	// Cloud is the cloud the cell runs on: aws, azure or gcp. Required.
+	Cloud fabric.Cloud `json:"cloud"`
 	// Region is the cloud region. Required.
 	Region string `json:"region"`
 	// Endpoint is the cell's base URL: http or https, a host, no path beyond
@@ -140,14 +93,13 @@ type Cell struct {
 	// an explicit 0 means the cell takes no such traffic.
 	Weight int `json:"weight"`
 	// State is active, draining or down. Default (absent or empty) active.
-	State CellState `json:"state,omitempty"`
+	State fabric.CellState `json:"state,omitempty"`
 }
 
 // Tenant is one customer and the cells that hold it.
 type Tenant struct {
-	// ID identifies the tenant in requests: 1–63 lowercase letters, digits
-	// and hyphens, starting and ending with a letter or digit (a DNS label).
-	// Required, unique.
+	// ID identifies the tenant in requests (fabric.ValidTenantID: a
+	// lowercase DNS label). Required, unique.
 	ID string `json:"id"`
 	// Cell is the tenant's primary cell. Required; must name a cell.
 	Cell string `json:"cell"`
@@ -157,7 +109,7 @@ type Tenant struct {
 	Failover []string `json:"failover,omitempty"`
 	// State is active, migrating or readonly. Default (absent or empty)
 	// active.
-	State TenantState `json:"state,omitempty"`
+	State fabric.TenantState `json:"state,omitempty"`
 	// Residency is the geography the tenant's data must stay in ("eu",
 	// "us", ...). Informational: the stack model enforces it when the
 	// registry is built. Zero: anywhere.
@@ -187,25 +139,10 @@ type WeightedCell struct {
 }
 
 // EffectiveState returns the cell's state with the default applied.
-func (c *Cell) EffectiveState() CellState {
-	if c.State == "" {
-		return CellActive
-	}
-	return c.State
-}
+func (c *Cell) EffectiveState() fabric.CellState { return c.State.OrDefault() }
 
 // EffectiveState returns the tenant's state with the default applied.
-func (t *Tenant) EffectiveState() TenantState {
-	if t.State == "" {
-		return TenantActive
-	}
-	return t.State
-}
+func (t *Tenant) EffectiveState() fabric.TenantState { return t.State.OrDefault() }
 
 // EffectivePolicy returns the unknown-tenant policy with the default applied.
-func (r *Registry) EffectivePolicy() Policy {
-	if r.UnknownTenants == "" {
-		return PolicyReject
-	}
-	return r.UnknownTenants
-}
+func (r *Registry) EffectivePolicy() fabric.Policy { return r.UnknownTenants.OrDefault() }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Snapshot is a compiled, immutable registry: the registry plus the indexes a
@@ -18,7 +20,7 @@ type Snapshot struct {
 	tenants *tenantIndex
 	classes []routeClass
 	routes  []compiledRoute // longest prefix first
-	policy  Policy
+	policy  fabric.Policy
 }
 
 // routeClass is the cells (primary first, then failovers) and state that a
@@ -26,7 +28,7 @@ type Snapshot struct {
 type routeClass struct {
 	cells [MaxCandidates]uint16
 	n     uint8
-	state TenantState
+	state fabric.TenantState
 }
 
 type compiledRoute struct {
@@ -112,7 +114,7 @@ func (s *Snapshot) Cell(id string) (*Cell, bool) {
 }
 
 // Policy returns the unknown-tenant policy, default applied.
-func (s *Snapshot) Policy() Policy { return s.policy }
+func (s *Snapshot) Policy() fabric.Policy { return s.policy }
 
 // TenantCount returns how many tenants the registry lists.
 func (s *Snapshot) TenantCount() int { return s.tenants.len() }
@@ -124,7 +126,7 @@ type TenantRoute struct {
 	// Cells are the primary cell followed by the failover cells, in order.
 	Cells []string `json:"cells"`
 	// State is the tenant's state, default applied.
-	State TenantState `json:"state"`
+	State fabric.TenantState `json:"state"`
 }
 
 // Tenant returns what the registry says about a tenant, or false when it does

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Why an update was refused; stable values for logs and metric labels.
@@ -189,9 +191,9 @@ func (s *Store) Stats() StoreStats {
 func firstLine(err error) string {
 	msg := err.Error()
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		var ps Problems
+		var ps fabric.Problems
 		if errors.As(err, &ps) {
-			return fmt.Sprintf("%d problem(s), first: %s", len(ps), ps[0].Error())
+			return fmt.Sprintf("%d problem(s), first: %s", len(ps.List), ps.List[0].Error())
 		}
 		return msg[:i]
 	}

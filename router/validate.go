@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
+
+// ProblemsIn names the registry in the heading of its problems.
+const ProblemsIn = "the registry"
 
 // Validate reports every problem with the document at once, each with its
 // JSON path, for example `tenants[3].cell: unknown cell "x"`. It does no I/O.
@@ -17,127 +22,121 @@ func (r *Registry) Validate() error {
 // way (tenant id → position in Tenants), so that Compile need not build it
 // twice for a large registry.
 func (r *Registry) check() (*tenantIndex, error) {
-	var p problems
+	p := fabric.Collector{In: ProblemsIn}
 	if r.Version != SchemaVersion {
-		p.add("version", "got %d, this router reads version %d; upgrade the router or rebuild the registry with `cellfabric registry`", r.Version, SchemaVersion)
+		p.Add("version", "got %d, this router reads version %d; upgrade the router or rebuild the registry with `cellfabric registry`", r.Version, SchemaVersion)
 	}
 	if r.Epoch <= 0 {
-		p.add("epoch", "must be positive, got %d", r.Epoch)
+		p.Add("epoch", "must be positive, got %d", r.Epoch)
 	}
 	cells := checkCells(&p, r.Cells)
 	tenants := checkTenants(&p, r.Tenants, cells)
 	checkRoutes(&p, r.SharedRoutes, cells)
-	switch r.UnknownTenants {
-	case "", PolicyReject, PolicyPlace:
-	default:
-		p.add("unknownTenants", "unknown policy %q; want reject or place", r.UnknownTenants)
+	if !r.UnknownTenants.Valid() {
+		p.Add("unknownTenants", "unknown policy %q; want reject or place", r.UnknownTenants)
 	}
-	return tenants, p.err()
+	return tenants, p.Err()
 }
 
-func checkCells(p *problems, cells []Cell) map[string]int {
+func checkCells(p *fabric.Collector, cells []Cell) map[string]int {
 	if len(cells) == 0 {
-		p.add("cells", "at least one cell is required")
+		p.Add("cells", "at least one cell is required")
 	}
 	if len(cells) > MaxCells {
-		p.add("cells", "%d cells, over the limit of %d", len(cells), MaxCells)
+		p.Add("cells", "%d cells, over the limit of %d", len(cells), MaxCells)
 	}
 	byID := make(map[string]int, len(cells))
 	for i := range cells {
 		c := &cells[i]
 		at := fmt.Sprintf("cells[%d]", i)
-		if !ValidCellID(c.ID) {
-			p.add(at+".id", "%q is not a valid cell id: use 1-63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", c.ID)
+		if !fabric.ValidCellID(c.ID) {
+			p.Add(at+".id", "%q is not a valid cell id: %s", c.ID, fabric.CellIDRule)
 		} else if j, dup := byID[c.ID]; dup {
-			p.add(at+".id", "duplicate cell %q (also cells[%d])", c.ID, j)
+			p.Add(at+".id", "duplicate cell %q (also cells[%d])", c.ID, j)
 		} else {
 			byID[c.ID] = i
 		}
-		if !validToken(c.Cloud, 32) {
-			p.add(at+".cloud", "%q is not a valid cloud: use a lowercase name such as aws, azure or gcp", c.Cloud)
+		if !c.Cloud.Valid() {
+			p.Add(at+".cloud", "%q is not a cloud cellfabric runs cells on: use aws, azure or gcp", c.Cloud)
 		}
 		if c.Region == "" || len(c.Region) > 64 || strings.IndexFunc(c.Region, isSpaceOrControl) >= 0 {
-			p.add(at+".region", "%q is not a valid region: 1-64 characters without spaces", c.Region)
+			p.Add(at+".region", "%q is not a valid region: 1-64 characters without spaces", c.Region)
 		}
 		if msg := checkURL(c.Endpoint, true); msg != "" {
-			p.add(at+".endpoint", "%s", msg)
+			p.Add(at+".endpoint", "%s", msg)
 		}
 		if c.HealthURL != "" {
 			if msg := checkURL(c.HealthURL, false); msg != "" {
-				p.add(at+".healthUrl", "%s", msg)
+				p.Add(at+".healthUrl", "%s", msg)
 			}
 		}
 		if c.Weight < 0 || c.Weight > MaxWeight {
-			p.add(at+".weight", "%d is out of range 0..%d", c.Weight, MaxWeight)
+			p.Add(at+".weight", "%d is out of range 0..%d", c.Weight, MaxWeight)
 		}
-		switch c.State {
-		case "", CellActive, CellDraining, CellDown:
-		default:
-			p.add(at+".state", "unknown state %q; want active, draining or down", c.State)
+		if !c.State.Valid() {
+			p.Add(at+".state", "unknown state %q; want active, draining or down", c.State)
 		}
 	}
 	return byID
 }
 
-func checkTenants(p *problems, tenants []Tenant, cells map[string]int) *tenantIndex {
+func checkTenants(p *fabric.Collector, tenants []Tenant, cells map[string]int) *tenantIndex {
 	byID := newTenantIndex(len(tenants))
 	for i := range tenants {
 		t := &tenants[i]
 		// Build paths lazily: formatting a path for each of a million valid
 		// tenants would dominate the load time.
 		at := func(field string) string { return fmt.Sprintf("tenants[%d].%s", i, field) }
-		if !ValidTenantID(t.ID) {
-			p.add(at("id"), "%q is not a valid tenant id: use 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", t.ID)
+		if !fabric.ValidTenantID(t.ID) {
+			p.Add(at("id"), "%q is not a valid tenant id: %s", t.ID, fabric.TenantIDRule)
 		} else if j, added := byID.insert(t.ID, int32(i)); !added {
-			p.add(at("id"), "duplicate tenant %q (also tenants[%d])", t.ID, j)
+			p.Add(at("id"), "duplicate tenant %q (also tenants[%d])", t.ID, j)
 		}
 		if t.Cell == "" {
-			p.add(at("cell"), "required: the tenant's primary cell")
+			p.Add(at("cell"), "required: the tenant's primary cell")
 		} else if _, ok := cells[t.Cell]; !ok {
-			p.add(at("cell"), "unknown cell %q", t.Cell)
+			p.Add(at("cell"), "unknown cell %q", t.Cell)
 		}
 		if len(t.Failover) > MaxFailover {
-			p.add(at("failover"), "%d failover cells, over the limit of %d", len(t.Failover), MaxFailover)
+			p.Add(at("failover"), "%d failover cells, over the limit of %d", len(t.Failover), MaxFailover)
 		}
 		for j, f := range t.Failover {
 			switch {
 			case f == t.Cell:
-				p.add(at(fmt.Sprintf("failover[%d]", j)), "%q is the tenant's primary cell; list only other cells", f)
+				p.Add(at(fmt.Sprintf("failover[%d]", j)), "%q is the tenant's primary cell; list only other cells", f)
 			case !known(cells, f):
-				p.add(at(fmt.Sprintf("failover[%d]", j)), "unknown cell %q", f)
+				p.Add(at(fmt.Sprintf("failover[%d]", j)), "unknown cell %q", f)
 			case indexOf(t.Failover[:j], f) >= 0:
-				p.add(at(fmt.Sprintf("failover[%d]", j)), "cell %q is listed twice", f)
+				p.Add(at(fmt.Sprintf("failover[%d]", j)), "cell %q is listed twice", f)
 			}
 		}
-		switch t.State {
-		case "", TenantActive, TenantMigrating, TenantReadonly:
-		default:
-			p.add(at("state"), "unknown state %q; want active, migrating or readonly", t.State)
+		if !t.State.Valid() {
+			p.Add(at("state"), "unknown state %q; want active, migrating or readonly", t.State)
 		}
 		if len(t.Residency) > 32 || strings.IndexFunc(t.Residency, isSpaceOrControl) >= 0 {
-			p.add(at("residency"), "%q is not a valid residency: up to 32 characters without spaces", t.Residency)
+			p.Add(at("residency"), "%q is not a valid residency: up to 32 characters without spaces", t.Residency)
 		}
 	}
 	return byID
 }
 
-func checkRoutes(p *problems, routes []SharedRoute, cells map[string]int) {
+func checkRoutes(p *fabric.Collector, routes []SharedRoute, cells map[string]int) {
 	prefixes := make(map[string]int, len(routes))
 	for i := range routes {
 		r := &routes[i]
 		at := fmt.Sprintf("sharedRoutes[%d]", i)
 		if !validPrefix(r.Prefix) {
-			p.add(at+".prefix", "%q is not a valid path prefix: start with \"/\", at most 256 characters, no spaces, \"?\" or \"#\"", r.Prefix)
+			p.Add(at+".prefix", "%q is not a valid path prefix: start with \"/\", at most 256 characters, no spaces, \"?\" or \"#\"", r.Prefix)
 		} else if j, dup := prefixes[r.Prefix]; dup {
-			p.add(at+".prefix", "duplicate prefix %q (also sharedRoutes[%d])", r.Prefix, j)
+			p.Add(at+".prefix", "duplicate prefix %q (also sharedRoutes[%d])", r.Prefix, j)
 		} else {
 			prefixes[r.Prefix] = i
 		}
 		if len(r.Cells) == 0 {
-			p.add(at+".cells", "at least one cell is required")
+			p.Add(at+".cells", "at least one cell is required")
 		}
 		if len(r.Cells) > MaxCells {
-			p.add(at+".cells", "%d cells, over the limit of %d", len(r.Cells), MaxCells)
+			p.Add(at+".cells", "%d cells, over the limit of %d", len(r.Cells), MaxCells)
 		}
 		total := 0
 		seen := make(map[string]bool, len(r.Cells))
@@ -145,24 +144,24 @@ func checkRoutes(p *problems, routes []SharedRoute, cells map[string]int) {
 			cat := fmt.Sprintf("%s.cells[%d]", at, j)
 			switch {
 			case !known(cells, wc.Cell):
-				p.add(cat+".cell", "unknown cell %q", wc.Cell)
+				p.Add(cat+".cell", "unknown cell %q", wc.Cell)
 			case seen[wc.Cell]:
-				p.add(cat+".cell", "cell %q is listed twice", wc.Cell)
+				p.Add(cat+".cell", "cell %q is listed twice", wc.Cell)
 			}
 			seen[wc.Cell] = true
 			if wc.Weight < 0 || wc.Weight > MaxWeight {
-				p.add(cat+".weight", "%d is out of range 0..%d", wc.Weight, MaxWeight)
+				p.Add(cat+".weight", "%d is out of range 0..%d", wc.Weight, MaxWeight)
 			} else {
 				total += wc.Weight
 			}
 		}
 		if len(r.Cells) > 0 && total == 0 {
-			p.add(at+".cells", "every weight is 0: give at least one cell a positive weight")
+			p.Add(at+".cells", "every weight is 0: give at least one cell a positive weight")
 		}
 		switch r.Balance {
 		case "", BalanceWeighted, BalanceLatency:
 		default:
-			p.add(at+".balance", "unknown balance %q; want weighted or latency", r.Balance)
+			p.Add(at+".balance", "unknown balance %q; want weighted or latency", r.Balance)
 		}
 	}
 }
@@ -214,32 +213,6 @@ func checkURL(raw string, endpoint bool) string {
 		return fmt.Sprintf("%q: the endpoint must be a base URL without path or query (scheme://host[:port])", raw)
 	}
 	return ""
-}
-
-// ValidTenantID reports whether s is a valid tenant id: 1–63 lowercase
-// letters, digits and hyphens, starting and ending with a letter or digit
-// (a lowercase DNS label, so a tenant id fits a host name).
-func ValidTenantID(s string) bool { return ValidDNSLabel(s) }
-
-// ValidDNSLabel reports whether s is a lowercase DNS label: 1–63 letters
-// a–z, digits and hyphens, not starting or ending with a hyphen.
-func ValidDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidCellID reports whether s is a valid cell id: a valid tenant id that
-// starts with a letter.
-func ValidCellID(s string) bool {
-	return ValidTenantID(s) && s[0] >= 'a' && s[0] <= 'z'
 }
 
 // validToken: 1..max lowercase letters, digits and hyphens, starting with a

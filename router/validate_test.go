@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 func TestValidate(t *testing.T) {
@@ -27,7 +29,7 @@ func TestValidate(t *testing.T) {
 		{name: "bad cell id", modify: func(r *Registry) { r.Cells[1].ID = "Azure_WEU" }, want: []string{`cells[1].id: "Azure_WEU" is not a valid cell id`, `tenants[1].failover[1]: unknown cell "azure-weu"`}},
 		{name: "cell id starting with digit", modify: func(r *Registry) { r.Cells[0].ID = "1aws" }, want: []string{`cells[0].id: "1aws" is not a valid cell id`}},
 		{name: "duplicate cell", modify: func(r *Registry) { r.Cells[3].ID = "aws-use1" }, want: []string{`cells[3].id: duplicate cell "aws-use1" (also cells[0])`}},
-		{name: "bad cloud", modify: func(r *Registry) { r.Cells[0].Cloud = "AWS" }, want: []string{`cells[0].cloud: "AWS" is not a valid cloud`}},
+		{name: "bad cloud", modify: func(r *Registry) { r.Cells[0].Cloud = "AWS" }, want: []string{`cells[0].cloud: "AWS" is not a cloud cellfabric runs cells on`}},
 		{name: "empty region", modify: func(r *Registry) { r.Cells[0].Region = "" }, want: []string{`cells[0].region: "" is not a valid region`}},
 		{name: "region with space", modify: func(r *Registry) { r.Cells[0].Region = "us east" }, want: []string{`cells[0].region`}},
 		{name: "missing endpoint", modify: func(r *Registry) { r.Cells[0].Endpoint = "" }, want: []string{"cells[0].endpoint: required"}},
@@ -87,7 +89,7 @@ func TestValidate(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Validate: no error, want %q", tt.want)
 			}
-			var ps Problems
+			var ps fabric.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("error is %T, want Problems", err)
 			}
@@ -111,54 +113,20 @@ func TestProblemsErrorIsCapped(t *testing.T) {
 		r.Tenants = append(r.Tenants, Tenant{ID: "t" + itoa(i), Cell: "missing"})
 	}
 	err := r.Validate()
-	var ps Problems
-	if !errors.As(err, &ps) || len(ps) != 250 {
-		t.Fatalf("want 250 problems, got %d (%v)", len(ps), err)
+	var ps fabric.Problems
+	if !errors.As(err, &ps) || len(ps.List) != 250 {
+		t.Fatalf("want 250 problems, got %d (%v)", len(ps.List), err)
 	}
 	msg := err.Error()
 	if !strings.Contains(msg, "250 problem(s)") || !strings.Contains(msg, "... and 150 more") {
 		t.Errorf("message not summarised: %.300s", msg)
 	}
-	if got := strings.Count(msg, "unknown cell"); got != MaxProblems {
-		t.Errorf("listed %d problems, want %d", got, MaxProblems)
+	if got := strings.Count(msg, "unknown cell"); got != fabric.MaxProblems {
+		t.Errorf("listed %d problems, want %d", got, fabric.MaxProblems)
 	}
-	var one Problem
+	var one fabric.Problem
 	if !errors.As(err, &one) || one.Path != "tenants[4].cell" {
 		t.Errorf("errors.As(Problem) = %+v, want the first problem", one)
-	}
-}
-
-func TestValidIDs(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		id     string
-		tenant bool
-		cell   bool
-	}{
-		{name: "simple", id: "acme", tenant: true, cell: true},
-		{name: "digits", id: "a1-b2", tenant: true, cell: true},
-		{name: "leading digit", id: "1acme", tenant: true, cell: false},
-		{name: "single char", id: "a", tenant: true, cell: true},
-		{name: "empty", id: ""},
-		{name: "upper", id: "Acme"},
-		{name: "trailing hyphen", id: "acme-"},
-		{name: "leading hyphen", id: "-acme"},
-		{name: "dot", id: "ac.me"},
-		{name: "63 chars", id: strings.Repeat("a", 63), tenant: true, cell: true},
-		{name: "64 chars", id: strings.Repeat("a", 64)},
-		{name: "unicode", id: "acmé"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := ValidTenantID(tt.id); got != tt.tenant {
-				t.Errorf("ValidTenantID(%q) = %v, want %v", tt.id, got, tt.tenant)
-			}
-			if got := ValidCellID(tt.id); got != tt.cell {
-				t.Errorf("ValidCellID(%q) = %v, want %v", tt.id, got, tt.cell)
-			}
-		})
 	}
 }
 

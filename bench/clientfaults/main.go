@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/cellfabric/cellfabric/bench/internal/kit"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/server"
 )
@@ -178,7 +179,7 @@ func run(o options) (*result, error) {
 		}
 		cells = append(cells, c)
 	}
-	reg := &router.Registry{Version: router.SchemaVersion, Epoch: 1, UnknownTenants: router.PolicyReject}
+	reg := &router.Registry{Version: router.SchemaVersion, Epoch: 1, UnknownTenants: fabric.PolicyReject}
 	var tenants []string
 	for i, c := range cells {
 		reg.Cells = append(reg.Cells, c.RegistryCell())

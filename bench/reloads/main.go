@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/bench/internal/kit"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/source"
 )
@@ -36,7 +37,7 @@ func main() {
 
 func registry(epoch int64, cells []*kit.Cell) *router.Registry {
 	a, b, c := cells[0], cells[1], cells[2]
-	reg := &router.Registry{Version: router.SchemaVersion, Epoch: epoch, UnknownTenants: router.PolicyReject,
+	reg := &router.Registry{Version: router.SchemaVersion, Epoch: epoch, UnknownTenants: fabric.PolicyReject,
 		Cells: []router.Cell{a.RegistryCell(), b.RegistryCell()}}
 	shared := []router.WeightedCell{{Cell: a.ID, Weight: 100}, {Cell: b.ID, Weight: 100}}
 	if epoch%2 == 0 {

@@ -114,7 +114,7 @@ func TestRouteCommandErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "r.json")
-	data, _ := json.Marshal(router.Registry{Version: 1, Epoch: 1, Cells: []router.Cell{{ID: "a", Cloud: "aws", Region: "r", Endpoint: "http://127.0.0.1:1", Weight: 1}}, Tenants: []router.Tenant{}})
+	data, _ := json.Marshal(router.Registry{Version: 1, Epoch: 1, Cells: []router.Cell{{ID: "cell-a", Cloud: "aws", Region: "r", Endpoint: "http://127.0.0.1:1", Weight: 1}}, Tenants: []router.Tenant{}})
 	os.WriteFile(good, data, 0o644)
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, data[:20], 0o644)

@@ -23,20 +23,20 @@ func TestRegistryCache(t *testing.T) {
 		}
 		return res.Cell.ID
 	}
-	if got := get(); got != "a" || kv.count("registry") != 1 || kv.count("health") != 1 {
+	if got := get(); got != "cell-a" || kv.count("registry") != 1 || kv.count("health") != 1 {
 		t.Fatalf("first request: %s, reads registry %d health %d", got, kv.count("registry"), kv.count("health"))
 	}
-	moved := strings.Replace(string(unitRegistry(t, 2)), `"id":"acme","cell":"a","failover":["b","c"]`, `"id":"acme","cell":"c"`, 1)
+	moved := strings.Replace(string(unitRegistry(t, 2)), `"id":"acme","cell":"cell-a","failover":["cell-b","cell-c"]`, `"id":"acme","cell":"cell-c"`, 1)
 	if moved == string(unitRegistry(t, 2)) {
 		t.Fatal("test registry not rewritten")
 	}
 	kv.set("registry", []byte(moved))
 	clk.add(9 * time.Second)
-	if got := get(); got != "a" || kv.count("registry") != 1 {
+	if got := get(); got != "cell-a" || kv.count("registry") != 1 {
 		t.Fatalf("within the cache time: %s, %d reads", got, kv.count("registry"))
 	}
 	clk.add(time.Second)
-	if got := get(); got != "c" || kv.count("registry") != 2 || kv.count("health") != 2 {
+	if got := get(); got != "cell-c" || kv.count("registry") != 2 || kv.count("health") != 2 {
 		t.Fatalf("after the cache time: %s, %d registry reads, %d health reads", got, kv.count("registry"), kv.count("health"))
 	}
 
@@ -46,7 +46,7 @@ func TestRegistryCache(t *testing.T) {
 	if !e.claim(&e.reg, true, false) {
 		t.Fatal("claim refused a due read")
 	}
-	if got := get(); got != "c" || kv.count("registry") != 2 {
+	if got := get(); got != "cell-c" || kv.count("registry") != 2 {
 		t.Fatalf("with a read under way: %s, %d reads", got, kv.count("registry"))
 	}
 	clk.add(readStuck)
@@ -66,13 +66,13 @@ func TestRegistryCache(t *testing.T) {
 		// A newer registry naming a key twice: encoding/json alone would
 		// serve it with the last value (acme on cell b).
 		"duplicate key": func() {
-			kv.set("registry", []byte(strings.Replace(string(unitRegistry(t, 3)), `"failover":["b","c"]`, `"failover":["b","c"],"cell":"b","failover":["a"]`, 1)))
+			kv.set("registry", []byte(strings.Replace(string(unitRegistry(t, 3)), `"failover":["cell-b","cell-c"]`, `"failover":["cell-b","cell-c"],"cell":"cell-b","failover":["cell-a"]`, 1)))
 		},
 	} {
 		before := kv.count("registry")
 		apply()
 		clk.add(10 * time.Second)
-		if got := get(); got != "c" || kv.count("registry") != before+1 {
+		if got := get(); got != "cell-c" || kv.count("registry") != before+1 {
 			t.Errorf("%s: %s after %d reads; want the last good registry (cell c) after one more read", name, got, kv.count("registry")-before)
 		}
 	}
@@ -109,34 +109,34 @@ func TestHealthCache(t *testing.T) {
 		}
 		return up.attempts[0].Cell.ID
 	}
-	if got := first(); got != "a" {
+	if got := first(); got != "cell-a" {
 		t.Fatalf("without a health document: %s, want a", got)
 	}
-	kv.set("health", freshHealth(t, clk.now(), map[string]bool{"a": false}))
+	kv.set("health", freshHealth(t, clk.now(), map[string]bool{"cell-a": false}))
 	clk.add(5 * time.Second)
-	if got := first(); got != "b" {
+	if got := first(); got != "cell-b" {
 		t.Fatalf("a unhealthy: %s, want b", got)
 	}
 	// A document that does not parse keeps the last good one.
 	kv.set("health", []byte(`{"version":7}`))
 	clk.add(5 * time.Second)
-	if got := first(); got != "b" {
+	if got := first(); got != "cell-b" {
 		t.Fatalf("after a bad health document: %s, want b (last good)", got)
 	}
 	// A stale document is ignored: a stopped cron must not keep a cell out.
 	clk.add(2 * time.Minute)
-	if got := first(); got != "a" {
+	if got := first(); got != "cell-a" {
 		t.Fatalf("with a stale health document: %s, want a", got)
 	}
 	// A missing document means every cell is healthy.
-	kv.set("health", freshHealth(t, clk.now(), map[string]bool{"a": false}))
+	kv.set("health", freshHealth(t, clk.now(), map[string]bool{"cell-a": false}))
 	clk.add(5 * time.Second)
-	if got := first(); got != "b" {
+	if got := first(); got != "cell-b" {
 		t.Fatalf("fresh document: %s, want b", got)
 	}
 	delete(kv.values, "health")
 	clk.add(5 * time.Second)
-	if got := first(); got != "a" {
+	if got := first(); got != "cell-a" {
 		t.Fatalf("document deleted: %s, want a", got)
 	}
 }

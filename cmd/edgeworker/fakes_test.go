@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
@@ -140,14 +141,14 @@ func unitRegistry(t testing.TB, epoch int64) []byte {
 	t.Helper()
 	reg := router.Registry{Version: router.SchemaVersion, Epoch: epoch,
 		Cells: []router.Cell{
-			{ID: "a", Cloud: "aws", Region: "r1", Endpoint: "https://a.cells.example", HealthURL: "https://a.cells.example/healthz", Weight: 100},
-			{ID: "b", Cloud: "gcp", Region: "r2", Endpoint: "https://b.cells.example:8443", HealthURL: "https://b.cells.example:8443/healthz?deep=1", Weight: 100},
-			{ID: "c", Cloud: "azure", Region: "r3", Endpoint: "http://c.cells.example", Weight: 100},
+			{ID: "cell-a", Cloud: "aws", Region: "r1", Endpoint: "https://a.cells.example", HealthURL: "https://a.cells.example/healthz", Weight: 100},
+			{ID: "cell-b", Cloud: "gcp", Region: "r2", Endpoint: "https://b.cells.example:8443", HealthURL: "https://b.cells.example:8443/healthz?deep=1", Weight: 100},
+			{ID: "cell-c", Cloud: "azure", Region: "r3", Endpoint: "http://c.cells.example", Weight: 100},
 		},
 		Tenants: []router.Tenant{
-			{ID: "acme", Cell: "a", Failover: []string{"b", "c"}},
-			{ID: "solo", Cell: "a"},
-			{ID: "hooli", Cell: "b", State: router.TenantMigrating},
+			{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b", "cell-c"}},
+			{ID: "solo", Cell: "cell-a"},
+			{ID: "hooli", Cell: "cell-b", State: fabric.TenantMigrating},
 		},
 	}
 	data, err := json.Marshal(reg)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/bundle"
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/refcell"
@@ -104,7 +105,7 @@ func serveCell(t *testing.T, id, cloud string, h http.Handler) *cell {
 func (c *cell) stop() { _ = c.srv.Close() }
 
 func (c *cell) registryCell() router.Cell {
-	return router.Cell{ID: c.id, Cloud: c.cloud, Region: "local-1", Endpoint: c.url, HealthURL: c.url + "/healthz", Weight: router.DefaultCellWeight}
+	return router.Cell{ID: c.id, Cloud: fabric.Cloud(c.cloud), Region: "local-1", Endpoint: c.url, HealthURL: c.url + "/healthz", Weight: router.DefaultCellWeight}
 }
 
 // registry is a registry document over the given cells.

@@ -86,7 +86,7 @@ func (h *handlers) serve(req js.Value) js.Value {
 	out := js.Global().Get("Response").New(cell.Get("body"), cell)
 	oh := out.Get("headers")
 	oh.Call("set", "X-Cell-ID", res.Cell.ID)
-	oh.Call("set", "X-Processed-By-Cloud", res.Cell.Cloud)
+	oh.Call("set", "X-Processed-By-Cloud", string(res.Cell.Cloud))
 	oh.Call("set", "X-Request-ID", res.RequestID)
 	return out
 }

@@ -81,12 +81,12 @@ func TestProbeAll(t *testing.T) {
 		want    map[string]bool
 		errs    map[string]string
 	}{
-		{name: "all healthy", want: map[string]bool{"a": true, "b": true}},
+		{name: "all healthy", want: map[string]bool{"cell-a": true, "cell-b": true}},
 		{name: "refused and timed out", answers: map[string]any{"a.cells.example": errRefused, "b.cells.example": errTimeout},
-			want: map[string]bool{"a": false, "b": false}, errs: map[string]string{"a": "connection refused", "b": "no answer within 1.5s"}},
+			want: map[string]bool{"cell-a": false, "cell-b": false}, errs: map[string]string{"cell-a": "connection refused", "cell-b": "no answer within 1.5s"}},
 		{name: "statuses", answers: map[string]any{"a.cells.example": 503, "b.cells.example": 204},
-			want: map[string]bool{"a": false, "b": true}, errs: map[string]string{"a": "status 503"}},
-		{name: "redirect is not healthy", answers: map[string]any{"a.cells.example": 302}, want: map[string]bool{"a": false, "b": true}, errs: map[string]string{"a": "status 302"}},
+			want: map[string]bool{"cell-a": false, "cell-b": true}, errs: map[string]string{"cell-a": "status 503"}},
+		{name: "redirect is not healthy", answers: map[string]any{"a.cells.example": 302}, want: map[string]bool{"cell-a": false, "cell-b": true}, errs: map[string]string{"cell-a": "status 302"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

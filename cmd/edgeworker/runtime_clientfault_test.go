@@ -23,10 +23,10 @@ import (
 // 502 that blames the cell, and store nothing.
 func TestRuntimeClientBodyFaults(t *testing.T) {
 	t.Parallel()
-	a := startCell(t, "a", "aws")
-	b := startCell(t, "b", "gcp")
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
 	env := startEdge(t, envOptions{config: `{"cacheSeconds":30}`, key: testKey,
-		registry: registry(t, 1, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}})})
+		registry: registry(t, 1, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}})})
 	const hdr = "PUT /kv/broken HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: acme\r\n"
 	tests := []struct {
 		name      string
@@ -69,11 +69,11 @@ func TestRuntimeClientBodyFaults(t *testing.T) {
 	}
 	t.Run("nothing stored and the cell still serves", func(t *testing.T) {
 		r := env.do("GET", "/kv/broken", map[string]string{"X-Tenant-ID": "acme"}, "")
-		if r.status != 404 || r.header.Get("X-Cell-ID") != "a" {
+		if r.status != 404 || r.header.Get("X-Cell-ID") != "cell-a" {
 			t.Fatalf("GET after the broken uploads: %d from %q, want 404 from a: %s", r.status, r.header.Get("X-Cell-ID"), r.body)
 		}
 		r = env.do("PUT", "/kv/whole", map[string]string{"X-Tenant-ID": "acme"}, "a whole body")
-		if r.status != 201 || r.header.Get("X-Cell-ID") != "a" {
+		if r.status != 201 || r.header.Get("X-Cell-ID") != "cell-a" {
 			t.Fatalf("a whole upload: %d from %q, want 201 from a: %s", r.status, r.header.Get("X-Cell-ID"), r.body)
 		}
 		if r = env.do("GET", "/kv/whole", map[string]string{"X-Tenant-ID": "acme"}, ""); string(r.body) != "a whole body" {

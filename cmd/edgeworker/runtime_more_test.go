@@ -16,8 +16,8 @@ import (
 
 func TestRuntimeMisconfigured(t *testing.T) {
 	t.Parallel()
-	a := startCell(t, "a", "aws")
-	env := startEdge(t, envOptions{config: `{"cacheSeconds":-1}`, registry: registry(t, 1, []*cell{a}, router.Tenant{ID: "acme", Cell: "a"})})
+	a := startCell(t, "cell-a", "aws")
+	env := startEdge(t, envOptions{config: `{"cacheSeconds":-1}`, registry: registry(t, 1, []*cell{a}, router.Tenant{ID: "acme", Cell: "cell-a"})})
 	r := env.do("GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
 	if r.status != 500 {
 		t.Fatalf("status %d, want 500: %s", r.status, r.body)
@@ -36,11 +36,11 @@ func TestRuntimeMisconfigured(t *testing.T) {
 // reads) without one request's I/O leaking into another's.
 func TestRuntimeConcurrentRequests(t *testing.T) {
 	t.Parallel()
-	a := startCell(t, "a", "aws")
-	b := startCell(t, "b", "gcp")
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
 	env := startEdge(t, envOptions{config: `{"cacheSeconds":1}`, key: testKey,
-		registry: registry(t, 1, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "a"}, router.Tenant{ID: "globex", Cell: "b"})})
-	want := map[string]string{"acme": "a", "globex": "b"}
+		registry: registry(t, 1, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "cell-a"}, router.Tenant{ID: "globex", Cell: "cell-b"})})
+	want := map[string]string{"acme": "cell-a", "globex": "cell-b"}
 	deadline := time.Now().Add(2500 * time.Millisecond) // spans more than two cache periods
 	errs := make(chan error, 64)
 	for w := 0; w < 16; w++ {

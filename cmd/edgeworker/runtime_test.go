@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
@@ -19,14 +20,14 @@ import (
 
 func TestRuntimeRouting(t *testing.T) {
 	t.Parallel()
-	a := startCell(t, "a", "aws")
-	b := startCell(t, "b", "gcp")
-	e := startEchoCell(t, "e", "azure")
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
+	e := startEchoCell(t, "cell-e", "azure")
 	reg := registry(t, 1, []*cell{a, b, e},
-		router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}},
-		router.Tenant{ID: "globex", Cell: "b"},
-		router.Tenant{ID: "initech", Cell: "e"},
-		router.Tenant{ID: "hooli", Cell: "a", State: router.TenantMigrating},
+		router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}},
+		router.Tenant{ID: "globex", Cell: "cell-b"},
+		router.Tenant{ID: "initech", Cell: "cell-e"},
+		router.Tenant{ID: "hooli", Cell: "cell-a", State: fabric.TenantMigrating},
 	)
 	env := startEdge(t, envOptions{
 		config:   `{"tenantModes":["host","header","path"],"hostPattern":"{tenant}.edge.test","cacheSeconds":30}`,
@@ -46,10 +47,10 @@ func TestRuntimeRouting(t *testing.T) {
 		retryAfter string
 	}{
 		{name: "header mode", method: "GET", path: "/orders?x=1", header: map[string]string{"X-Tenant-ID": "acme"},
-			status: 200, cell: "a", cloud: "aws", body: map[string]any{"cell": "a", "tenant": "acme", "path": "/orders", "query": "x=1"}},
+			status: 200, cell: "cell-a", cloud: "aws", body: map[string]any{"cell": "cell-a", "tenant": "acme", "path": "/orders", "query": "x=1"}},
 		{name: "host mode", method: "GET", path: "/orders", header: map[string]string{"Host": "globex.edge.test"},
-			status: 200, cell: "b", cloud: "gcp", body: map[string]any{"cell": "b", "tenant": "globex"}},
-		{name: "path mode strips the prefix", method: "GET", path: "/t/acme/orders/7", status: 200, cell: "a", cloud: "aws",
+			status: 200, cell: "cell-b", cloud: "gcp", body: map[string]any{"cell": "cell-b", "tenant": "globex"}},
+		{name: "path mode strips the prefix", method: "GET", path: "/t/acme/orders/7", status: 200, cell: "cell-a", cloud: "aws",
 			body: map[string]any{"tenant": "acme", "path": "/orders/7"}},
 		{name: "unknown tenant", method: "GET", path: "/", header: map[string]string{"X-Tenant-ID": "nobody"},
 			status: 404, reason: "unknown_tenant", body: map[string]any{"tenant": "nobody"}},
@@ -58,11 +59,11 @@ func TestRuntimeRouting(t *testing.T) {
 		{name: "migrating tenant write", method: "PUT", path: "/kv/x", header: map[string]string{"X-Tenant-ID": "hooli"},
 			status: 503, reason: "tenant_readonly", retryAfter: "30"},
 		{name: "migrating tenant read", method: "GET", path: "/x", header: map[string]string{"X-Tenant-ID": "hooli"},
-			status: 200, cell: "a", cloud: "aws"},
+			status: 200, cell: "cell-a", cloud: "aws"},
 		{name: "escaped path and query are signed as sent", method: "GET", path: "/a%2Fb/caf%C3%A9/x;y=1?q=a%20b&r=%C3%BC&s", header: map[string]string{"X-Tenant-ID": "acme"},
-			status: 200, cell: "a", cloud: "aws", body: map[string]any{"tenant": "acme", "path": "/a/b/café/x;y=1", "query": "q=a%20b&r=%C3%BC&s"}},
+			status: 200, cell: "cell-a", cloud: "aws", body: map[string]any{"tenant": "acme", "path": "/a/b/café/x;y=1", "query": "q=a%20b&r=%C3%BC&s"}},
 		{name: "a cell's own error passes through", method: "GET", path: "/kv/missing", header: map[string]string{"X-Tenant-ID": "globex"},
-			status: 404, cell: "b", cloud: "gcp"},
+			status: 404, cell: "cell-b", cloud: "gcp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,7 +113,7 @@ func TestRuntimeRouting(t *testing.T) {
 			"Host": "initech.edge.test", "X-Tenant-ID": "acme", "X-Cellfabric-Signature": "v1,kid=k1,ts=1,sig=AAAA",
 			"traceparent": trace, "X-Request-ID": "req-123",
 		}, "")
-		if r.status != 200 || r.header.Get("X-Cell-ID") != "e" || r.header.Get("X-Processed-By-Cloud") != "azure" {
+		if r.status != 200 || r.header.Get("X-Cell-ID") != "cell-e" || r.header.Get("X-Processed-By-Cloud") != "azure" {
 			t.Fatalf("status %d cell %q: %s", r.status, r.header.Get("X-Cell-ID"), r.body)
 		}
 		if got := r.header.Get("X-Request-ID"); got != "req-123" {
@@ -144,7 +145,7 @@ func TestRuntimeRouting(t *testing.T) {
 			t.Fatalf("PUT: status %d: %s", r.status, r.body)
 		}
 		r := env.do("GET", "/kv/color", h, "")
-		if r.status != 200 || string(r.body) != "blue" || r.header.Get("X-Cell-ID") != "b" {
+		if r.status != 200 || string(r.body) != "blue" || r.header.Get("X-Cell-ID") != "cell-b" {
 			t.Fatalf("GET: status %d cell %q body %q", r.status, r.header.Get("X-Cell-ID"), r.body)
 		}
 	})
@@ -197,13 +198,13 @@ func TestRuntimeRouting(t *testing.T) {
 
 func TestRuntimeFailover(t *testing.T) {
 	t.Parallel()
-	a := startCell(t, "a", "aws")
-	b := startCell(t, "b", "gcp")
-	c := startCell(t, "c", "azure")
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
+	c := startCell(t, "cell-c", "azure")
 	reg := registry(t, 1, []*cell{a, b, c},
-		router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}},
-		router.Tenant{ID: "solo", Cell: "a"},
-		router.Tenant{ID: "tyrell", Cell: "c", Failover: []string{"b"}},
+		router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}},
+		router.Tenant{ID: "solo", Cell: "cell-a"},
+		router.Tenant{ID: "tyrell", Cell: "cell-c", Failover: []string{"cell-b"}},
 	)
 	env := startEdge(t, envOptions{config: `{"cacheSeconds":1}`, registry: reg, key: testKey})
 	hdr := func(tenant string) map[string]string { return map[string]string{"X-Tenant-ID": tenant} }
@@ -219,22 +220,22 @@ func TestRuntimeFailover(t *testing.T) {
 		}
 	}
 
-	expect(env.do("GET", "/", hdr("acme"), ""), 200, "a", "")
+	expect(env.do("GET", "/", hdr("acme"), ""), 200, "cell-a", "")
 
 	// A cell answering 503: reads go to the failover cell, writes get the
 	// cell's own answer.
 	if err := c.rc.Close(); err != nil {
 		t.Fatal(err)
 	}
-	expect(env.do("GET", "/", hdr("tyrell"), ""), 200, "b", "")
-	expect(env.do("POST", "/", hdr("tyrell"), "x"), 503, "c", "")
+	expect(env.do("GET", "/", hdr("tyrell"), ""), 200, "cell-b", "")
+	expect(env.do("POST", "/", hdr("tyrell"), "x"), 503, "cell-c", "")
 
 	// A cell that is gone, before any health probe: reads are retried on
 	// the failover cell; a write is not retried; a tenant without a
 	// failover cell gets 502.
 	a.stop()
-	expect(env.do("GET", "/", hdr("acme"), ""), 200, "b", "")
-	expect(env.do("HEAD", "/", hdr("acme"), ""), 200, "b", "")
+	expect(env.do("GET", "/", hdr("acme"), ""), 200, "cell-b", "")
+	expect(env.do("HEAD", "/", hdr("acme"), ""), 200, "cell-b", "")
 	expect(env.do("POST", "/", hdr("acme"), "x"), 502, "", "upstream_unavailable")
 	expect(env.do("GET", "/", hdr("solo"), ""), 502, "", "upstream_unavailable")
 
@@ -250,20 +251,20 @@ func TestRuntimeFailover(t *testing.T) {
 	if err != nil {
 		t.Fatalf("health document: %v\n%s", err, data)
 	}
-	if want := map[string]bool{"a": false, "b": true, "c": false}; len(h.Cells) != 3 || h.Cells["a"] || !h.Cells["b"] || h.Cells["c"] || h.Epoch != 1 {
+	if want := map[string]bool{"cell-a": false, "cell-b": true, "cell-c": false}; len(h.Cells) != 3 || h.Cells["cell-a"] || !h.Cells["cell-b"] || h.Cells["cell-c"] || h.Epoch != 1 {
 		t.Fatalf("health cells %v epoch %d, want %v epoch 1", h.Cells, h.Epoch, want)
 	}
-	if h.Probes["a"].Error == "" || h.Probes["c"].Status != 503 || h.Probes["b"].Status != 200 {
+	if h.Probes["cell-a"].Error == "" || h.Probes["cell-c"].Status != 503 || h.Probes["cell-b"].Status != 200 {
 		t.Errorf("probe details %+v", h.Probes)
 	}
 
 	// Once the Worker has read the health map, writes go to the failover
 	// cell too, and a tenant whose only cell is down gets 503.
 	eventually(t, 10*time.Second, "writes for acme failing over to b", func() bool {
-		return env.do("POST", "/", hdr("acme"), "x").header.Get("X-Cell-ID") == "b"
+		return env.do("POST", "/", hdr("acme"), "x").header.Get("X-Cell-ID") == "cell-b"
 	})
 	expect(env.do("GET", "/", hdr("solo"), ""), 503, "", "no_healthy_cell")
-	expect(env.do("POST", "/", hdr("tyrell"), "x"), 200, "b", "")
+	expect(env.do("POST", "/", hdr("tyrell"), "x"), 200, "cell-b", "")
 
 	// All cells down.
 	b.stop()
@@ -279,11 +280,11 @@ func TestRuntimeFailover(t *testing.T) {
 func TestRuntimeRegistryCache(t *testing.T) {
 	t.Parallel()
 	const cache = 2 * time.Second
-	a := startCell(t, "a", "aws")
-	b := startCell(t, "b", "gcp")
-	env := startEdge(t, envOptions{config: `{"cacheSeconds":2}`, registry: registry(t, 1, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "a"}), key: testKey})
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
+	env := startEdge(t, envOptions{config: `{"cacheSeconds":2}`, registry: registry(t, 1, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "cell-a"}), key: testKey})
 	hdr := map[string]string{"X-Tenant-ID": "acme"}
-	if r := env.do("GET", "/", hdr, ""); r.header.Get("X-Cell-ID") != "a" {
+	if r := env.do("GET", "/", hdr, ""); r.header.Get("X-Cell-ID") != "cell-a" {
 		t.Fatalf("first request: status %d cell %q", r.status, r.header.Get("X-Cell-ID"))
 	}
 	read := env.kv.LastRead(edgeconf.RegistryKey)
@@ -293,21 +294,21 @@ func TestRuntimeRegistryCache(t *testing.T) {
 	}
 
 	// Move acme to b.
-	env.kv.Set(edgeconf.RegistryKey, registry(t, 2, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "b"}))
+	env.kv.Set(edgeconf.RegistryKey, registry(t, 2, []*cell{a, b}, router.Tenant{ID: "acme", Cell: "cell-b"}))
 
 	cachedAnswers := 0
 	for {
 		sent := time.Now()
 		r := env.do("GET", "/", hdr, "")
 		switch r.header.Get("X-Cell-ID") {
-		case "a":
+		case "cell-a":
 			if sent.Before(read.Add(cache - 500*time.Millisecond)) {
 				cachedAnswers++
 				if n := env.kv.Reads(edgeconf.RegistryKey); n != reads {
 					t.Fatalf("the Worker read KV %d more times within the cache time", n-reads)
 				}
 			}
-		case "b":
+		case "cell-b":
 			if sent.Before(read.Add(cache - 500*time.Millisecond)) {
 				t.Fatalf("the new registry was served %v after the last KV read, before the cache time of %v", sent.Sub(read), cache)
 			}
@@ -327,8 +328,8 @@ func TestRuntimeRegistryCache(t *testing.T) {
 
 func TestRuntimeKeepsLastGoodRegistry(t *testing.T) {
 	t.Parallel()
-	a := startCell(t, "a", "aws")
-	b := startCell(t, "b", "gcp")
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
 	cells := []*cell{a, b}
 	env := startEdge(t, envOptions{config: `{"cacheSeconds":1}`, key: testKey})
 	hdr := map[string]string{"X-Tenant-ID": "acme"}
@@ -338,9 +339,9 @@ func TestRuntimeKeepsLastGoodRegistry(t *testing.T) {
 	if r.status != 503 || r.json(t)["reason"] != "no_registry" || r.header.Get("Retry-After") != "5" {
 		t.Fatalf("without a registry: status %d: %s", r.status, r.body)
 	}
-	env.kv.Set(edgeconf.RegistryKey, registry(t, 5, cells, router.Tenant{ID: "acme", Cell: "a"}))
+	env.kv.Set(edgeconf.RegistryKey, registry(t, 5, cells, router.Tenant{ID: "acme", Cell: "cell-a"}))
 	eventually(t, 5*time.Second, "the first registry picked up", func() bool {
-		return env.do("GET", "/", hdr, "").header.Get("X-Cell-ID") == "a"
+		return env.do("GET", "/", hdr, "").header.Get("X-Cell-ID") == "cell-a"
 	})
 
 	bad := []struct {
@@ -349,9 +350,9 @@ func TestRuntimeKeepsLastGoodRegistry(t *testing.T) {
 	}{
 		{"not JSON", func() { env.kv.Set(edgeconf.RegistryKey, []byte(`{"version":1,"epoch":`)) }},
 		{"invalid registry", func() {
-			env.kv.Set(edgeconf.RegistryKey, []byte(`{"version":1,"epoch":9,"cells":[{"id":"b","cloud":"gcp","region":"r","endpoint":"`+b.url+`"}],"tenants":[{"id":"acme","cell":"zzz"}]}`))
+			env.kv.Set(edgeconf.RegistryKey, []byte(`{"version":1,"epoch":9,"cells":[{"id":"cell-b","cloud":"gcp","region":"r","endpoint":"`+b.url+`"}],"tenants":[{"id":"acme","cell":"zzz"}]}`))
 		}},
-		{"older epoch", func() { env.kv.Set(edgeconf.RegistryKey, registry(t, 4, cells, router.Tenant{ID: "acme", Cell: "b"})) }},
+		{"older epoch", func() { env.kv.Set(edgeconf.RegistryKey, registry(t, 4, cells, router.Tenant{ID: "acme", Cell: "cell-b"})) }},
 		{"KV failing", func() { env.kv.Fail(edgeconf.RegistryKey, 500) }},
 		{"key deleted", func() { env.kv.Fail(edgeconf.RegistryKey, 0); env.kv.Delete(edgeconf.RegistryKey) }},
 	}
@@ -362,19 +363,19 @@ func TestRuntimeKeepsLastGoodRegistry(t *testing.T) {
 		// routes with the last good registry.
 		eventually(t, 5*time.Second, tt.name+": the Worker reading KV again", func() bool {
 			r := env.do("GET", "/", hdr, "")
-			if r.header.Get("X-Cell-ID") != "a" {
+			if r.header.Get("X-Cell-ID") != "cell-a" {
 				t.Fatalf("%s: status %d cell %q, want the last good registry's cell a: %s", tt.name, r.status, r.header.Get("X-Cell-ID"), r.body)
 			}
 			return env.kv.Reads(edgeconf.RegistryKey) > before
 		})
-		if r := env.do("GET", "/", hdr, ""); r.header.Get("X-Cell-ID") != "a" {
+		if r := env.do("GET", "/", hdr, ""); r.header.Get("X-Cell-ID") != "cell-a" {
 			t.Fatalf("%s: after the read: status %d cell %q: %s", tt.name, r.status, r.header.Get("X-Cell-ID"), r.body)
 		}
 	}
 
 	// A good, newer registry still gets through.
-	env.kv.Set(edgeconf.RegistryKey, registry(t, 6, cells, router.Tenant{ID: "acme", Cell: "b"}))
+	env.kv.Set(edgeconf.RegistryKey, registry(t, 6, cells, router.Tenant{ID: "acme", Cell: "cell-b"}))
 	eventually(t, 5*time.Second, "the newer registry picked up", func() bool {
-		return env.do("GET", "/", hdr, "").header.Get("X-Cell-ID") == "b"
+		return env.do("GET", "/", hdr, "").header.Get("X-Cell-ID") == "cell-b"
 	})
 }

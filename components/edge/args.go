@@ -86,8 +86,8 @@ type EdgeArgs struct {
 	// cell verifies it. It is made secret here whatever the caller passed.
 	// Required.
 	EdgeKey pulumi.StringInput
-	// EdgeKeyID is EdgeKey's id, sent in every signature: 1–64 letters,
-	// digits, ".", "_" or "-". Default "k1".
+	// EdgeKeyID is EdgeKey's id, sent in every signature (fabric.ValidKeyID:
+	// 1–32 letters, digits, ".", "_" or "-"). Default "k1".
 	EdgeKeyID string
 	// HealthCron is the cron schedule on which the Worker probes every cell
 	// and writes the result to KV: five fields. Default "* * * * *".
@@ -108,7 +108,7 @@ type EdgeArgs struct {
 
 // EdgeCell is one cell as the edge sees it.
 type EdgeCell struct {
-	// ID is the cell id (router.ValidCellID). Required, unique.
+	// ID is the cell id (fabric.ValidCellID). Required, unique.
 	ID string
 	// Endpoint is the cell's base URL (CellOutputs.Endpoint): its host is
 	// the pool origin's address and Host header. Required.

@@ -3,7 +3,7 @@ package edge
 import (
 	"strings"
 
-	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // TenantPlaceholder is what TenantHost holds in place of the tenant id.
@@ -44,7 +44,7 @@ func validHost(s string) bool {
 		return false
 	}
 	for _, label := range strings.Split(s, ".") {
-		if !router.ValidDNSLabel(label) {
+		if !fabric.ValidDNSLabel(label) {
 			return false
 		}
 	}
@@ -53,8 +53,8 @@ func validHost(s string) bool {
 
 // validName reports whether s fits EdgeArgs.Name.
 func validName(s string) bool {
-	// A cell id's rule (a DNS label starting with a letter), shorter.
-	return len(s) <= maxNameLen && router.ValidCellID(s)
+	// A DNS label that starts with a letter, at most maxNameLen long.
+	return len(s) <= maxNameLen && fabric.ValidDNSLabel(s) && s[0] >= 'a' && s[0] <= 'z'
 }
 
 // Cloudflare-visible names, all derived from EdgeArgs.Name and ids so that a

@@ -5,39 +5,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
-	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
-// Problem is one thing wrong with EdgeArgs, located by the field's path
-// ("cells[1].region").
-type Problem struct {
-	Path string
-	Msg  string
-}
-
-func (p Problem) Error() string { return p.Path + ": " + p.Msg }
-
-// Problems is every problem Validate found. It unwraps to the individual
-// problems (the errors.Join contract).
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
-	}
-	return fmt.Sprintf("%d problem(s) in the edge arguments:\n  %s", len(ps), strings.Join(lines, "\n  "))
-}
-
-// Unwrap exposes the individual problems.
-func (ps Problems) Unwrap() []error {
-	errs := make([]error, len(ps))
-	for i, p := range ps {
-		errs[i] = p
-	}
-	return errs
-}
+// ProblemsIn names the edge arguments in the heading of their problems.
+const ProblemsIn = "the edge arguments"
 
 // Steering policies the load balancer takes (the Cloudflare API's values).
 var steeringPolicies = []string{"off", "geo", "dynamic_latency", "random"}
@@ -46,10 +19,8 @@ var steeringPolicies = []string{"off", "geo", "dynamic_latency", "random"}
 // do not depend on the stack (New fills Name from the stack first). It does
 // no I/O; New calls it before registering anything.
 func (a EdgeArgs) Validate() error {
-	var ps Problems
-	add := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
-	}
+	ps := fabric.Collector{In: ProblemsIn}
+	add := ps.Add
 	if a.Name != "" && !validName(a.Name) {
 		add("name", "%q: use 1-%d lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", a.Name, maxNameLen)
 	}
@@ -58,10 +29,7 @@ func (a EdgeArgs) Validate() error {
 	cells := checkCells(add, a.Cells)
 	checkRoutes(add, a, cells)
 	checkInputs(add, a)
-	if len(ps) > 0 {
-		return ps
-	}
-	return nil
+	return ps.Err()
 }
 
 type addFunc func(path, format string, args ...any)
@@ -73,8 +41,8 @@ func checkAccount(add addFunc, a EdgeArgs) {
 	if !isHex32(a.ZoneID) {
 		add("zoneId", "%q: set the id of the zone of %q (32 hex digits, dashboard > the zone's Overview)", a.ZoneID, a.Domain)
 	}
-	if a.EdgeKeyID != "" && !edgeauth.ValidKeyID(a.EdgeKeyID) {
-		add("edgeKeyId", "%q: use 1-64 letters, digits, '.', '_' or '-'", a.EdgeKeyID)
+	if a.EdgeKeyID != "" && !fabric.ValidKeyID(a.EdgeKeyID) {
+		add("edgeKeyId", "%q: use %s", a.EdgeKeyID, fabric.KeyIDRule)
 	}
 	if a.HealthCron != "" && !validCron(a.HealthCron) {
 		add("healthCron", "%q: use a five-field cron schedule such as \"* * * * *\"", a.HealthCron)
@@ -112,7 +80,7 @@ func checkHosts(add addFunc, a EdgeArgs) {
 	seen := map[string]int{}
 	for i, t := range a.Tenants {
 		path := fmt.Sprintf("tenants[%d]", i)
-		if !router.ValidTenantID(t) {
+		if !fabric.ValidTenantID(t) {
 			add(path, "%q: a tenant id is 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", t)
 			continue
 		}
@@ -135,7 +103,7 @@ func checkCells(add addFunc, cells []EdgeCell) map[string]bool {
 	for i, c := range cells {
 		path := fmt.Sprintf("cells[%d]", i)
 		switch {
-		case !router.ValidCellID(c.ID):
+		case !fabric.ValidCellID(c.ID):
 			add(path+".id", "%q: a cell id is 1-63 lowercase letters, digits and hyphens, starting with a letter", c.ID)
 		case known[c.ID]:
 			add(path+".id", "%q appears twice", c.ID)

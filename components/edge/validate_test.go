@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // TestValidateRefuses: one case per rule; each names the bad field, and New
@@ -81,12 +82,12 @@ func TestValidateRefuses(t *testing.T) {
 				_, err := New(ctx, testName, args)
 				return err
 			})
-			var ps Problems
+			var ps fabric.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("err = %v, want Problems", err)
 			}
 			found := false
-			for _, p := range ps {
+			for _, p := range ps.List {
 				found = found || p.Path == tt.path
 			}
 			if !found {
@@ -104,12 +105,12 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	t.Parallel()
 	a := devArgs()
 	a.AccountID, a.Steering, a.Cells[0].Weight, a.EdgeKey = "", "fastest", -5, nil
-	var ps Problems
+	var ps fabric.Problems
 	if err := a.Validate(); !errors.As(err, &ps) {
 		t.Fatalf("err = %v", err)
 	}
 	paths := map[string]bool{}
-	for _, p := range ps {
+	for _, p := range ps.List {
 		paths[p.Path] = true
 	}
 	for _, want := range []string{"accountId", "steering", "cells[0].weight", "edgeKey"} {
@@ -117,8 +118,8 @@ func TestValidateListsEveryProblem(t *testing.T) {
 			t.Errorf("no problem at %s: %v", want, ps)
 		}
 	}
-	if len(ps) != 4 {
-		t.Errorf("%d problems, want 4: %v", len(ps), ps)
+	if len(ps.List) != 4 {
+		t.Errorf("%d problems, want 4: %v", len(ps.List), ps)
 	}
 }
 

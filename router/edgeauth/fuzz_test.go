@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // FuzzSignatureHeader: any header value parses or fails cleanly, a parsed
@@ -23,7 +25,7 @@ func FuzzSignatureHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string) {
 		sig, err := ParseSignature(h)
 		if err == nil {
-			if !ValidKeyID(sig.KeyID) || len(sig.MAC) != 32 {
+			if !fabric.ValidKeyID(sig.KeyID) || len(sig.MAC) != 32 {
 				t.Fatalf("parsed bad signature %+v", sig)
 			}
 		}

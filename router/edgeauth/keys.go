@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // MinSecretBytes is the shortest secret accepted.
@@ -17,12 +19,13 @@ const (
 	EnvKeys  = "CELLFABRIC_EDGE_KEYS"   // more keys ("id=secret,..."), e.g. during a rotation
 )
 
-// DefaultKeyID is the key id used when none is given.
-const DefaultKeyID = "k1"
+// DefaultKeyID is the key id used when none is given (fabric's).
+const DefaultKeyID = fabric.DefaultKeyID
 
 // Key is one signing key.
 type Key struct {
-	// ID names the key in signatures: 1-64 letters, digits, ".", "_", "-".
+	// ID names the key in signatures (fabric.ValidKeyID: 1–32 letters,
+	// digits, '.', '_' or '-').
 	ID string
 	// Secret is the HMAC secret, at least MinSecretBytes bytes.
 	Secret []byte
@@ -36,28 +39,13 @@ func (k Key) GoString() string { return k.String() }
 
 // Check reports what is wrong with the key, without mentioning the secret.
 func (k Key) Check() error {
-	if !ValidKeyID(k.ID) {
-		return fmt.Errorf("key id %q: use 1-64 letters, digits, '.', '_' or '-'", k.ID)
+	if !fabric.ValidKeyID(k.ID) {
+		return fmt.Errorf("key id %q: use %s", k.ID, fabric.KeyIDRule)
 	}
 	if len(k.Secret) < MinSecretBytes {
 		return fmt.Errorf("key %s: secret is %d bytes; use at least %d random bytes", k.ID, len(k.Secret), MinSecretBytes)
 	}
 	return nil
-}
-
-// ValidKeyID reports whether id can name a key: 1–64 letters, digits, '.',
-// '_' or '-'. The id travels in every signature header.
-func ValidKeyID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // ParseKeys reads keys written "id=secret", separated by commas or newlines;

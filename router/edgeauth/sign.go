@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Header names.
@@ -127,7 +129,7 @@ func ParseSignature(h string) (Signature, error) {
 	kid, ok1 := strings.CutPrefix(parts[1], "kid=")
 	ts, ok2 := strings.CutPrefix(parts[2], "ts=")
 	mac64, ok3 := strings.CutPrefix(parts[3], "sig=")
-	if !ok1 || !ok2 || !ok3 || !ValidKeyID(kid) {
+	if !ok1 || !ok2 || !ok3 || !fabric.ValidKeyID(kid) {
 		return sig, ErrMalformed
 	}
 	if len(ts) == 0 || len(ts) > 12 || ts[0] == '+' || ts[0] == '-' {

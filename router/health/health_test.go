@@ -103,11 +103,11 @@ func TestExpectStatus(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
 	defer srv.Close()
 	tr := New(Config{Interval: 10 * time.Millisecond, ExpectStatus: 204})
-	tr.Sync(snapshot(t, 1, rc("a", srv.URL, srv.URL)))
+	tr.Sync(snapshot(t, 1, rc("cell-a", srv.URL, srv.URL)))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	tr.Start(ctx)
-	waitFor(t, "200 treated as failure when 204 is expected", func() bool { return !tr.Healthy("a") })
+	waitFor(t, "200 treated as failure when 204 is expected", func() bool { return !tr.Healthy("cell-a") })
 }
 
 func statusOf(tr *Tracker, id string) Status {
@@ -122,20 +122,20 @@ func statusOf(tr *Tracker, id string) Status {
 func TestPassiveEjection(t *testing.T) {
 	t.Parallel()
 	tr := New(Config{ConsecutiveFailures: 3, BaseEjection: 300 * time.Millisecond, MaxEjection: 10 * time.Second, MaxEjectedShare: 0.5})
-	tr.Sync(snapshot(t, 1, rc("a", "http://a", ""), rc("b", "http://b", ""), rc("c", "http://c", ""), rc("d", "http://d", "")))
-	tr.Observe("a", true, 0)
-	tr.Observe("a", true, 0)
-	tr.Observe("a", false, time.Millisecond) // a success resets the run
-	tr.Observe("a", true, 0)
-	tr.Observe("a", true, 0)
-	if !tr.Healthy("a") {
+	tr.Sync(snapshot(t, 1, rc("cell-a", "http://a", ""), rc("cell-b", "http://b", ""), rc("cell-c", "http://c", ""), rc("cell-d", "http://d", "")))
+	tr.Observe("cell-a", true, 0)
+	tr.Observe("cell-a", true, 0)
+	tr.Observe("cell-a", false, time.Millisecond) // a success resets the run
+	tr.Observe("cell-a", true, 0)
+	tr.Observe("cell-a", true, 0)
+	if !tr.Healthy("cell-a") {
 		t.Fatal("ejected without 3 failures in a row")
 	}
-	tr.Observe("a", true, 0)
-	if tr.Healthy("a") {
+	tr.Observe("cell-a", true, 0)
+	if tr.Healthy("cell-a") {
 		t.Fatal("not ejected after 3 failures in a row")
 	}
-	first := statusOf(tr, "a")
+	first := statusOf(tr, "cell-a")
 	if !first.Ejected || first.Ejections != 1 {
 		t.Fatalf("status %+v", first)
 	}
@@ -143,28 +143,28 @@ func TestPassiveEjection(t *testing.T) {
 		t.Errorf("first ejection lasts %s, want ≤ 300ms", d)
 	}
 	// At most half of the 4 cells: b is ejected, c is not.
-	for _, id := range []string{"b", "c"} {
+	for _, id := range []string{"cell-b", "cell-c"} {
 		for i := 0; i < 3; i++ {
 			tr.Observe(id, true, 0)
 		}
 	}
-	if tr.Healthy("b") || !tr.Healthy("c") {
-		t.Errorf("share limit: b healthy %v, c healthy %v; want only b ejected", tr.Healthy("b"), tr.Healthy("c"))
+	if tr.Healthy("cell-b") || !tr.Healthy("cell-c") {
+		t.Errorf("share limit: b healthy %v, c healthy %v; want only b ejected", tr.Healthy("cell-b"), tr.Healthy("cell-c"))
 	}
 	if tr.Ejections() != 2 {
 		t.Errorf("%d ejections counted, want 2", tr.Ejections())
 	}
 	// Health state survives a reload for cells that remain.
-	tr.Sync(snapshot(t, 2, rc("a", "http://a", ""), rc("b", "http://b", ""), rc("c", "http://c", ""), rc("e", "http://e", "")))
-	if tr.Healthy("a") || !tr.Healthy("e") {
-		t.Errorf("after reload: a healthy %v (want false), new e healthy %v (want true)", tr.Healthy("a"), tr.Healthy("e"))
+	tr.Sync(snapshot(t, 2, rc("cell-a", "http://a", ""), rc("cell-b", "http://b", ""), rc("cell-c", "http://c", ""), rc("cell-e", "http://e", "")))
+	if tr.Healthy("cell-a") || !tr.Healthy("cell-e") {
+		t.Errorf("after reload: a healthy %v (want false), new e healthy %v (want true)", tr.Healthy("cell-a"), tr.Healthy("cell-e"))
 	}
 	// The ejection ends; the next one is twice as long.
-	waitFor(t, "ejection over", func() bool { return tr.Healthy("a") })
+	waitFor(t, "ejection over", func() bool { return tr.Healthy("cell-a") })
 	for i := 0; i < 3; i++ {
-		tr.Observe("a", true, 0)
+		tr.Observe("cell-a", true, 0)
 	}
-	second := statusOf(tr, "a")
+	second := statusOf(tr, "cell-a")
 	if d := time.Until(second.EjectedUntil); second.Ejections != 2 || d <= 300*time.Millisecond || d > 600*time.Millisecond {
 		t.Errorf("second ejection: %d ejections, lasts %s; want 2 and (300ms, 600ms]", second.Ejections, d)
 	}
@@ -173,35 +173,35 @@ func TestPassiveEjection(t *testing.T) {
 func TestOverrideAndLatency(t *testing.T) {
 	t.Parallel()
 	tr := New(Config{LatencyWeight: 0.5})
-	tr.Sync(snapshot(t, 1, rc("a", "http://a", ""), rc("b", "http://b", "")))
-	if err := tr.SetOverride("a", OverrideDown); err != nil {
+	tr.Sync(snapshot(t, 1, rc("cell-a", "http://a", ""), rc("cell-b", "http://b", "")))
+	if err := tr.SetOverride("cell-a", OverrideDown); err != nil {
 		t.Fatal(err)
 	}
-	if tr.Healthy("a") || statusOf(tr, "a").Override != "down" {
+	if tr.Healthy("cell-a") || statusOf(tr, "cell-a").Override != "down" {
 		t.Error("override down ignored")
 	}
-	if err := tr.SetOverride("a", OverrideNone); err != nil || !tr.Healthy("a") {
-		t.Errorf("override none: %v healthy %v", err, tr.Healthy("a"))
+	if err := tr.SetOverride("cell-a", OverrideNone); err != nil || !tr.Healthy("cell-a") {
+		t.Errorf("override none: %v healthy %v", err, tr.Healthy("cell-a"))
 	}
 	for i := 0; i < 10; i++ {
-		tr.Observe("b", true, 0)
+		tr.Observe("cell-b", true, 0)
 	}
-	tr.SetOverride("b", OverrideUp)
-	if !tr.Healthy("b") {
+	tr.SetOverride("cell-b", OverrideUp)
+	if !tr.Healthy("cell-b") {
 		t.Error("override up ignored")
 	}
 	if err := tr.SetOverride("zz", OverrideDown); err == nil {
 		t.Error("override of an unknown cell accepted")
 	}
 	// Override survives a reload.
-	tr.SetOverride("a", OverrideDown)
-	tr.Sync(snapshot(t, 2, rc("a", "http://a", ""), rc("b", "http://b", "")))
-	if tr.Healthy("a") {
+	tr.SetOverride("cell-a", OverrideDown)
+	tr.Sync(snapshot(t, 2, rc("cell-a", "http://a", ""), rc("cell-b", "http://b", "")))
+	if tr.Healthy("cell-a") {
 		t.Error("override lost on reload")
 	}
-	tr.Observe("a", false, 100*time.Millisecond)
-	tr.Observe("a", false, 200*time.Millisecond)
-	if got := tr.Latency("a"); got != 150*time.Millisecond {
+	tr.Observe("cell-a", false, 100*time.Millisecond)
+	tr.Observe("cell-a", false, 200*time.Millisecond)
+	if got := tr.Latency("cell-a"); got != 150*time.Millisecond {
 		t.Errorf("EWMA = %s, want 150ms", got)
 	}
 	if tr.Latency("nobody") != 0 {

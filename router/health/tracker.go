@@ -210,11 +210,11 @@ func (t *Tracker) Sync(snap *router.Snapshot) {
 	old := *t.cells.Load()
 	next := make(map[string]*cell, len(snap.Cells()))
 	for _, rc := range snap.Cells() {
-		if c, ok := old[rc.ID]; ok && c.url == rc.HealthURL && c.cloud == rc.Cloud {
+		if c, ok := old[rc.ID]; ok && c.url == rc.HealthURL && c.cloud == string(rc.Cloud) {
 			next[rc.ID] = c
 			continue
 		}
-		c := &cell{id: rc.ID, cloud: rc.Cloud, url: rc.HealthURL}
+		c := &cell{id: rc.ID, cloud: string(rc.Cloud), url: rc.HealthURL}
 		if prev, ok := old[rc.ID]; ok { // same cell, new health URL: keep passive state
 			c.override.Store(prev.override.Load())
 			c.ejected.Store(prev.ejected.Load())

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/health"
 )
@@ -102,12 +103,12 @@ type CellView struct {
 	Endpoint  string           `json:"endpoint"`
 	HealthURL string           `json:"healthUrl,omitempty"`
 	Weight    int              `json:"weight"`
-	State     router.CellState `json:"state"`
+	State     fabric.CellState `json:"state"`
 	Health    health.Status    `json:"health"`
 }
 
 func cellView(c *router.Cell, h health.Status) CellView {
-	return CellView{ID: c.ID, Cloud: c.Cloud, Region: c.Region, Endpoint: c.Endpoint, HealthURL: c.HealthURL, Weight: c.Weight, State: c.EffectiveState(), Health: h}
+	return CellView{ID: c.ID, Cloud: string(c.Cloud), Region: c.Region, Endpoint: c.Endpoint, HealthURL: c.HealthURL, Weight: c.Weight, State: c.EffectiveState(), Health: h}
 }
 
 // CellsView is the answer of GET /admin/cells.
@@ -144,7 +145,7 @@ type Explanation struct {
 	Request router.Request      `json:"request"`
 	Known   bool                `json:"known"`
 	Tenant  *router.TenantRoute `json:"tenant,omitempty"`
-	Policy  router.Policy       `json:"unknownTenants"`
+	Policy  fabric.Policy       `json:"unknownTenants"`
 	// Cells are the tenant's cells in order (primary first) with their
 	// health, or the candidates of a shared route or placement.
 	Cells   []CellView `json:"cells"`

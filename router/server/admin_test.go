@@ -7,14 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 )
 
 func TestAdminAPI(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	b := newTestCell(t, "b", "gcp")
-	reg := registry(9, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}})
+	a := newTestCell(t, "cell-a", "aws")
+	b := newTestCell(t, "cell-b", "gcp")
+	reg := registry(9, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}})
 	h := startRouter(t, reg, nil)
 
 	if code, body := h.get(t, h.admin+"/healthz"); code != 200 || body != "ok\n" {
@@ -30,12 +31,12 @@ func TestAdminAPI(t *testing.T) {
 	}
 	code, body = h.get(t, h.admin+"/admin/cells")
 	var cells CellsView
-	if code != 200 || json.Unmarshal([]byte(body), &cells) != nil || len(cells.Cells) != 2 || !cells.Cells[0].Health.Healthy || cells.Cells[0].State != router.CellActive {
+	if code != 200 || json.Unmarshal([]byte(body), &cells) != nil || len(cells.Cells) != 2 || !cells.Cells[0].Health.Healthy || cells.Cells[0].State != fabric.CellActive {
 		t.Errorf("cells %d %s", code, body)
 	}
 	code, body = h.get(t, h.admin+"/admin/route?tenant=acme&method=POST")
 	var ex Explanation
-	if code != 200 || json.Unmarshal([]byte(body), &ex) != nil || !ex.Known || ex.Chosen != "a" || ex.Via != "primary" || len(ex.Retries) != 1 || ex.Retries[0] != "b" || len(ex.Cells) != 2 {
+	if code != 200 || json.Unmarshal([]byte(body), &ex) != nil || !ex.Known || ex.Chosen != "cell-a" || ex.Via != "primary" || len(ex.Retries) != 1 || ex.Retries[0] != "cell-b" || len(ex.Cells) != 2 {
 		t.Errorf("route %d %s", code, body)
 	}
 	code, body = h.get(t, h.admin+"/admin/route?tenant=nobody")
@@ -43,12 +44,12 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("route for unknown tenant %d %s", code, body)
 	}
 	// Writes are off by default.
-	resp, err := h.client.Post(h.admin+"/admin/cells/a/down", "", nil)
+	resp, err := h.client.Post(h.admin+"/admin/cells/cell-a/down", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden || !h.rt.Health().Healthy("a") {
+	if resp.StatusCode != http.StatusForbidden || !h.rt.Health().Healthy("cell-a") {
 		t.Errorf("admin write without AdminWrites: %d", resp.StatusCode)
 	}
 	// The proxy listener does not expose the admin API.
@@ -62,10 +63,10 @@ func TestAdminAPI(t *testing.T) {
 // Method, Path, Tenant, Rand, Cells and State from Go field names.
 func TestAdminJSONKeysAreCamelCase(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	b := newTestCell(t, "b", "gcp")
-	reg := registry(3, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}, State: router.TenantMigrating})
-	reg.SharedRoutes = []router.SharedRoute{{Prefix: "/catalog", Cells: []router.WeightedCell{{Cell: "a", Weight: 1}, {Cell: "b", Weight: 1}}}}
+	a := newTestCell(t, "cell-a", "aws")
+	b := newTestCell(t, "cell-b", "gcp")
+	reg := registry(3, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}, State: fabric.TenantMigrating})
+	reg.SharedRoutes = []router.SharedRoute{{Prefix: "/catalog", Cells: []router.WeightedCell{{Cell: "cell-a", Weight: 1}, {Cell: "cell-b", Weight: 1}}}}
 	h := startRouter(t, reg, nil)
 	camel := regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 	var walk func(at string, v any, seen map[string]bool)
@@ -100,7 +101,7 @@ func TestAdminJSONKeysAreCamelCase(t *testing.T) {
 				}
 			}
 			var ex Explanation
-			if err := json.Unmarshal([]byte(body), &ex); err != nil || ex.Request.Method != "HEAD" || ex.Request.Path != "/x" || ex.Request.Tenant != "acme" || ex.Tenant == nil || ex.Tenant.State != router.TenantMigrating || len(ex.Tenant.Cells) != 2 {
+			if err := json.Unmarshal([]byte(body), &ex); err != nil || ex.Request.Method != "HEAD" || ex.Request.Path != "/x" || ex.Request.Tenant != "acme" || ex.Tenant == nil || ex.Tenant.State != fabric.TenantMigrating || len(ex.Tenant.Cells) != 2 {
 				t.Errorf("%s: decoded %+v (%v) from %s", path, ex, err, body)
 			}
 		}
@@ -109,9 +110,9 @@ func TestAdminJSONKeysAreCamelCase(t *testing.T) {
 
 func TestAdminWrites(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	b := newTestCell(t, "b", "gcp")
-	reg := registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}})
+	a := newTestCell(t, "cell-a", "aws")
+	b := newTestCell(t, "cell-b", "gcp")
+	reg := registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}})
 	h := startRouter(t, reg, func(c *Config) { c.AdminWrites = true })
 	post := func(path string) int {
 		resp, err := h.client.Post(h.admin+path, "", nil)
@@ -121,22 +122,22 @@ func TestAdminWrites(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := post("/admin/cells/a/down"); code != 200 {
+	if code := post("/admin/cells/cell-a/down"); code != 200 {
 		t.Fatalf("down: %d", code)
 	}
-	if resp, _ := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, ""); resp.Header.Get("X-Cell-ID") != "b" {
+	if resp, _ := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, ""); resp.Header.Get("X-Cell-ID") != "cell-b" {
 		t.Errorf("cell a down: served by %q, want b", resp.Header.Get("X-Cell-ID"))
 	}
-	if code := post("/admin/cells/a/auto"); code != 200 {
+	if code := post("/admin/cells/cell-a/auto"); code != 200 {
 		t.Fatalf("auto: %d", code)
 	}
-	if resp, _ := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, ""); resp.Header.Get("X-Cell-ID") != "a" {
+	if resp, _ := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, ""); resp.Header.Get("X-Cell-ID") != "cell-a" {
 		t.Errorf("cell a back: served by %q, want a", resp.Header.Get("X-Cell-ID"))
 	}
 	if code := post("/admin/cells/zz/down"); code != 404 {
 		t.Errorf("unknown cell: %d", code)
 	}
-	if code := post("/admin/cells/a/explode"); code != 404 {
+	if code := post("/admin/cells/cell-a/explode"); code != 404 {
 		t.Errorf("unknown action: %d", code)
 	}
 }

@@ -18,8 +18,8 @@ import (
 // counted, and leaves the router serving.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	reg := registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "a"})
+	a := newTestCell(t, "cell-a", "aws")
+	reg := registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"})
 	h := startRouter(t, reg, func(c *Config) {
 		c.MaxBodyBytes = 1024
 		r, err := tenant.New(tenant.Config{
@@ -98,17 +98,17 @@ func rawRequest(t *testing.T, h *harness, raw string) *http.Response {
 // one, and every refusal shows in /metrics.
 func TestBadRegistryKeepsServing(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	reg := registry(5, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "a"})
+	a := newTestCell(t, "cell-a", "aws")
+	reg := registry(5, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"})
 	h := startRouter(t, reg, nil)
-	good, _ := json.Marshal(registry(6, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "a"}))
+	good, _ := json.Marshal(registry(6, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}))
 	h.store.SetLimit(len(good) + 10)
 	bad := map[string][]byte{
 		router.RefusedParse:    good[:len(good)/2],
 		router.RefusedTooLarge: []byte(strings.Repeat(" ", len(good)+11)),
-		router.RefusedInvalid:  []byte(strings.Replace(string(good), `"cell":"a"`, `"cell":"zz"`, 1)),
+		router.RefusedInvalid:  []byte(strings.Replace(string(good), `"cell":"cell-a"`, `"cell":"zz"`, 1)),
 		router.RefusedStale: func() []byte {
-			b, _ := json.Marshal(registry(4, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "a"}))
+			b, _ := json.Marshal(registry(4, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}))
 			return b
 		}(),
 	}

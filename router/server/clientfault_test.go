@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/refcell"
@@ -55,14 +56,14 @@ func hostOf(url string) string { return strings.TrimPrefix(url, "http://") }
 func assertCellSpared(t *testing.T, h *harness, a, b *testCell, bHitsBefore int64) {
 	t.Helper()
 	for _, s := range h.rt.Health().Status() {
-		if s.Cell == "a" && (!s.Healthy || s.Ejected) {
+		if s.Cell == "cell-a" && (!s.Healthy || s.Ejected) {
 			t.Errorf("cell a: healthy %v ejected %v, want healthy and in rotation", s.Healthy, s.Ejected)
 		}
 	}
 	if n := h.rt.Health().Ejections(); n != 0 {
 		t.Errorf("%d ejections, want 0", n)
 	}
-	if v := metricValue(t, h, `cellfabric_router_upstream_errors_total{cell="a"}`); v != 0 {
+	if v := metricValue(t, h, `cellfabric_router_upstream_errors_total{cell="cell-a"}`); v != 0 {
 		t.Errorf("upstream_errors_total{cell=a} = %v, want 0", v)
 	}
 	if n := b.hits.Load(); n != bHitsBefore {
@@ -74,7 +75,7 @@ func assertCellSpared(t *testing.T, h *harness, a, b *testCell, bHitsBefore int6
 	}
 	for _, tn := range tenants {
 		resp, body := h.do(t, "GET", "/after", map[string]string{"X-Tenant-ID": tn}, "")
-		if resp.StatusCode != 200 || resp.Header.Get("X-Cell-ID") != "a" {
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cell-ID") != "cell-a" {
 			t.Errorf("normal request for %s after the faults: %d from %q, want 200 from a: %s", tn, resp.StatusCode, resp.Header.Get("X-Cell-ID"), body)
 		}
 	}
@@ -111,9 +112,9 @@ func TestClientBodyFaultsSpareTheCell(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newTestCell(t, "a", "aws")
-			b := newTestCell(t, "b", "gcp")
-			h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}}, router.Tenant{ID: "solo", Cell: "a"}), tt.mutate)
+			a := newTestCell(t, "cell-a", "aws")
+			b := newTestCell(t, "cell-b", "gcp")
+			h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}, router.Tenant{ID: "solo", Cell: "cell-a"}), tt.mutate)
 			// More than enough consecutive failures to eject the cell, were
 			// they counted.
 			const n = 8
@@ -155,9 +156,9 @@ func TestClientGoneSparesTheCell(t *testing.T) {
 	t.Parallel()
 	t.Run("reset in the middle of the body", func(t *testing.T) {
 		t.Parallel()
-		a := newTestCell(t, "a", "aws")
-		b := newTestCell(t, "b", "gcp")
-		h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}}), nil)
+		a := newTestCell(t, "cell-a", "aws")
+		b := newTestCell(t, "cell-b", "gcp")
+		h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), nil)
 		const n = 8
 		for i := 0; i < n; i++ {
 			conn, err := net.Dial("tcp", hostOf(h.url))
@@ -199,9 +200,9 @@ func TestClientGoneSparesTheCell(t *testing.T) {
 			streamed <- struct{}{}
 		}))
 		t.Cleanup(s.Close)
-		a := &testCell{id: "a", cloud: "aws", srv: s}
-		b := newTestCell(t, "b", "gcp")
-		h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}}), nil)
+		a := &testCell{id: "cell-a", cloud: "aws", srv: s}
+		b := newTestCell(t, "cell-b", "gcp")
+		h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), nil)
 		for i := 0; i < 8; i++ {
 			conn, err := net.Dial("tcp", hostOf(h.url))
 			if err != nil {
@@ -217,11 +218,11 @@ func TestClientGoneSparesTheCell(t *testing.T) {
 			<-streamed // the cell's handler saw its writes fail
 		}
 		for _, st := range h.rt.Health().Status() {
-			if st.Cell == "a" && (!st.Healthy || st.Ejected) {
+			if st.Cell == "cell-a" && (!st.Healthy || st.Ejected) {
 				t.Errorf("cell a: healthy %v ejected %v", st.Healthy, st.Ejected)
 			}
 		}
-		if v := metricValue(t, h, `cellfabric_router_upstream_errors_total{cell="a"}`); v != 0 {
+		if v := metricValue(t, h, `cellfabric_router_upstream_errors_total{cell="cell-a"}`); v != 0 {
 			t.Errorf("upstream_errors_total{cell=a} = %v, want 0", v)
 		}
 		if n := h.rt.Health().Ejections(); n != 0 || b.hits.Load() != 0 {
@@ -242,7 +243,7 @@ func startRefCell(t *testing.T, id string) (*refcell.Cell, router.Cell) {
 		srv.Close()
 		rc.Close()
 	})
-	return rc, router.Cell{ID: id, Cloud: "aws", Region: "local", Endpoint: srv.URL, HealthURL: srv.URL + refcell.HealthPath, Weight: 100, State: router.CellActive}
+	return rc, router.Cell{ID: id, Cloud: "aws", Region: "local", Endpoint: srv.URL, HealthURL: srv.URL + refcell.HealthPath, Weight: 100, State: fabric.CellActive}
 }
 
 // TestAbortedUploadIsAnError: a client that stops before its Content-Length

@@ -29,28 +29,28 @@ func TestFailoverAndRetries(t *testing.T) {
 		wantCell   string
 		wantHits   [2]int64 // primary, failover (live cells only)
 	}{
-		{name: "connect failure retried on failover", usePrimary: true, method: "GET", wantStatus: 200, wantCell: "b"},
-		{name: "connect failure retried even for POST with body", usePrimary: true, method: "POST", body: "payload", wantStatus: 200, wantCell: "b"},
-		{name: "503 on GET retried", primary503: true, method: "GET", wantStatus: 200, wantCell: "b", wantHits: [2]int64{1, 1}},
-		{name: "503 on DELETE retried", primary503: true, method: "DELETE", wantStatus: 200, wantCell: "b", wantHits: [2]int64{1, 1}},
-		{name: "503 on POST not retried", primary503: true, method: "POST", body: "x", wantStatus: 503, wantCell: "a", wantHits: [2]int64{1, 0}},
-		{name: "503 on PUT with body not retried", primary503: true, method: "PUT", body: "x", wantStatus: 503, wantCell: "a", wantHits: [2]int64{1, 0}},
+		{name: "connect failure retried on failover", usePrimary: true, method: "GET", wantStatus: 200, wantCell: "cell-b"},
+		{name: "connect failure retried even for POST with body", usePrimary: true, method: "POST", body: "payload", wantStatus: 200, wantCell: "cell-b"},
+		{name: "503 on GET retried", primary503: true, method: "GET", wantStatus: 200, wantCell: "cell-b", wantHits: [2]int64{1, 1}},
+		{name: "503 on DELETE retried", primary503: true, method: "DELETE", wantStatus: 200, wantCell: "cell-b", wantHits: [2]int64{1, 1}},
+		{name: "503 on POST not retried", primary503: true, method: "POST", body: "x", wantStatus: 503, wantCell: "cell-a", wantHits: [2]int64{1, 0}},
+		{name: "503 on PUT with body not retried", primary503: true, method: "PUT", body: "x", wantStatus: 503, wantCell: "cell-a", wantHits: [2]int64{1, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newTestCell(t, "a", "aws")
-			b := newTestCell(t, "b", "gcp")
+			a := newTestCell(t, "cell-a", "aws")
+			b := newTestCell(t, "cell-b", "gcp")
 			if tt.primary503 {
 				a.status.Store(503)
 			}
 			cells := []router.Cell{a.cell(), b.cell()}
-			primary := "a"
+			primary := "cell-a"
 			if tt.usePrimary {
 				cells = append(cells, dead)
 				primary = "dead"
 			}
-			h := startRouter(t, registry(1, cells, router.Tenant{ID: "acme", Cell: primary, Failover: []string{"b"}}), nil)
+			h := startRouter(t, registry(1, cells, router.Tenant{ID: "acme", Cell: primary, Failover: []string{"cell-b"}}), nil)
 			resp, body := h.do(t, tt.method, "/x", map[string]string{"X-Tenant-ID": "acme"}, tt.body)
 			if resp.StatusCode != tt.wantStatus || resp.Header.Get("X-Cell-ID") != tt.wantCell {
 				t.Fatalf("status %d cell %q, want %d %q: %s", resp.StatusCode, resp.Header.Get("X-Cell-ID"), tt.wantStatus, tt.wantCell, body)
@@ -71,14 +71,14 @@ func TestFailoverAndRetries(t *testing.T) {
 
 func TestAllCellsDown(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
+	a := newTestCell(t, "cell-a", "aws")
 	h := startRouter(t, registry(1, []router.Cell{a.cell(), {ID: "gone", Cloud: "gcp", Region: "r", Endpoint: deadURL(t), Weight: 100}},
-		router.Tenant{ID: "acme", Cell: "a", Failover: []string{"gone"}},
+		router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"gone"}},
 		router.Tenant{ID: "solo", Cell: "gone"}), nil)
-	h.rt.Health().SetOverride("a", health.OverrideDown)
+	h.rt.Health().SetOverride("cell-a", health.OverrideDown)
 	h.rt.Health().SetOverride("gone", health.OverrideDown)
 	resp, body := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
-	if resp.StatusCode != 503 || !strings.Contains(string(body), "no_healthy_cell") || !strings.Contains(string(body), "down or unhealthy (a, gone)") {
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "no_healthy_cell") || !strings.Contains(string(body), "down or unhealthy (cell-a, gone)") {
 		t.Fatalf("all down: %d %s", resp.StatusCode, body)
 	}
 	// A cell that cannot be reached and has no failover: 502 naming it.
@@ -139,9 +139,9 @@ func load(t *testing.T, h *harness, tenant string, workers int, stop <-chan stru
 // checks mark the dead cell unhealthy.
 func TestCellDiesMidLoad(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	b := newTestCell(t, "b", "gcp")
-	h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}}),
+	a := newTestCell(t, "cell-a", "aws")
+	b := newTestCell(t, "cell-b", "gcp")
+	h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}),
 		func(c *Config) {
 			c.Health = health.New(health.Config{Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond})
 		})
@@ -151,7 +151,7 @@ func TestCellDiesMidLoad(t *testing.T) {
 	a.srv.Close() // waits for a's in-flight requests, then refuses connections
 	bBefore := b.hits.Load()
 	waitUntil(t, "traffic on b", func() bool { return b.hits.Load() > bBefore+200 })
-	waitUntil(t, "a marked unhealthy", func() bool { return !h.rt.Health().Healthy("a") })
+	waitUntil(t, "a marked unhealthy", func() bool { return !h.rt.Health().Healthy("cell-a") })
 	close(stop)
 	wait()
 	close(fails)
@@ -162,7 +162,7 @@ func TestCellDiesMidLoad(t *testing.T) {
 	if len(failed) > 0 {
 		t.Fatalf("%d failed requests (of %d ok), e.g. %v", len(failed), ok.Load(), failed[:min(5, len(failed))])
 	}
-	if v := metricValue(t, h, `cellfabric_router_cell_healthy{cell="a",cloud="aws"}`); v != 0 {
+	if v := metricValue(t, h, `cellfabric_router_cell_healthy{cell="cell-a",cloud="aws"}`); v != 0 {
 		t.Errorf("cell_healthy for a = %v, want 0", v)
 	}
 	t.Logf("%d requests, none failed", ok.Load())
@@ -172,16 +172,16 @@ func TestCellDiesMidLoad(t *testing.T) {
 // tenant between two cells; not one request fails.
 func TestReloadsUnderLoad(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	b := newTestCell(t, "b", "gcp")
+	a := newTestCell(t, "cell-a", "aws")
+	b := newTestCell(t, "cell-b", "gcp")
 	cells := []router.Cell{a.cell(), b.cell()}
-	h := startRouter(t, registry(1, cells, router.Tenant{ID: "acme", Cell: "a", Failover: []string{"b"}}), nil)
+	h := startRouter(t, registry(1, cells, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), nil)
 	stop := make(chan struct{})
 	ok, fails, wait := load(t, h, "acme", 8, stop)
 	for i := int64(2); i <= 101; i++ {
-		primary, failover := "a", "b"
+		primary, failover := "cell-a", "cell-b"
 		if i%2 == 0 {
-			primary, failover = "b", "a"
+			primary, failover = "cell-b", "cell-a"
 		}
 		reg := registry(i, cells, router.Tenant{ID: "acme", Cell: primary, Failover: []string{failover}})
 		data, _ := json.Marshal(reg)
@@ -212,10 +212,10 @@ func TestReloadsUnderLoad(t *testing.T) {
 
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
+	a := newTestCell(t, "cell-a", "aws")
 	release := make(chan struct{})
 	a.hold.Store(&release)
-	h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "a"}), nil)
+	h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
 	type result struct {
 		status int
 		err    error

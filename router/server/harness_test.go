@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -82,7 +83,7 @@ func newTestCell(t *testing.T, id, cloud string) *testCell {
 }
 
 func (c *testCell) cell() router.Cell {
-	return router.Cell{ID: c.id, Cloud: c.cloud, Region: "local", Endpoint: c.srv.URL, HealthURL: c.srv.URL + "/healthz", Weight: 100, State: router.CellActive}
+	return router.Cell{ID: c.id, Cloud: fabric.Cloud(c.cloud), Region: "local", Endpoint: c.srv.URL, HealthURL: c.srv.URL + "/healthz", Weight: 100, State: fabric.CellActive}
 }
 
 // deadURL is a loopback address nobody listens on.
@@ -191,5 +192,5 @@ func registry(epoch int64, cells []router.Cell, tenants ...router.Tenant) *route
 	if tenants == nil {
 		tenants = []router.Tenant{}
 	}
-	return &router.Registry{Version: router.SchemaVersion, Epoch: epoch, Cells: cells, Tenants: tenants, UnknownTenants: router.PolicyReject}
+	return &router.Registry{Version: router.SchemaVersion, Epoch: epoch, Cells: cells, Tenants: tenants, UnknownTenants: fabric.PolicyReject}
 }

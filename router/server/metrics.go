@@ -65,7 +65,7 @@ func newCellMetrics(cloud string) *cellMetrics {
 // addCells makes room for the cells of a snapshot.
 func (m *metrics) addCells(snap *router.Snapshot) {
 	for _, c := range snap.Cells() {
-		m.cell(c.ID, c.Cloud)
+		m.cell(c.ID, string(c.Cloud))
 	}
 }
 
@@ -93,7 +93,7 @@ func (m *metrics) cell(id, cloud string) *cellMetrics {
 func (m *metrics) observe(cell *router.Cell, status int, d time.Duration) {
 	cm := m.none
 	if cell != nil {
-		cm = m.cell(cell.ID, cell.Cloud)
+		cm = m.cell(cell.ID, string(cell.Cloud))
 	}
 	if status < 100 || status > 599 {
 		status = 0

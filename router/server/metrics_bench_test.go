@@ -12,8 +12,8 @@ import (
 // stay at 0 allocs/op.
 func BenchmarkObserve(b *testing.B) {
 	m := newMetrics()
-	cell := &router.Cell{ID: "a", Cloud: "aws"}
-	m.cell(cell.ID, cell.Cloud)
+	cell := &router.Cell{ID: "cell-a", Cloud: "aws"}
+	m.cell(cell.ID, string(cell.Cloud))
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

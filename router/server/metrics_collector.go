@@ -145,7 +145,7 @@ func (c collector) collectCells(ch chan<- prometheus.Metric, snap *router.Snapsh
 	clouds := map[string]string{}
 	if snap != nil {
 		for _, cell := range snap.Cells() {
-			clouds[cell.ID] = cell.Cloud
+			clouds[cell.ID] = string(cell.Cloud)
 		}
 	}
 	for id, cm := range *c.rt.metrics.cells.Load() {

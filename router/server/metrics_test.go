@@ -128,8 +128,8 @@ func labelMap(pairs []*dto.LabelPair) map[string]string {
 // is present with its type and label names, and histograms are cumulative.
 func TestMetricsContract(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	h := startRouter(t, registry(3, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "a"}), nil)
+	a := newTestCell(t, "cell-a", "aws")
+	h := startRouter(t, registry(3, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
 	for range 5 {
 		h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
 	}
@@ -194,10 +194,10 @@ func TestMetricsContract(t *testing.T) {
 		series string
 		want   float64
 	}{
-		{`cellfabric_router_requests_total{cell="a",cloud="aws",code="200"}`, 5},
+		{`cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="200"}`, 5},
 		{`cellfabric_router_requests_total{cell="",cloud="",code="404"}`, 1},
-		{`cellfabric_router_request_duration_seconds_count{cell="a"}`, 5},
-		{`cellfabric_router_cell_healthy{cell="a",cloud="aws"}`, 1},
+		{`cellfabric_router_request_duration_seconds_count{cell="cell-a"}`, 5},
+		{`cellfabric_router_cell_healthy{cell="cell-a",cloud="aws"}`, 1},
 		{`cellfabric_router_registry_epoch`, 3},
 		{`cellfabric_router_rejected_total{reason="unknown_tenant"}`, 1},
 		// Known reasons and refusal reasons are listed before they happen.
@@ -232,10 +232,10 @@ func splitSeries(t *testing.T, series string) (string, map[string]string) {
 // exactly the requests that were made.
 func TestMetricsExposition(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "a", "aws")
-	b := newTestCell(t, "b", "gcp")
+	a := newTestCell(t, "cell-a", "aws")
+	b := newTestCell(t, "cell-b", "gcp")
 	h := startRouter(t, registry(1, []router.Cell{a.cell(), b.cell()},
-		router.Tenant{ID: "acme", Cell: "a"}, router.Tenant{ID: "beta", Cell: "b"}), nil)
+		router.Tenant{ID: "acme", Cell: "cell-a"}, router.Tenant{ID: "beta", Cell: "cell-b"}), nil)
 	const toA, toB = 7, 3
 	for range toA {
 		h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
@@ -270,7 +270,7 @@ func TestMetricsExposition(t *testing.T) {
 			for _, c := range []struct {
 				cell, cloud string
 				want        float64
-			}{{"a", "aws", toA}, {"b", "gcp", toB}} {
+			}{{"cell-a", "aws", toA}, {"cell-b", "gcp", toB}} {
 				if got := seriesValue(fams, "cellfabric_router_requests_total", map[string]string{"cell": c.cell, "cloud": c.cloud, "code": "200"}); got != c.want {
 					t.Errorf("requests to %s: %v, want %v", c.cell, got, c.want)
 				}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/tenant"
 	"github.com/cellfabric/cellfabric/router/tenant/jwt"
@@ -56,11 +57,11 @@ func TestRouting(t *testing.T) {
 	reg := registry(1, []router.Cell{aws.cell(), azure.cell(), gcp.cell()},
 		router.Tenant{ID: "acme", Cell: "aws-use1", Failover: []string{"gcp-usc1"}},
 		router.Tenant{ID: "globex", Cell: "gcp-usc1"},
-		router.Tenant{ID: "wayne", Cell: "azure-weu", State: router.TenantMigrating},
+		router.Tenant{ID: "wayne", Cell: "azure-weu", State: fabric.TenantMigrating},
 	)
 	reg.SharedRoutes = []router.SharedRoute{{Prefix: "/catalog", Cells: []router.WeightedCell{{Cell: "azure-weu", Weight: 1}}}}
 	placeReg := registry(1, []router.Cell{aws.cell(), gcp.cell()})
-	placeReg.UnknownTenants = router.PolicyPlace
+	placeReg.UnknownTenants = fabric.PolicyPlace
 	resolver := func(cfg tenant.Config) func(*Config) {
 		return func(c *Config) {
 			r, err := tenant.New(cfg)
@@ -160,8 +161,8 @@ func TestRouting(t *testing.T) {
 
 func TestRequestIDGenerated(t *testing.T) {
 	t.Parallel()
-	c := newTestCell(t, "a", "aws")
-	h := startRouter(t, registry(1, []router.Cell{c.cell()}, router.Tenant{ID: "acme", Cell: "a"}), nil)
+	c := newTestCell(t, "cell-a", "aws")
+	h := startRouter(t, registry(1, []router.Cell{c.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
 	for _, in := range []string{"", "bad id with spaces", strings.Repeat("x", 200)} {
 		resp, body := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme", "X-Request-ID": in}, "")
 		var e echo
@@ -175,8 +176,8 @@ func TestRequestIDGenerated(t *testing.T) {
 
 func TestUnsignedWhenNoSigner(t *testing.T) {
 	t.Parallel()
-	c := newTestCell(t, "a", "aws")
-	h := startRouter(t, registry(1, []router.Cell{c.cell()}, router.Tenant{ID: "acme", Cell: "a"}), func(cfg *Config) { cfg.Signer = nil })
+	c := newTestCell(t, "cell-a", "aws")
+	h := startRouter(t, registry(1, []router.Cell{c.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(cfg *Config) { cfg.Signer = nil })
 	resp, body := h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
 	// The test cell verifies signatures: without a signer it refuses.
 	if resp.StatusCode != 401 || !strings.Contains(string(body), "missing") {

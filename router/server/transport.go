@@ -153,7 +153,7 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			continue
 		}
 		resp.Header.Set("X-Cell-ID", cell.ID)
-		resp.Header.Set("X-Processed-By-Cloud", cell.Cloud)
+		resp.Header.Set("X-Processed-By-Cloud", string(cell.Cloud))
 		resp.Header.Set("X-Request-ID", st.requestID)
 		st.status = resp.StatusCode
 		return resp, nil

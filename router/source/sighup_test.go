@@ -17,7 +17,7 @@ import (
 // picked up on SIGHUP.
 func TestSIGHUP(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.json")
-	writeAtomic(t, path, doc(t, 1, "a"))
+	writeAtomic(t, path, doc(t, 1, "cell-a"))
 	store := router.NewStore(nil)
 	// A long interval: only the signal can cause the reload in time.
 	w := NewWatcher(store, NewFile(path), Options{Interval: time.Hour, ReloadOnSIGHUP: true})
@@ -28,7 +28,7 @@ func TestSIGHUP(t *testing.T) {
 	defer func() { cancel(); <-w.Done() }()
 	w.Start(ctx)
 	fi, _ := os.Stat(path)
-	os.WriteFile(path, doc(t, 2, "b"), 0o600)
+	os.WriteFile(path, doc(t, 2, "cell-b"), 0o600)
 	os.Chtimes(path, fi.ModTime(), fi.ModTime())
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)

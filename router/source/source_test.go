@@ -23,7 +23,7 @@ func doc(t *testing.T, epoch int64, cell string) []byte {
 	t.Helper()
 	reg := &router.Registry{
 		Version: router.SchemaVersion, Epoch: epoch,
-		Cells:   []router.Cell{{ID: "a", Cloud: "aws", Region: "r", Endpoint: "http://127.0.0.1:1", Weight: 100}, {ID: "b", Cloud: "gcp", Region: "r", Endpoint: "http://127.0.0.1:2", Weight: 100}},
+		Cells:   []router.Cell{{ID: "cell-a", Cloud: "aws", Region: "r", Endpoint: "http://127.0.0.1:1", Weight: 100}, {ID: "cell-b", Cloud: "gcp", Region: "r", Endpoint: "http://127.0.0.1:2", Weight: 100}},
 		Tenants: []router.Tenant{{ID: "acme", Cell: cell}},
 	}
 	b, err := json.Marshal(reg)
@@ -86,7 +86,7 @@ func TestFileSource(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "registry.json")
-	writeAtomic(t, path, doc(t, 1, "a"))
+	writeAtomic(t, path, doc(t, 1, "cell-a"))
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	store := router.NewStore(logger)
@@ -98,15 +98,15 @@ func TestFileSource(t *testing.T) {
 	defer func() { cancel(); <-w.Done() }()
 	w.Start(ctx)
 
-	writeAtomic(t, path, doc(t, 2, "b"))
+	writeAtomic(t, path, doc(t, 2, "cell-b"))
 	waitEpoch(t, store, 2)
-	if primary(store) != "b" {
+	if primary(store) != "cell-b" {
 		t.Fatal("new registry not in use")
 	}
 	// Bad updates: each is refused, counted, and epoch 2 keeps serving.
 	bad := [][]byte{
-		doc(t, 3, "a")[:50],                  // truncated
-		doc(t, 1, "a"),                       // older epoch
+		doc(t, 3, "cell-a")[:50],                  // truncated
+		doc(t, 1, "cell-a"),                       // older epoch
 		doc(t, 4, "missing"),                 // unknown cell
 		[]byte(`{"version":1,"epoch":5,"x"`), // garbage
 	}
@@ -120,7 +120,7 @@ func TestFileSource(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		if store.Snapshot().Epoch() != 2 || primary(store) != "b" {
+		if store.Snapshot().Epoch() != 2 || primary(store) != "cell-b" {
 			t.Fatalf("bad update %d replaced the good registry", i)
 		}
 	}
@@ -140,7 +140,7 @@ func TestFileSource(t *testing.T) {
 	if store.Snapshot().Epoch() != 2 {
 		t.Fatal("lost the registry when the file went away")
 	}
-	writeAtomic(t, path, doc(t, 6, "a"))
+	writeAtomic(t, path, doc(t, 6, "cell-a"))
 	waitEpoch(t, store, 6)
 	out := logs.String()
 	if !strings.Contains(out, "source=file:"+path) || !strings.Contains(out, "registry source unavailable") || !strings.Contains(out, "epoch=2") {
@@ -159,7 +159,7 @@ func refused(s router.StoreStats) uint64 {
 func TestFileFetchChangeDetection(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "r.json")
-	writeAtomic(t, path, doc(t, 1, "a"))
+	writeAtomic(t, path, doc(t, 1, "cell-a"))
 	f := NewFile(path)
 	ctx := context.Background()
 	if _, changed, err := f.Fetch(ctx, false); err != nil || !changed {
@@ -175,7 +175,7 @@ func TestFileFetchChangeDetection(t *testing.T) {
 		t.Error("touched but identical file reported changed")
 	}
 	// Same size, same mtime, other content: only a forced read sees it.
-	other := doc(t, 1, "b")
+	other := doc(t, 1, "cell-b")
 	os.WriteFile(path, other, 0o600)
 	os.Chtimes(path, now, now)
 	if _, changed, _ := f.Fetch(ctx, false); changed {
@@ -193,7 +193,7 @@ func TestFileFetchChangeDetection(t *testing.T) {
 func TestHTTPSource(t *testing.T) {
 	t.Parallel()
 	var cur atomic.Value
-	cur.Store(doc(t, 1, "a"))
+	cur.Store(doc(t, 1, "cell-a"))
 	var notModified, failing atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if failing.Load() == 1 {
@@ -230,7 +230,7 @@ func TestHTTPSource(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	cur.Store(doc(t, 22, "b")) // a different length, so a different ETag
+	cur.Store(doc(t, 22, "cell-b")) // a different length, so a different ETag
 	waitEpoch(t, store, 22)
 	failing.Store(1)
 	deadline = time.Now().Add(5 * time.Second)
@@ -255,14 +255,14 @@ func TestLastKnownGood(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "registry.json")
 	lkg := filepath.Join(dir, "lkg.json")
-	writeAtomic(t, path, doc(t, 7, "b"))
+	writeAtomic(t, path, doc(t, 7, "cell-b"))
 	// First run: the source works; the copy is written.
 	s1 := router.NewStore(nil)
 	if err := NewWatcher(s1, NewFile(path), Options{LastKnownGood: lkg}).Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	saved, err := os.ReadFile(lkg)
-	if err != nil || !bytes.Equal(saved, doc(t, 7, "b")) {
+	if err != nil || !bytes.Equal(saved, doc(t, 7, "cell-b")) {
 		t.Fatalf("last-known-good copy not written: %v", err)
 	}
 	// Restart while the source is down (here: holds garbage, then is gone).
@@ -276,7 +276,7 @@ func TestLastKnownGood(t *testing.T) {
 		if err := w.Load(context.Background()); err != nil {
 			t.Fatalf("start from the copy: %v", err)
 		}
-		if s2.Snapshot().Epoch() != 7 || primary(s2) != "b" || !w.Stats().LastKnownGoodLoaded {
+		if s2.Snapshot().Epoch() != 7 || primary(s2) != "cell-b" || !w.Stats().LastKnownGoodLoaded {
 			t.Fatal("not serving the last-known-good registry")
 		}
 	}

@@ -16,7 +16,7 @@
 //
 // A mode that finds nothing passes to the next; a mode that finds something
 // malformed stops resolution with an *Error carrying a 400-class status and a
-// stable reason. Ids are checked with router.ValidTenantID.
+// stable reason. Ids are checked with fabric.ValidTenantID.
 //
 // The header, host and path modes allocate nothing. The package imports the
 // standard library (not net/http, nor any crypto) and the router core only,

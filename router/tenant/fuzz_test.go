@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 func checkOutcome(t *testing.T, res Result, err error) {
@@ -19,7 +19,7 @@ func checkOutcome(t *testing.T, res Result, err error) {
 		}
 		return
 	}
-	if res.Tenant != "" && !router.ValidTenantID(res.Tenant) {
+	if res.Tenant != "" && !fabric.ValidTenantID(res.Tenant) {
 		t.Fatalf("resolved invalid tenant %q", res.Tenant)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"net/textproto"
 	"strings"
 
-	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // Mode is one way of finding the tenant.
@@ -219,7 +219,7 @@ func (r *Resolver) fromHeader(h Headers) (string, *Error) {
 	if vh, ok := h.(valuesHeaders); ok && len(vh.Values(r.header)) > 1 {
 		return "", &Error{Status: 400, Reason: "bad_header", Mode: ModeHeader, Msg: "the " + r.header + " header is repeated: send it once"}
 	}
-	if !router.ValidTenantID(v) {
+	if !fabric.ValidTenantID(v) {
 		return "", &Error{Status: 400, Reason: "bad_header", Mode: ModeHeader, Msg: "the " + r.header + " header is not a valid tenant id (1-63 lowercase letters, digits and hyphens)"}
 	}
 	return v, nil
@@ -238,8 +238,8 @@ func (r *Resolver) fromHost(host string) (string, *Error) {
 		return "", nil
 	}
 	label := h[len(r.hostPrefix) : len(h)-len(r.hostSuffix)]
-	if !router.ValidTenantID(label) {
-		if lower := asciiLower(label); lower != label && router.ValidTenantID(lower) {
+	if !fabric.ValidTenantID(label) {
+		if lower := asciiLower(label); lower != label && fabric.ValidTenantID(lower) {
 			return lower, nil
 		}
 		return "", &Error{Status: 400, Reason: "bad_host", Mode: ModeHost, Msg: "the host's tenant label is not a valid tenant id (one DNS label: letters, digits and hyphens)"}
@@ -255,7 +255,7 @@ func (r *Resolver) fromPath(path, raw string) (id, fwd, fwdRaw string, e *Error)
 	}
 	rest := path[len(r.pathPrefix):]
 	seg, _, _ := strings.Cut(rest, "/")
-	if !router.ValidTenantID(seg) {
+	if !fabric.ValidTenantID(seg) {
 		return "", "", "", &Error{Status: 400, Reason: "bad_path", Mode: ModePath, Msg: "the path's tenant segment (" + r.pathPrefix + "{tenant}/...) is not a valid tenant id"}
 	}
 	// The tail keeps its leading slash; slicing avoids an allocation.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/fabric"
 )
 
 // TokenVerifier checks a bearer token and names its tenant. The jwt mode
@@ -23,7 +23,7 @@ type TokenVerifier interface {
 }
 
 // fromJWT passes the bearer token, if any, to the verifier. A verifier's
-// answer is checked again with router.ValidTenantID: an id it returns
+// answer is checked again with fabric.ValidTenantID: an id it returns
 // empty or malformed is refused, never passed on to the next mode.
 func (r *Resolver) fromJWT(ctx context.Context, h Headers) (string, *Error) {
 	if h == nil {
@@ -37,7 +37,7 @@ func (r *Resolver) fromJWT(ctx context.Context, h Headers) (string, *Error) {
 	if err != nil {
 		return "", err
 	}
-	if !router.ValidTenantID(id) {
+	if !fabric.ValidTenantID(id) {
 		return "", &Error{Status: 403, Reason: "token_no_tenant", Mode: ModeJWT, Msg: "the token names no valid tenant id"}
 	}
 	return id, nil

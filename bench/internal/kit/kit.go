@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -59,7 +60,7 @@ func (c *Cell) Kill() { c.once.Do(func() { c.srv.Close() }) }
 
 // RegistryCell is c as a registry cell.
 func (c *Cell) RegistryCell() router.Cell {
-	return router.Cell{ID: c.ID, Cloud: "aws", Region: "us-east-1", Endpoint: c.URL, HealthURL: c.URL + "/healthz", Weight: 100, State: router.CellActive}
+	return router.Cell{ID: c.ID, Cloud: "aws", Region: "us-east-1", Endpoint: c.URL, HealthURL: c.URL + "/healthz", Weight: 100, State: fabric.CellActive}
 }
 
 // Router is a running router.

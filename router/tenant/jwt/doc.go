@@ -3,7 +3,7 @@
 // shared secret; RS256 or ES256 with static public keys or keys fetched from
 // a JWKS URL and cached), requires exp and checks exp and nbf with a small
 // clock skew, checks iss and aud when configured, and returns the tenant
-// claim (default "tenant") once router.ValidTenantID accepts it.
+// claim (default "tenant") once fabric.ValidTenantID accepts it.
 //
 // The key decides the algorithm: only HS256, RS256 and ES256 are accepted,
 // a token is only checked with keys of its own algorithm, so "alg: none",

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/tenant"
 )
 
@@ -20,7 +20,7 @@ func checkOutcome(t *testing.T, res tenant.Result, err error) {
 		}
 		return
 	}
-	if res.Tenant != "" && !router.ValidTenantID(res.Tenant) {
+	if res.Tenant != "" && !fabric.ValidTenantID(res.Tenant) {
 		t.Fatalf("resolved invalid tenant %q", res.Tenant)
 	}
 }

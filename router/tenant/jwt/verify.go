@@ -7,7 +7,7 @@ import (
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 
-	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/tenant"
 )
 
@@ -60,7 +60,7 @@ func (v *Verifier) Tenant(ctx context.Context, token string) (string, *tenant.Er
 		return "", &tenant.Error{Status: 403, Reason: "token_no_tenant", Mode: tenant.ModeJWT, Msg: "the token is valid but has no " + v.cfg.Claim + " claim"}
 	}
 	id, ok := raw.(string)
-	if !ok || !router.ValidTenantID(id) {
+	if !ok || !fabric.ValidTenantID(id) {
 		return "", &tenant.Error{Status: 403, Reason: "token_no_tenant", Mode: tenant.ModeJWT, Msg: "the token's " + v.cfg.Claim + " claim is not a valid tenant id"}
 	}
 	return id, nil

@@ -352,7 +352,9 @@ func TestRuntimeKeepsLastGoodRegistry(t *testing.T) {
 		{"invalid registry", func() {
 			env.kv.Set(edgeconf.RegistryKey, []byte(`{"version":1,"epoch":9,"cells":[{"id":"cell-b","cloud":"gcp","region":"r","endpoint":"`+b.url+`"}],"tenants":[{"id":"acme","cell":"zzz"}]}`))
 		}},
-		{"older epoch", func() { env.kv.Set(edgeconf.RegistryKey, registry(t, 4, cells, router.Tenant{ID: "acme", Cell: "cell-b"})) }},
+		{"older epoch", func() {
+			env.kv.Set(edgeconf.RegistryKey, registry(t, 4, cells, router.Tenant{ID: "acme", Cell: "cell-b"}))
+		}},
 		{"KV failing", func() { env.kv.Fail(edgeconf.RegistryKey, 500) }},
 		{"key deleted", func() { env.kv.Fail(edgeconf.RegistryKey, 0); env.kv.Delete(edgeconf.RegistryKey) }},
 	}

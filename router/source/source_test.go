@@ -105,8 +105,8 @@ func TestFileSource(t *testing.T) {
 	}
 	// Bad updates: each is refused, counted, and epoch 2 keeps serving.
 	bad := [][]byte{
-		doc(t, 3, "cell-a")[:50],                  // truncated
-		doc(t, 1, "cell-a"),                       // older epoch
+		doc(t, 3, "cell-a")[:50],             // truncated
+		doc(t, 1, "cell-a"),                  // older epoch
 		doc(t, 4, "missing"),                 // unknown cell
 		[]byte(`{"version":1,"epoch":5,"x"`), // garbage
 	}

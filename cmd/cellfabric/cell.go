@@ -22,6 +22,7 @@ import (
 func init() {
 	register("cell", command{
 		summary: "run the reference cell (the default cell image): /healthz, a tenant key/value API, edge signature checks",
+		flags:   func() *flag.FlagSet { return new(cellOptions).flagSet(os.Getenv) },
 		run:     runCell,
 	})
 }
@@ -44,15 +45,20 @@ func runCell(args []string, stdout, stderr io.Writer) int {
 	return cellMain(ctx, args, os.Getenv, stdout, stderr)
 }
 
-// cellMain runs the reference cell until ctx is done, then drains it.
-func cellMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// cellOptions are cell's flags.
+type cellOptions struct {
+	listen, dataDir, logFormat string
+}
+
+// flagSet binds cell's flags to o; getenv gives the defaults that come
+// from the environment.
+func (o *cellOptions) flagSet(getenv func(string) string) *flag.FlagSet {
 	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", defaultCellListen(getenv), "listen address (default :$PORT, or :8080 without PORT)")
-	dataDir := fs.String("data-dir", getenv(EnvDataDir), "directory of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
-	logFormat := fs.String("log-format", "json", "log format: json or text")
+	fs.StringVar(&o.listen, "listen", defaultCellListen(getenv), "listen address (default :$PORT, or :8080 without PORT)")
+	fs.StringVar(&o.dataDir, "data-dir", getenv(EnvDataDir), "directory of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
+	fs.StringVar(&o.logFormat, "log-format", "json", "log format: json or text")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, `usage: cellfabric cell [--listen :8080] [--data-dir DIR]
+		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR]
 
 Runs the reference cell. Configuration comes from the environment the cell
 components set:
@@ -67,11 +73,19 @@ flags:
 `, cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvEdgeKey, edgeauth.EnvKeys, cell.EnvEdgeKeyID, edgeauth.DefaultKeyID, cell.EnvStateStore, cell.EnvPort)
 		fs.PrintDefaults()
 	}
+	return fs
+}
+
+// cellMain runs the reference cell until ctx is done, then drains it.
+func cellMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	var o cellOptions
+	fs := o.flagSet(getenv)
+	fs.SetOutput(stderr)
 	if code, ok := parseFlags(fs, args, nil); !ok {
 		return code
 	}
 	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
-	if *logFormat == "text" {
+	if o.logFormat == "text" {
 		handler = slog.NewTextHandler(stderr, nil)
 	}
 	logger := slog.New(handler)
@@ -82,13 +96,13 @@ flags:
 	}
 	c, err := refcell.New(refcell.Config{
 		CellID: getenv(cell.EnvCellID), Cloud: getenv(cell.EnvCloud), Region: getenv(cell.EnvRegion),
-		Keys: keys, DataDir: *dataDir, Logger: logger,
+		Keys: keys, DataDir: o.dataDir, Logger: logger,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		c.Close()
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
@@ -97,7 +111,7 @@ flags:
 	if ss := getenv(cell.EnvStateStore); ss != "" {
 		logger.Info("state store given; the reference cell keeps its data in its embedded store", "state_store", ss)
 	}
-	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "data_dir", *dataDir)
+	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "data_dir", o.dataDir)
 	fmt.Fprintf(stdout, "cell %s (%s %s) listening on http://%s\n", getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion), ln.Addr())
 	return serveCell(ctx, c, ln, logger, stderr)
 }

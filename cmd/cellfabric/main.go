@@ -7,6 +7,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,10 @@ import (
 type command struct {
 	// summary is the one-line description shown by `cellfabric help`.
 	summary string
+	// flags returns the command's flag set, bound to fresh values, without
+	// running anything: completion and help read it. Its Usage writes to
+	// the set's Output.
+	flags func() *flag.FlagSet
 	// run executes the command with its arguments (after the command name)
 	// and returns the process exit status.
 	run func(args []string, stdout, stderr io.Writer) int
@@ -27,6 +32,9 @@ var commands = map[string]command{}
 func register(name string, c command) {
 	if _, dup := commands[name]; dup {
 		panic("cellfabric: command registered twice: " + name)
+	}
+	if c.flags == nil || c.run == nil {
+		panic("cellfabric: command without flags or run: " + name)
 	}
 	commands[name] = c
 }

@@ -14,8 +14,29 @@ import (
 func init() {
 	register("registry", command{
 		summary: "build the router's registry from `pulumi stack output --json`",
+		flags:   func() *flag.FlagSet { return new(registryOptions).flagSet() },
 		run:     runRegistry,
 	})
+}
+
+// registryOptions are registry's flags.
+type registryOptions struct {
+	from  string
+	epoch int64
+	out   string
+}
+
+// flagSet binds registry's flags to o.
+func (o *registryOptions) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
+	fs.StringVar(&o.from, "from", "", "file holding `pulumi stack output --json` (\"-\" for stdin); required")
+	fs.Int64Var(&o.epoch, "epoch", 0, "registry epoch (default: the current Unix time, so newer builds always win)")
+	fs.StringVar(&o.out, "out", "", "write the registry to this file instead of stdout (replaced atomically)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\n\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 // runRegistry implements `cellfabric registry --from outputs.json [--epoch N]
@@ -23,22 +44,16 @@ func init() {
 // registry built later always has a greater epoch than one built earlier and
 // routers accept it; pass --epoch to build reproducibly.
 func runRegistry(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
+	var o registryOptions
+	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "file holding `pulumi stack output --json` (\"-\" for stdin); required")
-	epoch := fs.Int64("epoch", 0, "registry epoch (default: the current Unix time, so newer builds always win)")
-	out := fs.String("out", "", "write the registry to this file instead of stdout (replaced atomically)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, func() bool { return *from != "" }); !ok {
+	if code, ok := parseFlags(fs, args, func() bool { return o.from != "" }); !ok {
 		return code
 	}
-	if *epoch == 0 {
-		*epoch = time.Now().Unix()
+	if o.epoch == 0 {
+		o.epoch = time.Now().Unix()
 	}
-	data, err := readOutputsFile(*from)
+	data, err := readOutputsFile(o.from)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
 		return 1
@@ -48,9 +63,9 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
 		return 1
 	}
-	reg, err := router.FromStackOutputs(outputs, *epoch)
+	reg, err := router.FromStackOutputs(outputs, o.epoch)
 	if err != nil {
-		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
+		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", o.from, err)
 		return 1
 	}
 	doc, err := reg.Encode()
@@ -58,15 +73,15 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
 		return 1
 	}
-	if *out == "" {
+	if o.out == "" {
 		_, _ = stdout.Write(doc)
 		return 0
 	}
-	if err := writeRegistryAtomic(*out, doc); err != nil {
-		fmt.Fprintf(stderr, "cellfabric registry: writing %s: %v\n", *out, err)
+	if err := writeRegistryAtomic(o.out, doc); err != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: writing %s: %v\n", o.out, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "cellfabric registry: wrote %s (epoch %d, %d cells, %d tenants)\n", *out, reg.Epoch, len(reg.Cells), len(reg.Tenants))
+	fmt.Fprintf(stderr, "cellfabric registry: wrote %s (epoch %d, %d cells, %d tenants)\n", o.out, reg.Epoch, len(reg.Cells), len(reg.Tenants))
 	return 0
 }
 

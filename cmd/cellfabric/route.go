@@ -25,6 +25,7 @@ import (
 func init() {
 	register("route", command{
 		summary: "run the router: registry from a file or URL, proxy and admin listeners",
+		flags:   func() *flag.FlagSet { return new(routeOptions).flagSet() },
 		run:     runRoute,
 	})
 }
@@ -71,12 +72,17 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 	return routeMain(ctx, args, os.Getenv, stdout, stderr)
 }
 
-// routeMain runs the router until ctx is done (SIGINT or SIGTERM in a
-// program); SIGHUP re-reads the registry.
-func routeMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	c := routeConfig{getenv: getenv}
+// routeOptions are route's flags: the router's configuration and how it
+// logs.
+type routeOptions struct {
+	cfg       routeConfig
+	logFormat string
+}
+
+// flagSet binds route's flags to o.
+func (o *routeOptions) flagSet() *flag.FlagSet {
+	c := &o.cfg
 	fs := flag.NewFlagSet("route", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&c.Registry, "registry", "", "registry file path or http(s) URL; required")
 	fs.StringVar(&c.Listen, "listen", ":8080", "proxy listen address")
 	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9090", "admin listen address (/healthz, /readyz, /metrics, /admin/...); empty disables")
@@ -100,16 +106,26 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")
 	fs.BoolVar(&c.AdminWrites, "admin-writes", false, "allow POST /admin/cells/{id}/{down|up|auto} on the admin listener")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cellfabric route --registry FILE|URL [--listen :8080] [--admin 127.0.0.1:9090] [flags]\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric route --registry FILE|URL [--listen :8080] [--admin 127.0.0.1:9090] [flags]\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if code, ok := parseFlags(fs, args, func() bool { return c.Registry != "" }); !ok {
+	return fs
+}
+
+// routeMain runs the router until ctx is done (SIGINT or SIGTERM in a
+// program); SIGHUP re-reads the registry.
+func routeMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	o := routeOptions{cfg: routeConfig{getenv: getenv}}
+	fs := o.flagSet()
+	fs.SetOutput(stderr)
+	if code, ok := parseFlags(fs, args, func() bool { return o.cfg.Registry != "" }); !ok {
 		return code
 	}
+	c := o.cfg
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
-	if *logFormat == "json" {
+	if o.logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(handler)

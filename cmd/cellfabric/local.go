@@ -9,7 +9,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -153,18 +152,22 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rt, watcher, err := rc.build(ctx, logger)
+	rt, watcher, err := rc.build(logger)
 	if err != nil {
 		return fail(err)
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	ln, err := listenFlag("listen", o.listen)
 	if err != nil {
-		return fail(fmt.Errorf("router: %w (pass --listen 127.0.0.1:0 for a free port)", err))
+		return fail(fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err))
 	}
-	al, err := net.Listen("tcp", o.admin)
+	al, err := listenFlag("admin", o.admin)
 	if err != nil {
 		ln.Close()
-		return fail(fmt.Errorf("admin: %w (pass --admin 127.0.0.1:0 for a free port)", err))
+		return fail(fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err))
+	}
+	if err := watcher.Load(ctx); err != nil {
+		closeListeners(ln, al)
+		return fail(err)
 	}
 	ctl := &localControl{cells: cells, rt: rt, quit: cancel, stdout: stdout}
 	adminSrv := &http.Server{

@@ -72,6 +72,13 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 	return routeMain(ctx, args, os.Getenv, stdout, stderr)
 }
 
+// Listen addresses of `cellfabric route`: loopback, like every other
+// command's. A router that must take outside traffic says so with --listen.
+const (
+	routeListen = "127.0.0.1:8080"
+	routeAdmin  = "127.0.0.1:9090"
+)
+
 // routeOptions are route's flags: the router's configuration and how it
 // logs.
 type routeOptions struct {
@@ -84,8 +91,8 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	c := &o.cfg
 	fs := flag.NewFlagSet("route", flag.ContinueOnError)
 	fs.StringVar(&c.Registry, "registry", "", "registry file path or http(s) URL; required")
-	fs.StringVar(&c.Listen, "listen", ":8080", "proxy listen address")
-	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9090", "admin listen address (/healthz, /readyz, /metrics, /admin/...); empty disables")
+	fs.StringVar(&c.Listen, "listen", routeListen, "proxy listen address; the default takes requests from this machine only: in a container or behind a load balancer listen on every interface with :8080 (or 0.0.0.0:8080)")
+	fs.StringVar(&c.Admin, "admin", routeAdmin, "admin listen address (/healthz, /readyz, /metrics, /admin/...); keep it private; empty disables")
 	fs.StringVar(&c.TenantFrom, "tenant-from", "header", "tenant resolution order, comma-separated: header, host, path, jwt")
 	fs.StringVar(&c.TenantHeader, "tenant-header", tenant.DefaultHeader, "header holding the tenant id (header mode)")
 	fs.StringVar(&c.HostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.example.com")
@@ -108,7 +115,7 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric route --registry FILE|URL [--listen :8080] [--admin 127.0.0.1:9090] [flags]\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric route --registry FILE|URL [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nBoth listeners are on loopback unless told otherwise: --listen :8080 takes\nrequests on every interface (a container, a host behind a load balancer).\nThey are bound before the registry is loaded.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -129,23 +136,22 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(handler)
-	rt, watcher, err := c.build(ctx, logger)
+	rt, watcher, err := c.build(logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", c.Listen)
+	// Bind before loading: a registry of a million tenants takes seconds to
+	// load, and a port in use should fail the start at once.
+	ln, al, err := c.bind()
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
 		return 1
 	}
-	var al net.Listener
-	if c.Admin != "" {
-		if al, err = net.Listen("tcp", c.Admin); err != nil {
-			ln.Close()
-			fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
-			return 1
-		}
+	if err := watcher.Load(ctx); err != nil {
+		closeListeners(ln, al)
+		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
+		return 1
 	}
 	watcher.Start(ctx)
 	fmt.Fprintf(stdout, "router listening on http://%s", ln.Addr())
@@ -160,9 +166,10 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 	return 0
 }
 
-// build loads the registry (or the last-known-good copy) and assembles the
-// router. The watcher is returned unstarted.
-func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Router, *source.Watcher, error) {
+// build assembles the router and the watcher of its registry source, with
+// nothing loaded yet: call the watcher's Load (after binding the listeners,
+// bind), then Start.
+func (c routeConfig) build(logger *slog.Logger) (*server.Router, *source.Watcher, error) {
 	resolver, err := c.resolver()
 	if err != nil {
 		return nil, nil, err
@@ -177,9 +184,6 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	}
 	store := router.NewStore(logger)
 	watcher := source.NewWatcher(store, src, source.Options{Interval: c.Poll, LastKnownGood: c.LastKnownGood, ReloadOnSIGHUP: true, Logger: logger})
-	if err := watcher.Load(ctx); err != nil {
-		return nil, nil, err
-	}
 	rt, err := server.New(server.Config{
 		Store:           store,
 		Resolver:        resolver,
@@ -195,6 +199,29 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		return nil, nil, err
 	}
 	return rt, watcher, nil
+}
+
+// bind opens the proxy listener and the admin one (nil when Admin is "").
+func (c routeConfig) bind() (proxy, admin net.Listener, err error) {
+	if proxy, err = listenFlag("listen", c.Listen); err != nil {
+		return nil, nil, err
+	}
+	if c.Admin != "" {
+		if admin, err = listenFlag("admin", c.Admin); err != nil {
+			proxy.Close()
+			return nil, nil, err
+		}
+	}
+	return proxy, admin, nil
+}
+
+// closeListeners closes the listeners that are not nil.
+func closeListeners(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 func (c routeConfig) resolver() (*tenant.Resolver, error) {

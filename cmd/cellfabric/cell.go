@@ -22,7 +22,7 @@ import (
 func init() {
 	register("cell", command{
 		summary: "run the reference cell (the default cell image): /healthz, a tenant key/value API, edge signature checks",
-		flags:   func() *flag.FlagSet { return new(cellOptions).flagSet(os.Getenv) },
+		flags:   func() *flag.FlagSet { return new(cellOptions).flagSet() },
 		run:     runCell,
 	})
 }
@@ -47,16 +47,19 @@ func runCell(args []string, stdout, stderr io.Writer) int {
 
 // cellOptions are cell's flags.
 type cellOptions struct {
-	listen, dataDir, logFormat string
+	listen, dataDir string
+	logFormat       logFormat
 }
 
-// flagSet binds cell's flags to o; getenv gives the defaults that come
-// from the environment.
-func (o *cellOptions) flagSet(getenv func(string) string) *flag.FlagSet {
+// flagSet binds cell's flags to o. --listen and --data-dir default to
+// values from the environment, which their usage names; o.withEnvDefaults
+// fills them in after parsing.
+func (o *cellOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
-	fs.StringVar(&o.listen, "listen", defaultCellListen(getenv), "listen address (default :$PORT, or :8080 without PORT)")
-	fs.StringVar(&o.dataDir, "data-dir", getenv(EnvDataDir), "directory of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
-	fs.StringVar(&o.logFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&o.listen, "listen", "", "listen `address` (default :$"+cell.EnvPort+", or :8080 without "+cell.EnvPort+"; every interface, as a container behind a load balancer needs)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "`directory` of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
+	o.logFormat = "json"
+	fs.Var(&o.logFormat, "log-format", "log `format`: json or text")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR]
 
@@ -79,16 +82,13 @@ flags:
 // cellMain runs the reference cell until ctx is done, then drains it.
 func cellMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	var o cellOptions
-	fs := o.flagSet(getenv)
+	fs := o.flagSet()
 	fs.SetOutput(stderr)
 	if code, ok := parseFlags(fs, args, nil); !ok {
 		return code
 	}
-	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
-	if o.logFormat == "text" {
-		handler = slog.NewTextHandler(stderr, nil)
-	}
-	logger := slog.New(handler)
+	o.withEnvDefaults(fs, getenv)
+	logger := o.logFormat.logger(stderr)
 	keys, err := edgeauth.KeysFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric cell: refusing to start without an edge key: a cell without one would serve anyone who reaches it.\n  %v\n", err)
@@ -114,6 +114,19 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "data_dir", o.dataDir)
 	fmt.Fprintf(stdout, "cell %s (%s %s) listening on http://%s\n", getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion), ln.Addr())
 	return serveCell(ctx, c, ln, logger, stderr)
+}
+
+// withEnvDefaults gives --listen and --data-dir, when not on the command
+// line, their defaults from the environment.
+func (o *cellOptions) withEnvDefaults(fs *flag.FlagSet, getenv func(string) string) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["listen"] {
+		o.listen = defaultCellListen(getenv)
+	}
+	if !set["data-dir"] {
+		o.dataDir = getenv(EnvDataDir)
+	}
 }
 
 // defaultCellListen is ":$PORT", or ":8080" without PORT: clouds tell the

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -51,7 +50,8 @@ type localOptions struct {
 	listen, admin           string
 	healthInterval          time.Duration
 	tenantFrom, hostPattern string
-	dataDir, logFormat      string
+	dataDir                 string
+	logFormat               logFormat
 }
 
 // flagSet binds local's flags to o.
@@ -66,7 +66,8 @@ func (o *localOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&o.tenantFrom, "tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
 	fs.StringVar(&o.hostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep each cell's key/value data in DIR/<cell id> (default: in memory)")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	o.logFormat = "text"
+	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\n\nflags:")
 		fs.PrintDefaults()
@@ -95,11 +96,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(fmt.Errorf("reading the topology from %s: %w", path, err))
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
-	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
-	}
-	logger := slog.New(handler)
+	logger := o.logFormat.logger(stderr)
 
 	key, err := newEdgeKey(topo.Edge.KeyID)
 	if err != nil {

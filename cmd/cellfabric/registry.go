@@ -47,7 +47,7 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 	var o registryOptions
 	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	if code, ok := parseFlags(fs, args, func() bool { return o.from != "" }); !ok {
+	if code, ok := parseFlags(fs, args, requireFlag("from", &o.from)); !ok {
 		return code
 	}
 	if o.epoch == 0 {

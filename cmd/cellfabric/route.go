@@ -83,7 +83,7 @@ const (
 // logs.
 type routeOptions struct {
 	cfg       routeConfig
-	logFormat string
+	logFormat logFormat
 }
 
 // flagSet binds route's flags to o.
@@ -113,7 +113,8 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")
 	fs.BoolVar(&c.AdminWrites, "admin-writes", false, "allow POST /admin/cells/{id}/{down|up|auto} on the admin listener")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	o.logFormat = "text"
+	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cellfabric route --registry FILE|URL [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nBoth listeners are on loopback unless told otherwise: --listen :8080 takes\nrequests on every interface (a container, a host behind a load balancer).\nThey are bound before the registry is loaded.\n\nflags:")
 		fs.PrintDefaults()
@@ -127,15 +128,11 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 	o := routeOptions{cfg: routeConfig{getenv: getenv}}
 	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	if code, ok := parseFlags(fs, args, func() bool { return o.cfg.Registry != "" }); !ok {
+	if code, ok := parseFlags(fs, args, requireFlag("registry", &o.cfg.Registry)); !ok {
 		return code
 	}
 	c := o.cfg
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
-	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
-	}
-	logger := slog.New(handler)
+	logger := o.logFormat.logger(stderr)
 	rt, watcher, err := c.build(logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)

@@ -47,12 +47,11 @@ func runSynth(args []string, stdout, stderr io.Writer) int {
 	var o synthOptions
 	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	if code, ok := parseFlags(fs, args, func() bool {
+	if code, ok := parseFlags(fs, args, func() string {
 		if (o.stack == "") == (o.config == "") {
-			fmt.Fprintln(stderr, "synth: give exactly one of --stack NAME or --config FILE")
-			return false
+			return "give exactly one of --stack NAME or --config FILE"
 		}
-		return true
+		return ""
 	}); !ok {
 		return code
 	}

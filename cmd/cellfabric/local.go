@@ -175,6 +175,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	go func() { _ = adminSrv.Serve(al) }()
+	logger.Info("admin listening", "admin", al.Addr().String())
 	watcher.Start(ctx)
 	served := make(chan error, 1)
 	go func() { served <- rt.Serve(ctx, ln, nil) }()

@@ -1,4 +1,5 @@
-# cellfabric: `make test` is the one test command (README, .ci/run).
+# cellfabric: `make test` is the one test command (README, .ci/run); `make
+# help` lists the targets. A target's `## ` comment is its line in `make help`.
 GO ?= go
 NPM ?= npm
 STATICCHECK_VERSION ?= v0.6.1
@@ -6,7 +7,11 @@ STATICCHECK_VERSION ?= v0.6.1
 # package pinned by package-lock.json in this directory.
 WORKERD_DIR := cmd/edgeworker/workerd
 
-.PHONY: test test-go test-race test-wasm workerd emulators bench bench-edge lint fmt
+.PHONY: test help build test-go test-race test-wasm workerd emulators bench bench-edge lint fmt
+
+# The first build compiles the Pulumi SDKs of three clouds: minutes, and a
+# few GiB of memory (README, Quick start); later builds come from Go's cache.
+FIRST_BUILD_NOTE := the first build compiles the Pulumi cloud SDKs and takes several minutes; later ones are fast
 
 # Local implementations of the clouds' data APIs the state adapters' tests
 # run against (dynalite, azurite, a Firestore emulator): each adapter's
@@ -14,46 +19,53 @@ WORKERD_DIR := cmd/edgeworker/workerd
 EMULATORS :=
 -include $(wildcard workload/state/*/emulator.mk)
 
-test: workerd emulators test-go test-race test-wasm
+test: workerd emulators test-go test-race test-wasm ## every test, vet first: what CI runs (.ci/run)
 
-# Install every emulator exactly as locked.
-emulators: $(EMULATORS)
+help: ## list the targets and what they do
+	@awk -F ':.*## ' '/^[a-zA-Z_-]+:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+build: ## build bin/cellfabric, listing each package it compiles
+	@echo "building bin/cellfabric: $(FIRST_BUILD_NOTE)"
+	$(GO) build -v -o bin/cellfabric ./cmd/cellfabric
+
+emulators: $(EMULATORS) ## install the emulators of the clouds' data APIs (npm ci)
 
 # Install workerd exactly as locked (npm ci); again only when the lock changes.
-workerd: $(WORKERD_DIR)/node_modules/.package-lock.json
+workerd: $(WORKERD_DIR)/node_modules/.package-lock.json ## install workerd, the Workers runtime, from npm
 
 $(WORKERD_DIR)/node_modules/.package-lock.json: $(WORKERD_DIR)/package.json $(WORKERD_DIR)/package-lock.json
 	$(NPM) ci --prefix $(WORKERD_DIR) --no-audit --no-fund --loglevel=error
 
 # Every package's tests, with vet first (go test runs a subset of vet too).
-test-go: workerd emulators
+test-go: workerd emulators ## go vet and go test of every package
+	@echo "go vet ./...: $(FIRST_BUILD_NOTE)"
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
 # The router is concurrent code on the request path: run it under -race.
-test-race:
+test-race: ## the router's tests under -race
 	$(GO) test -count=1 -race ./router/...
 
 # The router's decision core must build for the Cloudflare Worker, and the
 # Worker itself (without net/http: the cellfabric_nonethttp tag) must vet.
-test-wasm:
+test-wasm: ## the router's decision core and the Worker built for wasm
 	GOOS=js GOARCH=wasm $(GO) build ./router/...
 	GOOS=js GOARCH=wasm $(GO) vet -tags cellfabric_nonethttp ./cmd/edgeworker
 
 # The router against nginx, Caddy and HAProxy, reloads under load, a dead
 # cell and client faults under load (bench/run.sh; results in BENCHMARKS.md).
-bench:
+bench: ## the router against nginx, Caddy and HAProxy (bench/run.sh)
 	bash bench/run.sh
 
 # The edge Worker's size, cold start, CPU and latency in workerd
 # (BENCHMARKS.md, "Edge Worker").
-bench-edge: workerd
+bench-edge: workerd ## the edge Worker's size, cold start, CPU and latency in workerd
 	$(GO) run ./cmd/edgeworker/bench -n 2000 -cold 5
 
-lint:
+lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-fmt:
+fmt: ## gofmt every Go file in place
 	gofmt -w $$(git ls-files '*.go')

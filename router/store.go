@@ -166,11 +166,11 @@ func (s *Store) refuse(source, reason string, epoch int64, err error) error {
 			s.counts.refused[i].Add(1)
 		}
 	}
-	serving := int64(0)
 	if cur := s.cur.Load(); cur != nil {
-		serving = cur.Epoch()
+		s.logger.Warn("registry update refused; keeping the last good registry", "source", source, "reason", reason, "epoch", epoch, "serving_epoch", cur.Epoch(), "error", firstLine(err))
+	} else {
+		s.logger.Warn("registry update refused; no registry loaded yet", "source", source, "reason", reason, "epoch", epoch, "error", firstLine(err))
 	}
-	s.logger.Warn("registry update refused; keeping the last good registry", "source", source, "reason", reason, "epoch", epoch, "serving_epoch", serving, "error", firstLine(err))
 	return &UpdateError{Reason: reason, Source: source, Err: err}
 }
 

@@ -83,7 +83,7 @@ func PlanNetwork(c Cell) (NetworkPlan, error) {
 		return NetworkPlan{}, fmt.Errorf("no network layout for cloud %q", c.Cloud)
 	}
 	if pfx.Bits() > minBits {
-		return NetworkPlan{}, fmt.Errorf("%s is too small: a %s cell needs at least a /%d for its subnets", pfx, c.Cloud, minBits)
+		return NetworkPlan{}, fmt.Errorf("%s is too small: cells on %s need at least a /%d for their subnets", pfx, c.Cloud, minBits)
 	}
 	if pfx.Bits() < 8 {
 		return NetworkPlan{}, fmt.Errorf("%s is larger than a /8; give the cell a smaller block", pfx)

@@ -22,6 +22,7 @@ import (
 func init() {
 	register("cell", command{
 		summary: "run the reference cell (the default cell image): /healthz, a tenant key/value API, edge signature checks",
+		flags:   func() *flag.FlagSet { return new(cellOptions).flagSet() },
 		run:     runCell,
 	})
 }
@@ -44,15 +45,23 @@ func runCell(args []string, stdout, stderr io.Writer) int {
 	return cellMain(ctx, args, os.Getenv, stdout, stderr)
 }
 
-// cellMain runs the reference cell until ctx is done, then drains it.
-func cellMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// cellOptions are cell's flags.
+type cellOptions struct {
+	listen, dataDir string
+	logFormat       logFormat
+}
+
+// flagSet binds cell's flags to o. --listen and --data-dir default to
+// values from the environment, which their usage names; o.withEnvDefaults
+// fills them in after parsing.
+func (o *cellOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", defaultCellListen(getenv), "listen `ADDRESS`: :$PORT when PORT is set, else :8080")
-	dataDir := fs.String("data-dir", getenv(EnvDataDir), "`DIR` of the key/value log: $"+EnvDataDir+" when set, else none (data in memory only)")
-	logFormat := fs.String("log-format", "json", "log format: json or text")
+	fs.StringVar(&o.listen, "listen", "", "listen `address` (default :$"+cell.EnvPort+", or :8080 without "+cell.EnvPort+"; every interface, as a container behind a load balancer needs)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "`directory` of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
+	o.logFormat = "json"
+	fs.Var(&o.logFormat, "log-format", "log `format`: json or text")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, `usage: cellfabric cell [--listen :8080] [--data-dir DIR]
+		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR]
 
 Runs the reference cell. Configuration comes from the environment the cell
 components set:
@@ -67,14 +76,19 @@ flags:
 `, cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvEdgeKey, edgeauth.EnvKeys, cell.EnvEdgeKeyID, edgeauth.DefaultKeyID, cell.EnvStateStore, cell.EnvPort)
 		fs.PrintDefaults()
 	}
+	return fs
+}
+
+// cellMain runs the reference cell until ctx is done, then drains it.
+func cellMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	var o cellOptions
+	fs := o.flagSet()
+	fs.SetOutput(stderr)
 	if code, ok := parseFlags(fs, args, nil); !ok {
 		return code
 	}
-	var handler slog.Handler = slog.NewJSONHandler(stderr, nil)
-	if *logFormat == "text" {
-		handler = slog.NewTextHandler(stderr, nil)
-	}
-	logger := slog.New(handler)
+	o.withEnvDefaults(fs, getenv)
+	logger := o.logFormat.logger(stderr)
 	keys, err := edgeauth.KeysFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric cell: refusing to start without an edge key: a cell without one would serve anyone who reaches it.\n  %v\n", err)
@@ -82,13 +96,13 @@ flags:
 	}
 	c, err := refcell.New(refcell.Config{
 		CellID: getenv(cell.EnvCellID), Cloud: getenv(cell.EnvCloud), Region: getenv(cell.EnvRegion),
-		Keys: keys, DataDir: *dataDir, Logger: logger,
+		Keys: keys, DataDir: o.dataDir, Logger: logger,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		c.Close()
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
@@ -97,9 +111,22 @@ flags:
 	if ss := getenv(cell.EnvStateStore); ss != "" {
 		logger.Info("state store given; the reference cell keeps its data in its embedded store", "state_store", ss)
 	}
-	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "data_dir", *dataDir)
+	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "data_dir", o.dataDir)
 	fmt.Fprintf(stdout, "cell %s (%s %s) listening on http://%s\n", getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion), ln.Addr())
 	return serveCell(ctx, c, ln, logger, stderr)
+}
+
+// withEnvDefaults gives --listen and --data-dir, when not on the command
+// line, their defaults from the environment.
+func (o *cellOptions) withEnvDefaults(fs *flag.FlagSet, getenv func(string) string) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["listen"] {
+		o.listen = defaultCellListen(getenv)
+	}
+	if !set["data-dir"] {
+		o.dataDir = getenv(EnvDataDir)
+	}
 }
 
 // defaultCellListen is ":$PORT", or ":8080" without PORT: clouds tell the

@@ -108,6 +108,39 @@ func TestCellDefaultListen(t *testing.T) {
 	}
 }
 
+// TestCellEnvDefaults: --listen and --data-dir take their defaults from the
+// environment only when not given, and -h states each default once (the
+// flag package adds none: the zero default).
+func TestCellEnvDefaults(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"PORT": "9000", EnvDataDir: "/var/lib/cell"}
+	tests := []struct {
+		name              string
+		args              []string
+		env               map[string]string
+		wantListen, wantD string
+	}{
+		{name: "from the environment", env: env, wantListen: ":9000", wantD: "/var/lib/cell"},
+		{name: "empty environment", env: nil, wantListen: ":8080", wantD: ""},
+		{name: "flags win", args: []string{"--listen", "127.0.0.1:7000", "--data-dir", "/tmp/x"}, env: env, wantListen: "127.0.0.1:7000", wantD: "/tmp/x"},
+		{name: "explicitly in memory", args: []string{"--data-dir", ""}, env: env, wantListen: ":9000", wantD: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var o cellOptions
+			fs := o.flagSet()
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			o.withEnvDefaults(fs, func(k string) string { return tt.env[k] })
+			if o.listen != tt.wantListen || o.dataDir != tt.wantD {
+				t.Errorf("listen %q data-dir %q; want %q %q", o.listen, o.dataDir, tt.wantListen, tt.wantD)
+			}
+		})
+	}
+}
+
 // cellCall sends a request, signed for tenant when s is not nil.
 func cellCall(t *testing.T, s *edgeauth.Signer, method, url, tenant, body string) (int, http.Header, string) {
 	t.Helper()

@@ -3,22 +3,54 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 )
 
 // parseFlags parses a command's arguments into fs. The command goes on only
-// when ok is true; otherwise it exits with code: 0 after -h, 2 after a bad
-// flag, a stray argument or, when complete is given and reports false after
-// parsing, a missing required flag (the last two print fs.Usage).
-func parseFlags(fs *flag.FlagSet, args []string, complete func() bool) (code int, ok bool) {
+// when ok is true; otherwise it exits with code: 0 after -h; 2 after a bad
+// flag (the flag package says which, then prints fs.Usage), a stray
+// argument, or a problem check reports once the flags are parsed (a missing
+// required flag, two that conflict): those are said first, then fs.Usage.
+// check may be nil and returns "" when the flags are complete.
+func parseFlags(fs *flag.FlagSet, args []string, check func() string) (code int, ok bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
 		return 2, false
 	}
-	if fs.NArg() > 0 || (complete != nil && !complete()) {
-		fs.Usage()
-		return 2, false
+	if fs.NArg() > 0 {
+		return usageError(fs, fmt.Sprintf("unexpected argument %q: %s takes flags only (flags go before any other argument)", fs.Arg(0), fs.Name())), false
+	}
+	if check != nil {
+		if problem := check(); problem != "" {
+			return usageError(fs, problem), false
+		}
 	}
 	return 0, true
+}
+
+// usageError says what was wrong with a command line, prints the command's
+// usage and returns the exit status for it.
+func usageError(fs *flag.FlagSet, problem string) int {
+	fmt.Fprintf(fs.Output(), "cellfabric %s: %s\n\n", fs.Name(), problem)
+	fs.Usage()
+	return 2
+}
+
+// requireFlag is a parseFlags check: the flag name must have a value.
+func requireFlag(name string, value *string) func() string {
+	return func() string {
+		if *value == "" {
+			return "--" + name + " is required"
+		}
+		return ""
+	}
+}
+
+// choiceValue is a flag.Value that accepts a fixed set of values; shell
+// completion offers them.
+type choiceValue interface {
+	flag.Value
+	choices() []string
 }

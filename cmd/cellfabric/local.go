@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,6 +23,7 @@ import (
 func init() {
 	register("local", command{
 		summary: "run a stack's whole topology on this machine: one reference cell per cell, and the router",
+		flags:   func() *flag.FlagSet { return new(localOptions).flagSet() },
 		run:     runLocal,
 	})
 }
@@ -45,25 +44,43 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 	return localMain(ctx, args, commandInput(), stdout, stderr)
 }
 
+// localOptions are local's flags.
+type localOptions struct {
+	stack, dir, config      string
+	listen, admin           string
+	healthInterval          time.Duration
+	tenantFrom, hostPattern string
+	dataDir                 string
+	logFormat               logFormat
+}
+
+// flagSet binds local's flags to o.
+func (o *localOptions) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.StringVar(&o.stack, "stack", "dev", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
+	fs.StringVar(&o.dir, "dir", ".", "project `DIR` holding the stack files")
+	fs.StringVar(&o.config, "config", "", "stack config `FILE` to read instead of --stack")
+	fs.StringVar(&o.listen, "listen", localListen, "router listen address (127.0.0.1:0 picks a free port)")
+	fs.StringVar(&o.admin, "admin", localAdmin, "admin listen address: the router's admin API and /local/cells/{id}/{stop|start}")
+	fs.DurationVar(&o.healthInterval, "health-interval", localHealthInterval, "active health check interval")
+	fs.StringVar(&o.tenantFrom, "tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
+	fs.StringVar(&o.hostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
+	fs.StringVar(&o.dataDir, "data-dir", "", "keep each cell's key/value data in DIR/<cell id> (default: in memory)")
+	o.logFormat = "text"
+	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // localMain runs the topology until ctx is done or stdin says quit. stdin
 // may be nil (no commands).
 func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	var o localOptions
+	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", "dev", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
-	dir := fs.String("dir", ".", "project `DIR` holding the stack files")
-	file := fs.String("config", "", "stack config `FILE` to read instead of --stack")
-	listen := fs.String("listen", localListen, "router listen address (127.0.0.1:0 picks a free port)")
-	admin := fs.String("admin", localAdmin, "admin listen address: the router's admin API and /local/cells/{id}/{stop|start}")
-	interval := fs.Duration("health-interval", localHealthInterval, "active health check interval")
-	tenantFrom := fs.String("tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
-	hostPattern := fs.String("host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
-	dataDir := fs.String("data-dir", "", "keep each cell's key/value data in `DIR`/<cell id> (default: in memory)")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\n\nflags:")
-		fs.PrintDefaults()
-	}
 	if code, ok := parseFlags(fs, args, nil); !ok {
 		return code
 	}
@@ -71,25 +88,21 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "cellfabric local: %v\n", err)
 		return 1
 	}
-	path := *file
+	path := o.config
 	if path == "" {
-		path = filepath.Join(*dir, "Pulumi."+*stack+".yaml")
+		path = filepath.Join(o.dir, "Pulumi."+o.stack+".yaml")
 	}
 	topo, err := stacks.LoadFile(path)
 	if err != nil {
 		return fail(fmt.Errorf("reading the topology from %s: %w", path, err))
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
-	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
-	}
-	logger := slog.New(handler)
+	logger := o.logFormat.logger(stderr)
 
 	key, err := newEdgeKey(topo.Edge.KeyID)
 	if err != nil {
 		return fail(err)
 	}
-	cells, err := newLocalCells(topo, key, *dataDir, logger)
+	cells, err := newLocalCells(topo, key, o.dataDir, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -130,8 +143,8 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	secret := string(key.Secret)
 	env := map[string]string{edgeauth.EnvKey: secret, edgeauth.EnvKeyID: key.ID}
 	rc := routeConfig{
-		Registry: regPath, TenantFrom: *tenantFrom, HostPattern: *hostPattern,
-		HealthInterval: *interval, AdminWrites: true, ShutdownWait: localShutdown,
+		Registry: regPath, TenantFrom: o.tenantFrom, HostPattern: o.hostPattern,
+		HealthInterval: o.healthInterval, AdminWrites: true, ShutdownWait: localShutdown,
 		getenv: func(k string) string { return env[k] },
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -140,14 +153,18 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(err)
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := listenFlag("listen", o.listen)
 	if err != nil {
-		return fail(fmt.Errorf("router: %w (pass --listen 127.0.0.1:0 for a free port)", err))
+		return fail(fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err))
 	}
-	al, err := net.Listen("tcp", *admin)
+	al, err := listenFlag("admin", o.admin)
 	if err != nil {
 		ln.Close()
-		return fail(fmt.Errorf("admin: %w (pass --admin 127.0.0.1:0 for a free port)", err))
+		return fail(fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err))
+	}
+	if err := watcher.Load(ctx); err != nil {
+		closeListeners(ln, al)
+		return fail(err)
 	}
 	ctl := &localControl{cells: cells, rt: rt, quit: cancel, stdout: stdout}
 	adminSrv := &http.Server{
@@ -158,6 +175,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	go func() { _ = adminSrv.Serve(al) }()
+	logger.Info("admin listening", "admin", al.Addr().String())
 	watcher.Start(ctx)
 	served := make(chan error, 1)
 	go func() { served <- rt.Serve(ctx, ln, nil) }()

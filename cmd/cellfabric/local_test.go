@@ -21,20 +21,20 @@ import (
 
 // localRun is `cellfabric local` running in-process.
 type localRun struct {
-	proxy, admin string
-	stdout       *lockedBuffer
-	stdin        *io.PipeWriter
-	done         chan int
+	proxy, admin   string
+	stdout, stderr *lockedBuffer
+	stdin          *io.PipeWriter
+	done           chan int
 }
 
 func startLocal(t *testing.T, args ...string) *localRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	lr := &localRun{stdout: &lockedBuffer{}, stdin: pw, done: make(chan int, 1)}
-	var stderr lockedBuffer
+	lr := &localRun{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, stdin: pw, done: make(chan int, 1)}
+	stderr := lr.stderr
 	args = append([]string{"--dir", "../..", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}, args...)
-	go func() { lr.done <- localMain(ctx, args, pr, lr.stdout, &stderr) }()
+	go func() { lr.done <- localMain(ctx, args, pr, lr.stdout, stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		pw.Close()
@@ -242,6 +242,19 @@ func TestLocalCellsAreProtected(t *testing.T) {
 	}
 	if h, _ := lr.answeredBy(t, "nobody"); !strings.Contains(h, "404") {
 		t.Errorf("unknown tenant: %s, want 404", h)
+	}
+}
+
+// TestLocalLogsAdminAddress: the logs name the admin listener local serves
+// on, not an empty one.
+func TestLocalLogsAdminAddress(t *testing.T) {
+	t.Parallel()
+	lr := startLocal(t, "--stack", "dev")
+	admin := strings.TrimPrefix(lr.admin, "http://")
+	waitFor(t, lr.stderr, regexp.MustCompile(`msg="router listening"`))
+	waitFor(t, lr.stderr, regexp.MustCompile(`admin=`+regexp.QuoteMeta(admin)+`\b`))
+	if strings.Contains(lr.stderr.String(), `admin=""`) {
+		t.Errorf("a log line shows an empty admin address:\n%s", lr.stderr.String())
 	}
 }
 

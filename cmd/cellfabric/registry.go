@@ -15,8 +15,29 @@ import (
 func init() {
 	register("registry", command{
 		summary: "build the router's registry from `pulumi stack output --json` or a synth plan",
+		flags:   func() *flag.FlagSet { return new(registryOptions).flagSet() },
 		run:     runRegistry,
 	})
+}
+
+// registryOptions are registry's flags.
+type registryOptions struct {
+	from  string
+	epoch int64
+	out   string
+}
+
+// flagSet binds registry's flags to o.
+func (o *registryOptions) flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
+	fs.StringVar(&o.from, "from", "", "`FILE` holding the stack outputs, as pulumi stack output --json prints them, or the plan of cellfabric synth --format json (\"-\" for stdin); required")
+	fs.Int64Var(&o.epoch, "epoch", 0, "registry epoch `N` (default: the current Unix time, so newer builds always win)")
+	fs.StringVar(&o.out, "out", "", "write the registry to `FILE` instead of stdout (replaced atomically)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\nor, without a Pulumi backend, from the offline plan of a stack (its endpoints are the mock engine's):\n  cellfabric synth --stack dev --format json > plan.json && cellfabric registry --from plan.json\n\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 // runRegistry implements `cellfabric registry --from outputs.json [--epoch N]
@@ -26,22 +47,16 @@ func init() {
 // has a greater epoch than one built earlier and routers accept it; pass
 // --epoch to build reproducibly.
 func runRegistry(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("registry", flag.ContinueOnError)
+	var o registryOptions
+	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "`FILE` holding the stack outputs, as pulumi stack output --json prints them, or the plan of cellfabric synth --format json (\"-\" for stdin); required")
-	epoch := fs.Int64("epoch", 0, "registry epoch `N` (default: the current Unix time, so newer builds always win)")
-	out := fs.String("out", "", "write the registry to `FILE` instead of stdout (replaced atomically)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cellfabric registry --from outputs.json [--epoch N] [--out FILE]\n\nBuilds and validates the router registry from a stack's outputs:\n  pulumi stack output --json > outputs.json && cellfabric registry --from outputs.json\nor, without a Pulumi backend, from the offline plan of a stack (its endpoints are the mock engine's):\n  cellfabric synth --stack dev --format json > plan.json && cellfabric registry --from plan.json\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, func() bool { return *from != "" }); !ok {
+	if code, ok := parseFlags(fs, args, requireFlag("from", &o.from)); !ok {
 		return code
 	}
-	if *epoch == 0 {
-		*epoch = time.Now().Unix()
+	if o.epoch == 0 {
+		o.epoch = time.Now().Unix()
 	}
-	data, err := readOutputsFile(*from)
+	data, err := readOutputsFile(o.from)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
 		return 1
@@ -63,12 +78,12 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
+		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", o.from, err)
 		return 1
 	}
-	reg, err := router.FromStackOutputs(outputs, *epoch)
+	reg, err := router.FromStackOutputs(outputs, o.epoch)
 	if err != nil {
-		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", *from, err)
+		fmt.Fprintf(stderr, "cellfabric registry: %s: %v\n", o.from, err)
 		return 1
 	}
 	if plan != nil {
@@ -79,15 +94,15 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cellfabric registry: %v\n", err)
 		return 1
 	}
-	if *out == "" {
+	if o.out == "" {
 		_, _ = stdout.Write(doc)
 		return 0
 	}
-	if err := writeRegistryAtomic(*out, doc); err != nil {
-		fmt.Fprintf(stderr, "cellfabric registry: writing %s: %v\n", *out, err)
+	if err := writeRegistryAtomic(o.out, doc); err != nil {
+		fmt.Fprintf(stderr, "cellfabric registry: writing %s: %v\n", o.out, err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "cellfabric registry: wrote %s (epoch %d, %d cells, %d tenants)\n", *out, reg.Epoch, len(reg.Cells), len(reg.Tenants))
+	fmt.Fprintf(stderr, "cellfabric registry: wrote %s (epoch %d, %d cells, %d tenants)\n", o.out, reg.Epoch, len(reg.Cells), len(reg.Tenants))
 	return 0
 }
 

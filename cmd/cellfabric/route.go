@@ -26,6 +26,7 @@ import (
 func init() {
 	register("route", command{
 		summary: "run the router: registry from a file or URL, proxy and admin listeners",
+		flags:   func() *flag.FlagSet { return new(routeOptions).flagSet() },
 		run:     runRoute,
 	})
 }
@@ -72,15 +73,27 @@ func runRoute(args []string, stdout, stderr io.Writer) int {
 	return routeMain(ctx, args, os.Getenv, stdout, stderr)
 }
 
-// routeMain runs the router until ctx is done (SIGINT or SIGTERM in a
-// program); SIGHUP re-reads the registry.
-func routeMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	c := routeConfig{getenv: getenv}
+// Listen addresses of `cellfabric route`: loopback, like every other
+// command's. A router that must take outside traffic says so with --listen.
+const (
+	routeListen = "127.0.0.1:8080"
+	routeAdmin  = "127.0.0.1:9090"
+)
+
+// routeOptions are route's flags: the router's configuration and how it
+// logs.
+type routeOptions struct {
+	cfg       routeConfig
+	logFormat logFormat
+}
+
+// flagSet binds route's flags to o.
+func (o *routeOptions) flagSet() *flag.FlagSet {
+	c := &o.cfg
 	fs := flag.NewFlagSet("route", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&c.Registry, "registry", "", "registry file path or http(s) URL; required")
-	fs.StringVar(&c.Listen, "listen", ":8080", "proxy listen address")
-	fs.StringVar(&c.Admin, "admin", "127.0.0.1:9090", "admin listen address (/healthz, /readyz, /metrics, /admin/...); empty disables")
+	fs.StringVar(&c.Listen, "listen", routeListen, "proxy listen address; the default takes requests from this machine only: in a container or behind a load balancer listen on every interface with :8080 (or 0.0.0.0:8080)")
+	fs.StringVar(&c.Admin, "admin", routeAdmin, "admin listen address (/healthz, /readyz, /metrics, /admin/...); keep it private; empty disables")
 	fs.StringVar(&c.TenantFrom, "tenant-from", "header", "tenant resolution order, comma-separated: header, host, path, jwt")
 	fs.StringVar(&c.TenantHeader, "tenant-header", tenant.DefaultHeader, "header holding the tenant id (header mode)")
 	fs.StringVar(&c.HostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.example.com")
@@ -101,36 +114,42 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")
 	fs.BoolVar(&c.AdminWrites, "admin-writes", false, "allow POST /admin/cells/{id}/{down|up|auto} on the admin listener")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
+	o.logFormat = "text"
+	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cellfabric route --registry FILE|URL [--listen :8080] [--admin 127.0.0.1:9090] [flags]\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric route --registry FILE|URL [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nBoth listeners are on loopback unless told otherwise: --listen :8080 takes\nrequests on every interface (a container, a host behind a load balancer).\nThey are bound before the registry is loaded.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if code, ok := parseFlags(fs, args, func() bool { return c.Registry != "" }); !ok {
+	return fs
+}
+
+// routeMain runs the router until ctx is done (SIGINT or SIGTERM in a
+// program); SIGHUP re-reads the registry.
+func routeMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	o := routeOptions{cfg: routeConfig{getenv: getenv}}
+	fs := o.flagSet()
+	fs.SetOutput(stderr)
+	if code, ok := parseFlags(fs, args, requireFlag("registry", &o.cfg.Registry)); !ok {
 		return code
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
-	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
-	}
-	logger := slog.New(handler)
+	c := o.cfg
+	logger := o.logFormat.logger(stderr)
 	rt, watcher, err := c.build(ctx, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", c.Listen)
+	// Bind before loading: a registry of a million tenants takes seconds to
+	// load, and a port in use should fail the start at once.
+	ln, al, err := c.bind()
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
 		return 1
 	}
-	var al net.Listener
-	if c.Admin != "" {
-		if al, err = net.Listen("tcp", c.Admin); err != nil {
-			ln.Close()
-			fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
-			return 1
-		}
+	if err := watcher.Load(ctx); err != nil {
+		closeListeners(ln, al)
+		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
+		return 1
 	}
 	watcher.Start(ctx)
 	fmt.Fprintf(stdout, "router listening on http://%s", ln.Addr())
@@ -145,8 +164,9 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 	return 0
 }
 
-// build loads the registry (or the last-known-good copy) and assembles the
-// router. The watcher is returned unstarted.
+// build assembles the router and the watcher of its registry source, with
+// nothing loaded yet: call the watcher's Load (after binding the listeners,
+// bind), then Start. A JWKS is fetched here and refreshed until ctx is done.
 func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Router, *source.Watcher, error) {
 	resolver, err := c.resolver(ctx, logger)
 	if err != nil {
@@ -162,9 +182,6 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	}
 	store := router.NewStore(logger)
 	watcher := source.NewWatcher(store, src, source.Options{Interval: c.Poll, LastKnownGood: c.LastKnownGood, ReloadOnSIGHUP: true, Logger: logger})
-	if err := watcher.Load(ctx); err != nil {
-		return nil, nil, err
-	}
 	rt, err := server.New(server.Config{
 		Store:           store,
 		Resolver:        resolver,
@@ -180,6 +197,29 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		return nil, nil, err
 	}
 	return rt, watcher, nil
+}
+
+// bind opens the proxy listener and the admin one (nil when Admin is "").
+func (c routeConfig) bind() (proxy, admin net.Listener, err error) {
+	if proxy, err = listenFlag("listen", c.Listen); err != nil {
+		return nil, nil, err
+	}
+	if c.Admin != "" {
+		if admin, err = listenFlag("admin", c.Admin); err != nil {
+			proxy.Close()
+			return nil, nil, err
+		}
+	}
+	return proxy, admin, nil
+}
+
+// closeListeners closes the listeners that are not nil.
+func closeListeners(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 // resolver builds the tenant resolver; a JWKS is fetched once here and

@@ -18,39 +18,51 @@ import (
 func init() {
 	register("synth", command{
 		summary: "print every resource a stack would deploy (offline, no cloud account)",
+		flags:   func() *flag.FlagSet { return new(synthOptions).flagSet() },
 		run:     runSynth,
 	})
 }
 
-func runSynth(args []string, stdout, stderr io.Writer) int {
+// synthOptions are synth's flags.
+type synthOptions struct {
+	stack, dir, config, format, out string
+}
+
+// flagSet binds synth's flags to o.
+func (o *synthOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	stack := fs.String("stack", "", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
-	dir := fs.String("dir", ".", "project `DIR` holding Pulumi.yaml and the stack files")
-	file := fs.String("config", "", "stack config `FILE` to read instead of --stack")
-	format := fs.String("format", "text", "output `FORMAT`: "+strings.Join(synth.Formats, ", "))
-	out := fs.String("out", "", "write to `FILE` instead of standard output")
+	fs.StringVar(&o.stack, "stack", "", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
+	fs.StringVar(&o.dir, "dir", ".", "project `DIR` holding Pulumi.yaml and the stack files")
+	fs.StringVar(&o.config, "config", "", "stack config `FILE` to read instead of --stack")
+	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: "+strings.Join(synth.Formats, ", "))
+	fs.StringVar(&o.out, "out", "", "write to `FILE` instead of standard output")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: cellfabric synth (--stack NAME | --config FILE) [--format text|json|markdown] [--out FILE]")
-		fmt.Fprintln(stderr, "\nRuns the infra program against Pulumi's mock engine and prints every resource it would\nregister: type, name, parent, provider and inputs, with secrets shown as [secret].\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric synth (--stack NAME | --config FILE) [--format text|json|markdown] [--out FILE]")
+		fmt.Fprintln(fs.Output(), "\nRuns the infra program against Pulumi's mock engine and prints every resource it would\nregister: type, name, parent, provider and inputs, with secrets shown as [secret].\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if code, ok := parseFlags(fs, args, func() bool {
-		if (*stack == "") == (*file == "") {
-			fmt.Fprintln(stderr, "synth: give exactly one of --stack NAME or --config FILE")
-			return false
+	return fs
+}
+
+func runSynth(args []string, stdout, stderr io.Writer) int {
+	var o synthOptions
+	fs := o.flagSet()
+	fs.SetOutput(stderr)
+	if code, ok := parseFlags(fs, args, func() string {
+		if (o.stack == "") == (o.config == "") {
+			return "give exactly one of --stack NAME or --config FILE"
 		}
-		return true
+		return ""
 	}); !ok {
 		return code
 	}
-	if !validFormat(*format) {
-		fmt.Fprintf(stderr, "synth: unknown format %q: use %s\n", *format, strings.Join(synth.Formats, ", "))
+	if !validFormat(o.format) {
+		fmt.Fprintf(stderr, "synth: unknown format %q: use %s\n", o.format, strings.Join(synth.Formats, ", "))
 		return 2
 	}
-	path := *file
+	path := o.config
 	if path == "" {
-		path = filepath.Join(*dir, "Pulumi."+*stack+".yaml")
+		path = filepath.Join(o.dir, "Pulumi."+o.stack+".yaml")
 	}
 	sf, err := stacks.ReadStackFile(path)
 	if err != nil {
@@ -68,8 +80,8 @@ func runSynth(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
+	if o.out != "" {
+		f, err := os.Create(o.out)
 		if err != nil {
 			fmt.Fprintf(stderr, "synth: %v\n", err)
 			return 1
@@ -77,7 +89,7 @@ func runSynth(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		w = f
 	}
-	if err := plan.Write(w, *format); err != nil {
+	if err := plan.Write(w, o.format); err != nil {
 		fmt.Fprintf(stderr, "synth: writing the plan: %v\n", err)
 		return 1
 	}

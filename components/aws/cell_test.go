@@ -150,7 +150,7 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		{"no region", func(a *cell.CellArgs) { a.Region = "" }, "Region: missing"},
 		{"no image", func(a *cell.CellArgs) { a.Image = nil }, "Image: missing"},
 		{"no edge key", func(a *cell.CellArgs) { a.EdgeKey = nil }, "EdgeKey: missing"},
-		{"no hostname", func(a *cell.CellArgs) { a.Hostname = "" }, "Hostname: missing"},
+		{"no hostname", func(a *cell.CellArgs) { a.Hostname = "" }, "Hostname: missing: cells on aws need the DNS name"},
 		{"hostname with scheme", func(a *cell.CellArgs) { a.Hostname = "https://x.example.com" }, "not a lowercase DNS name"},
 		{"cidr too small", func(a *cell.CellArgs) { a.CIDR = "10.10.0.0/24" }, "too small"},
 		{"one zone", func(a *cell.CellArgs) { a.Zones = 1 }, "2 or 3 zones"},

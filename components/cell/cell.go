@@ -187,7 +187,7 @@ func (a CellArgs) Normalize(cloud fabric.Cloud) (CellArgs, stacks.NetworkPlan, e
 		bad("ExtraEdgeKeyID", "%q is also EdgeKeyID: the extra key needs an id of its own", a.ExtraEdgeKeyID)
 	}
 	if (cloud == fabric.AWS || cloud == fabric.GCP) && a.Hostname == "" {
-		bad("Hostname", "missing: a %s cell needs the DNS name its load balancer's certificate covers", cloud)
+		bad("Hostname", "missing: cells on %s need the DNS name their load balancer's certificate covers", cloud)
 	}
 	a.Tags = maps.Clone(a.Tags)
 	plan, err := stacks.PlanNetwork(stacks.Cell{ID: a.ID, Cloud: cloud, CIDR: a.CIDR, Zones: a.Zones, MaxInstances: a.MaxInstances})

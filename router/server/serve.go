@@ -43,7 +43,11 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 		servers = append(servers, as)
 		go func() { errc <- as.Serve(admin) }()
 	}
-	rt.cfg.Logger.Info("router listening", "listen", ln.Addr().String(), "admin", addrOf(admin))
+	listening := []any{"listen", ln.Addr().String()}
+	if admin != nil { // else there is none, or the caller serves it
+		listening = append(listening, "admin", admin.Addr().String())
+	}
+	rt.cfg.Logger.Info("router listening", listening...)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -83,11 +87,4 @@ func (rt *Router) ListenAndServe(ctx context.Context, listen, admin string) erro
 		}
 	}
 	return rt.Serve(ctx, ln, al)
-}
-
-func addrOf(l net.Listener) string {
-	if l == nil {
-		return ""
-	}
-	return l.Addr().String()
 }

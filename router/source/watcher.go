@@ -70,7 +70,7 @@ func NewWatcher(store *router.Store, src Source, opts Options) *Watcher {
 // last-known-good copy is configured, from the copy. It returns an error when
 // the store still has no registry.
 func (w *Watcher) Load(ctx context.Context) error {
-	err := w.poll(ctx, true)
+	err := w.poll(ctx, true, true)
 	if w.store.Snapshot() != nil {
 		return nil
 	}
@@ -89,22 +89,35 @@ func (w *Watcher) Load(ctx context.Context) error {
 	return nil
 }
 
-// poll fetches once and offers a changed document to the store.
-func (w *Watcher) poll(ctx context.Context, force bool) error {
+// poll fetches once and offers a changed document to the store. first is
+// true for the first load (Load).
+func (w *Watcher) poll(ctx context.Context, force, first bool) error {
 	data, changed, err := w.src.Fetch(ctx, force)
 	if err != nil {
 		w.fetchErrors.Add(1)
-		epoch := int64(0)
-		if s := w.store.Snapshot(); s != nil {
-			epoch = s.Epoch()
-		}
-		w.opts.Logger.Warn("registry source unavailable; keeping the last good registry", "source", w.src.Name(), "epoch", epoch, "error", err)
+		w.logUnavailable(err, first)
 		return err
 	}
 	if !changed {
 		return nil
 	}
 	return w.store.Update(data, w.src.Name()) // the store logs and counts refusals
+}
+
+// logUnavailable logs a failed read of the source and what is served
+// meanwhile: the last good registry, or, before the first load, nothing.
+func (w *Watcher) logUnavailable(err error, first bool) {
+	log, src := w.opts.Logger, w.src.Name()
+	switch s := w.store.Snapshot(); {
+	case s != nil:
+		log.Warn("registry source unavailable; keeping the last good registry", "source", src, "epoch", s.Epoch(), "error", err)
+	case first && w.lkg != nil:
+		log.Warn("registry source unavailable and no registry loaded yet; trying the last-known-good copy", "source", src, "last_known_good", w.lkg.path, "error", err)
+	case first:
+		log.Warn("registry source unavailable and no registry loaded yet", "source", src, "error", err)
+	default:
+		log.Warn("registry source unavailable; no registry loaded yet, retrying", "source", src, "retry_in", w.opts.Interval.String(), "error", err)
+	}
 }
 
 // Start polls in the background until ctx is done (Done is then closed).
@@ -130,7 +143,7 @@ func (w *Watcher) Start(ctx context.Context) {
 			case <-w.trigger:
 				force = true
 			}
-			_ = w.poll(ctx, force) // logged and counted by poll and the store
+			_ = w.poll(ctx, force, false) // logged and counted by poll and the store
 		}
 	}()
 }

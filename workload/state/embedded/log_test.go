@@ -352,13 +352,14 @@ func TestCompactionFailure(t *testing.T) {
 	}
 }
 
-// TestWriteFailureIsSticky: after an append or an fsync fails, every
-// later write fails with state.ErrUnavailable (even once the disk is
-// fine again, as the file's state is unknown), Ping says so, and reads of
-// acknowledged data go on; a restart finds every acknowledged write.
+// TestWriteFailureIsSticky: after an append or an fsync fails, the write
+// is not applied, every later write fails with state.ErrUnavailable (even
+// once the disk is fine again, as the file's state is unknown), Ping says
+// so, and reads of acknowledged data go on; a restart finds every
+// acknowledged write. The fault hits a meta record or an item first.
 func TestWriteFailureIsSticky(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
+	faults := []struct {
 		name    string
 		breakIt func(w *wal) (heal func())
 	}{
@@ -378,53 +379,68 @@ func TestWriteFailureIsSticky(t *testing.T) {
 			}
 			return func() { w.fault = nil }
 		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			b := mustOpen(t, dir)
-			st := state.New(shared{b})
-			acked, _, err := st.Put(ctx(t), "acme", "a", []byte("1"), state.Cond{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			heal := tt.breakIt(b.log)
-			if _, _, err := st.Put(ctx(t), "acme", "b", []byte("2"), state.Cond{}); !errors.Is(err, state.ErrUnavailable) {
-				t.Fatalf("put on a failed disk: %v, want ErrUnavailable", err)
-			}
-			heal()
-			if _, _, err := st.Put(ctx(t), "acme", "c", []byte("3"), state.Cond{}); !errors.Is(err, state.ErrUnavailable) || !strings.Contains(err.Error(), "restart") {
-				t.Errorf("put after the failure: %v, want ErrUnavailable that says to restart", err)
-			}
-			// Even a write that would lose its race says the store failed.
-			if _, err := b.PutItem(ctx(t), "acme", state.Record{Key: "a", Value: []byte("x"), Seq: 9}, "no-such-version"); !errors.Is(err, state.ErrUnavailable) {
-				t.Errorf("conditional put after the failure: %v, want ErrUnavailable", err)
-			}
-			if err := b.Ping(ctx(t)); !errors.Is(err, state.ErrUnavailable) || !strings.Contains(err.Error(), "restart") {
-				t.Errorf("ping after the failure: %v", err)
-			}
-			if err := st.Ping(ctx(t)); !errors.Is(err, state.ErrUnavailable) {
-				t.Errorf("the port's ping after the failure: %v", err)
-			}
-			if s := b.Stats(); s.OK || !strings.Contains(s.Error, "restart") {
-				t.Errorf("stats after the failure: %+v", s)
-			}
-			if got, err := st.Get(ctx(t), "acme", "a"); err != nil || !reflect.DeepEqual(got, acked) {
-				t.Errorf("read after the failure: %+v %v, want %+v", got, err, acked)
-			}
-			if _, err := st.Get(ctx(t), "acme", "b"); !errors.Is(err, state.ErrNotFound) {
-				t.Errorf("the failed write is visible: %v", err)
-			}
-			if err := b.Close(); err != nil {
-				t.Errorf("close after the failure: %v", err)
-			}
-			st2 := state.New(mustOpen(t, dir))
-			if got, err := st2.Get(ctx(t), "acme", "a"); err != nil || !reflect.DeepEqual(got, acked) {
-				t.Errorf("after a restart: %+v %v, want %+v", got, err, acked)
-			}
-			if _, _, err := st2.Put(ctx(t), "acme", "d", []byte("4"), state.Cond{}); err != nil {
-				t.Errorf("put after a restart: %v", err)
-			}
-		})
+	}
+	for _, fault := range faults {
+		for _, first := range []string{"meta", "item"} {
+			t.Run(fault.name+"/"+first, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				b := mustOpen(t, dir)
+				st := state.New(shared{b})
+				acked, _, err := st.Put(ctx(t), "acme", "a", []byte("1"), state.Cond{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				meta, mv, _, _ := b.GetMeta(ctx(t), "acme")
+				heal := fault.breakIt(b.log)
+				if first == "meta" {
+					p := state.Record{Key: "b", Value: []byte("2"), Seq: meta.Seq + 1}
+					if _, err := b.PutMeta(ctx(t), "acme", state.Meta{Seq: p.Seq, Pending: &p}, mv); !errors.Is(err, state.ErrUnavailable) {
+						t.Fatalf("meta write on a failed disk: %v, want ErrUnavailable", err)
+					}
+				} else {
+					if _, err := b.PutItem(ctx(t), "acme", state.Record{Key: "b", Value: []byte("2"), Seq: meta.Seq + 1}, state.NoVersion); !errors.Is(err, state.ErrUnavailable) {
+						t.Fatalf("item write on a failed disk: %v, want ErrUnavailable", err)
+					}
+				}
+				// The failed write was not applied.
+				if m, _, _, _ := b.GetMeta(ctx(t), "acme"); !reflect.DeepEqual(m, meta) {
+					t.Errorf("meta after the failed write %+v, want %+v", m, meta)
+				}
+				if _, _, found, _ := b.GetItem(ctx(t), "acme", "b"); found {
+					t.Error("the failed item write is visible")
+				}
+				heal()
+				if _, _, err := st.Put(ctx(t), "acme", "c", []byte("3"), state.Cond{}); !errors.Is(err, state.ErrUnavailable) || !strings.Contains(err.Error(), "restart") {
+					t.Errorf("put after the failure: %v, want ErrUnavailable that says to restart", err)
+				}
+				// Even a write that would lose its race says the store failed.
+				if _, err := b.PutItem(ctx(t), "acme", state.Record{Key: "a", Value: []byte("x"), Seq: 9}, "no-such-version"); !errors.Is(err, state.ErrUnavailable) {
+					t.Errorf("conditional put after the failure: %v, want ErrUnavailable", err)
+				}
+				if err := b.Ping(ctx(t)); !errors.Is(err, state.ErrUnavailable) || !strings.Contains(err.Error(), "restart") {
+					t.Errorf("ping after the failure: %v", err)
+				}
+				if err := st.Ping(ctx(t)); !errors.Is(err, state.ErrUnavailable) {
+					t.Errorf("the port's ping after the failure: %v", err)
+				}
+				if s := b.Stats(); s.OK || !strings.Contains(s.Error, "restart") {
+					t.Errorf("stats after the failure: %+v", s)
+				}
+				if got, err := st.Get(ctx(t), "acme", "a"); err != nil || !reflect.DeepEqual(got, acked) {
+					t.Errorf("read after the failure: %+v %v, want %+v", got, err, acked)
+				}
+				if err := b.Close(); err != nil {
+					t.Errorf("close after the failure: %v", err)
+				}
+				st2 := state.New(mustOpen(t, dir))
+				if got, err := st2.Get(ctx(t), "acme", "a"); err != nil || !reflect.DeepEqual(got, acked) {
+					t.Errorf("after a restart: %+v %v, want %+v", got, err, acked)
+				}
+				if _, _, err := st2.Put(ctx(t), "acme", "d", []byte("4"), state.Cond{}); err != nil {
+					t.Errorf("put after a restart: %v", err)
+				}
+			})
+		}
 	}
 }

@@ -12,7 +12,9 @@
 // scans. Versions are a counter of the process: they change with every
 // write and mean nothing after a restart (the core reads a record's
 // version before it writes it). Values and pending copies together are
-// bounded by MaxStoreBytes; a write past it fails with state.ErrFull.
+// bounded by MaxStoreBytes: a write that does not fit fails with
+// state.ErrFull when it is ordered, never once it is ordered (its tenant's
+// next write would have to complete it, and could not).
 //
 // # The log
 //

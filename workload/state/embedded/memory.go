@@ -12,7 +12,13 @@ import (
 )
 
 // MaxStoreBytes bounds the values (and pending copies) the embedded store
-// holds in memory together; a write past it fails with state.ErrFull.
+// holds in memory together; a write past it fails with state.ErrFull when
+// it is ordered (the meta record naming it pending is refused). Storing an
+// ordered write in its item is never refused: the tenant's next write
+// completes a pending write first, so one that cannot be stored would
+// block the tenant for good. The bound is therefore checked for the pending
+// copy and the item together, and exceeded at most by the items of writes
+// ordered at the same time (one per tenant) until their copies are cleared.
 const MaxStoreBytes = 256 << 20
 
 // tenantData is one tenant's partition.
@@ -39,12 +45,15 @@ type seqKey struct {
 type memory struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantData
-	bytes   int64 // values and pending copies held, bounded by MaxStoreBytes
+	bytes   int64 // values and pending copies held, bounded by limit
+	limit   int64 // MaxStoreBytes (lowered by tests)
 	live    int64 // bytes the records take in a compacted log
 	nextVer uint64
 }
 
-func newMemory() *memory { return &memory{tenants: map[string]*tenantData{}} }
+func newMemory() *memory {
+	return &memory{tenants: map[string]*tenantData{}, limit: MaxStoreBytes}
+}
 
 func (m *memory) tenant(name string, create bool) *tenantData {
 	t := m.tenants[name]
@@ -107,8 +116,9 @@ func (m *memory) putMeta(tenant string, mt state.Meta, expect state.Version, per
 		return state.NoVersion, state.ErrConflict
 	}
 	grow := pendingBytes(mt) - pendingBytes(t.meta)
-	if grow > 0 && m.bytes+grow > MaxStoreBytes {
-		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes, its limit is %d", state.ErrFull, m.bytes, MaxStoreBytes)
+	// Room for the pending copy and for the item it becomes.
+	if grow > 0 && m.bytes+grow+pendingBytes(mt) > m.limit {
+		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes of values, its limit is %d; delete keys to make room", state.ErrFull, m.bytes, m.limit)
 	}
 	v := m.version()
 	if persist != nil {
@@ -159,8 +169,11 @@ func (m *memory) putItem(tenant string, r state.Record, expect state.Version, pe
 		return state.NoVersion, state.ErrConflict
 	}
 	grow := int64(len(r.Value)) - oldBytes
-	if grow > 0 && m.bytes+grow > MaxStoreBytes {
-		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes, its limit is %d", state.ErrFull, m.bytes, MaxStoreBytes)
+	// Storing the tenant's pending write was allowed for when it was
+	// ordered.
+	completes := t.meta.Pending != nil && t.meta.Pending.Key == r.Key && t.meta.Pending.Seq == r.Seq
+	if grow > 0 && !completes && m.bytes+grow > m.limit {
+		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes of values, its limit is %d; delete keys to make room", state.ErrFull, m.bytes, m.limit)
 	}
 	v := m.version()
 	if persist != nil {

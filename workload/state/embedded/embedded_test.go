@@ -29,6 +29,7 @@ func TestConformanceDurable(t *testing.T) {
 	// Cleanups run after the suite's parallel subtests have finished.
 	t.Cleanup(func() {
 		want := dump(b)
+		checkLive(t, "after the suite", b)
 		if err := b.Close(); err != nil {
 			t.Fatalf("close: %v", err)
 		}
@@ -41,6 +42,7 @@ func TestConformanceDurable(t *testing.T) {
 			t.Fatalf("the suite left %d tenants: nothing to compare", len(want))
 		}
 		sameContent(t, "after the suite and a reopen", dump(again), want)
+		checkLive(t, "after the suite and a reopen", again)
 	})
 	statetest.Run(t, statetest.Harness{
 		Open: func(*testing.T) state.Backend { return shared{b} },

@@ -91,3 +91,16 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return fi.Size()
 }
+
+// checkLive fails the test unless the memory's count of live log bytes,
+// which decides when the log is compacted, is what its records take.
+func checkLive(t *testing.T, what string, b *Backend) {
+	t.Helper()
+	b.mem.mu.RLock()
+	defer b.mem.mu.RUnlock()
+	var sum int64
+	b.mem.each(func(e entry) error { sum += e.size(); return nil })
+	if b.mem.live != sum {
+		t.Errorf("%s: the store counts %d live log bytes, its records take %d", what, b.mem.live, sum)
+	}
+}

@@ -202,6 +202,7 @@ func TestCompaction(t *testing.T) {
 	if appended < 5<<20 || size > CompactMinBytes+(200<<10) || size != b.Stats().LogBytes {
 		t.Errorf("log is %d bytes (the store says %d) after %d appended: not compacted", size, b.Stats().LogBytes, appended)
 	}
+	checkLive(t, "after churn", b)
 	want := dump(b)
 	if n := len(want["acme"].Items); n != 41 {
 		t.Fatalf("acme holds %d items, want the hot key and 40 tombstones", n)
@@ -210,7 +211,9 @@ func TestCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The compacted log holds everything, tombstones and meta records too.
-	sameContent(t, "after compaction and reopen", dump(mustOpen(t, dir)), want)
+	again := mustOpen(t, dir)
+	sameContent(t, "after compaction and reopen", dump(again), want)
+	checkLive(t, "after reopen", again)
 }
 
 // copyDir copies the regular files of src into a new directory: what a

@@ -1,8 +1,8 @@
 package embedded
 
 import (
-	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,7 +12,13 @@ import (
 )
 
 // MaxStoreBytes bounds the values (and pending copies) the embedded store
-// holds in memory together; a write past it fails with state.ErrFull.
+// holds in memory together; a write past it fails with state.ErrFull when
+// it is ordered (the meta record naming it pending is refused). Storing an
+// ordered write in its item is never refused: the tenant's next write
+// completes a pending write first, so one that cannot be stored would
+// block the tenant for good. The bound is therefore checked for the pending
+// copy and the item together, and exceeded at most by the items of writes
+// ordered at the same time (one per tenant) until their copies are cleared.
 const MaxStoreBytes = 256 << 20
 
 // tenantData is one tenant's partition.
@@ -39,11 +45,15 @@ type seqKey struct {
 type memory struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantData
-	bytes   int64
+	bytes   int64 // values and pending copies held, bounded by limit
+	limit   int64 // MaxStoreBytes (lowered by tests)
+	live    int64 // bytes the records take in a compacted log
 	nextVer uint64
 }
 
-func newMemory() *memory { return &memory{tenants: map[string]*tenantData{}} }
+func newMemory() *memory {
+	return &memory{tenants: map[string]*tenantData{}, limit: MaxStoreBytes}
+}
 
 func (m *memory) tenant(name string, create bool) *tenantData {
 	t := m.tenants[name]
@@ -106,8 +116,9 @@ func (m *memory) putMeta(tenant string, mt state.Meta, expect state.Version, per
 		return state.NoVersion, state.ErrConflict
 	}
 	grow := pendingBytes(mt) - pendingBytes(t.meta)
-	if grow > 0 && m.bytes+grow > MaxStoreBytes {
-		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes, its limit is %d", state.ErrFull, m.bytes, MaxStoreBytes)
+	// Room for the pending copy and for the item it becomes.
+	if grow > 0 && m.bytes+grow+pendingBytes(mt) > m.limit {
+		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes of values, its limit is %d; delete keys to make room", state.ErrFull, m.bytes, m.limit)
 	}
 	v := m.version()
 	if persist != nil {
@@ -116,8 +127,18 @@ func (m *memory) putMeta(tenant string, mt state.Meta, expect state.Version, per
 		}
 	}
 	m.bytes += grow
+	m.live += metaEntry(tenant, mt).size() - t.metaSize(tenant)
 	t.meta, t.metaVer = cloneMeta(mt), v
 	return ver(v), nil
+}
+
+// metaSize is the length of the tenant's meta record in the log, 0 when it
+// has none.
+func (t *tenantData) metaSize(tenant string) int64 {
+	if t.metaVer == 0 {
+		return 0
+	}
+	return metaEntry(tenant, t.meta).size()
 }
 
 func (m *memory) getItem(tenant, key string) (state.Record, state.Version, bool) {
@@ -148,8 +169,11 @@ func (m *memory) putItem(tenant string, r state.Record, expect state.Version, pe
 		return state.NoVersion, state.ErrConflict
 	}
 	grow := int64(len(r.Value)) - oldBytes
-	if grow > 0 && m.bytes+grow > MaxStoreBytes {
-		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes, its limit is %d", state.ErrFull, m.bytes, MaxStoreBytes)
+	// Storing the tenant's pending write was allowed for when it was
+	// ordered.
+	completes := t.meta.Pending != nil && t.meta.Pending.Key == r.Key && t.meta.Pending.Seq == r.Seq
+	if grow > 0 && !completes && m.bytes+grow > m.limit {
+		return state.NoVersion, fmt.Errorf("%w: the embedded store holds %d bytes of values, its limit is %d; delete keys to make room", state.ErrFull, m.bytes, m.limit)
 	}
 	v := m.version()
 	if persist != nil {
@@ -158,8 +182,67 @@ func (m *memory) putItem(tenant string, r state.Record, expect state.Version, pe
 		}
 	}
 	m.bytes += grow
+	m.live += itemEntry(tenant, r).size()
+	if old != nil {
+		m.live -= itemEntry(tenant, old.rec).size()
+	}
 	m.apply(t, cloneRec(r), v, old)
 	return ver(v), nil
+}
+
+// restore applies a record of the log whatever the versions: replay.
+// Records the log holds were checked when they were written, so the memory
+// bound is not enforced here (a store over it refuses new data until
+// enough is deleted).
+func (m *memory) restore(e entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tenant(e.tenant, true)
+	if e.kind == kindMeta {
+		m.bytes += pendingBytes(e.meta) - pendingBytes(t.meta)
+		m.live += e.size() - t.metaSize(e.tenant)
+		t.meta, t.metaVer = e.meta, m.version()
+		return
+	}
+	old := t.items[e.item.Key]
+	m.bytes += int64(len(e.item.Value))
+	m.live += e.size()
+	if old != nil {
+		m.bytes -= int64(len(old.rec.Value))
+		m.live -= itemEntry(e.tenant, old.rec).size()
+	}
+	m.apply(t, e.item, m.version(), old)
+}
+
+// each calls fn with every record, each tenant's meta record first and its
+// items in key order, tenants in name order; callers hold mu. fn must not
+// keep the entries' values.
+func (m *memory) each(fn func(entry) error) error {
+	for _, name := range slices.Sorted(maps.Keys(m.tenants)) {
+		t := m.tenants[name]
+		if t.metaVer != 0 {
+			if err := fn(metaEntry(name, t.meta)); err != nil {
+				return err
+			}
+		}
+		for _, k := range t.byKey {
+			if err := fn(itemEntry(name, t.items[k].rec)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// counts returns how many tenants and items (tombstones included) the
+// store holds and the bytes of their values.
+func (m *memory) counts() (tenants, items int, bytes int64) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, t := range m.tenants {
+		items += len(t.items)
+	}
+	return len(m.tenants), items, m.bytes
 }
 
 // apply stores r as the key's item and keeps both orders; callers hold mu.
@@ -225,51 +308,3 @@ func (m *memory) scanSeq(tenant string, since, upTo uint64, limit int) []state.R
 	}
 	return out
 }
-
-// Backend is the embedded store as a state.Backend. Open one with New.
-type Backend struct {
-	mem *memory
-}
-
-var _ state.Backend = (*Backend)(nil)
-
-// New returns an empty in-memory backend.
-func New() *Backend { return &Backend{mem: newMemory()} }
-
-// GetMeta implements state.Backend.
-func (b *Backend) GetMeta(_ context.Context, tenant string) (state.Meta, state.Version, bool, error) {
-	m, v, ok := b.mem.getMeta(tenant)
-	return m, v, ok, nil
-}
-
-// PutMeta implements state.Backend.
-func (b *Backend) PutMeta(_ context.Context, tenant string, m state.Meta, expect state.Version) (state.Version, error) {
-	return b.mem.putMeta(tenant, m, expect, nil)
-}
-
-// GetItem implements state.Backend.
-func (b *Backend) GetItem(_ context.Context, tenant, key string) (state.Record, state.Version, bool, error) {
-	r, v, ok := b.mem.getItem(tenant, key)
-	return r, v, ok, nil
-}
-
-// PutItem implements state.Backend.
-func (b *Backend) PutItem(_ context.Context, tenant string, r state.Record, expect state.Version) (state.Version, error) {
-	return b.mem.putItem(tenant, r, expect, nil)
-}
-
-// ScanKeys implements state.Backend.
-func (b *Backend) ScanKeys(_ context.Context, tenant, prefix, after string, limit int) ([]state.Record, error) {
-	return b.mem.scanKeys(tenant, prefix, after, limit), nil
-}
-
-// ScanSeq implements state.Backend.
-func (b *Backend) ScanSeq(_ context.Context, tenant string, since, upTo uint64, limit int) ([]state.Record, error) {
-	return b.mem.scanSeq(tenant, since, upTo, limit), nil
-}
-
-// Ping implements state.Backend.
-func (b *Backend) Ping(context.Context) error { return nil }
-
-// Close implements state.Backend.
-func (b *Backend) Close() error { return nil }

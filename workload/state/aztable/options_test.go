@@ -99,7 +99,7 @@ func TestSharedKeyNeverPrinted(t *testing.T) {
 		"%v":  fmt.Sprintf("%v", o),
 		"%+v": fmt.Sprintf("%+v", o),
 		"%#v": fmt.Sprintf("%#v", o),
-		"%s":  fmt.Sprintf("%s", o.SharedKey.Key),
+		"%s":  fmt.Sprintf("%s %v %x", o.SharedKey.Key, o.SharedKey.Key, o.SharedKey.Key),
 		"%q":  fmt.Sprintf("%q", o.SharedKey.Key),
 		"key": fmt.Sprintf("%+v %#v", *o.SharedKey, *o.SharedKey),
 		"log": log.String(),

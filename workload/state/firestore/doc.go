@@ -52,8 +52,8 @@
 // update-time preconditions (a stale one succeeds), stamps update times in
 // milliseconds (two writes in one millisecond share a version), ignores
 // ordering by document id and query cursors (start-after returns the
-// cursor's own document), hangs on a filter on the document id, gives
-// transactions no isolation, and listens on every interface.
+// cursor's own document), matches nothing with a filter on the document
+// id, gives transactions no isolation, and listens on every interface.
 //
 // The package imports the state port, its contract and Google's Firestore
 // client only: no Pulumi, no other cloud's SDK.

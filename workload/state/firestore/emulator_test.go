@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -129,13 +128,6 @@ func (e *emulator) stop() {
 	}
 	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
 	<-e.done
-}
-
-// port is the emulator's port.
-func (e *emulator) port() int {
-	_, p, _ := net.SplitHostPort(e.addr)
-	n, _ := strconv.Atoi(p)
-	return n
 }
 
 // shared is the emulator every test of the package uses but the fault

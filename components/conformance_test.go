@@ -19,7 +19,7 @@ import (
 )
 
 // clouds lists every cell implementation with a region of its cloud and a
-// provider constructor for that region: the one thing CellArgs cannot hold
+// provider constructor for that region: the one thing cell.Args cannot hold
 // in common.
 var clouds = []struct {
 	cloud    fabric.Cloud
@@ -38,9 +38,9 @@ var clouds = []struct {
 	}},
 }
 
-// commonArgs is the one CellArgs every cloud gets (Region aside).
-func commonArgs(region string) cell.CellArgs {
-	return cell.CellArgs{
+// commonArgs is the one cell.Args every cloud gets (Region aside).
+func commonArgs(region string) cell.Args {
+	return cell.Args{
 		ID:           "conf-cell",
 		Region:       region,
 		CIDR:         "10.77.0.0/16",
@@ -59,9 +59,9 @@ func commonArgs(region string) cell.CellArgs {
 	}
 }
 
-// TestCellContractConformance runs the same CellArgs through every cloud's
+// TestCellContractConformance runs the same cell.Args through every cloud's
 // cell and checks the contract: the component type, every child under it
-// and on the caller's provider, and every CellOutputs field set and
+// and on the caller's provider, and every cell.Outputs field set and
 // consistent with the arguments.
 func TestCellContractConformance(t *testing.T) {
 	t.Parallel()
@@ -143,7 +143,7 @@ func TestCellContractConformance(t *testing.T) {
 }
 
 // TestCellRejectsBadArgsBeforeRegistering: the contract's Normalize runs
-// first on every cloud, so a bad CellArgs registers nothing.
+// first on every cloud, so a bad cell.Args registers nothing.
 func TestCellRejectsBadArgsBeforeRegistering(t *testing.T) {
 	t.Parallel()
 	for _, c := range clouds {

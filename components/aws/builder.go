@@ -23,7 +23,7 @@ import (
 type builder struct {
 	ctx   *pulumi.Context
 	name  string
-	args  cell.CellArgs
+	args  cell.Args
 	plan  stacks.NetworkPlan
 	tags  map[string]string
 	names names
@@ -148,7 +148,7 @@ func (b *builder) fill(c *Cell) {
 		ready = append(ready, b.origin.URN())
 	}
 	endpoint := "https://" + b.args.Hostname
-	c.outputs = cell.CellOutputs{
+	c.outputs = cell.Outputs{
 		ID:       pulumi.String(b.args.ID).ToStringOutput(),
 		Cloud:    pulumi.String(string(fabric.AWS)).ToStringOutput(),
 		Region:   pulumi.String(b.args.Region).ToStringOutput(),

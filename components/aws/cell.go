@@ -42,7 +42,7 @@ type Cell struct {
 	LoadBalancerDNSName pulumi.StringOutput
 	// DNSRecords are the public DNS records the cell needs, each a map with
 	// keys "name", "type", "value" and "purpose" ("acm-validation",
-	// "origin"), names and values without trailing dots. When CellArgs.DNS
+	// "origin"), names and values without trailing dots. When cell.Args.DNS
 	// is nil, an operator creates them by hand (unproxied).
 	DNSRecords pulumi.StringMapArrayOutput
 	// TableName is the DynamoDB table the workload uses.
@@ -55,24 +55,24 @@ type Cell struct {
 	// LogGroupName is the CloudWatch log group of the workload.
 	LogGroupName pulumi.StringOutput
 
-	outputs cell.CellOutputs
+	outputs cell.Outputs
 }
 
 var _ cell.Cell = (*Cell)(nil)
 
 // Constructor adapts NewCell to cell.Constructor (used by the infra program
 // and the conformance test).
-var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (cell.Cell, error) {
+var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (cell.Cell, error) {
 	return NewCell(ctx, name, args, opts...)
 }
 
 // Outputs returns the contract's outputs.
-func (c *Cell) Outputs() cell.CellOutputs { return c.outputs }
+func (c *Cell) Outputs() cell.Outputs { return c.outputs }
 
 // NewCell builds an AWS cell. Pass the AWS provider for the cell's region in
 // opts (pulumi.Provider or pulumi.Providers); the cell never creates one, and
 // fails when the provider's region is not args.Region.
-func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (*Cell, error) {
+func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (*Cell, error) {
 	args, plan, err := args.Normalize(fabric.AWS)
 	if err := errors.Join(err, checkArgs(args)); err != nil {
 		return nil, fmt.Errorf("aws cell %s: %w", name, err)
@@ -140,7 +140,7 @@ var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 // certify, the edge ranges (when the program gives them as literals; an
 // Output is checked at deploy time) and extra environment that would shadow
 // the contract's variables.
-func checkArgs(a cell.CellArgs) error {
+func checkArgs(a cell.Args) error {
 	var errs []error
 	if a.Hostname != "" && (len(a.Hostname) > 253 || !hostnameRe.MatchString(a.Hostname)) {
 		errs = append(errs, fmt.Errorf("cell %q: Hostname: %q is not a lowercase DNS name such as cell-1.example.com", a.ID, a.Hostname))

@@ -142,27 +142,27 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name  string
-		edit  func(*cell.CellArgs)
+		edit  func(*cell.Args)
 		error string
 	}{
-		{"bad id", func(a *cell.CellArgs) { a.ID = "Bad_ID" }, "not a valid cell id"},
-		{"id too long", func(a *cell.CellArgs) { a.ID = "a23456789012345678901" }, "not a valid cell id"},
-		{"no region", func(a *cell.CellArgs) { a.Region = "" }, "Region: missing"},
-		{"no image", func(a *cell.CellArgs) { a.Image = nil }, "Image: missing"},
-		{"no edge key", func(a *cell.CellArgs) { a.EdgeKey = nil }, "EdgeKey: missing"},
-		{"no hostname", func(a *cell.CellArgs) { a.Hostname = "" }, "Hostname: missing: cells on aws need the DNS name"},
-		{"hostname with scheme", func(a *cell.CellArgs) { a.Hostname = "https://x.example.com" }, "not a lowercase DNS name"},
-		{"cidr too small", func(a *cell.CellArgs) { a.CIDR = "10.10.0.0/24" }, "too small"},
-		{"one zone", func(a *cell.CellArgs) { a.Zones = 1 }, "2 or 3 zones"},
-		{"min above max", func(a *cell.CellArgs) { a.MinInstances, a.MaxInstances = 5, 2 }, "min (5) <= max (2)"},
-		{"no ingress", func(a *cell.CellArgs) { a.IngressCIDRs = nil }, "IngressCIDRs: missing"},
-		{"empty ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.StringArray{} }, "ingressCIDRs: empty"},
-		{"open ipv4 ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, "too broad"},
-		{"open ipv6 ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"::/0"}) }, "too broad"},
-		{"half the internet", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/1", "128.0.0.0/1"}) }, "too broad"},
-		{"garbage ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, "not a CIDR block"},
-		{"env shadows port", func(a *cell.CellArgs) { a.Env = pulumi.StringMap{"PORT": pulumi.String("9")} }, "PORT is set by the cell"},
-		{"env carries edge key", func(a *cell.CellArgs) {
+		{"bad id", func(a *cell.Args) { a.ID = "Bad_ID" }, "not a valid cell id"},
+		{"id too long", func(a *cell.Args) { a.ID = "a23456789012345678901" }, "not a valid cell id"},
+		{"no region", func(a *cell.Args) { a.Region = "" }, "Region: missing"},
+		{"no image", func(a *cell.Args) { a.Image = nil }, "Image: missing"},
+		{"no edge key", func(a *cell.Args) { a.EdgeKey = nil }, "EdgeKey: missing"},
+		{"no hostname", func(a *cell.Args) { a.Hostname = "" }, "Hostname: missing: cells on aws need the DNS name"},
+		{"hostname with scheme", func(a *cell.Args) { a.Hostname = "https://x.example.com" }, "not a lowercase DNS name"},
+		{"cidr too small", func(a *cell.Args) { a.CIDR = "10.10.0.0/24" }, "too small"},
+		{"one zone", func(a *cell.Args) { a.Zones = 1 }, "2 or 3 zones"},
+		{"min above max", func(a *cell.Args) { a.MinInstances, a.MaxInstances = 5, 2 }, "min (5) <= max (2)"},
+		{"no ingress", func(a *cell.Args) { a.IngressCIDRs = nil }, "IngressCIDRs: missing"},
+		{"empty ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.StringArray{} }, "ingressCIDRs: empty"},
+		{"open ipv4 ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, "too broad"},
+		{"open ipv6 ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"::/0"}) }, "too broad"},
+		{"half the internet", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/1", "128.0.0.0/1"}) }, "too broad"},
+		{"garbage ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, "not a CIDR block"},
+		{"env shadows port", func(a *cell.Args) { a.Env = pulumi.StringMap{"PORT": pulumi.String("9")} }, "PORT is set by the cell"},
+		{"env carries edge key", func(a *cell.Args) {
 			a.Env = pulumi.StringMap{cell.EnvEdgeKey: pulumi.String("plain")}
 		}, cell.EnvEdgeKey + " is set by the cell"},
 	}
@@ -196,17 +196,17 @@ func TestDeployTimeChecks(t *testing.T) {
 	}
 	cases := []struct {
 		name     string
-		edit     func(*cell.CellArgs)
+		edit     func(*cell.Args)
 		region   string
 		errorHas string // "" for success
 	}{
-		{"output ranges ok", func(a *cell.CellArgs) { a.IngressCIDRs = asOutput(testIngress...) }, "us-east-1", ""},
-		{"output ranges open", func(a *cell.CellArgs) { a.IngressCIDRs = asOutput("173.245.48.0/20", "0.0.0.0/0") }, "us-east-1", "too broad"},
-		{"output ranges empty", func(a *cell.CellArgs) { a.IngressCIDRs = asOutput() }, "us-east-1", "empty"},
-		{"output env shadows", func(a *cell.CellArgs) {
+		{"output ranges ok", func(a *cell.Args) { a.IngressCIDRs = asOutput(testIngress...) }, "us-east-1", ""},
+		{"output ranges open", func(a *cell.Args) { a.IngressCIDRs = asOutput("173.245.48.0/20", "0.0.0.0/0") }, "us-east-1", "too broad"},
+		{"output ranges empty", func(a *cell.Args) { a.IngressCIDRs = asOutput() }, "us-east-1", "empty"},
+		{"output env shadows", func(a *cell.Args) {
 			a.Env = pulumi.StringMap{cell.EnvCellID: pulumi.String("x")}.ToStringMapOutput()
 		}, "us-east-1", cell.EnvCellID + " is set by the cell"},
-		{"provider in another region", func(*cell.CellArgs) {}, "eu-west-1", "provider is for region eu-west-1"},
+		{"provider in another region", func(*cell.Args) {}, "eu-west-1", "provider is for region eu-west-1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

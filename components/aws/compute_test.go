@@ -21,7 +21,7 @@ func TestContainerDefinition(t *testing.T) {
 	}
 	c := defs[0]
 	if c.Image != testImage {
-		t.Errorf("image = %q, want CellArgs.Image %q", c.Image, testImage)
+		t.Errorf("image = %q, want cell.Args.Image %q", c.Image, testImage)
 	}
 	if !reflect.DeepEqual(c.PortMappings, []portMap{{ContainerPort: 8080, Protocol: "tcp"}}) {
 		t.Errorf("port mappings = %+v", c.PortMappings)

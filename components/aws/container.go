@@ -13,7 +13,7 @@ import (
 // containerName is the name of the cell's one container in its task.
 const containerName = "cell"
 
-// reservedEnv are the variables the cell sets itself; CellArgs.Env may not
+// reservedEnv are the variables the cell sets itself; cell.Args.Env may not
 // override them (least of all the edge key, which only ever arrives as a
 // secret reference).
 var reservedEnv = map[string]bool{
@@ -31,7 +31,7 @@ var reservedEnv = map[string]bool{
 type containerSpec struct {
 	Image     string
 	Port      int
-	Env       map[string]string // contract variables plus CellArgs.Env
+	Env       map[string]string // contract variables plus cell.Args.Env
 	SecretARN string            // the edge key secret
 	// ExtraSecretARN is the extra edge key's secret, "" without one.
 	ExtraSecretARN string
@@ -76,7 +76,7 @@ func workloadEnv(contract, extra map[string]string) (map[string]string, error) {
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		if reservedEnv[k] {
-			errs = append(errs, fmt.Errorf("environment variable %s is set by the cell; remove it from CellArgs.Env", k))
+			errs = append(errs, fmt.Errorf("environment variable %s is set by the cell; remove it from cell.Args.Env", k))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -1,12 +1,12 @@
 // Package aws builds a cellfabric cell on AWS: NewCell registers a
 // `cellfabric:aws:Cell` component that meets the cell contract
-// (components/cell) and exports, besides CellOutputs, the VPC, subnets,
+// (components/cell) and exports, besides cell.Outputs, the VPC, subnets,
 // route tables and security group the VPN mesh attaches to.
 //
 // The cell never creates a provider: the caller passes the AWS provider for
 // the cell's region (pulumi.Provider / pulumi.Providers) and every child and
 // invoke inherits it through the parent. NewCell fails when that provider's
-// region is not CellArgs.Region.
+// region is not cell.Args.Region.
 //
 // # What it builds, and why
 //
@@ -24,7 +24,7 @@
 // stay empty for later attachments.
 //
 // Ingress. The load balancer's security group admits TCP 443 only from
-// CellArgs.IngressCIDRs — the edge's egress ranges — split into IPv4 and
+// cell.Args.IngressCIDRs — the edge's egress ranges — split into IPv4 and
 // IPv6 blocks. The list is checked: no /0, nothing broader than a /8 (IPv4)
 // or /16 (IPv6), no malformed blocks, not empty; literals are checked before
 // anything is registered, an Output at deploy time (a bad list fails the
@@ -35,10 +35,10 @@
 // load balancer group uses inline rules, the task group separate rule
 // resources; no group mixes the two, which the provider would fight over.
 //
-// TLS. An ACM certificate for CellArgs.Hostname, validated by DNS, and an
+// TLS. An ACM certificate for cell.Args.Hostname, validated by DNS, and an
 // acm.CertificateValidation that the HTTPS listener takes its certificate
 // ARN from, so the listener is never created with an unissued certificate.
-// With CellArgs.DNS the cell creates the validation CNAME and the origin
+// With cell.Args.DNS the cell creates the validation CNAME and the origin
 // CNAME (Hostname → load balancer) and validation waits for the first; the
 // contract's Endpoint and HealthURL resolve only once the listener and the
 // origin record exist. With DNS nil it creates neither and exports both in
@@ -51,14 +51,14 @@
 // dropped, deletion protection off (it holds no state and is rebuilt from
 // code). One HTTPS listener with ELBSecurityPolicy-TLS13-1-2-2021-06 (TLS
 // 1.2 and 1.3 only) forwarding to an `ip` target group (Fargate tasks are
-// awsvpc ENIs) that checks CellArgs.HealthPath on the traffic port. Traffic
+// awsvpc ENIs) that checks cell.Args.HealthPath on the traffic port. Traffic
 // from the ALB to the tasks is plain HTTP inside the VPC. Access logs are
 // not enabled (they need an S3 bucket and its policy; a later issue).
 //
 // Compute. An ECS cluster with Container Insights, a Fargate task definition
-// (256 CPU units, 512 MiB, Linux x86_64) running CellArgs.Image with the
+// (256 CPU units, 512 MiB, Linux x86_64) running cell.Args.Image with the
 // contract's environment (cell id, cloud, region, state store = table
-// name, edge key id, PORT) plus CellArgs.Env, which may not override them.
+// name, edge key id, PORT) plus cell.Args.Env, which may not override them.
 // The edge key reaches the container only as a Secrets Manager reference
 // (`secrets: CELLFABRIC_EDGE_KEY ← secret ARN`), resolved by ECS at start.
 // Logs go to the cell's log group through awslogs. The service runs in the
@@ -92,7 +92,7 @@
 // written by one SecretVersion whose input is marked secret even if the
 // caller forgot. Its recovery window is 0: the edge stack holds the key's
 // source of truth and writes it again, while a window would keep the name
-// reserved and block re-creating the cell. With CellArgs.ExtraEdgeKey (a
+// reserved and block re-creating the cell. With cell.Args.ExtraEdgeKey (a
 // key rotation), a second secret cellfabric/<stack>/<cell>/edge-key-extra
 // holds "<id>=<secret>" and reaches the container the same way, as
 // CELLFABRIC_EDGE_KEYS; the service waits for its value. Without one, none
@@ -114,7 +114,7 @@
 // The VPN gateway (components/vpn) attaches to VpcID, enables route
 // propagation on PrivateRouteTableIDs and adds ingress from peer cells to
 // TaskSecurityGroupID. VPC flow logs, ALB access logs, WAF and a customer
-// managed KMS key are not built yet. CellArgs.Tenants is not recorded on
+// managed KMS key are not built yet. cell.Args.Tenants is not recorded on
 // AWS resources: the registry holds the tenant → cell mapping.
 //
 // This package imports the AWS provider SDK, the Pulumi SDK,

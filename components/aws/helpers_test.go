@@ -23,8 +23,8 @@ const (
 var testIngress = []string{"173.245.48.0/20", "103.21.244.0/22", "2400:cb00::/32", "2606:4700::/32"}
 
 // baseArgs are valid arguments for a two-zone cell in us-east-1.
-func baseArgs() cell.CellArgs {
-	return cell.CellArgs{
+func baseArgs() cell.Args {
+	return cell.Args{
 		ID:           "aws-use1",
 		Region:       "us-east-1",
 		CIDR:         "10.10.0.0/16",
@@ -79,7 +79,7 @@ func (d *dnsCalls) fn(ctx *pulumi.Context, name string, rec cell.DNSRecord, opts
 
 // deploy runs NewCell with an explicit us-east-1 provider. withDNS passes a
 // recording DNS function.
-func deploy(t *testing.T, args cell.CellArgs, withDNS bool) *deployment {
+func deploy(t *testing.T, args cell.Args, withDNS bool) *deployment {
 	t.Helper()
 	d, err := tryDeploy(args, withDNS, "us-east-1")
 	if err != nil {
@@ -88,7 +88,7 @@ func deploy(t *testing.T, args cell.CellArgs, withDNS bool) *deployment {
 	return d
 }
 
-func tryDeploy(args cell.CellArgs, withDNS bool, providerRegion string) (*deployment, error) {
+func tryDeploy(args cell.Args, withDNS bool, providerRegion string) (*deployment, error) {
 	d := &deployment{rec: recorder.New()}
 	if withDNS {
 		d.dns = &dnsCalls{}

@@ -16,26 +16,26 @@ func TestBadArgsRegisterNothing(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
-		modify func(*cell.CellArgs)
+		modify func(*cell.Args)
 		want   []string
 	}{
-		{"bad id", func(a *cell.CellArgs) { a.ID = "Azure_WEU" }, []string{"not a valid cell id"}},
-		{"no region", func(a *cell.CellArgs) { a.Region = "" }, []string{"Region: missing"}},
-		{"no image", func(a *cell.CellArgs) { a.Image = nil }, []string{"Image: missing"}},
-		{"no edge key", func(a *cell.CellArgs) { a.EdgeKey = nil }, []string{"EdgeKey: missing"}},
-		{"bad cidr", func(a *cell.CellArgs) { a.CIDR = "10.20.0.0" }, []string{"not a CIDR block"}},
-		{"cidr too small", func(a *cell.CellArgs) { a.CIDR = "10.20.0.0/25" }, []string{"too small"}},
-		{"bad port", func(a *cell.CellArgs) { a.Port = 70000 }, []string{"not a TCP port"}},
-		{"bad health path", func(a *cell.CellArgs) { a.HealthPath = "healthz" }, []string{"must start with /"}},
-		{"min above max", func(a *cell.CellArgs) { a.MinInstances, a.MaxInstances = 4, 2 }, []string{"min (4) <= max (2)"}},
-		{"no ingress", func(a *cell.CellArgs) { a.IngressCIDRs = nil }, []string{"IngressCIDRs: missing"}},
-		{"open ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, []string{"0.0.0.0/0 is too broad"}},
-		{"open ingress v6", func(a *cell.CellArgs) {
+		{"bad id", func(a *cell.Args) { a.ID = "Azure_WEU" }, []string{"not a valid cell id"}},
+		{"no region", func(a *cell.Args) { a.Region = "" }, []string{"Region: missing"}},
+		{"no image", func(a *cell.Args) { a.Image = nil }, []string{"Image: missing"}},
+		{"no edge key", func(a *cell.Args) { a.EdgeKey = nil }, []string{"EdgeKey: missing"}},
+		{"bad cidr", func(a *cell.Args) { a.CIDR = "10.20.0.0" }, []string{"not a CIDR block"}},
+		{"cidr too small", func(a *cell.Args) { a.CIDR = "10.20.0.0/25" }, []string{"too small"}},
+		{"bad port", func(a *cell.Args) { a.Port = 70000 }, []string{"not a TCP port"}},
+		{"bad health path", func(a *cell.Args) { a.HealthPath = "healthz" }, []string{"must start with /"}},
+		{"min above max", func(a *cell.Args) { a.MinInstances, a.MaxInstances = 4, 2 }, []string{"min (4) <= max (2)"}},
+		{"no ingress", func(a *cell.Args) { a.IngressCIDRs = nil }, []string{"IngressCIDRs: missing"}},
+		{"open ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, []string{"0.0.0.0/0 is too broad"}},
+		{"open ingress v6", func(a *cell.Args) {
 			a.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.0/20", "::/0"})
 		}, []string{"::/0 is too broad"}},
-		{"ipv6 only", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray(cloudflareV6) }, []string{"no IPv4 block"}},
-		{"malformed ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, []string{`"cloudflare" is not a CIDR block`}},
-		{"every problem at once", func(a *cell.CellArgs) {
+		{"ipv6 only", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray(cloudflareV6) }, []string{"no IPv4 block"}},
+		{"malformed ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, []string{`"cloudflare" is not a CIDR block`}},
+		{"every problem at once", func(a *cell.Args) {
 			a.Region, a.Image, a.IngressCIDRs = "", nil, nil
 		}, []string{"Region: missing", "Image: missing", "IngressCIDRs: missing"}},
 	}

@@ -36,29 +36,29 @@ type Cell struct {
 	AppsSubnetID pulumi.StringOutput
 	// NsgName is the network security group of the apps subnet.
 	NsgName pulumi.StringOutput
-	// Location is the Azure region, CellArgs.Region.
+	// Location is the Azure region, cell.Args.Region.
 	Location string
 
-	outputs cell.CellOutputs
+	outputs cell.Outputs
 }
 
 var _ cell.Cell = (*Cell)(nil)
 
 // Constructor adapts NewCell to cell.Constructor (used by the infra program
 // and the conformance test).
-var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (cell.Cell, error) {
+var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (cell.Cell, error) {
 	return NewCell(ctx, name, args, opts...)
 }
 
 // Outputs returns the contract's outputs.
-func (c *Cell) Outputs() cell.CellOutputs { return c.outputs }
+func (c *Cell) Outputs() cell.Outputs { return c.outputs }
 
 // NewCell builds a cell on Azure. It checks args first and registers
 // nothing when they are bad. It creates no provider: pass the Azure Native
 // provider in opts (pulumi.Provider or pulumi.Providers); every child, and
 // every invoke, goes through it. args.DNS is not called: the Container
 // App's own HTTPS host is the endpoint, with a certificate Azure manages.
-func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (*Cell, error) {
+func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (*Cell, error) {
 	a, plan, err := args.Normalize(fabric.Azure)
 	var errs []error
 	if err != nil {
@@ -105,7 +105,7 @@ func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulum
 }
 
 // build creates the cell's resources under c and fills its outputs.
-func (c *Cell) build(ctx *pulumi.Context, name string, a cell.CellArgs, plan stacks.NetworkPlan, n names) error {
+func (c *Cell) build(ctx *pulumi.Context, name string, a cell.Args, plan stacks.NetworkPlan, n names) error {
 	child := pulumi.Parent(c)
 	tags := pulumi.ToStringMap(cell.StandardTags(a, fabric.Azure, ctx.Stack()))
 	// Subscription and tenant ids, through the cell's provider.
@@ -215,7 +215,7 @@ func (c *Cell) build(ctx *pulumi.Context, name string, a cell.CellArgs, plan sta
 	c.GatewaySubnetID = net.gateway.ID().ToStringOutput()
 	c.AppsSubnetID = net.apps.ID().ToStringOutput()
 	c.NsgName = net.nsg.Name
-	c.outputs = cell.CellOutputs{
+	c.outputs = cell.Outputs{
 		ID:               pulumi.String(a.ID).ToStringOutput(),
 		Cloud:            pulumi.String(string(fabric.Azure)).ToStringOutput(),
 		Region:           pulumi.String(a.Region).ToStringOutput(),

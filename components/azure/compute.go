@@ -26,7 +26,7 @@ const (
 
 // computeInputs are what newCompute needs from the rest of the cell.
 type computeInputs struct {
-	args       cell.CellArgs
+	args       cell.Args
 	names      names
 	rg         pulumi.StringInput
 	location   string

@@ -20,7 +20,7 @@ func TestContainerApp(t *testing.T) {
 	identity := one(t, r, tIdentity)
 
 	if got := s(ca, "template", "containers", 0, "image"); got != testImage {
-		t.Errorf("image = %q, want CellArgs.Image %q", got, testImage)
+		t.Errorf("image = %q, want cell.Args.Image %q", got, testImage)
 	}
 	if n := len(in(ca, "template", "containers").ArrayValue()); n != 1 {
 		t.Errorf("%d containers, want 1", n)
@@ -168,7 +168,7 @@ func TestZoneRedundancy(t *testing.T) {
 	}
 }
 
-// TestEnvClash: CellArgs.Env may not set what the cell sets, above all the
+// TestEnvClash: cell.Args.Env may not set what the cell sets, above all the
 // edge key in plain text.
 func TestEnvClash(t *testing.T) {
 	t.Parallel()

@@ -13,7 +13,7 @@
 //
 // # What a cell holds, and why
 //
-// Resource group rg-cellfabric-<stack>-<cell> in CellArgs.Region; every
+// Resource group rg-cellfabric-<stack>-<cell> in cell.Args.Region; every
 // other resource lives in it, so a cell is deleted as a unit. Physical names
 // are set explicitly (names.go): Azure's limits are shorter than Pulumi's
 // autonames, Table storage forbids the hyphen they carry, and the storage
@@ -46,7 +46,7 @@
 // environment's public IP, not the subnet. The binding control is therefore
 // the app's own IP restrictions (below); the NSG guards the VNet path.
 //
-// Edge ranges. CellArgs.IngressCIDRs is required. Container Apps IP
+// Edge ranges. cell.Args.IngressCIDRs is required. Container Apps IP
 // restrictions take IPv4 blocks only ("Set up IP ingress restrictions in
 // Azure Container Apps") and the app's endpoint has only an IPv4 address, so
 // the IPv6 ranges are dropped (the edge reaches an IPv4-only origin over
@@ -61,12 +61,12 @@
 // workload profile, zone-redundant in regions with availability zones
 // (regions.go; asking for it elsewhere fails). Its app logs go to the Log
 // Analytics workspace through the workspace's shared key, read with
-// GetSharedKeys and kept secret. The Container App runs CellArgs.Image under
-// the cell's user-assigned identity, with external ingress on CellArgs.Port
+// GetSharedKeys and kept secret. The Container App runs cell.Args.Image under
+// the cell's user-assigned identity, with external ingress on cell.Args.Port
 // (transport http, no plain HTTP), one Allow IP restriction per edge IPv4
 // range, liveness and readiness probes on HealthPath and Port, and scaling
 // between MinInstances and MaxInstances on concurrent HTTP requests. Its
-// environment holds the contract's variables, CellArgs.Env (which may not
+// environment holds the contract's variables, cell.Args.Env (which may not
 // override them), CELLFABRIC_STATE_ENDPOINT (the account's table endpoint:
 // a table name alone does not locate an Azure table) and AZURE_CLIENT_ID
 // (the identity, for Azure SDK credentials). CELLFABRIC_EDGE_KEY is a
@@ -111,8 +111,8 @@
 // and purge protection left off (it can never be turned off again and would
 // block rebuilding a cell under the same name; ARM rejects an explicit
 // false, so the field is omitted). The tenant comes from GetClientConfig.
-// The secret "edge-key" is the only place CellArgs.EdgeKey goes, as a secret
-// value. With CellArgs.ExtraEdgeKey (a key rotation), a second secret
+// The secret "edge-key" is the only place cell.Args.EdgeKey goes, as a secret
+// value. With cell.Args.ExtraEdgeKey (a key rotation), a second secret
 // "edge-key-extra" holds "<id>=<secret>", gets its own Key Vault Secrets
 // User assignment and reaches the app as CELLFABRIC_EDGE_KEYS through a
 // second Key Vault reference, exactly like the first; without one, none of
@@ -127,7 +127,7 @@
 //
 // Endpoint is https://<the app's ingress FQDN>, whose certificate Azure
 // manages, so an Azure cell needs no DNS record and no certificate: it never
-// calls CellArgs.DNS, and CellArgs.Hostname is informational (binding it as
+// calls cell.Args.DNS, and cell.Args.Hostname is informational (binding it as
 // a custom domain would need a certificate and a validation record, which
 // the edge does not need). NetworkID is the VNet id, StateStoreID the table's
 // resource id, WorkloadIdentity the identity's principal id.

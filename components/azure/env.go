@@ -28,11 +28,11 @@ type workloadEnv struct {
 	ExtraKey                bool
 	Port                    int
 	StateEndpoint, ClientID string
-	// Extra is CellArgs.Env.
+	// Extra is cell.Args.Env.
 	Extra map[string]string
 }
 
-// reservedEnv are the names the cell sets itself; CellArgs.Env may not set
+// reservedEnv are the names the cell sets itself; cell.Args.Env may not set
 // them (least of all the edge key in plain text).
 var reservedEnv = []string{
 	cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvStateStore, cell.EnvEdgeKey,
@@ -40,7 +40,7 @@ var reservedEnv = []string{
 }
 
 // containerEnv returns the container's environment, sorted by name: the
-// contract's plain variables, CellArgs.Env, and the edge key (and the extra
+// contract's plain variables, cell.Args.Env, and the edge key (and the extra
 // key, when there is one) as a reference to the Container App secret that
 // points at Key Vault (never a value).
 func containerEnv(w workloadEnv) ([]app.EnvironmentVar, error) {

@@ -43,8 +43,8 @@ var (
 )
 
 // validArgs are the dev stack's Azure cell with the edge's ranges.
-func validArgs() cell.CellArgs {
-	return cell.CellArgs{
+func validArgs() cell.Args {
+	return cell.Args{
 		ID:           "azure-weu",
 		Region:       "westeurope",
 		CIDR:         "10.20.0.0/16",
@@ -69,11 +69,11 @@ type run struct {
 
 // runCell records NewCell(args) behind an explicit provider passed with
 // pulumi.Provider.
-func runCell(args cell.CellArgs) run { return runCellWith(args, false) }
+func runCell(args cell.Args) run { return runCellWith(args, false) }
 
 // runCellWith records NewCell(args) behind an explicit provider, passed in
 // a pulumi.Providers list (as the infra program does) when asList is set.
-func runCellWith(args cell.CellArgs, asList bool) run {
+func runCellWith(args cell.Args, asList bool) run {
 	rec := recorder.New()
 	var c *Cell
 	err := rec.Run(recorder.Options{Stack: testStack}, func(ctx *pulumi.Context) error {

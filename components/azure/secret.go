@@ -34,7 +34,7 @@ type cellSecret struct {
 // teardown, for a copy of a key that lives elsewhere. (ARM rejects an
 // explicit false, so the field is omitted.)
 func newSecret(ctx *pulumi.Context, name string, n names, rg pulumi.StringInput, location string,
-	tenant pulumi.StringOutput, a cell.CellArgs, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*cellSecret, error) {
+	tenant pulumi.StringOutput, a cell.Args, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*cellSecret, error) {
 	vault, err := keyvault.NewVault(ctx, name+"-vault", &keyvault.VaultArgs{
 		VaultName:         pulumi.String(n.Vault),
 		ResourceGroupName: rg,

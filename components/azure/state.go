@@ -8,7 +8,7 @@ import (
 )
 
 // Storage account settings. Each is a security or durability decision, not
-// a tuning knob, so they are constants rather than CellArgs.
+// a tuning knob, so they are constants rather than cell.Args.
 const (
 	storageKind       = "StorageV2"
 	storageMinTLS     = "TLS1_2"

@@ -37,10 +37,10 @@ const (
 	TagStack = "cellfabric-stack"
 )
 
-// CellArgs is what every cloud's NewCell takes. Plain Go fields decide the
+// Args is what every cloud's NewCell takes. Plain Go fields decide the
 // shape of the program (names, subnets, counts); Input fields flow into
 // resources.
-type CellArgs struct {
+type Args struct {
 	// ID names the cell (resources, tags, the registry). Required; the rules
 	// of stacks.Cell.ID apply.
 	ID string
@@ -130,8 +130,8 @@ type DNSRecordFunc func(ctx *pulumi.Context, name string, rec DNSRecord, opts ..
 
 // Normalize fills defaults and checks the plain fields every cloud needs,
 // returning every problem at once. Each NewCell calls it first, so a bad
-// CellArgs fails before any resource is registered.
-func (a CellArgs) Normalize(cloud fabric.Cloud) (CellArgs, stacks.NetworkPlan, error) {
+// Args fails before any resource is registered.
+func (a Args) Normalize(cloud fabric.Cloud) (Args, stacks.NetworkPlan, error) {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("cell %q: %s: %s", a.ID, field, fmt.Sprintf(format, args...)))
@@ -198,19 +198,19 @@ func (a CellArgs) Normalize(cloud fabric.Cloud) (CellArgs, stacks.NetworkPlan, e
 }
 
 // HasExtraEdgeKey reports whether the cell carries a second edge key.
-func (a CellArgs) HasExtraEdgeKey() bool { return a.ExtraEdgeKey != nil }
+func (a Args) HasExtraEdgeKey() bool { return a.ExtraEdgeKey != nil }
 
 // ExtraEdgeKeyEntry is what a cell stores for its extra edge key: the
 // "id=secret" form EnvEdgeKeys takes, as a secret Output whatever the
 // caller passed. Call it only when HasExtraEdgeKey.
-func (a CellArgs) ExtraEdgeKeyEntry() pulumi.StringOutput {
+func (a Args) ExtraEdgeKeyEntry() pulumi.StringOutput {
 	entry := pulumi.Sprintf("%s=%s", a.ExtraEdgeKeyID, a.ExtraEdgeKey)
 	return pulumi.ToSecret(entry).(pulumi.StringOutput)
 }
 
 // StandardTags returns the tags every resource of the cell carries: the
 // caller's tags plus cellfabric-cell, cellfabric-cloud and cellfabric-stack.
-func StandardTags(a CellArgs, cloud fabric.Cloud, stack string) map[string]string {
+func StandardTags(a Args, cloud fabric.Cloud, stack string) map[string]string {
 	t := maps.Clone(a.Tags)
 	if t == nil {
 		t = map[string]string{}

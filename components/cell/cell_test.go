@@ -13,10 +13,10 @@ import (
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
-// validArgs is a CellArgs every cloud accepts; each case below changes one
+// validArgs is a Args every cloud accepts; each case below changes one
 // thing about its keys.
-func validArgs() cell.CellArgs {
-	return cell.CellArgs{
+func validArgs() cell.Args {
+	return cell.Args{
 		ID:       "aws-use1",
 		Region:   "us-east-1",
 		CIDR:     "10.10.0.0/16",
@@ -36,23 +36,23 @@ func TestNormalizeEdgeKeys(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
-		mutate  func(*cell.CellArgs)
+		mutate  func(*cell.Args)
 		wantErr string // "" when the args are valid
 		extra   bool   // HasExtraEdgeKey after Normalize
 	}{
-		{name: "one key, default id", mutate: func(*cell.CellArgs) {}},
-		{name: "extra key", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k2" }, extra: true},
-		{name: "rotation step 2: k2 current, k1 extra", mutate: func(a *cell.CellArgs) {
+		{name: "one key, default id", mutate: func(*cell.Args) {}},
+		{name: "extra key", mutate: func(a *cell.Args) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k2" }, extra: true},
+		{name: "rotation step 2: k2 current, k1 extra", mutate: func(a *cell.Args) {
 			a.EdgeKeyID = "k2"
 			a.ExtraEdgeKey = secret("old-secret-0123456789")
 			a.ExtraEdgeKeyID = "k1"
 		}, extra: true},
-		{name: "bad key id", mutate: func(a *cell.CellArgs) { a.EdgeKeyID = "k 1" }, wantErr: "EdgeKeyID"},
-		{name: "extra id without key", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKeyID = "k2" }, wantErr: "ExtraEdgeKey: missing"},
-		{name: "extra key without id", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789") }, wantErr: "ExtraEdgeKeyID: missing"},
-		{name: "bad extra id", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k2=x" }, wantErr: "ExtraEdgeKeyID"},
-		{name: "extra id is the default key id", mutate: func(a *cell.CellArgs) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k1" }, wantErr: "also EdgeKeyID"},
-		{name: "extra id is the explicit key id", mutate: func(a *cell.CellArgs) {
+		{name: "bad key id", mutate: func(a *cell.Args) { a.EdgeKeyID = "k 1" }, wantErr: "EdgeKeyID"},
+		{name: "extra id without key", mutate: func(a *cell.Args) { a.ExtraEdgeKeyID = "k2" }, wantErr: "ExtraEdgeKey: missing"},
+		{name: "extra key without id", mutate: func(a *cell.Args) { a.ExtraEdgeKey = secret("next-secret-0123456789") }, wantErr: "ExtraEdgeKeyID: missing"},
+		{name: "bad extra id", mutate: func(a *cell.Args) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k2=x" }, wantErr: "ExtraEdgeKeyID"},
+		{name: "extra id is the default key id", mutate: func(a *cell.Args) { a.ExtraEdgeKey = secret("next-secret-0123456789"); a.ExtraEdgeKeyID = "k1" }, wantErr: "also EdgeKeyID"},
+		{name: "extra id is the explicit key id", mutate: func(a *cell.Args) {
 			a.EdgeKeyID = "k7"
 			a.ExtraEdgeKey = secret("next-secret-0123456789")
 			a.ExtraEdgeKeyID = "k7"

@@ -1,5 +1,5 @@
-// Package cell is the contract every cloud's cell meets: the same CellArgs in,
-// the same CellOutputs out, whatever the cloud. components/aws, azure and gcp
+// Package cell is the contract every cloud's cell meets: the same Args in,
+// the same Outputs out, whatever the cloud. components/aws, azure and gcp
 // implement it; the infra program, the VPN mesh and the edge depend only on
 // this contract; one conformance test runs it against all three clouds.
 //

@@ -18,7 +18,7 @@ const (
 	MinIngressBitsV6 = 16
 )
 
-// IngressRanges are CellArgs.IngressCIDRs checked and split by family,
+// IngressRanges are Args.IngressCIDRs checked and split by family,
 // canonical, sorted and without duplicates (cloud APIs reject a rule that
 // lists a block twice).
 type IngressRanges struct {

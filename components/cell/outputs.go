@@ -4,11 +4,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// CellOutputs is what every cloud's cell returns. Every field is set on every
+// Outputs is what every cloud's cell returns. Every field is set on every
 // cloud (the conformance test checks it). The infra program exports them as
 // the `cells` stack output, keyed by cell id, with the JSON names below; the
 // router's registry is built from that output.
-type CellOutputs struct {
+type Outputs struct {
 	// ID is the cell id.
 	ID pulumi.StringOutput
 	// Cloud is aws, azure or gcp.
@@ -31,7 +31,7 @@ type CellOutputs struct {
 	WorkloadIdentity pulumi.StringOutput
 }
 
-// Output keys: the JSON names of CellOutputs in the `cells` stack output.
+// Output keys: the JSON names of Outputs in the `cells` stack output.
 const (
 	KeyID               = "id"
 	KeyCloud            = "cloud"
@@ -45,7 +45,7 @@ const (
 )
 
 // ToMap returns the outputs as the map exported per cell.
-func (o CellOutputs) ToMap() pulumi.Map {
+func (o Outputs) ToMap() pulumi.Map {
 	return pulumi.Map{
 		KeyID:               o.ID,
 		KeyCloud:            o.Cloud,
@@ -63,9 +63,9 @@ func (o CellOutputs) ToMap() pulumi.Map {
 type Cell interface {
 	pulumi.ComponentResource
 	// Outputs returns the contract's outputs.
-	Outputs() CellOutputs
+	Outputs() Outputs
 }
 
 // Constructor is the signature of every cloud's NewCell, so callers (the infra
 // program, the conformance test) can pick one by cloud.
-type Constructor func(ctx *pulumi.Context, name string, args CellArgs, opts ...pulumi.ResourceOption) (Cell, error)
+type Constructor func(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (Cell, error)

@@ -4,10 +4,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// EdgeArgs configure the Cloudflare edge. Plain fields decide the shape of
+// Args configure the Cloudflare edge. Plain fields decide the shape of
 // the program (which routes, records, pools exist); Input fields carry values
 // that flow into resources and may be unknown until deploy time.
-type EdgeArgs struct {
+type Args struct {
 	// Name prefixes the names Cloudflare shows: the Worker script, the KV
 	// namespace title, the load-balancer pools. Unique per account, since
 	// Worker script names and KV titles are. Default "<project>-<stack>",
@@ -60,7 +60,7 @@ type EdgeArgs struct {
 	Steering string
 
 	// CellOutputs is the `cells` stack output: cell id → that cell's
-	// CellOutputs map (JSON keys of components/cell), from the cells of this
+	// cell.Outputs map (JSON keys of components/cell), from the cells of this
 	// program or from StackReferences to the cell stacks (MergeCells).
 	// Required.
 	CellOutputs pulumi.MapInput
@@ -110,10 +110,10 @@ type EdgeArgs struct {
 type EdgeCell struct {
 	// ID is the cell id (fabric.ValidCellID). Required, unique.
 	ID string
-	// Endpoint is the cell's base URL (CellOutputs.Endpoint): its host is
+	// Endpoint is the cell's base URL (cell.Outputs.Endpoint): its host is
 	// the pool origin's address and Host header. Required.
 	Endpoint pulumi.StringInput
-	// HealthURL is the cell's health URL (CellOutputs.HealthURL): its path
+	// HealthURL is the cell's health URL (cell.Outputs.HealthURL): its path
 	// is the monitor's path. Required.
 	HealthURL pulumi.StringInput
 	// Weight is the cell's share under random steering (relative to the
@@ -131,7 +131,7 @@ type EdgeCell struct {
 type SharedRoute struct {
 	// Prefix is the path prefix, starting with "/". Required, unique.
 	Prefix string
-	// Cells serve the prefix. At least one, each a cell of EdgeArgs.Cells.
+	// Cells serve the prefix. At least one, each a cell of Args.Cells.
 	Cells []WeightedCell
 }
 

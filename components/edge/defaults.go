@@ -51,7 +51,7 @@ const (
 var defaultCheckRegions = []string{"WEU", "ENAM"}
 
 // withDefaults returns a copy of args with every unset field filled.
-func (a EdgeArgs) withDefaults(ctx *pulumi.Context) EdgeArgs {
+func (a Args) withDefaults(ctx *pulumi.Context) Args {
 	if a.Name == "" {
 		a.Name = defaultName(ctx.Project(), ctx.Stack())
 	}

@@ -48,7 +48,7 @@ const (
 type builder struct {
 	ctx    *pulumi.Context
 	name   string
-	args   EdgeArgs
+	args   Args
 	edge   *Edge
 	script *cloudflare.WorkerScript
 }
@@ -67,7 +67,7 @@ func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
 // wrong. Pass the Cloudflare provider in opts (pulumi.Providers or
 // pulumi.Provider); the epoch's time.Static uses the `time` provider given
 // there, or the default one (it needs no configuration).
-func New(ctx *pulumi.Context, name string, args EdgeArgs, opts ...pulumi.ResourceOption) (*Edge, error) {
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Edge, error) {
 	args = args.withDefaults(ctx)
 	if err := args.Validate(); err != nil {
 		return nil, fmt.Errorf("edge %s: %w", name, err)

@@ -113,11 +113,11 @@ func devCellsArgs(cells pulumi.MapInput) []EdgeCell {
 	return out
 }
 
-// devArgs are EdgeArgs for the dev fixture, with in-program outputs.
-func devArgs() EdgeArgs {
+// devArgs are Args for the dev fixture, with in-program outputs.
+func devArgs() Args {
 	cells, routing := devPlain()
 	cm, rm := inProgram(cells).(pulumi.Map), inProgram(routing).(pulumi.Map)
-	return EdgeArgs{
+	return Args{
 		AccountID:   testAccount,
 		ZoneID:      testZone,
 		Domain:      testDomain,
@@ -143,7 +143,7 @@ func devArgs() EdgeArgs {
 // run records one program that makes a Cloudflare provider and the edge
 // with args (edited by edit, when given). It returns the recorder, the edge
 // and the program's error.
-func run(edit func(*EdgeArgs)) (*recorder.Recorder, *Edge, error) {
+func run(edit func(*Args)) (*recorder.Recorder, *Edge, error) {
 	args := devArgs()
 	if edit != nil {
 		edit(&args)
@@ -162,7 +162,7 @@ func run(edit func(*EdgeArgs)) (*recorder.Recorder, *Edge, error) {
 }
 
 // mustRun is run that fails the test on an error.
-func mustRun(t testing.TB, edit func(*EdgeArgs)) (*recorder.Recorder, *Edge) {
+func mustRun(t testing.TB, edit func(*Args)) (*recorder.Recorder, *Edge) {
 	t.Helper()
 	rec, e, err := run(edit)
 	if err != nil {

@@ -45,7 +45,7 @@ func TestRoutesAndRecords(t *testing.T) {
 	}
 	tests := []struct {
 		name             string
-		edit             func(*EdgeArgs)
+		edit             func(*Args)
 		routes, records  []string
 		hosts            []string
 		loadBalancerHost string
@@ -53,13 +53,13 @@ func TestRoutesAndRecords(t *testing.T) {
 		{"one route and record per tenant", nil,
 			append(perTenant("/*"), "api"+d+"/*"), perTenant(""),
 			append(perTenant(""), "api"+d), "api" + d},
-		{"wildcard tenants", func(a *EdgeArgs) { a.WildcardTenants = true },
+		{"wildcard tenants", func(a *Args) { a.WildcardTenants = true },
 			[]string{"*" + d + "/*", "api" + d + "/*"}, []string{"*" + d},
 			[]string{"*" + d, "api" + d}, "api" + d},
-		{"no shared routes: the shared host gets a record", func(a *EdgeArgs) { a.SharedRoutes = nil; a.Tenants = []string{"acme"} },
+		{"no shared routes: the shared host gets a record", func(a *Args) { a.SharedRoutes = nil; a.Tenants = []string{"acme"} },
 			[]string{"acme" + d + "/*", "api" + d + "/*"}, []string{"acme" + d, "api" + d},
 			[]string{"acme" + d, "api" + d}, ""},
-		{"tenant host with a suffix label", func(a *EdgeArgs) { a.TenantHost = "{tenant}-app" + d; a.Tenants = []string{"acme", "hooli"} },
+		{"tenant host with a suffix label", func(a *Args) { a.TenantHost = "{tenant}-app" + d; a.Tenants = []string{"acme", "hooli"} },
 			[]string{"acme-app" + d + "/*", "api" + d + "/*", "hooli-app" + d + "/*"}, []string{"acme-app" + d, "hooli-app" + d},
 			[]string{"acme-app" + d, "hooli-app" + d, "api" + d}, "api" + d},
 	}
@@ -96,12 +96,12 @@ func TestOriginPulls(t *testing.T) {
 	const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
 	tests := []struct {
 		name      string
-		edit      func(*EdgeArgs)
+		edit      func(*Args)
 		aop, cert bool
 	}{
 		{"off", nil, false, false},
-		{"cloudflare certificate", func(a *EdgeArgs) { a.AuthenticatedOriginPulls = true }, true, false},
-		{"own certificate", func(a *EdgeArgs) {
+		{"cloudflare certificate", func(a *Args) { a.AuthenticatedOriginPulls = true }, true, false},
+		{"own certificate", func(a *Args) {
 			a.AuthenticatedOriginPulls = true
 			a.OriginPullCertificate = pulumi.String(cert)
 			a.OriginPullPrivateKey = pulumi.String("-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----")
@@ -148,7 +148,7 @@ func TestOriginPulls(t *testing.T) {
 // caller's provider.
 func TestEveryChildUnderTheComponent(t *testing.T) {
 	t.Parallel()
-	rec, _ := mustRun(t, func(a *EdgeArgs) { a.AuthenticatedOriginPulls = true })
+	rec, _ := mustRun(t, func(a *Args) { a.AuthenticatedOriginPulls = true })
 	comp := get(t, rec, tComponent, testName)
 	children := 0
 	for _, r := range rec.Resources() {

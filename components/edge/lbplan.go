@@ -30,7 +30,7 @@ type regionPools struct {
 
 // planLB plans the load balancer; it needs validated args with at least one
 // shared route.
-func planLB(a EdgeArgs) lbPlan {
+func planLB(a Args) lbPlan {
 	total := map[string]int{}
 	listed := map[string]bool{}
 	for _, r := range a.SharedRoutes {

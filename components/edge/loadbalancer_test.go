@@ -131,7 +131,7 @@ func TestLoadBalancerSteering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.steering, func(t *testing.T) {
 			t.Parallel()
-			rec, _ := mustRun(t, func(a *EdgeArgs) { a.Steering = tt.steering })
+			rec, _ := mustRun(t, func(a *Args) { a.Steering = tt.steering })
 			lb := get(t, rec, tLB, testName+"-lb")
 			pools := poolIDs(rec)
 			if strIn(lb, "name") != "api."+testDomain || strIn(lb, "zoneId") != testZone || !plain(lb.Inputs["proxied"]).BoolValue() {
@@ -181,7 +181,7 @@ func TestLoadBalancerSteering(t *testing.T) {
 // to balance: no load balancer, pools or monitors.
 func TestNoSharedRoutesNoLoadBalancer(t *testing.T) {
 	t.Parallel()
-	rec, e := mustRun(t, func(a *EdgeArgs) { a.SharedRoutes = nil })
+	rec, e := mustRun(t, func(a *Args) { a.SharedRoutes = nil })
 	for _, typ := range []string{tLB, tPool, tMonitor} {
 		if n := len(rec.OfType(typ)); n != 0 {
 			t.Errorf("%d %s without shared routes", n, typ)
@@ -220,7 +220,7 @@ func TestPlanLB(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := planLB(EdgeArgs{Cells: cells, SharedRoutes: tt.routes, Steering: tt.steering})
+			got := planLB(Args{Cells: cells, SharedRoutes: tt.routes, Steering: tt.steering})
 			if !slices.Equal(got.Default, tt.want.Default) || got.Fallback != tt.want.Fallback {
 				t.Errorf("default %v fallback %s, want %v %s", got.Default, got.Fallback, tt.want.Default, tt.want.Fallback)
 			}

@@ -51,13 +51,13 @@ func validHost(s string) bool {
 	return true
 }
 
-// validName reports whether s fits EdgeArgs.Name.
+// validName reports whether s fits Args.Name.
 func validName(s string) bool {
 	// A DNS label that starts with a letter, at most maxNameLen long.
 	return len(s) <= maxNameLen && fabric.ValidDNSLabel(s) && s[0] >= 'a' && s[0] <= 'z'
 }
 
-// Cloudflare-visible names, all derived from EdgeArgs.Name and ids so that a
+// Cloudflare-visible names, all derived from Args.Name and ids so that a
 // re-run names everything the same.
 
 func scriptName(name string) string     { return name + "-router" }

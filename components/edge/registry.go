@@ -22,7 +22,7 @@ const (
 )
 
 // RegistryJSON builds the registry document from the `cells` output (cell id
-// → CellOutputs map) and the `routing` output: the same JSON, byte for byte,
+// → cell.Outputs map) and the `routing` output: the same JSON, byte for byte,
 // that `cellfabric registry --epoch N` prints for `pulumi stack output
 // --json` of a stack with those outputs, because it runs the same two
 // functions (router.ParseStackOutputs, router.FromStackOutputs). cells may

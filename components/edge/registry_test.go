@@ -241,7 +241,7 @@ func TestEpochFollowsContent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec, _ := mustRun(t, func(a *EdgeArgs) {
+			rec, _ := mustRun(t, func(a *Args) {
 				cells, routing := devPlain()
 				tt.edit(cells, routing)
 				a.CellOutputs, a.Routing = pulumi.ToMap(cells), pulumi.ToMap(routing)

@@ -10,7 +10,7 @@ import (
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
-// ArgsFromTopology returns the EdgeArgs the topology decides: account, zone,
+// ArgsFromTopology returns the Args the topology decides: account, zone,
 // hosts, tenants, one EdgeCell per topology cell (endpoint and health URL
 // read from cells, weight from the topology, region mapped with
 // LoadBalancerRegion), the shared routes, steering, cron, key id and
@@ -25,7 +25,7 @@ import (
 // Tenant hosts get one wildcard route when unknown tenants are placed:
 // their hosts must resolve although no tenant list names them. A cell that
 // is not active carries no weight in the load balancer, as in the registry.
-func ArgsFromTopology(topo *stacks.Topology, cells, routing pulumi.MapInput) (EdgeArgs, error) {
+func ArgsFromTopology(topo *stacks.Topology, cells, routing pulumi.MapInput) (Args, error) {
 	e := topo.Edge
 	cfg, err := edgeconf.Config{
 		TenantModes:  []string{edgeconf.ModeHost},
@@ -33,9 +33,9 @@ func ArgsFromTopology(topo *stacks.Topology, cells, routing pulumi.MapInput) (Ed
 		CacheSeconds: e.CacheSeconds,
 	}.Marshal()
 	if err != nil {
-		return EdgeArgs{}, fmt.Errorf("edge: tenantHost %q, cacheSeconds %d: %w", e.TenantHost, e.CacheSeconds, err)
+		return Args{}, fmt.Errorf("edge: tenantHost %q, cacheSeconds %d: %w", e.TenantHost, e.CacheSeconds, err)
 	}
-	a := EdgeArgs{
+	a := Args{
 		AccountID:                e.AccountID,
 		ZoneID:                   e.ZoneID,
 		Domain:                   e.Domain,

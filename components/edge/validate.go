@@ -18,7 +18,7 @@ var steeringPolicies = []string{"off", "geo", "dynamic_latency", "random"}
 // Validate reports every problem with a at once, after filling defaults that
 // do not depend on the stack (New fills Name from the stack first). It does
 // no I/O; New calls it before registering anything.
-func (a EdgeArgs) Validate() error {
+func (a Args) Validate() error {
 	ps := fabric.Collector{In: ProblemsIn}
 	add := ps.Add
 	if a.Name != "" && !validName(a.Name) {
@@ -34,7 +34,7 @@ func (a EdgeArgs) Validate() error {
 
 type addFunc func(path, format string, args ...any)
 
-func checkAccount(add addFunc, a EdgeArgs) {
+func checkAccount(add addFunc, a Args) {
 	if !isHex32(a.AccountID) {
 		add("accountId", "%q: set the Cloudflare account id (32 hex digits, dashboard > Account home)", a.AccountID)
 	}
@@ -55,7 +55,7 @@ func checkAccount(add addFunc, a EdgeArgs) {
 	}
 }
 
-func checkHosts(add addFunc, a EdgeArgs) {
+func checkHosts(add addFunc, a Args) {
 	if !validHost(a.Domain) {
 		add("domain", "%q: set the zone's domain, e.g. example.com", a.Domain)
 	}
@@ -111,10 +111,10 @@ func checkCells(add addFunc, cells []EdgeCell) map[string]bool {
 			known[c.ID] = true
 		}
 		if c.Endpoint == nil {
-			add(path+".endpoint", "missing: pass the cell's CellOutputs.Endpoint")
+			add(path+".endpoint", "missing: pass the cell's cell.Outputs.Endpoint")
 		}
 		if c.HealthURL == nil {
-			add(path+".healthUrl", "missing: pass the cell's CellOutputs.HealthURL")
+			add(path+".healthUrl", "missing: pass the cell's cell.Outputs.HealthURL")
 		}
 		if c.Weight < 0 || c.Weight > router.MaxWeight {
 			add(path+".weight", "%d: use 0-%d", c.Weight, router.MaxWeight)
@@ -126,7 +126,7 @@ func checkCells(add addFunc, cells []EdgeCell) map[string]bool {
 	return known
 }
 
-func checkRoutes(add addFunc, a EdgeArgs, cells map[string]bool) {
+func checkRoutes(add addFunc, a Args, cells map[string]bool) {
 	prefixes := map[string]int{}
 	regions := 0
 	for i, r := range a.SharedRoutes {
@@ -158,7 +158,7 @@ func checkRoutes(add addFunc, a EdgeArgs, cells map[string]bool) {
 	}
 }
 
-func checkInputs(add addFunc, a EdgeArgs) {
+func checkInputs(add addFunc, a Args) {
 	for _, in := range []struct {
 		path string
 		set  bool

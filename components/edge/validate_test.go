@@ -15,59 +15,59 @@ import (
 // registers nothing.
 func TestValidateRefuses(t *testing.T) {
 	t.Parallel()
-	route := func(a *EdgeArgs) *SharedRoute { return &a.SharedRoutes[0] }
+	route := func(a *Args) *SharedRoute { return &a.SharedRoutes[0] }
 	tests := []struct {
 		name, path string
-		edit       func(*EdgeArgs)
+		edit       func(*Args)
 	}{
-		{"name", "name", func(a *EdgeArgs) { a.Name = "Edge_1" }},
-		{"account id", "accountId", func(a *EdgeArgs) { a.AccountID = "acct" }},
-		{"zone id", "zoneId", func(a *EdgeArgs) { a.ZoneID = strings.ToUpper(testZone) }},
-		{"key id", "edgeKeyId", func(a *EdgeArgs) { a.EdgeKeyID = "k 1" }},
-		{"cron", "healthCron", func(a *EdgeArgs) { a.HealthCron = "every minute" }},
-		{"steering", "steering", func(a *EdgeArgs) { a.Steering = "proximity" }},
-		{"compatibility date", "compatibilityDate", func(a *EdgeArgs) { a.CompatibilityDate = "2025/06/01" }},
-		{"domain", "domain", func(a *EdgeArgs) { a.Domain = "Example.COM" }},
-		{"tenant host without placeholder", "tenantHost", func(a *EdgeArgs) { a.TenantHost = "tenants." + testDomain }},
-		{"tenant host with two placeholders", "tenantHost", func(a *EdgeArgs) { a.TenantHost = "{tenant}.{tenant}." + testDomain }},
-		{"tenant host outside the zone", "tenantHost", func(a *EdgeArgs) { a.TenantHost = "{tenant}.example.org" }},
-		{"wildcard tenants need a leading label", "wildcardTenants", func(a *EdgeArgs) {
+		{"name", "name", func(a *Args) { a.Name = "Edge_1" }},
+		{"account id", "accountId", func(a *Args) { a.AccountID = "acct" }},
+		{"zone id", "zoneId", func(a *Args) { a.ZoneID = strings.ToUpper(testZone) }},
+		{"key id", "edgeKeyId", func(a *Args) { a.EdgeKeyID = "k 1" }},
+		{"cron", "healthCron", func(a *Args) { a.HealthCron = "every minute" }},
+		{"steering", "steering", func(a *Args) { a.Steering = "proximity" }},
+		{"compatibility date", "compatibilityDate", func(a *Args) { a.CompatibilityDate = "2025/06/01" }},
+		{"domain", "domain", func(a *Args) { a.Domain = "Example.COM" }},
+		{"tenant host without placeholder", "tenantHost", func(a *Args) { a.TenantHost = "tenants." + testDomain }},
+		{"tenant host with two placeholders", "tenantHost", func(a *Args) { a.TenantHost = "{tenant}.{tenant}." + testDomain }},
+		{"tenant host outside the zone", "tenantHost", func(a *Args) { a.TenantHost = "{tenant}.example.org" }},
+		{"wildcard tenants need a leading label", "wildcardTenants", func(a *Args) {
 			a.WildcardTenants = true
 			a.TenantHost = "{tenant}-app." + testDomain
 		}},
-		{"shared host", "sharedHost", func(a *EdgeArgs) { a.SharedHost = "*.api." + testDomain }},
-		{"shared host outside the zone", "sharedHost", func(a *EdgeArgs) { a.SharedHost = "api.example.org" }},
-		{"tenant id", "tenants[2]", func(a *EdgeArgs) { a.Tenants = []string{"acme", "globex", "Hooli"} }},
-		{"tenant twice", "tenants[1]", func(a *EdgeArgs) { a.Tenants = []string{"acme", "acme"} }},
-		{"tenant on the shared host", "tenants[1]", func(a *EdgeArgs) { a.Tenants = []string{"acme", "api"} }},
-		{"no cells", "cells", func(a *EdgeArgs) { a.Cells = nil; a.SharedRoutes = nil }},
-		{"cell id", "cells[0].id", func(a *EdgeArgs) { a.Cells[0].ID = "1aws" }},
-		{"cell twice", "cells[3].id", func(a *EdgeArgs) { a.Cells[3].ID = "aws-use1" }},
-		{"cell endpoint", "cells[1].endpoint", func(a *EdgeArgs) { a.Cells[1].Endpoint = nil }},
-		{"cell health URL", "cells[2].healthUrl", func(a *EdgeArgs) { a.Cells[2].HealthURL = nil }},
-		{"cell weight", "cells[0].weight", func(a *EdgeArgs) { a.Cells[0].Weight = -1 }},
-		{"cell region", "cells[1].region", func(a *EdgeArgs) { a.Cells[1].Region = "westeurope" }},
-		{"route prefix", "sharedRoutes[0].prefix", func(a *EdgeArgs) { route(a).Prefix = "catalog" }},
-		{"route prefix twice", "sharedRoutes[1].prefix", func(a *EdgeArgs) { a.SharedRoutes = append(a.SharedRoutes, a.SharedRoutes[0]) }},
-		{"route without cells", "sharedRoutes[0].cells", func(a *EdgeArgs) { route(a).Cells = nil }},
-		{"route to an unknown cell", "sharedRoutes[0].cells[1].cell", func(a *EdgeArgs) { route(a).Cells[1].Cell = "gcp-asia1" }},
-		{"route weight", "sharedRoutes[0].cells[2].weight", func(a *EdgeArgs) { route(a).Cells[2].Weight = 2_000_000 }},
-		{"geo without regions", "steering", func(a *EdgeArgs) {
+		{"shared host", "sharedHost", func(a *Args) { a.SharedHost = "*.api." + testDomain }},
+		{"shared host outside the zone", "sharedHost", func(a *Args) { a.SharedHost = "api.example.org" }},
+		{"tenant id", "tenants[2]", func(a *Args) { a.Tenants = []string{"acme", "globex", "Hooli"} }},
+		{"tenant twice", "tenants[1]", func(a *Args) { a.Tenants = []string{"acme", "acme"} }},
+		{"tenant on the shared host", "tenants[1]", func(a *Args) { a.Tenants = []string{"acme", "api"} }},
+		{"no cells", "cells", func(a *Args) { a.Cells = nil; a.SharedRoutes = nil }},
+		{"cell id", "cells[0].id", func(a *Args) { a.Cells[0].ID = "1aws" }},
+		{"cell twice", "cells[3].id", func(a *Args) { a.Cells[3].ID = "aws-use1" }},
+		{"cell endpoint", "cells[1].endpoint", func(a *Args) { a.Cells[1].Endpoint = nil }},
+		{"cell health URL", "cells[2].healthUrl", func(a *Args) { a.Cells[2].HealthURL = nil }},
+		{"cell weight", "cells[0].weight", func(a *Args) { a.Cells[0].Weight = -1 }},
+		{"cell region", "cells[1].region", func(a *Args) { a.Cells[1].Region = "westeurope" }},
+		{"route prefix", "sharedRoutes[0].prefix", func(a *Args) { route(a).Prefix = "catalog" }},
+		{"route prefix twice", "sharedRoutes[1].prefix", func(a *Args) { a.SharedRoutes = append(a.SharedRoutes, a.SharedRoutes[0]) }},
+		{"route without cells", "sharedRoutes[0].cells", func(a *Args) { route(a).Cells = nil }},
+		{"route to an unknown cell", "sharedRoutes[0].cells[1].cell", func(a *Args) { route(a).Cells[1].Cell = "gcp-asia1" }},
+		{"route weight", "sharedRoutes[0].cells[2].weight", func(a *Args) { route(a).Cells[2].Weight = 2_000_000 }},
+		{"geo without regions", "steering", func(a *Args) {
 			for i := range a.Cells {
 				a.Cells[i].Region = ""
 			}
 		}},
-		{"cell outputs", "cellOutputs", func(a *EdgeArgs) { a.CellOutputs = nil }},
-		{"routing", "routing", func(a *EdgeArgs) { a.Routing = nil }},
-		{"worker script", "workerScript", func(a *EdgeArgs) { a.WorkerScript = nil }},
-		{"worker wasm", "workerWasm", func(a *EdgeArgs) { a.WorkerWasm = nil }},
-		{"worker config", "workerConfig", func(a *EdgeArgs) { a.WorkerConfig = nil }},
-		{"edge key", "edgeKey", func(a *EdgeArgs) { a.EdgeKey = nil }},
-		{"certificate without its key", "originPullCertificate", func(a *EdgeArgs) {
+		{"cell outputs", "cellOutputs", func(a *Args) { a.CellOutputs = nil }},
+		{"routing", "routing", func(a *Args) { a.Routing = nil }},
+		{"worker script", "workerScript", func(a *Args) { a.WorkerScript = nil }},
+		{"worker wasm", "workerWasm", func(a *Args) { a.WorkerWasm = nil }},
+		{"worker config", "workerConfig", func(a *Args) { a.WorkerConfig = nil }},
+		{"edge key", "edgeKey", func(a *Args) { a.EdgeKey = nil }},
+		{"certificate without its key", "originPullCertificate", func(a *Args) {
 			a.AuthenticatedOriginPulls = true
 			a.OriginPullCertificate = pulumi.String("cert")
 		}},
-		{"certificate with origin pulls off", "authenticatedOriginPulls", func(a *EdgeArgs) {
+		{"certificate with origin pulls off", "authenticatedOriginPulls", func(a *Args) {
 			a.OriginPullCertificate = pulumi.String("cert")
 			a.OriginPullPrivateKey = pulumi.String("key")
 		}},
@@ -129,13 +129,13 @@ func TestValidateAcceptsTheDevArgs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		edit func(*EdgeArgs)
+		edit func(*Args)
 	}{
-		{"dev", func(*EdgeArgs) {}},
-		{"defaults left empty", func(a *EdgeArgs) { a.Steering, a.HealthCron, a.EdgeKeyID, a.Name = "", "", "", "" }},
-		{"wildcard", func(a *EdgeArgs) { a.WildcardTenants = true }},
-		{"tenant host is the zone apex", func(a *EdgeArgs) { a.TenantHost = "{tenant}." + testDomain; a.Domain = testDomain }},
-		{"no tenants", func(a *EdgeArgs) { a.Tenants = nil }},
+		{"dev", func(*Args) {}},
+		{"defaults left empty", func(a *Args) { a.Steering, a.HealthCron, a.EdgeKeyID, a.Name = "", "", "", "" }},
+		{"wildcard", func(a *Args) { a.WildcardTenants = true }},
+		{"tenant host is the zone apex", func(a *Args) { a.TenantHost = "{tenant}." + testDomain; a.Domain = testDomain }},
+		{"no tenants", func(a *Args) { a.Tenants = nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

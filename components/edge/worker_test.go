@@ -91,7 +91,7 @@ func TestCronTrigger(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec, _ := mustRun(t, func(a *EdgeArgs) { a.HealthCron = tt.cron })
+			rec, _ := mustRun(t, func(a *Args) { a.HealthCron = tt.cron })
 			c := get(t, rec, tCron, testName+"-health-cron")
 			want := tt.cron
 			if want == "" {
@@ -112,7 +112,7 @@ func TestCronTrigger(t *testing.T) {
 // the component's outputs; it reaches the Worker's secret binding.
 func TestEdgeKeyIsSecretEverywhere(t *testing.T) {
 	t.Parallel()
-	rec, e := mustRun(t, func(a *EdgeArgs) {
+	rec, e := mustRun(t, func(a *Args) {
 		a.AuthenticatedOriginPulls = true
 		a.OriginPullCertificate = pulumi.String("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
 		a.OriginPullPrivateKey = pulumi.String("-----BEGIN PRIVATE KEY-----\nsecretkeymaterial\n-----END PRIVATE KEY-----")
@@ -170,16 +170,16 @@ func TestDeployTimeChecks(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		edit func(*EdgeArgs)
+		edit func(*Args)
 		want string
 	}{
-		{"wasm not base64", func(a *EdgeArgs) { a.WorkerWasm = pulumi.String("not base64!") }, "not base64"},
-		{"wasm not a module", func(a *EdgeArgs) {
+		{"wasm not base64", func(a *Args) { a.WorkerWasm = pulumi.String("not base64!") }, "not base64"},
+		{"wasm not a module", func(a *Args) {
 			a.WorkerWasm = pulumi.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/sh")))
 		}, "not a wasm module"},
-		{"config the Worker refuses", func(a *EdgeArgs) { a.WorkerConfig = pulumi.String(`{"tenantModes":["jwt"]}`) }, "CONFIG binding"},
-		{"cell endpoint without host", func(a *EdgeArgs) { a.Cells[0].Endpoint = pulumi.String("https://") }, "not a URL with a host"},
-		{"cell health URL not http", func(a *EdgeArgs) { a.Cells[1].HealthURL = pulumi.String("ftp://x/healthz") }, "not an http(s) URL"},
+		{"config the Worker refuses", func(a *Args) { a.WorkerConfig = pulumi.String(`{"tenantModes":["jwt"]}`) }, "CONFIG binding"},
+		{"cell endpoint without host", func(a *Args) { a.Cells[0].Endpoint = pulumi.String("https://") }, "not a URL with a host"},
+		{"cell health URL not http", func(a *Args) { a.Cells[1].HealthURL = pulumi.String("ftp://x/healthz") }, "not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,7 +45,7 @@ const (
 	secretVersion = "latest"
 )
 
-// reservedEnv are variables CellArgs.Env may not set: the contract's (the
+// reservedEnv are variables cell.Args.Env may not set: the contract's (the
 // cell sets them, the edge key only as a secret reference) and the ones
 // Cloud Run sets itself and refuses in a service spec.
 var reservedEnv = map[string]string{
@@ -70,7 +70,7 @@ var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 // problem at once: the hostname, the presence of the edge ranges, and the
 // ranges and extra environment when the program gives them as literals (an
 // Output is checked again when it resolves, by armorRules and workloadEnv).
-func checkArgs(a cell.CellArgs) error {
+func checkArgs(a cell.Args) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("cell %q: %s: %s", a.ID, field, fmt.Sprintf(format, args...)))
@@ -100,7 +100,7 @@ func checkEnvKeys(keys []string) error {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if why, ok := reservedEnv[k]; ok {
-			errs = append(errs, fmt.Errorf("%s is %s; remove it from CellArgs.Env", k, why))
+			errs = append(errs, fmt.Errorf("%s is %s; remove it from cell.Args.Env", k, why))
 		}
 	}
 	return errors.Join(errs...)

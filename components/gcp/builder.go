@@ -20,7 +20,7 @@ import (
 type builder struct {
 	ctx    *pulumi.Context
 	name   string
-	args   cell.CellArgs
+	args   cell.Args
 	plan   stacks.NetworkPlan
 	labels map[string]string
 	names  names
@@ -70,7 +70,7 @@ func (b *builder) project() error {
 // fill sets the cell's outputs from what the steps built.
 func (b *builder) fill(c *Cell) {
 	endpoint := pulumi.String("https://" + b.args.Hostname).ToStringOutput()
-	c.outputs = cell.CellOutputs{
+	c.outputs = cell.Outputs{
 		ID:               pulumi.String(b.args.ID).ToStringOutput(),
 		Cloud:            pulumi.String(string(fabric.GCP)).ToStringOutput(),
 		Region:           pulumi.String(b.args.Region).ToStringOutput(),

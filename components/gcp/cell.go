@@ -37,7 +37,7 @@ type Cell struct {
 	LoadBalancerIP pulumi.StringOutput
 	// DNSRecords are the public DNS records the cell needs, each a map with
 	// keys "name", "type", "value" and "purpose" ("origin"). When
-	// CellArgs.DNS is nil, an operator creates them by hand (unproxied);
+	// cell.Args.DNS is nil, an operator creates them by hand (unproxied);
 	// the managed certificate provisions once the origin record resolves.
 	DNSRecords pulumi.StringMapArrayOutput
 	// ServiceName is the Cloud Run service.
@@ -49,25 +49,25 @@ type Cell struct {
 	// LogBucketID is the cell's Cloud Logging bucket.
 	LogBucketID pulumi.StringOutput
 
-	outputs cell.CellOutputs
+	outputs cell.Outputs
 }
 
 var _ cell.Cell = (*Cell)(nil)
 
 // Constructor adapts NewCell to cell.Constructor (used by the infra program
 // and the conformance test).
-var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (cell.Cell, error) {
+var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (cell.Cell, error) {
 	return NewCell(ctx, name, args, opts...)
 }
 
 // Outputs returns the contract's outputs.
-func (c *Cell) Outputs() cell.CellOutputs { return c.outputs }
+func (c *Cell) Outputs() cell.Outputs { return c.outputs }
 
 // NewCell builds a GCP cell. Pass the GCP provider that carries the cell's
 // project in opts (pulumi.Provider or pulumi.Providers); the cell never
 // creates one, and reads the project from it. Regional resources take
 // args.Region explicitly, so the provider's own region does not matter.
-func NewCell(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (*Cell, error) {
+func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (*Cell, error) {
 	args, plan, err := args.Normalize(fabric.GCP)
 	if err := errors.Join(err, checkArgs(args)); err != nil {
 		return nil, fmt.Errorf("gcp cell %s: %w", name, err)

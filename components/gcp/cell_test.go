@@ -170,31 +170,31 @@ func TestBadArgsRegisterNothing(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name  string
-		edit  func(*cell.CellArgs)
+		edit  func(*cell.Args)
 		field string
 	}{
-		{"bad id", func(a *cell.CellArgs) { a.ID = "Bad_ID" }, "ID"},
-		{"no region", func(a *cell.CellArgs) { a.Region = "" }, "Region"},
-		{"no image", func(a *cell.CellArgs) { a.Image = nil }, "Image"},
-		{"no edge key", func(a *cell.CellArgs) { a.EdgeKey = nil }, "EdgeKey"},
-		{"bad port", func(a *cell.CellArgs) { a.Port = 70000 }, "Port"},
-		{"relative health path", func(a *cell.CellArgs) { a.HealthPath = "ready" }, "HealthPath"},
-		{"min above max", func(a *cell.CellArgs) { a.MinInstances, a.MaxInstances = 4, 2 }, "MinInstances"},
-		{"no hostname", func(a *cell.CellArgs) { a.Hostname = "" }, "Hostname"},
-		{"uppercase hostname", func(a *cell.CellArgs) { a.Hostname = "Cell.Example.com" }, "Hostname"},
-		{"wildcard hostname", func(a *cell.CellArgs) { a.Hostname = "*.example.com" }, "Hostname"},
-		{"small CIDR", func(a *cell.CellArgs) { a.CIDR = "10.0.0.0/25" }, "CIDR"},
-		{"no ingress", func(a *cell.CellArgs) { a.IngressCIDRs = nil }, "IngressCIDRs"},
-		{"empty ingress", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.StringArray{} }, "IngressCIDRs"},
-		{"IPv4 any", func(a *cell.CellArgs) {
+		{"bad id", func(a *cell.Args) { a.ID = "Bad_ID" }, "ID"},
+		{"no region", func(a *cell.Args) { a.Region = "" }, "Region"},
+		{"no image", func(a *cell.Args) { a.Image = nil }, "Image"},
+		{"no edge key", func(a *cell.Args) { a.EdgeKey = nil }, "EdgeKey"},
+		{"bad port", func(a *cell.Args) { a.Port = 70000 }, "Port"},
+		{"relative health path", func(a *cell.Args) { a.HealthPath = "ready" }, "HealthPath"},
+		{"min above max", func(a *cell.Args) { a.MinInstances, a.MaxInstances = 4, 2 }, "MinInstances"},
+		{"no hostname", func(a *cell.Args) { a.Hostname = "" }, "Hostname"},
+		{"uppercase hostname", func(a *cell.Args) { a.Hostname = "Cell.Example.com" }, "Hostname"},
+		{"wildcard hostname", func(a *cell.Args) { a.Hostname = "*.example.com" }, "Hostname"},
+		{"small CIDR", func(a *cell.Args) { a.CIDR = "10.0.0.0/25" }, "CIDR"},
+		{"no ingress", func(a *cell.Args) { a.IngressCIDRs = nil }, "IngressCIDRs"},
+		{"empty ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.StringArray{} }, "IngressCIDRs"},
+		{"IPv4 any", func(a *cell.Args) {
 			a.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.0/20", "0.0.0.0/0"})
 		}, "0.0.0.0/0"},
-		{"IPv6 any", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"::/0"}) }, "::/0"},
-		{"host bits", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.1/20"}) }, "host bits"},
-		{"not a CIDR", func(a *cell.CellArgs) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, "IngressCIDRs"},
-		{"PORT in env", func(a *cell.CellArgs) { a.Env = pulumi.StringMap{"PORT": pulumi.String("1")} }, "PORT"},
-		{"edge key in env", func(a *cell.CellArgs) { a.Env = pulumi.StringMap{cell.EnvEdgeKey: pulumi.String("x")} }, cell.EnvEdgeKey},
-		{"K_SERVICE in env", func(a *cell.CellArgs) { a.Env = pulumi.StringMap{"K_SERVICE": pulumi.String("x")} }, "K_SERVICE"},
+		{"IPv6 any", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"::/0"}) }, "::/0"},
+		{"host bits", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.1/20"}) }, "host bits"},
+		{"not a CIDR", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, "IngressCIDRs"},
+		{"PORT in env", func(a *cell.Args) { a.Env = pulumi.StringMap{"PORT": pulumi.String("1")} }, "PORT"},
+		{"edge key in env", func(a *cell.Args) { a.Env = pulumi.StringMap{cell.EnvEdgeKey: pulumi.String("x")} }, cell.EnvEdgeKey},
+		{"K_SERVICE in env", func(a *cell.Args) { a.Env = pulumi.StringMap{"K_SERVICE": pulumi.String("x")} }, "K_SERVICE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,18 +240,18 @@ func TestComputedBadInputsFailTheRun(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
-		edit func(*cell.CellArgs)
+		edit func(*cell.Args)
 		want string
 	}{
-		{"computed any-address range", func(a *cell.CellArgs) {
+		{"computed any-address range", func(a *cell.Args) {
 			a.IngressCIDRs = pulumi.String("x").ToStringOutput().ApplyT(func(string) []string {
 				return []string{"173.245.48.0/20", "0.0.0.0/0"}
 			}).(pulumi.StringArrayOutput)
 		}, "0.0.0.0/0"},
-		{"computed empty ranges", func(a *cell.CellArgs) {
+		{"computed empty ranges", func(a *cell.Args) {
 			a.IngressCIDRs = pulumi.String("x").ToStringOutput().ApplyT(func(string) []string { return nil }).(pulumi.StringArrayOutput)
 		}, "empty"},
-		{"computed reserved env", func(a *cell.CellArgs) {
+		{"computed reserved env", func(a *cell.Args) {
 			a.Env = pulumi.String("x").ToStringOutput().ApplyT(func(string) map[string]string {
 				return map[string]string{cell.EnvStateStore: "elsewhere"}
 			}).(pulumi.StringMapOutput)

@@ -29,8 +29,8 @@ const (
 // compute builds the Cloud Run (v2) service and lets the load balancer
 // invoke it.
 //
-// The service runs CellArgs.Image as the cell's service account, listens on
-// CellArgs.Port (Cloud Run sets PORT from it: the variable is reserved and
+// The service runs cell.Args.Image as the cell's service account, listens on
+// cell.Args.Port (Cloud Run sets PORT from it: the variable is reserved and
 // may not be set in the spec), scales between MinInstances and
 // MaxInstances, and is checked on HealthPath by a startup and a liveness
 // probe. Its egress to private ranges goes through the "workloads"
@@ -125,11 +125,11 @@ func (b *builder) compute() error {
 }
 
 // workloadEnv is the container's environment: the contract's variables,
-// CellArgs.Env, the edge key as a reference to its secret and, when
+// cell.Args.Env, the edge key as a reference to its secret and, when
 // extraSecretID resolves to a secret id (not ""), the extra edge key as
 // CELLFABRIC_EDGE_KEYS, a reference to that one. It fails, when
-// CellArgs.Env resolves, if an extra variable shadows a reserved one.
-func workloadEnv(a cell.CellArgs, database string, secretID, extraSecretID pulumi.StringOutput) cloudrunv2.ServiceTemplateContainerEnvArrayOutput {
+// cell.Args.Env resolves, if an extra variable shadows a reserved one.
+func workloadEnv(a cell.Args, database string, secretID, extraSecretID pulumi.StringOutput) cloudrunv2.ServiceTemplateContainerEnvArrayOutput {
 	extra := pulumi.StringMap{}.ToStringMapOutput()
 	if a.Env != nil {
 		extra = a.Env.ToStringMapOutput()

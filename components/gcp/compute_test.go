@@ -7,7 +7,7 @@ import (
 )
 
 // TestCloudRunService checks the service's concrete inputs for a few
-// capacity and port settings: the image is CellArgs.Image, the port, probes
+// capacity and port settings: the image is cell.Args.Image, the port, probes
 // and scaling follow the arguments, it runs as the cell's account, egress
 // goes through the cell's subnetwork, and ingress is the load balancer's.
 func TestCloudRunService(t *testing.T) {
@@ -37,7 +37,7 @@ func TestCloudRunService(t *testing.T) {
 			svc := d.one(t, typeService)
 			c := d.container(t)
 			if c["image"] != testImage {
-				t.Errorf("image = %v, want CellArgs.Image %s", c["image"], testImage)
+				t.Errorf("image = %v, want cell.Args.Image %s", c["image"], testImage)
 			}
 			ports, _ := c["ports"].([]any)
 			if len(ports) != 1 || ports[0].(map[string]any)["containerPort"] != float64(tc.wantPort) {
@@ -77,7 +77,7 @@ func TestCloudRunService(t *testing.T) {
 }
 
 // TestWorkloadEnvironment: the contract's variables with their values,
-// CellArgs.Env, no PORT (Cloud Run sets it from the container port), and
+// cell.Args.Env, no PORT (Cloud Run sets it from the container port), and
 // the edge key only as a reference to the cell's secret.
 func TestWorkloadEnvironment(t *testing.T) {
 	t.Parallel()
@@ -167,7 +167,7 @@ func TestInvoker(t *testing.T) {
 	}
 }
 
-// TestNilEnvIsFine: CellArgs.Env is optional.
+// TestNilEnvIsFine: cell.Args.Env is optional.
 func TestNilEnvIsFine(t *testing.T) {
 	t.Parallel()
 	args := baseArgs()

@@ -1,6 +1,6 @@
 // Package gcp builds a cellfabric cell on Google Cloud: the ComponentResource
-// cellfabric:gcp:Cell, which takes the cell contract's CellArgs and returns
-// its CellOutputs (see components/cell), plus what the VPN mesh needs
+// cellfabric:gcp:Cell, which takes the cell contract's cell.Args and returns
+// its cell.Outputs (see components/cell), plus what the VPN mesh needs
 // (network name and self links, project, region, load balancer address).
 //
 // It imports the Pulumi SDK, pulumi-gcp v7, components/cell and stacks (for
@@ -19,13 +19,13 @@
 // which attach to NetworkName/NetworkSelfLink. No firewall rule is created:
 // GCP's implied rules deny all ingress and nothing in the VPC listens.
 //
-// Compute. A Cloud Run (v2) service running CellArgs.Image in the cell's
+// Compute. A Cloud Run (v2) service running cell.Args.Image in the cell's
 // region as the cell's service account, second-generation environment,
 // scaling between MinInstances and MaxInstances, with startup and liveness
 // HTTP probes on HealthPath and Port. Egress to private ranges uses Direct
 // VPC egress into "workloads" (PRIVATE_RANGES_ONLY; no connector to run).
 // The contract's variables are set except PORT: Cloud Run reserves it and
-// sets it from the container port, which is CellArgs.Port. CellArgs.Env may
+// sets it from the container port, which is cell.Args.Port. cell.Args.Env may
 // not shadow any of them (checked before registering when Env is a literal
 // map, when it resolves otherwise). pulumi-gcp v7 has no deletion
 // protection for Cloud Run services; the service holds no state.
@@ -37,7 +37,7 @@
 // URL map → HTTPS proxy with a Google-managed certificate for Hostname and
 // an SSL policy (TLS 1.2+, MODERN) → one forwarding rule on 443 at a
 // reserved global IPv4 address. There is no port 80. The Cloud Armor policy
-// allows CellArgs.IngressCIDRs (IPv4 and IPv6) in rules of at most ten
+// allows cell.Args.IngressCIDRs (IPv4 and IPv6) in rules of at most ten
 // ranges each (the API's limit on srcIpRanges) and its default rule denies
 // everything else with 403; a /0, an empty list or a malformed block is
 // refused, never turned into an open rule. Cloud Armor checks the address
@@ -51,7 +51,7 @@
 // exception for this binding.
 //
 // DNS and certificate. The origin record (Hostname A → the address) goes to
-// CellArgs.DNS, unproxied, and is exported as DNSRecords. Google issues the
+// cell.Args.DNS, unproxied, and is exported as DNSRecords. Google issues the
 // managed certificate once the name resolves to the load balancer; Pulumi
 // does not wait for that, so nothing depends on the record. The
 // certificate's name hashes the hostname, so a new hostname creates a new
@@ -81,10 +81,10 @@
 // Secret. The edge key lives in a Secret Manager secret replicated by user
 // management to the cell's region only (automatic replication may store it
 // anywhere, and an EU cell's key must stay in the EU). Its version holds
-// CellArgs.EdgeKey as a secret; Cloud Run reads version "latest" through a
+// cell.Args.EdgeKey as a secret; Cloud Run reads version "latest" through a
 // secret reference when an instance starts, so the key never appears in the
 // service's spec, and the service waits for the version and both grants.
-// With CellArgs.ExtraEdgeKey (a key rotation), a second secret
+// With cell.Args.ExtraEdgeKey (a key rotation), a second secret
 // <cell>-edge-key-extra-<hash> holds "<id>=<secret>", the account gets
 // secretAccessor on it alone, and it reaches the service as
 // CELLFABRIC_EDGE_KEYS by the same kind of reference; without one, none of

@@ -26,8 +26,8 @@ const (
 var testIngress = []string{"173.245.48.0/20", "103.21.244.0/22", "2400:cb00::/32", "2606:4700::/32"}
 
 // baseArgs are valid arguments for a cell in europe-west1.
-func baseArgs() cell.CellArgs {
-	return cell.CellArgs{
+func baseArgs() cell.Args {
+	return cell.Args{
 		ID:           "gcp-euw1",
 		Region:       testRegion,
 		CIDR:         "10.30.0.0/16",
@@ -84,7 +84,7 @@ func (d *dnsCalls) fn(ctx *pulumi.Context, name string, rec cell.DNSRecord, opts
 
 // deploy runs NewCell with an explicit GCP provider for testProject.
 // withDNS passes a recording DNS function.
-func deploy(t *testing.T, args cell.CellArgs, withDNS bool) *deployment {
+func deploy(t *testing.T, args cell.Args, withDNS bool) *deployment {
 	t.Helper()
 	d, err := tryDeploy(args, withDNS, testStack)
 	if err != nil {
@@ -93,7 +93,7 @@ func deploy(t *testing.T, args cell.CellArgs, withDNS bool) *deployment {
 	return d
 }
 
-func tryDeploy(args cell.CellArgs, withDNS bool, stack string) (*deployment, error) {
+func tryDeploy(args cell.Args, withDNS bool, stack string) (*deployment, error) {
 	d := &deployment{rec: recorder.New()}
 	if withDNS {
 		d.dns = &dnsCalls{}

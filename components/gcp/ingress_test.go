@@ -94,7 +94,7 @@ func TestArmorRules(t *testing.T) {
 }
 
 // TestRecordedArmorPolicy: on the recorded policy the allow rules cover
-// exactly CellArgs.IngressCIDRs, no allow rule admits everyone, the
+// exactly cell.Args.IngressCIDRs, no allow rule admits everyone, the
 // default denies, and the backend service carries the policy.
 func TestRecordedArmorPolicy(t *testing.T) {
 	t.Parallel()

@@ -21,12 +21,12 @@ const (
 // A serverless network endpoint group points at the service; the backend
 // service carries the Cloud Armor policy and logs every request; the URL
 // map sends everything to it; the HTTPS proxy terminates TLS with a
-// Google-managed certificate for CellArgs.Hostname under an SSL policy that
+// Google-managed certificate for cell.Args.Hostname under an SSL policy that
 // refuses anything older than TLS 1.2; a reserved global IPv4 address and
 // one forwarding rule on port 443 expose it. There is no port 80: the edge
 // connects over HTTPS only.
 //
-// The origin record (Hostname A → the address) goes through CellArgs.DNS,
+// The origin record (Hostname A → the address) goes through cell.Args.DNS,
 // unproxied: a Google-managed certificate is issued once its domain
 // resolves to the load balancer, and Pulumi does not wait for that, so
 // nothing depends on the record. Until then the proxy answers TLS
@@ -112,7 +112,7 @@ func (b *builder) loadBalancer() error {
 	return b.dns()
 }
 
-// dns asks CellArgs.DNS for the origin record and keeps it for the
+// dns asks cell.Args.DNS for the origin record and keeps it for the
 // DNSRecords output.
 func (b *builder) dns() error {
 	origin := cell.DNSRecord{

@@ -11,7 +11,7 @@ import (
 // Replication is user-managed with one replica, in the cell's region: with
 // automatic replication Google may store the payload in any region, and an
 // EU cell's key must stay in the EU. The key reaches the store as the secret
-// Output CellArgs.EdgeKey (the provider marks secretData secret too) and the
+// Output cell.Args.EdgeKey (the provider marks secretData secret too) and the
 // workload only as a Secret Manager reference (see compute). The extra key
 // is stored as "<id>=<secret>", the form CELLFABRIC_EDGE_KEYS takes.
 func (b *builder) secret() error {

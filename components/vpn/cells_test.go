@@ -20,9 +20,9 @@ import (
 	"github.com/cellfabric/cellfabric/fabric"
 )
 
-// cellArgs are valid CellArgs for one dev cell.
-func cellArgs(id, region, cidr string) cell.CellArgs {
-	return cell.CellArgs{
+// cellArgs are valid cell.Args for one dev cell.
+func cellArgs(id, region, cidr string) cell.Args {
+	return cell.Args{
 		ID: id, Region: region, CIDR: cidr,
 		Hostname:     id + ".cells.example.com",
 		Image:        pulumi.String("ghcr.io/cellfabric/cell:0.1.0"),

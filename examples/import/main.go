@@ -28,8 +28,8 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	common := func(id, region, cidr string) cell.CellArgs {
-		return cell.CellArgs{
+	common := func(id, region, cidr string) cell.Args {
+		return cell.Args{
 			ID: id, Region: region, CIDR: cidr,
 			Hostname:     id + ".cells.payments.example.com",
 			Image:        pulumi.String("ghcr.io/acme/payments:1.4.2"),

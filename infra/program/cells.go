@@ -61,7 +61,7 @@ func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKe
 	return out, nil
 }
 
-// cellsOutput is the `cells` export: cell id → CellOutputs.
+// cellsOutput is the `cells` export: cell id → cell.Outputs.
 func cellsOutput(cells []builtCell) pulumi.Map {
 	out := pulumi.Map{}
 	for _, c := range cells {
@@ -80,7 +80,7 @@ type cellKeys struct {
 }
 
 // cellArgs maps a topology cell onto the cell contract.
-func cellArgs(topo *stacks.Topology, c stacks.Cell, keys cellKeys, ingress pulumi.StringArrayInput, dns cell.DNSRecordFunc) cell.CellArgs {
+func cellArgs(topo *stacks.Topology, c stacks.Cell, keys cellKeys, ingress pulumi.StringArrayInput, dns cell.DNSRecordFunc) cell.Args {
 	tags := map[string]string{}
 	for k, v := range topo.Tags {
 		tags[k] = v
@@ -94,7 +94,7 @@ func cellArgs(topo *stacks.Topology, c stacks.Cell, keys cellKeys, ingress pulum
 			tenants = append(tenants, t.ID)
 		}
 	}
-	return cell.CellArgs{
+	return cell.Args{
 		ID:             c.ID,
 		Region:         c.Region,
 		CIDR:           c.CIDR,

@@ -14,7 +14,7 @@ import (
 
 // Stack output names.
 const (
-	// OutputCells maps cell id to the cell's CellOutputs (JSON names from
+	// OutputCells maps cell id to the cell's cell.Outputs (JSON names from
 	// components/cell): what the router's registry is built from.
 	OutputCells = "cells"
 	// OutputRouting holds the routing part of the topology (cell weights and

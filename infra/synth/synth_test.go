@@ -217,7 +217,7 @@ func TestSynthStopsAtStackProblems(t *testing.T) {
 			var built atomic.Int32
 			cells := program.DefaultCellConstructors()
 			for cloud, build := range cells {
-				cells[cloud] = func(ctx *pulumi.Context, name string, args cell.CellArgs, opts ...pulumi.ResourceOption) (cell.Cell, error) {
+				cells[cloud] = func(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (cell.Cell, error) {
 					built.Add(1)
 					return build(ctx, name, args, opts...)
 				}

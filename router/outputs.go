@@ -40,39 +40,21 @@ type CellOutputs struct {
 	WorkloadIdentity string       `json:"workloadIdentity,omitempty"`
 }
 
-// Routing is the routing part of a stack's topology.
+// Routing is the routing part of a stack's topology: the `routing` stack
+// output, the half of the registry that the stack file decides (the other
+// half, where the cells are, comes from the cells' outputs).
 type Routing struct {
-	// Cells holds per-cell routing settings. A cell in StackOutputs.Cells
-	// without an entry gets DefaultCellWeight and state active.
-	Cells map[string]RoutingCell `json:"cells,omitempty"`
+	// Cells holds each cell's routing settings: only Weight and State of a
+	// Cell are read (and written). A cell in StackOutputs.Cells without an
+	// entry gets DefaultCellWeight and state active. Zero: none.
+	Cells map[string]Cell `json:"cells,omitempty"`
 	// Tenants are the tenants, in registry order.
 	Tenants []Tenant `json:"tenants"`
-	// SharedRoutes are the shared routes.
-	SharedRoutes []RoutingRoute `json:"sharedRoutes,omitempty"`
+	// SharedRoutes are the shared routes, as the registry holds them (a
+	// cell's weight in a route is explicit).
+	SharedRoutes []SharedRoute `json:"sharedRoutes"`
 	// UnknownTenants is reject or place. Zero: reject.
 	UnknownTenants fabric.Policy `json:"unknownTenants,omitempty"`
-}
-
-// RoutingCell is a cell's routing settings.
-type RoutingCell struct {
-	// Weight is the cell's weight. Nil: DefaultCellWeight.
-	Weight *int `json:"weight,omitempty"`
-	// State is active, draining or down. Zero: active.
-	State fabric.CellState `json:"state,omitempty"`
-}
-
-// RoutingRoute is a shared route in the stack outputs.
-type RoutingRoute struct {
-	Prefix  string             `json:"prefix"`
-	Cells   []RoutingRouteCell `json:"cells"`
-	Balance Balance            `json:"balance,omitempty"`
-}
-
-// RoutingRouteCell is one cell of a shared route. A nil Weight means the
-// cell's own weight.
-type RoutingRouteCell struct {
-	Cell   string `json:"cell"`
-	Weight *int   `json:"weight,omitempty"`
 }
 
 // MaxOutputsBytes is the size limit of a stack outputs document.
@@ -140,9 +122,7 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 		}
 		c := Cell{ID: key, Cloud: co.Cloud, Region: co.Region, Endpoint: strings.TrimSuffix(co.Endpoint, "/"), HealthURL: co.HealthURL, Weight: DefaultCellWeight, State: fabric.CellActive}
 		if rc, ok := out.Routing.Cells[key]; ok {
-			if rc.Weight != nil {
-				c.Weight = *rc.Weight
-			}
+			c.Weight = rc.Weight
 			if rc.State != "" {
 				c.State = rc.State
 			}
@@ -159,20 +139,8 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 			reg.Tenants[i].State = fabric.TenantActive
 		}
 	}
-	weights := make(map[string]int, len(reg.Cells))
-	for _, c := range reg.Cells {
-		weights[c.ID] = c.Weight
-	}
 	for _, r := range out.Routing.SharedRoutes {
-		sr := SharedRoute{Prefix: r.Prefix, Balance: r.Balance, Cells: make([]WeightedCell, len(r.Cells))}
-		for j, rc := range r.Cells {
-			w := weights[rc.Cell]
-			if rc.Weight != nil {
-				w = *rc.Weight
-			}
-			sr.Cells[j] = WeightedCell{Cell: rc.Cell, Weight: w}
-		}
-		reg.SharedRoutes = append(reg.SharedRoutes, sr)
+		reg.SharedRoutes = append(reg.SharedRoutes, SharedRoute{Prefix: r.Prefix, Balance: r.Balance, Cells: slices.Clone(r.Cells)})
 	}
 	if reg.UnknownTenants == "" {
 		reg.UnknownTenants = fabric.PolicyReject
@@ -209,4 +177,26 @@ func outputsPath(path string, reg *Registry) string {
 		return "routing." + path
 	}
 	return path
+}
+
+// Trimmed returns r as a stack exports it in its `routing` output: each
+// cell reduced to its weight and state (a program may hold more of each
+// cell, its cloud and region for the edge's load balancer, but the output's
+// shape is a public contract the edge stack and `cellfabric registry` read),
+// and empty lists rather than none.
+func (r Routing) Trimmed() Routing {
+	out := Routing{Tenants: r.Tenants, SharedRoutes: r.SharedRoutes, UnknownTenants: r.UnknownTenants}
+	if r.Cells != nil {
+		out.Cells = make(map[string]Cell, len(r.Cells))
+		for id, c := range r.Cells {
+			out.Cells[id] = Cell{Weight: c.Weight, State: c.State}
+		}
+	}
+	if out.Tenants == nil {
+		out.Tenants = []Tenant{}
+	}
+	if out.SharedRoutes == nil {
+		out.SharedRoutes = []SharedRoute{}
+	}
+	return out
 }

@@ -66,7 +66,7 @@ func TestFromStackOutputsGolden(t *testing.T) {
 		t.Errorf("cells not sorted by id: %v", ids)
 	}
 	if w := reg.SharedRoutes[0].Cells; w[0].Weight != 100 || w[2].Weight != 50 {
-		t.Errorf("shared route weights = %+v, want the cell's weight when absent", w)
+		t.Errorf("shared route weights = %+v, want 100, 100, 50 as the outputs say", w)
 	}
 	if len(reg.Tenants) != 7 || reg.Tenants[6].ID != "wayne" || reg.Tenants[6].State != fabric.TenantMigrating {
 		t.Errorf("tenants = %+v", reg.Tenants)
@@ -79,16 +79,15 @@ func TestFromStackOutputsGolden(t *testing.T) {
 func TestFromStackOutputsProblems(t *testing.T) {
 	t.Parallel()
 	base := func() StackOutputs {
-		w := 50
 		return StackOutputs{
 			Cells: map[string]CellOutputs{
 				"aws-use1": {ID: "aws-use1", Cloud: "aws", Region: "us-east-1", Endpoint: "https://a.example.com/", HealthURL: "https://a.example.com/healthz"},
 				"gcp-usc1": {ID: "gcp-usc1", Cloud: "gcp", Region: "us-central1", Endpoint: "https://g.example.com", HealthURL: "https://g.example.com/healthz"},
 			},
 			Routing: Routing{
-				Cells:        map[string]RoutingCell{"gcp-usc1": {Weight: &w, State: fabric.CellDraining}},
+				Cells:        map[string]Cell{"gcp-usc1": {Weight: 50, State: fabric.CellDraining}},
 				Tenants:      []Tenant{{ID: "acme", Cell: "aws-use1", Failover: []string{"gcp-usc1"}}},
-				SharedRoutes: []RoutingRoute{{Prefix: "/c", Cells: []RoutingRouteCell{{Cell: "gcp-usc1"}}}},
+				SharedRoutes: []SharedRoute{{Prefix: "/c", Cells: []WeightedCell{{Cell: "gcp-usc1", Weight: 50}}}},
 			},
 		}
 	}
@@ -103,7 +102,7 @@ func TestFromStackOutputsProblems(t *testing.T) {
 			o.Routing.Tenants = append(o.Routing.Tenants, Tenant{ID: "b", Cell: "azure-weu"})
 		}, epoch: 5, want: []string{`routing.tenants[1].cell: unknown cell "azure-weu"`}},
 		{name: "failover absent", modify: func(o *StackOutputs) { o.Routing.Tenants[0].Failover = []string{"x"} }, epoch: 5, want: []string{`routing.tenants[0].failover[0]: unknown cell "x"`}},
-		{name: "routing entry for unknown cell", modify: func(o *StackOutputs) { o.Routing.Cells["gone"] = RoutingCell{} }, epoch: 5, want: []string{`routing.cells.gone: unknown cell "gone"`}},
+		{name: "routing entry for unknown cell", modify: func(o *StackOutputs) { o.Routing.Cells["gone"] = Cell{} }, epoch: 5, want: []string{`routing.cells.gone: unknown cell "gone"`}},
 		{name: "id differs from key", modify: func(o *StackOutputs) {
 			c := o.Cells["aws-use1"]
 			c.ID = "aws-x"
@@ -115,8 +114,7 @@ func TestFromStackOutputsProblems(t *testing.T) {
 			o.Cells["gcp-usc1"] = c
 		}, epoch: 5, want: []string{`cells.gcp-usc1.endpoint:`}},
 		{name: "bad routing weight", modify: func(o *StackOutputs) {
-			w := -1
-			o.Routing.Cells["gcp-usc1"] = RoutingCell{Weight: &w}
+			o.Routing.Cells["gcp-usc1"] = Cell{Weight: -1}
 		}, epoch: 5, want: []string{`routing.cells.gcp-usc1.weight: -1 is out of range`}},
 		{name: "bad route", modify: func(o *StackOutputs) { o.Routing.SharedRoutes[0].Prefix = "c" }, epoch: 5, want: []string{`routing.sharedRoutes[0].prefix`}},
 		{name: "bad policy", modify: func(o *StackOutputs) { o.Routing.UnknownTenants = "drop" }, epoch: 5, want: []string{`routing.unknownTenants: unknown policy "drop"`}},

@@ -70,11 +70,11 @@ type Registry struct {
 type Cell struct {
 	// ID names the cell (fabric.ValidCellID: 3–20 lowercase letters, digits
 	// and hyphens, starting with a letter). Required, unique.
-	ID string `json:"id"`
+	ID string `json:"id,omitempty"`
 	// Cloud is the cloud the cell runs on: aws, azure or gcp. Required.
-	Cloud fabric.Cloud `json:"cloud"`
+	Cloud fabric.Cloud `json:"cloud,omitempty"`
 	// Region is the cloud region. Required.
-	Region string `json:"region"`
+	Region string `json:"region,omitempty"`
 	// Endpoint is the cell's base URL: http or https, a host, no path beyond
 	// "/", no query. Required. The host is a DNS name or a plainly written
 	// IP address (a.b.c.d, [IPv6]); link-local (169.254.0.0/16, fe80::/10,
@@ -83,7 +83,7 @@ type Cell struct {
 	// IPv4-mapped, and so are numeric hosts other than a dotted quad
 	// (2852039166, 0251.0376.0251.0376, a trailing dot). Loopback and
 	// private addresses are allowed.
-	Endpoint string `json:"endpoint"`
+	Endpoint string `json:"endpoint,omitempty"`
 	// HealthURL is the URL active health checks probe (http or https; its
 	// host follows the rules of Endpoint). Zero: the cell is not probed
 	// (only passive checks apply).

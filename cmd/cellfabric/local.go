@@ -117,10 +117,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail(err)
 	}
 	defer os.RemoveAll(work)
-	outputs, err := localOutputs(topo, cells)
-	if err != nil {
-		return fail(err)
-	}
+	outputs := localOutputs(topo, cells)
 	reg, err := localRegistry(outputs, time.Now().Unix())
 	if err != nil {
 		return fail(err)
@@ -130,7 +127,11 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail(err)
 	}
 	regPath := filepath.Join(work, "registry.json")
-	if err := writeRegistryAtomic(filepath.Join(work, "outputs.json"), outputs); err != nil {
+	outputsDoc, err := localOutputsJSON(outputs)
+	if err != nil {
+		return fail(err)
+	}
+	if err := writeRegistryAtomic(filepath.Join(work, "outputs.json"), outputsDoc); err != nil {
 		return fail(err)
 	}
 	if err := writeRegistryAtomic(regPath, doc); err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/cellfabric/cellfabric/components/edge"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/refcell"
@@ -100,62 +101,35 @@ func (c *localCell) endpoint() string {
 	return "http://" + c.addr
 }
 
-// localOutputs is what `pulumi stack output --json` would print for the
-// topology if its cells were the local ones: the cells output (the cell
-// contract) and the routing output, shaped exactly as infra/program's
-// routingOutput shapes it.
-func localOutputs(topo *stacks.Topology, cells []*localCell) ([]byte, error) {
-	type cellOut struct {
-		ID        string `json:"id"`
-		Cloud     string `json:"cloud"`
-		Region    string `json:"region"`
-		Endpoint  string `json:"endpoint"`
-		HealthURL string `json:"healthUrl"`
-		CIDR      string `json:"cidr"`
-	}
-	outCells := map[string]cellOut{}
+// localOutputs are the stack outputs the topology would have if its cells
+// were the local ones: each cell's outputs (the cell contract) with its
+// loopback endpoint, and the routing half built by the function a
+// deployment's edge uses (edge.Routing), so the local registry comes from
+// the same input as a deployed one.
+func localOutputs(topo *stacks.Topology, cells []*localCell) router.StackOutputs {
+	out := router.StackOutputs{Cells: make(map[string]router.CellOutputs, len(topo.Cells)), Routing: edge.Routing(topo)}
 	for i, tc := range topo.Cells {
 		ep := cells[i].endpoint()
-		outCells[tc.ID] = cellOut{ID: tc.ID, Cloud: string(tc.Cloud), Region: tc.Region, Endpoint: ep, HealthURL: ep + refcell.HealthPath, CIDR: tc.CIDR}
+		out.Cells[tc.ID] = router.CellOutputs{ID: tc.ID, Cloud: tc.Cloud, Region: tc.Region, Endpoint: ep, HealthURL: ep + refcell.HealthPath, CIDR: tc.CIDR}
 	}
-	routingCells := map[string]any{}
-	for _, c := range topo.Cells {
-		routingCells[c.ID] = map[string]any{"weight": c.Weight, "state": c.State}
-	}
-	tenants := []any{}
-	for _, t := range topo.Tenants {
-		m := map[string]any{"id": t.ID, "cell": t.Cell, "failover": append([]string{}, t.Failover...), "state": t.State}
-		if t.Residency != "" {
-			m["residency"] = t.Residency
-		}
-		tenants = append(tenants, m)
-	}
-	routes := []any{}
-	for _, r := range topo.Edge.SharedRoutes {
-		wcs := []any{}
-		for _, wc := range r.Cells {
-			wcs = append(wcs, map[string]any{"cell": wc.Cell, "weight": wc.Weight})
-		}
-		routes = append(routes, map[string]any{"prefix": r.Prefix, "cells": wcs})
-	}
-	return json.MarshalIndent(map[string]any{
-		"cells": outCells,
-		"routing": map[string]any{
-			"cells":          routingCells,
-			"tenants":        tenants,
-			"sharedRoutes":   routes,
-			"unknownTenants": topo.Edge.UnknownTenants,
-		},
-	}, "", "  ")
+	return out
 }
 
-// localRegistry builds the registry from the local outputs with the same
-// two calls `cellfabric registry --from outputs.json` makes.
-func localRegistry(outputs []byte, epoch int64) (*router.Registry, error) {
-	out, err := router.ParseStackOutputs(outputs)
+// localOutputsJSON is localOutputs as `pulumi stack output --json` would
+// print them (the routing output trimmed as a stack exports it): what
+// `cellfabric registry --from` reads.
+func localOutputsJSON(out router.StackOutputs) ([]byte, error) {
+	out.Routing = out.Routing.Trimmed()
+	doc, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return nil, err
 	}
+	return append(doc, '\n'), nil
+}
+
+// localRegistry builds the registry from the local outputs with
+// router.FromStackOutputs, as `cellfabric registry` and the edge do.
+func localRegistry(out router.StackOutputs, epoch int64) (*router.Registry, error) {
 	reg, err := router.FromStackOutputs(out, epoch)
 	if err != nil {
 		return nil, fmt.Errorf("building the registry from the local cells: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/infra/program"
+	"github.com/cellfabric/cellfabric/internal/testkit"
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -282,18 +285,20 @@ func TestLocalRefusesBadInput(t *testing.T) {
 	}
 }
 
-// TestLocalRoutingMatchesProgram: the routing output local mode builds is
-// exactly the one the infra program exports for the same topology, so the
-// local registry is built from the same input as a deployed one.
-func TestLocalRoutingMatchesProgram(t *testing.T) {
+// TestLocalOutputsFileBuildsTheServedRegistry: the outputs.json local mode
+// writes is what `cellfabric registry --from` reads, and builds the very
+// registry local mode serves; its routing is the program's routing output
+// for the same topology.
+func TestLocalOutputsFileBuildsTheServedRegistry(t *testing.T) {
 	t.Parallel()
 	sf, err := stacks.ReadStackFile("../../Pulumi.dev.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var exports pulumi.Map
-	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config}, func(ctx *pulumi.Context) error {
-		exports, err = program.RunWith(ctx, program.Options{})
+	err = recorder.New().Run(recorder.Options{Project: sf.Project, Stack: sf.Stack, Config: sf.Config, SecretKeys: sf.Secrets}, func(ctx *pulumi.Context) error {
+		var err error
+		exports, err = program.RunWith(ctx, program.Options{Worker: program.PlaceholderWorker})
 		return err
 	})
 	if err != nil {
@@ -312,23 +317,38 @@ func TestLocalRoutingMatchesProgram(t *testing.T) {
 	}
 	cells := make([]*localCell, len(topo.Cells))
 	for i := range cells {
-		cells[i] = &localCell{addr: "127.0.0.1:1"}
+		cells[i] = &localCell{addr: fmt.Sprintf("127.0.0.1:%d", 10001+i)}
 	}
-	doc, err := localOutputs(topo, cells)
+	out := localOutputs(topo, cells)
+	doc, err := localOutputsJSON(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var local struct{ Routing any }
-	if err := json.Unmarshal(doc, &local); err != nil {
+	var file struct{ Routing any }
+	if err := json.Unmarshal(doc, &file); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(local.Routing, fromProgram) {
-		a, _ := json.Marshal(local.Routing)
+	if !reflect.DeepEqual(file.Routing, fromProgram) {
+		a, _ := json.Marshal(file.Routing)
 		b, _ := json.Marshal(fromProgram)
-		t.Errorf("local routing differs from the program's:\nlocal   %s\nprogram %s", a, b)
+		t.Errorf("outputs.json routing differs from the program's routing output:\nfile    %s\nprogram %s", a, b)
 	}
-	if _, err := localRegistry(doc, 1); err != nil {
-		t.Errorf("the local outputs do not build a registry: %v", err)
+	served, err := localRegistry(out, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := router.ParseStackOutputs(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := router.FromStackOutputs(parsed, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := served.Encode()
+	b, _ := fromFile.Encode()
+	if string(a) != string(b) {
+		t.Errorf("the registry from outputs.json differs from the one served:\n%s", testkit.FirstDiff(string(a), string(b)))
 	}
 }
 

@@ -3,6 +3,7 @@ package aws
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -22,38 +23,38 @@ type Cell struct {
 	pulumi.ResourceState
 
 	// VpcID is the cell's VPC; the VPN gateway attaches here.
-	VpcID pulumi.StringOutput
+	VpcID pulumi.StringOutput `pulumi:"vpcId"`
 	// PrivateSubnetIDs are the workload subnets, one per zone in zone order.
-	PrivateSubnetIDs pulumi.StringArrayOutput
+	PrivateSubnetIDs pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
 	// PublicSubnetIDs are the load balancer / NAT subnets, in zone order.
-	PublicSubnetIDs pulumi.StringArrayOutput
+	PublicSubnetIDs pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
 	// PrivateRouteTableIDs are the private route tables, one per zone in
 	// zone order; the mesh turns on VGW route propagation on them. Their
 	// routes are separate ec2.Route resources, so more may be added.
-	PrivateRouteTableIDs pulumi.StringArrayOutput
+	PrivateRouteTableIDs pulumi.StringArrayOutput `pulumi:"privateRouteTableIds"`
 	// PublicRouteTableIDs holds the one public route table.
-	PublicRouteTableIDs pulumi.StringArrayOutput
+	PublicRouteTableIDs pulumi.StringArrayOutput `pulumi:"publicRouteTableIds"`
 	// TaskSecurityGroupID is the workload's security group; the mesh adds
 	// ingress from peer cells' CIDRs here.
-	TaskSecurityGroupID pulumi.StringOutput
+	TaskSecurityGroupID pulumi.StringOutput `pulumi:"taskSecurityGroupId"`
 	// LoadBalancerSecurityGroupID is the load balancer's security group.
-	LoadBalancerSecurityGroupID pulumi.StringOutput
+	LoadBalancerSecurityGroupID pulumi.StringOutput `pulumi:"loadBalancerSecurityGroupId"`
 	// LoadBalancerDNSName is the ALB's DNS name, the origin CNAME's target.
-	LoadBalancerDNSName pulumi.StringOutput
+	LoadBalancerDNSName pulumi.StringOutput `pulumi:"loadBalancerDnsName"`
 	// DNSRecords are the public DNS records the cell needs, each a map with
 	// keys "name", "type", "value" and "purpose" ("acm-validation",
 	// "origin"), names and values without trailing dots. When cell.Args.DNS
 	// is nil, an operator creates them by hand (unproxied).
-	DNSRecords pulumi.StringMapArrayOutput
+	DNSRecords pulumi.StringMapArrayOutput `pulumi:"dnsRecords"`
 	// TableName is the DynamoDB table the workload uses.
-	TableName pulumi.StringOutput
+	TableName pulumi.StringOutput `pulumi:"tableName"`
 	// EdgeKeySecretARN is the Secrets Manager secret holding the edge key.
-	EdgeKeySecretARN pulumi.StringOutput
+	EdgeKeySecretARN pulumi.StringOutput `pulumi:"edgeKeySecretArn"`
 	// ClusterName and ServiceName name the ECS cluster and service.
-	ClusterName pulumi.StringOutput
-	ServiceName pulumi.StringOutput
+	ClusterName pulumi.StringOutput `pulumi:"clusterName"`
+	ServiceName pulumi.StringOutput `pulumi:"serviceName"`
 	// LogGroupName is the CloudWatch log group of the workload.
-	LogGroupName pulumi.StringOutput
+	LogGroupName pulumi.StringOutput `pulumi:"logGroupName"`
 
 	outputs cell.Outputs
 }
@@ -109,25 +110,8 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 		}
 	}
 	b.fill(c)
-	out := c.outputs.ToMap()
-	for k, v := range map[string]pulumi.Output{
-		"vpcId":                       c.VpcID,
-		"privateSubnetIds":            c.PrivateSubnetIDs,
-		"publicSubnetIds":             c.PublicSubnetIDs,
-		"privateRouteTableIds":        c.PrivateRouteTableIDs,
-		"publicRouteTableIds":         c.PublicRouteTableIDs,
-		"taskSecurityGroupId":         c.TaskSecurityGroupID,
-		"loadBalancerSecurityGroupId": c.LoadBalancerSecurityGroupID,
-		"loadBalancerDnsName":         c.LoadBalancerDNSName,
-		"dnsRecords":                  c.DNSRecords,
-		"tableName":                   c.TableName,
-		"edgeKeySecretArn":            c.EdgeKeySecretARN,
-		"clusterName":                 c.ClusterName,
-		"serviceName":                 c.ServiceName,
-		"logGroupName":                c.LogGroupName,
-	} {
-		out[k] = v
-	}
+	out := c.outputs.Map()
+	maps.Copy(out, cell.OutputMap(c))
 	if err := ctx.RegisterResourceOutputs(c, out); err != nil {
 		return nil, fmt.Errorf("registering the outputs of aws cell %s: %w", name, err)
 	}

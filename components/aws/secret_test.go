@@ -45,7 +45,7 @@ func TestEdgeKeyStaysSecret(t *testing.T) {
 	outs := []pulumi.Output{c.VpcID, c.PrivateSubnetIDs, c.PublicSubnetIDs, c.PrivateRouteTableIDs, c.PublicRouteTableIDs,
 		c.TaskSecurityGroupID, c.LoadBalancerSecurityGroupID, c.LoadBalancerDNSName, c.DNSRecords, c.TableName,
 		c.EdgeKeySecretARN, c.ClusterName, c.ServiceName, c.LogGroupName}
-	for _, o := range c.Outputs().ToMap() {
+	for _, o := range c.Outputs().Map() {
 		outs = append(outs, o.(pulumi.Output))
 	}
 	for i, o := range outs {

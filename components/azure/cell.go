@@ -3,6 +3,7 @@ package azure
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/resources/v2"
@@ -24,18 +25,18 @@ type Cell struct {
 
 	// ResourceGroupName is the resource group that holds every resource of
 	// the cell; the VPN gateway goes there too.
-	ResourceGroupName pulumi.StringOutput
+	ResourceGroupName pulumi.StringOutput `pulumi:"resourceGroupName"`
 	// VnetName and VnetID name the cell's virtual network (the contract's
 	// NetworkID is VnetID).
-	VnetName pulumi.StringOutput
-	VnetID   pulumi.StringOutput
+	VnetName pulumi.StringOutput `pulumi:"vnetName"`
+	VnetID   pulumi.StringOutput `pulumi:"vnetId"`
 	// GatewaySubnetID is the subnet named GatewaySubnet, left empty for the
 	// VPN gateway.
-	GatewaySubnetID pulumi.StringOutput
+	GatewaySubnetID pulumi.StringOutput `pulumi:"gatewaySubnetId"`
 	// AppsSubnetID is the Container Apps environment's subnet.
-	AppsSubnetID pulumi.StringOutput
+	AppsSubnetID pulumi.StringOutput `pulumi:"appsSubnetId"`
 	// NsgName is the network security group of the apps subnet.
-	NsgName pulumi.StringOutput
+	NsgName pulumi.StringOutput `pulumi:"nsgName"`
 	// Location is the Azure region, cell.Args.Region.
 	Location string
 
@@ -90,13 +91,8 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 	if err := comp.build(ctx, name, a, plan, n); err != nil {
 		return nil, fmt.Errorf("azure cell %s: %w", a.ID, err)
 	}
-	outs := comp.outputs.ToMap()
-	outs["resourceGroupName"] = comp.ResourceGroupName
-	outs["vnetName"] = comp.VnetName
-	outs["vnetId"] = comp.VnetID
-	outs["gatewaySubnetId"] = comp.GatewaySubnetID
-	outs["appsSubnetId"] = comp.AppsSubnetID
-	outs["nsgName"] = comp.NsgName
+	outs := comp.outputs.Map()
+	maps.Copy(outs, cell.OutputMap(comp))
 	outs["location"] = pulumi.String(comp.Location)
 	if err := ctx.RegisterResourceOutputs(comp, outs); err != nil {
 		return nil, fmt.Errorf("registering outputs of azure cell %s: %w", name, err)

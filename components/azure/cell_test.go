@@ -85,15 +85,15 @@ func TestOutputs(t *testing.T) {
 		out  pulumi.StringOutput
 		want string
 	}{
-		cell.KeyID:               {o.ID, "azure-weu"},
-		cell.KeyCloud:            {o.Cloud, "azure"},
-		cell.KeyRegion:           {o.Region, "westeurope"},
-		cell.KeyEndpoint:         {o.Endpoint, "https://" + fqdn},
-		cell.KeyHealthURL:        {o.HealthURL, "https://" + fqdn + "/healthz"},
-		cell.KeyNetworkID:        {o.NetworkID, one(t, r, tVNet).ID},
-		cell.KeyCIDR:             {o.CIDR, "10.20.0.0/16"},
-		cell.KeyStateStoreID:     {o.StateStoreID, one(t, r, tTable).ID},
-		cell.KeyWorkloadIdentity: {o.WorkloadIdentity, out(one(t, r, tIdentity), "principalId").StringValue()},
+		"id":               {o.ID, "azure-weu"},
+		"cloud":            {o.Cloud, "azure"},
+		"region":           {o.Region, "westeurope"},
+		"endpoint":         {o.Endpoint, "https://" + fqdn},
+		"healthUrl":        {o.HealthURL, "https://" + fqdn + "/healthz"},
+		"networkId":        {o.NetworkID, one(t, r, tVNet).ID},
+		"cidr":             {o.CIDR, "10.20.0.0/16"},
+		"stateStoreId":     {o.StateStoreID, one(t, r, tTable).ID},
+		"workloadIdentity": {o.WorkloadIdentity, out(one(t, r, tIdentity), "principalId").StringValue()},
 	}
 	if fqdn == "" {
 		t.Fatal("the fake container app has no ingress fqdn")
@@ -108,8 +108,8 @@ func TestOutputs(t *testing.T) {
 			t.Errorf("%s is secret; contract outputs are plain", key)
 		}
 	}
-	if len(o.ToMap()) != len(want) {
-		t.Errorf("ToMap has %d keys, the test checks %d", len(o.ToMap()), len(want))
+	if len(o.Map()) != len(want) {
+		t.Errorf("Map has %d keys, the test checks %d", len(o.Map()), len(want))
 	}
 }
 

@@ -5,59 +5,37 @@ import (
 )
 
 // Outputs is what every cloud's cell returns. Every field is set on every
-// cloud (the conformance test checks it). The infra program exports them as
-// the `cells` stack output, keyed by cell id, with the JSON names below; the
-// router's registry is built from that output.
+// cloud (the conformance test checks it). The `pulumi` tags are the names
+// of the `cells` stack output, which exports one Outputs per cell (Map);
+// they are also the JSON names of router.CellOutputs, the form the router's
+// registry is built from (Resolved): one contract, checked field by field
+// by a test.
 type Outputs struct {
 	// ID is the cell id.
-	ID pulumi.StringOutput
+	ID pulumi.StringOutput `pulumi:"id"`
 	// Cloud is aws, azure or gcp.
-	Cloud pulumi.StringOutput
+	Cloud pulumi.StringOutput `pulumi:"cloud"`
 	// Region is the cloud region.
-	Region pulumi.StringOutput
+	Region pulumi.StringOutput `pulumi:"region"`
 	// Endpoint is the HTTPS base URL the edge forwards to.
-	Endpoint pulumi.StringOutput
+	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
 	// HealthURL is Endpoint plus the health path.
-	HealthURL pulumi.StringOutput
+	HealthURL pulumi.StringOutput `pulumi:"healthUrl"`
 	// NetworkID is the VPC / VNet / VPC network the cell runs in.
-	NetworkID pulumi.StringOutput
+	NetworkID pulumi.StringOutput `pulumi:"networkId"`
 	// CIDR is the cell's private block.
-	CIDR pulumi.StringOutput
+	CIDR pulumi.StringOutput `pulumi:"cidr"`
 	// StateStoreID is the cell's state store: DynamoDB table ARN, Azure
 	// Storage table resource id, Firestore database name.
-	StateStoreID pulumi.StringOutput
+	StateStoreID pulumi.StringOutput `pulumi:"stateStoreId"`
 	// WorkloadIdentity is the identity the workload runs as: IAM role ARN,
 	// managed identity principal id, service account email.
-	WorkloadIdentity pulumi.StringOutput
+	WorkloadIdentity pulumi.StringOutput `pulumi:"workloadIdentity"`
 }
 
-// Output keys: the JSON names of Outputs in the `cells` stack output.
-const (
-	KeyID               = "id"
-	KeyCloud            = "cloud"
-	KeyRegion           = "region"
-	KeyEndpoint         = "endpoint"
-	KeyHealthURL        = "healthUrl"
-	KeyNetworkID        = "networkId"
-	KeyCIDR             = "cidr"
-	KeyStateStoreID     = "stateStoreId"
-	KeyWorkloadIdentity = "workloadIdentity"
-)
-
-// ToMap returns the outputs as the map exported per cell.
-func (o Outputs) ToMap() pulumi.Map {
-	return pulumi.Map{
-		KeyID:               o.ID,
-		KeyCloud:            o.Cloud,
-		KeyRegion:           o.Region,
-		KeyEndpoint:         o.Endpoint,
-		KeyHealthURL:        o.HealthURL,
-		KeyNetworkID:        o.NetworkID,
-		KeyCIDR:             o.CIDR,
-		KeyStateStoreID:     o.StateStoreID,
-		KeyWorkloadIdentity: o.WorkloadIdentity,
-	}
-}
+// Map returns the outputs as the map the `cells` stack output holds for
+// this cell, keyed by the fields' `pulumi` tags.
+func (o Outputs) Map() pulumi.Map { return OutputMap(o) }
 
 // Cell is implemented by every cloud's cell component.
 type Cell interface {

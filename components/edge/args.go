@@ -2,6 +2,9 @@ package edge
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // Args configure the Cloudflare edge. Plain fields decide the shape of
@@ -33,10 +36,6 @@ type Args struct {
 	// It gets a Worker route too; the load balancer (when there are shared
 	// routes) or a placeholder record makes it resolve. Required.
 	SharedHost string
-	// Tenants are the tenant ids served at the edge: each gets a Worker
-	// route and a proxied DNS record on its TenantHost, unless
-	// WildcardTenants is set. Zero: none.
-	Tenants []string
 	// WildcardTenants replaces the per-tenant routes and records with one
 	// Worker route "*.<suffix>/*" and one proxied wildcard record
 	// "*.<suffix>", where TenantHost is "{tenant}.<suffix>". Needed when
@@ -46,27 +45,24 @@ type Args struct {
 	// Default false.
 	WildcardTenants bool
 
-	// Cells are the cells behind the edge: one load-balancer pool and one
-	// health monitor each (when there are shared routes). At least one.
-	Cells []EdgeCell
-	// SharedRoutes send path prefixes on SharedHost to weighted cells. The
-	// registry (and so the Worker) routes them; the load balancer on
-	// SharedHost mirrors them with the cells' pools. Zero: no load balancer,
-	// pools or monitors.
-	SharedRoutes []SharedRoute
+	// Routing is the routing half of the registry: the cells behind the
+	// edge (each with its cloud, region, weight and state; Routing builds it
+	// from a topology), the tenants (each gets a Worker route and a proxied
+	// DNS record on its TenantHost, unless WildcardTenants is set), the
+	// shared routes and the unknown-tenant policy. With shared routes, each
+	// cell gets a load-balancer pool and health monitor, a cell that is not
+	// active weighs nothing there, and its cloud region decides its
+	// Cloudflare load-balancing region (LoadBalancerRegion) for geo
+	// steering. At least one cell. Required.
+	Routing router.Routing
+	// CellOutputs is the other half: the cells' outputs, where each cell is
+	// (cell.ResolveCells over this program's cells, or cell.DecodeCells
+	// over the cell stacks' StackReferences). Required.
+	CellOutputs cell.CellsOutput
 	// Steering is the load balancer's steering policy: off, geo,
-	// dynamic_latency or random. geo needs EdgeCell.Region on at least one
-	// shared-route cell. Default off.
+	// dynamic_latency or random. geo needs a shared-route cell in a region
+	// LoadBalancerRegion knows. Default off.
 	Steering string
-
-	// CellOutputs is the `cells` stack output: cell id → that cell's
-	// cell.Outputs map (JSON keys of components/cell), from the cells of this
-	// program or from StackReferences to the cell stacks (MergeCells).
-	// Required.
-	CellOutputs pulumi.MapInput
-	// Routing is the `routing` stack output (router.Routing's JSON shape).
-	// Required.
-	Routing pulumi.MapInput
 
 	// WorkerScript is the service-worker script (Go's wasm_exec.js and the
 	// project's shim). Required.
@@ -104,41 +100,4 @@ type Args struct {
 	// secret here.
 	OriginPullCertificate pulumi.StringInput
 	OriginPullPrivateKey  pulumi.StringInput
-}
-
-// EdgeCell is one cell as the edge sees it.
-type EdgeCell struct {
-	// ID is the cell id (fabric.ValidCellID). Required, unique.
-	ID string
-	// Endpoint is the cell's base URL (cell.Outputs.Endpoint): its host is
-	// the pool origin's address and Host header. Required.
-	Endpoint pulumi.StringInput
-	// HealthURL is the cell's health URL (cell.Outputs.HealthURL): its path
-	// is the monitor's path. Required.
-	HealthURL pulumi.StringInput
-	// Weight is the cell's share under random steering (relative to the
-	// other cells), 0–1,000,000. Zero: the pool is listed but gets no
-	// random-steering traffic.
-	Weight int
-	// Region is the Cloudflare load-balancing region the cell is nearest
-	// to (WNAM, ENAM, WEU, ...; LoadBalancerRegion maps cloud regions).
-	// Used by geo steering and as the monitor's check region. Zero: the
-	// cell takes part in geo steering only as a failover pool.
-	Region string
-}
-
-// SharedRoute sends a path prefix on SharedHost to weighted cells.
-type SharedRoute struct {
-	// Prefix is the path prefix, starting with "/". Required, unique.
-	Prefix string
-	// Cells serve the prefix. At least one, each a cell of Args.Cells.
-	Cells []WeightedCell
-}
-
-// WeightedCell is one cell of a shared route.
-type WeightedCell struct {
-	// Cell is the cell id. Required.
-	Cell string
-	// Weight is its share of the route, 0–1,000,000.
-	Weight int
 }

@@ -86,7 +86,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	e.Registry = RegistryJSON(args.CellOutputs, args.Routing, epoch)
 
 	steps := []func() error{b.buildWorker, b.buildHosts}
-	if len(args.SharedRoutes) > 0 {
+	if len(args.Routing.SharedRoutes) > 0 {
 		steps = append(steps, b.buildLoadBalancer)
 	}
 	if args.AuthenticatedOriginPulls {

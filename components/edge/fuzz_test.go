@@ -3,6 +3,8 @@ package edge
 import (
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // FuzzHostArgs: for any tenant host pattern, shared host and tenant that
@@ -16,7 +18,8 @@ func FuzzHostArgs(f *testing.F) {
 	f.Add("a.b", "x.{tenant}.a.b", "a.b", "0", false)
 	f.Fuzz(func(t *testing.T, domain, pattern, shared, tenant string, wildcard bool) {
 		a := devArgs()
-		a.Domain, a.TenantHost, a.SharedHost, a.Tenants, a.WildcardTenants = domain, pattern, shared, []string{tenant}, wildcard
+		a.Domain, a.TenantHost, a.SharedHost, a.WildcardTenants = domain, pattern, shared, wildcard
+		a.Routing.Tenants = []router.Tenant{{ID: tenant, Cell: "aws-use1"}}
 		if err := a.Validate(); err != nil {
 			return
 		}

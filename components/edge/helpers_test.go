@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -11,7 +12,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // Resource types the edge registers.
@@ -69,67 +73,48 @@ func devPlain() (cells, routing map[string]any) {
 	return doc["cells"], doc["routing"]
 }
 
-// inProgram turns a plain value into the Inputs the infra program builds:
-// nested pulumi.Map and pulumi.Array, strings as StringOutputs (as cell
-// outputs are), whole numbers as pulumi.Int.
-func inProgram(v any) pulumi.Input {
-	switch x := v.(type) {
-	case map[string]any:
-		m := pulumi.Map{}
-		for k, e := range x {
-			m[k] = inProgram(e)
-		}
-		return m
-	case []any:
-		a := pulumi.Array{}
-		for _, e := range x {
-			a = append(a, inProgram(e))
-		}
-		return a
-	case string:
-		return pulumi.String(x).ToStringOutput()
-	case float64:
-		return pulumi.Int(int(x))
-	case bool:
-		return pulumi.Bool(x)
-	}
-	panic("unexpected fixture value")
-}
-
-// devCellsArgs are the four dev cells, endpoints read from cells the way
-// ArgsFromTopology reads them.
-func devCellsArgs(cells pulumi.MapInput) []EdgeCell {
-	spec := []struct {
-		id, region string
-		weight     int
-	}{
-		{"aws-use1", "ENAM", 100}, {"azure-weu", "WEU", 100}, {"gcp-euw1", "WEU", 100}, {"gcp-usc1", "ENAM", 50},
-	}
-	out := make([]EdgeCell, len(spec))
-	for i, s := range spec {
-		ep, hu := CellEndpoints(cells, s.id)
-		out[i] = EdgeCell{ID: s.id, Endpoint: ep, HealthURL: hu, Weight: s.weight, Region: s.region}
+// devOutputs is the fixture as the router reads it.
+func devOutputs() router.StackOutputs {
+	out, err := router.ParseStackOutputs(devOutputsJSON())
+	if err != nil {
+		panic(err)
 	}
 	return out
 }
 
-// devArgs are Args for the dev fixture, with in-program outputs.
+// devRouting is the fixture's routing as Routing builds it from a topology:
+// each cell with its cloud and region too.
+func devRouting() router.Routing {
+	out := devOutputs()
+	r := out.Routing
+	cells := map[string]router.Cell{}
+	for id, co := range out.Cells {
+		c := r.Cells[id]
+		if _, ok := r.Cells[id]; !ok {
+			c = router.Cell{Weight: router.DefaultCellWeight, State: fabric.CellActive}
+		}
+		c.ID, c.Cloud, c.Region = id, co.Cloud, co.Region
+		cells[id] = c
+	}
+	r.Cells = cells
+	return r
+}
+
+// cellsOutput is the cells' outputs as cell.ResolveCells gives them.
+func cellsOutput(m map[string]router.CellOutputs) cell.CellsOutput {
+	return pulumi.Int(0).ToIntOutput().ApplyT(func(int) map[string]router.CellOutputs { return m }).(cell.CellsOutput)
+}
+
+// devArgs are Args for the dev fixture.
 func devArgs() Args {
-	cells, routing := devPlain()
-	cm, rm := inProgram(cells).(pulumi.Map), inProgram(routing).(pulumi.Map)
 	return Args{
-		AccountID:   testAccount,
-		ZoneID:      testZone,
-		Domain:      testDomain,
-		TenantHost:  "{tenant}." + testDomain,
-		SharedHost:  "api." + testDomain,
-		Tenants:     devTenants,
-		Cells:       devCellsArgs(cm),
-		CellOutputs: cm,
-		Routing:     rm,
-		SharedRoutes: []SharedRoute{{Prefix: "/catalog", Cells: []WeightedCell{
-			{Cell: "aws-use1", Weight: 100}, {Cell: "gcp-euw1", Weight: 100}, {Cell: "gcp-usc1", Weight: 50},
-		}}},
+		AccountID:    testAccount,
+		ZoneID:       testZone,
+		Domain:       testDomain,
+		TenantHost:   "{tenant}." + testDomain,
+		SharedHost:   "api." + testDomain,
+		Routing:      devRouting(),
+		CellOutputs:  cellsOutput(devOutputs().Cells),
 		Steering:     "geo",
 		WorkerScript: pulumi.String(testScript),
 		WorkerWasm:   pulumi.String(testWasm),
@@ -241,4 +226,24 @@ func objects(r *recorder.Resource, key string) []resource.PropertyMap {
 		}
 	}
 	return out
+}
+
+// keepTenants keeps only the named tenants of a's routing.
+func keepTenants(a *Args, ids ...string) {
+	var kept []router.Tenant
+	for _, t := range a.Routing.Tenants {
+		if slices.Contains(ids, t.ID) {
+			kept = append(kept, t)
+		}
+	}
+	a.Routing.Tenants = kept
+}
+
+// editOutputs changes one cell's outputs in a.
+func editOutputs(a *Args, id string, edit func(*router.CellOutputs)) {
+	cells := devOutputs().Cells
+	c := cells[id]
+	edit(&c)
+	cells[id] = c
+	a.CellOutputs = cellsOutput(cells)
 }

@@ -56,10 +56,10 @@ func TestRoutesAndRecords(t *testing.T) {
 		{"wildcard tenants", func(a *Args) { a.WildcardTenants = true },
 			[]string{"*" + d + "/*", "api" + d + "/*"}, []string{"*" + d},
 			[]string{"*" + d, "api" + d}, "api" + d},
-		{"no shared routes: the shared host gets a record", func(a *Args) { a.SharedRoutes = nil; a.Tenants = []string{"acme"} },
+		{"no shared routes: the shared host gets a record", func(a *Args) { a.Routing.SharedRoutes = nil; keepTenants(a, "acme") },
 			[]string{"acme" + d + "/*", "api" + d + "/*"}, []string{"acme" + d, "api" + d},
 			[]string{"acme" + d, "api" + d}, ""},
-		{"tenant host with a suffix label", func(a *Args) { a.TenantHost = "{tenant}-app" + d; a.Tenants = []string{"acme", "hooli"} },
+		{"tenant host with a suffix label", func(a *Args) { a.TenantHost = "{tenant}-app" + d; keepTenants(a, "acme", "hooli") },
 			[]string{"acme-app" + d + "/*", "api" + d + "/*", "hooli-app" + d + "/*"}, []string{"acme-app" + d, "hooli-app" + d},
 			[]string{"acme-app" + d, "hooli-app" + d, "api" + d}, "api" + d},
 	}

@@ -3,6 +3,8 @@ package edge
 import (
 	"math"
 	"slices"
+
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // lbPlan is the load balancer of the shared host, decided from the args
@@ -31,12 +33,18 @@ type regionPools struct {
 // planLB plans the load balancer; it needs validated args with at least one
 // shared route.
 func planLB(a Args) lbPlan {
+	cells := map[string]router.Cell{}
+	for _, c := range a.routedCells() {
+		cells[c.ID] = c
+	}
 	total := map[string]int{}
 	listed := map[string]bool{}
-	for _, r := range a.SharedRoutes {
+	for _, r := range a.Routing.SharedRoutes {
 		for _, wc := range r.Cells {
 			listed[wc.Cell] = true
-			total[wc.Cell] += wc.Weight
+			if lbWeight(cells[wc.Cell]) > 0 {
+				total[wc.Cell] += wc.Weight
+			}
 		}
 	}
 	var ids []string
@@ -63,19 +71,19 @@ func planLB(a Args) lbPlan {
 	p := lbPlan{Default: ids, Fallback: ids[0]}
 	switch a.Steering {
 	case "geo":
-		p.Regions = regionsOf(a.Cells, ids)
+		p.Regions = regionsOf(cells, ids)
 	case "random":
-		p.Weights = weightsOf(a.Cells, ids)
+		p.Weights = weightsOf(cells, ids)
 	}
 	return p
 }
 
-func regionsOf(cells []EdgeCell, order []string) []regionPools {
+func regionsOf(cells map[string]router.Cell, order []string) []regionPools {
 	var out []regionPools
 	for _, region := range LoadBalancerRegions {
 		var near, far []string
 		for _, id := range order {
-			if cellByID(cells, id).Region == region {
+			if lbRegion(cells[id]) == region {
 				near = append(near, id)
 			} else {
 				far = append(far, id)
@@ -88,14 +96,14 @@ func regionsOf(cells []EdgeCell, order []string) []regionPools {
 	return out
 }
 
-func weightsOf(cells []EdgeCell, ids []string) map[string]float64 {
+func weightsOf(cells map[string]router.Cell, ids []string) map[string]float64 {
 	heaviest := 0
 	for _, id := range ids {
-		heaviest = max(heaviest, cellByID(cells, id).Weight)
+		heaviest = max(heaviest, lbWeight(cells[id]))
 	}
 	out := make(map[string]float64, len(ids))
 	for _, id := range ids {
-		w := cellByID(cells, id).Weight
+		w := lbWeight(cells[id])
 		switch {
 		case heaviest == 0 || w == 0:
 			out[id] = 0

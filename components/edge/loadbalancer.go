@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi-cloudflare/sdk/v5/go/cloudflare"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // buildLoadBalancer registers one monitor and one pool per cell and the load
@@ -23,7 +25,7 @@ import (
 func (b *builder) buildLoadBalancer() error {
 	a := b.args
 	pools := map[string]pulumi.StringOutput{}
-	for _, c := range a.Cells {
+	for _, c := range a.routedCells() {
 		id, err := b.cellPool(c)
 		if err != nil {
 			return err
@@ -79,16 +81,16 @@ func (b *builder) buildLoadBalancer() error {
 }
 
 // cellPool registers a cell's monitor and pool and returns the pool id.
-func (b *builder) cellPool(c EdgeCell) (pulumi.StringOutput, error) {
+func (b *builder) cellPool(c router.Cell) (pulumi.StringOutput, error) {
 	a := b.args
-	origin := c.Endpoint.ToStringOutput().ApplyT(func(s string) (string, error) {
+	endpoint, health := a.CellOutputs.Endpoints(c.ID)
+	origin := endpoint.ApplyT(func(s string) (string, error) {
 		u, err := url.Parse(s)
 		if err != nil || u.Hostname() == "" {
 			return "", fmt.Errorf("cell %s: endpoint %q is not a URL with a host: check the cell's outputs", c.ID, s)
 		}
 		return u.Hostname(), nil
 	}).(pulumi.StringOutput)
-	health := c.HealthURL.ToStringOutput()
 	path := health.ApplyT(func(s string) (string, error) {
 		u, err := parseHealthURL(c.ID, s)
 		if err != nil {
@@ -139,8 +141,8 @@ func (b *builder) cellPool(c EdgeCell) (pulumi.StringOutput, error) {
 		return pulumi.StringOutput{}, fmt.Errorf("cell %s: health monitor: %w", c.ID, err)
 	}
 	regions := defaultCheckRegions
-	if c.Region != "" {
-		regions = []string{c.Region}
+	if r := lbRegion(c); r != "" {
+		regions = []string{r}
 	}
 	pool, err := cloudflare.NewLoadBalancerPool(b.ctx, b.name+"-pool-"+c.ID, &cloudflare.LoadBalancerPoolArgs{
 		AccountId:      pulumi.String(a.AccountID),

@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // TestOnePoolAndMonitorPerCell: each cell has a monitor probing its own
@@ -181,7 +183,7 @@ func TestLoadBalancerSteering(t *testing.T) {
 // to balance: no load balancer, pools or monitors.
 func TestNoSharedRoutesNoLoadBalancer(t *testing.T) {
 	t.Parallel()
-	rec, e := mustRun(t, func(a *Args) { a.SharedRoutes = nil })
+	rec, e := mustRun(t, func(a *Args) { a.Routing.SharedRoutes = nil })
 	for _, typ := range []string{tLB, tPool, tMonitor} {
 		if n := len(rec.OfType(typ)); n != 0 {
 			t.Errorf("%d %s without shared routes", n, typ)
@@ -195,7 +197,18 @@ func TestNoSharedRoutesNoLoadBalancer(t *testing.T) {
 
 func TestPlanLB(t *testing.T) {
 	t.Parallel()
-	cells := []EdgeCell{{ID: "a", Weight: 100, Region: "WEU"}, {ID: "b", Weight: 30, Region: "ENAM"}, {ID: "c", Weight: 0}, {ID: "d", Weight: 1, Region: "WEU"}}
+	// Cells in eu-west-1 are in Cloudflare's WEU, us-east-1 in ENAM; ccc is
+	// draining (it weighs nothing in the load balancer); ccc and eee are in
+	// a region the table does not know.
+	cells := map[string]router.Cell{
+		"aaa": {Cloud: fabric.AWS, Region: "eu-west-1", Weight: 100},
+		"bbb": {Cloud: fabric.AWS, Region: "us-east-1", Weight: 30},
+		"ccc": {Cloud: fabric.AWS, Region: "mars-1", Weight: 20, State: fabric.CellDraining},
+		"ddd": {Cloud: fabric.AWS, Region: "eu-west-1", Weight: 1},
+		"eee": {Cloud: fabric.AWS, Region: "mars-1", Weight: 20},
+	}
+	type WeightedCell = router.WeightedCell
+	type SharedRoute = router.SharedRoute
 	route := func(ws ...WeightedCell) []SharedRoute { return []SharedRoute{{Prefix: "/x", Cells: ws}} }
 	tests := []struct {
 		name     string
@@ -204,23 +217,25 @@ func TestPlanLB(t *testing.T) {
 		want     lbPlan
 	}{
 		{"order by total route weight, then id", "off",
-			append(route(WeightedCell{"b", 50}, WeightedCell{"a", 10}), SharedRoute{Prefix: "/y", Cells: []WeightedCell{{"a", 10}, {"d", 50}}}),
-			lbPlan{Default: []string{"b", "d", "a"}, Fallback: "b"}},
-		{"zero-weight cells left out", "off", route(WeightedCell{"a", 1}, WeightedCell{"c", 0}),
-			lbPlan{Default: []string{"a"}, Fallback: "a"}},
-		{"all zero keeps every cell", "off", route(WeightedCell{"c", 0}, WeightedCell{"a", 0}),
-			lbPlan{Default: []string{"a", "c"}, Fallback: "a"}},
-		{"geo puts a region's cells first", "geo", route(WeightedCell{"a", 5}, WeightedCell{"b", 9}, WeightedCell{"c", 1}),
-			lbPlan{Default: []string{"b", "a", "c"}, Fallback: "b", Regions: []regionPools{
-				{"ENAM", []string{"b", "a", "c"}}, {"WEU", []string{"a", "b", "c"}},
+			append(route(WeightedCell{Cell: "bbb", Weight: 50}, WeightedCell{Cell: "aaa", Weight: 10}), SharedRoute{Prefix: "/y", Cells: []WeightedCell{{Cell: "aaa", Weight: 10}, {Cell: "ddd", Weight: 50}}}),
+			lbPlan{Default: []string{"bbb", "ddd", "aaa"}, Fallback: "bbb"}},
+		{"zero-weight cells left out", "off", route(WeightedCell{Cell: "aaa", Weight: 1}, WeightedCell{Cell: "ddd", Weight: 0}),
+			lbPlan{Default: []string{"aaa"}, Fallback: "aaa"}},
+		{"a cell that is not active weighs nothing", "off", route(WeightedCell{Cell: "aaa", Weight: 1}, WeightedCell{Cell: "ccc", Weight: 5}),
+			lbPlan{Default: []string{"aaa"}, Fallback: "aaa"}},
+		{"all zero keeps every cell", "off", route(WeightedCell{Cell: "ccc", Weight: 0}, WeightedCell{Cell: "aaa", Weight: 0}),
+			lbPlan{Default: []string{"aaa", "ccc"}, Fallback: "aaa"}},
+		{"geo puts a region's cells first", "geo", route(WeightedCell{Cell: "aaa", Weight: 5}, WeightedCell{Cell: "bbb", Weight: 9}, WeightedCell{Cell: "eee", Weight: 1}),
+			lbPlan{Default: []string{"bbb", "aaa", "eee"}, Fallback: "bbb", Regions: []regionPools{
+				{"ENAM", []string{"bbb", "aaa", "eee"}}, {"WEU", []string{"aaa", "bbb", "eee"}},
 			}}},
-		{"random weights in tenths of the heaviest", "random", route(WeightedCell{"a", 1}, WeightedCell{"b", 1}, WeightedCell{"d", 1}),
-			lbPlan{Default: []string{"a", "b", "d"}, Fallback: "a", Weights: map[string]float64{"a": 1, "b": 0.3, "d": 0.1}}},
+		{"random weights in tenths of the heaviest", "random", route(WeightedCell{Cell: "aaa", Weight: 1}, WeightedCell{Cell: "bbb", Weight: 1}, WeightedCell{Cell: "ddd", Weight: 1}),
+			lbPlan{Default: []string{"aaa", "bbb", "ddd"}, Fallback: "aaa", Weights: map[string]float64{"aaa": 1, "bbb": 0.3, "ddd": 0.1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := planLB(Args{Cells: cells, SharedRoutes: tt.routes, Steering: tt.steering})
+			got := planLB(Args{Routing: router.Routing{Cells: cells, SharedRoutes: tt.routes}, Steering: tt.steering})
 			if !slices.Equal(got.Default, tt.want.Default) || got.Fallback != tt.want.Fallback {
 				t.Errorf("default %v fallback %s, want %v %s", got.Default, got.Fallback, tt.want.Default, tt.want.Fallback)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/router"
 )
@@ -91,25 +92,32 @@ func TestKVValueIsTheCLIRegistry(t *testing.T) {
 }
 
 // TestRegistryJSONFromEveryInputForm: the document is the same whether the
-// outputs come from cells in the same program, from StackReferences (plain
-// values, numbers as float64, as GetOutput holds them, in a Map or behind an
-// AnyOutput), or from one StackReference per cell stack merged.
+// cells' outputs come from cells in the same program (cell.ResolveCells
+// over their typed outputs), from one StackReference (plain values, as
+// GetOutput holds them) or from one StackReference per cell stack merged
+// (cell.DecodeCells).
 func TestRegistryJSONFromEveryInputForm(t *testing.T) {
 	t.Parallel()
 	const epoch = 1767225600
-	cells, routing := devPlain()
+	plainCells, _ := devPlain()
+	typed := map[string]cell.Outputs{}
+	for id, co := range devOutputs().Cells {
+		s := func(v string) pulumi.StringOutput { return pulumi.String(v).ToStringOutput() }
+		typed[id] = cell.Outputs{ID: s(co.ID), Cloud: s(string(co.Cloud)), Region: s(co.Region), Endpoint: s(co.Endpoint), HealthURL: s(co.HealthURL),
+			NetworkID: s(co.NetworkID), CIDR: s(co.CIDR), StateStoreID: s(co.StateStoreID), WorkloadIdentity: s(co.WorkloadIdentity)}
+	}
 	perStack := []pulumi.MapInput{}
-	for id, co := range cells {
+	for id, co := range plainCells {
 		perStack = append(perStack, pulumi.Any(map[string]any{id: co}).AsMapOutput())
 	}
 	tests := []struct {
-		name           string
-		cells, routing pulumi.MapInput
+		name  string
+		cells func() cell.CellsOutput
 	}{
-		{"in-program outputs", inProgram(cells).(pulumi.Map), inProgram(routing).(pulumi.Map)},
-		{"stack reference values in a Map", pulumi.ToMap(cells), pulumi.ToMap(routing)},
-		{"stack reference AnyOutput", pulumi.Any(cells).AsMapOutput(), pulumi.Any(routing).AsMapOutput()},
-		{"one stack reference per cell stack", MergeCells(perStack...), pulumi.Any(routing).AsMapOutput()},
+		{"in-program outputs", func() cell.CellsOutput { return cell.ResolveCells(typed) }},
+		{"stack reference values in a Map", func() cell.CellsOutput { return cell.DecodeCells(pulumi.ToMap(plainCells)) }},
+		{"stack reference AnyOutput", func() cell.CellsOutput { return cell.DecodeCells(pulumi.Any(plainCells).AsMapOutput()) }},
+		{"one stack reference per cell stack", func() cell.CellsOutput { return cell.DecodeCells(perStack...) }},
 	}
 	want := cliRegistry(t, devOutputsJSON(), epoch)
 	for _, tt := range tests {
@@ -117,7 +125,7 @@ func TestRegistryJSONFromEveryInputForm(t *testing.T) {
 			t.Parallel()
 			var out pulumi.StringOutput
 			err := recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
-				out = RegistryJSON(tt.cells, tt.routing, pulumi.Int(epoch))
+				out = RegistryJSON(tt.cells(), devRouting(), pulumi.Int(epoch))
 				return nil
 			})
 			if err != nil {
@@ -138,11 +146,11 @@ func TestRegistryJSONFromEveryInputForm(t *testing.T) {
 // the deployment, naming the problem's path in the outputs.
 func TestRegistryJSONRefusesBadOutputs(t *testing.T) {
 	t.Parallel()
-	cells, routing := devPlain()
-	routing["tenants"] = append(routing["tenants"].([]any), map[string]any{"id": "ghost", "cell": "nowhere"})
+	routing := devRouting()
+	routing.Tenants = append(routing.Tenants, router.Tenant{ID: "ghost", Cell: "nowhere"})
 	var out pulumi.StringOutput
 	err := recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
-		out = RegistryJSON(pulumi.ToMap(cells), pulumi.ToMap(routing), pulumi.Int(7))
+		out = RegistryJSON(cellsOutput(devOutputs().Cells), routing, pulumi.Int(7))
 		return nil
 	})
 	if err == nil {
@@ -150,57 +158,6 @@ func TestRegistryJSONRefusesBadOutputs(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "routing.tenants[7].cell") {
 		t.Fatalf("err = %v, want the bad tenant's path", err)
-	}
-}
-
-// TestMergeCellsRefusesADuplicate: two stacks exporting one cell is an
-// error, not a silent pick.
-func TestMergeCellsRefusesADuplicate(t *testing.T) {
-	t.Parallel()
-	one := pulumi.ToMap(map[string]any{"a": map[string]any{"id": "a"}})
-	var out pulumi.MapOutput
-	err := recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
-		out = MergeCells(one, one)
-		return nil
-	})
-	if err == nil {
-		_, err = recorder.Await(out)
-	}
-	if err == nil || !strings.Contains(err.Error(), `cell "a"`) {
-		t.Fatalf("err = %v, want a duplicate-cell error", err)
-	}
-}
-
-// TestCellFieldNamesWhatIsMissing: an edge stack pointed at the wrong cell
-// stacks says which cell is missing.
-func TestCellFieldNamesWhatIsMissing(t *testing.T) {
-	t.Parallel()
-	cells, _ := devPlain()
-	tests := []struct {
-		name, id, key, want string
-	}{
-		{"present", "gcp-usc1", "healthUrl", "https://gcp-usc1.cells.cellfabric.example.com:8443/status/ready"},
-		{"missing cell", "aws-usw2", "endpoint", `cell "aws-usw2" has no outputs`},
-		{"missing field", "aws-use1", "nope", `output "nope" is missing`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var out pulumi.StringOutput
-			_ = recorder.New().Run(recorder.Options{}, func(ctx *pulumi.Context) error {
-				out = CellField(pulumi.ToMap(cells), tt.id, tt.key)
-				return nil
-			})
-			got, err := recorder.Await(out)
-			switch {
-			case err != nil:
-				if !strings.Contains(err.Error(), tt.want) {
-					t.Errorf("err = %v, want %q", err, tt.want)
-				}
-			case got.Value != tt.want:
-				t.Errorf("got %v, want %q", got.Value, tt.want)
-			}
-		})
 	}
 }
 
@@ -221,30 +178,36 @@ func TestEpochFollowsContent(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		edit func(cells, routing map[string]any)
+		edit func(cells map[string]router.CellOutputs, routing *router.Routing)
 		same bool
 	}{
-		{"unchanged", func(c, r map[string]any) {}, true},
-		{"an output the registry ignores", func(c, r map[string]any) {
-			c["aws-use1"].(map[string]any)["networkId"] = "vpc-other"
+		{"unchanged", func(map[string]router.CellOutputs, *router.Routing) {}, true},
+		{"an output the registry ignores", func(c map[string]router.CellOutputs, _ *router.Routing) {
+			co := c["aws-use1"]
+			co.NetworkID = "vpc-other"
+			c["aws-use1"] = co
 		}, true},
-		{"a cell weight", func(c, r map[string]any) {
-			r["cells"].(map[string]any)["gcp-usc1"].(map[string]any)["weight"] = 60.0
+		{"a cell weight", func(_ map[string]router.CellOutputs, r *router.Routing) {
+			rc := r.Cells["gcp-usc1"]
+			rc.Weight = 60
+			r.Cells["gcp-usc1"] = rc
 		}, false},
-		{"a tenant moved", func(c, r map[string]any) {
-			r["tenants"].([]any)[0].(map[string]any)["cell"] = "azure-weu"
+		{"a tenant moved", func(_ map[string]router.CellOutputs, r *router.Routing) {
+			r.Tenants[0].Cell = "azure-weu"
 		}, false},
-		{"an endpoint", func(c, r map[string]any) {
-			c["gcp-euw1"].(map[string]any)["endpoint"] = "https://gcp-euw1-b.cells.cellfabric.example.com"
+		{"an endpoint", func(c map[string]router.CellOutputs, _ *router.Routing) {
+			co := c["gcp-euw1"]
+			co.Endpoint = "https://gcp-euw1-b.cells.cellfabric.example.com"
+			c["gcp-euw1"] = co
 		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rec, _ := mustRun(t, func(a *Args) {
-				cells, routing := devPlain()
-				tt.edit(cells, routing)
-				a.CellOutputs, a.Routing = pulumi.ToMap(cells), pulumi.ToMap(routing)
+				cells, routing := devOutputs().Cells, devRouting()
+				tt.edit(cells, &routing)
+				a.CellOutputs, a.Routing = cellsOutput(cells), routing
 			})
 			if got := trigger(rec); (got == base) != tt.same {
 				t.Errorf("trigger %s vs base %s: same = %v, want %v", got, base, got == base, tt.same)

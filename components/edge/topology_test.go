@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -27,8 +28,7 @@ func devTopology(t *testing.T) *stacks.Topology {
 func TestArgsFromTheDevTopology(t *testing.T) {
 	t.Parallel()
 	topo := devTopology(t)
-	cells, routing := devPlain()
-	a, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing))
+	a, err := ArgsFromTopology(topo, cellsOutput(devOutputs().Cells))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,20 +40,25 @@ func TestArgsFromTheDevTopology(t *testing.T) {
 		a.SharedHost != "api.cellfabric.example.com" || a.Steering != "geo" || a.EdgeKeyID != "k1" || a.WildcardTenants {
 		t.Errorf("args %+v", a)
 	}
-	if !slices.Equal(a.Tenants, devTenants) {
-		t.Errorf("tenants = %v", a.Tenants)
+	if !slices.Equal(a.tenantIDs(), devTenants) {
+		t.Errorf("tenants = %v", a.tenantIDs())
+	}
+	// The routing half is the one the stack exports (trimmed) and the
+	// fixture holds.
+	if got, want := a.Routing.Trimmed(), devOutputs().Routing; !reflect.DeepEqual(got, want) {
+		t.Errorf("routing from the topology:\n%+v\nthe outputs' routing:\n%+v", got, want)
 	}
 	wantCells := map[string]struct {
 		region string
 		weight int
 	}{"aws-use1": {"ENAM", 100}, "azure-weu": {"WEU", 100}, "gcp-euw1": {"WEU", 100}, "gcp-usc1": {"ENAM", 50}}
-	for _, c := range a.Cells {
-		if w := wantCells[c.ID]; c.Region != w.region || c.Weight != w.weight {
-			t.Errorf("cell %s region %q weight %d, want %+v", c.ID, c.Region, c.Weight, w)
+	for _, c := range a.routedCells() {
+		if w := wantCells[c.ID]; lbRegion(c) != w.region || lbWeight(c) != w.weight {
+			t.Errorf("cell %s region %q weight %d, want %+v", c.ID, lbRegion(c), lbWeight(c), w)
 		}
 	}
-	if len(a.SharedRoutes) != 1 || a.SharedRoutes[0].Prefix != "/catalog" || len(a.SharedRoutes[0].Cells) != 3 || a.SharedRoutes[0].Cells[2].Weight != 50 {
-		t.Errorf("shared routes = %+v", a.SharedRoutes)
+	if r := a.Routing.SharedRoutes; len(r) != 1 || r[0].Prefix != "/catalog" || len(r[0].Cells) != 3 || r[0].Cells[2].Weight != 50 {
+		t.Errorf("shared routes = %+v", r)
 	}
 	var cfgOut pulumi.StringOutput
 	rec := recorder.New()
@@ -90,12 +95,12 @@ func TestArgsFromTheDevTopology(t *testing.T) {
 // the Worker cannot match is refused.
 func TestArgsFromTopologyVariants(t *testing.T) {
 	t.Parallel()
-	cells, routing := devPlain()
+	cells := cellsOutput(devOutputs().Cells)
 	t.Run("unknown tenants placed", func(t *testing.T) {
 		t.Parallel()
 		topo := devTopology(t)
 		topo.Edge.UnknownTenants = "place"
-		a, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing))
+		a, err := ArgsFromTopology(topo, cells)
 		if err != nil || !a.WildcardTenants {
 			t.Fatalf("wildcard %v, err %v", a.WildcardTenants, err)
 		}
@@ -105,18 +110,13 @@ func TestArgsFromTopologyVariants(t *testing.T) {
 		topo := devTopology(t)
 		c, _ := topo.CellByID("gcp-euw1")
 		c.State = fabric.CellDraining
-		a, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing))
+		a, err := ArgsFromTopology(topo, cells)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, ec := range a.Cells {
-			if (ec.ID == "gcp-euw1") != (ec.Weight == 0) {
-				t.Errorf("cell %s weight %d", ec.ID, ec.Weight)
-			}
-		}
-		for _, wc := range a.SharedRoutes[0].Cells {
-			if (wc.Cell == "gcp-euw1") != (wc.Weight == 0) {
-				t.Errorf("route cell %s weight %d", wc.Cell, wc.Weight)
+		for _, c := range a.routedCells() {
+			if (c.ID == "gcp-euw1") != (lbWeight(c) == 0) {
+				t.Errorf("cell %s load-balancer weight %d", c.ID, lbWeight(c))
 			}
 		}
 		if got := planLB(a).Default; slices.Contains(got, "gcp-euw1") {
@@ -127,7 +127,7 @@ func TestArgsFromTopologyVariants(t *testing.T) {
 		t.Parallel()
 		topo := devTopology(t)
 		topo.Edge.TenantHost = "{tenant}-app.cellfabric.example.com"
-		if _, err := ArgsFromTopology(topo, pulumi.ToMap(cells), pulumi.ToMap(routing)); err == nil {
+		if _, err := ArgsFromTopology(topo, cells); err == nil {
 			t.Fatal("no error")
 		}
 	})

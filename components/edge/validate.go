@@ -26,7 +26,7 @@ func (a Args) Validate() error {
 	}
 	checkAccount(add, a)
 	checkHosts(add, a)
-	cells := checkCells(add, a.Cells)
+	cells := checkCells(add, a)
 	checkRoutes(add, a, cells)
 	checkInputs(add, a)
 	return ps.Err()
@@ -78,14 +78,14 @@ func checkHosts(add addFunc, a Args) {
 		add("sharedHost", "%q lies outside the zone %s", a.SharedHost, a.Domain)
 	}
 	seen := map[string]int{}
-	for i, t := range a.Tenants {
-		path := fmt.Sprintf("tenants[%d]", i)
+	for i, t := range a.tenantIDs() {
+		path := fmt.Sprintf("routing.tenants[%d].id", i)
 		if !fabric.ValidTenantID(t) {
-			add(path, "%q: a tenant id is 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", t)
+			add(path, "%q: %s", t, fabric.TenantIDRule)
 			continue
 		}
 		if j, dup := seen[t]; dup {
-			add(path, "%q repeats tenants[%d]", t, j)
+			add(path, "%q repeats routing.tenants[%d]", t, j)
 			continue
 		}
 		seen[t] = i
@@ -95,46 +95,40 @@ func checkHosts(add addFunc, a Args) {
 	}
 }
 
-func checkCells(add addFunc, cells []EdgeCell) map[string]bool {
-	known := map[string]bool{}
-	if len(cells) == 0 {
-		add("cells", "none: the edge needs at least one cell to send requests to")
+func checkCells(add addFunc, a Args) map[string]router.Cell {
+	known := map[string]router.Cell{}
+	if len(a.Routing.Cells) == 0 {
+		add("routing.cells", "none: the edge needs at least one cell to send requests to")
 	}
-	for i, c := range cells {
-		path := fmt.Sprintf("cells[%d]", i)
-		switch {
-		case !fabric.ValidCellID(c.ID):
-			add(path+".id", "%q: a cell id is 1-63 lowercase letters, digits and hyphens, starting with a letter", c.ID)
-		case known[c.ID]:
-			add(path+".id", "%q appears twice", c.ID)
-		default:
-			known[c.ID] = true
+	for _, c := range a.routedCells() {
+		path := "routing.cells." + c.ID
+		if !fabric.ValidCellID(c.ID) {
+			add(path, "%q: %s", c.ID, fabric.CellIDRule)
+			continue
 		}
-		if c.Endpoint == nil {
-			add(path+".endpoint", "missing: pass the cell's cell.Outputs.Endpoint")
-		}
-		if c.HealthURL == nil {
-			add(path+".healthUrl", "missing: pass the cell's cell.Outputs.HealthURL")
+		known[c.ID] = c
+		if !c.Cloud.Valid() {
+			add(path+".cloud", "%q: use aws, azure or gcp (the edge maps the cell's cloud region to a load-balancing region)", c.Cloud)
 		}
 		if c.Weight < 0 || c.Weight > router.MaxWeight {
 			add(path+".weight", "%d: use 0-%d", c.Weight, router.MaxWeight)
 		}
-		if c.Region != "" && !validLBRegion(c.Region) {
-			add(path+".region", "%q: use a Cloudflare load-balancing region (%s), or leave it empty", c.Region, strings.Join(LoadBalancerRegions, ", "))
+		if !c.State.Valid() {
+			add(path+".state", "%q: use active, draining or down", c.State)
 		}
 	}
 	return known
 }
 
-func checkRoutes(add addFunc, a Args, cells map[string]bool) {
+func checkRoutes(add addFunc, a Args, cells map[string]router.Cell) {
 	prefixes := map[string]int{}
 	regions := 0
-	for i, r := range a.SharedRoutes {
-		path := fmt.Sprintf("sharedRoutes[%d]", i)
+	for i, r := range a.Routing.SharedRoutes {
+		path := fmt.Sprintf("routing.sharedRoutes[%d]", i)
 		if !strings.HasPrefix(r.Prefix, "/") || strings.ContainsAny(r.Prefix, "?# ") {
 			add(path+".prefix", "%q: a path prefix starts with \"/\" and has no query, fragment or space", r.Prefix)
 		} else if j, dup := prefixes[r.Prefix]; dup {
-			add(path+".prefix", "%q repeats sharedRoutes[%d]", r.Prefix, j)
+			add(path+".prefix", "%q repeats routing.sharedRoutes[%d]", r.Prefix, j)
 		} else {
 			prefixes[r.Prefix] = i
 		}
@@ -143,9 +137,9 @@ func checkRoutes(add addFunc, a Args, cells map[string]bool) {
 		}
 		for j, wc := range r.Cells {
 			cpath := fmt.Sprintf("%s.cells[%d]", path, j)
-			if !cells[wc.Cell] {
-				add(cpath+".cell", "unknown cell %q: it is not in cells", wc.Cell)
-			} else if c := cellByID(a.Cells, wc.Cell); c.Region != "" {
+			if c, ok := cells[wc.Cell]; !ok {
+				add(cpath+".cell", "unknown cell %q: it is not in routing.cells", wc.Cell)
+			} else if lbRegion(c) != "" {
 				regions++
 			}
 			if wc.Weight < 0 || wc.Weight > router.MaxWeight {
@@ -153,8 +147,8 @@ func checkRoutes(add addFunc, a Args, cells map[string]bool) {
 			}
 		}
 	}
-	if a.Steering == "geo" && len(a.SharedRoutes) > 0 && regions == 0 {
-		add("steering", "geo needs the region of at least one shared-route cell (cells[].region); or use off, dynamic_latency or random")
+	if a.Steering == "geo" && len(a.Routing.SharedRoutes) > 0 && regions == 0 {
+		add("steering", "geo needs a shared-route cell in a region cellfabric maps to a Cloudflare load-balancing region; or use off, dynamic_latency or random")
 	}
 }
 
@@ -164,8 +158,7 @@ func checkInputs(add addFunc, a Args) {
 		set  bool
 		what string
 	}{
-		{"cellOutputs", a.CellOutputs != nil, "pass the `cells` output (in-program cells, or MergeCells over the cell stacks' StackReferences)"},
-		{"routing", a.Routing != nil, "pass the `routing` output"},
+		{"cellOutputs", a.CellOutputs.OutputState != nil, "pass the cells' outputs (cell.ResolveCells over this program's cells, or cell.DecodeCells over the cell stacks' StackReferences)"},
 		{"workerScript", a.WorkerScript != nil, "pass the Worker's service-worker script"},
 		{"workerWasm", a.WorkerWasm != nil, "pass the router's wasm, base64-encoded"},
 		{"workerConfig", a.WorkerConfig != nil, "pass the Worker's config JSON"},
@@ -182,15 +175,6 @@ func checkInputs(add addFunc, a Args) {
 	if (certSet || keySet) && !a.AuthenticatedOriginPulls {
 		add("authenticatedOriginPulls", "is off but an origin-pull certificate is given: turn it on or drop the certificate")
 	}
-}
-
-func cellByID(cells []EdgeCell, id string) EdgeCell {
-	for _, c := range cells {
-		if c.ID == id {
-			return c
-		}
-	}
-	return EdgeCell{}
 }
 
 func isHex32(s string) bool {

@@ -7,15 +7,22 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // TestValidateRefuses: one case per rule; each names the bad field, and New
 // registers nothing.
 func TestValidateRefuses(t *testing.T) {
 	t.Parallel()
-	route := func(a *Args) *SharedRoute { return &a.SharedRoutes[0] }
+	route := func(a *Args) *router.SharedRoute { return &a.Routing.SharedRoutes[0] }
+	editCell := func(a *Args, id string, edit func(*router.Cell)) {
+		c := a.Routing.Cells[id]
+		edit(&c)
+		a.Routing.Cells[id] = c
+	}
 	tests := []struct {
 		name, path string
 		edit       func(*Args)
@@ -37,28 +44,27 @@ func TestValidateRefuses(t *testing.T) {
 		}},
 		{"shared host", "sharedHost", func(a *Args) { a.SharedHost = "*.api." + testDomain }},
 		{"shared host outside the zone", "sharedHost", func(a *Args) { a.SharedHost = "api.example.org" }},
-		{"tenant id", "tenants[2]", func(a *Args) { a.Tenants = []string{"acme", "globex", "Hooli"} }},
-		{"tenant twice", "tenants[1]", func(a *Args) { a.Tenants = []string{"acme", "acme"} }},
-		{"tenant on the shared host", "tenants[1]", func(a *Args) { a.Tenants = []string{"acme", "api"} }},
-		{"no cells", "cells", func(a *Args) { a.Cells = nil; a.SharedRoutes = nil }},
-		{"cell id", "cells[0].id", func(a *Args) { a.Cells[0].ID = "1aws" }},
-		{"cell twice", "cells[3].id", func(a *Args) { a.Cells[3].ID = "aws-use1" }},
-		{"cell endpoint", "cells[1].endpoint", func(a *Args) { a.Cells[1].Endpoint = nil }},
-		{"cell health URL", "cells[2].healthUrl", func(a *Args) { a.Cells[2].HealthURL = nil }},
-		{"cell weight", "cells[0].weight", func(a *Args) { a.Cells[0].Weight = -1 }},
-		{"cell region", "cells[1].region", func(a *Args) { a.Cells[1].Region = "westeurope" }},
-		{"route prefix", "sharedRoutes[0].prefix", func(a *Args) { route(a).Prefix = "catalog" }},
-		{"route prefix twice", "sharedRoutes[1].prefix", func(a *Args) { a.SharedRoutes = append(a.SharedRoutes, a.SharedRoutes[0]) }},
-		{"route without cells", "sharedRoutes[0].cells", func(a *Args) { route(a).Cells = nil }},
-		{"route to an unknown cell", "sharedRoutes[0].cells[1].cell", func(a *Args) { route(a).Cells[1].Cell = "gcp-asia1" }},
-		{"route weight", "sharedRoutes[0].cells[2].weight", func(a *Args) { route(a).Cells[2].Weight = 2_000_000 }},
+		{"tenant id", "routing.tenants[2].id", func(a *Args) { a.Routing.Tenants[2].ID = "Hooli" }},
+		{"tenant twice", "routing.tenants[1].id", func(a *Args) { a.Routing.Tenants[1].ID = "acme" }},
+		{"tenant on the shared host", "routing.tenants[1].id", func(a *Args) { a.Routing.Tenants[1].ID = "api" }},
+		{"no cells", "routing.cells", func(a *Args) { a.Routing.Cells = nil; a.Routing.SharedRoutes = nil }},
+		{"cell id", "routing.cells.1aws", func(a *Args) { a.Routing.Cells["1aws"] = a.Routing.Cells["aws-use1"] }},
+		{"cell cloud", "routing.cells.azure-weu.cloud", func(a *Args) { editCell(a, "azure-weu", func(c *router.Cell) { c.Cloud = "ibm" }) }},
+		{"cell weight", "routing.cells.aws-use1.weight", func(a *Args) { editCell(a, "aws-use1", func(c *router.Cell) { c.Weight = -1 }) }},
+		{"cell state", "routing.cells.gcp-euw1.state", func(a *Args) { editCell(a, "gcp-euw1", func(c *router.Cell) { c.State = "paused" }) }},
+		{"route prefix", "routing.sharedRoutes[0].prefix", func(a *Args) { route(a).Prefix = "catalog" }},
+		{"route prefix twice", "routing.sharedRoutes[1].prefix", func(a *Args) {
+			a.Routing.SharedRoutes = append(a.Routing.SharedRoutes, a.Routing.SharedRoutes[0])
+		}},
+		{"route without cells", "routing.sharedRoutes[0].cells", func(a *Args) { route(a).Cells = nil }},
+		{"route to an unknown cell", "routing.sharedRoutes[0].cells[1].cell", func(a *Args) { route(a).Cells[1].Cell = "gcp-asia1" }},
+		{"route weight", "routing.sharedRoutes[0].cells[2].weight", func(a *Args) { route(a).Cells[2].Weight = 2_000_000 }},
 		{"geo without regions", "steering", func(a *Args) {
-			for i := range a.Cells {
-				a.Cells[i].Region = ""
+			for id := range a.Routing.Cells {
+				editCell(a, id, func(c *router.Cell) { c.Region = "nowhere-1" })
 			}
 		}},
-		{"cell outputs", "cellOutputs", func(a *Args) { a.CellOutputs = nil }},
-		{"routing", "routing", func(a *Args) { a.Routing = nil }},
+		{"cell outputs", "cellOutputs", func(a *Args) { a.CellOutputs = cell.CellsOutput{} }},
 		{"worker script", "workerScript", func(a *Args) { a.WorkerScript = nil }},
 		{"worker wasm", "workerWasm", func(a *Args) { a.WorkerWasm = nil }},
 		{"worker config", "workerConfig", func(a *Args) { a.WorkerConfig = nil }},
@@ -104,7 +110,10 @@ func TestValidateRefuses(t *testing.T) {
 func TestValidateListsEveryProblem(t *testing.T) {
 	t.Parallel()
 	a := devArgs()
-	a.AccountID, a.Steering, a.Cells[0].Weight, a.EdgeKey = "", "fastest", -5, nil
+	a.AccountID, a.Steering, a.EdgeKey = "", "fastest", nil
+	c := a.Routing.Cells["aws-use1"]
+	c.Weight = -5
+	a.Routing.Cells["aws-use1"] = c
 	var ps fabric.Problems
 	if err := a.Validate(); !errors.As(err, &ps) {
 		t.Fatalf("err = %v", err)
@@ -113,7 +122,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	for _, p := range ps.List {
 		paths[p.Path] = true
 	}
-	for _, want := range []string{"accountId", "steering", "cells[0].weight", "edgeKey"} {
+	for _, want := range []string{"accountId", "steering", "routing.cells.aws-use1.weight", "edgeKey"} {
 		if !paths[want] {
 			t.Errorf("no problem at %s: %v", want, ps)
 		}
@@ -135,7 +144,7 @@ func TestValidateAcceptsTheDevArgs(t *testing.T) {
 		{"defaults left empty", func(a *Args) { a.Steering, a.HealthCron, a.EdgeKeyID, a.Name = "", "", "", "" }},
 		{"wildcard", func(a *Args) { a.WildcardTenants = true }},
 		{"tenant host is the zone apex", func(a *Args) { a.TenantHost = "{tenant}." + testDomain; a.Domain = testDomain }},
-		{"no tenants", func(a *Args) { a.Tenants = nil }},
+		{"no tenants", func(a *Args) { a.Routing.Tenants = nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -133,7 +133,7 @@ func (b *builder) buildHosts() error {
 			return err
 		}
 	} else {
-		for _, t := range a.Tenants {
+		for _, t := range a.tenantIDs() {
 			if err := b.hostRoute("tenant-"+t, TenantHostFor(a.TenantHost, t), true); err != nil {
 				return err
 			}
@@ -141,7 +141,7 @@ func (b *builder) buildHosts() error {
 	}
 	// Without shared routes there is no load balancer to stand for the
 	// shared host in DNS: a placeholder record does.
-	return b.hostRoute("shared", a.SharedHost, len(a.SharedRoutes) == 0)
+	return b.hostRoute("shared", a.SharedHost, len(a.Routing.SharedRoutes) == 0)
 }
 
 // hostRoute registers the Worker route of host and, when record is set, its

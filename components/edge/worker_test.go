@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // binding returns the binding named name in one of the script's binding
@@ -178,8 +179,10 @@ func TestDeployTimeChecks(t *testing.T) {
 			a.WorkerWasm = pulumi.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/sh")))
 		}, "not a wasm module"},
 		{"config the Worker refuses", func(a *Args) { a.WorkerConfig = pulumi.String(`{"tenantModes":["jwt"]}`) }, "CONFIG binding"},
-		{"cell endpoint without host", func(a *Args) { a.Cells[0].Endpoint = pulumi.String("https://") }, "not a URL with a host"},
-		{"cell health URL not http", func(a *Args) { a.Cells[1].HealthURL = pulumi.String("ftp://x/healthz") }, "not an http(s) URL"},
+		{"cell endpoint without host", func(a *Args) { editOutputs(a, "aws-use1", func(c *router.CellOutputs) { c.Endpoint = "https://" }) }, "cells.aws-use1.endpoint"},
+		{"cell health URL not http", func(a *Args) {
+			editOutputs(a, "azure-weu", func(c *router.CellOutputs) { c.HealthURL = "ftp://x/healthz" })
+		}, "cells.azure-weu.healthUrl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

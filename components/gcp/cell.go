@@ -3,6 +3,7 @@ package gcp
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -23,31 +24,31 @@ type Cell struct {
 
 	// NetworkName is the VPC network's name; the HA VPN gateway and Cloud
 	// Router of the mesh attach to it.
-	NetworkName pulumi.StringOutput
+	NetworkName pulumi.StringOutput `pulumi:"networkName"`
 	// NetworkSelfLink is the network's self link.
-	NetworkSelfLink pulumi.StringOutput
+	NetworkSelfLink pulumi.StringOutput `pulumi:"networkSelfLink"`
 	// SubnetworkSelfLink is the "workloads" subnetwork Cloud Run sends its
 	// egress through.
-	SubnetworkSelfLink pulumi.StringOutput
+	SubnetworkSelfLink pulumi.StringOutput `pulumi:"subnetworkSelfLink"`
 	// Project is the GCP project the cell lives in (the provider's).
-	Project pulumi.StringOutput
+	Project pulumi.StringOutput `pulumi:"project"`
 	// Region is the cell's region.
 	Region string
 	// LoadBalancerIP is the global IPv4 address the origin record points at.
-	LoadBalancerIP pulumi.StringOutput
+	LoadBalancerIP pulumi.StringOutput `pulumi:"loadBalancerIp"`
 	// DNSRecords are the public DNS records the cell needs, each a map with
 	// keys "name", "type", "value" and "purpose" ("origin"). When
 	// cell.Args.DNS is nil, an operator creates them by hand (unproxied);
 	// the managed certificate provisions once the origin record resolves.
-	DNSRecords pulumi.StringMapArrayOutput
+	DNSRecords pulumi.StringMapArrayOutput `pulumi:"dnsRecords"`
 	// ServiceName is the Cloud Run service.
-	ServiceName pulumi.StringOutput
+	ServiceName pulumi.StringOutput `pulumi:"serviceName"`
 	// DatabaseName is the Firestore database id the workload uses.
-	DatabaseName pulumi.StringOutput
+	DatabaseName pulumi.StringOutput `pulumi:"databaseName"`
 	// EdgeKeySecretID is the Secret Manager secret holding the edge key.
-	EdgeKeySecretID pulumi.StringOutput
+	EdgeKeySecretID pulumi.StringOutput `pulumi:"edgeKeySecretId"`
 	// LogBucketID is the cell's Cloud Logging bucket.
-	LogBucketID pulumi.StringOutput
+	LogBucketID pulumi.StringOutput `pulumi:"logBucketId"`
 
 	outputs cell.Outputs
 }
@@ -104,21 +105,8 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 		}
 	}
 	b.fill(c)
-	out := c.outputs.ToMap()
-	for k, v := range map[string]pulumi.Input{
-		"networkName":        c.NetworkName,
-		"networkSelfLink":    c.NetworkSelfLink,
-		"subnetworkSelfLink": c.SubnetworkSelfLink,
-		"project":            c.Project,
-		"loadBalancerIp":     c.LoadBalancerIP,
-		"dnsRecords":         c.DNSRecords,
-		"serviceName":        c.ServiceName,
-		"databaseName":       c.DatabaseName,
-		"edgeKeySecretId":    c.EdgeKeySecretID,
-		"logBucketId":        c.LogBucketID,
-	} {
-		out[k] = v
-	}
+	out := c.outputs.Map()
+	maps.Copy(out, cell.OutputMap(c))
 	if err := ctx.RegisterResourceOutputs(c, out); err != nil {
 		return nil, fmt.Errorf("registering the outputs of gcp cell %s: %w", name, err)
 	}

@@ -79,7 +79,7 @@ func TestEdgeKeyNeverInTheClear(t *testing.T) {
 	c := d.cell
 	for _, o := range []pulumi.Output{c.NetworkName, c.NetworkSelfLink, c.SubnetworkSelfLink, c.Project,
 		c.LoadBalancerIP, c.DNSRecords, c.ServiceName, c.DatabaseName, c.EdgeKeySecretID, c.LogBucketID,
-		c.Outputs().ToMap().ToMapOutput()} {
+		c.Outputs().Map().ToMapOutput()} {
 		aw := await(t, o)
 		if strings.Contains(fmt.Sprint(aw.Value), testEdgeKey) {
 			t.Errorf("an output of the cell carries the key: %v", aw.Value)

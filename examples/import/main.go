@@ -60,8 +60,8 @@ func program(ctx *pulumi.Context) error {
 
 	// The same contract on both clouds: export the same outputs.
 	ctx.Export("cells", pulumi.Map{
-		"pay-use1": use1.Outputs().ToMap(),
-		"pay-weu":  weu.Outputs().ToMap(),
+		"pay-use1": use1.Outputs().Map(),
+		"pay-weu":  weu.Outputs().Map(),
 	})
 	return nil
 }

@@ -10,20 +10,13 @@ import (
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
-// builtCell is one cell this stack built, with the provider it used.
-type builtCell struct {
-	topo     stacks.Cell
-	cell     cell.Cell
-	provider pulumi.ProviderResource
-}
-
 // buildCells creates the cells this stack deploys, each with its own explicit
 // provider. Every cell gets the edge signing key and, during a rotation, the
 // extra key (cellfabric:edgeExtraKey, edge.extraKeyId).
-func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKey pulumi.StringOutput, cf *cloudflare.Provider) ([]builtCell, error) {
+func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKey pulumi.StringOutput, cf *cloudflare.Provider) (map[string]cell.Cell, map[string]pulumi.ProviderResource, error) {
 	extra, hasExtra, err := edgeExtraKey(ctx, topo)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keys := cellKeys{key: edgeKey, keyID: topo.Edge.KeyID}
 	if hasExtra {
@@ -33,7 +26,7 @@ func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKe
 	// The edge's egress ranges: the only sources a cell accepts.
 	ranges, err := cloudflare.GetIpRanges(ctx, pulumi.Provider(cf))
 	if err != nil {
-		return nil, fmt.Errorf("reading Cloudflare's IP ranges: %w", err)
+		return nil, nil, fmt.Errorf("reading Cloudflare's IP ranges: %w", err)
 	}
 	ingress := pulumi.ToStringArray(append(append([]string{}, ranges.Ipv4CidrBlocks...), ranges.Ipv6CidrBlocks...))
 
@@ -42,30 +35,31 @@ func buildCells(ctx *pulumi.Context, topo *stacks.Topology, opts Options, edgeKe
 		dns = cloudflareDNS(topo.Edge.ZoneID)
 	}
 
-	var out []builtCell
+	cells := map[string]cell.Cell{}
+	providers := map[string]pulumi.ProviderResource{}
 	for _, c := range topo.DeployedCells() {
 		build, ok := opts.Cells[c.Cloud]
 		if !ok {
-			return nil, fmt.Errorf("cell %s: no cell component for cloud %s", c.ID, c.Cloud)
+			return nil, nil, fmt.Errorf("cell %s: no cell component for cloud %s", c.ID, c.Cloud)
 		}
 		prov, err := cellProvider(ctx, topo, c)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		built, err := build(ctx, c.ID, cellArgs(topo, c, keys, ingress, dns), pulumi.Providers(prov, cf))
 		if err != nil {
-			return nil, fmt.Errorf("cell %s: %w", c.ID, err)
+			return nil, nil, fmt.Errorf("cell %s: %w", c.ID, err)
 		}
-		out = append(out, builtCell{topo: c, cell: built, provider: prov})
+		cells[c.ID], providers[c.ID] = built, prov
 	}
-	return out, nil
+	return cells, providers, nil
 }
 
 // cellsOutput is the `cells` export: cell id → cell.Outputs.
-func cellsOutput(cells []builtCell) pulumi.Map {
+func cellsOutput(cells map[string]cell.Cell) pulumi.Map {
 	out := pulumi.Map{}
-	for _, c := range cells {
-		out[c.topo.ID] = c.cell.Outputs().ToMap()
+	for id, c := range cells {
+		out[id] = c.Outputs().Map()
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/bundle"
+	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/edge"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -78,8 +79,8 @@ func edgeKeyAndCloudflare(ctx *pulumi.Context, topo *stacks.Topology) (pulumi.St
 // buildEdge builds the Cloudflare edge in front of cells (the `cells`
 // output's shape: cell id → CellOutputs) and returns the registry it wrote
 // to KV. Its routing half is the topology's.
-func buildEdge(ctx *pulumi.Context, topo *stacks.Topology, opts Options, cells pulumi.MapInput, key pulumi.StringInput, cf *cloudflare.Provider) (pulumi.StringOutput, error) {
-	args, err := edge.ArgsFromTopology(topo, cells, routingOutput(topo))
+func buildEdge(ctx *pulumi.Context, topo *stacks.Topology, opts Options, cells cell.CellsOutput, key pulumi.StringInput, cf *cloudflare.Provider) (pulumi.StringOutput, error) {
+	args, err := edge.ArgsFromTopology(topo, cells)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

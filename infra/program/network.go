@@ -9,6 +9,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/aws"
 	"github.com/cellfabric/cellfabric/components/azure"
+	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/gcp"
 	"github.com/cellfabric/cellfabric/components/vpn"
 	"github.com/cellfabric/cellfabric/fabric"
@@ -34,19 +35,19 @@ const (
 // attaches to. The mesh reads its inputs from this map in every role, so a
 // network stack (reading it through StackReferences) and an all-in-one
 // stack take exactly the same path.
-func networkAttachments(cells []builtCell) pulumi.Map {
+func networkAttachments(cells map[string]cell.Cell) pulumi.Map {
 	out := pulumi.Map{}
-	for _, c := range cells {
-		switch x := c.cell.(type) {
+	for id, c := range cells {
+		switch x := c.(type) {
 		case *aws.Cell:
-			out[c.topo.ID] = pulumi.Map{
+			out[id] = pulumi.Map{
 				netVpcID:              x.VpcID,
 				netPrivateRouteTables: x.PrivateRouteTableIDs,
 				netPublicRouteTables:  x.PublicRouteTableIDs,
 				netTaskSecurityGroup:  x.TaskSecurityGroupID,
 			}
 		case *azure.Cell:
-			out[c.topo.ID] = pulumi.Map{
+			out[id] = pulumi.Map{
 				netResourceGroup:   x.ResourceGroupName,
 				netVnetName:        x.VnetName,
 				netVnetID:          x.VnetID,
@@ -54,7 +55,7 @@ func networkAttachments(cells []builtCell) pulumi.Map {
 				netNsgName:         x.NsgName,
 			}
 		case *gcp.Cell:
-			out[c.topo.ID] = pulumi.Map{
+			out[id] = pulumi.Map{
 				netNetworkSelfLink: x.NetworkSelfLink,
 				netProject:         x.Project,
 			}

@@ -77,21 +77,28 @@ func RunWith(ctx *pulumi.Context, opts Options) (pulumi.Map, error) {
 // stack outputs. The topology must have passed Check (RunWith does it).
 func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map, error) {
 	opts = opts.withDefaults()
-	exports := pulumi.Map{OutputRouting: routingOutput(topo)}
+	routing, err := routingOutput(topo)
+	if err != nil {
+		return nil, err
+	}
+	exports := pulumi.Map{OutputRouting: routing}
 	switch topo.Role {
 	case stacks.RoleAll, stacks.RoleCell:
 		key, cf, err := edgeKeyAndCloudflare(ctx, topo)
 		if err != nil {
 			return nil, err
 		}
-		cells, err := buildCells(ctx, topo, opts, key, cf)
+		cells, providers, err := buildCells(ctx, topo, opts, key, cf)
 		if err != nil {
 			return nil, err
 		}
-		cellsOut := cellsOutput(cells)
-		exports[OutputCells] = cellsOut
+		exports[OutputCells] = cellsOutput(cells)
 		if topo.Role == stacks.RoleAll && !topo.Edge.Disabled {
-			registry, err := buildEdge(ctx, topo, opts, cellsOut, key, cf)
+			outs := make(map[string]cell.Outputs, len(cells))
+			for id, c := range cells {
+				outs[id] = c.Outputs()
+			}
+			registry, err := buildEdge(ctx, topo, opts, cell.ResolveCells(outs), key, cf)
 			if err != nil {
 				return nil, err
 			}
@@ -100,10 +107,6 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		attachments := networkAttachments(cells)
 		exports[OutputNetworks] = attachments
 		if buildsMesh(topo) {
-			providers := map[string]pulumi.ProviderResource{}
-			for _, c := range cells {
-				providers[c.topo.ID] = c.provider
-			}
 			network, err := buildMesh(ctx, topo, attachments.ToMapOutput(), providers)
 			if err != nil {
 				return nil, err
@@ -130,7 +133,7 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		if err != nil {
 			return nil, err
 		}
-		registry, err := buildEdge(ctx, topo, opts, cells, key, cf)
+		registry, err := buildEdge(ctx, topo, opts, cell.DecodeCells(cells), key, cf)
 		if err != nil {
 			return nil, err
 		}

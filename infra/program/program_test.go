@@ -391,14 +391,14 @@ func TestCellsOutputIsTheContract(t *testing.T) {
 	}
 	for id, v := range cells {
 		m := v.(map[string]any)
-		for _, k := range []string{cell.KeyID, cell.KeyCloud, cell.KeyRegion, cell.KeyEndpoint, cell.KeyHealthURL,
-			cell.KeyNetworkID, cell.KeyCIDR, cell.KeyStateStoreID, cell.KeyWorkloadIdentity} {
+		for _, k := range []string{"id", "cloud", "region", "endpoint", "healthUrl",
+			"networkId", "cidr", "stateStoreId", "workloadIdentity"} {
 			if s, _ := m[k].(string); s == "" {
 				t.Errorf("cells.%s.%s is empty", id, k)
 			}
 		}
-		if m[cell.KeyID] != id {
-			t.Errorf("cells.%s.id = %v", id, m[cell.KeyID])
+		if m["id"] != id {
+			t.Errorf("cells.%s.id = %v", id, m["id"])
 		}
 	}
 }

@@ -1,44 +1,27 @@
 package program
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/components/edge"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 
-// routingOutput is the routing half of the registry's input, taken from the
-// topology: the other half is the cells' outputs. Its JSON shape is the one
-// router.StackOutputs reads.
-func routingOutput(topo *stacks.Topology) pulumi.Map {
-	cells := pulumi.Map{}
-	for _, c := range topo.Cells {
-		cells[c.ID] = pulumi.Map{"weight": pulumi.Int(c.Weight), "state": pulumi.String(c.State)}
+// routingOutput is the `routing` export: the routing half of the registry
+// (edge.Routing, Go values) in the shape of its JSON, router.Routing's, each
+// cell trimmed to its weight and state. Its JSON is the contract: the edge
+// stack and `cellfabric registry` read it back with router.ParseStackOutputs.
+func routingOutput(topo *stacks.Topology) (pulumi.Map, error) {
+	doc, err := json.Marshal(edge.Routing(topo).Trimmed())
+	if err != nil {
+		return nil, fmt.Errorf("encoding the routing output: %w", err)
 	}
-	tenants := pulumi.Array{}
-	for _, t := range topo.Tenants {
-		m := pulumi.Map{
-			"id":       pulumi.String(t.ID),
-			"cell":     pulumi.String(t.Cell),
-			"failover": pulumi.ToStringArray(append([]string{}, t.Failover...)),
-			"state":    pulumi.String(t.State),
-		}
-		if t.Residency != "" {
-			m["residency"] = pulumi.String(t.Residency)
-		}
-		tenants = append(tenants, m)
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return nil, fmt.Errorf("encoding the routing output: %w", err)
 	}
-	routes := pulumi.Array{}
-	for _, r := range topo.Edge.SharedRoutes {
-		wcs := pulumi.Array{}
-		for _, wc := range r.Cells {
-			wcs = append(wcs, pulumi.Map{"cell": pulumi.String(wc.Cell), "weight": pulumi.Int(wc.Weight)})
-		}
-		routes = append(routes, pulumi.Map{"prefix": pulumi.String(r.Prefix), "cells": wcs})
-	}
-	return pulumi.Map{
-		"cells":          cells,
-		"tenants":        tenants,
-		"sharedRoutes":   routes,
-		"unknownTenants": pulumi.String(topo.Edge.UnknownTenants),
-	}
+	return pulumi.ToMap(m), nil
 }

@@ -3,9 +3,6 @@ package synth
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,10 +15,9 @@ import (
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/infra/program"
+	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/stacks"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func devPlan(t *testing.T) *Plan {
 	t.Helper()
@@ -37,30 +33,34 @@ func devPlan(t *testing.T) *Plan {
 }
 
 // TestDevGolden keeps the dev stack's plan in review: every change to the
-// planned infrastructure changes these files. Rewrite with -update.
+// planned infrastructure changes testdata/dev.json, the one golden
+// rendering of the dev plan. Rewrite with -update.
 func TestDevGolden(t *testing.T) {
-	plan := devPlan(t)
-	for _, format := range []string{"text", "json", "markdown"} {
+	var buf bytes.Buffer
+	if err := devPlan(t).Write(&buf, "json"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Golden(t, filepath.Join("testdata", "dev.json"), buf.Bytes())
+}
+
+// TestRenderersGolden keeps the text and markdown renderings in review, on a
+// small stack (the dev plan's content is dev.json's).
+func TestRenderersGolden(t *testing.T) {
+	sf, err := stacks.ReadStackFile("testdata/small/Pulumi.small.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Synthesize(sf, program.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for format, ext := range map[string]string{"text": "txt", "markdown": "md"} {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := plan.Write(&buf, format); err != nil {
 				t.Fatal(err)
 			}
-			ext := map[string]string{"text": "txt", "json": "json", "markdown": "md"}[format]
-			path := filepath.Join("testdata", "dev."+ext)
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./infra/synth -update)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Fatalf("the dev plan changed: review and rewrite with `go test ./infra/synth -update`\n%s", firstDiff(string(want), buf.String()))
-			}
+			testkit.Golden(t, filepath.Join("testdata", "small", "small."+ext), buf.Bytes())
 		})
 	}
 }
@@ -76,7 +76,7 @@ func TestSynthIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	if a.String() != b.String() {
-		t.Fatalf("two runs differ:\n%s", firstDiff(a.String(), b.String()))
+		t.Fatalf("two runs differ:\n%s", testkit.FirstDiff(a.String(), b.String()))
 	}
 }
 
@@ -160,31 +160,6 @@ func lookup(m map[string]any, path string) any {
 		}
 	}
 	return cur
-}
-
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, clip(x), clip(y))
-		}
-	}
-	return "(no line differs)"
-}
-
-// clip keeps a diff line readable.
-func clip(s string) string {
-	if len(s) > 240 {
-		return s[:240] + "…"
-	}
-	return s
 }
 
 // TestSynthStopsAtStackProblems: stack files the program could not deploy

@@ -1,6 +1,6 @@
 // Command edgeworker is the cellfabric router as a Cloudflare Worker: built
 // with GOOS=js GOARCH=wasm and wrapped in a service-worker script (Go's
-// wasm_exec.js and a small shim, see cmd/edgeworker/bundle), it runs the
+// wasm_exec.js and a small shim, see components/edge/bundle), it runs the
 // same router packages as the router server at Cloudflare's edge.
 //
 // Per request, the Worker

@@ -4,7 +4,7 @@
 //	go run ./cmd/edgeworker/build -o dist/
 //
 // writes dist/worker.js and dist/edge.wasm and prints their sizes. It is a
-// thin wrapper around cmd/edgeworker/bundle.Build.
+// thin wrapper around components/edge/bundle.Build.
 package main
 
 import (
@@ -15,7 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	"github.com/cellfabric/cellfabric/cmd/edgeworker/bundle"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
 )
 
 func main() {

@@ -17,6 +17,6 @@
 // else, and workerd has no telemetry or update check.
 //
 // The package imports the standard library, router/edgeauth,
-// router/edgeconf and cmd/edgeworker/bundle. It is test tooling: nothing in
+// router/edgeconf and components/edge/bundle. It is test tooling: nothing in
 // a deployment uses it.
 package workerd

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cellfabric/cellfabric/cmd/edgeworker/bundle"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )

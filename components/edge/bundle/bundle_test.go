@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellfabric/cellfabric/cmd/edgeworker/bundle"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
 

@@ -16,7 +16,9 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
-	"github.com/cellfabric/cellfabric/router/refcell"
+	"github.com/cellfabric/cellfabric/workload/refcell"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
+	"github.com/cellfabric/cellfabric/workload/state/open"
 )
 
 func init() {
@@ -27,8 +29,9 @@ func init() {
 	})
 }
 
-// EnvDataDir names the reference cell's data directory (--data-dir).
-const EnvDataDir = "CELLFABRIC_DATA_DIR"
+// EnvDataDir names the reference cell's data directory (--data-dir) for
+// the embedded store.
+const EnvDataDir = contract.EnvDataDir
 
 // Server limits of the reference cell, in one place.
 const (
@@ -57,7 +60,7 @@ type cellOptions struct {
 func (o *cellOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
 	fs.StringVar(&o.listen, "listen", "", "listen `address` (default :$"+cell.EnvPort+", or :8080 without "+cell.EnvPort+"; every interface, as a container behind a load balancer needs)")
-	fs.StringVar(&o.dataDir, "data-dir", "", "`directory` of the key/value log (default $"+EnvDataDir+"; empty: in memory only)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "`directory` of the embedded store's log (default $"+EnvDataDir+"; empty: in memory only); the cloud stores ignore it")
 	o.logFormat = "json"
 	fs.Var(&o.logFormat, "log-format", "log `format`: json or text")
 	fs.Usage = func() {
@@ -68,12 +71,14 @@ components set:
   %s, %s, %s   the cell's identity (id and cloud required)
   %s              the edge key's secret (required; or %s)
   %s           its id (default %s)
-  %s             the state store the platform gave the cell (logged; the
-                                    reference cell keeps its data in its embedded store)
+  %s          the state store's adapter: embedded (default), dynamodb,
+                                    azuretable or firestore
+  %s, %s, %s, %s, %s
+                                    where the store is (see workload/state/contract)
   %s                              the port to listen on
 
 flags:
-`, cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvEdgeKey, edgeauth.EnvKeys, cell.EnvEdgeKeyID, edgeauth.DefaultKeyID, cell.EnvStateStore, cell.EnvPort)
+`, cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvEdgeKey, edgeauth.EnvKeys, cell.EnvEdgeKeyID, edgeauth.DefaultKeyID, contract.EnvKind, contract.EnvStore, contract.EnvEndpoint, contract.EnvRegion, contract.EnvProject, contract.EnvIdentity, cell.EnvPort)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -94,11 +99,23 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "cellfabric cell: refusing to start without an edge key: a cell without one would serve anyone who reaches it.\n  %v\n", err)
 		return 1
 	}
+	sc, err := open.FromEnv(getenv, getenv(cell.EnvRegion))
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
+		return 1
+	}
+	sc.DataDir = o.dataDir
+	store, err := open.Open(ctx, sc, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
+		return 1
+	}
 	c, err := refcell.New(refcell.Config{
 		CellID: getenv(cell.EnvCellID), Cloud: getenv(cell.EnvCloud), Region: getenv(cell.EnvRegion),
-		Keys: keys, DataDir: o.dataDir, Logger: logger,
+		Keys: keys, Store: store, StoreKind: string(sc.Kind), Logger: logger,
 	})
 	if err != nil {
+		store.Close()
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
 		return 1
 	}
@@ -108,10 +125,7 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
 		return 1
 	}
-	if ss := getenv(cell.EnvStateStore); ss != "" {
-		logger.Info("state store given; the reference cell keeps its data in its embedded store", "state_store", ss)
-	}
-	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "data_dir", o.dataDir)
+	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "store", sc.Kind, "store_name", sc.Store, "data_dir", sc.DataDir)
 	fmt.Fprintf(stdout, "cell %s (%s %s) listening on http://%s\n", getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion), ln.Addr())
 	return serveCell(ctx, c, ln, logger, stderr)
 }

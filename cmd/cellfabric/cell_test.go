@@ -174,10 +174,10 @@ func TestCellCommand(t *testing.T) {
 	code, h, body := cellCall(t, nil, "GET", base+"/healthz", "", "")
 	var health struct {
 		Status, Cell, Cloud, Region string
-		Store                       struct{ Mode string }
+		Store                       struct{ Kind string }
 	}
 	json.Unmarshal([]byte(body), &health)
-	if code != 200 || health.Cell != "azure-weu" || health.Cloud != "azure" || health.Region != "westeurope" || health.Store.Mode != "disk" || h.Get("X-Cell-ID") != "azure-weu" {
+	if code != 200 || health.Cell != "azure-weu" || health.Cloud != "azure" || health.Region != "westeurope" || health.Store.Kind != "embedded" || h.Get("X-Cell-ID") != "azure-weu" {
 		t.Fatalf("healthz: %d %s", code, body)
 	}
 	if code, _, body := cellCall(t, signer, "GET", base+"/anything", "initech", ""); code != 200 || !strings.Contains(body, `"tenant":"initech"`) || !strings.Contains(body, `"cell":"azure-weu"`) {

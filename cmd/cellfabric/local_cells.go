@@ -13,8 +13,11 @@ import (
 	"github.com/cellfabric/cellfabric/components/edge"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
-	"github.com/cellfabric/cellfabric/router/refcell"
 	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/workload/refcell"
+	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
+	"github.com/cellfabric/cellfabric/workload/state/embedded"
 )
 
 // localCell is one reference cell of `cellfabric local`, on a loopback port
@@ -38,11 +41,17 @@ func newLocalCells(topo *stacks.Topology, key edgeauth.Key, dataDir string, logg
 		if dataDir != "" {
 			dir = filepath.Join(dataDir, tc.ID)
 		}
+		b, err := embedded.Open(dir, logger.With("cell", tc.ID))
+		if err != nil {
+			closeLocalCells(cells)
+			return nil, fmt.Errorf("cell %s: %w", tc.ID, err)
+		}
 		c, err := refcell.New(refcell.Config{
 			CellID: tc.ID, Cloud: string(tc.Cloud), Region: tc.Region,
-			Keys: []edgeauth.Key{key}, DataDir: dir, Logger: logger.With("cell", tc.ID),
+			Keys: []edgeauth.Key{key}, Store: state.New(b), StoreKind: string(contract.Embedded), Logger: logger.With("cell", tc.ID),
 		})
 		if err != nil {
+			b.Close()
 			closeLocalCells(cells)
 			return nil, err
 		}

@@ -14,12 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
-	"github.com/cellfabric/cellfabric/router/refcell"
+	"github.com/cellfabric/cellfabric/workload/refcell"
+	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/embedded"
 )
 
 // The runtime tests build the Worker once and share it.
@@ -60,7 +62,7 @@ type cell struct {
 // startCell serves a reference cell that accepts testKey.
 func startCell(t *testing.T, id, cloud string) *cell {
 	t.Helper()
-	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: cloud, Region: "local-1", Keys: []edgeauth.Key{testKey}})
+	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: cloud, Region: "local-1", Keys: []edgeauth.Key{testKey}, Store: state.New(embedded.New())})
 	if err != nil {
 		t.Fatal(err)
 	}

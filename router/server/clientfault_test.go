@@ -15,7 +15,9 @@ import (
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
-	"github.com/cellfabric/cellfabric/router/refcell"
+	"github.com/cellfabric/cellfabric/workload/refcell"
+	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/embedded"
 )
 
 // exchange sends raw on a new connection to addr (host:port), half-closes
@@ -234,7 +236,7 @@ func TestClientGoneSparesTheCell(t *testing.T) {
 // startRefCell serves a reference cell that accepts testKey.
 func startRefCell(t *testing.T, id string) (*refcell.Cell, router.Cell) {
 	t.Helper()
-	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: "aws", Region: "local", Keys: []edgeauth.Key{testKey}})
+	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: "aws", Region: "local", Keys: []edgeauth.Key{testKey}, Store: state.New(embedded.New())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,9 @@ import (
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
-// Version 1 of the log is what the reference cell's own store
-// (router/refcell) writes: the same file name and framing, the header
+// Version 1 of the log is what the reference cell's own store wrote before
+// the cell moved onto the state port (testdata/v1.log is such a log, kept
+// as written): the same file name and framing, the header
 // v1Header, and one record per put or delete of a value, with no sequence
 // numbers:
 //

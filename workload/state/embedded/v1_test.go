@@ -30,7 +30,7 @@ func v1Record(op byte, tenant, key string, value []byte) []byte {
 func items(recs ...state.Record) []state.Record { return recs }
 
 // TestConvertV1Golden opens a directory holding a log the reference cell's
-// own store wrote (testdata/v1.log, see v1gen_test.go): its live keys come
+// own store wrote (testdata/v1.log): its live keys come
 // back with sequence numbers in key order, the original is kept beside it,
 // and a second open reads the converted log without converting again.
 func TestConvertV1Golden(t *testing.T) {

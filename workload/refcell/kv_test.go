@@ -2,11 +2,17 @@ package refcell
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/embedded"
 )
 
 func TestKVTenantIsolation(t *testing.T) {
@@ -121,51 +127,119 @@ func TestKVListPrefixAndLimit(t *testing.T) {
 	}
 }
 
-func TestKVLimits(t *testing.T) {
+// TestKVConditionalWrites: ETags on reads and writes, If-Match and
+// If-None-Match, 412 when they do not hold.
+func TestKVConditionalWrites(t *testing.T) {
 	t.Parallel()
-	c, srv := testCell(t, Config{})
+	_, srv := testCell(t, Config{})
 	s := signer(t, testKey, nil)
-	for i := range MaxKeysPerTenant {
-		if _, err := c.store.put("acme", fmt.Sprintf("k%d", i), nil); err != nil {
-			t.Fatal(err)
-		}
+	hdr := func(k, v string) func(*http.Request) { return func(r *http.Request) { r.Header.Set(k, v) } }
+	r := send(t, srv.URL, "PUT", "/kv/doc", "acme", []byte("v1"), s, hdr("If-None-Match", "*"))
+	tag1 := r.header.Get("ETag")
+	if r.status != 201 || tag1 == "" {
+		t.Fatalf("create with If-None-Match: %d %q %s", r.status, tag1, r.body)
 	}
-	r := send(t, srv.URL, "PUT", "/kv/one-more", "acme", []byte("x"), s, nil)
-	if r.status != http.StatusInsufficientStorage || !bytes.Contains(r.body, []byte("delete keys")) {
-		t.Errorf("PUT beyond the key limit: %d %s", r.status, r.body)
+	if r := send(t, srv.URL, "PUT", "/kv/doc", "acme", []byte("x"), s, hdr("If-None-Match", "*")); r.status != http.StatusPreconditionFailed {
+		t.Errorf("If-None-Match on an existing key: %d %s", r.status, r.body)
 	}
-	// Overwriting an existing key is still allowed, and other tenants are
-	// not affected.
-	if r := send(t, srv.URL, "PUT", "/kv/k1", "acme", []byte("x"), s, nil); r.status != 200 {
-		t.Errorf("overwrite at the limit: %d %s", r.status, r.body)
+	r = send(t, srv.URL, "PUT", "/kv/doc", "acme", []byte("v2"), s, hdr("If-Match", tag1))
+	tag2 := r.header.Get("ETag")
+	if r.status != 200 || tag2 == "" || tag2 == tag1 {
+		t.Fatalf("If-Match current: %d %q", r.status, tag2)
 	}
-	if r := send(t, srv.URL, "PUT", "/kv/k1", "globex", []byte("x"), s, nil); r.status != 201 {
-		t.Errorf("other tenant at acme's limit: %d %s", r.status, r.body)
+	if r := send(t, srv.URL, "PUT", "/kv/doc", "acme", []byte("lost"), s, hdr("If-Match", tag1)); r.status != http.StatusPreconditionFailed || !bytes.Contains(r.body, []byte("ETag")) {
+		t.Errorf("If-Match stale: %d %s", r.status, r.body)
+	}
+	if r := send(t, srv.URL, "GET", "/kv/doc", "acme", nil, s, nil); string(r.body) != "v2" || r.header.Get("ETag") != tag2 {
+		t.Errorf("GET after a lost race: %q %q", r.body, r.header.Get("ETag"))
+	}
+	if r := send(t, srv.URL, "DELETE", "/kv/doc", "acme", nil, s, hdr("If-Match", tag1)); r.status != http.StatusPreconditionFailed {
+		t.Errorf("DELETE If-Match stale: %d", r.status)
+	}
+	if r := send(t, srv.URL, "DELETE", "/kv/doc", "acme", nil, s, hdr("If-Match", tag2)); r.status != http.StatusNoContent {
+		t.Errorf("DELETE If-Match current: %d %s", r.status, r.body)
 	}
 }
 
-func TestKVStoreFailureTurnsUnhealthy(t *testing.T) {
+// TestKVPagination: ?after= follows "next" through every key once.
+func TestKVPagination(t *testing.T) {
 	t.Parallel()
-	c, srv := testCell(t, Config{DataDir: t.TempDir()})
+	_, srv := testCell(t, Config{})
 	s := signer(t, testKey, nil)
-	if r := send(t, srv.URL, "PUT", "/kv/a", "acme", []byte("1"), s, nil); r.status != 201 {
-		t.Fatalf("PUT: %d", r.status)
+	var want []string
+	for i := range 25 {
+		k := fmt.Sprintf("k%02d", i)
+		want = append(want, k)
+		send(t, srv.URL, "PUT", "/kv/"+k, "acme", []byte("v"), s, nil)
 	}
-	// Pull the file out from under the store: the next append fails.
-	c.store.mu.Lock()
-	c.store.file.Close()
-	c.store.mu.Unlock()
-	if r := send(t, srv.URL, "PUT", "/kv/b", "acme", []byte("2"), s, nil); r.status != http.StatusServiceUnavailable {
-		t.Errorf("PUT on a failed store: %d %s", r.status, r.body)
+	var got []string
+	after := ""
+	for pages := 0; pages < 10; pages++ {
+		var l listBody
+		send(t, srv.URL, "GET", "/kv/?limit=7&after="+after, "acme", nil, s, nil).json(t, &l)
+		got = append(got, l.Keys...)
+		if !l.Truncated {
+			break
+		}
+		after = l.Next
 	}
-	r := send(t, srv.URL, "GET", "/healthz", "", nil, nil, nil)
+	if !slices.Equal(got, want) {
+		t.Errorf("paged list %v, want %v", got, want)
+	}
+}
+
+// failingStore is a state port whose backing store cannot be reached until
+// it is told otherwise.
+type failingStore struct {
+	state.Store
+	down atomic.Bool
+}
+
+func (f *failingStore) Put(ctx context.Context, tenant, key string, v []byte, c state.Cond) (state.Item, bool, error) {
+	if f.down.Load() {
+		return state.Item{}, false, fmt.Errorf("writing: %w: connection refused", state.ErrUnavailable)
+	}
+	return f.Store.Put(ctx, tenant, key, v, c)
+}
+
+func (f *failingStore) Ping(ctx context.Context) error {
+	if f.down.Load() {
+		return fmt.Errorf("%w: connection refused", state.ErrUnavailable)
+	}
+	return f.Store.Ping(ctx)
+}
+
+// TestKVStoreUnavailable: a store that cannot be reached answers 503 with
+// Retry-After, /healthz reports it, and the cell recovers without a
+// restart once it answers again.
+func TestKVStoreUnavailable(t *testing.T) {
+	t.Parallel()
+	fs := &failingStore{Store: state.New(embedded.New())}
+	_, srv := testCell(t, Config{Store: fs, StoreKind: "embedded"})
+	s := signer(t, testKey, nil)
+	fs.down.Store(true)
+	r := send(t, srv.URL, "PUT", "/kv/b", "acme", []byte("2"), s, nil)
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || !bytes.Contains(r.body, []byte("not acknowledged")) {
+		t.Errorf("PUT on an unavailable store: %d %v %s", r.status, r.header, r.body)
+	}
+	r = send(t, srv.URL, "GET", "/healthz", "", nil, nil, nil)
 	var h healthBody
 	r.json(t, &h)
-	if r.status != http.StatusServiceUnavailable || h.Store.OK || !strings.Contains(h.Store.Error, "restart") {
-		t.Errorf("healthz on a failed store: %d %+v", r.status, h)
+	if r.status != http.StatusServiceUnavailable || h.Store.OK || !strings.Contains(h.Store.Error, "connection refused") {
+		t.Errorf("healthz on an unavailable store: %d %+v", r.status, h)
 	}
-	// Reads of acknowledged data still work.
-	if r := send(t, srv.URL, "GET", "/kv/a", "acme", nil, s, nil); r.status != 200 || string(r.body) != "1" {
-		t.Errorf("GET on a failed store: %d %q", r.status, r.body)
+	fs.down.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if r := send(t, srv.URL, "GET", "/healthz", "", nil, nil, nil); r.status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("healthz did not recover")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := send(t, srv.URL, "PUT", "/kv/b", "acme", []byte("2"), s, nil); r.status != 201 {
+		t.Errorf("PUT after recovery: %d %s", r.status, r.body)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/embedded"
 )
 
 var (
@@ -26,6 +28,9 @@ func testCell(t *testing.T, cfg Config) (*Cell, *httptest.Server) {
 	if cfg.Keys == nil {
 		cfg.Keys = []edgeauth.Key{testKey}
 	}
+	if cfg.Store == nil {
+		cfg.Store, cfg.StoreKind = state.New(embedded.New()), "embedded"
+	}
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +43,7 @@ func testCell(t *testing.T, cfg Config) (*Cell, *httptest.Server) {
 	return c, srv
 }
 
-func signer(t *testing.T, k edgeauth.Key, now func() time.Time) *edgeauth.Signer {
+func signer(t testing.TB, k edgeauth.Key, now func() time.Time) *edgeauth.Signer {
 	t.Helper()
 	s, err := edgeauth.NewSigner(k, now)
 	if err != nil {

@@ -51,7 +51,7 @@ func TestHealthz(t *testing.T) {
 	}
 	var h healthBody
 	r.json(t, &h)
-	if h.Status != "ok" || h.Cell != "gcp-usc1" || h.Cloud != "gcp" || h.Region != "us-central1" || h.Store.Mode != "memory" || !h.Store.OK {
+	if h.Status != "ok" || h.Cell != "gcp-usc1" || h.Cloud != "gcp" || h.Region != "us-central1" || h.Store.Kind != "embedded" || !h.Store.OK {
 		t.Errorf("healthz body: %+v", h)
 	}
 	if r := send(t, srv.URL, "HEAD", "/healthz", "", nil, nil, nil); r.status != 200 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/workload/state"
 )
 
 // HealthPath is the path of the unsigned health endpoint.
@@ -30,9 +31,12 @@ type Config struct {
 	// MaxSkew is how far a signature's time may be from the cell's clock.
 	// Zero: edgeauth.DefaultMaxSkew.
 	MaxSkew time.Duration
-	// DataDir holds the key/value log. Zero (""): the store lives in memory
-	// only and is empty at every start.
-	DataDir string
+	// Store is the cell's state port (workload/state): where tenant data
+	// lives. The cell owns it and closes it on Close. Required.
+	Store state.Store
+	// StoreKind names the store's adapter for /healthz (embedded, dynamodb,
+	// azuretable, firestore). Zero: not shown.
+	StoreKind string
 	// Logger receives the cell's logs. Zero: discard.
 	Logger *slog.Logger
 }
@@ -41,7 +45,8 @@ type Config struct {
 // it when done.
 type Cell struct {
 	cfg      Config
-	store    *store
+	store    state.Store
+	health   storeHealth
 	verified http.Handler
 	closed   atomic.Bool
 	rejected atomic.Uint64
@@ -49,8 +54,7 @@ type Cell struct {
 
 var _ http.Handler = (*Cell)(nil)
 
-// New validates cfg, opens the store (replaying DataDir's log) and returns
-// the cell.
+// New validates cfg and returns the cell.
 func New(cfg Config) (*Cell, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -62,6 +66,9 @@ func New(cfg Config) (*Cell, error) {
 	if cfg.Cloud == "" {
 		errs = append(errs, errors.New("cloud: required (set CELLFABRIC_CLOUD)"))
 	}
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("state store: required (open one with workload/state/open)"))
+	}
 	if len(cfg.Keys) == 0 {
 		errs = append(errs, errors.New("edge keys: at least one is required, or the cell would serve anyone (set CELLFABRIC_EDGE_KEY)"))
 	}
@@ -72,11 +79,7 @@ func New(cfg Config) (*Cell, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("reference cell: %w", err)
 	}
-	st, err := openStore(cfg.DataDir, cfg.Logger)
-	if err != nil {
-		return nil, fmt.Errorf("reference cell %s: %w", cfg.CellID, err)
-	}
-	c := &Cell{cfg: cfg, store: st}
+	c := &Cell{cfg: cfg, store: cfg.Store, health: storeHealth{store: cfg.Store}}
 	c.verified = verifier.Middleware(http.HandlerFunc(c.serveSigned), c.reject)
 	return c, nil
 }
@@ -86,7 +89,7 @@ func New(cfg Config) (*Cell, error) {
 func (c *Cell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(CellIDHeader, c.cfg.CellID)
 	if r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		c.health(w, r)
+		c.healthz(w, r)
 		return
 	}
 	c.verified.ServeHTTP(w, r)
@@ -95,7 +98,7 @@ func (c *Cell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Close closes the store; the cell then answers 503.
 func (c *Cell) Close() error {
 	c.closed.Store(true)
-	return c.store.close()
+	return c.store.Close()
 }
 
 // Rejected counts requests refused for their signature.
@@ -108,15 +111,16 @@ func (c *Cell) reject(r *http.Request, e *edgeauth.Error) {
 
 // healthBody is the answer of /healthz.
 type healthBody struct {
-	Status string `json:"status"`
-	Cell   string `json:"cell"`
-	Cloud  string `json:"cloud"`
-	Region string `json:"region"`
-	Store  stats  `json:"store"`
+	Status string      `json:"status"`
+	Cell   string      `json:"cell"`
+	Cloud  string      `json:"cloud"`
+	Region string      `json:"region"`
+	Store  storeStatus `json:"store"`
 }
 
-func (c *Cell) health(w http.ResponseWriter, _ *http.Request) {
-	b := healthBody{Status: "ok", Cell: c.cfg.CellID, Cloud: c.cfg.Cloud, Region: c.cfg.Region, Store: c.store.stats()}
+func (c *Cell) healthz(w http.ResponseWriter, r *http.Request) {
+	b := healthBody{Status: "ok", Cell: c.cfg.CellID, Cloud: c.cfg.Cloud, Region: c.cfg.Region, Store: c.health.status(r.Context())}
+	b.Store.Kind = c.cfg.StoreKind
 	status := http.StatusOK
 	if !b.Store.OK || c.closed.Load() {
 		b.Status, status = "unavailable", http.StatusServiceUnavailable

@@ -1,0 +1,38 @@
+// Package refcell is the reference cell: the default workload of every
+// cellfabric cell (`cellfabric cell`, the container image's entrypoint) and
+// the cells `cellfabric local` runs on loopback. It implements the cell
+// contract on top of the state port (workload/state), so the same code
+// keeps tenant data in DynamoDB, Azure Table Storage, Firestore or the
+// embedded store, and answers alike on every cloud:
+//
+//   - GET /healthz, without a signature (cloud load balancers probe it):
+//     200 with the cell's id, cloud, region and the state of its store
+//     (pinged, the verdict cached for a second); 503 when the store does not
+//     answer or the cell is closed, 200 again once it does;
+//   - every other request must carry a valid edge signature
+//     (router/edgeauth); unsigned, stale or altered requests get 401;
+//   - a tenant-scoped key/value API for the tenant the edge signed: GET /kv/
+//     lists keys in byte order (?prefix=, ?limit= up to 1000, ?after= the
+//     previous page's "next"), GET or HEAD /kv/{key} reads a value with its
+//     ETag, PUT /kv/{key} writes one (201 created, 200 replaced; If-Match
+//     and If-None-Match: * make it conditional, 412 when they do not hold),
+//     DELETE /kv/{key} removes one (If-Match too). A value is at most
+//     state.MaxValueBytes (413 beyond), a key 1–256 of [A-Za-z0-9._~:-].
+//     A store that is unavailable gets 503 with Retry-After and nothing is
+//     acknowledged. A tenant never sees another tenant's keys: the tenant is
+//     taken from the signature, never from the request;
+//   - any other path is answered with a small JSON echo (cell, cloud,
+//     region, tenant, method, path), so a request sent through the router
+//     shows which cell answered it.
+//
+// Every response carries X-Cell-ID.
+//
+// To bring your own image, serve the same contract: verify the edge
+// signature with router/edgeauth's Verifier and keep tenant data through
+// the state port (workload/state/open.FromEnv reads the store the cell
+// components configured), or through your own code against the same
+// stores with the permissions workload/state/contract lists.
+//
+// The package imports the standard library, router/edgeauth and the state
+// port only (the adapters are chosen by the caller), never Pulumi.
+package refcell

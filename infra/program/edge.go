@@ -8,9 +8,9 @@ import (
 	"github.com/pulumi/pulumi-cloudflare/sdk/v5/go/cloudflare"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/edge"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/stacks"
 )
 

@@ -30,8 +30,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // Task size and scaling.
@@ -41,12 +42,15 @@ func (b *builder) compute() error {
 		return err
 	}
 
-	contract := map[string]string{
+	fixedEnv := map[string]string{
 		cell.EnvCellID:    b.args.ID,
 		cell.EnvCloud:     string(fabric.AWS),
 		cell.EnvRegion:    b.args.Region,
 		cell.EnvEdgeKeyID: b.args.EdgeKeyID,
 		cell.EnvPort:      strconv.Itoa(b.args.Port),
+		// The state port's DynamoDB adapter; the table is in the cell's
+		// region, which the adapter takes from CELLFABRIC_REGION.
+		contract.EnvKind: string(contract.DynamoDB),
 	}
 	extra := pulumi.StringMap{}.ToStringMapOutput()
 	if b.args.Env != nil {
@@ -58,8 +62,8 @@ func (b *builder) compute() error {
 		extraARN = b.extraSecret.Arn
 	}
 	defs := pulumi.All(b.args.Image, extra, b.table.Name, b.secret.Arn, b.logGroup.Name, extraARN).ApplyT(func(v []any) (string, error) {
-		c := map[string]string{cell.EnvStateStore: v[2].(string)}
-		for k, val := range contract {
+		c := map[string]string{contract.EnvStore: v[2].(string)}
+		for k, val := range fixedEnv {
 			c[k] = val
 		}
 		env, err := workloadEnv(c, v[1].(map[string]string))

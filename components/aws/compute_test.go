@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 func TestContainerDefinition(t *testing.T) {
@@ -31,13 +32,14 @@ func TestContainerDefinition(t *testing.T) {
 		env[e.Name] = e.Value
 	}
 	want := map[string]string{
-		cell.EnvCellID:     "aws-use1",
-		cell.EnvCloud:      "aws",
-		cell.EnvRegion:     "us-east-1",
-		cell.EnvStateStore: "cellfabric-test-aws-use1",
-		cell.EnvEdgeKeyID:  "k1",
-		cell.EnvPort:       "8080",
-		"LOG_LEVEL":        "debug",
+		cell.EnvCellID:    "aws-use1",
+		cell.EnvCloud:     "aws",
+		cell.EnvRegion:    "us-east-1",
+		contract.EnvStore: "cellfabric-test-aws-use1",
+		contract.EnvKind:  "dynamodb",
+		cell.EnvEdgeKeyID: "k1",
+		cell.EnvPort:      "8080",
+		"LOG_LEVEL":       "debug",
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("environment = %v, want %v", env, want)
@@ -146,19 +148,19 @@ func TestServiceAndScaling(t *testing.T) {
 
 func TestWorkloadEnv(t *testing.T) {
 	t.Parallel()
-	contract := map[string]string{cell.EnvCellID: "c1", cell.EnvPort: "8080"}
+	fixedEnv := map[string]string{cell.EnvCellID: "c1", cell.EnvPort: "8080"}
 	cases := []struct {
 		name  string
 		extra map[string]string
 		want  map[string]string
 		error string
 	}{
-		{"no extra", nil, contract, ""},
+		{"no extra", nil, fixedEnv, ""},
 		{"extra added", map[string]string{"A": "1"}, map[string]string{cell.EnvCellID: "c1", cell.EnvPort: "8080", "A": "1"}, ""},
 		{"cell id shadowed", map[string]string{cell.EnvCellID: "x"}, nil, cell.EnvCellID},
 		{"cloud shadowed", map[string]string{cell.EnvCloud: "x"}, nil, cell.EnvCloud},
 		{"region shadowed", map[string]string{cell.EnvRegion: "x"}, nil, cell.EnvRegion},
-		{"store shadowed", map[string]string{cell.EnvStateStore: "x"}, nil, cell.EnvStateStore},
+		{"store shadowed", map[string]string{contract.EnvStore: "x"}, nil, contract.EnvStore},
 		{"key id shadowed", map[string]string{cell.EnvEdgeKeyID: "x"}, nil, cell.EnvEdgeKeyID},
 		{"port shadowed", map[string]string{cell.EnvPort: "1"}, nil, cell.EnvPort},
 		{"key as plain env", map[string]string{cell.EnvEdgeKey: "x"}, nil, cell.EnvEdgeKey},
@@ -166,7 +168,7 @@ func TestWorkloadEnv(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := workloadEnv(contract, tc.extra)
+			got, err := workloadEnv(fixedEnv, tc.extra)
 			if tc.error != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.error) {
 					t.Fatalf("err = %v, want one naming %s", err, tc.error)

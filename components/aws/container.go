@@ -13,19 +13,16 @@ import (
 // containerName is the name of the cell's one container in its task.
 const containerName = "cell"
 
-// reservedEnv are the variables the cell sets itself; cell.Args.Env may not
-// override them (least of all the edge key, which only ever arrives as a
-// secret reference).
-var reservedEnv = map[string]bool{
-	cell.EnvCellID:     true,
-	cell.EnvCloud:      true,
-	cell.EnvRegion:     true,
-	cell.EnvStateStore: true,
-	cell.EnvEdgeKey:    true,
-	cell.EnvEdgeKeyID:  true,
-	cell.EnvEdgeKeys:   true,
-	cell.EnvPort:       true,
-}
+// reservedEnv are the variables the cell sets itself (cell.ReservedEnv);
+// cell.Args.Env may not override them (least of all the edge key, which
+// only ever arrives as a secret reference).
+var reservedEnv = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range cell.ReservedEnv {
+		m[k] = true
+	}
+	return m
+}()
 
 // containerSpec is what the container definition is made of, resolved.
 type containerSpec struct {

@@ -2,20 +2,26 @@ package aws
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
-// tableActions are the DynamoDB actions the workload may take: item-level
-// reads and writes and queries within one tenant's partition. No Scan (it
-// crosses tenants), no table or index management.
-var tableActions = []string{
-	"dynamodb:GetItem",
-	"dynamodb:PutItem",
-	"dynamodb:UpdateItem",
-	"dynamodb:DeleteItem",
-	"dynamodb:Query",
+// tableActions returns the DynamoDB actions the state port's adapter calls
+// on resource (its table, or its sequence index), from
+// contract.DynamoPermissions: the grant and the code's calls are one list
+// (the adapter's tests fail on a call the list does not hold).
+func tableActions(on contract.DynamoResource) []string {
+	var out []string
+	for _, p := range contract.DynamoPermissions {
+		if p.On == on && !slices.Contains(out, p.Action) {
+			out = append(out, p.Action)
+		}
+	}
+	return out
 }
 
 // policyDoc is an IAM policy document.
@@ -57,15 +63,15 @@ func assumeRolePolicy(account string) string {
 	return policyDoc{Statement: []statement{st}}.json()
 }
 
-// taskPolicy grants the workload its own table (and the table's indexes)
-// and nothing else.
+// taskPolicy grants the workload exactly what the state port's DynamoDB
+// adapter calls, on its own table and the table's sequence index, and
+// nothing else: no Scan (it crosses tenants), no DeleteItem or UpdateItem
+// (the adapter writes whole records on a condition), no table management.
 func taskPolicy(tableARN string) string {
-	return policyDoc{Statement: []statement{{
-		Sid:      "OwnTableItems",
-		Effect:   "Allow",
-		Action:   tableActions,
-		Resource: []string{tableARN, tableARN + "/index/*"},
-	}}}.json()
+	return policyDoc{Statement: []statement{
+		{Sid: "StatePortTable", Effect: "Allow", Action: tableActions(contract.DynamoTableResource), Resource: []string{tableARN}},
+		{Sid: "StatePortSeqIndex", Effect: "Allow", Action: tableActions(contract.DynamoSeqIndexResource), Resource: []string{contract.DynamoIndexARN(tableARN)}},
+	}}.json()
 }
 
 // executionPolicy lets ECS start the task: pull the image, write to the

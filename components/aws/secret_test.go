@@ -5,9 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
 func TestEdgeKeyStaysSecret(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 const (
@@ -15,10 +17,6 @@ const (
 	// the secret is deleted at once: a recovery window would only keep its
 	// name reserved and block re-creating the cell.
 	secretRecoveryDays = 0
-	// tableHashKey and tableRangeKey are the table's key schema: the
-	// reference cell stores tenant-scoped key/value items.
-	tableHashKey  = "tenant"
-	tableRangeKey = "key"
 )
 
 // state builds the DynamoDB table, the edge key secret and the log group.
@@ -27,11 +25,24 @@ func (b *builder) state() error {
 	b.table, err = dynamodb.NewTable(b.ctx, b.name+"-state", &dynamodb.TableArgs{
 		Name:        pulumi.String(b.names.Table),
 		BillingMode: pulumi.String("PAY_PER_REQUEST"),
-		HashKey:     pulumi.String(tableHashKey),
-		RangeKey:    pulumi.String(tableRangeKey),
+		// The state port's schema (workload/state/contract): the tenant is
+		// the partition key, so no query of one tenant reaches another's
+		// items, and a local secondary index orders a tenant's items by
+		// sequence number for its change feed (an LSI exists only from the
+		// table's creation, and allows strongly consistent reads).
+		HashKey:  pulumi.String(contract.DynamoPartitionKey),
+		RangeKey: pulumi.String(contract.DynamoSortKey),
 		Attributes: dynamodb.TableAttributeArray{
-			dynamodb.TableAttributeArgs{Name: pulumi.String(tableHashKey), Type: pulumi.String("S")},
-			dynamodb.TableAttributeArgs{Name: pulumi.String(tableRangeKey), Type: pulumi.String("S")},
+			dynamodb.TableAttributeArgs{Name: pulumi.String(contract.DynamoPartitionKey), Type: pulumi.String(contract.DynamoPartitionKeyType)},
+			dynamodb.TableAttributeArgs{Name: pulumi.String(contract.DynamoSortKey), Type: pulumi.String(contract.DynamoSortKeyType)},
+			dynamodb.TableAttributeArgs{Name: pulumi.String(contract.DynamoSeqAttribute), Type: pulumi.String(contract.DynamoSeqAttributeType)},
+		},
+		LocalSecondaryIndexes: dynamodb.TableLocalSecondaryIndexArray{
+			dynamodb.TableLocalSecondaryIndexArgs{
+				Name:           pulumi.String(contract.DynamoSeqIndex),
+				RangeKey:       pulumi.String(contract.DynamoSeqAttribute),
+				ProjectionType: pulumi.String(contract.DynamoSeqIndexProjection),
+			},
 		},
 		PointInTimeRecovery: &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
 		// Encrypted with the AWS-managed key aws/dynamodb (no KmsKeyArn):

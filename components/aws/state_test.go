@@ -23,6 +23,12 @@ func TestStateStore(t *testing.T) {
 		{"attributes", in(table, "attributes"), []any{
 			map[string]any{"name": "tenant", "type": "S"},
 			map[string]any{"name": "key", "type": "S"},
+			map[string]any{"name": "seq", "type": "N"},
+		}},
+		// The state port's change feed reads a tenant's items in sequence
+		// order from this index (workload/state/dynamo checks it at Open).
+		{"sequence index", in(table, "localSecondaryIndexes"), []any{
+			map[string]any{"name": "seq", "rangeKey": "seq", "projectionType": "ALL"},
 		}},
 		{"deletion protection", in(table, "deletionProtectionEnabled"), true},
 		{"table name", in(table, "name"), "cellfabric-test-aws-use1"},

@@ -8,6 +8,7 @@ import (
 	app "github.com/pulumi/pulumi-azure-native-sdk/app/v2/v20240301"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // TestContainerApp checks the app's concrete inputs: the contract's image,
@@ -43,15 +44,15 @@ func TestContainerApp(t *testing.T) {
 	}
 	account := one(t, r, tAccount)
 	wantVars := map[string]string{
-		cell.EnvCellID:     "azure-weu",
-		cell.EnvCloud:      "azure",
-		cell.EnvRegion:     "westeurope",
-		cell.EnvStateStore: s(one(t, r, tTable), "tableName"),
-		cell.EnvEdgeKeyID:  "k1",
-		cell.EnvPort:       "8080",
-		EnvStateEndpoint:   out(account, "primaryEndpoints", "table").StringValue(),
-		EnvAzureClientID:   out(identity, "clientId").StringValue(),
-		"LOG_LEVEL":        "debug",
+		cell.EnvCellID:       "azure-weu",
+		cell.EnvCloud:        "azure",
+		cell.EnvRegion:       "westeurope",
+		contract.EnvStore:    s(one(t, r, tTable), "tableName"),
+		cell.EnvEdgeKeyID:    "k1",
+		cell.EnvPort:         "8080",
+		contract.EnvEndpoint: out(account, "primaryEndpoints", "table").StringValue(),
+		EnvAzureClientID:     out(identity, "clientId").StringValue(),
+		"LOG_LEVEL":          "debug",
 	}
 	for k, want := range wantVars {
 		if vars[k] != want || want == "" {

@@ -10,16 +10,15 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
-// Environment variables an Azure cell sets beyond the contract's: the
-// workload needs the table's account endpoint (a table name alone does not
-// locate it, unlike on AWS) and the client id of its user-assigned identity
-// (which Azure SDK credentials read from AZURE_CLIENT_ID).
-const (
-	EnvStateEndpoint = "CELLFABRIC_STATE_ENDPOINT"
-	EnvAzureClientID = "AZURE_CLIENT_ID"
-)
+// EnvAzureClientID is the client id of the workload's user-assigned
+// identity under the name Azure SDK credentials read. The state port's
+// Azure adapter reads it as contract.EnvIdentity, beside the table
+// service's endpoint (contract.EnvEndpoint: a table name alone does not
+// locate it, unlike on AWS).
+const EnvAzureClientID = "AZURE_CLIENT_ID"
 
 // workloadEnv is what the container's environment is built from.
 type workloadEnv struct {
@@ -34,10 +33,7 @@ type workloadEnv struct {
 
 // reservedEnv are the names the cell sets itself; cell.Args.Env may not set
 // them (least of all the edge key in plain text).
-var reservedEnv = []string{
-	cell.EnvCellID, cell.EnvCloud, cell.EnvRegion, cell.EnvStateStore, cell.EnvEdgeKey,
-	cell.EnvEdgeKeyID, cell.EnvEdgeKeys, cell.EnvPort, EnvStateEndpoint, EnvAzureClientID,
-}
+var reservedEnv = append(slices.Clone(cell.ReservedEnv), EnvAzureClientID)
 
 // containerEnv returns the container's environment, sorted by name: the
 // contract's plain variables, cell.Args.Env, and the edge key (and the extra
@@ -55,14 +51,16 @@ func containerEnv(w workloadEnv) ([]app.EnvironmentVar, error) {
 			w.CellID, strings.Join(clash, ", "))
 	}
 	plain := map[string]string{
-		cell.EnvCellID:     w.CellID,
-		cell.EnvCloud:      string(fabric.Azure),
-		cell.EnvRegion:     w.Region,
-		cell.EnvStateStore: w.Table,
-		cell.EnvEdgeKeyID:  w.KeyID,
-		cell.EnvPort:       strconv.Itoa(w.Port),
-		EnvStateEndpoint:   w.StateEndpoint,
-		EnvAzureClientID:   w.ClientID,
+		cell.EnvCellID:       w.CellID,
+		cell.EnvCloud:        string(fabric.Azure),
+		cell.EnvRegion:       w.Region,
+		cell.EnvEdgeKeyID:    w.KeyID,
+		cell.EnvPort:         strconv.Itoa(w.Port),
+		contract.EnvKind:     string(contract.AzureTable),
+		contract.EnvStore:    w.Table,
+		contract.EnvEndpoint: w.StateEndpoint,
+		contract.EnvIdentity: w.ClientID,
+		EnvAzureClientID:     w.ClientID,
 	}
 	for k, v := range w.Extra {
 		plain[k] = v

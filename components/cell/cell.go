@@ -10,20 +10,30 @@ import (
 
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // Environment variables every cell sets on its workload. The reference cell
 // (`cellfabric cell`) reads them; any image that meets the cell contract may.
 const (
-	EnvCellID     = "CELLFABRIC_CELL_ID"
-	EnvCloud      = "CELLFABRIC_CLOUD"
-	EnvRegion     = "CELLFABRIC_REGION"
-	EnvStateStore = "CELLFABRIC_STATE_STORE" // table / database the workload owns
-	EnvEdgeKey    = "CELLFABRIC_EDGE_KEY"    // secret: injected from the cell's secret store
-	EnvEdgeKeyID  = "CELLFABRIC_EDGE_KEY_ID"
-	EnvEdgeKeys   = "CELLFABRIC_EDGE_KEYS" // secret, only with an extra key: "id=secret" from the secret store (edgeauth's EnvKeys)
-	EnvPort       = "PORT"
+	EnvCellID    = "CELLFABRIC_CELL_ID"
+	EnvCloud     = "CELLFABRIC_CLOUD"
+	EnvRegion    = "CELLFABRIC_REGION"
+	EnvEdgeKey   = "CELLFABRIC_EDGE_KEY" // secret: injected from the cell's secret store
+	EnvEdgeKeyID = "CELLFABRIC_EDGE_KEY_ID"
+	EnvEdgeKeys  = "CELLFABRIC_EDGE_KEYS" // secret, only with an extra key: "id=secret" from the secret store (edgeauth's EnvKeys)
+	EnvPort      = "PORT"
 )
+
+// ReservedEnv are the environment variables every cell sets on its workload
+// itself — the contract's above and the state store's
+// (workload/state/contract: which adapter, and where its store is) — so
+// Args.Env may not set them. Each cloud adds the names its platform
+// reserves.
+var ReservedEnv = []string{
+	EnvCellID, EnvCloud, EnvRegion, EnvEdgeKey, EnvEdgeKeyID, EnvEdgeKeys, EnvPort,
+	contract.EnvKind, contract.EnvStore, contract.EnvEndpoint, contract.EnvRegion, contract.EnvProject, contract.EnvIdentity, contract.EnvDataDir,
+}
 
 // MinEdgeKeyBytes is the shortest edge key secret a workload accepts
 // (router/edgeauth's MinSecretBytes): a shorter one stops the reference cell

@@ -48,19 +48,22 @@ const (
 // reservedEnv are variables cell.Args.Env may not set: the contract's (the
 // cell sets them, the edge key only as a secret reference) and the ones
 // Cloud Run sets itself and refuses in a service spec.
-var reservedEnv = map[string]string{
-	cell.EnvCellID:     "set by the cell",
-	cell.EnvCloud:      "set by the cell",
-	cell.EnvRegion:     "set by the cell",
-	cell.EnvStateStore: "set by the cell",
-	cell.EnvEdgeKey:    "set by the cell from Secret Manager",
-	cell.EnvEdgeKeyID:  "set by the cell",
-	cell.EnvEdgeKeys:   "set by the cell from Secret Manager",
-	cell.EnvPort:       "set by Cloud Run from the container port",
-	"K_SERVICE":        "set by Cloud Run",
-	"K_REVISION":       "set by Cloud Run",
-	"K_CONFIGURATION":  "set by Cloud Run",
-}
+var reservedEnv = func() map[string]string {
+	m := map[string]string{
+		cell.EnvEdgeKey:   "set by the cell from Secret Manager",
+		cell.EnvEdgeKeys:  "set by the cell from Secret Manager",
+		cell.EnvPort:      "set by Cloud Run from the container port",
+		"K_SERVICE":       "set by Cloud Run",
+		"K_REVISION":      "set by Cloud Run",
+		"K_CONFIGURATION": "set by Cloud Run",
+	}
+	for _, k := range cell.ReservedEnv {
+		if _, ok := m[k]; !ok {
+			m[k] = "set by the cell"
+		}
+	}
+	return m
+}()
 
 // hostnameRe is a DNS name a Google-managed certificate can cover: lowercase
 // labels, at least two, no wildcard.

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // TestEveryChildUnderTheCellOnTheCallersProvider: the component has its
@@ -253,9 +254,9 @@ func TestComputedBadInputsFailTheRun(t *testing.T) {
 		}, "empty"},
 		{"computed reserved env", func(a *cell.Args) {
 			a.Env = pulumi.String("x").ToStringOutput().ApplyT(func(string) map[string]string {
-				return map[string]string{cell.EnvStateStore: "elsewhere"}
+				return map[string]string{contract.EnvStore: "elsewhere"}
 			}).(pulumi.StringMapOutput)
-		}, cell.EnvStateStore},
+		}, contract.EnvStore},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

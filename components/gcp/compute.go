@@ -10,6 +10,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // Cloud Run settings the cell relies on (the tests check them).
@@ -57,7 +58,7 @@ func (b *builder) compute() error {
 		extraID = b.extraSecret.SecretId
 		after = append(after, b.extraVersion)
 	}
-	env := workloadEnv(a, b.names.Database, b.secretRes.SecretId, extraID)
+	env := workloadEnv(a, b.names.Database, b.projectID, b.secretRes.SecretId, extraID)
 	svc, err := cloudrunv2.NewService(b.ctx, b.name+"-run", &cloudrunv2.ServiceArgs{
 		Name:        pulumi.String(b.names.Service),
 		Location:    pulumi.String(a.Region),
@@ -129,26 +130,29 @@ func (b *builder) compute() error {
 // extraSecretID resolves to a secret id (not ""), the extra edge key as
 // CELLFABRIC_EDGE_KEYS, a reference to that one. It fails, when
 // cell.Args.Env resolves, if an extra variable shadows a reserved one.
-func workloadEnv(a cell.Args, database string, secretID, extraSecretID pulumi.StringOutput) cloudrunv2.ServiceTemplateContainerEnvArrayOutput {
+func workloadEnv(a cell.Args, database string, project, secretID, extraSecretID pulumi.StringOutput) cloudrunv2.ServiceTemplateContainerEnvArrayOutput {
 	extra := pulumi.StringMap{}.ToStringMapOutput()
 	if a.Env != nil {
 		extra = a.Env.ToStringMapOutput()
 	}
-	contract := map[string]string{
-		cell.EnvCellID:     a.ID,
-		cell.EnvCloud:      string(fabric.GCP),
-		cell.EnvRegion:     a.Region,
-		cell.EnvStateStore: database,
-		cell.EnvEdgeKeyID:  a.EdgeKeyID,
+	fixedEnv := map[string]string{
+		cell.EnvCellID:    a.ID,
+		cell.EnvCloud:     string(fabric.GCP),
+		cell.EnvRegion:    a.Region,
+		cell.EnvEdgeKeyID: a.EdgeKeyID,
+		// The state port's Firestore adapter, on the cell's own database.
+		contract.EnvKind:  string(contract.Firestore),
+		contract.EnvStore: database,
 	}
-	return pulumi.All(extra, secretID, extraSecretID).ApplyT(func(xs []any) ([]cloudrunv2.ServiceTemplateContainerEnv, error) {
+	return pulumi.All(extra, secretID, extraSecretID, project).ApplyT(func(xs []any) ([]cloudrunv2.ServiceTemplateContainerEnv, error) {
 		more, secret, extraSecret := xs[0].(map[string]string), xs[1].(string), xs[2].(string)
+		fixedEnv[contract.EnvProject] = xs[3].(string)
 		if err := checkEnvKeys(slices.Collect(maps.Keys(more))); err != nil {
 			return nil, fmt.Errorf("cell %q: Env: %w", a.ID, err)
 		}
 		vars := map[string]string{}
 		maps.Copy(vars, more)
-		maps.Copy(vars, contract)
+		maps.Copy(vars, fixedEnv)
 		out := make([]cloudrunv2.ServiceTemplateContainerEnv, 0, len(vars)+1)
 		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			out = append(out, cloudrunv2.ServiceTemplateContainerEnv{Name: k, Value: pulumi.StringRef(vars[k])})

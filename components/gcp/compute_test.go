@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // TestCloudRunService checks the service's concrete inputs for a few
@@ -102,12 +103,16 @@ func TestWorkloadEnvironment(t *testing.T) {
 		plainEnv[name] = m["value"].(string)
 	}
 	want := map[string]string{
-		cell.EnvCellID:     "gcp-euw1",
-		cell.EnvCloud:      "gcp",
-		cell.EnvRegion:     testRegion,
-		cell.EnvStateStore: n.Database,
-		cell.EnvEdgeKeyID:  "k2",
-		"LOG_LEVEL":        "debug",
+		cell.EnvCellID:    "gcp-euw1",
+		cell.EnvCloud:     "gcp",
+		cell.EnvRegion:    testRegion,
+		contract.EnvStore: n.Database,
+		// The state port's Firestore adapter finds the database by id
+		// and project.
+		contract.EnvKind:    "firestore",
+		contract.EnvProject: testProject,
+		cell.EnvEdgeKeyID:   "k2",
+		"LOG_LEVEL":         "debug",
 	}
 	for k, v := range want {
 		if plainEnv[k] != v {
@@ -174,7 +179,7 @@ func TestNilEnvIsFine(t *testing.T) {
 	args.Env = nil
 	d := deploy(t, args, false)
 	envs, _ := d.container(t)["envs"].([]any)
-	if len(envs) != 6 {
-		t.Errorf("%d variables, want the 5 contract ones and the edge key", len(envs))
+	if len(envs) != 8 {
+		t.Errorf("%d variables, want the 7 contract ones (identity, key id, state store) and the edge key", len(envs))
 	}
 }

@@ -210,6 +210,8 @@ const (
 	typeServiceIAM     = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember"
 	typeAccount        = "gcp:serviceaccount/account:Account"
 	typeProjectIAM     = "gcp:projects/iAMMember:IAMMember"
+	typeCustomRole     = "gcp:projects/iAMCustomRole:IAMCustomRole"
+	typeField          = "gcp:firestore/field:Field"
 	typeSecret         = "gcp:secretmanager/secret:Secret"
 	typeSecretVersion  = "gcp:secretmanager/secretVersion:SecretVersion"
 	typeSecretIAM      = "gcp:secretmanager/secretIamMember:SecretIamMember"

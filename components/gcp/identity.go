@@ -5,20 +5,23 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/secretmanager"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
-// Roles the workload's service account holds, and nothing else.
-const (
-	roleDatastoreUser  = "roles/datastore.user"
-	roleSecretAccessor = "roles/secretmanager.secretAccessor"
-)
+// roleSecretAccessor is the predefined role that reads a secret's versions.
+const roleSecretAccessor = "roles/secretmanager.secretAccessor"
 
 // identity builds the workload's service account and its two grants.
 //
-//   - roles/datastore.user is granted on the project, because Firestore has
-//     no per-database IAM policy, with an IAM condition that limits it to
-//     this cell's database (resource.name == "projects/<p>/databases/<db>",
-//     the form Firestore's "configure per-database access" guide uses). Other
+//   - a custom role holding exactly the permissions the state port's
+//     Firestore adapter's calls need (contract.FirestorePermissions: get,
+//     list, create, update of entities; no delete, no transactions, no
+//     index or database administration — roles/datastore.user would grant
+//     all of those) is granted on the project, because Firestore has no
+//     per-database IAM policy, with an IAM condition that limits it to this
+//     cell's database (resource.name == "projects/<p>/databases/<db>", the
+//     form Firestore's "configure per-database access" guide uses). Other
 //     cells' databases in the same project stay out of reach.
 //   - roles/secretmanager.secretAccessor is granted on the edge key secret
 //     itself, not on the project, and likewise on the extra edge key's
@@ -38,9 +41,19 @@ func (b *builder) identity() error {
 		return err
 	}
 	b.sa = sa
+	role, err := projects.NewIAMCustomRole(b.ctx, b.name+"-state-role", &projects.IAMCustomRoleArgs{
+		Project:     b.projectID,
+		RoleId:      pulumi.String(b.names.StateRole),
+		Title:       pulumi.String("cellfabric " + b.args.ID + " state port"),
+		Description: pulumi.String("What the state port's Firestore adapter calls, and nothing else (workload/state/contract)."),
+		Permissions: pulumi.ToStringArray(contract.FirestorePermissions),
+	}, b.child()...)
+	if err != nil {
+		return err
+	}
 	ds, err := projects.NewIAMMember(b.ctx, b.name+"-sa-datastore", &projects.IAMMemberArgs{
 		Project: b.projectID,
-		Role:    pulumi.String(roleDatastoreUser),
+		Role:    role.Name,
 		Member:  sa.Member,
 		Condition: &projects.IAMMemberConditionArgs{
 			Title:       pulumi.String("cellfabric-" + b.args.ID + "-database-only"),

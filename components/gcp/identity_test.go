@@ -1,8 +1,11 @@
 package gcp
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // TestWorkloadIdentityIsLeastPrivilege: the service account holds exactly
@@ -20,9 +23,22 @@ func TestWorkloadIdentityIsLeastPrivilege(t *testing.T) {
 		t.Fatalf("fake member %q", member)
 	}
 
+	// The project grant is a custom role holding exactly the permissions
+	// the state port's Firestore adapter calls (contract.FirestorePermissions,
+	// which the adapter's tests hold to the calls it makes).
+	role := d.one(t, typeCustomRole)
+	var perms []string
+	for _, p := range in(role, "permissions").([]any) {
+		perms = append(perms, p.(string))
+	}
+	slices.Sort(perms)
+	want := slices.Sorted(slices.Values(contract.FirestorePermissions))
+	if !slices.Equal(perms, want) || str(role, "project") != testProject {
+		t.Errorf("state role grants %v in %q, the adapter calls %v", perms, str(role, "project"), want)
+	}
 	ds := d.one(t, typeProjectIAM)
-	if str(ds, "role") != "roles/datastore.user" || str(ds, "member") != member || str(ds, "project") != testProject {
-		t.Errorf("project grant = %v", ds.Inputs)
+	if str(ds, "role") != plainOut(role, "name") || str(ds, "member") != member || str(ds, "project") != testProject {
+		t.Errorf("project grant = %v, want the state role %s", ds.Inputs, plainOut(role, "name"))
 	}
 	wantExpr := `resource.name == "projects/` + testProject + `/databases/` + n.Database + `"`
 	if got := str(ds, "condition", "expression"); got != wantExpr {
@@ -45,7 +61,7 @@ func TestWorkloadIdentityIsLeastPrivilege(t *testing.T) {
 			continue
 		}
 		switch r.Type {
-		case typeProjectIAM, typeSecretIAM, typeServiceIAM:
+		case typeProjectIAM, typeSecretIAM, typeServiceIAM, typeCustomRole:
 		default:
 			t.Errorf("unexpected IAM resource %s %s", r.Type, r.Name)
 		}

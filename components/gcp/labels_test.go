@@ -38,6 +38,8 @@ var (
 		typeSecretIAM:      secretmanager.SecretIamMemberArgs{},
 		typeDatabase:       firestore.DatabaseArgs{},
 		typeBackupSchedule: firestore.BackupScheduleArgs{},
+		typeField:          firestore.FieldArgs{},
+		typeCustomRole:     projects.IAMCustomRoleArgs{},
 		typeSecurityPolicy: compute.SecurityPolicyArgs{},
 		typeBackend:        compute.BackendServiceArgs{},
 		typeNEG:            compute.RegionNetworkEndpointGroupArgs{},

@@ -45,6 +45,7 @@ type names struct {
 	Service        string // Cloud Run service
 	ServiceAccount string // account id, the part before '@'
 	Database       string // Firestore database id
+	StateRole      string // custom role id of the state port's permissions
 	Secret         string // Secret Manager secret id
 	ExtraSecret    string // the extra edge key's, used only with one
 	LogBucket      string
@@ -77,6 +78,7 @@ func newNames(project, stack, cellID, hostname string) names {
 		Service:        n("run", maxServiceName),
 		ServiceAccount: n("sa", maxAccountID),
 		Database:       n("state", maxDatabaseID),
+		StateRole:      "cellfabric_" + strings.ReplaceAll(cellID, "-", "_") + "_state_" + h,
 		Secret:         n("edge-key", maxSecretID),
 		ExtraSecret:    n("edge-key-extra", maxSecretID),
 		LogBucket:      n("logs", maxLoggingName),

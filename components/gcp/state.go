@@ -3,6 +3,8 @@ package gcp
 import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/firestore"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // Firestore settings the cell relies on (the tests check them).
@@ -42,6 +44,26 @@ func (b *builder) state() error {
 		return err
 	}
 	b.db = db
+	// Single-field indexes as the state port's adapter queries them
+	// (contract.FirestoreFieldIndexes): an ascending index on an item's
+	// sequence number for the change feed, none on values, which are up to
+	// 256 KiB and never queried.
+	for _, fi := range contract.FirestoreFieldIndexes {
+		cfg := &firestore.FieldIndexConfigArgs{}
+		if fi.Ascending {
+			cfg.Indexes = firestore.FieldIndexConfigIndexArray{firestore.FieldIndexConfigIndexArgs{
+				Order: pulumi.String("ASCENDING"), QueryScope: pulumi.String("COLLECTION"),
+			}}
+		}
+		if _, err := firestore.NewField(b.ctx, b.name+"-state-index-"+fi.Collection+"-"+fi.Field, &firestore.FieldArgs{
+			Database:    db.Name,
+			Collection:  pulumi.String(fi.Collection),
+			Field:       pulumi.String(fi.Field),
+			IndexConfig: cfg,
+		}, b.child()...); err != nil {
+			return err
+		}
+	}
 	_, err = firestore.NewBackupSchedule(b.ctx, b.name+"-state-backups", &firestore.BackupScheduleArgs{
 		Database:        db.Name,
 		Retention:       pulumi.String(backupRetention),

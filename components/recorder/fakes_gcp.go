@@ -53,6 +53,10 @@ func init() {
 	outputFakes["gcp:cloudrunv2/service:Service"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
 		return props(map[string]any{"uri": fmt.Sprintf("https://%s-%s-%s.a.run.app", autoName(res, fc), fc.Hash, regionCode(fc.Region))})
 	}
+	// A custom role's name is its full resource path.
+	outputFakes["gcp:projects/iAMCustomRole:IAMCustomRole"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
+		return props(map[string]any{"name": fmt.Sprintf("projects/%s/roles/%s", gcpProject(fc), str(res.Inputs, "roleId"))})
+	}
 	outputFakes["gcp:secretmanager/secret:Secret"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
 		return props(map[string]any{"name": fmt.Sprintf("projects/%s/secrets/%s", FakeGCPProjectNumber, str(res.Inputs, "secretId"))})
 	}

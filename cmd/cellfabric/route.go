@@ -108,7 +108,7 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.EdgeKeyFile, "edge-key-file", "", "file of edge signing keys, id=secret per line (the first signs); default: $"+edgeauth.EnvKeys+" or $"+edgeauth.EnvKey+" with $"+edgeauth.EnvKeyID)
 	fs.BoolVar(&c.Unsigned, "unsigned", false, "forward requests without edge signatures (development only)")
 	fs.StringVar(&c.LastKnownGood, "last-known-good", "", "file to keep the last good registry in, used at start when the source is down")
-	fs.DurationVar(&c.Poll, "poll", source.DefaultInterval, "registry poll interval")
+	fs.DurationVar(&c.Poll, "poll", source.DefaultInterval, "registry poll interval: an http(s) URL is polled with ETag; a file is re-read at once on file-system events in its directory (and on SIGHUP) and polled as a safety net, or alone where events cannot start")
 	fs.DurationVar(&c.HealthInterval, "health-interval", health.DefaultInterval, "active health check interval")
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", health.DefaultTimeout, "active health check timeout")
 	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")

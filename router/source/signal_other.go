@@ -2,7 +2,7 @@
 
 package source
 
-import "context"
+import "os"
 
 // notifyReload: no SIGHUP here (js/wasm, windows); a nil channel never fires.
-func notifyReload(context.Context) <-chan struct{} { return nil }
+func notifyReload() (hup <-chan os.Signal, stop func()) { return nil, func() {} }

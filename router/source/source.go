@@ -58,6 +58,29 @@ func (f *File) Name() string { return "file:" + f.path }
 
 // Fetch implements Source.
 func (f *File) Fetch(_ context.Context, force bool) ([]byte, bool, error) {
+	if force {
+		return f.read(readForced)
+	}
+	return f.read(readIfStatChanged)
+}
+
+// readMode says how much evidence File.read needs before it reads.
+type readMode int
+
+const (
+	// readIfStatChanged reads only when a stat shows another file, size or
+	// modification time (a poll, or an event about another name in the
+	// directory).
+	readIfStatChanged readMode = iota + 1
+	// readContent reads and reports a change when the content differs (an
+	// event naming the file: the stat may not show a same-size rewrite
+	// within one timestamp tick).
+	readContent
+	// readForced reads and always reports a change (SIGHUP, Trigger).
+	readForced
+)
+
+func (f *File) read(mode readMode) ([]byte, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fi, err := os.Stat(f.path)
@@ -69,9 +92,9 @@ func (f *File) Fetch(_ context.Context, force bool) ([]byte, bool, error) {
 	}
 	// Cheap check: same file (an atomic rename makes a new one), same size,
 	// same modification time. Timestamps can be coarse, so a same-size
-	// rewrite in place within one tick is only seen on the next change or a
-	// forced read (SIGHUP).
-	if prev := f.info; !force && prev != nil && os.SameFile(prev, fi) && fi.ModTime().Equal(prev.ModTime()) && fi.Size() == prev.Size() {
+	// rewrite in place within one tick is only seen by an event naming the
+	// file, on the next change, or a forced read (SIGHUP).
+	if prev := f.info; mode == readIfStatChanged && prev != nil && os.SameFile(prev, fi) && fi.ModTime().Equal(prev.ModTime()) && fi.Size() == prev.Size() {
 		return nil, false, nil
 	}
 	file, err := os.Open(f.path)
@@ -84,7 +107,7 @@ func (f *File) Fetch(_ context.Context, force bool) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	sum := sha256.Sum256(data)
-	changed := f.info == nil || sum != f.sum || force
+	changed := f.info == nil || sum != f.sum || mode == readForced
 	f.info, f.sum = fi, sum
 	return data, changed, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -15,7 +17,11 @@ const DefaultInterval = 2 * time.Second
 
 // Options tune a Watcher.
 type Options struct {
-	// Interval between polls. Default DefaultInterval.
+	// Interval between polls. Default DefaultInterval. A File source is
+	// also watched with file-system events where they work, which deliver a
+	// change within a fraction of a second; the poll is then the safety net
+	// for changes that make no event (a network mount, a symlink to a file
+	// in another directory).
 	Interval time.Duration
 	// LastKnownGood is a file path: every accepted document is written
 	// there, and it is loaded at start when the source cannot be read or
@@ -37,9 +43,19 @@ type Watcher struct {
 	trigger chan struct{}
 	done    chan struct{}
 
-	fetchErrors atomic.Uint64
-	lkgErrors   atomic.Uint64
-	lkgLoaded   atomic.Bool
+	// newNotifier starts file-system events on a directory
+	// (newFSNotifier); tests replace it to make it fail.
+	newNotifier func(dir string) (notifier, error)
+	// debounce and maxDelay: eventDebounce and eventMaxDelay; tests widen
+	// them.
+	debounce, maxDelay time.Duration
+
+	fetchErrors    atomic.Uint64
+	lkgErrors      atomic.Uint64
+	lkgLoaded      atomic.Bool
+	reloads        atomic.Uint64
+	eventChecks    atomic.Uint64
+	watchingEvents atomic.Bool
 }
 
 // NewWatcher returns a watcher feeding store from src.
@@ -50,7 +66,10 @@ func NewWatcher(store *router.Store, src Source, opts Options) *Watcher {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Watcher{store: store, src: src, opts: opts, trigger: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &Watcher{
+		store: store, src: src, opts: opts, trigger: make(chan struct{}, 1), done: make(chan struct{}),
+		newNotifier: newFSNotifier, debounce: eventDebounce, maxDelay: eventMaxDelay,
+	}
 	if opts.LastKnownGood != "" {
 		w.lkg = &lastKnownGood{path: opts.LastKnownGood}
 		store.OnSwap(func(_, cur *router.Snapshot, raw []byte) {
@@ -70,7 +89,7 @@ func NewWatcher(store *router.Store, src Source, opts Options) *Watcher {
 // last-known-good copy is configured, from the copy. It returns an error when
 // the store still has no registry.
 func (w *Watcher) Load(ctx context.Context) error {
-	err := w.poll(ctx, true, true)
+	err := w.poll(ctx, readForced, true)
 	if w.store.Snapshot() != nil {
 		return nil
 	}
@@ -89,10 +108,21 @@ func (w *Watcher) Load(ctx context.Context) error {
 	return nil
 }
 
-// poll fetches once and offers a changed document to the store. first is
-// true for the first load (Load).
-func (w *Watcher) poll(ctx context.Context, force, first bool) error {
-	data, changed, err := w.src.Fetch(ctx, force)
+// poll fetches once and offers a changed document to the store. mode says
+// how much evidence of a change a File needs before it is read (other
+// sources only tell forced from not). first is true for the first load
+// (Load).
+func (w *Watcher) poll(ctx context.Context, mode readMode, first bool) error {
+	var (
+		data    []byte
+		changed bool
+		err     error
+	)
+	if f, ok := w.src.(*File); ok {
+		data, changed, err = f.read(mode)
+	} else {
+		data, changed, err = w.src.Fetch(ctx, mode == readForced)
+	}
 	if err != nil {
 		w.fetchErrors.Add(1)
 		w.logUnavailable(err, first)
@@ -101,6 +131,7 @@ func (w *Watcher) poll(ctx context.Context, force, first bool) error {
 	if !changed {
 		return nil
 	}
+	w.reloads.Add(1)
 	return w.store.Update(data, w.src.Name()) // the store logs and counts refusals
 }
 
@@ -120,32 +151,103 @@ func (w *Watcher) logUnavailable(err error, first bool) {
 	}
 }
 
-// Start polls in the background until ctx is done (Done is then closed).
-// Signal handlers are installed before Start returns.
+// Start watches the source in the background until ctx is done: a poll
+// every Interval, SIGHUP when ReloadOnSIGHUP is set, Trigger, and, for a
+// File source, file-system events on its directory. Signal handlers and the
+// file-system watch are installed, and a watched file is looked at once,
+// before Start returns. Done is closed once everything Start set up is
+// released: no goroutine of the watcher is left.
 func (w *Watcher) Start(ctx context.Context) {
-	var hup <-chan struct{}
+	var hup <-chan os.Signal
+	stopHUP := func() {}
 	if w.opts.ReloadOnSIGHUP {
-		hup = notifyReload(ctx)
+		hup, stopHUP = notifyReload()
+	}
+	n, burst := w.startEvents()
+	if n != nil {
+		// A change made between Load and the start of the watch made no
+		// event that reaches us: look once. Here, not in the goroutine, so
+		// that this look never races with a change made after Start.
+		_ = w.poll(ctx, readIfStatChanged, false)
 	}
 	go func() {
 		defer close(w.done)
-		t := time.NewTicker(w.opts.Interval)
-		defer t.Stop()
-		for {
-			force := false
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-hup:
-				force = true
-				w.opts.Logger.Info("SIGHUP: reloading the registry", "source", w.src.Name())
-			case <-w.trigger:
-				force = true
-			}
-			_ = w.poll(ctx, force, false) // logged and counted by poll and the store
-		}
+		defer stopHUP()
+		w.loop(ctx, hup, n, burst)
 	}()
+}
+
+// startEvents starts file-system events for a File source. It returns a
+// nil notifier when the source is no file or events are unavailable: then
+// the poll alone finds changes.
+func (w *Watcher) startEvents() (notifier, *eventBurst) {
+	burst := &eventBurst{debounce: w.debounce, maxDelay: w.maxDelay}
+	f, ok := w.src.(*File)
+	if !ok {
+		return nil, burst
+	}
+	burst.dir, burst.name = filepath.Dir(f.path), filepath.Base(f.path)
+	n, err := w.newNotifier(burst.dir)
+	if err != nil {
+		w.opts.Logger.Warn("file-system events unavailable; polling the registry file instead",
+			"source", w.src.Name(), "poll", w.opts.Interval.String(), "error", err)
+		return nil, burst
+	}
+	w.watchingEvents.Store(true)
+	w.opts.Logger.Info("watching the registry file's directory for changes", "source", w.src.Name(), "dir", burst.dir, "poll", w.opts.Interval.String())
+	return n, burst
+}
+
+// loop runs until ctx is done, then closes n.
+func (w *Watcher) loop(ctx context.Context, hup <-chan os.Signal, n notifier, burst *eventBurst) {
+	var changes <-chan dirChange
+	stopEvents := func() {
+		if n == nil {
+			return
+		}
+		if err := n.close(); err != nil {
+			w.opts.Logger.Warn("closing the file-system watch failed", "source", w.src.Name(), "error", err)
+		}
+		n, changes = nil, nil
+		w.watchingEvents.Store(false)
+	}
+	defer stopEvents()
+	defer burst.stop()
+	if n != nil {
+		changes = n.changes()
+	}
+	t := time.NewTicker(w.opts.Interval)
+	defer t.Stop()
+	for {
+		mode := readIfStatChanged
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-hup:
+			mode = readForced
+			w.opts.Logger.Info("SIGHUP: reloading the registry", "source", w.src.Name())
+		case <-w.trigger:
+			mode = readForced
+		case c, ok := <-changes:
+			if !ok || burst.lostDir(c) {
+				stopEvents()
+				w.opts.Logger.Warn("the registry file's directory went away; file-system events stopped, polling the registry file instead",
+					"source", w.src.Name(), "dir", burst.dir, "poll", w.opts.Interval.String())
+				mode = readContent
+				break
+			}
+			if c.err != nil {
+				w.opts.Logger.Warn("file-system events may have been lost; re-reading the registry file", "source", w.src.Name(), "error", c.err)
+			}
+			burst.add(c, time.Now())
+			continue
+		case <-burst.fire:
+			mode = burst.take()
+			w.eventChecks.Add(1)
+		}
+		_ = w.poll(ctx, mode, false) // logged and counted by poll and the store
+	}
 }
 
 // Trigger asks a started watcher to re-read its source now.
@@ -167,11 +269,23 @@ type Stats struct {
 	LastKnownGoodErrors uint64
 	// LastKnownGoodLoaded is true when the start used the copy.
 	LastKnownGoodLoaded bool
+	// Reloads counts changed documents read from the source and offered
+	// to the store; the store's stats say which it accepted and refused.
+	Reloads uint64
+	// EventChecks counts reads of a File source caused by file-system
+	// events, after a burst of events is debounced into one.
+	EventChecks uint64
+	// WatchingEvents is true while file-system events watch a File
+	// source's directory; false: the poll alone finds changes.
+	WatchingEvents bool
 }
 
 // Stats returns the counters.
 func (w *Watcher) Stats() Stats {
-	return Stats{FetchErrors: w.fetchErrors.Load(), LastKnownGoodErrors: w.lkgErrors.Load(), LastKnownGoodLoaded: w.lkgLoaded.Load()}
+	return Stats{
+		FetchErrors: w.fetchErrors.Load(), LastKnownGoodErrors: w.lkgErrors.Load(), LastKnownGoodLoaded: w.lkgLoaded.Load(),
+		Reloads: w.reloads.Load(), EventChecks: w.eventChecks.Load(), WatchingEvents: w.watchingEvents.Load(),
+	}
 }
 
 // Source returns the watched source.

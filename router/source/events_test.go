@@ -168,8 +168,9 @@ func TestFileEventsBurstIsOneReload(t *testing.T) {
 	path := plainFile(t, t.TempDir(), doc(t, 1, "cell-a"))
 	store := router.NewStore(nil)
 	w := NewWatcher(store, NewFile(path), Options{Interval: time.Hour})
-	// Generous, so that a slow machine still writes the burst within it.
-	w.debounce, w.maxDelay = 500*time.Millisecond, time.Minute
+	// Generous, so that a slow, shared machine still writes the burst
+	// within it.
+	w.debounce, w.maxDelay = 2*time.Second, time.Minute
 	if err := w.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +194,14 @@ func TestFileEventsBurstIsOneReload(t *testing.T) {
 	}
 	waitEpoch(t, store, last)
 	st := w.Stats()
-	if got := st.Reloads - reloads; got != 1 {
-		t.Errorf("%d reloads for one burst, want 1", got)
+	// One reload, or two when the machine stalled longer than the
+	// debounce in the middle of the burst; without the debounce every
+	// event reads the file (16 reloads here).
+	if got := st.Reloads - reloads; got < 1 || got > 2 {
+		t.Errorf("%d reloads for one burst, want 1 (2 at most on a stalled machine)", got)
 	}
-	if got := store.Stats().Accepted - accepted; got != 1 {
-		t.Errorf("store accepted %d documents for one burst, want 1", got)
+	if got := store.Stats().Accepted - accepted; got < 1 || got > 2 {
+		t.Errorf("store accepted %d documents for one burst, want 1 (2 at most)", got)
 	}
 	if st.EventChecks == 0 {
 		t.Error("the reload was not caused by an event")

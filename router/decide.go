@@ -87,7 +87,8 @@ type Decision struct {
 	State fabric.TenantState
 
 	snap  *Snapshot
-	class int32 // tenant's route class, or -1
+	class int32   // tenant's route class, or -1
+	given *Tenant // the placement DecideFor was given, or nil
 	n     uint8
 	cells [MaxCandidates]uint16
 }
@@ -132,6 +133,9 @@ func (d Decision) Message() string {
 				ids[i] = d.snap.reg.Cells[c.cells[i]].ID
 			}
 			return fmt.Sprintf("every cell that holds tenant %q is down or unhealthy (%s)", d.Tenant, strings.Join(ids, ", "))
+		case d.given != nil:
+			ids := append([]string{d.given.Cell}, d.given.Failover...)
+			return fmt.Sprintf("every cell that holds tenant %q is down or unhealthy (%s)", d.Tenant, strings.Join(ids, ", "))
 		default:
 			return fmt.Sprintf("no active healthy cell can take tenant %q: all cells are down", d.Tenant)
 		}
@@ -166,24 +170,58 @@ func (s *Snapshot) Decide(req Request, h HealthView) Decision {
 	}
 	d.class = ci
 	c := &s.classes[ci]
-	d.State = c.state
-	if c.state != fabric.TenantActive && !isRead(req.Method) {
-		d.Status, d.Reason, d.RetryAfter = statusUnavailable, ReasonTenantReadonly, WriteRetryAfter
-		return d
+	s.decideCells(&d, c.cells[:c.n], true, c.state, req.Method, h)
+	return d
+}
+
+// DecideFor chooses where a request for tenant t goes, t's placement given
+// (by the tenant directory) rather than looked up in the registry's
+// tenants: the same rules as Decide for a listed tenant. Cells t names that
+// the registry does not hold are skipped, as if down. It does no I/O and
+// allocates nothing.
+func (s *Snapshot) DecideFor(req Request, t *Tenant, h HealthView) Decision {
+	if h == nil {
+		h = AllHealthy{}
 	}
-	// The first candidate is the first cell in order that is not down and
-	// is healthy. The ones after it are only filtered for state: asking the
-	// view about cells a request will most likely never try costs a lookup
-	// each, so a retry asks then (see Decision.Cell).
-	for i := 0; i < int(c.n); i++ {
-		ix := c.cells[i]
+	d := Decision{snap: s, Tenant: t.ID, class: -1, given: t}
+	var cells [MaxCandidates]uint16
+	n := 0
+	_, hasPrimary := s.cellIndex[t.Cell]
+	for j := -1; j < len(t.Failover) && n < MaxCandidates; j++ {
+		id := t.Cell
+		if j >= 0 {
+			id = t.Failover[j]
+		}
+		if i, ok := s.cellIndex[id]; ok {
+			cells[n] = uint16(i)
+			n++
+		}
+	}
+	s.decideCells(&d, cells[:n], hasPrimary, t.State.OrDefault(), req.Method, h)
+	return d
+}
+
+// decideCells decides among a tenant's cells, primary first: a write to a
+// tenant that is not active is refused; otherwise the first cell in order
+// that is not down and is healthy is chosen, and the ones after it are
+// only filtered for state — asking the view about cells a request will
+// most likely never try costs a lookup each, so a retry asks then (see
+// Decision.Cell). hasPrimary says whether cells[0] is the tenant's primary
+// cell; when it is not, every choice is a failover.
+func (s *Snapshot) decideCells(d *Decision, cells []uint16, hasPrimary bool, state fabric.TenantState, method string, h HealthView) {
+	d.State = state
+	if state != fabric.TenantActive && !isRead(method) {
+		d.Status, d.Reason, d.RetryAfter = statusUnavailable, ReasonTenantReadonly, WriteRetryAfter
+		return
+	}
+	for i, ix := range cells {
 		cell := &s.reg.Cells[ix]
 		if cell.State == fabric.CellDown || (d.n == 0 && !h.Healthy(cell.ID)) {
 			continue
 		}
 		if d.n == 0 {
 			d.Via = ViaPrimary
-			if i > 0 {
+			if i > 0 || !hasPrimary {
 				d.Via = ViaFailover
 			}
 		}
@@ -193,7 +231,6 @@ func (s *Snapshot) Decide(req Request, h HealthView) Decision {
 	if d.n == 0 {
 		d.Status, d.Reason = statusUnavailable, ReasonNoHealthyCell
 	}
-	return d
 }
 
 // isRead reports whether a method only reads (is safe in RFC 9110 terms).

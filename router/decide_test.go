@@ -243,3 +243,55 @@ func TestSnapshotAccessors(t *testing.T) {
 		t.Error("Compile(nil) succeeded")
 	}
 }
+
+// TestDecideFor: a placement given by the tenant directory is decided like
+// a listed tenant, whatever the registry says of that tenant.
+func TestDecideFor(t *testing.T) {
+	t.Parallel()
+	snap := mustCompile(t, testRegistry())
+	tests := []struct {
+		name   string
+		t      Tenant
+		method string
+		health HealthMap
+		cell   string // "" when refused
+		via    Via
+		reason Reason
+		n      int
+	}{
+		{"primary", Tenant{ID: "newco", Cell: "azure-weu", Failover: []string{"aws-use1"}}, "GET", nil, "azure-weu", ViaPrimary, "", 2},
+		{"overrides the registry's placement", Tenant{ID: "acme", Cell: "gcp-usc1"}, "GET", nil, "gcp-usc1", ViaPrimary, "", 1},
+		{"failover when the primary is unhealthy", Tenant{ID: "newco", Cell: "azure-weu", Failover: []string{"aws-use1"}}, "GET", HealthMap{"azure-weu": false}, "aws-use1", ViaFailover, "", 1},
+		{"an unknown cell is skipped", Tenant{ID: "newco", Cell: "gone-cell", Failover: []string{"aws-use1"}}, "GET", nil, "aws-use1", ViaFailover, "", 1},
+		{"a write to a migrating tenant", Tenant{ID: "newco", Cell: "azure-weu", State: "migrating"}, "PUT", nil, "", "", ReasonTenantReadonly, 0},
+		{"a read of a migrating tenant", Tenant{ID: "newco", Cell: "azure-weu", State: "migrating"}, "GET", nil, "azure-weu", ViaPrimary, "", 1},
+		{"no healthy cell", Tenant{ID: "newco", Cell: "azure-weu"}, "GET", HealthMap{"azure-weu": false}, "", "", ReasonNoHealthyCell, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := snap.DecideFor(Request{Method: tt.method, Tenant: tt.t.ID}, &tt.t, tt.health)
+			if tt.cell == "" {
+				if d.Forward() || d.Reason != tt.reason || d.Message() == "" {
+					t.Fatalf("decision %+v (%s), want refusal %s", d, d.Message(), tt.reason)
+				}
+				return
+			}
+			if !d.Forward() || d.Cell(0).ID != tt.cell || d.Via != tt.via || d.Len() != tt.n {
+				t.Fatalf("decision: cell %s via %s, %d candidates; want %s via %s, %d", d.Cell(0).ID, d.Via, d.Len(), tt.cell, tt.via, tt.n)
+			}
+		})
+	}
+}
+
+// TestDecideForAllocatesNothing: a directory placement costs no more than
+// a listed one. Not parallel: AllocsPerRun refuses to run inside one.
+func TestDecideForAllocatesNothing(t *testing.T) {
+	snap := mustCompile(t, testRegistry())
+	tn := &Tenant{ID: "newco", Cell: "azure-weu", Failover: []string{"aws-use1"}}
+	if n := testing.AllocsPerRun(100, func() {
+		_ = snap.DecideFor(Request{Method: "GET", Tenant: "newco"}, tn, nil)
+	}); n != 0 {
+		t.Errorf("DecideFor allocates %v times", n)
+	}
+}

@@ -122,7 +122,7 @@ func FromStackOutputs(out StackOutputs, epoch int64) (*Registry, error) {
 		}
 		c := Cell{ID: key, Cloud: co.Cloud, Region: co.Region, Endpoint: strings.TrimSuffix(co.Endpoint, "/"), HealthURL: co.HealthURL, Weight: DefaultCellWeight, State: fabric.CellActive}
 		if rc, ok := out.Routing.Cells[key]; ok {
-			c.Weight = rc.Weight
+			c.Weight, c.Geo = rc.Weight, rc.Geo
 			if rc.State != "" {
 				c.State = rc.State
 			}
@@ -180,16 +180,16 @@ func outputsPath(path string, reg *Registry) string {
 }
 
 // Trimmed returns r as a stack exports it in its `routing` output: each
-// cell reduced to its weight and state (a program may hold more of each
-// cell, its cloud and region for the edge's load balancer, but the output's
-// shape is a public contract the edge stack and `cellfabric registry` read),
-// and empty lists rather than none.
+// cell reduced to its weight, state and geography (a program may hold more
+// of each cell, its cloud and region for the edge's load balancer, but the
+// output's shape is a public contract the edge stack and `cellfabric
+// registry` read), and empty lists rather than none.
 func (r Routing) Trimmed() Routing {
 	out := Routing{Tenants: r.Tenants, SharedRoutes: r.SharedRoutes, UnknownTenants: r.UnknownTenants}
 	if r.Cells != nil {
 		out.Cells = make(map[string]Cell, len(r.Cells))
 		for id, c := range r.Cells {
-			out.Cells[id] = Cell{Weight: c.Weight, State: c.State}
+			out.Cells[id] = Cell{Weight: c.Weight, State: c.State, Geo: c.Geo}
 		}
 	}
 	if out.Tenants == nil {

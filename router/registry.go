@@ -94,6 +94,11 @@ type Cell struct {
 	Weight int `json:"weight"`
 	// State is active, draining or down. Default (absent or empty) active.
 	State fabric.CellState `json:"state,omitempty"`
+	// Geo is the geography the cell's region lies in ("eu", "us", ...):
+	// what a tenant's Residency is matched against when the tenant
+	// directory places or moves a tenant. Zero: unknown (no tenant with a
+	// residency can be placed there).
+	Geo string `json:"geo,omitempty"`
 }
 
 // Tenant is one customer and the cells that hold it.
@@ -111,9 +116,16 @@ type Tenant struct {
 	// active.
 	State fabric.TenantState `json:"state,omitempty"`
 	// Residency is the geography the tenant's data must stay in ("eu",
-	// "us", ...). Informational: the stack model enforces it when the
-	// registry is built. Zero: anywhere.
+	// "us", ...): the geo of its primary and failover cells. The stack model
+	// and the tenant directory refuse a placement that breaks it. Zero:
+	// anywhere.
 	Residency string `json:"residency,omitempty"`
+	// Epoch is the tenant's placement epoch: the tenant directory raises it
+	// with every change of placement, and a move switches the tenant to its
+	// new cell with the next epoch, which the cells enforce (a write carrying
+	// an older epoch is refused). Zero: none given (a tenant of the stack
+	// file that the directory never changed).
+	Epoch int64 `json:"epoch,omitempty"`
 }
 
 // SharedRoute sends requests that name no tenant and whose path starts with

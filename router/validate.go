@@ -76,6 +76,9 @@ func checkCells(p *fabric.Collector, cells []Cell) map[string]int {
 		if !c.State.Valid() {
 			p.Add(at+".state", "unknown state %q; want active, draining or down", c.State)
 		}
+		if len(c.Geo) > 32 || strings.IndexFunc(c.Geo, isSpaceOrControl) >= 0 {
+			p.Add(at+".geo", "%q is not a valid geography: up to 32 characters without spaces", c.Geo)
+		}
 	}
 	return byID
 }
@@ -115,6 +118,9 @@ func checkTenants(p *fabric.Collector, tenants []Tenant, cells map[string]int) *
 		}
 		if len(t.Residency) > 32 || strings.IndexFunc(t.Residency, isSpaceOrControl) >= 0 {
 			p.Add(at("residency"), "%q is not a valid residency: up to 32 characters without spaces", t.Residency)
+		}
+		if t.Epoch < 0 {
+			p.Add(at("epoch"), "%d is negative", t.Epoch)
 		}
 	}
 	return byID

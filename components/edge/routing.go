@@ -23,7 +23,7 @@ func Routing(topo *stacks.Topology) router.Routing {
 		UnknownTenants: topo.Edge.UnknownTenants,
 	}
 	for _, c := range topo.Cells {
-		r.Cells[c.ID] = router.Cell{ID: c.ID, Cloud: c.Cloud, Region: c.Region, Weight: c.Weight, State: c.State}
+		r.Cells[c.ID] = router.Cell{ID: c.ID, Cloud: c.Cloud, Region: c.Region, Weight: c.Weight, State: c.State, Geo: c.Geo}
 	}
 	for _, t := range topo.Tenants {
 		r.Tenants = append(r.Tenants, router.Tenant{ID: t.ID, Cell: t.Cell, Failover: slices.Clone(t.Failover), State: t.State, Residency: t.Residency})

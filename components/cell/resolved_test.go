@@ -60,7 +60,9 @@ func TestResolveCellsAndOutputMap(t *testing.T) {
 	if len(m) != reflect.TypeOf(Outputs{}).NumField() || m["healthUrl"] == nil || m["workloadIdentity"] == nil {
 		t.Fatalf("Map() = %v", m)
 	}
-	got, err := await(t, func() pulumi.Output { return ResolveCells(map[string]Outputs{"aws-use1": o, "aws-use2": sample("aws-use2")}) })
+	got, err := await(t, func() pulumi.Output {
+		return ResolveCells(map[string]Outputs{"aws-use1": o, "aws-use2": sample("aws-use2")})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

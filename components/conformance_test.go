@@ -14,19 +14,24 @@ import (
 	"github.com/cellfabric/cellfabric/components/azure"
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/gcp"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/fabric"
 )
 
-// clouds lists every cell implementation with a region of its cloud and a
-// provider constructor for that region: the one thing cell.Args cannot hold
-// in common.
-var clouds = []struct {
+// cloudCase is one cloud's cell with a region of that cloud and a provider
+// constructor for it.
+type cloudCase struct {
 	cloud    fabric.Cloud
 	build    cell.Constructor
 	region   string
 	provider func(ctx *pulumi.Context, region string) (pulumi.ProviderResource, error)
-}{
+}
+
+// clouds lists every cell implementation with a region of its cloud and a
+// provider constructor for that region: the one thing cell.Args cannot hold
+// in common.
+var clouds = []cloudCase{
 	{fabric.AWS, aws.Constructor, "us-east-1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
 		return awsprov.NewProvider(ctx, "p", &awsprov.ProviderArgs{Region: pulumi.String(r)})
 	}},
@@ -36,6 +41,15 @@ var clouds = []struct {
 	{fabric.GCP, gcp.Constructor, "europe-west1", func(ctx *pulumi.Context, r string) (pulumi.ProviderResource, error) {
 		return gcpprov.NewProvider(ctx, "p", &gcpprov.ProviderArgs{Region: pulumi.String(r), Project: pulumi.String("conformance")})
 	}},
+}
+
+// setup records c's cell as the infra program builds it: behind c's
+// provider, passed in a pulumi.Providers list.
+func (c cloudCase) setup() celltest.Setup[cell.Cell] {
+	return celltest.Setup[cell.Cell]{
+		New: c.build, Type: fmt.Sprintf("cellfabric:%s:Cell", c.cloud), Name: "conf-cell", Stack: "conformance", Providers: true,
+		Provider: func(ctx *pulumi.Context) (pulumi.ProviderResource, error) { return c.provider(ctx, c.region) },
+	}
 }
 
 // commonArgs is the one cell.Args every cloud gets (Region aside).
@@ -68,20 +82,9 @@ func TestCellContractConformance(t *testing.T) {
 	for _, c := range clouds {
 		t.Run(string(c.cloud), func(t *testing.T) {
 			t.Parallel()
-			rec := recorder.New()
 			args := commonArgs(c.region)
-			var built cell.Cell
-			err := rec.Run(recorder.Options{Stack: "conformance"}, func(ctx *pulumi.Context) error {
-				p, err := c.provider(ctx, c.region)
-				if err != nil {
-					return err
-				}
-				built, err = c.build(ctx, "conf-cell", args, pulumi.Providers(p))
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := c.setup().Deploy(t, args)
+			rec, built := run.Rec, run.Cell
 			comps := rec.OfType(fmt.Sprintf("cellfabric:%s:Cell", c.cloud))
 			if len(comps) != 1 {
 				t.Fatalf("want one cellfabric:%s:Cell component, got %d", c.cloud, len(comps))
@@ -149,20 +152,16 @@ func TestCellRejectsBadArgsBeforeRegistering(t *testing.T) {
 	for _, c := range clouds {
 		t.Run(string(c.cloud), func(t *testing.T) {
 			t.Parallel()
-			rec := recorder.New()
 			args := commonArgs(c.region)
 			args.CIDR = "8.8.8.0/29"
 			args.EdgeKey = nil
-			err := rec.Run(recorder.Options{}, func(ctx *pulumi.Context) error {
-				_, err := c.build(ctx, "bad", args)
-				return err
-			})
-			if err == nil || !strings.Contains(err.Error(), "EdgeKey") || !strings.Contains(err.Error(), "CIDR") {
-				t.Fatalf("want errors naming EdgeKey and CIDR, got %v", err)
+			s := c.setup()
+			s.Name, s.Provider = "bad", nil
+			r := s.Record(args)
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "EdgeKey") || !strings.Contains(r.Err.Error(), "CIDR") {
+				t.Fatalf("want errors naming EdgeKey and CIDR, got %v", r.Err)
 			}
-			if n := len(rec.Resources()); n != 0 {
-				t.Fatalf("%d resources registered before the error", n)
-			}
+			celltest.NothingRegistered(t, r.Rec)
 		})
 	}
 }

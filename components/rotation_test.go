@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/fabric"
 )
@@ -46,18 +47,7 @@ func TestExtraEdgeKey(t *testing.T) {
 					args.ExtraEdgeKey = pulumi.ToSecret(pulumi.String(extraKeySecret)).(pulumi.StringOutput)
 					args.ExtraEdgeKeyID = "k2"
 				}
-				rec := recorder.New()
-				err := rec.Run(recorder.Options{Stack: "conformance"}, func(ctx *pulumi.Context) error {
-					p, err := c.provider(ctx, c.region)
-					if err != nil {
-						return err
-					}
-					_, err = c.build(ctx, "conf-cell", args, pulumi.Providers(p))
-					return err
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				rec := c.setup().Deploy(t, args).Rec
 				f := keyFactsOf[c.cloud](t, rec)
 				if _, ok := f.secretEnv[cell.EnvEdgeKey]; !ok {
 					t.Errorf("%s is not read from the secret store", cell.EnvEdgeKey)
@@ -65,7 +55,7 @@ func TestExtraEdgeKey(t *testing.T) {
 				if _, ok := f.plainEnv[cell.EnvEdgeKeys]; ok {
 					t.Errorf("%s is plain environment", cell.EnvEdgeKeys)
 				}
-				noPlainLeak(t, rec, extraKeySecret)
+				celltest.NoPlainLeak(t, rec, extraKeySecret)
 				if !withExtra {
 					if f.extra != nil || f.entries != 1 {
 						t.Errorf("without an extra key: %d store entries, extra entry %v", f.entries, f.extra != nil)
@@ -100,46 +90,12 @@ func TestExtraEdgeKey(t *testing.T) {
 	}
 }
 
-// noPlainLeak fails if secret appears in any recorded input or output
-// outside a secret value.
-func noPlainLeak(t *testing.T, rec *recorder.Recorder, secret string) {
-	t.Helper()
-	for _, r := range rec.Resources() {
-		for what, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
-			found, _ := recorder.Leaks(resource.NewObjectProperty(m), secret, r.Type+" "+r.Name+" "+what)
-			for _, where := range found {
-				t.Errorf("%s holds the extra key in plain text", where)
-			}
-		}
-	}
-}
-
-// at walks into a property value by object keys and array indexes; it
-// returns a null value where the path does not exist.
-func at(v resource.PropertyValue, path ...any) resource.PropertyValue {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			if !v.IsObject() {
-				return resource.NewNullProperty()
-			}
-			v = v.ObjectValue()[resource.PropertyKey(k)]
-		case int:
-			if !v.IsArray() || k >= len(v.ArrayValue()) {
-				return resource.NewNullProperty()
-			}
-			v = v.ArrayValue()[k]
-		}
-	}
-	return v
-}
-
-func str(v resource.PropertyValue, path ...any) string {
-	if v = at(v, path...); v.IsString() {
-		return v.StringValue()
-	}
-	return ""
-}
+// at walks into a property value by object keys and array indexes
+// (recorder.At); str reads the string there.
+var (
+	at  = recorder.At
+	str = recorder.String
+)
 
 func obj(m resource.PropertyMap) resource.PropertyValue { return resource.NewObjectProperty(m) }
 

@@ -1,17 +1,15 @@
 package router
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestFromStackOutputsGolden: testdata/outputs-dev.json (the dev stack's
 // outputs) → testdata/registry-dev.golden.json.
@@ -34,21 +32,10 @@ func TestFromStackOutputsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	const golden = "testdata/registry-dev.golden.json"
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./router -run Golden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("registry differs from %s (rerun with -update if intended):\n%s", golden, got)
-	}
-	// The golden document is itself a valid registry.
-	if _, err := Parse(want); err != nil {
+	testkit.Golden(t, filepath.Join("testdata", "registry-dev.golden.json"), got)
+	// The golden document (got, byte for byte, once Golden passed) is itself
+	// a valid registry.
+	if _, err := Parse(got); err != nil {
 		t.Errorf("golden registry does not parse: %v", err)
 	}
 	// Spot checks that do not depend on the golden file.

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
 	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/workload/refcell"
@@ -132,7 +132,7 @@ type edgeEnv struct {
 	t   *testing.T
 	kv  *workerd.KV
 	rt  *workerd.Runtime
-	log *syncBuffer
+	log *testkit.Buffer
 }
 
 type envOptions struct {
@@ -151,7 +151,7 @@ func startEdge(t *testing.T, o envOptions) *edgeEnv {
 	if o.registry != nil {
 		kv.Set("registry", o.registry)
 	}
-	log := &syncBuffer{}
+	log := &testkit.Buffer{}
 	// Build (or wait for) the bundle first: a cold build of the wasm must
 	// not eat into the time workerd gets to start, which is generous
 	// because a busy machine compiles the module slowly.
@@ -235,22 +235,4 @@ func eventually(t *testing.T, within time.Duration, what string, f func() bool) 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// syncBuffer collects workerd's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

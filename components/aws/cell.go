@@ -3,7 +3,6 @@ package aws
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -63,9 +62,7 @@ var _ cell.Cell = (*Cell)(nil)
 
 // Constructor adapts NewCell to cell.Constructor (used by the infra program
 // and the conformance test).
-var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (cell.Cell, error) {
-	return NewCell(ctx, name, args, opts...)
-}
+var Constructor = cell.ConstructorFor(NewCell)
 
 // Outputs returns the contract's outputs.
 func (c *Cell) Outputs() cell.Outputs { return c.outputs }
@@ -79,9 +76,6 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 		return nil, fmt.Errorf("aws cell %s: %w", name, err)
 	}
 	c := &Cell{}
-	if err := ctx.RegisterComponentResource(ComponentType, name, c, opts...); err != nil {
-		return nil, fmt.Errorf("registering aws cell %s: %w", name, err)
-	}
 	b := &builder{
 		ctx:   ctx,
 		name:  name,
@@ -91,29 +85,22 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 		names: newNames(ctx.Stack(), args.ID, args.Port),
 		comp:  c,
 	}
-	steps := []struct {
-		what string
-		fn   func() error
-	}{
-		{"reading the provider's region and account", b.account},
-		{"building the network", b.network},
-		{"building the state store, secret and logs", b.state},
-		{"building the workload identity", b.identity},
-		{"building the security groups", b.securityGroups},
-		{"building the certificate", b.certificate},
-		{"building the load balancer", b.loadBalancer},
-		{"building the ECS service", b.compute},
-	}
-	for _, s := range steps {
-		if err := s.fn(); err != nil {
-			return nil, fmt.Errorf("aws cell %s: %s: %w", name, s.what, err)
-		}
-	}
-	b.fill(c)
-	out := c.outputs.Map()
-	maps.Copy(out, cell.OutputMap(c))
-	if err := ctx.RegisterResourceOutputs(c, out); err != nil {
-		return nil, fmt.Errorf("registering the outputs of aws cell %s: %w", name, err)
+	err = cell.Build(ctx, cell.Component{
+		Cloud: fabric.AWS, Type: ComponentType, Name: name, Resource: c,
+		Steps: []cell.Step{
+			{What: "reading the provider's region and account", Run: b.account},
+			{What: "building the network", Run: b.network},
+			{What: "building the state store, secret and logs", Run: b.state},
+			{What: "building the workload identity", Run: b.identity},
+			{What: "building the security groups", Run: b.securityGroups},
+			{What: "building the certificate", Run: b.certificate},
+			{What: "building the load balancer", Run: b.loadBalancer},
+			{What: "building the ECS service", Run: b.compute},
+		},
+		Fill: func() { b.fill(c) },
+	}, opts...)
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
@@ -17,45 +18,22 @@ import (
 func TestChildrenParentedAndOnTheCallersProvider(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), true)
-	if d.comp == nil || d.provider == nil {
-		t.Fatal("component or provider not recorded")
+	// DNS records come from the caller's DNS function, on its provider:
+	// the AWS resources hang directly under the cell.
+	for _, r := range celltest.CheckTree(t, d.Rec, d.Comp, d.Provider, "aws:") {
+		if r.Parent != d.Comp.URN {
+			t.Errorf("%s has parent %s, want the cell", r.URN, r.Parent)
+		}
 	}
-	kids := d.rec.Descendants(d.comp.URN)
-	if len(kids) < 40 {
-		t.Fatalf("only %d resources under the cell", len(kids))
+	if n := len(d.Rec.Descendants(d.Comp.URN)); n < 40 {
+		t.Fatalf("only %d resources under the cell", n)
 	}
-	under := map[string]bool{}
-	for _, k := range kids {
-		under[k.URN] = true
-	}
-	for _, r := range d.rec.Resources() {
-		switch {
-		case r.URN == d.comp.URN || r.URN == d.provider.URN:
-			continue
-		case r.IsProvider():
+	for _, r := range d.Rec.Resources() {
+		if r.IsProvider() && r.URN != d.Provider.URN {
 			t.Errorf("the cell created a provider: %s", r.URN)
-		case !under[r.URN]:
-			t.Errorf("%s is not under the cell", r.URN)
-		}
-		// DNS records come from the caller's DNS function, on its provider.
-		if r.Custom && !r.IsProvider() && strings.HasPrefix(r.Type, "aws:") {
-			if p := d.rec.ProviderOf(r); p == nil || p.URN != d.provider.URN {
-				t.Errorf("%s uses provider %q, want the caller's %s", r.URN, r.Provider, d.provider.URN)
-			}
-			if r.Parent != d.comp.URN {
-				t.Errorf("%s has parent %s, want the cell", r.URN, r.Parent)
-			}
 		}
 	}
-	invokes := d.rec.Invokes()
-	if len(invokes) == 0 {
-		t.Fatal("no invokes recorded")
-	}
-	for _, inv := range invokes {
-		if !strings.HasPrefix(inv.Provider, d.provider.URN+"::") {
-			t.Errorf("invoke %s used provider %q, want the caller's", inv.Token, inv.Provider)
-		}
-	}
+	celltest.InvokesThrough(t, d.Rec, d.Provider, "no invokes recorded")
 }
 
 // TestOutputs awaits every contract output and the VPN mesh's outputs.
@@ -67,47 +45,36 @@ func TestOutputs(t *testing.T) {
 			args := baseArgs()
 			args.Zones = zones
 			d := deploy(t, args, false)
-			o := d.cell.Outputs()
-			table := d.one(t, "aws:dynamodb/table:Table")
-			role := d.get(t, "aws:iam/role:Role", "cell-aws-use1-task")
-			vpc := d.one(t, "aws:ec2/vpc:Vpc")
-			want := map[string]struct {
-				out  pulumi.StringOutput
-				want string
-			}{
-				"ID":               {o.ID, "aws-use1"},
-				"Cloud":            {o.Cloud, "aws"},
-				"Region":           {o.Region, "us-east-1"},
-				"Endpoint":         {o.Endpoint, "https://" + testHostname},
-				"HealthURL":        {o.HealthURL, "https://" + testHostname + "/healthz"},
-				"NetworkID":        {o.NetworkID, vpc.ID},
-				"CIDR":             {o.CIDR, "10.10.0.0/16"},
-				"StateStoreID":     {o.StateStoreID, out(table, "arn").(string)},
-				"WorkloadIdentity": {o.WorkloadIdentity, out(role, "arn").(string)},
-				"VpcID":            {d.cell.VpcID, vpc.ID},
-				"TaskSecurityGroupID": {d.cell.TaskSecurityGroupID,
-					d.get(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-task").ID},
-				"LoadBalancerDNSName": {d.cell.LoadBalancerDNSName,
-					out(d.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName").(string)},
+			o := d.Cell.Outputs()
+			table := d.One(t, "aws:dynamodb/table:Table")
+			role := d.Named(t, "aws:iam/role:Role", "cell-aws-use1-task")
+			vpc := d.One(t, "aws:ec2/vpc:Vpc")
+			want := map[string]celltest.Want{
+				"ID":               {Out: o.ID, Value: "aws-use1"},
+				"Cloud":            {Out: o.Cloud, Value: "aws"},
+				"Region":           {Out: o.Region, Value: "us-east-1"},
+				"Endpoint":         {Out: o.Endpoint, Value: "https://" + testHostname},
+				"HealthURL":        {Out: o.HealthURL, Value: "https://" + testHostname + "/healthz"},
+				"NetworkID":        {Out: o.NetworkID, Value: vpc.ID},
+				"CIDR":             {Out: o.CIDR, Value: "10.10.0.0/16"},
+				"StateStoreID":     {Out: o.StateStoreID, Value: out(table, "arn").(string)},
+				"WorkloadIdentity": {Out: o.WorkloadIdentity, Value: out(role, "arn").(string)},
+				"VpcID":            {Out: d.Cell.VpcID, Value: vpc.ID},
+				"TaskSecurityGroupID": {Out: d.Cell.TaskSecurityGroupID,
+					Value: d.Named(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-task").ID},
+				"LoadBalancerDNSName": {Out: d.Cell.LoadBalancerDNSName,
+					Value: out(d.One(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName").(string)},
 			}
-			for field, w := range want {
-				aw := await(t, w.out)
-				if s, _ := aw.Value.(string); s == "" || s != w.want {
-					t.Errorf("%s = %#v, want %q", field, aw.Value, w.want)
-				}
-				if aw.Secret {
-					t.Errorf("%s is secret; contract outputs are plain", field)
-				}
-			}
-			if !strings.HasPrefix(want["StateStoreID"].want, "arn:aws:dynamodb:us-east-1:") ||
-				!strings.HasPrefix(want["WorkloadIdentity"].want, "arn:aws:iam::") {
-				t.Errorf("state store %q / identity %q are not ARNs", want["StateStoreID"].want, want["WorkloadIdentity"].want)
+			celltest.CheckOutputs(t, want)
+			if !strings.HasPrefix(want["StateStoreID"].Value, "arn:aws:dynamodb:us-east-1:") ||
+				!strings.HasPrefix(want["WorkloadIdentity"].Value, "arn:aws:iam::") {
+				t.Errorf("state store %q / identity %q are not ARNs", want["StateStoreID"].Value, want["WorkloadIdentity"].Value)
 			}
 			for field, arr := range map[string]pulumi.StringArrayOutput{
-				"PrivateSubnetIDs":     d.cell.PrivateSubnetIDs,
-				"PublicSubnetIDs":      d.cell.PublicSubnetIDs,
-				"PrivateRouteTableIDs": d.cell.PrivateRouteTableIDs,
-				"PublicRouteTableIDs":  d.cell.PublicRouteTableIDs,
+				"PrivateSubnetIDs":     d.Cell.PrivateSubnetIDs,
+				"PublicSubnetIDs":      d.Cell.PublicSubnetIDs,
+				"PrivateRouteTableIDs": d.Cell.PrivateRouteTableIDs,
+				"PublicRouteTableIDs":  d.Cell.PublicRouteTableIDs,
 			} {
 				n := zones
 				if field == "PublicRouteTableIDs" {
@@ -125,9 +92,9 @@ func TestOutputs(t *testing.T) {
 			}
 			// Private route tables are in zone order: table z routes via
 			// the NAT gateway of zone z.
-			rts := awaitStrings(t, d.cell.PrivateRouteTableIDs)
+			rts := awaitStrings(t, d.Cell.PrivateRouteTableIDs)
 			for z, id := range rts {
-				rt := d.get(t, "aws:ec2/routeTable:RouteTable", "cell-aws-use1-private-"+strconv.Itoa(z))
+				rt := d.Named(t, "aws:ec2/routeTable:RouteTable", "cell-aws-use1-private-"+strconv.Itoa(z))
 				if id != rt.ID {
 					t.Errorf("PrivateRouteTableIDs[%d] = %v, want %s", z, id, rt.ID)
 				}
@@ -171,17 +138,11 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 			t.Parallel()
 			args := baseArgs()
 			tc.edit(&args)
-			rec := recorder.New()
-			err := rec.Run(recorder.Options{Stack: testStack}, func(ctx *pulumi.Context) error {
-				_, err := NewCell(ctx, "bad", args)
-				return err
-			})
-			if err == nil || !strings.Contains(err.Error(), tc.error) {
-				t.Fatalf("err = %v, want one containing %q", err, tc.error)
+			r := celltest.Setup[*Cell]{New: NewCell, Type: ComponentType, Name: "bad", Stack: testStack}.Record(args)
+			if r.Err == nil || !strings.Contains(r.Err.Error(), tc.error) {
+				t.Fatalf("err = %v, want one containing %q", r.Err, tc.error)
 			}
-			if n := len(rec.Resources()); n != 0 {
-				t.Fatalf("%d resources registered before the error", n)
-			}
+			celltest.NothingRegistered(t, r.Rec)
 		})
 	}
 }

@@ -14,7 +14,7 @@ import (
 func TestContainerDefinition(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	task := d.one(t, "aws:ecs/taskDefinition:TaskDefinition")
+	task := d.One(t, "aws:ecs/taskDefinition:TaskDefinition")
 	var defs []containerDef
 	decode(t, task, "containerDefinitions", &defs)
 	if len(defs) != 1 {
@@ -44,12 +44,12 @@ func TestContainerDefinition(t *testing.T) {
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("environment = %v, want %v", env, want)
 	}
-	secretARN := out(d.one(t, "aws:secretsmanager/secret:Secret"), "arn").(string)
+	secretARN := out(d.One(t, "aws:secretsmanager/secret:Secret"), "arn").(string)
 	if !reflect.DeepEqual(c.Secrets, []nameSecret{{Name: cell.EnvEdgeKey, ValueFrom: secretARN}}) {
 		t.Errorf("secrets = %+v, want %s from %s", c.Secrets, cell.EnvEdgeKey, secretARN)
 	}
 	if c.LogConfiguration.LogDriver != "awslogs" ||
-		c.LogConfiguration.Options["awslogs-group"] != str(d.one(t, "aws:cloudwatch/logGroup:LogGroup"), "name") ||
+		c.LogConfiguration.Options["awslogs-group"] != str(d.One(t, "aws:cloudwatch/logGroup:LogGroup"), "name") ||
 		c.LogConfiguration.Options["awslogs-region"] != "us-east-1" {
 		t.Errorf("log configuration = %+v", c.LogConfiguration)
 	}
@@ -57,8 +57,8 @@ func TestContainerDefinition(t *testing.T) {
 	for key, w := range map[string]any{
 		"cpu": "256", "memory": "512", "networkMode": "awsvpc",
 		"requiresCompatibilities": []any{"FARGATE"},
-		"taskRoleArn":             out(d.get(t, "aws:iam/role:Role", "cell-aws-use1-task"), "arn"),
-		"executionRoleArn":        out(d.get(t, "aws:iam/role:Role", "cell-aws-use1-exec"), "arn"),
+		"taskRoleArn":             out(d.Named(t, "aws:iam/role:Role", "cell-aws-use1-task"), "arn"),
+		"executionRoleArn":        out(d.Named(t, "aws:iam/role:Role", "cell-aws-use1-exec"), "arn"),
 	} {
 		if got := in(task, key); !reflect.DeepEqual(got, w) {
 			t.Errorf("task definition %s = %#v, want %#v", key, got, w)
@@ -83,7 +83,7 @@ func TestServiceAndScaling(t *testing.T) {
 			args := baseArgs()
 			args.MinInstances, args.MaxInstances = tc.min, tc.max
 			d := deploy(t, args, false)
-			svc := d.one(t, "aws:ecs/service:Service")
+			svc := d.One(t, "aws:ecs/service:Service")
 			if got := in(svc, "desiredCount"); got != float64(tc.floor) {
 				t.Errorf("desired count = %v, want %d", got, tc.floor)
 			}
@@ -99,39 +99,39 @@ func TestServiceAndScaling(t *testing.T) {
 			}
 			var private []any
 			for z := range args.Zones + 2 {
-				if s := d.rec.Get("aws:ec2/subnet:Subnet", "cell-aws-use1-private-"+strconv.Itoa(z)); s != nil {
+				if s := d.Rec.Get("aws:ec2/subnet:Subnet", "cell-aws-use1-private-"+strconv.Itoa(z)); s != nil {
 					private = append(private, s.ID)
 				}
 			}
 			if !reflect.DeepEqual(nc["subnets"], private) || len(private) != 2 {
 				t.Errorf("service subnets = %v, want the private ones %v", nc["subnets"], private)
 			}
-			taskSG := d.get(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-task")
+			taskSG := d.Named(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-task")
 			if !reflect.DeepEqual(nc["securityGroups"], []any{taskSG.ID}) {
 				t.Errorf("service security groups = %v", nc["securityGroups"])
 			}
-			tg := d.one(t, "aws:lb/targetGroup:TargetGroup")
+			tg := d.One(t, "aws:lb/targetGroup:TargetGroup")
 			lbs, _ := in(svc, "loadBalancers").([]any)
 			if want := []any{map[string]any{"targetGroupArn": out(tg, "arn"), "containerName": containerName, "containerPort": float64(8080)}}; !reflect.DeepEqual(lbs, want) {
 				t.Errorf("service load balancers = %#v, want %#v", lbs, want)
 			}
-			listener := d.one(t, "aws:lb/listener:Listener")
+			listener := d.One(t, "aws:lb/listener:Listener")
 			if !slices.Contains(svc.DependsOn, listener.URN) {
 				t.Error("service does not wait for the listener")
 			}
-			keyVersion := d.get(t, "aws:secretsmanager/secretVersion:SecretVersion", "cell-aws-use1-edge-key")
+			keyVersion := d.Named(t, "aws:secretsmanager/secretVersion:SecretVersion", "cell-aws-use1-edge-key")
 			if !slices.Contains(svc.DependsOn, keyVersion.URN) {
 				t.Error("service does not wait for the edge key's value: its first tasks could start before the secret has one")
 			}
 
-			target := d.one(t, "aws:appautoscaling/target:Target")
+			target := d.One(t, "aws:appautoscaling/target:Target")
 			if in(target, "minCapacity") != float64(tc.floor) || in(target, "maxCapacity") != float64(tc.max) {
 				t.Errorf("scaling %v..%v, want %d..%d", in(target, "minCapacity"), in(target, "maxCapacity"), tc.floor, tc.max)
 			}
 			if got := str(target, "resourceId"); got != "service/cellfabric-test-aws-use1/cellfabric-test-aws-use1" {
 				t.Errorf("scaling resource = %q", got)
 			}
-			pol := d.one(t, "aws:appautoscaling/policy:Policy")
+			pol := d.One(t, "aws:appautoscaling/policy:Policy")
 			cfg, _ := in(pol, "targetTrackingScalingPolicyConfiguration").(map[string]any)
 			if str(pol, "policyType") != "TargetTrackingScaling" || cfg["targetValue"] != float64(targetCPUPercent) ||
 				str(pol, "resourceId") != str(target, "resourceId") {
@@ -140,7 +140,7 @@ func TestServiceAndScaling(t *testing.T) {
 		})
 	}
 	d := deploy(t, baseArgs(), false)
-	cluster := d.one(t, "aws:ecs/cluster:Cluster")
+	cluster := d.One(t, "aws:ecs/cluster:Cluster")
 	if got := in(cluster, "settings"); !reflect.DeepEqual(got, []any{map[string]any{"name": "containerInsights", "value": "enabled"}}) {
 		t.Errorf("cluster settings = %#v", got)
 	}

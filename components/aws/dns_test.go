@@ -23,9 +23,9 @@ func TestDNSRecords(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			d := deploy(t, baseArgs(), withDNS)
-			cert := d.one(t, "aws:acm/certificate:Certificate")
+			cert := d.One(t, "aws:acm/certificate:Certificate")
 			dvo := out(cert, "domainValidationOptions").([]any)[0].(map[string]any)
-			albDNS := out(d.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName").(string)
+			albDNS := out(d.One(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName").(string)
 			valName := strings.TrimSuffix(dvo["resourceRecordName"].(string), ".")
 			valValue := strings.TrimSuffix(dvo["resourceRecordValue"].(string), ".")
 			if valName == "" || strings.HasSuffix(valName, ".") || !strings.HasSuffix(valName, testHostname) {
@@ -36,16 +36,16 @@ func TestDNSRecords(t *testing.T) {
 				{"name": testHostname, "type": "CNAME", "value": albDNS, "purpose": "origin"},
 			}
 
-			got := await(t, d.cell.DNSRecords).Value
+			got := await(t, d.Cell.DNSRecords).Value
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("DNSRecords = %#v, want %#v", got, want)
 			}
 
-			validation := d.one(t, "aws:acm/certificateValidation:CertificateValidation")
+			validation := d.One(t, "aws:acm/certificateValidation:CertificateValidation")
 			if str(validation, "certificateArn") != out(cert, "arn") {
 				t.Errorf("validation of %v, want the cell's certificate", in(validation, "certificateArn"))
 			}
-			records := d.rec.OfType("test:dns:Record")
+			records := d.Rec.OfType("test:dns:Record")
 			if !withDNS {
 				if len(records) != 0 || strs(validation, "validationRecordFqdns") != nil {
 					t.Errorf("without DNS: %d records, validation fqdns %v", len(records), in(validation, "validationRecordFqdns"))
@@ -53,23 +53,23 @@ func TestDNSRecords(t *testing.T) {
 				return
 			}
 
-			if len(d.dns.calls) != 2 {
-				t.Fatalf("DNS called %d times, want 2", len(d.dns.calls))
+			if len(d.DNS.Calls()) != 2 {
+				t.Fatalf("DNS called %d times, want 2", len(d.DNS.Calls()))
 			}
 			var calls []map[string]string
-			for _, c := range d.dns.calls {
-				n, _ := await(t, c.rec.Name.ToStringOutput()).Value.(string)
-				v, _ := await(t, c.rec.Value.ToStringOutput()).Value.(string)
-				calls = append(calls, map[string]string{"name": n, "type": c.rec.Type, "value": v, "purpose": c.rec.Purpose})
-				r := d.get(t, "test:dns:Record", c.name)
-				if r.Parent != d.comp.URN {
-					t.Errorf("DNS record %s not parented to the cell", c.name)
+			for _, c := range d.DNS.Calls() {
+				n, _ := await(t, c.Record.Name.ToStringOutput()).Value.(string)
+				v, _ := await(t, c.Record.Value.ToStringOutput()).Value.(string)
+				calls = append(calls, map[string]string{"name": n, "type": c.Record.Type, "value": v, "purpose": c.Record.Purpose})
+				r := d.Named(t, "test:dns:Record", c.Name)
+				if r.Parent != d.Comp.URN {
+					t.Errorf("DNS record %s not parented to the cell", c.Name)
 				}
 			}
 			if !reflect.DeepEqual(calls, want) {
 				t.Errorf("DNS calls = %v, want %v", calls, want)
 			}
-			valRec := d.get(t, "test:dns:Record", d.dns.calls[0].name)
+			valRec := d.Named(t, "test:dns:Record", d.DNS.Calls()[0].Name)
 			if !slices.Contains(validation.DependsOn, valRec.URN) {
 				t.Errorf("certificate validation does not wait for the record %s: %v", valRec.URN, validation.DependsOn)
 			}
@@ -77,8 +77,8 @@ func TestDNSRecords(t *testing.T) {
 				t.Errorf("validation fqdns = %v, want [%s]", got, valName)
 			}
 			// The endpoint waits for the origin record.
-			originURN := fmt.Sprint(await(t, d.dns.calls[1].urn).Value)
-			if originURN != d.get(t, "test:dns:Record", d.dns.calls[1].name).URN {
+			originURN := fmt.Sprint(await(t, d.DNS.Calls()[1].URN).Value)
+			if originURN != d.Named(t, "test:dns:Record", d.DNS.Calls()[1].Name).URN {
 				t.Errorf("origin record urn %v", originURN)
 			}
 		})

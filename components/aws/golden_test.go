@@ -3,15 +3,12 @@ package aws
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/cellfabric/cellfabric/internal/testkit"
+)
 
 // TestPlanGolden records what a two-zone cell deploys — every resource under
 // the cell, the workload's container definition and both role policies — in
@@ -22,7 +19,7 @@ func TestPlanGolden(t *testing.T) {
 	d := deploy(t, baseArgs(), true)
 	var b bytes.Buffer
 	b.WriteString("# resources under the cell (type, logical name)\n")
-	for _, r := range d.rec.Descendants(d.comp.URN) {
+	for _, r := range d.Rec.Descendants(d.Comp.URN) {
 		fmt.Fprintf(&b, "%s %s\n", r.Type, r.Name)
 	}
 	section := func(title, raw string) {
@@ -32,46 +29,9 @@ func TestPlanGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "\n# %s\n%s\n", title, pretty.String())
 	}
-	section("container definitions", str(d.one(t, "aws:ecs/taskDefinition:TaskDefinition"), "containerDefinitions"))
-	section("task role policy", str(d.get(t, "aws:iam/rolePolicy:RolePolicy", "cell-aws-use1-task"), "policy"))
-	section("execution role policy", str(d.get(t, "aws:iam/rolePolicy:RolePolicy", "cell-aws-use1-exec"), "policy"))
+	section("container definitions", str(d.One(t, "aws:ecs/taskDefinition:TaskDefinition"), "containerDefinitions"))
+	section("task role policy", str(d.Named(t, "aws:iam/rolePolicy:RolePolicy", "cell-aws-use1-task"), "policy"))
+	section("execution role policy", str(d.Named(t, "aws:iam/rolePolicy:RolePolicy", "cell-aws-use1-exec"), "policy"))
 
-	path := filepath.Join("testdata", "plan.golden")
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading %s (run with -update to create it): %v", path, err)
-	}
-	if got := b.String(); got != string(want) {
-		t.Errorf("plan differs from %s (run with -update if the change is intended):\n%s", path, diffLines(string(want), got))
-	}
-}
-
-// diffLines lists the lines only one side has.
-func diffLines(want, got string) string {
-	count := func(s string) map[string]int {
-		m := map[string]int{}
-		for _, l := range strings.Split(s, "\n") {
-			m[l]++
-		}
-		return m
-	}
-	w, g := count(want), count(got)
-	var out []string
-	for l, n := range w {
-		if g[l] < n {
-			out = append(out, "- "+l)
-		}
-	}
-	for l, n := range g {
-		if w[l] < n {
-			out = append(out, "+ "+l)
-		}
-	}
-	return strings.Join(out, "\n")
+	testkit.Golden(t, filepath.Join("testdata", "plan.golden"), b.Bytes())
 }

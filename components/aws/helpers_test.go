@@ -2,14 +2,13 @@ package aws
 
 import (
 	"encoding/json"
-	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
@@ -41,140 +40,48 @@ func baseArgs() cell.Args {
 }
 
 // deployment is one recorded run of NewCell.
-type deployment struct {
-	rec      *recorder.Recorder
-	cell     *Cell
-	provider *recorder.Resource
-	comp     *recorder.Resource
-	dns      *dnsCalls
-}
+type deployment = celltest.Run[*Cell]
 
-// dnsCalls records the calls a cell makes to its DNS function.
-type dnsCalls struct {
-	mu    sync.Mutex
-	calls []dnsCall
-}
-
-type dnsCall struct {
-	name string
-	rec  cell.DNSRecord
-	urn  pulumi.URNOutput
-}
-
-// dnsRecord is a stand-in for the infra program's Cloudflare record: a
-// custom resource, as the real one is.
-type dnsRecord struct{ pulumi.CustomResourceState }
-
-func (d *dnsCalls) fn(ctx *pulumi.Context, name string, rec cell.DNSRecord, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
-	r := &dnsRecord{}
-	props := pulumi.Map{"name": rec.Name, "type": pulumi.String(rec.Type), "content": rec.Value}
-	if err := ctx.RegisterResource("test:dns:Record", name, props, r, opts...); err != nil {
-		return nil, err
+// setup records NewCell behind an explicit provider for providerRegion;
+// withDNS passes a recording DNS function.
+func setup(providerRegion string, withDNS bool) celltest.Setup[*Cell] {
+	return celltest.Setup[*Cell]{
+		New: NewCell, Type: ComponentType, Name: "cell-aws-use1", Stack: testStack, WithDNS: withDNS,
+		Provider: func(ctx *pulumi.Context) (pulumi.ProviderResource, error) {
+			return aws.NewProvider(ctx, "aws-"+providerRegion, &aws.ProviderArgs{Region: pulumi.String(providerRegion)})
+		},
 	}
-	d.mu.Lock()
-	d.calls = append(d.calls, dnsCall{name: name, rec: rec, urn: r.URN()})
-	d.mu.Unlock()
-	return r, nil
 }
 
 // deploy runs NewCell with an explicit us-east-1 provider. withDNS passes a
 // recording DNS function.
 func deploy(t *testing.T, args cell.Args, withDNS bool) *deployment {
 	t.Helper()
-	d, err := tryDeploy(args, withDNS, "us-east-1")
-	if err != nil {
-		t.Fatalf("deploying the cell: %v", err)
-	}
-	return d
+	return setup("us-east-1", withDNS).Deploy(t, args)
 }
 
 func tryDeploy(args cell.Args, withDNS bool, providerRegion string) (*deployment, error) {
-	d := &deployment{rec: recorder.New()}
-	if withDNS {
-		d.dns = &dnsCalls{}
-		args.DNS = d.dns.fn
-	}
-	err := d.rec.Run(recorder.Options{Stack: testStack}, func(ctx *pulumi.Context) error {
-		p, err := aws.NewProvider(ctx, "aws-"+providerRegion, &aws.ProviderArgs{Region: pulumi.String(providerRegion)})
-		if err != nil {
-			return err
-		}
-		c, err := NewCell(ctx, "cell-aws-use1", args, pulumi.Provider(p))
-		d.cell = c
-		return err
-	})
-	if err != nil {
-		return d, err
-	}
-	d.provider = d.rec.Get("pulumi:providers:aws", "aws-"+providerRegion)
-	d.comp = d.rec.Get(ComponentType, "cell-aws-use1")
-	return d, nil
-}
-
-// one returns the single recorded resource of typ.
-func (d *deployment) one(t *testing.T, typ string) *recorder.Resource {
-	t.Helper()
-	rs := d.rec.OfType(typ)
-	if len(rs) != 1 {
-		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
-	}
-	return rs[0]
-}
-
-// get returns the named resource or fails.
-func (d *deployment) get(t *testing.T, typ, name string) *recorder.Resource {
-	t.Helper()
-	r := d.rec.Get(typ, name)
-	if r == nil {
-		t.Fatalf("no %s named %s", typ, name)
-	}
-	return r
+	d := setup(providerRegion, withDNS).Record(args)
+	return d, d.Err
 }
 
 // in returns a resource input as plain Go values.
-func in(r *recorder.Resource, key string) any {
-	v, ok := r.Inputs[resource.PropertyKey(key)]
-	if !ok {
-		return nil
-	}
-	return recorder.Plain(v)
-}
+func in(r *recorder.Resource, key string) any { return recorder.Plain(r.Input(key)) }
 
 // out returns a resource output as plain Go values.
-func out(r *recorder.Resource, key string) any {
-	v, ok := r.Outputs[resource.PropertyKey(key)]
-	if !ok {
-		return nil
-	}
-	return recorder.Plain(v)
-}
+func out(r *recorder.Resource, key string) any { return recorder.Plain(r.Output(key)) }
 
 // str returns a string input or "".
-func str(r *recorder.Resource, key string) string {
-	s, _ := in(r, key).(string)
-	return s
-}
+func str(r *recorder.Resource, key string) string { return recorder.String(r.Input(key)) }
 
 // strs returns a string-array input.
-func strs(r *recorder.Resource, key string) []string {
-	var out []string
-	arr, _ := in(r, key).([]any)
-	for _, e := range arr {
-		s, _ := e.(string)
-		out = append(out, s)
-	}
-	return out
-}
+func strs(r *recorder.Resource, key string) []string { return recorder.StringList(r.Input(key)) }
 
-// await resolves a string output.
-func await(t *testing.T, o pulumi.Output) recorder.Awaited {
-	t.Helper()
-	aw, err := recorder.Await(o)
-	if err != nil {
-		t.Fatalf("awaiting output: %v", err)
-	}
-	return aw
-}
+// await resolves an output; awaitStrings a string-array output.
+var (
+	await        = celltest.Await
+	awaitStrings = celltest.AwaitStrings
+)
 
 // decode parses a JSON string input into v.
 func decode(t *testing.T, r *recorder.Resource, key string, v any) {
@@ -183,15 +90,4 @@ func decode(t *testing.T, r *recorder.Resource, key string, v any) {
 	if err := json.Unmarshal([]byte(s), v); err != nil {
 		t.Fatalf("%s %s.%s is not JSON: %v\n%s", r.Type, r.Name, key, err, s)
 	}
-}
-
-// awaitStrings resolves a string-array output.
-func awaitStrings(t *testing.T, o pulumi.StringArrayOutput) []string {
-	t.Helper()
-	v := await(t, o).Value
-	ss, ok := v.([]string)
-	if !ok {
-		t.Fatalf("awaited %T, want []string", v)
-	}
-	return ss
 }

@@ -22,8 +22,8 @@ type policy struct {
 
 func rolePolicy(t *testing.T, d *deployment, name string) (policy, *recorder.Resource) {
 	t.Helper()
-	role := d.get(t, "aws:iam/role:Role", name)
-	rp := d.get(t, "aws:iam/rolePolicy:RolePolicy", name)
+	role := d.Named(t, "aws:iam/role:Role", name)
+	rp := d.Named(t, "aws:iam/rolePolicy:RolePolicy", name)
 	if str(rp, "role") != role.ID {
 		t.Fatalf("policy %s is on role %q, want %q", name, str(rp, "role"), role.ID)
 	}
@@ -35,7 +35,7 @@ func rolePolicy(t *testing.T, d *deployment, name string) (policy, *recorder.Res
 func TestTaskRoleNamesOnlyItsTable(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	tableARN := out(d.one(t, "aws:dynamodb/table:Table"), "arn").(string)
+	tableARN := out(d.One(t, "aws:dynamodb/table:Table"), "arn").(string)
 	p, role := rolePolicy(t, d, "cell-aws-use1-task")
 
 	// The policy grants exactly what the state port's DynamoDB adapter
@@ -69,7 +69,7 @@ func TestTaskRoleNamesOnlyItsTable(t *testing.T) {
 	}
 	// No other policy reaches the task role.
 	for _, typ := range []string{"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment"} {
-		if n := len(d.rec.OfType(typ)); n != 0 {
+		if n := len(d.Rec.OfType(typ)); n != 0 {
 			t.Errorf("%d %s resources; the task role takes only its inline policy", n, typ)
 		}
 	}
@@ -88,8 +88,8 @@ func TestTaskRoleNamesOnlyItsTable(t *testing.T) {
 func TestExecutionRoleReadsOnlyItsSecret(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	secretARN := out(d.one(t, "aws:secretsmanager/secret:Secret"), "arn").(string)
-	logARN := out(d.one(t, "aws:cloudwatch/logGroup:LogGroup"), "arn").(string)
+	secretARN := out(d.One(t, "aws:secretsmanager/secret:Secret"), "arn").(string)
+	logARN := out(d.One(t, "aws:cloudwatch/logGroup:LogGroup"), "arn").(string)
 	p, _ := rolePolicy(t, d, "cell-aws-use1-exec")
 	found := map[string][]string{}
 	for _, st := range p.Statement {

@@ -8,23 +8,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
 func TestEdgeKeyStaysSecret(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), true)
-	secretHits := 0
-	for _, r := range d.rec.Resources() {
-		for what, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
-			found, n := recorder.Leaks(resource.NewObjectProperty(m), testEdgeKey, r.Type+" "+r.Name+" "+what)
-			secretHits += n
-			for _, p := range found {
-				t.Errorf("edge key in plain text at %s", p)
-			}
-		}
-	}
-	for _, inv := range d.rec.Invokes() {
+	secretHits := celltest.NoPlainLeak(t, d.Rec, testEdgeKey)
+	for _, inv := range d.Rec.Invokes() {
 		found, n := recorder.Leaks(resource.NewObjectProperty(inv.Args), testEdgeKey, inv.Token)
 		secretHits += n
 		for _, p := range found {
@@ -33,7 +25,7 @@ func TestEdgeKeyStaysSecret(t *testing.T) {
 	}
 	// The key reaches the secret version and nothing else (its input and
 	// the output the engine echoes).
-	version := d.one(t, "aws:secretsmanager/secretVersion:SecretVersion")
+	version := d.One(t, "aws:secretsmanager/secretVersion:SecretVersion")
 	if v := version.Inputs["secretString"]; !v.ContainsSecrets() || recorder.Plain(v) != testEdgeKey {
 		t.Errorf("secret version input = %v, want the key, secret", v)
 	}
@@ -42,7 +34,7 @@ func TestEdgeKeyStaysSecret(t *testing.T) {
 	}
 
 	// No exported output carries it.
-	c := d.cell
+	c := d.Cell
 	outs := []pulumi.Output{c.VpcID, c.PrivateSubnetIDs, c.PublicSubnetIDs, c.PrivateRouteTableIDs, c.PublicRouteTableIDs,
 		c.TaskSecurityGroupID, c.LoadBalancerSecurityGroupID, c.LoadBalancerDNSName, c.DNSRecords, c.TableName,
 		c.EdgeKeySecretARN, c.ClusterName, c.ServiceName, c.LogGroupName}
@@ -64,7 +56,7 @@ func TestKeyMadeSecretEvenIfPassedPlain(t *testing.T) {
 	args := baseArgs()
 	args.EdgeKey = pulumi.String(testEdgeKey)
 	d := deploy(t, args, false)
-	version := d.one(t, "aws:secretsmanager/secretVersion:SecretVersion")
+	version := d.One(t, "aws:secretsmanager/secretVersion:SecretVersion")
 	if v := version.Inputs["secretString"]; !v.ContainsSecrets() {
 		t.Errorf("secret version input %v is not secret", v)
 	}

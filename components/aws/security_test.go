@@ -140,12 +140,12 @@ func TestIngressScannerSeesOnlyIngress(t *testing.T) {
 func TestIngressOnlyFromTheEdge(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	rules := ingressRules(d.rec)
+	rules := ingressRules(d.Rec)
 	if bad := openToInternet(rules); len(bad) != 0 {
 		t.Fatalf("ingress open to the internet: %+v", bad)
 	}
-	albSG := d.get(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-alb")
-	taskSG := d.get(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-task")
+	albSG := d.Named(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-alb")
+	taskSG := d.Named(t, "aws:ec2/securityGroup:SecurityGroup", "cell-aws-use1-task")
 	var alb, task []ingressRule
 	for _, r := range rules {
 		switch r.group {
@@ -189,16 +189,16 @@ func TestIngressOnlyFromTheEdge(t *testing.T) {
 func TestLoadBalancer(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	alb := d.one(t, "aws:lb/loadBalancer:LoadBalancer")
+	alb := d.One(t, "aws:lb/loadBalancer:LoadBalancer")
 	var public []any
 	for z := range 2 {
-		public = append(public, d.get(t, "aws:ec2/subnet:Subnet", "cell-aws-use1-public-"+strconv.Itoa(z)).ID)
+		public = append(public, d.Named(t, "aws:ec2/subnet:Subnet", "cell-aws-use1-public-"+strconv.Itoa(z)).ID)
 	}
 	if in(alb, "internal") != false || str(alb, "loadBalancerType") != "application" ||
 		!reflect.DeepEqual(in(alb, "subnets"), public) || in(alb, "dropInvalidHeaderFields") != true {
 		t.Errorf("load balancer = internal %v type %v subnets %v", in(alb, "internal"), in(alb, "loadBalancerType"), in(alb, "subnets"))
 	}
-	tg := d.one(t, "aws:lb/targetGroup:TargetGroup")
+	tg := d.One(t, "aws:lb/targetGroup:TargetGroup")
 	if str(tg, "targetType") != "ip" || in(tg, "port") != float64(8080) || str(tg, "protocol") != "HTTP" {
 		t.Errorf("target group type %v port %v protocol %v", in(tg, "targetType"), in(tg, "port"), in(tg, "protocol"))
 	}
@@ -206,19 +206,19 @@ func TestLoadBalancer(t *testing.T) {
 	if hc["path"] != "/healthz" || hc["port"] != "traffic-port" || hc["enabled"] != true {
 		t.Errorf("health check = %#v", hc)
 	}
-	listeners := d.rec.OfType("aws:lb/listener:Listener")
+	listeners := d.Rec.OfType("aws:lb/listener:Listener")
 	if len(listeners) != 1 {
 		t.Fatalf("%d listeners, want only HTTPS", len(listeners))
 	}
 	l := listeners[0]
-	validation := d.one(t, "aws:acm/certificateValidation:CertificateValidation")
+	validation := d.One(t, "aws:acm/certificateValidation:CertificateValidation")
 	actions, _ := in(l, "defaultActions").([]any)
 	if in(l, "port") != float64(443) || str(l, "protocol") != "HTTPS" || str(l, "sslPolicy") != sslPolicy ||
 		str(l, "certificateArn") != out(validation, "certificateArn") || len(actions) != 1 ||
 		actions[0].(map[string]any)["targetGroupArn"] != out(tg, "arn") {
 		t.Errorf("listener = port %v %v policy %v cert %v actions %v", in(l, "port"), in(l, "protocol"), in(l, "sslPolicy"), in(l, "certificateArn"), actions)
 	}
-	cert := d.one(t, "aws:acm/certificate:Certificate")
+	cert := d.One(t, "aws:acm/certificate:Certificate")
 	if str(cert, "domainName") != testHostname || str(cert, "validationMethod") != "DNS" {
 		t.Errorf("certificate for %v by %v", in(cert, "domainName"), in(cert, "validationMethod"))
 	}

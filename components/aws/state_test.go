@@ -9,7 +9,7 @@ import (
 func TestStateStore(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	table := d.one(t, "aws:dynamodb/table:Table")
+	table := d.One(t, "aws:dynamodb/table:Table")
 	checks := []struct {
 		name string
 		got  any
@@ -39,19 +39,19 @@ func TestStateStore(t *testing.T) {
 		}
 	}
 
-	secret := d.one(t, "aws:secretsmanager/secret:Secret")
+	secret := d.One(t, "aws:secretsmanager/secret:Secret")
 	if got := str(secret, "name"); got != "cellfabric/test/aws-use1/edge-key" {
 		t.Errorf("secret name = %q", got)
 	}
 	if got := in(secret, "recoveryWindowInDays"); got != float64(secretRecoveryDays) {
 		t.Errorf("secret recovery window = %v, want %d", got, secretRecoveryDays)
 	}
-	version := d.one(t, "aws:secretsmanager/secretVersion:SecretVersion")
+	version := d.One(t, "aws:secretsmanager/secretVersion:SecretVersion")
 	if got := str(version, "secretId"); got != secret.ID {
 		t.Errorf("secret version is for %q, want the cell's secret %q", got, secret.ID)
 	}
 
-	logs := d.one(t, "aws:cloudwatch/logGroup:LogGroup")
+	logs := d.One(t, "aws:cloudwatch/logGroup:LogGroup")
 	if got := in(logs, "retentionInDays"); got != float64(logRetentionDays) || logRetentionDays <= 0 {
 		t.Errorf("log retention = %v, want %d", got, logRetentionDays)
 	}

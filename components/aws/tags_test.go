@@ -1,8 +1,6 @@
 package aws
 
 import (
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
@@ -17,12 +15,15 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
+	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
-// taggable are the resource types the cell uses that take tags; untaggable
-// the ones that do not. Every type the cell records must be in one list.
-var (
-	taggable = map[string]any{
+// tagLists are the resource types the cell uses that take tags and the ones
+// that do not. Every AWS type the cell records must be in one list.
+var tagLists = celltest.TagLists{
+	Field: "Tags",
+	Tagged: map[string]any{
 		"aws:ec2/vpc:Vpc":                                           ec2.VpcArgs{},
 		"aws:ec2/subnet:Subnet":                                     ec2.SubnetArgs{},
 		"aws:ec2/internetGateway:InternetGateway":                   ec2.InternetGatewayArgs{},
@@ -45,29 +46,22 @@ var (
 		"aws:ecs/taskDefinition:TaskDefinition":                     ecs.TaskDefinitionArgs{},
 		"aws:ecs/service:Service":                                   ecs.ServiceArgs{},
 		"aws:appautoscaling/target:Target":                          appautoscaling.TargetArgs{},
-	}
-	untaggable = map[string]any{
+	},
+	Untagged: map[string]any{
 		"aws:ec2/route:Route": ec2.RouteArgs{},
 		"aws:ec2/routeTableAssociation:RouteTableAssociation": ec2.RouteTableAssociationArgs{},
 		"aws:iam/rolePolicy:RolePolicy":                       iam.RolePolicyArgs{},
 		"aws:secretsmanager/secretVersion:SecretVersion":      secretsmanager.SecretVersionArgs{},
 		"aws:acm/certificateValidation:CertificateValidation": acm.CertificateValidationArgs{},
 		"aws:appautoscaling/policy:Policy":                    appautoscaling.PolicyArgs{},
-	}
-)
+	},
+}
 
 // TestTaggableListsMatchTheSDK keeps the lists honest: a type is taggable
 // exactly when its SDK Args have a Tags field.
 func TestTaggableListsMatchTheSDK(t *testing.T) {
 	t.Parallel()
-	for name, list := range map[string]map[string]any{"taggable": taggable, "untaggable": untaggable} {
-		for typ, args := range list {
-			_, has := reflect.TypeOf(args).FieldByName("Tags")
-			if has != (name == "taggable") {
-				t.Errorf("%s is listed %s but its Args have Tags=%v", typ, name, has)
-			}
-		}
-	}
+	tagLists.MatchSDK(t)
 }
 
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
@@ -75,19 +69,10 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 	d := deploy(t, baseArgs(), true)
 	want := cell.StandardTags(baseArgs(), "aws", testStack)
 	want["team"] = "platform"
-	seen := map[string]bool{}
-	for _, r := range d.rec.Descendants(d.comp.URN) {
-		if !r.Custom || !strings.HasPrefix(r.Type, "aws:") {
-			continue // DNS records belong to the caller's DNS function
-		}
-		seen[r.Type] = true
-		_, isTaggable := taggable[r.Type]
-		if _, isUntaggable := untaggable[r.Type]; !isTaggable && !isUntaggable {
-			t.Errorf("%s is in neither list; classify it", r.Type)
-			continue
-		}
-		if !isTaggable {
-			continue
+	// DNS records belong to the caller's DNS function: only aws: types.
+	tagLists.Check(t, d.Rec.Descendants(d.Comp.URN), "aws:", func(r *recorder.Resource, taggable bool) {
+		if !taggable {
+			return
 		}
 		tags, _ := in(r, "tags").(map[string]any)
 		for k, v := range want {
@@ -95,13 +80,8 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 				t.Errorf("%s %s: tag %s = %v, want %q", r.Type, r.Name, k, tags[k], v)
 			}
 		}
-	}
-	for typ := range taggable {
-		if !seen[typ] {
-			t.Errorf("taggable type %s was never recorded; drop it from the list", typ)
-		}
-	}
-	svc := d.one(t, "aws:ecs/service:Service")
+	})
+	svc := d.One(t, "aws:ecs/service:Service")
 	if str(svc, "propagateTags") != "SERVICE" {
 		t.Error("tasks do not inherit the service's tags")
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 )
 
 // TestBadArgsRegisterNothing: every validation rule has a case; each fails
@@ -45,19 +46,19 @@ func TestBadArgsRegisterNothing(t *testing.T) {
 			args := validArgs()
 			tc.modify(&args)
 			r := runCell(args)
-			if r.err == nil {
+			if r.Err == nil {
 				t.Fatal("NewCell succeeded")
 			}
+			// Like the AWS and GCP cells': the cloud and the cell first.
+			if !strings.Contains(r.Err.Error(), "azure cell cell: cell ") {
+				t.Errorf("error %q does not name the cloud and the cell first", r.Err)
+			}
 			for _, w := range tc.want {
-				if !strings.Contains(r.err.Error(), w) {
-					t.Errorf("error %q does not say %q", r.err, w)
+				if !strings.Contains(r.Err.Error(), w) {
+					t.Errorf("error %q does not say %q", r.Err, w)
 				}
 			}
-			for _, res := range r.rec.Resources() {
-				if !res.IsProvider() {
-					t.Errorf("registered %s %s before failing", res.Type, res.Name)
-				}
-			}
+			celltest.NothingRegistered(t, r.Rec)
 		})
 	}
 }
@@ -70,10 +71,10 @@ func TestOpenIngressOutputFails(t *testing.T) {
 	args := validArgs()
 	args.IngressCIDRs = pulumi.ToStringArray([]string{"173.245.48.0/20", "0.0.0.0/0"}).ToStringArrayOutput()
 	r := runCell(args)
-	if r.err == nil || !strings.Contains(r.err.Error(), "0.0.0.0/0 is too broad") {
-		t.Fatalf("err = %v, want the open range refused", r.err)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "0.0.0.0/0 is too broad") {
+		t.Fatalf("err = %v, want the open range refused", r.Err)
 	}
-	for _, res := range r.rec.Resources() {
+	for _, res := range r.Rec.Resources() {
 		walk(resource.NewObjectProperty(res.Inputs), false, func(str string, _ bool) {
 			if str == "0.0.0.0/0" {
 				t.Errorf("%s %s was registered with 0.0.0.0/0", res.Type, res.Name)
@@ -89,10 +90,10 @@ func TestIngressOutputAccepted(t *testing.T) {
 	args := validArgs()
 	args.IngressCIDRs = pulumi.ToStringArray(append(append([]string{}, cloudflareV6...), cloudflareV4...)).ToStringArrayOutput()
 	r := runCell(args)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	got := in(one(t, r, tApp), "configuration", "ingress", "ipSecurityRestrictions")
+	got := in(r.One(t, tApp), "configuration", "ingress", "ipSecurityRestrictions")
 	if n := len(got.ArrayValue()); n != len(cloudflareV4) {
 		t.Errorf("%d restrictions, want %d", n, len(cloudflareV4))
 	}

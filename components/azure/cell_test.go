@@ -1,13 +1,14 @@
 package azure
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
+	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
 // TestTreeAndProvider: one cellfabric:azure:Cell component, every resource
@@ -22,55 +23,28 @@ func TestTreeAndProvider(t *testing.T) {
 	t.Run("Providers", func(t *testing.T) {
 		t.Parallel()
 		r := runCellWith(validArgs(), true)
-		if r.err != nil {
-			t.Fatal(r.err)
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
 		checkTree(t, r)
 	})
 }
 
-func checkTree(t *testing.T, r run) {
+func checkTree(t *testing.T, r *run) {
 	t.Helper()
-	comps := r.rec.OfType(componentType)
-	if len(comps) != 1 {
-		t.Fatalf("%d %s components, want 1", len(comps), componentType)
+	if comps := r.Rec.OfType(ComponentType); len(comps) != 1 {
+		t.Fatalf("%d %s components, want 1", len(comps), ComponentType)
 	}
-	comp := comps[0]
-	if r.provider == nil {
-		t.Fatal("the test's provider was not recorded")
-	}
-	below := map[string]bool{}
-	for _, res := range r.rec.Descendants(comp.URN) {
-		below[res.URN] = true
-	}
-	custom := 0
-	for _, res := range r.rec.Resources() {
-		if res.IsProvider() || res == comp {
-			continue
-		}
-		custom++
-		if !below[res.URN] {
-			t.Errorf("%s %s is not parented under the cell", res.Type, res.Name)
-		}
-		if p := r.rec.ProviderOf(res); p == nil || p.URN != r.provider.URN {
-			t.Errorf("%s %s uses provider %q, want the caller's %s", res.Type, res.Name, res.Provider, r.provider.URN)
-		}
+	custom := celltest.CheckTree(t, r.Rec, r.Comp, r.Provider, "")
+	for _, res := range custom {
 		if !strings.HasPrefix(res.Name, "cell-") {
 			t.Errorf("%s logical name %q lacks the cell's prefix", res.Type, res.Name)
 		}
 	}
-	if custom < 14 {
-		t.Errorf("only %d resources recorded", custom)
+	if len(custom) < 14 {
+		t.Errorf("only %d resources recorded", len(custom))
 	}
-	invokes := r.rec.Invokes()
-	if len(invokes) == 0 {
-		t.Fatal("no invokes recorded; the cell reads its subscription and the workspace key")
-	}
-	for _, inv := range invokes {
-		if !strings.HasPrefix(inv.Provider, r.provider.URN+"::") {
-			t.Errorf("invoke %s went through provider %q, want the caller's", inv.Token, inv.Provider)
-		}
-	}
+	celltest.InvokesThrough(t, r.Rec, r.Provider, "no invokes recorded; the cell reads its subscription and the workspace key")
 }
 
 // TestOutputs: every contract output is set, and each is the resource it
@@ -78,36 +52,24 @@ func checkTree(t *testing.T, r run) {
 func TestOutputs(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	o := r.cell.Outputs()
-	app := one(t, r, tApp)
+	o := r.Cell.Outputs()
+	app := r.One(t, tApp)
 	fqdn := out(app, "configuration", "ingress", "fqdn").StringValue()
-	want := map[string]struct {
-		out  pulumi.StringOutput
-		want string
-	}{
-		"id":               {o.ID, "azure-weu"},
-		"cloud":            {o.Cloud, "azure"},
-		"region":           {o.Region, "westeurope"},
-		"endpoint":         {o.Endpoint, "https://" + fqdn},
-		"healthUrl":        {o.HealthURL, "https://" + fqdn + "/healthz"},
-		"networkId":        {o.NetworkID, one(t, r, tVNet).ID},
-		"cidr":             {o.CIDR, "10.20.0.0/16"},
-		"stateStoreId":     {o.StateStoreID, one(t, r, tTable).ID},
-		"workloadIdentity": {o.WorkloadIdentity, out(one(t, r, tIdentity), "principalId").StringValue()},
+	want := map[string]celltest.Want{
+		"id":               {Out: o.ID, Value: "azure-weu"},
+		"cloud":            {Out: o.Cloud, Value: "azure"},
+		"region":           {Out: o.Region, Value: "westeurope"},
+		"endpoint":         {Out: o.Endpoint, Value: "https://" + fqdn},
+		"healthUrl":        {Out: o.HealthURL, Value: "https://" + fqdn + "/healthz"},
+		"networkId":        {Out: o.NetworkID, Value: r.One(t, tVNet).ID},
+		"cidr":             {Out: o.CIDR, Value: "10.20.0.0/16"},
+		"stateStoreId":     {Out: o.StateStoreID, Value: r.One(t, tTable).ID},
+		"workloadIdentity": {Out: o.WorkloadIdentity, Value: out(r.One(t, tIdentity), "principalId").StringValue()},
 	}
 	if fqdn == "" {
 		t.Fatal("the fake container app has no ingress fqdn")
 	}
-	for key, w := range want {
-		a := await(t, w.out)
-		got, _ := a.Value.(string)
-		if got == "" || got != w.want {
-			t.Errorf("%s = %q, want %q", key, got, w.want)
-		}
-		if a.Secret {
-			t.Errorf("%s is secret; contract outputs are plain", key)
-		}
-	}
+	celltest.CheckOutputs(t, want)
 	if len(o.Map()) != len(want) {
 		t.Errorf("Map has %d keys, the test checks %d", len(o.Map()), len(want))
 	}
@@ -117,21 +79,21 @@ func TestOutputs(t *testing.T) {
 func TestVPNOutputs(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	c := r.cell
-	rg := one(t, r, tRG)
-	gw := byName(t, r, tSubnet, "cell-gateway")
-	apps := byName(t, r, tSubnet, "cell-apps")
+	c := r.Cell
+	rg := r.One(t, tRG)
+	gw := r.Named(t, tSubnet, "cell-gateway")
+	apps := r.Named(t, tSubnet, "cell-apps")
 	checks := []struct {
 		name string
 		got  pulumi.StringOutput
 		want string
 	}{
 		{"ResourceGroupName", c.ResourceGroupName, s(rg, "resourceGroupName")},
-		{"VnetName", c.VnetName, s(one(t, r, tVNet), "virtualNetworkName")},
-		{"VnetID", c.VnetID, one(t, r, tVNet).ID},
+		{"VnetName", c.VnetName, s(r.One(t, tVNet), "virtualNetworkName")},
+		{"VnetID", c.VnetID, r.One(t, tVNet).ID},
 		{"GatewaySubnetID", c.GatewaySubnetID, gw.ID},
 		{"AppsSubnetID", c.AppsSubnetID, apps.ID},
-		{"NsgName", c.NsgName, s(one(t, r, tNSG), "networkSecurityGroupName")},
+		{"NsgName", c.NsgName, s(r.One(t, tNSG), "networkSecurityGroupName")},
 	}
 	for _, ck := range checks {
 		if got := awaitString(t, ck.got); got == "" || got != ck.want {
@@ -158,8 +120,8 @@ func TestDNSNeverCalled(t *testing.T) {
 		return nil, nil
 	}
 	r := runCell(args)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	if len(calls) != 0 {
 		t.Fatalf("DNS called %d times, want 0", len(calls))
@@ -171,37 +133,32 @@ func TestDNSNeverCalled(t *testing.T) {
 func TestTags(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	taggable := []string{tRG, tVNet, tNSG, tWorkspace, tEnv, tApp, tIdentity, tAccount, tVault, tSecret}
-	untaggable := []string{tSubnet, tRole, tTable, tDiag, "azure-native:network:SecurityRule"}
+	lists := celltest.TagLists{
+		Field: "Tags",
+		Tagged: map[string]any{
+			tRG: nil, tVNet: nil, tNSG: nil, tWorkspace: nil, tEnv: nil,
+			tApp: nil, tIdentity: nil, tAccount: nil, tVault: nil, tSecret: nil,
+		},
+		Untagged: map[string]any{
+			tSubnet: nil, tRole: nil, tTable: nil, tDiag: nil, "azure-native:network:SecurityRule": nil,
+		},
+	}
 	want := map[string]string{
 		cell.TagCell: "azure-weu", cell.TagCloud: "azure", cell.TagStack: testStack, "team": "platform",
 	}
-	seen := map[string]bool{}
-	for _, res := range r.rec.Resources() {
-		if res.IsProvider() || !res.Custom {
-			continue
-		}
-		seen[res.Type] = true
-		switch {
-		case slices.Contains(taggable, res.Type):
-			for k, v := range want {
-				if got := s(res, "tags", k); got != v {
-					t.Errorf("%s %s: tag %s = %q, want %q", res.Type, res.Name, k, got, v)
-				}
-			}
-		case slices.Contains(untaggable, res.Type):
+	lists.Check(t, r.Rec.Resources(), "", func(res *recorder.Resource, taggable bool) {
+		if !taggable {
 			if !in(res, "tags").IsNull() {
 				t.Errorf("%s %s has tags but is listed as untaggable", res.Type, res.Name)
 			}
-		default:
-			t.Errorf("%s is neither in the taggable nor the untaggable list: classify it", res.Type)
+			return
 		}
-	}
-	for _, typ := range taggable {
-		if !seen[typ] {
-			t.Errorf("no %s recorded; the lists are stale", typ)
+		for k, v := range want {
+			if got := s(res, "tags", k); got != v {
+				t.Errorf("%s %s: tag %s = %q, want %q", res.Type, res.Name, k, got, v)
+			}
 		}
-	}
+	})
 }
 
 // TestLogs: the workspace keeps logs for the set retention and the
@@ -210,11 +167,11 @@ func TestTags(t *testing.T) {
 func TestLogs(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	ws := one(t, r, tWorkspace)
+	ws := r.One(t, tWorkspace)
 	if got := in(ws, "retentionInDays"); !got.IsNumber() || int(got.NumberValue()) != logRetentionDays {
 		t.Errorf("retentionInDays = %v, want %d", got, logRetentionDays)
 	}
-	env := one(t, r, tEnv)
+	env := r.One(t, tEnv)
 	if got := s(env, "appLogsConfiguration", "destination"); got != "log-analytics" {
 		t.Errorf("log destination = %q", got)
 	}
@@ -226,13 +183,13 @@ func TestLogs(t *testing.T) {
 		t.Error("the environment's shared key is not a secret value")
 	}
 	uris := map[string]bool{}
-	for _, d := range r.rec.OfType(tDiag) {
+	for _, d := range r.Rec.OfType(tDiag) {
 		if s(d, "workspaceId") != ws.ID {
 			t.Errorf("diagnostic setting %s writes to %q", d.Name, s(d, "workspaceId"))
 		}
 		uris[s(d, "resourceUri")] = true
 	}
-	for _, u := range []string{one(t, r, tVault).ID, one(t, r, tAccount).ID + "/tableServices/default"} {
+	for _, u := range []string{r.One(t, tVault).ID, r.One(t, tAccount).ID + "/tableServices/default"} {
 		if !uris[u] {
 			t.Errorf("no audit diagnostic setting for %s", u)
 		}

@@ -16,9 +16,9 @@ import (
 func TestContainerApp(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	ca := one(t, r, tApp)
-	env := one(t, r, tEnv)
-	identity := one(t, r, tIdentity)
+	ca := r.One(t, tApp)
+	env := r.One(t, tEnv)
+	identity := r.One(t, tIdentity)
 
 	if got := s(ca, "template", "containers", 0, "image"); got != testImage {
 		t.Errorf("image = %q, want cell.Args.Image %q", got, testImage)
@@ -42,12 +42,12 @@ func TestContainerApp(t *testing.T) {
 			vars[at(e, "name").StringValue()] = v.StringValue()
 		}
 	}
-	account := one(t, r, tAccount)
+	account := r.One(t, tAccount)
 	wantVars := map[string]string{
 		cell.EnvCellID:       "azure-weu",
 		cell.EnvCloud:        "azure",
 		cell.EnvRegion:       "westeurope",
-		contract.EnvStore:    s(one(t, r, tTable), "tableName"),
+		contract.EnvStore:    s(r.One(t, tTable), "tableName"),
 		cell.EnvEdgeKeyID:    "k1",
 		cell.EnvPort:         "8080",
 		contract.EnvEndpoint: out(account, "primaryEndpoints", "table").StringValue(),
@@ -104,7 +104,7 @@ func TestContainerApp(t *testing.T) {
 		t.Errorf("userAssignedIdentities = %v, want [%s]", got, identity.ID)
 	}
 	// The Key Vault reference needs the role assignments first.
-	for _, ra := range r.rec.OfType(tRole) {
+	for _, ra := range r.Rec.OfType(tRole) {
 		if !slices.Contains(ca.DependsOn, ra.URN) {
 			t.Errorf("the app does not depend on role assignment %s", ra.Name)
 		}
@@ -116,8 +116,8 @@ func TestContainerApp(t *testing.T) {
 func TestManagedEnvironment(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	env := one(t, r, tEnv)
-	apps := byName(t, r, tSubnet, "cell-apps")
+	env := r.One(t, tEnv)
+	apps := r.Named(t, tSubnet, "cell-apps")
 	if got := s(env, "vnetConfiguration", "infrastructureSubnetId"); got != apps.ID {
 		t.Errorf("infrastructureSubnetId = %q, want %q", got, apps.ID)
 	}
@@ -130,7 +130,7 @@ func TestManagedEnvironment(t *testing.T) {
 	if got := s(env, "workloadProfiles", 0, "workloadProfileType"); got != "Consumption" {
 		t.Errorf("workload profile type = %q", got)
 	}
-	gw := byName(t, r, tSubnet, "cell-gateway")
+	gw := r.Named(t, tSubnet, "cell-gateway")
 	if !slices.Contains(env.DependsOn, gw.URN) {
 		t.Error("the environment does not wait for the gateway subnet (concurrent VNet updates fail)")
 	}
@@ -156,13 +156,13 @@ func TestZoneRedundancy(t *testing.T) {
 			args := validArgs()
 			args.Region = tc.region
 			r := runCell(args)
-			if r.err != nil {
-				t.Fatal(r.err)
+			if r.Err != nil {
+				t.Fatal(r.Err)
 			}
-			if got := in(one(t, r, tEnv), "zoneRedundant"); !got.IsBool() || got.BoolValue() != tc.zoned {
+			if got := in(r.One(t, tEnv), "zoneRedundant"); !got.IsBool() || got.BoolValue() != tc.zoned {
 				t.Errorf("zoneRedundant = %v, want %v", got, tc.zoned)
 			}
-			if got := s(one(t, r, tAccount), "sku", "name"); got != tc.sku {
+			if got := s(r.One(t, tAccount), "sku", "name"); got != tc.sku {
 				t.Errorf("storage sku = %q, want %q", got, tc.sku)
 			}
 		})

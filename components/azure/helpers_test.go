@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
@@ -60,153 +61,61 @@ func validArgs() cell.Args {
 }
 
 // run is one recorded run of NewCell with an explicit Azure Native provider.
-type run struct {
-	rec      *recorder.Recorder
-	cell     *Cell
-	provider *recorder.Resource
-	err      error
-}
+type run = celltest.Run[*Cell]
 
 // runCell records NewCell(args) behind an explicit provider passed with
 // pulumi.Provider.
-func runCell(args cell.Args) run { return runCellWith(args, false) }
+func runCell(args cell.Args) *run { return runCellWith(args, false) }
 
 // runCellWith records NewCell(args) behind an explicit provider, passed in
 // a pulumi.Providers list (as the infra program does) when asList is set.
-func runCellWith(args cell.Args, asList bool) run {
-	rec := recorder.New()
-	var c *Cell
-	err := rec.Run(recorder.Options{Stack: testStack}, func(ctx *pulumi.Context) error {
-		p, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String(args.Region)})
-		if err != nil {
-			return err
-		}
-		var opt pulumi.ResourceOption = pulumi.Provider(p)
-		if asList {
-			opt = pulumi.Providers(p)
-		}
-		c, err = NewCell(ctx, "cell", args, opt)
-		return err
-	})
-	r := run{rec: rec, cell: c, err: err}
-	for _, res := range rec.Resources() {
-		if res.IsProvider() {
-			r.provider = res
-		}
-	}
-	return r
+func runCellWith(args cell.Args, asList bool) *run {
+	return celltest.Setup[*Cell]{
+		New: NewCell, Type: ComponentType, Name: "cell", Stack: testStack, Providers: asList,
+		Provider: func(ctx *pulumi.Context) (pulumi.ProviderResource, error) {
+			return azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String(args.Region)})
+		},
+	}.Record(args)
 }
 
 // shared is one valid run, reused by the tests that only read it.
-var shared = sync.OnceValue(func() run { return runCell(validArgs()) })
+var shared = sync.OnceValue(func() *run { return runCell(validArgs()) })
 
 // mustShared returns the shared run, failing the test if it failed.
-func mustShared(t *testing.T) run {
+func mustShared(t *testing.T) *run {
 	t.Helper()
 	r := shared()
-	if r.err != nil {
-		t.Fatalf("NewCell: %v", r.err)
+	if r.Err != nil {
+		t.Fatalf("NewCell: %v", r.Err)
 	}
 	return r
 }
 
-// one returns the only resource of typ, failing otherwise.
-func one(t *testing.T, r run, typ string) *recorder.Resource {
-	t.Helper()
-	got := r.rec.OfType(typ)
-	if len(got) != 1 {
-		t.Fatalf("%d resources of %s, want 1", len(got), typ)
-	}
-	return got[0]
-}
-
-// byName returns the resource of typ with the logical name, failing if none.
-func byName(t *testing.T, r run, typ, name string) *recorder.Resource {
-	t.Helper()
-	res := r.rec.Get(typ, name)
-	if res == nil {
-		t.Fatalf("no %s named %s", typ, name)
-	}
-	return res
-}
-
 // at walks a property value by object keys (string) and array indices
-// (int), looking through secrets. It returns a null value when the path is
-// missing.
+// (int), looking through secrets (recorder.At). It returns a null value
+// when the path is missing.
 func at(v resource.PropertyValue, path ...any) resource.PropertyValue {
-	for _, p := range path {
-		for v.IsSecret() {
-			v = v.SecretValue().Element
-		}
-		switch k := p.(type) {
-		case string:
-			if !v.IsObject() {
-				return resource.NewNullProperty()
-			}
-			v = v.ObjectValue()[resource.PropertyKey(k)]
-		case int:
-			if !v.IsArray() || k >= len(v.ArrayValue()) {
-				return resource.NewNullProperty()
-			}
-			v = v.ArrayValue()[k]
-		}
-	}
-	for v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	return v
+	return recorder.Reveal(recorder.At(v, path...))
 }
 
 // in is at over a resource's inputs.
 func in(res *recorder.Resource, path ...any) resource.PropertyValue {
-	return at(resource.NewObjectProperty(res.Inputs), path...)
+	return recorder.Reveal(res.Input(path...))
 }
 
 // out is at over a resource's outputs.
 func out(res *recorder.Resource, path ...any) resource.PropertyValue {
-	return at(resource.NewObjectProperty(res.Outputs), path...)
+	return recorder.Reveal(res.Output(path...))
 }
 
 // s is the string at path in the inputs, or "".
-func s(res *recorder.Resource, path ...any) string {
-	v := in(res, path...)
-	if v.IsString() {
-		return v.StringValue()
-	}
-	return ""
-}
+func s(res *recorder.Resource, path ...any) string { return recorder.String(res.Input(path...)) }
 
-// strs is the string array at path in the inputs.
-func strs(v resource.PropertyValue) []string {
-	var o []string
-	if !v.IsArray() {
-		return nil
-	}
-	for _, e := range v.ArrayValue() {
-		for e.IsSecret() {
-			e = e.SecretValue().Element
-		}
-		if e.IsString() {
-			o = append(o, e.StringValue())
-		}
-	}
-	return o
-}
+// strs is the string array v, or nil.
+func strs(v resource.PropertyValue) []string { return recorder.StringList(v) }
 
-// await resolves an output of a finished run.
-func await(t *testing.T, o pulumi.Output) recorder.Awaited {
-	t.Helper()
-	a, err := recorder.Await(o)
-	if err != nil {
-		t.Fatalf("awaiting output: %v", err)
-	}
-	return a
-}
-
-// awaitString resolves a string output.
-func awaitString(t *testing.T, o pulumi.StringOutput) string {
-	t.Helper()
-	a := await(t, o)
-	v, _ := a.Value.(string)
-	return v
-}
+// await resolves an output of a finished run; awaitString a string output.
+var (
+	await       = celltest.Await
+	awaitString = celltest.AwaitString
+)

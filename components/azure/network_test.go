@@ -24,15 +24,15 @@ func TestNetworkLayout(t *testing.T) {
 	wantApps, _ := plan.Subnet("apps")
 	wantGW, _ := plan.Subnet("GatewaySubnet")
 
-	vnet := one(t, r, tVNet)
+	vnet := r.One(t, tVNet)
 	if got := strs(in(vnet, "addressSpace", "addressPrefixes")); !slices.Equal(got, []string{"10.20.0.0/16"}) {
 		t.Errorf("VNet address space = %v", got)
 	}
-	subnets := r.rec.OfType(tSubnet)
+	subnets := r.Rec.OfType(tSubnet)
 	if len(subnets) != 2 {
 		t.Fatalf("%d subnets, want apps and GatewaySubnet", len(subnets))
 	}
-	apps := byName(t, r, tSubnet, "cell-apps")
+	apps := r.Named(t, tSubnet, "cell-apps")
 	if got := s(apps, "subnetName"); got != "apps" {
 		t.Errorf("apps subnet name = %q", got)
 	}
@@ -42,14 +42,14 @@ func TestNetworkLayout(t *testing.T) {
 	if got := s(apps, "delegations", 0, "serviceName"); got != "Microsoft.App/environments" {
 		t.Errorf("apps subnet delegated to %q, want Microsoft.App/environments", got)
 	}
-	if got := s(apps, "networkSecurityGroup", "id"); got != one(t, r, tNSG).ID {
-		t.Errorf("apps subnet NSG = %q, want %q", got, one(t, r, tNSG).ID)
+	if got := s(apps, "networkSecurityGroup", "id"); got != r.One(t, tNSG).ID {
+		t.Errorf("apps subnet NSG = %q, want %q", got, r.One(t, tNSG).ID)
 	}
 	if got := s(apps, "serviceEndpoints", 0, "service"); got != "Microsoft.Storage" {
 		t.Errorf("apps subnet service endpoint = %q", got)
 	}
 
-	gw := byName(t, r, tSubnet, "cell-gateway")
+	gw := r.Named(t, tSubnet, "cell-gateway")
 	if got := s(gw, "subnetName"); got != "GatewaySubnet" {
 		t.Errorf("gateway subnet name = %q, want exactly GatewaySubnet", got)
 	}
@@ -83,11 +83,11 @@ func isOpen(src string) bool { return slices.Contains(openSources, strings.ToLow
 func TestIngressOnlyFromEdge(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	nsg := one(t, r, tNSG)
+	nsg := r.One(t, tNSG)
 	if v, ok := nsg.Inputs["securityRules"]; ok && !v.IsNull() {
 		t.Fatalf("the NSG declares inline rules %v: they would delete the mesh's separate rule on update", v)
 	}
-	rules := r.rec.OfType("azure-native:network:SecurityRule")
+	rules := r.Rec.OfType("azure-native:network:SecurityRule")
 	if len(rules) != 2 {
 		t.Fatalf("%d NSG rules, want the edge and load balancer rules", len(rules))
 	}
@@ -127,7 +127,7 @@ func TestIngressOnlyFromEdge(t *testing.T) {
 		}
 	}
 
-	app := one(t, r, tApp)
+	app := r.One(t, tApp)
 	restr := in(app, "configuration", "ingress", "ipSecurityRestrictions")
 	var ranges []string
 	for i := range restr.ArrayValue() {

@@ -51,7 +51,7 @@ func TestEdgeKeyOnlyInTheVault(t *testing.T) {
 	r := mustShared(t)
 	for _, plain := range []string{testEdgeKey, "fake-primary-shared-key"} {
 		holders := map[string]bool{}
-		for _, res := range r.rec.Resources() {
+		for _, res := range r.Rec.Resources() {
 			for side, m := range map[string]resource.PropertyMap{"input": res.Inputs, "output": res.Outputs} {
 				walk(resource.NewObjectProperty(m), false, func(str string, secret bool) {
 					if !strings.Contains(str, plain) {
@@ -66,7 +66,7 @@ func TestEdgeKeyOnlyInTheVault(t *testing.T) {
 				})
 			}
 		}
-		for _, inv := range r.rec.Invokes() {
+		for _, inv := range r.Rec.Invokes() {
 			walk(resource.NewObjectProperty(inv.Args), false, func(str string, secret bool) {
 				if strings.Contains(str, plain) {
 					t.Errorf("invoke %s was sent %q", inv.Token, plain)
@@ -77,7 +77,7 @@ func TestEdgeKeyOnlyInTheVault(t *testing.T) {
 			t.Errorf("edge key is an input of %v, want only %s", holders, tSecret)
 		}
 	}
-	sec := one(t, r, tSecret)
+	sec := r.One(t, tSecret)
 	if v := sec.Inputs["properties"]; !containsSecret(v, testEdgeKey) {
 		t.Error("the Key Vault secret's value is not the edge key marked secret")
 	}
@@ -89,13 +89,13 @@ func TestEdgeKeyOnlyInTheVault(t *testing.T) {
 func TestEdgeKeyReachesAppAsReference(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	app := one(t, r, tApp)
+	app := r.One(t, tApp)
 	secrets := in(app, "configuration", "secrets")
 	if !secrets.IsArray() || len(secrets.ArrayValue()) != 1 {
 		t.Fatalf("app secrets = %v, want one", secrets)
 	}
-	kvSecret := one(t, r, tSecret)
-	identity := one(t, r, tIdentity)
+	kvSecret := r.One(t, tSecret)
+	identity := r.One(t, tIdentity)
 	if got := s(app, "configuration", "secrets", 0, "name"); got != edgeKeySecretName {
 		t.Errorf("secret name = %q", got)
 	}

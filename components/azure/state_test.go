@@ -15,8 +15,8 @@ import (
 func TestStorageAccount(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	acct := one(t, r, tAccount)
-	apps := byName(t, r, tSubnet, "cell-apps")
+	acct := r.One(t, tAccount)
+	apps := r.Named(t, tSubnet, "cell-apps")
 	bools := []struct {
 		path []any
 		want bool
@@ -61,7 +61,7 @@ func TestStorageAccount(t *testing.T) {
 		t.Errorf("storage admits IPs %v", ips)
 	}
 
-	table := one(t, r, tTable)
+	table := r.One(t, tTable)
 	name := s(table, "tableName")
 	if !regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{2,62}$`).MatchString(name) {
 		t.Errorf("table name %q is not a valid Azure table name", name)
@@ -76,16 +76,16 @@ func TestStorageAccount(t *testing.T) {
 func TestRoleAssignments(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	ras := r.rec.OfType(tRole)
+	ras := r.Rec.OfType(tRole)
 	wantScope := map[string]string{
-		roleTableDataContributor: one(t, r, tTable).ID,
-		roleKeyVaultSecretsUser:  one(t, r, tSecret).ID,
+		roleTableDataContributor: r.One(t, tTable).ID,
+		roleKeyVaultSecretsUser:  r.One(t, tSecret).ID,
 	}
 	if len(ras) != len(wantScope) {
 		t.Fatalf("%d role assignments, want %d", len(ras), len(wantScope))
 	}
-	principal := out(one(t, r, tIdentity), "principalId").StringValue()
-	rg := one(t, r, tRG).ID
+	principal := out(r.One(t, tIdentity), "principalId").StringValue()
+	rg := r.One(t, tRG).ID
 	guid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	seen := map[string]bool{}
 	for _, ra := range ras {
@@ -149,7 +149,7 @@ func TestRoleAssignmentName(t *testing.T) {
 func TestKeyVault(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
-	v := one(t, r, tVault)
+	v := r.One(t, tVault)
 	if got := in(v, "properties", "enableRbacAuthorization"); !got.IsBool() || !got.BoolValue() {
 		t.Errorf("enableRbacAuthorization = %v", got)
 	}
@@ -168,7 +168,7 @@ func TestKeyVault(t *testing.T) {
 	if ap := in(v, "properties", "accessPolicies"); !ap.IsNull() && len(ap.ArrayValue()) > 0 {
 		t.Errorf("vault has access policies %v; access is by RBAC only", ap)
 	}
-	sec := one(t, r, tSecret)
+	sec := r.One(t, tSecret)
 	if got := s(sec, "vaultName"); got != s(v, "vaultName") {
 		t.Errorf("secret is in vault %q", got)
 	}

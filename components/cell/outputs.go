@@ -47,3 +47,11 @@ type Cell interface {
 // Constructor is the signature of every cloud's NewCell, so callers (the infra
 // program, the conformance test) can pick one by cloud.
 type Constructor func(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (Cell, error)
+
+// ConstructorFor adapts a cloud's NewCell, which returns that cloud's cell
+// type, to Constructor.
+func ConstructorFor[C Cell](newCell func(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (C, error)) Constructor {
+	return func(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (Cell, error) {
+		return newCell(ctx, name, args, opts...)
+	}
+}

@@ -5,8 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,10 +14,9 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/cell"
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/router"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // cliRegistry is what `cellfabric registry --from outputs.json --epoch N`
 // prints: the same parse, build and encoding as cmd/cellfabric/registry.go.
@@ -76,19 +74,7 @@ func TestKVValueIsTheCLIRegistry(t *testing.T) {
 	if reg.Epoch != epoch || len(reg.Cells) != 4 || len(reg.Tenants) != 7 || len(reg.SharedRoutes) != 1 {
 		t.Errorf("registry: epoch %d, %d cells, %d tenants, %d shared routes", reg.Epoch, len(reg.Cells), len(reg.Tenants), len(reg.SharedRoutes))
 	}
-	golden := "testdata/dev-registry.golden.json"
-	if *update {
-		if err := os.WriteFile(golden, value, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	g, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(g, value) {
-		t.Errorf("kv value differs from %s (go test -update rewrites it):\n%s", golden, value)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "dev-registry.golden.json"), value)
 }
 
 // TestRegistryJSONFromEveryInputForm: the document is the same whether the

@@ -3,7 +3,6 @@ package gcp
 import (
 	"errors"
 	"fmt"
-	"maps"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -57,9 +56,7 @@ var _ cell.Cell = (*Cell)(nil)
 
 // Constructor adapts NewCell to cell.Constructor (used by the infra program
 // and the conformance test).
-var Constructor cell.Constructor = func(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.ResourceOption) (cell.Cell, error) {
-	return NewCell(ctx, name, args, opts...)
-}
+var Constructor = cell.ConstructorFor(NewCell)
 
 // Outputs returns the contract's outputs.
 func (c *Cell) Outputs() cell.Outputs { return c.outputs }
@@ -74,9 +71,6 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 		return nil, fmt.Errorf("gcp cell %s: %w", name, err)
 	}
 	c := &Cell{Region: args.Region}
-	if err := ctx.RegisterComponentResource(ComponentType, name, c, opts...); err != nil {
-		return nil, fmt.Errorf("registering gcp cell %s: %w", name, err)
-	}
 	b := &builder{
 		ctx:    ctx,
 		name:   name,
@@ -86,29 +80,22 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 		names:  newNames(ctx.Project(), ctx.Stack(), args.ID, args.Hostname),
 		comp:   c,
 	}
-	steps := []struct {
-		what string
-		fn   func() error
-	}{
-		{"reading the provider's project", b.project},
-		{"building the network", b.network},
-		{"building the state store", b.state},
-		{"building the edge key secret", b.secret},
-		{"building the workload identity", b.identity},
-		{"building the Cloud Run service", b.compute},
-		{"building the load balancer", b.loadBalancer},
-		{"building the log bucket", b.logs},
-	}
-	for _, s := range steps {
-		if err := s.fn(); err != nil {
-			return nil, fmt.Errorf("gcp cell %s: %s: %w", name, s.what, err)
-		}
-	}
-	b.fill(c)
-	out := c.outputs.Map()
-	maps.Copy(out, cell.OutputMap(c))
-	if err := ctx.RegisterResourceOutputs(c, out); err != nil {
-		return nil, fmt.Errorf("registering the outputs of gcp cell %s: %w", name, err)
+	err = cell.Build(ctx, cell.Component{
+		Cloud: fabric.GCP, Type: ComponentType, Name: name, Resource: c,
+		Steps: []cell.Step{
+			{What: "reading the provider's project", Run: b.project},
+			{What: "building the network", Run: b.network},
+			{What: "building the state store", Run: b.state},
+			{What: "building the edge key secret", Run: b.secret},
+			{What: "building the workload identity", Run: b.identity},
+			{What: "building the Cloud Run service", Run: b.compute},
+			{What: "building the load balancer", Run: b.loadBalancer},
+			{What: "building the log bucket", Run: b.logs},
+		},
+		Fill: func() { b.fill(c) },
+	}, opts...)
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }

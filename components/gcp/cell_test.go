@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
@@ -16,41 +17,10 @@ import (
 func TestEveryChildUnderTheCellOnTheCallersProvider(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), true)
-	if d.comp == nil {
-		t.Fatalf("no %s component recorded", ComponentType)
+	if n := len(celltest.CheckTree(t, d.Rec, d.Comp, d.Provider, "gcp:")); n < 20 {
+		t.Errorf("only %d GCP resources under the cell", n)
 	}
-	below := map[string]bool{}
-	for _, r := range d.rec.Descendants(d.comp.URN) {
-		below[r.URN] = true
-	}
-	gcpResources := 0
-	for _, r := range d.rec.Resources() {
-		if r.URN == d.comp.URN || r.IsProvider() {
-			continue
-		}
-		if !below[r.URN] {
-			t.Errorf("%s %s is not under the cell", r.Type, r.Name)
-		}
-		if !strings.HasPrefix(r.Type, "gcp:") {
-			continue
-		}
-		gcpResources++
-		if p := d.rec.ProviderOf(r); p == nil || p.URN != d.provider.URN {
-			t.Errorf("%s %s uses provider %q, not the caller's", r.Type, r.Name, r.Provider)
-		}
-	}
-	if gcpResources < 20 {
-		t.Errorf("only %d GCP resources under the cell", gcpResources)
-	}
-	invokes := d.rec.Invokes()
-	if len(invokes) == 0 {
-		t.Fatal("the cell made no invoke; it must read the project from the provider")
-	}
-	for _, inv := range invokes {
-		if !strings.HasPrefix(inv.Provider, d.provider.URN+"::") {
-			t.Errorf("invoke %s used provider %q, not the caller's", inv.Token, inv.Provider)
-		}
-	}
+	celltest.InvokesThrough(t, d.Rec, d.Provider, "the cell made no invoke; it must read the project from the provider")
 }
 
 // TestOutputsAreAllSet awaits every contract output and the mesh's extra
@@ -60,51 +30,36 @@ func TestOutputsAreAllSet(t *testing.T) {
 	args := baseArgs()
 	d := deploy(t, args, false)
 	n := newNames("cellfabric", testStack, args.ID, args.Hostname)
-	o := d.cell.Outputs()
-	net := d.one(t, typeNetwork)
-	addr := d.one(t, typeAddress)
-	sa := d.one(t, typeAccount)
-	want := map[string]struct {
-		out  pulumi.StringOutput
-		want string
-	}{
-		"ID":                 {o.ID, args.ID},
-		"Cloud":              {o.Cloud, "gcp"},
-		"Region":             {o.Region, testRegion},
-		"Endpoint":           {o.Endpoint, "https://" + testHostname},
-		"HealthURL":          {o.HealthURL, "https://" + testHostname + "/ready"},
-		"NetworkID":          {o.NetworkID, net.ID},
-		"CIDR":               {o.CIDR, "10.30.0.0/16"},
-		"StateStoreID":       {o.StateStoreID, "projects/" + testProject + "/databases/" + n.Database},
-		"WorkloadIdentity":   {o.WorkloadIdentity, n.ServiceAccount + "@" + testProject + ".iam.gserviceaccount.com"},
-		"NetworkName":        {d.cell.NetworkName, n.Network},
-		"NetworkSelfLink":    {d.cell.NetworkSelfLink, plainOut(net, "selfLink")},
-		"SubnetworkSelfLink": {d.cell.SubnetworkSelfLink, plainOut(d.one(t, typeSubnetwork), "selfLink")},
-		"Project":            {d.cell.Project, testProject},
-		"LoadBalancerIP":     {d.cell.LoadBalancerIP, plainOut(addr, "address")},
-		"ServiceName":        {d.cell.ServiceName, n.Service},
-		"DatabaseName":       {d.cell.DatabaseName, n.Database},
-		"EdgeKeySecretID":    {d.cell.EdgeKeySecretID, n.Secret},
-		"LogBucketID":        {d.cell.LogBucketID, n.LogBucket},
+	o := d.Cell.Outputs()
+	net := d.One(t, typeNetwork)
+	addr := d.One(t, typeAddress)
+	sa := d.One(t, typeAccount)
+	want := map[string]celltest.Want{
+		"ID":                 {Out: o.ID, Value: args.ID},
+		"Cloud":              {Out: o.Cloud, Value: "gcp"},
+		"Region":             {Out: o.Region, Value: testRegion},
+		"Endpoint":           {Out: o.Endpoint, Value: "https://" + testHostname},
+		"HealthURL":          {Out: o.HealthURL, Value: "https://" + testHostname + "/ready"},
+		"NetworkID":          {Out: o.NetworkID, Value: net.ID},
+		"CIDR":               {Out: o.CIDR, Value: "10.30.0.0/16"},
+		"StateStoreID":       {Out: o.StateStoreID, Value: "projects/" + testProject + "/databases/" + n.Database},
+		"WorkloadIdentity":   {Out: o.WorkloadIdentity, Value: n.ServiceAccount + "@" + testProject + ".iam.gserviceaccount.com"},
+		"NetworkName":        {Out: d.Cell.NetworkName, Value: n.Network},
+		"NetworkSelfLink":    {Out: d.Cell.NetworkSelfLink, Value: plainOut(net, "selfLink")},
+		"SubnetworkSelfLink": {Out: d.Cell.SubnetworkSelfLink, Value: plainOut(d.One(t, typeSubnetwork), "selfLink")},
+		"Project":            {Out: d.Cell.Project, Value: testProject},
+		"LoadBalancerIP":     {Out: d.Cell.LoadBalancerIP, Value: plainOut(addr, "address")},
+		"ServiceName":        {Out: d.Cell.ServiceName, Value: n.Service},
+		"DatabaseName":       {Out: d.Cell.DatabaseName, Value: n.Database},
+		"EdgeKeySecretID":    {Out: d.Cell.EdgeKeySecretID, Value: n.Secret},
+		"LogBucketID":        {Out: d.Cell.LogBucketID, Value: n.LogBucket},
 	}
 	if got := plainOut(sa, "email"); got != n.ServiceAccount+"@"+testProject+".iam.gserviceaccount.com" {
 		t.Fatalf("fake service account email %q", got)
 	}
-	for name, w := range want {
-		aw := await(t, w.out)
-		s, _ := aw.Value.(string)
-		if s == "" || !aw.Known {
-			t.Errorf("%s is empty", name)
-		}
-		if aw.Secret {
-			t.Errorf("%s is secret; the cell's outputs are public", name)
-		}
-		if s != w.want {
-			t.Errorf("%s = %q, want %q", name, s, w.want)
-		}
-	}
-	if d.cell.Region != testRegion {
-		t.Errorf("Region = %q", d.cell.Region)
+	celltest.CheckOutputs(t, want)
+	if d.Cell.Region != testRegion {
+		t.Errorf("Region = %q", d.Cell.Region)
 	}
 }
 
@@ -123,11 +78,11 @@ func TestDNSOriginRecord(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			d := deploy(t, baseArgs(), tc.withDNS)
-			ip := await(t, d.cell.LoadBalancerIP).Value
+			ip := await(t, d.Cell.LoadBalancerIP).Value
 			if ip == "" || ip == nil {
 				t.Fatal("no load balancer address")
 			}
-			recs, _ := await(t, d.cell.DNSRecords).Value.([]map[string]string)
+			recs, _ := await(t, d.Cell.DNSRecords).Value.([]map[string]string)
 			if len(recs) != 1 {
 				t.Fatalf("DNSRecords = %v, want one record", recs)
 			}
@@ -138,26 +93,26 @@ func TestDNSOriginRecord(t *testing.T) {
 				}
 			}
 			if !tc.withDNS {
-				if n := len(d.rec.OfType("test:dns:Record")); n != 0 {
+				if n := len(d.Rec.OfType("test:dns:Record")); n != 0 {
 					t.Errorf("%d records created without a DNS function", n)
 				}
 				return
 			}
-			if len(d.dns.calls) != 1 {
-				t.Fatalf("%d DNS calls, want 1", len(d.dns.calls))
+			if len(d.DNS.Calls()) != 1 {
+				t.Fatalf("%d DNS calls, want 1", len(d.DNS.Calls()))
 			}
-			call := d.dns.calls[0]
-			if call.name != testCellName+"-origin" || call.rec.Type != "A" || call.rec.Purpose != "origin" {
-				t.Errorf("DNS call = %s %+v", call.name, call.rec)
+			call := d.DNS.Calls()[0]
+			if call.Name != testCellName+"-origin" || call.Record.Type != "A" || call.Record.Purpose != "origin" {
+				t.Errorf("DNS call = %s %+v", call.Name, call.Record)
 			}
-			if v := await(t, call.rec.Value.ToStringOutput()).Value; v != ip {
+			if v := await(t, call.Record.Value.ToStringOutput()).Value; v != ip {
 				t.Errorf("record value %v, want the address %v", v, ip)
 			}
-			if v := await(t, call.rec.Name.ToStringOutput()).Value; v != testHostname {
+			if v := await(t, call.Record.Name.ToStringOutput()).Value; v != testHostname {
 				t.Errorf("record name %v", v)
 			}
-			r := d.rec.Get("test:dns:Record", testCellName+"-origin")
-			if r == nil || r.Parent != d.comp.URN {
+			r := d.Rec.Get("test:dns:Record", testCellName+"-origin")
+			if r == nil || r.Parent != d.Comp.URN {
 				t.Errorf("the record is not parented to the cell: %+v", r)
 			}
 		})
@@ -206,14 +161,7 @@ func TestBadArgsRegisterNothing(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.field) {
 				t.Fatalf("error %v does not name %s", err, tc.field)
 			}
-			if d.comp != nil {
-				t.Error("the component was registered before the error")
-			}
-			for _, r := range d.rec.Resources() {
-				if !r.IsProvider() {
-					t.Errorf("%s %s registered before the error", r.Type, r.Name)
-				}
-			}
+			celltest.NothingRegistered(t, d.Rec)
 		})
 	}
 }

@@ -35,8 +35,8 @@ func TestCloudRunService(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := deploy(t, args, false)
-			svc := d.one(t, typeService)
-			c := d.container(t)
+			svc := d.One(t, typeService)
+			c := container(t, d)
 			if c["image"] != testImage {
 				t.Errorf("image = %v, want cell.Args.Image %s", c["image"], testImage)
 			}
@@ -63,11 +63,11 @@ func TestCloudRunService(t *testing.T) {
 			if got := str(svc, "location"); got != testRegion {
 				t.Errorf("location = %q", got)
 			}
-			if got, want := str(svc, "template", "serviceAccount"), plainOut(d.one(t, typeAccount), "email"); got != want || got == "" {
+			if got, want := str(svc, "template", "serviceAccount"), plainOut(d.One(t, typeAccount), "email"); got != want || got == "" {
 				t.Errorf("service account = %q, want the cell's %q", got, want)
 			}
 			nics := objs(svc, "template", "vpcAccess", "networkInterfaces")
-			if len(nics) != 1 || nics[0]["network"] != str(d.one(t, typeNetwork), "name") || nics[0]["subnetwork"] != str(d.one(t, typeSubnetwork), "name") {
+			if len(nics) != 1 || nics[0]["network"] != str(d.One(t, typeNetwork), "name") || nics[0]["subnetwork"] != str(d.One(t, typeSubnetwork), "name") {
 				t.Errorf("network interfaces = %v, want the cell's network and subnetwork", nics)
 			}
 			if got := str(svc, "template", "vpcAccess", "egress"); got != "PRIVATE_RANGES_ONLY" {
@@ -84,7 +84,7 @@ func TestWorkloadEnvironment(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
 	n := newNames("cellfabric", testStack, "gcp-euw1", testHostname)
-	envs, _ := d.container(t)["envs"].([]any)
+	envs, _ := container(t, d)["envs"].([]any)
 	plainEnv := map[string]string{}
 	var refs []map[string]any
 	for _, e := range envs {
@@ -135,7 +135,7 @@ func TestWorkloadEnvironment(t *testing.T) {
 	if ref["secret"] != n.Secret || ref["version"] != "latest" {
 		t.Errorf("edge key reference = %v, want secret %s version latest", ref, n.Secret)
 	}
-	if got := str(d.one(t, typeSecret), "secretId"); got != n.Secret {
+	if got := str(d.One(t, typeSecret), "secretId"); got != n.Secret {
 		t.Errorf("the reference names %s but the secret is %s", n.Secret, got)
 	}
 }
@@ -145,9 +145,9 @@ func TestWorkloadEnvironment(t *testing.T) {
 func TestServiceWaitsForItsGrants(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	svc := d.one(t, typeService)
+	svc := d.One(t, typeService)
 	for _, typ := range []string{typeSecretVersion, typeSecretIAM, typeProjectIAM} {
-		dep := d.one(t, typ)
+		dep := d.One(t, typ)
 		found := false
 		for _, u := range svc.DependsOn {
 			found = found || u == dep.URN
@@ -163,11 +163,11 @@ func TestServiceWaitsForItsGrants(t *testing.T) {
 func TestInvoker(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	inv := d.one(t, typeServiceIAM)
+	inv := d.One(t, typeServiceIAM)
 	if str(inv, "role") != "roles/run.invoker" || str(inv, "member") != "allUsers" {
 		t.Errorf("invoker binding = %v", inv.Inputs)
 	}
-	if str(inv, "name") != str(d.one(t, typeService), "name") || str(inv, "location") != testRegion {
+	if str(inv, "name") != str(d.One(t, typeService), "name") || str(inv, "location") != testRegion {
 		t.Errorf("invoker binding is not on the cell's service: %v", inv.Inputs)
 	}
 }
@@ -178,7 +178,7 @@ func TestNilEnvIsFine(t *testing.T) {
 	args := baseArgs()
 	args.Env = nil
 	d := deploy(t, args, false)
-	envs, _ := d.container(t)["envs"].([]any)
+	envs, _ := container(t, d)["envs"].([]any)
 	if len(envs) != 8 {
 		t.Errorf("%d variables, want the 7 contract ones (identity, key id, state store) and the edge key", len(envs))
 	}

@@ -1,14 +1,13 @@
 package gcp
 
 import (
-	"sync"
 	"testing"
 
 	gcpprov "github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 )
 
@@ -47,122 +46,46 @@ func baseArgs() cell.Args {
 }
 
 // deployment is one recorded run of NewCell.
-type deployment struct {
-	rec      *recorder.Recorder
-	cell     *Cell
-	provider *recorder.Resource
-	comp     *recorder.Resource
-	dns      *dnsCalls
-}
-
-// dnsCalls records the calls a cell makes to its DNS function.
-type dnsCalls struct {
-	mu    sync.Mutex
-	calls []dnsCall
-}
-
-type dnsCall struct {
-	name string
-	rec  cell.DNSRecord
-	urn  pulumi.URNOutput
-}
-
-// fakeRecord stands in for the infra program's Cloudflare record.
-type fakeRecord struct{ pulumi.CustomResourceState }
-
-func (d *dnsCalls) fn(ctx *pulumi.Context, name string, rec cell.DNSRecord, opts ...pulumi.ResourceOption) (pulumi.Resource, error) {
-	r := &fakeRecord{}
-	props := pulumi.Map{"name": rec.Name, "type": pulumi.String(rec.Type), "content": rec.Value}
-	if err := ctx.RegisterResource("test:dns:Record", name, props, r, opts...); err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	d.calls = append(d.calls, dnsCall{name: name, rec: rec, urn: r.URN()})
-	d.mu.Unlock()
-	return r, nil
-}
+type deployment = celltest.Run[*Cell]
 
 // deploy runs NewCell with an explicit GCP provider for testProject.
 // withDNS passes a recording DNS function.
 func deploy(t *testing.T, args cell.Args, withDNS bool) *deployment {
 	t.Helper()
-	d, err := tryDeploy(args, withDNS, testStack)
-	if err != nil {
-		t.Fatalf("deploying the cell: %v", err)
-	}
-	return d
+	return setup(testStack, withDNS).Deploy(t, args)
 }
 
 func tryDeploy(args cell.Args, withDNS bool, stack string) (*deployment, error) {
-	d := &deployment{rec: recorder.New()}
-	if withDNS {
-		d.dns = &dnsCalls{}
-		args.DNS = d.dns.fn
-	}
-	err := d.rec.Run(recorder.Options{Stack: stack}, func(ctx *pulumi.Context) error {
-		p, err := gcpprov.NewProvider(ctx, "gcp-cells", &gcpprov.ProviderArgs{
-			Project: pulumi.String(testProject),
-			Region:  pulumi.String("us-central1"), // not the cell's: regions are explicit
-		})
-		if err != nil {
-			return err
-		}
-		c, err := NewCell(ctx, testCellName, args, pulumi.Provider(p))
-		d.cell = c
-		return err
-	})
-	d.provider = d.rec.Get("pulumi:providers:gcp", "gcp-cells")
-	d.comp = d.rec.Get(ComponentType, testCellName)
-	return d, err
+	d := setup(stack, withDNS).Record(args)
+	return d, d.Err
 }
 
-// one returns the single recorded resource of typ.
-func (d *deployment) one(t *testing.T, typ string) *recorder.Resource {
-	t.Helper()
-	rs := d.rec.OfType(typ)
-	if len(rs) != 1 {
-		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
+// setup records NewCell in stack behind an explicit GCP provider for
+// testProject.
+func setup(stack string, withDNS bool) celltest.Setup[*Cell] {
+	return celltest.Setup[*Cell]{
+		New: NewCell, Type: ComponentType, Name: testCellName, Stack: stack, WithDNS: withDNS,
+		Provider: func(ctx *pulumi.Context) (pulumi.ProviderResource, error) {
+			return gcpprov.NewProvider(ctx, "gcp-cells", &gcpprov.ProviderArgs{
+				Project: pulumi.String(testProject),
+				Region:  pulumi.String("us-central1"), // not the cell's: regions are explicit
+			})
+		},
 	}
-	return rs[0]
 }
 
-// in returns an input as plain Go values, following a dotted path through
-// objects and "[i]"-free keys: in(r, "template", "scaling").
-func in(r *recorder.Resource, path ...string) any {
-	var cur any = map[string]any{}
-	if v, ok := r.Inputs[resource.PropertyKey(path[0])]; ok {
-		cur = recorder.Plain(v)
-	} else {
-		return nil
-	}
-	for _, k := range path[1:] {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[k]
-	}
-	return cur
-}
+// in returns an input as plain Go values, following a path of object
+// keys: in(r, "template", "scaling").
+func in(r *recorder.Resource, path ...any) any { return recorder.Plain(r.Input(path...)) }
 
 // plainOut returns a string output the recorder answered with, or "".
-func plainOut(r *recorder.Resource, key string) string {
-	v, ok := r.Outputs[resource.PropertyKey(key)]
-	if !ok {
-		return ""
-	}
-	s, _ := recorder.Plain(v).(string)
-	return s
-}
+func plainOut(r *recorder.Resource, key string) string { return recorder.String(r.Output(key)) }
 
 // str returns a string input or "".
-func str(r *recorder.Resource, path ...string) string {
-	s, _ := in(r, path...).(string)
-	return s
-}
+func str(r *recorder.Resource, path ...any) string { return recorder.String(r.Input(path...)) }
 
 // num returns a number input or -1.
-func num(r *recorder.Resource, path ...string) float64 {
+func num(r *recorder.Resource, path ...any) float64 {
 	f, ok := in(r, path...).(float64)
 	if !ok {
 		return -1
@@ -171,7 +94,7 @@ func num(r *recorder.Resource, path ...string) float64 {
 }
 
 // objs returns an array-of-objects input.
-func objs(r *recorder.Resource, path ...string) []map[string]any {
+func objs(r *recorder.Resource, path ...any) []map[string]any {
 	var out []map[string]any
 	arr, _ := in(r, path...).([]any)
 	for _, e := range arr {
@@ -182,19 +105,12 @@ func objs(r *recorder.Resource, path ...string) []map[string]any {
 }
 
 // await resolves an output.
-func await(t *testing.T, o pulumi.Output) recorder.Awaited {
-	t.Helper()
-	aw, err := recorder.Await(o)
-	if err != nil {
-		t.Fatalf("awaiting output: %v", err)
-	}
-	return aw
-}
+var await = celltest.Await
 
 // container returns the Cloud Run service's one container.
-func (d *deployment) container(t *testing.T) map[string]any {
+func container(t *testing.T, d *deployment) map[string]any {
 	t.Helper()
-	cs := objs(d.one(t, typeService), "template", "containers")
+	cs := objs(d.One(t, typeService), "template", "containers")
 	if len(cs) != 1 {
 		t.Fatalf("%d containers, want 1", len(cs))
 	}

@@ -17,7 +17,7 @@ func TestWorkloadIdentityIsLeastPrivilege(t *testing.T) {
 	args := baseArgs()
 	d := deploy(t, args, false)
 	n := newNames("cellfabric", testStack, args.ID, args.Hostname)
-	sa := d.one(t, typeAccount)
+	sa := d.One(t, typeAccount)
 	member := plainOut(sa, "member")
 	if member != "serviceAccount:"+n.ServiceAccount+"@"+testProject+".iam.gserviceaccount.com" {
 		t.Fatalf("fake member %q", member)
@@ -26,7 +26,7 @@ func TestWorkloadIdentityIsLeastPrivilege(t *testing.T) {
 	// The project grant is a custom role holding exactly the permissions
 	// the state port's Firestore adapter calls (contract.FirestorePermissions,
 	// which the adapter's tests hold to the calls it makes).
-	role := d.one(t, typeCustomRole)
+	role := d.One(t, typeCustomRole)
 	var perms []string
 	for _, p := range in(role, "permissions").([]any) {
 		perms = append(perms, p.(string))
@@ -36,7 +36,7 @@ func TestWorkloadIdentityIsLeastPrivilege(t *testing.T) {
 	if !slices.Equal(perms, want) || str(role, "project") != testProject {
 		t.Errorf("state role grants %v in %q, the adapter calls %v", perms, str(role, "project"), want)
 	}
-	ds := d.one(t, typeProjectIAM)
+	ds := d.One(t, typeProjectIAM)
 	if str(ds, "role") != plainOut(role, "name") || str(ds, "member") != member || str(ds, "project") != testProject {
 		t.Errorf("project grant = %v, want the state role %s", ds.Inputs, plainOut(role, "name"))
 	}
@@ -48,15 +48,15 @@ func TestWorkloadIdentityIsLeastPrivilege(t *testing.T) {
 		t.Error("the condition has no title (IAM requires one)")
 	}
 
-	sec := d.one(t, typeSecretIAM)
+	sec := d.One(t, typeSecretIAM)
 	if str(sec, "role") != "roles/secretmanager.secretAccessor" || str(sec, "member") != member {
 		t.Errorf("secret grant = %v", sec.Inputs)
 	}
-	if got, want := str(sec, "secretId"), d.one(t, typeSecret).ID; got != want {
+	if got, want := str(sec, "secretId"), d.One(t, typeSecret).ID; got != want {
 		t.Errorf("secret grant on %q, want the edge key secret %q", got, want)
 	}
 
-	for _, r := range d.rec.Descendants(d.comp.URN) {
+	for _, r := range d.Rec.Descendants(d.Comp.URN) {
 		if !strings.Contains(strings.ToLower(r.Type), "iam") {
 			continue
 		}

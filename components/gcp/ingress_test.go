@@ -101,7 +101,7 @@ func TestRecordedArmorPolicy(t *testing.T) {
 	args := baseArgs()
 	args.IngressCIDRs = pulumi.ToStringArray(cloudflareRanges)
 	d := deploy(t, args, false)
-	pol := d.one(t, typeSecurityPolicy)
+	pol := d.One(t, typeSecurityPolicy)
 	var allowed []string
 	sawDefault := false
 	prios := map[float64]bool{}
@@ -150,7 +150,7 @@ func TestRecordedArmorPolicy(t *testing.T) {
 	if _, ok := in(pol, "advancedOptionsConfig").(map[string]any); ok {
 		t.Error("advanced options set; a user-IP header would let clients pick the address Cloud Armor checks")
 	}
-	be := d.one(t, typeBackend)
+	be := d.One(t, typeBackend)
 	if got := str(be, "securityPolicy"); got == "" || got != plainOut(pol, "selfLink") {
 		t.Errorf("backend security policy = %q, want the cell's policy", got)
 	}
@@ -163,40 +163,40 @@ func TestRecordedArmorPolicy(t *testing.T) {
 func TestPublicEntryIsHTTPSOnly(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	fr := d.one(t, typeForwardingRule)
-	proxy := d.one(t, typeProxy)
+	fr := d.One(t, typeForwardingRule)
+	proxy := d.One(t, typeProxy)
 	if str(fr, "portRange") != "443" || str(fr, "loadBalancingScheme") != "EXTERNAL_MANAGED" || str(fr, "ipProtocol") != "TCP" {
 		t.Errorf("forwarding rule = %v", fr.Inputs)
 	}
-	if str(fr, "target") != proxy.ID || str(fr, "ipAddress") != plainOut(d.one(t, typeAddress), "address") {
+	if str(fr, "target") != proxy.ID || str(fr, "ipAddress") != plainOut(d.One(t, typeAddress), "address") {
 		t.Errorf("forwarding rule does not join the cell's address to its proxy: %v", fr.Inputs)
 	}
-	if len(d.rec.OfType("gcp:compute/targetHttpProxy:TargetHttpProxy")) != 0 {
+	if len(d.Rec.OfType("gcp:compute/targetHttpProxy:TargetHttpProxy")) != 0 {
 		t.Error("a plain-HTTP proxy exists")
 	}
-	cert := d.one(t, typeCert)
+	cert := d.One(t, typeCert)
 	if got := in(cert, "managed", "domains"); fmt.Sprint(got) != "["+testHostname+"]" {
 		t.Errorf("certificate domains %v", got)
 	}
 	if certs := in(proxy, "sslCertificates"); fmt.Sprint(certs) != "["+cert.ID+"]" {
 		t.Errorf("proxy certificates %v, want [%s]", certs, cert.ID)
 	}
-	tls := d.one(t, typeSSLPolicy)
+	tls := d.One(t, typeSSLPolicy)
 	if str(proxy, "sslPolicy") != tls.ID || str(tls, "minTlsVersion") != "TLS_1_2" {
 		t.Errorf("TLS policy %v on proxy %v", tls.Inputs, proxy.Inputs)
 	}
-	if str(proxy, "urlMap") != d.one(t, typeURLMap).ID || str(d.one(t, typeURLMap), "defaultService") != d.one(t, typeBackend).ID {
+	if str(proxy, "urlMap") != d.One(t, typeURLMap).ID || str(d.One(t, typeURLMap), "defaultService") != d.One(t, typeBackend).ID {
 		t.Error("proxy → URL map → backend chain broken")
 	}
-	neg := d.one(t, typeNEG)
-	if str(neg, "networkEndpointType") != "SERVERLESS" || str(neg, "cloudRun", "service") != str(d.one(t, typeService), "name") || str(neg, "region") != testRegion {
+	neg := d.One(t, typeNEG)
+	if str(neg, "networkEndpointType") != "SERVERLESS" || str(neg, "cloudRun", "service") != str(d.One(t, typeService), "name") || str(neg, "region") != testRegion {
 		t.Errorf("NEG = %v", neg.Inputs)
 	}
-	backends := objs(d.one(t, typeBackend), "backends")
+	backends := objs(d.One(t, typeBackend), "backends")
 	if len(backends) != 1 || backends[0]["group"] != neg.ID {
 		t.Errorf("backends = %v, want the NEG", backends)
 	}
-	if str(d.one(t, typeBackend), "loadBalancingScheme") != "EXTERNAL_MANAGED" {
+	if str(d.One(t, typeBackend), "loadBalancingScheme") != "EXTERNAL_MANAGED" {
 		t.Error("backend scheme differs from the forwarding rule's")
 	}
 }

@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"maps"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -15,20 +14,23 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
+	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/fabric"
 )
 
-// labelled are the resource types the cell uses that take labels;
-// unlabelled the ones whose Args have no Labels field. Every GCP type the
-// cell records must be in one list.
-var (
-	labelled = map[string]any{
+// labelLists are the resource types the cell uses that take labels and the
+// ones whose Args have no Labels field. Every GCP type the cell records must
+// be in one list.
+var labelLists = celltest.TagLists{
+	Field: "Labels",
+	Tagged: map[string]any{
 		typeService:        cloudrunv2.ServiceArgs{},
 		typeSecret:         secretmanager.SecretArgs{},
 		typeAddress:        compute.GlobalAddressArgs{},
 		typeForwardingRule: compute.GlobalForwardingRuleArgs{},
-	}
-	unlabelled = map[string]any{
+	},
+	Untagged: map[string]any{
 		typeNetwork:        compute.NetworkArgs{},
 		typeSubnetwork:     compute.SubnetworkArgs{},
 		typeServiceIAM:     cloudrunv2.ServiceIamMemberArgs{},
@@ -50,21 +52,14 @@ var (
 		typeLogBucket:      logging.ProjectBucketConfigArgs{},
 		typeLogSink:        logging.ProjectSinkArgs{},
 		typeLogExclusion:   logging.ProjectExclusionArgs{},
-	}
-)
+	},
+}
 
-// TestLabelListsMatchTheSDK keeps the lists honest: a type is in labelled
+// TestLabelListsMatchTheSDK keeps the lists honest: a type is in Tagged
 // exactly when its pulumi-gcp Args have a Labels field.
 func TestLabelListsMatchTheSDK(t *testing.T) {
 	t.Parallel()
-	for name, list := range map[string]map[string]any{"labelled": labelled, "unlabelled": unlabelled} {
-		for typ, args := range list {
-			_, has := reflect.TypeOf(args).FieldByName("Labels")
-			if has != (name == "labelled") {
-				t.Errorf("%s is listed %s but its Args have Labels=%v", typ, name, has)
-			}
-		}
-	}
+	labelLists.MatchSDK(t)
 }
 
 // TestEveryLabelledResourceIsLabelled: each GCP resource of a labelled type
@@ -78,30 +73,15 @@ func TestEveryLabelledResourceIsLabelled(t *testing.T) {
 	if want["team"] != "platform" || want[cell.TagCell] != args.ID {
 		t.Fatalf("standard tags %v", want)
 	}
-	seen := map[string]bool{}
-	for _, r := range d.rec.Descendants(d.comp.URN) {
-		if !r.Custom || !strings.HasPrefix(r.Type, "gcp:") {
-			continue
+	labelLists.Check(t, d.Rec.Descendants(d.Comp.URN), "gcp:", func(r *recorder.Resource, labelled bool) {
+		if !labelled {
+			return
 		}
-		_, isLabelled := labelled[r.Type]
-		_, isUnlabelled := unlabelled[r.Type]
-		if !isLabelled && !isUnlabelled {
-			t.Errorf("%s is in neither list; check its Args for Labels", r.Type)
-		}
-		if !isLabelled {
-			continue
-		}
-		seen[r.Type] = true
 		checkLabels(t, r.Type+" "+r.Name, in(r, "labels"), want)
 		if r.Type == typeService {
 			checkLabels(t, "Cloud Run template", in(r, "template", "labels"), want)
 		}
-	}
-	for typ := range labelled {
-		if !seen[typ] {
-			t.Errorf("no %s recorded; drop it from the list or build it", typ)
-		}
-	}
+	})
 }
 
 func checkLabels(t *testing.T, what string, got any, want map[string]string) {
@@ -148,7 +128,7 @@ func TestOddStackNameStillLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range d.rec.OfType(typeSecret) {
+	for _, r := range d.Rec.OfType(typeSecret) {
 		if got := str(r, "labels", cell.TagStack); got != "prod_eu" {
 			t.Errorf("stack label %q, want prod_eu", got)
 		}

@@ -15,7 +15,7 @@ func TestLogsGoToTheCellsBucket(t *testing.T) {
 	d := deploy(t, args, false)
 	n := newNames("cellfabric", testStack, args.ID, args.Hostname)
 
-	bucket := d.one(t, typeLogBucket)
+	bucket := d.One(t, typeLogBucket)
 	if str(bucket, "location") != testRegion || str(bucket, "project") != testProject || str(bucket, "bucketId") != n.LogBucket {
 		t.Errorf("bucket = %v", bucket.Inputs)
 	}
@@ -23,7 +23,7 @@ func TestLogsGoToTheCellsBucket(t *testing.T) {
 		t.Errorf("retention %v days", got)
 	}
 
-	sink := d.one(t, typeLogSink)
+	sink := d.One(t, typeLogSink)
 	wantDest := "logging.googleapis.com/projects/" + testProject + "/locations/" + testRegion + "/buckets/" + n.LogBucket
 	if str(sink, "destination") != wantDest {
 		t.Errorf("sink destination %q, want %q", str(sink, "destination"), wantDest)
@@ -38,11 +38,11 @@ func TestLogsGoToTheCellsBucket(t *testing.T) {
 			t.Errorf("sink filter %q lacks %s", filter, part)
 		}
 	}
-	if str(d.one(t, typeService), "name") != n.Service || str(d.one(t, typeBackend), "name") != n.Backend {
+	if str(d.One(t, typeService), "name") != n.Service || str(d.One(t, typeBackend), "name") != n.Backend {
 		t.Error("the filter names differ from the resources'")
 	}
 
-	ex := d.one(t, typeLogExclusion)
+	ex := d.One(t, typeLogExclusion)
 	if str(ex, "filter") != filter {
 		t.Errorf("exclusion filter %q differs from the sink's", str(ex, "filter"))
 	}

@@ -29,11 +29,11 @@ func TestNetworkFollowsThePlan(t *testing.T) {
 			if ws, _ := plan.Subnet("workloads"); ws.CIDR.String() != tc.want {
 				t.Fatalf("plan gives %s, test expects %s", ws.CIDR, tc.want)
 			}
-			net := d.one(t, typeNetwork)
+			net := d.One(t, typeNetwork)
 			if b, ok := in(net, "autoCreateSubnetworks").(bool); !ok || b {
 				t.Error("the network is not custom-mode")
 			}
-			sub := d.one(t, typeSubnetwork)
+			sub := d.One(t, typeSubnetwork)
 			if str(sub, "ipCidrRange") != tc.want || str(sub, "region") != testRegion || str(sub, "network") != net.ID {
 				t.Errorf("subnetwork = %v", sub.Inputs)
 			}
@@ -44,7 +44,7 @@ func TestNetworkFollowsThePlan(t *testing.T) {
 				t.Errorf("flow log sampling %v", s)
 			}
 			for _, r := range plan.Reserved {
-				for _, s := range d.rec.OfType(typeSubnetwork) {
+				for _, s := range d.Rec.OfType(typeSubnetwork) {
 					if str(s, "ipCidrRange") == r.String() {
 						t.Errorf("reserved block %s is used", r)
 					}
@@ -59,7 +59,7 @@ func TestNetworkFollowsThePlan(t *testing.T) {
 func TestNoFirewallRules(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	if fw := d.rec.OfType(typeFirewall); len(fw) != 0 {
+	if fw := d.Rec.OfType(typeFirewall); len(fw) != 0 {
 		t.Errorf("%d firewall rules", len(fw))
 	}
 }

@@ -21,7 +21,7 @@ func TestSecretStaysInTheRegion(t *testing.T) {
 			args := baseArgs()
 			args.Region = region
 			d := deploy(t, args, false)
-			s := d.one(t, typeSecret)
+			s := d.One(t, typeSecret)
 			repl, _ := in(s, "replication").(map[string]any)
 			if _, auto := repl["auto"]; auto {
 				t.Fatal("automatic replication may store the key in any region")
@@ -39,9 +39,9 @@ func TestSecretStaysInTheRegion(t *testing.T) {
 func TestSecretVersionHoldsTheKeyAsSecret(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), false)
-	v := d.one(t, typeSecretVersion)
-	if str(v, "secret") != d.one(t, typeSecret).ID {
-		t.Errorf("version of %q, want the cell's secret %q", str(v, "secret"), d.one(t, typeSecret).ID)
+	v := d.One(t, typeSecretVersion)
+	if str(v, "secret") != d.One(t, typeSecret).ID {
+		t.Errorf("version of %q, want the cell's secret %q", str(v, "secret"), d.One(t, typeSecret).ID)
 	}
 	data := v.Inputs["secretData"]
 	if !isSecret(data) {
@@ -59,7 +59,7 @@ func TestEdgeKeyNeverInTheClear(t *testing.T) {
 	t.Parallel()
 	d := deploy(t, baseArgs(), true)
 	holders := map[string]bool{}
-	for _, r := range d.rec.Resources() {
+	for _, r := range d.Rec.Resources() {
 		for what, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
 			for _, leak := range clearLeaks(resource.NewObjectProperty(m), "", false) {
 				t.Errorf("%s %s %s %s carries the edge key in the clear", r.Type, r.Name, what, leak)
@@ -72,12 +72,12 @@ func TestEdgeKeyNeverInTheClear(t *testing.T) {
 	if len(holders) != 1 || !holders[typeSecretVersion] {
 		t.Errorf("the key reaches %v; want only %s", holders, typeSecretVersion)
 	}
-	for _, inv := range d.rec.Invokes() {
+	for _, inv := range d.Rec.Invokes() {
 		if len(clearLeaks(resource.NewObjectProperty(inv.Args), "", false)) > 0 {
 			t.Errorf("invoke %s carries the key", inv.Token)
 		}
 	}
-	c := d.cell
+	c := d.Cell
 	for _, o := range []pulumi.Output{c.NetworkName, c.NetworkSelfLink, c.SubnetworkSelfLink, c.Project,
 		c.LoadBalancerIP, c.DNSRecords, c.ServiceName, c.DatabaseName, c.EdgeKeySecretID, c.LogBucketID,
 		c.Outputs().Map().ToMapOutput()} {

@@ -13,7 +13,7 @@ func TestFirestoreDatabase(t *testing.T) {
 			args := baseArgs()
 			args.Region = region
 			d := deploy(t, args, false)
-			db := d.one(t, typeDatabase)
+			db := d.One(t, typeDatabase)
 			want := map[string]string{
 				"type":                          "FIRESTORE_NATIVE",
 				"locationId":                    region,
@@ -30,7 +30,7 @@ func TestFirestoreDatabase(t *testing.T) {
 			if _, cmek := db.Inputs["cmekConfig"]; cmek {
 				t.Error("a CMEK config is set; the cell documents Google-managed keys")
 			}
-			bs := d.one(t, typeBackupSchedule)
+			bs := d.One(t, typeBackupSchedule)
 			if str(bs, "database") != want["name"] {
 				t.Errorf("backups of %q, want %q", str(bs, "database"), want["name"])
 			}

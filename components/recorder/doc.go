@@ -11,7 +11,10 @@
 // invokes live in the fakes_*.go files, one per provider; add to them when a
 // component reads a new computed output. Plain, Strings and Leaks read
 // recorded values: as plain Go values, string by string with whether each
-// lies under a secret, and where a given secret shows in plain text.
+// lies under a secret, and where a given secret shows in plain text; At
+// (and Resource.Input, Resource.Output, String, StringList) walks to one
+// value by a path of keys and indexes; Masked and MaskedMap turn values
+// into what a plan shows, every secret replaced by MaskedSecret.
 //
 // It imports only the Pulumi SDK.
 package recorder

@@ -271,19 +271,27 @@ func (r *Recorder) Children(urn string) []*Resource {
 func (r *Recorder) Descendants(urn string) []*Resource {
 	var out []*Resource
 	for _, res := range r.Resources() {
-		for p := res.Parent; p != ""; {
-			if p == urn {
-				out = append(out, res)
-				break
-			}
-			pr := r.ByURN(p)
-			if pr == nil {
-				break
-			}
-			p = pr.Parent
+		if r.Below(res, urn) {
+			out = append(out, res)
 		}
 	}
 	return out
+}
+
+// Below reports whether res lies below urn in the parent tree: urn is its
+// parent, or its parent's parent, and so on.
+func (r *Recorder) Below(res *Resource, urn string) bool {
+	for p := res.Parent; p != ""; {
+		if p == urn {
+			return true
+		}
+		pr := r.ByURN(p)
+		if pr == nil {
+			return false
+		}
+		p = pr.Parent
+	}
+	return false
 }
 
 // Component returns the nearest ancestor of res that is a component (not a

@@ -57,6 +57,9 @@ func TestRecordsTreeSecretsAndOutputs(t *testing.T) {
 	if !aw.Secret || !ok || len(s) != 40 {
 		t.Fatalf("result = %#v secret=%v; want a 40-char secret", aw.Value, aw.Secret)
 	}
+	if !rec.Below(pw, comp.URN) || rec.Below(comp, pw.URN) || rec.Below(comp, comp.URN) {
+		t.Fatal("Below does not follow the parent chain")
+	}
 	_, again := run()
 	if again.Value != aw.Value {
 		t.Fatalf("fake result not deterministic: %v vs %v", again.Value, aw.Value)

@@ -78,3 +78,78 @@ func Leaks(v resource.PropertyValue, s, path string) (plain []string, secret int
 	})
 	return plain, secret
 }
+
+// At walks v by object keys (string) and array indexes (int), looking
+// through secrets and known outputs on the way, and returns the value it
+// reaches as it is (a secret stays one), or a null value where the path
+// does not exist.
+func At(v resource.PropertyValue, path ...any) resource.PropertyValue {
+	for _, p := range path {
+		v = Reveal(v)
+		switch k := p.(type) {
+		case string:
+			if !v.IsObject() {
+				return resource.NewNullProperty()
+			}
+			v = v.ObjectValue()[resource.PropertyKey(k)]
+		case int:
+			if !v.IsArray() || k < 0 || k >= len(v.ArrayValue()) {
+				return resource.NewNullProperty()
+			}
+			v = v.ArrayValue()[k]
+		default:
+			return resource.NewNullProperty()
+		}
+	}
+	return v
+}
+
+// Reveal returns v without the secret markers and known outputs wrapped
+// around it.
+func Reveal(v resource.PropertyValue) resource.PropertyValue {
+	for {
+		switch {
+		case v.IsSecret():
+			v = v.SecretValue().Element
+		case v.IsOutput() && v.OutputValue().Known:
+			v = v.OutputValue().Element
+		default:
+			return v
+		}
+	}
+}
+
+// String returns the string at path in v (see At), secret or not; "" where
+// there is none.
+func String(v resource.PropertyValue, path ...any) string {
+	if v = Reveal(At(v, path...)); v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// StringList returns the strings of the array at path in v (see At),
+// secret or not; nil where there is no array.
+func StringList(v resource.PropertyValue, path ...any) []string {
+	v = Reveal(At(v, path...))
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		if e = Reveal(e); e.IsString() {
+			out = append(out, e.StringValue())
+		}
+	}
+	return out
+}
+
+// Input is At over the resource's inputs.
+func (r *Resource) Input(path ...any) resource.PropertyValue {
+	return At(resource.NewObjectProperty(r.Inputs), path...)
+}
+
+// Output is At over the resource's outputs.
+func (r *Resource) Output(path ...any) resource.PropertyValue {
+	return At(resource.NewObjectProperty(r.Outputs), path...)
+}

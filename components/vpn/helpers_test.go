@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/cellfabric/cellfabric/components/internal/celltest"
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/components/vpn/plan"
 	"github.com/cellfabric/cellfabric/fabric"
@@ -255,14 +256,7 @@ func isSecret(r *recorder.Resource, key string) bool {
 }
 
 // await resolves an output.
-func await(t *testing.T, o pulumi.Output) recorder.Awaited {
-	t.Helper()
-	aw, err := recorder.Await(o)
-	if err != nil {
-		t.Fatalf("awaiting output: %v", err)
-	}
-	return aw
-}
+var await = celltest.Await
 
 // allTunnels are the planned tunnels of d, in plan order.
 func (d *deployment) allTunnels() []plan.Tunnel {

@@ -3,13 +3,11 @@ package vpn
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/cellfabric/cellfabric/internal/testkit"
+)
 
 // TestNetworkOutput checks the `network` description: the planner's summary
 // unchanged, each tunnel end's actual public IP added, the per-cloud counts,
@@ -22,7 +20,7 @@ func TestNetworkOutput(t *testing.T) {
 		t.Fatalf("Network: secret %v, known %v", aw.Secret, aw.Known)
 	}
 	// The golden file holds the output as exported.
-	golden(t, "dev-network.golden.json", mustJSON(t, aw.Value))
+	testkit.Golden(t, filepath.Join("testdata", "dev-network.golden.json"), mustJSON(t, aw.Value))
 	// Work on a copy: the awaited value is shared with other tests.
 	cp, err := toJSONShape(aw.Value)
 	if err != nil {
@@ -73,26 +71,4 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return append(b, '\n')
-}
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading %s (run go test -update to create it): %v", path, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the recorded output (go test -update rewrites it):\n%s", path, got)
-	}
 }

@@ -2,12 +2,8 @@ package synth
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
-	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
@@ -16,7 +12,7 @@ import (
 )
 
 // Masked stands in for every secret value in a plan.
-const Masked = "[secret]"
+const Masked = recorder.MaskedSecret
 
 // Resource is one resource of a plan, with its secrets masked.
 type Resource struct {
@@ -147,7 +143,7 @@ func awaitMasked(v pulumi.Input) (any, error) {
 		return Masked, nil
 	}
 	if !aw.Known {
-		return "[unknown]", nil
+		return recorder.MaskedUnknown, nil
 	}
 	return aw.Value, nil
 }
@@ -216,62 +212,7 @@ func describe(rec *recorder.Recorder, r *recorder.Resource, depth int) Resource 
 		d.Provider = p.Name
 	}
 	if len(r.Inputs) > 0 {
-		d.Inputs = map[string]any{}
-		for _, k := range slices.Sorted(maps.Keys(r.Inputs)) {
-			if strings.HasPrefix(string(k), "__") {
-				continue // engine bookkeeping such as __defaults
-			}
-			d.Inputs[string(k)] = plain(r.Inputs[k], string(k), &d.Secrets)
-		}
+		d.Inputs = recorder.MaskedMap(r.Inputs, &d.Secrets)
 	}
 	return d
-}
-
-// plain turns a property value into plain data, masking secrets and
-// recording their paths.
-func plain(v resource.PropertyValue, path string, secrets *[]string) any {
-	switch {
-	case v.IsSecret():
-		*secrets = append(*secrets, path)
-		return Masked
-	case v.IsComputed(), v.IsOutput() && !v.OutputValue().Known:
-		return "[unknown]"
-	case v.IsOutput():
-		if v.OutputValue().Secret {
-			*secrets = append(*secrets, path)
-			return Masked
-		}
-		return plain(v.OutputValue().Element, path, secrets)
-	case v.IsNull():
-		return nil
-	case v.IsBool():
-		return v.BoolValue()
-	case v.IsNumber():
-		n := v.NumberValue()
-		if n == float64(int64(n)) {
-			return int64(n)
-		}
-		return n
-	case v.IsString():
-		return v.StringValue()
-	case v.IsArray():
-		arr := v.ArrayValue()
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			out[i] = plain(e, fmt.Sprintf("%s[%d]", path, i), secrets)
-		}
-		return out
-	case v.IsObject():
-		obj := v.ObjectValue()
-		out := make(map[string]any, len(obj))
-		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			out[string(k)] = plain(obj[k], path+"."+string(k), secrets)
-		}
-		return out
-	case v.IsResourceReference():
-		return v.ResourceReferenceValue().URN.Name()
-	case v.IsAsset(), v.IsArchive():
-		return "[asset]"
-	}
-	return fmt.Sprint(v.V)
 }

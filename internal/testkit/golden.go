@@ -1,6 +1,3 @@
-// Package testkit is what cellfabric's tests share: golden files with one
-// -update flag, and the diff they print. It is imported by _test.go files
-// only.
 package testkit
 
 import (

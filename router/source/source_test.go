@@ -11,11 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -65,22 +65,8 @@ func primary(s *router.Store) string {
 	return d.Cell(0).ID
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects the watcher's logs while it runs.
+type syncBuffer = testkit.Buffer
 
 func TestFileSource(t *testing.T) {
 	t.Parallel()

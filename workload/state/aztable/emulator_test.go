@@ -1,24 +1,22 @@
 package aztable
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/cellfabric/cellfabric/internal/testkit"
 )
 
 // azurite's development account: the name and key Azure publishes for its
@@ -35,10 +33,9 @@ type emulator struct {
 	port       int
 	dir        string // working directory: azurite writes nothing, but not in the tree if it did
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    lockedBuffer
+	mu   sync.Mutex
+	proc *testkit.Process // nil while azurite is not running
+	log  testkit.Buffer
 }
 
 // url is the emulated account's table service URL.
@@ -58,7 +55,7 @@ func newEmulator(port int) (*emulator, error) {
 		return nil, fmt.Errorf("node is not on PATH: install Node.js and run `make emulators`: %w", err)
 	}
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = testkit.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -74,15 +71,6 @@ func newEmulator(port int) (*emulator, error) {
 	return e, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // start runs azurite in a process group of its own and waits until it
 // answers HTTP.
 func (e *emulator) start() error {
@@ -96,31 +84,20 @@ func (e *emulator) start() error {
 		"--tableKeepAliveTimeout", "120")
 	cmd.Dir = e.dir
 	cmd.Stdout, cmd.Stderr = &e.log, &e.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting azurite: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	e.cmd, e.exited = cmd, exited
-	deadline := time.Now().Add(60 * time.Second)
 	client := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/%s/Tables", e.port, devAccount))
+	tables := fmt.Sprintf("http://127.0.0.1:%d/%s/Tables", e.port, devAccount)
+	p, err := testkit.StartProcess(cmd, func() error {
+		resp, err := client.Get(tables)
 		if err == nil {
 			resp.Body.Close()
-			return nil
 		}
-		select {
-		case <-exited:
-			return fmt.Errorf("azurite exited on start: %s", e.log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			e.killLocked()
-			return fmt.Errorf("azurite did not answer on port %d within a minute: %s", e.port, e.log.String())
-		}
+		return err
+	}, time.Minute)
+	if err != nil {
+		return fmt.Errorf("azurite on port %d: %w; its output:\n%s", e.port, err, e.log.String())
 	}
+	e.proc = p
+	return nil
 }
 
 // kill stops azurite at once (SIGKILL to its process group) and waits for
@@ -128,40 +105,16 @@ func (e *emulator) start() error {
 func (e *emulator) kill() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.killLocked()
-}
-
-func (e *emulator) killLocked() {
-	if e.cmd == nil {
-		return
+	if e.proc != nil {
+		e.proc.Kill()
+		e.proc = nil
 	}
-	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-	<-e.exited
-	e.cmd = nil
 }
 
 // close kills azurite and removes its directory.
 func (e *emulator) close() {
 	e.kill()
 	_ = os.RemoveAll(e.dir)
-}
-
-// lockedBuffer collects a process's output for error messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // shared is the one emulator the package's tests share (the fault tests

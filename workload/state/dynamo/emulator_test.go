@@ -1,11 +1,9 @@
 package dynamo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/internal/testkit"
 )
 
 // dynaliteEntry is dynalite's command line entry point, installed by
@@ -44,9 +44,8 @@ type emulator struct {
 	dir  string // LevelDB directory; "" keeps the data in memory
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	out  *syncBuffer
+	proc *testkit.Process // nil while dynalite is not running
+	out  *testkit.Buffer
 }
 
 // startEmulator starts dynalite on port (a free one when 0), its data in
@@ -60,7 +59,7 @@ func startEmulator(dir string, port int) (*emulator, error) {
 	}
 	if port == 0 {
 		var err error
-		if port, err = freePort(); err != nil {
+		if port, err = testkit.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -71,7 +70,8 @@ func startEmulator(dir string, port int) (*emulator, error) {
 	return e, nil
 }
 
-// start runs the process and waits until it answers on its port.
+// start runs the process in a process group of its own, so that stop
+// kills node and anything it runs, and waits until it answers on its port.
 func (e *emulator) start() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -80,20 +80,13 @@ func (e *emulator) start() error {
 		args = append(args, "--path", e.dir)
 	}
 	cmd := exec.Command("node", args...)
-	e.out = &syncBuffer{}
+	e.out = &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = e.out, e.out
-	// Its own process group, so that stop kills node and anything it runs.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting dynalite: %w", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	e.cmd, e.done = cmd, done
-	if err := waitReady(e.endpoint(), done, 30*time.Second); err != nil {
-		e.killLocked()
+	p, err := testkit.StartProcess(cmd, answers(e.endpoint()), 30*time.Second)
+	if err != nil {
 		return fmt.Errorf("dynalite on port %d: %w; its output:\n%s", e.port, err, e.out.String())
 	}
+	e.proc = p
 	return nil
 }
 
@@ -104,79 +97,36 @@ func (e *emulator) endpoint() string { return fmt.Sprintf("http://127.0.0.1:%d",
 func (e *emulator) stop() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.killLocked()
-}
-
-func (e *emulator) killLocked() {
-	if e.cmd == nil {
-		return
+	if e.proc != nil {
+		e.proc.Kill()
+		e.proc = nil
 	}
-	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-	<-e.done
-	e.cmd = nil
 }
 
 // signal sends sig to the emulator's process group (SIGSTOP, SIGCONT).
 func (e *emulator) signal(sig syscall.Signal) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.cmd == nil {
+	if e.proc == nil {
 		return errors.New("dynalite is not running")
 	}
-	return syscall.Kill(-e.cmd.Process.Pid, sig)
+	return e.proc.Signal(sig)
 }
 
-// freePort returns a TCP port of 127.0.0.1 that nothing listens on now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitReady polls dynalite's health answer (GET /) until it comes, the
-// process exits or limit passes.
-func waitReady(endpoint string, exited <-chan struct{}, limit time.Duration) error {
+// answers is ready once dynalite gives its health answer (200 to GET /).
+func answers(endpoint string) func() error {
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(limit)
-	for {
+	return func() error {
 		resp, err := client.Get(endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %s", resp.Status)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-exited:
-			return errors.New("the process exited before it answered")
-		case <-time.After(50 * time.Millisecond):
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %s", resp.Status)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %v: %w", limit, err)
-		}
+		return nil
 	}
-}
-
-// syncBuffer collects a process's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // testContext is bounded for one test's setup calls.

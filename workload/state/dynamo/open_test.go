@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
@@ -17,7 +18,7 @@ import (
 // and region set there are ignored for those in Options.
 func TestOpenWithTheDefaultCredentialChain(t *testing.T) {
 	table := newTable(t, shared.endpoint(), nil)
-	dead, err := freePort()
+	dead, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestOpenWithTheDefaultCredentialChain(t *testing.T) {
 // Open with an error saying so.
 func TestOpenFailsFast(t *testing.T) {
 	t.Parallel()
-	dead, err := freePort()
+	dead, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

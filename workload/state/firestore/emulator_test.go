@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/internal/testkit"
 )
 
 // The tests run against Google's Cloud Firestore emulator (Java), which the
@@ -38,9 +40,7 @@ const (
 type emulator struct {
 	addr string
 	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error // the process's exit, once done is closed
+	proc *testkit.Process
 }
 
 // emulatorJar finds the emulator and java, or says how to install them.
@@ -59,27 +59,20 @@ func emulatorJar() (jar, java string, err error) {
 	return jar, java, nil
 }
 
-// freeAddr returns a 127.0.0.1 address with a port free at the moment.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
 // startEmulator starts an emulator on addr (a free port when ""), its log
-// in dir, and waits until it accepts connections.
+// in dir, in a process group of its own (stopping it leaves nothing
+// behind), and waits until it accepts connections.
 func startEmulator(addr, dir string) (*emulator, error) {
 	jar, java, err := emulatorJar()
 	if err != nil {
 		return nil, err
 	}
 	if addr == "" {
-		if addr, err = freeAddr(); err != nil {
+		port, err := testkit.FreePort()
+		if err != nil {
 			return nil, err
 		}
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -94,40 +87,26 @@ func startEmulator(addr, dir string) (*emulator, error) {
 		"start", "--host="+host, "--port="+port)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = log, log
-	// Its own process group, so that stopping it leaves nothing behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting the Firestore emulator: %w", err)
-	}
-	e := &emulator{addr: addr, dir: dir, cmd: cmd, done: make(chan struct{})}
-	go func() { e.err = cmd.Wait(); close(e.done) }()
-	deadline := time.Now().Add(emulatorStartup)
-	for {
+	p, err := testkit.StartProcess(cmd, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return e, nil
 		}
-		select {
-		case <-e.done:
-			out, _ := os.ReadFile(log.Name())
-			return nil, fmt.Errorf("the Firestore emulator exited at start (%v):\n%s", e.err, out)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			e.stop()
-			return nil, fmt.Errorf("the Firestore emulator did not listen on %s within %v", addr, emulatorStartup)
-		}
+		return err
+	}, emulatorStartup)
+	if err != nil {
+		out, _ := os.ReadFile(log.Name())
+		return nil, fmt.Errorf("the Firestore emulator on %s: %w; its log:\n%s", addr, err, out)
 	}
+	return &emulator{addr: addr, dir: dir, proc: p}, nil
 }
 
 // stop kills the emulator's process group and waits for it to exit.
 func (e *emulator) stop() {
-	if e == nil || e.cmd.Process == nil {
+	if e == nil || e.proc == nil {
 		return
 	}
-	_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
-	<-e.done
+	e.proc.Kill()
 }
 
 // shared is the emulator every test of the package uses but the fault

@@ -221,21 +221,6 @@ func checkURL(raw string, endpoint bool) string {
 	return ""
 }
 
-// validToken: 1..max lowercase letters, digits and hyphens, starting with a
-// letter.
-func validToken(s string, max int) bool {
-	if len(s) == 0 || len(s) > max || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 func validPrefix(s string) bool {
 	if len(s) == 0 || len(s) > 256 || s[0] != '/' {
 		return false

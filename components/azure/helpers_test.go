@@ -114,8 +114,5 @@ func s(res *recorder.Resource, path ...any) string { return recorder.String(res.
 // strs is the string array v, or nil.
 func strs(v resource.PropertyValue) []string { return recorder.StringList(v) }
 
-// await resolves an output of a finished run; awaitString a string output.
-var (
-	await       = celltest.Await
-	awaitString = celltest.AwaitString
-)
+// awaitString resolves a string output of a finished run.
+var awaitString = celltest.AwaitString

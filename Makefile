@@ -7,7 +7,7 @@ STATICCHECK_VERSION ?= v0.6.1
 # package pinned by package-lock.json in this directory.
 WORKERD_DIR := cmd/edgeworker/workerd
 
-.PHONY: test help build test-go test-race test-wasm workerd emulators bench bench-edge lint fmt
+.PHONY: test help build test-go test-race test-wasm workerd emulators promtool bench bench-edge lint fmt
 
 # The first build compiles the Pulumi SDKs of three clouds: minutes, and a
 # few GiB of memory (README, Quick start); later builds come from Go's cache.
@@ -19,7 +19,7 @@ FIRST_BUILD_NOTE := the first build compiles the Pulumi cloud SDKs and takes sev
 EMULATORS :=
 -include $(wildcard workload/state/*/emulator.mk)
 
-test: workerd emulators test-go test-race test-wasm ## every test, vet first: what CI runs (.ci/run)
+test: workerd emulators promtool test-go test-race test-wasm ## every test, vet first: what CI runs (.ci/run)
 
 help: ## list the targets and what they do
 	@awk -F ':.*## ' '/^[a-zA-Z_-]+:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -30,6 +30,22 @@ build: ## build bin/cellfabric, listing each package it compiles
 
 emulators: $(EMULATORS) ## install the emulators of the clouds' data APIs (npm ci)
 
+# promtool checks and unit-tests the Prometheus rules `cellfabric observe`
+# generates (the observe package's tests run it). Debian's prometheus
+# package ships it: installed with apt-get (as root, or through sudo) only
+# when promtool is not on PATH already, so a machine without apt-get passes
+# with a promtool of its own (any 2.x). On a machine with systemd, the
+# package also starts a Prometheus server on :9090: `systemctl disable
+# --now prometheus` stops it; the tests need promtool only.
+promtool: ## install promtool (Debian's prometheus package) unless it is on PATH
+	@if command -v promtool >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "promtool is missing and there is no apt-get here: install Prometheus 2.x's promtool and put it on PATH"; exit 1; \
+	fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "installing promtool: apt-get install prometheus (Debian's package ships it)"; \
+	$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends prometheus
+
 # Install workerd exactly as locked (npm ci); again only when the lock changes.
 workerd: $(WORKERD_DIR)/node_modules/.package-lock.json ## install workerd, the Workers runtime, from npm
 
@@ -37,7 +53,7 @@ $(WORKERD_DIR)/node_modules/.package-lock.json: $(WORKERD_DIR)/package.json $(WO
 	$(NPM) ci --prefix $(WORKERD_DIR) --no-audit --no-fund --loglevel=error
 
 # Every package's tests, with vet first (go test runs a subset of vet too).
-test-go: workerd emulators ## go vet and go test of every package
+test-go: workerd emulators promtool ## go vet and go test of every package
 	@echo "go vet ./...: $(FIRST_BUILD_NOTE)"
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...

@@ -21,6 +21,9 @@ const (
 	DefaultUnknownTenants  = fabric.PolicyReject
 	DefaultCacheSeconds    = 30
 	DefaultHealthCron      = "* * * * *"
+	// DefaultSLO is the availability objective of Observe.SLO, in percent:
+	// at most 1 request in 1000 answered with a server error over 30 days.
+	DefaultSLO = 99.9
 )
 
 // SetDefaults fills every unset field with its default. It is idempotent and
@@ -29,6 +32,9 @@ const (
 func (t *Topology) SetDefaults() {
 	if t.Role == "" {
 		t.Role = RoleAll
+	}
+	if t.Observe.SLO == 0 {
+		t.Observe.SLO = DefaultSLO
 	}
 	for i := range t.Cells {
 		c := &t.Cells[i]
@@ -62,6 +68,9 @@ func (t *Topology) SetDefaults() {
 		}
 		if c.Project == "" && c.Cloud == fabric.GCP {
 			c.Project = t.GCPProject
+		}
+		if c.SLO == 0 {
+			c.SLO = t.Observe.SLO
 		}
 	}
 	for i := range t.Tenants {

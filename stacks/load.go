@@ -29,6 +29,7 @@ const (
 	KeyNetwork        = "network"
 	KeyEdge           = "edge"
 	KeyTags           = "tags"
+	KeyObserve        = "observe"
 	KeyEdgeSigningKey = "edgeSigningKey" // secret; read by the program, not part of Topology
 	// KeyEdgeExtraKey is the secret of one more key the cells accept
 	// besides edgeSigningKey, named by Edge.ExtraKeyID: the second key of a
@@ -37,7 +38,7 @@ const (
 )
 
 // KnownKeys are every config key in the cellfabric namespace.
-var KnownKeys = []string{KeyRole, KeyCell, KeyCellStacks, KeyCells, KeyTenants, KeyNetwork, KeyEdge, KeyTags, KeyEdgeSigningKey, KeyEdgeExtraKey}
+var KnownKeys = []string{KeyRole, KeyCell, KeyCellStacks, KeyCells, KeyTenants, KeyNetwork, KeyEdge, KeyTags, KeyObserve, KeyEdgeSigningKey, KeyEdgeExtraKey}
 
 // MaxConfigValue bounds one config value; a stack file larger than this is a
 // mistake, not a topology.
@@ -147,6 +148,7 @@ func Decode(project, stack string, get func(fullKey string) (string, bool)) (*To
 	decode(KeyNetwork, "a map of network settings", &t.Network)
 	decode(KeyEdge, "a map of edge settings", &t.Edge)
 	decode(KeyTags, "a map of tag names to values", &t.Tags)
+	decode(KeyObserve, "a map of observability settings", &t.Observe)
 	if c.Len() > 0 {
 		// The shape is wrong; validating a half-decoded topology would only
 		// add noise.

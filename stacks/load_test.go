@@ -40,6 +40,31 @@ func TestDevStackLoads(t *testing.T) {
 	if c.Port != DefaultPort || c.HealthPath != DefaultHealthPath || c.Hostname != "aws-use1.cells.cellfabric.example.com" {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
+	if topo.Observe.SLO != DefaultSLO || c.SLO != DefaultSLO {
+		t.Fatalf("SLO defaults not applied: observe.slo %v, cells[0].slo %v, want %v", topo.Observe.SLO, c.SLO, DefaultSLO)
+	}
+}
+
+// TestSLOConfig reads the availability SLO of the stack and of one cell: a
+// cell without its own takes the stack's.
+func TestSLOConfig(t *testing.T) {
+	t.Parallel()
+	p := writeStack(t, `config:
+  cellfabric:observe:
+    slo: 99.5
+  cellfabric:cells:
+    - {id: aws-use1, cloud: aws, region: us-east-1, cidr: 10.10.0.0/16, image: i, hostname: a.example.com, slo: 99.95}
+    - {id: aws-usw2, cloud: aws, region: us-west-2, cidr: 10.20.0.0/16, image: i, hostname: b.example.com}
+  cellfabric:edge:
+    disabled: true
+`)
+	topo, err := LoadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topo.Observe.SLO != 99.5 || topo.Cells[0].SLO != 99.95 || topo.Cells[1].SLO != 99.5 {
+		t.Fatalf("observe.slo %v, cells[0].slo %v, cells[1].slo %v; want 99.5, 99.95, 99.5", topo.Observe.SLO, topo.Cells[0].SLO, topo.Cells[1].SLO)
+	}
 }
 
 func writeStack(t *testing.T, body string) string {

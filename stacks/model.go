@@ -59,6 +59,19 @@ type Topology struct {
 	// cellfabric-cell, cellfabric-cloud and cellfabric-stack tags
 	// (cellfabric:tags). Zero: only the cellfabric tags.
 	Tags map[string]string `json:"tags"`
+	// Observe holds what the generated alerts and dashboards hold the cells
+	// to (cellfabric:observe; `cellfabric observe`). Zero: the defaults.
+	Observe Observe `json:"observe"`
+}
+
+// Observe is what `cellfabric observe` generates Prometheus rules and a
+// Grafana dashboard from, beside the cells. Nothing is deployed from it.
+type Observe struct {
+	// SLO is the availability objective of every cell that sets none of its
+	// own: the percent of requests a cell answers without a server error
+	// (5xx) over 30 days, e.g. 99.9. Default DefaultSLO; zero means the
+	// default. More than 0 and less than 100.
+	SLO float64 `json:"slo"`
 }
 
 // Cell is one isolated copy of the product on one cloud, in one region.
@@ -123,6 +136,9 @@ type Cell struct {
 	Project string `json:"project"`
 	// Tags are extra tags for this cell's resources only. Zero: none.
 	Tags map[string]string `json:"tags"`
+	// SLO is the cell's availability objective, a percent as in
+	// Observe.SLO. Default: Observe.SLO; zero means the default.
+	SLO float64 `json:"slo"`
 }
 
 // Tenant is one customer of the product and the cells that hold it.

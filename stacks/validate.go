@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -70,7 +71,21 @@ func (t *Topology) Validate() error {
 	t.validateEdge(&c)
 	t.validateEdgeKeyIDs(&c)
 	validateTags(&c, "tags", t.Tags)
+	validateSLO(&c, "observe.slo", t.Observe.SLO)
 	return c.Err()
+}
+
+// validateSLO checks an availability objective: a percent of requests,
+// more than 0 and less than 100 (100 would leave no error budget to burn).
+func validateSLO(c *fabric.Collector, path string, slo float64) {
+	switch {
+	case math.IsNaN(slo) || slo <= 0:
+		c.Add(path, "%v: the objective is a percent of requests answered without a server error, more than 0 and less than 100, e.g. 99.9", slo)
+	case slo >= 100:
+		c.Add(path, "%v: must be less than 100, which would leave no error budget; e.g. 99.9", slo)
+	case slo < 1:
+		c.Add(path, "%v: the objective is a percent: write 99.9 for 99.9%%, not 0.999", slo)
+	}
 }
 
 func (t *Topology) validateRole(c *fabric.Collector) {
@@ -185,6 +200,7 @@ func (t *Topology) validateCells(c *fabric.Collector) {
 			}
 		}
 		validateTags(c, p+".tags", cell.Tags)
+		validateSLO(c, p+".slo", cell.SLO)
 
 		zonesOK := cell.Cloud != fabric.AWS || (cell.Zones >= 2 && cell.Zones <= 3)
 		if !zonesOK {

@@ -129,6 +129,11 @@ func TestValidateRules(t *testing.T) {
 		{"route duplicate", func(t *Topology) { t.Edge.SharedRoutes = append(t.Edge.SharedRoutes, t.Edge.SharedRoutes[0]) }, "edge.sharedRoutes[1].prefix", "already routed"},
 		{"route no cells", func(t *Topology) { t.Edge.SharedRoutes[0].Cells = nil }, "edge.sharedRoutes[0].cells", "at least one"},
 		{"route unknown cell", func(t *Topology) { t.Edge.SharedRoutes[0].Cells[0].Cell = "zz-top" }, "edge.sharedRoutes[0].cells[0].cell", "not in cells"},
+		{"slo of 100", func(t *Topology) { t.Cells[0].SLO = 100 }, "cells[0].slo", "less than 100"},
+		{"negative slo", func(t *Topology) { t.Cells[1].SLO = -99.9 }, "cells[1].slo", "more than 0"},
+		{"slo as a fraction", func(t *Topology) { t.Cells[2].SLO = 0.999 }, "cells[2].slo", "a percent"},
+		{"stack slo over 100", func(t *Topology) { t.Observe.SLO = 999 }, "observe.slo", "less than 100"},
+		{"stack slo negative", func(t *Topology) { t.Observe.SLO = -1 }, "observe.slo", "more than 0"},
 		{"route zero weights", func(t *Topology) { t.Edge.SharedRoutes[0].Cells[0].Weight = 0 }, "edge.sharedRoutes[0].cells", "add up to 0"},
 	}
 	for _, tc := range cases {

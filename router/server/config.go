@@ -39,7 +39,8 @@ type Config struct {
 	// Signer signs forwarded requests. Nil: requests go unsigned (for
 	// development only; a warning is logged at start).
 	Signer *edgeauth.Signer
-	// Watcher, when set, adds the source's fetch errors to /metrics.
+	// Watcher, when set, adds the source's fetch errors and the time of its
+	// last sync to /metrics.
 	Watcher *source.Watcher
 	// Logger: default discard.
 	Logger *slog.Logger

@@ -54,6 +54,9 @@ var (
 	descReloadFailures = prometheus.NewDesc("cellfabric_router_registry_reload_failures_total",
 		"Registry updates refused or sources that could not be read, by reason; the last good registry kept serving.",
 		[]string{"reason"}, nil)
+	descRegistryLastSync = prometheus.NewDesc("cellfabric_router_registry_last_sync_timestamp_seconds",
+		"Unix time the router last read its registry source and was serving the document it holds (0: never); only with a watched source.",
+		nil, nil)
 )
 
 // metricsHandler serves /metrics: the router's metrics, the Go runtime's and
@@ -92,7 +95,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descRequests, descDuration, descUpstreamErrors, descRejected, descRetries, descInFlight,
 		descCellHealthy, descCellEjected, descCellLatency, descHealthChanges, descEjections,
-		descRegistryEpoch, descRegistryTenants, descReloads, descReloadFailures,
+		descRegistryEpoch, descRegistryTenants, descReloads, descReloadFailures, descRegistryLastSync,
 	} {
 		ch <- d
 	}
@@ -133,7 +136,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- constMetric(descReloadFailures, prometheus.CounterValue, float64(stats.Refused[r]), r)
 	}
 	if rt.cfg.Watcher != nil {
-		ch <- constMetric(descReloadFailures, prometheus.CounterValue, float64(rt.cfg.Watcher.Stats().FetchErrors), "fetch")
+		ws := rt.cfg.Watcher.Stats()
+		ch <- constMetric(descReloadFailures, prometheus.CounterValue, float64(ws.FetchErrors), "fetch")
+		var synced float64
+		if !ws.LastSync.IsZero() {
+			synced = float64(ws.LastSync.UnixNano()) / 1e9
+		}
+		ch <- constMetric(descRegistryLastSync, prometheus.GaugeValue, synced)
 	}
 }
 

@@ -50,7 +50,15 @@ type Watcher struct {
 	// them.
 	debounce, maxDelay time.Duration
 
-	fetchErrors    atomic.Uint64
+	// now is the clock LastSync is read from (time.Now); tests replace it.
+	now func() time.Time
+
+	fetchErrors atomic.Uint64
+	// lastSync is when a read last found the router serving what the
+	// source holds, in Unix nanoseconds (0: never); refused is true while
+	// the source holds a document the store refused.
+	lastSync       atomic.Int64
+	refused        atomic.Bool
 	lkgErrors      atomic.Uint64
 	lkgLoaded      atomic.Bool
 	reloads        atomic.Uint64
@@ -68,7 +76,7 @@ func NewWatcher(store *router.Store, src Source, opts Options) *Watcher {
 	}
 	w := &Watcher{
 		store: store, src: src, opts: opts, trigger: make(chan struct{}, 1), done: make(chan struct{}),
-		newNotifier: newFSNotifier, debounce: eventDebounce, maxDelay: eventMaxDelay,
+		newNotifier: newFSNotifier, debounce: eventDebounce, maxDelay: eventMaxDelay, now: time.Now,
 	}
 	if opts.LastKnownGood != "" {
 		w.lkg = &lastKnownGood{path: opts.LastKnownGood}
@@ -128,11 +136,15 @@ func (w *Watcher) poll(ctx context.Context, mode readMode, first bool) error {
 		w.logUnavailable(err, first)
 		return err
 	}
-	if !changed {
-		return nil
+	if changed {
+		w.reloads.Add(1)
+		err = w.store.Update(data, w.src.Name()) // the store logs and counts refusals
+		w.refused.Store(err != nil)
 	}
-	w.reloads.Add(1)
-	return w.store.Update(data, w.src.Name()) // the store logs and counts refusals
+	if !w.refused.Load() {
+		w.lastSync.Store(w.now().UnixNano())
+	}
+	return err
 }
 
 // logUnavailable logs a failed read of the source and what is served
@@ -278,6 +290,12 @@ type Stats struct {
 	// WatchingEvents is true while file-system events watch a File
 	// source's directory; false: the poll alone finds changes.
 	WatchingEvents bool
+	// LastSync is when a read of the source last succeeded with the
+	// router serving the document the source holds (swapped in, or the
+	// same as the one served). A failed read, or a source holding a
+	// document the store refused, leaves it where it was. Zero: never
+	// (for instance a start from the last-known-good copy).
+	LastSync time.Time
 }
 
 // Stats returns the counters.
@@ -285,7 +303,16 @@ func (w *Watcher) Stats() Stats {
 	return Stats{
 		FetchErrors: w.fetchErrors.Load(), LastKnownGoodErrors: w.lkgErrors.Load(), LastKnownGoodLoaded: w.lkgLoaded.Load(),
 		Reloads: w.reloads.Load(), EventChecks: w.eventChecks.Load(), WatchingEvents: w.watchingEvents.Load(),
+		LastSync: unixNano(w.lastSync.Load()),
 	}
+}
+
+// unixNano is time.Unix(0, n), with 0 as the zero time.
+func unixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // Source returns the watched source.

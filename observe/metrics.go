@@ -1,0 +1,62 @@
+package observe
+
+// The metrics the rules and the dashboard read. They are contracts kept
+// elsewhere: the router server's collector (router/server,
+// metrics_collector.go) and the edge-health exporter (observe/edgehealth).
+// TestMetricsExist scrapes both and fails when one of these goes missing or
+// changes its labels.
+const (
+	// Router server, per cell: cell, cloud, code; cell "" for the answers
+	// the router gave itself.
+	mRequests = "cellfabric_router_requests_total"
+	// Router server, per cell: cell, le.
+	mDuration = "cellfabric_router_request_duration_seconds"
+	// Router server, per cell: cell. Attempts that got no response.
+	mUpstreamErrors = "cellfabric_router_upstream_errors_total"
+	// Router server: reason. Requests the router answered itself.
+	mRejected = "cellfabric_router_rejected_total"
+	// Router server, per cell: cell, cloud. 1 when the cell may get traffic.
+	mCellHealthy = "cellfabric_router_cell_healthy"
+	// Router server, per cell: cell, cloud. 1 while passively ejected.
+	mCellEjected = "cellfabric_router_cell_ejected"
+	// Router server: the registry's epoch.
+	mRegistryEpoch = "cellfabric_router_registry_epoch"
+	// Router server with a watched source: Unix time of the last sync.
+	mRegistryLastSync = "cellfabric_router_registry_last_sync_timestamp_seconds"
+	// Router server: reason. Refused registry updates and failed reads.
+	mReloadFailures = "cellfabric_router_registry_reload_failures_total"
+
+	// Edge-health exporter, per cell: cell. The Worker's last probe.
+	mEdgeCellHealthy = "cellfabric_edge_cell_healthy"
+	// Edge-health exporter: when the Worker's cron last probed the cells.
+	mEdgeCheckedAt = "cellfabric_edge_health_checked_timestamp_seconds"
+	// Edge-health exporter: 1 when the last read of the document worked.
+	mEdgeUp = "cellfabric_edge_health_up"
+)
+
+// The series the recording rules write. Names follow Prometheus's
+// level:metric:operations convention; "fleet" is everything summed.
+const (
+	// One series per cell of the topology, value 1: cell, cloud, region.
+	// The other rules join on it to carry cloud and region.
+	rCellInfo = "cellfabric:cell_info"
+	// One series per cell: the cell's error budget, 1 - SLO, a ratio.
+	rCellErrorBudget = "cellfabric:cell_error_budget"
+
+	rCellRequests       = "cell:cellfabric_router_requests:rate5m"
+	rCellErrors         = "cell:cellfabric_router_request_errors:rate5m"
+	rCellErrorRatio     = "cell:cellfabric_router_request_errors:ratio_rate" // + window, e.g. 1h
+	rCellLatency        = "cell:cellfabric_router_request_duration_seconds:quantile_rate5m"
+	rCellUpstreamErrors = "cell:cellfabric_router_upstream_errors:rate5m"
+	rCellHealthyMax     = "cell:cellfabric_router_cell_healthy:max"
+	rCellHealthyMin     = "cell:cellfabric_router_cell_healthy:min"
+	rCellEjected        = "cell:cellfabric_router_cell_ejected:max"
+	rCellEdgeHealthy    = "cell:cellfabric_edge_cell_healthy:min"
+
+	rCloudRequests   = "cloud:cellfabric_router_requests:rate5m"
+	rCloudErrorRatio = "cloud:cellfabric_router_request_errors:ratio_rate5m"
+	rCloudLatency    = "cloud:cellfabric_router_request_duration_seconds:quantile_rate5m"
+
+	rFleetRequests   = "fleet:cellfabric_router_requests:rate5m"
+	rFleetErrorRatio = "fleet:cellfabric_router_request_errors:ratio_rate5m"
+)

@@ -1,8 +1,9 @@
 // Command cellfabric is the project's CLI: synth (print what a stack would
 // deploy), registry (build the router's registry from stack outputs), route
 // (run the router), cell (run the reference cell), local (run the whole
-// topology on this machine), version and completion (shell completion
-// scripts).
+// topology on this machine), observe (write Prometheus rules and a Grafana
+// dashboard for a stack's cells), edge-health (export the edge's cell health
+// to Prometheus), version and completion (shell completion scripts).
 //
 // Each subcommand lives in its own file and registers itself in init.
 package main

@@ -3,7 +3,6 @@ package observe
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -175,13 +174,4 @@ func recordingRules(t *stacks.Topology) []Rule {
 // cellSelector selects one cell's series of a recorded metric.
 func cellSelector(metric, cell string) string {
 	return fmt.Sprintf(`%s{cell=%q}`, metric, cell)
-}
-
-// trimLines removes the indentation of a raw string literal's lines.
-func trimLines(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(l)
-	}
-	return strings.Join(lines, "\n")
 }

@@ -91,9 +91,15 @@ func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) er
 			return err
 		}
 		kv.Set("registry", reg)
-		rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv})
+		dir, err := workerd.NewKV()
 		if err != nil {
 			kv.Close()
+			return err
+		}
+		rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, Directory: dir})
+		if err != nil {
+			kv.Close()
+			dir.Close()
 			return err
 		}
 		listen = append(listen, rt.Listening.Sub(rt.Started))
@@ -107,6 +113,7 @@ func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) er
 		}
 		rt.Close()
 		kv.Close()
+		dir.Close()
 		client.CloseIdleConnections()
 		if err != nil {
 			return err
@@ -136,7 +143,12 @@ func latency(ctx context.Context, b bundle.Bundle, reg []byte, cellURL string, n
 	}
 	defer kv.Close()
 	kv.Set("registry", reg)
-	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, ProxyTarget: cellURL})
+	dir, err := workerd.NewKV()
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, Directory: dir, ProxyTarget: cellURL})
 	if err != nil {
 		return err
 	}

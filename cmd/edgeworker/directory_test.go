@@ -167,9 +167,9 @@ func TestDirectoryOutage(t *testing.T) {
 	tests := []struct {
 		tenant, want string
 	}{
-		{"cached", "cell-c"},  // the stale entry serves
-		{"acme", "cell-b"},    // the stale entry wins over the registry seed
-		{"solo", "cell-a"},    // the registry seed serves
+		{"cached", "cell-c"}, // the stale entry serves
+		{"acme", "cell-b"},   // the stale entry wins over the registry seed
+		{"solo", "cell-a"},   // the registry seed serves
 		{"uncached", "directory_unavailable"},
 		{"nobody", "directory_unavailable"}, // never 404 on a failed read
 	}
@@ -411,7 +411,7 @@ func testSnapshot(t testing.TB) *router.Snapshot {
 // compare the decision for a tenant the directory cache holds with one the
 // registry seeds (a cached negative entry, then Decide).
 func BenchmarkDecideCachedDirectoryTenant(b *testing.B) { benchDecide(b, "newco") }
-func BenchmarkDecideRegistryTenant(b *testing.B)         { benchDecide(b, "solo") }
+func BenchmarkDecideRegistryTenant(b *testing.B)        { benchDecide(b, "solo") }
 
 // BenchmarkDecideRegistryOnly is the decision without the directory, as
 // before it: the baseline of the two above.

@@ -80,15 +80,19 @@ func (e *edge) lookupTenant(id string, snap *router.Snapshot) (*router.Tenant, b
 
 // readTenant reads tenant id's entry, or waits for the read another request
 // of the isolate has under way (unless that one seems stuck: its client may
-// be gone and its read never end). The wait goes through e.wait, which in
-// the Worker returns the waiting request to its own I/O context.
+// be gone and its read never end; a waiter gives up after readStuck too).
+// The wait goes through e.wait, which in the Worker returns the waiting
+// request to its own I/O context.
 func (e *edge) readTenant(id string, snap *router.Snapshot) (*router.Tenant, error) {
 	now := e.now()
 	e.mu.Lock()
 	if f := e.flights[id]; f != nil && now.Sub(f.started) < readStuck {
 		e.mu.Unlock()
-		e.wait(f.done)
-		return f.tenant, f.err
+		if e.wait(f.done) {
+			return f.tenant, f.err
+		}
+		// That read seems stuck: read alone.
+		return e.fetchTenant(id, snap)
 	}
 	f := &flight{done: make(chan struct{}), started: now}
 	e.flights[id] = f
@@ -131,5 +135,8 @@ func (e *edge) fetchTenant(id string, snap *router.Snapshot) (*router.Tenant, er
 }
 
 // waitChannel is how a request waits for another request's read outside
-// the Worker: on the channel.
-func waitChannel(done <-chan struct{}) { <-done }
+// the Worker: on the channel, until it is closed.
+func waitChannel(done <-chan struct{}) bool {
+	<-done
+	return true
+}

@@ -225,9 +225,10 @@ func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	dir.gate = gate
 	dir.mu.Unlock()
 	waiting := make(chan struct{}, 16)
-	e.wait = func(done <-chan struct{}) {
+	e.wait = func(done <-chan struct{}) bool {
 		waiting <- struct{}{}
 		<-done
+		return true
 	}
 	const n = 16
 	results := make(chan string, n)
@@ -278,6 +279,35 @@ func TestDirectoryStuckReadIsNotWaitedFor(t *testing.T) {
 	close(stuck)
 	if got := <-first; got != "cell-c" {
 		t.Fatalf("first request: %s", got)
+	}
+}
+
+// A waiter that gives up on another request's read (the Worker's wait has a
+// deadline) reads the entry itself.
+func TestDirectoryWaiterGivesUp(t *testing.T) {
+	t.Parallel()
+	e, _, _ := newTestEdge(t, "")
+	dir := dirOf(e)
+	dir.set("t/newco", entry("newco", "cell-c"))
+	gate := make(chan struct{})
+	dir.mu.Lock()
+	dir.gate = gate
+	dir.mu.Unlock()
+	first := make(chan string, 1)
+	go func() { first <- route(t, e, "newco") }()
+	for dir.getsUnderWay() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	dir.mu.Lock()
+	dir.gate = nil
+	dir.mu.Unlock()
+	e.wait = func(<-chan struct{}) bool { return false }
+	if got := route(t, e, "newco"); got != "cell-c" || dir.count("t/newco") != 1 {
+		t.Fatalf("the waiter that gave up: %s after %d finished reads", got, dir.count("t/newco"))
+	}
+	close(gate)
+	if got := <-first; got != "cell-c" || dir.count("t/newco") != 2 {
+		t.Fatalf("first request: %s, %d reads", got, dir.count("t/newco"))
 	}
 }
 

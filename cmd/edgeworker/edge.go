@@ -48,10 +48,11 @@ type edge struct {
 	now      func() time.Time
 	rand     func() uint64
 	logger   *slog.Logger
-	// wait blocks until done is closed, for a request that waits for
-	// another request's directory read (waitChannel; the Worker's returns
-	// to the waiting request's I/O context, see js_wait.go).
-	wait func(done <-chan struct{})
+	// wait blocks until done is closed (true) or it gives up (false),
+	// for a request that waits for another request's directory read
+	// (waitChannel; the Worker's returns to the waiting request's I/O
+	// context and gives up after readStuck, see js_wait.go).
+	wait func(done <-chan struct{}) bool
 
 	mu      sync.Mutex // guards the fields below; never held across I/O
 	reg     readState

@@ -169,8 +169,10 @@ type Edge struct {
 	ZoneID string `json:"zoneId"`
 	// Domain is the zone's domain, e.g. "example.com". Required.
 	Domain string `json:"domain"`
-	// TenantHost is the host pattern tenants are reached on; "{tenant}" is
-	// replaced by the tenant id. Default "{tenant}.<domain>".
+	// TenantHost is the host pattern tenants are reached on,
+	// "{tenant}.<suffix>": the tenant id is the whole first label, so that
+	// one wildcard Worker route and DNS record serve every tenant. Default
+	// "{tenant}.<domain>".
 	TenantHost string `json:"tenantHost"`
 	// SharedHost is the host for shared routes (load-balanced over cells).
 	// Default "api.<domain>".
@@ -185,8 +187,9 @@ type Edge struct {
 	// registry: reject (404) or place (rendezvous hash over active cells).
 	// Default reject.
 	UnknownTenants fabric.Policy `json:"unknownTenants"`
-	// CacheSeconds is how long the Worker keeps the registry in an isolate
-	// before re-reading KV. Default 30.
+	// CacheSeconds is how long the Worker keeps the registry, and each
+	// tenant-directory entry it read, in an isolate before re-reading KV.
+	// Default 30.
 	CacheSeconds int `json:"cacheSeconds"`
 	// HealthCron is the cron schedule of the Worker's health probe.
 	// Default "* * * * *" (every minute, the finest Cloudflare allows).

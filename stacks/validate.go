@@ -378,6 +378,8 @@ func (t *Topology) validateEdge(c *fabric.Collector) {
 		// Its default comes from edge.domain, reported missing above.
 	case strings.Count(e.TenantHost, "{tenant}") != 1:
 		c.Add("edge.tenantHost", "%q must contain {tenant} exactly once", e.TenantHost)
+	case !strings.HasPrefix(e.TenantHost, "{tenant}."):
+		c.Add("edge.tenantHost", "%q must be {tenant}.<suffix>, the tenant id as the whole first label (e.g. {tenant}.%s): the edge serves every tenant host with one wildcard route and record, *.<suffix>", e.TenantHost, e.Domain)
 	case e.Domain != "" && !strings.HasSuffix(e.TenantHostFor("t"), "."+e.Domain):
 		c.Add("edge.tenantHost", "%q is not inside edge.domain %q", e.TenantHost, e.Domain)
 	}

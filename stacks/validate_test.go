@@ -114,6 +114,7 @@ func TestValidateRules(t *testing.T) {
 		{"edge zone", func(t *Topology) { t.Edge.ZoneID = "" }, "edge.zoneId", "missing"},
 		{"tenant host placeholder", func(t *Topology) { t.Edge.TenantHost = "app.example.com" }, "edge.tenantHost", "exactly once"},
 		{"tenant host outside zone", func(t *Topology) { t.Edge.TenantHost = "{tenant}.other.org" }, "edge.tenantHost", "not inside edge.domain"},
+		{"tenant host not a first label", func(t *Topology) { t.Edge.TenantHost = "{tenant}-app.example.com" }, "edge.tenantHost", "must be {tenant}.<suffix>"},
 		{"steering", func(t *Topology) { t.Edge.Steering = "fastest" }, "edge.steering", "unknown steering"},
 		{"unknown tenants", func(t *Topology) { t.Edge.UnknownTenants = "guess" }, "edge.unknownTenants", "unknown policy"},
 		{"cache seconds", func(t *Topology) { t.Edge.CacheSeconds = -1 }, "edge.cacheSeconds", "at least 1"},

@@ -32,12 +32,12 @@ func TestArgsFromTheDevTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.WorkerScript, a.WorkerWasm, a.EdgeKey = pulumi.String(testScript), pulumi.String(testWasm), pulumi.String(testKey)
+	a.WorkerScript, a.WorkerWasm, a.EdgeKey, a.ControlKey = pulumi.String(testScript), pulumi.String(testWasm), pulumi.String(testKey), pulumi.String(testControlKey)
 	if err := a.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if a.AccountID != topo.Edge.AccountID || a.ZoneID != topo.Edge.ZoneID || a.TenantHost != "{tenant}.cellfabric.example.com" ||
-		a.SharedHost != "api.cellfabric.example.com" || a.Steering != "geo" || a.EdgeKeyID != "k1" || a.WildcardTenants {
+		a.SharedHost != "api.cellfabric.example.com" || a.Steering != "geo" || a.EdgeKeyID != "k1" {
 		t.Errorf("args %+v", a)
 	}
 	if !slices.Equal(a.tenantIDs(), devTenants) {
@@ -96,15 +96,6 @@ func TestArgsFromTheDevTopology(t *testing.T) {
 func TestArgsFromTopologyVariants(t *testing.T) {
 	t.Parallel()
 	cells := cellsOutput(devOutputs().Cells)
-	t.Run("unknown tenants placed", func(t *testing.T) {
-		t.Parallel()
-		topo := devTopology(t)
-		topo.Edge.UnknownTenants = "place"
-		a, err := ArgsFromTopology(topo, cells)
-		if err != nil || !a.WildcardTenants {
-			t.Fatalf("wildcard %v, err %v", a.WildcardTenants, err)
-		}
-	})
 	t.Run("draining cell", func(t *testing.T) {
 		t.Parallel()
 		topo := devTopology(t)

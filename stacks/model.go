@@ -191,6 +191,15 @@ type Edge struct {
 	// tenant-directory entry it read, in an isolate before re-reading KV.
 	// Default 30.
 	CacheSeconds int `json:"cacheSeconds"`
+	// DirectoryCacheEntries is how many tenants' directory lookups each
+	// Worker isolate keeps (found or absent, least recently used out
+	// first), 1..50,000. Zero: the Worker's default, 16,000 (under 10 MB).
+	DirectoryCacheEntries int `json:"directoryCacheEntries,omitempty"`
+	// DirectoryNegativeSeconds is how long a Worker isolate remembers that
+	// the tenant directory holds no entry for a tenant, 1..3600: a tenant
+	// added to the directory routes after at most this long (plus Workers
+	// KV's propagation). Zero: the Worker's default, 10.
+	DirectoryNegativeSeconds int `json:"directoryNegativeSeconds,omitempty"`
 	// HealthCron is the cron schedule of the Worker's health probe.
 	// Default "* * * * *" (every minute, the finest Cloudflare allows).
 	HealthCron string `json:"healthCron"`

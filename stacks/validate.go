@@ -392,6 +392,12 @@ func (t *Topology) validateEdge(c *fabric.Collector) {
 	if e.CacheSeconds < 1 {
 		c.Add("edge.cacheSeconds", "%d: must be at least 1", e.CacheSeconds)
 	}
+	if e.DirectoryCacheEntries < 0 || e.DirectoryCacheEntries > 50_000 {
+		c.Add("edge.directoryCacheEntries", "%d: use 1 to 50000, or leave it out for the Worker's default (16000)", e.DirectoryCacheEntries)
+	}
+	if e.DirectoryNegativeSeconds < 0 || e.DirectoryNegativeSeconds > 3600 {
+		c.Add("edge.directoryNegativeSeconds", "%d: use 1 to 3600, or leave it out for the Worker's default (10)", e.DirectoryNegativeSeconds)
+	}
 	if len(strings.Fields(e.HealthCron)) != 5 {
 		c.Add("edge.healthCron", "%q is not a five-field cron schedule", e.HealthCron)
 	}

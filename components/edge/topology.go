@@ -16,20 +16,23 @@ import (
 // cron, key id and Authenticated Origin Pulls. cells is the other half, the
 // cells' outputs (cell.ResolveCells in-program, or cell.DecodeCells over
 // the cell stacks' StackReferences). WorkerConfig resolves tenants by host
-// (TenantHost) and caches the registry and directory entries for
-// Edge.CacheSeconds; requests on
-// other hosts (the shared host) carry no tenant and follow the shared
-// routes. The caller adds the Worker bundle (WorkerScript, WorkerWasm),
+// (TenantHost), caches the registry and directory entries for
+// Edge.CacheSeconds and sizes its directory cache as the topology says;
+// requests on other hosts (the shared host) carry no tenant and follow the
+// shared routes. The caller adds the Worker bundle (WorkerScript, WorkerWasm),
 // EdgeKey and ControlKey. topo must have been through SetDefaults.
 func ArgsFromTopology(topo *stacks.Topology, cells cell.CellsOutput) (Args, error) {
 	e := topo.Edge
 	cfg, err := edgeconf.Config{
-		TenantModes:  []string{edgeconf.ModeHost},
-		HostPattern:  e.TenantHost,
-		CacheSeconds: e.CacheSeconds,
+		TenantModes:              []string{edgeconf.ModeHost},
+		HostPattern:              e.TenantHost,
+		CacheSeconds:             e.CacheSeconds,
+		DirectoryCacheEntries:    e.DirectoryCacheEntries,
+		DirectoryNegativeSeconds: e.DirectoryNegativeSeconds,
 	}.Marshal()
 	if err != nil {
-		return Args{}, fmt.Errorf("edge: tenantHost %q, cacheSeconds %d: %w", e.TenantHost, e.CacheSeconds, err)
+		return Args{}, fmt.Errorf("edge: tenantHost %q, cacheSeconds %d, directoryCacheEntries %d, directoryNegativeSeconds %d: %w",
+			e.TenantHost, e.CacheSeconds, e.DirectoryCacheEntries, e.DirectoryNegativeSeconds, err)
 	}
 	return Args{
 		AccountID:                e.AccountID,

@@ -3,6 +3,7 @@ package edge
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -96,6 +97,28 @@ func TestArgsFromTheDevTopology(t *testing.T) {
 func TestArgsFromTopologyVariants(t *testing.T) {
 	t.Parallel()
 	cells := cellsOutput(devOutputs().Cells)
+	t.Run("directory cache settings reach the Worker's config", func(t *testing.T) {
+		t.Parallel()
+		topo := devTopology(t)
+		topo.Edge.DirectoryCacheEntries, topo.Edge.DirectoryNegativeSeconds = 2000, 3
+		a, err := ArgsFromTopology(topo, cells)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := recorder.Await(a.WorkerConfig.ToStringOutput())
+		cfg, err := edgeconf.Parse([]byte(got.Value.(string)))
+		if err != nil || cfg.DirectoryCacheEntries != 2000 || cfg.DirectoryNegativeSeconds != 3 {
+			t.Fatalf("Worker config %v: %+v", err, cfg)
+		}
+	})
+	t.Run("directory cache the Worker refuses", func(t *testing.T) {
+		t.Parallel()
+		topo := devTopology(t)
+		topo.Edge.DirectoryNegativeSeconds = 4000
+		if _, err := ArgsFromTopology(topo, cells); err == nil || !strings.Contains(err.Error(), "directoryNegativeSeconds") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 	t.Run("draining cell", func(t *testing.T) {
 		t.Parallel()
 		topo := devTopology(t)

@@ -215,6 +215,30 @@ func TestDirectoryCacheIsBounded(t *testing.T) {
 	}
 }
 
+// TestDirectoryCacheMemoryUnderChurn: a full cache that keeps replacing its
+// entries (every request a new tenant, as over a directory of millions)
+// holds the same memory after a hundred thousand replacements as after a
+// thousand: nothing grows with the tenants seen, the map included.
+func TestDirectoryCacheMemoryUnderChurn(t *testing.T) {
+	c := newDirCache(500)
+	tn := &router.Tenant{ID: "x", Cell: "cell-a"}
+	churn := func(round, n int) {
+		for i := range n {
+			c.put(fmt.Sprintf("tenant-%d-%07d", round, i), tn, time.Now())
+		}
+	}
+	churn(0, 1_000)
+	after1k := heapAlloc()
+	churn(1, 100_000)
+	after100k := heapAlloc()
+	if c.len() != 500 {
+		t.Fatalf("%d entries, want the bound 500", c.len())
+	}
+	if after100k > after1k+after1k/10 {
+		t.Fatalf("heap %d B after 100,000 replacements, %d B after 1,000: the cache grows with the tenants it has seen", after100k, after1k)
+	}
+}
+
 func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	t.Parallel()
 	e, _, _ := newTestEdge(t, "")

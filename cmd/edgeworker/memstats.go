@@ -17,8 +17,12 @@ type memStatsReport struct {
 	DirectoryEntries int `json:"directoryEntries"`
 }
 
-// memStats collects garbage and reads the heap figures.
+// memStats collects garbage and reads the heap figures. Values that held
+// JavaScript objects (syscall/js) are freed only once their finalizers have
+// run, after a first collection: a second one frees them.
 func (e *edge) memStats() memStatsReport {
+	runtime.GC()
+	runtime.Gosched() // let the finalizers run
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)

@@ -52,7 +52,7 @@ const (
 // holds in the Worker's isolate, in bytes, for the largest entry the Worker
 // accepts (a 63-character id, seven failover cells, a 32-character
 // residency): cmd/edgeworker measures it (TestDirectoryEntryMemory).
-const MaxDirectoryEntryMemory = 640
+const MaxDirectoryEntryMemory = 650
 
 // Limits Validate enforces.
 const (

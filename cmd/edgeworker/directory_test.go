@@ -494,3 +494,16 @@ func benchDecide(b *testing.B, tenantID string) {
 		_, _ = e.decide(snap, req, nil)
 	}
 }
+
+// TestMemStats: the figures the test-only memory binding reports: the
+// cache's size and a live heap.
+func TestMemStats(t *testing.T) {
+	e, _, _ := newTestEdge(t, "")
+	dirOf(e).set("t/newco", entry("newco", "cell-c"))
+	route(t, e, "newco")
+	route(t, e, "solo")
+	m := e.memStats()
+	if m.DirectoryEntries != 2 || m.HeapAlloc == 0 || m.HeapInuse < m.HeapAlloc || m.Sys < m.HeapInuse {
+		t.Fatalf("memStats = %+v, want 2 directory entries and a heap", m)
+	}
+}

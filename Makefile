@@ -7,7 +7,7 @@ STATICCHECK_VERSION ?= v0.6.1
 # package pinned by package-lock.json in this directory.
 WORKERD_DIR := cmd/edgeworker/workerd
 
-.PHONY: test help build test-go test-race test-wasm workerd emulators promtool bench bench-edge lint fmt
+.PHONY: test help build test-go test-race test-wasm workerd emulators promtool bench bench-edge bench-directory lint fmt
 
 # The first build compiles the Pulumi SDKs of three clouds: minutes, and a
 # few GiB of memory (README, Quick start); later builds come from Go's cache.
@@ -77,6 +77,11 @@ bench: ## the router against nginx, Caddy and HAProxy (bench/run.sh)
 # (BENCHMARKS.md, "Edge Worker").
 bench-edge: workerd ## the edge Worker's size, cold start, CPU and latency in workerd
 	$(GO) run ./cmd/edgeworker/bench -n 2000 -cold 5
+
+# The Worker over a tenant directory of 1k and 1M tenants (BENCHMARKS.md,
+# "Tenant directory (Worker)"); about 15 s of CPU.
+bench-directory: workerd ## the edge Worker's cold start, memory and lookup cost with 1k and 1M directory tenants
+	$(GO) run ./cmd/edgeworker/bench -directory -n 2000 -cold 5 -requests 3000
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi

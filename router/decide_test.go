@@ -112,6 +112,9 @@ func TestDecideAllocatesNothing(t *testing.T) {
 			t.Errorf("Decide(%+v) allocates %v times", r, n)
 		}
 	}
+	if n := testing.AllocsPerRun(100, func() { _ = s.Lists("acme") || s.Lists("new-tenant") }); n != 0 {
+		t.Errorf("Lists allocates %v times", n)
+	}
 }
 
 // latencies is a HealthView and LatencyView: every cell healthy, with the
@@ -232,6 +235,9 @@ func TestSnapshotAccessors(t *testing.T) {
 	}
 	if _, ok := s.Tenant("nobody"); ok {
 		t.Error("Tenant(nobody) found")
+	}
+	if !s.Lists("globex") || s.Lists("nobody") || s.Lists("") {
+		t.Errorf("Lists: globex %v, nobody %v, empty %v", s.Lists("globex"), s.Lists("nobody"), s.Lists(""))
 	}
 	if c, ok := s.Cell("gcp-euw1"); !ok || c.Cloud != "gcp" {
 		t.Errorf("Cell = %+v %v", c, ok)

@@ -1,5 +1,7 @@
 package router
 
+import "fmt"
+
 // The forwarding policy: which of a decision's cells a request goes to, in
 // which order, when a failed or refused attempt may go on to the next cell,
 // and what the router answers when none gave an answer. The router server
@@ -35,6 +37,11 @@ const (
 	// ReasonMethodNotAllowed: 405, a method the router does not proxy
 	// (CONNECT).
 	ReasonMethodNotAllowed Reason = "method_not_allowed"
+	// ReasonDirectoryUnavailable: 503 with Retry-After, the tenant
+	// directory could not be read, the router holds nothing for the tenant
+	// (no cached entry, not in the registry's seed) and so cannot tell where
+	// it lives. Never answered 404: a failed read is not an absent tenant.
+	ReasonDirectoryUnavailable Reason = "directory_unavailable"
 )
 
 // Reasons lists every reason a router answers with, the decision's and the
@@ -42,7 +49,7 @@ const (
 var Reasons = []Reason{
 	ReasonNoTenant, ReasonUnknownTenant, ReasonTenantReadonly, ReasonNoHealthyCell,
 	ReasonNoRegistry, ReasonUpstreamFailed, ReasonUpstreamTimeout, ReasonBadRequestBody, ReasonBodyTooLarge,
-	ReasonClientTimeout, ReasonClientGone, ReasonHeaderTooLarge, ReasonMethodNotAllowed,
+	ReasonClientTimeout, ReasonClientGone, ReasonHeaderTooLarge, ReasonMethodNotAllowed, ReasonDirectoryUnavailable,
 }
 
 // HTTP statuses of the policy's answers (spelled out so that the core does
@@ -56,6 +63,9 @@ const (
 	// NoRegistryRetryAfter is the Retry-After, in seconds, sent while a
 	// router has no registry.
 	NoRegistryRetryAfter = 5
+	// DirectoryRetryAfter is the Retry-After, in seconds, sent with
+	// ReasonDirectoryUnavailable.
+	DirectoryRetryAfter = 5
 )
 
 // Refusal is an answer a router gives itself instead of a cell's.
@@ -92,6 +102,13 @@ func (d Decision) Refusal() Refusal {
 // NoRegistry is the answer while a router has no valid registry.
 func NoRegistry(who string) Refusal {
 	return Refusal{Status: statusUnavailable, Reason: ReasonNoRegistry, Msg: "the " + who + " has no valid registry yet", RetryAfter: NoRegistryRetryAfter}
+}
+
+// DirectoryUnavailable is the answer for a tenant the router could not look
+// up in the tenant directory and holds nothing about.
+func DirectoryUnavailable(tenant string) Refusal {
+	return Refusal{Status: statusUnavailable, Reason: ReasonDirectoryUnavailable, RetryAfter: DirectoryRetryAfter,
+		Msg: fmt.Sprintf("the tenant directory could not be read and the router holds no placement for tenant %q; retry after %d seconds", tenant, DirectoryRetryAfter)}
 }
 
 // BadRequestBody is the answer to a request whose body could not be read.

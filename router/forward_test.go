@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -141,6 +142,12 @@ func TestRefusals(t *testing.T) {
 	}
 	if r := NoRegistry("edge"); r.Status != 503 || r.Reason != ReasonNoRegistry || r.RetryAfter != NoRegistryRetryAfter || !strings.Contains(r.Msg, "edge") {
 		t.Errorf("no registry: %+v", r)
+	}
+	if r := DirectoryUnavailable("wayne"); r.Status != 503 || r.Reason != ReasonDirectoryUnavailable || r.RetryAfter != DirectoryRetryAfter || !strings.Contains(r.Msg, `"wayne"`) {
+		t.Errorf("directory unavailable: %+v", r)
+	}
+	if !slices.Contains(Reasons, ReasonDirectoryUnavailable) {
+		t.Error("Reasons lacks directory_unavailable: metrics would not show it at zero")
 	}
 	if r := BadRequestBody("bad chunk length"); r.Status != 400 || r.Reason != ReasonBadRequestBody || !strings.Contains(r.Msg, "bad chunk length") {
 		t.Errorf("bad body: %+v", r)

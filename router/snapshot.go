@@ -119,6 +119,14 @@ func (s *Snapshot) Policy() fabric.Policy { return s.policy }
 // TenantCount returns how many tenants the registry lists.
 func (s *Snapshot) TenantCount() int { return s.tenants.len() }
 
+// Lists reports whether the registry lists tenant id. Unlike Tenant it
+// allocates nothing: the edge asks it on every request for a tenant the
+// tenant directory does not hold.
+func (s *Snapshot) Lists(id string) bool {
+	_, ok := s.tenants.lookup(id)
+	return ok
+}
+
 // TenantRoute is what the registry says about one tenant.
 type TenantRoute struct {
 	// Tenant is the tenant id.

@@ -35,10 +35,15 @@ const (
 	// besides edgeSigningKey, named by Edge.ExtraKeyID: the second key of a
 	// rotation. Secret; read by the program, not part of Topology. Optional.
 	KeyEdgeExtraKey = "edgeExtraKey"
+	// KeyControlKey is the secret the tenant directory's control API
+	// verifies (the Worker's CONTROL_KEY binding), never the edge signing
+	// key. Secret; read by the roles that build the edge (all, edge), not
+	// part of Topology. Optional: generated when unset.
+	KeyControlKey = "controlKey"
 )
 
 // KnownKeys are every config key in the cellfabric namespace.
-var KnownKeys = []string{KeyRole, KeyCell, KeyCellStacks, KeyCells, KeyTenants, KeyNetwork, KeyEdge, KeyTags, KeyObserve, KeyEdgeSigningKey, KeyEdgeExtraKey}
+var KnownKeys = []string{KeyRole, KeyCell, KeyCellStacks, KeyCells, KeyTenants, KeyNetwork, KeyEdge, KeyTags, KeyObserve, KeyEdgeSigningKey, KeyEdgeExtraKey, KeyControlKey}
 
 // MaxConfigValue bounds one config value; a stack file larger than this is a
 // mistake, not a topology.

@@ -185,8 +185,10 @@ type Edge struct {
 	ZoneID string `json:"zoneId"`
 	// Domain is the zone's domain, e.g. "example.com". Required.
 	Domain string `json:"domain"`
-	// TenantHost is the host pattern tenants are reached on; "{tenant}" is
-	// replaced by the tenant id. Default "{tenant}.<domain>".
+	// TenantHost is the host pattern tenants are reached on,
+	// "{tenant}.<suffix>": the tenant id is the whole first label, so that
+	// one wildcard Worker route and DNS record serve every tenant. Default
+	// "{tenant}.<domain>".
 	TenantHost string `json:"tenantHost"`
 	// SharedHost is the host for shared routes (load-balanced over cells).
 	// Default "api.<domain>".
@@ -201,9 +203,19 @@ type Edge struct {
 	// registry: reject (404) or place (rendezvous hash over active cells).
 	// Default reject.
 	UnknownTenants fabric.Policy `json:"unknownTenants"`
-	// CacheSeconds is how long the Worker keeps the registry in an isolate
-	// before re-reading KV. Default 30.
+	// CacheSeconds is how long the Worker keeps the registry, and each
+	// tenant-directory entry it read, in an isolate before re-reading KV.
+	// Default 30.
 	CacheSeconds int `json:"cacheSeconds"`
+	// DirectoryCacheEntries is how many tenants' directory lookups each
+	// Worker isolate keeps (found or absent, least recently used out
+	// first), 1..50,000. Zero: the Worker's default, 16,000 (under 10 MB).
+	DirectoryCacheEntries int `json:"directoryCacheEntries,omitempty"`
+	// DirectoryNegativeSeconds is how long a Worker isolate remembers that
+	// the tenant directory holds no entry for a tenant, 1..3600: a tenant
+	// added to the directory routes after at most this long (plus Workers
+	// KV's propagation). Zero: the Worker's default, 10.
+	DirectoryNegativeSeconds int `json:"directoryNegativeSeconds,omitempty"`
 	// HealthCron is the cron schedule of the Worker's health probe.
 	// Default "* * * * *" (every minute, the finest Cloudflare allows).
 	HealthCron string `json:"healthCron"`

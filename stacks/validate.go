@@ -394,6 +394,8 @@ func (t *Topology) validateEdge(c *fabric.Collector) {
 		// Its default comes from edge.domain, reported missing above.
 	case strings.Count(e.TenantHost, "{tenant}") != 1:
 		c.Add("edge.tenantHost", "%q must contain {tenant} exactly once", e.TenantHost)
+	case !strings.HasPrefix(e.TenantHost, "{tenant}."):
+		c.Add("edge.tenantHost", "%q must be {tenant}.<suffix>, the tenant id as the whole first label (e.g. {tenant}.%s): the edge serves every tenant host with one wildcard route and record, *.<suffix>", e.TenantHost, e.Domain)
 	case e.Domain != "" && !strings.HasSuffix(e.TenantHostFor("t"), "."+e.Domain):
 		c.Add("edge.tenantHost", "%q is not inside edge.domain %q", e.TenantHost, e.Domain)
 	}
@@ -405,6 +407,12 @@ func (t *Topology) validateEdge(c *fabric.Collector) {
 	}
 	if e.CacheSeconds < 1 {
 		c.Add("edge.cacheSeconds", "%d: must be at least 1", e.CacheSeconds)
+	}
+	if e.DirectoryCacheEntries < 0 || e.DirectoryCacheEntries > 50_000 {
+		c.Add("edge.directoryCacheEntries", "%d: use 1 to 50000, or leave it out for the Worker's default (16000)", e.DirectoryCacheEntries)
+	}
+	if e.DirectoryNegativeSeconds < 0 || e.DirectoryNegativeSeconds > 3600 {
+		c.Add("edge.directoryNegativeSeconds", "%d: use 1 to 3600, or leave it out for the Worker's default (10)", e.DirectoryNegativeSeconds)
 	}
 	if len(strings.Fields(e.HealthCron)) != 5 {
 		c.Add("edge.healthCron", "%q is not a five-field cron schedule", e.HealthCron)

@@ -161,11 +161,12 @@ func TestSynthDevListsEdgeAndMesh(t *testing.T) {
 		typ  string
 		want int
 	}{
-		{"cloudflare:index/workersKvNamespace:WorkersKvNamespace", 1},
+		{"cloudflare:index/workersKvNamespace:WorkersKvNamespace", 2}, // the registry's, the tenant directory's
 		{"cloudflare:index/workersKv:WorkersKv", 1},
 		{"cloudflare:index/workerScript:WorkerScript", 1},
 		{"cloudflare:index/workerCronTrigger:WorkerCronTrigger", 1},
-		{"cloudflare:index/workerRoute:WorkerRoute", 8}, // 7 tenants + the shared host
+		{"cloudflare:index/workerRoute:WorkerRoute", 2}, // the tenant hosts' wildcard + the shared host
+		{"cloudflare:index/record:Record", 5},           // the tenant hosts' wildcard + the four cells' origin names; the load balancer is the shared host's
 		{"cloudflare:index/loadBalancerPool:LoadBalancerPool", 4},
 		{"cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor", 4},
 		{"cloudflare:index/loadBalancer:LoadBalancer", 1},
@@ -180,8 +181,12 @@ func TestSynthDevListsEdgeAndMesh(t *testing.T) {
 			t.Errorf("%s: %d in the plan, want %d", tc.typ, got, tc.want)
 		}
 	}
-	// Proxied records: one per tenant host, none of them for the cells.
-	if got := strings.Count(stdout, "edge-dns-tenant-"); got != 7 {
-		t.Errorf("%d tenant DNS records, want 7", got)
+	// One proxied wildcard record for every tenant host, whatever the
+	// number of tenants; none per tenant.
+	if got := strings.Count(stdout, "edge-dns-tenant-"); got != 0 {
+		t.Errorf("%d per-tenant DNS records, want none", got)
+	}
+	if !strings.Contains(stdout, "*.cellfabric.example.com") {
+		t.Error("no wildcard route or record for the tenant hosts")
 	}
 }

@@ -12,8 +12,18 @@
 //     keeps serving, as it does when KV fails;
 //   - reads the cells' health the same way (edgeconf.HealthKey), ignoring a
 //     document older than Config.HealthMaxAgeSeconds;
-//   - resolves the tenant (router/tenant) and decides (router.Snapshot.Decide)
-//     exactly as the server does;
+//   - resolves the tenant (router/tenant) and looks it up in the tenant
+//     directory (the DIRECTORY KV namespace, key t/<tenant>), one tenant at
+//     a time, through a bounded LRU cache in the isolate
+//     (Config.DirectoryCacheEntries): entries found live
+//     Config.CacheSeconds, a tenant the directory lacks
+//     Config.DirectoryNegativeSeconds, and concurrent misses for one tenant
+//     share one read. A tenant the directory places is decided with
+//     router.Snapshot.DecideFor; one it lacks falls back to the registry's
+//     tenants (the seed, router.Snapshot.Decide), and one in neither to the
+//     unknown-tenant policy (placeUnknown). When the directory cannot be
+//     read, an expired cached entry serves, else the seed, else 503
+//     directory_unavailable, never 404. See directory.go;
 //   - forwards with fetch, signed with router/edgeauth using the key in the
 //     EDGE_KEY secret binding, with X-Tenant-ID, X-Request-ID and the
 //     X-Forwarded-* headers set and traceparent passed through;
@@ -41,7 +51,8 @@
 // health is shared between isolates through KV.
 //
 // The logic lives in files without build constraints (edge.go, cache.go,
-// forward.go, probe.go, reply.go), behind small interfaces for KV and fetch,
+// directory.go, dircache.go, direntry.go, place.go, forward.go, probe.go,
+// reply.go, memstats.go), behind small interfaces for KV and fetch,
 // and is tested with plain Go tests; js_*.go bind it to the Worker runtime
 // with syscall/js. runtime_test.go runs the built Worker in workerd with
 // reference cells on loopback.
@@ -51,7 +62,9 @@
 // (it would double the wasm). Token verification is not linked at all: it
 // lives in router/tenant/jwt, which only the server imports.
 //
-// Goroutines of different requests never wait for each other (no lock is
-// held across a fetch or a KV read), because the runtime ties every I/O
-// object to the request that created it.
+// No lock is held across a fetch or a KV read, because the runtime ties
+// every I/O object to the request that created it. The one place a request
+// waits for another is a directory read of the same tenant: js_wait.go
+// returns the waiting request to its own I/O context (and keeps it alive
+// with a timer) before it goes on.
 package main

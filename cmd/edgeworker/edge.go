@@ -25,7 +25,8 @@ type bindings struct {
 	KeyID string
 }
 
-// kvStore is the Worker's KV namespace.
+// kvStore is one of the Worker's KV namespaces: the registry's or the
+// tenant directory's.
 type kvStore interface {
 	// Get returns the value of key, or nil (and no error) when KV holds
 	// none.
@@ -41,21 +42,29 @@ type edge struct {
 	resolver *tenant.Resolver
 	signer   *edgeauth.Signer
 	store    *router.Store
-	kv       kvStore
+	kv       kvStore // the registry's namespace (REGISTRY)
+	dirKV    kvStore // the tenant directory's (DIRECTORY)
+	dir      *dirCache
 	now      func() time.Time
 	rand     func() uint64
 	logger   *slog.Logger
+	// wait blocks until done is closed (true) or it gives up (false),
+	// for a request that waits for another request's directory read
+	// (waitChannel; the Worker's returns to the waiting request's I/O
+	// context and gives up after readStuck, see js_wait.go).
+	wait func(done <-chan struct{}) bool
 
 	mu      sync.Mutex // guards the fields below; never held across I/O
 	reg     readState
 	hlt     readState
 	health  edgeconf.Health // last good health document
 	hasHlth bool
+	flights map[string]*flight // directory reads under way, by tenant
 }
 
 // newEdge checks the bindings and builds the Worker's logic. Its errors
 // name the binding to fix and never contain the secret.
-func newEdge(b bindings, kv kvStore, now func() time.Time, logger *slog.Logger) (*edge, error) {
+func newEdge(b bindings, kv, dirKV kvStore, now func() time.Time, logger *slog.Logger) (*edge, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +96,9 @@ func newEdge(b bindings, kv kvStore, now func() time.Time, logger *slog.Logger) 
 	if kv == nil {
 		errs = append(errs, fmt.Errorf("the %s KV namespace binding is missing", edgeconf.KVBinding))
 	}
+	if dirKV == nil {
+		errs = append(errs, fmt.Errorf("the %s KV namespace binding is missing: bind the tenant directory's namespace", edgeconf.DirectoryBinding))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("edge worker bindings: %w", err)
 	}
@@ -96,9 +108,13 @@ func newEdge(b bindings, kv kvStore, now func() time.Time, logger *slog.Logger) 
 		signer:   signer,
 		store:    router.NewStore(logger),
 		kv:       kv,
+		dirKV:    dirKV,
+		dir:      newDirCache(cfg.DirectoryCacheEntries),
 		now:      now,
 		rand:     mrand.Uint64,
 		logger:   logger,
+		wait:     waitChannel,
+		flights:  map[string]*flight{},
 	}, nil
 }
 

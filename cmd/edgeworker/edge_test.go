@@ -24,20 +24,22 @@ func TestNewEdgeRefusesBadBindings(t *testing.T) {
 		name string
 		b    bindings
 		kv   kvStore
+		dir  kvStore
 		want []string
 	}{
-		{name: "no key", b: bindings{}, kv: newFakeKV(), want: []string{"EDGE_KEY secret binding is missing"}},
-		{name: "short key", b: bindings{Key: "short"}, kv: newFakeKV(), want: []string{"EDGE_KEY and EDGE_KEY_ID", "at least 16"}},
-		{name: "bad key id", b: bindings{Key: secret, KeyID: "bad id!"}, kv: newFakeKV(), want: []string{"EDGE_KEY_ID"}},
-		{name: "bad config", b: bindings{Key: secret, Config: `{"maxAttempts":0,"cacheSeconds":99999}`}, kv: newFakeKV(), want: []string{"CONFIG binding", "cacheSeconds"}},
-		{name: "config not JSON", b: bindings{Key: secret, Config: `cache=1`}, kv: newFakeKV(), want: []string{"CONFIG binding", "not a config document"}},
-		{name: "no KV", b: bindings{Key: secret}, want: []string{"REGISTRY KV namespace binding is missing"}},
-		{name: "everything at once", b: bindings{Config: `{"tenantModes":["jwt"]}`}, want: []string{"EDGE_KEY", "jwt", "REGISTRY"}},
+		{name: "no key", b: bindings{}, kv: newFakeKV(), dir: newFakeKV(), want: []string{"EDGE_KEY secret binding is missing"}},
+		{name: "short key", b: bindings{Key: "short"}, kv: newFakeKV(), dir: newFakeKV(), want: []string{"EDGE_KEY and EDGE_KEY_ID", "at least 16"}},
+		{name: "bad key id", b: bindings{Key: secret, KeyID: "bad id!"}, kv: newFakeKV(), dir: newFakeKV(), want: []string{"EDGE_KEY_ID"}},
+		{name: "bad config", b: bindings{Key: secret, Config: `{"maxAttempts":0,"cacheSeconds":99999}`}, kv: newFakeKV(), dir: newFakeKV(), want: []string{"CONFIG binding", "cacheSeconds"}},
+		{name: "config not JSON", b: bindings{Key: secret, Config: `cache=1`}, kv: newFakeKV(), dir: newFakeKV(), want: []string{"CONFIG binding", "not a config document"}},
+		{name: "no KV", b: bindings{Key: secret}, dir: newFakeKV(), want: []string{"REGISTRY KV namespace binding is missing"}},
+		{name: "no directory", b: bindings{Key: secret}, kv: newFakeKV(), want: []string{"DIRECTORY KV namespace binding is missing"}},
+		{name: "everything at once", b: bindings{Config: `{"tenantModes":["jwt"]}`}, want: []string{"EDGE_KEY", "jwt", "REGISTRY", "DIRECTORY"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := newEdge(tt.b, tt.kv, time.Now, nil)
+			_, err := newEdge(tt.b, tt.kv, tt.dir, time.Now, nil)
 			if err == nil {
 				t.Fatal("newEdge accepted bad bindings")
 			}
@@ -51,7 +53,7 @@ func TestNewEdgeRefusesBadBindings(t *testing.T) {
 			}
 		})
 	}
-	e, err := newEdge(bindings{Key: secret}, newFakeKV(), time.Now, nil)
+	e, err := newEdge(bindings{Key: secret}, newFakeKV(), newFakeKV(), time.Now, nil)
 	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}

@@ -22,6 +22,10 @@ type fakeKV struct {
 	reads  map[string]int
 	err    error
 	puts   map[string][]byte
+	// gate, when set, holds every Get until it is closed; inGet counts
+	// the Gets under way.
+	gate  chan struct{}
+	inGet int
 }
 
 var _ kvStore = (*fakeKV)(nil)
@@ -32,7 +36,15 @@ func newFakeKV() *fakeKV {
 
 func (k *fakeKV) Get(key string) ([]byte, error) {
 	k.mu.Lock()
+	gate := k.gate
+	k.inGet++
+	k.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.inGet--
 	k.reads[key]++
 	if k.err != nil {
 		return nil, k.err
@@ -58,6 +70,18 @@ func (k *fakeKV) set(key string, v []byte) {
 	k.mu.Lock()
 	k.values[key] = v
 	k.mu.Unlock()
+}
+
+func (k *fakeKV) fail(err error) {
+	k.mu.Lock()
+	k.err = err
+	k.mu.Unlock()
+}
+
+func (k *fakeKV) getsUnderWay() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.inGet
 }
 
 func (k *fakeKV) count(key string) int {
@@ -164,10 +188,13 @@ func newTestEdge(t testing.TB, config string) (*edge, *fakeKV, *clock) {
 	kv := newFakeKV()
 	kv.set("registry", unitRegistry(t, 1))
 	clk := newClock()
-	e, err := newEdge(bindings{Config: config, Key: string(unitKey.Secret), KeyID: unitKey.ID}, kv, clk.now, nil)
+	e, err := newEdge(bindings{Config: config, Key: string(unitKey.Secret), KeyID: unitKey.ID}, kv, newFakeKV(), clk.now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.rand = func() uint64 { return 42 }
 	return e, kv, clk
 }
+
+// dirOf returns the fake directory namespace of an edge newTestEdge built.
+func dirOf(e *edge) *fakeKV { return e.dirKV.(*fakeKV) }

@@ -86,8 +86,8 @@ type result struct {
 	Attempts int
 }
 
-// serve routes one request: registry and health (cached), tenant, decision,
-// then the decision's cells in turn until one gives an answer to pass on.
+// serve routes one request: registry and health (cached), tenant, its
+// directory entry (cached), decision, then the decision's cells in turn until one gives an answer to pass on.
 func (e *edge) serve(in inbound, up upstream) result {
 	res := result{RequestID: router.RequestID(in.Header.Get("X-Request-ID"))}
 	refuse := func(r router.Refusal) result { res.Refusal = &r; return res }
@@ -110,7 +110,10 @@ func (e *edge) serve(in inbound, up upstream) result {
 	}
 	res.Tenant = t.Tenant
 	health := e.healthView()
-	d := snap.Decide(router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}, health)
+	d, refusal := e.decide(snap, router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}, health)
+	if refusal != nil {
+		return refuse(*refusal)
+	}
 	if !d.Forward() {
 		return refuse(d.Refusal())
 	}

@@ -3,8 +3,11 @@
 package main
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
@@ -41,5 +44,36 @@ func FuzzServe(f *testing.F) {
 		if err != nil || got != res.Tenant {
 			t.Fatalf("%q (tenant %q): attempt %q is not verified by the cell: %q, %v", rawURL, tenantID, a.URL, got, err)
 		}
+	})
+}
+
+// FuzzDecodeEntry: whatever a directory value holds, decodeEntry never
+// panics, and an entry it accepts is one DecideFor can use: it names the
+// tenant it is stored under, valid cells, at most MaxFailover distinct
+// failovers other than the primary, and a known state.
+func FuzzDecodeEntry(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"acme","cell":"cell-a"}`,
+		`{"id":"acme","cell":"cell-a","failover":["cell-b","cell-c"],"state":"readonly","residency":"eu","epoch":3}`,
+		`{"id":"acme","cell":"cell-a","cell":"cell-b"}`, `{"id":"acme"}`, `null`, `[]`, `{"id":"acme","cell":"cell-a"}x`,
+	} {
+		f.Add("acme", []byte(s))
+	}
+	snap := testSnapshot(f)
+	f.Fuzz(func(t *testing.T, id string, data []byte) {
+		tn, err := decodeEntry(id, data)
+		if err != nil {
+			return
+		}
+		if tn.ID != id || !fabric.ValidCellID(tn.Cell) || len(tn.Failover) > router.MaxFailover || !tn.State.Valid() || tn.Epoch < 0 {
+			t.Fatalf("accepted %q for %q: %+v", data, id, tn)
+		}
+		for i, c := range tn.Failover {
+			if c == tn.Cell || slices.Contains(tn.Failover[:i], c) || !fabric.ValidCellID(c) {
+				t.Fatalf("accepted failovers %v", tn.Failover)
+			}
+		}
+		intern(tn, snap)
+		_ = snap.DecideFor(router.Request{Method: "GET", Tenant: id}, tn, nil)
 	})
 }

@@ -127,10 +127,11 @@ func registry(t *testing.T, epoch int64, cells []*cell, tenants ...router.Tenant
 	return data
 }
 
-// edgeEnv is a workerd running the Worker over a KV namespace.
+// edgeEnv is a workerd running the Worker over its KV namespaces.
 type edgeEnv struct {
 	t   *testing.T
-	kv  *workerd.KV
+	kv  *workerd.KV // the registry's namespace
+	dir *workerd.KV // the tenant directory's
 	rt  *workerd.Runtime
 	log *testkit.Buffer
 }
@@ -139,15 +140,30 @@ type envOptions struct {
 	config   string
 	registry []byte
 	key      edgeauth.Key
+	// directory is the tenant directory's namespace; nil: an empty one.
+	directory *workerd.KV
+	// memStats lets the test read the isolate's heap (Runtime.MemStats).
+	memStats bool
 }
 
-func startEdge(t *testing.T, o envOptions) *edgeEnv {
+// newKV starts a KV namespace closed with the test.
+func newKV(t *testing.T) *workerd.KV {
 	t.Helper()
 	kv, err := workerd.NewKV()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = kv.Close() })
+	return kv
+}
+
+func startEdge(t *testing.T, o envOptions) *edgeEnv {
+	t.Helper()
+	kv := newKV(t)
+	dir := o.directory
+	if dir == nil {
+		dir = newKV(t)
+	}
 	if o.registry != nil {
 		kv.Set("registry", o.registry)
 	}
@@ -158,7 +174,7 @@ func startEdge(t *testing.T, o envOptions) *edgeEnv {
 	b := workerBundle(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: o.config, Key: o.key, KV: kv, Log: log})
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: o.config, Key: o.key, KV: kv, Directory: dir, MemStats: o.memStats, Log: log})
 	if err != nil {
 		t.Fatalf("starting workerd: %v\n%s", err, log.String())
 	}
@@ -168,7 +184,7 @@ func startEdge(t *testing.T, o envOptions) *edgeEnv {
 			t.Logf("workerd log:\n%s", log.String())
 		}
 	})
-	return &edgeEnv{t: t, kv: kv, rt: rt, log: log}
+	return &edgeEnv{t: t, kv: kv, dir: dir, rt: rt, log: log}
 }
 
 // response is an answer read whole.

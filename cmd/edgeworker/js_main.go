@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,16 +24,14 @@ const handlersGlobal = "__cellfabricEdge"
 // handlers and then waits for events for the isolate's lifetime.
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	var kv kvStore
-	if ns := js.Global().Get(edgeconf.KVBinding); ns.Type() == js.TypeObject {
-		kv = jsKV{ns}
-	}
 	b := bindings{Config: text(edgeconf.ConfigBinding), Key: text(edgeconf.KeyBinding), KeyID: text(edgeconf.KeyIDBinding)}
-	e, err := newEdge(b, kv, wallClock, logger)
+	e, err := newEdge(b, namespace(edgeconf.KVBinding), namespace(edgeconf.DirectoryBinding), wallClock, logger)
 	if err != nil {
 		logger.Error("the edge worker is misconfigured and forwards nothing", "error", err)
+	} else {
+		e.wait = jsWait
 	}
-	h := &handlers{edge: e, err: err, logger: logger}
+	h := &handlers{edge: e, err: err, logger: logger, memStats: text(edgeconf.MemStatsBinding) == "1"}
 	js.Global().Set(handlersGlobal, object(
 		"fetch", js.FuncOf(h.fetch),
 		"scheduled", js.FuncOf(h.scheduled),
@@ -48,6 +47,17 @@ type handlers struct {
 	edge   *edge
 	err    error // set when the bindings are unusable
 	logger *slog.Logger
+	// memStats is set when the test-only MemStatsBinding is: the Worker
+	// then answers edgeconf.MemStatsPath itself.
+	memStats bool
+}
+
+// namespace returns the KV namespace bound as name, or nil.
+func namespace(name string) kvStore {
+	if ns := js.Global().Get(name); ns.Type() == js.TypeObject {
+		return jsKV{ns}
+	}
+	return nil
 }
 
 // fetch is called by the shim as fetch(request, resolve, reject) and
@@ -70,6 +80,11 @@ func (h *handlers) serve(req js.Value) js.Value {
 	if h.err != nil {
 		return refusalResponse(&router.Refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()}, router.RequestID(""), "")
 	}
+	if h.memStats {
+		if r, ok := h.memStatsResponse(req); ok {
+			return r
+		}
+	}
 	headers := req.Get("headers")
 	body := req.Get("body")
 	in := inbound{
@@ -89,6 +104,17 @@ func (h *handlers) serve(req js.Value) js.Value {
 	oh.Call("set", "X-Processed-By-Cloud", string(res.Cell.Cloud))
 	oh.Call("set", "X-Request-ID", res.RequestID)
 	return out
+}
+
+// memStatsResponse answers edgeconf.MemStatsPath with the isolate's memory
+// figures (memStats), for the runtime tests and the benchmark.
+func (h *handlers) memStatsResponse(req js.Value) (js.Value, bool) {
+	u := js.Global().Get("URL").New(req.Get("url"))
+	if u.Get("pathname").String() != edgeconf.MemStatsPath {
+		return js.Undefined(), false
+	}
+	body, _ := json.Marshal(h.edge.memStats())
+	return js.Global().Get("Response").New(string(body), object("status", 200, "headers", object("Content-Type", "application/json", "Cache-Control", "no-store"))), true
 }
 
 // refusalResponse is the JSON answer to a request the Worker does not

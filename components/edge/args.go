@@ -28,27 +28,20 @@ type Args struct {
 	// Domain is the zone's domain, e.g. "example.com". Every host below lies
 	// in it. Required.
 	Domain string
-	// TenantHost is the host tenants are reached on, with "{tenant}" once
-	// in place of the tenant id: "{tenant}.example.com",
-	// "{tenant}-app.example.com". Required.
+	// TenantHost is the host tenants are reached on, "{tenant}.<suffix>":
+	// the tenant id is the whole first label, so that one wildcard Worker
+	// route "*.<suffix>/*" and one proxied wildcard record "*.<suffix>"
+	// serve every tenant, listed or not, however many there are. Required.
 	TenantHost string
 	// SharedHost is the host of the shared routes, e.g. "api.example.com".
 	// It gets a Worker route too; the load balancer (when there are shared
 	// routes) or a placeholder record makes it resolve. Required.
 	SharedHost string
-	// WildcardTenants replaces the per-tenant routes and records with one
-	// Worker route "*.<suffix>/*" and one proxied wildcard record
-	// "*.<suffix>", where TenantHost is "{tenant}.<suffix>". Needed when
-	// unknown tenants are placed (their hosts must resolve too) or when the
-	// tenants outgrow the zone's route and record limits. It catches every
-	// other proxied host under <suffix> that has no more specific route.
-	// Default false.
-	WildcardTenants bool
 
 	// Routing is the routing half of the registry: the cells behind the
 	// edge (each with its cloud, region, weight and state; Routing builds it
-	// from a topology), the tenants (each gets a Worker route and a proxied
-	// DNS record on its TenantHost, unless WildcardTenants is set), the
+	// from a topology), the tenants of the stack file (the seed of the
+	// tenant directory, in the registry; they add no route or record), the
 	// shared routes and the unknown-tenant policy. With shared routes, each
 	// cell gets a load-balancer pool and health monitor, a cell that is not
 	// active weighs nothing there, and its cloud region decides its
@@ -85,6 +78,14 @@ type Args struct {
 	// EdgeKeyID is EdgeKey's id, sent in every signature (fabric.ValidKeyID:
 	// 1–32 letters, digits, ".", "_" or "-"). Default "k1".
 	EdgeKeyID string
+	// ControlKey is the secret the tenant directory's control API verifies
+	// (the Worker's CONTROL_KEY binding): at least 16 bytes, never the edge
+	// key, which the deployment refuses. It is made secret here whatever
+	// the caller passed. Required.
+	ControlKey pulumi.StringInput
+	// ControlKeyID is ControlKey's id (fabric.ValidKeyID). Default
+	// DefaultControlKeyID.
+	ControlKeyID string
 	// HealthCron is the cron schedule on which the Worker probes every cell
 	// and writes the result to KV: five fields. Default "* * * * *".
 	HealthCron string

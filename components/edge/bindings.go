@@ -23,4 +23,11 @@ const (
 	BindingConfig = edgeconf.ConfigBinding
 	// BindingWasm is the wasm module binding of the compiled router.
 	BindingWasm = edgeconf.WasmBinding
+	// BindingDirectory is the KV namespace binding of the tenant
+	// directory.
+	BindingDirectory = edgeconf.DirectoryBinding
+	// BindingControlKey is the secret text binding of the control key.
+	BindingControlKey = edgeconf.ControlKeyBinding
+	// BindingControlKeyID is the plain text binding of its id.
+	BindingControlKeyID = edgeconf.ControlKeyIDBinding
 )

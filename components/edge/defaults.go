@@ -20,6 +20,11 @@ const (
 	DefaultHealthCron = stacks.DefaultHealthCron
 	// DefaultKeyID is the edge key's id when none is given.
 	DefaultKeyID = fabric.DefaultKeyID
+	// DefaultControlKeyID is the control key's id when none is given.
+	DefaultControlKeyID = "c1"
+	// MinControlKeyBytes is the shortest control key the deployment takes
+	// (router/edgeauth's minimum).
+	MinControlKeyBytes = 16
 	// DefaultCompatibilityDate is the Worker's compatibility date: the one
 	// the Worker is built and tested for.
 	DefaultCompatibilityDate = edgeconf.CompatibilityDate
@@ -63,6 +68,9 @@ func (a Args) withDefaults(ctx *pulumi.Context) Args {
 	}
 	if a.EdgeKeyID == "" {
 		a.EdgeKeyID = DefaultKeyID
+	}
+	if a.ControlKeyID == "" {
+		a.ControlKeyID = DefaultControlKeyID
 	}
 	if a.CompatibilityDate == "" {
 		a.CompatibilityDate = DefaultCompatibilityDate

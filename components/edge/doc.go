@@ -10,13 +10,20 @@
 //     router.FromStackOutputs, the function `cellfabric registry` runs;
 //   - a time.Static holding the registry's epoch: the Unix time at which the
 //     registry's content last changed (see registryEpoch);
+//   - the tenant directory's Workers KV namespace, "<name>-directory",
+//     which Pulumi creates and leaves empty: its entries are written by the
+//     control API;
 //   - the Worker script in the service-worker format with its bindings: the
-//     wasm module (BindingWasm), the KV namespace (BindingRegistry), the edge
-//     key as a secret text binding (BindingEdgeKey) and the key id and config
-//     as plain text (BindingEdgeKeyID, BindingConfig);
+//     wasm module (BindingWasm), the two KV namespaces (BindingRegistry,
+//     BindingDirectory), the edge key and the control key as secret text
+//     bindings (BindingEdgeKey, BindingControlKey; the deployment refuses a
+//     control key equal to the edge key) and the key ids and config as
+//     plain text (BindingEdgeKeyID, BindingControlKeyID, BindingConfig);
 //   - a cron trigger on which the Worker probes the cells and writes KeyHealth;
-//   - a Worker route and a proxied placeholder record (AAAA 100::) per tenant
-//     host, or one wildcard route and record, and a route on the shared host;
+//   - one wildcard Worker route "*.<suffix>/*" and one proxied wildcard
+//     placeholder record (AAAA 100::) for the tenant hosts
+//     ("{tenant}.<suffix>"), however many tenants there are, and a route on
+//     the shared host;
 //   - with shared routes, a load balancer on the shared host with one monitor
 //     and one pool per cell, steering from the args, a fallback pool and
 //     default pools;

@@ -18,6 +18,9 @@ type Edge struct {
 	// KVNamespaceID is the id of the Workers KV namespace holding the
 	// registry (and the health the cron trigger writes).
 	KVNamespaceID pulumi.StringOutput
+	// DirectoryNamespaceID is the id of the Workers KV namespace of the
+	// tenant directory (bound as DIRECTORY).
+	DirectoryNamespaceID pulumi.StringOutput
 	// WorkerName is the Worker script's name.
 	WorkerName pulumi.StringOutput
 	// LoadBalancerHost is the load-balanced shared host; "" when there are
@@ -28,8 +31,8 @@ type Edge struct {
 	Registry pulumi.StringOutput
 	// RegistryEpoch is the registry's epoch.
 	RegistryEpoch pulumi.IntOutput
-	// Hosts are the Worker route hosts: each tenant's (or the wildcard),
-	// then the shared host.
+	// Hosts are the Worker route hosts: the tenant hosts' wildcard
+	// "*.<suffix>", then the shared host.
 	Hosts pulumi.StringArrayOutput
 
 	hosts []string
@@ -38,6 +41,7 @@ type Edge struct {
 // Output names the component registers.
 const (
 	outKVNamespaceID    = "kvNamespaceId"
+	outDirectoryNSID    = "directoryNamespaceId"
 	outWorkerName       = "workerName"
 	outLoadBalancerHost = "loadBalancerHost"
 	outRegistryEpoch    = "registryEpoch"
@@ -59,9 +63,10 @@ func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
 	return append([]pulumi.ResourceOption{pulumi.Parent(b.edge)}, extra...)
 }
 
-// New builds the edge: the registry in Workers KV, the Worker that routes
-// with it, the cron trigger that probes the cells, the routes and proxied
-// records of the tenant and shared hosts, a load balancer with a pool and a
+// New builds the edge: the registry in Workers KV, the tenant directory's
+// namespace, the Worker that routes with them, the cron trigger that probes
+// the cells, the routes and proxied records of the tenant hosts (one
+// wildcard) and the shared host, a load balancer with a pool and a
 // monitor per cell for the shared routes, and (optionally) Authenticated
 // Origin Pulls. It validates args first and registers nothing when they are
 // wrong. Pass the Cloudflare provider in opts (pulumi.Providers or
@@ -101,6 +106,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	if err := ctx.RegisterResourceOutputs(e, pulumi.Map{
 		outKVNamespaceID:    e.KVNamespaceID,
+		outDirectoryNSID:    e.DirectoryNamespaceID,
 		outWorkerName:       e.WorkerName,
 		outLoadBalancerHost: e.LoadBalancerHost,
 		outRegistryEpoch:    e.RegistryEpoch,

@@ -43,9 +43,11 @@ const (
 	testDomain  = "cellfabric.example.com"
 	// testKey is the edge key the tests pass in plain text: New must make
 	// it secret everywhere.
-	testKey     = "k3y-ThatMustNeverAppearInPlainText-0123456789"
-	testScript  = "addEventListener('fetch', e => e.respondWith(route(e.request)))"
-	testCfgJSON = `{"tenantModes":["host"],"hostPattern":"{tenant}.cellfabric.example.com","cacheSeconds":30}`
+	testKey = "k3y-ThatMustNeverAppearInPlainText-0123456789"
+	// testControlKey is the control key, passed in plain text too.
+	testControlKey = "c0ntrol-KeyThatMustNeverAppearInPlainText-987"
+	testScript     = "addEventListener('fetch', e => e.respondWith(route(e.request)))"
+	testCfgJSON    = `{"tenantModes":["host"],"hostPattern":"{tenant}.cellfabric.example.com","cacheSeconds":30}`
 )
 
 // testWasm is a minimal wasm module (magic and version), base64-encoded.
@@ -121,6 +123,7 @@ func devArgs() Args {
 		WorkerConfig: pulumi.String(testCfgJSON),
 		EdgeKey:      pulumi.String(testKey),
 		EdgeKeyID:    "k1",
+		ControlKey:   pulumi.String(testControlKey),
 		HealthCron:   "* * * * *",
 	}
 }

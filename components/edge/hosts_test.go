@@ -1,12 +1,14 @@
 package edge
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // routesAndRecords returns the route patterns (each checked to run the
@@ -30,19 +32,13 @@ func routesAndRecords(t *testing.T, rec *recorder.Recorder) (routes, records []s
 	return routes, records
 }
 
-// TestRoutesAndRecords: every tenant host (or the wildcard) and the shared
-// host run the Worker, and each has a proxied record, the shared host's
-// being the load balancer when there is one.
+// TestRoutesAndRecords: the tenant hosts' wildcard and the shared host run
+// the Worker, and each has a proxied record, the shared host's being the
+// load balancer when there is one. The set is the same whatever the
+// tenants.
 func TestRoutesAndRecords(t *testing.T) {
 	t.Parallel()
 	d := "." + testDomain
-	perTenant := func(suffix string) []string {
-		var out []string
-		for _, tn := range devTenants {
-			out = append(out, tn+d+suffix)
-		}
-		return out
-	}
 	tests := []struct {
 		name             string
 		edit             func(*Args)
@@ -50,18 +46,18 @@ func TestRoutesAndRecords(t *testing.T) {
 		hosts            []string
 		loadBalancerHost string
 	}{
-		{"one route and record per tenant", nil,
-			append(perTenant("/*"), "api"+d+"/*"), perTenant(""),
-			append(perTenant(""), "api"+d), "api" + d},
-		{"wildcard tenants", func(a *Args) { a.WildcardTenants = true },
+		{"seven tenants", nil,
+			[]string{"*" + d + "/*", "api" + d + "/*"}, []string{"*" + d},
+			[]string{"*" + d, "api" + d}, "api" + d},
+		{"no tenants", func(a *Args) { a.Routing.Tenants = nil },
 			[]string{"*" + d + "/*", "api" + d + "/*"}, []string{"*" + d},
 			[]string{"*" + d, "api" + d}, "api" + d},
 		{"no shared routes: the shared host gets a record", func(a *Args) { a.Routing.SharedRoutes = nil; keepTenants(a, "acme") },
-			[]string{"acme" + d + "/*", "api" + d + "/*"}, []string{"acme" + d, "api" + d},
-			[]string{"acme" + d, "api" + d}, ""},
-		{"tenant host with a suffix label", func(a *Args) { a.TenantHost = "{tenant}-app" + d; keepTenants(a, "acme", "hooli") },
-			[]string{"acme-app" + d + "/*", "api" + d + "/*", "hooli-app" + d + "/*"}, []string{"acme-app" + d, "hooli-app" + d},
-			[]string{"acme-app" + d, "hooli-app" + d, "api" + d}, "api" + d},
+			[]string{"*" + d + "/*", "api" + d + "/*"}, []string{"*" + d, "api" + d},
+			[]string{"*" + d, "api" + d}, ""},
+		{"tenant hosts below a label of their own", func(a *Args) { a.TenantHost = "{tenant}.t" + d; keepTenants(a, "acme", "hooli") },
+			[]string{"*.t" + d + "/*", "api" + d + "/*"}, []string{"*.t" + d},
+			[]string{"*.t" + d, "api" + d}, "api" + d},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +81,32 @@ func TestRoutesAndRecords(t *testing.T) {
 				t.Errorf("LoadBalancerHost = %v, want %q", lbh.Value, tt.loadBalancerHost)
 			}
 		})
+	}
+}
+
+// TestRoutesAndRecordsDoNotGrowWithTenants: ten tenants and ten thousand
+// give the same Worker routes and DNS records, names and all.
+func TestRoutesAndRecordsDoNotGrowWithTenants(t *testing.T) {
+	t.Parallel()
+	names := func(n int) []string {
+		rec, _ := mustRun(t, func(a *Args) {
+			a.Routing.Tenants = make([]router.Tenant, n)
+			for i := range a.Routing.Tenants {
+				a.Routing.Tenants[i] = router.Tenant{ID: fmt.Sprintf("tenant-%05d", i), Cell: "aws-use1"}
+			}
+		})
+		var out []string
+		for _, typ := range []string{tRoute, tRecord} {
+			for _, r := range rec.OfType(typ) {
+				out = append(out, r.Name+" "+strIn(r, "pattern")+strIn(r, "name"))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	few, many := names(10), names(10_000)
+	if !slices.Equal(few, many) || len(few) != 3 {
+		t.Fatalf("routes and records with 10 tenants:\n%v\nwith 10,000:\n%v\nwant the same three", few, many)
 	}
 }
 
@@ -163,9 +185,11 @@ func TestEveryChildUnderTheComponent(t *testing.T) {
 			t.Errorf("%s %s does not use the caller's Cloudflare provider", r.Type, r.Name)
 		}
 	}
-	// KV namespace + value, epoch, script, cron, 8 routes, 7 records,
-	// 4 monitors, 4 pools, load balancer, AOP.
-	if want := 2 + 1 + 1 + 1 + 8 + 7 + 4 + 4 + 1 + 1; children != want {
+	// KV namespaces (registry, directory) + registry value, epoch,
+	// script, cron, 2 routes (tenants' wildcard, shared host), 1 record
+	// (the wildcard; the load balancer is the shared host's), 4 monitors,
+	// 4 pools, load balancer, AOP.
+	if want := 3 + 1 + 1 + 1 + 2 + 1 + 4 + 4 + 1 + 1; children != want {
 		t.Errorf("%d children, want %d", children, want)
 	}
 	for _, r := range rec.Resources() {

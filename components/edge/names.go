@@ -22,7 +22,7 @@ func routePattern(host string) string { return host + "/*" }
 // wildcardSuffix returns <suffix> of a TenantHost "{tenant}.<suffix>", and
 // false for any other shape: a route pattern may start with "*" but carries
 // no wildcard in the middle of a host, so only a tenant id that is the whole
-// first label can be covered by one route.
+// first label can be covered by one route (and one wildcard record).
 func wildcardSuffix(pattern string) (string, bool) {
 	suffix, ok := strings.CutPrefix(pattern, TenantPlaceholder+".")
 	if !ok || suffix == "" || strings.Contains(suffix, TenantPlaceholder) {
@@ -62,4 +62,5 @@ func validName(s string) bool {
 
 func scriptName(name string) string     { return name + "-router" }
 func kvTitle(name string) string        { return name + "-registry" }
+func directoryTitle(name string) string { return name + "-directory" }
 func poolName(name, cell string) string { return name + "-" + cell }

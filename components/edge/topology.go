@@ -6,7 +6,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/components/cell"
-	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 	"github.com/cellfabric/cellfabric/stacks"
 )
@@ -17,22 +16,23 @@ import (
 // cron, key id and Authenticated Origin Pulls. cells is the other half, the
 // cells' outputs (cell.ResolveCells in-program, or cell.DecodeCells over
 // the cell stacks' StackReferences). WorkerConfig resolves tenants by host
-// (TenantHost) and caches the registry for Edge.CacheSeconds; requests on
-// other hosts (the shared host) carry no tenant and follow the shared
-// routes. The caller adds the Worker bundle (WorkerScript, WorkerWasm) and
-// EdgeKey. topo must have been through SetDefaults.
-//
-// Tenant hosts get one wildcard route when unknown tenants are placed:
-// their hosts must resolve although no tenant list names them.
+// (TenantHost), caches the registry and directory entries for
+// Edge.CacheSeconds and sizes its directory cache as the topology says;
+// requests on other hosts (the shared host) carry no tenant and follow the
+// shared routes. The caller adds the Worker bundle (WorkerScript, WorkerWasm),
+// EdgeKey and ControlKey. topo must have been through SetDefaults.
 func ArgsFromTopology(topo *stacks.Topology, cells cell.CellsOutput) (Args, error) {
 	e := topo.Edge
 	cfg, err := edgeconf.Config{
-		TenantModes:  []string{edgeconf.ModeHost},
-		HostPattern:  e.TenantHost,
-		CacheSeconds: e.CacheSeconds,
+		TenantModes:              []string{edgeconf.ModeHost},
+		HostPattern:              e.TenantHost,
+		CacheSeconds:             e.CacheSeconds,
+		DirectoryCacheEntries:    e.DirectoryCacheEntries,
+		DirectoryNegativeSeconds: e.DirectoryNegativeSeconds,
 	}.Marshal()
 	if err != nil {
-		return Args{}, fmt.Errorf("edge: tenantHost %q, cacheSeconds %d: %w", e.TenantHost, e.CacheSeconds, err)
+		return Args{}, fmt.Errorf("edge: tenantHost %q, cacheSeconds %d, directoryCacheEntries %d, directoryNegativeSeconds %d: %w",
+			e.TenantHost, e.CacheSeconds, e.DirectoryCacheEntries, e.DirectoryNegativeSeconds, err)
 	}
 	return Args{
 		AccountID:                e.AccountID,
@@ -40,7 +40,6 @@ func ArgsFromTopology(topo *stacks.Topology, cells cell.CellsOutput) (Args, erro
 		Domain:                   e.Domain,
 		TenantHost:               e.TenantHost,
 		SharedHost:               e.SharedHost,
-		WildcardTenants:          e.UnknownTenants == fabric.PolicyPlace,
 		Routing:                  Routing(topo),
 		CellOutputs:              cells,
 		Steering:                 e.Steering,

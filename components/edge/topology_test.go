@@ -3,6 +3,7 @@ package edge
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -32,12 +33,12 @@ func TestArgsFromTheDevTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.WorkerScript, a.WorkerWasm, a.EdgeKey = pulumi.String(testScript), pulumi.String(testWasm), pulumi.String(testKey)
+	a.WorkerScript, a.WorkerWasm, a.EdgeKey, a.ControlKey = pulumi.String(testScript), pulumi.String(testWasm), pulumi.String(testKey), pulumi.String(testControlKey)
 	if err := a.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if a.AccountID != topo.Edge.AccountID || a.ZoneID != topo.Edge.ZoneID || a.TenantHost != "{tenant}.cellfabric.example.com" ||
-		a.SharedHost != "api.cellfabric.example.com" || a.Steering != "geo" || a.EdgeKeyID != "k1" || a.WildcardTenants {
+		a.SharedHost != "api.cellfabric.example.com" || a.Steering != "geo" || a.EdgeKeyID != "k1" {
 		t.Errorf("args %+v", a)
 	}
 	if !slices.Equal(a.tenantIDs(), devTenants) {
@@ -96,13 +97,26 @@ func TestArgsFromTheDevTopology(t *testing.T) {
 func TestArgsFromTopologyVariants(t *testing.T) {
 	t.Parallel()
 	cells := cellsOutput(devOutputs().Cells)
-	t.Run("unknown tenants placed", func(t *testing.T) {
+	t.Run("directory cache settings reach the Worker's config", func(t *testing.T) {
 		t.Parallel()
 		topo := devTopology(t)
-		topo.Edge.UnknownTenants = "place"
+		topo.Edge.DirectoryCacheEntries, topo.Edge.DirectoryNegativeSeconds = 2000, 3
 		a, err := ArgsFromTopology(topo, cells)
-		if err != nil || !a.WildcardTenants {
-			t.Fatalf("wildcard %v, err %v", a.WildcardTenants, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := recorder.Await(a.WorkerConfig.ToStringOutput())
+		cfg, err := edgeconf.Parse([]byte(got.Value.(string)))
+		if err != nil || cfg.DirectoryCacheEntries != 2000 || cfg.DirectoryNegativeSeconds != 3 {
+			t.Fatalf("Worker config %v: %+v", err, cfg)
+		}
+	})
+	t.Run("directory cache the Worker refuses", func(t *testing.T) {
+		t.Parallel()
+		topo := devTopology(t)
+		topo.Edge.DirectoryNegativeSeconds = 4000
+		if _, err := ArgsFromTopology(topo, cells); err == nil || !strings.Contains(err.Error(), "directoryNegativeSeconds") {
+			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("draining cell", func(t *testing.T) {

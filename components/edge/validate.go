@@ -44,6 +44,9 @@ func checkAccount(add addFunc, a Args) {
 	if a.EdgeKeyID != "" && !fabric.ValidKeyID(a.EdgeKeyID) {
 		add("edgeKeyId", "%q: use %s", a.EdgeKeyID, fabric.KeyIDRule)
 	}
+	if a.ControlKeyID != "" && !fabric.ValidKeyID(a.ControlKeyID) {
+		add("controlKeyId", "%q: use %s", a.ControlKeyID, fabric.KeyIDRule)
+	}
 	if a.HealthCron != "" && !validCron(a.HealthCron) {
 		add("healthCron", "%q: use a five-field cron schedule such as \"* * * * *\"", a.HealthCron)
 	}
@@ -59,17 +62,13 @@ func checkHosts(add addFunc, a Args) {
 	if !validHost(a.Domain) {
 		add("domain", "%q: set the zone's domain, e.g. example.com", a.Domain)
 	}
-	tenantOK := strings.Count(a.TenantHost, TenantPlaceholder) == 1 && validHost(TenantHostFor(a.TenantHost, "t"))
+	_, wildcard := wildcardSuffix(a.TenantHost)
+	tenantOK := wildcard && validHost(TenantHostFor(a.TenantHost, "t"))
 	switch {
 	case !tenantOK:
-		add("tenantHost", "%q: write a host with %s once in place of the tenant id, e.g. %s.example.com", a.TenantHost, TenantPlaceholder, TenantPlaceholder)
+		add("tenantHost", "%q: write %s.<suffix>, the tenant id as the whole first label (e.g. %s.example.com): the edge serves every tenant host with one wildcard route *.<suffix>/* and one wildcard record, and a route pattern has no wildcard inside a host", a.TenantHost, TenantPlaceholder, TenantPlaceholder)
 	case validHost(a.Domain) && !inZone(TenantHostFor(a.TenantHost, "t"), a.Domain):
 		add("tenantHost", "%q lies outside the zone %s: Worker routes and records can only be made in the zone", a.TenantHost, a.Domain)
-	}
-	if a.WildcardTenants {
-		if _, ok := wildcardSuffix(a.TenantHost); !ok {
-			add("wildcardTenants", "needs tenantHost %s.<suffix> (a route pattern has no wildcard inside a host); %q is not", TenantPlaceholder, a.TenantHost)
-		}
 	}
 	switch {
 	case !validHost(a.SharedHost):
@@ -163,6 +162,7 @@ func checkInputs(add addFunc, a Args) {
 		{"workerWasm", a.WorkerWasm != nil, "pass the router's wasm, base64-encoded"},
 		{"workerConfig", a.WorkerConfig != nil, "pass the Worker's config JSON"},
 		{"edgeKey", a.EdgeKey != nil, "pass the edge signing key (the same secret every cell holds)"},
+		{"controlKey", a.ControlKey != nil, "pass the control key the tenant directory's control API verifies (a secret of its own, not the edge key)"},
 	} {
 		if !in.set {
 			add(in.path, "missing: %s", in.what)

@@ -38,10 +38,9 @@ func TestValidateRefuses(t *testing.T) {
 		{"tenant host without placeholder", "tenantHost", func(a *Args) { a.TenantHost = "tenants." + testDomain }},
 		{"tenant host with two placeholders", "tenantHost", func(a *Args) { a.TenantHost = "{tenant}.{tenant}." + testDomain }},
 		{"tenant host outside the zone", "tenantHost", func(a *Args) { a.TenantHost = "{tenant}.example.org" }},
-		{"wildcard tenants need a leading label", "wildcardTenants", func(a *Args) {
-			a.WildcardTenants = true
-			a.TenantHost = "{tenant}-app." + testDomain
-		}},
+		{"tenant host with the tenant inside a label", "tenantHost", func(a *Args) { a.TenantHost = "{tenant}-app." + testDomain }},
+		{"tenant host with the tenant below the first label", "tenantHost", func(a *Args) { a.TenantHost = "app.{tenant}." + testDomain }},
+		{"control key id", "controlKeyId", func(a *Args) { a.ControlKeyID = "c/1" }},
 		{"shared host", "sharedHost", func(a *Args) { a.SharedHost = "*.api." + testDomain }},
 		{"shared host outside the zone", "sharedHost", func(a *Args) { a.SharedHost = "api.example.org" }},
 		{"tenant id", "routing.tenants[2].id", func(a *Args) { a.Routing.Tenants[2].ID = "Hooli" }},
@@ -69,6 +68,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"worker wasm", "workerWasm", func(a *Args) { a.WorkerWasm = nil }},
 		{"worker config", "workerConfig", func(a *Args) { a.WorkerConfig = nil }},
 		{"edge key", "edgeKey", func(a *Args) { a.EdgeKey = nil }},
+		{"control key", "controlKey", func(a *Args) { a.ControlKey = nil }},
 		{"certificate without its key", "originPullCertificate", func(a *Args) {
 			a.AuthenticatedOriginPulls = true
 			a.OriginPullCertificate = pulumi.String("cert")
@@ -141,8 +141,7 @@ func TestValidateAcceptsTheDevArgs(t *testing.T) {
 		edit func(*Args)
 	}{
 		{"dev", func(*Args) {}},
-		{"defaults left empty", func(a *Args) { a.Steering, a.HealthCron, a.EdgeKeyID, a.Name = "", "", "", "" }},
-		{"wildcard", func(a *Args) { a.WildcardTenants = true }},
+		{"defaults left empty", func(a *Args) { a.Steering, a.HealthCron, a.EdgeKeyID, a.ControlKeyID, a.Name = "", "", "", "", "" }},
 		{"tenant host is the zone apex", func(a *Args) { a.TenantHost = "{tenant}." + testDomain; a.Domain = testDomain }},
 		{"no tenants", func(a *Args) { a.Routing.Tenants = nil }},
 	}

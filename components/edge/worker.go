@@ -3,12 +3,14 @@ package edge
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-cloudflare/sdk/v5/go/cloudflare"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/cellfabric/cellfabric/router/edgeconf"
+	"github.com/cellfabric/cellfabric/stacks"
 )
 
 // wasmMagic opens every wasm module.
@@ -52,8 +54,29 @@ func checkedConfig(in pulumi.StringInput) pulumi.StringOutput {
 	}).(pulumi.StringOutput)
 }
 
-// buildWorker registers the KV namespace and the registry in it, then the
-// Worker script bound to them, and its cron trigger.
+// checkedControlKey passes the control key through, failing the deployment
+// when it is too short for router/edgeauth or is the edge key itself: a
+// holder of the edge key could then write the tenant directory. The
+// placeholder a tool that cannot decrypt the stack's secrets passes
+// (stacks.SecretPlaceholder, e.g. in synth) says nothing and is let through.
+func checkedControlKey(control, edgeKey pulumi.StringInput) pulumi.StringOutput {
+	return pulumi.All(control, edgeKey).ApplyT(func(v []any) (string, error) {
+		c, _ := v[0].(string)
+		e, _ := v[1].(string)
+		switch {
+		case c == stacks.SecretPlaceholder:
+		case len(c) < MinControlKeyBytes:
+			return "", fmt.Errorf("the control key is %d bytes; use at least %d (a generated one is 64): `pulumi config set --secret cellfabric:controlKey $(openssl rand -hex 32)`", len(c), MinControlKeyBytes)
+		case c == e:
+			return "", errors.New("the control key is the edge key: give the tenant directory's control API a key of its own, `pulumi config set --secret cellfabric:controlKey $(openssl rand -hex 32)`")
+		}
+		return c, nil
+	}).(pulumi.StringOutput)
+}
+
+// buildWorker registers the KV namespaces (the registry's, with the
+// registry in it, and the tenant directory's, which Pulumi leaves empty),
+// then the Worker script bound to them, and its cron trigger.
 func (b *builder) buildWorker() error {
 	a := b.args
 	ns, err := cloudflare.NewWorkersKvNamespace(b.ctx, b.name+"-kv", &cloudflare.WorkersKvNamespaceArgs{
@@ -64,6 +87,16 @@ func (b *builder) buildWorker() error {
 		return fmt.Errorf("kv namespace: %w", err)
 	}
 	b.edge.KVNamespaceID = ns.ID().ToStringOutput()
+	// The directory's entries are runtime data, written by the control
+	// API: Pulumi manages the namespace, never its keys.
+	dir, err := cloudflare.NewWorkersKvNamespace(b.ctx, b.name+"-directory", &cloudflare.WorkersKvNamespaceArgs{
+		AccountId: pulumi.String(a.AccountID),
+		Title:     pulumi.String(directoryTitle(a.Name)),
+	}, b.opts()...)
+	if err != nil {
+		return fmt.Errorf("directory kv namespace: %w", err)
+	}
+	b.edge.DirectoryNamespaceID = dir.ID().ToStringOutput()
 	// The registry value is an Output: rewritten on the `pulumi up` after
 	// which it differs, left alone otherwise (its epoch only moves with its
 	// content).
@@ -77,9 +110,10 @@ func (b *builder) buildWorker() error {
 		return fmt.Errorf("registry value: %w", err)
 	}
 
-	// The key is secret whatever the caller passed, and stays secret in the
-	// script's state.
+	// The keys are secret whatever the caller passed, and stay secret in
+	// the script's state.
 	key := pulumi.ToSecret(a.EdgeKey).(pulumi.StringOutput)
+	control := pulumi.ToSecret(checkedControlKey(a.ControlKey, a.EdgeKey)).(pulumi.StringOutput)
 	script, err := cloudflare.NewWorkerScript(b.ctx, b.name+"-worker", &cloudflare.WorkerScriptArgs{
 		AccountId:         pulumi.String(a.AccountID),
 		Name:              pulumi.String(scriptName(a.Name)),
@@ -91,12 +125,15 @@ func (b *builder) buildWorker() error {
 		},
 		KvNamespaceBindings: cloudflare.WorkerScriptKvNamespaceBindingArray{
 			cloudflare.WorkerScriptKvNamespaceBindingArgs{Name: pulumi.String(BindingRegistry), NamespaceId: ns.ID()},
+			cloudflare.WorkerScriptKvNamespaceBindingArgs{Name: pulumi.String(BindingDirectory), NamespaceId: dir.ID()},
 		},
 		SecretTextBindings: cloudflare.WorkerScriptSecretTextBindingArray{
 			cloudflare.WorkerScriptSecretTextBindingArgs{Name: pulumi.String(BindingEdgeKey), Text: key},
+			cloudflare.WorkerScriptSecretTextBindingArgs{Name: pulumi.String(BindingControlKey), Text: control},
 		},
 		PlainTextBindings: cloudflare.WorkerScriptPlainTextBindingArray{
 			cloudflare.WorkerScriptPlainTextBindingArgs{Name: pulumi.String(BindingEdgeKeyID), Text: pulumi.String(a.EdgeKeyID)},
+			cloudflare.WorkerScriptPlainTextBindingArgs{Name: pulumi.String(BindingControlKeyID), Text: pulumi.String(a.ControlKeyID)},
 			cloudflare.WorkerScriptPlainTextBindingArgs{Name: pulumi.String(BindingConfig), Text: checkedConfig(a.WorkerConfig)},
 		},
 	}, b.opts(
@@ -122,22 +159,17 @@ func (b *builder) buildWorker() error {
 }
 
 // buildHosts registers the Worker routes and the proxied records that make
-// the tenant hosts and the shared host reach the Worker. A route runs only on
-// a proxied host, and a host with no record does not resolve, so each route
-// has its record (the shared host's is the load balancer when there is one).
+// the tenant hosts and the shared host reach the Worker: one wildcard route
+// and record for every tenant host, whatever the number of tenants (the
+// Worker finds the tenant in the host and looks it up in the directory),
+// and the shared host's. A route runs only on a proxied host, and a host
+// with no record does not resolve, so each route has its record (the shared
+// host's is the load balancer when there is one).
 func (b *builder) buildHosts() error {
 	a := b.args
-	if a.WildcardTenants {
-		suffix, _ := wildcardSuffix(a.TenantHost)
-		if err := b.hostRoute("tenants", "*."+suffix, true); err != nil {
-			return err
-		}
-	} else {
-		for _, t := range a.tenantIDs() {
-			if err := b.hostRoute("tenant-"+t, TenantHostFor(a.TenantHost, t), true); err != nil {
-				return err
-			}
-		}
+	suffix, _ := wildcardSuffix(a.TenantHost) // Validate made sure of it
+	if err := b.hostRoute("tenants", "*."+suffix, true); err != nil {
+		return err
 	}
 	// Without shared routes there is no load balancer to stand for the
 	// shared host in DNS: a placeholder record does.

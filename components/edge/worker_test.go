@@ -11,6 +11,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/stacks"
 )
 
 // binding returns the binding named name in one of the script's binding
@@ -43,14 +44,25 @@ func TestWorkerScriptBindings(t *testing.T) {
 	if got := strIn(s, "compatibilityDate"); got != DefaultCompatibilityDate {
 		t.Errorf("compatibilityDate = %q", got)
 	}
+	dir := get(t, rec, tNamespace, testName+"-directory")
 	tests := []struct {
 		list, name, field, want string
 	}{
 		{"webassemblyBindings", BindingWasm, "module", testWasm},
 		{"kvNamespaceBindings", BindingRegistry, "namespaceId", ns.ID},
+		{"kvNamespaceBindings", BindingDirectory, "namespaceId", dir.ID},
 		{"secretTextBindings", BindingEdgeKey, "text", testKey},
+		{"secretTextBindings", BindingControlKey, "text", testControlKey},
 		{"plainTextBindings", BindingEdgeKeyID, "text", "k1"},
+		{"plainTextBindings", BindingControlKeyID, "text", DefaultControlKeyID},
 		{"plainTextBindings", BindingConfig, "text", testCfgJSON},
+	}
+	// Exactly these bindings: in particular never the test-only
+	// edgeconf.MemStatsBinding.
+	for list, n := range map[string]int{"webassemblyBindings": 1, "kvNamespaceBindings": 2, "secretTextBindings": 2, "plainTextBindings": 3} {
+		if got := len(objects(s, list)); got != n {
+			t.Errorf("%d %s, want %d", got, list, n)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.list+"/"+tt.name, func(t *testing.T) {
@@ -61,13 +73,12 @@ func TestWorkerScriptBindings(t *testing.T) {
 			if got := plain(b[resource.PropertyKey(tt.field)]).StringValue(); got != tt.want {
 				t.Errorf("%s = %q, want %q", tt.field, got, tt.want)
 			}
-			if n := len(objects(s, tt.list)); tt.list != "plainTextBindings" && n != 1 {
-				t.Errorf("%d %s, want 1", n, tt.list)
-			}
 		})
 	}
-	if !s.Inputs["secretTextBindings"].ContainsSecrets() {
-		t.Error("the EDGE_KEY binding's text is not secret")
+	for _, name := range []string{BindingEdgeKey, BindingControlKey} {
+		if b := binding(s, "secretTextBindings", name); b == nil || !b["text"].ContainsSecrets() {
+			t.Errorf("the %s binding's text is not secret", name)
+		}
 	}
 	if !slices.Contains(s.AdditionalSecretOutputs, "secretTextBindings") {
 		t.Errorf("secretTextBindings is not an additional secret output: %v", s.AdditionalSecretOutputs)
@@ -82,6 +93,15 @@ func TestWorkerScriptBindings(t *testing.T) {
 	}
 	if got := strIn(ns, "title"); got != "cellfabric-dev-registry" || strIn(ns, "accountId") != testAccount {
 		t.Errorf("namespace title %q account %q", got, strIn(ns, "accountId"))
+	}
+	if got := strIn(dir, "title"); got != "cellfabric-dev-directory" || strIn(dir, "accountId") != testAccount {
+		t.Errorf("directory namespace title %q account %q", got, strIn(dir, "accountId"))
+	}
+	// Pulumi writes no directory entry: they are the control API's.
+	for _, kv := range rec.OfType(tKV) {
+		if strIn(kv, "namespaceId") == dir.ID {
+			t.Errorf("Pulumi writes key %q into the directory", strIn(kv, "key"))
+		}
 	}
 }
 
@@ -118,7 +138,7 @@ func TestEdgeKeyIsSecretEverywhere(t *testing.T) {
 		a.OriginPullCertificate = pulumi.String("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")
 		a.OriginPullPrivateKey = pulumi.String("-----BEGIN PRIVATE KEY-----\nsecretkeymaterial\n-----END PRIVATE KEY-----")
 	})
-	secrets := []string{testKey, "secretkeymaterial"}
+	secrets := []string{testKey, testControlKey, "secretkeymaterial"}
 	carriers := 0
 	for _, r := range rec.Resources() {
 		for where, m := range map[string]resource.PropertyMap{"input": r.Inputs, "output": r.Outputs} {
@@ -136,11 +156,11 @@ func TestEdgeKeyIsSecretEverywhere(t *testing.T) {
 			})
 		}
 	}
-	if carriers < 2 {
-		t.Errorf("the secrets reached %d secret inputs, want the key's binding and the certificate's key", carriers)
+	if carriers < 3 {
+		t.Errorf("the secrets reached %d secret inputs, want the keys' bindings and the certificate's key", carriers)
 	}
 	for name, o := range map[string]pulumi.Output{
-		"kvNamespaceId": e.KVNamespaceID, "workerName": e.WorkerName, "loadBalancerHost": e.LoadBalancerHost,
+		"kvNamespaceId": e.KVNamespaceID, "directoryNamespaceId": e.DirectoryNamespaceID, "workerName": e.WorkerName, "loadBalancerHost": e.LoadBalancerHost,
 		"registry": e.Registry, "registryEpoch": e.RegistryEpoch, "hosts": e.Hosts,
 	} {
 		got, err := recorder.Await(o)
@@ -179,6 +199,8 @@ func TestDeployTimeChecks(t *testing.T) {
 			a.WorkerWasm = pulumi.String(base64.StdEncoding.EncodeToString([]byte("#!/bin/sh")))
 		}, "not a wasm module"},
 		{"config the Worker refuses", func(a *Args) { a.WorkerConfig = pulumi.String(`{"tenantModes":["jwt"]}`) }, "CONFIG binding"},
+		{"control key is the edge key", func(a *Args) { a.ControlKey = pulumi.String(testKey) }, "the control key is the edge key"},
+		{"control key too short", func(a *Args) { a.ControlKey = pulumi.String("short") }, "control key is 5 bytes"},
 		{"cell endpoint without host", func(a *Args) { editOutputs(a, "aws-use1", func(c *router.CellOutputs) { c.Endpoint = "https://" }) }, "cells.aws-use1.endpoint"},
 		{"cell health URL not http", func(a *Args) {
 			editOutputs(a, "azure-weu", func(c *router.CellOutputs) { c.HealthURL = "ftp://x/healthz" })
@@ -192,6 +214,17 @@ func TestDeployTimeChecks(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestControlKeyPlaceholderPasses: synth passes a placeholder for secrets it
+// cannot decrypt, the same for both keys; the deploy-time check lets it be.
+func TestControlKeyPlaceholderPasses(t *testing.T) {
+	t.Parallel()
+	if _, _, err := run(func(a *Args) {
+		a.EdgeKey, a.ControlKey = pulumi.String(stacks.SecretPlaceholder), pulumi.String(stacks.SecretPlaceholder)
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

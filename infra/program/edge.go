@@ -77,23 +77,31 @@ func edgeKeyAndCloudflare(ctx *pulumi.Context, topo *stacks.Topology) (pulumi.St
 }
 
 // buildEdge builds the Cloudflare edge in front of cells (the `cells`
-// output's shape: cell id → CellOutputs) and returns the registry it wrote
-// to KV. Its routing half is the topology's.
-func buildEdge(ctx *pulumi.Context, topo *stacks.Topology, opts Options, cells cell.CellsOutput, key pulumi.StringInput, cf *cloudflare.Provider) (pulumi.StringOutput, error) {
+// output's shape: cell id → CellOutputs) and adds its stack outputs to
+// exports: the registry it wrote to KV and the control key (secret). Its
+// routing half is the topology's.
+func buildEdge(ctx *pulumi.Context, topo *stacks.Topology, opts Options, cells cell.CellsOutput, key pulumi.StringInput, cf *cloudflare.Provider, exports pulumi.Map) error {
 	args, err := edge.ArgsFromTopology(topo, cells)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return err
+	}
+	control, err := controlKey(ctx)
+	if err != nil {
+		return err
 	}
 	worker, err := opts.Worker()
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return err
 	}
 	args.WorkerScript = pulumi.String(worker.Script)
 	args.WorkerWasm = pulumi.String(worker.WasmBase64())
 	args.EdgeKey = key
+	args.ControlKey = control
 	e, err := edge.New(ctx, "edge", args, pulumi.Providers(cf))
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return err
 	}
-	return e.Registry, nil
+	exports[OutputRegistry] = e.Registry
+	exports[OutputControlKey] = control
+	return nil
 }

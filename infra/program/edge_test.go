@@ -130,8 +130,9 @@ func TestEdgeKeyIsTheCellsKey(t *testing.T) {
 // TestEdgeRole: an edge stack reads the cells from the four cell stacks
 // through StackReferences and builds the same edge as the dev stack: the
 // registry `cellfabric registry` builds from those stacks' outputs and the
-// same routes, records, pools and monitors, with the key from its secret
-// config. It builds no cell and generates no key.
+// same routes, records, pools and monitors, with the edge key from its
+// secret config. It builds no cell and generates no edge key (only the
+// control key, which its config does not set).
 func TestEdgeRole(t *testing.T) {
 	t.Parallel()
 	var outs map[string]map[string]any
@@ -143,9 +144,12 @@ func TestEdgeRole(t *testing.T) {
 		t.Fatalf("%d stack references, want one per cell stack", n)
 	}
 	for _, r := range rec.Resources() {
-		if strings.HasSuffix(r.Type, ":Cell") || strings.HasPrefix(r.Type, "random:") {
+		if strings.HasSuffix(r.Type, ":Cell") || (strings.HasPrefix(r.Type, "random:") && r.Name != "control-key") {
 			t.Fatalf("the edge stack built %s %s", r.Type, r.Name)
 		}
+	}
+	if rec.Get("random:index/randomPassword:RandomPassword", "control-key") == nil {
+		t.Fatal("the edge stack without cellfabric:controlKey generated no control key")
 	}
 	// The registry is built from the cell stacks' outputs, merged, exactly
 	// as `cellfabric registry` builds it from them.

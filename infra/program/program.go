@@ -98,11 +98,9 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 			for id, c := range cells {
 				outs[id] = c.Outputs()
 			}
-			registry, err := buildEdge(ctx, topo, opts, cell.ResolveCells(outs), key, cf)
-			if err != nil {
+			if err := buildEdge(ctx, topo, opts, cell.ResolveCells(outs), key, cf, exports); err != nil {
 				return nil, err
 			}
-			exports[OutputRegistry] = registry
 		}
 		attachments := networkAttachments(cells)
 		exports[OutputNetworks] = attachments
@@ -133,12 +131,10 @@ func Build(ctx *pulumi.Context, topo *stacks.Topology, opts Options) (pulumi.Map
 		if err != nil {
 			return nil, err
 		}
-		registry, err := buildEdge(ctx, topo, opts, cell.DecodeCells(cells), key, cf)
-		if err != nil {
+		if err := buildEdge(ctx, topo, opts, cell.DecodeCells(cells), key, cf, exports); err != nil {
 			return nil, err
 		}
 		exports[OutputCells] = cells
-		exports[OutputRegistry] = registry
 	default:
 		return nil, fmt.Errorf("role %s: unknown role; use all, cell, network or edge", topo.Role)
 	}

@@ -2,9 +2,12 @@ package synth
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -215,5 +218,57 @@ func TestSynthStopsAtStackProblems(t *testing.T) {
 				t.Errorf("%d cell(s) constructed before the problems were reported", n)
 			}
 		})
+	}
+}
+
+// TestSynthRoutesAndRecordsDoNotGrowWithTenants: the dev stack with 10
+// generated tenants and with 10,000 plans exactly the same Cloudflare Worker
+// routes and DNS records, by name, pattern and host: one wildcard for every
+// tenant host, whatever their number.
+func TestSynthRoutesAndRecordsDoNotGrowWithTenants(t *testing.T) {
+	t.Parallel()
+	routesAndRecords := func(n int) []string {
+		sf, err := stacks.ReadStackFile("../../Pulumi.dev.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells := []string{"aws-use1", "gcp-usc1", "azure-weu", "gcp-euw1"}
+		tenants := make([]map[string]string, n)
+		for i := range tenants {
+			tenants[i] = map[string]string{"id": fmt.Sprintf("tenant-%05d", i), "cell": cells[i%len(cells)]}
+		}
+		doc, err := json.Marshal(tenants)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sf.Config["cellfabric:tenants"] = string(doc)
+		plan, err := Synthesize(sf, program.Options{})
+		if err != nil {
+			t.Fatalf("%d tenants: %v", n, err)
+		}
+		if got := strings.Count(fmt.Sprint(plan.Outputs[program.OutputRegistry]), `"id": "tenant-`); got != n {
+			t.Fatalf("the plan's registry holds %d of the %d tenants", got, n)
+		}
+		var out []string
+		for _, r := range plan.Resources {
+			if r.Type == "cloudflare:index/workerRoute:WorkerRoute" || r.Type == "cloudflare:index/record:Record" {
+				out = append(out, fmt.Sprintf("%s %s pattern=%v name=%v", r.Type, r.Name, r.Inputs["pattern"], r.Inputs["name"]))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	few, many := routesAndRecords(10), routesAndRecords(10_000)
+	if !slices.Equal(few, many) {
+		t.Fatalf("10 tenants plan:\n%s\n10,000 tenants plan:\n%s", strings.Join(few, "\n"), strings.Join(many, "\n"))
+	}
+	routes := 0
+	for _, r := range few {
+		if strings.Contains(r, "workerRoute") {
+			routes++
+		}
+	}
+	if routes != 2 || !slices.ContainsFunc(few, func(s string) bool { return strings.Contains(s, "pattern=*.cellfabric.example.com/*") }) {
+		t.Fatalf("routes and records:\n%s\nwant two routes, the tenant hosts' wildcard and the shared host's", strings.Join(few, "\n"))
 	}
 }

@@ -39,7 +39,20 @@ const (
 	DefaultUpstreamTimeoutMillis = 30_000
 	// DefaultMaxAttempts is the most cells one request tries.
 	DefaultMaxAttempts = 3
+	// DefaultDirectoryCacheEntries is how many tenants' directory entries
+	// (found or absent) an isolate keeps: at most MaxDirectoryEntryMemory
+	// bytes each, so the cache stays under 10 MB.
+	DefaultDirectoryCacheEntries = 16_000
+	// DefaultDirectoryNegativeSeconds is how long an isolate remembers
+	// that the directory holds no entry for a tenant.
+	DefaultDirectoryNegativeSeconds = 10
 )
+
+// MaxDirectoryEntryMemory bounds the memory one cached directory entry
+// holds in the Worker's isolate, in bytes, for the largest entry the Worker
+// accepts (a 63-character id, seven failover cells, a 32-character
+// residency): cmd/edgeworker measures it (TestDirectoryEntryMemory).
+const MaxDirectoryEntryMemory = 650
 
 // Limits Validate enforces.
 const (
@@ -54,6 +67,9 @@ const (
 	MaxAttemptsLimit = 8
 	// MaxConfigBytes bounds the CONFIG document.
 	MaxConfigBytes = 64 << 10
+	// MaxDirectoryCacheEntries bounds DirectoryCacheEntries: about 30 MB
+	// of the isolate's 128 MB at MaxDirectoryEntryMemory each.
+	MaxDirectoryCacheEntries = 50_000
 )
 
 // DefaultTenantModes is the resolution order when Config.TenantModes is
@@ -83,10 +99,11 @@ type Config struct {
 	// forwarding. Zero: DefaultPathPrefix.
 	PathPrefix string `json:"pathPrefix,omitempty"`
 	// CacheSeconds is how long the Worker's isolate keeps using the
-	// registry and the health document it read from KV before it reads
-	// them again, 1..MaxCacheSeconds. Changes written to KV reach the
-	// Worker after at most this long, plus KV's own propagation delay
-	// (up to a minute at the edge). Zero: DefaultCacheSeconds.
+	// registry, the health document and each tenant-directory entry it
+	// read from KV before it reads them again, 1..MaxCacheSeconds. Changes
+	// written to KV reach the Worker after at most this long, plus KV's own
+	// propagation delay (up to a minute at the edge). Zero:
+	// DefaultCacheSeconds.
 	CacheSeconds int `json:"cacheSeconds,omitempty"`
 	// HealthMaxAgeSeconds is how old a health document may be before the
 	// Worker ignores it and treats every cell as healthy again, so that a
@@ -108,6 +125,20 @@ type Config struct {
 	// failed or the cell answered 502, 503 or 504, and only for idempotent
 	// methods without a body. 1 disables retries. Zero: DefaultMaxAttempts.
 	MaxAttempts int `json:"maxAttempts,omitempty"`
+	// DirectoryCacheEntries is how many tenants' tenant-directory lookups
+	// an isolate keeps, 1..MaxDirectoryCacheEntries, the least recently
+	// used going first: entries found (kept CacheSeconds) and tenants the
+	// directory does not hold (kept DirectoryNegativeSeconds). An expired
+	// entry stays until it is evicted, to serve while the directory cannot
+	// be read. Each costs at most MaxDirectoryEntryMemory bytes. Zero:
+	// DefaultDirectoryCacheEntries (under 10 MB).
+	DirectoryCacheEntries int `json:"directoryCacheEntries,omitempty"`
+	// DirectoryNegativeSeconds is how long an isolate remembers that the
+	// tenant directory holds no entry for a tenant before it looks again,
+	// 1..MaxCacheSeconds: a tenant added to the directory routes after at
+	// most this long (plus KV's propagation). Zero:
+	// DefaultDirectoryNegativeSeconds.
+	DirectoryNegativeSeconds int `json:"directoryNegativeSeconds,omitempty"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -126,6 +157,8 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.ProbeTimeoutMillis, DefaultProbeTimeoutMillis)
 	setDefault(&c.UpstreamTimeoutMillis, DefaultUpstreamTimeoutMillis)
 	setDefault(&c.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&c.DirectoryCacheEntries, DefaultDirectoryCacheEntries)
+	setDefault(&c.DirectoryNegativeSeconds, DefaultDirectoryNegativeSeconds)
 	return c
 }
 
@@ -174,6 +207,8 @@ func (c Config) Validate() error {
 	checkRange(add, "probeTimeoutMs", c.ProbeTimeoutMillis, MinTimeoutMillis, MaxProbeTimeoutMillis)
 	checkRange(add, "upstreamTimeoutMs", c.UpstreamTimeoutMillis, MinTimeoutMillis, MaxUpstreamTimeoutMillis)
 	checkRange(add, "maxAttempts", c.MaxAttempts, 1, MaxAttemptsLimit)
+	checkRange(add, "directoryCacheEntries", c.DirectoryCacheEntries, 1, MaxDirectoryCacheEntries)
+	checkRange(add, "directoryNegativeSeconds", c.DirectoryNegativeSeconds, 1, MaxCacheSeconds)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("edge worker config: %w", err)
 	}
@@ -253,6 +288,12 @@ func (c Config) Marshal() ([]byte, error) {
 // Cache returns CacheSeconds as a duration, default applied.
 func (c Config) Cache() time.Duration {
 	return time.Duration(c.WithDefaults().CacheSeconds) * time.Second
+}
+
+// DirectoryNegative returns DirectoryNegativeSeconds as a duration, default
+// applied.
+func (c Config) DirectoryNegative() time.Duration {
+	return time.Duration(c.WithDefaults().DirectoryNegativeSeconds) * time.Second
 }
 
 // HealthMaxAge returns HealthMaxAgeSeconds as a duration, default applied.

@@ -23,7 +23,7 @@ func TestValidate(t *testing.T) {
 		{name: "full", cfg: edgeconf.Config{
 			TenantModes: []string{"host", "header", "path"}, TenantHeader: "X-Customer", HostPattern: "{tenant}.example.com",
 			PathPrefix: "/tenants/", CacheSeconds: 5, HealthMaxAgeSeconds: 300, ProbeTimeoutMillis: 2000,
-			UpstreamTimeoutMillis: 10_000, MaxAttempts: 1,
+			UpstreamTimeoutMillis: 10_000, MaxAttempts: 1, DirectoryCacheEntries: 50_000, DirectoryNegativeSeconds: 1,
 		}},
 		{name: "host pattern ignored without host mode", cfg: edgeconf.Config{HostPattern: "nonsense/"}},
 		{name: "unknown mode", cfg: edgeconf.Config{TenantModes: []string{"cookie"}}, want: []string{`tenantModes[0]: unknown mode "cookie"`}},
@@ -48,6 +48,10 @@ func TestValidate(t *testing.T) {
 		{name: "upstream timeout too long", cfg: edgeconf.Config{UpstreamTimeoutMillis: 300_001}, want: []string{"upstreamTimeoutMs: 300001"}},
 		{name: "attempts negative", cfg: edgeconf.Config{MaxAttempts: -2}, want: []string{"maxAttempts: -2"}},
 		{name: "attempts over the candidates", cfg: edgeconf.Config{MaxAttempts: 9}, want: []string{"maxAttempts: 9"}},
+		{name: "directory cache negative", cfg: edgeconf.Config{DirectoryCacheEntries: -1}, want: []string{"directoryCacheEntries: -1 is out of range"}},
+		{name: "directory cache too large", cfg: edgeconf.Config{DirectoryCacheEntries: 50_001}, want: []string{"directoryCacheEntries: 50001"}},
+		{name: "negative cache negative", cfg: edgeconf.Config{DirectoryNegativeSeconds: -5}, want: []string{"directoryNegativeSeconds: -5"}},
+		{name: "negative cache too long", cfg: edgeconf.Config{DirectoryNegativeSeconds: 3601}, want: []string{"directoryNegativeSeconds: 3601"}},
 		{name: "every problem at once", cfg: edgeconf.Config{TenantModes: []string{"host", "x"}, CacheSeconds: -1, MaxAttempts: 99},
 			want: []string{"tenantModes[1]", "hostPattern", "cacheSeconds", "maxAttempts"}},
 	}
@@ -126,11 +130,15 @@ func TestWithDefaults(t *testing.T) {
 	want := edgeconf.Config{
 		TenantModes: []string{"header"}, TenantHeader: "X-Tenant-ID", PathPrefix: "/t/", CacheSeconds: 7,
 		HealthMaxAgeSeconds: 600, ProbeTimeoutMillis: 5000, UpstreamTimeoutMillis: 30_000, MaxAttempts: 3,
+		DirectoryCacheEntries: 16_000, DirectoryNegativeSeconds: 10,
 	}
 	g, _ := json.Marshal(c)
 	w, _ := json.Marshal(want)
 	if string(g) != string(w) {
 		t.Fatalf("WithDefaults() = %s, want %s", g, w)
+	}
+	if c.DirectoryNegative() != 10*time.Second {
+		t.Errorf("directory negative cache: %v", c.DirectoryNegative())
 	}
 	if c.Cache() != 7*time.Second || c.HealthMaxAge() != 10*time.Minute || c.ProbeTimeout() != 5*time.Second || c.UpstreamTimeout() != 30*time.Second {
 		t.Errorf("durations: %v %v %v %v", c.Cache(), c.HealthMaxAge(), c.ProbeTimeout(), c.UpstreamTimeout())

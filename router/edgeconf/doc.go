@@ -6,13 +6,19 @@
 //
 // Both sides import these names instead of spelling them, so a binding
 // renamed on one side cannot silently go missing on the other. The Worker
-// reads exactly what is described here and nothing else:
+// reads exactly what is described here and nothing else (MemStatsBinding is
+// test tooling, never deployed):
 //
 //   - KVBinding (Workers KV): RegistryKey holds the registry document
 //     (router.Registry as JSON, written by `pulumi up`); HealthKey holds the
 //     Health document (written by the Worker's own cron probe);
+//   - DirectoryBinding (Workers KV): the tenant directory, one key per
+//     tenant (DirectoryTenantKey) holding router.Tenant as JSON, written by
+//     the control API and read by the Worker one tenant at a time;
 //   - KeyBinding (secret text): the secret of the edge key the Worker signs
 //     with (router/edgeauth), and KeyIDBinding (plain text) its id;
+//   - ControlKeyBinding (secret text) and ControlKeyIDBinding (plain text):
+//     the separate key the directory's control API verifies;
 //   - ConfigBinding (plain text): Config as JSON; absent or empty means
 //     every default;
 //   - WasmBinding (WebAssembly module): the router compiled with GOOS=js

@@ -18,7 +18,28 @@ const (
 	// WasmBinding is the WebAssembly module binding holding the router
 	// compiled to wasm (a WebassemblyBinding).
 	WasmBinding = "EDGE_WASM"
+	// DirectoryBinding is the Workers KV namespace of the tenant directory
+	// (a KvNamespaceBinding): one key per tenant, DirectoryTenantPrefix
+	// followed by the tenant id, read one at a time by the Worker and
+	// written by the control API only.
+	DirectoryBinding = "DIRECTORY"
+	// ControlKeyBinding is the secret text binding holding the control
+	// key's secret: the key the tenant directory's control API verifies,
+	// never the edge key (at least 16 bytes).
+	ControlKeyBinding = "CONTROL_KEY"
+	// ControlKeyIDBinding is the plain text binding holding the control
+	// key's id (router/edgeauth key id syntax).
+	ControlKeyIDBinding = "CONTROL_KEY_ID"
+	// MemStatsBinding, when bound to "1", makes the Worker answer
+	// MemStatsPath itself with its Go heap figures. Test tooling only: the
+	// workerd harness (cmd/edgeworker/workerd) binds it; the edge component
+	// never does, so no deployed Worker answers that path.
+	MemStatsBinding = "CELLFABRIC_TEST_MEMSTATS"
 )
+
+// MemStatsPath is the path a Worker run with MemStatsBinding answers with
+// its memory figures (after a garbage collection), on any host.
+const MemStatsPath = "/__cellfabric_test/memstats"
 
 // Keys in the KV namespace.
 const (
@@ -29,6 +50,14 @@ const (
 	// writes it; the fetch handler reads it. Deployments must not write it.
 	HealthKey = "health"
 )
+
+// DirectoryTenantPrefix precedes the tenant id in the key of a tenant's
+// entry in the directory namespace: "t/acme" holds router.Tenant's JSON
+// for tenant acme.
+const DirectoryTenantPrefix = "t/"
+
+// DirectoryTenantKey is the directory key of a tenant's entry.
+func DirectoryTenantKey(tenant string) string { return DirectoryTenantPrefix + tenant }
 
 // CompatibilityDate is the Workers compatibility date the Worker is built
 // and tested for (the runtime tests run workerd with it). The component sets

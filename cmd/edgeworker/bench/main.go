@@ -5,6 +5,12 @@
 //
 //	make -C . workerd   # or: npm ci --prefix cmd/edgeworker/workerd
 //	go run ./cmd/edgeworker/bench -n 2000 -cold 5
+//	go run ./cmd/edgeworker/bench -directory -n 2000 -cold 3 -requests 3000
+//
+// With -directory it measures the tenant directory instead (directory.go):
+// the cold isolate's first request and the isolate's memory with 1k and 1M
+// tenants in the DIRECTORY namespace, and a cached directory tenant against
+// a registry tenant on a warm isolate.
 //
 // Everything runs on 127.0.0.1: one cell (a small JSON echo written in Go,
 // the same handler for every path measured), a KV namespace and workerd. The
@@ -41,11 +47,36 @@ var key = edgeauth.Key{ID: "bench", Secret: []byte("benchmark-edge-secret-012345
 func main() {
 	n := flag.Int("n", 2000, "requests per path in the latency run")
 	cold := flag.Int("cold", 5, "cold starts to measure")
+	dir := flag.Bool("directory", false, "run the tenant directory benchmark instead: cold start and memory at 1k and 1M directory tenants, cached directory tenant against registry tenant")
+	requests := flag.Int("requests", 3000, "requests over random tenants before the memory figures (with -directory)")
 	flag.Parse()
-	if err := run(*n, *cold); err != nil {
+	var err error
+	if *dir {
+		err = runDirectory(*n, *cold, *requests)
+	} else {
+		err = run(*n, *cold)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// runDirectory builds the bundle, starts the cell and runs the directory
+// benchmark.
+func runDirectory(n, cold, requests int) error {
+	ctx := context.Background()
+	b, err := bundle.Build(ctx, "")
+	if err != nil {
+		return err
+	}
+	cellURL, stop, err := startCell()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Printf("workerd %s, %s, %d cores; one run.\n\n", workerdVersion(), runtime.Version(), runtime.NumCPU())
+	return directory(ctx, b, cellURL, cold, requests, n)
 }
 
 func run(n, cold int) error {
@@ -63,8 +94,8 @@ func run(n, cold int) error {
 	}
 	defer stop()
 	reg, err := json.Marshal(router.Registry{Version: router.SchemaVersion, Epoch: 1,
-		Cells:   []router.Cell{{ID: "a", Cloud: "aws", Region: "local", Endpoint: cellURL, HealthURL: cellURL + "/healthz", Weight: 100}},
-		Tenants: []router.Tenant{{ID: "acme", Cell: "a"}}})
+		Cells:   []router.Cell{{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cellURL, HealthURL: cellURL + "/healthz", Weight: 100}},
+		Tenants: []router.Tenant{{ID: "acme", Cell: "cell-a"}}})
 	if err != nil {
 		return err
 	}
@@ -91,22 +122,29 @@ func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) er
 			return err
 		}
 		kv.Set("registry", reg)
-		rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv})
+		dir, err := workerd.NewKV()
 		if err != nil {
 			kv.Close()
 			return err
 		}
+		rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, Directory: dir})
+		if err != nil {
+			kv.Close()
+			dir.Close()
+			return err
+		}
 		listen = append(listen, rt.Listening.Sub(rt.Started))
 		before := cpuNS(rt.PID())
-		d1, err := timed(client, rt.URL+"/x", "a")
+		d1, err := timed(client, rt.URL+"/x", "cell-a")
 		firstCPU = append(firstCPU, time.Duration(cpuNS(rt.PID())-before))
 		if err == nil {
 			var d2 time.Duration
-			d2, err = timed(client, rt.URL+"/x", "a")
+			d2, err = timed(client, rt.URL+"/x", "cell-a")
 			first, second = append(first, d1), append(second, d2)
 		}
 		rt.Close()
 		kv.Close()
+		dir.Close()
 		client.CloseIdleConnections()
 		if err != nil {
 			return err
@@ -136,7 +174,12 @@ func latency(ctx context.Context, b bundle.Bundle, reg []byte, cellURL string, n
 	}
 	defer kv.Close()
 	kv.Set("registry", reg)
-	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, ProxyTarget: cellURL})
+	dir, err := workerd.NewKV()
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, Directory: dir, ProxyTarget: cellURL})
 	if err != nil {
 		return err
 	}
@@ -149,7 +192,7 @@ func latency(ctx context.Context, b bundle.Bundle, reg []byte, cellURL string, n
 	}{
 		{name: "cell directly", url: cellURL + "/x", cell: ""},
 		{name: "plain JS pass-through Worker (baseline)", url: rt.ProxyURL + "/x", cpu: true},
-		{name: "edge Worker (Go wasm)", url: rt.URL + "/x", cell: "a", cpu: true},
+		{name: "edge Worker (Go wasm)", url: rt.URL + "/x", cell: "cell-a", cpu: true},
 	}
 	client := newClient()
 	for i := range paths { // warm up: isolates, connections
@@ -202,8 +245,8 @@ func startCell() (string, func(), error) {
 	}
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Cell-ID", "a")
-		_, _ = fmt.Fprintf(w, `{"cell":"a","path":%q,"tenant":%q}`+"\n", r.URL.Path, r.Header.Get(edgeauth.TenantHeader))
+		w.Header().Set("X-Cell-ID", "cell-a")
+		_, _ = fmt.Fprintf(w, `{"cell":"cell-a","path":%q,"tenant":%q}`+"\n", r.URL.Path, r.Header.Get(edgeauth.TenantHeader))
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
@@ -216,11 +259,17 @@ func newClient() *http.Client {
 // timed sends one GET for tenant acme and checks the answer came from the
 // cell (X-Cell-ID, when cell is set).
 func timed(c *http.Client, url, cell string) (time.Duration, error) {
+	return timedAs(c, url, "acme", cell)
+}
+
+// timedAs sends one GET for tenant and checks the answer came from the cell
+// (X-Cell-ID, when cell is set).
+func timedAs(c *http.Client, url, tenant, cell string) (time.Duration, error) {
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("X-Tenant-ID", "acme")
+	req.Header.Set("X-Tenant-ID", tenant)
 	start := time.Now()
 	resp, err := c.Do(req)
 	if err != nil {

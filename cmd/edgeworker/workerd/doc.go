@@ -1,9 +1,12 @@
 // Package workerd runs the edge Worker in workerd, Cloudflare's open-source
 // Workers runtime, for the runtime tests and the benchmark: the same script
-// and wasm that are deployed, with the bindings of router/edgeconf, a Workers
-// KV namespace served by KV (an in-memory store on loopback speaking the
-// protocol of workerd's KV binding) and a control Worker that fires the Cron
-// Trigger (Runtime.Scheduled).
+// and wasm that are deployed, with the bindings of router/edgeconf, the
+// registry's and the tenant directory's Workers KV namespaces each served by
+// a KV (an in-memory store on loopback speaking the protocol of workerd's KV
+// binding: get, put with expiration, delete and list, described on KV) and
+// a control Worker that fires the Cron Trigger (Runtime.Scheduled). With
+// Options.MemStats the Worker also reports its Go heap (Runtime.MemStats),
+// through a binding the edge component never sets.
 //
 // The workerd binary comes from the npm package pinned in package.json and
 // package-lock.json next to this file (`npm ci --prefix

@@ -1,10 +1,17 @@
 package workerd
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestKV(t *testing.T) {
@@ -40,7 +47,7 @@ func TestKV(t *testing.T) {
 		{"escaped key read", "GET", "a%2Fb%20c", "", 200, "x"},
 		{"delete", "DELETE", "registry", "", 200, ""},
 		{"deleted", "GET", "registry", "", 404, ""},
-		{"no key", "GET", "", "", 400, ""},
+		{"no key, not a list", "PUT", "", "", 400, ""},
 		{"method", "PATCH", "registry", "", 405, ""},
 	}
 	for _, s := range steps {
@@ -63,6 +70,207 @@ func TestKV(t *testing.T) {
 	kv.Fail("registry", 0)
 	if status, body := do("GET", "registry", ""); status != 200 || body != "y" {
 		t.Errorf("after the outage: %d %q", status, body)
+	}
+}
+
+// kvDo sends one request of the binding's protocol to kv.
+func kvDo(t *testing.T, kv *KV, method, target, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+kv.Addr()+target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data)
+}
+
+func newTestKV(t *testing.T) *KV {
+	t.Helper()
+	kv, err := NewKV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kv.Close() })
+	return kv
+}
+
+// listAll lists every key with prefix, page by page of limit.
+func listAll(t *testing.T, kv *KV, prefix string, limit int) (names []string, pages int) {
+	t.Helper()
+	cursor := ""
+	for {
+		q := url.Values{"prefix": {prefix}, "key_count_limit": {strconv.Itoa(limit)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		status, body := kvDo(t, kv, "GET", "/?"+q.Encode(), "")
+		if status != 200 {
+			t.Fatalf("list: %d %s", status, body)
+		}
+		var ans listAnswer
+		if err := json.Unmarshal([]byte(body), &ans); err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, k := range ans.Keys {
+			names = append(names, k.Name)
+		}
+		if ans.ListComplete {
+			if ans.Cursor != "" {
+				t.Fatalf("complete list with a cursor: %s", body)
+			}
+			return names, pages
+		}
+		if ans.Cursor == "" || len(ans.Keys) != limit {
+			t.Fatalf("incomplete page without a cursor or short: %s", body)
+		}
+		cursor = ans.Cursor
+	}
+}
+
+func TestKVList(t *testing.T) {
+	t.Parallel()
+	kv := newTestKV(t)
+	for _, k := range []string{"t/b", "t/a", "j/1", "t/c", "u/x", "t/d"} {
+		kv.Set(k, []byte("v"))
+	}
+	names, pages := listAll(t, kv, "t/", 2)
+	if strings.Join(names, ",") != "t/a,t/b,t/c,t/d" || pages != 2 {
+		t.Fatalf("list t/ by 2: %v in %d pages", names, pages)
+	}
+	// Written and deleted between pages: the list goes on in key order.
+	kv.Set("t/bb", []byte("v"))
+	kv.Delete("t/c")
+	names, _ = listAll(t, kv, "t/", 1)
+	if strings.Join(names, ",") != "t/a,t/b,t/bb,t/d" {
+		t.Fatalf("after changes: %v", names)
+	}
+	if names, _ := listAll(t, kv, "", 1000); len(names) != 6 {
+		t.Fatalf("everything: %v", names)
+	}
+	if names, _ := listAll(t, kv, "zz/", 10); len(names) != 0 {
+		t.Fatalf("no match: %v", names)
+	}
+	status, body := kvDo(t, kv, "GET", "/", "")
+	if status != 200 || !strings.Contains(body, `"list_complete":true`) || !strings.Contains(body, `"name":"j/1"`) {
+		t.Fatalf("list without parameters: %d %s", status, body)
+	}
+	for _, bad := range []string{"/?key_count_limit=1001", "/?key_count_limit=0", "/?key_count_limit=x", "/?cursor=!!!", "/?prefix=t/&cursor=" + base64.RawURLEncoding.EncodeToString([]byte("u/x"))} {
+		if status, _ := kvDo(t, kv, "GET", bad, ""); status != 400 {
+			t.Errorf("GET %s: %d, want 400", bad, status)
+		}
+	}
+}
+
+func TestKVExpiration(t *testing.T) {
+	t.Parallel()
+	kv := newTestKV(t)
+	now := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	kv.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	if status, body := kvDo(t, kv, "PUT", "/j%2F1?urlencoded=true&expiration_ttl=86400", "rec"); status != 200 {
+		t.Fatalf("put with ttl: %d %s", status, body)
+	}
+	if status, _ := kvDo(t, kv, "PUT", "/j%2F2?urlencoded=true&expiration=1800000100", "rec"); status != 200 {
+		t.Fatalf("put with expiration: %d", status)
+	}
+	if got := kv.Expiration("j/1"); !got.Equal(now.Add(24 * time.Hour)) {
+		t.Fatalf("expiration %v", got)
+	}
+	_, body := kvDo(t, kv, "GET", "/?prefix=j/", "")
+	if !strings.Contains(body, `{"name":"j/1","expiration":1800086400}`) {
+		t.Fatalf("list does not show the expiration: %s", body)
+	}
+	for _, bad := range []string{"expiration_ttl=59", "expiration_ttl=x", "expiration=1800000059"} {
+		if status, body := kvDo(t, kv, "PUT", "/k?urlencoded=true&"+bad, "v"); status != 400 || !strings.Contains(body, "Invalid expiration") {
+			t.Errorf("put with %s: %d %s, want 400", bad, status, body)
+		}
+	}
+	advance(100 * time.Second)
+	if status, _ := kvDo(t, kv, "GET", "/j%2F2", ""); status != 404 {
+		t.Fatalf("expired key read: %d", status)
+	}
+	if names, _ := listAll(t, kv, "j/", 10); strings.Join(names, ",") != "j/1" {
+		t.Fatalf("list after j/2 expired: %v", names)
+	}
+	advance(24 * time.Hour)
+	if _, ok := kv.Get("j/1"); ok {
+		t.Fatal("j/1 did not expire")
+	}
+}
+
+func TestKVFailAllAndHold(t *testing.T) {
+	t.Parallel()
+	kv := newTestKV(t)
+	kv.Set("t/a", []byte("1"))
+	kv.FailAll(503)
+	for _, target := range []string{"/t%2Fa", "/?prefix=t/"} {
+		if status, _ := kvDo(t, kv, "GET", target, ""); status != 503 {
+			t.Errorf("GET %s during the outage: %d", target, status)
+		}
+	}
+	kv.FailAll(0)
+	release := kv.Hold("t/a")
+	done := make(chan string, 2)
+	for range 2 {
+		go func() { _, body := kvDo(t, kv, "GET", "/t%2Fa", ""); done <- body }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for kv.Held("t/a") != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reads held, want 2", kv.Held("t/a"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("a held read answered")
+	default:
+	}
+	release()
+	for range 2 {
+		if body := <-done; body != "1" {
+			t.Fatalf("released read: %q", body)
+		}
+	}
+	if kv.Held("t/a") != 0 || kv.Reads("t/a") != 3 { // one during the outage
+		t.Fatalf("held %d reads %d", kv.Held("t/a"), kv.Reads("t/a"))
+	}
+}
+
+// TestKVMillionKeys: a million tenant entries go in at once and list in
+// pages of a thousand, in order, quickly enough for the runtime tests.
+func TestKVMillionKeys(t *testing.T) {
+	t.Parallel()
+	kv := newTestKV(t)
+	const n = 1_000_000
+	kv.SetMany(func(yield func(string, []byte) bool) {
+		for i := range n {
+			if !yield(fmt.Sprintf("t/tenant-%07d", i), []byte(`{}`)) {
+				return
+			}
+		}
+	})
+	if kv.Len() != n {
+		t.Fatalf("%d keys", kv.Len())
+	}
+	// The first list sorts; the next ones page through.
+	first := kv.list("t/", "", MaxListLimit)
+	if len(first.Keys) != MaxListLimit || first.Keys[0].Name != "t/tenant-0000000" || first.ListComplete {
+		t.Fatalf("first page: %d keys from %q, complete %v", len(first.Keys), first.Keys[0].Name, first.ListComplete)
+	}
+	last := kv.list("t/", "t/tenant-0998999", MaxListLimit)
+	if len(last.Keys) != MaxListLimit || last.Keys[999].Name != "t/tenant-0999999" || !last.ListComplete {
+		t.Fatalf("last page: %d keys, complete %v", len(last.Keys), last.ListComplete)
+	}
+	if v, ok := kv.Get("t/tenant-0500000"); !ok || string(v) != "{}" {
+		t.Fatal("a key of the million is missing")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +45,12 @@ type Options struct {
 	Key edgeauth.Key
 	// KV serves the REGISTRY namespace. Required.
 	KV *KV
+	// Directory serves the DIRECTORY namespace, the tenant directory.
+	// Required.
+	Directory *KV
+	// MemStats binds the test-only edgeconf.MemStatsBinding, so that the
+	// Worker answers edgeconf.MemStatsPath (Runtime.MemStats).
+	MemStats bool
 	// Log receives workerd's output. Zero: discarded.
 	Log io.Writer
 	// Binary is the workerd executable. Zero: Binary().
@@ -104,8 +111,8 @@ func Binary() (string, error) {
 // Start writes the config to a temporary directory, starts workerd and
 // waits until it listens. Close stops it.
 func Start(ctx context.Context, o Options) (*Runtime, error) {
-	if o.KV == nil || len(o.Bundle.Wasm) == 0 {
-		return nil, errors.New("workerd: Options.KV and Options.Bundle are required")
+	if o.KV == nil || o.Directory == nil || len(o.Bundle.Wasm) == 0 {
+		return nil, errors.New("workerd: Options.KV, Options.Directory and Options.Bundle are required")
 	}
 	if o.CompatibilityDate == "" {
 		o.CompatibilityDate = edgeconf.CompatibilityDate
@@ -239,6 +246,61 @@ func (r *Runtime) Scheduled(ctx context.Context) error {
 
 // PID is workerd's process id (the benchmark reads its CPU time).
 func (r *Runtime) PID() int { return r.cmd.Process.Pid }
+
+// MemStats is the edge Worker isolate's memory, as it reports it at
+// edgeconf.MemStatsPath after a garbage collection.
+type MemStats struct {
+	// HeapInuse is the Go heap's bytes in in-use spans.
+	HeapInuse uint64 `json:"heapInuse"`
+	// HeapAlloc is the bytes of live heap objects.
+	HeapAlloc uint64 `json:"heapAlloc"`
+	// Sys is what the Go runtime took from the wasm linear memory.
+	Sys uint64 `json:"sys"`
+	// DirectoryEntries is the number of tenants in the directory cache.
+	DirectoryEntries int `json:"directoryEntries"`
+}
+
+// MemStats asks the Worker for its memory figures; the runtime must have
+// been started with Options.MemStats.
+func (r *Runtime) MemStats(ctx context.Context) (MemStats, error) {
+	var m MemStats
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL+edgeconf.MemStatsPath, nil)
+	if err != nil {
+		return m, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return m, fmt.Errorf("reading the Worker's memory figures: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return m, fmt.Errorf("reading the Worker's memory figures: status %d (was the runtime started with Options.MemStats?): %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return m, fmt.Errorf("reading the Worker's memory figures: %w", err)
+	}
+	return m, nil
+}
+
+// RSS returns the workerd process's resident set size in bytes (VmRSS in
+// /proc/<pid>/status; Linux only).
+func (r *Runtime) RSS() (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", r.PID()))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("VmRSS %q: %w", v, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
 
 // Close stops workerd and removes its files.
 func (r *Runtime) Close() error {

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// dirCache is the isolate's bounded cache of tenant-directory lookups: a
+// least-recently-used list of entries, each either a tenant's placement or
+// the knowledge that the directory holds none. It never holds more than max
+// entries, whatever the directory's size. Expired entries stay until they
+// are evicted, so that a lookup the directory fails can still be answered
+// from the last one read.
+//
+// A hit takes the lock, moves the entry to the front and returns a pointer
+// to its placement: no allocation. Placements are never modified once
+// cached (a new read replaces the entry), so the pointer stays valid after
+// the lock is released.
+type dirCache struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]*dirEntry
+	// head is the most recently used entry, tail the least; nil when empty.
+	head, tail *dirEntry
+}
+
+// dirEntry is one cached lookup.
+type dirEntry struct {
+	// tenant is the placement, or nil when the directory holds none.
+	tenant *router.Tenant
+	// expires is the Unix time in nanoseconds after which the entry is
+	// stale.
+	expires    int64
+	id         string
+	prev, next *dirEntry
+}
+
+// cached is what the cache knows of one tenant.
+type cached struct {
+	// Tenant is the placement, nil when the directory holds none.
+	Tenant *router.Tenant
+	// Fresh is false for an expired entry: read the directory again, and
+	// use this one only when that fails.
+	Fresh bool
+}
+
+func newDirCache(max int) *dirCache {
+	return &dirCache{max: max, entries: make(map[string]*dirEntry)}
+}
+
+// get returns what the cache holds for id and whether it holds anything.
+func (c *dirCache) get(id string, now time.Time) (cached, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[id]
+	if e == nil {
+		return cached{}, false
+	}
+	c.toFront(e)
+	return cached{Tenant: e.tenant, Fresh: now.UnixNano() < e.expires}, true
+}
+
+// put caches t (nil: absent from the directory) for id until expires,
+// evicting the least recently used entry when the cache is full. id must
+// not share memory with a request (the cache outlives it).
+func (c *dirCache) put(id string, t *router.Tenant, expires time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[id]; e != nil {
+		e.tenant, e.expires = t, expires.UnixNano()
+		c.toFront(e)
+		return
+	}
+	var e *dirEntry
+	if len(c.entries) >= c.max {
+		// Reuse the evicted entry: a full cache allocates no entry.
+		e = c.tail
+		c.unlink(e)
+		delete(c.entries, e.id)
+		*e = dirEntry{}
+	} else {
+		e = &dirEntry{}
+	}
+	e.id, e.tenant, e.expires = id, t, expires.UnixNano()
+	c.entries[id] = e
+	c.pushFront(e)
+}
+
+// len returns the number of entries.
+func (c *dirCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+func (c *dirCache) toFront(e *dirEntry) {
+	if c.head == e {
+		return
+	}
+	c.unlink(e)
+	c.pushFront(e)
+}
+
+func (c *dirCache) pushFront(e *dirEntry) {
+	e.prev, e.next = nil, c.head
+	if c.head != nil {
+		c.head.prev = e
+	}
+	c.head = e
+	if c.tail == nil {
+		c.tail = e
+	}
+}
+
+func (c *dirCache) unlink(e *dirEntry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		c.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		c.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+}

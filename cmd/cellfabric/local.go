@@ -18,6 +18,7 @@ import (
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/server"
 	"github.com/cellfabric/cellfabric/stacks"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 func init() {
@@ -51,6 +52,7 @@ type localOptions struct {
 	healthInterval          time.Duration
 	tenantFrom, hostPattern string
 	dataDir                 string
+	store                   storeKind
 	logFormat               logFormat
 }
 
@@ -65,11 +67,13 @@ func (o *localOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&o.healthInterval, "health-interval", localHealthInterval, "active health check interval")
 	fs.StringVar(&o.tenantFrom, "tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
 	fs.StringVar(&o.hostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
-	fs.StringVar(&o.dataDir, "data-dir", "", "keep each cell's key/value data in DIR/<cell id> (default: in memory)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "keep the cells' key/value data in `DIR` (default: in memory): the embedded store's in DIR/<cell id>, an emulator's in DIR/<store>.emulator")
+	o.store = storeKind(localStoreDefault)
+	fs.Var(&o.store, "store", "the cells' state `store`: embedded, or the emulator of a cloud's store started here (dynamodb: dynalite, azuretable: azurite, firestore: Google's Firestore emulator, which make emulators installs)")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\nWith --store dynamodb, azuretable or firestore the cells keep their data in\nthat cloud store's emulator, started here and stopped on exit.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -102,7 +106,12 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(err)
 	}
-	cells, err := newLocalCells(topo, key, o.dataDir, logger)
+	store, err := startLocalStore(contract.Kind(o.store), o.dataDir)
+	if err != nil {
+		return fail(err)
+	}
+	defer store.stop() // after the cells are closed
+	cells, err := newLocalCells(ctx, topo, key, store, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -181,7 +190,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	served := make(chan error, 1)
 	go func() { served <- rt.Serve(ctx, ln, nil) }()
 
-	printBanner(stdout, path, topo, reg.Epoch, ln.Addr().String(), al.Addr().String(), regPath)
+	printBanner(stdout, path, topo, reg.Epoch, ln.Addr().String(), al.Addr().String(), regPath, store.describe())
 	ctl.table(stdout)
 	if stdin != nil {
 		fmt.Fprintf(stdout, "\n%s\n", localHelp)
@@ -220,7 +229,7 @@ func newEdgeKey(id string) (edgeauth.Key, error) {
 	return edgeauth.Key{ID: id, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}, nil
 }
 
-func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, proxy, admin, regPath string) {
+func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, proxy, admin, regPath, store string) {
 	example := "acme"
 	if len(topo.Tenants) > 0 {
 		example = topo.Tenants[0].ID
@@ -229,5 +238,6 @@ func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, p
 	fmt.Fprintf(w, "  router    http://%s    curl -i -H 'X-Tenant-ID: %s' http://%s/\n", proxy, example, proxy)
 	fmt.Fprintf(w, "  admin     http://%s    /admin/cells, /admin/route?tenant=%s, /metrics, /local/table\n", admin, example)
 	fmt.Fprintf(w, "  cell down curl -X POST http://%s/local/cells/<cell>/stop   (and .../start)\n", admin)
-	fmt.Fprintf(w, "  registry  %s\n\n", regPath)
+	fmt.Fprintf(w, "  registry  %s\n", regPath)
+	fmt.Fprintf(w, "  store     %s\n\n", store)
 }

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 
 	"github.com/cellfabric/cellfabric/components/edge"
@@ -15,9 +15,6 @@ import (
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/stacks"
 	"github.com/cellfabric/cellfabric/workload/refcell"
-	"github.com/cellfabric/cellfabric/workload/state"
-	"github.com/cellfabric/cellfabric/workload/state/contract"
-	"github.com/cellfabric/cellfabric/workload/state/embedded"
 )
 
 // localCell is one reference cell of `cellfabric local`, on a loopback port
@@ -32,26 +29,22 @@ type localCell struct {
 	srv  *http.Server // nil while stopped
 }
 
-// newLocalCells creates one reference cell per topology cell, sharing key.
-// With dataDir set, each keeps its key/value log in dataDir/<cell id>.
-func newLocalCells(topo *stacks.Topology, key edgeauth.Key, dataDir string, logger *slog.Logger) ([]*localCell, error) {
+// newLocalCells creates one reference cell per topology cell, sharing key,
+// each keeping its data in store.
+func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key, store *localStore, logger *slog.Logger) ([]*localCell, error) {
 	var cells []*localCell
 	for _, tc := range topo.Cells {
-		dir := ""
-		if dataDir != "" {
-			dir = filepath.Join(dataDir, tc.ID)
-		}
-		b, err := embedded.Open(dir, logger.With("cell", tc.ID))
+		st, err := store.open(ctx, tc.ID, logger.With("cell", tc.ID))
 		if err != nil {
 			closeLocalCells(cells)
 			return nil, fmt.Errorf("cell %s: %w", tc.ID, err)
 		}
 		c, err := refcell.New(refcell.Config{
 			CellID: tc.ID, Cloud: string(tc.Cloud), Region: tc.Region,
-			Keys: []edgeauth.Key{key}, Store: state.New(b), StoreKind: string(contract.Embedded), Logger: logger.With("cell", tc.ID),
+			Keys: []edgeauth.Key{key}, Store: st, StoreKind: string(store.kind), Logger: logger.With("cell", tc.ID),
 		})
 		if err != nil {
-			b.Close()
+			st.Close()
 			closeLocalCells(cells)
 			return nil, err
 		}

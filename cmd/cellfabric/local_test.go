@@ -28,13 +28,14 @@ type localRun struct {
 	stdout, stderr *lockedBuffer
 	stdin          *io.PipeWriter
 	done           chan int
+	cancel         context.CancelFunc
 }
 
 func startLocal(t *testing.T, args ...string) *localRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	lr := &localRun{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, stdin: pw, done: make(chan int, 1)}
+	lr := &localRun{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, stdin: pw, done: make(chan int, 1), cancel: cancel}
 	stderr := lr.stderr
 	args = append([]string{"--dir", "../..", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}, args...)
 	go func() { lr.done <- localMain(ctx, args, pr, lr.stdout, stderr) }()
@@ -48,7 +49,7 @@ func startLocal(t *testing.T, args ...string) *localRun {
 		}
 	})
 	re := regexp.MustCompile(`router +http://(\S+) .*\n +admin +http://(\S+) `)
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if m := re.FindStringSubmatch(lr.stdout.String()); m != nil {
 			lr.proxy, lr.admin = "http://"+m[1], "http://"+m[2]
@@ -64,6 +65,21 @@ func startLocal(t *testing.T, args ...string) *localRun {
 			t.Fatalf("local did not start: %q %q", lr.stdout.String(), stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop stops local as a signal would (its context is done) and returns
+// its exit status once it has returned.
+func (lr *localRun) stop(t *testing.T) int {
+	t.Helper()
+	lr.cancel()
+	select {
+	case code := <-lr.done:
+		lr.done <- code
+		return code
+	case <-time.After(30 * time.Second):
+		t.Fatal("local did not stop")
+		return -1
 	}
 }
 
@@ -272,6 +288,7 @@ func TestLocalRefusesBadInput(t *testing.T) {
 		{"unknown stack", []string{"--stack", "nope", "--dir", "../.."}, 1, "Pulumi.nope.yaml"},
 		{"stray argument", []string{"extra"}, 2, "usage"},
 		{"bad flag", []string{"--nope"}, 2, "flag provided but not defined"},
+		{"unknown store", []string{"--store", "redis"}, 2, "want embedded, dynamodb, azuretable, firestore"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,21 +105,29 @@ func (b *builder) secret() (err error) {
 }
 
 // access lets the workload identity use the table's data and read the edge
-// keys. Least privilege: table data on the one table, secret contents of
-// each secret, the narrowest scopes Azure RBAC offers.
+// keys. Least privilege: the state role (exactly the adapter's data
+// actions) on the one table, secret contents of each secret, the narrowest
+// scopes Azure RBAC offers.
 func (b *builder) access() error {
 	type roleGrant struct {
-		name, role string
-		scope      pulumi.StringOutput
+		name  string
+		role  pulumi.StringInput // the role definition's GUID
+		scope pulumi.StringOutput
 	}
+	stateRole, err := newStateRole(b.ctx, b.name+"-state-role", b.names, b.args.ID, b.rg.ID().ToStringOutput(), b.child())
+	if err != nil {
+		return err
+	}
+	secretsUser := pulumi.String(roleKeyVaultSecretsUser)
 	grants := []roleGrant{
-		{b.name + "-table-access", roleTableDataContributor, b.store.table.ID().ToStringOutput()},
-		{b.name + "-secret-access", roleKeyVaultSecretsUser, b.keys.secret.ID().ToStringOutput()},
+		// The role's name output is its GUID: the assignment waits for it.
+		{b.name + "-table-access", stateRole.Name, b.store.table.ID().ToStringOutput()},
+		{b.name + "-secret-access", secretsUser, b.keys.secret.ID().ToStringOutput()},
 	}
 	if b.keys.extra != nil {
 		// The extra key is granted exactly like the first: on its own
 		// secret, nothing wider.
-		grants = append(grants, roleGrant{b.name + "-extra-secret-access", roleKeyVaultSecretsUser, b.keys.extra.ID().ToStringOutput()})
+		grants = append(grants, roleGrant{b.name + "-extra-secret-access", secretsUser, b.keys.extra.ID().ToStringOutput()})
 		b.extraURI = pulumi.Unsecret(b.keys.extra.Properties.SecretUri()).(pulumi.StringOutput)
 	}
 	for _, g := range grants {

@@ -140,7 +140,7 @@ func TestTags(t *testing.T) {
 			tApp: nil, tIdentity: nil, tAccount: nil, tVault: nil, tSecret: nil,
 		},
 		Untagged: map[string]any{
-			tSubnet: nil, tRole: nil, tTable: nil, tDiag: nil, "azure-native:network:SecurityRule": nil,
+			tSubnet: nil, tRole: nil, tRoleDef: nil, tTable: nil, tDiag: nil, "azure-native:network:SecurityRule": nil,
 		},
 	}
 	want := map[string]string{

@@ -82,9 +82,16 @@
 // are azure-native:app/v20240301:ManagedEnvironment and …:ContainerApp.
 //
 // Identity. A user-assigned managed identity with two role assignments and
-// nothing else, each at the narrowest scope Azure RBAC allows: Storage Table
-// Data Contributor on the one table, Key Vault Secrets User on the one
-// secret (and on the extra key's secret during a rotation). Role definition ids are built from the subscription that
+// nothing else, each at the narrowest scope Azure RBAC allows: the cell's
+// state role on the one table, Key Vault Secrets User on the one secret
+// (and on the extra key's secret during a rotation). The state role is a
+// custom role whose data actions are exactly what the state port's Azure
+// Table adapter calls (workload/state/contract.AzureTableDataActions: read,
+// add and update entities; no delete, no unconditional write, no table
+// action), defined and assignable in the cell's resource group only, named
+// per deployment (custom role names are unique in the Entra tenant), its
+// GUID a UUIDv5 of the group and that name. Role definition ids in
+// assignments are built from the subscription that
 // GetClientConfig reports. Assignment names are UUIDv5 of scope, role and
 // principal: stable across runs, and new when the principal or scope is
 // replaced, so a replacement never collides with the assignment it

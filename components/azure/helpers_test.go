@@ -24,6 +24,7 @@ const (
 	tApp       = "azure-native:app/v20240301:ContainerApp"
 	tIdentity  = "azure-native:managedidentity:UserAssignedIdentity"
 	tRole      = "azure-native:authorization:RoleAssignment"
+	tRoleDef   = "azure-native:authorization:RoleDefinition"
 	tAccount   = "azure-native:storage:StorageAccount"
 	tTable     = "azure-native:storage:Table"
 	tVault     = "azure-native:keyvault:Vault"

@@ -25,6 +25,7 @@ type names struct {
 	Vault          string // global: kv-<cell>-{hash}
 	Secret         string
 	ExtraSecret    string // only with an extra edge key
+	StateRole      string // tenant-wide: cellfabric-state-<cell>-{hash}, the custom role's name
 }
 
 // Limits of the names above (CLOUD-FACTS Part 2; resource-name-rules).
@@ -39,6 +40,7 @@ const (
 	maxVNet           = 64
 	maxNSG            = 80
 	maxIdentity       = 128
+	maxRoleName       = 512
 	hashLen           = 8
 )
 
@@ -70,6 +72,9 @@ func deriveNames(project, stack, cellID string) names {
 		Vault:          "kv-" + strings.TrimRight(truncate(id, maxVault-4-hashLen), "-") + "-" + h,
 		Secret:         edgeKeySecretName,
 		ExtraSecret:    extraEdgeKeySecretName,
+		// A custom role's name is unique in the whole Entra tenant: the
+		// hash keeps two deployments of one cell id apart.
+		StateRole: "cellfabric-state-" + id + "-" + h,
 	}
 }
 
@@ -144,6 +149,7 @@ func (n names) validate() error {
 		{"virtual network", n.VNet, maxVNet, reGeneric, "letters, digits, _ . -"},
 		{"network security group", n.NSG, maxNSG, reGeneric, "letters, digits, _ . -"},
 		{"managed identity", n.Identity, maxIdentity, reGeneric, "letters, digits, _ . -"},
+		{"custom role", n.StateRole, maxRoleName, reGeneric, "letters, digits, _ . -"},
 	}
 	var bad []string
 	for _, r := range rules {

@@ -18,6 +18,7 @@ func TestDeriveNames(t *testing.T) {
 			ResourceGroup: "rg-cellfabric-dev-azure-weu", VNet: "vnet-azure-weu", NSG: "nsg-azure-weu-apps",
 			Workspace: "log-azure-weu", Environment: "cae-azure-weu", App: "ca-azure-weu",
 			Identity: "id-azure-weu", Table: "stateazureweu", Secret: "edge-key",
+			StateRole: "cellfabric-state-azure-weu-" + shortHash("cellfabric/dev/azure-weu"),
 		}},
 		{"shortest id", "cellfabric", "dev", "abc", names{App: "ca-abc", Table: "stateabc"}},
 		{"longest id", "cellfabric", "dev", "a2345678901234567890", names{App: "ca-a2345678901234567890"}},
@@ -54,12 +55,13 @@ func TestDeriveNames(t *testing.T) {
 			check("Identity", n.Identity, tc.want.Identity)
 			check("Table", n.Table, tc.want.Table)
 			check("Secret", n.Secret, tc.want.Secret)
+			check("StateRole", n.StateRole, tc.want.StateRole)
 			if again := deriveNames(tc.project, tc.stack, tc.id); again != n {
 				t.Errorf("not deterministic: %+v vs %+v", again, n)
 			}
 			other := deriveNames(tc.project, tc.stack+"x", tc.id)
-			if other.StorageAccount == n.StorageAccount || other.Vault == n.Vault {
-				t.Errorf("stacks %q and %q share global names %s / %s", tc.stack, tc.stack+"x", n.StorageAccount, n.Vault)
+			if other.StorageAccount == n.StorageAccount || other.Vault == n.Vault || other.StateRole == n.StateRole {
+				t.Errorf("stacks %q and %q share global names %s / %s / %s", tc.stack, tc.stack+"x", n.StorageAccount, n.Vault, n.StateRole)
 			}
 			if other.ResourceGroup == n.ResourceGroup {
 				t.Errorf("stacks %q and %q share resource group %s", tc.stack, tc.stack+"x", n.ResourceGroup)

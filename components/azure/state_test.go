@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
 	"github.com/cellfabric/cellfabric/components/recorder"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // TestStorageAccount: encrypted at rest (service and infrastructure layer,
@@ -71,15 +74,18 @@ func TestStorageAccount(t *testing.T) {
 	}
 }
 
-// TestRoleAssignments: exactly the two roles, each scoped to the one table
-// or the one secret, for the cell's identity; never a group or subscription.
+// TestRoleAssignments: exactly the two roles — the cell's state role on
+// the one table, Key Vault Secrets User on the one secret — for the cell's
+// identity; never a group or subscription scope, never the built-in Storage
+// Table Data Contributor.
 func TestRoleAssignments(t *testing.T) {
 	t.Parallel()
 	r := mustShared(t)
 	ras := r.Rec.OfType(tRole)
+	stateRole := out(r.One(t, tRoleDef), "name").StringValue()
 	wantScope := map[string]string{
-		roleTableDataContributor: r.One(t, tTable).ID,
-		roleKeyVaultSecretsUser:  r.One(t, tSecret).ID,
+		stateRole:               r.One(t, tTable).ID,
+		roleKeyVaultSecretsUser: r.One(t, tSecret).ID,
 	}
 	if len(ras) != len(wantScope) {
 		t.Fatalf("%d role assignments, want %d", len(ras), len(wantScope))
@@ -94,6 +100,9 @@ func TestRoleAssignments(t *testing.T) {
 		role, ok := strings.CutPrefix(def, prefix)
 		if !ok {
 			t.Errorf("%s roleDefinitionId %q is not a subscription role definition", ra.Name, def)
+		}
+		if role == storageTableDataContributor {
+			t.Errorf("%s grants the built-in Storage Table Data Contributor", ra.Name)
 		}
 		want, known := wantScope[role]
 		if !known {
@@ -123,18 +132,92 @@ func TestRoleAssignments(t *testing.T) {
 	}
 }
 
+// storageTableDataContributor is the built-in role the cell no longer
+// grants: it also deletes entities, writes them without a condition and
+// creates and deletes tables.
+const storageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+
+// TestStateRoleIsTheAdapterContract: the one custom role the cell defines
+// holds exactly the data actions the state port's aztable adapter calls
+// (contract.AzureTableDataActions, which the adapter's tests hold to the
+// calls it makes against azurite) and no control-plane action; it is
+// defined in and assignable in the cell's resource group only, under a
+// tenant-unique name and a GUID derived from both.
+func TestStateRoleIsTheAdapterContract(t *testing.T) {
+	t.Parallel()
+	r := mustShared(t)
+	role := r.One(t, tRoleDef)
+	perms := in(role, "permissions")
+	if !perms.IsArray() || len(perms.ArrayValue()) != 1 {
+		t.Fatalf("permissions = %v, want one entry", perms)
+	}
+	p := perms.ArrayValue()[0].ObjectValue()
+	var got []string
+	for _, a := range p["dataActions"].ArrayValue() {
+		got = append(got, a.StringValue())
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(contract.AzureTableDataActions))
+	if !slices.Equal(got, want) {
+		t.Errorf("the state role's data actions are %v, the adapter calls %v", got, want)
+	}
+	for _, k := range []resource.PropertyKey{"actions", "notActions", "notDataActions"} {
+		if v, ok := p[k]; ok && !v.IsNull() && len(v.ArrayValue()) > 0 {
+			t.Errorf("the state role has %s %v, want none", k, v)
+		}
+	}
+	rg := r.One(t, tRG).ID
+	if got := s(role, "scope"); got != rg {
+		t.Errorf("the state role is defined at %q, want the cell's resource group %q", got, rg)
+	}
+	scopes := in(role, "assignableScopes")
+	if !scopes.IsArray() || len(scopes.ArrayValue()) != 1 || scopes.ArrayValue()[0].StringValue() != rg {
+		t.Errorf("assignable scopes = %v, want only the cell's resource group %q", scopes, rg)
+	}
+	n := deriveNames("cellfabric", testStack, validArgs().ID)
+	if got := s(role, "roleName"); got != n.StateRole {
+		t.Errorf("role name %q, want %q", got, n.StateRole)
+	}
+	if got := s(role, "roleType"); got != "CustomRole" {
+		t.Errorf("role type %q, want CustomRole", got)
+	}
+	if got := s(role, "roleDefinitionId"); got != roleDefinitionGUID(rg, n.StateRole) {
+		t.Errorf("role id %q, want the UUIDv5 of the group and the name", got)
+	}
+	if len(r.Rec.OfType(tRoleDef)) != 1 {
+		t.Errorf("%d role definitions, want the one state role", len(r.Rec.OfType(tRoleDef)))
+	}
+}
+
+// TestRoleDefinitionGUID: deterministic, a version-5 GUID, different for a
+// different scope or name.
+func TestRoleDefinitionGUID(t *testing.T) {
+	t.Parallel()
+	base := roleDefinitionGUID("/s/rg", "cellfabric-state-a")
+	if base != roleDefinitionGUID("/s/rg", "cellfabric-state-a") {
+		t.Fatal("not deterministic")
+	}
+	if slices.Contains([]string{roleDefinitionGUID("/s/rg2", "cellfabric-state-a"), roleDefinitionGUID("/s/rg", "cellfabric-state-b")}, base) {
+		t.Fatalf("%s repeats for a different input", base)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(base) {
+		t.Fatalf("%q is not a version-5 GUID", base)
+	}
+}
+
 // TestRoleAssignmentName: deterministic, a version-5 GUID, different for
 // any different input.
 func TestRoleAssignmentName(t *testing.T) {
 	t.Parallel()
-	base := roleAssignmentName("/s/scope", roleTableDataContributor, "p1")
-	if base != roleAssignmentName("/s/scope", roleTableDataContributor, "p1") {
+	const role = "6a1f0e2b-0000-5000-8000-000000000001"
+	base := roleAssignmentName("/s/scope", role, "p1")
+	if base != roleAssignmentName("/s/scope", role, "p1") {
 		t.Fatal("not deterministic")
 	}
 	others := []string{
-		roleAssignmentName("/s/other", roleTableDataContributor, "p1"),
+		roleAssignmentName("/s/other", role, "p1"),
 		roleAssignmentName("/s/scope", roleKeyVaultSecretsUser, "p1"),
-		roleAssignmentName("/s/scope", roleTableDataContributor, "p2"),
+		roleAssignmentName("/s/scope", role, "p2"),
 	}
 	if slices.Contains(others, base) {
 		t.Fatalf("%s repeats for a different input: %v", base, others)

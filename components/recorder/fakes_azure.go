@@ -57,6 +57,9 @@ func init() {
 			"secretUriWithVersion": "https://" + vault + ".vault.azure.net/secrets/" + name + "/" + fc.Hash,
 		}})
 	}
+	outputFakes["azure-native:authorization:RoleDefinition"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
+		return props(map[string]any{"name": str(res.Inputs, "roleDefinitionId"), "type": "Microsoft.Authorization/roleDefinitions"})
+	}
 	outputFakes["azure-native:network:PublicIPAddress"] = func(res *Resource, fc FakeContext) resource.PropertyMap {
 		return props(map[string]any{"ipAddress": fakeIPv4(res.URN)})
 	}
@@ -209,6 +212,11 @@ var azureIDFakes = func() map[string]IDFake {
 	}
 	m["azure-native:authorization:RoleAssignment"] = func(res *Resource, fc FakeContext) string {
 		return str(res.Inputs, "scope") + "/providers/Microsoft.Authorization/roleAssignments/" + str(res.Inputs, "roleAssignmentName")
+	}
+	// A role definition's id is under the scope it was created at; its
+	// name output is the GUID it was given.
+	m["azure-native:authorization:RoleDefinition"] = func(res *Resource, fc FakeContext) string {
+		return str(res.Inputs, "scope") + "/providers/Microsoft.Authorization/roleDefinitions/" + str(res.Inputs, "roleDefinitionId")
 	}
 	m["azure-native:insights:DiagnosticSetting"] = func(res *Resource, fc FakeContext) string {
 		return str(res.Inputs, "resourceUri") + "/providers/Microsoft.Insights/diagnosticSettings/" + str(res.Inputs, "name")

@@ -103,6 +103,9 @@ func (s *core) write(ctx context.Context, tenant, key string, c Cond, build func
 		if err := c.check(live, cur.Seq); err != nil {
 			return Record{}, false, err
 		}
+		if m.Seq >= MaxSeq {
+			return Record{}, false, fmt.Errorf("%w: tenant %s has used every sequence number up to %d; it takes no more writes", ErrFull, tenant, uint64(MaxSeq))
+		}
 		rec, err := build(m.Seq+1, live)
 		if err != nil {
 			return Record{}, false, err
@@ -321,6 +324,12 @@ func (s *core) Import(ctx context.Context, tenant string, recs []Record) error {
 		}
 		if r.Seq == 0 {
 			return fmt.Errorf("%w: record %d (key %s) has no sequence number", ErrInvalid, i, r.Key)
+		}
+		// Refused here, before the sequence moves or any item is
+		// written: past MaxSeq some stores cannot keep the number, and
+		// the meta record would carry it too.
+		if r.Seq > MaxSeq {
+			return fmt.Errorf("%w: tenant %s, record %d (key %s): sequence number %d is above %d, the largest a tenant's sequence reaches; the source of this import is corrupt", ErrInvalid, tenant, i, r.Key, r.Seq, uint64(MaxSeq))
 		}
 		top = max(top, r.Seq)
 	}

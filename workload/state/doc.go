@@ -62,7 +62,9 @@
 // missing, nothing twice, each key's versions in order. Import applies
 // records keeping their sequence numbers, a record only when it is newer
 // than what the store holds, so it can be repeated and interrupted; the
-// tenant's sequence continues above the highest number imported. The
+// tenant's sequence continues above the highest number imported. A batch
+// holding a number above MaxSeq, the largest every store keeps, is refused
+// whole before anything is written. The
 // mover (cellfabric tenants move) is built from these three.
 //
 // The package imports the standard library only; adapters import their

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -26,6 +27,11 @@ const (
 	MaxChangesLimit = 1000
 	// MaxImportBatch bounds one call of Import.
 	MaxImportBatch = 1000
+	// MaxSeq is the largest sequence number a tenant reaches: the largest
+	// every store keeps as a number (Azure Table's Edm.Int64, Firestore's
+	// integer; DynamoDB's numbers go further). Import refuses a record
+	// above it, and a write that would go past it fails with ErrFull.
+	MaxSeq = math.MaxInt64
 )
 
 // Errors of the port. Adapters wrap their own errors in ErrUnavailable;

@@ -63,6 +63,24 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		return nil, fmt.Errorf("azure table options: %w", err)
 	}
 	o = o.withDefaults()
+	svc, tr, err := serviceClient(o)
+	if err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(o.ServiceURL) // Validate parsed it
+	return &Backend{
+		client:    svc.NewClient(o.Table),
+		transport: tr,
+		table:     o.Table,
+		service:   u.Scheme + "://" + u.Host,
+		timeout:   o.Timeout,
+	}, nil
+}
+
+// serviceClient builds the table service client o describes (o valid and
+// with its defaults) and the transport under it, whose idle connections
+// the caller closes.
+func serviceClient(o Options) (*aztables.ServiceClient, *http.Transport, error) {
 	u, _ := url.Parse(o.ServiceURL) // Validate parsed it
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -86,28 +104,22 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if k := o.SharedKey; k != nil {
 		cred, err := aztables.NewSharedKeyCredential(k.Account, string(k.Key))
 		if err != nil {
-			return nil, fmt.Errorf("azure table shared key of account %s: %w", k.Account, err)
+			return nil, nil, fmt.Errorf("azure table shared key of account %s: %w", k.Account, err)
 		}
 		copts.InsecureAllowCredentialWithHTTP = u.Scheme == "http" // only to loopback (Validate)
 		if svc, err = aztables.NewServiceClientWithSharedKey(serviceURL, cred, copts); err != nil {
-			return nil, fmt.Errorf("azure table client for %s: %w", serviceURL, err)
+			return nil, nil, fmt.Errorf("azure table client for %s: %w", serviceURL, err)
 		}
 	} else {
 		cred, err := credential(o.ClientID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if svc, err = aztables.NewServiceClient(serviceURL, cred, copts); err != nil {
-			return nil, fmt.Errorf("azure table client for %s: %w", serviceURL, err)
+			return nil, nil, fmt.Errorf("azure table client for %s: %w", serviceURL, err)
 		}
 	}
-	return &Backend{
-		client:    svc.NewClient(o.Table),
-		transport: tr,
-		table:     o.Table,
-		service:   u.Scheme + "://" + u.Host,
-		timeout:   o.Timeout,
-	}, nil
+	return svc, tr, nil
 }
 
 // credential returns the user-assigned managed identity clientID, or the

@@ -19,8 +19,8 @@ func TestConditionalWrites(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
 	const table = "conditional"
-	createTable(t, emu.url(), table)
-	b := openBackend(t, emulatorOptions(emu.url(), table))
+	createTable(t, emu.Endpoint(), table)
+	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
 	ctx := context.Background()
 
 	type record struct {
@@ -89,8 +89,8 @@ func TestScanEdges(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
 	const table = "scanedges"
-	createTable(t, emu.url(), table)
-	b := openBackend(t, emulatorOptions(emu.url(), table))
+	createTable(t, emu.Endpoint(), table)
+	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
 	ctx := context.Background()
 	const tn = "tenant-a"
 	longest := strings.Repeat("~", state.MaxKeyBytes)

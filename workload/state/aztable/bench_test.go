@@ -21,8 +21,8 @@ import (
 func BenchmarkPutGet(b *testing.B) {
 	emu := sharedEmulator(b)
 	const table = "bench"
-	createTable(b, emu.url(), table)
-	st := state.New(openBackend(b, emulatorOptions(emu.url(), table)))
+	createTable(b, emu.Endpoint(), table)
+	st := state.New(openBackend(b, emulatorOptions(emu.Endpoint(), table)))
 	ctx := context.Background()
 	value := bytes.Repeat([]byte{0xA5}, 1024)
 	puts := make([]time.Duration, 0, b.N)

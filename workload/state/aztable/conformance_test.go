@@ -23,9 +23,9 @@ import (
 func TestConformance(t *testing.T) {
 	emu := sharedEmulator(t)
 	const table = "conformance"
-	createTable(t, emu.url(), table)
-	rec := newRecorder(emu.url(), table)
-	opts := emulatorOptions(emu.url(), table, rec)
+	createTable(t, emu.Endpoint(), table)
+	rec := newRecorder(emu.Endpoint(), table)
+	opts := emulatorOptions(emu.Endpoint(), table, rec)
 	t.Run("Suite", func(t *testing.T) {
 		statetest.Run(t, statetest.Harness{
 			Open: func(t *testing.T) state.Backend { return openBackend(t, opts) },

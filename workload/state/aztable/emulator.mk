@@ -1,5 +1,6 @@
 # azurite, the Azure Storage emulator whose table service the aztable
-# adapter's tests run against: the npm package pinned by the
+# adapter's tests and `cellfabric local --store azuretable` run against
+# (workload/state/emulator finds it here): the npm package pinned by the
 # package-lock.json in AZTABLE_EMULATOR_DIR, installed exactly as locked
 # (npm ci), again only when the lock changes.
 AZTABLE_EMULATOR_DIR := workload/state/aztable/emulator

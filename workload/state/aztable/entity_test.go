@@ -316,8 +316,8 @@ func TestValueSplitOnTheService(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
 	const table = "split"
-	createTable(t, emu.url(), table)
-	b := openBackend(t, emulatorOptions(emu.url(), table))
+	createTable(t, emu.Endpoint(), table)
+	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
 	ctx := context.Background()
 	value := everyByte(state.MaxValueBytes)
 	rec := state.Record{Key: "big", Value: value, Seq: 1}
@@ -330,7 +330,7 @@ func TestValueSplitOnTheService(t *testing.T) {
 	}
 
 	cred, _ := aztables.NewSharedKeyCredential(devAccount, devKey)
-	raw, err := aztables.NewClientWithSharedKey(emu.url()+"/"+table, cred, &aztables.ClientOptions{
+	raw, err := aztables.NewClientWithSharedKey(emu.Endpoint()+"/"+table, cred, &aztables.ClientOptions{
 		ClientOptions: azcore.ClientOptions{InsecureAllowCredentialWithHTTP: true},
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/emulator"
 )
 
 // op is one backend or port call, for tests that expect every call to fail
@@ -88,8 +89,8 @@ func TestEmulatorKilledAndRestarted(t *testing.T) {
 	t.Parallel()
 	emu := ownEmulator(t)
 	const table = "faults"
-	createTable(t, emu.url(), table)
-	b := openBackend(t, emulatorOptions(emu.url(), table))
+	createTable(t, emu.Endpoint(), table)
+	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
 	st := state.New(b)
 	ctx := context.Background()
 	if _, _, err := st.Put(ctx, "tenant-a", "before", []byte("1"), state.Cond{}); err != nil {
@@ -127,7 +128,7 @@ func TestEmulatorKilledAndRestarted(t *testing.T) {
 	for wrote.Load() < 5 {
 		time.Sleep(10 * time.Millisecond) // let the writer get going; not an assertion
 	}
-	emu.kill()
+	emu.Kill()
 	wantUnavailable(t, everyOp(b, st, "tenant-a"), nil)
 	for failed.Load() == 0 {
 		time.Sleep(10 * time.Millisecond)
@@ -139,7 +140,7 @@ func TestEmulatorKilledAndRestarted(t *testing.T) {
 	}
 	t.Logf("the writer wrote %d times, then failed %d times with ErrUnavailable", wrote.Load(), failed.Load())
 
-	if err := emu.start(); err != nil {
+	if err := emu.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	// azurite ran in memory: its table went with the process. (An Azure
@@ -148,7 +149,7 @@ func TestEmulatorKilledAndRestarted(t *testing.T) {
 	if !errors.Is(err, state.ErrUnavailable) || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("ping of a missing table: %v, want ErrUnavailable saying the table does not exist", err)
 	}
-	createTable(t, emu.url(), table)
+	createTable(t, emu.Endpoint(), table)
 	if err := st.Ping(ctx); err != nil {
 		t.Fatalf("ping after the restart, same backend: %v", err)
 	}
@@ -171,9 +172,9 @@ type faultProxy struct {
 	requests atomic.Int64
 }
 
-func newFaultProxy(t *testing.T, emu *emulator) *faultProxy {
+func newFaultProxy(t *testing.T, emu *emulator.Emulator) *faultProxy {
 	t.Helper()
-	target, err := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", emu.port))
+	target, err := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", emu.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func TestServiceAnswersFaults(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
 	const table = "throttled"
-	createTable(t, emu.url(), table)
+	createTable(t, emu.Endpoint(), table)
 	p := newFaultProxy(t, emu)
 	b := openBackend(t, emulatorOptions(p.url(), table))
 	st := state.New(b)
@@ -310,10 +311,10 @@ func TestLostAnswerToAWriteIsNotAConflict(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
 	const table = "lostanswers"
-	createTable(t, emu.url(), table)
+	createTable(t, emu.Endpoint(), table)
 	p := newFaultProxy(t, emu)
 	b := openBackend(t, emulatorOptions(p.url(), table))
-	direct := openBackend(t, emulatorOptions(emu.url(), table))
+	direct := openBackend(t, emulatorOptions(emu.Endpoint(), table))
 	ctx := context.Background()
 
 	p.inject(1, p.applyThenDrop)

@@ -111,12 +111,15 @@ var AzureTableCalls = []AzureTableCall{
 // tombstone), no unconditional write, no table create or delete (the
 // component creates the table).
 //
-// No built-in role grants exactly these. "Storage Table Data Contributor"
-// (0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3, what components/azure assigns
-// today) grants them and also entities/write, entities/delete and the
-// tables read/write/delete actions; "Storage Table Data Reader" grants
-// only entities/read. Least privilege needs a custom role definition with
-// exactly these data actions.
+// No built-in role grants exactly these: "Storage Table Data Contributor"
+// (0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3) also grants entities/write,
+// entities/delete and the tables read/write/delete actions, and "Storage
+// Table Data Reader" only entities/read (Azure built-in roles for Storage,
+// https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/storage).
+// So components/azure defines a custom role per cell whose DataActions are
+// exactly these, assignable in the cell's resource group (a custom role's
+// assignable scopes cannot be a single resource), and assigns it to the
+// workload's identity at the table's scope only.
 var AzureTableDataActions = []string{
 	AzureTableEntitiesRead,
 	AzureTableEntitiesAdd,

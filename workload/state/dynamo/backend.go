@@ -38,13 +38,28 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		return nil, fmt.Errorf("dynamodb state options: %w", err)
 	}
 	o = o.withDefaults()
+	db, hc, err := newClient(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{db: db, table: o.Table, timeout: o.Timeout, http: hc}
+	if err := b.checkTable(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// newClient builds the DynamoDB client o describes (o with its defaults):
+// its credentials, endpoint, timeouts and retries.
+func newClient(ctx context.Context, o Options) (*dynamodb.Client, httpClient, error) {
 	creds := o.Credentials
 	if creds == nil {
 		// Only the credentials come from the default chain; everything
 		// else is in o.
 		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(o.Region))
 		if err != nil {
-			return nil, fmt.Errorf("loading the AWS default credential chain (check the AWS_* environment variables and shared config files, or set Options.Credentials): %w", err)
+			return nil, nil, fmt.Errorf("loading the AWS default credential chain (check the AWS_* environment variables and shared config files, or set Options.Credentials): %w", err)
 		}
 		creds = cfg.Credentials
 	}
@@ -63,12 +78,7 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	if o.Endpoint != "" {
 		dopts.BaseEndpoint = aws.String(o.Endpoint)
 	}
-	b := &Backend{db: dynamodb.New(dopts), table: o.Table, timeout: o.Timeout, http: hc}
-	if err := b.checkTable(ctx); err != nil {
-		b.Close()
-		return nil, err
-	}
-	return b, nil
+	return dynamodb.New(dopts), hc, nil
 }
 
 // httpClient is the SDK's HTTP client (TLS 1.2 at least, no redirects)

@@ -23,7 +23,7 @@ import (
 func TestScanKeysLikeTheReference(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	b := openTest(t, testOptions(shared.endpoint(), newTable(t, shared.endpoint(), nil)))
+	b := openTest(t, testOptions(shared.Endpoint(), newTable(t, shared.Endpoint(), nil)))
 	ref := embedded.New()
 	const tenant = "scan"
 	keys := []string{"m", "k", "k:", "k:m", "~", ":", "-", "a", "a-", "a.b", "a:b", "a~", "ab", "abc", "b", "m:", "zz", "~meta", strings.Repeat("Z", state.MaxKeyBytes)}
@@ -67,7 +67,7 @@ func TestScanKeysLikeTheReference(t *testing.T) {
 func TestScansCrossOneMegabytePages(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	b := openTest(t, testOptions(shared.endpoint(), newTable(t, shared.endpoint(), nil)))
+	b := openTest(t, testOptions(shared.Endpoint(), newTable(t, shared.Endpoint(), nil)))
 	const tenant, n = "big", 7 // 7 × 256 KiB is 1.75 MB: two pages
 	var want []state.Record
 	for i := range n {
@@ -101,14 +101,14 @@ func TestScansCrossOneMegabytePages(t *testing.T) {
 func TestMetaRecordStaysOutOfTheSeqIndex(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	table := newTable(t, shared.endpoint(), nil)
-	b := openTest(t, testOptions(shared.endpoint(), table))
+	table := newTable(t, shared.Endpoint(), nil)
+	b := openTest(t, testOptions(shared.Endpoint(), table))
 	const tenant = "meta"
 	p := state.Record{Key: "k", Value: []byte("pending"), Seq: 1}
 	if _, err := b.PutMeta(ctx, tenant, state.Meta{Seq: 1, Pending: &p}, state.NoVersion); err != nil {
 		t.Fatal(err)
 	}
-	out, err := adminClient(shared.endpoint()).Query(ctx, &dynamodb.QueryInput{
+	out, err := adminClient(shared.Endpoint()).Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
 		IndexName:                 aws.String(contract.DynamoSeqIndex),
 		KeyConditionExpression:    aws.String("#t = :t"),
@@ -132,7 +132,7 @@ func TestMetaRecordStaysOutOfTheSeqIndex(t *testing.T) {
 func TestConditionalWrites(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	b := openTest(t, testOptions(shared.endpoint(), newTable(t, shared.endpoint(), nil)))
+	b := openTest(t, testOptions(shared.Endpoint(), newTable(t, shared.Endpoint(), nil)))
 	const tenant = "cond"
 	writes := []struct {
 		name string
@@ -199,13 +199,13 @@ func TestOpenChecksTheTable(t *testing.T) {
 		is    error
 	}{
 		{"missing table", func(*testing.T) string { return "no-such-table" }, []string{"no such table"}, state.ErrUnavailable},
-		{"no sequence index", func(t *testing.T) string { return newTable(t, shared.endpoint(), noIndex) }, []string{"no local secondary index seq", "deploy the cell again"}, nil},
-		{"index projects keys only", func(t *testing.T) string { return newTable(t, shared.endpoint(), keysOnly) }, []string{`projects "KEYS_ONLY", want ALL`}, nil},
+		{"no sequence index", func(t *testing.T) string { return newTable(t, shared.Endpoint(), noIndex) }, []string{"no local secondary index seq", "deploy the cell again"}, nil},
+		{"index projects keys only", func(t *testing.T) string { return newTable(t, shared.Endpoint(), keysOnly) }, []string{`projects "KEYS_ONLY", want ALL`}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			b, err := Open(testContext(t), testOptions(shared.endpoint(), c.table(t)))
+			b, err := Open(testContext(t), testOptions(shared.Endpoint(), c.table(t)))
 			if err == nil {
 				b.Close()
 				t.Fatal("Open succeeded")
@@ -226,7 +226,7 @@ func TestOpenChecksTheTable(t *testing.T) {
 func TestClosedBackend(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	b := openTest(t, testOptions(shared.endpoint(), newTable(t, shared.endpoint(), nil)))
+	b := openTest(t, testOptions(shared.Endpoint(), newTable(t, shared.Endpoint(), nil)))
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}

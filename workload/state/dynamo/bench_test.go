@@ -19,7 +19,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkPutGet -benchtime 2000x ./workload/state/dynamo
 func BenchmarkPutGet(b *testing.B) {
-	st := state.New(openTest(b, testOptions(shared.endpoint(), newTable(b, shared.endpoint(), nil))))
+	st := state.New(openTest(b, testOptions(shared.Endpoint(), newTable(b, shared.Endpoint(), nil))))
 	defer st.Close()
 	value := bytes.Repeat([]byte("v"), 1024)
 	const keys = 100

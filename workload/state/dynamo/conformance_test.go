@@ -21,9 +21,9 @@ import (
 // need exactly the permissions contract.DynamoPermissions declares: a call
 // without its permission fails, and so does a permission never used.
 func TestConformance(t *testing.T) {
-	table := newTable(t, shared.endpoint(), nil)
+	table := newTable(t, shared.Endpoint(), nil)
 	rec := &callRecorder{}
-	o := testOptions(shared.endpoint(), table)
+	o := testOptions(shared.Endpoint(), table)
 	o.APIOptions = []func(*middleware.Stack) error{rec.add}
 	t.Run("suite", func(t *testing.T) {
 		statetest.Run(t, statetest.Harness{

@@ -58,12 +58,12 @@ func failAlone(t *testing.T, name string, op func(context.Context) error) error 
 // directory), the same Backend answers again, without reopening.
 func TestStoreKilledAndRestarted(t *testing.T) {
 	t.Parallel()
-	e, err := startEmulator(t.TempDir(), 0)
+	e, err := startEmulator(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.stop)
-	o := testOptions(e.endpoint(), newTable(t, e.endpoint(), nil))
+	t.Cleanup(e.Stop)
+	o := testOptions(e.Endpoint(), newTable(t, e.Endpoint(), nil))
 	o.Timeout = 2 * time.Second
 	st := state.New(openTest(t, o))
 	ctx := testContext(t)
@@ -72,13 +72,13 @@ func TestStoreKilledAndRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e.stop()
+	e.Kill()
 	for name, op := range storeOps(st, tenant) {
 		failAlone(t, name, op)
 	}
 
-	if err := e.start(); err != nil {
-		t.Fatalf("starting dynalite again on port %d: %v", e.port, err)
+	if err := e.Restart(); err != nil {
+		t.Fatalf("starting dynalite again on port %d: %v", e.Port(), err)
 	}
 	if err := st.Ping(ctx); err != nil {
 		t.Fatalf("ping after the restart: %v", err)
@@ -99,12 +99,12 @@ func TestStoreKilledAndRestarted(t *testing.T) {
 // resumed, the same Backend answers again.
 func TestStoreHangs(t *testing.T) {
 	t.Parallel()
-	e, err := startEmulator("", 0)
+	e, err := startEmulator("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.stop)
-	o := testOptions(e.endpoint(), newTable(t, e.endpoint(), nil))
+	t.Cleanup(e.Stop)
+	o := testOptions(e.Endpoint(), newTable(t, e.Endpoint(), nil))
 	o.Timeout = time.Second
 	st := state.New(openTest(t, o))
 	ctx := testContext(t)
@@ -113,13 +113,13 @@ func TestStoreHangs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := e.signal(syscall.SIGSTOP); err != nil {
+	if err := e.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	resumed := false
 	t.Cleanup(func() {
 		if !resumed {
-			_ = e.signal(syscall.SIGCONT)
+			_ = e.Signal(syscall.SIGCONT)
 		}
 	})
 	for _, name := range []string{"get", "put", "list", "ping"} {
@@ -129,7 +129,7 @@ func TestStoreHangs(t *testing.T) {
 		}
 	}
 
-	if err := e.signal(syscall.SIGCONT); err != nil {
+	if err := e.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	resumed = true
@@ -184,14 +184,14 @@ func (p *faultProxy) fail(status int, body string) int {
 // proxy in front of it gives DynamoDB's answers.
 func TestThrottlingAndServerErrors(t *testing.T) {
 	t.Parallel()
-	target, err := url.Parse(shared.endpoint())
+	target, err := url.Parse(shared.Endpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
 	fp := &faultProxy{proxy: httputil.NewSingleHostReverseProxy(target)}
 	srv := httptest.NewServer(fp)
 	t.Cleanup(srv.Close)
-	o := testOptions(srv.URL, newTable(t, shared.endpoint(), nil))
+	o := testOptions(srv.URL, newTable(t, shared.Endpoint(), nil))
 	o.Timeout = 10 * time.Second // room for the SDK's ~1 s pauses after throttling
 	st := state.New(openTest(t, o))
 	ctx := testContext(t)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cellfabric/cellfabric/internal/testkit"
+	"github.com/cellfabric/cellfabric/internal/proc"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
@@ -17,8 +17,8 @@ import (
 // task role), and nothing else is taken from the environment: an endpoint
 // and region set there are ignored for those in Options.
 func TestOpenWithTheDefaultCredentialChain(t *testing.T) {
-	table := newTable(t, shared.endpoint(), nil)
-	dead, err := testkit.FreePort()
+	table := newTable(t, shared.Endpoint(), nil)
+	dead, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestOpenWithTheDefaultCredentialChain(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	o := testOptions(shared.endpoint(), table)
+	o := testOptions(shared.Endpoint(), table)
 	o.Credentials = nil
 	b := openTest(t, o)
 	if err := b.Ping(testContext(t)); err != nil {
@@ -51,7 +51,7 @@ func TestOpenWithTheDefaultCredentialChain(t *testing.T) {
 // Open with an error saying so.
 func TestOpenFailsFast(t *testing.T) {
 	t.Parallel()
-	dead, err := testkit.FreePort()
+	dead, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // testRegion signs requests to the emulator, which accepts any region.
@@ -22,8 +19,8 @@ const testRegion = "us-east-1"
 // not by whom.
 var testCredentials = credentials.NewStaticCredentialsProvider("AKIDCELLFABRICTEST", "cellfabric-test-secret", "")
 
-// adminClient is a client of the emulator for test setup (creating
-// tables), apart from the adapter's clients and their call records.
+// adminClient is a client of the emulator for test setup and inspection,
+// apart from the adapter's clients and their call records.
 func adminClient(endpoint string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       testRegion,
@@ -32,53 +29,23 @@ func adminClient(endpoint string) *dynamodb.Client {
 	})
 }
 
-// tableSchema is the table the AWS cell component creates, built from the
-// contract's constants alone: what the adapter is tested against is what
-// the contract declares.
-func tableSchema(name string) *dynamodb.CreateTableInput {
-	return &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(contract.DynamoPartitionKey), AttributeType: types.ScalarAttributeType(contract.DynamoPartitionKeyType)},
-			{AttributeName: aws.String(contract.DynamoSortKey), AttributeType: types.ScalarAttributeType(contract.DynamoSortKeyType)},
-			{AttributeName: aws.String(contract.DynamoSeqAttribute), AttributeType: types.ScalarAttributeType(contract.DynamoSeqAttributeType)},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(contract.DynamoPartitionKey), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(contract.DynamoSortKey), KeyType: types.KeyTypeRange},
-		},
-		LocalSecondaryIndexes: []types.LocalSecondaryIndex{{
-			IndexName: aws.String(contract.DynamoSeqIndex),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(contract.DynamoPartitionKey), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(contract.DynamoSeqAttribute), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionType(contract.DynamoSeqIndexProjection)},
-		}},
-	}
-}
-
 // newTable creates a table with a name of its own on the emulator at
-// endpoint (from in, or the contract's schema when in is nil) and waits
-// until it is active.
+// endpoint and waits until it is active: with the contract's schema
+// (EnsureTable, as `cellfabric local` does) when in is nil, else with in.
 func newTable(t testing.TB, endpoint string, in *dynamodb.CreateTableInput) string {
 	t.Helper()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	name := "cellfabric-state-" + hex.EncodeToString(b[:])
+	o := testOptions(endpoint, name)
+	var err error
 	if in == nil {
-		in = tableSchema(name)
+		err = EnsureTable(testContext(t), o)
+	} else {
+		err = createTable(testContext(t), o, in)
 	}
-	in.TableName = aws.String(name)
-	ctx := testContext(t)
-	c := adminClient(endpoint)
-	if _, err := c.CreateTable(ctx, in); err != nil {
-		t.Fatalf("creating table %s: %v", name, err)
-	}
-	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 20 * time.Millisecond })
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
-		t.Fatalf("waiting for table %s: %v", name, err)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return name
 }

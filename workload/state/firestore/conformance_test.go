@@ -15,7 +15,7 @@ import (
 func TestConformance(t *testing.T) {
 	e := sharedEmulator(t)
 	rec := newCallRecorder()
-	opts := Options{Project: testProject, Database: testDatabase, Endpoint: e.addr, ClientOptions: rec.options()}
+	opts := Options{Project: testProject, Database: testDatabase, Endpoint: e, ClientOptions: rec.options()}
 	ping := openTest(t, e, opts)
 	waitReady(t, ping)
 	// Parallel subtests finish after this function returns; cleanups run

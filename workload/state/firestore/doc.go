@@ -44,7 +44,9 @@
 //
 // The tests start Google's Cloud Firestore emulator (the jar of the Debian
 // package google-cloud-cli-firestore-emulator, which the machine image
-// ships; emulator.mk checks it is there) on a free 127.0.0.1 port, run the
+// ships; emulator.mk checks it is there) through workload/state/emulator,
+// the launcher `cellfabric local --store firestore` uses, on a free
+// 127.0.0.1 port, run the
 // state port's conformance suite, kill and restart it, and record the
 // calls the adapter makes. The Node emulator on npm,
 // @firestore-emulator/server 0.3.15, serves the Go client's reads, creates

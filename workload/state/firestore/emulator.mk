@@ -6,7 +6,9 @@
 # image ships Google's emulator as the Debian package
 # google-cloud-cli-firestore-emulator, with java; Google's package
 # repository is not reachable from here, so this rule checks that both are
-# present instead of installing them. The tests read the same variable.
+# present instead of installing them. The launcher the tests and
+# `cellfabric local --store firestore` use (workload/state/emulator) reads
+# the same variable.
 CELLFABRIC_FIRESTORE_EMULATOR_JAR ?= /usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar
 
 EMULATORS += firestore-emulator

@@ -42,13 +42,12 @@ func wantUnavailable(t *testing.T, what string, ctx context.Context, err error) 
 // once the store is back on the same port, the same backend works again.
 func TestEmulatorKilledAndRestarted(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	e, err := startEmulator("", dir)
+	e, err := startEmulator()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.stop() })
-	b := openTest(t, e, Options{Timeout: faultTimeout})
+	t.Cleanup(e.Stop)
+	b := openTest(t, e.Endpoint(), Options{Timeout: faultTimeout})
 	waitReady(t, b)
 	st := state.New(b)
 	const tn = "fault"
@@ -60,7 +59,7 @@ func TestEmulatorKilledAndRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e.stop()
+	e.Kill()
 
 	ctx := callerCtx(t)
 	_, _, err = st.Put(ctx, tn, "k", []byte("during"), state.Cond{})
@@ -80,11 +79,9 @@ func TestEmulatorKilledAndRestarted(t *testing.T) {
 	_, err = b.ScanSeq(ctx, tn, 0, 10, 10)
 	wantUnavailable(t, "feed scan", ctx, err)
 
-	e2, err := startEmulator(e.addr, dir)
-	if err != nil {
-		t.Fatalf("restarting the emulator on %s: %v", e.addr, err)
+	if err := e.Restart(); err != nil {
+		t.Fatalf("restarting the emulator on %s: %v", e.Endpoint(), err)
 	}
-	t.Cleanup(func() { e2.stop() })
 	waitReady(t, b) // the same backend, not reopened
 	// The emulator keeps its data in memory: the tenant starts again.
 	it, created, err := st.Put(callerCtx(t), tn, "k", []byte("after"), state.Cond{})
@@ -103,8 +100,8 @@ func TestEmulatorKilledAndRestarted(t *testing.T) {
 func TestStoreErrorsAreUnavailable(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)
-	p := startFaultProxy(t, e.addr)
-	b := openTest(t, &emulator{addr: p.addr}, Options{Timeout: faultTimeout})
+	p := startFaultProxy(t, e)
+	b := openTest(t, p.addr, Options{Timeout: faultTimeout})
 	waitReady(t, b)
 	st := state.New(b)
 	tn := "errors-" + time.Now().Format("150405")
@@ -161,8 +158,8 @@ func TestStoreErrorsAreUnavailable(t *testing.T) {
 func TestLostCommitReplyIsNotAConflict(t *testing.T) {
 	t.Parallel()
 	e := sharedEmulator(t)
-	p := startFaultProxy(t, e.addr)
-	b := openTest(t, &emulator{addr: p.addr}, Options{Timeout: faultTimeout})
+	p := startFaultProxy(t, e)
+	b := openTest(t, p.addr, Options{Timeout: faultTimeout})
 	waitReady(t, b)
 	tn := "lost-" + time.Now().Format("150405")
 	for _, tc := range []struct {

@@ -342,3 +342,41 @@ func (s *suite) crashedWriter(t *testing.T) {
 		t.Errorf("feed after the crash: %+v (%v)", recs, err)
 	}
 }
+
+// importSeqBound: an import carrying a sequence number above state.MaxSeq
+// (the largest every store keeps: Azure's Edm.Int64, Firestore's integer)
+// is refused as invalid, naming the tenant and the key, before anything is
+// written, on every adapter alike; a tenant imported up to MaxSeq keeps
+// its data and refuses the write that would pass it.
+func (s *suite) importSeqBound(t *testing.T) {
+	st := s.open(t)
+	tn := s.tenant("seqbound")
+	over := []state.Record{
+		{Key: "fine", Value: []byte("x"), Seq: 7},
+		{Key: "huge", Value: []byte("y"), Seq: state.MaxSeq + 1},
+	}
+	err := st.Import(ctx(t), tn, over)
+	wantErr(t, "import above MaxSeq", err, state.ErrInvalid)
+	if msg := err.Error(); !strings.Contains(msg, tn) || !strings.Contains(msg, "huge") {
+		t.Errorf("the refusal %q does not name the tenant %s and the key huge", msg, tn)
+	}
+	if keys := listAll(t, st, tn, "", 10); len(keys) != 0 {
+		t.Errorf("a refused import stored keys: %v", keys)
+	}
+	if pos, err := st.Position(ctx(t), tn); err != nil || pos != 0 {
+		t.Errorf("a refused import moved the tenant's sequence to %d (%v)", pos, err)
+	}
+
+	// Up to the bound is fine, and the next write has no number left.
+	if err := st.Import(ctx(t), tn, []state.Record{{Key: "last", Value: []byte("z"), Seq: state.MaxSeq}}); err != nil {
+		t.Fatalf("import at MaxSeq: %v", err)
+	}
+	if it := mustGet(t, st, tn, "last"); it.Seq != state.MaxSeq || string(it.Value) != "z" {
+		t.Errorf("key last is %q at %d, want z at %d", it.Value, it.Seq, uint64(state.MaxSeq))
+	}
+	_, _, err = st.Put(ctx(t), tn, "next", []byte("w"), state.Cond{})
+	wantErr(t, "a write past MaxSeq", err, state.ErrFull)
+	if _, err := st.Get(ctx(t), tn, "next"); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("the refused write is readable: %v", err)
+	}
+}

@@ -52,6 +52,7 @@ func Run(t *testing.T, h Harness) {
 		{"Pagination", s.pagination},
 		{"ExportAndFeedUnderWrites", s.exportAndFeed},
 		{"ImportIsIdempotent", s.importIdempotent},
+		{"ImportRefusesSequenceOverflow", s.importSeqBound},
 		{"CrashedWriterIsCompleted", s.crashedWriter},
 	}
 	for _, tc := range tests {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package testkit
+package proc
 
 import (
 	"errors"
@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// readyPoll is how often StartProcess asks whether a process answers.
+// readyPoll is how often Start asks whether a process answers.
 const readyPoll = 50 * time.Millisecond
 
-// Process is a helper process started by StartProcess, in a process group
-// of its own so that Kill leaves nothing of it behind.
+// Process is a helper process started by Start, in a process group of its
+// own so that Stop and Kill leave nothing of it behind.
 type Process struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process has exited
@@ -24,13 +24,12 @@ type Process struct {
 	kill sync.Once
 }
 
-// StartProcess starts cmd in a process group of its own and calls ready
-// until it returns nil, every 50 ms; then the process is up. When the
-// process exits first, or timeout passes, StartProcess kills the group and
-// says which, with ready's last error. On Linux the process is also killed
-// when the test binary dies. Set cmd's Stdout and Stderr (a Buffer) to see
-// what it wrote.
-func StartProcess(cmd *exec.Cmd, ready func() error, timeout time.Duration) (*Process, error) {
+// Start starts cmd in a process group of its own and calls ready until it
+// returns nil, every 50 ms; then the process is up. When the process exits
+// first, or timeout passes, Start kills the group and says which, with
+// ready's last error. On Linux the process is also killed when the program
+// that started it dies. Set cmd's Stdout and Stderr to see what it wrote.
+func Start(cmd *exec.Cmd, ready func() error, timeout time.Duration) (*Process, error) {
 	name := filepath.Base(cmd.Path)
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -72,6 +71,22 @@ func (p *Process) Done() <-chan struct{} { return p.done }
 func (p *Process) Kill() {
 	p.kill.Do(func() { _ = syscall.Kill(-p.Pid(), syscall.SIGKILL) })
 	<-p.done
+}
+
+// Stop sends sig to the process group, so that the process can finish
+// what it is doing (an emulator saves its data), waits up to grace for it
+// to exit, then kills what is left of the group. It returns once the
+// process has exited. Calling it again, or after Kill, does nothing.
+func (p *Process) Stop(sig syscall.Signal, grace time.Duration) {
+	if p.Signal(sig) == nil {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-p.done:
+		case <-t.C:
+		}
+	}
+	p.Kill()
 }
 
 // Signal sends sig to the process group (SIGSTOP and SIGCONT freeze and

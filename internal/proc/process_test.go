@@ -1,6 +1,6 @@
 //go:build unix
 
-package testkit
+package proc
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,8 +20,10 @@ import (
 // helperEnv makes the test binary act as a helper process (see
 // TestMain): "listen <port> <pidfile>" listens on the port after starting
 // a child of its own that sleeps and writing that child's pid to pidfile;
-// "exit" exits at once; "sleep" sleeps.
-const helperEnv = "TESTKIT_HELPER"
+// "exit" exits at once; "sleep" sleeps; "trap <dir>" and "deaf <dir>"
+// write dir/ready once they handle SIGINT, the first by writing dir/saved
+// and exiting 0, the second by ignoring it.
+const helperEnv = "PROC_HELPER"
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
@@ -37,6 +40,23 @@ func helper(mode string) {
 		os.Exit(3)
 	case "sleep":
 		time.Sleep(time.Minute)
+	case "trap", "deaf":
+		sig := make(chan os.Signal, 1)
+		if args[0] == "trap" {
+			signal.Notify(sig, os.Interrupt)
+		} else {
+			signal.Ignore(os.Interrupt)
+		}
+		if err := os.WriteFile(filepath.Join(args[1], "ready"), nil, 0o644); err != nil {
+			os.Exit(4)
+		}
+		select {
+		case <-sig:
+			_ = os.WriteFile(filepath.Join(args[1], "saved"), nil, 0o644)
+			os.Exit(0)
+		case <-time.After(time.Minute):
+			os.Exit(8)
+		}
 	case "listen":
 		child := exec.Command(os.Args[0])
 		child.Env = append(os.Environ(), helperEnv+"=sleep")
@@ -80,17 +100,17 @@ func dial(port int) func() error {
 // alive reports whether a process with pid exists.
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
-// TestStartProcessAndKillTheGroup: StartProcess returns once the helper
+// TestStartAndKillTheGroup: Start returns once the helper
 // answers on its free port; Kill ends it and the child it started (the
 // whole group), and the port no longer answers.
-func TestStartProcessAndKillTheGroup(t *testing.T) {
+func TestStartAndKillTheGroup(t *testing.T) {
 	t.Parallel()
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
-	p, err := StartProcess(helperCmd(fmt.Sprintf("listen %d %s", port, pidFile)), dial(port), time.Minute)
+	p, err := Start(helperCmd(fmt.Sprintf("listen %d %s", port, pidFile)), dial(port), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,9 +158,9 @@ func zombie(pid int) bool {
 	return len(fields) > 0 && fields[0] == "Z"
 }
 
-// TestStartProcessFailures: a process that exits before it answers, and
+// TestStartFailures: a process that exits before it answers, and
 // one that never answers, fail with what happened and ready's last error.
-func TestStartProcessFailures(t *testing.T) {
+func TestStartFailures(t *testing.T) {
 	t.Parallel()
 	notYet := errors.New("not yet")
 	cases := []struct {
@@ -155,13 +175,54 @@ func TestStartProcessFailures(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := StartProcess(helperCmd(tc.mode), func() error { return notYet }, tc.timeout)
+			p, err := Start(helperCmd(tc.mode), func() error { return notYet }, tc.timeout)
 			if p != nil || err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, notYet) {
-				t.Fatalf("StartProcess = %v, %v; want an error containing %q", p, err, tc.want)
+				t.Fatalf("Start = %v, %v; want an error containing %q", p, err, tc.want)
 			}
 		})
 	}
-	if _, err := StartProcess(exec.Command(filepath.Join(t.TempDir(), "missing")), nil, time.Second); err == nil || !strings.Contains(err.Error(), "starting missing") {
+	if _, err := Start(exec.Command(filepath.Join(t.TempDir(), "missing")), nil, time.Second); err == nil || !strings.Contains(err.Error(), "starting missing") {
 		t.Errorf("a missing program: %v", err)
+	}
+}
+
+// TestStop: Stop lets a process that handles the signal finish (it saves,
+// then exits) well before the grace period ends, and kills one that
+// ignores the signal once the grace period is over.
+func TestStop(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		mode      string
+		grace     time.Duration
+		wantSaved bool
+	}{
+		{name: "handles the signal", mode: "trap", grace: time.Minute, wantSaved: true},
+		{name: "ignores the signal", mode: "deaf", grace: 300 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			p, err := Start(helperCmd(tc.mode+" "+dir), func() error {
+				_, err := os.Stat(filepath.Join(dir, "ready"))
+				return err
+			}, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(p.Kill)
+			p.Stop(syscall.SIGINT, tc.grace)
+			select {
+			case <-p.Done():
+			default:
+				t.Fatal("Stop returned before the process exited")
+			}
+			_, err = os.Stat(filepath.Join(dir, "saved"))
+			if saved := err == nil; saved != tc.wantSaved {
+				t.Errorf("the process saved: %v, want %v", saved, tc.wantSaved)
+			}
+			p.Stop(syscall.SIGINT, tc.grace) // again: nothing happens
+		})
 	}
 }

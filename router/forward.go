@@ -1,5 +1,7 @@
 package router
 
+import "fmt"
+
 // The forwarding policy: which of a decision's cells a request goes to, in
 // which order, when a failed or refused attempt may go on to the next cell,
 // and what the router answers when none gave an answer. The router server
@@ -35,6 +37,10 @@ const (
 	// ReasonMethodNotAllowed: 405, a method the router does not proxy
 	// (CONNECT).
 	ReasonMethodNotAllowed Reason = "method_not_allowed"
+	// ReasonPlacementFailed: 503, the tenant is in neither the tenant
+	// directory nor the registry, the policy is place, and recording its
+	// placement failed (the control plane could not be reached or refused).
+	ReasonPlacementFailed Reason = "placement_failed"
 )
 
 // Reasons lists every reason a router answers with, the decision's and the
@@ -42,7 +48,7 @@ const (
 var Reasons = []Reason{
 	ReasonNoTenant, ReasonUnknownTenant, ReasonTenantReadonly, ReasonNoHealthyCell,
 	ReasonNoRegistry, ReasonUpstreamFailed, ReasonUpstreamTimeout, ReasonBadRequestBody, ReasonBodyTooLarge,
-	ReasonClientTimeout, ReasonClientGone, ReasonHeaderTooLarge, ReasonMethodNotAllowed,
+	ReasonClientTimeout, ReasonClientGone, ReasonHeaderTooLarge, ReasonMethodNotAllowed, ReasonPlacementFailed,
 }
 
 // HTTP statuses of the policy's answers (spelled out so that the core does
@@ -92,6 +98,18 @@ func (d Decision) Refusal() Refusal {
 // NoRegistry is the answer while a router has no valid registry.
 func NoRegistry(who string) Refusal {
 	return Refusal{Status: statusUnavailable, Reason: ReasonNoRegistry, Msg: "the " + who + " has no valid registry yet", RetryAfter: NoRegistryRetryAfter}
+}
+
+// PlacementFailedRetryAfter is the Retry-After, in seconds, sent with the
+// 503 that answers a request whose tenant could not be placed.
+const PlacementFailedRetryAfter = 5
+
+// PlacementFailed is the answer when a tenant that is in neither the
+// directory nor the registry could not be placed and recorded. The cause
+// is for the router's log, not for the client.
+func PlacementFailed(tenant string) Refusal {
+	return Refusal{Status: statusUnavailable, Reason: ReasonPlacementFailed, RetryAfter: PlacementFailedRetryAfter,
+		Msg: fmt.Sprintf("tenant %q is not in the tenant directory and recording a placement for it failed just now; retry shortly, or add the tenant (cellfabric tenants add)", tenant)}
 }
 
 // BadRequestBody is the answer to a request whose body could not be read.

@@ -119,6 +119,13 @@ func (s *Snapshot) Policy() fabric.Policy { return s.policy }
 // TenantCount returns how many tenants the registry lists.
 func (s *Snapshot) TenantCount() int { return s.tenants.len() }
 
+// HasTenant reports whether the registry lists tenant id. It allocates
+// nothing.
+func (s *Snapshot) HasTenant(id string) bool {
+	_, ok := s.tenants.lookup(id)
+	return ok
+}
+
 // TenantRoute is what the registry says about one tenant.
 type TenantRoute struct {
 	// Tenant is the tenant id.

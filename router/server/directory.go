@@ -222,12 +222,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// jitter adds up to a tenth of d, so that many routers do not poll in step.
+// jitter takes up to a tenth off d, so that many routers do not poll in
+// step; never more than d, so that a change is seen within DirectoryPoll
+// (plus the poll's own time).
 func jitter(d time.Duration) time.Duration {
 	if d < 10 {
 		return d
 	}
-	return d + time.Duration(mrand.Int64N(int64(d/10)))
+	return d - time.Duration(mrand.Int64N(int64(d/10)))
 }
 
 // DirectoryStatus is the answer of GET /admin/directory: what the router's

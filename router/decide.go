@@ -170,6 +170,7 @@ func (s *Snapshot) Decide(req Request, h HealthView) Decision {
 	}
 	d.class = ci
 	c := &s.classes[ci]
+	d.State = c.state
 	s.decideCells(&d, c.cells[:c.n], true, c.state, req.Method, h)
 	return d
 }
@@ -197,7 +198,11 @@ func (s *Snapshot) DecideFor(req Request, t *Tenant, h HealthView) Decision {
 			n++
 		}
 	}
-	s.decideCells(&d, cells[:n], hasPrimary, t.State.OrDefault(), req.Method, h)
+	// d.State is set here, on the local d, not through decideCells'
+	// pointer: a store through a pointer parameter would make the tenant's
+	// strings (and the caller's Tenant with them) escape to the heap.
+	d.State = t.State.OrDefault()
+	s.decideCells(&d, cells[:n], hasPrimary, d.State, req.Method, h)
 	return d
 }
 
@@ -207,9 +212,9 @@ func (s *Snapshot) DecideFor(req Request, t *Tenant, h HealthView) Decision {
 // only filtered for state — asking the view about cells a request will
 // most likely never try costs a lookup each, so a retry asks then (see
 // Decision.Cell). hasPrimary says whether cells[0] is the tenant's primary
-// cell; when it is not, every choice is a failover.
+// cell; when it is not, every choice is a failover. The caller sets
+// d.State to state.
 func (s *Snapshot) decideCells(d *Decision, cells []uint16, hasPrimary bool, state fabric.TenantState, method string, h HealthView) {
-	d.State = state
 	if state != fabric.TenantActive && !isRead(method) {
 		d.Status, d.Reason, d.RetryAfter = statusUnavailable, ReasonTenantReadonly, WriteRetryAfter
 		return

@@ -2,8 +2,11 @@
 // tenants, shared routes and the unknown-tenant policy), its parsing and
 // validation, the JSON Schema that describes it, the one function that builds
 // it from stack outputs (FromStackOutputs), the compiled immutable Snapshot,
-// the routing decision (Snapshot.Decide) and the Store that swaps snapshots
-// atomically and refuses bad updates.
+// the routing decision (Snapshot.Decide, and Snapshot.DecideFor for a
+// placement the tenant directory gives), the Store that swaps snapshots
+// atomically and refuses bad updates, and the Directory: the tenant
+// directory as a server router holds it, a compact index of every tenant's
+// placement updated one TenantChange at a time.
 //
 // Everything here is pure: no network, no files, no goroutines, no clocks on
 // the decision path. The same code runs in the router server (router/server)

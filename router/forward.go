@@ -42,6 +42,10 @@ const (
 	// (no cached entry, not in the registry's seed) and so cannot tell where
 	// it lives. Never answered 404: a failed read is not an absent tenant.
 	ReasonDirectoryUnavailable Reason = "directory_unavailable"
+	// ReasonPlacementFailed: 503, the tenant is in neither the tenant
+	// directory nor the registry, the policy is place, and recording its
+	// placement failed (the control plane could not be reached or refused).
+	ReasonPlacementFailed Reason = "placement_failed"
 )
 
 // Reasons lists every reason a router answers with, the decision's and the
@@ -49,7 +53,7 @@ const (
 var Reasons = []Reason{
 	ReasonNoTenant, ReasonUnknownTenant, ReasonTenantReadonly, ReasonNoHealthyCell,
 	ReasonNoRegistry, ReasonUpstreamFailed, ReasonUpstreamTimeout, ReasonBadRequestBody, ReasonBodyTooLarge,
-	ReasonClientTimeout, ReasonClientGone, ReasonHeaderTooLarge, ReasonMethodNotAllowed, ReasonDirectoryUnavailable,
+	ReasonClientTimeout, ReasonClientGone, ReasonHeaderTooLarge, ReasonMethodNotAllowed, ReasonDirectoryUnavailable, ReasonPlacementFailed,
 }
 
 // HTTP statuses of the policy's answers (spelled out so that the core does
@@ -109,6 +113,18 @@ func NoRegistry(who string) Refusal {
 func DirectoryUnavailable(tenant string) Refusal {
 	return Refusal{Status: statusUnavailable, Reason: ReasonDirectoryUnavailable, RetryAfter: DirectoryRetryAfter,
 		Msg: fmt.Sprintf("the tenant directory could not be read and the router holds no placement for tenant %q; retry after %d seconds", tenant, DirectoryRetryAfter)}
+}
+
+// PlacementFailedRetryAfter is the Retry-After, in seconds, sent with the
+// 503 that answers a request whose tenant could not be placed.
+const PlacementFailedRetryAfter = 5
+
+// PlacementFailed is the answer when a tenant that is in neither the
+// directory nor the registry could not be placed and recorded. The cause
+// is for the router's log, not for the client.
+func PlacementFailed(tenant string) Refusal {
+	return Refusal{Status: statusUnavailable, Reason: ReasonPlacementFailed, RetryAfter: PlacementFailedRetryAfter,
+		Msg: fmt.Sprintf("tenant %q is not in the tenant directory and recording a placement for it failed just now; retry shortly, or add the tenant (cellfabric tenants add)", tenant)}
 }
 
 // BadRequestBody is the answer to a request whose body could not be read.

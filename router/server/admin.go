@@ -26,6 +26,11 @@ func (rt *Router) AdminHandler() http.Handler {
 		case rt.cfg.Store.Snapshot() == nil:
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("no valid registry yet\n"))
+		case rt.dirSync != nil && !rt.dirSync.ready():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("waiting for the tenant directory's first load\n"))
+		case rt.dirSync != nil && !rt.dirSync.loaded.Load():
+			_, _ = w.Write([]byte("ready (the tenant directory has not loaded: routing the registry's tenants only)\n"))
 		default:
 			_, _ = w.Write([]byte("ready\n"))
 		}
@@ -38,6 +43,9 @@ func (rt *Router) AdminHandler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, snap.Registry())
+	})
+	mux.HandleFunc("GET /admin/directory", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, rt.DirectoryStatus())
 	})
 	mux.HandleFunc("GET /admin/cells", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, rt.Cells())
@@ -136,16 +144,19 @@ func (rt *Router) Cells() CellsView {
 	return v
 }
 
-// Explanation is the answer of GET /admin/route: what the registry says
-// about the request and where it would go now. Its JSON keys are camelCase,
-// nested ones included (router.Request and router.TenantRoute carry their
-// own tags).
+// Explanation is the answer of GET /admin/route: what the tenant directory
+// or the registry says about the request and where it would go now. Its
+// JSON keys are camelCase, nested ones included (router.Request and
+// router.TenantRoute carry their own tags).
 type Explanation struct {
-	Epoch   int64               `json:"epoch"`
-	Request router.Request      `json:"request"`
-	Known   bool                `json:"known"`
-	Tenant  *router.TenantRoute `json:"tenant,omitempty"`
-	Policy  fabric.Policy       `json:"unknownTenants"`
+	Epoch   int64          `json:"epoch"`
+	Request router.Request `json:"request"`
+	Known   bool           `json:"known"`
+	// Source says where the tenant's placement comes from: "directory" or
+	// "registry"; empty for an unknown tenant or a shared route.
+	Source string              `json:"source,omitempty"`
+	Tenant *router.TenantRoute `json:"tenant,omitempty"`
+	Policy fabric.Policy       `json:"unknownTenants"`
 	// Cells are the tenant's cells in order (primary first) with their
 	// health, or the candidates of a shared route or placement.
 	Cells   []CellView `json:"cells"`
@@ -158,14 +169,34 @@ type Explanation struct {
 	Message string     `json:"message"`
 }
 
-// Explain decides req against the current registry and health, without
-// sending anything, and says why. ok is false without a registry.
+// Explain decides req against the current directory, registry and health,
+// without sending anything (a tenant in neither is shown as the registry's
+// policy would place it; the placement hook is not called), and says why.
+// ok is false without a registry.
 func (rt *Router) Explain(req router.Request) (Explanation, bool) {
 	snap := rt.cfg.Store.Snapshot()
 	if snap == nil {
 		return Explanation{}, false
 	}
-	d := snap.Decide(req, rt.cfg.Health)
+	var (
+		d         router.Decision
+		tr        router.TenantRoute
+		source    string
+		placement router.Placement
+		given     router.Tenant
+	)
+	if p, ok := rt.lookup(req.Tenant); ok {
+		placement = p
+		given = placement.Tenant()
+		d = snap.DecideFor(req, &given, rt.cfg.Health)
+		source = "directory"
+		tr = router.TenantRoute{Tenant: p.ID, Cells: append([]string{p.Cell}, p.Failover()...), State: p.State.OrDefault()}
+	} else {
+		d = snap.Decide(req, rt.cfg.Health)
+		if tr, ok = snap.Tenant(req.Tenant); ok {
+			source = "registry"
+		}
+	}
 	ex := Explanation{Epoch: snap.Epoch(), Request: req, Policy: snap.Policy(), Forward: d.Forward(), Message: d.Message()}
 	if !d.Forward() {
 		ex.Status, ex.Reason = d.Status, string(d.Reason)
@@ -182,8 +213,8 @@ func (rt *Router) Explain(req router.Request) (Explanation, bool) {
 		status[s.Cell] = s
 	}
 	var ids []string
-	if tr, ok := snap.Tenant(req.Tenant); ok {
-		ex.Known, ex.Tenant = true, &tr
+	if source != "" {
+		ex.Known, ex.Source, ex.Tenant = true, source, &tr
 		ids = tr.Cells
 	} else {
 		for i := 0; i < d.Len(); i++ {
@@ -191,7 +222,10 @@ func (rt *Router) Explain(req router.Request) (Explanation, bool) {
 		}
 	}
 	for _, id := range ids {
-		c, _ := snap.Cell(id)
+		c, ok := snap.Cell(id)
+		if !ok { // a directory entry may name a cell this registry lacks
+			c = &router.Cell{ID: id, State: fabric.CellDown}
+		}
 		ex.Cells = append(ex.Cells, cellView(c, status[id]))
 	}
 	return ex, true

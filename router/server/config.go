@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -77,6 +78,38 @@ type Config struct {
 	// AdminWrites enables POST /admin/cells/{id}/{down|up|auto} on the admin
 	// listener. Default off.
 	AdminWrites bool
+
+	// DirectoryFeed, when set, is where the tenant directory comes from: the
+	// router loads it once when Serve starts and then polls it for changes
+	// every DirectoryPoll, applying each change on its own. A tenant's
+	// directory entry wins over the registry's; tenants in neither fall to
+	// the unknown-tenant policy. While the feed fails (at start or later)
+	// the router keeps routing with what it holds — the registry's tenants
+	// before the first load, the last placements after — retries with
+	// backoff (doubling from DirectoryPoll up to MaxDirectoryBackoff), logs
+	// and counts it (cellfabric_router_directory_*). Nil: no directory; the
+	// registry's tenants only.
+	DirectoryFeed DirectoryFeed
+	// DirectoryPoll is how often the feed is asked for changes. Default 1 s
+	// (DefaultDirectoryPoll).
+	DirectoryPoll time.Duration
+	// DirectoryWait is how long /readyz answers 503 while the directory's
+	// first load has not succeeded, so that a load balancer does not send
+	// a new router requests for tenants it does not know yet. After it,
+	// /readyz says ready and the router routes the registry's tenants
+	// only until the load succeeds. Default 10 s (DefaultDirectoryWait);
+	// negative: do not wait. Only with a DirectoryFeed.
+	DirectoryWait time.Duration
+	// PlaceUnknown, when set, is called for a request whose tenant is in
+	// neither the directory nor the registry while the unknown-tenant
+	// policy is place: it must choose the tenant's cells and record the
+	// choice in the directory (the control API's place), and return the
+	// entry recorded, which the router applies to its directory and routes
+	// by. One call per tenant at a time; bounded by UpstreamTimeout. When
+	// it fails the request is refused with 503 placement_failed. Nil: such
+	// tenants are placed by hash without being recorded (the behaviour
+	// without a directory), and a warning is logged once.
+	PlaceUnknown func(ctx context.Context, tenantID string) (router.Tenant, error)
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -108,6 +141,10 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.RetryRatio, DefaultRetryRatio)
 	setDefault(&c.MinRetriesPerSecond, DefaultMinRetries)
 	setDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	setDefault(&c.DirectoryPoll, DefaultDirectoryPoll)
+	if c.DirectoryWait == 0 {
+		c.DirectoryWait = DefaultDirectoryWait
+	}
 	return c, nil
 }
 

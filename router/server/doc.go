@@ -3,9 +3,19 @@
 //
 // Per request (Router.ServeHTTP): a request id (X-Request-ID, kept when the
 // client sent a sane one), header and body limits, tenant resolution
-// (router/tenant), the decision (router.Snapshot.Decide with the health
-// tracker of router/health), then httputil.ReverseProxy with Rewrite and a
-// BufferPool. Its transport tries the decision's cells in order under the
+// (router/tenant), the decision (with the health tracker of router/health:
+// the tenant directory's entry through router.Snapshot.DecideFor, else the
+// registry's through router.Snapshot.Decide, else the unknown-tenant
+// policy), then httputil.ReverseProxy with Rewrite and a BufferPool.
+//
+// The tenant directory (Config.DirectoryFeed, directory.go) is a
+// router.Directory loaded from the feed when Serve starts and then kept in
+// step by polling the feed's changes every DirectoryPoll; a change costs
+// O(1), never a reload. A feed that fails (at start or later) never stops
+// routing: the registry's tenants route until the first load, the last
+// placements after; the router retries with backoff, logs, and counts it.
+// With the policy place, Config.PlaceUnknown records a new tenant's
+// placement at its first request (placement.go). Its transport tries the decision's cells in order under the
 // forwarding policy of the router core (router.Attempts, the same code the
 // edge Worker runs): the next healthy cell is tried when the connection
 // failed before the request was sent, or, for idempotent methods without a
@@ -35,12 +45,15 @@
 // only: health was observed at its headers.
 //
 // The admin listener (Router.AdminHandler) serves /healthz, /readyz (ready
-// only with a valid registry, and not while draining), /metrics (served by
+// only with a valid registry, not while draining, and, with a directory
+// feed, not before the directory's first load until DirectoryWait has
+// passed), /metrics (served by
 // the Prometheus client library from a per-Router registry: the router's
 // counters, kept as plain atomics on the request path and read by a custom
 // collector at scrape time, plus the Go runtime's go_* and the process's
 // process_* metrics), the read-only admin API (GET
-// /admin/registry, /admin/cells, /admin/route?tenant=T) and, only when
+// /admin/registry, /admin/cells, /admin/route?tenant=T, /admin/directory)
+// and, only when
 // Config.AdminWrites is set, POST /admin/cells/{id}/{down|up|auto}.
 // Router.Serve runs both listeners with server limits and drains in-flight
 // requests on shutdown.

@@ -57,6 +57,26 @@ var (
 	descRegistryLastSync = prometheus.NewDesc("cellfabric_router_registry_last_sync_timestamp_seconds",
 		"Unix time the router last read its registry source and was serving the document it holds (0: never); only with a watched source.",
 		nil, nil)
+
+	// The tenant directory's: present when the router has one (a feed or a
+	// placement hook), except the placements, which are always.
+	descDirTenants = prometheus.NewDesc("cellfabric_router_directory_tenants",
+		"Tenants the router's tenant directory holds.", nil, nil)
+	descDirLoaded = prometheus.NewDesc("cellfabric_router_directory_loaded",
+		"1 once the whole tenant directory was loaded from its feed; 0 while the router routes the registry's tenants only.", nil, nil)
+	descDirSyncAge = prometheus.NewDesc("cellfabric_router_directory_sync_age_seconds",
+		"Seconds since the last successful load or poll of the tenant directory's feed (since the router started when none succeeded yet): how far behind the directory may be.", nil, nil)
+	descDirLoads = prometheus.NewDesc("cellfabric_router_directory_loads_total",
+		"Whole loads of the tenant directory from its feed.", nil, nil)
+	descDirChanges = prometheus.NewDesc("cellfabric_router_directory_changes_total",
+		"Tenant directory changes polled from the feed, by result: applied, stale (not newer than what was held) or invalid (refused).",
+		[]string{"result"}, nil)
+	descDirFeedErrors = prometheus.NewDesc("cellfabric_router_directory_feed_errors_total",
+		"Failed loads and polls of the tenant directory's feed, by operation; the placements held kept serving.",
+		[]string{"op"}, nil)
+	descDirPlacements = prometheus.NewDesc("cellfabric_router_directory_placements_total",
+		"Tenants in neither the directory nor the registry placed at a request, by result: recorded (by the placement hook), failed (request refused) or unrecorded (placed by hash, no hook).",
+		[]string{"result"}, nil)
 )
 
 // metricsHandler serves /metrics: the router's metrics, the Go runtime's and
@@ -96,6 +116,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 		descRequests, descDuration, descUpstreamErrors, descRejected, descRetries, descInFlight,
 		descCellHealthy, descCellEjected, descCellLatency, descHealthChanges, descEjections,
 		descRegistryEpoch, descRegistryTenants, descReloads, descReloadFailures, descRegistryLastSync,
+		descDirTenants, descDirLoaded, descDirSyncAge, descDirLoads, descDirChanges, descDirFeedErrors, descDirPlacements,
 	} {
 		ch <- d
 	}
@@ -144,6 +165,34 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- constMetric(descRegistryLastSync, prometheus.GaugeValue, synced)
 	}
+	c.collectDirectory(ch)
+}
+
+// collectDirectory sends the tenant directory's metrics: the placements
+// always, the rest when there is a directory (and a feed).
+func (c collector) collectDirectory(ch chan<- prometheus.Metric) {
+	rt := c.rt
+	// Unrecorded placements happen with or without a directory.
+	p := &rt.placements
+	ch <- constMetric(descDirPlacements, prometheus.CounterValue, float64(p.recorded.Load()), "recorded")
+	ch <- constMetric(descDirPlacements, prometheus.CounterValue, float64(p.failed.Load()), "failed")
+	ch <- constMetric(descDirPlacements, prometheus.CounterValue, float64(p.unrecorded.Load()), "unrecorded")
+	if rt.dir == nil {
+		return
+	}
+	ch <- constMetric(descDirTenants, prometheus.GaugeValue, float64(rt.dir.Len()))
+	s := rt.dirSync
+	if s == nil {
+		return
+	}
+	ch <- constMetric(descDirLoaded, prometheus.GaugeValue, b2f(s.loaded.Load()))
+	ch <- constMetric(descDirSyncAge, prometheus.GaugeValue, s.age().Seconds())
+	ch <- constMetric(descDirLoads, prometheus.CounterValue, float64(s.loads.Load()))
+	ch <- constMetric(descDirChanges, prometheus.CounterValue, float64(s.applied.Load()), "applied")
+	ch <- constMetric(descDirChanges, prometheus.CounterValue, float64(s.stale.Load()), "stale")
+	ch <- constMetric(descDirChanges, prometheus.CounterValue, float64(s.invalid.Load()), "invalid")
+	ch <- constMetric(descDirFeedErrors, prometheus.CounterValue, float64(s.loadErrs.Load()), "load")
+	ch <- constMetric(descDirFeedErrors, prometheus.CounterValue, float64(s.pollErrs.Load()), "changes")
 }
 
 // collectCells sends the per-cell request counters, latency histograms and

@@ -29,6 +29,12 @@ type Router struct {
 	metrics  *metrics
 	inflight atomic.Int64
 	draining atomic.Bool
+
+	dir        *router.Directory // nil without DirectoryFeed and PlaceUnknown
+	dirSync    *dirSync          // nil without DirectoryFeed
+	dirStart   sync.Once
+	dirDone    sync.WaitGroup
+	placements placements
 }
 
 var (
@@ -52,6 +58,12 @@ func New(cfg Config) (*Router, error) {
 	}
 	empty := map[string]*upstream{}
 	rt.cells.Store(&empty)
+	if cfg.DirectoryFeed != nil || cfg.PlaceUnknown != nil {
+		rt.dir = router.NewDirectory()
+	}
+	if cfg.DirectoryFeed != nil {
+		rt.dirSync = newDirSync(cfg, rt.dir)
+	}
 	rt.proxy = &httputil.ReverseProxy{
 		Rewrite:      rt.rewrite,
 		Transport:    (*retryTransport)(rt),
@@ -82,6 +94,25 @@ func (rt *Router) Health() *health.Tracker { return rt.cfg.Health }
 // Store returns the registry store.
 func (rt *Router) Store() *router.Store { return rt.cfg.Store }
 
+// Directory returns the router's tenant directory, or nil when it has none
+// (no DirectoryFeed and no PlaceUnknown).
+func (rt *Router) Directory() *router.Directory { return rt.dir }
+
+// startDirectory starts following the directory feed, once, until ctx is
+// done; stopDirectory waits for that.
+func (rt *Router) startDirectory(ctx context.Context) {
+	if rt.dirSync == nil {
+		return
+	}
+	rt.dirStart.Do(func() {
+		rt.dirDone.Add(1)
+		go func() {
+			defer rt.dirDone.Done()
+			rt.dirSync.run(ctx)
+		}()
+	})
+}
+
 // reqState travels with a request through the proxy.
 type reqState struct {
 	requestID string
@@ -89,6 +120,8 @@ type reqState struct {
 	path      string
 	rawPath   string
 	decision  router.Decision
+	placement router.Placement // the directory's entry, when it had one
+	given     router.Tenant    // what DecideFor decided on (decision points at it)
 	attempts  router.Attempts
 	body      *trackedBody
 
@@ -139,7 +172,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	st.tenant, st.path, st.rawPath = res.Tenant, res.Path, res.RawPath
-	st.decision = snap.Decide(router.Request{Method: req.Method, Path: res.Path, Tenant: res.Tenant, Rand: mrand.Uint64()}, rt.cfg.Health)
+	var ok bool
+	var refusal router.Refusal
+	st.decision, refusal, ok = rt.decide(req.Context(), snap, router.Request{Method: req.Method, Path: res.Path, Tenant: res.Tenant, Rand: mrand.Uint64()}, st)
+	if !ok {
+		rt.writeError(w, st, refusal)
+		return
+	}
 	if !st.decision.Forward() {
 		rt.writeError(w, st, st.decision.Refusal())
 		return

@@ -12,9 +12,14 @@ import (
 // Serve runs the proxy on ln and the admin API on admin (may be nil) until
 // ctx is done, then stops accepting, reports not-ready, and waits up to
 // ShutdownTimeout for in-flight requests to finish. It also starts the
-// health checks. It returns nil after a clean drain.
+// health checks and, with a DirectoryFeed, the directory's load and polls
+// (in the background: requests are served meanwhile). It returns nil after
+// a clean drain.
 func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	rt.cfg.Health.Start(ctx)
+	dctx, stopDirectory := context.WithCancel(ctx)
+	rt.startDirectory(dctx)
+	defer func() { stopDirectory(); rt.dirDone.Wait() }()
 	errLog := log.New(slogWriter{rt.cfg.Logger}, "", 0)
 	proxy := &http.Server{
 		Handler:           rt,

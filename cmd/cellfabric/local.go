@@ -51,6 +51,7 @@ type localOptions struct {
 	healthInterval          time.Duration
 	tenantFrom, hostPattern string
 	dataDir                 string
+	control, controlKey     string
 	logFormat               logFormat
 }
 
@@ -65,11 +66,13 @@ func (o *localOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&o.healthInterval, "health-interval", localHealthInterval, "active health check interval")
 	fs.StringVar(&o.tenantFrom, "tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
 	fs.StringVar(&o.hostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
-	fs.StringVar(&o.dataDir, "data-dir", "", "keep each cell's key/value data in DIR/<cell id> (default: in memory)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "keep each cell's key/value data in DIR/<cell id> and the tenant directory in DIR/directory (default: in memory)")
+	fs.StringVar(&o.control, "control", localControlAddr, "tenant directory control API listen `address` (cellfabric tenants talks to it; \"\" for none)")
+	fs.StringVar(&o.controlKey, "control-key", "", "write the run's control key to `FILE` (default DIR/control.key with --data-dir, else in the user's cache directory, where cellfabric tenants looks)")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [--control 127.0.0.1:9091] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs,\nand the tenant directory's control API (cellfabric tenants).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -167,6 +170,19 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		closeListeners(ln, al)
 		return fail(err)
 	}
+	var dir *localDirectory
+	if o.control != "" {
+		dir, err = newLocalDirectory(o.control, o.dataDir, localKeyPath(o.controlKey, o.dataDir), rt.Store().Snapshot, key, logger)
+		if err != nil {
+			closeListeners(ln, al)
+			return fail(err)
+		}
+		defer func() {
+			sctx, scancel := context.WithTimeout(context.Background(), localShutdown)
+			defer scancel()
+			dir.close(sctx)
+		}()
+	}
 	ctl := &localControl{cells: cells, rt: rt, quit: cancel, stdout: stdout}
 	adminSrv := &http.Server{
 		Handler:           ctl.handler(rt.AdminHandler()),
@@ -182,6 +198,9 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	go func() { served <- rt.Serve(ctx, ln, nil) }()
 
 	printBanner(stdout, path, topo, reg.Epoch, ln.Addr().String(), al.Addr().String(), regPath)
+	if dir != nil {
+		printDirectoryBanner(stdout, dir, o.controlKey != "" || o.dataDir != "")
+	}
 	ctl.table(stdout)
 	if stdin != nil {
 		fmt.Fprintf(stdout, "\n%s\n", localHelp)
@@ -230,4 +249,19 @@ func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, p
 	fmt.Fprintf(w, "  admin     http://%s    /admin/cells, /admin/route?tenant=%s, /metrics, /local/table\n", admin, example)
 	fmt.Fprintf(w, "  cell down curl -X POST http://%s/local/cells/<cell>/stop   (and .../start)\n", admin)
 	fmt.Fprintf(w, "  registry  %s\n\n", regPath)
+}
+
+// printDirectoryBanner says where the control API is and where its key
+// is (never the key), and how to use it.
+func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool) {
+	api := "http://" + dir.addr()
+	args := ""
+	if api != defaultAPI {
+		args += " --api " + api
+	}
+	if keyFlag {
+		args += " --key-file " + dir.keyPath
+	}
+	fmt.Fprintf(w, "  directory %s    cellfabric tenants add newco --cell <cell>%s\n", api, args)
+	fmt.Fprintf(w, "  control key %s (written for this run, readable by you only)\n\n", dir.keyPath)
 }

@@ -1,7 +1,8 @@
 // Command cellfabric is the project's CLI: synth (print what a stack would
 // deploy), registry (build the router's registry from stack outputs), route
 // (run the router), cell (run the reference cell), local (run the whole
-// topology on this machine), version and completion (shell completion
+// topology on this machine), tenants (write and read the tenant directory
+// through its control API), version and completion (shell completion
 // scripts).
 //
 // Each subcommand lives in its own file and registers itself in init.

@@ -29,6 +29,9 @@ const (
 	// maxPrintedFailures is how many failing lines an import prints on
 	// stderr; all of them go to --errors.
 	maxPrintedFailures = 10
+	// reasonBadLine is the reason of a line that is not a tenant entry (it
+	// was not sent).
+	reasonBadLine = "bad_line"
 )
 
 type importOptions struct {
@@ -274,7 +277,7 @@ func (r *importRun) read(ctx context.Context, reader *inputReader, out chan<- *i
 		done := rec.end <= r.cp.Offset
 		var failure *importFailure
 		if rec.err != nil {
-			failure = &importFailure{line: rec.line, id: rec.t.ID, reason: "bad_line", msg: rec.err.Error()}
+			failure = &importFailure{line: rec.line, id: rec.t.ID, reason: reasonBadLine, msg: rec.err.Error()}
 		} else if first, dup := seen[rec.t.ID]; dup {
 			failure = &importFailure{line: rec.line, id: rec.t.ID, reason: directory.ReasonDuplicate,
 				msg: fmt.Sprintf("tenant %q is in the file twice (lines %d and %d): keep one line per tenant", rec.t.ID, first, rec.line)}

@@ -46,7 +46,11 @@ func RemovedKey(id string) string { return RemovedPrefix + id }
 func CounterKey(cell string) string { return CounterPrefix + cell }
 
 // JournalKey is the key of the journal record of a change to tenant id
-// written at unix millisecond ms.
+// written at unix millisecond ms. Two changes to one tenant in the same
+// millisecond share the key: the later one (the higher epoch, the whole
+// entry) replaces the record it supersedes, and no reader has read the
+// earlier one by then (Changes returns a record only once its millisecond
+// is over).
 func JournalKey(ms int64, id string) string {
 	return minutePrefix(ms/msPerMinute) + pad(ms, millisDigits) + "-" + id
 }

@@ -77,13 +77,13 @@ type Directory struct {
 func New(cfg Config) (*Directory, error) {
 	var errs []error
 	if cfg.KV == nil {
-		errs = append(errs, errors.New("KV is required: the store of the directory's keys"))
+		errs = append(errs, errors.New("missing KV: give the store of the directory's keys"))
 	}
 	if cfg.Registry == nil {
-		errs = append(errs, errors.New("Registry is required: the registry snapshot writes are validated against"))
+		errs = append(errs, errors.New("missing Registry: give the registry snapshot writes are validated against"))
 	}
 	if cfg.Settle < 0 {
-		errs = append(errs, fmt.Errorf("Settle is %s: give the store's propagation bound, 0 or more", cfg.Settle))
+		errs = append(errs, fmt.Errorf("negative Settle %s: give the store's propagation bound, 0 or more", cfg.Settle))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("tenant directory: %w", err)

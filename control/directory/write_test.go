@@ -275,7 +275,7 @@ func TestConcurrentWritesToOneTenant(t *testing.T) {
 func TestNew(t *testing.T) {
 	t.Parallel()
 	_, err := New(Config{Settle: -time.Second})
-	for _, want := range []string{"KV is required", "Registry is required", "Settle is -1s"} {
+	for _, want := range []string{"missing KV", "missing Registry", "negative Settle -1s"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("New = %v, want %q", err, want)
 		}

@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/server"
 	"github.com/cellfabric/cellfabric/stacks"
@@ -151,12 +153,34 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		HealthInterval: o.healthInterval, AdminWrites: true, ShutdownWait: localShutdown,
 		getenv: func(k string) string { return env[k] },
 	}
+	// The tenant directory validates writes against the registry the
+	// router serves; until the router is built it holds none, and writes
+	// are refused as retryable (no_registry).
+	var builtRouter atomic.Pointer[server.Router]
+	servedRegistry := func() *router.Snapshot {
+		if r := builtRouter.Load(); r != nil {
+			return r.Store().Snapshot()
+		}
+		return nil
+	}
+	var dir *localDirectory
+	if o.control != "" {
+		if dir, err = newLocalDirectory(o.control, o.dataDir, localKeyPath(o.controlKey, o.dataDir), servedRegistry, key, logger); err != nil {
+			return fail(err)
+		}
+		defer func() {
+			sctx, scancel := context.WithTimeout(context.Background(), localShutdown)
+			defer scancel()
+			dir.close(sctx)
+		}()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rt, watcher, err := rc.build(ctx, logger)
 	if err != nil {
 		return fail(err)
 	}
+	builtRouter.Store(rt)
 	ln, err := listenFlag("listen", o.listen)
 	if err != nil {
 		return fail(fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err))
@@ -169,19 +193,6 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := watcher.Load(ctx); err != nil {
 		closeListeners(ln, al)
 		return fail(err)
-	}
-	var dir *localDirectory
-	if o.control != "" {
-		dir, err = newLocalDirectory(o.control, o.dataDir, localKeyPath(o.controlKey, o.dataDir), rt.Store().Snapshot, key, logger)
-		if err != nil {
-			closeListeners(ln, al)
-			return fail(err)
-		}
-		defer func() {
-			sctx, scancel := context.WithTimeout(context.Background(), localShutdown)
-			defer scancel()
-			dir.close(sctx)
-		}()
 	}
 	ctl := &localControl{cells: cells, rt: rt, quit: cancel, stdout: stdout}
 	adminSrv := &http.Server{

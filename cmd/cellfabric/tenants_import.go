@@ -165,7 +165,8 @@ func (r *importRun) run(ctx context.Context, stdout io.Writer) int {
 	batches := make(chan *importBatch, r.opts.parallel)
 	results := make(chan batchDone, r.opts.parallel)
 	readErr := make(chan error, 1)
-	go func() { readErr <- r.read(ctx, reader, batches) }()
+	from := r.cp.Offset // commit moves r.cp on while read runs
+	go func() { readErr <- r.read(ctx, reader, from, batches) }()
 	var wg sync.WaitGroup
 	for range r.opts.parallel {
 		wg.Add(1)
@@ -245,9 +246,10 @@ func (r *importRun) resume(size int64) (bool, error) {
 	return true, nil
 }
 
-// read splits the input into batches, skipping what the checkpoint
-// covers (its ids still count for duplicates).
-func (r *importRun) read(ctx context.Context, reader *inputReader, out chan<- *importBatch) error {
+// read splits the input into batches, skipping the lines that end at or
+// before offset from, which the checkpoint covers (their ids still count
+// for duplicates).
+func (r *importRun) read(ctx context.Context, reader *inputReader, from int64, out chan<- *importBatch) error {
 	defer close(out)
 	seen := map[string]int{}
 	b := &importBatch{}
@@ -274,7 +276,7 @@ func (r *importRun) read(ctx context.Context, reader *inputReader, out chan<- *i
 		if err != nil {
 			return fmt.Errorf("reading %s after line %d: %w", r.path, reader.line, err)
 		}
-		done := rec.end <= r.cp.Offset
+		done := rec.end <= from
 		var failure *importFailure
 		if rec.err != nil {
 			failure = &importFailure{line: rec.line, id: rec.t.ID, reason: reasonBadLine, msg: rec.err.Error()}

@@ -311,10 +311,11 @@ func (f *failAfter) wrap(next http.Handler) http.Handler {
 			f.seen++
 		}
 		over := f.on && batch && f.seen > f.n
+		cancel := f.cancel
 		f.mu.Unlock()
 		if over {
-			if f.cancel != nil {
-				f.cancel()
+			if cancel != nil {
+				cancel()
 			}
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return

@@ -90,40 +90,52 @@ func checkTenants(p *fabric.Collector, tenants []Tenant, cells map[string]int) *
 		// Build paths lazily: formatting a path for each of a million valid
 		// tenants would dominate the load time.
 		at := func(field string) string { return fmt.Sprintf("tenants[%d].%s", i, field) }
-		if !fabric.ValidTenantID(t.ID) {
-			p.Add(at("id"), "%q is not a valid tenant id: %s", t.ID, fabric.TenantIDRule)
-		} else if j, added := byID.insert(t.ID, int32(i)); !added {
-			p.Add(at("id"), "duplicate tenant %q (also tenants[%d])", t.ID, j)
-		}
-		if t.Cell == "" {
-			p.Add(at("cell"), "required: the tenant's primary cell")
-		} else if _, ok := cells[t.Cell]; !ok {
-			p.Add(at("cell"), "unknown cell %q", t.Cell)
-		}
-		if len(t.Failover) > MaxFailover {
-			p.Add(at("failover"), "%d failover cells, over the limit of %d", len(t.Failover), MaxFailover)
-		}
-		for j, f := range t.Failover {
-			switch {
-			case f == t.Cell:
-				p.Add(at(fmt.Sprintf("failover[%d]", j)), "%q is the tenant's primary cell; list only other cells", f)
-			case !known(cells, f):
-				p.Add(at(fmt.Sprintf("failover[%d]", j)), "unknown cell %q", f)
-			case indexOf(t.Failover[:j], f) >= 0:
-				p.Add(at(fmt.Sprintf("failover[%d]", j)), "cell %q is listed twice", f)
+		if checkTenant(p, t, cells, at) {
+			if j, added := byID.insert(t.ID, int32(i)); !added {
+				p.Add(at("id"), "duplicate tenant %q (also tenants[%d])", t.ID, j)
 			}
-		}
-		if !t.State.Valid() {
-			p.Add(at("state"), "unknown state %q; want active, migrating or readonly", t.State)
-		}
-		if len(t.Residency) > 32 || strings.IndexFunc(t.Residency, isSpaceOrControl) >= 0 {
-			p.Add(at("residency"), "%q is not a valid residency: up to 32 characters without spaces", t.Residency)
-		}
-		if t.Epoch < 0 {
-			p.Add(at("epoch"), "%d is negative", t.Epoch)
 		}
 	}
 	return byID
+}
+
+// checkTenant reports the problems of one tenant entry, each at the path
+// at(field), and whether its id is valid. These are the rules of a
+// registry's tenants and of the tenant directory's entries (CheckTenant):
+// one copy for both.
+func checkTenant(p *fabric.Collector, t *Tenant, cells map[string]int, at func(string) string) bool {
+	validID := fabric.ValidTenantID(t.ID)
+	if !validID {
+		p.Add(at("id"), "%q is not a valid tenant id: %s", t.ID, fabric.TenantIDRule)
+	}
+	if t.Cell == "" {
+		p.Add(at("cell"), "required: the tenant's primary cell")
+	} else if _, ok := cells[t.Cell]; !ok {
+		p.Add(at("cell"), "unknown cell %q", t.Cell)
+	}
+	if len(t.Failover) > MaxFailover {
+		p.Add(at("failover"), "%d failover cells, over the limit of %d", len(t.Failover), MaxFailover)
+	}
+	for j, f := range t.Failover {
+		switch {
+		case f == t.Cell:
+			p.Add(at(fmt.Sprintf("failover[%d]", j)), "%q is the tenant's primary cell; list only other cells", f)
+		case !known(cells, f):
+			p.Add(at(fmt.Sprintf("failover[%d]", j)), "unknown cell %q", f)
+		case indexOf(t.Failover[:j], f) >= 0:
+			p.Add(at(fmt.Sprintf("failover[%d]", j)), "cell %q is listed twice", f)
+		}
+	}
+	if !t.State.Valid() {
+		p.Add(at("state"), "unknown state %q; want active, migrating or readonly", t.State)
+	}
+	if len(t.Residency) > 32 || strings.IndexFunc(t.Residency, isSpaceOrControl) >= 0 {
+		p.Add(at("residency"), "%q is not a valid residency: up to 32 characters without spaces", t.Residency)
+	}
+	if t.Epoch < 0 {
+		p.Add(at("epoch"), "%d is negative", t.Epoch)
+	}
+	return validID
 }
 
 func checkRoutes(p *fabric.Collector, routes []SharedRoute, cells map[string]int) {

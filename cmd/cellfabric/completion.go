@@ -73,7 +73,8 @@ type compCommand struct {
 	name, summary string
 	flags         []compFlag
 	// args are the values of the command's one positional argument, if it
-	// has one (help: the commands; completion: the shells).
+	// has one (help: the commands; completion: the shells; tenants: its
+	// subcommands).
 	args []string
 }
 
@@ -102,8 +103,11 @@ func completionCommands() []compCommand {
 		}
 		c := commands[n]
 		cc := compCommand{name: n, summary: c.summary}
-		if n == "completion" {
+		switch n {
+		case "completion":
 			cc.args = completionShells
+		case "tenants":
+			cc.args = tenantsSubcommands
 		}
 		c.flags().VisitAll(func(f *flag.Flag) {
 			_, usage := flag.UnquoteUsage(f)

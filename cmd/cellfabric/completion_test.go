@@ -67,7 +67,9 @@ func TestBashCompletion(t *testing.T) {
 		want string
 	}{
 		{line: "cellfabric ro", want: "route"},
-		{line: "cellfabric ''", want: "cell completion edge-health help local observe registry route synth version --help --version"},
+		{line: "cellfabric ''", want: "cell completion edge-health help local observe registry route synth tenants version --help --version"},
+		{line: "cellfabric tenants im", want: "import"},
+		{line: "cellfabric tenants -o ''", want: "table json"},
 		{line: "cellfabric route --reg", want: "--registry"},
 		{line: "cellfabric registry --f", want: "--from"},
 		{line: "cellfabric route --log-format ''", want: "text json"},

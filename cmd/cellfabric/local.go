@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/server"
 	"github.com/cellfabric/cellfabric/stacks"
@@ -37,6 +39,9 @@ const (
 	localHealthInterval = time.Second
 	localTenantFrom     = "header,path"
 	localShutdown       = 5 * time.Second
+	// localDirectoryPoll is how often the local router asks the directory
+	// for changes: a tenant added with cellfabric tenants routes within it.
+	localDirectoryPoll = 250 * time.Millisecond
 )
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
@@ -53,6 +58,7 @@ type localOptions struct {
 	tenantFrom, hostPattern string
 	dataDir                 string
 	store                   storeKind
+	control, controlKey     string
 	logFormat               logFormat
 }
 
@@ -67,13 +73,15 @@ func (o *localOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&o.healthInterval, "health-interval", localHealthInterval, "active health check interval")
 	fs.StringVar(&o.tenantFrom, "tenant-from", localTenantFrom, "tenant resolution order: header, host, path, jwt")
 	fs.StringVar(&o.hostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
-	fs.StringVar(&o.dataDir, "data-dir", "", "keep the cells' key/value data in `DIR` (default: in memory): the embedded store's in DIR/<cell id>, an emulator's in DIR/<store>.emulator")
+	fs.StringVar(&o.dataDir, "data-dir", "", "keep the cells' key/value data and the tenant directory in `DIR` (default: in memory): the embedded store's in DIR/<cell id>, an emulator's in DIR/<store>.emulator, the directory in DIR/directory")
 	o.store = storeKind(localStoreDefault)
 	fs.Var(&o.store, "store", "the cells' state `store`: embedded, or the emulator of a cloud's store started here (dynamodb: dynalite, azuretable: azurite, firestore: Google's Firestore emulator, which make emulators installs)")
+	fs.StringVar(&o.control, "control", localControlAddr, "tenant directory control API listen `address` (cellfabric tenants talks to it; \"\" for none)")
+	fs.StringVar(&o.controlKey, "control-key", "", "write the run's control key to `FILE` (default DIR/control.key with --data-dir, else in the user's cache directory, where cellfabric tenants looks)")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs.\nWith --store dynamodb, azuretable or firestore the cells keep their data in\nthat cloud store's emulator, started here and stopped on exit.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [--control 127.0.0.1:9091] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs,\nand the tenant directory's control API (cellfabric tenants). With --store\ndynamodb, azuretable or firestore the cells keep their data in that cloud\nstore's emulator, started here and stopped on exit.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -157,12 +165,39 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		HealthInterval: o.healthInterval, AdminWrites: true, ShutdownWait: localShutdown,
 		getenv: func(k string) string { return env[k] },
 	}
+	// The tenant directory validates writes against the registry the
+	// router serves; until the router is built it holds none, and writes
+	// are refused as retryable (no_registry).
+	var builtRouter atomic.Pointer[server.Router]
+	servedRegistry := func() *router.Snapshot {
+		if r := builtRouter.Load(); r != nil {
+			return r.Store().Snapshot()
+		}
+		return nil
+	}
+	var dir *localDirectory
+	if o.control != "" {
+		if dir, err = newLocalDirectory(o.control, o.dataDir, localKeyPath(o.controlKey, o.dataDir), servedRegistry, key, logger); err != nil {
+			return fail(err)
+		}
+		defer func() {
+			sctx, scancel := context.WithTimeout(context.Background(), localShutdown)
+			defer scancel()
+			dir.close(sctx)
+		}()
+		rc.directory, rc.directoryPoll = dir.feed(), localDirectoryPoll
+		rc.placeUnknown = func(ctx context.Context, id string) (router.Tenant, error) {
+			t, _, err := dir.dir.RecordAtRequest(ctx, id)
+			return t, err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rt, watcher, err := rc.build(ctx, logger)
 	if err != nil {
 		return fail(err)
 	}
+	builtRouter.Store(rt)
 	ln, err := listenFlag("listen", o.listen)
 	if err != nil {
 		return fail(fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err))
@@ -191,6 +226,9 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	go func() { served <- rt.Serve(ctx, ln, nil) }()
 
 	printBanner(stdout, path, topo, reg.Epoch, ln.Addr().String(), al.Addr().String(), regPath, store.describe())
+	if dir != nil {
+		printDirectoryBanner(stdout, dir, o.controlKey != "" || o.dataDir != "")
+	}
 	ctl.table(stdout)
 	if stdin != nil {
 		fmt.Fprintf(stdout, "\n%s\n", localHelp)
@@ -240,4 +278,19 @@ func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, p
 	fmt.Fprintf(w, "  cell down curl -X POST http://%s/local/cells/<cell>/stop   (and .../start)\n", admin)
 	fmt.Fprintf(w, "  registry  %s\n", regPath)
 	fmt.Fprintf(w, "  store     %s\n\n", store)
+}
+
+// printDirectoryBanner says where the control API is and where its key
+// is (never the key), and how to use it.
+func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool) {
+	api := "http://" + dir.addr()
+	args := ""
+	if api != defaultAPI {
+		args += " --api " + api
+	}
+	if keyFlag {
+		args += " --key-file " + dir.keyPath
+	}
+	fmt.Fprintf(w, "  directory %s    cellfabric tenants add newco --cell <cell>%s\n", api, args)
+	fmt.Fprintf(w, "  control key %s (written for this run, readable by you only)\n\n", dir.keyPath)
 }

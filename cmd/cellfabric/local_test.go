@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -37,7 +38,7 @@ func startLocal(t *testing.T, args ...string) *localRun {
 	pr, pw := io.Pipe()
 	lr := &localRun{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, stdin: pw, done: make(chan int, 1), cancel: cancel}
 	stderr := lr.stderr
-	args = append([]string{"--dir", "../..", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"}, args...)
+	args = append([]string{"--dir", "../..", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--control", "127.0.0.1:0", "--control-key", filepath.Join(t.TempDir(), "control.key")}, args...)
 	go func() { lr.done <- localMain(ctx, args, pr, lr.stdout, stderr) }()
 	t.Cleanup(func() {
 		cancel()

@@ -1,7 +1,8 @@
 // Command cellfabric is the project's CLI: synth (print what a stack would
 // deploy), registry (build the router's registry from stack outputs), route
 // (run the router), cell (run the reference cell), local (run the whole
-// topology on this machine), observe (write Prometheus rules and a Grafana
+// topology on this machine), tenants (write and read the tenant directory
+// through its control API), observe (write Prometheus rules and a Grafana
 // dashboard for a stack's cells), edge-health (export the edge's cell health
 // to Prometheus), version and completion (shell completion scripts).
 //

@@ -58,6 +58,13 @@ type routeConfig struct {
 	AdminWrites    bool
 	ShutdownWait   time.Duration
 
+	// The tenant directory, set by local (no flag yet): where placements
+	// come from, how often to poll it, and how a tenant first seen at a
+	// request is placed and recorded (policy place).
+	directory     server.DirectoryFeed
+	directoryPoll time.Duration
+	placeUnknown  func(ctx context.Context, tenant string) (router.Tenant, error)
+
 	getenv func(string) string // os.Getenv in the program
 }
 
@@ -192,6 +199,9 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		MaxBodyBytes:    c.MaxBody,
 		AdminWrites:     c.AdminWrites,
 		ShutdownTimeout: c.ShutdownWait,
+		DirectoryFeed:   c.directory,
+		DirectoryPoll:   c.directoryPoll,
+		PlaceUnknown:    c.placeUnknown,
 	})
 	if err != nil {
 		return nil, nil, err

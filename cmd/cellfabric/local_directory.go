@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/server"
+)
+
+// Defaults of local's tenant directory.
+const (
+	// localControlAddr is where local serves the control API, and where
+	// `cellfabric tenants` looks for it by default.
+	localControlAddr = "127.0.0.1:9091"
+	// localControlKeyName is the control key's file name, in --data-dir
+	// or the user's cache directory.
+	localControlKeyName = "control.key"
+	// localControlKeyID is the id of local's control key.
+	localControlKeyID = "local-control"
+	// localDirectoryDir is the directory store's subdirectory of
+	// --data-dir.
+	localDirectoryDir = "directory"
+)
+
+// localDirectory is local's tenant directory: a Directory over Memory
+// (File under --data-dir), empty at start — the stack's tenants stay the
+// registry's seed — validated against the registry the router serves,
+// with its control API on its own loopback listener and a control key made
+// for the run.
+type localDirectory struct {
+	dir     *directory.Directory
+	closeKV func() error
+	keyPath string
+	ln      net.Listener
+	srv     *http.Server
+}
+
+var _ server.DirectoryFeed = (*directory.Directory)(nil)
+
+// newLocalDirectory opens the directory's store, writes a new control key
+// to keyPath (0600; its secret is never printed) and listens on addr.
+// registry returns the snapshot writes are validated against; edge is the
+// run's edge key, which the control key must differ from.
+func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Snapshot, edge edgeauth.Key, logger *slog.Logger) (*localDirectory, error) {
+	ld := &localDirectory{keyPath: keyPath, closeKV: func() error { return nil }}
+	var kv directory.KV
+	if dataDir != "" {
+		f, err := directory.OpenFile(filepath.Join(dataDir, localDirectoryDir), nil)
+		if err != nil {
+			return nil, err
+		}
+		kv, ld.closeKV = f, f.Close
+	} else {
+		kv = directory.NewMemory(nil)
+	}
+	d, err := directory.New(directory.Config{KV: kv, Registry: registry, Settle: directory.SettleMemory, Logger: logger})
+	if err != nil {
+		ld.closeKV()
+		return nil, err
+	}
+	ld.dir = d
+	key, err := newControlKey()
+	if err != nil {
+		ld.closeKV()
+		return nil, err
+	}
+	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, []edgeauth.Key{edge}); err != nil {
+		ld.closeKV()
+		return nil, err
+	}
+	if err := writeControlKey(keyPath, key); err != nil {
+		ld.closeKV()
+		return nil, err
+	}
+	v, err := edgeauth.NewVerifier([]edgeauth.Key{key}, edgeauth.VerifierOptions{})
+	if err != nil {
+		ld.closeKV()
+		return nil, err
+	}
+	if ld.ln, err = listenFlag("control", addr); err != nil {
+		ld.closeKV()
+		return nil, fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(directory.BasePath+"/", dirhttp.Handler(d, v))
+	ld.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
+		IdleTimeout:       server.DefaultIdleTimeout,
+		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go func() { _ = ld.srv.Serve(ld.ln) }()
+	return ld, nil
+}
+
+// addr is the control listener's address.
+func (ld *localDirectory) addr() string { return ld.ln.Addr().String() }
+
+// feed is the directory as the router reads it, in process: used by the
+// router's directory option (router/server) to follow the directory.
+func (ld *localDirectory) feed() server.DirectoryFeed { return ld.dir }
+
+// close stops the listener and closes the store.
+func (ld *localDirectory) close(ctx context.Context) {
+	_ = ld.srv.Shutdown(ctx)
+	_ = ld.closeKV()
+}
+
+// newControlKey makes a random control key for this run.
+func newControlKey() (edgeauth.Key, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return edgeauth.Key{}, fmt.Errorf("making a control key: %w", err)
+	}
+	return edgeauth.Key{ID: localControlKeyID, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}, nil
+}
+
+// writeControlKey writes key as "id=secret" to path, readable by the user
+// only, replacing the file atomically.
+func writeControlKey(path string, key edgeauth.Key) error {
+	if path == "" {
+		return errors.New("no place for the control key: pass --data-dir or --control-key FILE")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("writing the control key: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".control-key-*")
+	if err != nil {
+		return fmt.Errorf("writing the control key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = fmt.Fprintf(tmp, "%s=%s\n", key.ID, key.Secret)
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the control key to %s: %w", path, err)
+	}
+	return nil
+}
+
+// localKeyPath is where local writes its control key: --control-key, else
+// <data-dir>/control.key, else the user's cache directory (where
+// `cellfabric tenants` looks by default).
+func localKeyPath(flagValue, dataDir string) string {
+	switch {
+	case flagValue != "":
+		return flagValue
+	case dataDir != "":
+		return filepath.Join(dataDir, localControlKeyName)
+	}
+	return defaultLocalControlKeyFile()
+}

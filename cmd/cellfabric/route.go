@@ -56,6 +56,7 @@ type routeConfig struct {
 	HealthTimeout  time.Duration
 	MaxBody        int64
 	AdminWrites    bool
+	Pprof          bool
 	ShutdownWait   time.Duration
 
 	getenv func(string) string // os.Getenv in the program
@@ -113,6 +114,7 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", health.DefaultTimeout, "active health check timeout")
 	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")
 	fs.BoolVar(&c.AdminWrites, "admin-writes", false, "allow POST /admin/cells/{id}/{down|up|auto} on the admin listener")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiles under /debug/pprof/ on the admin listener; they expose the program's internals: only to profile, with the admin listener private")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
@@ -191,6 +193,7 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		Logger:          logger,
 		MaxBodyBytes:    c.MaxBody,
 		AdminWrites:     c.AdminWrites,
+		Pprof:           c.Pprof,
 		ShutdownTimeout: c.ShutdownWait,
 	})
 	if err != nil {

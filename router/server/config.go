@@ -76,6 +76,12 @@ type Config struct {
 	// AdminWrites enables POST /admin/cells/{id}/{down|up|auto} on the admin
 	// listener. Default off.
 	AdminWrites bool
+	// Pprof serves Go's profiles (net/http/pprof) under /debug/pprof/ on the
+	// admin listener. Default off: profiles expose the program's internals
+	// (code paths, heap contents in sizes, goroutine stacks, the command
+	// line) and a CPU profile costs CPU while it runs, so turn it on only to
+	// profile, on an admin listener nobody else reaches.
+	Pprof bool
 }
 
 func (c Config) withDefaults() (Config, error) {

@@ -232,11 +232,11 @@ if [ -n "$PROFILE" ]; then
 	wait "$load"
 	cp "$W/cellfabric" "$PROFILE/cellfabric"
 	reqs=$((RATE * secs))
-	PROFILES="CPU, ${secs} s at $RATE requests/s ($reqs requests; \\`go run ./bench/profgroup --requests $reqs cpu.pprof\\`):
+	PROFILES="CPU, ${secs} s at $RATE requests/s ($reqs requests; \`go run ./bench/profgroup --requests $reqs cpu.pprof\`):
 
 $("$W/profgroup" --requests "$reqs" "$PROFILE/cpu.pprof")
 
-Allocations over the same ${secs} s (\\`go run ./bench/profgroup --alloc --requests $reqs allocs.pprof\\`):
+Allocations over the same ${secs} s (\`go run ./bench/profgroup --alloc --requests $reqs allocs.pprof\`):
 
 $("$W/profgroup" --alloc --requests "$reqs" "$PROFILE/allocs.pprof")"
 fi

@@ -27,33 +27,36 @@ import (
 )
 
 // layer is a group of frames, matched by substring on the function name.
+// A fallback layer takes a sample only when no frame of its stack belongs
+// to any other layer.
 type layer struct {
-	name  string
-	match []string
+	name     string
+	match    []string
+	fallback bool
 }
 
 // layers, tested in this order on each frame from the leaf up.
 var layers = []layer{
-	{"GC", []string{"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.gcDrain", "runtime.bgsweep", "runtime.bgscavenge", "runtime.markroot", "runtime.gcStart", "runtime.sweepone", "runtime.(*sweepLocked)", "runtime.gcMark", "runtime.scanobject"}},
-	{"allocation (malloc)", []string{"runtime.mallocgc"}},
-	{"socket system calls (kernel)", []string{"syscall.Syscall", "syscall.RawSyscall", "internal/runtime/syscall.Syscall", "runtime/internal/syscall.Syscall"}},
-	{"goroutine scheduling, netpoll, timers", []string{"runtime.schedule", "runtime.findRunnable", "runtime.netpoll", "runtime.park_m", "runtime.goready", "runtime.futex", "runtime.notewakeup", "runtime.wakep", "runtime.mcall", "runtime.gopark", "runtime.usleep", "runtime.osyield", "runtime.runqsteal", "runtime.stealWork", "runtime.(*timers)", "runtime.sysmon", "runtime.nanotime", "runtime.resetspinning", "runtime.startm", "runtime.stopm"}},
-	{"logging", []string{"log/slog.", "server.slogWriter"}},
-	{"metrics", []string{"server.(*metrics)", "server.(*retryBudget)", "server.(*cellMetrics)"}},
-	{"signing (edgeauth)", []string{"cellfabric/router/edgeauth."}},
-	{"tenant resolution", []string{"cellfabric/router/tenant."}},
-	{"request id", []string{"cellfabric/router.RequestID"}},
-	{"decision and forwarding policy (router core)", []string{"cellfabric/router."}},
-	{"health tracker", []string{"cellfabric/router/health."}},
-	{"router glue (router/server)", []string{"cellfabric/router/server."}},
-	{"reverse proxy (httputil)", []string{"net/http/httputil."}},
-	{"fasthttp client (conn pool)", []string{"fasthttp.(*HostClient)", "fasthttp.(*Client)", "fasthttp.(*Response).Read", "fasthttp.(*Request).Write", "fasthttp.(*clientConn"}},
-	{"fasthttp server", []string{"github.com/valyala/fasthttp."}},
-	{"transport, conn pool (net/http client)", []string{"net/http.(*Transport)", "net/http.(*persistConn)", "net/http.persistConnWriter", "net/http.(*bodyEOFSignal)", "net/http.(*transportRequest)", "net/http/httptrace.", "net/http.(*Request).write", "net/http.ReadResponse", "net/http.(*readTrackingBody)", "net/http.(*connectMethod", "net/http.(*wantConn", "net/http.(*Response)"}},
-	{"net/http server", []string{"net/http.(*conn)", "net/http.(*response)", "net/http.(*chunkWriter)", "net/http.(*connReader)", "net/http.(*body)", "net/http.readRequest", "net/http.(*Server)", "net/http.serverHandler", "net/http.(*expectContinueReader)", "net/http.checkConnErrorWriter", "net/http.(*maxBytesReader)"}},
-	{"net/http, shared (headers, URLs)", []string{"net/http.", "net/textproto.", "net/url."}},
-	{"network stack (net, internal/poll)", []string{"net.", "internal/poll."}},
-	{"runtime, other", []string{"runtime."}},
+	{"GC", []string{"runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.gcDrain", "runtime.bgsweep", "runtime.bgscavenge", "runtime.markroot", "runtime.gcStart", "runtime.sweepone", "runtime.(*sweepLocked)", "runtime.gcMark", "runtime.scanobject", "runtime.wbBufFlush", "runtime.(*gcWork)", "runtime.greyobject", "runtime.tryDeferToSpanScan", "runtime.(*gcControllerState)", "runtime.gcWriteBarrier"}, false},
+	{"allocation (malloc)", []string{"runtime.mallocgc", "runtime.newobject", "runtime.makeslice", "runtime.growslice", "runtime.makemap", "runtime.rawstring", "runtime.rawbyteslice", "runtime.makechan", "runtime.(*mcache)", "runtime.(*mheap)", "runtime.(*mcentral)", "runtime.nextFreeFast", "runtime.heapSetType", "runtime.(*mspan)"}, false},
+	{"socket system calls (kernel)", []string{"syscall.Syscall", "syscall.RawSyscall", "syscall.read", "syscall.write"}, false},
+	{"goroutine scheduling, netpoll, timers", []string{"runtime.schedule", "runtime.findRunnable", "runtime.netpoll", "runtime.park_m", "runtime.goready", "runtime.futex", "runtime.notewakeup", "runtime.wakep", "runtime.mcall", "runtime.gopark", "runtime.usleep", "runtime.osyield", "runtime.runqsteal", "runtime.stealWork", "runtime.(*timers)", "runtime.sysmon", "runtime.nanotime", "runtime.resetspinning", "runtime.startm", "runtime.stopm"}, false},
+	{"logging", []string{"log/slog.", "server.slogWriter"}, false},
+	{"metrics", []string{"server.(*metrics)", "server.(*retryBudget)", "server.(*cellMetrics)"}, false},
+	{"signing (edgeauth)", []string{"cellfabric/router/edgeauth."}, false},
+	{"tenant resolution", []string{"cellfabric/router/tenant."}, false},
+	{"request id", []string{"cellfabric/router.RequestID"}, false},
+	{"decision and forwarding policy (router core)", []string{"cellfabric/router."}, false},
+	{"health tracker", []string{"cellfabric/router/health."}, false},
+	{"router glue (router/server)", []string{"cellfabric/router/server."}, false},
+	{"reverse proxy (httputil)", []string{"net/http/httputil."}, false},
+	{"fasthttp client (conn pool)", []string{"fasthttp.(*HostClient)", "fasthttp.(*Client)", "fasthttp.(*Response).Read", "fasthttp.(*Request).Write", "fasthttp.(*clientConn"}, false},
+	{"fasthttp server", []string{"github.com/valyala/fasthttp."}, false},
+	{"transport, conn pool (net/http client)", []string{"net/http.(*Transport)", "net/http.(*persistConn)", "net/http.persistConnWriter", "net/http.(*bodyEOFSignal)", "net/http.(*transportRequest)", "net/http/httptrace.", "net/http.(*Request).write", "net/http.ReadResponse", "net/http.(*readTrackingBody)", "net/http.(*connectMethod", "net/http.(*wantConn", "net/http.(*Response)"}, false},
+	{"net/http server", []string{"net/http.(*conn)", "net/http.(*response)", "net/http.(*chunkWriter)", "net/http.(*connReader)", "net/http.(*body)", "net/http.readRequest", "net/http.(*Server)", "net/http.serverHandler", "net/http.(*expectContinueReader)", "net/http.checkConnErrorWriter", "net/http.(*maxBytesReader)"}, false},
+	{"net/http, shared (headers, URLs)", []string{"net/http.", "net/textproto.", "net/url."}, true},
+	{"network stack (net, internal/poll)", []string{"net.", "internal/poll."}, true},
+	{"runtime, other", []string{"runtime."}, true},
 }
 
 // allocMode leaves the runtime's own layers out: in an allocation
@@ -62,14 +65,19 @@ var layers = []layer{
 var allocMode bool
 
 func classify(stack []string) string {
-	for _, fn := range stack {
-		if allocMode && strings.HasPrefix(fn, "runtime.") {
-			continue
-		}
-		for _, l := range layers {
-			for _, m := range l.match {
-				if strings.Contains(fn, m) {
-					return l.name
+	for _, fallback := range []bool{false, true} {
+		for _, fn := range stack {
+			if allocMode && strings.HasPrefix(fn, "runtime.") {
+				continue
+			}
+			for _, l := range layers {
+				if l.fallback != fallback {
+					continue
+				}
+				for _, m := range l.match {
+					if strings.Contains(fn, m) {
+						return l.name
+					}
 				}
 			}
 		}
@@ -90,8 +98,12 @@ func totals(file string, args ...string) (map[string]float64, float64, error) {
 	var stack []string
 	flush := func() {
 		if stack != nil {
-			sums[classify(stack)] += val
+			l := classify(stack)
+			sums[l] += val
 			total += val
+			if *detail == l {
+				leaves[stack[0]] += val
+			}
 		}
 		stack = nil
 	}
@@ -128,6 +140,12 @@ func totals(file string, args ...string) (map[string]float64, float64, error) {
 	return sums, total, sc.Err()
 }
 
+// detail names a layer whose innermost frames to list (-detail).
+var (
+	detail = flag.String("detail", "", "also list the innermost frames of the samples of this layer, for checking the grouping")
+	leaves = map[string]float64{}
+)
+
 func main() {
 	requests := flag.Float64("requests", 0, "requests served while the profile ran; required")
 	alloc := flag.Bool("alloc", false, "the profile is an allocation profile (allocs?seconds=N): report bytes and objects per request")
@@ -149,6 +167,7 @@ func main() {
 			fmt.Printf("| %s | %.1f%% | %.1f |\n", k, 100*sums[k]/total, sums[k]/1e3 / *requests)
 		}
 		fmt.Printf("| **total (profiled)** | 100%% | **%.1f** |\n", total/1e3 / *requests)
+		printLeaves()
 		return
 	}
 	space, stotal, err := totals(file, "-unit=B", "-sample_index=alloc_space")
@@ -162,6 +181,7 @@ func main() {
 				fmt.Printf("| %s | %.0f | %.1f |\n", k, space[k] / *requests, objs[k] / *requests)
 			}
 			fmt.Printf("| **total** | **%.0f** | **%.1f** |\n", stotal / *requests, ototal / *requests)
+			printLeaves()
 			return
 		}
 	}
@@ -177,4 +197,18 @@ func sorted(m map[string]float64) []string {
 	}
 	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
 	return keys
+}
+
+// printLeaves lists the innermost frames -detail collected.
+func printLeaves() {
+	if *detail == "" {
+		return
+	}
+	fmt.Printf("\ninnermost frames of %q:\n", *detail)
+	for i, k := range sorted(leaves) {
+		if i == 30 {
+			break
+		}
+		fmt.Printf("%12.0f %s\n", leaves[k], k)
+	}
 }

@@ -6,20 +6,22 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
-	"sync/atomic"
 	"time"
 
 	"github.com/cellfabric/cellfabric/router"
 )
 
-// upstream is one cell's address and its own tuned transport.
+// upstream is one cell's address and its own tuned transport, with the
+// response header values that name the cell worked out once per registry
+// swap (read-only: the proxy copies them into each response).
 type upstream struct {
 	endpoint  string
 	scheme    string
 	host      string
 	transport *http.Transport
+	cellID    []string // X-Cell-ID
+	cloud     []string // X-Processed-By-Cloud
 }
 
 // syncUpstreams keeps one transport per cell: reused while the endpoint
@@ -30,19 +32,23 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 	old := *rt.cells.Load()
 	next := make(map[string]*upstream, len(snap.Cells()))
 	for _, c := range snap.Cells() {
+		hdrs := func(u *upstream) *upstream {
+			u.cellID, u.cloud = []string{c.ID}, []string{string(c.Cloud)}
+			return u
+		}
 		if u, ok := old[c.ID]; ok && u.endpoint == c.Endpoint {
-			next[c.ID] = u
+			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport})
 			continue
 		}
 		parsed, err := url.Parse(c.Endpoint)
 		if err != nil { // Validate refuses such endpoints; keep the guard cheap
 			continue
 		}
-		next[c.ID] = &upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()}
+		next[c.ID] = hdrs(&upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()})
 	}
 	rt.cells.Store(&next)
 	for id, u := range old {
-		if next[id] != u {
+		if n := next[id]; n == nil || n.transport != u.transport {
 			u.transport.CloseIdleConnections()
 		}
 	}
@@ -108,10 +114,7 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		} else if st.tenant != "" {
 			req.Header.Set("X-Tenant-ID", st.tenant)
 		}
-		var wrote atomic.Bool
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-			WroteHeaders: func() { wrote.Store(true) },
-		}))
+		st.wrote.Store(false) // the request's ClientTrace sets it
 		began := time.Now()
 		resp, err := u.transport.RoundTrip(req)
 		// A failed read of the client's body is the client's fault, whatever
@@ -134,10 +137,10 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			}
 			st.cell = cell
 			lastErr = err
-			f := classify(err, wrote.Load())
+			f := classify(err, st.wrote.Load())
 			rt.cfg.Health.Observe(cell.ID, f.CountsAgainstCell(), 0)
 			rt.metrics.upstreamError(cell.ID)
-			rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", wrote.Load(), "error", err)
+			rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", st.wrote.Load(), "error", err)
 			if !a.Failed(f, hasBody && st.body.read.Load()) || !rt.budget.allow() {
 				return nil, err
 			}
@@ -152,9 +155,9 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			lastErr = errors.New(resp.Status)
 			continue
 		}
-		resp.Header.Set("X-Cell-ID", cell.ID)
-		resp.Header.Set("X-Processed-By-Cloud", string(cell.Cloud))
-		resp.Header.Set("X-Request-ID", st.requestID)
+		resp.Header[keyCellID] = u.cellID
+		resp.Header[keyCloud] = u.cloud
+		resp.Header[keyRequestID] = st.requestIDs
 		st.status = resp.StatusCode
 		return resp, nil
 	}

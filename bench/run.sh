@@ -7,7 +7,7 @@
 # httputil.ReverseProxy (bench/bareproxy), nginx, Caddy, HAProxy and
 # `cellfabric route` with every feature on: header tenant resolution, active
 # health checks, passive outlier detection, metrics, edge signing, request
-# ids):
+# ids; once on each engine, cellfabric (net/http) and cellfabric-fasthttp):
 #   1. CPU per request and latency at a fixed rate below saturation:
 #      bench/loadgen, open loop (latency from each request's scheduled
 #      time), RATE requests/s over RATE_CONNS connections; the target's own
@@ -16,9 +16,9 @@
 #      the requests in it;
 #   2. peak throughput: wrk, keep-alive, CONNS connections, closed loop, a
 #      warm-up and then a fixed duration;
-#   3. with PROFILE=dir, a CPU profile and an allocation profile of
-#      cellfabric at the fixed rate (from its --pprof endpoint), grouped by
-#      layer per request (bench/profgroup);
+#   3. with PROFILE=dir, a CPU profile and an allocation profile of each
+#      cellfabric target at the fixed rate (from its --pprof endpoint),
+#      grouped by layer per request (bench/profgroup);
 #   4. failed requests during 100 registry reloads under load (bench/reloads);
 #   5. time to stop sending to a dead cell (bench/deadcell);
 #   6. 1,000 malformed requests mixed into normal load: no cell may leave
@@ -42,7 +42,7 @@ RATE=${RATE:-3000}
 RATE_CONNS=${RATE_CONNS:-32}
 CONNS=${CONNS:-64}
 BASE_PORT=${BASE_PORT:-19100}
-ALL_TARGETS="direct bare nginx caddy haproxy cellfabric"
+ALL_TARGETS="direct bare nginx caddy haproxy cellfabric cellfabric-fasthttp"
 TARGETS=${TARGETS:-$ALL_TARGETS}
 PROFILE=${PROFILE:-}
 EXTRAS=${EXTRAS:-1}
@@ -80,6 +80,7 @@ trap cleanup EXIT
 
 P_UP=$((BASE_PORT + 1)) P_BARE=$((BASE_PORT + 2)) P_NGINX=$((BASE_PORT + 3)) P_CADDY=$((BASE_PORT + 4))
 P_HAP=$((BASE_PORT + 5)) P_CF=$((BASE_PORT + 6)) P_CFADMIN=$((BASE_PORT + 7))
+P_CFF=$((BASE_PORT + 8)) P_CFFADMIN=$((BASE_PORT + 9))
 
 log "building into $W"
 for prog in upstream bareproxy loadgen profgroup reloads deadcell clientfaults; do
@@ -167,12 +168,20 @@ cat >"$W/registry.json" <<EOF
  "cells":[{"id":"bench","cloud":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:$P_UP","healthUrl":"http://127.0.0.1:$P_UP/healthz","weight":100,"state":"active"}],
  "tenants":[{"id":"bench","cell":"bench","state":"active"}]}
 EOF
+# The same router on each engine: cellfabric (net/http, the default) and
+# cellfabric-fasthttp (--engine fasthttp).
 PPROF=()
 [ -z "$PROFILE" ] || PPROF=(--pprof)
-CELLFABRIC_EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" CELLFABRIC_EDGE_KEY_ID=bench \
+EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-fasthttp]=$P_CFFADMIN)
+CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF" --admin "127.0.0.1:$P_CFADMIN" \
-	--tenant-from header --health-interval 2s "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
+	--tenant-from header --health-interval 2s --engine nethttp "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
 PIDS+=($!) PID[cellfabric]=$!
+CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
+	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CFF" --admin "127.0.0.1:$P_CFFADMIN" \
+	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route-fast.out" 2>"$W/route-fast.log" &
+PIDS+=($!) PID[cellfabric-fasthttp]=$!
 
 declare -A URL=(
 	[direct]="http://127.0.0.1:$P_UP/"
@@ -181,6 +190,7 @@ declare -A URL=(
 	[caddy]="http://127.0.0.1:$P_CADDY/"
 	[haproxy]="http://127.0.0.1:$P_HAP/"
 	[cellfabric]="http://127.0.0.1:$P_CF/"
+	[cellfabric-fasthttp]="http://127.0.0.1:$P_CFF/"
 )
 read -r -a TARGETS <<<"$TARGETS"
 for t in "${TARGETS[@]}"; do
@@ -194,8 +204,10 @@ for t in "${TARGETS[@]}"; do
 	done
 	curl -sf -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" || { echo "bench: $t does not answer at ${URL[$t]}" >&2; cat "$W"/*.log >&2; exit 1; }
 done
-curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[cellfabric]}" | grep -qi '^x-cell-id: bench' ||
-	{ echo "bench: cellfabric did not route to the bench cell" >&2; exit 1; }
+for t in cellfabric cellfabric-fasthttp; do
+	curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" | grep -qi '^x-cell-id: bench' ||
+		{ echo "bench: $t did not route to the bench cell" >&2; exit 1; }
+done
 
 declare -A RPS P50 P90 P99 P999 CPU SENT ERRS
 for t in "${TARGETS[@]}"; do
@@ -217,28 +229,34 @@ done
 
 PROFILES=""
 if [ -n "$PROFILE" ]; then
-	mkdir -p "$PROFILE"
 	secs=15
-	log "profiles: cellfabric at $RATE requests/s, ${secs}s of CPU profile and of allocations, into $PROFILE"
-	"$W/loadgen" --url "${URL[cellfabric]}" --rate "$RATE" --duration "$((secs + 4))s" --warmup "$WARMUP" --conns "$RATE_CONNS" \
-		--header 'X-Tenant-ID: bench' --label profile >"$W/profile-load.txt" &
-	load=$!
-	sleep "${WARMUP%s}"
-	sleep 2
-	curl -sf -o "$PROFILE/cpu.pprof" "http://127.0.0.1:$P_CFADMIN/debug/pprof/profile?seconds=$secs" &
-	cpuprof=$!
-	curl -sf -o "$PROFILE/allocs.pprof" "http://127.0.0.1:$P_CFADMIN/debug/pprof/allocs?seconds=$secs"
-	wait "$cpuprof"
-	wait "$load"
-	cp "$W/cellfabric" "$PROFILE/cellfabric"
 	reqs=$((RATE * secs))
-	PROFILES="CPU, ${secs} s at $RATE requests/s ($reqs requests; \`go run ./bench/profgroup --requests $reqs cpu.pprof\`):
+	for t in "${TARGETS[@]}"; do
+		case $t in cellfabric*) ;; *) continue ;; esac
+		dir="$PROFILE/$t"
+		mkdir -p "$dir"
+		log "profiles: $t at $RATE requests/s, ${secs}s of CPU profile and of allocations, into $dir"
+		"$W/loadgen" --url "${URL[$t]}" --rate "$RATE" --duration "$((secs + 4))s" --warmup "$WARMUP" --conns "$RATE_CONNS" \
+			--header 'X-Tenant-ID: bench' --label profile >"$W/profile-load.txt" &
+		load=$!
+		sleep "${WARMUP%s}"
+		sleep 2
+		curl -sf -o "$dir/cpu.pprof" "http://127.0.0.1:${ADMIN[$t]}/debug/pprof/profile?seconds=$secs" &
+		cpuprof=$!
+		curl -sf -o "$dir/allocs.pprof" "http://127.0.0.1:${ADMIN[$t]}/debug/pprof/allocs?seconds=$secs"
+		wait "$cpuprof"
+		wait "$load"
+		cp "$W/cellfabric" "$dir/cellfabric"
+		PROFILES+="$t, CPU, ${secs} s at $RATE requests/s ($reqs requests; \`go run ./bench/profgroup --requests $reqs $t/cpu.pprof\`):
 
-$("$W/profgroup" --requests "$reqs" "$PROFILE/cpu.pprof")
+$("$W/profgroup" --requests "$reqs" "$dir/cpu.pprof")
 
-Allocations over the same ${secs} s (\`go run ./bench/profgroup --alloc --requests $reqs allocs.pprof\`):
+$t, allocations over the same ${secs} s (\`go run ./bench/profgroup --alloc --requests $reqs $t/allocs.pprof\`):
 
-$("$W/profgroup" --alloc --requests "$reqs" "$PROFILE/allocs.pprof")"
+$("$W/profgroup" --alloc --requests "$reqs" "$dir/allocs.pprof")
+
+"
+	done
 fi
 
 if [ "$EXTRAS" = 1 ]; then
@@ -284,7 +302,7 @@ if has nginx; then
 	echo
 fi
 if [ -n "$PROFILES" ]; then
-	echo "Where cellfabric's CPU goes (profiles in $PROFILE):"
+	echo "Where cellfabric's CPU goes (profiles in $PROFILE; the profiler sees less CPU than /proc charges, so read shares):"
 	echo
 	echo "$PROFILES"
 	echo

@@ -26,6 +26,7 @@ const (
 	DefaultMinRetries        = 10
 	DefaultShutdownTimeout   = 30 * time.Second
 	DefaultMaxIdlePerCell    = 256
+	DefaultEngine            = EngineNetHTTP
 )
 
 // Config configures a Router. Zero values mean the defaults.
@@ -76,6 +77,9 @@ type Config struct {
 	// AdminWrites enables POST /admin/cells/{id}/{down|up|auto} on the admin
 	// listener. Default off.
 	AdminWrites bool
+	// Engine is the tenant listener's HTTP implementation (EngineNetHTTP or
+	// EngineFastHTTP). Default DefaultEngine; "" means the default.
+	Engine Engine
 	// Pprof serves Go's profiles (net/http/pprof) under /debug/pprof/ on the
 	// admin listener. Default off: profiles expose the program's internals
 	// (code paths, heap contents in sizes, goroutine stacks, the command
@@ -113,6 +117,12 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.RetryRatio, DefaultRetryRatio)
 	setDefault(&c.MinRetriesPerSecond, DefaultMinRetries)
 	setDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	if c.Engine == "" {
+		c.Engine = DefaultEngine
+	}
+	if err := c.Engine.check(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -20,8 +22,9 @@ type upstream struct {
 	scheme    string
 	host      string
 	transport *http.Transport
-	cellID    []string // X-Cell-ID
-	cloud     []string // X-Processed-By-Cloud
+	fast      *fasthttp.HostClient // EngineFastHTTP's pool; nil with net/http
+	cellID    []string             // X-Cell-ID
+	cloud     []string             // X-Processed-By-Cloud
 }
 
 // syncUpstreams keeps one transport per cell: reused while the endpoint
@@ -37,19 +40,26 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 			return u
 		}
 		if u, ok := old[c.ID]; ok && u.endpoint == c.Endpoint {
-			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport})
+			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport, fast: u.fast})
 			continue
 		}
 		parsed, err := url.Parse(c.Endpoint)
 		if err != nil { // Validate refuses such endpoints; keep the guard cheap
 			continue
 		}
-		next[c.ID] = hdrs(&upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()})
+		nu := &upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()}
+		if rt.cfg.Engine == EngineFastHTTP {
+			nu.fast = rt.newFastClient(parsed)
+		}
+		next[c.ID] = hdrs(nu)
 	}
 	rt.cells.Store(&next)
 	for id, u := range old {
 		if n := next[id]; n == nil || n.transport != u.transport {
 			u.transport.CloseIdleConnections()
+			if u.fast != nil {
+				u.fast.CloseIdleConnections()
+			}
 		}
 	}
 }
@@ -135,21 +145,13 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 				a.Failed(router.FailClient, true)
 				return nil, goneFault(out.Context()) // nothing to retry for
 			}
-			st.cell = cell
 			lastErr = err
-			f := classify(err, st.wrote.Load())
-			rt.cfg.Health.Observe(cell.ID, f.CountsAgainstCell(), 0)
-			rt.metrics.upstreamError(cell.ID)
-			rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", st.wrote.Load(), "error", err)
-			if !a.Failed(f, hasBody && st.body.read.Load()) || !rt.budget.allow() {
+			if !rt.attemptFailed(st, cell, err, st.wrote.Load()) {
 				return nil, err
 			}
 			continue
 		}
-		st.cell = cell
-		rt.cfg.Health.Observe(cell.ID, resp.StatusCode >= 500, time.Since(began))
-		if a.RetryStatus(resp.StatusCode) && rt.budget.allow() {
-			rt.cfg.Logger.Info("retrying on the next cell", "cell", cell.ID, "status", resp.StatusCode, "tenant", st.tenant, "request_id", st.requestID)
+		if rt.attemptAnswered(st, cell, resp.StatusCode, time.Since(began)) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			lastErr = errors.New(resp.Status)
@@ -158,7 +160,6 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		resp.Header[keyCellID] = u.cellID
 		resp.Header[keyCloud] = u.cloud
 		resp.Header[keyRequestID] = st.requestIDs
-		st.status = resp.StatusCode
 		return resp, nil
 	}
 	return nil, lastErr

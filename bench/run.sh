@@ -7,7 +7,8 @@
 # httputil.ReverseProxy (bench/bareproxy), nginx, Caddy, HAProxy and
 # `cellfabric route` with every feature on: header tenant resolution, active
 # health checks, passive outlier detection, metrics, edge signing, request
-# ids; once on each engine, cellfabric (net/http) and cellfabric-fasthttp):
+# ids; once on each engine: cellfabric (fasthttp, the default) and
+# cellfabric-nethttp):
 #   1. CPU per request and latency at a fixed rate below saturation:
 #      bench/loadgen, open loop (latency from each request's scheduled
 #      time), RATE requests/s over RATE_CONNS connections; the target's own
@@ -42,7 +43,7 @@ RATE=${RATE:-3000}
 RATE_CONNS=${RATE_CONNS:-32}
 CONNS=${CONNS:-64}
 BASE_PORT=${BASE_PORT:-19100}
-ALL_TARGETS="direct bare nginx caddy haproxy cellfabric cellfabric-fasthttp"
+ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric"
 TARGETS=${TARGETS:-$ALL_TARGETS}
 PROFILE=${PROFILE:-}
 EXTRAS=${EXTRAS:-1}
@@ -168,20 +169,20 @@ cat >"$W/registry.json" <<EOF
  "cells":[{"id":"bench","cloud":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:$P_UP","healthUrl":"http://127.0.0.1:$P_UP/healthz","weight":100,"state":"active"}],
  "tenants":[{"id":"bench","cell":"bench","state":"active"}]}
 EOF
-# The same router on each engine: cellfabric (net/http, the default) and
-# cellfabric-fasthttp (--engine fasthttp).
+# The same router on each engine: cellfabric (--engine fasthttp, the
+# default) and cellfabric-nethttp (--engine nethttp).
 PPROF=()
 [ -z "$PROFILE" ] || PPROF=(--pprof)
 EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-fasthttp]=$P_CFFADMIN)
+declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN)
 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF" --admin "127.0.0.1:$P_CFADMIN" \
-	--tenant-from header --health-interval 2s --engine nethttp "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
+	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
 PIDS+=($!) PID[cellfabric]=$!
 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CFF" --admin "127.0.0.1:$P_CFFADMIN" \
-	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route-fast.out" 2>"$W/route-fast.log" &
-PIDS+=($!) PID[cellfabric-fasthttp]=$!
+	--tenant-from header --health-interval 2s --engine nethttp "${PPROF[@]}" >"$W/route-nethttp.out" 2>"$W/route-nethttp.log" &
+PIDS+=($!) PID[cellfabric-nethttp]=$!
 
 declare -A URL=(
 	[direct]="http://127.0.0.1:$P_UP/"
@@ -190,7 +191,7 @@ declare -A URL=(
 	[caddy]="http://127.0.0.1:$P_CADDY/"
 	[haproxy]="http://127.0.0.1:$P_HAP/"
 	[cellfabric]="http://127.0.0.1:$P_CF/"
-	[cellfabric-fasthttp]="http://127.0.0.1:$P_CFF/"
+	[cellfabric-nethttp]="http://127.0.0.1:$P_CFF/"
 )
 read -r -a TARGETS <<<"$TARGETS"
 for t in "${TARGETS[@]}"; do
@@ -204,7 +205,7 @@ for t in "${TARGETS[@]}"; do
 	done
 	curl -sf -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" || { echo "bench: $t does not answer at ${URL[$t]}" >&2; cat "$W"/*.log >&2; exit 1; }
 done
-for t in cellfabric cellfabric-fasthttp; do
+for t in cellfabric cellfabric-nethttp; do
 	curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" | grep -qi '^x-cell-id: bench' ||
 		{ echo "bench: $t did not route to the bench cell" >&2; exit 1; }
 done

@@ -26,7 +26,7 @@ const (
 	DefaultMinRetries        = 10
 	DefaultShutdownTimeout   = 30 * time.Second
 	DefaultMaxIdlePerCell    = 256
-	DefaultEngine            = EngineNetHTTP
+	DefaultEngine            = EngineFastHTTP
 )
 
 // Config configures a Router. Zero values mean the defaults.

@@ -33,9 +33,10 @@ func (rt *Router) newFastServer() *fasthttp.Server {
 		ErrorHandler: rt.fastParseError,
 		// Headers: the whole head must fit the read buffer; the slack
 		// lets the router see, count and answer most oversize requests
-		// itself (MaxHeaderBytes), as with net/http.
-		ReadBufferSize:  4 * rt.cfg.MaxHeaderBytes,
-		WriteBufferSize: 32 << 10,
+		// itself (MaxHeaderBytes), as with net/http; beyond it fasthttp
+		// answers 431, uncounted.
+		// The buffer is kept for a connection's life.
+		ReadBufferSize: 2 * rt.cfg.MaxHeaderBytes,
 		// ReadTimeout bounds the head (slowloris); HeaderReceived extends
 		// it to ReadTimeout for the body once the head is in.
 		ReadTimeout: rt.cfg.ReadHeaderTimeout,
@@ -126,7 +127,7 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 	st := &reqState{requestID: router.RequestID(string(in.Peek("X-Request-ID")))}
 	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
 
-	method := string(in.Method())
+	method := methodString(in.Method())
 	if r, ok := rt.admit(method, fastHeaderBytes(ctx), int64(in.ContentLength())); !ok {
 		rt.writeFastError(ctx, st, r)
 		return
@@ -153,7 +154,9 @@ var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy
 // dropHopHeaders removes the hop-by-hop headers, those named in
 // Connection included, through del.
 func dropHopHeaders(connection []byte, del func(string)) {
-	for _, f := range bytes.Split(connection, []byte{','}) {
+	for len(connection) > 0 {
+		var f []byte
+		f, connection, _ = bytes.Cut(connection, []byte{','})
 		if f = bytes.TrimSpace(f); len(f) > 0 {
 			del(string(f))
 		}
@@ -161,6 +164,17 @@ func dropHopHeaders(connection []byte, del func(string)) {
 	for _, h := range hopHeaders {
 		del(h)
 	}
+}
+
+// methodString returns the method as a string, without allocating for
+// the common ones.
+func methodString(m []byte) string {
+	for _, k := range [...]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodHead, http.MethodPatch, http.MethodOptions} {
+		if string(m) == k {
+			return k
+		}
+	}
+	return string(m)
 }
 
 // forwardFast sends the request to the decision's cells under the
@@ -177,15 +191,15 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	out.Header.Del("X-Forwarded-For")
 	out.Header.Del("X-Forwarded-Host")
 	out.Header.Del("X-Forwarded-Proto")
-	clientIP := ""
+	var ipBuf [64]byte
+	clientIP := ipBuf[:0]
 	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		clientIP = a.IP.String()
+		clientIP = a.AddrPort().Addr().Unmap().AppendTo(clientIP)
 	}
-	if prior := in.PeekAll("X-Forwarded-For"); len(prior) > 0 {
-		xff := bytes.Join(prior, []byte(", "))
-		out.Header.SetBytesV("X-Forwarded-For", append(append(xff, ", "...), clientIP...))
-	} else if clientIP != "" {
-		out.Header.Set("X-Forwarded-For", clientIP)
+	// The client's own X-Forwarded-For is not trusted: the cell gets the
+	// address the router saw (what SetXForwarded does after Rewrite).
+	if len(clientIP) > 0 {
+		out.Header.SetBytesV("X-Forwarded-For", clientIP)
 	}
 	out.Header.SetBytesV("X-Forwarded-Host", in.Host())
 	out.Header.Set("X-Forwarded-Proto", "http")
@@ -213,7 +227,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	a := &st.attempts
 	att := &fastAttempt{}
 	out.SetUserValue(attemptKey{}, att)
-	sig := make([]byte, 0, 128)
+	sig := att.sig[:0]
 	for cell := a.Next(); cell != nil; cell = a.Next() {
 		u := ups[cell.ID]
 		if u == nil || u.fast == nil {

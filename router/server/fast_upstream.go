@@ -30,6 +30,7 @@ type fastAttempt struct {
 	// finish hands the answer's connection back to the pool (keep) or
 	// closes it; set by the transport when an answer's head is in.
 	finish func(keep bool)
+	sig    [128]byte // room for the signature header
 }
 
 // attemptKey is the user value under which a request carries its

@@ -1,7 +1,22 @@
 // Package server is the router as an HTTP server: the proxy that sends each
 // request to its tenant's cell, and the operations surface around it.
 //
-// Per request (Router.ServeHTTP): a request id (X-Request-ID, kept when the
+// The tenant (proxy) listener runs on one of two engines (Config.Engine,
+// `cellfabric route --engine`): EngineFastHTTP, the default, serves it
+// with valyala/fasthttp and forwards with a fasthttp.HostClient per cell
+// (fast.go, fast_upstream.go); EngineNetHTTP with net/http and
+// httputil.ReverseProxy (router.go, transport.go). Both take the same
+// steps through the same code: admit (method, header and body limits),
+// decide (tenant resolution and the decision: the one function every data
+// path calls), attemptFailed/attemptAnswered (health, metrics, retry
+// budget, logs) and the same answers; the tests of bad input, client
+// faults, smuggling, failover and proxying run on both. fasthttp costs
+// about half the CPU per request (BENCHMARKS.md); it speaks HTTP/1.1 only
+// (to clients and cells), does not proxy protocol upgrades (WebSocket) or
+// trailers, and does not notice a client that leaves while its request
+// waits for a cell (the answer is dropped when written).
+//
+// Per request (ServeHTTP on net/http): a request id (X-Request-ID, kept when the
 // client sent a sane one), header and body limits, tenant resolution
 // (router/tenant), the decision (router.Snapshot.Decide with the health
 // tracker of router/health), then httputil.ReverseProxy with Rewrite and a
@@ -40,14 +55,16 @@
 // counters, kept as plain atomics on the request path and read by a custom
 // collector at scrape time, plus the Go runtime's go_* and the process's
 // process_* metrics), the read-only admin API (GET
-// /admin/registry, /admin/cells, /admin/route?tenant=T) and, only when
-// Config.AdminWrites is set, POST /admin/cells/{id}/{down|up|auto}.
+// /admin/registry, /admin/cells, /admin/route?tenant=T), only when
+// Config.AdminWrites is set, POST /admin/cells/{id}/{down|up|auto}, and only
+// when Config.Pprof is set, Go's profiles under /debug/pprof/ (they expose
+// the program's internals: keep the admin listener private).
 // Router.Serve runs both listeners with server limits and drains in-flight
 // requests on shutdown.
 //
 // Errors the router answers itself are JSON: {"error", "reason",
 // "requestId"}; reasons are stable and label the rejected-requests metric.
 //
-// It imports the standard library, the router packages and the Prometheus
-// client library; never a Pulumi or cloud SDK.
+// It imports the standard library, the router packages, the Prometheus
+// client library and valyala/fasthttp; never a Pulumi or cloud SDK.
 package server

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
@@ -58,6 +62,53 @@ func TestForwardedHeaders(t *testing.T) {
 		for k, want := range map[string]string{"X-Cell-Id": "cell-a", "X-Processed-By-Cloud": "gcp", "X-Request-Id": "req-123", "X-Kept": "yes", "X-Cell-Private": ""} {
 			if v := resp.Header.Get(k); v != want {
 				t.Errorf("answer %s %q, want %q", k, v, want)
+			}
+		}
+	})
+}
+
+// TestAnswersWithoutBody: 204 and 304 answers and answers to HEAD reach
+// the client without a body, and the connection carries the next request,
+// on both engines.
+func TestAnswersWithoutBody(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		cell := newRecordingCell(t, func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/204":
+				w.WriteHeader(http.StatusNoContent)
+			case "/304":
+				w.WriteHeader(http.StatusNotModified)
+			default:
+				w.Header().Set("Content-Length", "5")
+				w.Write([]byte("hello"))
+			}
+		})
+		c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "r", Endpoint: cell.srv.URL, HealthURL: cell.srv.URL + "/healthz", Weight: 100, State: fabric.CellActive}
+		h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		const hdr = "Host: localhost\r\nX-Tenant-ID: acme\r\n"
+		conn, err := net.Dial("tcp", hostOf(h.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(conn)
+		for _, w := range []struct {
+			method, path string
+			status       int
+			body         string
+		}{{"GET", "/204", 204, ""}, {"GET", "/304", 304, ""}, {"HEAD", "/head", 200, ""}, {"GET", "/last", 200, "hello"}} {
+			if _, err := io.WriteString(conn, w.method+" "+w.path+" HTTP/1.1\r\n"+hdr+"\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(br, &http.Request{Method: w.method})
+			if err != nil {
+				t.Fatalf("%s %s: %v", w.method, w.path, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != w.status || string(b) != w.body {
+				t.Errorf("%s %s: %d %q, want %d %q", w.method, w.path, resp.StatusCode, b, w.status, w.body)
 			}
 		}
 	})

@@ -167,8 +167,10 @@ func TestSmugglingDefences(t *testing.T) {
 			}},
 		{name: "absolute-form target names another host", raw: "GET http://evil.example/a HTTP/1.1\r\n" + h + "\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
-				if len(seen) != 1 || seen[0].target != "/a" {
-					t.Errorf("cell saw %+v, want GET /a", seen)
+				// The target's authority wins over the Host header (RFC 9112
+				// §3.2.2), for tenant resolution and X-Forwarded-Host alike.
+				if len(seen) != 1 || seen[0].target != "/a" || seen[0].header.Get("X-Forwarded-Host") != "evil.example" {
+					t.Errorf("cell saw %+v, want GET /a with X-Forwarded-Host evil.example", seen)
 				}
 			}},
 	}

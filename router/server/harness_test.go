@@ -133,12 +133,6 @@ type harness struct {
 	done   chan error
 }
 
-// startRouterEngine is startRouter on the given engine.
-func startRouterEngine(t *testing.T, e Engine, reg *router.Registry) *harness {
-	t.Helper()
-	return startRouter(t, reg, func(c *Config) { c.Engine = e })
-}
-
 // startRouter runs a Router on loopback listeners with reg installed.
 func startRouter(t *testing.T, reg *router.Registry, mutate func(*Config)) *harness {
 	t.Helper()

@@ -3,16 +3,28 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/health"
 )
 
-// AdminHandler serves the admin listener: /healthz, /readyz, /metrics and
-// the admin API. Keep it on a private address.
+// AdminHandler serves the admin listener: /healthz, /readyz, /metrics,
+// the admin API and, with Config.Pprof, /debug/pprof/. Keep it on a
+// private address.
 func (rt *Router) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
+	if rt.cfg.Pprof {
+		// pprof.Index serves every named profile (heap, allocs, goroutine,
+		// ...) under /debug/pprof/; the others need their own routes.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

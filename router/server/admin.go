@@ -204,7 +204,7 @@ func (rt *Router) Explain(req router.Request) (Explanation, bool) {
 		source = "directory"
 		tr = router.TenantRoute{Tenant: p.ID, Cells: append([]string{p.Cell}, p.Failover()...), State: p.State.OrDefault()}
 	} else {
-		d = snap.Decide(req, rt.cfg.Health)
+		d = rt.decideRegistry(snap, req)
 		if tr, ok = snap.Tenant(req.Tenant); ok {
 			source = "registry"
 		}

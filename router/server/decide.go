@@ -68,7 +68,7 @@ func (rt *Router) decide(ctx context.Context, method string, f tenant.Facts, st 
 		st.given = t
 		st.decision = snap.DecideFor(req, &st.given, rt.cfg.Health)
 	default:
-		st.decision = snap.Decide(req, rt.cfg.Health)
+		st.decision = rt.decideRegistry(snap, req)
 		if st.decision.Via == router.ViaPlacement {
 			rt.placements.unrecorded.Add(1)
 			rt.placements.warnOnce.Do(func() {
@@ -80,4 +80,15 @@ func (rt *Router) decide(ctx context.Context, method string, f tenant.Facts, st 
 		return st.decision.Refusal(), false
 	}
 	return router.Refusal{}, true
+}
+
+// decideRegistry decides req by the registry's tenants and the
+// unknown-tenant policy, for a tenant the directory does not hold. With a
+// directory, an unknown tenant's refusal says it was looked for in both.
+func (rt *Router) decideRegistry(snap *router.Snapshot, req router.Request) router.Decision {
+	d := snap.Decide(req, rt.cfg.Health)
+	if rt.dir != nil {
+		d.NotInDirectory()
+	}
+	return d
 }

@@ -551,3 +551,40 @@ func (s *syncBuffer) String() string {
 }
 
 func slogTo(w *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestUnknownTenantMessage: the 404 for a tenant the router does not know
+// says where it looked: the registry alone, or, with a tenant directory,
+// the directory and the registry; /admin/route says the same.
+func TestUnknownTenantMessage(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		a := newTestCell(t, "cell-a", "aws")
+		reg := registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "seeded", Cell: "cell-a"})
+		for _, tt := range []struct {
+			name    string
+			mutate  func(*Config)
+			wantMsg string
+		}{
+			{"no directory", nil, `tenant "nobody" is not in the registry`},
+			{"directory feed", withFeed(newMemFeed(router.Tenant{ID: "acme", Cell: "cell-a"})), `tenant "nobody" is not in the tenant directory or the registry`},
+			{"placement hook only, policy reject", func(c *Config) {
+				c.PlaceUnknown = func(context.Context, string) (router.Tenant, error) { return router.Tenant{}, errors.New("not called") }
+			}, `tenant "nobody" is not in the tenant directory or the registry`},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				h := startRouter(t, reg, tt.mutate)
+				resp, body := h.do(t, "GET", "/x", map[string]string{"X-Tenant-ID": "nobody"}, "")
+				var e router.ErrorBody
+				if resp.StatusCode != 404 || json.Unmarshal(body, &e) != nil || e.Reason != router.ReasonUnknownTenant || e.Error != tt.wantMsg {
+					t.Errorf("%d %s, want 404 unknown_tenant %q", resp.StatusCode, body, tt.wantMsg)
+				}
+				code, abody := h.get(t, h.admin+"/admin/route?tenant=nobody")
+				var ex Explanation
+				if code != 200 || json.Unmarshal([]byte(abody), &ex) != nil || ex.Message != tt.wantMsg {
+					t.Errorf("admin route: %d %s, want message %q", code, abody, tt.wantMsg)
+				}
+			})
+		}
+	})
+}

@@ -138,6 +138,21 @@ type DNSRecord struct {
 // edge at the origin, or proves domain ownership to a certificate authority.
 type DNSRecordFunc func(ctx *pulumi.Context, name string, rec DNSRecord, opts ...pulumi.ResourceOption) (pulumi.Resource, error)
 
+// DNSRecordsOutput renders records as a cell's DNSRecords output: one map
+// per record with the keys "name", "type", "value" and "purpose".
+func DNSRecordsOutput(recs []DNSRecord) pulumi.StringMapArrayOutput {
+	arr := pulumi.StringMapArray{}
+	for _, r := range recs {
+		arr = append(arr, pulumi.StringMap{
+			"name":    r.Name,
+			"type":    pulumi.String(r.Type),
+			"value":   r.Value,
+			"purpose": pulumi.String(r.Purpose),
+		})
+	}
+	return arr.ToStringMapArrayOutput()
+}
+
 // Normalize fills defaults and checks the plain fields every cloud needs,
 // returning every problem at once. Each NewCell calls it first, so a bad
 // Args fails before any resource is registered.

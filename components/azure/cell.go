@@ -92,16 +92,15 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 	return c, nil
 }
 
-// checkArgs checks what Normalize leaves to Azure: the edge ranges (when
-// the program gives them as literals; an Output is checked when it
-// resolves) and the names derived from a valid id.
+// checkArgs checks what Normalize leaves to Azure: an IPv4 block among
+// the edge ranges (when the program gives them as literals that Normalize
+// accepted; an Output is checked when it resolves) and the names derived
+// from a valid id.
 func checkArgs(a cell.Args, n names) error {
 	var errs []error
-	if a.IngressCIDRs == nil {
-		errs = append(errs, fmt.Errorf("cell %q: IngressCIDRs: missing: an Azure cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges)", a.ID))
-	} else if cidrs, known := cell.LiteralStrings(a.IngressCIDRs); known {
-		if _, err := parseIngress(cidrs); err != nil {
-			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
+	if cidrs, known := cell.LiteralStrings(a.IngressCIDRs); known {
+		if r, err := cell.ParseIngress(cidrs); err == nil && len(r.V4) == 0 {
+			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, errNoIPv4))
 		}
 	}
 	if fabric.ValidCellID(a.ID) {

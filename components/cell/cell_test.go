@@ -17,12 +17,13 @@ import (
 // thing about its keys.
 func validArgs() cell.Args {
 	return cell.Args{
-		ID:       "aws-use1",
-		Region:   "us-east-1",
-		CIDR:     "10.10.0.0/16",
-		Hostname: "aws-use1.cells.example.com",
-		Image:    pulumi.String("img:1"),
-		EdgeKey:  pulumi.ToSecret(pulumi.String("current-secret-0123456789")).(pulumi.StringOutput),
+		ID:           "aws-use1",
+		Region:       "us-east-1",
+		CIDR:         "10.10.0.0/16",
+		Hostname:     "aws-use1.cells.example.com",
+		Image:        pulumi.String("img:1"),
+		EdgeKey:      pulumi.ToSecret(pulumi.String("current-secret-0123456789")).(pulumi.StringOutput),
+		IngressCIDRs: pulumi.ToStringArray([]string{"173.245.48.0/20", "2400:cb00::/32"}),
 	}
 }
 
@@ -70,6 +71,46 @@ func TestNormalizeEdgeKeys(t *testing.T) {
 				}
 				if got.HasExtraEdgeKey() != tc.extra {
 					t.Errorf("HasExtraEdgeKey = %v, want %v", got.HasExtraEdgeKey(), tc.extra)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("want an error containing %q, got %v", tc.wantErr, err)
+			}
+		})
+	}
+}
+
+// TestNormalizeHostnameAndIngress: the hostname is checked where the cloud
+// certifies it, the edge ranges on every cloud when they are literals.
+func TestNormalizeHostnameAndIngress(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		cloud   fabric.Cloud
+		mutate  func(*cell.Args)
+		wantErr string // "" when the args are valid
+	}{
+		{name: "aws: no hostname", cloud: fabric.AWS, mutate: func(a *cell.Args) { a.Hostname = "" }, wantErr: "Hostname: missing: cells on aws"},
+		{name: "gcp: hostname with scheme", cloud: fabric.GCP, mutate: func(a *cell.Args) { a.Hostname = "https://x.example.com" }, wantErr: "not a lowercase DNS name"},
+		{name: "aws: wildcard hostname", cloud: fabric.AWS, mutate: func(a *cell.Args) { a.Hostname = "*.example.com" }, wantErr: "not a lowercase DNS name"},
+		{name: "gcp: trailing dot", cloud: fabric.GCP, mutate: func(a *cell.Args) { a.Hostname = "x.example.com." }, wantErr: "not a lowercase DNS name"},
+		{name: "azure: hostname is informational", cloud: fabric.Azure, mutate: func(a *cell.Args) { a.Hostname = "Not A Host" }},
+		{name: "azure: no ingress", cloud: fabric.Azure, mutate: func(a *cell.Args) { a.IngressCIDRs = nil }, wantErr: "IngressCIDRs: missing"},
+		{name: "gcp: open ingress", cloud: fabric.GCP, mutate: func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, wantErr: "IngressCIDRs: ingressCIDRs[0]: 0.0.0.0/0 is too broad"},
+		{name: "aws: ingress as an Output waits for deploy time", cloud: fabric.AWS, mutate: func(a *cell.Args) {
+			a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}).ToStringArrayOutput()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := validArgs()
+			tc.mutate(&a)
+			_, _, err := a.Normalize(tc.cloud)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("valid args refused: %v", err)
 				}
 				return
 			}

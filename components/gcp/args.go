@@ -65,35 +65,16 @@ var reservedEnv = func() map[string]string {
 	return m
 }()
 
-// hostnameRe is a DNS name a Google-managed certificate can cover: lowercase
-// labels, at least two, no wildcard.
-var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
-// checkArgs checks what Normalize leaves to the cloud, returning every
-// problem at once: the hostname, the presence of the edge ranges, and the
-// ranges and extra environment when the program gives them as literals (an
-// Output is checked again when it resolves, by armorRules and workloadEnv).
+// checkArgs checks what Normalize leaves to the cloud: the extra
+// environment when the program gives it as a literal (an Output is checked
+// when it resolves, by workloadEnv).
 func checkArgs(a cell.Args) error {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("cell %q: %s: %s", a.ID, field, fmt.Sprintf(format, args...)))
-	}
-	if a.Hostname != "" && (len(a.Hostname) > 253 || !hostnameRe.MatchString(a.Hostname)) {
-		bad("Hostname", "%q is not a lowercase DNS name a managed certificate can cover (no wildcard, no trailing dot)", a.Hostname)
-	}
-	if a.IngressCIDRs == nil {
-		bad("IngressCIDRs", "missing: a gcp cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges) through Cloud Armor")
-	} else if lit, ok := cell.LiteralStrings(a.IngressCIDRs); ok {
-		if _, err := cell.ParseIngress(lit); err != nil {
-			bad("IngressCIDRs", "%v", err)
-		}
-	}
 	if m, ok := a.Env.(pulumi.StringMap); ok {
 		if err := checkEnvKeys(slices.Collect(maps.Keys(m))); err != nil {
-			bad("Env", "%v", err)
+			return fmt.Errorf("cell %q: Env: %w", a.ID, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // checkEnvKeys refuses extra environment that shadows what the cell or

@@ -3,6 +3,8 @@ package aws
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -106,18 +108,12 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 
 // checkArgs checks what Normalize leaves to the cloud: extra environment
 // that would shadow the contract's variables (when the program gives it as
-// a literal; an Output is checked at deploy time).
+// a literal; an Output is checked at deploy time, by workloadEnv).
 func checkArgs(a cell.Args) error {
-	env, ok := a.Env.(pulumi.StringMap)
-	if !ok {
-		return nil
-	}
-	keys := map[string]string{}
-	for k := range env {
-		keys[k] = ""
-	}
-	if _, err := workloadEnv(nil, keys); err != nil {
-		return fmt.Errorf("cell %q: %w", a.ID, err)
+	if env, ok := a.Env.(pulumi.StringMap); ok {
+		if err := cell.CheckEnv(slices.Collect(maps.Keys(env)), nil); err != nil {
+			return fmt.Errorf("cell %q: %w", a.ID, err)
+		}
 	}
 	return nil
 }

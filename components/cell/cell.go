@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -34,6 +35,25 @@ const (
 var ReservedEnv = []string{
 	EnvCellID, EnvCloud, EnvRegion, EnvEdgeKey, EnvEdgeKeyID, EnvEdgeKeys, EnvPort,
 	contract.EnvKind, contract.EnvStore, contract.EnvEndpoint, contract.EnvRegion, contract.EnvProject, contract.EnvIdentity, contract.EnvDataDir,
+}
+
+// CheckEnv refuses extra environment (the names in Args.Env) that would
+// shadow a variable the cell sets itself: one of ReservedEnv, or of own,
+// the names the cloud's cell or platform sets, each mapped to who sets it
+// ("set by Cloud Run"; own may also say it for a ReservedEnv name). It
+// reports every clash at once, sorted by name.
+func CheckEnv(names []string, own map[string]string) error {
+	var errs []error
+	for _, k := range slices.Sorted(slices.Values(names)) {
+		why, ok := own[k]
+		if !ok && slices.Contains(ReservedEnv, k) {
+			why, ok = "set by the cell", true
+		}
+		if ok {
+			errs = append(errs, fmt.Errorf("%s is %s; remove it from cell.Args.Env", k, why))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // MinEdgeKeyBytes is the shortest edge key secret a workload accepts

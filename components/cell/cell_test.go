@@ -11,6 +11,7 @@ import (
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // validArgs is a Args every cloud accepts; each case below changes one
@@ -178,6 +179,42 @@ func TestEnvNamesMatchEdgeauth(t *testing.T) {
 			t.Parallel()
 			if tc.contract != tc.edgeauth {
 				t.Errorf("contract says %q, edgeauth reads %q", tc.contract, tc.edgeauth)
+			}
+		})
+	}
+}
+
+// TestCheckEnv: a name of ReservedEnv or of the cloud's own list is
+// refused with who sets it, every clash at once in name order; other
+// names pass.
+func TestCheckEnv(t *testing.T) {
+	t.Parallel()
+	own := map[string]string{"K_SERVICE": "set by Cloud Run", cell.EnvPort: "set by Cloud Run from the container port"}
+	cases := []struct {
+		name  string
+		names []string
+		want  string // "" when accepted
+	}{
+		{name: "none", names: nil},
+		{name: "free names", names: []string{"LOG_LEVEL", "A"}},
+		{name: "reserved", names: []string{cell.EnvCellID}, want: cell.EnvCellID + " is set by the cell; remove it from cell.Args.Env"},
+		{name: "state store", names: []string{"X", contract.EnvStore}, want: contract.EnvStore + " is set by the cell"},
+		{name: "the cloud's own", names: []string{"K_SERVICE"}, want: "K_SERVICE is set by Cloud Run;"},
+		{name: "own says it for a reserved name", names: []string{cell.EnvPort}, want: "PORT is set by Cloud Run from the container port;"},
+		{name: "every clash, sorted", names: []string{cell.EnvRegion, "OK", cell.EnvCloud}, want: cell.EnvCloud + " is set by the cell; remove it from cell.Args.Env\n" + cell.EnvRegion + " is set by the cell"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := cell.CheckEnv(tc.names, own)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v", tc.want, err)
 			}
 		})
 	}

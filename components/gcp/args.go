@@ -1,7 +1,6 @@
 package gcp
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -45,49 +44,29 @@ const (
 	secretVersion = "latest"
 )
 
-// reservedEnv are variables cell.Args.Env may not set: the contract's (the
-// cell sets them, the edge key only as a secret reference) and the ones
-// Cloud Run sets itself and refuses in a service spec.
-var reservedEnv = func() map[string]string {
-	m := map[string]string{
-		cell.EnvEdgeKey:   "set by the cell from Secret Manager",
-		cell.EnvEdgeKeys:  "set by the cell from Secret Manager",
-		cell.EnvPort:      "set by Cloud Run from the container port",
-		"K_SERVICE":       "set by Cloud Run",
-		"K_REVISION":      "set by Cloud Run",
-		"K_CONFIGURATION": "set by Cloud Run",
-	}
-	for _, k := range cell.ReservedEnv {
-		if _, ok := m[k]; !ok {
-			m[k] = "set by the cell"
-		}
-	}
-	return m
-}()
+// platformEnv are the variables cell.Args.Env may not set besides
+// cell.ReservedEnv (cell.CheckEnv), with who sets them: the ones Cloud Run
+// sets itself and refuses in a service spec, and what the cell sets other
+// than in plain text.
+var platformEnv = map[string]string{
+	cell.EnvEdgeKey:   "set by the cell from Secret Manager",
+	cell.EnvEdgeKeys:  "set by the cell from Secret Manager",
+	cell.EnvPort:      "set by Cloud Run from the container port",
+	"K_SERVICE":       "set by Cloud Run",
+	"K_REVISION":      "set by Cloud Run",
+	"K_CONFIGURATION": "set by Cloud Run",
+}
 
 // checkArgs checks what Normalize leaves to the cloud: the extra
 // environment when the program gives it as a literal (an Output is checked
 // when it resolves, by workloadEnv).
 func checkArgs(a cell.Args) error {
 	if m, ok := a.Env.(pulumi.StringMap); ok {
-		if err := checkEnvKeys(slices.Collect(maps.Keys(m))); err != nil {
+		if err := cell.CheckEnv(slices.Collect(maps.Keys(m)), platformEnv); err != nil {
 			return fmt.Errorf("cell %q: Env: %w", a.ID, err)
 		}
 	}
 	return nil
-}
-
-// checkEnvKeys refuses extra environment that shadows what the cell or
-// Cloud Run sets.
-func checkEnvKeys(keys []string) error {
-	var errs []error
-	slices.Sort(keys)
-	for _, k := range keys {
-		if why, ok := reservedEnv[k]; ok {
-			errs = append(errs, fmt.Errorf("%s is %s; remove it from cell.Args.Env", k, why))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 var labelBad = regexp.MustCompile(`[^a-z0-9_-]`)

@@ -52,7 +52,7 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 
 // localOptions are local's flags.
 type localOptions struct {
-	stack, dir, config      string
+	stackFlags
 	listen, admin           string
 	healthInterval          time.Duration
 	tenantFrom, hostPattern string
@@ -65,9 +65,7 @@ type localOptions struct {
 // flagSet binds local's flags to o.
 func (o *localOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
-	fs.StringVar(&o.stack, "stack", "dev", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
-	fs.StringVar(&o.dir, "dir", ".", "project `DIR` holding the stack files")
-	fs.StringVar(&o.config, "config", "", "stack config `FILE` to read instead of --stack")
+	o.stackFlags.bind(fs, "dev")
 	fs.StringVar(&o.listen, "listen", localListen, "router listen address (127.0.0.1:0 picks a free port)")
 	fs.StringVar(&o.admin, "admin", localAdmin, "admin listen address: the router's admin API and /local/cells/{id}/{stop|start}")
 	fs.DurationVar(&o.healthInterval, "health-interval", localHealthInterval, "active health check interval")
@@ -100,13 +98,9 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "cellfabric local: %v\n", err)
 		return 1
 	}
-	path := o.config
-	if path == "" {
-		path = filepath.Join(o.dir, "Pulumi."+o.stack+".yaml")
-	}
-	topo, err := stacks.LoadFile(path)
+	topo, path, err := o.topology()
 	if err != nil {
-		return fail(fmt.Errorf("reading the topology from %s: %w", path, err))
+		return fail(err)
 	}
 	logger := o.logFormat.logger(stderr)
 

@@ -142,10 +142,10 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(err)
 	}
-	if err := writeRegistryAtomic(filepath.Join(work, "outputs.json"), outputsDoc); err != nil {
+	if err := writeFileAtomic(filepath.Join(work, "outputs.json"), outputsDoc, 0o644); err != nil {
 		return fail(err)
 	}
-	if err := writeRegistryAtomic(regPath, doc); err != nil {
+	if err := writeFileAtomic(regPath, doc, 0o644); err != nil {
 		return fail(err)
 	}
 

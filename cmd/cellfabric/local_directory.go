@@ -139,22 +139,7 @@ func writeControlKey(path string, key edgeauth.Key) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("writing the control key: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".control-key-*")
-	if err != nil {
-		return fmt.Errorf("writing the control key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = fmt.Fprintf(tmp, "%s=%s\n", key.ID, key.Secret)
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := writeFileAtomic(path, []byte(key.ID+"="+string(key.Secret)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing the control key to %s: %w", path, err)
 	}
 	return nil

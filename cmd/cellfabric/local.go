@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -104,10 +105,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	logger := o.logFormat.logger(stderr)
 
-	key, err := newEdgeKey(topo.Edge.KeyID)
-	if err != nil {
-		return fail(err)
-	}
+	key := newRunKey(cmp.Or(topo.Edge.KeyID, edgeauth.DefaultKeyID))
 	store, err := startLocalStore(contract.Kind(o.store), o.dataDir)
 	if err != nil {
 		return fail(err)
@@ -248,17 +246,12 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return status
 }
 
-// newEdgeKey makes a random key for this run, shared by router and cells.
-// It is never printed.
-func newEdgeKey(id string) (edgeauth.Key, error) {
-	if id == "" {
-		id = edgeauth.DefaultKeyID
-	}
+// newRunKey makes a random key named id for this run: the edge key shared
+// by router and cells, and the control key. It is never printed.
+func newRunKey(id string) edgeauth.Key {
 	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return edgeauth.Key{}, fmt.Errorf("making an edge key: %w", err)
-	}
-	return edgeauth.Key{ID: id, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}, nil
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
+	return edgeauth.Key{ID: id, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}
 }
 
 func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, proxy, admin, regPath, store string) {

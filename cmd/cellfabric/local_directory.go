@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -73,11 +71,7 @@ func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Sn
 		return nil, err
 	}
 	ld.dir = d
-	key, err := newControlKey()
-	if err != nil {
-		ld.closeKV()
-		return nil, err
-	}
+	key := newRunKey(localControlKeyID)
 	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, []edgeauth.Key{edge}); err != nil {
 		ld.closeKV()
 		return nil, err
@@ -119,15 +113,6 @@ func (ld *localDirectory) feed() server.DirectoryFeed { return ld.dir }
 func (ld *localDirectory) close(ctx context.Context) {
 	_ = ld.srv.Shutdown(ctx)
 	_ = ld.closeKV()
-}
-
-// newControlKey makes a random control key for this run.
-func newControlKey() (edgeauth.Key, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return edgeauth.Key{}, fmt.Errorf("making a control key: %w", err)
-	}
-	return edgeauth.Key{ID: localControlKeyID, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}, nil
 }
 
 // writeControlKey writes key as "id=secret" to path, readable by the user

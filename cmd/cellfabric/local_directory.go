@@ -53,7 +53,7 @@ var _ server.DirectoryFeed = (*directory.Directory)(nil)
 // to keyPath (0600; its secret is never printed) and listens on addr.
 // registry returns the snapshot writes are validated against; edge is the
 // run's edge key, which the control key must differ from.
-func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Snapshot, edge edgeauth.Key, logger *slog.Logger) (*localDirectory, error) {
+func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Snapshot, edge edgeauth.Key, logger *slog.Logger) (_ *localDirectory, err error) {
 	ld := &localDirectory{keyPath: keyPath, closeKV: func() error { return nil }}
 	var kv directory.KV
 	if dataDir != "" {
@@ -65,32 +65,30 @@ func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Sn
 	} else {
 		kv = directory.NewMemory(nil)
 	}
-	d, err := directory.New(directory.Config{KV: kv, Registry: registry, Settle: directory.SettleMemory, Logger: logger})
-	if err != nil {
-		ld.closeKV()
+	defer func() {
+		if err != nil {
+			ld.closeKV()
+		}
+	}()
+	if ld.dir, err = directory.New(directory.Config{KV: kv, Registry: registry, Settle: directory.SettleMemory, Logger: logger}); err != nil {
 		return nil, err
 	}
-	ld.dir = d
 	key := newRunKey(localControlKeyID)
 	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, []edgeauth.Key{edge}); err != nil {
-		ld.closeKV()
 		return nil, err
 	}
 	if err := writeControlKey(keyPath, key); err != nil {
-		ld.closeKV()
 		return nil, err
 	}
 	v, err := edgeauth.NewVerifier([]edgeauth.Key{key}, edgeauth.VerifierOptions{})
 	if err != nil {
-		ld.closeKV()
 		return nil, err
 	}
 	if ld.ln, err = listenFlag("control", addr); err != nil {
-		ld.closeKV()
 		return nil, fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(directory.BasePath+"/", dirhttp.Handler(d, v))
+	mux.Handle(directory.BasePath+"/", dirhttp.Handler(ld.dir, v))
 	ld.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,

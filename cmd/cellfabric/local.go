@@ -204,13 +204,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail(err)
 	}
 	ctl := &localControl{cells: cells, rt: rt, quit: cancel, stdout: stdout}
-	adminSrv := &http.Server{
-		Handler:           ctl.handler(rt.AdminHandler()),
-		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
-		IdleTimeout:       server.DefaultIdleTimeout,
-		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
+	adminSrv := localServer(ctl.handler(rt.AdminHandler()))
 	go func() { _ = adminSrv.Serve(al) }()
 	logger.Info("admin listening", "admin", al.Addr().String())
 	watcher.Start(ctx)
@@ -244,6 +238,19 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	_ = adminSrv.Shutdown(sctx)
 	fmt.Fprintln(stdout, "cellfabric local: stopped")
 	return status
+}
+
+// localServer is the http.Server of one of local's own loopback listeners
+// (admin, control): the router's header and idle limits, and connection
+// errors not logged.
+func localServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
+		IdleTimeout:       server.DefaultIdleTimeout,
+		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
 }
 
 // newRunKey makes a random key named id for this run: the edge key shared

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -89,13 +87,7 @@ func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Sn
 	}
 	mux := http.NewServeMux()
 	mux.Handle(directory.BasePath+"/", dirhttp.Handler(ld.dir, v))
-	ld.srv = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
-		IdleTimeout:       server.DefaultIdleTimeout,
-		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
+	ld.srv = localServer(mux)
 	go func() { _ = ld.srv.Serve(ld.ln) }()
 	return ld, nil
 }

@@ -14,8 +14,5 @@ import (
 //
 //	go test -run '^$' -bench PutGet -benchtime 2000x ./workload/state/aztable
 func BenchmarkPutGet(b *testing.B) {
-	emu := sharedEmulator(b)
-	const table = "bench"
-	createTable(b, emu.Endpoint(), table)
-	statetest.BenchPutGet(b, state.New(openBackend(b, emulatorOptions(emu.Endpoint(), table))))
+	statetest.BenchPutGet(b, state.New(sharedTable(b, "bench")))
 }

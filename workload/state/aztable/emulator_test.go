@@ -63,6 +63,15 @@ func createTable(t testing.TB, serviceURL, name string) {
 	}
 }
 
+// sharedTable creates table on the shared emulator and opens a backend
+// over it, closed when the test ends.
+func sharedTable(t testing.TB, table string) *Backend {
+	t.Helper()
+	emu := sharedEmulator(t)
+	createTable(t, emu.Endpoint(), table)
+	return openBackend(t, emulatorOptions(emu.Endpoint(), table))
+}
+
 // emulatorOptions are the options of a backend over table on the emulator
 // at serviceURL.
 func emulatorOptions(serviceURL, table string, policies ...policy.Policy) Options {

@@ -16,17 +16,8 @@ import (
 func BenchmarkPutGet(b *testing.B) {
 	for _, mode := range []string{"memory", "durable"} {
 		b.Run(mode, func(b *testing.B) {
-			dir := ""
-			if mode == "durable" {
-				dir = b.TempDir()
-			}
-			be, err := Open(dir, quiet)
-			if err != nil {
-				b.Fatal(err)
-			}
-			st := state.New(be)
-			defer st.Close()
-			statetest.BenchPutGet(b, st)
+			be, _ := openMode(b, mode == "durable")
+			statetest.BenchPutGet(b, state.New(be))
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
@@ -106,6 +107,13 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Reason)
+}
+
+// Is reports whether target is router.ErrPositionExpired and the API
+// refused a position as expired: what a feed's reader (router/server)
+// loads the whole directory again on.
+func (e *APIError) Is(target error) bool {
+	return target == router.ErrPositionExpired && e.Reason == directory.ReasonPositionExpired
 }
 
 // Reason returns err's API reason ("" when err is not an *APIError).

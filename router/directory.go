@@ -3,7 +3,6 @@ package router
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -202,46 +201,34 @@ func (d *Directory) Load(fill func(add func([]Tenant) error) error) (DirectoryLo
 // state, a residency of at most 32 characters without spaces, a
 // non-negative epoch — not whether the cells exist: the control plane
 // validates placements against its registry, and a decision skips cells
-// the router's registry lacks.
+// the router's registry lacks. The rules and their messages are the
+// registry's (checkTenant, shared with Validate and Snapshot.CheckTenant);
+// the error is a fabric.Problems headed by the tenant, each problem at its
+// field ("failover[1]: ...").
 func CheckEntry(id string, t *Tenant) error {
-	var problems []string
-	if t.ID != id {
-		problems = append(problems, fmt.Sprintf("the entry is for tenant %q", t.ID))
-	}
-	if !fabric.ValidCellID(t.Cell) {
-		problems = append(problems, fmt.Sprintf("primary cell %q is not a valid cell id", t.Cell))
-	}
-	if len(t.Failover) > MaxFailover {
-		problems = append(problems, fmt.Sprintf("%d failover cells, over the limit of %d", len(t.Failover), MaxFailover))
-	}
-	for j, f := range t.Failover {
-		switch {
-		case !fabric.ValidCellID(f):
-			problems = append(problems, fmt.Sprintf("failover[%d] %q is not a valid cell id", j, f))
-		case f == t.Cell:
-			problems = append(problems, fmt.Sprintf("failover[%d] %q is the tenant's primary cell", j, f))
-		case indexOf(t.Failover[:j], f) >= 0:
-			problems = append(problems, fmt.Sprintf("failover[%d] %q is listed twice", j, f))
-		}
-	}
-	if !t.State.Valid() {
-		problems = append(problems, fmt.Sprintf("unknown state %q", t.State))
-	}
-	if len(t.Residency) > 32 || strings.IndexFunc(t.Residency, isSpaceOrControl) >= 0 {
-		problems = append(problems, fmt.Sprintf("%q is not a valid residency", t.Residency))
-	}
-	if t.Epoch < 0 {
-		problems = append(problems, fmt.Sprintf("epoch %d is negative", t.Epoch))
-	}
+	var p fabric.Collector
 	if !fabric.ValidTenantID(id) {
-		// Said last and alone: the other problems are about an entry
-		// nobody can ask for.
-		problems = []string{fabric.TenantIDRule}
+		// Said alone: the other problems are about an entry nobody can
+		// ask for.
+		p.Add("id", "%q is not a valid tenant id: %s", id, fabric.TenantIDRule)
+		return entryError(id, p)
 	}
-	if problems == nil {
+	if t.ID != id {
+		p.Add("id", "the entry is for tenant %q", t.ID)
+	}
+	checkTenant(&p, t, nil, func(field string) string { return field })
+	return entryError(id, p)
+}
+
+// entryError is CheckEntry's error for the problems in p, or nil.
+func entryError(id string, p fabric.Collector) error {
+	if p.Len() == 0 {
 		return nil
 	}
-	return fmt.Errorf("tenant directory entry %q: %s; correct it in the directory (cellfabric tenants set)", id, strings.Join(problems, "; "))
+	// In is set only now: formatting it for each of a million valid
+	// entries would dominate a load.
+	p.In = fmt.Sprintf("tenant directory entry %q (correct it in the directory: cellfabric tenants set)", id)
+	return p.Err()
 }
 
 // checkChange reports why c cannot be applied, or nil.

@@ -101,16 +101,21 @@ func checkTenants(p *fabric.Collector, tenants []Tenant, cells map[string]int) *
 
 // checkTenant reports the problems of one tenant entry, each at the path
 // at(field), and whether its id is valid. These are the rules of a
-// registry's tenants and of the tenant directory's entries (CheckTenant):
-// one copy for both.
+// registry's tenants and of the tenant directory's entries (CheckTenant,
+// CheckEntry): one copy for all. cells are the registry's cells the
+// tenant's must be among; nil (CheckEntry: the directory does not know
+// the registry) checks only that they are cell ids.
 func checkTenant(p *fabric.Collector, t *Tenant, cells map[string]int, at func(string) string) bool {
 	validID := fabric.ValidTenantID(t.ID)
 	if !validID {
 		p.Add(at("id"), "%q is not a valid tenant id: %s", t.ID, fabric.TenantIDRule)
 	}
-	if t.Cell == "" {
+	switch {
+	case t.Cell == "":
 		p.Add(at("cell"), "required: the tenant's primary cell")
-	} else if _, ok := cells[t.Cell]; !ok {
+	case cells == nil && !fabric.ValidCellID(t.Cell):
+		p.Add(at("cell"), "primary cell %q is not a valid cell id: %s", t.Cell, fabric.CellIDRule)
+	case cells != nil && !known(cells, t.Cell):
 		p.Add(at("cell"), "unknown cell %q", t.Cell)
 	}
 	if len(t.Failover) > MaxFailover {
@@ -120,7 +125,9 @@ func checkTenant(p *fabric.Collector, t *Tenant, cells map[string]int, at func(s
 		switch {
 		case f == t.Cell:
 			p.Add(at(fmt.Sprintf("failover[%d]", j)), "%q is the tenant's primary cell; list only other cells", f)
-		case !known(cells, f):
+		case cells == nil && !fabric.ValidCellID(f):
+			p.Add(at(fmt.Sprintf("failover[%d]", j)), "%q is not a valid cell id: %s", f, fabric.CellIDRule)
+		case cells != nil && !known(cells, f):
 			p.Add(at(fmt.Sprintf("failover[%d]", j)), "unknown cell %q", f)
 		case indexOf(t.Failover[:j], f) >= 0:
 			p.Add(at(fmt.Sprintf("failover[%d]", j)), "cell %q is listed twice", f)

@@ -177,7 +177,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			defer scancel()
 			dir.close(sctx)
 		}()
-		rc.directory, rc.directoryPoll = dir.feed(), localDirectoryPoll
+		rc.directoryFeed, rc.DirectoryPoll = dir.feed(), localDirectoryPoll
 		rc.placeUnknown = func(ctx context.Context, id string) (router.Tenant, error) {
 			t, _, err := dir.dir.RecordAtRequest(ctx, id)
 			return t, err

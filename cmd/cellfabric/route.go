@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -59,12 +62,22 @@ type routeConfig struct {
 	Pprof          bool
 	Engine         string
 	ShutdownWait   time.Duration
+	// DirectoryURL is the tenant directory's control API (--directory):
+	// the router loads the directory from it and follows its changes, and
+	// records there the placement of a tenant first seen at a request
+	// (policy place). "": no directory, unless local gives one in process.
+	DirectoryURL string
+	// DirectoryPoll is how often the directory is asked for changes.
+	// Default server.DefaultDirectoryPoll.
+	DirectoryPoll time.Duration
+	// ControlKeyFile holds the control key the control API's requests are
+	// signed with, as id=secret. Default: $CELLFABRIC_CONTROL_KEY.
+	ControlKeyFile string
 
-	// The tenant directory, set by local (no flag yet): where placements
-	// come from, how often to poll it, and how a tenant first seen at a
-	// request is placed and recorded (policy place).
-	directory     server.DirectoryFeed
-	directoryPoll time.Duration
+	// The tenant directory in process, set by local instead of
+	// DirectoryURL: where placements come from, and how a tenant first
+	// seen at a request is placed and recorded (policy place).
+	directoryFeed server.DirectoryFeed
 	placeUnknown  func(ctx context.Context, tenant string) (router.Tenant, error)
 
 	getenv func(string) string // os.Getenv in the program
@@ -125,10 +138,13 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.Engine, "engine", string(server.DefaultEngine), "HTTP implementation of the proxy listener: nethttp (net/http and httputil.ReverseProxy; HTTP/2 to https cells, WebSocket upgrades, trailers) or fasthttp (HTTP/1.1 only, no upgrades or trailers, a fraction of the CPU per request; BENCHMARKS.md); the admin listener is net/http either way")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiles under /debug/pprof/ on the admin listener; they expose the program's internals: only to profile, with the admin listener private")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
+	fs.StringVar(&c.DirectoryURL, "directory", "", "tenant directory control API base `URL` (a Worker's host, or cellfabric local's --control address): the router loads the directory, follows its changes and, with unknownTenants: place, records there the cells of a tenant first seen at a request. While the API is unreachable (at start too) the router keeps routing the tenants it holds and the registry's, and a tenant in neither is refused: 503 placement_failed (Retry-After "+fmt.Sprint(router.PlacementFailedRetryAfter)+" s) under place, 404 unknown_tenant under reject. Empty: no directory")
+	fs.DurationVar(&c.DirectoryPoll, "directory-poll", server.DefaultDirectoryPoll, "how often the tenant directory (--directory) is asked for changes; while it fails the wait doubles, up to "+server.MaxDirectoryBackoff.String())
+	fs.StringVar(&c.ControlKeyFile, "control-key-file", "", "`FILE` holding the control key that signs --directory's requests, as id=secret (the format of cellfabric tenants --key-file; never the edge key); default: $"+EnvControlKey)
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric route --registry FILE|URL [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [flags]\n\nBoth listeners are on loopback unless told otherwise: --listen :8080 takes\nrequests on every interface (a container, a host behind a load balancer).\nThey are bound before the registry is loaded.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric route --registry FILE|URL [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [--directory URL] [flags]\n\nBoth listeners are on loopback unless told otherwise: --listen :8080 takes\nrequests on every interface (a container, a host behind a load balancer).\nThey are bound before the registry is loaded.\n\nWith --directory the router follows the tenant directory through its control\nAPI (signed with the control key: --control-key-file or $"+EnvControlKey+").\nThe directory is the control plane: while it is unreachable the router keeps\nserving the tenants it holds and the registry's, and says so in its logs and\nin cellfabric_router_directory_* metrics.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -167,7 +183,11 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 	if al != nil {
 		fmt.Fprintf(stdout, " (admin http://%s)", al.Addr())
 	}
-	fmt.Fprintf(stdout, ", registry epoch %d from %s\n", rt.Store().Snapshot().Epoch(), watcher.Source().Name())
+	fmt.Fprintf(stdout, ", registry epoch %d from %s", rt.Store().Snapshot().Epoch(), watcher.Source().Name())
+	if c.DirectoryURL != "" {
+		fmt.Fprintf(stdout, ", tenant directory %s", c.DirectoryURL)
+	}
+	fmt.Fprintln(stdout)
 	if err := rt.Serve(ctx, ln, al); err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
 		return 1
@@ -183,7 +203,7 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	if err != nil {
 		return nil, nil, err
 	}
-	signer, err := c.signer(logger)
+	signer, edgeKeys, err := c.signer(logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,6 +212,17 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		return nil, nil, err
 	}
 	store := router.NewStore(logger)
+	feed, placeUnknown := c.directoryFeed, c.placeUnknown
+	if c.DirectoryURL != "" || c.ControlKeyFile != "" {
+		client, err := c.directoryClient(edgeKeys, logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		feed = client
+		placeUnknown = func(ctx context.Context, id string) (router.Tenant, error) {
+			return client.RecordAtRequest(ctx, store.Snapshot(), id)
+		}
+	}
 	watcher := source.NewWatcher(store, src, source.Options{Interval: c.Poll, LastKnownGood: c.LastKnownGood, ReloadOnSIGHUP: true, Logger: logger})
 	rt, err := server.New(server.Config{
 		Store:           store,
@@ -205,9 +236,9 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		Pprof:           c.Pprof,
 		Engine:          server.Engine(c.Engine),
 		ShutdownTimeout: c.ShutdownWait,
-		DirectoryFeed:   c.directory,
-		DirectoryPoll:   c.directoryPoll,
-		PlaceUnknown:    c.placeUnknown,
+		DirectoryFeed:   feed,
+		DirectoryPoll:   c.DirectoryPoll,
+		PlaceUnknown:    placeUnknown,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -291,9 +322,43 @@ func (c routeConfig) resolver(ctx context.Context, logger *slog.Logger) (*tenant
 	return tenant.New(cfg)
 }
 
-// signer reads the edge keys from --edge-key-file or the environment. Key
-// material is never logged or echoed.
-func (c routeConfig) signer(logger *slog.Logger) (*edgeauth.Signer, error) {
+// directoryClient is the client of the control API the tenant directory
+// is followed through (--directory), signed with the control key, which
+// must not be one of edgeKeys. Key material is never logged or echoed.
+func (c routeConfig) directoryClient(edgeKeys []edgeauth.Key, logger *slog.Logger) (*dirhttp.Client, error) {
+	switch {
+	case c.DirectoryURL == "":
+		return nil, errors.New("--control-key-file is only used with --directory: add --directory URL (the control API), or drop the key file")
+	case c.DirectoryPoll < 0:
+		return nil, fmt.Errorf("--directory-poll %s: give a positive interval, e.g. 1s", c.DirectoryPoll)
+	}
+	getenv := c.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	key, err := controlKeyFrom{
+		file: c.ControlKeyFile, getenv: getenv,
+		unreadable: "pass a readable file holding the control key as id=secret with --control-key-file",
+		none:       "--directory needs the control key: pass --control-key-file FILE (id=secret) or set " + EnvControlKey + "=id=secret",
+	}.load()
+	if err != nil {
+		return nil, err
+	}
+	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, edgeKeys); err != nil {
+		return nil, fmt.Errorf("the control key (--control-key-file or $%s): %w", EnvControlKey, err)
+	}
+	client, err := dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: c.DirectoryURL, Key: key, URLFlag: "--directory"})
+	if err != nil {
+		return nil, fmt.Errorf("--directory: %w", err)
+	}
+	logger.Info("tenant directory from its control API", "url", client.BaseURL(), "poll", cmp.Or(c.DirectoryPoll, server.DefaultDirectoryPoll).String(), "control_key_id", key.ID)
+	return client, nil
+}
+
+// signer reads the edge keys from --edge-key-file or the environment, and
+// returns them with the signer of the first (nil, nil with --unsigned).
+// Key material is never logged or echoed.
+func (c routeConfig) signer(logger *slog.Logger) (*edgeauth.Signer, []edgeauth.Key, error) {
 	var keys []edgeauth.Key
 	var err error
 	if c.getenv == nil {
@@ -303,22 +368,23 @@ func (c routeConfig) signer(logger *slog.Logger) (*edgeauth.Signer, error) {
 	case c.EdgeKeyFile != "":
 		data, rerr := os.ReadFile(c.EdgeKeyFile)
 		if rerr != nil {
-			return nil, fmt.Errorf("--edge-key-file: %w", rerr)
+			return nil, nil, fmt.Errorf("--edge-key-file: %w", rerr)
 		}
 		keys, err = edgeauth.ParseKeys(string(data))
 	case c.getenv(edgeauth.EnvKeys) != "" || c.getenv(edgeauth.EnvKey) != "":
 		keys, err = edgeauth.KeysFromEnv(c.getenv)
 	case c.Unsigned:
-		return nil, nil
+		return nil, nil, nil
 	default:
-		return nil, fmt.Errorf("no edge signing key: pass --edge-key-file, set $%s (and $%s) or $%s, or --unsigned for development", edgeauth.EnvKey, edgeauth.EnvKeyID, edgeauth.EnvKeys)
+		return nil, nil, fmt.Errorf("no edge signing key: pass --edge-key-file, set $%s (and $%s) or $%s, or --unsigned for development", edgeauth.EnvKey, edgeauth.EnvKeyID, edgeauth.EnvKeys)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.Unsigned {
-		return nil, errors.New("--unsigned conflicts with the edge key given")
+		return nil, nil, errors.New("--unsigned conflicts with the edge key given")
 	}
 	logger.Info("edge signing on", "key_id", keys[0].ID, "keys", len(keys))
-	return edgeauth.NewSigner(keys[0], nil)
+	signer, err := edgeauth.NewSigner(keys[0], nil)
+	return signer, keys, err
 }

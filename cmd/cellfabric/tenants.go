@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -154,36 +153,11 @@ func (o *apiOptions) client(env tenantsEnv) (*dirhttp.Client, error) {
 // key finds the control key: --key-file, else the environment, else the
 // file `cellfabric local` writes.
 func (o *apiOptions) key(env tenantsEnv) (edgeauth.Key, error) {
-	parse := func(text, from string) (edgeauth.Key, error) {
-		keys, err := edgeauth.ParseKeys(text)
-		if err != nil {
-			return edgeauth.Key{}, fmt.Errorf("control key from %s: %w", from, err)
-		}
-		if len(keys) != 1 {
-			return edgeauth.Key{}, fmt.Errorf("control key from %s: %d keys; give exactly one, as id=secret", from, len(keys))
-		}
-		return keys[0], nil
-	}
-	readFile := func(path string) (edgeauth.Key, error) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return edgeauth.Key{}, fmt.Errorf("reading the control key: %w; pass the file cellfabric local printed with --key-file", err)
-		}
-		return parse(string(data), path)
-	}
-	if o.keyFile != "" {
-		return readFile(o.keyFile)
-	}
-	if v := env.getenv(EnvControlKey); v != "" {
-		return parse(v, "$"+EnvControlKey)
-	}
-	if path := env.localKeyFile(); path != "" {
-		// Read at once: a missing file is no key, any other failure is said.
-		if key, err := readFile(path); !errors.Is(err, fs.ErrNotExist) {
-			return key, err
-		}
-	}
-	return edgeauth.Key{}, errors.New("no control key: pass --key-file FILE (cellfabric local prints the path of its key) or set " + EnvControlKey + "=id=secret")
+	return controlKeyFrom{
+		file: o.keyFile, getenv: env.getenv, localKeyFile: env.localKeyFile,
+		unreadable: "pass the file cellfabric local printed with --key-file",
+		none:       "no control key: pass --key-file FILE (cellfabric local prints the path of its key) or set " + EnvControlKey + "=id=secret",
+	}.load()
 }
 
 // outputFormat is the -o flag.

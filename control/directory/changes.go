@@ -48,7 +48,8 @@ func (d *Directory) Changes(ctx context.Context, since string) ([]router.TenantC
 // The error is an *Error: ReasonBadPosition (400) for a position this
 // directory did not give, ReasonPositionExpired (410) for one older than
 // the journal (read everything again with Load or List, then follow from
-// its position), ReasonStore (503).
+// its position; the error is router.ErrPositionExpired too), ReasonStore
+// (503).
 func (d *Directory) ChangesPage(ctx context.Context, since string, limit int) ([]router.TenantChange, string, error) {
 	switch {
 	case limit == 0:
@@ -79,7 +80,10 @@ func (d *Directory) ChangesPage(ctx context.Context, since string, limit int) ([
 			return nil, "", errorf(400, ReasonBadPosition, "", "%v", err)
 		}
 		if p.ms < oldest {
-			return nil, "", errorf(410, ReasonPositionExpired, "", "position %s is older than the journal's %s: read every entry again (GET /tenants, or Load) and follow the changes from the position its first page gives", time.UnixMilli(p.ms).UTC().Format(time.RFC3339), time.Duration(journalKeeps)*time.Millisecond)
+			e := errorf(410, ReasonPositionExpired, "", "position %s is older than the journal's %s: read every entry again (GET /tenants, or Load) and follow the changes from the position its first page gives", time.UnixMilli(p.ms).UTC().Format(time.RFC3339), time.Duration(journalKeeps)*time.Millisecond)
+			// What a feed's reader (router/server) loads again on.
+			e.Err = router.ErrPositionExpired
+			return nil, "", e
 		}
 		pos = p
 	}

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -193,6 +194,10 @@ func TestChangesPositions(t *testing.T) {
 	f.clock.Advance(25 * time.Hour)
 	_, _, err = f.dir.Changes(ctx, pos)
 	wantError(t, err, 410, ReasonPositionExpired, "read every entry again")
+	// The router's feed loop reloads on router.ErrPositionExpired only.
+	if !errors.Is(err, router.ErrPositionExpired) {
+		t.Errorf("an expired position's error %v is not router.ErrPositionExpired: a router following the directory would retry it forever instead of loading again", err)
+	}
 	tests := []struct{ name, pos string }{
 		{"not a journal key", "t/acme"},
 		{"bad minute", "j/abc/1772366400000-a"},

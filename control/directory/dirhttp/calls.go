@@ -71,6 +71,33 @@ func (c *Client) Place(ctx context.Context, id string, req directory.PlaceReques
 	return stored, err
 }
 
+// RecordAtRequest records the placement of tenant id, first seen at a
+// request under the registry's policy place: the cells
+// directory.PlaceAtRequest computes on snap (the registry the caller
+// routes by, so every router and isolate holding it agrees), written as an
+// add. An entry the directory already has is returned unchanged, whatever
+// it says — also when an earlier attempt of this call wrote it and its
+// answer was lost. It is the control API's counterpart of
+// directory.Directory.RecordAtRequest, for a router that reaches the
+// directory over HTTP.
+func (c *Client) RecordAtRequest(ctx context.Context, snap *router.Snapshot, id string) (router.Tenant, error) {
+	if err := checkID(id); err != nil {
+		return router.Tenant{}, err
+	}
+	if snap == nil {
+		return router.Tenant{}, fmt.Errorf("placing tenant %q: no registry loaded yet to place it by; retry once the router has one", id)
+	}
+	t, err := directory.PlaceAtRequest(snap, id)
+	if err != nil {
+		return router.Tenant{}, err
+	}
+	stored, err := c.Put(ctx, t, directory.PutOptions{IfAbsent: true})
+	if Reason(err) == directory.ReasonExists {
+		return c.Get(ctx, id)
+	}
+	return stored, err
+}
+
 // Remove removes tenant id (ifEpoch > 0: only at that epoch) and returns
 // its tombstone.
 func (c *Client) Remove(ctx context.Context, id string, ifEpoch int64) (router.TenantChange, error) {

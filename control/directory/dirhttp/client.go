@@ -2,6 +2,7 @@ package dirhttp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
@@ -50,6 +52,10 @@ type ClientConfig struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Now is the signing clock. Default time.Now.
 	Now func() time.Time
+	// URLFlag names the setting BaseURL came from, for the error of an
+	// unreachable API ("check the URL (--api)"). Default "--api",
+	// cellfabric tenants' flag.
+	URLFlag string
 }
 
 // Client calls the control API. Every call is signed with the control key
@@ -62,6 +68,7 @@ type Client struct {
 	hc       *http.Client
 	attempts int
 	min, max time.Duration
+	urlFlag  string
 }
 
 // NewClient returns a Client.
@@ -77,7 +84,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control key: %w", err)
 	}
-	c := &Client{base: base, signer: signer, hc: cfg.HTTPClient, attempts: cfg.MaxAttempts, min: cfg.MinBackoff, max: cfg.MaxBackoff}
+	c := &Client{base: base, signer: signer, hc: cfg.HTTPClient, attempts: cfg.MaxAttempts, min: cfg.MinBackoff, max: cfg.MaxBackoff, urlFlag: cmp.Or(cfg.URLFlag, "--api")}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: DefaultTimeout}
 	}
@@ -106,6 +113,13 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Reason)
+}
+
+// Is reports whether target is router.ErrPositionExpired and the API
+// refused a position as expired: what a feed's reader (router/server)
+// loads the whole directory again on.
+func (e *APIError) Is(target error) bool {
+	return target == router.ErrPositionExpired && e.Reason == directory.ReasonPositionExpired
 }
 
 // Reason returns err's API reason ("" when err is not an *APIError).
@@ -138,7 +152,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (int, error) {
 		case err != nil && ctx.Err() != nil:
 			return attempt, fmt.Errorf("%s: %w", cl.doing, ctx.Err())
 		case err != nil:
-			lastErr = fmt.Errorf("%s: control API %s unreachable: %w; check the URL (--api) and that the directory is running", cl.doing, c.base.Redacted(), err)
+			lastErr = fmt.Errorf("%s: control API %s unreachable: %w; check the URL (%s) and that the directory is running", cl.doing, c.base.Redacted(), err, c.urlFlag)
 		case status == http.StatusOK:
 			if out == nil {
 				return attempt, nil

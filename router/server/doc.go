@@ -33,7 +33,10 @@
 // retry budget (a share of the requests of the current second). The
 // refusals, their reasons and their JSON error body are the core's too
 // (router.Refusal, router.ErrorBody). Every forwarded request is
-// signed with router/edgeauth; responses carry X-Cell-ID,
+// signed with router/edgeauth, with the placement epoch of the directory
+// entry it was decided on (router.Decision.Epoch, X-Tenant-Epoch, v2) or
+// without one for a tenant of the registry (v1); a client's X-Tenant-ID,
+// X-Tenant-Epoch and signature never reach the cell. Responses carry X-Cell-ID,
 // X-Processed-By-Cloud and X-Request-ID. W3C traceparent/tracestate pass
 // through untouched. With the path mode of tenant resolution the
 // "/t/{tenant}" prefix is stripped before forwarding.

@@ -205,7 +205,10 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	out.Header.Set("X-Forwarded-Proto", "http")
 	out.Header.Set("X-Request-ID", st.requestID)
 	out.Header.Del(edgeauth.SignatureHeader)
-	out.Header.Del(edgeauth.TenantHeader) // the cell learns the tenant only from the router
+	// The cell learns the tenant and the placement epoch only from the
+	// router.
+	out.Header.Del(edgeauth.TenantHeader)
+	out.Header.Del(edgeauth.EpochHeader)
 
 	// The request target: the forwarded path as net/http would write it.
 	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
@@ -239,14 +242,18 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 		out.SetRequestURI(target)
 		out.Header.SetHost(u.host)
 		out.UseHostHeader = true
-		if rt.cfg.Signer != nil {
-			if st.tenant != "" {
-				out.Header.Set(edgeauth.TenantHeader, st.tenant)
-			}
-			sig = rt.cfg.Signer.AppendSign(sig[:0], edgeauth.Message{Method: method, Host: u.host, Path: path, Query: rawQuery, Tenant: st.tenant})
-			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
-		} else if st.tenant != "" {
+		if st.tenant != "" {
 			out.Header.Set(edgeauth.TenantHeader, st.tenant)
+		}
+		if epoch := st.decision.Epoch(); epoch > 0 {
+			var eb [20]byte
+			out.Header.SetBytesV(edgeauth.EpochHeader, strconv.AppendInt(eb[:0], epoch, 10))
+		} else {
+			out.Header.Del(edgeauth.EpochHeader)
+		}
+		if rt.cfg.Signer != nil {
+			sig = rt.cfg.Signer.AppendSign(sig[:0], edgeauth.Message{Method: method, Host: u.host, Path: path, Query: rawQuery, Tenant: st.tenant, Epoch: st.decision.Epoch()})
+			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
 		}
 		resp := fasthttp.AcquireResponse()
 		began := time.Now()

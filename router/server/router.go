@@ -152,6 +152,7 @@ var (
 	keyCloud     = textproto.CanonicalMIMEHeaderKey("X-Processed-By-Cloud")
 	keyTenant    = textproto.CanonicalMIMEHeaderKey(edgeauth.TenantHeader)
 	keySignature = textproto.CanonicalMIMEHeaderKey(edgeauth.SignatureHeader)
+	keyEpoch     = textproto.CanonicalMIMEHeaderKey(edgeauth.EpochHeader)
 )
 
 // ServeHTTP proxies one request.
@@ -190,8 +191,10 @@ func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
 	h := pr.Out.Header
 	h[keyRequestID] = st.requestIDs
 	delete(h, keySignature)
-	// The cell learns the tenant only from the router.
+	// The cell learns the tenant and the placement epoch only from the
+	// router.
 	delete(h, keyTenant)
+	delete(h, keyEpoch)
 }
 
 // headerBytes approximates the size of the request line and headers as

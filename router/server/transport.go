@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -119,10 +120,15 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			req = out.Clone(out.Context())
 		}
 		req.URL.Scheme, req.URL.Host, req.Host = u.scheme, u.host, ""
-		if rt.cfg.Signer != nil {
-			rt.cfg.Signer.SignRequest(req, st.tenant)
-		} else if st.tenant != "" {
-			req.Header.Set("X-Tenant-ID", st.tenant)
+		if epoch := st.decision.Epoch(); rt.cfg.Signer != nil {
+			rt.cfg.Signer.SignRequestEpoch(req, st.tenant, epoch)
+		} else {
+			if st.tenant != "" {
+				req.Header[keyTenant] = []string{st.tenant}
+			}
+			if epoch > 0 {
+				req.Header[keyEpoch] = []string{strconv.FormatInt(epoch, 10)}
+			}
 		}
 		st.wrote.Store(false) // the request's ClientTrace sets it
 		began := time.Now()

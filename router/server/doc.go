@@ -50,6 +50,22 @@
 // With the policy place, Config.PlaceUnknown records a new tenant's
 // placement at its first request (placement.go).
 //
+// A cell that holds a newer placement epoch for the tenant than the
+// request carried answers 421 with reason stale_placement, having done
+// nothing (stale.go; docs/design/moving-tenants.md). With a directory
+// feed the router then reads that tenant's entry again, bypassing its
+// index (DirectoryGetter.Get, or one poll of the feed's changes), keeps it
+// when newer, and, when it is newer than what the request carried, sends
+// the request once more to the new placement's cell
+// (router.Attempts.RetryStale): any method, since the cell refused before
+// doing anything, never more than one extra attempt, and not counted
+// against the retry budget. Bodies are streamed to the cell, not buffered,
+// so for this retry the router keeps what it sends of a body up to 64 KiB
+// (only with a feed, only for requests naming a tenant); a longer body, a
+// feed with nothing newer or failing, or a second 421 passes the cell's
+// answer on. If the newer placement refuses the request (a write to a
+// tenant now migrating), its refusal is the answer.
+//
 // Passive health (router/health Tracker.Observe) hears of each attempt once:
 // a failure when the cell could not be reached or the connection broke
 // before its answer, otherwise the answer's status and latency at its

@@ -228,7 +228,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			// Kept, so that a stale_placement answer can be retried
 			// (stale.go).
 			var first io.Reader
-			st.replay, first = newReplayBody(st.body)
+			st.replay, first = newReplayBody(st.body, int64(cl))
 			out.SetBodyStream(first, cl)
 		} else {
 			out.SetBodyStream(st.body, cl)

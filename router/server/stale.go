@@ -206,9 +206,17 @@ type replayBody struct {
 var errSuperseded = errors.New("request body superseded by a later attempt")
 
 // newReplayBody returns src as a replayBody and the first attempt's
-// reader.
-func newReplayBody(src io.Reader) (*replayBody, *replayReader) {
+// reader. size is the body's declared length (-1 or less: unknown): a
+// body declared over replayMaxBytes is not kept at all, one declared
+// within it is kept in one allocation.
+func newReplayBody(src io.Reader, size int64) (*replayBody, *replayReader) {
 	b := &replayBody{src: src, gen: 1}
+	switch {
+	case size > replayMaxBytes:
+		b.over = true
+	case size > 0:
+		b.kept = make([]byte, 0, size)
+	}
 	return b, &replayReader{b: b, gen: 1}
 }
 

@@ -309,7 +309,7 @@ func TestReplayBody(t *testing.T) {
 	t.Parallel()
 	t.Run("partly read", func(t *testing.T) {
 		t.Parallel()
-		b, first := newReplayBody(strings.NewReader("hello, world"))
+		b, first := newReplayBody(strings.NewReader("hello, world"), -1)
 		buf := make([]byte, 5)
 		if n, err := first.Read(buf); n != 5 || err != nil || string(buf) != "hello" {
 			t.Fatalf("first read %d %v %q", n, err, buf[:n])
@@ -332,7 +332,7 @@ func TestReplayBody(t *testing.T) {
 	})
 	t.Run("over the limit", func(t *testing.T) {
 		t.Parallel()
-		b, first := newReplayBody(strings.NewReader(strings.Repeat("x", replayMaxBytes+1)))
+		b, first := newReplayBody(strings.NewReader(strings.Repeat("x", replayMaxBytes+1)), -1)
 		if n, err := io.Copy(io.Discard, first); n != replayMaxBytes+1 || err != nil {
 			t.Fatalf("first attempt read %d, %v", n, err)
 		}
@@ -342,16 +342,38 @@ func TestReplayBody(t *testing.T) {
 	})
 	t.Run("over the limit, unread", func(t *testing.T) {
 		t.Parallel()
-		b, _ := newReplayBody(strings.NewReader(strings.Repeat("x", replayMaxBytes+1)))
+		b, _ := newReplayBody(strings.NewReader(strings.Repeat("x", replayMaxBytes+1)), -1)
 		if _, ok := b.replay(); ok {
 			t.Error("a body over the limit replayed")
 		}
 	})
 	t.Run("client fault", func(t *testing.T) {
 		t.Parallel()
-		b, _ := newReplayBody(io.MultiReader(strings.NewReader("ab"), errReader{}))
+		b, _ := newReplayBody(io.MultiReader(strings.NewReader("ab"), errReader{}), -1)
 		if _, ok := b.replay(); ok {
 			t.Error("a body that failed replayed")
+		}
+	})
+	t.Run("declared length", func(t *testing.T) {
+		t.Parallel()
+		body := strings.Repeat("d", 1000)
+		b, first := newReplayBody(strings.NewReader(body), 1000)
+		if n, err := io.Copy(io.Discard, first); n != 1000 || err != nil || cap(b.kept) != 1000 {
+			t.Fatalf("first attempt read %d, %v; kept cap %d", n, err, cap(b.kept))
+		}
+		again, ok := b.replay()
+		if all, _ := io.ReadAll(again); !ok || string(all) != body {
+			t.Errorf("replayed %d bytes, %v", len(all), ok)
+		}
+	})
+	t.Run("declared over the limit", func(t *testing.T) {
+		t.Parallel()
+		b, first := newReplayBody(strings.NewReader(strings.Repeat("x", replayMaxBytes+1)), replayMaxBytes+1)
+		if n, err := io.Copy(io.Discard, first); n != replayMaxBytes+1 || err != nil || b.kept != nil {
+			t.Fatalf("first attempt read %d, %v; kept %d bytes", n, err, len(b.kept))
+		}
+		if _, ok := b.replay(); ok {
+			t.Error("a body declared over the limit replayed")
 		}
 	})
 	t.Run("no body", func(t *testing.T) {

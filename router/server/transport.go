@@ -101,7 +101,7 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	case hasBody && rt.dirSync != nil && st.tenant != "":
 		// Kept, so that a stale_placement answer can be retried (stale.go);
 		// its readers do not close the body either.
-		st.replay, out.Body = newReplayBody(out.Body)
+		st.replay, out.Body = newReplayBody(out.Body, out.ContentLength)
 	case hasBody:
 		// A failed attempt closes the body it was given; keep the proxy's
 		// body open so that a retry can still send it (the server closes

@@ -388,3 +388,45 @@ func TestReplayBody(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// TestStalePlacementConcurrent: many writes in flight when the tenant
+// moves all land on the new cell, each with at most one extra attempt.
+func TestStalePlacementConcurrent(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		a, b := newFencedCell(t, "cell-a", 2), newFencedCell(t, "cell-b", 2)
+		mem := newMemFeed(router.Tenant{ID: "acme", Cell: "cell-a"})
+		f := &getFeed{memFeed: mem, fresh: map[string]router.Tenant{"acme": {ID: "acme", Cell: "cell-b", Epoch: 2}}}
+		h := loadedRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}), f, "acme")
+		const n = 24
+		var wg sync.WaitGroup
+		errs := make(chan string, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				body := fmt.Sprintf("value-%d", i)
+				req, _ := http.NewRequest("PUT", h.url+"/kv/k", strings.NewReader(body))
+				req.Header.Set("X-Tenant-ID", "acme")
+				resp, err := h.client.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				defer resp.Body.Close()
+				var e fencedEcho
+				if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != 200 || e.Cell != "cell-b" || e.Body != body {
+					errs <- fmt.Sprintf("%d: %+v, %v", resp.StatusCode, e, err)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+		if b.hits.Load() != n || a.hits.Load() > n {
+			t.Errorf("hits a=%d b=%d; want b=%d and a at most %d", a.hits.Load(), b.hits.Load(), n, n)
+		}
+	})
+}

@@ -111,6 +111,18 @@ func (d Decision) Len() int { return int(d.n) }
 // healthy at decision time.)
 func (d Decision) Cell(i int) *Cell { return &d.snap.reg.Cells[d.cells[i]] }
 
+// Epoch is the placement epoch of the tenant entry the decision was made
+// on (DecideFor's, the tenant directory's): what the router sends to the
+// cell, signed (router/edgeauth, X-Tenant-Epoch). 0 when the decision
+// came from the registry (Decide) — a tenant of the stack file, a shared
+// route, a tenant placed by hash — which carries no epoch.
+func (d Decision) Epoch() int64 {
+	if d.given == nil {
+		return 0
+	}
+	return d.given.Epoch
+}
+
 // NotInDirectory records that the router looked for the tenant in its
 // tenant directory, did not find it there, and decided by the registry:
 // Message then names both places for an unknown tenant. Routers without

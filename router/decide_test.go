@@ -332,3 +332,23 @@ func TestDecideForAllocatesNothing(t *testing.T) {
 		t.Errorf("DecideFor allocates %v times", n)
 	}
 }
+
+// TestDecisionEpoch: a decision on a directory entry carries its epoch
+// (what the router signs for the cell); one from the registry carries
+// none, even when the registry's entry names an epoch.
+func TestDecisionEpoch(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry()
+	reg.Tenants[0].Epoch = 9
+	snap := mustCompile(t, reg)
+	entry := Tenant{ID: "newco", Cell: "azure-weu", Epoch: 5}
+	if got := snap.DecideFor(Request{Method: "PUT", Tenant: "newco"}, &entry, nil).Epoch(); got != 5 {
+		t.Errorf("directory decision epoch %d, want 5", got)
+	}
+	if got := snap.Decide(Request{Method: "PUT", Tenant: reg.Tenants[0].ID}, nil).Epoch(); got != 0 {
+		t.Errorf("registry decision epoch %d, want 0", got)
+	}
+	if got := (Decision{}).Epoch(); got != 0 {
+		t.Errorf("zero decision epoch %d, want 0", got)
+	}
+}

@@ -1,10 +1,14 @@
 package router
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // The forwarding policy: which of a decision's cells a request goes to, in
-// which order, when a failed or refused attempt may go on to the next cell,
-// and what the router answers when none gave an answer. The router server
+// which order, when a failed or refused attempt may go on to the next cell
+// (or, after a cell's stale_placement answer, to the tenant's newer
+// placement), and what the router answers when none gave an answer. The router server
 // (router/server) and the edge Worker (cmd/edgeworker) both follow it; they
 // only supply the I/O and, on the server, a retry budget.
 
@@ -71,6 +75,35 @@ const (
 	// ReasonDirectoryUnavailable.
 	DirectoryRetryAfter = 5
 )
+
+// A cell's answer that the routers act on (docs/design/moving-tenants.md):
+// 421 Misdirected Request with a JSON body whose "reason" is
+// stale_placement says the request carried an older placement epoch than
+// the cell holds for the tenant (or the tenant moved away from the cell),
+// and that the cell did nothing.
+const (
+	// StatusMisdirected is 421 Misdirected Request.
+	StatusMisdirected = 421
+	// ReasonStalePlacement is the reason of a cell's 421. It is the cell's
+	// answer, never one a router makes itself: a router that finds no newer
+	// placement passes the cell's answer on.
+	ReasonStalePlacement Reason = "stale_placement"
+	// StaleBodyBytes is how much of a 421 answer's body a router reads to
+	// find its reason; a longer body is not a stale_placement answer.
+	StaleBodyBytes = 4 << 10
+)
+
+// StalePlacement reports whether a cell's answer with status and body (its
+// first StaleBodyBytes at most) is a stale_placement refusal.
+func StalePlacement(status int, body []byte) bool {
+	if status != StatusMisdirected || len(body) == 0 || len(body) > StaleBodyBytes {
+		return false
+	}
+	var b struct {
+		Reason Reason `json:"reason"`
+	}
+	return json.Unmarshal(body, &b) == nil && b.Reason == ReasonStalePlacement
+}
 
 // Refusal is an answer a router gives itself instead of a cell's.
 type Refusal struct {
@@ -188,6 +221,7 @@ type Attempts struct {
 	tried   int
 	last    *Cell
 	fail    Failure
+	stale   bool // the stale-placement retry was made
 }
 
 // Attempts starts the walk of d's cells for a request with method and,
@@ -257,6 +291,27 @@ func (a *Attempts) Failed(f Failure, bodyRead bool) bool {
 // request without a body, when another healthy cell is left to try.
 func (a *Attempts) RetryStatus(code int) bool {
 	return RetryableStatus(code) && Idempotent(a.method) && !a.hasBody && a.hasNext()
+}
+
+// RetryStale reports whether, after a cell answered stale_placement
+// (StalePlacement) to a request sent on a placement of epoch sent, the
+// request goes once more, to fresh: the decision on the tenant's placement
+// fetched again, bypassing every cache. Only when fresh forwards and its
+// epoch is higher than sent (otherwise the router has nothing newer and
+// passes the 421 on), only when the request can be sent again as it was
+// (replayable: no body, or one the router kept), and only once per
+// request. The cell refused before doing anything, so any method may go
+// again. The walk then continues on fresh alone, with one attempt at its
+// first cell whatever is left of maxAttempts: a request makes at most one
+// attempt more than it would have without the move, and a second
+// stale_placement is passed on.
+func (a *Attempts) RetryStale(fresh *Decision, sent int64, replayable bool) bool {
+	if a.stale || !replayable || !fresh.Forward() || fresh.Epoch() <= sent {
+		return false
+	}
+	a.stale = true
+	a.d, a.next, a.max = fresh, 0, a.tried+1
+	return true
 }
 
 // hasNext reports whether a retry could go anywhere.

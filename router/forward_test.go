@@ -164,3 +164,87 @@ func TestRefusals(t *testing.T) {
 		seen[r] = true
 	}
 }
+
+func TestStalePlacement(t *testing.T) {
+	t.Parallel()
+	long := `{"reason":"stale_placement","error":"` + strings.Repeat("x", StaleBodyBytes) + `"}`
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   bool
+	}{
+		{"the cell's refusal", 421, `{"error":"tenant acme moved","reason":"stale_placement","tenant":"acme","epoch":7}`, true},
+		{"another reason", 421, `{"reason":"wrong_host"}`, false},
+		{"not JSON", 421, `stale_placement`, false},
+		{"empty", 421, ``, false},
+		{"too long to be one", 421, long, false},
+		{"another status", 409, `{"reason":"stale_placement"}`, false},
+		{"reason of another type", 421, `{"reason":7}`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := StalePlacement(tc.status, []byte(tc.body)); got != tc.want {
+				t.Errorf("StalePlacement(%d, %.40q) = %v, want %v", tc.status, tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRetryStale: a stale_placement answer is retried once, on the fresh
+// placement's first cell only, when it is newer and the request can be
+// sent again; never a second time.
+func TestRetryStale(t *testing.T) {
+	t.Parallel()
+	snap := mustCompile(t, testRegistry())
+	old := Tenant{ID: "newco", Cell: "aws-use1", Failover: []string{"gcp-usc1"}, Epoch: 4}
+	moved := Tenant{ID: "newco", Cell: "azure-weu", Failover: []string{"gcp-usc1", "aws-use1"}, Epoch: 6}
+	same := old
+	readonly := moved
+	readonly.State = "readonly"
+	tests := []struct {
+		name       string
+		fresh      *Tenant
+		method     string
+		replayable bool
+		want       bool
+	}{
+		{"newer placement", &moved, "PUT", true, true},
+		{"newer placement, POST", &moved, "POST", true, true},
+		{"nothing newer", &same, "PUT", true, false},
+		{"older placement", &Tenant{ID: "newco", Cell: "azure-weu", Epoch: 3}, "PUT", true, false},
+		{"body not replayable", &moved, "PUT", false, false},
+		{"fresh placement refuses the write", &readonly, "PUT", true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := snap.DecideFor(Request{Method: tc.method, Tenant: "newco"}, &old, nil)
+			a := d.Attempts(nil, tc.method, true, 3)
+			if c := a.Next(); c == nil || c.ID != "aws-use1" {
+				t.Fatalf("first attempt %v", c)
+			}
+			fresh := snap.DecideFor(Request{Method: tc.method, Tenant: "newco"}, tc.fresh, nil)
+			if got := a.RetryStale(&fresh, d.Epoch(), tc.replayable); got != tc.want {
+				t.Fatalf("RetryStale = %v, want %v", got, tc.want)
+			}
+			if !tc.want {
+				return
+			}
+			var walked []string
+			for c := a.Next(); c != nil; c = a.Next() {
+				walked = append(walked, c.ID)
+				if a.Failed(FailNotSent, false) || a.RetryStatus(503) {
+					t.Errorf("the stale retry may go on to another cell")
+				}
+			}
+			if strings.Join(walked, ",") != "azure-weu" || a.Tried() != 2 {
+				t.Errorf("after the stale retry walked %v (tried %d), want azure-weu alone (2 in all)", walked, a.Tried())
+			}
+			if a.RetryStale(&fresh, 0, true) {
+				t.Error("a second stale retry")
+			}
+		})
+	}
+}

@@ -45,7 +45,12 @@ type localDirectory struct {
 	srv     *http.Server
 }
 
-var _ server.DirectoryFeed = (*directory.Directory)(nil)
+var (
+	_ server.DirectoryFeed   = (*directory.Directory)(nil)
+	_ server.DirectoryGetter = (*directory.Directory)(nil)
+	_ server.DirectoryFeed   = dirhttp.Feed{}
+	_ server.DirectoryGetter = dirhttp.Feed{}
+)
 
 // newLocalDirectory opens the directory's store, writes a new control key
 // to keyPath (0600; its secret is never printed) and listens on addr.

@@ -218,7 +218,7 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		if err != nil {
 			return nil, nil, err
 		}
-		feed = client
+		feed = dirhttp.Feed{C: client}
 		placeUnknown = func(ctx context.Context, id string) (router.Tenant, error) {
 			return client.RecordAtRequest(ctx, store.Snapshot(), id)
 		}

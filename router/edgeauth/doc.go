@@ -5,9 +5,10 @@
 //
 // # Wire format
 //
-// The edge sets two request headers:
+// The edge sets these request headers:
 //
 //	X-Tenant-ID: <tenant id>            (absent for shared routes)
+//	X-Tenant-Epoch: <placement epoch>   (absent when 0; v2 only)
 //	X-Cellfabric-Signature: v1,kid=<key id>,ts=<unix seconds>,sig=<signature>
 //
 // where <signature> is the unpadded base64url encoding of
@@ -23,11 +24,35 @@
 //	<raw query without "?", "" when none>
 //	<tenant id, "" when none>
 //
-// Any client-supplied X-Tenant-ID or X-Cellfabric-Signature is replaced
-// before signing. The body is not signed (TLS protects it in transit); a
-// signature binds the method, the cell's host, the path, the query, the
-// tenant and the time, so a request cannot be replayed to another cell,
-// path or tenant, and only within MaxSkew (default 60 s) to the same one.
+// # Placement epochs (v2)
+//
+// A request the edge forwards on a tenant directory entry carries that
+// entry's placement epoch, so that a cell can refuse a write from an edge
+// that still holds an older placement (docs/design/moving-tenants.md).
+// With a positive epoch the header starts "v2" instead of "v1", the
+// request carries X-Tenant-Epoch with the epoch in decimal (no sign, no
+// leading zeros), and canonical has a ninth line:
+//
+//	cellfabric-edge-v2
+//	<the eight lines above, from the key id on>
+//	<placement epoch, decimal, as in X-Tenant-Epoch>
+//
+// Signers send v2 only for a positive epoch: a tenant of the registry (no
+// directory entry, epoch 0) and a shared route keep v1, byte for byte as
+// before, so cells that predate epochs keep verifying them. Verifiers
+// accept both: a v1 signature is epoch 0, a v2 signature the epoch it
+// covers (Verified.Epoch, EpochFromContext). An X-Tenant-Epoch with a v1
+// signature is refused (bad_signature), not ignored: an epoch the edge did
+// not sign must never reach the cell's handler, so nothing downstream can
+// mistake one for the edge's; so is a v2 signature without the header, and
+// a header that is repeated, "0" or not a plain decimal (malformed).
+//
+// Any client-supplied X-Tenant-ID, X-Tenant-Epoch or X-Cellfabric-Signature
+// is replaced or removed before signing. The body is not signed (TLS
+// protects it in transit); a signature binds the method, the cell's host,
+// the path, the query, the tenant, the epoch and the time, so a request
+// cannot be replayed to another cell, path, tenant or epoch, and only
+// within MaxSkew (default 60 s) to the same one.
 //
 // # Keys and rotation
 //

@@ -20,6 +20,9 @@ const (
 	SignatureHeader = "X-Cellfabric-Signature"
 	// TenantHeader carries the tenant the edge resolved.
 	TenantHeader = "X-Tenant-ID"
+	// EpochHeader carries the placement epoch of the decision the edge
+	// forwarded, when it is not zero (signature v2 only).
+	EpochHeader = "X-Tenant-Epoch"
 )
 
 // DefaultMaxSkew is how far a signature's time may be from the verifier's
@@ -27,8 +30,10 @@ const (
 const DefaultMaxSkew = 60 * time.Second
 
 const (
-	version       = "v1"
-	canonicalHead = "cellfabric-edge-v1"
+	version         = "v1"
+	versionEpoch    = "v2"
+	canonicalHead   = "cellfabric-edge-v1"
+	canonicalHeadV2 = "cellfabric-edge-v2"
 	// MaxHeaderBytes bounds the signature header a verifier parses.
 	MaxHeaderBytes = 256
 )
@@ -46,7 +51,15 @@ type Message struct {
 	Query string
 	// Tenant is the tenant id, "" for none.
 	Tenant string
+	// Epoch is the placement epoch of the tenant's entry the edge decided
+	// on. Zero (a tenant of the registry, a shared route) signs v1, as
+	// before epochs existed; a positive epoch signs v2, which covers it.
+	// A negative epoch is no epoch (signed as zero).
+	Epoch int64
 }
+
+// v2 reports whether m is signed with the epoch (v2).
+func (m *Message) v2() bool { return m.Epoch > 0 }
 
 // canonical writes the string the HMAC is computed over (see the package
 // documentation).
@@ -55,15 +68,12 @@ func canonical(kid string, ts int64, m Message) []byte {
 	if path == "" {
 		path = "/"
 	}
-	var b strings.Builder
-	b.Grow(64 + len(kid) + len(m.Method) + len(m.Host) + len(path) + len(m.Query) + len(m.Tenant))
-	for i, s := range []string{canonicalHead, kid, strconv.FormatInt(ts, 10), m.Method, normalHost(m.Host), path, m.Query, m.Tenant} {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(s)
+	lines := []string{canonicalHead, kid, strconv.FormatInt(ts, 10), m.Method, normalHost(m.Host), path, m.Query, m.Tenant}
+	if m.v2() {
+		lines[0] = canonicalHeadV2
+		lines = append(lines, strconv.FormatInt(m.Epoch, 10))
 	}
-	return []byte(b.String())
+	return []byte(strings.Join(lines, "\n"))
 }
 
 // normalHost lower-cases host and drops its port.
@@ -87,14 +97,22 @@ func appendCanonical(dst []byte, kid string, ts int64, m Message) []byte {
 	if path == "" {
 		path = "/"
 	}
-	dst = append(dst, canonicalHead...)
+	if m.v2() {
+		dst = append(dst, canonicalHeadV2...)
+	} else {
+		dst = append(dst, canonicalHead...)
+	}
 	dst = append(append(dst, '\n'), kid...)
 	dst = strconv.AppendInt(append(dst, '\n'), ts, 10)
 	dst = append(append(dst, '\n'), m.Method...)
 	dst = appendNormalHost(append(dst, '\n'), m.Host)
 	dst = append(append(dst, '\n'), path...)
 	dst = append(append(dst, '\n'), m.Query...)
-	return append(append(dst, '\n'), m.Tenant...)
+	dst = append(append(dst, '\n'), m.Tenant...)
+	if m.v2() {
+		dst = strconv.AppendInt(append(dst, '\n'), m.Epoch, 10)
+	}
+	return dst
 }
 
 // appendNormalHost appends normalHost(h) to dst.
@@ -166,7 +184,11 @@ func (s *Signer) AppendSign(dst []byte, m Message) []byte {
 	st.h.Reset()
 	st.h.Write(st.buf)
 	sum := st.h.Sum(st.sum[:0])
-	dst = append(dst, version+",kid="...)
+	if m.v2() {
+		dst = append(dst, versionEpoch+",kid="...)
+	} else {
+		dst = append(dst, version+",kid="...)
+	}
 	dst = append(dst, s.key.ID...)
 	dst = strconv.AppendInt(append(dst, ",ts="...), ts, 10)
 	dst = base64.RawURLEncoding.AppendEncode(append(dst, ",sig="...), sum)
@@ -178,6 +200,9 @@ func (s *Signer) AppendSign(dst []byte, m Message) []byte {
 
 // Signature is a parsed SignatureHeader.
 type Signature struct {
+	// Epoch is true for a v2 signature, which covers a placement epoch
+	// (EpochHeader); false for v1, which covers none.
+	Epoch bool
 	KeyID string
 	Time  int64
 	MAC   []byte
@@ -187,14 +212,17 @@ type Signature struct {
 var ErrMalformed = errors.New("malformed signature header")
 
 // ParseSignature parses a SignatureHeader value:
-// "v1,kid=<id>,ts=<unix seconds>,sig=<base64url>", fields in that order.
+// "v1,kid=<id>,ts=<unix seconds>,sig=<base64url>", fields in that order,
+// or the same starting "v2".
 func ParseSignature(h string) (Signature, error) {
 	var sig Signature
-	if len(h) > MaxHeaderBytes {
+	// base64's decoder skips line breaks: refuse them here, so that only
+	// the exact header a signer wrote parses.
+	if len(h) > MaxHeaderBytes || strings.ContainsAny(h, "\r\n") {
 		return sig, ErrMalformed
 	}
 	parts := strings.Split(h, ",")
-	if len(parts) != 4 || parts[0] != version {
+	if len(parts) != 4 || (parts[0] != version && parts[0] != versionEpoch) {
 		return sig, ErrMalformed
 	}
 	kid, ok1 := strings.CutPrefix(parts[1], "kid=")
@@ -214,5 +242,28 @@ func ParseSignature(h string) (Signature, error) {
 	if err != nil || len(m) != sha256.Size {
 		return sig, ErrMalformed
 	}
-	return Signature{KeyID: kid, Time: t, MAC: m}, nil
+	return Signature{Epoch: parts[0] == versionEpoch, KeyID: kid, Time: t, MAC: m}, nil
+}
+
+// ErrBadEpoch is returned by ParseEpoch.
+var ErrBadEpoch = errors.New("malformed " + EpochHeader + " header: want a positive decimal integer without sign or leading zeros")
+
+// ParseEpoch parses an EpochHeader value: a positive decimal integer as
+// strconv.FormatInt writes it (no sign, no leading zeros, no spaces), the
+// only form a signer sends. Anything else is ErrBadEpoch; so is "0",
+// which a signer never sends (no epoch means no header).
+func ParseEpoch(s string) (int64, error) {
+	if s == "" || len(s) > 19 || s[0] < '1' || s[0] > '9' {
+		return 0, ErrBadEpoch
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, ErrBadEpoch
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, ErrBadEpoch
+	}
+	return n, nil
 }

@@ -14,7 +14,11 @@ import (
 // concatenation. Verify still checks against canonical and mac.
 func referenceSign(key Key, ts int64, m Message) string {
 	sig := base64.RawURLEncoding.EncodeToString(mac(key.Secret, key.ID, ts, m))
-	return version + ",kid=" + key.ID + ",ts=" + strconv.FormatInt(ts, 10) + ",sig=" + sig
+	v := version
+	if m.Epoch > 0 {
+		v = versionEpoch
+	}
+	return v + ",kid=" + key.ID + ",ts=" + strconv.FormatInt(ts, 10) + ",sig=" + sig
 }
 
 // TestSignMatchesReference: the pooled signer writes byte for byte the
@@ -36,6 +40,9 @@ func TestSignMatchesReference(t *testing.T) {
 		{name: "non-ASCII host", m: Message{Method: "GET", Host: "ÜNÏ.Example:80", Path: "/é"}},
 		{name: "escaped path and query", m: Message{Method: "DELETE", Host: "h", Path: "/a%2Fb/%20c", Query: "q=%2F&r", Tenant: "globex"}},
 		{name: "path longer than the pooled buffer", m: Message{Method: "POST", Host: "h", Path: "/" + strings.Repeat("p", 10<<10), Tenant: "acme"}},
+		{name: "epoch (v2)", m: Message{Method: "PUT", Host: "cell-a.example.com:443", Path: "/kv/a", Tenant: "acme", Epoch: 12}},
+		{name: "largest epoch (v2)", m: Message{Method: "PUT", Host: "h", Path: "/kv/a", Tenant: "acme", Epoch: 1<<63 - 1}},
+		{name: "negative epoch signs v1", m: Message{Method: "PUT", Host: "h", Path: "/kv/a", Tenant: "acme", Epoch: -1}},
 	}
 	keys := []Key{k1, k2, {ID: "a-much-longer-key-id.2026_12", Secret: []byte("another-secret-that-is-long-enough")}}
 	for _, key := range keys {
@@ -99,6 +106,15 @@ func BenchmarkSign(b *testing.B) {
 			buf = s.AppendSign(buf[:0], m)
 		}
 	})
+	b.Run("AppendSign/epoch", func(b *testing.B) {
+		b.ReportAllocs()
+		me := m
+		me.Epoch = 1_234_567
+		buf := make([]byte, 0, 256)
+		for b.Loop() {
+			buf = s.AppendSign(buf[:0], me)
+		}
+	})
 	b.Run("reference", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -107,13 +123,16 @@ func BenchmarkSign(b *testing.B) {
 	})
 }
 
-// TestAppendSignAllocs: signing into a buffer with room allocates nothing.
+// TestAppendSignAllocs: signing into a buffer with room allocates nothing,
+// with an epoch (v2) or without (v1).
 func TestAppendSignAllocs(t *testing.T) {
 	s, _ := NewSigner(k1, nil)
-	m := Message{Method: "GET", Host: "127.0.0.1:19101", Path: "/", Tenant: "bench"}
-	buf := make([]byte, 0, 256)
-	s.AppendSign(buf, m) // fill the pool
-	if n := testing.AllocsPerRun(100, func() { buf = s.AppendSign(buf[:0], m) }); n != 0 {
-		t.Errorf("AppendSign: %v allocations per call, want 0", n)
+	for _, epoch := range []int64{0, 1_234_567} {
+		m := Message{Method: "GET", Host: "127.0.0.1:19101", Path: "/", Tenant: "bench", Epoch: epoch}
+		buf := make([]byte, 0, 256)
+		s.AppendSign(buf, m) // fill the pool
+		if n := testing.AllocsPerRun(100, func() { buf = s.AppendSign(buf[:0], m) }); n != 0 {
+			t.Errorf("AppendSign with epoch %d: %v allocations per call, want 0", epoch, n)
+		}
 	}
 }

@@ -74,14 +74,17 @@ func NewVerifier(keys []Key, opts VerifierOptions) (*Verifier, error) {
 }
 
 // Verify checks header (the SignatureHeader value) against m. It returns nil
-// or an *Error.
+// or an *Error. m.Epoch is the epoch the request carries (EpochHeader, 0
+// when absent): a v1 signature verifies only with epoch 0 and a v2 one only
+// with the epoch it covers, so an epoch added to, removed from or changed
+// in a signed request is refused (ReasonBadSignature).
 func (v *Verifier) Verify(header string, m Message) error {
 	if header == "" {
 		return &Error{Reason: ReasonMissing, Msg: "no " + SignatureHeader + " header: requests must come through the edge"}
 	}
 	sig, err := ParseSignature(header)
 	if err != nil {
-		return &Error{Reason: ReasonMalformed, Msg: "want v1,kid=<id>,ts=<unix seconds>,sig=<base64url>"}
+		return &Error{Reason: ReasonMalformed, Msg: "want v1 or v2,kid=<id>,ts=<unix seconds>,sig=<base64url>"}
 	}
 	secret, ok := v.keys[sig.KeyID]
 	if !ok {
@@ -91,6 +94,12 @@ func (v *Verifier) Verify(header string, m Message) error {
 	at := time.Unix(sig.Time, 0)
 	if d := now.Sub(at); d > v.maxSkew || d < -v.maxSkew {
 		return &Error{Reason: ReasonStale, Msg: fmt.Sprintf("signed at %s, more than %s from this cell's clock", at.UTC().Format(time.RFC3339), v.maxSkew)}
+	}
+	switch {
+	case sig.Epoch && m.Epoch <= 0:
+		return &Error{Reason: ReasonBadSignature, Msg: "a v2 signature covers a placement epoch but the request has no " + EpochHeader + " header"}
+	case !sig.Epoch && m.Epoch > 0:
+		return &Error{Reason: ReasonBadSignature, Msg: "the request has an " + EpochHeader + " header but a v1 signature, which covers no epoch"}
 	}
 	if !hmac.Equal(sig.MAC, mac(secret, sig.KeyID, sig.Time, m)) {
 		return &Error{Reason: ReasonBadSignature, Msg: "the signature does not match the request"}

@@ -97,8 +97,10 @@ type Config struct {
 	// the router keeps routing with what it holds — the registry's tenants
 	// before the first load, the last placements after — retries with
 	// backoff (doubling from DirectoryPoll up to MaxDirectoryBackoff), logs
-	// and counts it (cellfabric_router_directory_*). Nil: no directory; the
-	// registry's tenants only.
+	// and counts it (cellfabric_router_directory_*). A feed that is also a
+	// DirectoryGetter is asked for one tenant's entry when a cell answers
+	// that the placement a request carried is stale (stale.go). Nil: no
+	// directory; the registry's tenants only.
 	DirectoryFeed DirectoryFeed
 	// DirectoryPoll is how often the feed is asked for changes. Default 1 s
 	// (DefaultDirectoryPoll).

@@ -29,6 +29,17 @@ type DirectoryFeed interface {
 	Changes(ctx context.Context, position string) ([]router.TenantChange, string, error)
 }
 
+// DirectoryGetter is a DirectoryFeed that can also read one tenant's
+// entry at once, ahead of the changes: the router asks it when a cell
+// answers that the placement a request was sent on is stale (421
+// stale_placement, stale.go). found is false when the directory has no
+// entry for the tenant. control/directory.Directory and dirhttp.Feed
+// implement it; with a feed that does not, the router polls the feed's
+// changes once instead.
+type DirectoryGetter interface {
+	Get(ctx context.Context, id string) (t router.Tenant, found bool, err error)
+}
+
 // Directory defaults.
 const (
 	// DefaultDirectoryPoll is how often the router asks its feed for
@@ -53,6 +64,7 @@ type dirSync struct {
 	poll    time.Duration
 	backoff time.Duration // the most to wait between failed attempts
 	wait    time.Duration // readiness wait; negative: none
+	timeout time.Duration // bounds a refetch of one tenant (UpstreamTimeout)
 	created time.Time
 	logger  *slog.Logger
 
@@ -66,12 +78,15 @@ type dirSync struct {
 	loadErrs atomic.Uint64
 	pollErrs atomic.Uint64
 	skipped  atomic.Uint64 // entries a load left out
+
+	refetches refetches // one tenant's entry read again, after a stale placement
 }
 
 func newDirSync(cfg Config, dir *router.Directory) *dirSync {
 	return &dirSync{
 		feed: cfg.DirectoryFeed, dir: dir, poll: cfg.DirectoryPoll, wait: cfg.DirectoryWait,
 		backoff: max(MaxDirectoryBackoff, cfg.DirectoryPoll), created: time.Now(), logger: cfg.Logger,
+		timeout: cfg.UpstreamTimeout,
 	}
 }
 

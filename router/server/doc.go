@@ -33,7 +33,10 @@
 // retry budget (a share of the requests of the current second). The
 // refusals, their reasons and their JSON error body are the core's too
 // (router.Refusal, router.ErrorBody). Every forwarded request is
-// signed with router/edgeauth; responses carry X-Cell-ID,
+// signed with router/edgeauth, with the placement epoch of the directory
+// entry it was decided on (router.Decision.Epoch, X-Tenant-Epoch, v2) or
+// without one for a tenant of the registry (v1); a client's X-Tenant-ID,
+// X-Tenant-Epoch and signature never reach the cell. Responses carry X-Cell-ID,
 // X-Processed-By-Cloud and X-Request-ID. W3C traceparent/tracestate pass
 // through untouched. With the path mode of tenant resolution the
 // "/t/{tenant}" prefix is stripped before forwarding.
@@ -46,6 +49,22 @@
 // placements after; the router retries with backoff, logs, and counts it.
 // With the policy place, Config.PlaceUnknown records a new tenant's
 // placement at its first request (placement.go).
+//
+// A cell that holds a newer placement epoch for the tenant than the
+// request carried answers 421 with reason stale_placement, having done
+// nothing (stale.go; docs/design/moving-tenants.md). With a directory
+// feed the router then reads that tenant's entry again, bypassing its
+// index (DirectoryGetter.Get, or one poll of the feed's changes), keeps it
+// when newer, and, when it is newer than what the request carried, sends
+// the request once more to the new placement's cell
+// (router.Attempts.RetryStale): any method, since the cell refused before
+// doing anything, never more than one extra attempt, and not counted
+// against the retry budget. Bodies are streamed to the cell, not buffered,
+// so for this retry the router keeps what it sends of a body up to 64 KiB
+// (only with a feed, only for requests naming a tenant); a longer body, a
+// feed with nothing newer or failing, or a second 421 passes the cell's
+// answer on. If the newer placement refuses the request (a write to a
+// tenant now migrating), its refusal is the answer.
 //
 // Passive health (router/health Tracker.Observe) hears of each attempt once:
 // a failure when the cell could not be reached or the connection broke

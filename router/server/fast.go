@@ -205,7 +205,10 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	out.Header.Set("X-Forwarded-Proto", "http")
 	out.Header.Set("X-Request-ID", st.requestID)
 	out.Header.Del(edgeauth.SignatureHeader)
-	out.Header.Del(edgeauth.TenantHeader) // the cell learns the tenant only from the router
+	// The cell learns the tenant and the placement epoch only from the
+	// router.
+	out.Header.Del(edgeauth.TenantHeader)
+	out.Header.Del(edgeauth.EpochHeader)
 
 	// The request target: the forwarded path as net/http would write it.
 	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
@@ -221,7 +224,15 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	if hasBody {
 		body = &fastBody{r: ctx.RequestBodyStream(), limit: rt.cfg.MaxBodyBytes, want: int64(cl)}
 		st.body = &trackedBody{r: body}
-		out.SetBodyStream(st.body, cl)
+		if rt.dirSync != nil && st.tenant != "" {
+			// Kept, so that a stale_placement answer can be retried
+			// (stale.go).
+			var first io.Reader
+			st.replay, first = newReplayBody(st.body, int64(cl))
+			out.SetBodyStream(first, cl)
+		} else {
+			out.SetBodyStream(st.body, cl)
+		}
 	}
 	st.attempts = st.decision.Attempts(rt.cfg.Health, method, hasBody, rt.cfg.MaxAttempts)
 	a := &st.attempts
@@ -239,14 +250,18 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 		out.SetRequestURI(target)
 		out.Header.SetHost(u.host)
 		out.UseHostHeader = true
-		if rt.cfg.Signer != nil {
-			if st.tenant != "" {
-				out.Header.Set(edgeauth.TenantHeader, st.tenant)
-			}
-			sig = rt.cfg.Signer.AppendSign(sig[:0], edgeauth.Message{Method: method, Host: u.host, Path: path, Query: rawQuery, Tenant: st.tenant})
-			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
-		} else if st.tenant != "" {
+		if st.tenant != "" {
 			out.Header.Set(edgeauth.TenantHeader, st.tenant)
+		}
+		if epoch := st.decision.Epoch(); epoch > 0 {
+			var eb [20]byte
+			out.Header.SetBytesV(edgeauth.EpochHeader, strconv.AppendInt(eb[:0], epoch, 10))
+		} else {
+			out.Header.Del(edgeauth.EpochHeader)
+		}
+		if rt.cfg.Signer != nil {
+			sig = rt.cfg.Signer.AppendSign(sig[:0], edgeauth.Message{Method: method, Host: u.host, Path: path, Query: rawQuery, Tenant: st.tenant, Epoch: st.decision.Epoch()})
+			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
 		}
 		resp := fasthttp.AcquireResponse()
 		began := time.Now()
@@ -271,7 +286,24 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			drainFastResponse(resp, att)
 			continue
 		}
-		rt.answerFast(ctx, st, u, resp, att)
+		var peek []byte
+		if resp.StatusCode() == router.StatusMisdirected {
+			var retry bool
+			var refusal *router.Refusal
+			retry, refusal, peek = rt.misdirectedFast(ctx, st, method, resp, att)
+			if retry {
+				if st.nextBody != nil {
+					out.SetBodyStream(st.nextBody, cl)
+				}
+				continue
+			}
+			if refusal != nil {
+				st.cell = nil
+				rt.writeFastError(ctx, st, *refusal)
+				return
+			}
+		}
+		rt.answerFast(ctx, st, u, resp, att, peek)
 		return
 	}
 	if body != nil && !body.done {
@@ -283,7 +315,9 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 // answerFast passes the cell's answer on: status, headers without the
 // hop-by-hop ones, the router's headers, and the body as a stream that
 // releases the cell's response once written.
-func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream, resp *fasthttp.Response, att *fastAttempt) {
+// peek is what of the body was read already (misdirectedFast), sent
+// first.
+func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream, resp *fasthttp.Response, att *fastAttempt, peek []byte) {
 	w := &ctx.Response
 	resp.Header.CopyTo(&w.Header)
 	dropHopHeaders(resp.Header.Peek("Connection"), w.Header.Del)
@@ -300,7 +334,7 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 		w.SkipBody = true
 		return
 	}
-	w.SetBodyStream(&fastAnswer{resp: resp, finish: att.finish}, size)
+	w.SetBodyStream(&fastAnswer{resp: resp, finish: att.finish, prefix: peek}, size)
 	att.finish = nil // the answer owns the connection now
 }
 
@@ -312,9 +346,15 @@ type fastAnswer struct {
 	resp   *fasthttp.Response
 	finish func(keep bool)
 	eof    bool
+	prefix []byte // read from the stream already: sent first
 }
 
 func (a *fastAnswer) Read(p []byte) (int, error) {
+	if len(a.prefix) > 0 {
+		n := copy(p, a.prefix)
+		a.prefix = a.prefix[n:]
+		return n, nil
+	}
 	s := a.resp.BodyStream()
 	if s == nil {
 		a.eof = true
@@ -335,6 +375,29 @@ func (a *fastAnswer) Close() error {
 	}
 	fasthttp.ReleaseResponse(a.resp)
 	return nil
+}
+
+// misdirectedFast looks at a cell's 421 answer (stale.go), reading the
+// start of its body: retry means the answer was released and st holds
+// the attempt on the tenant's newer placement; refusal, that the router
+// answers instead; neither, that resp goes to the client, with peek, the
+// part of its body read, sent first.
+func (rt *Router) misdirectedFast(ctx *fasthttp.RequestCtx, st *reqState, method string, resp *fasthttp.Response, att *fastAttempt) (retry bool, refusal *router.Refusal, peek []byte) {
+	complete := true
+	// The transport streams every answer's body (StreamResponseBody);
+	// resp.Body() would read all of it.
+	if s := resp.BodyStream(); s != nil {
+		var err error
+		peek, err = io.ReadAll(io.LimitReader(s, router.StaleBodyBytes+1))
+		complete = err == nil && len(peek) <= router.StaleBodyBytes
+	}
+	// A stale_placement answer passed on goes as any answer does.
+	_, retry, refusal = rt.stalePlacement(ctx, st, method, resp.StatusCode(), peek)
+	if retry || refusal != nil {
+		closeFastResponse(resp, att, complete)
+		return retry, refusal, nil
+	}
+	return false, nil, peek
 }
 
 // closeFastResponse releases a cell's response that is not passed on, and

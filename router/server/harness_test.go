@@ -38,6 +38,7 @@ type echo struct {
 	EscapedPath   string `json:"escapedPath"`
 	Query         string `json:"query"`
 	Tenant        string `json:"tenant"`
+	Epoch         int64  `json:"epoch"` // verified (edgeauth), 0 for none
 	Traceparent   string `json:"traceparent"`
 	RequestID     string `json:"requestId"`
 	Host          string `json:"host"`
@@ -58,13 +59,14 @@ func newTestCell(t *testing.T, id, cloud string) *testCell {
 			<-*h
 		}
 		body, _ := io.ReadAll(r.Body)
-		tenant, _ := edgeauth.TenantFromContext(r.Context())
+		signed, _ := edgeauth.VerifiedFromContext(r.Context())
+		tenant := signed.Tenant
 		w.Header().Set("Content-Type", "application/json")
 		if s := c.status.Load(); s != 0 {
 			w.WriteHeader(int(s))
 		}
 		_ = json.NewEncoder(w).Encode(echo{
-			Cell: id, Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Query: r.URL.RawQuery, Tenant: tenant,
+			Cell: id, Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Query: r.URL.RawQuery, Tenant: tenant, Epoch: signed.Epoch,
 			Traceparent: r.Header.Get("Traceparent"), RequestID: r.Header.Get("X-Request-ID"), Host: r.Host,
 			ForwardedHost: r.Header.Get("X-Forwarded-Host"), BodyBytes: len(body),
 		})

@@ -34,6 +34,7 @@ type metrics struct {
 	cells    atomic.Pointer[map[string]*cellMetrics]
 	none     *cellMetrics // cells[""], kept at hand for the router's own answers
 	rejected sync.Map     // reason → *atomic.Uint64
+	stale    staleCounts  // cells' stale_placement answers, by outcome (stale.go)
 
 	exposition sync.Once    // builds handler on the first scrape
 	handler    http.Handler // serves /metrics from a per-Router prometheus.Registry

@@ -74,6 +74,9 @@ var (
 	descDirFeedErrors = prometheus.NewDesc("cellfabric_router_directory_feed_errors_total",
 		"Failed loads and polls of the tenant directory's feed, by operation; the placements held kept serving.",
 		[]string{"op"}, nil)
+	descStalePlacement = prometheus.NewDesc("cellfabric_router_stale_placement_total",
+		"Cells' 421 stale_placement answers (the request carried an older placement epoch than the cell holds for its tenant), by outcome: retried (once, on the newer placement's cell), no_newer_placement, refetch_failed or body_not_replayable (the 421 was passed on), refused (the newer placement refuses the request; its answer was given).",
+		[]string{"outcome"}, nil)
 	descDirPlacements = prometheus.NewDesc("cellfabric_router_directory_placements_total",
 		"Tenants in neither the directory nor the registry placed at a request, by result: recorded (by the placement hook), failed (request refused) or unrecorded (placed by hash, no hook).",
 		[]string{"result"}, nil)
@@ -117,6 +120,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 		descCellHealthy, descCellEjected, descCellLatency, descHealthChanges, descEjections,
 		descRegistryEpoch, descRegistryTenants, descReloads, descReloadFailures, descRegistryLastSync,
 		descDirTenants, descDirLoaded, descDirSyncAge, descDirLoads, descDirChanges, descDirFeedErrors, descDirPlacements,
+		descStalePlacement,
 	} {
 		ch <- d
 	}
@@ -136,6 +140,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- constMetric(descRetries, prometheus.CounterValue, float64(rt.budget.allowed.Load()), "attempted")
 	ch <- constMetric(descRetries, prometheus.CounterValue, float64(rt.budget.denied.Load()), "budget_exhausted")
 	ch <- constMetric(descInFlight, prometheus.GaugeValue, float64(rt.inflight.Load()))
+	for i, o := range staleOutcomes {
+		ch <- constMetric(descStalePlacement, prometheus.CounterValue, float64(rt.metrics.stale[i].Load()), o)
+	}
 
 	for _, s := range rt.cfg.Health.Status() {
 		ch <- constMetric(descCellHealthy, prometheus.GaugeValue, b2f(s.Healthy), s.Cell, s.Cloud)

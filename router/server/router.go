@@ -127,6 +127,14 @@ type reqState struct {
 	given      router.Tenant    // what DecideFor decided on (decision points at it)
 	attempts   router.Attempts
 	body       *trackedBody
+	// replay keeps the body for a retry after a stale_placement answer
+	// (stale.go); nextBody is the body of that retry. nil without a
+	// directory feed or a body.
+	replay   *replayBody
+	nextBody io.ReadCloser
+	// refusal, when set, is the router's answer instead of a cell's (the
+	// fresh placement after a stale_placement answer refuses the request).
+	refusal *router.Refusal
 
 	// trace tells the transport's attempts apart: wrote is set once an
 	// attempt's request headers are written, and cleared before each.
@@ -152,6 +160,7 @@ var (
 	keyCloud     = textproto.CanonicalMIMEHeaderKey("X-Processed-By-Cloud")
 	keyTenant    = textproto.CanonicalMIMEHeaderKey(edgeauth.TenantHeader)
 	keySignature = textproto.CanonicalMIMEHeaderKey(edgeauth.SignatureHeader)
+	keyEpoch     = textproto.CanonicalMIMEHeaderKey(edgeauth.EpochHeader)
 )
 
 // ServeHTTP proxies one request.
@@ -190,8 +199,10 @@ func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
 	h := pr.Out.Header
 	h[keyRequestID] = st.requestIDs
 	delete(h, keySignature)
-	// The cell learns the tenant only from the router.
+	// The cell learns the tenant and the placement epoch only from the
+	// router.
 	delete(h, keyTenant)
+	delete(h, keyEpoch)
 }
 
 // headerBytes approximates the size of the request line and headers as

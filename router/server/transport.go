@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -95,7 +97,12 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	st := stateOf(out.Context())
 	ups := *rt.cells.Load()
 	hasBody := st.body != nil
-	if hasBody {
+	switch {
+	case hasBody && rt.dirSync != nil && st.tenant != "":
+		// Kept, so that a stale_placement answer can be retried (stale.go);
+		// its readers do not close the body either.
+		st.replay, out.Body = newReplayBody(out.Body, out.ContentLength)
+	case hasBody:
 		// A failed attempt closes the body it was given; keep the proxy's
 		// body open so that a retry can still send it (the server closes
 		// the real body when the handler returns).
@@ -119,10 +126,15 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			req = out.Clone(out.Context())
 		}
 		req.URL.Scheme, req.URL.Host, req.Host = u.scheme, u.host, ""
-		if rt.cfg.Signer != nil {
-			rt.cfg.Signer.SignRequest(req, st.tenant)
-		} else if st.tenant != "" {
-			req.Header.Set("X-Tenant-ID", st.tenant)
+		if epoch := st.decision.Epoch(); rt.cfg.Signer != nil {
+			rt.cfg.Signer.SignRequestEpoch(req, st.tenant, epoch)
+		} else {
+			if st.tenant != "" {
+				req.Header[keyTenant] = []string{st.tenant}
+			}
+			if epoch > 0 {
+				req.Header[keyEpoch] = []string{strconv.FormatInt(epoch, 10)}
+			}
 		}
 		st.wrote.Store(false) // the request's ClientTrace sets it
 		began := time.Now()
@@ -157,12 +169,53 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			lastErr = errors.New(resp.Status)
 			continue
 		}
+		if resp.StatusCode == router.StatusMisdirected {
+			retry, err := rt.misdirected(out, st, resp)
+			if err != nil {
+				return nil, err
+			}
+			if retry {
+				lastErr = errors.New(resp.Status)
+				continue
+			}
+		}
 		resp.Header[keyCellID] = u.cellID
 		resp.Header[keyCloud] = u.cloud
 		resp.Header[keyRequestID] = st.requestIDs
 		return resp, nil
 	}
 	return nil, lastErr
+}
+
+// misdirected looks at a cell's 421 answer (stale.go): retry means the
+// answer was dropped and out is ready for the attempt on the tenant's
+// newer placement; an error, that the router answers instead
+// (st.refusal); neither, that resp goes to the client, its body whole.
+func (rt *Router) misdirected(out *http.Request, st *reqState, resp *http.Response) (retry bool, err error) {
+	peek, _ := io.ReadAll(io.LimitReader(resp.Body, router.StaleBodyBytes+1))
+	stale, retry, refusal := rt.stalePlacement(out.Context(), st, out.Method, resp.StatusCode, peek)
+	switch {
+	case retry:
+		resp.Body.Close()
+		if st.nextBody != nil {
+			out.Body = st.nextBody
+		}
+		return true, nil
+	case refusal != nil:
+		resp.Body.Close()
+		st.refusal = refusal
+		return false, errors.New("refused on the tenant's newer placement")
+	case stale:
+		// The whole body was read.
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(peek))
+	default:
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(peek), resp.Body), resp.Body}
+	}
+	return false, nil
 }
 
 // classify tells how an attempt without a response failed: a timeout, a
@@ -198,6 +251,11 @@ func (rt *Router) proxyError(w http.ResponseWriter, req *http.Request, err error
 	if fault != nil {
 		st.cell = nil // the router answers; the cell is not to blame
 		rt.answerClientFault(w, st, fault)
+		return
+	}
+	if st.refusal != nil {
+		st.cell = nil
+		rt.writeError(w, st, *st.refusal)
 		return
 	}
 	rt.writeError(w, st, st.attempts.Refusal())

@@ -368,7 +368,7 @@ func TestDecodeEntry(t *testing.T) {
 		{name: "trailing data", data: `{"id":"acme","cell":"cell-a"} {}`, want: "trailing data"},
 		{name: "duplicate key", data: `{"id":"acme","cell":"cell-a","cell":"cell-b"}`, want: "duplicate key"},
 		{name: "too large", data: `{"id":"acme","cell":"cell-a","x":"` + long + `"}`, want: "over the"},
-		{name: "other tenant", data: `{"id":"globex","cell":"cell-a"}`, want: `stored under tenant "acme"`},
+		{name: "other tenant", data: `{"id":"globex","cell":"cell-a"}`, want: `entry "acme": the entry is for tenant "globex"`},
 		{name: "no cell", data: `{"id":"acme"}`, want: `cell ""`},
 		{name: "bad cell", data: `{"id":"acme","cell":"Cell A"}`, want: `cell "Cell A"`},
 		{name: "bad failover", data: `{"id":"acme","cell":"cell-a","failover":["x"]}`, want: `failover[0] "x"`},

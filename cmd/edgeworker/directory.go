@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -115,12 +116,12 @@ func (e *edge) readTenant(id string, snap *router.Snapshot) (*router.Tenant, err
 // absent, uncached, so that the next request reads it again.
 func (e *edge) fetchTenant(id string, snap *router.Snapshot) (*router.Tenant, error) {
 	key := edgeconf.DirectoryTenantKey(id)
-	data, err := e.dirKV.Get(key)
+	data, found, err := e.dirKV.Get(context.Background(), key)
 	if err != nil {
 		return nil, err
 	}
 	now := e.now()
-	if data == nil {
+	if !found {
 		e.dir.put(strings.Clone(id), nil, now.Add(e.cfg.DirectoryNegative()))
 		return nil, nil
 	}

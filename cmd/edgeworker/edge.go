@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
@@ -25,16 +26,6 @@ type bindings struct {
 	KeyID string
 }
 
-// kvStore is one of the Worker's KV namespaces: the registry's or the
-// tenant directory's.
-type kvStore interface {
-	// Get returns the value of key, or nil (and no error) when KV holds
-	// none.
-	Get(key string) ([]byte, error)
-	// Put writes the value of key.
-	Put(key string, value []byte) error
-}
-
 // edge is the Worker's logic, free of syscall/js so that plain Go tests
 // drive it: js_*.go give it KV, fetch and a clock.
 type edge struct {
@@ -42,12 +33,15 @@ type edge struct {
 	resolver *tenant.Resolver
 	signer   *edgeauth.Signer
 	store    *router.Store
-	kv       kvStore // the registry's namespace (REGISTRY)
-	dirKV    kvStore // the tenant directory's (DIRECTORY)
-	dir      *dirCache
-	now      func() time.Time
-	rand     func() uint64
-	logger   *slog.Logger
+	// kv is the registry's KV namespace (REGISTRY), dirKV the tenant
+	// directory's (DIRECTORY). Both are Workers KV bindings, which the
+	// directory core's KV interface describes.
+	kv     directory.KV
+	dirKV  directory.KV
+	dir    *dirCache
+	now    func() time.Time
+	rand   func() uint64
+	logger *slog.Logger
 	// wait blocks until done is closed (true) or it gives up (false),
 	// for a request that waits for another request's directory read
 	// (waitChannel; the Worker's returns to the waiting request's I/O
@@ -64,7 +58,7 @@ type edge struct {
 
 // newEdge checks the bindings and builds the Worker's logic. Its errors
 // name the binding to fix and never contain the secret.
-func newEdge(b bindings, kv, dirKV kvStore, now func() time.Time, logger *slog.Logger) (*edge, error) {
+func newEdge(b bindings, kv, dirKV directory.KV, now func() time.Time, logger *slog.Logger) (*edge, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

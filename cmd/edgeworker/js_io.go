@@ -3,33 +3,70 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"syscall/js"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
-// jsKV is the KV namespace binding.
+// jsKV is a KV namespace binding. The context is not passed on: the
+// binding's calls cannot be cancelled, and the runtime ends them with the
+// request.
 type jsKV struct{ ns js.Value }
 
-var _ kvStore = jsKV{}
+var _ directory.KV = jsKV{}
 
-func (k jsKV) Get(key string) ([]byte, error) {
+func (k jsKV) Get(_ context.Context, key string) ([]byte, bool, error) {
 	v, err := callAwait(func() js.Value { return k.ns.Call("get", key, "arrayBuffer") })
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if v.IsNull() || v.IsUndefined() {
-		return nil, nil
+		return nil, false, nil
 	}
-	return bytesOf(v), nil
+	return bytesOf(v), true, nil
 }
 
-func (k jsKV) Put(key string, value []byte) error {
-	_, err := callAwait(func() js.Value { return k.ns.Call("put", key, uint8Array(value)) })
+func (k jsKV) Put(_ context.Context, key string, value []byte, ttlSeconds int) error {
+	opts := object()
+	if ttlSeconds > 0 {
+		opts.Set("expirationTtl", ttlSeconds)
+	}
+	_, err := callAwait(func() js.Value { return k.ns.Call("put", key, uint8Array(value), opts) })
 	return err
+}
+
+func (k jsKV) Delete(_ context.Context, key string) error {
+	_, err := callAwait(func() js.Value { return k.ns.Call("delete", key) })
+	return err
+}
+
+func (k jsKV) List(_ context.Context, prefix, cursor string, limit int) ([]string, string, error) {
+	if limit <= 0 || limit > directory.DefaultListLimit {
+		limit = directory.DefaultListLimit
+	}
+	opts := object("prefix", prefix, "limit", limit)
+	if cursor != "" {
+		opts.Set("cursor", cursor)
+	}
+	v, err := callAwait(func() js.Value { return k.ns.Call("list", opts) })
+	if err != nil {
+		return nil, "", err
+	}
+	ks := v.Get("keys")
+	keys := make([]string, ks.Length())
+	for i := range keys {
+		keys[i] = ks.Index(i).Get("name").String()
+	}
+	next := ""
+	if !v.Get("list_complete").Truthy() {
+		next = v.Get("cursor").String()
+	}
+	return keys, next, nil
 }
 
 // timedFetch calls fetch and aborts it when the response headers have not

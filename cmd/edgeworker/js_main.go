@@ -11,6 +11,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
@@ -53,7 +54,7 @@ type handlers struct {
 }
 
 // namespace returns the KV namespace bound as name, or nil.
-func namespace(name string) kvStore {
+func namespace(name string) directory.KV {
 	if ns := js.Global().Get(name); ns.Type() == js.TypeObject {
 		return jsKV{ns}
 	}

@@ -54,6 +54,11 @@ type edge struct {
 	health  edgeconf.Health // last good health document
 	hasHlth bool
 	flights map[string]*flight // directory reads under way, by tenant
+	// writer is the directory core the isolate writes through (writer.go),
+	// nil until the first write; writing is the write under way, nil when
+	// none: one request writes at a time.
+	writer  *directory.Directory
+	writing *flight
 }
 
 // newEdge checks the bindings and builds the Worker's logic. Its errors

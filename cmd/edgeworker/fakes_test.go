@@ -30,6 +30,11 @@ type fakeKV struct {
 	// the Gets under way.
 	gate  chan struct{}
 	inGet int
+	// putGate, when set, holds every Put until it is closed; inPut counts
+	// the Puts under way. putErr, when set, fails every Put.
+	putGate chan struct{}
+	inPut   int
+	putErr  error
 }
 
 var _ directory.KV = (*fakeKV)(nil)
@@ -60,9 +65,20 @@ func (k *fakeKV) Get(_ context.Context, key string) ([]byte, bool, error) {
 // Put stores the value; fakeKV keeps no expirations.
 func (k *fakeKV) Put(_ context.Context, key string, v []byte, _ int) error {
 	k.mu.Lock()
+	gate := k.putGate
+	k.inPut++
+	k.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.inPut--
 	if k.err != nil {
 		return k.err
+	}
+	if k.putErr != nil {
+		return k.putErr
 	}
 	k.values[key], k.puts[key] = v, v
 	return nil
@@ -118,6 +134,20 @@ func (k *fakeKV) getsUnderWay() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.inGet
+}
+
+func (k *fakeKV) putsUnderWay() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.inPut
+}
+
+// value returns the value of key and whether it is set.
+func (k *fakeKV) value(key string) ([]byte, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.values[key]
+	return v, ok
 }
 
 func (k *fakeKV) count(key string) int {

@@ -193,6 +193,21 @@ func (k *KV) lookupLocked(key string) (item, bool) {
 	return it, ok
 }
 
+// Keys returns the live keys that start with prefix, in byte order.
+func (k *KV) Keys(prefix string) []string {
+	var keys []string
+	for after := ""; ; {
+		ans := k.list(prefix, after, MaxListLimit)
+		for _, lk := range ans.Keys {
+			keys = append(keys, lk.Name)
+		}
+		if ans.ListComplete {
+			return keys
+		}
+		after = ans.Keys[len(ans.Keys)-1].Name
+	}
+}
+
 // Delete removes a key.
 func (k *KV) Delete(key string) {
 	k.mu.Lock()

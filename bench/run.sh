@@ -3,35 +3,50 @@
 #
 # Installs Debian's wrk, nginx, caddy and haproxy when missing, builds the Go
 # programs of bench/ and cellfabric, and, all on loopback against the same
-# upstream (bench/upstream):
-#   1. throughput: wrk, keep-alive, 64 connections, a warm-up and then a fixed
-#      duration, for: the upstream directly, a bare httputil.ReverseProxy
-#      (bench/bareproxy), nginx, Caddy, HAProxy and `cellfabric route` with
-#      every feature on (header tenant resolution, active health checks,
-#      passive outlier detection, metrics, edge signing, request ids);
-#   2. latency at a fixed rate (bench/loadgen, open loop, measured from each
-#      request's scheduled time) through each, and the latency added over
-#      going direct;
-#   3. failed requests during 100 registry reloads under load (bench/reloads);
-#   4. time to stop sending to a dead cell (bench/deadcell);
-#   5. 1,000 malformed requests mixed into normal load: no cell may leave
+# upstream (bench/upstream), for every target (the upstream directly, a bare
+# httputil.ReverseProxy (bench/bareproxy), nginx, Caddy, HAProxy and
+# `cellfabric route` with every feature on: header tenant resolution, active
+# health checks, passive outlier detection, metrics, edge signing, request
+# ids; once on each engine: cellfabric (fasthttp, the default) and
+# cellfabric-nethttp):
+#   1. CPU per request and latency at a fixed rate below saturation:
+#      bench/loadgen, open loop (latency from each request's scheduled
+#      time), RATE requests/s over RATE_CONNS connections; the target's own
+#      CPU time (user + system of the process, its threads and its child
+#      processes, from /proc/PID/stat) over the measured window divided by
+#      the requests in it;
+#   2. peak throughput: wrk, keep-alive, CONNS connections, closed loop, a
+#      warm-up and then a fixed duration;
+#   3. with PROFILE=dir, a CPU profile and an allocation profile of each
+#      cellfabric target at the fixed rate (from its --pprof endpoint),
+#      grouped by layer per request (bench/profgroup);
+#   4. failed requests during 100 registry reloads under load (bench/reloads);
+#   5. time to stop sending to a dead cell (bench/deadcell);
+#   6. 1,000 malformed requests mixed into normal load: no cell may leave
 #      rotation, no normal request may fail (bench/clientfaults);
-#   6. the router core's micro-benchmarks (1,000,000-tenant registry) and
+#   7. the router core's micro-benchmarks (1,000,000-tenant registry) and
 #      the cost of one dependent random memory load (bench/memlat).
 # It prints one markdown report on stdout; progress goes to stderr.
 #
-# Environment: DURATION (wrk and loadgen, default 10s), WARMUP (default 3s),
-# RATE (loadgen requests/s, default 2000), CONNS (default 64), BASE_PORT
-# (default 19100; uses BASE_PORT+1..+7), MICRO=0 to skip step 6,
-# INSTALL=0 to skip the package install.
+# Environment: DURATION (each measurement, default 10s), WARMUP (default
+# 3s), RATE (fixed rate, requests/s, default 3000), RATE_CONNS (its
+# connections, default 32), CONNS (wrk's connections, default 64),
+# BASE_PORT (default 19100; uses BASE_PORT+1..+9), TARGETS (which targets,
+# space-separated, default all), PROFILE=dir for step 3, EXTRAS=0 to skip
+# steps 4-6, MICRO=0 to skip step 7, INSTALL=0 to skip the package install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
-RATE=${RATE:-2000}
+RATE=${RATE:-3000}
+RATE_CONNS=${RATE_CONNS:-32}
 CONNS=${CONNS:-64}
 BASE_PORT=${BASE_PORT:-19100}
+ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric"
+TARGETS=${TARGETS:-$ALL_TARGETS}
+PROFILE=${PROFILE:-}
+EXTRAS=${EXTRAS:-1}
 MICRO=${MICRO:-1}
 INSTALL=${INSTALL:-1}
 
@@ -66,18 +81,22 @@ trap cleanup EXIT
 
 P_UP=$((BASE_PORT + 1)) P_BARE=$((BASE_PORT + 2)) P_NGINX=$((BASE_PORT + 3)) P_CADDY=$((BASE_PORT + 4))
 P_HAP=$((BASE_PORT + 5)) P_CF=$((BASE_PORT + 6)) P_CFADMIN=$((BASE_PORT + 7))
+P_CFF=$((BASE_PORT + 8)) P_CFFADMIN=$((BASE_PORT + 9))
 
 log "building into $W"
-for prog in upstream bareproxy loadgen reloads deadcell clientfaults; do
+for prog in upstream bareproxy loadgen profgroup reloads deadcell clientfaults; do
 	go build -o "$W/$prog" "./bench/$prog"
 done
 go build -o "$W/cellfabric" ./cmd/cellfabric
 
 # One upstream for everyone.
+# PID[target] is the process whose CPU (with its threads and children) the
+# target is charged.
+declare -A PID
 "$W/upstream" --listen "127.0.0.1:$P_UP" 2>"$W/upstream.log" &
-PIDS+=($!)
+PIDS+=($!) PID[direct]=$!
 "$W/bareproxy" --listen "127.0.0.1:$P_BARE" --upstream "http://127.0.0.1:$P_UP" 2>"$W/bare.log" &
-PIDS+=($!)
+PIDS+=($!) PID[bare]=$!
 
 mkdir -p "$W/nginx"
 cat >"$W/nginx.conf" <<EOF
@@ -104,7 +123,7 @@ http {
 }
 EOF
 nginx -c "$W/nginx.conf" -p "$W/nginx" -g 'daemon off;' 2>"$W/nginx/stderr.log" &
-PIDS+=($!)
+PIDS+=($!) PID[nginx]=$!
 
 cat >"$W/Caddyfile" <<EOF
 {
@@ -120,7 +139,7 @@ http://127.0.0.1:$P_CADDY {
 }
 EOF
 XDG_DATA_HOME="$W" XDG_CONFIG_HOME="$W" caddy run --config "$W/Caddyfile" --adapter caddyfile 2>"$W/caddy.log" &
-PIDS+=($!)
+PIDS+=($!) PID[caddy]=$!
 
 cat >"$W/haproxy.cfg" <<EOF
 global
@@ -139,20 +158,31 @@ backend be
 	server up 127.0.0.1:$P_UP maxconn 1000
 EOF
 haproxy -f "$W/haproxy.cfg" -db 2>"$W/haproxy.log" &
-PIDS+=($!)
+PIDS+=($!) PID[haproxy]=$!
 
 # cellfabric route: a registry with the upstream as the one cell of tenant
 # "bench", an edge key (every request is signed), health checks every 2 s,
-# metrics and the admin API on their own listener.
+# metrics and the admin API on their own listener (with the profiles of
+# --pprof only when PROFILE asks for them).
 cat >"$W/registry.json" <<EOF
 {"version":1,"epoch":1,"unknownTenants":"reject",
  "cells":[{"id":"bench","cloud":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:$P_UP","healthUrl":"http://127.0.0.1:$P_UP/healthz","weight":100,"state":"active"}],
  "tenants":[{"id":"bench","cell":"bench","state":"active"}]}
 EOF
-CELLFABRIC_EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" CELLFABRIC_EDGE_KEY_ID=bench \
+# The same router on each engine: cellfabric (--engine fasthttp, the
+# default) and cellfabric-nethttp (--engine nethttp).
+PPROF=()
+[ -z "$PROFILE" ] || PPROF=(--pprof)
+EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN)
+CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF" --admin "127.0.0.1:$P_CFADMIN" \
-	--tenant-from header --health-interval 2s >"$W/route.out" 2>"$W/route.log" &
-PIDS+=($!)
+	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
+PIDS+=($!) PID[cellfabric]=$!
+CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
+	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CFF" --admin "127.0.0.1:$P_CFFADMIN" \
+	--tenant-from header --health-interval 2s --engine nethttp "${PPROF[@]}" >"$W/route-nethttp.out" 2>"$W/route-nethttp.log" &
+PIDS+=($!) PID[cellfabric-nethttp]=$!
 
 declare -A URL=(
 	[direct]="http://127.0.0.1:$P_UP/"
@@ -161,8 +191,12 @@ declare -A URL=(
 	[caddy]="http://127.0.0.1:$P_CADDY/"
 	[haproxy]="http://127.0.0.1:$P_HAP/"
 	[cellfabric]="http://127.0.0.1:$P_CF/"
+	[cellfabric-nethttp]="http://127.0.0.1:$P_CFF/"
 )
-TARGETS=(direct bare nginx caddy haproxy cellfabric)
+read -r -a TARGETS <<<"$TARGETS"
+for t in "${TARGETS[@]}"; do
+	[ -n "${URL[$t]:-}" ] || { echo "bench: unknown target $t; known: $ALL_TARGETS" >&2; exit 1; }
+done
 
 for t in "${TARGETS[@]}"; do
 	for _ in $(seq 100); do
@@ -171,35 +205,69 @@ for t in "${TARGETS[@]}"; do
 	done
 	curl -sf -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" || { echo "bench: $t does not answer at ${URL[$t]}" >&2; cat "$W"/*.log >&2; exit 1; }
 done
-curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[cellfabric]}" | grep -qi '^x-cell-id: bench' ||
-	{ echo "bench: cellfabric did not route to the bench cell" >&2; exit 1; }
+for t in cellfabric cellfabric-nethttp; do
+	curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" | grep -qi '^x-cell-id: bench' ||
+		{ echo "bench: $t did not route to the bench cell" >&2; exit 1; }
+done
 
-declare -A RPS P50 P99 ERRS
+declare -A RPS P50 P90 P99 P999 CPU SENT ERRS
 for t in "${TARGETS[@]}"; do
-	log "throughput: $t (warm-up $WARMUP, then $DURATION)"
+	log "fixed rate: $t at $RATE requests/s over $RATE_CONNS connections for $DURATION (CPU of pid ${PID[$t]} and its children)"
+	line=$("$W/loadgen" --url "${URL[$t]}" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" --conns "$RATE_CONNS" \
+		--header 'X-Tenant-ID: bench' --label "$t" --cpu-pid "${PID[$t]}" | awk -F'\t' '$1 == "RESULT"')
+	IFS=$'\t' read -r _ _ _ lerr P50[$t] P90[$t] P99[$t] P999[$t] _ CPU[$t] SENT[$t] <<<"$line"
+	ERRS[$t]=$lerr
+done
+for t in "${TARGETS[@]}"; do
+	log "throughput: $t (warm-up $WARMUP, then $DURATION, $CONNS connections)"
 	wrk -t2 -c"$CONNS" -d"$WARMUP" -H 'X-Tenant-ID: bench' "${URL[$t]}" >/dev/null
 	wrk -t2 -c"$CONNS" -d"$DURATION" -H 'X-Tenant-ID: bench' "${URL[$t]}" >"$W/wrk-$t.txt"
 	RPS[$t]=$(awk '/^Requests\/sec:/ {print $2}' "$W/wrk-$t.txt")
 	bad=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$W/wrk-$t.txt")
 	sock=$(awk -F'[ ,]+' '/Socket errors:/ {print $4+$6+$8+$10}' "$W/wrk-$t.txt")
-	ERRS[$t]=$(( ${bad:-0} + ${sock:-0} ))
-done
-for t in "${TARGETS[@]}"; do
-	log "latency: $t at $RATE requests/s for $DURATION"
-	line=$("$W/loadgen" --url "${URL[$t]}" --rate "$RATE" --duration "$DURATION" --warmup 2s --conns "$CONNS" \
-		--header 'X-Tenant-ID: bench' --label "$t" | awk -F'\t' '$1 == "RESULT"')
-	P50[$t]=$(echo "$line" | cut -f5)
-	P99[$t]=$(echo "$line" | cut -f7)
-	lerr=$(echo "$line" | cut -f4)
-	ERRS[$t]=$(( ${ERRS[$t]} + lerr ))
+	ERRS[$t]=$(( ${ERRS[$t]} + ${bad:-0} + ${sock:-0} ))
 done
 
-log "registry reloads under load"
-RELOADS=$("$W/reloads" --reloads 100)
-log "dead cell"
-DEAD=$("$W/deadcell" --trials 10 --interval 500ms)
-log "client faults under load"
-FAULTS=$("$W/clientfaults" --faults 1000)
+PROFILES=""
+if [ -n "$PROFILE" ]; then
+	secs=15
+	reqs=$((RATE * secs))
+	for t in "${TARGETS[@]}"; do
+		case $t in cellfabric*) ;; *) continue ;; esac
+		dir="$PROFILE/$t"
+		mkdir -p "$dir"
+		log "profiles: $t at $RATE requests/s, ${secs}s of CPU profile and of allocations, into $dir"
+		"$W/loadgen" --url "${URL[$t]}" --rate "$RATE" --duration "$((secs + 4))s" --warmup "$WARMUP" --conns "$RATE_CONNS" \
+			--header 'X-Tenant-ID: bench' --label profile >"$W/profile-load.txt" &
+		load=$!
+		sleep "${WARMUP%s}"
+		sleep 2
+		curl -sf -o "$dir/cpu.pprof" "http://127.0.0.1:${ADMIN[$t]}/debug/pprof/profile?seconds=$secs" &
+		cpuprof=$!
+		curl -sf -o "$dir/allocs.pprof" "http://127.0.0.1:${ADMIN[$t]}/debug/pprof/allocs?seconds=$secs"
+		wait "$cpuprof"
+		wait "$load"
+		cp "$W/cellfabric" "$dir/cellfabric"
+		PROFILES+="$t, CPU, ${secs} s at $RATE requests/s ($reqs requests; \`go run ./bench/profgroup --requests $reqs $t/cpu.pprof\`):
+
+$("$W/profgroup" --requests "$reqs" "$dir/cpu.pprof")
+
+$t, allocations over the same ${secs} s (\`go run ./bench/profgroup --alloc --requests $reqs $t/allocs.pprof\`):
+
+$("$W/profgroup" --alloc --requests "$reqs" "$dir/allocs.pprof")
+
+"
+	done
+fi
+
+if [ "$EXTRAS" = 1 ]; then
+	log "registry reloads under load"
+	RELOADS=$("$W/reloads" --reloads 100)
+	log "dead cell"
+	DEAD=$("$W/deadcell" --trials 10 --interval 500ms)
+	log "client faults under load"
+	FAULTS=$("$W/clientfaults" --faults 1000)
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'; }
@@ -212,23 +280,35 @@ echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1
 	"$(go version | awk '{print $3}'); wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')," \
 	"Caddy $(caddy version | awk '{print $1}'), HAProxy $(haproxy -v | awk 'NR==1 {print $3}'). Load generator, proxies and upstream share the cores."
 echo
-echo "Throughput: \`wrk -t2 -c$CONNS -d$DURATION\` after a $WARMUP warm-up. Latency: \`loadgen --rate $RATE --conns $CONNS --duration $DURATION\` (open loop)."
+echo "Fixed rate: \`loadgen --rate $RATE --conns $RATE_CONNS --duration $DURATION\` (open loop, after a $WARMUP warm-up); CPU is the target's own (its process, threads and child processes, from /proc/PID/stat) over the measured window, per request. Throughput: \`wrk -t2 -c$CONNS -d$DURATION\` after a $WARMUP warm-up (closed loop)."
 echo
-echo "| target | req/s | cellfabric ÷ target | p50 ms | p99 ms | p50 added ms | p99 added ms | errors |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+has() { [ -n "${CPU[$1]:-}" ]; }
+echo "| target | CPU µs per request at $RATE/s | CPU ÷ nginx | req/s, $CONNS conns | req/s ÷ nginx | p50 ms | p90 ms | p99 ms | p99.9 ms | p99 added ms | sent/s | errors |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for t in "${TARGETS[@]}"; do
-	echo "| $t | ${RPS[$t]} | $(ratio "${RPS[cellfabric]}" "${RPS[$t]}") | $(ms "${P50[$t]}") | $(ms "${P99[$t]}") | $(added "${P50[$t]}" "${P50[direct]}") | $(added "${P99[$t]}" "${P99[direct]}") | ${ERRS[$t]} |"
+	cn="-" rn="-" add="-"
+	if has nginx; then cn=$(ratio "${CPU[$t]}" "${CPU[nginx]}"); rn=$(ratio "${RPS[$t]}" "${RPS[nginx]}"); fi
+	if has direct; then add=$(added "${P99[$t]}" "${P99[direct]}"); fi
+	echo "| $t | ${CPU[$t]} | $cn | ${RPS[$t]} | $rn | $(ms "${P50[$t]}") | $(ms "${P90[$t]}") | $(ms "${P99[$t]}") | $(ms "${P999[$t]}") | $add | ${SENT[$t]} | ${ERRS[$t]} |"
 done
 echo
 verdict() { if awk -v v="$1" -v t="$2" "BEGIN { exit !(v $3 t) }"; then echo "met"; else echo "NOT met"; fi; }
-vs_caddy=$(ratio "${RPS[cellfabric]}" "${RPS[caddy]}")
-vs_bare=$(ratio "${RPS[cellfabric]}" "${RPS[bare]}")
-p99_added=$(awk -v a="${P99[cellfabric]}" -v b="${P99[direct]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')
-echo "Targets:"
-echo "- throughput ≥ Caddy: cellfabric ÷ Caddy = $vs_caddy → $(verdict "$vs_caddy" 1.0 '>=')"
-echo "- throughput ≥ 0.9 × bare proxy: cellfabric ÷ bare = $vs_bare → $(verdict "$vs_bare" 0.9 '>=')"
-echo "- p99 added ≤ 1 ms at $RATE req/s: $p99_added ms → $(verdict "$p99_added" 1.0 '<=')"
-echo
+if has nginx; then
+	echo "Targets (issue 15), the same run:"
+	for t in "${TARGETS[@]}"; do
+		case $t in cellfabric*) ;; *) continue ;; esac
+		c=$(ratio "${CPU[$t]}" "${CPU[nginx]}") r=$(ratio "${RPS[$t]}" "${RPS[nginx]}")
+		echo "- $t: CPU per request ≤ 2 × nginx: $c × → $(verdict "$c" 2.0 '<='); throughput ≥ 0.8 × nginx: $r × → $(verdict "$r" 0.8 '>=')"
+	done
+	echo
+fi
+if [ -n "$PROFILES" ]; then
+	echo "Where cellfabric's CPU goes (profiles in $PROFILE; the profiler sees less CPU than /proc charges, so read shares):"
+	echo
+	echo "$PROFILES"
+	echo
+fi
+if [ "$EXTRAS" = 1 ]; then
 echo "Registry reloads under load (\`bench/reloads --reloads 100\`):"
 echo
 echo '```'
@@ -246,6 +326,7 @@ echo
 echo '```'
 echo "$FAULTS" | grep -v '^RESULT'
 echo '```'
+fi
 if [ "$MICRO" = 1 ]; then
 	log "router core micro-benchmarks"
 	echo

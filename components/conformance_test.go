@@ -94,18 +94,8 @@ func TestCellContractConformance(t *testing.T) {
 			if len(kids) < 10 {
 				t.Fatalf("only %d resources under the cell", len(kids))
 			}
-			for _, r := range rec.Resources() {
-				if r.URN == comp.URN || r.IsProvider() {
-					continue
-				}
-				if !strings.Contains(r.URN, "cellfabric:"+string(c.cloud)+":Cell$") {
-					t.Errorf("%s %s is not under the cell component", r.Type, r.Name)
-				}
-				if r.Custom && strings.HasPrefix(r.Type, providerPkg(c.cloud)+":") {
-					if p := rec.ProviderOf(r); p == nil || p.Name != "p" {
-						t.Errorf("%s %s does not use the caller's provider", r.Type, r.Name)
-					}
-				}
+			if checked := celltest.CheckTree(t, rec, comp, run.Provider, providerPkg(c.cloud)+":"); len(checked) == 0 {
+				t.Errorf("no %s resource under the cell to check the provider of", c.cloud)
 			}
 
 			o := built.Outputs()

@@ -1,5 +1,10 @@
 package fabric
 
+import (
+	"cmp"
+	"slices"
+)
+
 // CellState is a cell's routing state.
 type CellState string
 
@@ -21,21 +26,10 @@ var CellStates = []CellState{CellActive, CellDraining, CellDown}
 
 // Valid reports whether s is a cell state; the empty state (the default,
 // active) is valid.
-func (s CellState) Valid() bool {
-	switch s {
-	case "", CellActive, CellDraining, CellDown:
-		return true
-	}
-	return false
-}
+func (s CellState) Valid() bool { return s == "" || slices.Contains(CellStates, s) }
 
 // OrDefault returns s, or CellActive when s is empty.
-func (s CellState) OrDefault() CellState {
-	if s == "" {
-		return CellActive
-	}
-	return s
-}
+func (s CellState) OrDefault() CellState { return cmp.Or(s, CellActive) }
 
 // TenantState is a tenant's routing state.
 type TenantState string
@@ -58,21 +52,10 @@ var TenantStates = []TenantState{TenantActive, TenantMigrating, TenantReadonly}
 
 // Valid reports whether s is a tenant state; the empty state (the default,
 // active) is valid.
-func (s TenantState) Valid() bool {
-	switch s {
-	case "", TenantActive, TenantMigrating, TenantReadonly:
-		return true
-	}
-	return false
-}
+func (s TenantState) Valid() bool { return s == "" || slices.Contains(TenantStates, s) }
 
 // OrDefault returns s, or TenantActive when s is empty.
-func (s TenantState) OrDefault() TenantState {
-	if s == "" {
-		return TenantActive
-	}
-	return s
-}
+func (s TenantState) OrDefault() TenantState { return cmp.Or(s, TenantActive) }
 
 // Policy is what happens to a request for a tenant the registry does not
 // list.
@@ -93,12 +76,7 @@ var Policies = []Policy{PolicyReject, PolicyPlace}
 
 // Valid reports whether p is a policy; the empty policy (the default,
 // reject) is valid.
-func (p Policy) Valid() bool { return p == "" || p == PolicyReject || p == PolicyPlace }
+func (p Policy) Valid() bool { return p == "" || slices.Contains(Policies, p) }
 
 // OrDefault returns p, or PolicyReject when p is empty.
-func (p Policy) OrDefault() Policy {
-	if p == "" {
-		return PolicyReject
-	}
-	return p
-}
+func (p Policy) OrDefault() Policy { return cmp.Or(p, PolicyReject) }

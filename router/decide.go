@@ -45,8 +45,9 @@ const (
 	// ReasonNoTenant: the request names no tenant and matches no shared
 	// route (400).
 	ReasonNoTenant Reason = "no_tenant"
-	// ReasonUnknownTenant: the tenant is not in the registry and the policy
-	// is reject (404).
+	// ReasonUnknownTenant: the tenant is not in the registry (nor in the
+	// tenant directory, for a router that has one) and the policy is
+	// reject (404).
 	ReasonUnknownTenant Reason = "unknown_tenant"
 	// ReasonTenantReadonly: a write to a migrating or readonly tenant (503
 	// with Retry-After).
@@ -90,7 +91,10 @@ type Decision struct {
 	class int32   // tenant's route class, or -1
 	given *Tenant // the placement DecideFor was given, or nil
 	n     uint8
-	cells [MaxCandidates]uint16
+	// directory: the tenant was looked for in a tenant directory before
+	// the registry (NotInDirectory).
+	directory bool
+	cells     [MaxCandidates]uint16
 }
 
 // Forward reports whether the request is to be forwarded.
@@ -107,6 +111,12 @@ func (d Decision) Len() int { return int(d.n) }
 // healthy at decision time.)
 func (d Decision) Cell(i int) *Cell { return &d.snap.reg.Cells[d.cells[i]] }
 
+// NotInDirectory records that the router looked for the tenant in its
+// tenant directory, did not find it there, and decided by the registry:
+// Message then names both places for an unknown tenant. Routers without
+// a directory never call it.
+func (d *Decision) NotInDirectory() { d.directory = true }
+
 // Message explains the decision in a sentence, for error bodies and the
 // admin API. Unlike Decide, it allocates.
 func (d Decision) Message() string {
@@ -119,6 +129,9 @@ func (d Decision) Message() string {
 	case ReasonNoTenant:
 		return "the request names no tenant and matches no shared route: send the tenant header, host, path prefix or token the router is configured for"
 	case ReasonUnknownTenant:
+		if d.directory {
+			return fmt.Sprintf("tenant %q is not in the tenant directory or the registry", d.Tenant)
+		}
 		return fmt.Sprintf("tenant %q is not in the registry", d.Tenant)
 	case ReasonTenantReadonly:
 		return fmt.Sprintf("tenant %q is %s: reads are served, writes are refused; retry after %d seconds", d.Tenant, d.State, d.RetryAfter)

@@ -94,6 +94,37 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+// TestNotInDirectory: a router that looked for the tenant in its directory
+// first says so in the unknown-tenant refusal; other messages are the same.
+func TestNotInDirectory(t *testing.T) {
+	t.Parallel()
+	snap := mustCompile(t, testRegistry())
+	for _, tt := range []struct {
+		name      string
+		tenant    string
+		directory bool
+		want      string
+	}{
+		{"registry only", "nobody", false, `tenant "nobody" is not in the registry`},
+		{"directory and registry", "nobody", true, `tenant "nobody" is not in the tenant directory or the registry`},
+		{"forwarded", "acme", true, "forward to cell aws-use1 (primary)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := snap.Decide(Request{Method: "GET", Tenant: tt.tenant}, nil)
+			if tt.directory {
+				d.NotInDirectory()
+			}
+			if got := d.Message(); got != tt.want {
+				t.Errorf("Message() = %q, want %q", got, tt.want)
+			}
+			if !d.Forward() && d.Refusal().Msg != tt.want {
+				t.Errorf("Refusal().Msg = %q, want %q", d.Refusal().Msg, tt.want)
+			}
+		})
+	}
+}
+
 func TestDecideAllocatesNothing(t *testing.T) {
 	reg := testRegistry()
 	reg.UnknownTenants = fabric.PolicyPlace

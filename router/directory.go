@@ -197,10 +197,12 @@ func (d *Directory) Load(fill func(add func([]Tenant) error) error) (DirectoryLo
 // CheckEntry reports why the directory cannot hold t as the entry of
 // tenant id, or nil. It checks what the directory needs to hold an entry
 // safely — the ids' syntax (fabric.ValidTenantID, fabric.ValidCellID), at
-// most MaxFailover failover cells, a known state, a residency of at most
-// 32 characters without spaces, a non-negative epoch — not whether the
-// cells exist: the control plane validates placements against its
-// registry, and a decision skips cells the router's registry lacks.
+// most MaxFailover failover cells, each listed once and none the primary
+// (as in a registry: a retry would try the same cell again), a known
+// state, a residency of at most 32 characters without spaces, a
+// non-negative epoch — not whether the cells exist: the control plane
+// validates placements against its registry, and a decision skips cells
+// the router's registry lacks.
 func CheckEntry(id string, t *Tenant) error {
 	var problems []string
 	if t.ID != id {
@@ -213,8 +215,13 @@ func CheckEntry(id string, t *Tenant) error {
 		problems = append(problems, fmt.Sprintf("%d failover cells, over the limit of %d", len(t.Failover), MaxFailover))
 	}
 	for j, f := range t.Failover {
-		if !fabric.ValidCellID(f) {
+		switch {
+		case !fabric.ValidCellID(f):
 			problems = append(problems, fmt.Sprintf("failover[%d] %q is not a valid cell id", j, f))
+		case f == t.Cell:
+			problems = append(problems, fmt.Sprintf("failover[%d] %q is the tenant's primary cell", j, f))
+		case indexOf(t.Failover[:j], f) >= 0:
+			problems = append(problems, fmt.Sprintf("failover[%d] %q is listed twice", j, f))
 		}
 	}
 	if !t.State.Valid() {

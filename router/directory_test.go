@@ -129,6 +129,8 @@ func TestDirectoryRefusesBadChanges(t *testing.T) {
 			e.Failover = []string{"c-1", "c-2", "c-3", "c-4", "c-5", "c-6", "c-7", "c-8"}
 		})}, "over the limit of 7"},
 		{"invalid failover cell", TenantChange{ID: "acme", Epoch: 5, Entry: entry(func(e *Tenant) { e.Failover = []string{"ok-cell", "x"} })}, "failover[1]"},
+		{"failover is the primary", TenantChange{ID: "acme", Epoch: 5, Entry: entry(func(e *Tenant) { e.Failover = []string{"ok-cell", "aws-a"} })}, "failover[1]"},
+		{"failover listed twice", TenantChange{ID: "acme", Epoch: 5, Entry: entry(func(e *Tenant) { e.Failover = []string{"ok-cell", "ok-cell"} })}, "failover[1]"},
 		{"unknown state", TenantChange{ID: "acme", Epoch: 5, Entry: entry(func(e *Tenant) { e.State = "frozen" })}, "unknown state"},
 		{"residency with a space", TenantChange{ID: "acme", Epoch: 5, Entry: entry(func(e *Tenant) { e.Residency = "e u" })}, "residency"},
 		{"residency too long", TenantChange{ID: "acme", Epoch: 5, Entry: entry(func(e *Tenant) { e.Residency = strings.Repeat("e", 33) })}, "residency"},

@@ -125,6 +125,23 @@ func (t *Topology) cellIDs() string {
 	return strings.Join(ids, ", ")
 }
 
+// validateID checks the id of the kind's list entry i at path p (cells[2]):
+// present, valid by fabric's rule, and not the id of an earlier entry (seen
+// maps the ids so far to their index).
+func validateID(c *fabric.Collector, kind, p, id string, i int, seen map[string]int, valid func(string) bool, rule string) {
+	switch {
+	case id == "":
+		c.Add(p+".id", "missing: every %s needs an id", kind)
+	case !valid(id):
+		c.Add(p+".id", "%q is not a valid %s id: %s", id, kind, rule)
+	}
+	if j, dup := seen[id]; dup && id != "" {
+		c.Add(p+".id", "duplicate id %q (also %ss[%d])", id, kind, j)
+	} else {
+		seen[id] = i
+	}
+}
+
 func (t *Topology) validateCells(c *fabric.Collector) {
 	if len(t.Cells) == 0 {
 		c.Add("cells", "no cells: declare at least one")
@@ -139,17 +156,7 @@ func (t *Topology) validateCells(c *fabric.Collector) {
 	mesh := t.MeshEnabled()
 	for i, cell := range t.Cells {
 		p := fmt.Sprintf("cells[%d]", i)
-		switch {
-		case cell.ID == "":
-			c.Add(p+".id", "missing: every cell needs an id")
-		case !fabric.ValidCellID(cell.ID):
-			c.Add(p+".id", "%q is not a valid cell id: %s", cell.ID, fabric.CellIDRule)
-		}
-		if j, dup := seen[cell.ID]; dup && cell.ID != "" {
-			c.Add(p+".id", "duplicate id %q (also cells[%d])", cell.ID, j)
-		} else {
-			seen[cell.ID] = i
-		}
+		validateID(c, "cell", p, cell.ID, i, seen, fabric.ValidCellID, fabric.CellIDRule)
 		cloudOK := cell.Cloud.Valid()
 		if !cloudOK {
 			c.Add(p+".cloud", "unknown cloud %q: use one of %s", cell.Cloud, joinQuoted(fabric.Clouds))
@@ -310,17 +317,7 @@ func (t *Topology) validateTenants(c *fabric.Collector) {
 	seen := map[string]int{}
 	for i, tn := range t.Tenants {
 		p := fmt.Sprintf("tenants[%d]", i)
-		switch {
-		case tn.ID == "":
-			c.Add(p+".id", "missing: every tenant needs an id")
-		case !fabric.ValidTenantID(tn.ID):
-			c.Add(p+".id", "%q is not a valid tenant id: %s", tn.ID, fabric.TenantIDRule)
-		}
-		if j, dup := seen[tn.ID]; dup && tn.ID != "" {
-			c.Add(p+".id", "duplicate id %q (also tenants[%d])", tn.ID, j)
-		} else {
-			seen[tn.ID] = i
-		}
+		validateID(c, "tenant", p, tn.ID, i, seen, fabric.ValidTenantID, fabric.TenantIDRule)
 		if tn.State == "" || !tn.State.Valid() {
 			c.Add(p+".state", "unknown state %q: use active, migrating or readonly", tn.State)
 		}

@@ -271,11 +271,11 @@ func run(o options) (*result, error) {
 				default:
 				}
 				t := tenants[(w+i)%len(tenants)]
-				method := http.MethodGet
+				method, b := http.MethodGet, []byte(nil)
 				if i%2 == 1 {
-					method = http.MethodPut
+					method, b = http.MethodPut, body
 				}
-				status, err := send(client, method, rt.URL+"/kv/n", t, body)
+				status, err := kit.Send(client, method, rt.URL+"/kv/n", t, b)
 				normal.Add(1)
 				if err != nil || status != 200 {
 					failed.Add(1)
@@ -336,26 +336,6 @@ func run(o options) (*result, error) {
 		return nil, err
 	}
 	return res, nil
-}
-
-// send sends one normal request (with body for PUT) and reads the answer.
-func send(c *http.Client, method, url, tenant string, body []byte) (int, error) {
-	var rd io.Reader
-	if method == http.MethodPut {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("X-Tenant-ID", tenant)
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
 }
 
 // malformed sends one malformed request on its own connection and returns

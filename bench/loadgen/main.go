@@ -6,9 +6,14 @@
 //
 //	loadgen --url http://127.0.0.1:9103/ --rate 2000 --duration 10s --header 'X-Tenant-ID: bench'
 //
+// With --cpu-pid, it also reads the CPU time (user + system, every thread)
+// of those processes and their descendants from /proc at the start and the
+// end of the measured window, and reports it per measured request: what
+// one request costs the server at this rate.
+//
 // The last line of output is tab-separated, for scripts:
 //
-//	RESULT <label> <sent> <errors> <p50 µs> <p90 µs> <p99 µs> <p99.9 µs> <max µs>
+//	RESULT <label> <sent> <errors> <p50 µs> <p90 µs> <p99 µs> <p99.9 µs> <max µs> <CPU µs per request, -1 without --cpu-pid> <requests/s sent>
 package main
 
 import (
@@ -36,6 +41,7 @@ func main() {
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before it")
 	conns := flag.Int("conns", 64, "concurrent connections (and workers)")
 	label := flag.String("label", "", "label of the RESULT line (default: the URL)")
+	cpuPids := flag.String("cpu-pid", "", "process ids (comma-separated) whose CPU per request to report, descendants included")
 	var hdrs headers
 	flag.Var(&hdrs, "header", "request header 'Name: value'; repeatable")
 	flag.Parse()
@@ -55,17 +61,29 @@ func main() {
 		}
 		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	res := run(*target, h, *rate, *warmup, *duration, *conns)
+	pids, err := pidList(*cpuPids)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
+	if len(pids) > 0 {
+		if _, err := treeCPU(pids); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen: --cpu-pid:", err)
+			os.Exit(2)
+		}
+	}
+	res := run(*target, h, *rate, *warmup, *duration, *conns, pids)
 	res.print(os.Stdout, *label)
 }
 
 type result struct {
 	sent, errors int
 	lat          []time.Duration
-	elapsed      time.Duration
+	window       time.Duration // from the first measured request's release to the last answer
+	cpuTicks     int64         // CPU of the --cpu-pid processes over the window; -1 unmeasured
 }
 
-func run(target string, h http.Header, rate int, warmup, duration time.Duration, conns int) result {
+func run(target string, h http.Header, rate int, warmup, duration time.Duration, conns int, pids []int) result {
 	client := &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, Proxy: nil},
 		Timeout:   10 * time.Second,
@@ -79,7 +97,9 @@ func run(target string, h http.Header, rate int, warmup, duration time.Duration,
 	defer cancel()
 
 	var mu sync.Mutex
-	var res result
+	res := result{cpuTicks: -1}
+	var cpu0 int64
+	var t0 time.Time
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Add(1)
@@ -117,13 +137,24 @@ func run(target string, h http.Header, rate int, warmup, duration time.Duration,
 	for i := 0; i < total; {
 		due := int(time.Since(start)/interval) + 1
 		for ; i < due && i < total; i++ {
+			if i == measureFrom {
+				t0 = time.Now()
+				if len(pids) > 0 {
+					cpu0, _ = treeCPU(pids)
+				}
+			}
 			jobs <- i
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
 	close(jobs)
 	wg.Wait()
-	res.elapsed = time.Since(start)
+	res.window = time.Since(t0)
+	if len(pids) > 0 {
+		if cpu1, err := treeCPU(pids); err == nil {
+			res.cpuTicks = cpu1 - cpu0
+		}
+	}
 	res.sent = total - measureFrom
 	return res
 }
@@ -147,6 +178,15 @@ func (r result) print(w io.Writer, label string) {
 	if len(r.lat) > 0 {
 		max = r.lat[len(r.lat)-1]
 	}
-	fmt.Fprintf(w, "%s: %d requests measured, %d errors; latency p50 %v p90 %v p99 %v p99.9 %v max %v\n", label, r.sent, r.errors, p50, p90, p99, p999, max)
-	fmt.Fprintf(w, "RESULT\t%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n", label, r.sent, r.errors, us(p50), us(p90), us(p99), us(p999), us(max))
+	cpuPerReq := -1.0
+	if r.cpuTicks >= 0 && r.sent > 0 {
+		cpuPerReq = float64(r.cpuTicks) * 1e6 / clockTicks / float64(r.sent)
+	}
+	rate := float64(r.sent) / r.window.Seconds()
+	fmt.Fprintf(w, "%s: %d requests measured (%.0f/s), %d errors; latency p50 %v p90 %v p99 %v p99.9 %v max %v", label, r.sent, rate, r.errors, p50, p90, p99, p999, max)
+	if cpuPerReq >= 0 {
+		fmt.Fprintf(w, "; server CPU %.1f µs per request", cpuPerReq)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "RESULT\t%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.0f\n", label, r.sent, r.errors, us(p50), us(p90), us(p99), us(p999), us(max), cpuPerReq, rate)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -52,7 +53,7 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 
 // localOptions are local's flags.
 type localOptions struct {
-	stack, dir, config      string
+	stackFlags
 	listen, admin           string
 	healthInterval          time.Duration
 	tenantFrom, hostPattern string
@@ -65,9 +66,7 @@ type localOptions struct {
 // flagSet binds local's flags to o.
 func (o *localOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
-	fs.StringVar(&o.stack, "stack", "dev", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
-	fs.StringVar(&o.dir, "dir", ".", "project `DIR` holding the stack files")
-	fs.StringVar(&o.config, "config", "", "stack config `FILE` to read instead of --stack")
+	o.stackFlags.bind(fs, "dev")
 	fs.StringVar(&o.listen, "listen", localListen, "router listen address (127.0.0.1:0 picks a free port)")
 	fs.StringVar(&o.admin, "admin", localAdmin, "admin listen address: the router's admin API and /local/cells/{id}/{stop|start}")
 	fs.DurationVar(&o.healthInterval, "health-interval", localHealthInterval, "active health check interval")
@@ -100,20 +99,13 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "cellfabric local: %v\n", err)
 		return 1
 	}
-	path := o.config
-	if path == "" {
-		path = filepath.Join(o.dir, "Pulumi."+o.stack+".yaml")
-	}
-	topo, err := stacks.LoadFile(path)
-	if err != nil {
-		return fail(fmt.Errorf("reading the topology from %s: %w", path, err))
-	}
-	logger := o.logFormat.logger(stderr)
-
-	key, err := newEdgeKey(topo.Edge.KeyID)
+	topo, path, err := o.topology()
 	if err != nil {
 		return fail(err)
 	}
+	logger := o.logFormat.logger(stderr)
+
+	key := newRunKey(cmp.Or(topo.Edge.KeyID, edgeauth.DefaultKeyID))
 	store, err := startLocalStore(contract.Kind(o.store), o.dataDir)
 	if err != nil {
 		return fail(err)
@@ -148,10 +140,10 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(err)
 	}
-	if err := writeRegistryAtomic(filepath.Join(work, "outputs.json"), outputsDoc); err != nil {
+	if err := writeFileAtomic(filepath.Join(work, "outputs.json"), outputsDoc, 0o644); err != nil {
 		return fail(err)
 	}
-	if err := writeRegistryAtomic(regPath, doc); err != nil {
+	if err := writeFileAtomic(regPath, doc, 0o644); err != nil {
 		return fail(err)
 	}
 
@@ -212,13 +204,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail(err)
 	}
 	ctl := &localControl{cells: cells, rt: rt, quit: cancel, stdout: stdout}
-	adminSrv := &http.Server{
-		Handler:           ctl.handler(rt.AdminHandler()),
-		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
-		IdleTimeout:       server.DefaultIdleTimeout,
-		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
+	adminSrv := localServer(ctl.handler(rt.AdminHandler()))
 	go func() { _ = adminSrv.Serve(al) }()
 	logger.Info("admin listening", "admin", al.Addr().String())
 	watcher.Start(ctx)
@@ -254,17 +240,25 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return status
 }
 
-// newEdgeKey makes a random key for this run, shared by router and cells.
-// It is never printed.
-func newEdgeKey(id string) (edgeauth.Key, error) {
-	if id == "" {
-		id = edgeauth.DefaultKeyID
+// localServer is the http.Server of one of local's own loopback listeners
+// (admin, control): the router's header and idle limits, and connection
+// errors not logged.
+func localServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
+		IdleTimeout:       server.DefaultIdleTimeout,
+		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
 	}
+}
+
+// newRunKey makes a random key named id for this run: the edge key shared
+// by router and cells, and the control key. It is never printed.
+func newRunKey(id string) edgeauth.Key {
 	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return edgeauth.Key{}, fmt.Errorf("making an edge key: %w", err)
-	}
-	return edgeauth.Key{ID: id, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}, nil
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
+	return edgeauth.Key{ID: id, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}
 }
 
 func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, proxy, admin, regPath, store string) {

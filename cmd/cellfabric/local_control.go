@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -109,7 +108,7 @@ func (lc *localControl) handler(admin http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", admin)
 	mux.HandleFunc("GET /local/cells", func(w http.ResponseWriter, _ *http.Request) {
-		localJSON(w, http.StatusOK, lc.states())
+		server.WriteJSON(w, http.StatusOK, lc.states())
 	})
 	mux.HandleFunc("GET /local/table", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -122,7 +121,7 @@ func (lc *localControl) handler(admin http.Handler) http.Handler {
 		case "start", "up":
 			up = true
 		default:
-			localJSON(w, http.StatusNotFound, map[string]string{"error": "unknown action; want stop or start"})
+			server.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "unknown action; want stop or start"})
 			return
 		}
 		msg, err := lc.setCell(r.PathValue("id"), up)
@@ -131,22 +130,13 @@ func (lc *localControl) handler(admin http.Handler) http.Handler {
 			if strings.Contains(err.Error(), "unknown cell") {
 				status = http.StatusNotFound
 			}
-			localJSON(w, status, map[string]string{"error": err.Error()})
+			server.WriteJSON(w, status, map[string]string{"error": err.Error()})
 			return
 		}
 		fmt.Fprintln(lc.stdout, msg)
-		localJSON(w, http.StatusOK, map[string]any{"message": msg, "cells": lc.states()})
+		server.WriteJSON(w, http.StatusOK, map[string]any{"message": msg, "cells": lc.states()})
 	})
 	return mux
-}
-
-func localJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }
 
 // table prints the cells (running, healthy) and every tenant's primary,

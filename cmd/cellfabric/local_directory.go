@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,7 +51,7 @@ var _ server.DirectoryFeed = (*directory.Directory)(nil)
 // to keyPath (0600; its secret is never printed) and listens on addr.
 // registry returns the snapshot writes are validated against; edge is the
 // run's edge key, which the control key must differ from.
-func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Snapshot, edge edgeauth.Key, logger *slog.Logger) (*localDirectory, error) {
+func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Snapshot, edge edgeauth.Key, logger *slog.Logger) (_ *localDirectory, err error) {
 	ld := &localDirectory{keyPath: keyPath, closeKV: func() error { return nil }}
 	var kv directory.KV
 	if dataDir != "" {
@@ -67,43 +63,31 @@ func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Sn
 	} else {
 		kv = directory.NewMemory(nil)
 	}
-	d, err := directory.New(directory.Config{KV: kv, Registry: registry, Settle: directory.SettleMemory, Logger: logger})
-	if err != nil {
-		ld.closeKV()
+	defer func() {
+		if err != nil {
+			ld.closeKV()
+		}
+	}()
+	if ld.dir, err = directory.New(directory.Config{KV: kv, Registry: registry, Settle: directory.SettleMemory, Logger: logger}); err != nil {
 		return nil, err
 	}
-	ld.dir = d
-	key, err := newControlKey()
-	if err != nil {
-		ld.closeKV()
-		return nil, err
-	}
+	key := newRunKey(localControlKeyID)
 	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, []edgeauth.Key{edge}); err != nil {
-		ld.closeKV()
 		return nil, err
 	}
 	if err := writeControlKey(keyPath, key); err != nil {
-		ld.closeKV()
 		return nil, err
 	}
 	v, err := edgeauth.NewVerifier([]edgeauth.Key{key}, edgeauth.VerifierOptions{})
 	if err != nil {
-		ld.closeKV()
 		return nil, err
 	}
 	if ld.ln, err = listenFlag("control", addr); err != nil {
-		ld.closeKV()
 		return nil, fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(directory.BasePath+"/", dirhttp.Handler(d, v))
-	ld.srv = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: server.DefaultReadHeaderTimeout,
-		IdleTimeout:       server.DefaultIdleTimeout,
-		MaxHeaderBytes:    server.DefaultMaxHeaderBytes,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
+	mux.Handle(directory.BasePath+"/", dirhttp.Handler(ld.dir, v))
+	ld.srv = localServer(mux)
 	go func() { _ = ld.srv.Serve(ld.ln) }()
 	return ld, nil
 }
@@ -121,15 +105,6 @@ func (ld *localDirectory) close(ctx context.Context) {
 	_ = ld.closeKV()
 }
 
-// newControlKey makes a random control key for this run.
-func newControlKey() (edgeauth.Key, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return edgeauth.Key{}, fmt.Errorf("making a control key: %w", err)
-	}
-	return edgeauth.Key{ID: localControlKeyID, Secret: []byte(base64.RawURLEncoding.EncodeToString(b[:]))}, nil
-}
-
 // writeControlKey writes key as "id=secret" to path, readable by the user
 // only, replacing the file atomically.
 func writeControlKey(path string, key edgeauth.Key) error {
@@ -139,22 +114,7 @@ func writeControlKey(path string, key edgeauth.Key) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("writing the control key: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".control-key-*")
-	if err != nil {
-		return fmt.Errorf("writing the control key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = fmt.Fprintf(tmp, "%s=%s\n", key.ID, key.Secret)
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := writeFileAtomic(path, []byte(key.ID+"="+string(key.Secret)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing the control key to %s: %w", path, err)
 	}
 	return nil

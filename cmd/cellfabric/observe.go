@@ -10,7 +10,6 @@ import (
 
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/observe"
-	"github.com/cellfabric/cellfabric/stacks"
 )
 
 func init() {
@@ -29,15 +28,14 @@ const (
 
 // observeOptions are observe's flags.
 type observeOptions struct {
-	stack, dir, config, out string
+	stackFlags
+	out string
 }
 
 // flagSet binds observe's flags to o.
 func (o *observeOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("observe", flag.ContinueOnError)
-	fs.StringVar(&o.stack, "stack", "", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
-	fs.StringVar(&o.dir, "dir", ".", "project `DIR` holding Pulumi.yaml and the stack files")
-	fs.StringVar(&o.config, "config", "", "stack config `FILE` to read instead of --stack")
+	o.stackFlags.bind(fs, "")
 	fs.StringVar(&o.out, "out", ".", "`DIR` to write "+observeRulesFile+" and "+observeDashboardFile+" in (created if missing)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cellfabric observe (--stack NAME | --config FILE) [--dir DIR] [--out DIR]")
@@ -51,25 +49,16 @@ func runObserve(args []string, stdout, stderr io.Writer) int {
 	var o observeOptions
 	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	if code, ok := parseFlags(fs, args, func() string {
-		if (o.stack == "") == (o.config == "") {
-			return "give exactly one of --stack NAME or --config FILE"
-		}
-		return ""
-	}); !ok {
+	if code, ok := parseFlags(fs, args, o.exactlyOne); !ok {
 		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "observe: %v\n", err)
 		return 1
 	}
-	path := o.config
-	if path == "" {
-		path = filepath.Join(o.dir, "Pulumi."+o.stack+".yaml")
-	}
-	topo, err := stacks.LoadFile(path)
+	topo, path, err := o.topology()
 	if err != nil {
-		return fail(fmt.Errorf("reading the topology from %s: %w", path, err))
+		return fail(err)
 	}
 	rules, err := observe.Rules(topo)
 	if err != nil {

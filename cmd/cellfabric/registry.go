@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/cellfabric/cellfabric/router"
@@ -98,7 +97,7 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 		_, _ = stdout.Write(doc)
 		return 0
 	}
-	if err := writeRegistryAtomic(o.out, doc); err != nil {
+	if err := writeFileAtomic(o.out, doc, 0o644); err != nil {
 		fmt.Fprintf(stderr, "cellfabric registry: writing %s: %v\n", o.out, err)
 		return 1
 	}
@@ -116,27 +115,4 @@ func readOutputsFile(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	return router.ReadLimited(f, router.MaxOutputsBytes)
-}
-
-// writeRegistryAtomic writes through a temporary file and a rename, so a router
-// polling the file never reads half of it.
-func writeRegistryAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cellfabric-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -56,6 +56,8 @@ type routeConfig struct {
 	HealthTimeout  time.Duration
 	MaxBody        int64
 	AdminWrites    bool
+	Pprof          bool
+	Engine         string
 	ShutdownWait   time.Duration
 
 	// The tenant directory, set by local (no flag yet): where placements
@@ -120,6 +122,8 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", health.DefaultTimeout, "active health check timeout")
 	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")
 	fs.BoolVar(&c.AdminWrites, "admin-writes", false, "allow POST /admin/cells/{id}/{down|up|auto} on the admin listener")
+	fs.StringVar(&c.Engine, "engine", string(server.DefaultEngine), "HTTP implementation of the proxy listener: nethttp (net/http and httputil.ReverseProxy; HTTP/2 to https cells, WebSocket upgrades, trailers) or fasthttp (HTTP/1.1 only, no upgrades or trailers, a fraction of the CPU per request; BENCHMARKS.md); the admin listener is net/http either way")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiles under /debug/pprof/ on the admin listener; they expose the program's internals: only to profile, with the admin listener private")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
@@ -198,6 +202,8 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		Logger:          logger,
 		MaxBodyBytes:    c.MaxBody,
 		AdminWrites:     c.AdminWrites,
+		Pprof:           c.Pprof,
+		Engine:          server.Engine(c.Engine),
 		ShutdownTimeout: c.ShutdownWait,
 		DirectoryFeed:   c.directory,
 		DirectoryPoll:   c.directoryPoll,

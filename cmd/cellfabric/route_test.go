@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -139,6 +140,39 @@ func TestRouteCommandErrors(t *testing.T) {
 			}
 			if strings.Contains(errb.String(), "short") && tt.name == "bad edge key file" {
 				t.Error("error shows the key")
+			}
+		})
+	}
+}
+
+// TestRoutePprofFlag: /debug/pprof/ is on the admin handler only with
+// --pprof.
+func TestRoutePprofFlag(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{name: "default off", args: nil, want: http.StatusNotFound},
+		{name: "--pprof", args: []string{"--pprof"}, want: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := routeOptions{}
+			fs := o.flagSet()
+			if err := fs.Parse(append([]string{"--registry", filepath.Join(t.TempDir(), "r.json"), "--unsigned"}, tt.args...)); err != nil {
+				t.Fatal(err)
+			}
+			rt, _, err := o.cfg.build(context.Background(), slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			rt.AdminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/debug/pprof/cmdline", nil))
+			if rec.Code != tt.want {
+				t.Errorf("GET /debug/pprof/cmdline: %d, want %d", rec.Code, tt.want)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/cellfabric/cellfabric/fabric"
@@ -25,15 +24,14 @@ func init() {
 
 // synthOptions are synth's flags.
 type synthOptions struct {
-	stack, dir, config, format, out string
+	stackFlags
+	format, out string
 }
 
 // flagSet binds synth's flags to o.
 func (o *synthOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
-	fs.StringVar(&o.stack, "stack", "", "stack `NAME`: reads Pulumi.NAME.yaml in --dir")
-	fs.StringVar(&o.dir, "dir", ".", "project `DIR` holding Pulumi.yaml and the stack files")
-	fs.StringVar(&o.config, "config", "", "stack config `FILE` to read instead of --stack")
+	o.stackFlags.bind(fs, "")
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: "+strings.Join(synth.Formats, ", "))
 	fs.StringVar(&o.out, "out", "", "write to `FILE` instead of standard output")
 	fs.Usage = func() {
@@ -48,22 +46,14 @@ func runSynth(args []string, stdout, stderr io.Writer) int {
 	var o synthOptions
 	fs := o.flagSet()
 	fs.SetOutput(stderr)
-	if code, ok := parseFlags(fs, args, func() string {
-		if (o.stack == "") == (o.config == "") {
-			return "give exactly one of --stack NAME or --config FILE"
-		}
-		return ""
-	}); !ok {
+	if code, ok := parseFlags(fs, args, o.exactlyOne); !ok {
 		return code
 	}
 	if !validFormat(o.format) {
 		fmt.Fprintf(stderr, "synth: unknown format %q: use %s\n", o.format, strings.Join(synth.Formats, ", "))
 		return 2
 	}
-	path := o.config
-	if path == "" {
-		path = filepath.Join(o.dir, "Pulumi."+o.stack+".yaml")
-	}
+	path := o.path()
 	sf, err := stacks.ReadStackFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "synth: %v\n", err)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -177,8 +178,9 @@ func (o *apiOptions) key(env tenantsEnv) (edgeauth.Key, error) {
 		return parse(v, "$"+EnvControlKey)
 	}
 	if path := env.localKeyFile(); path != "" {
-		if _, err := os.Stat(path); err == nil {
-			return readFile(path)
+		// Read at once: a missing file is no key, any other failure is said.
+		if key, err := readFile(path); !errors.Is(err, fs.ErrNotExist) {
+			return key, err
 		}
 	}
 	return edgeauth.Key{}, errors.New("no control key: pass --key-file FILE (cellfabric local prints the path of its key) or set " + EnvControlKey + "=id=secret")

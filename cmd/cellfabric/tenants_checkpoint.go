@@ -61,7 +61,7 @@ func (cp importCheckpoint) write(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeRegistryAtomic(path, append(data, '\n')); err != nil {
+	if err := writeFileAtomic(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing the checkpoint %s: %w", path, err)
 	}
 	return nil

@@ -174,6 +174,11 @@ func TestTenantsKeyAndAPIErrors(t *testing.T) {
 	if code, stderr := run(env, "list", "--api", s.srv.URL); code != 0 {
 		t.Errorf("key from local's file: %d %s", code, stderr)
 	}
+	// local has not written its file: no key, as with none at all.
+	env.localKeyFile = func() string { return filepath.Join(t.TempDir(), "control.key") }
+	if code, stderr := run(env, "show", "acme", "--api", s.srv.URL); code != 1 || !strings.Contains(stderr, "no control key: pass --key-file FILE") {
+		t.Errorf("local's file missing: %d %s", code, stderr)
+	}
 	// A wrong key: refused, and the error says so without the secret.
 	bad := filepath.Join(t.TempDir(), "bad.key")
 	_ = os.WriteFile(bad, []byte("ctl=not-the-right-secret-at-all"), 0o600)

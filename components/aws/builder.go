@@ -133,7 +133,7 @@ func (b *builder) fill(c *Cell) {
 	c.TaskSecurityGroupID = b.taskSG.ID().ToStringOutput()
 	c.LoadBalancerSecurityGroupID = b.albSG.ID().ToStringOutput()
 	c.LoadBalancerDNSName = b.alb.DnsName
-	c.DNSRecords = dnsRecordsOutput(b.dnsRecords)
+	c.DNSRecords = cell.DNSRecordsOutput(b.dnsRecords)
 	c.TableName = b.table.Name
 	c.EdgeKeySecretARN = b.secret.Arn
 	c.ClusterName = b.clusterName

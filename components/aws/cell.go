@@ -3,7 +3,8 @@ package aws
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -105,32 +106,14 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 	return c, nil
 }
 
-var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
-// checkArgs checks what Normalize leaves to the cloud: a hostname ACM can
-// certify, the edge ranges (when the program gives them as literals; an
-// Output is checked at deploy time) and extra environment that would shadow
-// the contract's variables.
+// checkArgs checks what Normalize leaves to the cloud: extra environment
+// that would shadow the contract's variables (when the program gives it as
+// a literal; an Output is checked at deploy time, by workloadEnv).
 func checkArgs(a cell.Args) error {
-	var errs []error
-	if a.Hostname != "" && (len(a.Hostname) > 253 || !hostnameRe.MatchString(a.Hostname)) {
-		errs = append(errs, fmt.Errorf("cell %q: Hostname: %q is not a lowercase DNS name such as cell-1.example.com", a.ID, a.Hostname))
-	}
-	if a.IngressCIDRs == nil {
-		errs = append(errs, fmt.Errorf("cell %q: IngressCIDRs: missing: an AWS cell admits only the edge's ranges (cloudflare.GetIpRanges)", a.ID))
-	} else if vals, ok := cell.LiteralStrings(a.IngressCIDRs); ok {
-		if _, err := cell.ParseIngress(vals); err != nil {
-			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
-		}
-	}
 	if env, ok := a.Env.(pulumi.StringMap); ok {
-		keys := map[string]string{}
-		for k := range env {
-			keys[k] = ""
-		}
-		if _, err := workloadEnv(nil, keys); err != nil {
-			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
+		if err := cell.CheckEnv(slices.Collect(maps.Keys(env)), nil); err != nil {
+			return fmt.Errorf("cell %q: %w", a.ID, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,17 +11,6 @@ import (
 
 // containerName is the name of the cell's one container in its task.
 const containerName = "cell"
-
-// reservedEnv are the variables the cell sets itself (cell.ReservedEnv);
-// cell.Args.Env may not override them (least of all the edge key, which
-// only ever arrives as a secret reference).
-var reservedEnv = func() map[string]bool {
-	m := map[string]bool{}
-	for _, k := range cell.ReservedEnv {
-		m[k] = true
-	}
-	return m
-}()
 
 // containerSpec is what the container definition is made of, resolved.
 type containerSpec struct {
@@ -68,15 +56,10 @@ type logConfig struct {
 }
 
 // workloadEnv merges the contract's variables with the caller's extra ones,
-// refusing any extra one that would shadow a contract variable.
+// refusing any extra one that would shadow a variable the cell sets
+// (cell.CheckEnv).
 func workloadEnv(contract, extra map[string]string) (map[string]string, error) {
-	var errs []error
-	for _, k := range slices.Sorted(maps.Keys(extra)) {
-		if reservedEnv[k] {
-			errs = append(errs, fmt.Errorf("environment variable %s is set by the cell; remove it from cell.Args.Env", k))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := cell.CheckEnv(slices.Collect(maps.Keys(extra)), nil); err != nil {
 		return nil, err
 	}
 	env := maps.Clone(extra)

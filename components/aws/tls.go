@@ -65,17 +65,3 @@ func trimDot(s pulumi.StringPtrOutput) pulumi.StringOutput {
 		return strings.TrimSuffix(*v, ".")
 	}).(pulumi.StringOutput)
 }
-
-// dnsRecordsOutput renders the records as the DNSRecords output.
-func dnsRecordsOutput(recs []cell.DNSRecord) pulumi.StringMapArrayOutput {
-	var arr pulumi.StringMapArray
-	for _, r := range recs {
-		arr = append(arr, pulumi.StringMap{
-			"name":    r.Name,
-			"type":    pulumi.String(r.Type),
-			"value":   r.Value,
-			"purpose": pulumi.String(r.Purpose),
-		})
-	}
-	return arr.ToStringMapArrayOutput()
-}

@@ -36,6 +36,8 @@ func TestBadArgsRegisterNothing(t *testing.T) {
 		}, []string{"::/0 is too broad"}},
 		{"ipv6 only", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray(cloudflareV6) }, []string{"no IPv4 block"}},
 		{"malformed ingress", func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"cloudflare"}) }, []string{`"cloudflare" is not a CIDR block`}},
+		{"env shadows port", func(a *cell.Args) { a.Env = pulumi.StringMap{cell.EnvPort: pulumi.String("9")} }, []string{cell.EnvPort}},
+		{"env sets the client id", func(a *cell.Args) { a.Env = pulumi.StringMap{EnvAzureClientID: pulumi.String("x")} }, []string{EnvAzureClientID}},
 		{"every problem at once", func(a *cell.Args) {
 			a.Region, a.Image, a.IngressCIDRs = "", nil, nil
 		}, []string{"Region: missing", "Image: missing", "IngressCIDRs: missing"}},

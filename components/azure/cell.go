@@ -3,6 +3,8 @@ package azure
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -92,16 +94,20 @@ func NewCell(ctx *pulumi.Context, name string, args cell.Args, opts ...pulumi.Re
 	return c, nil
 }
 
-// checkArgs checks what Normalize leaves to Azure: the edge ranges (when
-// the program gives them as literals; an Output is checked when it
-// resolves) and the names derived from a valid id.
+// checkArgs checks what Normalize leaves to Azure: an IPv4 block among
+// the edge ranges and extra environment that would shadow what the cell
+// sets (when the program gives them as literals; an Output is checked when
+// it resolves), and the names derived from a valid id.
 func checkArgs(a cell.Args, n names) error {
 	var errs []error
-	if a.IngressCIDRs == nil {
-		errs = append(errs, fmt.Errorf("cell %q: IngressCIDRs: missing: an Azure cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges)", a.ID))
-	} else if cidrs, known := cell.LiteralStrings(a.IngressCIDRs); known {
-		if _, err := parseIngress(cidrs); err != nil {
-			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, err))
+	if env, ok := a.Env.(pulumi.StringMap); ok {
+		if err := cell.CheckEnv(slices.Collect(maps.Keys(env)), platformEnv); err != nil {
+			errs = append(errs, fmt.Errorf("cell %q: Env: %w", a.ID, err))
+		}
+	}
+	if cidrs, known := cell.LiteralStrings(a.IngressCIDRs); known {
+		if r, err := cell.ParseIngress(cidrs); err == nil && len(r.V4) == 0 {
+			errs = append(errs, fmt.Errorf("cell %q: %w", a.ID, errNoIPv4))
 		}
 	}
 	if fabric.ValidCellID(a.ID) {

@@ -67,7 +67,8 @@
 // range, liveness and readiness probes on HealthPath and Port, and scaling
 // between MinInstances and MaxInstances on concurrent HTTP requests. Its
 // environment holds the contract's variables, cell.Args.Env (which may not
-// override them), CELLFABRIC_STATE_ENDPOINT (the account's table endpoint:
+// override them nor AZURE_CLIENT_ID: checked before registering when Env is
+// a literal map, when it resolves otherwise), CELLFABRIC_STATE_ENDPOINT (the account's table endpoint:
 // a table name alone does not locate an Azure table) and AZURE_CLIENT_ID
 // (the identity, for Azure SDK credentials). CELLFABRIC_EDGE_KEY is a
 // secretRef to the app secret "edge-key", which is a Key Vault reference

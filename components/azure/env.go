@@ -2,6 +2,7 @@ package azure
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,24 +32,23 @@ type workloadEnv struct {
 	Extra map[string]string
 }
 
-// reservedEnv are the names the cell sets itself; cell.Args.Env may not set
-// them (least of all the edge key in plain text).
-var reservedEnv = append(slices.Clone(cell.ReservedEnv), EnvAzureClientID)
+// platformEnv are the names cell.Args.Env may not set besides
+// cell.ReservedEnv (cell.CheckEnv), with who sets them: the identity's
+// client id, and the edge keys, which reach the workload from Key Vault
+// only (never in plain text).
+var platformEnv = map[string]string{
+	EnvAzureClientID: "set by the cell for Azure SDK credentials",
+	cell.EnvEdgeKey:  "set by the cell from Key Vault",
+	cell.EnvEdgeKeys: "set by the cell from Key Vault",
+}
 
 // containerEnv returns the container's environment, sorted by name: the
 // contract's plain variables, cell.Args.Env, and the edge key (and the extra
 // key, when there is one) as a reference to the Container App secret that
 // points at Key Vault (never a value).
 func containerEnv(w workloadEnv) ([]app.EnvironmentVar, error) {
-	var clash []string
-	for _, k := range reservedEnv {
-		if _, ok := w.Extra[k]; ok {
-			clash = append(clash, k)
-		}
-	}
-	if len(clash) > 0 {
-		return nil, fmt.Errorf("cell %q: env sets %s, which the cell sets itself; remove them (the edge key reaches the workload from Key Vault)",
-			w.CellID, strings.Join(clash, ", "))
+	if err := cell.CheckEnv(slices.Collect(maps.Keys(w.Extra)), platformEnv); err != nil {
+		return nil, fmt.Errorf("cell %q: Env: %w", w.CellID, err)
 	}
 	plain := map[string]string{
 		cell.EnvCellID:       w.CellID,

@@ -18,7 +18,10 @@ func parseIngress(cidrs []string) (cell.IngressRanges, error) {
 		return cell.IngressRanges{}, fmt.Errorf("azure cell ingress: %w", err)
 	}
 	if len(r.V4) == 0 {
-		return cell.IngressRanges{}, errors.New("azure cell ingress: ingressCIDRs: no IPv4 block: an Azure cell's endpoint is IPv4-only and an empty allow list would admit every address; include the edge's IPv4 egress ranges")
+		return cell.IngressRanges{}, errNoIPv4
 	}
 	return r, nil
 }
+
+// errNoIPv4 refuses edge ranges without an IPv4 block.
+var errNoIPv4 = errors.New("azure cell ingress: ingressCIDRs: no IPv4 block: an Azure cell's endpoint is IPv4-only and an empty allow list would admit every address; include the edge's IPv4 egress ranges")

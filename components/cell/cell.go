@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -33,6 +35,25 @@ const (
 var ReservedEnv = []string{
 	EnvCellID, EnvCloud, EnvRegion, EnvEdgeKey, EnvEdgeKeyID, EnvEdgeKeys, EnvPort,
 	contract.EnvKind, contract.EnvStore, contract.EnvEndpoint, contract.EnvRegion, contract.EnvProject, contract.EnvIdentity, contract.EnvDataDir,
+}
+
+// CheckEnv refuses extra environment (the names in Args.Env) that would
+// shadow a variable the cell sets itself: one of ReservedEnv, or of own,
+// the names the cloud's cell or platform sets, each mapped to who sets it
+// ("set by Cloud Run"; own may also say it for a ReservedEnv name). It
+// reports every clash at once, sorted by name.
+func CheckEnv(names []string, own map[string]string) error {
+	var errs []error
+	for _, k := range slices.Sorted(slices.Values(names)) {
+		why, ok := own[k]
+		if !ok && slices.Contains(ReservedEnv, k) {
+			why, ok = "set by the cell", true
+		}
+		if ok {
+			errs = append(errs, fmt.Errorf("%s is %s; remove it from cell.Args.Env", k, why))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // MinEdgeKeyBytes is the shortest edge key secret a workload accepts
@@ -107,8 +128,8 @@ type Args struct {
 	ExtraEdgeKeyID string
 	// IngressCIDRs are the only source ranges allowed to reach the cell's
 	// public endpoint (the edge's egress ranges, e.g. Cloudflare's from
-	// cloudflare.GetIpRanges). Required where the cloud filters by address;
-	// never 0.0.0.0/0.
+	// cloudflare.GetIpRanges). Required: every cloud filters by address;
+	// never 0.0.0.0/0 (ParseIngress).
 	IngressCIDRs pulumi.StringArrayInput
 
 	// DNS creates the public DNS records the cell needs: the origin record
@@ -138,9 +159,30 @@ type DNSRecord struct {
 // edge at the origin, or proves domain ownership to a certificate authority.
 type DNSRecordFunc func(ctx *pulumi.Context, name string, rec DNSRecord, opts ...pulumi.ResourceOption) (pulumi.Resource, error)
 
+// DNSRecordsOutput renders records as a cell's DNSRecords output: one map
+// per record with the keys "name", "type", "value" and "purpose".
+func DNSRecordsOutput(recs []DNSRecord) pulumi.StringMapArrayOutput {
+	arr := pulumi.StringMapArray{}
+	for _, r := range recs {
+		arr = append(arr, pulumi.StringMap{
+			"name":    r.Name,
+			"type":    pulumi.String(r.Type),
+			"value":   r.Value,
+			"purpose": pulumi.String(r.Purpose),
+		})
+	}
+	return arr.ToStringMapArrayOutput()
+}
+
+// hostnameRe is a DNS name a load balancer's certificate can cover:
+// lowercase labels, at least two, no wildcard, no trailing dot.
+var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
 // Normalize fills defaults and checks the plain fields every cloud needs,
-// returning every problem at once. Each NewCell calls it first, so a bad
-// Args fails before any resource is registered.
+// returning every problem at once: among them the Hostname where the cloud
+// certifies it (AWS, GCP) and the edge ranges when they are literals (an
+// Output is checked when it resolves). Each NewCell calls it first, so a
+// bad Args fails before any resource is registered.
 func (a Args) Normalize(cloud fabric.Cloud) (Args, stacks.NetworkPlan, error) {
 	var errs []error
 	bad := func(field, format string, args ...any) {
@@ -196,8 +238,21 @@ func (a Args) Normalize(cloud fabric.Cloud) (Args, stacks.NetworkPlan, error) {
 	case a.ExtraEdgeKeyID == a.EdgeKeyID:
 		bad("ExtraEdgeKeyID", "%q is also EdgeKeyID: the extra key needs an id of its own", a.ExtraEdgeKeyID)
 	}
-	if (cloud == fabric.AWS || cloud == fabric.GCP) && a.Hostname == "" {
-		bad("Hostname", "missing: cells on %s need the DNS name their load balancer's certificate covers", cloud)
+	if cloud == fabric.AWS || cloud == fabric.GCP {
+		switch {
+		case a.Hostname == "":
+			bad("Hostname", "missing: cells on %s need the DNS name their load balancer's certificate covers", cloud)
+		case len(a.Hostname) > 253 || !hostnameRe.MatchString(a.Hostname):
+			bad("Hostname", "%q is not a lowercase DNS name a certificate can cover, such as cell-1.example.com (no wildcard, no trailing dot)", a.Hostname)
+		}
+	}
+	if a.IngressCIDRs == nil {
+		bad("IngressCIDRs", "missing: a cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges)")
+	} else if lit, ok := LiteralStrings(a.IngressCIDRs); ok {
+		// An Output is checked by each cloud when it resolves.
+		if _, err := ParseIngress(lit); err != nil {
+			bad("IngressCIDRs", "%v", err)
+		}
 	}
 	a.Tags = maps.Clone(a.Tags)
 	plan, err := stacks.PlanNetwork(stacks.Cell{ID: a.ID, Cloud: cloud, CIDR: a.CIDR, Zones: a.Zones, MaxInstances: a.MaxInstances})

@@ -11,18 +11,20 @@ import (
 	"github.com/cellfabric/cellfabric/components/recorder"
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
 )
 
 // validArgs is a Args every cloud accepts; each case below changes one
 // thing about its keys.
 func validArgs() cell.Args {
 	return cell.Args{
-		ID:       "aws-use1",
-		Region:   "us-east-1",
-		CIDR:     "10.10.0.0/16",
-		Hostname: "aws-use1.cells.example.com",
-		Image:    pulumi.String("img:1"),
-		EdgeKey:  pulumi.ToSecret(pulumi.String("current-secret-0123456789")).(pulumi.StringOutput),
+		ID:           "aws-use1",
+		Region:       "us-east-1",
+		CIDR:         "10.10.0.0/16",
+		Hostname:     "aws-use1.cells.example.com",
+		Image:        pulumi.String("img:1"),
+		EdgeKey:      pulumi.ToSecret(pulumi.String("current-secret-0123456789")).(pulumi.StringOutput),
+		IngressCIDRs: pulumi.ToStringArray([]string{"173.245.48.0/20", "2400:cb00::/32"}),
 	}
 }
 
@@ -70,6 +72,46 @@ func TestNormalizeEdgeKeys(t *testing.T) {
 				}
 				if got.HasExtraEdgeKey() != tc.extra {
 					t.Errorf("HasExtraEdgeKey = %v, want %v", got.HasExtraEdgeKey(), tc.extra)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("want an error containing %q, got %v", tc.wantErr, err)
+			}
+		})
+	}
+}
+
+// TestNormalizeHostnameAndIngress: the hostname is checked where the cloud
+// certifies it, the edge ranges on every cloud when they are literals.
+func TestNormalizeHostnameAndIngress(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		cloud   fabric.Cloud
+		mutate  func(*cell.Args)
+		wantErr string // "" when the args are valid
+	}{
+		{name: "aws: no hostname", cloud: fabric.AWS, mutate: func(a *cell.Args) { a.Hostname = "" }, wantErr: "Hostname: missing: cells on aws"},
+		{name: "gcp: hostname with scheme", cloud: fabric.GCP, mutate: func(a *cell.Args) { a.Hostname = "https://x.example.com" }, wantErr: "not a lowercase DNS name"},
+		{name: "aws: wildcard hostname", cloud: fabric.AWS, mutate: func(a *cell.Args) { a.Hostname = "*.example.com" }, wantErr: "not a lowercase DNS name"},
+		{name: "gcp: trailing dot", cloud: fabric.GCP, mutate: func(a *cell.Args) { a.Hostname = "x.example.com." }, wantErr: "not a lowercase DNS name"},
+		{name: "azure: hostname is informational", cloud: fabric.Azure, mutate: func(a *cell.Args) { a.Hostname = "Not A Host" }},
+		{name: "azure: no ingress", cloud: fabric.Azure, mutate: func(a *cell.Args) { a.IngressCIDRs = nil }, wantErr: "IngressCIDRs: missing"},
+		{name: "gcp: open ingress", cloud: fabric.GCP, mutate: func(a *cell.Args) { a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}) }, wantErr: "IngressCIDRs: ingressCIDRs[0]: 0.0.0.0/0 is too broad"},
+		{name: "aws: ingress as an Output waits for deploy time", cloud: fabric.AWS, mutate: func(a *cell.Args) {
+			a.IngressCIDRs = pulumi.ToStringArray([]string{"0.0.0.0/0"}).ToStringArrayOutput()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := validArgs()
+			tc.mutate(&a)
+			_, _, err := a.Normalize(tc.cloud)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("valid args refused: %v", err)
 				}
 				return
 			}
@@ -137,6 +179,42 @@ func TestEnvNamesMatchEdgeauth(t *testing.T) {
 			t.Parallel()
 			if tc.contract != tc.edgeauth {
 				t.Errorf("contract says %q, edgeauth reads %q", tc.contract, tc.edgeauth)
+			}
+		})
+	}
+}
+
+// TestCheckEnv: a name of ReservedEnv or of the cloud's own list is
+// refused with who sets it, every clash at once in name order; other
+// names pass.
+func TestCheckEnv(t *testing.T) {
+	t.Parallel()
+	own := map[string]string{"K_SERVICE": "set by Cloud Run", cell.EnvPort: "set by Cloud Run from the container port"}
+	cases := []struct {
+		name  string
+		names []string
+		want  string // "" when accepted
+	}{
+		{name: "none", names: nil},
+		{name: "free names", names: []string{"LOG_LEVEL", "A"}},
+		{name: "reserved", names: []string{cell.EnvCellID}, want: cell.EnvCellID + " is set by the cell; remove it from cell.Args.Env"},
+		{name: "state store", names: []string{"X", contract.EnvStore}, want: contract.EnvStore + " is set by the cell"},
+		{name: "the cloud's own", names: []string{"K_SERVICE"}, want: "K_SERVICE is set by Cloud Run;"},
+		{name: "own says it for a reserved name", names: []string{cell.EnvPort}, want: "PORT is set by Cloud Run from the container port;"},
+		{name: "every clash, sorted", names: []string{cell.EnvRegion, "OK", cell.EnvCloud}, want: cell.EnvCloud + " is set by the cell; remove it from cell.Args.Env\n" + cell.EnvRegion + " is set by the cell"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := cell.CheckEnv(tc.names, own)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v", tc.want, err)
 			}
 		})
 	}

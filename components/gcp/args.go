@@ -1,7 +1,6 @@
 package gcp
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -45,68 +44,29 @@ const (
 	secretVersion = "latest"
 )
 
-// reservedEnv are variables cell.Args.Env may not set: the contract's (the
-// cell sets them, the edge key only as a secret reference) and the ones
-// Cloud Run sets itself and refuses in a service spec.
-var reservedEnv = func() map[string]string {
-	m := map[string]string{
-		cell.EnvEdgeKey:   "set by the cell from Secret Manager",
-		cell.EnvEdgeKeys:  "set by the cell from Secret Manager",
-		cell.EnvPort:      "set by Cloud Run from the container port",
-		"K_SERVICE":       "set by Cloud Run",
-		"K_REVISION":      "set by Cloud Run",
-		"K_CONFIGURATION": "set by Cloud Run",
-	}
-	for _, k := range cell.ReservedEnv {
-		if _, ok := m[k]; !ok {
-			m[k] = "set by the cell"
-		}
-	}
-	return m
-}()
-
-// hostnameRe is a DNS name a Google-managed certificate can cover: lowercase
-// labels, at least two, no wildcard.
-var hostnameRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
-// checkArgs checks what Normalize leaves to the cloud, returning every
-// problem at once: the hostname, the presence of the edge ranges, and the
-// ranges and extra environment when the program gives them as literals (an
-// Output is checked again when it resolves, by armorRules and workloadEnv).
-func checkArgs(a cell.Args) error {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("cell %q: %s: %s", a.ID, field, fmt.Sprintf(format, args...)))
-	}
-	if a.Hostname != "" && (len(a.Hostname) > 253 || !hostnameRe.MatchString(a.Hostname)) {
-		bad("Hostname", "%q is not a lowercase DNS name a managed certificate can cover (no wildcard, no trailing dot)", a.Hostname)
-	}
-	if a.IngressCIDRs == nil {
-		bad("IngressCIDRs", "missing: a gcp cell admits only the edge's ranges (e.g. cloudflare.GetIpRanges) through Cloud Armor")
-	} else if lit, ok := cell.LiteralStrings(a.IngressCIDRs); ok {
-		if _, err := cell.ParseIngress(lit); err != nil {
-			bad("IngressCIDRs", "%v", err)
-		}
-	}
-	if m, ok := a.Env.(pulumi.StringMap); ok {
-		if err := checkEnvKeys(slices.Collect(maps.Keys(m))); err != nil {
-			bad("Env", "%v", err)
-		}
-	}
-	return errors.Join(errs...)
+// platformEnv are the variables cell.Args.Env may not set besides
+// cell.ReservedEnv (cell.CheckEnv), with who sets them: the ones Cloud Run
+// sets itself and refuses in a service spec, and what the cell sets other
+// than in plain text.
+var platformEnv = map[string]string{
+	cell.EnvEdgeKey:   "set by the cell from Secret Manager",
+	cell.EnvEdgeKeys:  "set by the cell from Secret Manager",
+	cell.EnvPort:      "set by Cloud Run from the container port",
+	"K_SERVICE":       "set by Cloud Run",
+	"K_REVISION":      "set by Cloud Run",
+	"K_CONFIGURATION": "set by Cloud Run",
 }
 
-// checkEnvKeys refuses extra environment that shadows what the cell or
-// Cloud Run sets.
-func checkEnvKeys(keys []string) error {
-	var errs []error
-	slices.Sort(keys)
-	for _, k := range keys {
-		if why, ok := reservedEnv[k]; ok {
-			errs = append(errs, fmt.Errorf("%s is %s; remove it from cell.Args.Env", k, why))
+// checkArgs checks what Normalize leaves to the cloud: the extra
+// environment when the program gives it as a literal (an Output is checked
+// when it resolves, by workloadEnv).
+func checkArgs(a cell.Args) error {
+	if m, ok := a.Env.(pulumi.StringMap); ok {
+		if err := cell.CheckEnv(slices.Collect(maps.Keys(m)), platformEnv); err != nil {
+			return fmt.Errorf("cell %q: Env: %w", a.ID, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 var labelBad = regexp.MustCompile(`[^a-z0-9_-]`)

@@ -86,23 +86,9 @@ func (b *builder) fill(c *Cell) {
 	c.SubnetworkSelfLink = b.subnet.SelfLink
 	c.Project = b.projectID
 	c.LoadBalancerIP = b.address.Address
-	c.DNSRecords = dnsRecordsOutput(b.dnsRecords)
+	c.DNSRecords = cell.DNSRecordsOutput(b.dnsRecords)
 	c.ServiceName = b.service.Name
 	c.DatabaseName = b.db.Name
 	c.EdgeKeySecretID = b.secretRes.SecretId
 	c.LogBucketID = b.logBucket.BucketId
-}
-
-// dnsRecordsOutput renders the records as the DNSRecords output.
-func dnsRecordsOutput(recs []cell.DNSRecord) pulumi.StringMapArrayOutput {
-	arr := pulumi.StringMapArray{}
-	for _, r := range recs {
-		arr = append(arr, pulumi.StringMap{
-			"name":    r.Name,
-			"type":    pulumi.String(r.Type),
-			"value":   r.Value,
-			"purpose": pulumi.String(r.Purpose),
-		})
-	}
-	return arr.ToStringMapArrayOutput()
 }

@@ -147,7 +147,7 @@ func workloadEnv(a cell.Args, database string, project, secretID, extraSecretID 
 	return pulumi.All(extra, secretID, extraSecretID, project).ApplyT(func(xs []any) ([]cloudrunv2.ServiceTemplateContainerEnv, error) {
 		more, secret, extraSecret := xs[0].(map[string]string), xs[1].(string), xs[2].(string)
 		fixedEnv[contract.EnvProject] = xs[3].(string)
-		if err := checkEnvKeys(slices.Collect(maps.Keys(more))); err != nil {
+		if err := cell.CheckEnv(slices.Collect(maps.Keys(more)), platformEnv); err != nil {
 			return nil, fmt.Errorf("cell %q: Env: %w", a.ID, err)
 		}
 		vars := map[string]string{}

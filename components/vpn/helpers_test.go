@@ -197,41 +197,19 @@ func (d *deployment) byID(t *testing.T, typ, id string) *recorder.Resource {
 	return nil
 }
 
-// at follows a path of keys (string) and indexes (int) through m.
+// at reads the value at a path of keys (string) and indexes (int) in m as
+// plain Go values (recorder.At), nil when absent.
 func at(m resource.PropertyMap, path ...any) any {
-	var cur any = recorder.Plain(resource.NewObjectProperty(m))
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			o, ok := cur.(map[string]any)
-			if !ok {
-				return nil
-			}
-			cur = o[k]
-		case int:
-			a, ok := cur.([]any)
-			if !ok || k >= len(a) {
-				return nil
-			}
-			cur = a[k]
-		}
-	}
-	return cur
+	return recorder.Plain(recorder.At(resource.NewObjectProperty(m), path...))
 }
 
 // in and out read a string input or output by path, "" when absent.
-func in(r *recorder.Resource, path ...any) string {
-	s, _ := at(r.Inputs, path...).(string)
-	return s
-}
-func out(r *recorder.Resource, path ...any) string {
-	s, _ := at(r.Outputs, path...).(string)
-	return s
-}
+func in(r *recorder.Resource, path ...any) string  { return recorder.String(r.Input(path...)) }
+func out(r *recorder.Resource, path ...any) string { return recorder.String(r.Output(path...)) }
 
 // num reads a number input, -1 when absent.
 func num(r *recorder.Resource, path ...any) float64 {
-	f, ok := at(r.Inputs, path...).(float64)
+	f, ok := recorder.Plain(r.Input(path...)).(float64)
 	if !ok {
 		return -1
 	}
@@ -239,15 +217,7 @@ func num(r *recorder.Resource, path ...any) float64 {
 }
 
 // strs reads a string-array input.
-func strs(r *recorder.Resource, path ...any) []string {
-	var res []string
-	a, _ := at(r.Inputs, path...).([]any)
-	for _, e := range a {
-		s, _ := e.(string)
-		res = append(res, s)
-	}
-	return res
-}
+func strs(r *recorder.Resource, path ...any) []string { return recorder.StringList(r.Input(path...)) }
 
 // isSecret reports whether the input at key is a secret.
 func isSecret(r *recorder.Resource, key string) bool {

@@ -58,10 +58,17 @@ func (d *Directory) List(ctx context.Context, cursor string, limit int) (Page, e
 // returns the position to follow Changes from (see Page.Position). An
 // error from each stops it and is returned.
 func (d *Directory) Load(ctx context.Context, each func([]router.Tenant) error) (string, error) {
-	var position string
-	cursor := ""
+	return LoadPages(ctx, d.List, each)
+}
+
+// LoadPages is Load over any lister of pages (Directory.List, or the
+// control API's client): it calls each with every entry, list's pages of
+// DefaultListLimit one after the other, and returns the first page's
+// position. An error from list or each stops it and is returned.
+func LoadPages(ctx context.Context, list func(ctx context.Context, cursor string, limit int) (Page, error), each func([]router.Tenant) error) (string, error) {
+	var position, cursor string
 	for {
-		p, err := d.List(ctx, cursor, DefaultListLimit)
+		p, err := list(ctx, cursor, DefaultListLimit)
 		if err != nil {
 			return "", err
 		}

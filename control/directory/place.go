@@ -44,6 +44,25 @@ func (d *Directory) Place(ctx context.Context, id string, req PlaceRequest) (rou
 	if n < 0 || n > router.MaxFailover {
 		return router.Tenant{}, "", errorf(422, ReasonInvalidEntry, id, "failoverCount %d for tenant %q is out of range: choose 0..%d failover cells", n, id, router.MaxFailover)
 	}
+	return d.placeNew(ctx, id, func(snap *router.Snapshot) (router.Tenant, error) {
+		eligible := placeable(snap, req.Residency)
+		ids := make([]string, len(eligible))
+		for i, c := range eligible {
+			ids[i] = c.ID
+		}
+		load, err := d.Counts(ctx, ids)
+		if err != nil {
+			return router.Tenant{}, err
+		}
+		return choosePlacement(snap, id, req.Residency, eligible, load, n)
+	})
+}
+
+// placeNew records the entry choose computes for tenant id from the
+// directory's registry, unless the directory has an entry for id: that
+// one is returned unchanged, whatever it says. The write is an add: if the
+// tenant was written since it was read here, that entry stands too.
+func (d *Directory) placeNew(ctx context.Context, id string, choose func(*router.Snapshot) (router.Tenant, error)) (router.Tenant, Outcome, error) {
 	snap, err := d.snapshot(id)
 	if err != nil {
 		return router.Tenant{}, "", err
@@ -51,23 +70,12 @@ func (d *Directory) Place(ctx context.Context, id string, req PlaceRequest) (rou
 	if existing, found, err := d.get(ctx, id); err != nil || found {
 		return existing, OutcomeUnchanged, err
 	}
-	eligible := placeable(snap, req.Residency)
-	ids := make([]string, len(eligible))
-	for i, c := range eligible {
-		ids[i] = c.ID
-	}
-	load, err := d.Counts(ctx, ids)
-	if err != nil {
-		return router.Tenant{}, "", err
-	}
-	t, err := choosePlacement(snap, id, req.Residency, load, n)
+	t, err := choose(snap)
 	if err != nil {
 		return router.Tenant{}, "", err
 	}
 	c := counts{}
 	defer d.applyCounts(ctx, c)
-	// As an add: if the tenant was written since it was read above, that
-	// entry stands (returned unchanged when equal, refused otherwise).
 	stored, outcome, err := d.write(ctx, snap, t, PutOptions{IfAbsent: true}, c)
 	if err != nil && AsError(err).Reason == ReasonExists {
 		return stored, OutcomeUnchanged, nil
@@ -90,10 +98,10 @@ func placeable(snap *router.Snapshot, residency string) []*router.Cell {
 	return out
 }
 
-// choosePlacement is Place's choice, given the cells' tenant counts: a
-// pure function of the registry, the counts and its arguments.
-func choosePlacement(snap *router.Snapshot, id, residency string, load map[string]int64, failovers int) (router.Tenant, error) {
-	eligible := placeable(snap, residency)
+// choosePlacement is Place's choice among the placeable cells, given their
+// tenant counts: a pure function of the registry, the counts and its
+// arguments. It reorders eligible.
+func choosePlacement(snap *router.Snapshot, id, residency string, eligible []*router.Cell, load map[string]int64, failovers int) (router.Tenant, error) {
 	if len(eligible) == 0 {
 		return router.Tenant{}, noEligibleCell(snap, id, residency)
 	}
@@ -180,22 +188,7 @@ func (d *Directory) RecordAtRequest(ctx context.Context, id string) (router.Tena
 	if err := checkID(id); err != nil {
 		return router.Tenant{}, "", err
 	}
-	snap, err := d.snapshot(id)
-	if err != nil {
-		return router.Tenant{}, "", err
-	}
-	if existing, found, err := d.get(ctx, id); err != nil || found {
-		return existing, OutcomeUnchanged, err
-	}
-	t, err := PlaceAtRequest(snap, id)
-	if err != nil {
-		return router.Tenant{}, "", err
-	}
-	c := counts{}
-	defer d.applyCounts(ctx, c)
-	stored, outcome, err := d.write(ctx, snap, t, PutOptions{IfAbsent: true}, c)
-	if err != nil && AsError(err).Reason == ReasonExists {
-		return stored, OutcomeUnchanged, nil
-	}
-	return stored, outcome, err
+	return d.placeNew(ctx, id, func(snap *router.Snapshot) (router.Tenant, error) {
+		return PlaceAtRequest(snap, id)
+	})
 }

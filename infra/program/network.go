@@ -76,7 +76,7 @@ func meshArgs(topo *stacks.Topology) vpn.MeshArgs {
 	}
 	for _, c := range topo.Cells {
 		args.Cells = append(args.Cells, vpn.CellNetwork{
-			ID: c.ID, Cloud: fabric.Cloud(c.Cloud), Region: c.Region, CIDR: c.CIDR, ASN: c.ASN,
+			ID: c.ID, Cloud: c.Cloud, Region: c.Region, CIDR: c.CIDR, ASN: c.ASN,
 		})
 	}
 	return args

@@ -11,6 +11,15 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/textproto"
+)
+
+// The header names as http.Header keys them, worked out once:
+// http.Header.Set would canonicalise (and so allocate) "X-Tenant-ID" on
+// every request.
+var (
+	tenantKey    = textproto.CanonicalMIMEHeaderKey(TenantHeader)
+	signatureKey = textproto.CanonicalMIMEHeaderKey(SignatureHeader)
 )
 
 // SignRequest sets TenantHeader (or removes it when tenant is "") and
@@ -18,11 +27,11 @@ import (
 // sent. Call it after the request's URL and Host are final.
 func (s *Signer) SignRequest(r *http.Request, tenant string) {
 	if tenant == "" {
-		r.Header.Del(TenantHeader)
+		delete(r.Header, tenantKey)
 	} else {
-		r.Header.Set(TenantHeader, tenant)
+		r.Header[tenantKey] = []string{tenant}
 	}
-	r.Header.Set(SignatureHeader, s.Sign(MessageOf(r, tenant)))
+	r.Header[signatureKey] = []string{s.Sign(MessageOf(r, tenant))}
 }
 
 // MessageOf returns what a signature over r covers: the host is r.Host, or

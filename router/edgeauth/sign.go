@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cellfabric/cellfabric/fabric"
@@ -78,10 +80,58 @@ func mac(secret []byte, kid string, ts int64, m Message) []byte {
 	return h.Sum(nil)
 }
 
+// appendCanonical appends what canonical returns to dst, without the
+// intermediate string.
+func appendCanonical(dst []byte, kid string, ts int64, m Message) []byte {
+	path := m.Path
+	if path == "" {
+		path = "/"
+	}
+	dst = append(dst, canonicalHead...)
+	dst = append(append(dst, '\n'), kid...)
+	dst = strconv.AppendInt(append(dst, '\n'), ts, 10)
+	dst = append(append(dst, '\n'), m.Method...)
+	dst = appendNormalHost(append(dst, '\n'), m.Host)
+	dst = append(append(dst, '\n'), path...)
+	dst = append(append(dst, '\n'), m.Query...)
+	return append(append(dst, '\n'), m.Tenant...)
+}
+
+// appendNormalHost appends normalHost(h) to dst.
+func appendNormalHost(dst []byte, h string) []byte {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if c >= 0x80 { // rare: let strings.ToLower handle Unicode
+			return append(dst, strings.ToLower(h)...)
+		}
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// macState is one HMAC in use: keyed once, reset for each message (HMAC's
+// Reset restores the keyed state without hashing the key again), with
+// room for the canonical string and the sum.
+type macState struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
 // Signer signs requests with one key. It is safe for concurrent use.
 type Signer struct {
-	key Key
-	now func() time.Time
+	key  Key
+	now  func() time.Time
+	macs sync.Pool // *macState keyed with key.Secret
 }
 
 // NewSigner returns a signer using key. now may be nil (time.Now).
@@ -92,7 +142,9 @@ func NewSigner(key Key, now func() time.Time) (*Signer, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{key: Key{ID: key.ID, Secret: append([]byte(nil), key.Secret...)}, now: now}, nil
+	s := &Signer{key: Key{ID: key.ID, Secret: append([]byte(nil), key.Secret...)}, now: now}
+	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, s.key.Secret), buf: make([]byte, 0, 256)} }
+	return s, nil
 }
 
 // KeyID returns the id of the signing key.
@@ -100,9 +152,28 @@ func (s *Signer) KeyID() string { return s.key.ID }
 
 // Sign returns the value of SignatureHeader for m, stamped now.
 func (s *Signer) Sign(m Message) string {
+	var b [128]byte
+	return string(s.AppendSign(b[:0], m))
+}
+
+// AppendSign appends what Sign returns to dst: the same header value,
+// computed with a keyed HMAC from a pool and no allocation of its own
+// once dst has room (about 100 bytes with a short key id).
+func (s *Signer) AppendSign(dst []byte, m Message) []byte {
 	ts := s.now().Unix()
-	sig := base64.RawURLEncoding.EncodeToString(mac(s.key.Secret, s.key.ID, ts, m))
-	return version + ",kid=" + s.key.ID + ",ts=" + strconv.FormatInt(ts, 10) + ",sig=" + sig
+	st := s.macs.Get().(*macState)
+	st.buf = appendCanonical(st.buf[:0], s.key.ID, ts, m)
+	st.h.Reset()
+	st.h.Write(st.buf)
+	sum := st.h.Sum(st.sum[:0])
+	dst = append(dst, version+",kid="...)
+	dst = append(dst, s.key.ID...)
+	dst = strconv.AppendInt(append(dst, ",ts="...), ts, 10)
+	dst = base64.RawURLEncoding.AppendEncode(append(dst, ",sig="...), sum)
+	if cap(st.buf) <= 4<<10 { // a huge path is not kept in the pool
+		s.macs.Put(st)
+	}
+	return dst
 }
 
 // Signature is a parsed SignatureHeader.

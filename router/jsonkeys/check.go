@@ -209,18 +209,13 @@ func (s *scanner) object() error {
 			if err := s.value(); err != nil {
 				return err
 			}
-			s.space()
-			if s.i >= len(s.data) {
-				return s.eof()
+			done, err := s.next('}', "unexpected character after an object member")
+			if err != nil {
+				return err
 			}
-			if c := s.data[s.i]; c == '}' {
-				s.i++
+			if done {
 				break
-			} else if c != ',' {
-				return s.syntax("unexpected character after an object member")
 			}
-			s.i++
-			s.space()
 		}
 	}
 	s.keys = s.keys[:from]
@@ -248,24 +243,39 @@ func (s *scanner) array() error {
 			if err := s.value(); err != nil {
 				return err
 			}
-			s.space()
-			if s.i >= len(s.data) {
-				return s.eof()
+			done, err := s.next(']', "unexpected character after an array element")
+			if err != nil {
+				return err
 			}
-			if c := s.data[s.i]; c == ']' {
-				s.i++
+			if done {
 				break
-			} else if c != ',' {
-				return s.syntax("unexpected character after an array element")
 			}
-			s.i++
 			s.path[top].index++
-			s.space()
 		}
 	}
 	s.path = s.path[:top]
 	s.depth--
 	return nil
+}
+
+// next scans what follows an object member or an array element: the
+// closing byte of the object or array (done), or a comma and the space
+// before the next one. bad is the syntax error for anything else.
+func (s *scanner) next(closing byte, bad string) (done bool, err error) {
+	s.space()
+	if s.i >= len(s.data) {
+		return false, s.eof()
+	}
+	switch s.data[s.i] {
+	case closing:
+		s.i++
+		return true, nil
+	case ',':
+		s.i++
+		s.space()
+		return false, nil
+	}
+	return false, s.syntax(bad)
 }
 
 // strByte marks the bytes that stand for themselves inside a string: not a

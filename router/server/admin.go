@@ -3,16 +3,28 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/health"
 )
 
-// AdminHandler serves the admin listener: /healthz, /readyz, /metrics and
-// the admin API. Keep it on a private address.
+// AdminHandler serves the admin listener: /healthz, /readyz, /metrics,
+// the admin API and, with Config.Pprof, /debug/pprof/. Keep it on a
+// private address.
 func (rt *Router) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
+	if rt.cfg.Pprof {
+		// pprof.Index serves every named profile (heap, allocs, goroutine,
+		// ...) under /debug/pprof/; the others need their own routes.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -39,16 +51,16 @@ func (rt *Router) AdminHandler() http.Handler {
 	mux.HandleFunc("GET /admin/registry", func(w http.ResponseWriter, _ *http.Request) {
 		snap := rt.cfg.Store.Snapshot()
 		if snap == nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no valid registry yet"})
+			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no valid registry yet"})
 			return
 		}
-		writeJSON(w, http.StatusOK, snap.Registry())
+		WriteJSON(w, http.StatusOK, snap.Registry())
 	})
 	mux.HandleFunc("GET /admin/directory", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, rt.DirectoryStatus())
+		WriteJSON(w, http.StatusOK, rt.DirectoryStatus())
 	})
 	mux.HandleFunc("GET /admin/cells", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, rt.Cells())
+		WriteJSON(w, http.StatusOK, rt.Cells())
 	})
 	mux.HandleFunc("GET /admin/route", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -62,14 +74,14 @@ func (rt *Router) AdminHandler() http.Handler {
 		}
 		ex, ok := rt.Explain(router.Request{Method: method, Path: path, Tenant: q.Get("tenant")})
 		if !ok {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no valid registry yet"})
+			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no valid registry yet"})
 			return
 		}
-		writeJSON(w, http.StatusOK, ex)
+		WriteJSON(w, http.StatusOK, ex)
 	})
 	mux.HandleFunc("POST /admin/cells/{id}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		if !rt.cfg.AdminWrites {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "admin writes are off; start the router with admin writes enabled (cellfabric route --admin-writes)"})
+			WriteJSON(w, http.StatusForbidden, map[string]string{"error": "admin writes are off; start the router with admin writes enabled (cellfabric route --admin-writes)"})
 			return
 		}
 		var o health.Override
@@ -81,20 +93,24 @@ func (rt *Router) AdminHandler() http.Handler {
 		case "auto":
 			o = health.OverrideNone
 		default:
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown action; want down, up or auto"})
+			WriteJSON(w, http.StatusNotFound, map[string]string{"error": "unknown action; want down, up or auto"})
 			return
 		}
 		if err := rt.cfg.Health.SetOverride(r.PathValue("id"), o); err != nil {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			WriteJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
 		rt.cfg.Logger.Info("cell override set by the admin API", "cell", r.PathValue("id"), "override", o.String())
-		writeJSON(w, http.StatusOK, rt.Cells())
+		WriteJSON(w, http.StatusOK, rt.Cells())
 	})
 	return mux
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with status and v as the admin API answers: indented
+// JSON, Content-Type application/json, Cache-Control no-store. Handlers
+// served beside AdminHandler (cellfabric local's /local/ endpoints) answer
+// with it too.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -192,7 +208,7 @@ func (rt *Router) Explain(req router.Request) (Explanation, bool) {
 		source = "directory"
 		tr = router.TenantRoute{Tenant: p.ID, Cells: append([]string{p.Cell}, p.Failover()...), State: p.State.OrDefault()}
 	} else {
-		d = snap.Decide(req, rt.cfg.Health)
+		d = rt.decideRegistry(snap, req)
 		if tr, ok = snap.Tenant(req.Tenant); ok {
 			source = "registry"
 		}

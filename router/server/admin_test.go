@@ -153,3 +153,33 @@ func TestNotReadyWithoutRegistry(t *testing.T) {
 		t.Errorf("proxy without registry: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestPprofIsOptIn: the profiles are on the admin listener only when
+// Config.Pprof is set, and never on the proxy listener.
+func TestPprofIsOptIn(t *testing.T) {
+	t.Parallel()
+	a := newTestCell(t, "cell-a", "aws")
+	reg := registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"})
+	tests := []struct {
+		name  string
+		pprof bool
+		want  int
+	}{
+		{name: "off by default", pprof: false, want: http.StatusNotFound},
+		{name: "on when asked", pprof: true, want: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := startRouter(t, reg, func(c *Config) { c.Pprof = tt.pprof })
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/allocs?debug=1", "/debug/pprof/cmdline"} {
+				if code, body := h.get(t, h.admin+path); code != tt.want {
+					t.Errorf("admin %s: %d, want %d: %.80s", path, code, tt.want, body)
+				}
+			}
+			if resp, _ := h.do(t, "GET", "/debug/pprof/", nil, ""); resp.StatusCode == http.StatusOK {
+				t.Errorf("the proxy listener served /debug/pprof/")
+			}
+		})
+	}
+}

@@ -27,6 +27,7 @@ const (
 	DefaultMinRetries        = 10
 	DefaultShutdownTimeout   = 30 * time.Second
 	DefaultMaxIdlePerCell    = 256
+	DefaultEngine            = EngineFastHTTP
 )
 
 // Config configures a Router. Zero values mean the defaults.
@@ -78,6 +79,15 @@ type Config struct {
 	// AdminWrites enables POST /admin/cells/{id}/{down|up|auto} on the admin
 	// listener. Default off.
 	AdminWrites bool
+	// Engine is the tenant listener's HTTP implementation (EngineNetHTTP or
+	// EngineFastHTTP). Default DefaultEngine; "" means the default.
+	Engine Engine
+	// Pprof serves Go's profiles (net/http/pprof) under /debug/pprof/ on the
+	// admin listener. Default off: profiles expose the program's internals
+	// (code paths, heap contents in sizes, goroutine stacks, the command
+	// line) and a CPU profile costs CPU while it runs, so turn it on only to
+	// profile, on an admin listener nobody else reaches.
+	Pprof bool
 
 	// DirectoryFeed, when set, is where the tenant directory comes from: the
 	// router loads it once when Serve starts and then polls it for changes
@@ -144,6 +154,12 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.DirectoryPoll, DefaultDirectoryPoll)
 	if c.DirectoryWait == 0 {
 		c.DirectoryWait = DefaultDirectoryWait
+	}
+	if c.Engine == "" {
+		c.Engine = DefaultEngine
+	}
+	if err := c.Engine.check(); err != nil {
+		return c, err
 	}
 	return c, nil
 }

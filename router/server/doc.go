@@ -1,23 +1,31 @@
 // Package server is the router as an HTTP server: the proxy that sends each
 // request to its tenant's cell, and the operations surface around it.
 //
-// Per request (Router.ServeHTTP): a request id (X-Request-ID, kept when the
-// client sent a sane one), header and body limits, tenant resolution
-// (router/tenant), the decision (with the health tracker of router/health:
-// the tenant directory's entry through router.Snapshot.DecideFor, else the
-// registry's through router.Snapshot.Decide, else the unknown-tenant
-// policy), then httputil.ReverseProxy with Rewrite and a BufferPool.
+// The tenant (proxy) listener runs on one of two engines (Config.Engine,
+// `cellfabric route --engine`): EngineFastHTTP, the default, serves it
+// with valyala/fasthttp and forwards with a fasthttp.HostClient per cell
+// (fast.go, fast_upstream.go); EngineNetHTTP with net/http and
+// httputil.ReverseProxy (router.go, transport.go). Both take the same
+// steps through the same code: admit (method, header and body limits),
+// decide (tenant resolution and the decision: the one function every data
+// path calls), attemptFailed/attemptAnswered (health, metrics, retry
+// budget, logs) and the same answers; the tests of bad input, client
+// faults, smuggling, failover and proxying run on both. fasthttp costs
+// about half the CPU per request (BENCHMARKS.md); it speaks HTTP/1.1 only
+// (to clients and cells), does not proxy protocol upgrades (WebSocket) or
+// trailers, and does not notice a client that leaves while its request
+// waits for a cell (the answer is dropped when written).
 //
-// The tenant directory (Config.DirectoryFeed, directory.go) is a
-// router.Directory loaded from the feed when Serve starts and then kept in
-// step by polling the feed's changes every DirectoryPoll; a change costs
-// O(1), never a reload. A feed that fails (at start or later) never stops
-// routing: the registry's tenants route until the first load, the last
-// placements after; the router retries with backoff, logs, and counts it.
-// With the policy place, Config.PlaceUnknown records a new tenant's
-// placement at its first request (placement.go). Its transport tries the decision's cells in order under the
-// forwarding policy of the router core (router.Attempts, the same code the
-// edge Worker runs): the next healthy cell is tried when the connection
+// Per request (decide.go, for both engines): a request id (X-Request-ID,
+// kept when the client sent a sane one), header and body limits, tenant
+// resolution (router/tenant), the decision (with the health tracker of
+// router/health: the tenant directory's entry through
+// router.Snapshot.DecideFor, else the registry's through
+// router.Snapshot.Decide, else the unknown-tenant policy), then, on
+// net/http, httputil.ReverseProxy with Rewrite and a BufferPool, on
+// fasthttp the cell's HostClient. Each engine tries the decision's cells
+// in order under the forwarding policy of the router core
+// (router.Attempts, the same code the edge Worker runs): the next healthy cell is tried when the connection
 // failed before the request was sent, or, for idempotent methods without a
 // body, when the cell answered 502, 503 or 504 (or the connection broke
 // before any answer, which is what a gateway would report as 502; timeouts
@@ -29,6 +37,15 @@
 // X-Processed-By-Cloud and X-Request-ID. W3C traceparent/tracestate pass
 // through untouched. With the path mode of tenant resolution the
 // "/t/{tenant}" prefix is stripped before forwarding.
+//
+// The tenant directory (Config.DirectoryFeed, directory.go) is a
+// router.Directory loaded from the feed when Serve starts and then kept in
+// step by polling the feed's changes every DirectoryPoll; a change costs
+// O(1), never a reload. A feed that fails (at start or later) never stops
+// routing: the registry's tenants route until the first load, the last
+// placements after; the router retries with backoff, logs, and counts it.
+// With the policy place, Config.PlaceUnknown records a new tenant's
+// placement at its first request (placement.go).
 //
 // Passive health (router/health Tracker.Observe) hears of each attempt once:
 // a failure when the cell could not be reached or the connection broke
@@ -52,15 +69,16 @@
 // counters, kept as plain atomics on the request path and read by a custom
 // collector at scrape time, plus the Go runtime's go_* and the process's
 // process_* metrics), the read-only admin API (GET
-// /admin/registry, /admin/cells, /admin/route?tenant=T, /admin/directory)
-// and, only when
-// Config.AdminWrites is set, POST /admin/cells/{id}/{down|up|auto}.
+// /admin/registry, /admin/cells, /admin/route?tenant=T, /admin/directory),
+// only when Config.AdminWrites is set, POST /admin/cells/{id}/{down|up|auto},
+// and only when Config.Pprof is set, Go's profiles under /debug/pprof/ (they
+// expose the program's internals: keep the admin listener private).
 // Router.Serve runs both listeners with server limits and drains in-flight
 // requests on shutdown.
 //
 // Errors the router answers itself are JSON: {"error", "reason",
 // "requestId"}; reasons are stable and label the rejected-requests metric.
 //
-// It imports the standard library, the router packages and the Prometheus
-// client library; never a Pulumi or cloud SDK.
+// It imports the standard library, the router packages, the Prometheus
+// client library and valyala/fasthttp; never a Pulumi or cloud SDK.
 package server

@@ -98,6 +98,31 @@ func deadURL(t *testing.T) string {
 	return "http://" + addr
 }
 
+// eachEngine runs f once per engine, as subtests named "engine=NAME";
+// startRouter, called anywhere under one of them, serves with that
+// engine. The bad-input, client-fault, failover and proxy tests run this
+// way, so that both engines answer the same inputs the same way.
+func eachEngine(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, e := range Engines {
+		t.Run("engine="+string(e), func(t *testing.T) {
+			t.Parallel()
+			f(t)
+		})
+	}
+}
+
+// engineOf is the engine of the eachEngine subtest t runs under, or the
+// default.
+func engineOf(t *testing.T) Engine {
+	for _, part := range strings.Split(t.Name(), "/") {
+		if e, ok := strings.CutPrefix(part, "engine="); ok {
+			return Engine(e)
+		}
+	}
+	return DefaultEngine
+}
+
 type harness struct {
 	rt     *Router
 	store  *router.Store
@@ -121,7 +146,7 @@ func startRouter(t *testing.T, reg *router.Registry, mutate func(*Config)) *harn
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: store, Signer: signer, Health: health.New(health.Config{Interval: time.Hour})}
+	cfg := Config{Store: store, Signer: signer, Health: health.New(health.Config{Interval: time.Hour}), Engine: engineOf(t)}
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -128,89 +128,91 @@ func labelMap(pairs []*dto.LabelPair) map[string]string {
 // is present with its type and label names, and histograms are cumulative.
 func TestMetricsContract(t *testing.T) {
 	t.Parallel()
-	a := newTestCell(t, "cell-a", "aws")
-	h := startRouter(t, registry(3, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
-	for range 5 {
-		h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
-	}
-	h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "nobody"}, "")
-	fams, _ := scrape(t, h, nil)
+	eachEngine(t, func(t *testing.T) {
+		a := newTestCell(t, "cell-a", "aws")
+		h := startRouter(t, registry(3, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		for range 5 {
+			h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "acme"}, "")
+		}
+		h.do(t, "GET", "/", map[string]string{"X-Tenant-ID": "nobody"}, "")
+		fams, _ := scrape(t, h, nil)
 
-	for _, tt := range []struct {
-		name   string
-		typ    dto.MetricType
-		labels []string
-	}{
-		{"cellfabric_router_requests_total", dto.MetricType_COUNTER, []string{"cell", "cloud", "code"}},
-		{"cellfabric_router_request_duration_seconds", dto.MetricType_HISTOGRAM, []string{"cell"}},
-		{"cellfabric_router_upstream_errors_total", dto.MetricType_COUNTER, []string{"cell"}},
-		{"cellfabric_router_rejected_total", dto.MetricType_COUNTER, []string{"reason"}},
-		{"cellfabric_router_retries_total", dto.MetricType_COUNTER, []string{"outcome"}},
-		{"cellfabric_router_in_flight_requests", dto.MetricType_GAUGE, nil},
-		{"cellfabric_router_cell_healthy", dto.MetricType_GAUGE, []string{"cell", "cloud"}},
-		{"cellfabric_router_cell_ejected", dto.MetricType_GAUGE, []string{"cell", "cloud"}},
-		{"cellfabric_router_cell_latency_ewma_seconds", dto.MetricType_GAUGE, []string{"cell"}},
-		{"cellfabric_router_health_changes_total", dto.MetricType_COUNTER, nil},
-		{"cellfabric_router_ejections_total", dto.MetricType_COUNTER, nil},
-		{"cellfabric_router_registry_epoch", dto.MetricType_GAUGE, nil},
-		{"cellfabric_router_registry_tenants", dto.MetricType_GAUGE, nil},
-		{"cellfabric_router_registry_reloads_total", dto.MetricType_COUNTER, nil},
-		{"cellfabric_router_registry_reload_failures_total", dto.MetricType_COUNTER, []string{"reason"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			f, ok := fams[tt.name]
-			if !ok {
-				t.Fatal("missing")
-			}
-			if f.GetType() != tt.typ {
-				t.Errorf("type %v, want %v", f.GetType(), tt.typ)
-			}
-			if f.GetHelp() == "" {
-				t.Error("no help text")
-			}
-			for _, m := range f.GetMetric() {
-				var names []string
-				for _, p := range m.GetLabel() {
-					names = append(names, p.GetName())
+		for _, tt := range []struct {
+			name   string
+			typ    dto.MetricType
+			labels []string
+		}{
+			{"cellfabric_router_requests_total", dto.MetricType_COUNTER, []string{"cell", "cloud", "code"}},
+			{"cellfabric_router_request_duration_seconds", dto.MetricType_HISTOGRAM, []string{"cell"}},
+			{"cellfabric_router_upstream_errors_total", dto.MetricType_COUNTER, []string{"cell"}},
+			{"cellfabric_router_rejected_total", dto.MetricType_COUNTER, []string{"reason"}},
+			{"cellfabric_router_retries_total", dto.MetricType_COUNTER, []string{"outcome"}},
+			{"cellfabric_router_in_flight_requests", dto.MetricType_GAUGE, nil},
+			{"cellfabric_router_cell_healthy", dto.MetricType_GAUGE, []string{"cell", "cloud"}},
+			{"cellfabric_router_cell_ejected", dto.MetricType_GAUGE, []string{"cell", "cloud"}},
+			{"cellfabric_router_cell_latency_ewma_seconds", dto.MetricType_GAUGE, []string{"cell"}},
+			{"cellfabric_router_health_changes_total", dto.MetricType_COUNTER, nil},
+			{"cellfabric_router_ejections_total", dto.MetricType_COUNTER, nil},
+			{"cellfabric_router_registry_epoch", dto.MetricType_GAUGE, nil},
+			{"cellfabric_router_registry_tenants", dto.MetricType_GAUGE, nil},
+			{"cellfabric_router_registry_reloads_total", dto.MetricType_COUNTER, nil},
+			{"cellfabric_router_registry_reload_failures_total", dto.MetricType_COUNTER, []string{"reason"}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				f, ok := fams[tt.name]
+				if !ok {
+					t.Fatal("missing")
 				}
-				if !slices.Equal(names, tt.labels) {
-					t.Errorf("labels %v, want %v", names, tt.labels)
+				if f.GetType() != tt.typ {
+					t.Errorf("type %v, want %v", f.GetType(), tt.typ)
 				}
-				var last uint64
-				for _, b := range m.GetHistogram().GetBucket() {
-					if b.GetCumulativeCount() < last {
-						t.Errorf("histogram not cumulative at le=%v", b.GetUpperBound())
+				if f.GetHelp() == "" {
+					t.Error("no help text")
+				}
+				for _, m := range f.GetMetric() {
+					var names []string
+					for _, p := range m.GetLabel() {
+						names = append(names, p.GetName())
 					}
-					last = b.GetCumulativeCount()
+					if !slices.Equal(names, tt.labels) {
+						t.Errorf("labels %v, want %v", names, tt.labels)
+					}
+					var last uint64
+					for _, b := range m.GetHistogram().GetBucket() {
+						if b.GetCumulativeCount() < last {
+							t.Errorf("histogram not cumulative at le=%v", b.GetUpperBound())
+						}
+						last = b.GetCumulativeCount()
+					}
+					if hist := m.GetHistogram(); hist != nil && last > hist.GetSampleCount() {
+						t.Errorf("last bucket %d above the count %d", last, hist.GetSampleCount())
+					}
 				}
-				if hist := m.GetHistogram(); hist != nil && last > hist.GetSampleCount() {
-					t.Errorf("last bucket %d above the count %d", last, hist.GetSampleCount())
-				}
-			}
-		})
-	}
+			})
+		}
 
-	for _, tt := range []struct {
-		series string
-		want   float64
-	}{
-		{`cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="200"}`, 5},
-		{`cellfabric_router_requests_total{cell="",cloud="",code="404"}`, 1},
-		{`cellfabric_router_request_duration_seconds_count{cell="cell-a"}`, 5},
-		{`cellfabric_router_cell_healthy{cell="cell-a",cloud="aws"}`, 1},
-		{`cellfabric_router_registry_epoch`, 3},
-		{`cellfabric_router_rejected_total{reason="unknown_tenant"}`, 1},
-		// Known reasons and refusal reasons are listed before they happen.
-		{`cellfabric_router_rejected_total{reason="body_too_large"}`, 0},
-		{`cellfabric_router_registry_reload_failures_total{reason="stale"}`, 0},
-	} {
-		t.Run("value of "+tt.series, func(t *testing.T) {
-			name, labels := splitSeries(t, tt.series)
-			if got := seriesValue(fams, name, labels); got != tt.want {
-				t.Errorf("%v, want %v", got, tt.want)
-			}
-		})
-	}
+		for _, tt := range []struct {
+			series string
+			want   float64
+		}{
+			{`cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="200"}`, 5},
+			{`cellfabric_router_requests_total{cell="",cloud="",code="404"}`, 1},
+			{`cellfabric_router_request_duration_seconds_count{cell="cell-a"}`, 5},
+			{`cellfabric_router_cell_healthy{cell="cell-a",cloud="aws"}`, 1},
+			{`cellfabric_router_registry_epoch`, 3},
+			{`cellfabric_router_rejected_total{reason="unknown_tenant"}`, 1},
+			// Known reasons and refusal reasons are listed before they happen.
+			{`cellfabric_router_rejected_total{reason="body_too_large"}`, 0},
+			{`cellfabric_router_registry_reload_failures_total{reason="stale"}`, 0},
+		} {
+			t.Run("value of "+tt.series, func(t *testing.T) {
+				name, labels := splitSeries(t, tt.series)
+				if got := seriesValue(fams, name, labels); got != tt.want {
+					t.Errorf("%v, want %v", got, tt.want)
+				}
+			})
+		}
+	})
 }
 
 // splitSeries parses name{label="value",...} with the library's parser.

@@ -1,8 +1,8 @@
 package server
 
-// Where a tenant's placement comes from, per request: the tenant directory
-// first, then the registry's tenants (the seed), then the unknown-tenant
-// policy.
+// The directory's part of a request's decision (decide.go): the lookup of
+// a tenant's entry, and the placement hook's calls for tenants in neither
+// the directory nor the registry.
 
 import (
 	"context"
@@ -10,41 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 )
-
-// decide chooses where req goes. A refusal that is not the decision's own
-// (a placement that could not be recorded) comes back as ok false.
-func (rt *Router) decide(ctx context.Context, snap *router.Snapshot, req router.Request, st *reqState) (router.Decision, router.Refusal, bool) {
-	if req.Tenant != "" && rt.dir != nil {
-		if p, ok := rt.lookup(req.Tenant); ok {
-			// The placement and the Tenant that borrows its failover
-			// array live in st, as long as the decision that points at
-			// them: no allocation per request.
-			st.placement = p
-			st.given = st.placement.Tenant()
-			return snap.DecideFor(req, &st.given, rt.cfg.Health), router.Refusal{}, true
-		}
-		if rt.cfg.PlaceUnknown != nil && snap.Policy() == fabric.PolicyPlace && !snap.Lists(req.Tenant) {
-			t, err := rt.placeUnknown(ctx, req.Tenant)
-			if err != nil {
-				rt.cfg.Logger.Warn("placing a tenant in neither the directory nor the registry failed; refusing its request", "tenant", req.Tenant, "error", err)
-				return router.Decision{}, router.PlacementFailed(req.Tenant), false
-			}
-			st.given = t
-			return snap.DecideFor(req, &st.given, rt.cfg.Health), router.Refusal{}, true
-		}
-	}
-	d := snap.Decide(req, rt.cfg.Health)
-	if d.Via == router.ViaPlacement {
-		rt.placements.unrecorded.Add(1)
-		rt.placements.warnOnce.Do(func() {
-			rt.cfg.Logger.Warn("a tenant in neither the tenant directory nor the registry was placed by hash and the placement was not recorded: it can move to another cell when cells change; add tenants to the directory, or give the router a placement hook (PlaceUnknown)", "tenant", req.Tenant)
-		})
-	}
-	return d, router.Refusal{}, true
-}
 
 // lookup returns the directory's entry for tenant id, if there is a
 // directory and it holds one.

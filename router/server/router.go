@@ -2,13 +2,13 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,14 +116,22 @@ func (rt *Router) startDirectory(ctx context.Context) {
 // reqState travels with a request through the proxy.
 type reqState struct {
 	requestID string
-	tenant    string
-	path      string
-	rawPath   string
-	decision  router.Decision
-	placement router.Placement // the directory's entry, when it had one
-	given     router.Tenant    // what DecideFor decided on (decision points at it)
-	attempts  router.Attempts
-	body      *trackedBody
+	// requestIDs is []string{requestID}, the value of the X-Request-ID
+	// headers set on the way out and back (read-only once set).
+	requestIDs []string
+	tenant     string
+	path       string
+	rawPath    string
+	decision   router.Decision
+	placement  router.Placement // the directory's entry, when it had one
+	given      router.Tenant    // what DecideFor decided on (decision points at it)
+	attempts   router.Attempts
+	body       *trackedBody
+
+	// trace tells the transport's attempts apart: wrote is set once an
+	// attempt's request headers are written, and cleared before each.
+	trace httptrace.ClientTrace
+	wrote atomic.Bool
 
 	cell   *router.Cell // the cell that answered or failed last
 	status int
@@ -136,6 +144,16 @@ func stateOf(ctx context.Context) *reqState {
 	return st
 }
 
+// Canonical header keys, worked out once (http.Header.Set would
+// canonicalise "X-Request-ID" and the others on every request).
+var (
+	keyRequestID = textproto.CanonicalMIMEHeaderKey("X-Request-ID")
+	keyCellID    = textproto.CanonicalMIMEHeaderKey("X-Cell-ID")
+	keyCloud     = textproto.CanonicalMIMEHeaderKey("X-Processed-By-Cloud")
+	keyTenant    = textproto.CanonicalMIMEHeaderKey(edgeauth.TenantHeader)
+	keySignature = textproto.CanonicalMIMEHeaderKey(edgeauth.SignatureHeader)
+)
+
 // ServeHTTP proxies one request.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
@@ -145,49 +163,22 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	st := &reqState{requestID: router.RequestID(req.Header.Get("X-Request-ID"))}
 	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
 
-	if req.Method == http.MethodConnect {
-		rt.writeError(w, st, router.Refusal{Status: http.StatusMethodNotAllowed, Reason: router.ReasonMethodNotAllowed, Msg: "CONNECT is not proxied"})
+	if r, ok := rt.admit(req.Method, headerBytes(req), req.ContentLength); !ok {
+		rt.writeError(w, st, r)
 		return
 	}
-	if n := headerBytes(req); n > rt.cfg.MaxHeaderBytes {
-		rt.writeError(w, st, router.Refusal{Status: http.StatusRequestHeaderFieldsTooLarge, Reason: router.ReasonHeaderTooLarge, Msg: fmt.Sprintf("request headers are %d bytes, over the %d byte limit", n, rt.cfg.MaxHeaderBytes)})
-		return
-	}
-	if req.ContentLength > rt.cfg.MaxBodyBytes {
-		rt.writeError(w, st, router.Refusal{Status: http.StatusRequestEntityTooLarge, Reason: router.ReasonBodyTooLarge, Msg: fmt.Sprintf("request body is %d bytes, over the %d byte limit", req.ContentLength, rt.cfg.MaxBodyBytes)})
-		return
-	}
-	snap := rt.cfg.Store.Snapshot()
-	if snap == nil {
-		rt.writeError(w, st, router.NoRegistry("router"))
-		return
-	}
-	res, err := rt.cfg.Resolver.Resolve(req.Context(), tenant.Facts{Host: req.Host, Path: req.URL.Path, RawPath: req.URL.RawPath, Header: req.Header})
-	if err != nil {
-		te, ok := err.(*tenant.Error)
-		if !ok {
-			te = &tenant.Error{Status: http.StatusBadRequest, Reason: "bad_request", Msg: err.Error()}
-		}
-		rt.writeError(w, st, router.Refusal{Status: te.Status, Reason: router.Reason(te.Reason), Msg: te.Msg})
-		return
-	}
-	st.tenant, st.path, st.rawPath = res.Tenant, res.Path, res.RawPath
-	var ok bool
-	var refusal router.Refusal
-	st.decision, refusal, ok = rt.decide(req.Context(), snap, router.Request{Method: req.Method, Path: res.Path, Tenant: res.Tenant, Rand: mrand.Uint64()}, st)
-	if !ok {
-		rt.writeError(w, st, refusal)
-		return
-	}
-	if !st.decision.Forward() {
-		rt.writeError(w, st, st.decision.Refusal())
+	if r, ok := rt.decide(req.Context(), req.Method, tenant.Facts{Host: req.Host, Path: req.URL.Path, RawPath: req.URL.RawPath, Header: req.Header}, st); !ok {
+		rt.writeError(w, st, r)
 		return
 	}
 	if req.Body != nil && req.Body != http.NoBody {
 		st.body = &trackedBody{r: http.MaxBytesReader(w, req.Body, rt.cfg.MaxBodyBytes)}
 		req.Body = st.body
 	}
-	rt.proxy.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), stateKey{}, st)))
+	st.requestIDs = []string{st.requestID}
+	st.trace.WroteHeaders = func() { st.wrote.Store(true) }
+	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), stateKey{}, st), &st.trace)
+	rt.proxy.ServeHTTP(w, req.WithContext(ctx))
 }
 
 // rewrite shapes the outgoing request; the transport sets the cell's
@@ -196,10 +187,11 @@ func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In.Context())
 	pr.Out.URL.Path, pr.Out.URL.RawPath = st.path, st.rawPath
 	pr.SetXForwarded()
-	pr.Out.Header.Set("X-Request-ID", st.requestID)
-	pr.Out.Header.Del(edgeauth.SignatureHeader)
+	h := pr.Out.Header
+	h[keyRequestID] = st.requestIDs
+	delete(h, keySignature)
 	// The cell learns the tenant only from the router.
-	pr.Out.Header.Del(edgeauth.TenantHeader)
+	delete(h, keyTenant)
 }
 
 // headerBytes approximates the size of the request line and headers as

@@ -7,6 +7,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Serve runs the proxy on ln and the admin API on admin (may be nil) until
@@ -33,9 +35,16 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 		MaxHeaderBytes: 4 * rt.cfg.MaxHeaderBytes,
 		ErrorLog:       errLog,
 	}
-	servers := []*http.Server{proxy}
+	var servers []*http.Server
 	errc := make(chan error, 2)
-	go func() { errc <- proxy.Serve(ln) }()
+	var fast *fasthttp.Server
+	if rt.cfg.Engine == EngineFastHTTP {
+		fast = rt.newFastServer()
+		go func() { errc <- fast.Serve(ln) }()
+	} else {
+		servers = append(servers, proxy)
+		go func() { errc <- proxy.Serve(ln) }()
+	}
 	if admin != nil {
 		as := &http.Server{
 			Handler:           rt.AdminHandler(),
@@ -48,7 +57,7 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 		servers = append(servers, as)
 		go func() { errc <- as.Serve(admin) }()
 	}
-	listening := []any{"listen", ln.Addr().String()}
+	listening := []any{"listen", ln.Addr().String(), "engine", string(rt.cfg.Engine)}
 	if admin != nil { // else there is none, or the caller serves it
 		listening = append(listening, "admin", admin.Addr().String())
 	}
@@ -63,6 +72,11 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rt.cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	if fast != nil {
+		if err := fast.ShutdownWithContext(sctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
 			errs = append(errs, err)

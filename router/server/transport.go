@@ -6,20 +6,25 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
-	"sync/atomic"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/cellfabric/cellfabric/router"
 )
 
-// upstream is one cell's address and its own tuned transport.
+// upstream is one cell's address and its own tuned transport, with the
+// response header values that name the cell worked out once per registry
+// swap (read-only: the proxy copies them into each response).
 type upstream struct {
 	endpoint  string
 	scheme    string
 	host      string
 	transport *http.Transport
+	fast      *fasthttp.HostClient // EngineFastHTTP's pool; nil with net/http
+	cellID    []string             // X-Cell-ID
+	cloud     []string             // X-Processed-By-Cloud
 }
 
 // syncUpstreams keeps one transport per cell: reused while the endpoint
@@ -30,20 +35,31 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 	old := *rt.cells.Load()
 	next := make(map[string]*upstream, len(snap.Cells()))
 	for _, c := range snap.Cells() {
+		hdrs := func(u *upstream) *upstream {
+			u.cellID, u.cloud = []string{c.ID}, []string{string(c.Cloud)}
+			return u
+		}
 		if u, ok := old[c.ID]; ok && u.endpoint == c.Endpoint {
-			next[c.ID] = u
+			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport, fast: u.fast})
 			continue
 		}
 		parsed, err := url.Parse(c.Endpoint)
 		if err != nil { // Validate refuses such endpoints; keep the guard cheap
 			continue
 		}
-		next[c.ID] = &upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()}
+		nu := &upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()}
+		if rt.cfg.Engine == EngineFastHTTP {
+			nu.fast = rt.newFastClient(parsed)
+		}
+		next[c.ID] = hdrs(nu)
 	}
 	rt.cells.Store(&next)
 	for id, u := range old {
-		if next[id] != u {
+		if n := next[id]; n == nil || n.transport != u.transport {
 			u.transport.CloseIdleConnections()
+			if u.fast != nil {
+				u.fast.CloseIdleConnections()
+			}
 		}
 	}
 }
@@ -108,10 +124,7 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		} else if st.tenant != "" {
 			req.Header.Set("X-Tenant-ID", st.tenant)
 		}
-		var wrote atomic.Bool
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-			WroteHeaders: func() { wrote.Store(true) },
-		}))
+		st.wrote.Store(false) // the request's ClientTrace sets it
 		began := time.Now()
 		resp, err := u.transport.RoundTrip(req)
 		// A failed read of the client's body is the client's fault, whatever
@@ -132,30 +145,21 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 				a.Failed(router.FailClient, true)
 				return nil, goneFault(out.Context()) // nothing to retry for
 			}
-			st.cell = cell
 			lastErr = err
-			f := classify(err, wrote.Load())
-			rt.cfg.Health.Observe(cell.ID, f.CountsAgainstCell(), 0)
-			rt.metrics.upstreamError(cell.ID)
-			rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", wrote.Load(), "error", err)
-			if !a.Failed(f, hasBody && st.body.read.Load()) || !rt.budget.allow() {
+			if !rt.attemptFailed(st, cell, err, st.wrote.Load()) {
 				return nil, err
 			}
 			continue
 		}
-		st.cell = cell
-		rt.cfg.Health.Observe(cell.ID, resp.StatusCode >= 500, time.Since(began))
-		if a.RetryStatus(resp.StatusCode) && rt.budget.allow() {
-			rt.cfg.Logger.Info("retrying on the next cell", "cell", cell.ID, "status", resp.StatusCode, "tenant", st.tenant, "request_id", st.requestID)
+		if rt.attemptAnswered(st, cell, resp.StatusCode, time.Since(began)) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			lastErr = errors.New(resp.Status)
 			continue
 		}
-		resp.Header.Set("X-Cell-ID", cell.ID)
-		resp.Header.Set("X-Processed-By-Cloud", string(cell.Cloud))
-		resp.Header.Set("X-Request-ID", st.requestID)
-		st.status = resp.StatusCode
+		resp.Header[keyCellID] = u.cellID
+		resp.Header[keyCloud] = u.cloud
+		resp.Header[keyRequestID] = st.requestIDs
 		return resp, nil
 	}
 	return nil, lastErr

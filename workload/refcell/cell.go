@@ -20,6 +20,14 @@ const HealthPath = "/healthz"
 // CellIDHeader names the cell on every response.
 const CellIDHeader = "X-Cell-ID"
 
+// The header names the cell sets on every response, in their canonical
+// form: http.Header.Set canonicalises a name on every call, and allocates
+// a copy when it is not canonical already (X-Cell-ID, ETag).
+var (
+	cellIDKey = http.CanonicalHeaderKey(CellIDHeader)
+	etagKey   = http.CanonicalHeaderKey("ETag")
+)
+
 // Config configures a Cell.
 type Config struct {
 	// CellID, Cloud and Region identify the cell in /healthz, in the echo
@@ -87,7 +95,7 @@ func New(cfg Config) (*Cell, error) {
 // ServeHTTP answers /healthz unsigned and everything else behind edge
 // signature verification.
 func (c *Cell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set(CellIDHeader, c.cfg.CellID)
+	w.Header().Set(cellIDKey, c.cfg.CellID)
 	if r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		c.healthz(w, r)
 		return

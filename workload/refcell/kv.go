@@ -71,7 +71,7 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 		h.Set("Content-Type", "application/octet-stream")
 		h.Set("Content-Length", strconv.Itoa(len(it.Value)))
 		h.Set("Cache-Control", "no-store")
-		h.Set("ETag", it.ETag())
+		h.Set(etagKey, it.ETag())
 		w.WriteHeader(http.StatusOK)
 		if r.Method == http.MethodGet {
 			_, _ = w.Write(it.Value)
@@ -116,8 +116,9 @@ func (c *Cell) put(w http.ResponseWriter, r *http.Request, tenant, key string) {
 	if created {
 		status = http.StatusCreated
 	}
-	w.Header().Set("ETag", it.ETag())
-	writeJSON(w, status, putBody{Tenant: tenant, Key: key, Bytes: len(v), Created: created, ETag: it.ETag()})
+	etag := it.ETag()
+	w.Header().Set(etagKey, etag)
+	writeJSON(w, status, putBody{Tenant: tenant, Key: key, Bytes: len(v), Created: created, ETag: etag})
 }
 
 // cond reads a request's If-Match and If-None-Match headers.

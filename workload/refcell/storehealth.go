@@ -27,7 +27,10 @@ type storeStatus struct {
 
 // storeHealth pings the store for /healthz, caching the verdict briefly. A
 // store that was down answers again without a restart: the next ping after
-// the cache expires sees it.
+// the cache expires sees it. The verdict is every prober's, so the ping
+// runs on its own deadline, not on the context of the probe that started
+// it: a prober that hangs up does not turn the store unhealthy for the
+// others.
 type storeHealth struct {
 	store state.Store
 
@@ -42,7 +45,7 @@ func (h *storeHealth) status(ctx context.Context) storeStatus {
 	if !h.at.IsZero() && time.Since(h.at) < storePingCache {
 		return h.last
 	}
-	ctx, cancel := context.WithTimeout(ctx, storePingTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storePingTimeout)
 	defer cancel()
 	h.last = storeStatus{OK: true}
 	if err := h.store.Ping(ctx); err != nil {

@@ -123,7 +123,7 @@ func (s *core) write(ctx context.Context, tenant, key string, c Cond, build func
 		if err := s.store(ctx, tenant, rec, iv); err != nil {
 			return Record{}, false, err
 		}
-		s.clear(ctx, tenant, rec.Seq, nmv)
+		_, _ = s.clear(ctx, tenant, rec.Seq, nmv)
 		return rec, !live, nil
 	}
 }
@@ -146,11 +146,15 @@ func (s *core) meta(ctx context.Context, tenant string) (Meta, Version, error) {
 			return m, mv, nil
 		}
 		// A write was ordered and perhaps not stored: store it on its
-		// writer's behalf (it may have crashed), then look again.
+		// writer's behalf (it may have crashed) and clear it. A clear that
+		// took leaves the record at a version known here; otherwise look
+		// again.
 		if err := s.storeIfNewer(ctx, tenant, *m.Pending); err != nil {
 			return Meta{}, NoVersion, err
 		}
-		s.clear(ctx, tenant, m.Seq, mv)
+		if cv, err := s.clear(ctx, tenant, m.Seq, mv); err == nil {
+			return Meta{Seq: m.Seq}, cv, nil
+		}
 	}
 }
 
@@ -194,11 +198,13 @@ func (s *core) store(ctx context.Context, tenant string, rec Record, v Version) 
 	}
 }
 
-// clear removes the pending write seq from the meta record at version mv.
-// Losing the race means another writer cleared it already, or a helper did
-// and a later write was ordered: both are fine.
-func (s *core) clear(ctx context.Context, tenant string, seq uint64, mv Version) {
-	_, _ = s.b.PutMeta(ctx, tenant, Meta{Seq: seq}, mv)
+// clear removes the pending write seq from the meta record at version mv
+// and returns the record's new version. Losing the race means another
+// writer cleared it already, or a helper did and a later write was
+// ordered: both are fine, and a writer that only clears up after itself
+// may ignore the error.
+func (s *core) clear(ctx context.Context, tenant string, seq uint64, mv Version) (Version, error) {
+	return s.b.PutMeta(ctx, tenant, Meta{Seq: seq}, mv)
 }
 
 // List implements Store.

@@ -34,7 +34,8 @@
 // most, one pending write (key, value or deletion). A write
 //
 //  1. reads the meta record; if a write is pending it completes that write
-//     first (step 3 and 4 on its behalf) and starts again;
+//     first (step 4 on its behalf, clearing it) and goes on from the
+//     cleared record, or reads it again when the clear lost a race;
 //  2. reads the key's item and checks the request's precondition (If-Match,
 //     If-None-Match) against it;
 //  3. writes the meta record with the next sequence number and the write as

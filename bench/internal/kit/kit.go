@@ -5,6 +5,7 @@
 package kit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -118,7 +119,17 @@ func Client(n int) *http.Client {
 // Get sends GET url for tenant ("" for none) and returns the status, or an
 // error.
 func Get(c *http.Client, url, tenant string) (int, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return Send(c, http.MethodGet, url, tenant, nil)
+}
+
+// Send sends method url for tenant ("" for none) with body (nil for
+// none), reads the whole answer and returns its status, or an error.
+func Send(c *http.Client, method, url, tenant string, body []byte) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		return 0, err
 	}

@@ -6,12 +6,13 @@
 // components/vpn turns a Mesh into resources; infra exports Mesh.Summary as
 // the stack's `network` output.
 //
-// It imports the standard library only: no Pulumi, no provider SDK, not even
-// stacks, so any program can call it. Convert a stack topology with
+// It imports the standard library and fabric (clouds, problems) only: no
+// Pulumi, no provider SDK, not even stacks, so any program can call it.
+// Convert a stack topology with
 //
 //	in := plan.Input{AzureGCPTunnels: t.Network.AzureGCPTunnels, IKEVersion: t.Network.IKEVersion}
 //	for _, c := range t.Cells {
-//		in.Cells = append(in.Cells, plan.Cell{ID: c.ID, Cloud: plan.Cloud(c.Cloud), Region: c.Region, CIDR: c.CIDR, ASN: c.ASN})
+//		in.Cells = append(in.Cells, plan.Cell{ID: c.ID, Cloud: c.Cloud, Region: c.Region, CIDR: c.CIDR, ASN: c.ASN})
 //	}
 //	mesh, err := plan.Build(in)
 //
@@ -93,7 +94,7 @@
 // # Rules checked
 //
 // Build validates its input (Input.Validate) and reports every problem at
-// once as Problems, each unwrapping to one of the Err* kinds: a valid id,
+// once as fabric.Problems, each unwrapping to one of the Err* kinds: a valid id,
 // cloud, region and IPv4 CIDR per cell; unique ids; CIDRs that overlap
 // neither each other nor 169.254.0.0/16; a private ASN per cell that no cloud
 // reserves and no other cell uses; cells on at least two clouds; 2 or 4

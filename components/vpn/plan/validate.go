@@ -8,7 +8,7 @@ import (
 	"github.com/cellfabric/cellfabric/fabric"
 )
 
-// Validate reports every problem with in at once (a Problems error), or nil.
+// Validate reports every problem with in at once (a fabric.Problems error), or nil.
 // Zero options count as their defaults. Build calls it; other programs may
 // call it alone to check an input without planning.
 func (in Input) Validate() error {

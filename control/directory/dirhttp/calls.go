@@ -141,25 +141,7 @@ func (c *Client) List(ctx context.Context, cursor string, limit int) (directory.
 // Load calls each with every entry, a page at a time, and returns the
 // position to follow Changes from: the directory's feed, remotely.
 func (c *Client) Load(ctx context.Context, each func([]router.Tenant) error) (string, error) {
-	var position, cursor string
-	for {
-		p, err := c.List(ctx, cursor, directory.DefaultListLimit)
-		if err != nil {
-			return "", err
-		}
-		if cursor == "" {
-			position = p.Position
-		}
-		if len(p.Entries) > 0 {
-			if err := each(p.Entries); err != nil {
-				return "", err
-			}
-		}
-		if p.Cursor == "" {
-			return position, nil
-		}
-		cursor = p.Cursor
-	}
+	return directory.LoadPages(ctx, c.List, each)
 }
 
 // Changes returns the changes after position and the position to ask from

@@ -17,10 +17,7 @@ import (
 // new version.
 func TestConditionalWrites(t *testing.T) {
 	t.Parallel()
-	emu := sharedEmulator(t)
-	const table = "conditional"
-	createTable(t, emu.Endpoint(), table)
-	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
+	b := sharedTable(t, "conditional")
 	ctx := context.Background()
 
 	type record struct {
@@ -87,10 +84,7 @@ func TestConditionalWrites(t *testing.T) {
 // length, and the feed's bounds, on the service.
 func TestScanEdges(t *testing.T) {
 	t.Parallel()
-	emu := sharedEmulator(t)
-	const table = "scanedges"
-	createTable(t, emu.Endpoint(), table)
-	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
+	b := sharedTable(t, "scanedges")
 	ctx := context.Background()
 	const tn = "tenant-a"
 	longest := strings.Repeat("~", state.MaxKeyBytes)

@@ -3,7 +3,6 @@ package aztable
 import (
 	"context"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,25 +18,13 @@ const (
 	devKey     = emulator.AzuriteKey
 )
 
-// newEmulator starts azurite's table service in memory on a free port of
-// 127.0.0.1, through the launcher `cellfabric local` uses.
-func newEmulator() (*emulator.Emulator, error) {
-	return emulator.Start(contract.AzureTable, emulator.Options{})
-}
-
 // shared is the one emulator the package's tests share (the fault tests
 // start their own).
-var shared struct {
-	once sync.Once
-	emu  *emulator.Emulator
-	err  error
-}
+var shared = emulator.Shared{Kind: contract.AzureTable}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.emu != nil {
-		shared.emu.Stop()
-	}
+	shared.Stop()
 	os.Exit(code)
 }
 
@@ -45,17 +32,19 @@ func TestMain(m *testing.M) {
 // test fails (never skips) when azurite is not installed.
 func sharedEmulator(t testing.TB) *emulator.Emulator {
 	t.Helper()
-	shared.once.Do(func() { shared.emu, shared.err = newEmulator() })
-	if shared.err != nil {
-		t.Fatal(shared.err)
+	e, err := shared.Get()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return shared.emu
+	return e
 }
 
-// ownEmulator starts an emulator for one test, stopped when it ends.
+// ownEmulator starts azurite's table service in memory on a free port of
+// 127.0.0.1 for one test, through the launcher `cellfabric local` uses,
+// stopped when the test ends.
 func ownEmulator(t testing.TB) *emulator.Emulator {
 	t.Helper()
-	e, err := newEmulator()
+	e, err := emulator.Start(contract.AzureTable, emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +61,15 @@ func createTable(t testing.TB, serviceURL, name string) {
 	if err := EnsureTable(ctx, emulatorOptions(serviceURL, name)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sharedTable creates table on the shared emulator and opens a backend
+// over it, closed when the test ends.
+func sharedTable(t testing.TB, table string) *Backend {
+	t.Helper()
+	emu := sharedEmulator(t)
+	createTable(t, emu.Endpoint(), table)
+	return openBackend(t, emulatorOptions(emu.Endpoint(), table))
 }
 
 // emulatorOptions are the options of a backend over table on the emulator

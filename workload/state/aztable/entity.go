@@ -152,18 +152,54 @@ func boolProp(props map[string]any, name string) (bool, error) {
 	return v, nil
 }
 
-// encodeItem returns the JSON entity of r in tenant's partition.
-func encodeItem(tenant string, r state.Record) ([]byte, error) {
+// recordProps names the properties a record's sequence number, tombstone
+// flag and value are kept in: an item's own, or the pending write's in the
+// meta record.
+type recordProps struct{ seq, deleted, length, chunk string }
+
+var (
+	itemProps    = recordProps{seq: propSeq, deleted: propDeleted, length: propLen, chunk: valueChunk}
+	pendingProps = recordProps{seq: propPendingSeq, deleted: propPendingDel, length: propPendingLen, chunk: pendingChunk}
+)
+
+// put stores r (but its key) in props; a tombstone keeps no value.
+func (n recordProps) put(props map[string]any, r state.Record) error {
 	seq, err := seqValue(r.Seq)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	props := map[string]any{propSeq: seq, propDeleted: r.Deleted}
+	props[n.seq] = seq
+	props[n.deleted] = r.Deleted
 	value := r.Value
 	if r.Deleted {
 		value = nil
 	}
-	if err := putValue(props, propLen, valueChunk, value); err != nil {
+	return putValue(props, n.length, n.chunk, value)
+}
+
+// get reads the record (but its key) put stored.
+func (n recordProps) get(props map[string]any) (state.Record, error) {
+	var r state.Record
+	var err error
+	if r.Seq, err = seqProp(props, n.seq); err != nil {
+		return state.Record{}, err
+	}
+	if r.Deleted, err = boolProp(props, n.deleted); err != nil {
+		return state.Record{}, err
+	}
+	if r.Value, err = getValue(props, n.length, n.chunk); err != nil {
+		return state.Record{}, err
+	}
+	if r.Deleted {
+		r.Value = nil
+	}
+	return r, nil
+}
+
+// encodeItem returns the JSON entity of r in tenant's partition.
+func encodeItem(tenant string, r state.Record) ([]byte, error) {
+	props := map[string]any{}
+	if err := itemProps.put(props, r); err != nil {
 		return nil, err
 	}
 	return marshal(tenant, itemRow(r.Key), props)
@@ -175,20 +211,11 @@ func decodeItem(e aztables.EDMEntity) (state.Record, error) {
 	if !ok || key == "" {
 		return state.Record{}, fmt.Errorf("row key %q is not an item's", e.RowKey)
 	}
-	r := state.Record{Key: key}
-	var err error
-	if r.Seq, err = seqProp(e.Properties, propSeq); err != nil {
+	r, err := itemProps.get(e.Properties)
+	if err != nil {
 		return state.Record{}, damaged(e, err)
 	}
-	if r.Deleted, err = boolProp(e.Properties, propDeleted); err != nil {
-		return state.Record{}, damaged(e, err)
-	}
-	if r.Value, err = getValue(e.Properties, propLen, valueChunk); err != nil {
-		return state.Record{}, damaged(e, err)
-	}
-	if r.Deleted {
-		r.Value = nil
-	}
+	r.Key = key
 	return r, nil
 }
 
@@ -200,18 +227,8 @@ func encodeMeta(tenant string, m state.Meta) ([]byte, error) {
 	}
 	props := map[string]any{propLast: last}
 	if p := m.Pending; p != nil {
-		pseq, err := seqValue(p.Seq)
-		if err != nil {
-			return nil, err
-		}
 		props[propPendingKey] = p.Key
-		props[propPendingSeq] = pseq
-		props[propPendingDel] = p.Deleted
-		value := p.Value
-		if p.Deleted {
-			value = nil
-		}
-		if err := putValue(props, propPendingLen, pendingChunk, value); err != nil {
+		if err := pendingProps.put(props, *p); err != nil {
 			return nil, err
 		}
 	}
@@ -229,19 +246,11 @@ func decodeMeta(e aztables.EDMEntity) (state.Meta, error) {
 	if !ok {
 		return m, nil
 	}
-	p := state.Record{Key: key}
-	if p.Seq, err = seqProp(e.Properties, propPendingSeq); err != nil {
+	p, err := pendingProps.get(e.Properties)
+	if err != nil {
 		return state.Meta{}, damaged(e, err)
 	}
-	if p.Deleted, err = boolProp(e.Properties, propPendingDel); err != nil {
-		return state.Meta{}, damaged(e, err)
-	}
-	if p.Value, err = getValue(e.Properties, propPendingLen, pendingChunk); err != nil {
-		return state.Meta{}, damaged(e, err)
-	}
-	if p.Deleted {
-		p.Value = nil
-	}
+	p.Key = key
 	m.Pending = &p
 	return m, nil
 }

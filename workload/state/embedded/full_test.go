@@ -18,15 +18,7 @@ func TestMemoryBound(t *testing.T) {
 	for _, mode := range []string{"memory", "disk"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			dir := ""
-			if mode == "disk" {
-				dir = t.TempDir()
-			}
-			b, err := Open(dir, quiet)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { b.Close() })
+			b, dir := openMode(t, mode == "disk")
 			b.mem.limit = 1 << 20
 			st := state.New(shared{b})
 			val := bytes.Repeat([]byte("v"), 100<<10)

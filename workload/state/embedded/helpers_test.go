@@ -27,6 +27,23 @@ func mustOpen(t *testing.T, dir string) *Backend {
 	return b
 }
 
+// openMode opens a backend in memory, or over a new data directory when
+// durable, closed when the test ends; it returns the directory too ("" in
+// memory).
+func openMode(t testing.TB, durable bool) (*Backend, string) {
+	t.Helper()
+	dir := ""
+	if durable {
+		dir = t.TempDir()
+	}
+	b, err := Open(dir, quiet)
+	if err != nil {
+		t.Fatalf("open %s: %v", dir, err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, dir
+}
+
 // shared is one backend handed to the conformance suite as every "client"
 // it opens: the suite closes each client, the test closes the backend.
 type shared struct{ *Backend }

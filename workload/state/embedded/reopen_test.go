@@ -225,15 +225,7 @@ func TestBackendRefusesWhatTheLogCannotHold(t *testing.T) {
 		{name: "pending write too large", tenant: "acme", rec: state.Record{Key: "k", Value: make([]byte, state.MaxValueBytes+1), Seq: 1}, meta: true},
 	}
 	for _, mode := range []string{"memory", "disk"} {
-		dir := ""
-		if mode == "disk" {
-			dir = t.TempDir()
-		}
-		b, err := Open(dir, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
+		b, _ := openMode(t, mode == "disk")
 		for _, tt := range tests {
 			t.Run(mode+"/"+tt.name, func(t *testing.T) {
 				var err error

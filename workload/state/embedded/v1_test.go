@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,12 +30,10 @@ func v1Record(op byte, tenant, key string, value []byte) []byte {
 
 func items(recs ...state.Record) []state.Record { return recs }
 
-// TestConvertV1Golden opens a directory holding a log the reference cell's
-// own store wrote (testdata/v1.log): its live keys come
-// back with sequence numbers in key order, the original is kept beside it,
-// and a second open reads the converted log without converting again.
-func TestConvertV1Golden(t *testing.T) {
-	t.Parallel()
+// goldenV1Dir returns a data directory holding the golden version 1 log
+// (testdata/v1.log), and that log.
+func goldenV1Dir(t *testing.T) (string, []byte) {
+	t.Helper()
 	v1, err := os.ReadFile(filepath.Join("testdata", "v1.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +42,16 @@ func TestConvertV1Golden(t *testing.T) {
 	if err := os.WriteFile(logPath(dir), v1, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return dir, v1
+}
+
+// TestConvertV1Golden opens a directory holding a log the reference cell's
+// own store wrote (testdata/v1.log): its live keys come
+// back with sequence numbers in key order, the original is kept beside it,
+// and a second open reads the converted log without converting again.
+func TestConvertV1Golden(t *testing.T) {
+	t.Parallel()
+	dir, v1 := goldenV1Dir(t)
 	want := map[string]tenantDump{
 		"acme": {Meta: state.Meta{Seq: 2}, HasMeta: true, Items: items(
 			state.Record{Key: "a", Value: []byte("alpha2"), Seq: 1},
@@ -87,7 +96,7 @@ func TestConvertV1Golden(t *testing.T) {
 func TestConvertV1(t *testing.T) {
 	t.Parallel()
 	put := func(tenant, key, value string) []byte { return v1Record(v1OpPut, tenant, key, []byte(value)) }
-	good := slicesConcat([]byte(v1Header), put("acme", "b", "2"), put("acme", "a", "1"), v1Record(v1OpDelete, "acme", "b", nil))
+	good := slices.Concat([]byte(v1Header), put("acme", "b", "2"), put("acme", "a", "1"), v1Record(v1OpDelete, "acme", "b", nil))
 	badCRC := put("acme", "c", "3")
 	badCRC[len(badCRC)-1] ^= 0xff
 	wantGood := map[string]tenantDump{"acme": {Meta: state.Meta{Seq: 1}, HasMeta: true, Items: items(state.Record{Key: "a", Value: []byte("1"), Seq: 1})}}
@@ -98,14 +107,14 @@ func TestConvertV1(t *testing.T) {
 		wantErr []string
 	}{
 		{name: "clean", content: good, want: wantGood},
-		{name: "torn last record", content: slicesConcat(good, put("acme", "c", "3")[:9]), want: wantGood},
-		{name: "last record with a bad checksum", content: slicesConcat(good, badCRC), want: wantGood},
+		{name: "torn last record", content: slices.Concat(good, put("acme", "c", "3")[:9]), want: wantGood},
+		{name: "last record with a bad checksum", content: slices.Concat(good, badCRC), want: wantGood},
 		{name: "just the header", content: []byte(v1Header), want: map[string]tenantDump{}},
-		{name: "damage in the middle", content: slicesConcat(good, badCRC, put("acme", "d", "4")),
+		{name: "damage in the middle", content: slices.Concat(good, badCRC, put("acme", "d", "4")),
 			wantErr: []string{"version 1", "damaged at byte", "move it aside"}},
-		{name: "value larger than the port allows", content: slicesConcat(good, put("acme", "huge", strings.Repeat("x", state.MaxValueBytes+1))),
+		{name: "value larger than the port allows", content: slices.Concat(good, put("acme", "huge", strings.Repeat("x", state.MaxValueBytes+1))),
 			wantErr: []string{"key huge of tenant acme", "262145 byte value", "move the log aside"}},
-		{name: "invalid key", content: slicesConcat(good, put("acme", "a/b", "x"), put("acme", "d", "4")),
+		{name: "invalid key", content: slices.Concat(good, put("acme", "a/b", "x"), put("acme", "d", "4")),
 			wantErr: []string{"damaged at byte", "invalid tenant or key"}},
 	}
 	for _, tt := range tests {
@@ -143,14 +152,7 @@ func TestConvertV1(t *testing.T) {
 // place leaves the version 1 log, converted again at the next open.
 func TestConvertV1Crash(t *testing.T) {
 	t.Parallel()
-	v1, err := os.ReadFile(filepath.Join("testdata", "v1.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(logPath(dir), v1, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, v1 := goldenV1Dir(t)
 	// Open by hand to set the fault before the conversion runs.
 	b := New()
 	var crashed string
@@ -177,5 +179,3 @@ func TestConvertV1Crash(t *testing.T) {
 	}
 	sameContent(t, "converted after a crash", dump(mustOpen(t, crashed)), dump(b))
 }
-
-func slicesConcat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }

@@ -17,7 +17,8 @@
 // 127.0.0.1 only, on a free port unless told one, in a process group of its
 // own (internal/proc), waits until it answers, and stops the whole group
 // in Stop; on Linux the kernel also kills it when the program that started
-// it dies.
+// it dies. Shared keeps one emulator that many users (a package's tests)
+// share, started on first use.
 //
 // The package imports the standard library, internal/proc and
 // workload/state/contract only: it starts processes and knows their

@@ -63,6 +63,29 @@ func TestStartStopRestart(t *testing.T) {
 	}
 }
 
+// TestShared: the first Get starts the emulator, later ones return the
+// same one, and Stop ends it.
+func TestShared(t *testing.T) {
+	t.Parallel()
+	s := &Shared{Kind: contract.DynamoDB}
+	e, err := s.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Stop)
+	if again, err := s.Get(); again != e || err != nil {
+		t.Fatalf("a second Get returned %p (%v), want the first emulator %p", again, err, e)
+	}
+	if err := e.ready()(); err != nil {
+		t.Fatalf("the shared emulator does not answer: %v", err)
+	}
+	s.Stop()
+	if answers(e.Port()) {
+		t.Fatalf("port %d still answers after Stop", e.Port())
+	}
+	(&Shared{Kind: contract.DynamoDB}).Stop() // never started: nothing to stop
+}
+
 // TestStartRefuses: what is missing or impossible is said, with what to do.
 func TestStartRefuses(t *testing.T) {
 	t.Parallel()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,28 +31,22 @@ func startEmulator() (*emulator.Emulator, error) {
 
 // shared is the emulator every test of the package uses but the fault
 // tests, which start their own.
-var shared struct {
-	once sync.Once
-	emu  *emulator.Emulator
-	err  error
-}
+var shared = emulator.Shared{Kind: contract.Firestore}
 
 // sharedEmulator returns the package's emulator's address, the emulator
 // started on first use.
 func sharedEmulator(t testing.TB) string {
 	t.Helper()
-	shared.once.Do(func() { shared.emu, shared.err = startEmulator() })
-	if shared.err != nil {
-		t.Fatal(shared.err)
+	e, err := shared.Get()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return shared.emu.Endpoint()
+	return e.Endpoint()
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.emu != nil {
-		shared.emu.Stop()
-	}
+	shared.Stop()
 	os.Exit(code)
 }
 

@@ -122,11 +122,10 @@ func decodeItem(id string, data map[string]any) (state.Record, error) {
 // decodeRecord reads seq, deleted and value from fields.
 func decodeRecord(data map[string]any) (state.Record, error) {
 	var r state.Record
-	seq, ok := data[contract.FirestoreFieldSeq].(int64)
-	if !ok || seq < 0 {
-		return r, fmt.Errorf("field %s is %v, not a sequence number", contract.FirestoreFieldSeq, data[contract.FirestoreFieldSeq])
+	var err error
+	if r.Seq, err = seqField(data); err != nil {
+		return r, err
 	}
-	r.Seq = uint64(seq)
 	if d, ok := data[contract.FirestoreFieldDeleted]; ok {
 		if r.Deleted, ok = d.(bool); !ok {
 			return r, fmt.Errorf("field %s is %v, not a boolean", contract.FirestoreFieldDeleted, d)
@@ -146,14 +145,23 @@ func decodeRecord(data map[string]any) (state.Record, error) {
 	return r, nil
 }
 
+// seqField reads the sequence number of an item, a meta record or a
+// pending write.
+func seqField(data map[string]any) (uint64, error) {
+	seq, ok := data[contract.FirestoreFieldSeq].(int64)
+	if !ok || seq < 0 {
+		return 0, fmt.Errorf("field %s is %v, not a sequence number", contract.FirestoreFieldSeq, data[contract.FirestoreFieldSeq])
+	}
+	return uint64(seq), nil
+}
+
 // decodeMeta reads a meta record from a tenant document's fields.
 func decodeMeta(data map[string]any) (state.Meta, error) {
 	var m state.Meta
-	seq, ok := data[contract.FirestoreFieldSeq].(int64)
-	if !ok || seq < 0 {
-		return m, fmt.Errorf("field %s is %v, not a sequence number", contract.FirestoreFieldSeq, data[contract.FirestoreFieldSeq])
+	var err error
+	if m.Seq, err = seqField(data); err != nil {
+		return m, err
 	}
-	m.Seq = uint64(seq)
 	p, ok := data[contract.FirestoreFieldPending]
 	if !ok || p == nil {
 		return m, nil

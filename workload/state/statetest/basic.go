@@ -62,15 +62,6 @@ func (s *suite) roundTripAtLimits(t *testing.T) {
 	}
 }
 
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
-}
-
 // invalidInput: the port refuses bad input the same way on every adapter,
 // and stores nothing.
 func (s *suite) invalidInput(t *testing.T) {

@@ -64,6 +64,17 @@ func mustGet(t *testing.T, st state.Store, tenant, key string) state.Item {
 	return it
 }
 
+// firstDiff returns the first index at which a and b differ (the shorter
+// one's length when one is the other's start).
+func firstDiff[T comparable](a, b []T) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
 func wantErr(t *testing.T, what string, err, want error) {
 	t.Helper()
 	if !errors.Is(err, want) {

@@ -94,7 +94,7 @@ func (s *suite) pagination(t *testing.T) {
 	for _, limit := range []int{state.MaxListLimit, 333} {
 		got := listAll(t, st, tn, "", limit)
 		if !slices.Equal(got, want) {
-			t.Fatalf("limit %d: listed %d keys, want %d in order (first difference at %d)", limit, len(got), len(want), firstDiffStr(got, want))
+			t.Fatalf("limit %d: listed %d keys, want %d in order (first difference at %d)", limit, len(got), len(want), firstDiff(got, want))
 		}
 	}
 	prefix := "key-000"
@@ -111,15 +111,6 @@ func (s *suite) pagination(t *testing.T) {
 	if err != nil || !slices.Equal(p.Keys, []string{"key-00006", "key-00007"}) || p.Next != "key-00007" {
 		t.Errorf("after key-00005, limit 2: %v next %q (%v)", p.Keys, p.Next, err)
 	}
-}
-
-func firstDiffStr(a, b []string) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }
 
 // exportAndFeed: an export followed by the change feed, taken while four

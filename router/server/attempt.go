@@ -1,0 +1,37 @@
+package server
+
+import (
+	"time"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// What an attempt's outcome does to health, metrics, the retry budget and
+// the logs, the same for both engines: each engine sends the attempts of
+// st.attempts in turn and reports each outcome here.
+
+// attemptFailed records an attempt to cell that got no answer (err; sent
+// says whether the request may have reached the cell) and reports whether
+// the request goes on to the next cell.
+func (rt *Router) attemptFailed(st *reqState, cell *router.Cell, err error, sent bool) (next bool) {
+	st.cell = cell
+	f := classify(err, sent)
+	rt.cfg.Health.Observe(cell.ID, f.CountsAgainstCell(), 0)
+	rt.metrics.upstreamError(cell.ID)
+	rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", sent, "error", err)
+	return st.attempts.Failed(f, st.body != nil && st.body.read.Load()) && rt.budget.allow()
+}
+
+// attemptAnswered records cell's answer with status after took and
+// reports whether the answer is dropped for the next cell (a gateway
+// error under the policy, within the retry budget).
+func (rt *Router) attemptAnswered(st *reqState, cell *router.Cell, status int, took time.Duration) (next bool) {
+	st.cell = cell
+	rt.cfg.Health.Observe(cell.ID, status >= 500, took)
+	if st.attempts.RetryStatus(status) && rt.budget.allow() {
+		rt.cfg.Logger.Info("retrying on the next cell", "cell", cell.ID, "status", status, "tenant", st.tenant, "request_id", st.requestID)
+		return true
+	}
+	st.status = status
+	return false
+}

@@ -1,0 +1,412 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/tenant"
+)
+
+// The fasthttp engine's tenant listener: the same steps as ServeHTTP
+// (request id, admit, decide, the attempts under the forwarding policy,
+// signing, the answers) on fasthttp's request and response types. What
+// httputil.ReverseProxy does for the net/http engine (hop-by-hop headers,
+// X-Forwarded-*) is done here, as ReverseProxy does it.
+
+// newFastServer is the tenant listener's server for EngineFastHTTP.
+func (rt *Router) newFastServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:      rt.serveFast,
+		ErrorHandler: rt.fastParseError,
+		// Headers: the whole head must fit the read buffer; the slack
+		// lets the router see, count and answer most oversize requests
+		// itself (MaxHeaderBytes), as with net/http; beyond it fasthttp
+		// answers 431, uncounted.
+		// The buffer is kept for a connection's life.
+		ReadBufferSize: 2 * rt.cfg.MaxHeaderBytes,
+		// ReadTimeout bounds the head (slowloris); HeaderReceived extends
+		// it to ReadTimeout for the body once the head is in.
+		ReadTimeout: rt.cfg.ReadHeaderTimeout,
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: rt.cfg.ReadTimeout}
+		},
+		WriteTimeout: rt.cfg.WriteTimeout,
+		IdleTimeout:  rt.cfg.IdleTimeout,
+		// Bodies stream to the cell and the router enforces MaxBodyBytes
+		// itself (admit, fastBody), to answer and count as net/http's
+		// engine does. fasthttp reads up to MaxRequestBodySize (at most
+		// 8 KiB) of a body before the handler runs, and a body that fails
+		// in that read never reaches the handler: with 1 byte, the
+		// handler sees (and classifies) every failure after the first
+		// byte, as ServeHTTP does.
+		StreamRequestBody:             true,
+		MaxRequestBodySize:            1,
+		DisablePreParseMultipartForm:  true,
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultServerHeader:         true,
+		NoDefaultContentType:          true,
+		CloseOnShutdown:               true,
+		Logger:                        fastLogger{rt},
+	}
+}
+
+// fastLogger sends fasthttp's log lines to slog.
+type fastLogger struct{ rt *Router }
+
+func (l fastLogger) Printf(format string, args ...any) {
+	l.rt.cfg.Logger.Warn("proxy", "detail", fmt.Sprintf(format, args...))
+}
+
+// fastParseError answers a request fasthttp could not parse, as net/http
+// does: a plain 400 (431 for a head over the buffer), the connection
+// closed. Like net/http's, these are not counted as the router's answers.
+func (rt *Router) fastParseError(ctx *fasthttp.RequestCtx, err error) {
+	status := http.StatusBadRequest
+	var small *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.As(err, &small):
+		status = http.StatusRequestHeaderFieldsTooLarge
+	case isTimeout(err):
+		status = http.StatusRequestTimeout
+	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) || strings.Contains(err.Error(), "unsupported transfer-encoding"):
+		status = http.StatusNotImplemented // as net/http answers it
+	}
+	ctx.Response.Reset()
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	ctx.SetConnectionClose()
+	ctx.SetBodyString(strconv.Itoa(status) + " " + http.StatusText(status))
+}
+
+// fastHeaders is tenant.Headers over a fasthttp request header.
+type fastHeaders struct{ h *fasthttp.RequestHeader }
+
+func (f fastHeaders) Get(name string) string { return string(f.h.Peek(name)) }
+
+// Values lets the resolver see a repeated tenant header, as with
+// http.Header.
+func (f fastHeaders) Values(name string) []string {
+	all := f.h.PeekAll(name)
+	vs := make([]string, len(all))
+	for i, v := range all {
+		vs[i] = string(v)
+	}
+	return vs
+}
+
+// fastHeaderBytes is headerBytes for a fasthttp request.
+func fastHeaderBytes(ctx *fasthttp.RequestCtx) int {
+	h := &ctx.Request.Header
+	n := len(h.Method()) + len(h.RequestURI()) + len(h.Host()) + 16
+	for k, v := range h.All() {
+		n += len(k) + len(v) + 4
+	}
+	return n
+}
+
+// serveFast proxies one request (EngineFastHTTP).
+func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	rt.inflight.Add(1)
+	defer rt.inflight.Add(-1)
+	rt.budget.request()
+	in := &ctx.Request.Header
+	st := &reqState{requestID: router.RequestID(string(in.Peek("X-Request-ID")))}
+	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
+
+	method := methodString(in.Method())
+	if r, ok := rt.admit(method, fastHeaderBytes(ctx), int64(in.ContentLength())); !ok {
+		rt.writeFastError(ctx, st, r)
+		return
+	}
+	// The path and query as net/http reads them, so that tenant
+	// resolution, the forwarded path and the signature see the same
+	// values on both engines.
+	u, err := url.ParseRequestURI(string(in.RequestURI()))
+	if err != nil {
+		rt.fastParseError(ctx, err)
+		return
+	}
+	if r, ok := rt.decide(ctx, method, tenant.Facts{Host: string(in.Host()), Path: u.Path, RawPath: u.RawPath, Header: fastHeaders{in}}, st); !ok {
+		rt.writeFastError(ctx, st, r)
+		return
+	}
+	rt.forwardFast(ctx, st, method, u.RawQuery)
+}
+
+// hopHeaders are dropped on the way in and out (RFC 9110 §7.6.1), as
+// httputil.ReverseProxy drops them.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// dropHopHeaders removes the hop-by-hop headers, those named in
+// Connection included, through del.
+func dropHopHeaders(connection []byte, del func(string)) {
+	for len(connection) > 0 {
+		var f []byte
+		f, connection, _ = bytes.Cut(connection, []byte{','})
+		if f = bytes.TrimSpace(f); len(f) > 0 {
+			del(string(f))
+		}
+	}
+	for _, h := range hopHeaders {
+		del(h)
+	}
+}
+
+// methodString returns the method as a string, without allocating for
+// the common ones.
+func methodString(m []byte) string {
+	for _, k := range [...]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodHead, http.MethodPatch, http.MethodOptions} {
+		if string(m) == k {
+			return k
+		}
+	}
+	return string(m)
+}
+
+// forwardFast sends the request to the decision's cells under the
+// forwarding policy and answers with the first answer kept.
+func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, rawQuery string) {
+	ups := *rt.cells.Load()
+	in := &ctx.Request.Header
+	out := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(out)
+	in.CopyTo(&out.Header)
+	dropHopHeaders(in.Peek("Connection"), out.Header.Del)
+	// X-Forwarded-*, as httputil.ProxyRequest.SetXForwarded writes them.
+	out.Header.Del("Forwarded")
+	out.Header.Del("X-Forwarded-For")
+	out.Header.Del("X-Forwarded-Host")
+	out.Header.Del("X-Forwarded-Proto")
+	var ipBuf [64]byte
+	clientIP := ipBuf[:0]
+	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+		clientIP = a.AddrPort().Addr().Unmap().AppendTo(clientIP)
+	}
+	// The client's own X-Forwarded-For is not trusted: the cell gets the
+	// address the router saw (what SetXForwarded does after Rewrite).
+	if len(clientIP) > 0 {
+		out.Header.SetBytesV("X-Forwarded-For", clientIP)
+	}
+	out.Header.SetBytesV("X-Forwarded-Host", in.Host())
+	out.Header.Set("X-Forwarded-Proto", "http")
+	out.Header.Set("X-Request-ID", st.requestID)
+	out.Header.Del(edgeauth.SignatureHeader)
+	out.Header.Del(edgeauth.TenantHeader) // the cell learns the tenant only from the router
+
+	// The request target: the forwarded path as net/http would write it.
+	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
+	target := path
+	if rawQuery != "" {
+		target += "?" + rawQuery
+	}
+	// fasthttp's ContentLength: the declared length, -1 for chunked, -2
+	// for neither (no body, for a request).
+	cl := in.ContentLength()
+	hasBody := cl > 0 || cl == -1
+	var body *fastBody
+	if hasBody {
+		body = &fastBody{r: ctx.RequestBodyStream(), limit: rt.cfg.MaxBodyBytes, want: int64(cl)}
+		st.body = &trackedBody{r: body}
+		out.SetBodyStream(st.body, cl)
+	}
+	st.attempts = st.decision.Attempts(rt.cfg.Health, method, hasBody, rt.cfg.MaxAttempts)
+	a := &st.attempts
+	att := &fastAttempt{}
+	out.SetUserValue(attemptKey{}, att)
+	sig := att.sig[:0]
+	for cell := a.Next(); cell != nil; cell = a.Next() {
+		u := ups[cell.ID]
+		if u == nil || u.fast == nil {
+			if !a.Failed(router.FailNotSent, false) {
+				break
+			}
+			continue
+		}
+		out.SetRequestURI(target)
+		out.Header.SetHost(u.host)
+		out.UseHostHeader = true
+		if rt.cfg.Signer != nil {
+			if st.tenant != "" {
+				out.Header.Set(edgeauth.TenantHeader, st.tenant)
+			}
+			sig = rt.cfg.Signer.AppendSign(sig[:0], edgeauth.Message{Method: method, Host: u.host, Path: path, Query: rawQuery, Tenant: st.tenant})
+			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
+		} else if st.tenant != "" {
+			out.Header.Set(edgeauth.TenantHeader, st.tenant)
+		}
+		resp := fasthttp.AcquireResponse()
+		began := time.Now()
+		err := u.fast.Do(out, resp)
+		if fault := st.body.fault(); fault != nil {
+			a.Failed(router.FailClient, true)
+			closeFastResponse(resp, att, false)
+			st.cell = nil
+			ctx.SetConnectionClose()
+			rt.cfg.Logger.Info("request failed by its client", "reason", fault.Reason, "status", fault.Status, "tenant", st.tenant, "request_id", st.requestID, "error", fault.err.Error())
+			rt.writeFastError(ctx, st, fault.Refusal)
+			return
+		}
+		if err != nil {
+			closeFastResponse(resp, att, false)
+			if !rt.attemptFailed(st, cell, err, att.wrote) {
+				break
+			}
+			continue
+		}
+		if rt.attemptAnswered(st, cell, resp.StatusCode(), time.Since(began)) {
+			drainFastResponse(resp, att)
+			continue
+		}
+		rt.answerFast(ctx, st, u, resp, att)
+		return
+	}
+	if body != nil && !body.done {
+		ctx.SetConnectionClose() // the rest of the body is still on the wire
+	}
+	rt.writeFastError(ctx, st, a.Refusal())
+}
+
+// answerFast passes the cell's answer on: status, headers without the
+// hop-by-hop ones, the router's headers, and the body as a stream that
+// releases the cell's response once written.
+func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream, resp *fasthttp.Response, att *fastAttempt) {
+	w := &ctx.Response
+	resp.Header.CopyTo(&w.Header)
+	dropHopHeaders(resp.Header.Peek("Connection"), w.Header.Del)
+	w.Header.Set("X-Cell-ID", u.cellID[0])
+	w.Header.Set("X-Processed-By-Cloud", u.cloud[0])
+	w.Header.Set("X-Request-ID", st.requestID)
+	w.SetStatusCode(resp.StatusCode())
+	size := resp.Header.ContentLength()
+	if size < 0 {
+		size = -1 // chunked to the client, whatever the cell used
+	}
+	if ctx.IsHead() {
+		closeFastResponse(resp, att, true)
+		w.SkipBody = true
+		return
+	}
+	w.SetBodyStream(&fastAnswer{resp: resp, finish: att.finish}, size)
+	att.finish = nil // the answer owns the connection now
+}
+
+// fastAnswer is a cell's response body on its way to the client; fasthttp
+// closes it once written (or once writing failed), which releases the
+// cell's response and its connection (closed unless the body was read
+// to its end).
+type fastAnswer struct {
+	resp   *fasthttp.Response
+	finish func(keep bool)
+	eof    bool
+}
+
+func (a *fastAnswer) Read(p []byte) (int, error) {
+	s := a.resp.BodyStream()
+	if s == nil {
+		a.eof = true
+		return 0, io.EOF
+	}
+	n, err := s.Read(p)
+	if err == io.EOF {
+		a.eof = true
+	}
+	return n, err
+}
+
+func (a *fastAnswer) Close() error {
+	complete := a.eof || a.resp.BodyStream() == nil
+	_ = a.resp.CloseBodyStream()
+	if a.finish != nil {
+		a.finish(complete)
+	}
+	fasthttp.ReleaseResponse(a.resp)
+	return nil
+}
+
+// closeFastResponse releases a cell's response that is not passed on, and
+// its connection: kept when keep says its body was fully read.
+func closeFastResponse(resp *fasthttp.Response, att *fastAttempt, keep bool) {
+	_ = resp.CloseBodyStream()
+	if att.finish != nil {
+		att.finish(keep)
+		att.finish = nil
+	}
+	fasthttp.ReleaseResponse(resp)
+}
+
+// drainFastResponse reads up to 64 KiB of a dropped answer's body, so
+// that its connection can be kept, as the net/http engine does.
+func drainFastResponse(resp *fasthttp.Response, att *fastAttempt) {
+	complete := true
+	if s := resp.BodyStream(); s != nil {
+		n, err := io.Copy(io.Discard, io.LimitReader(s, 64<<10))
+		complete = err == nil && n < 64<<10
+	}
+	closeFastResponse(resp, att, complete)
+}
+
+// fastBody reads the client's request body for EngineFastHTTP with
+// net/http's outcomes: over limit, a *http.MaxBytesError; ending before
+// its declared Content-Length, io.ErrUnexpectedEOF.
+type fastBody struct {
+	r     io.Reader
+	limit int64
+	want  int64 // declared length, or -1 (chunked)
+	n     int64
+	done  bool
+}
+
+func (b *fastBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	if rest := b.limit + 1 - b.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.n > b.limit {
+		return n, &http.MaxBytesError{Limit: b.limit}
+	}
+	if err == io.EOF {
+		if b.want >= 0 && b.n < b.want {
+			return n, io.ErrUnexpectedEOF
+		}
+		b.done = true
+	}
+	return n, err
+}
+
+// writeFastError is writeError for EngineFastHTTP: the same JSON body
+// and headers.
+func (rt *Router) writeFastError(ctx *fasthttp.RequestCtx, st *reqState, r router.Refusal) {
+	w := &ctx.Response
+	w.ResetBody()
+	h := &w.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Request-ID", st.requestID)
+	if r.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(r.RetryAfter))
+	}
+	w.SetStatusCode(r.Status)
+	b, _ := json.Marshal(r.Body(st.requestID, st.tenant))
+	w.SetBodyRaw(append(b, '\n'))
+	st.status = r.Status
+	rt.metrics.reject(string(r.Reason))
+}

@@ -372,7 +372,7 @@ func TestDecodeEntry(t *testing.T) {
 		{name: "no cell", data: `{"id":"acme"}`, want: `cell ""`},
 		{name: "bad cell", data: `{"id":"acme","cell":"Cell A"}`, want: `cell "Cell A"`},
 		{name: "bad failover", data: `{"id":"acme","cell":"cell-a","failover":["x"]}`, want: `failover[0] "x"`},
-		{name: "failover is the primary", data: `{"id":"acme","cell":"cell-a","failover":["cell-a"]}`, want: "is the primary"},
+		{name: "failover is the primary", data: `{"id":"acme","cell":"cell-a","failover":["cell-a"]}`, want: `failover[0] "cell-a" is the tenant's primary cell`},
 		{name: "failover twice", data: `{"id":"acme","cell":"cell-a","failover":["cell-b","cell-b"]}`, want: "listed twice"},
 		{name: "too many failovers", data: `{"id":"acme","cell":"cell-a","failover":["c-1x","c-2x","c-3x","c-4x","c-5x","c-6x","c-7x","c-8x"]}`, want: "8 failover cells"},
 		{name: "bad state", data: `{"id":"acme","cell":"cell-a","state":"gone"}`, want: `unknown state "gone"`},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/jsonkeys"
@@ -19,8 +18,8 @@ const maxEntryBytes = 4 << 10
 // JSON) and checks it with router.CheckEntry, the rules the router server
 // applies to every entry its directory holds (the id it names is id, the
 // ids' syntax, at most router.MaxFailover failovers, a known state, a short
-// residency, a non-negative epoch), and that the failovers are distinct and
-// not the primary. Fields it does not know are ignored, as the server's
+// residency, a non-negative epoch, failovers distinct and not the
+// primary). Fields it does not know are ignored, as the server's
 // directory feed ignores them, so that a newer writer does not make tenants
 // unroutable. It does not check that the cells exist: Snapshot.DecideFor
 // skips the cells the registry does not hold, as if they were down.
@@ -45,14 +44,6 @@ func decodeEntry(id string, data []byte) (*router.Tenant, error) {
 	}
 	if err := router.CheckEntry(id, &t); err != nil {
 		return nil, err
-	}
-	for i, f := range t.Failover {
-		switch {
-		case f == t.Cell:
-			return nil, fmt.Errorf("tenant directory entry %q: failover[%d] %q is the primary cell", id, i, f)
-		case slices.Contains(t.Failover[:i], f):
-			return nil, fmt.Errorf("tenant directory entry %q: failover[%d] %q is listed twice", id, i, f)
-		}
 	}
 	return &t, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
@@ -62,6 +63,9 @@ type Client struct {
 	hc       *http.Client
 	attempts int
 	min, max time.Duration
+	// batchCap is the largest batch the server took after refusing a
+	// larger one as too large; 0 until then (see Batch).
+	batchCap atomic.Int64
 }
 
 // NewClient returns a Client.

@@ -50,14 +50,29 @@
 //     and answers the requests it cannot forward itself with the server's
 //     JSON error body ({"error", "reason", "requestId", "tenant"}).
 //
+// A request under directory.BasePath (/_cellfabric/v1/directory), on any
+// host, is the tenant directory's control API and never reaches a cell: it
+// is verified with the control key (the CONTROL_KEY and CONTROL_KEY_ID
+// bindings; an unsigned, forged, expired or body-mismatched request, or one
+// signed with the edge key, gets 401 and writes nothing), then answered by
+// control/directory's Serve over the DIRECTORY binding, validated against
+// the registry the isolate holds. A write updates the isolate's cache at
+// once (the stored entry of a put or place, the absence of a removed
+// tenant, a batch's tenants dropped). Workers KV allows 1,000 operations
+// per invocation, so batches are capped at what fits
+// (directory.MaxBatchWithin; 400 batch_too_large beyond) and listing pages
+// at 997 entries. Without a control key bound the answer is 404
+// control_api_not_configured; with an unusable one 500
+// control_api_misconfigured. See control.go.
+//
 // On its Cron Trigger the Worker probes every cell's health URL (at most
 // Config.ProbeTimeoutMillis each, all at once) and writes the result to KV as
 // an edgeconf.Health document: a Worker has no background goroutines, so
 // health is shared between isolates through KV.
 //
 // The logic lives in files without build constraints (edge.go, cache.go,
-// directory.go, dircache.go, direntry.go, place.go, writer.go, forward.go,
-// probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
+// directory.go, dircache.go, direntry.go, place.go, writer.go, control.go,
+// forward.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
 // and is tested with plain Go tests; js_*.go bind it to the Worker runtime
 // with syscall/js. runtime_test.go runs the built Worker in workerd with
 // reference cells on loopback.
@@ -70,8 +85,9 @@
 // No lock is held across a fetch or a KV read, because the runtime ties
 // every I/O object to the request that created it. A request waits for
 // another in two places only, a directory read of the same tenant and a
-// directory write (one request of the isolate writes at a time, because the
-// directory core holds its locks across KV calls, writer.go): js_wait.go
+// directory write (placement at a request or a control API write: one
+// request of the isolate writes at a time, because the directory core holds
+// its locks across KV calls, writer.go): js_wait.go
 // returns the waiting request to its own I/O context (and keeps it alive
 // with a timer) before it goes on.
 package main

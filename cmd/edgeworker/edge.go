@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,15 @@ type bindings struct {
 	Key string
 	// KeyID is the EDGE_KEY_ID binding, "" when absent.
 	KeyID string
+	// ControlKey is the CONTROL_KEY secret, the key of the tenant
+	// directory's control API; "" when absent (no control API).
+	ControlKey string
+	// ControlKeyID is the CONTROL_KEY_ID binding, "" when absent
+	// (edgeauth.DefaultKeyID).
+	ControlKeyID string
+	// Settle is the test-only edgeconf.SettleBinding, "" when absent (the
+	// deployed case): directory.SettleWorkersKV.
+	Settle string
 }
 
 // edge is the Worker's logic, free of syscall/js so that plain Go tests
@@ -32,7 +42,12 @@ type edge struct {
 	cfg      edgeconf.Config
 	resolver *tenant.Resolver
 	signer   *edgeauth.Signer
-	store    *router.Store
+	control  control // the control API's key (control.go)
+	// settle is the propagation bound the directory core's changes feed
+	// waits out: directory.SettleWorkersKV unless a test binds
+	// edgeconf.SettleBinding.
+	settle time.Duration
+	store  *router.Store
 	// kv is the registry's KV namespace (REGISTRY), dirKV the tenant
 	// directory's (DIRECTORY). Both are Workers KV bindings, which the
 	// directory core's KV interface describes.
@@ -95,6 +110,14 @@ func newEdge(b bindings, kv, dirKV directory.KV, now func() time.Time, logger *s
 	if kv == nil {
 		errs = append(errs, fmt.Errorf("the %s KV namespace binding is missing", edgeconf.KVBinding))
 	}
+	settle := directory.SettleWorkersKV
+	if b.Settle != "" {
+		ms, err := strconv.Atoi(strings.TrimSpace(b.Settle))
+		if err != nil || ms < 0 {
+			errs = append(errs, fmt.Errorf("the %s binding %q: give a whole number of milliseconds, 0 or more (test tooling only: leave it unbound)", edgeconf.SettleBinding, b.Settle))
+		}
+		settle = time.Duration(ms) * time.Millisecond
+	}
 	if dirKV == nil {
 		errs = append(errs, fmt.Errorf("the %s KV namespace binding is missing: bind the tenant directory's namespace", edgeconf.DirectoryBinding))
 	}
@@ -105,6 +128,8 @@ func newEdge(b bindings, kv, dirKV directory.KV, now func() time.Time, logger *s
 		cfg:      cfg,
 		resolver: resolver,
 		signer:   signer,
+		control:  newControl(b, now),
+		settle:   settle,
 		store:    router.NewStore(logger),
 		kv:       kv,
 		dirKV:    dirKV,

@@ -61,6 +61,6 @@ func (e *edge) place(id string, snap *router.Snapshot) (*router.Tenant, error) {
 	// outlives it).
 	t.ID = strings.Clone(t.ID)
 	intern(&t, snap)
-	e.dir.put(t.ID, &t, e.now().Add(e.cfg.Cache()))
+	e.dir.set(t.ID, &t, e.now().Add(e.cfg.Cache()))
 	return &t, nil
 }

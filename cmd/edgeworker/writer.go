@@ -43,15 +43,11 @@ func (e *edge) writeTurn(done func() bool) (*directory.Directory, func(), error)
 			e.abandonWrite(f)
 		}
 	}
-	if e.writer == nil {
-		d, err := directory.New(directory.Config{KV: e.dirKV, Registry: e.store.Snapshot, Now: e.now, Settle: directory.SettleWorkersKV, Logger: e.logger})
-		if err != nil {
-			e.mu.Unlock()
-			return nil, nil, err
-		}
-		e.writer = d
+	d, err := e.coreLocked()
+	if err != nil {
+		e.mu.Unlock()
+		return nil, nil, err
 	}
-	d := e.writer
 	f := &flight{done: make(chan struct{}), started: e.now()}
 	e.writing = f
 	e.mu.Unlock()
@@ -74,4 +70,19 @@ func (e *edge) abandonWrite(f *flight) {
 	}
 	e.logger.Warn("a tenant directory write has been under way too long; writing without it, with a new directory core")
 	e.writing, e.writer = nil, nil
+}
+
+// coreLocked returns the isolate's Directory, building it when there is
+// none: over the DIRECTORY binding, validating against the registry the
+// isolate holds, with Workers KV's propagation bound (e.settle). e.mu is
+// held.
+func (e *edge) coreLocked() (*directory.Directory, error) {
+	if e.writer == nil {
+		d, err := directory.New(directory.Config{KV: e.dirKV, Registry: e.store.Snapshot, Now: e.now, Settle: e.settle, Logger: e.logger})
+		if err != nil {
+			return nil, err
+		}
+		e.writer = d
+	}
+	return e.writer, nil
 }

@@ -69,6 +69,7 @@ type KV struct {
 	order, added []string
 	reads        map[string]int
 	writes       map[string]int
+	ops          int // requests served: gets, puts, deletes and lists
 	fail         map[string]int
 	failAll      int
 	lastRd       map[string]time.Time
@@ -208,6 +209,15 @@ func (k *KV) Keys(prefix string) []string {
 	}
 }
 
+// Ops returns how many operations (gets, puts, deletes, lists) the
+// namespace has served: what Workers KV counts against a Worker
+// invocation's limit.
+func (k *KV) Ops() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ops
+}
+
 // Delete removes a key.
 func (k *KV) Delete(key string) {
 	k.mu.Lock()
@@ -294,6 +304,7 @@ func (k *KV) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k.mu.Lock()
+	k.ops++
 	status := k.failAll
 	if status == 0 && key != "" {
 		status = k.fail[key]

@@ -16,7 +16,9 @@ import (
 // placement_failed, never a placement recorded nowhere.
 func (e *edge) placeUnknown(snap *router.Snapshot, req router.Request, h router.HealthView) (router.Decision, *router.Refusal) {
 	if snap.Policy() != fabric.PolicyPlace {
-		return snap.Decide(req, h), nil
+		d := snap.Decide(req, h)
+		d.NotInDirectory() // the refusal names both places looked in
+		return d, nil
 	}
 	t, err := e.place(req.Tenant, snap)
 	if err != nil {

@@ -327,3 +327,17 @@ func TestPlaceWaiterTakesTheOthersPlacement(t *testing.T) {
 		t.Fatalf("newco's key read %d times, %d by the first request: the second one read the directory instead of taking the placement it waited for", n, reads)
 	}
 }
+
+// The Worker looks every tenant up in the directory first, so an unknown
+// tenant's refusal names both places, as the server router's does.
+func TestUnknownTenantNamesTheDirectory(t *testing.T) {
+	t.Parallel()
+	e, _, _ := newTestEdge(t, "")
+	res := e.serve(inbound{Method: "GET", URL: "https://edge.example/", Header: headers{"X-Tenant-Id": "nobody"}}, &fakeUpstream{})
+	if res.Refusal == nil || res.Refusal.Reason != router.ReasonUnknownTenant {
+		t.Fatalf("unknown tenant: %+v", res)
+	}
+	if want := `tenant "nobody" is not in the tenant directory or the registry`; res.Refusal.Msg != want {
+		t.Fatalf("message %q, want %q", res.Refusal.Msg, want)
+	}
+}

@@ -29,7 +29,8 @@ import (
 // so the Worker answers only what fits: batches of at most
 // maxControlBatch entries (400 batch_too_large beyond; dirhttp's client
 // then sends halves) and listing pages of at most maxControlPage entries
-// (a longer page is cut short, its cursor continuing).
+// (a longer page is cut short, its cursor continuing). Listings read values
+// from the keys' metadata (kvmeta.go), one operation per page.
 
 // Reasons of the control API's refusals that are the Worker's own.
 const (

@@ -317,3 +317,30 @@ func TestControlFitsWorkersKV(t *testing.T) {
 		}
 	}
 }
+
+func TestListedValue(t *testing.T) {
+	t.Parallel()
+	entry := `{"id":"acme","cell":"cell-a","failover":["cell-b","cell-c"],"epoch":3}`
+	tests := []struct {
+		name  string
+		value []byte
+		fits  bool
+	}{
+		{name: "entry", value: []byte(entry), fits: true},
+		{name: "journal record", value: []byte(`{"id":"acme","epoch":3,"entry":` + entry + `}`), fits: true},
+		{name: "empty", value: []byte{}, fits: true},
+		{name: "just fits", value: []byte(strings.Repeat("x", maxMetadataBytes-len(`{"v":""}`))), fits: true},
+		{name: "one byte over", value: []byte(strings.Repeat("x", maxMetadataBytes-len(`{"v":""}`)+1))},
+		{name: "escaping makes it too long", value: []byte(strings.Repeat(`"`, 600))},
+		{name: "not UTF-8", value: []byte{0xff, 0xfe}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := listedValue(tt.value)
+			if ok != tt.fits || (ok && got != string(tt.value)) {
+				t.Fatalf("listedValue = %q, %v; want it to fit: %v", got, ok, tt.fits)
+			}
+		})
+	}
+}

@@ -61,7 +61,8 @@
 // tenant, a batch's tenants dropped). Workers KV allows 1,000 operations
 // per invocation, so batches are capped at what fits
 // (directory.MaxBatchWithin; 400 batch_too_large beyond) and listing pages
-// at 997 entries. Without a control key bound the answer is 404
+// at 997 entries, and the KV adapter copies each value it puts into the
+// key's metadata so that a listing returns values with keys (kvmeta.go). Without a control key bound the answer is 404
 // control_api_not_configured; with an unusable one 500
 // control_api_misconfigured. See control.go.
 //
@@ -72,7 +73,7 @@
 //
 // The logic lives in files without build constraints (edge.go, cache.go,
 // directory.go, dircache.go, direntry.go, place.go, writer.go, control.go,
-// forward.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
+// kvmeta.go, forward.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
 // and is tested with plain Go tests; js_*.go bind it to the Worker runtime
 // with syscall/js. runtime_test.go runs the built Worker in workerd with
 // reference cells on loopback.

@@ -259,3 +259,44 @@ func TestRuntimeControlBatchFitsWorkersKV(t *testing.T) {
 		t.Fatalf("import999: %d from %q: %s", r.status, r.header.Get("X-Cell-ID"), r.body)
 	}
 }
+
+// (e) The changes feed served by the Worker stays within Workers KV's
+// operations per invocation when a minute of the journal holds more
+// records than one answer returns: an import of directory.MaxBatch
+// tenants through the Worker, then one answer of the feed.
+func TestRuntimeControlChangesFitWorkersKV(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	settle := 0
+	env := startEdge(t, envOptions{registry: twoCells(t), key: testKey, controlKey: runtimeControlKey, settleMillis: &settle})
+	c := controlClient(t, env)
+	entries := make([]router.Tenant, directory.MaxBatch+200)
+	for i := range entries {
+		entries[i] = router.Tenant{ID: fmt.Sprintf("t%04d", i), Cell: []string{"cell-a", "cell-b"}[i%2]}
+	}
+	if _, err := c.Batch(ctx, entries, directory.ModeIfAbsent); err != nil {
+		t.Fatal(err)
+	}
+	before := env.dir.Ops() + env.kv.Ops()
+	changes, _, err := c.ChangesPage(ctx, "", directory.DefaultChangesLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := env.dir.Ops() + env.kv.Ops() - before
+	if len(changes) != directory.DefaultChangesLimit {
+		t.Fatalf("%d changes, want a full answer of %d", len(changes), directory.DefaultChangesLimit)
+	}
+	if ops > kvOpsPerInvocation {
+		t.Fatalf("one answer of the changes feed made %d KV operations, over Workers KV's %d per invocation", ops, kvOpsPerInvocation)
+	}
+	t.Logf("one answer of %d changes made %d KV operations", len(changes), ops)
+	// A listing page likewise.
+	before = env.dir.Ops() + env.kv.Ops()
+	page, err := c.List(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops := env.dir.Ops() + env.kv.Ops() - before; ops > kvOpsPerInvocation || len(page.Entries) != maxControlPage {
+		t.Fatalf("a listing page of %d entries made %d KV operations", len(page.Entries), ops)
+	}
+}

@@ -149,8 +149,10 @@ func (e *edge) serveControl(r controlRequest) directory.Response {
 	if err != nil {
 		return directory.ErrorResponse(err)
 	}
-	resp := d.Serve(context.Background(), req)
-	release()
+	resp := func() directory.Response {
+		defer release()
+		return d.Serve(context.Background(), req)
+	}()
 	e.controlWritten(r.Method, u.Path, resp)
 	return resp
 }

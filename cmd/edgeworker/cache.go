@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/cellfabric/cellfabric/router"
@@ -74,12 +75,12 @@ func (e *edge) refresh() {
 // refuses anything but a valid, newer document. When KV fails or holds no
 // registry the last good one keeps serving.
 func (e *edge) readRegistry() {
-	data, err := e.kv.Get(edgeconf.RegistryKey)
+	data, found, err := e.kv.Get(context.Background(), edgeconf.RegistryKey)
 	e.done(&e.reg)
 	switch {
 	case err != nil:
 		e.logger.Warn("reading the registry from KV failed; serving the last good registry", "key", edgeconf.RegistryKey, "epoch", e.epoch(), "error", err)
-	case data == nil:
+	case !found:
 		e.logger.Warn("KV holds no registry; serving the last good registry (pulumi up writes it)", "key", edgeconf.RegistryKey, "epoch", e.epoch())
 	default:
 		_ = e.store.Update(data, "kv:"+edgeconf.RegistryKey) // the store logs a refusal
@@ -90,13 +91,13 @@ func (e *edge) readRegistry() {
 // parse is ignored and the last good one kept; a missing one (before the
 // cron's first run) means every cell is healthy.
 func (e *edge) readHealth() {
-	data, err := e.kv.Get(edgeconf.HealthKey)
+	data, found, err := e.kv.Get(context.Background(), edgeconf.HealthKey)
 	e.done(&e.hlt)
 	if err != nil {
 		e.logger.Warn("reading cell health from KV failed; using the last health document", "key", edgeconf.HealthKey, "error", err)
 		return
 	}
-	if data == nil {
+	if !found {
 		e.mu.Lock()
 		e.health, e.hasHlth = edgeconf.Health{}, false
 		e.mu.Unlock()

@@ -24,6 +24,10 @@ type dirCache struct {
 	entries map[string]*dirEntry
 	// head is the most recently used entry, tail the least; nil when empty.
 	head, tail *dirEntry
+	// gen counts the writes the isolate made (set, drop): a read begun
+	// before one may hold what the write replaced, so its outcome is not
+	// cached (putIf).
+	gen uint64
 }
 
 // dirEntry is one cached lookup.
@@ -86,6 +90,45 @@ func (c *dirCache) put(id string, t *router.Tenant, expires time.Time) {
 	e.id, e.tenant, e.expires = id, t, expires.UnixNano()
 	c.entries[id] = e
 	c.pushFront(e)
+}
+
+// generation returns the count of writes, for putIf.
+func (c *dirCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// putIf is put unless a write was made since generation gen was read:
+// the caller's read may be older than that write.
+func (c *dirCache) putIf(gen uint64, id string, t *router.Tenant, expires time.Time) {
+	c.mu.Lock()
+	stale := c.gen != gen
+	c.mu.Unlock()
+	if !stale {
+		c.put(id, t, expires)
+	}
+}
+
+// set is put for what the isolate itself wrote to the directory: reads
+// under way are not cached over it.
+func (c *dirCache) set(id string, t *router.Tenant, expires time.Time) {
+	c.mu.Lock()
+	c.gen++
+	c.mu.Unlock()
+	c.put(id, t, expires)
+}
+
+// drop removes id's entry, for a tenant the isolate changed in the
+// directory: its next lookup reads it.
+func (c *dirCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if e := c.entries[id]; e != nil {
+		c.unlink(e)
+		delete(c.entries, id)
+	}
 }
 
 // len returns the number of entries.

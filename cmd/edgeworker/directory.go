@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -110,18 +111,20 @@ func (e *edge) readTenant(id string, snap *router.Snapshot) (*router.Tenant, err
 }
 
 // fetchTenant reads tenant id's entry from the directory and caches the
-// outcome: the placement, or its absence. A KV failure is returned and
+// outcome: the placement, or its absence (unless the isolate wrote to the
+// directory meanwhile: the outcome may predate that write). A KV failure is returned and
 // nothing is cached; a value that does not decode is logged and counts as
 // absent, uncached, so that the next request reads it again.
 func (e *edge) fetchTenant(id string, snap *router.Snapshot) (*router.Tenant, error) {
 	key := edgeconf.DirectoryTenantKey(id)
-	data, err := e.dirKV.Get(key)
+	gen := e.dir.generation()
+	data, found, err := e.dirKV.Get(context.Background(), key)
 	if err != nil {
 		return nil, err
 	}
 	now := e.now()
-	if data == nil {
-		e.dir.put(strings.Clone(id), nil, now.Add(e.cfg.DirectoryNegative()))
+	if !found {
+		e.dir.putIf(gen, strings.Clone(id), nil, now.Add(e.cfg.DirectoryNegative()))
 		return nil, nil
 	}
 	t, err := decodeEntry(id, data)
@@ -130,7 +133,7 @@ func (e *edge) fetchTenant(id string, snap *router.Snapshot) (*router.Tenant, er
 		return nil, nil
 	}
 	intern(t, snap)
-	e.dir.put(t.ID, t, now.Add(e.cfg.Cache()))
+	e.dir.putIf(gen, t.ID, t, now.Add(e.cfg.Cache()))
 	return t, nil
 }
 

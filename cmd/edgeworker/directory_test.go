@@ -368,16 +368,16 @@ func TestDecodeEntry(t *testing.T) {
 		{name: "trailing data", data: `{"id":"acme","cell":"cell-a"} {}`, want: "trailing data"},
 		{name: "duplicate key", data: `{"id":"acme","cell":"cell-a","cell":"cell-b"}`, want: "duplicate key"},
 		{name: "too large", data: `{"id":"acme","cell":"cell-a","x":"` + long + `"}`, want: "over the"},
-		{name: "other tenant", data: `{"id":"globex","cell":"cell-a"}`, want: `stored under tenant "acme"`},
-		{name: "no cell", data: `{"id":"acme"}`, want: `cell ""`},
+		{name: "other tenant", data: `{"id":"globex","cell":"cell-a"}`, want: `id: the entry is for tenant "globex"`},
+		{name: "no cell", data: `{"id":"acme"}`, want: `cell: required`},
 		{name: "bad cell", data: `{"id":"acme","cell":"Cell A"}`, want: `cell "Cell A"`},
-		{name: "bad failover", data: `{"id":"acme","cell":"cell-a","failover":["x"]}`, want: `failover[0] "x"`},
-		{name: "failover is the primary", data: `{"id":"acme","cell":"cell-a","failover":["cell-a"]}`, want: "is the primary"},
+		{name: "bad failover", data: `{"id":"acme","cell":"cell-a","failover":["x"]}`, want: `failover[0]: "x" is not a valid cell id`},
+		{name: "failover is the primary", data: `{"id":"acme","cell":"cell-a","failover":["cell-a"]}`, want: `failover[0]: "cell-a" is the tenant's primary cell`},
 		{name: "failover twice", data: `{"id":"acme","cell":"cell-a","failover":["cell-b","cell-b"]}`, want: "listed twice"},
 		{name: "too many failovers", data: `{"id":"acme","cell":"cell-a","failover":["c-1x","c-2x","c-3x","c-4x","c-5x","c-6x","c-7x","c-8x"]}`, want: "8 failover cells"},
 		{name: "bad state", data: `{"id":"acme","cell":"cell-a","state":"gone"}`, want: `unknown state "gone"`},
 		{name: "bad residency", data: `{"id":"acme","cell":"cell-a","residency":"e u"}`, want: "residency"},
-		{name: "negative epoch", data: `{"id":"acme","cell":"cell-a","epoch":-1}`, want: "epoch -1"},
+		{name: "negative epoch", data: `{"id":"acme","cell":"cell-a","epoch":-1}`, want: "epoch: -1 is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
-	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/jsonkeys"
 )
@@ -18,15 +15,18 @@ import (
 const maxEntryBytes = 4 << 10
 
 // decodeEntry decodes the directory's value for tenant id (router.Tenant as
-// JSON) and checks its shape: the id it names is id, cells and the id
-// follow the id rules, failovers are at most router.MaxFailover, distinct
-// and not the primary, the state is known, the residency short. Fields it
-// does not know are ignored, so that a newer writer does not make tenants
+// JSON) and checks it with router.CheckEntry, the rules the router server
+// applies to every entry its directory holds (the id it names is id, the
+// ids' syntax, at most router.MaxFailover failovers, a known state, a short
+// residency, a non-negative epoch, failovers distinct and not the
+// primary). Fields it does not know are ignored, as the server's
+// directory feed ignores them, so that a newer writer does not make tenants
 // unroutable. It does not check that the cells exist: Snapshot.DecideFor
 // skips the cells the registry does not hold, as if they were down.
 //
-// The control API writes entries checked against the registry with the
-// same rules; this check only keeps a damaged value from being used.
+// The control API writes entries checked against the registry with
+// Snapshot.CheckTenant; this check only keeps a damaged value from being
+// used.
 func decodeEntry(id string, data []byte) (*router.Tenant, error) {
 	if len(data) > maxEntryBytes {
 		return nil, fmt.Errorf("%d bytes, over the %d a directory entry may hold", len(data), maxEntryBytes)
@@ -42,38 +42,8 @@ func decodeEntry(id string, data []byte) (*router.Tenant, error) {
 	if err := jsonkeys.Check(data); err != nil {
 		return nil, err
 	}
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if t.ID != id {
-		bad("id %q, but it is stored under tenant %q", t.ID, id)
-	}
-	if !fabric.ValidCellID(t.Cell) {
-		bad("cell %q: %s", t.Cell, fabric.CellIDRule)
-	}
-	if len(t.Failover) > router.MaxFailover {
-		bad("%d failover cells, over the limit of %d", len(t.Failover), router.MaxFailover)
-	}
-	for i, f := range t.Failover {
-		switch {
-		case !fabric.ValidCellID(f):
-			bad("failover[%d] %q: %s", i, f, fabric.CellIDRule)
-		case f == t.Cell:
-			bad("failover[%d] %q is the primary cell", i, f)
-		case slices.Contains(t.Failover[:i], f):
-			bad("failover[%d] %q is listed twice", i, f)
-		}
-	}
-	if !t.State.Valid() {
-		bad("unknown state %q", t.State)
-	}
-	if len(t.Residency) > 32 || strings.ContainsAny(t.Residency, " \t\r\n") {
-		bad("residency %q: up to 32 characters without spaces", t.Residency)
-	}
-	if t.Epoch < 0 {
-		bad("epoch %d is negative", t.Epoch)
-	}
-	if len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "; "))
+	if err := router.CheckEntry(id, &t); err != nil {
+		return nil, err
 	}
 	return &t, nil
 }

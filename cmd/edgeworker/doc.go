@@ -21,8 +21,13 @@
 //     share one read. A tenant the directory places is decided with
 //     router.Snapshot.DecideFor; one it lacks falls back to the registry's
 //     tenants (the seed, router.Snapshot.Decide), and one in neither to the
-//     unknown-tenant policy (placeUnknown). When the directory cannot be
-//     read, an expired cached entry serves, else the seed, else 503
+//     unknown-tenant policy (placeUnknown): with reject 404, with place the
+//     tenant is placed and recorded in the directory by the directory core
+//     (control/directory's RecordAtRequest over the DIRECTORY binding)
+//     before it is forwarded, or 503 placement_failed when that fails
+//     (place.go); a tenant recorded so keeps its cells in every isolate,
+//     whatever the registry becomes. When the directory cannot be read, an
+//     expired cached entry serves, else the seed, else 503
 //     directory_unavailable, never 404. See directory.go;
 //   - forwards with fetch, signed with router/edgeauth using the key in the
 //     EDGE_KEY secret binding, with X-Tenant-ID, X-Request-ID and the
@@ -45,14 +50,30 @@
 //     and answers the requests it cannot forward itself with the server's
 //     JSON error body ({"error", "reason", "requestId", "tenant"}).
 //
+// A request under directory.BasePath (/_cellfabric/v1/directory), on any
+// host, is the tenant directory's control API and never reaches a cell: it
+// is verified with the control key (the CONTROL_KEY and CONTROL_KEY_ID
+// bindings; an unsigned, forged, expired or body-mismatched request, or one
+// signed with the edge key, gets 401 and writes nothing), then answered by
+// control/directory's Serve over the DIRECTORY binding, validated against
+// the registry the isolate holds. A write updates the isolate's cache at
+// once (the stored entry of a put or place, the absence of a removed
+// tenant, a batch's tenants dropped). Workers KV allows 1,000 operations
+// per invocation, so batches are capped at what fits
+// (directory.MaxBatchWithin; 400 batch_too_large beyond) and listing pages
+// at 997 entries, and the KV adapter copies each value it puts into the
+// key's metadata so that a listing returns values with keys (kvmeta.go). Without a control key bound the answer is 404
+// control_api_not_configured; with an unusable one 500
+// control_api_misconfigured. See control.go.
+//
 // On its Cron Trigger the Worker probes every cell's health URL (at most
 // Config.ProbeTimeoutMillis each, all at once) and writes the result to KV as
 // an edgeconf.Health document: a Worker has no background goroutines, so
 // health is shared between isolates through KV.
 //
 // The logic lives in files without build constraints (edge.go, cache.go,
-// directory.go, dircache.go, direntry.go, place.go, forward.go, probe.go,
-// reply.go, memstats.go), behind small interfaces for KV and fetch,
+// directory.go, dircache.go, direntry.go, place.go, writer.go, control.go,
+// kvmeta.go, forward.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
 // and is tested with plain Go tests; js_*.go bind it to the Worker runtime
 // with syscall/js. runtime_test.go runs the built Worker in workerd with
 // reference cells on loopback.
@@ -63,8 +84,11 @@
 // lives in router/tenant/jwt, which only the server imports.
 //
 // No lock is held across a fetch or a KV read, because the runtime ties
-// every I/O object to the request that created it. The one place a request
-// waits for another is a directory read of the same tenant: js_wait.go
+// every I/O object to the request that created it. A request waits for
+// another in two places only, a directory read of the same tenant and a
+// directory write (placement at a request or a control API write: one
+// request of the isolate writes at a time, because the directory core holds
+// its locks across KV calls, writer.go): js_wait.go
 // returns the waiting request to its own I/O context (and keeps it alive
 // with a timer) before it goes on.
 package main

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
@@ -23,16 +25,15 @@ type bindings struct {
 	Key string
 	// KeyID is the EDGE_KEY_ID binding, "" when absent.
 	KeyID string
-}
-
-// kvStore is one of the Worker's KV namespaces: the registry's or the
-// tenant directory's.
-type kvStore interface {
-	// Get returns the value of key, or nil (and no error) when KV holds
-	// none.
-	Get(key string) ([]byte, error)
-	// Put writes the value of key.
-	Put(key string, value []byte) error
+	// ControlKey is the CONTROL_KEY secret, the key of the tenant
+	// directory's control API; "" when absent (no control API).
+	ControlKey string
+	// ControlKeyID is the CONTROL_KEY_ID binding, "" when absent
+	// (edgeauth.DefaultKeyID).
+	ControlKeyID string
+	// Settle is the test-only edgeconf.SettleBinding, "" when absent (the
+	// deployed case): directory.SettleWorkersKV.
+	Settle string
 }
 
 // edge is the Worker's logic, free of syscall/js so that plain Go tests
@@ -41,13 +42,21 @@ type edge struct {
 	cfg      edgeconf.Config
 	resolver *tenant.Resolver
 	signer   *edgeauth.Signer
-	store    *router.Store
-	kv       kvStore // the registry's namespace (REGISTRY)
-	dirKV    kvStore // the tenant directory's (DIRECTORY)
-	dir      *dirCache
-	now      func() time.Time
-	rand     func() uint64
-	logger   *slog.Logger
+	control  control // the control API's key (control.go)
+	// settle is the propagation bound the directory core's changes feed
+	// waits out: directory.SettleWorkersKV unless a test binds
+	// edgeconf.SettleBinding.
+	settle time.Duration
+	store  *router.Store
+	// kv is the registry's KV namespace (REGISTRY), dirKV the tenant
+	// directory's (DIRECTORY). Both are Workers KV bindings, which the
+	// directory core's KV interface describes.
+	kv     directory.KV
+	dirKV  directory.KV
+	dir    *dirCache
+	now    func() time.Time
+	rand   func() uint64
+	logger *slog.Logger
 	// wait blocks until done is closed (true) or it gives up (false),
 	// for a request that waits for another request's directory read
 	// (waitChannel; the Worker's returns to the waiting request's I/O
@@ -60,11 +69,16 @@ type edge struct {
 	health  edgeconf.Health // last good health document
 	hasHlth bool
 	flights map[string]*flight // directory reads under way, by tenant
+	// writer is the directory core the isolate writes through (writer.go),
+	// nil until the first write; writing is the write under way, nil when
+	// none: one request writes at a time.
+	writer  *directory.Directory
+	writing *flight
 }
 
 // newEdge checks the bindings and builds the Worker's logic. Its errors
 // name the binding to fix and never contain the secret.
-func newEdge(b bindings, kv, dirKV kvStore, now func() time.Time, logger *slog.Logger) (*edge, error) {
+func newEdge(b bindings, kv, dirKV directory.KV, now func() time.Time, logger *slog.Logger) (*edge, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -96,6 +110,14 @@ func newEdge(b bindings, kv, dirKV kvStore, now func() time.Time, logger *slog.L
 	if kv == nil {
 		errs = append(errs, fmt.Errorf("the %s KV namespace binding is missing", edgeconf.KVBinding))
 	}
+	settle := directory.SettleWorkersKV
+	if b.Settle != "" {
+		ms, err := strconv.Atoi(strings.TrimSpace(b.Settle))
+		if err != nil || ms < 0 {
+			errs = append(errs, fmt.Errorf("the %s binding %q: give a whole number of milliseconds, 0 or more (test tooling only: leave it unbound)", edgeconf.SettleBinding, b.Settle))
+		}
+		settle = time.Duration(ms) * time.Millisecond
+	}
 	if dirKV == nil {
 		errs = append(errs, fmt.Errorf("the %s KV namespace binding is missing: bind the tenant directory's namespace", edgeconf.DirectoryBinding))
 	}
@@ -106,6 +128,8 @@ func newEdge(b bindings, kv, dirKV kvStore, now func() time.Time, logger *slog.L
 		cfg:      cfg,
 		resolver: resolver,
 		signer:   signer,
+		control:  newControl(b, now),
+		settle:   settle,
 		store:    router.NewStore(logger),
 		kv:       kv,
 		dirKV:    dirKV,

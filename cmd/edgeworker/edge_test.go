@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
@@ -23,8 +24,8 @@ func TestNewEdgeRefusesBadBindings(t *testing.T) {
 	tests := []struct {
 		name string
 		b    bindings
-		kv   kvStore
-		dir  kvStore
+		kv   directory.KV
+		dir  directory.KV
 		want []string
 	}{
 		{name: "no key", b: bindings{}, kv: newFakeKV(), dir: newFakeKV(), want: []string{"EDGE_KEY secret binding is missing"}},

@@ -3,19 +3,23 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
-// fakeKV is an in-memory kvStore that counts reads and can fail.
+// fakeKV is an in-memory KV namespace that counts reads and can fail.
 type fakeKV struct {
 	mu     sync.Mutex
 	values map[string][]byte
@@ -26,15 +30,20 @@ type fakeKV struct {
 	// the Gets under way.
 	gate  chan struct{}
 	inGet int
+	// putGate, when set, holds every Put until it is closed; inPut counts
+	// the Puts under way. putErr, when set, fails every Put.
+	putGate chan struct{}
+	inPut   int
+	putErr  error
 }
 
-var _ kvStore = (*fakeKV)(nil)
+var _ directory.KV = (*fakeKV)(nil)
 
 func newFakeKV() *fakeKV {
 	return &fakeKV{values: map[string][]byte{}, reads: map[string]int{}, puts: map[string][]byte{}}
 }
 
-func (k *fakeKV) Get(key string) ([]byte, error) {
+func (k *fakeKV) Get(_ context.Context, key string) ([]byte, bool, error) {
 	k.mu.Lock()
 	gate := k.gate
 	k.inGet++
@@ -47,23 +56,66 @@ func (k *fakeKV) Get(key string) ([]byte, error) {
 	k.inGet--
 	k.reads[key]++
 	if k.err != nil {
-		return nil, k.err
+		return nil, false, k.err
 	}
 	v, ok := k.values[key]
-	if !ok {
-		return nil, nil
-	}
-	return v, nil
+	return v, ok, nil
 }
 
-func (k *fakeKV) Put(key string, v []byte) error {
+// Put stores the value; fakeKV keeps no expirations.
+func (k *fakeKV) Put(_ context.Context, key string, v []byte, _ int) error {
+	k.mu.Lock()
+	gate := k.putGate
+	k.inPut++
+	k.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.inPut--
+	if k.err != nil {
+		return k.err
+	}
+	if k.putErr != nil {
+		return k.putErr
+	}
+	k.values[key], k.puts[key] = v, v
+	return nil
+}
+
+func (k *fakeKV) Delete(_ context.Context, key string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.err != nil {
 		return k.err
 	}
-	k.values[key], k.puts[key] = v, v
+	delete(k.values, key)
 	return nil
+}
+
+// List lists every key with prefix after cursor (the last key of the
+// previous page), in byte order.
+func (k *fakeKV) List(_ context.Context, prefix, cursor string, limit int) ([]string, string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.err != nil {
+		return nil, "", k.err
+	}
+	if limit <= 0 {
+		limit = directory.DefaultListLimit
+	}
+	var keys []string
+	for key := range k.values {
+		if strings.HasPrefix(key, prefix) && key > cursor {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	if len(keys) > limit {
+		return keys[:limit], keys[limit-1], nil
+	}
+	return keys, "", nil
 }
 
 func (k *fakeKV) set(key string, v []byte) {
@@ -82,6 +134,20 @@ func (k *fakeKV) getsUnderWay() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.inGet
+}
+
+func (k *fakeKV) putsUnderWay() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.inPut
+}
+
+// value returns the value of key and whether it is set.
+func (k *fakeKV) value(key string) ([]byte, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.values[key]
+	return v, ok
 }
 
 func (k *fakeKV) count(key string) int {

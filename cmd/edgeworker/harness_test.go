@@ -144,6 +144,11 @@ type envOptions struct {
 	directory *workerd.KV
 	// memStats lets the test read the isolate's heap (Runtime.MemStats).
 	memStats bool
+	// controlKey, when set, is bound as the control API's key.
+	controlKey edgeauth.Key
+	// settleMillis, when set, binds the test-only settle of the control
+	// API's changes feed.
+	settleMillis *int
 }
 
 // newKV starts a KV namespace closed with the test.
@@ -174,7 +179,7 @@ func startEdge(t *testing.T, o envOptions) *edgeEnv {
 	b := workerBundle(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: o.config, Key: o.key, KV: kv, Directory: dir, MemStats: o.memStats, Log: log})
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: o.config, Key: o.key, KV: kv, Directory: dir, MemStats: o.memStats, ControlKey: o.controlKey, SettleMillis: o.settleMillis, Log: log})
 	if err != nil {
 		t.Fatalf("starting workerd: %v\n%s", err, log.String())
 	}

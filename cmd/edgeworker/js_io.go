@@ -3,33 +3,118 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"syscall/js"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
-// jsKV is the KV namespace binding.
+// jsKV is a KV namespace binding. The context is not passed on: the
+// binding's calls cannot be cancelled, and the runtime ends them with the
+// request.
 type jsKV struct{ ns js.Value }
 
-var _ kvStore = jsKV{}
+var (
+	_ directory.KV          = jsKV{}
+	_ directory.ValueLister = jsKV{}
+)
 
-func (k jsKV) Get(key string) ([]byte, error) {
+func (k jsKV) Get(_ context.Context, key string) ([]byte, bool, error) {
 	v, err := callAwait(func() js.Value { return k.ns.Call("get", key, "arrayBuffer") })
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if v.IsNull() || v.IsUndefined() {
-		return nil, nil
+		return nil, false, nil
 	}
-	return bytesOf(v), nil
+	return bytesOf(v), true, nil
 }
 
-func (k jsKV) Put(key string, value []byte) error {
-	_, err := callAwait(func() js.Value { return k.ns.Call("put", key, uint8Array(value)) })
+func (k jsKV) Put(_ context.Context, key string, value []byte, ttlSeconds int) error {
+	opts := object()
+	if ttlSeconds > 0 {
+		opts.Set("expirationTtl", ttlSeconds)
+	}
+	if v, ok := listedValue(value); ok {
+		opts.Set("metadata", object(metadataValue, v))
+	}
+	_, err := callAwait(func() js.Value { return k.ns.Call("put", key, uint8Array(value), opts) })
 	return err
+}
+
+func (k jsKV) Delete(_ context.Context, key string) error {
+	_, err := callAwait(func() js.Value { return k.ns.Call("delete", key) })
+	return err
+}
+
+func (k jsKV) List(_ context.Context, prefix, cursor string, limit int) ([]string, string, error) {
+	v, next, err := k.list(prefix, cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	ks := v.Get("keys")
+	keys := make([]string, ks.Length())
+	for i := range keys {
+		keys[i] = ks.Index(i).Get("name").String()
+	}
+	return keys, next, nil
+}
+
+// list calls the binding's list and returns its answer and the cursor
+// that continues it ("" at the end).
+func (k jsKV) list(prefix, cursor string, limit int) (js.Value, string, error) {
+	if limit <= 0 || limit > directory.DefaultListLimit {
+		limit = directory.DefaultListLimit
+	}
+	opts := object("prefix", prefix, "limit", limit)
+	if cursor != "" {
+		opts.Set("cursor", cursor)
+	}
+	v, err := callAwait(func() js.Value { return k.ns.Call("list", opts) })
+	if err != nil {
+		return js.Undefined(), "", err
+	}
+	next := ""
+	if !v.Get("list_complete").Truthy() {
+		next = v.Get("cursor").String()
+	}
+	return v, next, nil
+}
+
+// ListValues lists keys with their values (directory.ValueLister), so
+// that a listing of the directory costs one KV operation per page rather
+// than one per key: the value of a key put by Put comes with the listing,
+// in its metadata (listedValue). A key without it (put by an older Worker,
+// or a value too large for metadata) is read with a Get.
+func (k jsKV) ListValues(ctx context.Context, prefix, cursor string, limit int) ([]directory.KeyValue, string, error) {
+	v, next, err := k.list(prefix, cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	ks := v.Get("keys")
+	out := make([]directory.KeyValue, 0, ks.Length())
+	for i := range ks.Length() {
+		kv := ks.Index(i)
+		name := kv.Get("name").String()
+		if md := kv.Get("metadata"); md.Type() == js.TypeObject {
+			if val := md.Get(metadataValue); val.Type() == js.TypeString {
+				out = append(out, directory.KeyValue{Key: name, Value: []byte(val.String())})
+				continue
+			}
+		}
+		val, found, err := k.Get(ctx, name)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading %s: %w", name, err)
+		}
+		if found {
+			out = append(out, directory.KeyValue{Key: name, Value: val})
+		}
+	}
+	return out, next, nil
 }
 
 // timedFetch calls fetch and aborts it when the response headers have not

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"syscall/js"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
@@ -24,7 +26,11 @@ const handlersGlobal = "__cellfabricEdge"
 // handlers and then waits for events for the isolate's lifetime.
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	b := bindings{Config: text(edgeconf.ConfigBinding), Key: text(edgeconf.KeyBinding), KeyID: text(edgeconf.KeyIDBinding)}
+	b := bindings{
+		Config: text(edgeconf.ConfigBinding), Key: text(edgeconf.KeyBinding), KeyID: text(edgeconf.KeyIDBinding),
+		ControlKey: text(edgeconf.ControlKeyBinding), ControlKeyID: text(edgeconf.ControlKeyIDBinding),
+		Settle: text(edgeconf.SettleBinding),
+	}
 	e, err := newEdge(b, namespace(edgeconf.KVBinding), namespace(edgeconf.DirectoryBinding), wallClock, logger)
 	if err != nil {
 		logger.Error("the edge worker is misconfigured and forwards nothing", "error", err)
@@ -53,7 +59,7 @@ type handlers struct {
 }
 
 // namespace returns the KV namespace bound as name, or nil.
-func namespace(name string) kvStore {
+func namespace(name string) directory.KV {
 	if ns := js.Global().Get(name); ns.Type() == js.TypeObject {
 		return jsKV{ns}
 	}
@@ -84,6 +90,9 @@ func (h *handlers) serve(req js.Value) js.Value {
 		if r, ok := h.memStatsResponse(req); ok {
 			return r
 		}
+	}
+	if u, err := url.Parse(req.Get("url").String()); err == nil && isControl(u) {
+		return h.serveControl(req, u)
 	}
 	headers := req.Get("headers")
 	body := req.Get("body")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -74,7 +75,7 @@ func (e *edge) probeAll(p prober) (edgeconf.Health, error) {
 	if err != nil {
 		return h, fmt.Errorf("encoding the health document: %w", err)
 	}
-	if err := e.kv.Put(edgeconf.HealthKey, data); err != nil {
+	if err := e.kv.Put(context.Background(), edgeconf.HealthKey, data, 0); err != nil {
 		return h, fmt.Errorf("writing the health document to KV key %q: %w", edgeconf.HealthKey, err)
 	}
 	e.logger.Info("cells probed", "epoch", h.Epoch, "cells", len(h.Cells), "unhealthy", down)

@@ -7,14 +7,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
@@ -311,5 +316,182 @@ func TestRuntimeDirectoryMemoryIsFlat(t *testing.T) {
 		if f.large > limit {
 			t.Errorf("%s with 1M directory tenants %d B, over the 1k figure %d B + 10%% + the cache bound (%d B)", f.name, f.large, f.small, limit)
 		}
+	}
+}
+
+// (f) Under policy place, the first request of a tenant in neither the
+// directory nor the registry records the tenant in the directory through
+// the Worker's DIRECTORY binding (entry, journal record with its TTL, cell
+// counter), with the cells the directory core places it on, and routes it
+// there; the next request goes to the same cell without writing again.
+func TestRuntimeDirectoryPlacesUnknownTenant(t *testing.T) {
+	t.Parallel()
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
+	c := startCell(t, "cell-c", "azure")
+	doc, place := placeRegistry(t, a, b, c)
+	want := place("newco")
+	env := startEdge(t, envOptions{registry: doc, key: testKey})
+	r := env.do("GET", "/kv/x", tenantHeader("newco"), "")
+	if r.status != 404 || r.header.Get("X-Cell-ID") != want.Cell {
+		t.Fatalf("first request: %d from %q, want the cell's own 404 from %s: %s", r.status, r.header.Get("X-Cell-ID"), want.Cell, r.body)
+	}
+	data, ok := env.dir.Get(directory.TenantKey("newco"))
+	if !ok {
+		t.Fatal("the directory holds no entry for newco after its first request")
+	}
+	var got router.Tenant
+	if err := router.DecodeStrict(data, &got); err != nil {
+		t.Fatalf("newco's entry: %v: %s", err, data)
+	}
+	if got.Cell != want.Cell || !slices.Equal(got.Failover, want.Failover) || got.Epoch != 1 {
+		t.Fatalf("recorded %s, want cell %s, failover %v, epoch 1", data, want.Cell, want.Failover)
+	}
+	if n, _ := env.dir.Get(directory.CounterKey(want.Cell)); string(n) != "1" {
+		t.Fatalf("counter of %s: %q, want 1", want.Cell, n)
+	}
+	journal := env.dir.Keys(directory.JournalPrefix)
+	if len(journal) != 1 || !strings.HasSuffix(journal[0], "-newco") {
+		t.Fatalf("journal keys %v, want one record of newco", journal)
+	}
+	if exp := env.dir.Expiration(journal[0]); exp.IsZero() {
+		t.Fatalf("journal record %s does not expire", journal[0])
+	}
+
+	h := map[string]string{"X-Tenant-ID": "newco", "Content-Type": "text/plain"}
+	if r := env.do("PUT", "/kv/color", h, "teal"); r.status/100 != 2 || r.header.Get("X-Cell-ID") != want.Cell {
+		t.Fatalf("second request: %d from %q, want %s: %s", r.status, r.header.Get("X-Cell-ID"), want.Cell, r.body)
+	}
+	if r := env.do("GET", "/kv/color", h, ""); r.status != 200 || string(r.body) != "teal" || r.header.Get("X-Cell-ID") != want.Cell {
+		t.Fatalf("third request: %d %q from %q", r.status, r.body, r.header.Get("X-Cell-ID"))
+	}
+	if n := env.dir.Writes(directory.TenantKey("newco")); n != 1 {
+		t.Fatalf("newco's entry written %d times, want 1", n)
+	}
+}
+
+// (g) First requests of several unknown tenants at once: the isolate
+// places them one at a time, the others waiting in the Worker (js_wait.go)
+// while the first one's write is held at KV, and every one is recorded and
+// routed to its cells.
+func TestRuntimeDirectoryConcurrentPlacements(t *testing.T) {
+	t.Parallel()
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
+	doc, place := placeRegistry(t, a, b)
+	dir := newKV(t)
+	env := startEdge(t, envOptions{registry: doc, key: testKey, directory: dir})
+	// Warm the isolate: registry and health read, Go started.
+	if r := env.do("GET", "/", tenantHeader("acme"), ""); r.status != 200 || r.header.Get("X-Cell-ID") != "cell-a" {
+		t.Fatalf("warm-up: %d %s", r.status, r.body)
+	}
+	const n = 6
+	type answer struct {
+		tenant, cell string
+		status       int
+	}
+	answers := make(chan answer, n)
+	ask := func(id string) {
+		r := env.do("GET", "/kv/x", tenantHeader(id), "")
+		answers <- answer{tenant: id, cell: r.header.Get("X-Cell-ID"), status: r.status}
+	}
+	// The first placement's read of the removed-epoch key is held, so
+	// that it is under way while the others arrive.
+	release := dir.Hold(directory.RemovedKey("p0"))
+	go ask("p0")
+	eventually(t, 15*time.Second, "p0's placement under way", func() bool { return dir.Held(directory.RemovedKey("p0")) == 1 })
+	for i := 1; i < n; i++ {
+		go ask(fmt.Sprintf("p%d", i))
+	}
+	// Each of the others has read its tenant's key (found it absent) and
+	// come to place it: none may write before p0 goes on.
+	eventually(t, 15*time.Second, "the other requests' directory reads", func() bool {
+		for i := 1; i < n; i++ {
+			if dir.Reads(directory.TenantKey(fmt.Sprintf("p%d", i))) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if got := dir.Keys(directory.TenantPrefix); len(got) != 0 {
+		t.Errorf("entries %v written while the first placement was held: placements ran side by side", got)
+	}
+	release()
+	for range n {
+		got := <-answers
+		want := place(got.tenant)
+		if got.status != 404 || got.cell != want.Cell {
+			t.Errorf("%s: %d from %q, want the cell's 404 from %s", got.tenant, got.status, got.cell, want.Cell)
+		}
+		if _, ok := dir.Get(directory.TenantKey(got.tenant)); !ok {
+			t.Errorf("%s is not in the directory", got.tenant)
+		}
+	}
+}
+
+// (h) A tenant placed at its first request in one isolate keeps its cell
+// in a fresh one (workerd restarted over the same directory) whose
+// registry has a new cell that would take it if it were placed again: the
+// new isolate routes it by its recorded entry and writes nothing.
+func TestRuntimeDirectoryPlacementHoldsInANewIsolate(t *testing.T) {
+	t.Parallel()
+	a := startCell(t, "cell-a", "aws")
+	b := startCell(t, "cell-b", "gcp")
+	c := startCell(t, "cell-c", "azure")
+	before, placeBefore := placeRegistry(t, a, b)
+	after, placeAfter := placeRegistry(t, a, b, c)
+	id := ""
+	for i := 0; id == "" && i < 1000; i++ {
+		if cand := fmt.Sprintf("moved%d", i); placeBefore(cand).Cell != placeAfter(cand).Cell {
+			id = cand
+		}
+	}
+	if id == "" {
+		t.Fatal("no tenant id that cell-c would take")
+	}
+	want := placeBefore(id).Cell
+	dir := newKV(t)
+	first := startEdge(t, envOptions{registry: before, key: testKey, directory: dir})
+	if r := first.do("GET", "/kv/x", tenantHeader(id), ""); r.status != 404 || r.header.Get("X-Cell-ID") != want {
+		t.Fatalf("first isolate: %d from %q, want the cell's 404 from %s: %s", r.status, r.header.Get("X-Cell-ID"), want, r.body)
+	}
+	if err := first.rt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writes := len(dir.Keys(""))
+	second := startEdge(t, envOptions{registry: after, key: testKey, directory: dir})
+	if r := second.do("GET", "/kv/x", tenantHeader(id), ""); r.status != 404 || r.header.Get("X-Cell-ID") != want {
+		t.Fatalf("new isolate: %d from %q, want %s (recorded; a placement afresh says %s): %s", r.status, r.header.Get("X-Cell-ID"), want, placeAfter(id).Cell, r.body)
+	}
+	if n := dir.Writes(directory.TenantKey(id)); n != 1 || len(dir.Keys("")) != writes {
+		t.Fatalf("the new isolate wrote to the directory: %s's entry written %d times, keys %v", id, n, dir.Keys(""))
+	}
+}
+
+// placeRegistry is a registry of cells with policy place, and the
+// placement the directory core gives a tenant first seen at a request on
+// it (directory.PlaceAtRequest).
+func placeRegistry(t *testing.T, cells ...*cell) ([]byte, func(id string) router.Tenant) {
+	t.Helper()
+	var reg router.Registry
+	if err := json.Unmarshal(registry(t, 1, cells, router.Tenant{ID: "acme", Cell: "cell-a"}), &reg); err != nil {
+		t.Fatal(err)
+	}
+	reg.UnknownTenants = fabric.PolicyPlace
+	doc, err := json.Marshal(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := router.Compile(&reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, func(id string) router.Tenant {
+		t.Helper()
+		p, err := directory.PlaceAtRequest(snap, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }

@@ -6,8 +6,8 @@
 //
 // Both sides import these names instead of spelling them, so a binding
 // renamed on one side cannot silently go missing on the other. The Worker
-// reads exactly what is described here and nothing else (MemStatsBinding is
-// test tooling, never deployed):
+// reads exactly what is described here and nothing else (MemStatsBinding and
+// SettleBinding are test tooling, never deployed):
 //
 //   - KVBinding (Workers KV): RegistryKey holds the registry document
 //     (router.Registry as JSON, written by `pulumi up`); HealthKey holds the

@@ -35,6 +35,14 @@ const (
 	// workerd harness (cmd/edgeworker/workerd) binds it; the edge component
 	// never does, so no deployed Worker answers that path.
 	MemStatsBinding = "CELLFABRIC_TEST_MEMSTATS"
+	// SettleBinding, when bound to a whole number of milliseconds, replaces
+	// the Workers KV propagation bound (60 s) that the control API's
+	// changes feed waits out before it returns a journal record. Test
+	// tooling only: workerd's local KV is one location, so the runtime
+	// tests bind 0 to read their own writes back; the edge component never
+	// binds it (on Workers KV a shorter bound could skip records written
+	// elsewhere).
+	SettleBinding = "CELLFABRIC_TEST_SETTLE_MS"
 )
 
 // MemStatsPath is the path a Worker run with MemStatsBinding answers with

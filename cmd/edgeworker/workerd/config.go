@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"text/template"
 
 	"github.com/cellfabric/cellfabric/router/edgeconf"
@@ -14,6 +15,10 @@ import (
 // from (a fromEnvironment binding), so that the secret is never written to
 // the config file.
 const keyEnv = "CELLFABRIC_TEST_EDGE_KEY"
+
+// controlKeyEnv is the variable workerd reads the control key's secret
+// from, for the same reason.
+const controlKeyEnv = "CELLFABRIC_TEST_CONTROL_KEY"
 
 // controlScript is the control Worker: POST /scheduled fires the edge
 // Worker's Cron Trigger through a service binding, as Cloudflare's scheduler
@@ -96,11 +101,18 @@ const edge :Workerd.Worker = (
     (name = "{{.DirectoryBinding}}", kvNamespace = "directory"),
     (name = "{{.KeyBinding}}", fromEnvironment = "{{.KeyEnv}}"),
     (name = "{{.KeyIDBinding}}", text = embed "key-id.txt"),
+{{- if .HasControlKey}}
+    (name = "{{.ControlKeyBinding}}", fromEnvironment = "{{.ControlKeyEnv}}"),
+    (name = "{{.ControlKeyIDBinding}}", text = embed "control-key-id.txt"),
+{{- end}}
 {{- if .HasConfig}}
     (name = "{{.ConfigBinding}}", text = embed "config.json"),
 {{- end}}
 {{- if .MemStats}}
     (name = "{{.MemStatsBinding}}", text = "1"),
+{{- end}}
+{{- if .Settle}}
+    (name = "{{.SettleBinding}}", text = "{{.SettleMillis}}"),
 {{- end}}
   ],
   globalOutbound = "loopback",
@@ -136,26 +148,36 @@ func writeConfig(dir string, o *Options) (string, error) {
 	if o.Config != "" {
 		files["config.json"] = []byte(o.Config)
 	}
+	if len(o.ControlKey.Secret) > 0 {
+		files["control-key-id.txt"] = []byte(o.ControlKey.ID)
+	}
 	if o.ProxyTarget != "" {
 		files["proxy.js"] = []byte(proxyScript)
 		files["proxy-target.txt"] = []byte(o.ProxyTarget)
 	}
 	var cfg bytes.Buffer
 	err := configTemplate.Execute(&cfg, map[string]any{
-		"KVAddr":           o.KV.Addr(),
-		"DirectoryAddr":    o.Directory.Addr(),
-		"DirectoryBinding": edgeconf.DirectoryBinding,
-		"MemStats":         o.MemStats,
-		"MemStatsBinding":  edgeconf.MemStatsBinding,
-		"Date":             o.CompatibilityDate,
-		"WasmBinding":      edgeconf.WasmBinding,
-		"KVBinding":        edgeconf.KVBinding,
-		"KeyBinding":       edgeconf.KeyBinding,
-		"KeyIDBinding":     edgeconf.KeyIDBinding,
-		"ConfigBinding":    edgeconf.ConfigBinding,
-		"KeyEnv":           keyEnv,
-		"HasConfig":        o.Config != "",
-		"Proxy":            o.ProxyTarget != "",
+		"KVAddr":              o.KV.Addr(),
+		"DirectoryAddr":       o.Directory.Addr(),
+		"DirectoryBinding":    edgeconf.DirectoryBinding,
+		"MemStats":            o.MemStats,
+		"MemStatsBinding":     edgeconf.MemStatsBinding,
+		"Settle":              o.SettleMillis != nil,
+		"SettleBinding":       edgeconf.SettleBinding,
+		"SettleMillis":        settleMillis(o.SettleMillis),
+		"Date":                o.CompatibilityDate,
+		"WasmBinding":         edgeconf.WasmBinding,
+		"KVBinding":           edgeconf.KVBinding,
+		"KeyBinding":          edgeconf.KeyBinding,
+		"KeyIDBinding":        edgeconf.KeyIDBinding,
+		"ConfigBinding":       edgeconf.ConfigBinding,
+		"KeyEnv":              keyEnv,
+		"HasControlKey":       len(o.ControlKey.Secret) > 0,
+		"ControlKeyBinding":   edgeconf.ControlKeyBinding,
+		"ControlKeyIDBinding": edgeconf.ControlKeyIDBinding,
+		"ControlKeyEnv":       controlKeyEnv,
+		"HasConfig":           o.Config != "",
+		"Proxy":               o.ProxyTarget != "",
 	})
 	if err != nil {
 		return "", fmt.Errorf("workerd config: %w", err)
@@ -167,4 +189,12 @@ func writeConfig(dir string, o *Options) (string, error) {
 		}
 	}
 	return filepath.Join(dir, "config.capnp"), nil
+}
+
+// settleMillis is the SettleBinding's text, "" when it is not bound.
+func settleMillis(ms *int) string {
+	if ms == nil {
+		return ""
+	}
+	return strconv.Itoa(*ms)
 }

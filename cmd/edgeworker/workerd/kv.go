@@ -26,7 +26,12 @@ const (
 	// MinExpirationTTL is the shortest expiration a put may ask for, in
 	// seconds.
 	MinExpirationTTL = 60
+	// MaxMetadataBytes is the largest metadata a key may carry (its JSON).
+	MaxMetadataBytes = 1024
 )
+
+// metadataHeader is the request header a put's metadata travels in.
+const metadataHeader = "CF-KV-Metadata"
 
 // KV is an in-memory Workers KV namespace on loopback, speaking the protocol
 // of workerd's KV binding (a kvNamespace binding pointed at an external
@@ -40,15 +45,17 @@ const (
 //   - put(key, value, {expirationTtl: N}) is PUT /<key>?urlencoded=true&
 //     expiration_ttl=N with the value as the body; {expiration: T} sends
 //     expiration=T (Unix seconds) instead; metadata travels in the
-//     CF-KV-Metadata request header (KV ignores it). Any status but 200
-//     makes put throw.
+//     CF-KV-Metadata request header as JSON (KV keeps it, at most
+//     MaxMetadataBytes as Cloudflare allows, and lists it). Any status but
+//     200 makes put throw.
 //   - delete(key) is DELETE /<key>?urlencoded=true.
 //   - list({prefix, cursor, limit}) is GET /?key_count_limit=N&prefix=P&
 //     cursor=C (each parameter only when given; no path). The answer is
 //     JSON, passed to the Worker as it is (workerd adds cacheStatus):
-//     {"keys":[{"name":"t/a","expiration":1999999999}, ...],
+//     {"keys":[{"name":"t/a","expiration":1999999999,"metadata":{…}}, ...],
 //     "list_complete":false,"cursor":"…"}; expiration (Unix seconds) only
-//     for keys that expire, cursor only when list_complete is false.
+//     for keys that expire, metadata only for keys put with some, cursor
+//     only when list_complete is false.
 //
 // workerd checks neither the limit nor the TTL; KV refuses, as Cloudflare
 // does, a limit over MaxListLimit and a TTL (or an expiration from now)
@@ -69,6 +76,7 @@ type KV struct {
 	order, added []string
 	reads        map[string]int
 	writes       map[string]int
+	ops          int // requests served: gets, puts, deletes and lists
 	fail         map[string]int
 	failAll      int
 	lastRd       map[string]time.Time
@@ -83,6 +91,8 @@ type KV struct {
 type item struct {
 	value   []byte
 	expires int64
+	// meta is the key's metadata (JSON) as put with it; nil when none.
+	meta json.RawMessage
 }
 
 // hold keeps the reads of one key waiting.
@@ -193,6 +203,30 @@ func (k *KV) lookupLocked(key string) (item, bool) {
 	return it, ok
 }
 
+// Keys returns the live keys that start with prefix, in byte order.
+func (k *KV) Keys(prefix string) []string {
+	var keys []string
+	for after := ""; ; {
+		ans := k.list(prefix, after, MaxListLimit)
+		for _, lk := range ans.Keys {
+			keys = append(keys, lk.Name)
+		}
+		if ans.ListComplete {
+			return keys
+		}
+		after = ans.Keys[len(ans.Keys)-1].Name
+	}
+}
+
+// Ops returns how many operations (gets, puts, deletes, lists) the
+// namespace has served: what Workers KV counts against a Worker
+// invocation's limit.
+func (k *KV) Ops() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ops
+}
+
 // Delete removes a key.
 func (k *KV) Delete(key string) {
 	k.mu.Lock()
@@ -279,6 +313,7 @@ func (k *KV) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k.mu.Lock()
+	k.ops++
 	status := k.failAll
 	if status == 0 && key != "" {
 		status = k.fail[key]
@@ -358,8 +393,21 @@ func (k *KV) servePut(w http.ResponseWriter, r *http.Request, key string) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	var meta json.RawMessage
+	if m := r.Header.Get(metadataHeader); m != "" {
+		if !json.Valid([]byte(m)) || len(m) > MaxMetadataBytes {
+			http.Error(w, fmt.Sprintf("Metadata must be JSON of at most %d bytes.", MaxMetadataBytes), http.StatusBadRequest)
+			return
+		}
+		meta = json.RawMessage(m)
+	}
 	k.mu.Lock()
 	k.setLocked(key, v, expires)
+	if meta != nil {
+		it := k.values[key]
+		it.meta = meta
+		k.values[key] = it
+	}
 	k.writes[key]++
 	k.mu.Unlock()
 }
@@ -372,8 +420,9 @@ func (k *KV) clock() time.Time {
 
 // listKey is one key of a list answer.
 type listKey struct {
-	Name       string `json:"name"`
-	Expiration int64  `json:"expiration,omitempty"`
+	Name       string          `json:"name"`
+	Expiration int64           `json:"expiration,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
 }
 
 // listAnswer is the list answer workerd hands to the Worker.
@@ -437,7 +486,7 @@ func (k *KV) list(prefix, after string, limit int) listAnswer {
 			ans.Cursor = base64.RawURLEncoding.EncodeToString([]byte(ans.Keys[limit-1].Name))
 			break
 		}
-		ans.Keys = append(ans.Keys, listKey{Name: key, Expiration: it.expires})
+		ans.Keys = append(ans.Keys, listKey{Name: key, Expiration: it.expires, Metadata: it.meta})
 	}
 	return ans
 }

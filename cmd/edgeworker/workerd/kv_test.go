@@ -280,3 +280,58 @@ func TestBinaryOverride(t *testing.T) {
 		t.Fatalf("Binary() = %q, %v", got, err)
 	}
 }
+
+// A put's metadata (CF-KV-Metadata) is kept and listed with its key, as
+// Workers KV does, up to MaxMetadataBytes; the put of a value with
+// metadata that is too large or not JSON is refused and stores nothing.
+func TestKVMetadata(t *testing.T) {
+	t.Parallel()
+	kv, err := NewKV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	put := func(key, meta string) int {
+		t.Helper()
+		req, err := http.NewRequest("PUT", "http://"+kv.Addr()+"/"+url.PathEscape(key)+"?urlencoded=true", strings.NewReader("value"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta != "" {
+			req.Header.Set(metadataHeader, meta)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		name, key, meta string
+		status          int
+		listed          string // the key's metadata in a list; "" none
+	}{
+		{name: "with metadata", key: "m/a", meta: `{"v":"x"}`, status: 200, listed: `{"v":"x"}`},
+		{name: "without", key: "m/b", status: 200},
+		{name: "largest", key: "m/c", meta: `"` + strings.Repeat("y", MaxMetadataBytes-2) + `"`, status: 200, listed: `"` + strings.Repeat("y", MaxMetadataBytes-2) + `"`},
+		{name: "too large", key: "m/d", meta: `"` + strings.Repeat("y", MaxMetadataBytes-1) + `"`, status: 400},
+		{name: "not JSON", key: "m/e", meta: `{v:`, status: 400},
+	}
+	for _, tt := range tests {
+		if got := put(tt.key, tt.meta); got != tt.status {
+			t.Fatalf("%s: put answered %d, want %d", tt.name, got, tt.status)
+		}
+	}
+	ans := kv.list("m/", "", MaxListLimit)
+	got := map[string]string{}
+	for _, k := range ans.Keys {
+		got[k.Name] = string(k.Metadata)
+	}
+	for _, tt := range tests {
+		listed, ok := got[tt.key]
+		if ok != (tt.status == 200) || listed != tt.listed {
+			t.Errorf("%s: listed %v with metadata %q, want listed %v with %q", tt.name, ok, listed, tt.status == 200, tt.listed)
+		}
+	}
+}

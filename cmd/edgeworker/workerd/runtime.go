@@ -43,6 +43,11 @@ type Options struct {
 	// of the workerd process, never a file) and EDGE_KEY_ID. A zero Key
 	// leaves EDGE_KEY empty.
 	Key edgeauth.Key
+	// ControlKey is the tenant directory's control key, bound as
+	// CONTROL_KEY (from an environment variable of the workerd process)
+	// and CONTROL_KEY_ID. A zero ControlKey binds neither: the Worker then
+	// serves no control API.
+	ControlKey edgeauth.Key
 	// KV serves the REGISTRY namespace. Required.
 	KV *KV
 	// Directory serves the DIRECTORY namespace, the tenant directory.
@@ -51,6 +56,11 @@ type Options struct {
 	// MemStats binds the test-only edgeconf.MemStatsBinding, so that the
 	// Worker answers edgeconf.MemStatsPath (Runtime.MemStats).
 	MemStats bool
+	// SettleMillis, when set, binds the test-only edgeconf.SettleBinding:
+	// the changes feed of the Worker's control API waits that long (0:
+	// not at) instead of Workers KV's 60 s, so that a test reads its own
+	// writes back from the one local KV.
+	SettleMillis *int
 	// Log receives workerd's output. Zero: discarded.
 	Log io.Writer
 	// Binary is the workerd executable. Zero: Binary().
@@ -144,7 +154,7 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 	// lets the Worker's console output (its slog lines) through.
 	r.cmd = exec.Command(bin, "serve", "--experimental", "--verbose", "--control-fd=3", cfgPath)
 	r.cmd.Dir = dir
-	r.cmd.Env = append(os.Environ(), "PWD="+dir, keyEnv+"="+string(o.Key.Secret))
+	r.cmd.Env = append(os.Environ(), "PWD="+dir, keyEnv+"="+string(o.Key.Secret), controlKeyEnv+"="+string(o.ControlKey.Secret))
 	r.cmd.ExtraFiles = []*os.File{ctlW}
 	r.cmd.Stdout, r.cmd.Stderr = o.Log, o.Log
 	r.Started = time.Now()

@@ -119,7 +119,53 @@ func (c *Client) Remove(ctx context.Context, id string, ifEpoch int64) (router.T
 // Batch writes up to directory.MaxBatch entries and returns one result per
 // entry, in order. A batch is retried whole: entries an earlier attempt
 // applied come back unchanged (in ModeIfAbsent too, when equal).
+//
+// A server may take smaller batches than directory.MaxBatch (the Worker
+// takes what fits in Workers KV's operations per invocation): a batch it
+// refuses as too large (directory.ReasonBatchTooLarge, refused before any
+// entry is written) is sent again in halves, and the size that was taken
+// is kept for the Client's later batches.
 func (c *Client) Batch(ctx context.Context, entries []router.Tenant, mode directory.Mode) ([]directory.BatchResult, error) {
+	if len(entries) == 0 {
+		return c.batch(ctx, entries, mode)
+	}
+	size := len(entries)
+	if n := int(c.batchCap.Load()); n > 0 && n < size {
+		size = n
+	}
+	out := make([]directory.BatchResult, 0, len(entries))
+	for start := 0; start < len(entries); {
+		part := entries[start:min(start+size, len(entries))]
+		results, err := c.batch(ctx, part, mode)
+		if err != nil && len(part) > 1 && Reason(err) == directory.ReasonBatchTooLarge {
+			size = (len(part) + 1) / 2
+			c.lowerBatchCap(size)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, results...)
+		start += len(part)
+	}
+	return out, nil
+}
+
+// lowerBatchCap lowers the batch size later batches start from to n.
+func (c *Client) lowerBatchCap(n int) {
+	for {
+		cur := c.batchCap.Load()
+		if cur > 0 && cur <= int64(n) {
+			return
+		}
+		if c.batchCap.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
+}
+
+// batch sends one batch.
+func (c *Client) batch(ctx context.Context, entries []router.Tenant, mode directory.Mode) ([]directory.BatchResult, error) {
 	raw := make([]json.RawMessage, len(entries))
 	for i := range entries {
 		b, err := json.Marshal(entries[i])

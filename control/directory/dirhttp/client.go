@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
@@ -69,6 +70,9 @@ type Client struct {
 	attempts int
 	min, max time.Duration
 	urlFlag  string
+	// batchCap is the largest batch the server took after refusing a
+	// larger one as too large; 0 until then (see Batch).
+	batchCap atomic.Int64
 }
 
 // NewClient returns a Client.

@@ -21,6 +21,16 @@
 //     A store that is unavailable gets 503 with Retry-After and nothing is
 //     acknowledged. A tenant never sees another tenant's keys: the tenant is
 //     taken from the signature, never from the request;
+//   - placement fencing (docs/design/moving-tenants.md): the edge sends the
+//     placement epoch it routed the request with in X-Tenant-Epoch
+//     (decimal, 0 to 2^63-1, absent when 0; anything else is 400), and the
+//     cell passes it to the state port with every write. A write whose
+//     epoch is below the tenant's fence on this cell, any write while the
+//     tenant is fenced for its move, and any request for a tenant that
+//     moved away get 421 Misdirected Request with
+//     {"error", "reason": "stale_placement", "tenant", "epoch": the cell's
+//     fence, "movedTo" when it moved}: nothing was read or written, and the
+//     router retries once on a fresh placement;
 //   - any other path is answered with a small JSON echo (cell, cloud,
 //     region, tenant, method, path), so a request sent through the router
 //     shows which cell answered it.

@@ -154,22 +154,9 @@ func (o *apiOptions) client(env tenantsEnv) (*dirhttp.Client, error) {
 // key finds the control key: --key-file, else the environment, else the
 // file `cellfabric local` writes.
 func (o *apiOptions) key(env tenantsEnv) (edgeauth.Key, error) {
-	parse := func(text, from string) (edgeauth.Key, error) {
-		keys, err := edgeauth.ParseKeys(text)
-		if err != nil {
-			return edgeauth.Key{}, fmt.Errorf("control key from %s: %w", from, err)
-		}
-		if len(keys) != 1 {
-			return edgeauth.Key{}, fmt.Errorf("control key from %s: %d keys; give exactly one, as id=secret", from, len(keys))
-		}
-		return keys[0], nil
-	}
+	parse := parseControlKey
 	readFile := func(path string) (edgeauth.Key, error) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return edgeauth.Key{}, fmt.Errorf("reading the control key: %w; pass the file cellfabric local printed with --key-file", err)
-		}
-		return parse(string(data), path)
+		return readControlKeyFile(path, "pass the file cellfabric local printed with --key-file")
 	}
 	if o.keyFile != "" {
 		return readFile(o.keyFile)
@@ -184,6 +171,29 @@ func (o *apiOptions) key(env tenantsEnv) (edgeauth.Key, error) {
 		}
 	}
 	return edgeauth.Key{}, errors.New("no control key: pass --key-file FILE (cellfabric local prints the path of its key) or set " + EnvControlKey + "=id=secret")
+}
+
+// parseControlKey reads one control key, id=secret, from text (from names
+// where it came from, for errors).
+func parseControlKey(text, from string) (edgeauth.Key, error) {
+	keys, err := edgeauth.ParseKeys(text)
+	if err != nil {
+		return edgeauth.Key{}, fmt.Errorf("control key from %s: %w", from, err)
+	}
+	if len(keys) != 1 {
+		return edgeauth.Key{}, fmt.Errorf("control key from %s: %d keys; give exactly one, as id=secret", from, len(keys))
+	}
+	return keys[0], nil
+}
+
+// readControlKeyFile reads the control key file at path (parseControlKey);
+// hint says what to do when it cannot be read.
+func readControlKeyFile(path, hint string) (edgeauth.Key, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return edgeauth.Key{}, fmt.Errorf("reading the control key: %w; %s", err, hint)
+	}
+	return parseControlKey(string(data), path)
 }
 
 // outputFormat is the -o flag.

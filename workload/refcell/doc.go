@@ -31,6 +31,12 @@
 //     {"error", "reason": "stale_placement", "tenant", "epoch": the cell's
 //     fence, "movedTo" when it moved}: nothing was read or written, and the
 //     router retries once on a fresh placement;
+//   - with a control key (Config.ControlKeys, `cellfabric cell
+//     --control-key-file`), the state admin API under
+//     /_cellfabric/v1/state/<tenant>/ (workload/state/stateapi: meta,
+//     export, changes, import, fence, lock), for the mover: requests are
+//     signed with the control key, never the edge key (an edge signature
+//     gets 401); without one its paths answer 404;
 //   - any other path is answered with a small JSON echo (cell, cloud,
 //     region, tenant, method, path), so a request sent through the router
 //     shows which cell answered it.
@@ -43,6 +49,8 @@
 // components configured), or through your own code against the same
 // stores with the permissions workload/state/contract lists.
 //
-// The package imports the standard library, router/edgeauth and the state
-// port only (the adapters are chosen by the caller), never Pulumi.
+// The package imports the standard library, router/edgeauth,
+// control/directory (to keep control keys apart from edge keys), the state
+// port and its admin API (workload/state/stateapi) only (the adapters are
+// chosen by the caller), never Pulumi.
 package refcell

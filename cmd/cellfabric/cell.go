@@ -19,6 +19,7 @@ import (
 	"github.com/cellfabric/cellfabric/workload/refcell"
 	"github.com/cellfabric/cellfabric/workload/state/contract"
 	"github.com/cellfabric/cellfabric/workload/state/open"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
 func init() {
@@ -51,6 +52,7 @@ func runCell(args []string, stdout, stderr io.Writer) int {
 // cellOptions are cell's flags.
 type cellOptions struct {
 	listen, dataDir string
+	controlKeyFile  string
 	logFormat       logFormat
 }
 
@@ -61,10 +63,11 @@ func (o *cellOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
 	fs.StringVar(&o.listen, "listen", "", "listen `address` (default :$"+cell.EnvPort+", or :8080 without "+cell.EnvPort+"; every interface, as a container behind a load balancer needs)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "`directory` of the embedded store's log (default $"+EnvDataDir+"; empty: in memory only); the cloud stores ignore it")
+	fs.StringVar(&o.controlKeyFile, "control-key-file", "", "`FILE` holding the control key as id=secret (as for cellfabric tenants --key-file): turns on the cell's state admin API ("+stateapi.BasePath+"/...), which the mover uses; default: off (404)")
 	o.logFormat = "json"
 	fs.Var(&o.logFormat, "log-format", "log `format`: json or text")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR]
+		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR] [--control-key-file FILE]
 
 Runs the reference cell. Configuration comes from the environment the cell
 components set:
@@ -99,6 +102,15 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "cellfabric cell: refusing to start without an edge key: a cell without one would serve anyone who reaches it.\n  %v\n", err)
 		return 1
 	}
+	var controlKeys []edgeauth.Key
+	if o.controlKeyFile != "" {
+		key, err := readControlKeyFile(o.controlKeyFile, "give --control-key-file the file of the control key the mover signs with (cellfabric local prints its path)")
+		if err != nil {
+			fmt.Fprintf(stderr, "cellfabric cell: --control-key-file: %v\n", err)
+			return 1
+		}
+		controlKeys = []edgeauth.Key{key}
+	}
 	sc, err := open.FromEnv(getenv, getenv(cell.EnvRegion))
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
@@ -112,7 +124,7 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	c, err := refcell.New(refcell.Config{
 		CellID: getenv(cell.EnvCellID), Cloud: getenv(cell.EnvCloud), Region: getenv(cell.EnvRegion),
-		Keys: keys, Store: store, StoreKind: string(sc.Kind), Logger: logger,
+		Keys: keys, Store: store, StoreKind: string(sc.Kind), Logger: logger, ControlKeys: controlKeys,
 	})
 	if err != nil {
 		store.Close()
@@ -125,7 +137,7 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
 		return 1
 	}
-	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "store", sc.Kind, "store_name", sc.Store, "data_dir", sc.DataDir)
+	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "state_admin_api", len(controlKeys) > 0, "store", sc.Kind, "store_name", sc.Store, "data_dir", sc.DataDir)
 	fmt.Fprintf(stdout, "cell %s (%s %s) listening on http://%s\n", getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion), ln.Addr())
 	return serveCell(ctx, c, ln, logger, stderr)
 }

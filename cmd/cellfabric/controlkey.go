@@ -30,28 +30,12 @@ type controlKeyFrom struct {
 
 // load returns the control key. Its secret is never part of an error.
 func (k controlKeyFrom) load() (edgeauth.Key, error) {
-	parse := func(text, from string) (edgeauth.Key, error) {
-		keys, err := edgeauth.ParseKeys(text)
-		if err != nil {
-			return edgeauth.Key{}, fmt.Errorf("control key from %s: %w", from, err)
-		}
-		if len(keys) != 1 {
-			return edgeauth.Key{}, fmt.Errorf("control key from %s: %d keys; give exactly one, as id=secret", from, len(keys))
-		}
-		return keys[0], nil
-	}
-	readFile := func(path string) (edgeauth.Key, error) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return edgeauth.Key{}, fmt.Errorf("reading the control key: %w; %s", err, k.unreadable)
-		}
-		return parse(string(data), path)
-	}
+	readFile := func(path string) (edgeauth.Key, error) { return readControlKeyFile(path, k.unreadable) }
 	if k.file != "" {
 		return readFile(k.file)
 	}
 	if v := k.getenv(EnvControlKey); v != "" {
-		return parse(v, "$"+EnvControlKey)
+		return parseControlKey(v, "$"+EnvControlKey)
 	}
 	if k.localKeyFile != nil {
 		if path := k.localKeyFile(); path != "" {
@@ -62,4 +46,27 @@ func (k controlKeyFrom) load() (edgeauth.Key, error) {
 		}
 	}
 	return edgeauth.Key{}, errors.New(k.none)
+}
+
+// parseControlKey reads one control key, id=secret, from text (from names
+// where it came from, for errors).
+func parseControlKey(text, from string) (edgeauth.Key, error) {
+	keys, err := edgeauth.ParseKeys(text)
+	if err != nil {
+		return edgeauth.Key{}, fmt.Errorf("control key from %s: %w", from, err)
+	}
+	if len(keys) != 1 {
+		return edgeauth.Key{}, fmt.Errorf("control key from %s: %d keys; give exactly one, as id=secret", from, len(keys))
+	}
+	return keys[0], nil
+}
+
+// readControlKeyFile reads the control key file at path (parseControlKey);
+// hint says what to do when it cannot be read.
+func readControlKeyFile(path, hint string) (edgeauth.Key, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return edgeauth.Key{}, fmt.Errorf("reading the control key: %w; %s", err, hint)
+	}
+	return parseControlKey(string(data), path)
 }

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
 // HealthPath is the path of the unsigned health endpoint.
@@ -45,6 +48,11 @@ type Config struct {
 	// StoreKind names the store's adapter for /healthz (embedded, dynamodb,
 	// azuretable, firestore). Zero: not shown.
 	StoreKind string
+	// ControlKeys turn on the state admin API (workload/state/stateapi,
+	// under stateapi.BasePath) for requests signed with one of them; each
+	// must differ from every edge key. Zero: the API is off and its paths
+	// answer 404.
+	ControlKeys []edgeauth.Key
 	// Logger receives the cell's logs. Zero: discard.
 	Logger *slog.Logger
 }
@@ -54,6 +62,7 @@ type Config struct {
 type Cell struct {
 	cfg      Config
 	store    state.Store
+	admin    http.Handler // nil: the state admin API is off
 	health   storeHealth
 	verified http.Handler
 	closed   atomic.Bool
@@ -84,10 +93,21 @@ func New(cfg Config) (*Cell, error) {
 	if err != nil && len(cfg.Keys) > 0 {
 		errs = append(errs, err)
 	}
+	var admin http.Handler
+	if len(cfg.ControlKeys) > 0 {
+		if err := directory.CheckKeysDiffer(cfg.ControlKeys, cfg.Keys); err != nil {
+			errs = append(errs, err)
+		}
+		h, err := stateapi.NewHandler(stateapi.HandlerConfig{Store: cfg.Store, ControlKeys: cfg.ControlKeys, MaxSkew: cfg.MaxSkew, CellID: cfg.CellID, Logger: cfg.Logger})
+		if err != nil && cfg.Store != nil {
+			errs = append(errs, err)
+		}
+		admin = h
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("reference cell: %w", err)
 	}
-	c := &Cell{cfg: cfg, store: cfg.Store, health: storeHealth{store: cfg.Store}}
+	c := &Cell{cfg: cfg, store: cfg.Store, admin: admin, health: storeHealth{store: cfg.Store}}
 	c.verified = verifier.Middleware(http.HandlerFunc(c.serveSigned), c.reject)
 	return c, nil
 }
@@ -100,7 +120,26 @@ func (c *Cell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.healthz(w, r)
 		return
 	}
+	if r.URL.Path == stateapi.BasePath || strings.HasPrefix(r.URL.Path, stateapi.BasePath+"/") {
+		c.serveAdmin(w, r)
+		return
+	}
 	c.verified.ServeHTTP(w, r)
+}
+
+// serveAdmin serves the state admin API, signed with the control key (an
+// edge signature is refused there), or 404 when it is off.
+func (c *Cell) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if c.admin == nil {
+		writeError(w, http.StatusNotFound, "this cell's state admin API is off: start the cell with a control key (cellfabric cell --control-key-file)")
+		return
+	}
+	if c.closed.Load() {
+		w.Header().Set("Retry-After", strconv.Itoa(StoreRetryAfter))
+		writeError(w, http.StatusServiceUnavailable, "the cell is shutting down")
+		return
+	}
+	c.admin.ServeHTTP(w, r)
 }
 
 // Close closes the store; the cell then answers 503.

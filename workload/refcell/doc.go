@@ -21,6 +21,24 @@
 //     A store that is unavailable gets 503 with Retry-After and nothing is
 //     acknowledged. A tenant never sees another tenant's keys: the tenant is
 //     taken from the signature, never from the request;
+//   - placement fencing (docs/design/moving-tenants.md): the edge sends the
+//     placement epoch it routed the request with in X-Tenant-Epoch, covered
+//     by its v2 signature (absent, and signature v1, when 0; an epoch
+//     header the signature does not cover, or a malformed one, fails the
+//     signature check with 401), and the cell passes the verified epoch to
+//     the state port with every write. A write whose
+//     epoch is below the tenant's fence on this cell, any write while the
+//     tenant is fenced for its move, and any request for a tenant that
+//     moved away get 421 Misdirected Request with
+//     {"error", "reason": "stale_placement", "tenant", "epoch": the cell's
+//     fence, "movedTo" when it moved}: nothing was read or written, and the
+//     router retries once on a fresh placement;
+//   - with a control key (Config.ControlKeys, `cellfabric cell
+//     --control-key-file`), the state admin API under
+//     /_cellfabric/v1/state/<tenant>/ (workload/state/stateapi: meta,
+//     export, changes, import, fence, lock), for the mover: requests are
+//     signed with the control key, never the edge key (an edge signature
+//     gets 401); without one its paths answer 404;
 //   - any other path is answered with a small JSON echo (cell, cloud,
 //     region, tenant, method, path), so a request sent through the router
 //     shows which cell answered it.
@@ -33,6 +51,8 @@
 // components configured), or through your own code against the same
 // stores with the permissions workload/state/contract lists.
 //
-// The package imports the standard library, router/edgeauth and the state
-// port only (the adapters are chosen by the caller), never Pulumi.
+// The package imports the standard library, router/edgeauth,
+// control/directory (to keep control keys apart from edge keys), the state
+// port and its admin API (workload/state/stateapi) only (the adapters are
+// chosen by the caller), never Pulumi.
 package refcell

@@ -47,6 +47,7 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 		writeError(w, http.StatusBadRequest, "the key/value API is per tenant, and this request was signed for no tenant: send it with a tenant (X-Tenant-ID, host or path) through the router")
 		return
 	}
+	cd := cond(r)
 	if key == "" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -64,7 +65,7 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 	case http.MethodGet, http.MethodHead:
 		it, err := c.store.Get(r.Context(), tenant, key)
 		if err != nil {
-			c.storeError(w, err, key)
+			c.storeError(w, err, tenant, key)
 			return
 		}
 		h := w.Header()
@@ -77,10 +78,10 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 			_, _ = w.Write(it.Value)
 		}
 	case http.MethodPut:
-		c.put(w, r, tenant, key)
+		c.put(w, r, tenant, key, cd)
 	case http.MethodDelete:
-		if err := c.store.Delete(r.Context(), tenant, key, cond(r)); err != nil {
-			c.storeError(w, err, key)
+		if err := c.store.Delete(r.Context(), tenant, key, cd); err != nil {
+			c.storeError(w, err, tenant, key)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -91,7 +92,7 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 	}
 }
 
-func (c *Cell) put(w http.ResponseWriter, r *http.Request, tenant, key string) {
+func (c *Cell) put(w http.ResponseWriter, r *http.Request, tenant, key string, cd state.Cond) {
 	if r.ContentLength > MaxValueBytes {
 		writeError(w, http.StatusRequestEntityTooLarge, "value is "+strconv.FormatInt(r.ContentLength, 10)+" bytes, over the "+strconv.Itoa(MaxValueBytes)+" byte limit")
 		return
@@ -107,9 +108,9 @@ func (c *Cell) put(w http.ResponseWriter, r *http.Request, tenant, key string) {
 		writeError(w, http.StatusBadRequest, "reading the value: "+err.Error())
 		return
 	}
-	it, created, err := c.store.Put(r.Context(), tenant, key, v, cond(r))
+	it, created, err := c.store.Put(r.Context(), tenant, key, v, cd)
 	if err != nil {
-		c.storeError(w, err, key)
+		c.storeError(w, err, tenant, key)
 		return
 	}
 	status := http.StatusOK
@@ -121,9 +122,10 @@ func (c *Cell) put(w http.ResponseWriter, r *http.Request, tenant, key string) {
 	writeJSON(w, status, putBody{Tenant: tenant, Key: key, Bytes: len(v), Created: created, ETag: etag})
 }
 
-// cond reads a request's If-Match and If-None-Match headers.
+// cond reads a request's If-Match and If-None-Match headers and the
+// placement epoch it was routed with (requestEpoch).
 func cond(r *http.Request) state.Cond {
-	var c state.Cond
+	c := state.Cond{Epoch: requestEpoch(r)}
 	for _, v := range r.Header.Values("If-Match") {
 		for tag := range strings.SplitSeq(v, ",") {
 			if tag = strings.TrimSpace(tag); tag != "" {
@@ -148,7 +150,7 @@ func (c *Cell) list(w http.ResponseWriter, r *http.Request, tenant string) {
 	}
 	p, err := c.store.List(r.Context(), tenant, q.Get("prefix"), q.Get("after"), limit)
 	if err != nil {
-		c.storeError(w, err, "")
+		c.storeError(w, err, tenant, "")
 		return
 	}
 	if p.Keys == nil {
@@ -159,7 +161,10 @@ func (c *Cell) list(w http.ResponseWriter, r *http.Request, tenant string) {
 
 // storeError answers a state port error: the same status and message on
 // every cloud's store.
-func (c *Cell) storeError(w http.ResponseWriter, err error, key string) {
+func (c *Cell) storeError(w http.ResponseWriter, err error, tenant, key string) {
+	if stale(w, err, tenant) {
+		return
+	}
 	switch {
 	case errors.Is(err, state.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no key "+strconv.Quote(key)+" for this tenant")

@@ -48,6 +48,12 @@ type Meta struct {
 	// Pending is the write ordered as Seq but perhaps not yet stored in its
 	// item; nil when every write up to Seq is stored.
 	Pending *Record
+	// FenceState is the tenant's fence (zero: none). Adapters persist its
+	// fields with the record; a record written before fencing existed
+	// reads as no fence.
+	FenceState
+	// Lock is the tenant's move lock, nil when none is held.
+	Lock *MoveLock
 }
 
 // Version is a backend's opaque record version.

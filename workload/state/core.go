@@ -26,17 +26,34 @@ const (
 // documentation.
 type core struct {
 	b      Backend
+	now    func() time.Time
 	closed atomic.Bool
 }
 
 var _ Store = (*core)(nil)
 
+// Option changes how New builds the store.
+type Option func(*core)
+
+// WithClock makes now the store's clock, which decides when a move lock
+// has expired. Default: time.Now.
+func WithClock(now func() time.Time) Option { return func(s *core) { s.now = now } }
+
 // New returns the state port over b. Close closes b.
-func New(b Backend) Store { return &core{b: b} }
+func New(b Backend, opts ...Option) Store {
+	s := &core{b: b, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Get implements Store.
 func (s *core) Get(ctx context.Context, tenant, key string) (Item, error) {
 	if err := s.check(tenant, key); err != nil {
+		return Item{}, err
+	}
+	if err := s.refuseMoved(ctx, tenant); err != nil {
 		return Item{}, err
 	}
 	r, _, found, err := s.b.GetItem(ctx, tenant, key)
@@ -95,6 +112,12 @@ func (s *core) write(ctx context.Context, tenant, key string, c Cond, build func
 		if err != nil {
 			return Record{}, false, err
 		}
+		// The fence is checked on the record the write is ordered against
+		// below: a fence set meanwhile changes the record, the ordering
+		// fails, and the next attempt sees the fence.
+		if err := m.admit(tenant, c.Epoch); err != nil {
+			return Record{}, false, err
+		}
 		cur, iv, found, err := s.b.GetItem(ctx, tenant, key)
 		if err != nil {
 			return Record{}, false, backendErr("reading key "+key, err)
@@ -113,7 +136,9 @@ func (s *core) write(ctx context.Context, tenant, key string, c Cond, build func
 		// Order the write: the meta record names it as pending, on the
 		// condition that nothing was ordered since it was read.
 		pending := rec
-		nmv, err := s.b.PutMeta(ctx, tenant, Meta{Seq: rec.Seq, Pending: &pending}, mv)
+		ordered := m
+		ordered.Seq, ordered.Pending = rec.Seq, &pending
+		nmv, err := s.b.PutMeta(ctx, tenant, ordered, mv)
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
@@ -123,7 +148,7 @@ func (s *core) write(ctx context.Context, tenant, key string, c Cond, build func
 		if err := s.store(ctx, tenant, rec, iv); err != nil {
 			return Record{}, false, err
 		}
-		_, _ = s.clear(ctx, tenant, rec.Seq, nmv)
+		_, _ = s.clear(ctx, tenant, ordered, nmv)
 		return rec, !live, nil
 	}
 }
@@ -152,8 +177,9 @@ func (s *core) meta(ctx context.Context, tenant string) (Meta, Version, error) {
 		if err := s.storeIfNewer(ctx, tenant, *m.Pending); err != nil {
 			return Meta{}, NoVersion, err
 		}
-		if cv, err := s.clear(ctx, tenant, m.Seq, mv); err == nil {
-			return Meta{Seq: m.Seq}, cv, nil
+		if cv, err := s.clear(ctx, tenant, m, mv); err == nil {
+			m.Pending = nil
+			return m, cv, nil
 		}
 	}
 }
@@ -198,13 +224,15 @@ func (s *core) store(ctx context.Context, tenant string, rec Record, v Version) 
 	}
 }
 
-// clear removes the pending write seq from the meta record at version mv
-// and returns the record's new version. Losing the race means another
-// writer cleared it already, or a helper did and a later write was
-// ordered: both are fine, and a writer that only clears up after itself
-// may ignore the error.
-func (s *core) clear(ctx context.Context, tenant string, seq uint64, mv Version) (Version, error) {
-	return s.b.PutMeta(ctx, tenant, Meta{Seq: seq}, mv)
+// clear removes the pending write from the meta record m, read at version
+// mv, keeping the rest of the record, and returns the record's new
+// version. Losing the race means another writer cleared it already, or a
+// helper did and a later write was ordered (or a fence or lock changed):
+// all are fine, and a writer that only clears up after itself may ignore
+// the error.
+func (s *core) clear(ctx context.Context, tenant string, m Meta, mv Version) (Version, error) {
+	m.Pending = nil
+	return s.b.PutMeta(ctx, tenant, m, mv)
 }
 
 // List implements Store.
@@ -213,6 +241,9 @@ func (s *core) List(ctx context.Context, tenant, prefix, after string, limit int
 		return Page{}, err
 	}
 	if err := errors.Join(validPrefix("prefix", prefix), validPrefix("the cursor", after)); err != nil {
+		return Page{}, err
+	}
+	if err := s.refuseMoved(ctx, tenant); err != nil {
 		return Page{}, err
 	}
 	switch {
@@ -355,7 +386,8 @@ func (s *core) Import(ctx context.Context, tenant string, recs []Record) error {
 		if m.Seq >= top {
 			break
 		}
-		_, err = s.b.PutMeta(ctx, tenant, Meta{Seq: top}, mv)
+		m.Seq = top
+		_, err = s.b.PutMeta(ctx, tenant, m, mv)
 		if err == nil {
 			break
 		}

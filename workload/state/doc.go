@@ -68,6 +68,38 @@
 // whole before anything is written. The
 // mover (cellfabric tenants move) is built from these three.
 //
-// The package imports the standard library only; adapters import their
-// cloud's SDK. Nothing here imports Pulumi or the router.
+// # Fencing and move locks
+//
+// A tenant that moves between cells must never take writes on two cells,
+// whatever routers still believe, so the stores enforce it. The meta
+// record also holds the tenant's FenceState and its MoveLock, and every
+// adapter persists them with it:
+//
+//   - Fence: a write (Put, Delete) carries the placement epoch it was
+//     routed with (Cond.Epoch, 0 when none) and is refused with a
+//     StaleEpochError (ErrStaleEpoch) when the epoch is below Fence; a
+//     fence of 0 accepts every write, as before fencing.
+//   - FenceAll refuses every write while the tenant is being moved; reads
+//     go on.
+//   - Moved (with MovedTo, the cell) refuses Get, List, Put and Delete with
+//     a MovedError (ErrMoved); Export, Changes, Position, Meta and Import
+//     keep working, for the mover.
+//   - The move lock (Lock, Renew, Unlock): of two movers of one tenant,
+//     exactly one holds it (a LockedError, ErrLocked, names the holder to
+//     the other); once it expires, by the store's clock, another move may
+//     take it over.
+//
+// All of it is checked on the meta record the write is ordered against
+// (step 3 of the write protocol) and changed by the same conditional write
+// of that record: a fence set while a write is in flight makes the write's
+// ordering fail, and its next attempt sees the fence. So every write
+// acknowledged at an older epoch is ordered before the fence — its
+// sequence number is at most the position SetFence returns, where the
+// mover's drain of the change feed finds it — and none is ordered after.
+// Setting a fence completes a pending write first, like any change of the
+// meta record, and a cell whose mover is down keeps its fence: a fenced
+// tenant stays fenced (reads work), other tenants are untouched.
+//
+// The package imports the standard library and fabric only; adapters
+// import their cloud's SDK. Nothing here imports Pulumi or the router.
 package state

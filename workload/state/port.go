@@ -89,6 +89,11 @@ type Cond struct {
 	// IfNoneMatch, when true, writes only if the key does not exist
 	// (If-None-Match: *).
 	IfNoneMatch bool
+	// Epoch is the placement epoch the write was routed with (the edge's
+	// X-Tenant-Epoch); 0: none given. The write is refused with a
+	// StaleEpochError when it is below the tenant's fence here, or when the
+	// tenant is fenced for every write (FenceState).
+	Epoch int64
 }
 
 // Page is one page of a listing.
@@ -115,9 +120,11 @@ type Record struct {
 // reads are strongly consistent, so two cell instances behind one load
 // balancer answer alike.
 type Store interface {
-	// Get returns the key's item, or ErrNotFound.
+	// Get returns the key's item, or ErrNotFound. Get, List, Put and
+	// Delete of a tenant that moved away fail with a MovedError.
 	Get(ctx context.Context, tenant, key string) (Item, error)
 	// Put stores value under key if c holds (ErrPrecondition otherwise)
+	// and c.Epoch passes the tenant's fence (a StaleEpochError otherwise),
 	// and reports whether the key is new.
 	Put(ctx context.Context, tenant, key string, value []byte, c Cond) (Item, bool, error)
 	// Delete removes key if c holds; ErrNotFound when it does not exist.
@@ -139,6 +146,24 @@ type Store interface {
 	// Import applies records, each only when newer than the key's current
 	// state; repeating an import changes nothing.
 	Import(ctx context.Context, tenant string, recs []Record) error
+	// SetFence replaces the tenant's fence (FenceState) and returns the
+	// tenant's meta as the fence took effect: every write acknowledged
+	// before it has a sequence number at most Position, and no write
+	// ordered after it breaks the fence.
+	SetFence(ctx context.Context, tenant string, f FenceState) (TenantMeta, error)
+	// Lock takes the tenant's move lock for l.ID: when no lock is held,
+	// when l.ID holds it already, or when the held one expired. Otherwise it
+	// fails with a LockedError naming the holder.
+	Lock(ctx context.Context, tenant string, l MoveLock) (TenantMeta, error)
+	// Renew replaces the lock l.ID holds (its step, expiry, owner and
+	// target); a LockedError when l.ID does not hold it (taken over after
+	// it expired, or released).
+	Renew(ctx context.Context, tenant string, l MoveLock) (TenantMeta, error)
+	// Unlock releases the lock l.ID holds; nothing to do when no lock is
+	// held; a LockedError when another move holds it.
+	Unlock(ctx context.Context, tenant string, l MoveLock) (TenantMeta, error)
+	// Meta returns the tenant's fence, move lock and position.
+	Meta(ctx context.Context, tenant string) (TenantMeta, error)
 	// Ping checks that the backing store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

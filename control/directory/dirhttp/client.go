@@ -231,20 +231,28 @@ func apiError(status int, body []byte, cl call) error {
 	return &APIError{Status: status, Reason: eb.Reason, Tenant: eb.Tenant, Message: msg}
 }
 
-// backoff is the wait before retry number attempt: the server's
-// Retry-After, or a random time between half and all of
-// MinBackoff·2^(attempt-1); at most
-// MaxBackoff.
+// backoff is the wait before retry number attempt (Backoff).
 func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	return Backoff(c.min, c.max, attempt, retryAfter)
+}
+
+// Backoff is the wait before retry number attempt of a control API call:
+// the server's Retry-After, or a random time between half and all of
+// minWait·2^(attempt-1); at most maxWait. Other control API clients (the
+// cells' state admin API, workload/state/stateapi) retry by it too.
+func Backoff(minWait, maxWait time.Duration, attempt int, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
-		return min(retryAfter, c.max)
+		return min(retryAfter, maxWait)
 	}
-	ceiling := c.min << min(attempt-1, 20)
-	if ceiling <= 0 || ceiling > c.max {
-		ceiling = c.max
+	ceiling := minWait << min(attempt-1, 20)
+	if ceiling <= 0 || ceiling > maxWait {
+		ceiling = maxWait
 	}
 	return jitter(ceiling)
 }
+
+// Sleep waits d, or until ctx is done (its error).
+func Sleep(ctx context.Context, d time.Duration) error { return sleep(ctx, d) }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

@@ -11,7 +11,10 @@
 //
 //   - the meta record, RowKey "m": Last (Edm.Int64, the last sequence
 //     number given out) and, while a write is pending, PKey, PSeq, PDel,
-//     PLen and the pending value in P0, P1, ...;
+//     PLen and the pending value in P0, P1, ...; when set, the fence
+//     (Fence Edm.Int64, FenceAll and Moved Edm.Boolean, MovedTo) and the
+//     move lock (LockID, LockOwner, LockTarget, LockStep, LockExpires in
+//     RFC 3339, all Edm.String);
 //   - one item per key ever written, RowKey "k:" + key: Seq (Edm.Int64),
 //     Del (Edm.Boolean, a tombstone), Len (Edm.Int32) and the value in V0,
 //     V1, ...

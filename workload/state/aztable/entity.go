@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
@@ -39,6 +40,20 @@ const (
 	propPendingDel = "PDel" // Edm.Boolean
 	propPendingLen = "PLen" // Edm.Int32
 	pendingChunk   = "P"    // Edm.Binary P0..P<n-1>
+
+	// The meta record's fence and move lock, each property absent when
+	// zero (or empty): the fence epoch, the fence-all and moved flags, the
+	// cell moved to, and the lock's fields, its expiry in RFC 3339 with
+	// nanoseconds.
+	propFence       = "Fence"       // Edm.Int64
+	propFenceAll    = "FenceAll"    // Edm.Boolean
+	propMoved       = "Moved"       // Edm.Boolean
+	propMovedTo     = "MovedTo"     // Edm.String
+	propLockID      = "LockID"      // Edm.String
+	propLockOwner   = "LockOwner"   // Edm.String
+	propLockTarget  = "LockTarget"  // Edm.String
+	propLockStep    = "LockStep"    // Edm.String
+	propLockExpires = "LockExpires" // Edm.String
 
 	// chunkBytes is the most one Edm.Binary property holds.
 	chunkBytes = contract.AzureTableChunkBytes
@@ -226,6 +241,7 @@ func encodeMeta(tenant string, m state.Meta) ([]byte, error) {
 		return nil, err
 	}
 	props := map[string]any{propLast: last}
+	putFence(props, m)
 	if p := m.Pending; p != nil {
 		props[propPendingKey] = p.Key
 		if err := pendingProps.put(props, *p); err != nil {
@@ -242,6 +258,9 @@ func decodeMeta(e aztables.EDMEntity) (state.Meta, error) {
 	if m.Seq, err = seqProp(e.Properties, propLast); err != nil {
 		return state.Meta{}, damaged(e, err)
 	}
+	if err := getFence(e.Properties, &m); err != nil {
+		return state.Meta{}, damaged(e, err)
+	}
 	key, ok := e.Properties[propPendingKey].(string)
 	if !ok {
 		return m, nil
@@ -253,6 +272,84 @@ func decodeMeta(e aztables.EDMEntity) (state.Meta, error) {
 	p.Key = key
 	m.Pending = &p
 	return m, nil
+}
+
+// putFence stores m's fence and lock in props, each only when set, so a
+// meta record never fenced looks as it did before fencing.
+func putFence(props map[string]any, m state.Meta) {
+	if m.Fence != 0 {
+		props[propFence] = aztables.EDMInt64(m.Fence)
+	}
+	if m.FenceAll {
+		props[propFenceAll] = true
+	}
+	if m.Moved {
+		props[propMoved] = true
+		props[propMovedTo] = m.MovedTo
+	}
+	if l := m.Lock; l != nil {
+		props[propLockExpires] = l.Expires.UTC().Format(time.RFC3339Nano)
+		for name, v := range map[string]string{propLockID: l.ID, propLockOwner: l.Owner, propLockTarget: l.Target, propLockStep: l.Step} {
+			if v != "" {
+				props[name] = v
+			}
+		}
+	}
+}
+
+// getFence reads what putFence stored into m.
+func getFence(props map[string]any, m *state.Meta) error {
+	if v, ok := props[propFence]; ok {
+		n, ok := v.(aztables.EDMInt64)
+		if !ok || n < 0 {
+			return fmt.Errorf("property %s is %v (%T), not a placement epoch", propFence, v, v)
+		}
+		m.Fence = int64(n)
+	}
+	for name, dst := range map[string]*bool{propFenceAll: &m.FenceAll, propMoved: &m.Moved} {
+		if _, ok := props[name]; ok {
+			b, err := boolProp(props, name)
+			if err != nil {
+				return err
+			}
+			*dst = b
+		}
+	}
+	var err error
+	if m.Moved {
+		if m.MovedTo, err = stringProp(props, propMovedTo); err != nil {
+			return err
+		}
+	}
+	if _, ok := props[propLockExpires]; !ok {
+		return nil
+	}
+	l := &state.MoveLock{}
+	exp, err := stringProp(props, propLockExpires)
+	if err != nil {
+		return err
+	}
+	if l.Expires, err = time.Parse(time.RFC3339Nano, exp); err != nil {
+		return fmt.Errorf("property %s is %q, not an RFC 3339 time", propLockExpires, exp)
+	}
+	l.Expires = l.Expires.UTC()
+	for name, dst := range map[string]*string{propLockID: &l.ID, propLockOwner: &l.Owner, propLockTarget: &l.Target, propLockStep: &l.Step} {
+		if _, ok := props[name]; ok {
+			if *dst, err = stringProp(props, name); err != nil {
+				return err
+			}
+		}
+	}
+	m.Lock = l
+	return nil
+}
+
+func stringProp(props map[string]any, name string) (string, error) {
+	v, ok := props[name].(string)
+	if !ok {
+		return "", fmt.Errorf("property %s is missing or not Edm.String (%T)", name, props[name])
+	}
+	return v, nil
 }
 
 func marshal(tenant, row string, props map[string]any) ([]byte, error) {

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -198,6 +200,10 @@ func TestEntitiesRoundTripAtTheLimits(t *testing.T) {
 		{"largest pending value", state.Meta{Seq: 8, Pending: &state.Record{Key: "big", Value: largest, Seq: 8}}},
 		{"pending delete", state.Meta{Seq: 9, Pending: &state.Record{Key: "gone", Seq: 9, Deleted: true}}},
 		{"pending empty value", state.Meta{Seq: 10, Pending: &state.Record{Key: "e", Value: []byte{}, Seq: 10}}},
+		{"fence", state.Meta{Seq: 11, FenceState: state.FenceState{Fence: 4}}},
+		{"fence all with a pending write", state.Meta{Seq: 12, Pending: &state.Record{Key: "e", Value: []byte("v"), Seq: 12}, FenceState: state.FenceState{Fence: 1 << 62, FenceAll: true}}},
+		{"moved with a lock", state.Meta{Seq: 13, FenceState: state.FenceState{Fence: 5, Moved: true, MovedTo: "aws-1"}, Lock: &state.MoveLock{ID: "m", Expires: time.Unix(2e9, 9).UTC()}}},
+		{"lock", state.Meta{Lock: &state.MoveLock{ID: "m", Owner: "h:1", Target: "gcp-1", Step: "copy", Expires: time.Unix(2e9, 0).UTC()}}},
 	}
 	for _, c := range metas {
 		t.Run("meta "+c.name, func(t *testing.T) {
@@ -217,6 +223,9 @@ func TestEntitiesRoundTripAtTheLimits(t *testing.T) {
 			got, err := decodeMeta(e)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if got.FenceState != c.meta.FenceState || !reflect.DeepEqual(got.Lock, c.meta.Lock) {
+				t.Errorf("fence %+v lock %+v, want %+v lock %+v", got.FenceState, got.Lock, c.meta.FenceState, c.meta.Lock)
 			}
 			if got.Seq != c.meta.Seq || (got.Pending == nil) != (c.meta.Pending == nil) {
 				t.Fatalf("decoded %+v, want %+v", got, c.meta)

@@ -54,6 +54,12 @@ const (
 	FirestoreFieldPending = "pending"
 	// FirestoreFieldKey is the key of the pending write.
 	FirestoreFieldKey = "key"
+	// FirestoreFieldFence is the meta record's fence (workload/state's
+	// FenceState: fence, fenceAll, moved, movedTo) and
+	// FirestoreFieldLock its move lock (id, owner, target, step, expires
+	// in RFC 3339), both maps and absent when unset.
+	FirestoreFieldFence = "fence"
+	FirestoreFieldLock  = "lock"
 )
 
 // FirestoreFieldIndex is a single-field index setting (a Firestore field

@@ -12,7 +12,10 @@
 //
 //   - "m": the tenant's meta record. Attributes: last (N, the last sequence
 //     number given out), ver (N), and, while a write is pending, pkey (S),
-//     pseq (N), pval (B) and pdel (BOOL) — the pending record.
+//     pseq (N), pval (B) and pdel (BOOL) — the pending record; when set,
+//     the fence: fence (N), fenceall (BOOL), moved (BOOL) and movedto
+//     (S), and the move lock: lock (M of id, owner, target, step and
+//     expires, RFC 3339, all S).
 //   - "k:" + key: one key's item, tombstones included. Attributes: seq (N,
 //     contract.DynamoSeqAttribute), ver (N), val (B, absent on a
 //     tombstone) and del (BOOL true, only on a tombstone).

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -95,6 +96,7 @@ func encodeMeta(tenant string, mt state.Meta, ver uint64) attrs {
 	m := recordKey(tenant, metaName)
 	m[lastAttr] = num(mt.Seq)
 	m[verAttr] = num(ver)
+	encodeFence(m, mt)
 	if p := mt.Pending; p != nil {
 		m[pKeyAttr] = str(p.Key)
 		m[pSeqAttr] = num(p.Seq)
@@ -118,6 +120,9 @@ func decodeMeta(m attrs) (state.Meta, uint64, error) {
 	if err != nil {
 		return state.Meta{}, 0, err
 	}
+	if err := decodeFence(m, &mt); err != nil {
+		return state.Meta{}, 0, err
+	}
 	if _, ok := m[pKeyAttr]; !ok {
 		return mt, ver, nil
 	}
@@ -138,6 +143,85 @@ func decodeMeta(m attrs) (state.Meta, uint64, error) {
 	}
 	mt.Pending = &p
 	return mt, ver, nil
+}
+
+// encodeFence adds mt's fence and lock to the meta record m, each only
+// when set, so a record never fenced looks as it did before fencing.
+func encodeFence(m attrs, mt state.Meta) {
+	if mt.Fence != 0 {
+		m[fenceAttr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(mt.Fence, 10)}
+	}
+	if mt.FenceAll {
+		m[fenceAllAttr] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	if mt.Moved {
+		m[movedAttr] = &types.AttributeValueMemberBOOL{Value: true}
+		m[movedToAttr] = str(mt.MovedTo)
+	}
+	if l := mt.Lock; l != nil {
+		lm := attrs{lockID: str(l.ID), lockExpires: str(l.Expires.UTC().Format(time.RFC3339Nano))}
+		for name, v := range map[string]string{lockOwner: l.Owner, lockTarget: l.Target, lockStep: l.Step} {
+			if v != "" {
+				lm[name] = str(v)
+			}
+		}
+		m[lockAttr] = &types.AttributeValueMemberM{Value: lm}
+	}
+}
+
+// decodeFence reads the fence and lock encodeFence wrote into mt.
+func decodeFence(m attrs, mt *state.Meta) error {
+	if a, ok := m[fenceAttr]; ok {
+		n, isN := a.(*types.AttributeValueMemberN)
+		var err error
+		if isN {
+			mt.Fence, err = strconv.ParseInt(n.Value, 10, 64)
+		}
+		if !isN || err != nil || mt.Fence < 0 {
+			return fmt.Errorf("%w: attribute %s of record %s is not a placement epoch", state.ErrUnavailable, fenceAttr, nameOf(m))
+		}
+	}
+	var err error
+	if mt.FenceAll, err = getBool(m, fenceAllAttr); err != nil {
+		return err
+	}
+	if mt.Moved, err = getBool(m, movedAttr); err != nil {
+		return err
+	}
+	if mt.Moved {
+		if mt.MovedTo, err = getS(m, movedToAttr); err != nil {
+			return err
+		}
+	}
+	a, ok := m[lockAttr]
+	if !ok {
+		return nil
+	}
+	lm, ok := a.(*types.AttributeValueMemberM)
+	if !ok {
+		return malformed(m, lockAttr, "M")
+	}
+	l := &state.MoveLock{}
+	if l.ID, err = getS(lm.Value, lockID); err != nil {
+		return err
+	}
+	for name, dst := range map[string]*string{lockOwner: &l.Owner, lockTarget: &l.Target, lockStep: &l.Step} {
+		if _, present := lm.Value[name]; present {
+			if *dst, err = getS(lm.Value, name); err != nil {
+				return err
+			}
+		}
+	}
+	exp, err := getS(lm.Value, lockExpires)
+	if err != nil {
+		return err
+	}
+	if l.Expires, err = time.Parse(time.RFC3339Nano, exp); err != nil {
+		return fmt.Errorf("%w: the move lock of record %s expires at %q, not an RFC 3339 time", state.ErrUnavailable, nameOf(m), exp)
+	}
+	l.Expires = l.Expires.UTC()
+	mt.Lock = l
+	return nil
 }
 
 // The getters fail on a missing attribute (getBool: false) or one of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -30,6 +31,10 @@ func TestRecordsRoundTrip(t *testing.T) {
 		{Seq: 5, Pending: &state.Record{Key: "k", Value: []byte("v"), Seq: 5}},
 		{Seq: 6, Pending: &state.Record{Key: "k", Value: []byte{}, Seq: 6}},
 		{Seq: 7, Pending: &state.Record{Key: "k", Seq: 7, Deleted: true}},
+		{Seq: 8, FenceState: state.FenceState{Fence: 3}},
+		{Seq: 8, Pending: &state.Record{Key: "k", Seq: 8, Deleted: true}, FenceState: state.FenceState{Fence: 1 << 62, FenceAll: true}},
+		{Seq: 9, FenceState: state.FenceState{Fence: 5, Moved: true, MovedTo: "azure-1"}, Lock: &state.MoveLock{ID: "m", Expires: time.Unix(2e9, 7).UTC()}},
+		{Seq: 9, Lock: &state.MoveLock{ID: "m", Owner: "h:1", Target: "gcp-1", Step: "copy", Expires: time.Unix(2e9, 0).UTC()}},
 	}
 	for _, m := range metas {
 		got, ver, err := decodeMeta(encodeMeta("t", m, 2))

@@ -34,6 +34,20 @@ const (
 	pSeqAttr = "pseq"
 	pValAttr = "pval"
 	pDelAttr = "pdel"
+	// The meta record's fence and move lock, each absent when zero: the
+	// fence epoch, the fence-all and moved flags, the cell moved to, and
+	// the lock (a map of lockID, lockOwner, lockTarget, lockStep, strings
+	// absent when empty, and lockExpires, RFC 3339 with nanoseconds).
+	fenceAttr    = "fence"
+	fenceAllAttr = "fenceall"
+	movedAttr    = "moved"
+	movedToAttr  = "movedto"
+	lockAttr     = "lock"
+	lockID       = "id"
+	lockOwner    = "owner"
+	lockTarget   = "target"
+	lockStep     = "step"
+	lockExpires  = "expires"
 )
 
 // fixSchema is what to do about a table that differs from the contract.

@@ -43,11 +43,16 @@
 // exclusive flock on DIR/kv.lock (on Linux, macOS and the BSDs; elsewhere
 // that is the operator's to ensure).
 //
-// The log's format is version 2 (header "cellfabric-kv-v2"). A version 1
-// log, written by the reference cell's own store before the state port, is
-// converted when opened: its live keys get sequence numbers 1, 2, ... per
-// tenant in key order, the original is kept as DIR/kv.log.v1, and the new
-// log replaces it by the same temporary file and rename.
+// The log's format is version 3 (header "cellfabric-kv-v3"): version 2
+// with a third kind of record, a meta record with the tenant's fence and
+// move lock (written only for a tenant that has one). A version 2 log is a
+// version 3 log with an older header: opening one rewrites the header's
+// digit in place and keeps every record (testdata/v2.log, written by the
+// version 2 store, is opened by the tests). A version 1 log, written by the
+// reference cell's own store before the state port, is converted when
+// opened: its live keys get sequence numbers 1, 2, ... per tenant in key
+// order, the original is kept as DIR/kv.log.v1, and the new log replaces
+// it by the same temporary file and rename.
 //
 // The package imports the standard library, fabric and workload/state
 // only: no cloud SDK, no Pulumi, nothing of the router.

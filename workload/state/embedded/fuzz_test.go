@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cellfabric/cellfabric/workload/state"
 )
@@ -17,6 +18,9 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add(appendEntry(nil, itemEntry("globex", state.Record{Key: "user:1", Seq: 2, Deleted: true})))
 	f.Add(appendEntry(nil, metaEntry("acme", state.Meta{Seq: 3, Pending: &p})))
 	f.Add(appendEntry(nil, metaEntry("acme", state.Meta{Seq: 3})))
+	f.Add(appendEntry(nil, metaEntry("acme", state.Meta{Seq: 3, Pending: &p, FenceState: state.FenceState{Fence: 7, FenceAll: true}})))
+	f.Add(appendEntry(nil, metaEntry("acme", state.Meta{Seq: 3, FenceState: state.FenceState{Fence: 9, Moved: true, MovedTo: "azure-1"},
+		Lock: &state.MoveLock{ID: "m1", Owner: "host:1", Target: "azure-1", Step: "copy", Expires: time.Unix(1e9, 5).UTC()}})))
 	f.Add([]byte{0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {

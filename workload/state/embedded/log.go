@@ -90,8 +90,12 @@ func (w *wal) open(restore func(entry)) error {
 		if data, err = w.convert(data); err != nil {
 			return err
 		}
+	case bytes.HasPrefix(data, []byte(v2Header)):
+		if err := w.upgradeV2(); err != nil {
+			return err
+		}
 	case !bytes.HasPrefix(data, []byte(logHeader)):
-		if len(data) < len(logHeader) && (strings.HasPrefix(logHeader, string(data)) || strings.HasPrefix(v1Header, string(data))) {
+		if len(data) < len(logHeader) && (strings.HasPrefix(logHeader, string(data)) || strings.HasPrefix(v2Header, string(data)) || strings.HasPrefix(v1Header, string(data))) {
 			// A crash while the header of a new log was written.
 			return w.restart(0, "header")
 		}
@@ -113,6 +117,22 @@ func (w *wal) open(restore func(entry)) error {
 	}
 	w.size.Store(int64(off))
 	w.logger.Info("embedded store opened", "path", w.path, "records", n, "bytes", off)
+	return nil
+}
+
+// upgradeV2 makes a version 2 log a version 3 one: every version 2 record
+// reads alike in version 3, so only the header's version digit changes,
+// in place (one byte: a crash leaves either header, and both open). An
+// older cellfabric then refuses the log rather than misreading a fenced
+// meta record.
+func (w *wal) upgradeV2() error {
+	if _, err := w.file.WriteAt([]byte(logHeader), 0); err != nil {
+		return fmt.Errorf("embedded store: upgrading %s to version 3: %w", w.path, err)
+	}
+	if err := w.file.Sync(); err != nil {
+		return fmt.Errorf("embedded store: syncing %s: %w", w.path, err)
+	}
+	w.logger.Info("embedded store: upgraded a version 2 log to version 3 (its header only)", "path", w.path)
 	return nil
 }
 

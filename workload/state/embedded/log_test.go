@@ -105,9 +105,11 @@ func TestRefusesForeignFiles(t *testing.T) {
 		wantErr bool
 	}{
 		{"not a log", "hello, world, this is a text file", true},
-		{"a log of a later version", "cellfabric-kv-v3\n", true},
+		{"a log of a later version", "cellfabric-kv-v4\n", true},
 		{"torn header", logHeader[:6], false},
-		{"torn version 2 header", logHeader[:len(logHeader)-1], false},
+		{"torn version 3 header", logHeader[:len(logHeader)-1], false},
+		{"torn version 2 header", v2Header[:len(v2Header)-1], false},
+		{"a version 2 log without records", v2Header, false},
 		{"torn version 1 header", v1Header[:len(v1Header)-1], false},
 		{"empty", "", false},
 	}

@@ -85,6 +85,10 @@ func cloneMeta(mt state.Meta) state.Meta {
 		p := cloneRec(*mt.Pending)
 		mt.Pending = &p
 	}
+	if mt.Lock != nil {
+		l := *mt.Lock
+		mt.Lock = &l
+	}
 	return mt
 }
 

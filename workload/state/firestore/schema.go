@@ -81,7 +81,77 @@ func metaFields(m state.Meta) (map[string]any, error) {
 		p[contract.FirestoreFieldKey] = m.Pending.Key
 		f[contract.FirestoreFieldPending] = p
 	}
+	if m.FenceState != (state.FenceState{}) {
+		fence := map[string]any{fenceEpoch: m.Fence, fenceAll: m.FenceAll, fenceMoved: m.Moved}
+		if m.Moved {
+			fence[fenceMovedTo] = m.MovedTo
+		}
+		f[contract.FirestoreFieldFence] = fence
+	}
+	if l := m.Lock; l != nil {
+		f[contract.FirestoreFieldLock] = map[string]any{
+			lockID: l.ID, lockOwner: l.Owner, lockTarget: l.Target, lockStep: l.Step,
+			lockExpires: l.Expires.UTC().Format(time.RFC3339Nano),
+		}
+	}
 	return f, nil
+}
+
+// Fields of the fence and lock maps of a meta record.
+const (
+	fenceEpoch   = "fence"
+	fenceAll     = "fenceAll"
+	fenceMoved   = "moved"
+	fenceMovedTo = "movedTo"
+	lockID       = "id"
+	lockOwner    = "owner"
+	lockTarget   = "target"
+	lockStep     = "step"
+	lockExpires  = "expires"
+)
+
+// decodeFence reads the fence and lock maps metaFields wrote into m.
+func decodeFence(data map[string]any, m *state.Meta) error {
+	if v, ok := data[contract.FirestoreFieldFence]; ok && v != nil {
+		fm, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("field %s is a %T, not a map", contract.FirestoreFieldFence, v)
+		}
+		var okE, okA, okM bool
+		m.Fence, okE = fm[fenceEpoch].(int64)
+		m.FenceAll, okA = fm[fenceAll].(bool)
+		m.Moved, okM = fm[fenceMoved].(bool)
+		if !okE || !okA || !okM || m.Fence < 0 {
+			return fmt.Errorf("field %s is %v, not a fence", contract.FirestoreFieldFence, fm)
+		}
+		if m.Moved {
+			if m.MovedTo, ok = fm[fenceMovedTo].(string); !ok {
+				return fmt.Errorf("field %s is %v: a moved tenant without the cell it moved to", contract.FirestoreFieldFence, fm)
+			}
+		}
+	}
+	v, ok := data[contract.FirestoreFieldLock]
+	if !ok || v == nil {
+		return nil
+	}
+	lm, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("field %s is a %T, not a map", contract.FirestoreFieldLock, v)
+	}
+	l := &state.MoveLock{}
+	for name, dst := range map[string]*string{lockID: &l.ID, lockOwner: &l.Owner, lockTarget: &l.Target, lockStep: &l.Step} {
+		if *dst, ok = lm[name].(string); !ok {
+			return fmt.Errorf("field %s.%s is %v, not a string", contract.FirestoreFieldLock, name, lm[name])
+		}
+	}
+	exp, _ := lm[lockExpires].(string)
+	t, err := time.Parse(time.RFC3339Nano, exp)
+	if err != nil {
+		return fmt.Errorf("field %s.%s is %v, not an RFC 3339 time", contract.FirestoreFieldLock, lockExpires, lm[lockExpires])
+	}
+	l.Expires = t.UTC()
+	m.Lock = l
+	return nil
 }
 
 // asUpdates turns a document's fields into an update of every field the
@@ -102,7 +172,7 @@ func asUpdates(f map[string]any, schema ...string) []gfs.Update {
 // The fields of each kind of document, for asUpdates.
 var (
 	itemSchema = []string{contract.FirestoreFieldSeq, contract.FirestoreFieldDeleted, contract.FirestoreFieldValue}
-	metaSchema = []string{contract.FirestoreFieldSeq, contract.FirestoreFieldPending}
+	metaSchema = []string{contract.FirestoreFieldSeq, contract.FirestoreFieldPending, contract.FirestoreFieldFence, contract.FirestoreFieldLock}
 )
 
 // decodeItem reads an item from a document's id and fields.
@@ -160,6 +230,9 @@ func decodeMeta(data map[string]any) (state.Meta, error) {
 	var m state.Meta
 	var err error
 	if m.Seq, err = seqField(data); err != nil {
+		return m, err
+	}
+	if err := decodeFence(data, &m); err != nil {
 		return m, err
 	}
 	p, ok := data[contract.FirestoreFieldPending]

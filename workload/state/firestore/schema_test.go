@@ -3,6 +3,7 @@ package firestore
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -48,6 +49,40 @@ func TestRecordRoundTrip(t *testing.T) {
 			}
 			if gm.Seq != m.Seq || gm.Pending == nil || gm.Pending.Key != tc.rec.Key || gm.Pending.Seq != tc.rec.Seq || !bytes.Equal(gm.Pending.Value, tc.rec.Value) {
 				t.Errorf("meta round trip: %+v, want %+v", gm, m)
+			}
+		})
+	}
+}
+
+// TestFenceRoundTrip: a meta record's fence and lock come back as written,
+// and a record without them has neither field.
+func TestFenceRoundTrip(t *testing.T) {
+	t.Parallel()
+	lock := &state.MoveLock{ID: "m", Owner: "h:1", Target: "aws-1", Step: "copy", Expires: time.Unix(2e9, 9).UTC()}
+	for _, tc := range []struct {
+		name string
+		meta state.Meta
+	}{
+		{"none", state.Meta{Seq: 3}},
+		{"fence", state.Meta{Seq: 3, FenceState: state.FenceState{Fence: 4}}},
+		{"fence all", state.Meta{Seq: 3, FenceState: state.FenceState{Fence: 1 << 62, FenceAll: true}}},
+		{"moved with a lock", state.Meta{Seq: 3, FenceState: state.FenceState{Fence: 5, Moved: true, MovedTo: "azure-1"}, Lock: lock}},
+		{"lock with a pending write", state.Meta{Seq: 4, Pending: &state.Record{Key: "k", Value: []byte("v"), Seq: 4}, Lock: lock}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := metaFields(tc.meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, hasFence := f[contract.FirestoreFieldFence]
+			_, hasLock := f[contract.FirestoreFieldLock]
+			if hasFence != (tc.meta.FenceState != state.FenceState{}) || hasLock != (tc.meta.Lock != nil) {
+				t.Errorf("fields %v for %+v", f, tc.meta)
+			}
+			got, err := decodeMeta(f)
+			if err != nil || !reflect.DeepEqual(got, tc.meta) {
+				t.Errorf("round trip: %+v (%v), want %+v", got, err, tc.meta)
 			}
 		})
 	}

@@ -54,6 +54,14 @@ func Run(t *testing.T, h Harness) {
 		{"ImportIsIdempotent", s.importIdempotent},
 		{"ImportRefusesSequenceOverflow", s.importSeqBound},
 		{"CrashedWriterIsCompleted", s.crashedWriter},
+		{"FenceRefusesStaleEpochs", s.staleEpoch},
+		{"FenceAllRefusesWritesNotReads", s.fenceAll},
+		{"MovedRefusesReadsAndWrites", s.moved},
+		{"FenceRacesWrites", s.fenceRace},
+		{"LockRaceHasOneWinner", s.lockRace},
+		{"LockExpiryRenewAndUnlock", s.lockLifecycle},
+		{"FenceAndLockInvalidStoreNothing", s.fenceInvalid},
+		{"FenceAndLockPersist", s.fencePersists},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

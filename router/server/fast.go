@@ -125,9 +125,17 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 	rt.budget.request()
 	in := &ctx.Request.Header
 	st := &reqState{requestID: router.RequestID(string(in.Peek("X-Request-ID")))}
-	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
-
 	method := methodString(in.Method())
+	if rt.tracer != nil {
+		rt.traceStart(st, fastCarrier{in}, method)
+	}
+	defer func() {
+		rt.metrics.observe(st.cell, st.status, time.Since(start))
+		if st.span != nil {
+			rt.traceEnd(st)
+		}
+	}()
+
 	if r, ok := rt.admit(method, fastHeaderBytes(ctx), int64(in.ContentLength())); !ok {
 		rt.writeFastError(ctx, st, r)
 		return
@@ -206,6 +214,11 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	out.Header.Set("X-Request-ID", st.requestID)
 	out.Header.Del(edgeauth.SignatureHeader)
 	out.Header.Del(edgeauth.TenantHeader) // the cell learns the tenant only from the router
+	if rt.tracer != nil {
+		// Each attempt sends its own (traceAttempt).
+		out.Header.Del(hdrTraceparent)
+		out.Header.Del(hdrTracestate)
+	}
 
 	// The request target: the forwarded path as net/http would write it.
 	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
@@ -247,6 +260,9 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
 		} else if st.tenant != "" {
 			out.Header.Set(edgeauth.TenantHeader, st.tenant)
+		}
+		if rt.tracer != nil {
+			rt.traceAttempt(st, cell, fastCarrier{&out.Header})
 		}
 		resp := fasthttp.AcquireResponse()
 		began := time.Now()
@@ -407,6 +423,6 @@ func (rt *Router) writeFastError(ctx *fasthttp.RequestCtx, st *reqState, r route
 	w.SetStatusCode(r.Status)
 	b, _ := json.Marshal(r.Body(st.requestID, st.tenant))
 	w.SetBodyRaw(append(b, '\n'))
-	st.status = r.Status
+	st.status, st.reason = r.Status, r.Reason
 	rt.metrics.reject(string(r.Reason))
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cellfabric/cellfabric/router"
 )
@@ -123,6 +124,9 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			rt.cfg.Signer.SignRequest(req, st.tenant)
 		} else if st.tenant != "" {
 			req.Header.Set("X-Tenant-ID", st.tenant)
+		}
+		if rt.tracer != nil {
+			rt.traceAttempt(st, cell, propagation.HeaderCarrier(req.Header))
 		}
 		st.wrote.Store(false) // the request's ClientTrace sets it
 		began := time.Now()

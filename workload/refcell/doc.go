@@ -33,6 +33,12 @@
 // components configured), or through your own code against the same
 // stores with the permissions workload/state/contract lists.
 //
-// The package imports the standard library, router/edgeauth and the state
-// port only (the adapters are chosen by the caller), never Pulumi.
+// With Config.Tracing (`cellfabric cell --trace-sample`), every signed
+// request gets an OpenTelemetry server span (tenant, operation, store
+// adapter) that continues the traceparent the edge sent, and each state
+// store call a child span (trace.go); /healthz is not traced.
+//
+// The package imports the standard library, router/edgeauth, the state
+// port (the adapters are chosen by the caller), internal/tracing and the
+// OpenTelemetry API; never Pulumi.
 package refcell

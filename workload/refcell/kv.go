@@ -62,7 +62,9 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		it, err := c.store.Get(r.Context(), tenant, key)
+		ctx, end := c.storeSpan(r.Context(), "get")
+		it, err := c.store.Get(ctx, tenant, key)
+		end(err)
 		if err != nil {
 			c.storeError(w, err, key)
 			return
@@ -79,7 +81,10 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 	case http.MethodPut:
 		c.put(w, r, tenant, key)
 	case http.MethodDelete:
-		if err := c.store.Delete(r.Context(), tenant, key, cond(r)); err != nil {
+		ctx, end := c.storeSpan(r.Context(), "delete")
+		err := c.store.Delete(ctx, tenant, key, cond(r))
+		end(err)
+		if err != nil {
 			c.storeError(w, err, key)
 			return
 		}
@@ -107,7 +112,9 @@ func (c *Cell) put(w http.ResponseWriter, r *http.Request, tenant, key string) {
 		writeError(w, http.StatusBadRequest, "reading the value: "+err.Error())
 		return
 	}
-	it, created, err := c.store.Put(r.Context(), tenant, key, v, cond(r))
+	ctx, end := c.storeSpan(r.Context(), "put")
+	it, created, err := c.store.Put(ctx, tenant, key, v, cond(r))
+	end(err)
 	if err != nil {
 		c.storeError(w, err, key)
 		return
@@ -145,7 +152,9 @@ func (c *Cell) list(w http.ResponseWriter, r *http.Request, tenant string) {
 		}
 		limit = n
 	}
-	p, err := c.store.List(r.Context(), tenant, q.Get("prefix"), q.Get("after"), limit)
+	ctx, end := c.storeSpan(r.Context(), "list")
+	p, err := c.store.List(ctx, tenant, q.Get("prefix"), q.Get("after"), limit)
+	end(err)
 	if err != nil {
 		c.storeError(w, err, "")
 		return

@@ -59,6 +59,10 @@ type routeConfig struct {
 	Pprof          bool
 	Engine         string
 	ShutdownWait   time.Duration
+	// Trace is --trace-endpoint and --trace-sample; TraceTrustIncoming is
+	// --trace-trust-incoming.
+	Trace              traceOptions
+	TraceTrustIncoming bool
 
 	// The tenant directory, set by local (no flag yet): where placements
 	// come from, how often to poll it, and how a tenant first seen at a
@@ -125,6 +129,8 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.Engine, "engine", string(server.DefaultEngine), "HTTP implementation of the proxy listener: nethttp (net/http and httputil.ReverseProxy; HTTP/2 to https cells, WebSocket upgrades, trailers) or fasthttp (HTTP/1.1 only, no upgrades or trailers, a fraction of the CPU per request; BENCHMARKS.md); the admin listener is net/http either way")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiles under /debug/pprof/ on the admin listener; they expose the program's internals: only to profile, with the admin listener private")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
+	c.Trace.bind(fs, 0, "share of requests traced, 0 to 1, as the root of a new trace (parent-based: a trusted parent's decision is followed); 0 turns tracing off and costs nothing")
+	fs.BoolVar(&c.TraceTrustIncoming, "trace-trust-incoming", false, "continue the trace of an incoming traceparent instead of starting a new one; only when every request comes through a hop of yours that replaces the client's traceparent")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
@@ -168,6 +174,7 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, " (admin http://%s)", al.Addr())
 	}
 	fmt.Fprintf(stdout, ", registry epoch %d from %s\n", rt.Store().Snapshot().Epoch(), watcher.Source().Name())
+	defer shutdownTracing(rt.Tracing(), "route", stderr)
 	if err := rt.Serve(ctx, ln, al); err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
 		return 1
@@ -191,6 +198,13 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	if err != nil {
 		return nil, nil, err
 	}
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
+	tp, err := c.Trace.provider(ctx, traceServiceRouter, c.getenv, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	store := router.NewStore(logger)
 	watcher := source.NewWatcher(store, src, source.Options{Interval: c.Poll, LastKnownGood: c.LastKnownGood, ReloadOnSIGHUP: true, Logger: logger})
 	rt, err := server.New(server.Config{
@@ -208,8 +222,12 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		DirectoryFeed:   c.directory,
 		DirectoryPoll:   c.directoryPoll,
 		PlaceUnknown:    c.placeUnknown,
+		Tracing:         tp,
+
+		TraceTrustIncoming: c.TraceTrustIncoming,
 	})
 	if err != nil {
+		shutdownTracing(tp, "route", io.Discard)
 		return nil, nil, err
 	}
 	return rt, watcher, nil

@@ -34,8 +34,12 @@
 // refusals, their reasons and their JSON error body are the core's too
 // (router.Refusal, router.ErrorBody). Every forwarded request is
 // signed with router/edgeauth; responses carry X-Cell-ID,
-// X-Processed-By-Cloud and X-Request-ID. W3C traceparent/tracestate pass
-// through untouched. With the path mode of tenant resolution the
+// X-Processed-By-Cloud and X-Request-ID. With tracing off (Config.Tracing
+// nil, the default) W3C traceparent/tracestate pass through untouched; with
+// it on (trace.go) each request gets an OpenTelemetry server span, each
+// attempt a client span whose traceparent replaces the client's on the way
+// to the cell, and an incoming traceparent is continued only with
+// Config.TraceTrustIncoming. With the path mode of tenant resolution the
 // "/t/{tenant}" prefix is stripped before forwarding.
 //
 // The tenant directory (Config.DirectoryFeed, directory.go) is a
@@ -79,6 +83,7 @@
 // Errors the router answers itself are JSON: {"error", "reason",
 // "requestId"}; reasons are stable and label the rejected-requests metric.
 //
-// It imports the standard library, the router packages, the Prometheus
-// client library and valyala/fasthttp; never a Pulumi or cloud SDK.
+// It imports the standard library, the router packages, internal/tracing,
+// the OpenTelemetry API, the Prometheus client library and
+// valyala/fasthttp; never a Pulumi or cloud SDK.
 package server

@@ -2,20 +2,13 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/configgrpc"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/collector/receiver/otlpreceiver"
-	"go.opentelemetry.io/collector/receiver/receivertest"
+	"github.com/cellfabric/cellfabric/internal/tracing/tracingtest"
 )
 
 // TestTraceFlagsRefused: route, cell and local refuse a sample ratio out
@@ -66,41 +59,13 @@ func TestTraceFlagsRefused(t *testing.T) {
 	}
 }
 
-// testCollector runs the OpenTelemetry Collector's OTLP/HTTP receiver on
-// loopback into a sink.
-func testCollector(t *testing.T) (string, *consumertest.TracesSink) {
-	t.Helper()
-	f := otlpreceiver.NewFactory()
-	cfg := f.CreateDefaultConfig().(*otlpreceiver.Config)
-	cfg.Protocols.GRPC = configoptional.None[configgrpc.ServerConfig]()
-	h := *cfg.Protocols.HTTP.GetOrInsertDefault()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	h.ServerConfig.NetAddr.Endpoint = addr
-	cfg.Protocols.HTTP = configoptional.Some(h)
-	sink := new(consumertest.TracesSink)
-	r, err := f.CreateTraces(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
-	return "http://" + addr, sink
-}
-
 // TestLocalTraces: `cellfabric local --trace-endpoint` makes one request
 // one trace across the router and the cell that answered, exported by
 // both when local stops.
 func TestLocalTraces(t *testing.T) {
 	t.Parallel()
-	url, sink := testCollector(t)
-	lr := startLocal(t, "--trace-endpoint", url)
+	col := tracingtest.Start(t)
+	lr := startLocal(t, "--trace-endpoint", col.URL)
 	req, _ := http.NewRequest("GET", lr.proxy+"/orders", nil)
 	req.Header.Set("X-Tenant-ID", "acme")
 	resp, err := http.DefaultClient.Do(req)
@@ -115,43 +80,22 @@ func TestLocalTraces(t *testing.T) {
 	if code := lr.stop(t); code != 0 {
 		t.Fatalf("local exited %d", code)
 	}
-	type got struct {
-		service, cell string
-		span          ptrace.Span
-	}
-	var spans []got
-	for _, td := range sink.AllTraces() {
-		for i := 0; i < td.ResourceSpans().Len(); i++ {
-			rs := td.ResourceSpans().At(i)
-			attr := func(k string) string {
-				if v, ok := rs.Resource().Attributes().Get(k); ok {
-					return v.AsString()
-				}
-				return ""
-			}
-			for j := 0; j < rs.ScopeSpans().Len(); j++ {
-				ss := rs.ScopeSpans().At(j).Spans()
-				for k := 0; k < ss.Len(); k++ {
-					spans = append(spans, got{attr("service.name"), attr("cellfabric.cell"), ss.At(k)})
-				}
-			}
-		}
-	}
-	names := map[string]got{}
+	spans := col.Spans()
+	names := map[string]tracingtest.Span{}
 	for _, s := range spans {
-		names[s.span.Name()] = s
+		names[s.Name()] = s
 	}
 	if len(spans) != 3 || len(names) != 3 {
 		t.Fatalf("%d spans %v, want router.request, router.attempt and cell.request", len(spans), names)
 	}
 	rs, ra, cs := names["router.request"], names["router.attempt"], names["cell.request"]
-	if rs.service != "cellfabric-router" || cs.service != "cellfabric-cell" || cs.cell != cell {
-		t.Errorf("services %q and %q (cell %q), want cellfabric-router and cellfabric-cell of %s", rs.service, cs.service, cs.cell, cell)
+	if rs.Service() != "cellfabric-router" || cs.Service() != "cellfabric-cell" || cs.Resource["cellfabric.cell"] != cell {
+		t.Errorf("services %q and %q (cell %q), want cellfabric-router and cellfabric-cell of %s", rs.Service(), cs.Service(), cs.Resource["cellfabric.cell"], cell)
 	}
-	if ra.span.TraceID() != rs.span.TraceID() || cs.span.TraceID() != rs.span.TraceID() {
+	if ra.TraceID() != rs.TraceID() || cs.TraceID() != rs.TraceID() {
 		t.Error("the router's and the cell's spans are in different traces")
 	}
-	if ra.span.ParentSpanID() != rs.span.SpanID() || cs.span.ParentSpanID() != ra.span.SpanID() {
+	if ra.ParentSpanID() != rs.SpanID() || cs.ParentSpanID() != ra.SpanID() {
 		t.Error("cell.request is not below router.attempt below router.request")
 	}
 }

@@ -11,16 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/configgrpc"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/collector/receiver/otlpreceiver"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/internal/tracing"
+	"github.com/cellfabric/cellfabric/internal/tracing/tracingtest"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -31,9 +26,9 @@ import (
 )
 
 // The end-to-end tests run a real OpenTelemetry Collector OTLP/HTTP
-// receiver (the collector's own otlpreceiver, with consumertest's sink as
-// its pipeline), a real reference cell and a real router on loopback, and
-// check what the collector received.
+// receiver (tracingtest: the collector's own otlpreceiver, with
+// consumertest's sink as its pipeline), a real reference cell and a real
+// router on loopback, and check what the collector received.
 
 var e2eKey = edgeauth.Key{ID: "k1", Secret: []byte("tracing-e2e-edge-secret-0123456789")}
 
@@ -44,82 +39,6 @@ const (
 	workerSpanID      = "c532cb4098ac3dd2"
 	workerTraceparent = "00-" + workerTraceID + "-" + workerSpanID + "-01"
 )
-
-// freeAddr is a loopback address nothing listens on (yet).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// startCollector runs the collector's OTLP receiver, HTTP only, on
-// loopback and returns its base URL and the sink it delivers to.
-func startCollector(t *testing.T) (string, *consumertest.TracesSink) {
-	t.Helper()
-	f := otlpreceiver.NewFactory()
-	cfg := f.CreateDefaultConfig().(*otlpreceiver.Config)
-	cfg.Protocols.GRPC = configoptional.None[configgrpc.ServerConfig]()
-	h := *cfg.Protocols.HTTP.GetOrInsertDefault()
-	addr := freeAddr(t)
-	h.ServerConfig.NetAddr.Endpoint = addr
-	cfg.Protocols.HTTP = configoptional.Some(h)
-	sink := new(consumertest.TracesSink)
-	r, err := f.CreateTraces(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
-	return "http://" + addr, sink
-}
-
-// e2eSpan is a received span with its resource's service name.
-type e2eSpan struct {
-	service string
-	span    ptrace.Span
-}
-
-func (s e2eSpan) attr(k string) string {
-	v, ok := s.span.Attributes().Get(k)
-	if !ok {
-		return ""
-	}
-	return v.AsString()
-}
-
-func received(sink *consumertest.TracesSink) []e2eSpan {
-	var out []e2eSpan
-	for _, td := range sink.AllTraces() {
-		for i := 0; i < td.ResourceSpans().Len(); i++ {
-			rs := td.ResourceSpans().At(i)
-			svc, _ := rs.Resource().Attributes().Get("service.name")
-			for j := 0; j < rs.ScopeSpans().Len(); j++ {
-				ss := rs.ScopeSpans().At(j)
-				for k := 0; k < ss.Spans().Len(); k++ {
-					out = append(out, e2eSpan{service: svc.AsString(), span: ss.Spans().At(k)})
-				}
-			}
-		}
-	}
-	return out
-}
-
-func byName(spans []e2eSpan, name string) []e2eSpan {
-	var out []e2eSpan
-	for _, s := range spans {
-		if s.span.Name() == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // topology is a traced reference cell behind a traced router.
 type topology struct {
@@ -229,7 +148,8 @@ func engines(t *testing.T, f func(t *testing.T, e server.Engine)) {
 func TestEndToEndOneTrace(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e server.Engine) {
-		url, sink := startCollector(t)
+		col := tracingtest.Start(t)
+		url := col.URL
 		tp := startTopology(t, e,
 			tracing.Config{Service: "cellfabric-router", Sample: 1, Endpoint: url},
 			tracing.Config{Service: "cellfabric-cell", Sample: 1, Endpoint: url}, true)
@@ -237,19 +157,19 @@ func TestEndToEndOneTrace(t *testing.T) {
 			t.Fatalf("status %d, want 201", status)
 		}
 		tp.flush(t)
-		spans := received(sink)
+		spans := col.Spans()
 		if len(spans) != 4 {
 			t.Fatalf("collector received %d spans, want 4", len(spans))
 		}
 		for _, s := range spans {
-			if got := s.span.TraceID().String(); got != workerTraceID {
-				t.Errorf("span %s (%s) in trace %s, want the Worker's %s", s.span.Name(), s.service, got, workerTraceID)
+			if got := s.TraceID().String(); got != workerTraceID {
+				t.Errorf("span %s (%s) in trace %s, want the Worker's %s", s.Name(), s.Service(), got, workerTraceID)
 			}
 		}
-		one := func(name, service string) e2eSpan {
+		one := func(name, service string) tracingtest.Span {
 			t.Helper()
-			got := byName(spans, name)
-			if len(got) != 1 || got[0].service != service {
+			got := tracingtest.Named(spans, name)
+			if len(got) != 1 || got[0].Service() != service {
 				t.Fatalf("%d spans %q, want one from %s", len(got), name, service)
 			}
 			return got[0]
@@ -260,10 +180,10 @@ func TestEndToEndOneTrace(t *testing.T) {
 			child, parent string
 			got, want     [8]byte
 		}{
-			{"router.request", "the Worker's span", rs.span.ParentSpanID(), mustSpanID(t, workerSpanID)},
-			{"router.attempt", "router.request", rc.span.ParentSpanID(), rs.span.SpanID()},
-			{"cell.request", "router.attempt", cs.span.ParentSpanID(), rc.span.SpanID()},
-			{"cell.store", "cell.request", st.span.ParentSpanID(), cs.span.SpanID()},
+			{"router.request", "the Worker's span", rs.ParentSpanID(), mustSpanID(t, workerSpanID)},
+			{"router.attempt", "router.request", rc.ParentSpanID(), rs.SpanID()},
+			{"cell.request", "router.attempt", cs.ParentSpanID(), rc.SpanID()},
+			{"cell.store", "cell.request", st.ParentSpanID(), cs.SpanID()},
 		}
 		for _, l := range links {
 			if l.got != l.want {
@@ -271,13 +191,13 @@ func TestEndToEndOneTrace(t *testing.T) {
 			}
 		}
 		kinds := map[string]ptrace.SpanKind{"router.request": ptrace.SpanKindServer, "router.attempt": ptrace.SpanKindClient, "cell.request": ptrace.SpanKindServer}
-		for _, s := range []e2eSpan{rs, rc, cs} {
-			if s.span.Kind() != kinds[s.span.Name()] {
-				t.Errorf("%s kind %v", s.span.Name(), s.span.Kind())
+		for _, s := range []tracingtest.Span{rs, rc, cs} {
+			if s.Kind() != kinds[s.Name()] {
+				t.Errorf("%s kind %v", s.Name(), s.Kind())
 			}
 		}
 		for _, c := range []struct {
-			s    e2eSpan
+			s    tracingtest.Span
 			k, v string
 		}{
 			{rs, "cellfabric.tenant", "acme"}, {rs, "cellfabric.cell", "aws-use1"}, {rs, "cellfabric.cloud", "aws"},
@@ -288,8 +208,8 @@ func TestEndToEndOneTrace(t *testing.T) {
 			{cs, "cellfabric.cell", "aws-use1"},
 			{st, "cellfabric.store.operation", "put"},
 		} {
-			if got := c.s.attr(c.k); got != c.v {
-				t.Errorf("%s %s = %q, want %q", c.s.span.Name(), c.k, got, c.v)
+			if got := c.s.Attr(c.k); got != c.v {
+				t.Errorf("%s %s = %q, want %q", c.s.Name(), c.k, got, c.v)
 			}
 		}
 	})
@@ -310,7 +230,8 @@ func mustSpanID(t *testing.T, s string) [8]byte {
 func TestEndToEndUntrustedClient(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e server.Engine) {
-		url, sink := startCollector(t)
+		col := tracingtest.Start(t)
+		url := col.URL
 		tp := startTopology(t, e,
 			tracing.Config{Service: "cellfabric-router", Sample: 1, Endpoint: url},
 			tracing.Config{Service: "cellfabric-cell", Sample: 1, Endpoint: url}, false)
@@ -318,17 +239,17 @@ func TestEndToEndUntrustedClient(t *testing.T) {
 			t.Fatalf("status %d", status)
 		}
 		tp.flush(t)
-		spans := received(sink)
+		spans := col.Spans()
 		if len(spans) != 4 {
 			t.Fatalf("collector received %d spans, want 4", len(spans))
 		}
-		rs := byName(spans, "router.request")[0]
-		if rs.span.TraceID().String() == workerTraceID || !rs.span.ParentSpanID().IsEmpty() {
-			t.Fatalf("the router adopted the client's traceparent: trace %x parent %x", rs.span.TraceID(), rs.span.ParentSpanID())
+		rs := tracingtest.Named(spans, "router.request")[0]
+		if rs.TraceID().String() == workerTraceID || !rs.ParentSpanID().IsEmpty() {
+			t.Fatalf("the router adopted the client's traceparent: trace %x parent %x", rs.TraceID(), rs.ParentSpanID())
 		}
 		for _, s := range spans {
-			if s.span.TraceID() != rs.span.TraceID() {
-				t.Errorf("%s in trace %x, want the router's %x", s.span.Name(), s.span.TraceID(), rs.span.TraceID())
+			if s.TraceID() != rs.TraceID() {
+				t.Errorf("%s in trace %x, want the router's %x", s.Name(), s.TraceID(), rs.TraceID())
 			}
 		}
 	})
@@ -341,7 +262,8 @@ func TestEndToEndUntrustedClient(t *testing.T) {
 func TestEndToEndNotSampled(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e server.Engine) {
-		url, sink := startCollector(t)
+		col := tracingtest.Start(t)
+		url := col.URL
 		off := startTopology(t, e,
 			tracing.Config{Service: "cellfabric-router", Sample: 0, Endpoint: url},
 			tracing.Config{Service: "cellfabric-cell", Sample: 0, Endpoint: url}, true)
@@ -360,7 +282,7 @@ func TestEndToEndNotSampled(t *testing.T) {
 			t.Fatalf("status %d", status)
 		}
 		rare.flush(t)
-		if n := len(received(sink)); n != 0 {
+		if n := len(col.Spans()); n != 0 {
 			t.Errorf("collector received %d spans, want none", n)
 		}
 	})
@@ -371,7 +293,7 @@ func TestEndToEndNotSampled(t *testing.T) {
 func TestEndToEndCollectorDown(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e server.Engine) {
-		dead := "http://" + freeAddr(t)
+		dead := "http://" + tracingtest.FreeAddr(t)
 		tp := startTopology(t, e,
 			tracing.Config{Service: "cellfabric-router", Sample: 1, Endpoint: dead},
 			tracing.Config{Service: "cellfabric-cell", Sample: 1, Endpoint: dead}, true)

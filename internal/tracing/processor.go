@@ -163,5 +163,11 @@ func (p *processor) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// A span that ended as the processor stopped may have been queued
+	// after the last drain: it is dropped, and counted.
+	for len(p.q) > 0 {
+		<-p.q
+		p.dropped.Add(1)
+	}
 	return p.exp.Shutdown(ctx)
 }

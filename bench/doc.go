@@ -14,8 +14,11 @@
 //     middle of a body) mixed into normal load: no cell may leave rotation
 //     and no normal request may fail; its test runs the same in go test;
 //   - memlat: what one dependent random memory load costs per working-set
-//     size, the floor under a decision for a tenant that is not in cache.
+//     size, the floor under a decision for a tenant that is not in cache;
+//   - otlpsink: the OpenTelemetry Collector's OTLP/HTTP receiver counting
+//     the spans it gets, for trace.sh, which measures the router's CPU per
+//     request with tracing off, at 1% and at 100%.
 //
-// The programs listen on loopback only. They import the standard library and
-// the router packages.
+// The programs listen on loopback only. They import the standard library,
+// the router packages and (otlpsink) the collector's receiver.
 package bench

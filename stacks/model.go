@@ -216,6 +216,11 @@ type Edge struct {
 	// added to the directory routes after at most this long (plus Workers
 	// KV's propagation). Zero: the Worker's default, 10.
 	DirectoryNegativeSeconds int `json:"directoryNegativeSeconds,omitempty"`
+	// TraceSample is the share of requests whose trace the Worker marks
+	// sampled, 0..1: the Worker starts a W3C trace for every request and
+	// the cells record the sampled ones (README, "Tracing"). Zero (the
+	// default): none.
+	TraceSample float64 `json:"traceSample,omitempty"`
 	// HealthCron is the cron schedule of the Worker's health probe.
 	// Default "* * * * *" (every minute, the finest Cloudflare allows).
 	HealthCron string `json:"healthCron"`

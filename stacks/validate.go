@@ -411,6 +411,9 @@ func (t *Topology) validateEdge(c *fabric.Collector) {
 	if e.DirectoryNegativeSeconds < 0 || e.DirectoryNegativeSeconds > 3600 {
 		c.Add("edge.directoryNegativeSeconds", "%d: use 1 to 3600, or leave it out for the Worker's default (10)", e.DirectoryNegativeSeconds)
 	}
+	if e.TraceSample < 0 || e.TraceSample > 1 || e.TraceSample != e.TraceSample {
+		c.Add("edge.traceSample", "%v: use a ratio from 0 (no request sampled) to 1 (every request)", e.TraceSample)
+	}
 	if len(strings.Fields(e.HealthCron)) != 5 {
 		c.Add("edge.healthCron", "%q is not a five-field cron schedule", e.HealthCron)
 	}

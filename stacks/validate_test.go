@@ -122,6 +122,8 @@ func TestValidateRules(t *testing.T) {
 		{"directory cache too large", func(t *Topology) { t.Edge.DirectoryCacheEntries = 50_001 }, "edge.directoryCacheEntries", "use 1 to 50000"},
 		{"negative cache negative", func(t *Topology) { t.Edge.DirectoryNegativeSeconds = -1 }, "edge.directoryNegativeSeconds", "use 1 to 3600"},
 		{"negative cache too long", func(t *Topology) { t.Edge.DirectoryNegativeSeconds = 3601 }, "edge.directoryNegativeSeconds", "use 1 to 3600"},
+		{"trace sample over 1", func(t *Topology) { t.Edge.TraceSample = 1.5 }, "edge.traceSample", "use a ratio from 0"},
+		{"trace sample negative", func(t *Topology) { t.Edge.TraceSample = -0.01 }, "edge.traceSample", "use a ratio from 0"},
 		{"cron", func(t *Topology) { t.Edge.HealthCron = "every minute" }, "edge.healthCron", "five-field"},
 		{"key id", func(t *Topology) { t.Edge.KeyID = "key with spaces" }, "edge.keyId", "letters, digits"},
 		{"key id in role cell", func(t *Topology) { t.Role = RoleCell; t.Cell = "aws-use1"; t.Edge.KeyID = "k=1" }, "edge.keyId", "letters, digits"},

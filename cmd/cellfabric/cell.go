@@ -54,6 +54,7 @@ type cellOptions struct {
 	listen, dataDir string
 	controlKeyFile  string
 	logFormat       logFormat
+	trace           traceOptions
 }
 
 // flagSet binds cell's flags to o. --listen and --data-dir default to
@@ -64,10 +65,11 @@ func (o *cellOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&o.listen, "listen", "", "listen `address` (default :$"+cell.EnvPort+", or :8080 without "+cell.EnvPort+"; every interface, as a container behind a load balancer needs)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "`directory` of the embedded store's log (default $"+EnvDataDir+"; empty: in memory only); the cloud stores ignore it")
 	fs.StringVar(&o.controlKeyFile, "control-key-file", "", "`FILE` holding the control key as id=secret (as for cellfabric tenants --key-file): turns on the cell's state admin API ("+stateapi.BasePath+"/...), which the mover uses; default: off (404)")
+	o.trace.bind(fs, 0, "share of new traces recorded, 0 to 1; a request's traceparent (set by the edge, which signed it) decides for its trace; 0 turns tracing off")
 	o.logFormat = "json"
 	fs.Var(&o.logFormat, "log-format", "log `format`: json or text")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR] [--control-key-file FILE]
+		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR] [--control-key-file FILE] [--trace-endpoint URL --trace-sample RATIO]
 
 Runs the reference cell. Configuration comes from the environment the cell
 components set:
@@ -122,9 +124,16 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
 		return 1
 	}
+	tp, err := o.trace.provider(ctx, traceServiceCell, getenv, logger, cellTraceAttrs(getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion))...)
+	if err != nil {
+		store.Close()
+		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
+		return 1
+	}
+	defer shutdownTracing(tp, "cell", stderr)
 	c, err := refcell.New(refcell.Config{
 		CellID: getenv(cell.EnvCellID), Cloud: getenv(cell.EnvCloud), Region: getenv(cell.EnvRegion),
-		Keys: keys, Store: store, StoreKind: string(sc.Kind), Logger: logger, ControlKeys: controlKeys,
+		Keys: keys, Store: store, StoreKind: string(sc.Kind), Logger: logger, ControlKeys: controlKeys, Tracing: tp,
 	})
 	if err != nil {
 		store.Close()

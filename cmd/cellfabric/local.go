@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/tracing"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/server"
@@ -61,6 +62,7 @@ type localOptions struct {
 	store                   storeKind
 	control, controlKey     string
 	logFormat               logFormat
+	trace                   traceOptions
 }
 
 // flagSet binds local's flags to o.
@@ -77,6 +79,7 @@ func (o *localOptions) flagSet() *flag.FlagSet {
 	fs.Var(&o.store, "store", "the cells' state `store`: embedded, or the emulator of a cloud's store started here (dynamodb: dynalite, azuretable: azurite, firestore: Google's Firestore emulator, which make emulators installs)")
 	fs.StringVar(&o.control, "control", localControlAddr, "tenant directory control API listen `address` (cellfabric tenants talks to it; \"\" for none)")
 	fs.StringVar(&o.controlKey, "control-key", "", "write the run's control key to `FILE` (default DIR/control.key with --data-dir, else in the user's cache directory, where cellfabric tenants looks)")
+	o.trace.bind(fs, 1, "share of requests traced, 0 to 1, when a collector is given (--trace-endpoint or the environment); the router and every cell export to it, one trace per request")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
@@ -104,6 +107,11 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail(err)
 	}
 	logger := o.logFormat.logger(stderr)
+	// The collector comes from the flag or this process's environment;
+	// without one, nothing is traced.
+	if o.trace.endpoint = tracing.Endpoint(o.trace.endpoint, os.Getenv); o.trace.endpoint == "" {
+		o.trace.sample = 0
+	}
 
 	key := newRunKey(cmp.Or(topo.Edge.KeyID, edgeauth.DefaultKeyID))
 	store, err := startLocalStore(contract.Kind(o.store), o.dataDir)
@@ -111,7 +119,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail(err)
 	}
 	defer store.stop() // after the cells are closed
-	cells, err := newLocalCells(ctx, topo, key, store, logger)
+	cells, err := newLocalCells(ctx, topo, key, store, o.trace, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -155,6 +163,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	rc := routeConfig{
 		Registry: regPath, TenantFrom: o.tenantFrom, HostPattern: o.hostPattern,
 		HealthInterval: o.healthInterval, AdminWrites: true, ShutdownWait: localShutdown,
+		Trace:  o.trace,
 		getenv: func(k string) string { return env[k] },
 	}
 	// The tenant directory validates writes against the registry the
@@ -190,6 +199,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return fail(err)
 	}
 	builtRouter.Store(rt)
+	defer shutdownTracing(rt.Tracing(), "local", stderr)
 	ln, err := listenFlag("listen", o.listen)
 	if err != nil {
 		return fail(fmt.Errorf("%w (127.0.0.1:0 picks a free one)", err))

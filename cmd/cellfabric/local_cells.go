@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 
 	"github.com/cellfabric/cellfabric/components/edge"
+	"github.com/cellfabric/cellfabric/internal/tracing"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/stacks"
@@ -22,6 +24,7 @@ import (
 type localCell struct {
 	id, cloud, region string
 	cell              *refcell.Cell
+	tracing           *tracing.Provider // nil when tracing is off
 	logger            *slog.Logger
 
 	mu   sync.Mutex
@@ -30,25 +33,34 @@ type localCell struct {
 }
 
 // newLocalCells creates one reference cell per topology cell, sharing key,
-// each keeping its data in store.
-func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key, store *localStore, logger *slog.Logger) ([]*localCell, error) {
+// each keeping its data in store and, with trace on, exporting its spans
+// under its own resource (cell id, cloud, region).
+func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key, store *localStore, trace traceOptions, logger *slog.Logger) ([]*localCell, error) {
 	var cells []*localCell
 	for _, tc := range topo.Cells {
+		tp, err := trace.provider(ctx, traceServiceCell, func(string) string { return "" }, logger.With("cell", tc.ID), cellTraceAttrs(tc.ID, string(tc.Cloud), tc.Region)...)
+		if err != nil {
+			closeLocalCells(cells)
+			return nil, fmt.Errorf("cell %s: %w", tc.ID, err)
+		}
 		st, err := store.open(ctx, tc.ID, logger.With("cell", tc.ID))
 		if err != nil {
+			shutdownTracing(tp, "local", io.Discard)
 			closeLocalCells(cells)
 			return nil, fmt.Errorf("cell %s: %w", tc.ID, err)
 		}
 		c, err := refcell.New(refcell.Config{
 			CellID: tc.ID, Cloud: string(tc.Cloud), Region: tc.Region,
 			Keys: []edgeauth.Key{key}, Store: st, StoreKind: string(store.kind), Logger: logger.With("cell", tc.ID),
+			Tracing: tp,
 		})
 		if err != nil {
 			st.Close()
+			shutdownTracing(tp, "local", io.Discard)
 			closeLocalCells(cells)
 			return nil, err
 		}
-		cells = append(cells, &localCell{id: tc.ID, cloud: string(tc.Cloud), region: tc.Region, cell: c, logger: logger, addr: "127.0.0.1:0"})
+		cells = append(cells, &localCell{id: tc.ID, cloud: string(tc.Cloud), region: tc.Region, cell: c, tracing: tp, logger: logger, addr: "127.0.0.1:0"})
 	}
 	return cells, nil
 }
@@ -57,6 +69,7 @@ func closeLocalCells(cells []*localCell) {
 	for _, c := range cells {
 		_ = c.stop()
 		_ = c.cell.Close()
+		shutdownTracing(c.tracing, "local", io.Discard)
 	}
 }
 

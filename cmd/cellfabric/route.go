@@ -73,6 +73,10 @@ type routeConfig struct {
 	// ControlKeyFile holds the control key the control API's requests are
 	// signed with, as id=secret. Default: $CELLFABRIC_CONTROL_KEY.
 	ControlKeyFile string
+	// Trace is --trace-endpoint and --trace-sample; TraceTrustIncoming is
+	// --trace-trust-incoming.
+	Trace              traceOptions
+	TraceTrustIncoming bool
 
 	// The tenant directory in process, set by local instead of
 	// DirectoryURL: where placements come from, and how a tenant first
@@ -141,6 +145,8 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.DirectoryURL, "directory", "", "tenant directory control API base `URL` (a Worker's host, or cellfabric local's --control address): the router loads the directory, follows its changes and, with unknownTenants: place, records there the cells of a tenant first seen at a request. While the API is unreachable (at start too) the router keeps routing the tenants it holds and the registry's, and a tenant in neither is refused: 503 placement_failed (Retry-After "+fmt.Sprint(router.PlacementFailedRetryAfter)+" s) under place, 404 unknown_tenant under reject. Empty: no directory")
 	fs.DurationVar(&c.DirectoryPoll, "directory-poll", server.DefaultDirectoryPoll, "how often the tenant directory (--directory) is asked for changes; while it fails the wait doubles, up to "+server.MaxDirectoryBackoff.String())
 	fs.StringVar(&c.ControlKeyFile, "control-key-file", "", "`FILE` holding the control key that signs --directory's requests, as id=secret (the format of cellfabric tenants --key-file; never the edge key); default: $"+EnvControlKey)
+	c.Trace.bind(fs, 0, "share of requests traced, 0 to 1, as the root of a new trace (parent-based: a trusted parent's decision is followed); 0 turns tracing off and costs nothing")
+	fs.BoolVar(&c.TraceTrustIncoming, "trace-trust-incoming", false, "continue the trace of an incoming traceparent instead of starting a new one; only when every request comes through a hop of yours that replaces the client's traceparent")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
@@ -188,6 +194,7 @@ func routeMain(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, ", tenant directory %s", c.DirectoryURL)
 	}
 	fmt.Fprintln(stdout)
+	defer shutdownTracing(rt.Tracing(), "route", stderr)
 	if err := rt.Serve(ctx, ln, al); err != nil {
 		fmt.Fprintf(stderr, "cellfabric route: %v\n", err)
 		return 1
@@ -211,6 +218,9 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	if err != nil {
 		return nil, nil, err
 	}
+	if c.getenv == nil {
+		c.getenv = os.Getenv
+	}
 	store := router.NewStore(logger)
 	feed, placeUnknown := c.directoryFeed, c.placeUnknown
 	if c.DirectoryURL != "" || c.ControlKeyFile != "" {
@@ -222,6 +232,11 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		placeUnknown = func(ctx context.Context, id string) (router.Tenant, error) {
 			return client.RecordAtRequest(ctx, store.Snapshot(), id)
 		}
+	}
+	// Started last, so that no error above leaves its exporter running.
+	tp, err := c.Trace.provider(ctx, traceServiceRouter, c.getenv, logger)
+	if err != nil {
+		return nil, nil, err
 	}
 	watcher := source.NewWatcher(store, src, source.Options{Interval: c.Poll, LastKnownGood: c.LastKnownGood, ReloadOnSIGHUP: true, Logger: logger})
 	rt, err := server.New(server.Config{
@@ -239,8 +254,12 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		DirectoryFeed:   feed,
 		DirectoryPoll:   c.DirectoryPoll,
 		PlaceUnknown:    placeUnknown,
+		Tracing:         tp,
+
+		TraceTrustIncoming: c.TraceTrustIncoming,
 	})
 	if err != nil {
+		shutdownTracing(tp, "route", io.Discard)
 		return nil, nil, err
 	}
 	return rt, watcher, nil

@@ -31,7 +31,8 @@
 //     directory_unavailable, never 404. See directory.go;
 //   - forwards with fetch, signed with router/edgeauth using the key in the
 //     EDGE_KEY secret binding, with X-Tenant-ID, X-Request-ID and the
-//     X-Forwarded-* headers set and traceparent passed through;
+//     X-Forwarded-* headers set, and a traceparent of its own in place of
+//     the client's, which starts the request's trace (trace.go);
 //   - tries the decision's next healthy cell when the fetch fails or the cell
 //     answers 502, 503 or 504, for idempotent methods without a body, up to
 //     Config.MaxAttempts cells; a cell that does not send its response

@@ -41,6 +41,10 @@ type attempt struct {
 	ForwardedHost, ForwardedProto string
 	// Timeout bounds the wait for the response headers.
 	Timeout time.Duration
+	// Traceparent goes into traceparent, in place of the client's (whose
+	// tracestate is removed): the Worker's span in the request's trace
+	// (trace.go).
+	Traceparent string
 }
 
 // upstream sends attempts: fetch in the Worker, a fake in tests.
@@ -84,6 +88,8 @@ type result struct {
 	Refusal *router.Refusal
 	// Attempts counts the cells tried.
 	Attempts int
+	// Traceparent is what the cells were sent ("" when none was tried).
+	Traceparent string
 }
 
 // serve routes one request: registry and health (cached), tenant, its
@@ -120,9 +126,11 @@ func (e *edge) serve(in inbound, up upstream) result {
 
 	target := url.URL{Path: t.Path, RawPath: t.RawPath, RawQuery: u.RawQuery}
 	att := d.Attempts(health, in.Method, in.HasBody, e.cfg.MaxAttempts)
+	res.Traceparent = e.traceparent()
 	for cell := att.Next(); cell != nil; cell = att.Next() {
 		res.Attempts = att.Tried()
 		a, err := e.attempt(cell, in.Method, target, t.Tenant, res.RequestID, u)
+		a.Traceparent = res.Traceparent
 		if err != nil {
 			e.logger.Error("skipping a cell whose endpoint does not parse", "cell", cell.ID, "error", err)
 			if !att.Failed(router.FailNotSent, false) {

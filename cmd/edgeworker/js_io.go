@@ -146,6 +146,13 @@ type jsUpstream struct {
 	watch   js.Value // the shim's watch over the body, once forwarded
 }
 
+// The W3C trace context headers: the client's are removed, the Worker's
+// traceparent set (trace.go).
+const (
+	traceparentHeader = "traceparent"
+	tracestateHeader  = "tracestate"
+)
+
 // forwardBodyGlobal is the shim's function that passes a body on and
 // records whether the client's side of it failed.
 const forwardBodyGlobal = "__cellfabricForwardBody"
@@ -153,11 +160,12 @@ const forwardBodyGlobal = "__cellfabricForwardBody"
 var _ upstream = (*jsUpstream)(nil)
 
 // newUpstream prepares the headers every attempt starts from: the client's,
-// without Host (fetch sets it from the URL) and without any signature or
-// tenant a client sent, plus X-Forwarded-For from CF-Connecting-IP.
+// without Host (fetch sets it from the URL) and without any signature,
+// tenant or trace context a client sent, plus X-Forwarded-For from
+// CF-Connecting-IP.
 func newUpstream(req js.Value) *jsUpstream {
 	h := js.Global().Get("Headers").New(req.Get("headers"))
-	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader} {
+	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, traceparentHeader, tracestateHeader} {
 		h.Call("delete", name)
 	}
 	if ip := h.Call("get", "CF-Connecting-IP"); ip.Type() == js.TypeString {
@@ -207,6 +215,9 @@ func (u *jsUpstream) Send(a *attempt) (reply, error) {
 	h.Call("set", "X-Request-ID", a.RequestID)
 	h.Call("set", "X-Forwarded-Host", a.ForwardedHost)
 	h.Call("set", "X-Forwarded-Proto", a.ForwardedProto)
+	if a.Traceparent != "" {
+		h.Call("set", traceparentHeader, a.Traceparent)
+	}
 	init := object("method", u.method, "headers", h, "redirect", "manual")
 	if !u.body.IsNull() && !u.body.IsUndefined() {
 		init.Set("body", u.forwardedBody())

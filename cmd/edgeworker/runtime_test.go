@@ -111,7 +111,7 @@ func TestRuntimeRouting(t *testing.T) {
 		// not reach the cell.
 		r := env.do("GET", "/inspect?q=1", map[string]string{
 			"Host": "initech.edge.test", "X-Tenant-ID": "acme", "X-Cellfabric-Signature": "v1,kid=k1,ts=1,sig=AAAA",
-			"traceparent": trace, "X-Request-ID": "req-123",
+			"traceparent": trace, "tracestate": "client=1", "X-Request-ID": "req-123",
 		}, "")
 		if r.status != 200 || r.header.Get("X-Cell-ID") != "cell-e" || r.header.Get("X-Processed-By-Cloud") != "azure" {
 			t.Fatalf("status %d cell %q: %s", r.status, r.header.Get("X-Cell-ID"), r.body)
@@ -124,7 +124,16 @@ func TestRuntimeRouting(t *testing.T) {
 			t.Errorf("cell saw tenant %v path %v", m["tenant"], m["path"])
 		}
 		hs, _ := m["headers"].(map[string]any)
-		want := map[string]string{"Traceparent": trace, "X-Request-Id": "req-123", "X-Tenant-Id": "initech",
+		// The Worker starts the trace: its own traceparent, a new trace id,
+		// and no client tracestate.
+		tp, _ := hs["Traceparent"].([]any)
+		if len(tp) != 1 || !traceparentRE.MatchString(tp[0].(string)) || strings.Contains(tp[0].(string), trace[3:35]) {
+			t.Errorf("cell saw traceparent %v, want the Worker's own in a new trace (not %s)", hs["Traceparent"], trace)
+		}
+		if ts, ok := hs["Tracestate"]; ok {
+			t.Errorf("cell saw the client's tracestate %v", ts)
+		}
+		want := map[string]string{"X-Request-Id": "req-123", "X-Tenant-Id": "initech",
 			"X-Forwarded-Host": "initech.edge.test", "X-Forwarded-Proto": "http"}
 		for k, v := range want {
 			vals, _ := hs[k].([]any)

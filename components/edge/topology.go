@@ -29,6 +29,7 @@ func ArgsFromTopology(topo *stacks.Topology, cells cell.CellsOutput) (Args, erro
 		CacheSeconds:             e.CacheSeconds,
 		DirectoryCacheEntries:    e.DirectoryCacheEntries,
 		DirectoryNegativeSeconds: e.DirectoryNegativeSeconds,
+		TraceSample:              e.TraceSample,
 	}.Marshal()
 	if err != nil {
 		return Args{}, fmt.Errorf("edge: tenantHost %q, cacheSeconds %d, directoryCacheEntries %d, directoryNegativeSeconds %d: %w",

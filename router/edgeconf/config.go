@@ -139,6 +139,12 @@ type Config struct {
 	// most this long (plus KV's propagation). Zero:
 	// DefaultDirectoryNegativeSeconds.
 	DirectoryNegativeSeconds int `json:"directoryNegativeSeconds,omitempty"`
+	// TraceSample is the share of requests whose trace the Worker marks
+	// sampled, 0..1. Whatever it is, the Worker starts a new W3C trace
+	// for every request and sends its traceparent to the cell in place of
+	// the client's; the cells (and anything below them) record the trace
+	// when the sampled flag is set. Zero (the default): never sampled.
+	TraceSample float64 `json:"traceSample,omitempty"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -193,6 +199,9 @@ func (c Config) Validate() error {
 	}
 	if c.TenantHeader != "" && !validHeaderName(c.TenantHeader) {
 		add("tenantHeader: %q is not a header name: use letters, digits and hyphens", c.TenantHeader)
+	}
+	if c.TraceSample < 0 || c.TraceSample > 1 || c.TraceSample != c.TraceSample {
+		add("traceSample: %v is not a ratio: use 0 (never sampled) to 1 (every request)", c.TraceSample)
 	}
 	if host {
 		if msg := checkHostPattern(c.HostPattern); msg != "" {

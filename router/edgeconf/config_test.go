@@ -52,6 +52,8 @@ func TestValidate(t *testing.T) {
 		{name: "directory cache too large", cfg: edgeconf.Config{DirectoryCacheEntries: 50_001}, want: []string{"directoryCacheEntries: 50001"}},
 		{name: "negative cache negative", cfg: edgeconf.Config{DirectoryNegativeSeconds: -5}, want: []string{"directoryNegativeSeconds: -5"}},
 		{name: "negative cache too long", cfg: edgeconf.Config{DirectoryNegativeSeconds: 3601}, want: []string{"directoryNegativeSeconds: 3601"}},
+		{name: "trace sample over 1", cfg: edgeconf.Config{TraceSample: 2}, want: []string{"traceSample: 2 is not a ratio"}},
+		{name: "trace sample negative", cfg: edgeconf.Config{TraceSample: -0.5}, want: []string{"traceSample: -0.5 is not a ratio"}},
 		{name: "every problem at once", cfg: edgeconf.Config{TenantModes: []string{"host", "x"}, CacheSeconds: -1, MaxAttempts: 99},
 			want: []string{"tenantModes[1]", "hostPattern", "cacheSeconds", "maxAttempts"}},
 	}

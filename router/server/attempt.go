@@ -19,7 +19,9 @@ func (rt *Router) attemptFailed(st *reqState, cell *router.Cell, err error, sent
 	rt.cfg.Health.Observe(cell.ID, f.CountsAgainstCell(), 0)
 	rt.metrics.upstreamError(cell.ID)
 	rt.cfg.Logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", st.tenant, "request_id", st.requestID, "sent", sent, "error", err)
-	return st.attempts.Failed(f, st.body != nil && st.body.read.Load()) && rt.budget.allow()
+	next = st.attempts.Failed(f, st.body != nil && st.body.read.Load()) && rt.budget.allow()
+	st.traceAttemptEnd(0, err, next)
+	return next
 }
 
 // attemptAnswered records cell's answer with status after took and
@@ -30,8 +32,10 @@ func (rt *Router) attemptAnswered(st *reqState, cell *router.Cell, status int, t
 	rt.cfg.Health.Observe(cell.ID, status >= 500, took)
 	if st.attempts.RetryStatus(status) && rt.budget.allow() {
 		rt.cfg.Logger.Info("retrying on the next cell", "cell", cell.ID, "status", status, "tenant", st.tenant, "request_id", st.requestID)
+		st.traceAttemptEnd(status, nil, true)
 		return true
 	}
 	st.status = status
+	st.traceAttemptEnd(status, nil, false)
 	return false
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/tracing"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -122,6 +123,24 @@ type Config struct {
 	// tenants are placed by hash without being recorded (the behaviour
 	// without a directory), and a warning is logged once.
 	PlaceUnknown func(ctx context.Context, tenantID string) (router.Tenant, error)
+
+	// Tracing, when set, traces requests with OpenTelemetry (trace.go): a
+	// server span per request, a client span per attempt, and the
+	// attempt's traceparent sent to the cell. Its spans that cannot be
+	// exported are dropped and counted on /metrics; requests never wait
+	// for them. Nil (the default): off, and no tracing work is done on a
+	// request (traceparent and tracestate pass through untouched).
+	Tracing *tracing.Provider
+	// TraceTrustIncoming makes the router's server span continue the
+	// request's traceparent and tracestate (its parent decides the
+	// sampling). Default false: the router starts a new trace for every
+	// request, so that a client cannot choose the router's parent span or
+	// its sampling decision. Set it only when every request reaches the
+	// router through a hop that replaces the client's traceparent with its
+	// own (a proxy or load balancer of yours that traces); the edge Worker
+	// does, but it sends to the cells, not to a router server. Only with
+	// Tracing.
+	TraceTrustIncoming bool
 }
 
 func (c Config) withDefaults() (Config, error) {

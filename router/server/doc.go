@@ -37,8 +37,12 @@
 // entry it was decided on (router.Decision.Epoch, X-Tenant-Epoch, v2) or
 // without one for a tenant of the registry (v1); a client's X-Tenant-ID,
 // X-Tenant-Epoch and signature never reach the cell. Responses carry X-Cell-ID,
-// X-Processed-By-Cloud and X-Request-ID. W3C traceparent/tracestate pass
-// through untouched. With the path mode of tenant resolution the
+// X-Processed-By-Cloud and X-Request-ID. With tracing off (Config.Tracing
+// nil, the default) W3C traceparent/tracestate pass through untouched; with
+// it on (trace.go) each request gets an OpenTelemetry server span, each
+// attempt a client span whose traceparent replaces the client's on the way
+// to the cell, and an incoming traceparent is continued only with
+// Config.TraceTrustIncoming. With the path mode of tenant resolution the
 // "/t/{tenant}" prefix is stripped before forwarding.
 //
 // The tenant directory (Config.DirectoryFeed, directory.go) is a
@@ -98,6 +102,7 @@
 // Errors the router answers itself are JSON: {"error", "reason",
 // "requestId"}; reasons are stable and label the rejected-requests metric.
 //
-// It imports the standard library, the router packages, the Prometheus
-// client library and valyala/fasthttp; never a Pulumi or cloud SDK.
+// It imports the standard library, the router packages, internal/tracing,
+// the OpenTelemetry API, the Prometheus client library and
+// valyala/fasthttp; never a Pulumi or cloud SDK.
 package server

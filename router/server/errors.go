@@ -21,6 +21,6 @@ func (rt *Router) writeError(w http.ResponseWriter, st *reqState, r router.Refus
 	}
 	w.WriteHeader(r.Status)
 	_ = json.NewEncoder(w).Encode(r.Body(st.requestID, st.tenant))
-	st.status = r.Status
+	st.status, st.reason = r.Status, r.Reason
 	rt.metrics.reject(string(r.Reason))
 }

@@ -125,9 +125,17 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 	rt.budget.request()
 	in := &ctx.Request.Header
 	st := &reqState{requestID: router.RequestID(string(in.Peek("X-Request-ID")))}
-	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
-
 	method := methodString(in.Method())
+	if rt.tracer != nil {
+		rt.traceStart(st, fastCarrier{in}, method)
+	}
+	defer func() {
+		rt.metrics.observe(st.cell, st.status, time.Since(start))
+		if st.span != nil {
+			rt.traceEnd(st)
+		}
+	}()
+
 	if r, ok := rt.admit(method, fastHeaderBytes(ctx), int64(in.ContentLength())); !ok {
 		rt.writeFastError(ctx, st, r)
 		return
@@ -209,6 +217,11 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	// router.
 	out.Header.Del(edgeauth.TenantHeader)
 	out.Header.Del(edgeauth.EpochHeader)
+	if rt.tracer != nil {
+		// Each attempt sends its own (traceAttempt).
+		out.Header.Del(hdrTraceparent)
+		out.Header.Del(hdrTracestate)
+	}
 
 	// The request target: the forwarded path as net/http would write it.
 	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
@@ -262,6 +275,9 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 		if rt.cfg.Signer != nil {
 			sig = rt.cfg.Signer.AppendSign(sig[:0], edgeauth.Message{Method: method, Host: u.host, Path: path, Query: rawQuery, Tenant: st.tenant, Epoch: st.decision.Epoch()})
 			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
+		}
+		if rt.tracer != nil {
+			rt.traceAttempt(st, cell, fastCarrier{&out.Header})
 		}
 		resp := fasthttp.AcquireResponse()
 		began := time.Now()
@@ -470,6 +486,6 @@ func (rt *Router) writeFastError(ctx *fasthttp.RequestCtx, st *reqState, r route
 	w.SetStatusCode(r.Status)
 	b, _ := json.Marshal(r.Body(st.requestID, st.tenant))
 	w.SetBodyRaw(append(b, '\n'))
-	st.status = r.Status
+	st.status, st.reason = r.Status, r.Reason
 	rt.metrics.reject(string(r.Reason))
 }

@@ -80,6 +80,12 @@ var (
 	descDirPlacements = prometheus.NewDesc("cellfabric_router_directory_placements_total",
 		"Tenants in neither the directory nor the registry placed at a request, by result: recorded (by the placement hook), failed (request refused) or unrecorded (placed by hash, no hook).",
 		[]string{"result"}, nil)
+
+	// Tracing's: present when the router traces (Config.Tracing).
+	descTraceDropped = prometheus.NewDesc("cellfabric_router_trace_spans_dropped_total",
+		"Trace spans recorded but not exported (the export queue was full or the collector failed); requests are unaffected.", nil, nil)
+	descTraceExported = prometheus.NewDesc("cellfabric_router_trace_spans_exported_total",
+		"Trace spans the collector accepted.", nil, nil)
 )
 
 // metricsHandler serves /metrics: the router's metrics, the Go runtime's and
@@ -121,6 +127,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 		descRegistryEpoch, descRegistryTenants, descReloads, descReloadFailures, descRegistryLastSync,
 		descDirTenants, descDirLoaded, descDirSyncAge, descDirLoads, descDirChanges, descDirFeedErrors, descDirPlacements,
 		descStalePlacement,
+		descTraceDropped, descTraceExported,
 	} {
 		ch <- d
 	}
@@ -173,6 +180,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- constMetric(descRegistryLastSync, prometheus.GaugeValue, synced)
 	}
 	c.collectDirectory(ch)
+	if p := rt.cfg.Tracing; p != nil {
+		ch <- constMetric(descTraceDropped, prometheus.CounterValue, float64(p.Dropped()))
+		ch <- constMetric(descTraceExported, prometheus.CounterValue, float64(p.Exported()))
+	}
 }
 
 // collectDirectory sends the tenant directory's metrics: the placements

@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -35,6 +38,8 @@ type Router struct {
 	dirStart   sync.Once
 	dirDone    sync.WaitGroup
 	placements placements
+
+	tracer trace.Tracer // nil when tracing is off (Config.Tracing)
 }
 
 var (
@@ -55,6 +60,9 @@ func New(cfg Config) (*Router, error) {
 		cfg:     cfg,
 		budget:  &retryBudget{ratio: cfg.RetryRatio, min: int64(cfg.MinRetriesPerSecond)},
 		metrics: newMetrics(),
+	}
+	if cfg.Tracing != nil {
+		rt.tracer = cfg.Tracing.Tracer("github.com/cellfabric/cellfabric/router/server")
 	}
 	empty := map[string]*upstream{}
 	rt.cells.Store(&empty)
@@ -143,6 +151,13 @@ type reqState struct {
 
 	cell   *router.Cell // the cell that answered or failed last
 	status int
+	reason router.Reason // why the router answered itself, when it did
+
+	// Tracing (trace.go), all nil when it is off: the request's server
+	// span and its context, and the current attempt's client span.
+	span    trace.Span
+	spanCtx context.Context
+	attempt trace.Span
 }
 
 type stateKey struct{}
@@ -170,7 +185,15 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	defer rt.inflight.Add(-1)
 	rt.budget.request()
 	st := &reqState{requestID: router.RequestID(req.Header.Get("X-Request-ID"))}
-	defer func() { rt.metrics.observe(st.cell, st.status, time.Since(start)) }()
+	if rt.tracer != nil {
+		rt.traceStart(st, propagation.HeaderCarrier(req.Header), req.Method)
+	}
+	defer func() {
+		rt.metrics.observe(st.cell, st.status, time.Since(start))
+		if st.span != nil {
+			rt.traceEnd(st)
+		}
+	}()
 
 	if r, ok := rt.admit(req.Method, headerBytes(req), req.ContentLength); !ok {
 		rt.writeError(w, st, r)
@@ -203,6 +226,11 @@ func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
 	// router.
 	delete(h, keyTenant)
 	delete(h, keyEpoch)
+	if rt.tracer != nil {
+		// Each attempt sends its own (traceAttempt).
+		delete(h, hdrTraceparent)
+		delete(h, hdrTracestate)
+	}
 }
 
 // headerBytes approximates the size of the request line and headers as

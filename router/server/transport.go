@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cellfabric/cellfabric/router"
 )
@@ -135,6 +136,9 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			if epoch > 0 {
 				req.Header[keyEpoch] = []string{strconv.FormatInt(epoch, 10)}
 			}
+		}
+		if rt.tracer != nil {
+			rt.traceAttempt(st, cell, propagation.HeaderCarrier(req.Header))
 		}
 		st.wrote.Store(false) // the request's ClientTrace sets it
 		began := time.Now()

@@ -11,7 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/internal/tracing"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/workload/state"
 	"github.com/cellfabric/cellfabric/workload/state/stateapi"
@@ -55,6 +58,11 @@ type Config struct {
 	ControlKeys []edgeauth.Key
 	// Logger receives the cell's logs. Zero: discard.
 	Logger *slog.Logger
+	// Tracing, when set, traces signed requests (trace.go): a server span
+	// continuing the edge's traceparent and a span around each state store
+	// call. The cell does not own it (the caller shuts it down). Nil (the
+	// default): off.
+	Tracing *tracing.Provider
 }
 
 // Cell is the reference cell: an http.Handler. Create it with New and Close
@@ -67,6 +75,7 @@ type Cell struct {
 	verified http.Handler
 	closed   atomic.Bool
 	rejected atomic.Uint64
+	tracer   trace.Tracer // nil when tracing is off
 }
 
 var _ http.Handler = (*Cell)(nil)
@@ -108,6 +117,9 @@ func New(cfg Config) (*Cell, error) {
 		return nil, fmt.Errorf("reference cell: %w", err)
 	}
 	c := &Cell{cfg: cfg, store: cfg.Store, admin: admin, health: storeHealth{store: cfg.Store}}
+	if cfg.Tracing != nil {
+		c.tracer = cfg.Tracing.Tracer("github.com/cellfabric/cellfabric/workload/refcell")
+	}
 	c.verified = verifier.Middleware(http.HandlerFunc(c.serveSigned), c.reject)
 	return c, nil
 }
@@ -178,6 +190,15 @@ func (c *Cell) healthz(w http.ResponseWriter, r *http.Request) {
 // serveSigned handles a request whose signature verified.
 func (c *Cell) serveSigned(w http.ResponseWriter, r *http.Request) {
 	tenant, _ := edgeauth.TenantFromContext(r.Context())
+	if c.tracer != nil {
+		c.traced(w, r, tenant, func(w http.ResponseWriter, r *http.Request) { c.serveTenant(w, r, tenant) })
+		return
+	}
+	c.serveTenant(w, r, tenant)
+}
+
+// serveTenant serves a signed request for tenant.
+func (c *Cell) serveTenant(w http.ResponseWriter, r *http.Request, tenant string) {
 	if c.closed.Load() {
 		writeError(w, http.StatusServiceUnavailable, "the cell is shutting down")
 		return

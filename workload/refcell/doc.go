@@ -51,8 +51,13 @@
 // components configured), or through your own code against the same
 // stores with the permissions workload/state/contract lists.
 //
+// With Config.Tracing (`cellfabric cell --trace-sample`), every signed
+// request gets an OpenTelemetry server span (tenant, operation, store
+// adapter) that continues the traceparent the edge sent, and each state
+// store call a child span (trace.go); /healthz is not traced.
+//
 // The package imports the standard library, router/edgeauth,
 // control/directory (to keep control keys apart from edge keys), the state
-// port and its admin API (workload/state/stateapi) only (the adapters are
-// chosen by the caller), never Pulumi.
+// port and its admin API (workload/state/stateapi) (the adapters are chosen
+// by the caller), internal/tracing and the OpenTelemetry API; never Pulumi.
 package refcell

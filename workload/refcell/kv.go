@@ -63,7 +63,9 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		it, err := c.store.Get(r.Context(), tenant, key)
+		ctx, end := c.storeSpan(r.Context(), "get")
+		it, err := c.store.Get(ctx, tenant, key)
+		end(err)
 		if err != nil {
 			c.storeError(w, err, tenant, key)
 			return
@@ -80,7 +82,10 @@ func (c *Cell) serveKV(w http.ResponseWriter, r *http.Request, tenant, key strin
 	case http.MethodPut:
 		c.put(w, r, tenant, key, cd)
 	case http.MethodDelete:
-		if err := c.store.Delete(r.Context(), tenant, key, cd); err != nil {
+		ctx, end := c.storeSpan(r.Context(), "delete")
+		err := c.store.Delete(ctx, tenant, key, cd)
+		end(err)
+		if err != nil {
 			c.storeError(w, err, tenant, key)
 			return
 		}
@@ -108,7 +113,9 @@ func (c *Cell) put(w http.ResponseWriter, r *http.Request, tenant, key string, c
 		writeError(w, http.StatusBadRequest, "reading the value: "+err.Error())
 		return
 	}
-	it, created, err := c.store.Put(r.Context(), tenant, key, v, cd)
+	ctx, end := c.storeSpan(r.Context(), "put")
+	it, created, err := c.store.Put(ctx, tenant, key, v, cd)
+	end(err)
 	if err != nil {
 		c.storeError(w, err, tenant, key)
 		return
@@ -148,7 +155,9 @@ func (c *Cell) list(w http.ResponseWriter, r *http.Request, tenant string) {
 		}
 		limit = n
 	}
-	p, err := c.store.List(r.Context(), tenant, q.Get("prefix"), q.Get("after"), limit)
+	ctx, end := c.storeSpan(r.Context(), "list")
+	p, err := c.store.List(ctx, tenant, q.Get("prefix"), q.Get("after"), limit)
+	end(err)
 	if err != nil {
 		c.storeError(w, err, tenant, "")
 		return

@@ -32,6 +32,10 @@ type attempt struct {
 	URL string
 	// Tenant goes into X-Tenant-ID ("" removes the header).
 	Tenant string
+	// Epoch is the placement epoch of the decision the attempt is made
+	// on: it goes into X-Tenant-Epoch when positive (absent otherwise)
+	// and is covered by the signature (edgeauth v2; v1 when 0).
+	Epoch int64
 	// Signature goes into X-Cellfabric-Signature.
 	Signature string
 	// RequestID goes into X-Request-ID.
@@ -122,7 +126,7 @@ func (e *edge) serve(in inbound, up upstream) result {
 	att := d.Attempts(health, in.Method, in.HasBody, e.cfg.MaxAttempts)
 	for cell := att.Next(); cell != nil; cell = att.Next() {
 		res.Attempts = att.Tried()
-		a, err := e.attempt(cell, in.Method, target, t.Tenant, res.RequestID, u)
+		a, err := e.attempt(cell, in.Method, target, t.Tenant, d.Epoch(), res.RequestID, u)
 		if err != nil {
 			e.logger.Error("skipping a cell whose endpoint does not parse", "cell", cell.ID, "error", err)
 			if !att.Failed(router.FailNotSent, false) {
@@ -162,9 +166,11 @@ func (e *edge) serve(in inbound, up upstream) result {
 }
 
 // attempt prepares and signs the request for one cell. The signature
-// covers exactly the URL the fetch is given: its host, escaped path and
-// query.
-func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantID, reqID string, in *url.URL) (attempt, error) {
+// covers exactly the URL the fetch is given (its host, escaped path and
+// query), the tenant and the decision's placement epoch: v2 with a
+// positive epoch (a tenant of the directory), v1 with none (a tenant of
+// the registry, a shared route).
+func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantID string, epoch int64, reqID string, in *url.URL) (attempt, error) {
 	ep, err := url.Parse(cell.Endpoint)
 	if err != nil {
 		return attempt{}, fmt.Errorf("cell %s endpoint: %w", cell.ID, err)
@@ -174,7 +180,8 @@ func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantI
 		Cell:           cell,
 		URL:            target.String(),
 		Tenant:         tenantID,
-		Signature:      e.signer.Sign(edgeauth.Message{Method: method, Host: target.Host, Path: target.EscapedPath(), Query: target.RawQuery, Tenant: tenantID}),
+		Epoch:          max(epoch, 0),
+		Signature:      e.signer.Sign(edgeauth.Message{Method: method, Host: target.Host, Path: target.EscapedPath(), Query: target.RawQuery, Tenant: tenantID, Epoch: epoch}),
 		RequestID:      reqID,
 		ForwardedHost:  in.Host,
 		ForwardedProto: in.Scheme,

@@ -153,11 +153,11 @@ const forwardBodyGlobal = "__cellfabricForwardBody"
 var _ upstream = (*jsUpstream)(nil)
 
 // newUpstream prepares the headers every attempt starts from: the client's,
-// without Host (fetch sets it from the URL) and without any signature or
-// tenant a client sent, plus X-Forwarded-For from CF-Connecting-IP.
+// without Host (fetch sets it from the URL) and without any signature,
+// tenant or epoch a client sent, plus X-Forwarded-For from CF-Connecting-IP.
 func newUpstream(req js.Value) *jsUpstream {
 	h := js.Global().Get("Headers").New(req.Get("headers"))
-	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader} {
+	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, edgeauth.EpochHeader} {
 		h.Call("delete", name)
 	}
 	if ip := h.Call("get", "CF-Connecting-IP"); ip.Type() == js.TypeString {
@@ -202,6 +202,9 @@ func (u *jsUpstream) Send(a *attempt) (reply, error) {
 	h := js.Global().Get("Headers").New(u.headers)
 	if a.Tenant != "" {
 		h.Call("set", edgeauth.TenantHeader, a.Tenant)
+	}
+	if a.Epoch > 0 {
+		h.Call("set", edgeauth.EpochHeader, strconv.FormatInt(a.Epoch, 10))
 	}
 	h.Call("set", edgeauth.SignatureHeader, a.Signature)
 	h.Call("set", "X-Request-ID", a.RequestID)

@@ -72,6 +72,11 @@ func (c *dirCache) get(id string, now time.Time) (cached, bool) {
 func (c *dirCache) put(id string, t *router.Tenant, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(id, t, expires)
+}
+
+// putLocked is put with mu held.
+func (c *dirCache) putLocked(id string, t *router.Tenant, expires time.Time) {
 	if e := c.entries[id]; e != nil {
 		e.tenant, e.expires = t, expires.UnixNano()
 		c.toFront(e)
@@ -117,6 +122,36 @@ func (c *dirCache) set(id string, t *router.Tenant, expires time.Time) {
 	c.gen++
 	c.mu.Unlock()
 	c.put(id, t, expires)
+}
+
+// putNewer caches placement t until expires when it is newer than what
+// the cache holds for its tenant (nothing, the directory's absence, or a
+// placement of a lower epoch; one of the same epoch is the same placement,
+// read again: its expiry is renewed), as a write does (reads under way are
+// not cached over it). It returns the newest placement the cache holds for
+// the tenant afterwards. t.ID must not share memory with a request.
+func (c *dirCache) putNewer(t *router.Tenant, expires time.Time) *router.Tenant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[t.ID]
+	if e != nil && e.tenant != nil && e.tenant.Epoch > t.Epoch {
+		c.toFront(e)
+		return e.tenant
+	}
+	c.gen++
+	c.putLocked(t.ID, t, expires)
+	return t
+}
+
+// holding returns the placement the cache holds for id, expired or not,
+// nil when none.
+func (c *dirCache) holding(id string) *router.Tenant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[id]; e != nil {
+		return e.tenant
+	}
+	return nil
 }
 
 // drop removes id's entry, for a tenant the isolate changed in the

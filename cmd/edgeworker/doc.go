@@ -32,7 +32,22 @@
 //   - forwards with fetch, signed with router/edgeauth using the key in the
 //     EDGE_KEY secret binding, with X-Tenant-ID, X-Request-ID and the
 //     X-Forwarded-* headers set, and a traceparent of its own in place of
-//     the client's, which starts the request's trace (trace.go);
+//     the client's, which starts the request's trace (trace.go). The
+//     signature covers the placement epoch of the decision (its directory
+//     entry's): with a positive epoch it is v2 and X-Tenant-Epoch carries
+//     the epoch; a tenant of the registry and a shared route are signed v1
+//     without it. A client's X-Tenant-ID, X-Tenant-Epoch and signature are
+//     dropped before forwarding;
+//   - on a cell's 421 with reason stale_placement (router.StalePlacement on
+//     at most 4 KiB of its body: the request carried an older epoch than
+//     the cell holds), reads the tenant's directory entry again past the
+//     isolate's cache, keeps it when newer, and when its epoch is higher
+//     than the one sent sends the request once more, any method, to the
+//     newer placement's cell (router.Attempts.RetryStale), as the router
+//     server does; otherwise the 421 goes to the client as it came. A
+//     tenant request's body is read ahead, up to 64 KiB, so that it can be
+//     sent again; a longer one is streamed and its 421 passed on. Each case
+//     is logged, and counted in the isolate's memory report. See stale.go;
 //   - tries the decision's next healthy cell when the fetch fails or the cell
 //     answers 502, 503 or 504, for idempotent methods without a body, up to
 //     Config.MaxAttempts cells; a cell that does not send its response
@@ -74,7 +89,7 @@
 //
 // The logic lives in files without build constraints (edge.go, cache.go,
 // directory.go, dircache.go, direntry.go, place.go, writer.go, control.go,
-// kvmeta.go, forward.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
+// kvmeta.go, forward.go, stale.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
 // and is tested with plain Go tests; js_*.go bind it to the Worker runtime
 // with syscall/js. runtime_test.go runs the built Worker in workerd with
 // reference cells on loopback.

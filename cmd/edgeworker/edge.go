@@ -74,6 +74,9 @@ type edge struct {
 	// none: one request writes at a time.
 	writer  *directory.Directory
 	writing *flight
+
+	// stale counts the cells' stale_placement answers (stale.go).
+	stale staleCounts
 }
 
 // newEdge checks the bindings and builds the Worker's logic. Its errors

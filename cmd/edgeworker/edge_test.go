@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,23 +197,33 @@ func TestAttemptsAreSignedForTheirURL(t *testing.T) {
 	}
 }
 
-// cellVerifies checks an attempt as its cell would: the request target the
-// fetch sends, parsed from the wire, with the attempt's headers.
+// cellVerifies checks an attempt as its cell would and returns the tenant
+// it was signed for.
 func cellVerifies(v *edgeauth.Verifier, method string, a attempt) (string, error) {
+	got, err := cellChecks(v, method, a)
+	return got.Tenant, err
+}
+
+// cellChecks checks an attempt as its cell would: the request target the
+// fetch sends, parsed from the wire, with the attempt's headers.
+func cellChecks(v *edgeauth.Verifier, method string, a attempt) (edgeauth.Verified, error) {
 	u, err := url.Parse(a.URL)
 	if err != nil {
-		return "", err
+		return edgeauth.Verified{}, err
 	}
 	req, err := http.NewRequest(method, "http://placeholder"+u.RequestURI(), nil)
 	if err != nil {
-		return "", err
+		return edgeauth.Verified{}, err
 	}
 	req.Host = u.Host
 	req.Header.Set(edgeauth.SignatureHeader, a.Signature)
 	if a.Tenant != "" {
 		req.Header.Set(edgeauth.TenantHeader, a.Tenant)
 	}
-	return v.VerifyRequest(req)
+	if a.Epoch > 0 {
+		req.Header.Set(edgeauth.EpochHeader, strconv.FormatInt(a.Epoch, 10))
+	}
+	return v.Check(req)
 }
 
 func TestRefusalBody(t *testing.T) {

@@ -179,30 +179,79 @@ func (c *clock) add(d time.Duration) {
 // fakeReply is a cell's answer.
 type fakeReply struct {
 	status    int
+	body      []byte
 	discarded bool
+	peeked    int
 }
 
 func (r *fakeReply) Status() int { return r.status }
 func (r *fakeReply) Discard()    { r.discarded = true }
 
-// fakeUpstream answers each cell as told and records the attempts.
-type fakeUpstream struct {
-	answers  map[string]any // cell id → int status or error
-	attempts []attempt
-	replies  []*fakeReply
+func (r *fakeReply) Peek(max int) ([]byte, bool) {
+	r.peeked++
+	if len(r.body) > max+1 {
+		return r.body[:max+1], false
+	}
+	return r.body, len(r.body) <= max
 }
 
+// cellAnswer is a cell's answer with a body, for fakeUpstream.answers.
+type cellAnswer struct {
+	status int
+	body   string
+}
+
+// staleAnswer is a cell's 421 stale_placement refusal.
+var staleAnswer = cellAnswer{status: 421, body: `{"error":"stale placement","reason":"stale_placement","tenant":"acme","epoch":2}`}
+
+// fakeUpstream answers each cell as told and records the attempts.
+type fakeUpstream struct {
+	answers  map[string]any // cell id → int status, cellAnswer or error; or a []any of those, one per attempt at the cell
+	attempts []attempt
+	replies  []*fakeReply
+	// notReplayable makes Replayable false for a request with a body;
+	// keepErr fails Keep. kept counts the calls of Keep.
+	notReplayable bool
+	keepErr       error
+	kept          int
+	// onSend, when set, is called with each attempt before it is answered.
+	onSend func(a *attempt)
+}
+
+func (u *fakeUpstream) Keep() error {
+	u.kept++
+	return u.keepErr
+}
+
+func (u *fakeUpstream) Replayable() bool { return !u.notReplayable }
+
 func (u *fakeUpstream) Send(a *attempt) (reply, error) {
+	n := 0
+	for _, p := range u.attempts {
+		if p.Cell.ID == a.Cell.ID {
+			n++
+		}
+	}
 	u.attempts = append(u.attempts, *a)
-	switch v := u.answers[a.Cell.ID].(type) {
+	if u.onSend != nil {
+		u.onSend(a)
+	}
+	answer := u.answers[a.Cell.ID]
+	if seq, ok := answer.([]any); ok {
+		answer = nil
+		if n < len(seq) {
+			answer = seq[n]
+		}
+	}
+	r := &fakeReply{status: 200}
+	switch v := answer.(type) {
 	case error:
 		return nil, v
 	case int:
-		r := &fakeReply{status: v}
-		u.replies = append(u.replies, r)
-		return r, nil
+		r.status = v
+	case cellAnswer:
+		r.status, r.body = v.status, []byte(v.body)
 	}
-	r := &fakeReply{status: 200}
 	u.replies = append(u.replies, r)
 	return r, nil
 }

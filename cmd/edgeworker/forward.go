@@ -32,6 +32,10 @@ type attempt struct {
 	URL string
 	// Tenant goes into X-Tenant-ID ("" removes the header).
 	Tenant string
+	// Epoch is the placement epoch of the decision the attempt is made
+	// on: it goes into X-Tenant-Epoch when positive (absent otherwise)
+	// and is covered by the signature (edgeauth v2; v1 when 0).
+	Epoch int64
 	// Signature goes into X-Cellfabric-Signature.
 	Signature string
 	// RequestID goes into X-Request-ID.
@@ -52,16 +56,31 @@ type upstream interface {
 	// Send forwards the request to a.Cell. It returns the cell's response,
 	// or an error when none came: errTimeout when a.Timeout passed first,
 	// an error wrapping errClientBody when the client's request body failed
-	// while it was being forwarded.
+	// while it was being forwarded. After Keep, every Send sends the whole
+	// body again when Replayable.
 	Send(a *attempt) (reply, error)
+	// Keep reads the start of the request body before the first attempt,
+	// up to replayMaxBytes, so that a body that fits can be sent again
+	// after a cell's stale_placement answer (stale.go). It returns an error
+	// wrapping errClientBody when the client's body fails meanwhile. A body
+	// that does not fit is forwarded as it comes, from what was read on.
+	Keep() error
+	// Replayable reports whether Send can send the request as it was once
+	// more: it has no body, or Keep held all of it.
+	Replayable() bool
 }
 
 // reply is a cell's response, left in the runtime: its body is never
-// copied into Go.
+// copied into Go, but for the start of a 421 (Peek).
 type reply interface {
 	Status() int
 	// Discard releases a response that will not be passed on.
 	Discard()
+	// Peek returns the start of the body, at least max+1 bytes of it when
+	// it is that long, and whether it read the whole body (it ended within
+	// max bytes, without error). The reply is passed on as it was, body
+	// and all.
+	Peek(max int) (head []byte, whole bool)
 }
 
 // errTimeout is returned by upstream.Send when the cell did not send its
@@ -116,7 +135,8 @@ func (e *edge) serve(in inbound, up upstream) result {
 	}
 	res.Tenant = t.Tenant
 	health := e.healthView()
-	d, refusal := e.decide(snap, router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}, health)
+	req := router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}
+	d, refusal := e.decide(snap, req, health)
 	if refusal != nil {
 		return refuse(*refusal)
 	}
@@ -125,11 +145,21 @@ func (e *edge) serve(in inbound, up upstream) result {
 	}
 
 	target := url.URL{Path: t.Path, RawPath: t.RawPath, RawQuery: u.RawQuery}
+	if in.HasBody && t.Tenant != "" {
+		// Kept, so that a stale_placement answer can be retried (stale.go).
+		if err := up.Keep(); err != nil {
+			e.logger.Info("request failed by its client", "reason", router.ReasonBadRequestBody, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
+			return refuse(router.BadRequestBody(""))
+		}
+	}
+	// cur is the decision being walked: d, or after a stale_placement
+	// answer the tenant's newer placement (stale.go).
+	cur, fresh := &d, router.Decision{}
 	att := d.Attempts(health, in.Method, in.HasBody, e.cfg.MaxAttempts)
 	res.Traceparent = e.traceparent()
 	for cell := att.Next(); cell != nil; cell = att.Next() {
 		res.Attempts = att.Tried()
-		a, err := e.attempt(cell, in.Method, target, t.Tenant, res.RequestID, u)
+		a, err := e.attempt(cell, in.Method, target, t.Tenant, cur.Epoch(), res.RequestID, u)
 		a.Traceparent = res.Traceparent
 		if err != nil {
 			e.logger.Error("skipping a cell whose endpoint does not parse", "cell", cell.ID, "error", err)
@@ -162,6 +192,18 @@ func (e *edge) serve(in inbound, up upstream) result {
 			rep.Discard()
 			continue
 		}
+		if rep.Status() == router.StatusMisdirected {
+			s := staleCase{snap: snap, req: req, health: health, sent: cur, fresh: &fresh, att: &att, up: up, cell: cell, requestID: res.RequestID}
+			retry, refusal := e.stalePlacement(&s, rep)
+			if refusal != nil {
+				res.Attempts = att.Tried()
+				return refuse(*refusal)
+			}
+			if retry {
+				cur = &fresh
+				continue
+			}
+		}
 		res.Reply, res.Cell = rep, cell
 		return res
 	}
@@ -170,9 +212,11 @@ func (e *edge) serve(in inbound, up upstream) result {
 }
 
 // attempt prepares and signs the request for one cell. The signature
-// covers exactly the URL the fetch is given: its host, escaped path and
-// query.
-func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantID, reqID string, in *url.URL) (attempt, error) {
+// covers exactly the URL the fetch is given (its host, escaped path and
+// query), the tenant and the decision's placement epoch: v2 with a
+// positive epoch (a tenant of the directory), v1 with none (a tenant of
+// the registry, a shared route).
+func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantID string, epoch int64, reqID string, in *url.URL) (attempt, error) {
 	ep, err := url.Parse(cell.Endpoint)
 	if err != nil {
 		return attempt{}, fmt.Errorf("cell %s endpoint: %w", cell.ID, err)
@@ -182,7 +226,8 @@ func (e *edge) attempt(cell *router.Cell, method string, target url.URL, tenantI
 		Cell:           cell,
 		URL:            target.String(),
 		Tenant:         tenantID,
-		Signature:      e.signer.Sign(edgeauth.Message{Method: method, Host: target.Host, Path: target.EscapedPath(), Query: target.RawQuery, Tenant: tenantID}),
+		Epoch:          max(epoch, 0),
+		Signature:      e.signer.Sign(edgeauth.Message{Method: method, Host: target.Host, Path: target.EscapedPath(), Query: target.RawQuery, Tenant: tenantID, Epoch: epoch}),
 		RequestID:      reqID,
 		ForwardedHost:  in.Host,
 		ForwardedProto: in.Scheme,

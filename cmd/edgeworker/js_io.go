@@ -144,6 +144,9 @@ type jsUpstream struct {
 	body    js.Value // the request's body stream, or null
 	length  int64    // the body's Content-Length, -1 when unknown
 	watch   js.Value // the shim's watch over the body, once forwarded
+	// kept is the whole body (a Uint8Array) when Keep held all of it:
+	// every attempt sends it.
+	kept js.Value
 }
 
 // The W3C trace context headers: the client's are removed, the Worker's
@@ -153,19 +156,25 @@ const (
 	tracestateHeader  = "tracestate"
 )
 
-// forwardBodyGlobal is the shim's function that passes a body on and
-// records whether the client's side of it failed.
-const forwardBodyGlobal = "__cellfabricForwardBody"
+// The shim's functions (components/edge/bundle/shim.js).
+const (
+	// forwardBodyGlobal passes a body on and records whether the client's
+	// side of it failed.
+	forwardBodyGlobal = "__cellfabricForwardBody"
+	// keepBodyGlobal reads the start of a body and returns what it read and
+	// the body whole again.
+	keepBodyGlobal = "__cellfabricKeepBody"
+)
 
 var _ upstream = (*jsUpstream)(nil)
 
 // newUpstream prepares the headers every attempt starts from: the client's,
 // without Host (fetch sets it from the URL) and without any signature,
-// tenant or trace context a client sent, plus X-Forwarded-For from
+// tenant, epoch or trace context a client sent, plus X-Forwarded-For from
 // CF-Connecting-IP.
 func newUpstream(req js.Value) *jsUpstream {
 	h := js.Global().Get("Headers").New(req.Get("headers"))
-	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, traceparentHeader, tracestateHeader} {
+	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, edgeauth.EpochHeader, traceparentHeader, tracestateHeader} {
 		h.Call("delete", name)
 	}
 	if ip := h.Call("get", "CF-Connecting-IP"); ip.Type() == js.TypeString {
@@ -177,14 +186,79 @@ func newUpstream(req js.Value) *jsUpstream {
 			length = n
 		}
 	}
-	return &jsUpstream{method: req.Get("method").String(), headers: h, body: req.Get("body"), length: length, watch: js.Undefined()}
+	return &jsUpstream{method: req.Get("method").String(), headers: h, body: req.Get("body"), length: length, watch: js.Undefined(), kept: js.Undefined()}
 }
 
-// forwardedBody returns the stream to give fetch for the request body: the
-// shim's watched copy (see shim.js), or the body itself should the shim
-// lack the function. A body is forwarded once: requests with a body are
-// never retried.
+// keptBody is what the shim's keepBody read of a stream.
+type keptBody struct {
+	// head is the start of the body read (a Uint8Array), all of it when
+	// whole.
+	head js.Value
+	// whole is true when the body ended within the limit without error.
+	whole bool
+	// rest is the body again from its start, when not whole: head, then
+	// what was not read yet (or the read's error).
+	rest js.Value
+	// err is how reading failed, nil when it did not.
+	err error
+}
+
+// keepBody reads up to limit bytes of stream with the shim (a chunk may
+// take it a little over); ok is false when the shim lacks the function,
+// and then stream was not touched.
+func keepBody(stream js.Value, limit int) (k keptBody, ok bool) {
+	if js.Global().Get(keepBodyGlobal).Type() != js.TypeFunction {
+		return k, false
+	}
+	out, err := callAwait(func() js.Value { return js.Global().Call(keepBodyGlobal, stream, limit) })
+	if err != nil {
+		return keptBody{head: js.Global().Get("Uint8Array").New(0), rest: js.Null(), err: err}, true
+	}
+	k = keptBody{head: out.Get("kept"), whole: out.Get("complete").Bool(), rest: out.Get("stream")}
+	if ce := out.Get("error"); !ce.IsNull() && !ce.IsUndefined() {
+		k.err = errorOf(ce)
+	}
+	return k, true
+}
+
+// hasBody reports whether the request has a body.
+func (u *jsUpstream) hasBody() bool { return !u.body.IsNull() && !u.body.IsUndefined() }
+
+// Keep reads the body ahead of the first attempt when it may fit in
+// replayMaxBytes (a declared length within it, or none declared): a body
+// that fits is sent whole by every attempt; one that does not goes on as
+// a stream, the part read first.
+func (u *jsUpstream) Keep() error {
+	if !u.hasBody() || u.length > replayMaxBytes || u.kept.Type() == js.TypeObject {
+		return nil
+	}
+	k, ok := keepBody(u.body, replayMaxBytes)
+	switch {
+	case !ok:
+		return nil
+	case k.err != nil:
+		return fmt.Errorf("%w: %w", errClientBody, k.err)
+	case k.whole:
+		u.kept = k.head
+		u.headers.Call("delete", "Transfer-Encoding") // fetch sends a buffer with its Content-Length
+	default:
+		u.body = k.rest
+	}
+	return nil
+}
+
+// Replayable reports whether the request can be sent again as it was.
+func (u *jsUpstream) Replayable() bool { return !u.hasBody() || u.kept.Type() == js.TypeObject }
+
+// forwardedBody returns what to give fetch for the request body: the whole
+// body Keep held, or the shim's watched copy of the stream (see shim.js),
+// or the stream itself should the shim lack the function. A stream is
+// forwarded once: requests with a body that was not kept are never sent
+// again.
 func (u *jsUpstream) forwardedBody() js.Value {
+	if u.kept.Type() == js.TypeObject {
+		return u.kept
+	}
 	if u.watch.IsUndefined() {
 		w, err := call(func() js.Value { return js.Global().Call(forwardBodyGlobal, u.body, float64(u.length)) })
 		if err != nil {
@@ -211,6 +285,9 @@ func (u *jsUpstream) Send(a *attempt) (reply, error) {
 	if a.Tenant != "" {
 		h.Call("set", edgeauth.TenantHeader, a.Tenant)
 	}
+	if a.Epoch > 0 {
+		h.Call("set", edgeauth.EpochHeader, strconv.FormatInt(a.Epoch, 10))
+	}
 	h.Call("set", edgeauth.SignatureHeader, a.Signature)
 	h.Call("set", "X-Request-ID", a.RequestID)
 	h.Call("set", "X-Forwarded-Host", a.ForwardedHost)
@@ -219,7 +296,7 @@ func (u *jsUpstream) Send(a *attempt) (reply, error) {
 		h.Call("set", traceparentHeader, a.Traceparent)
 	}
 	init := object("method", u.method, "headers", h, "redirect", "manual")
-	if !u.body.IsNull() && !u.body.IsUndefined() {
+	if u.hasBody() {
 		init.Set("body", u.forwardedBody())
 	}
 	resp, err := timedFetch(a.URL, init, a.Timeout, u.watch)
@@ -229,20 +306,47 @@ func (u *jsUpstream) Send(a *attempt) (reply, error) {
 		}
 		return nil, err
 	}
-	return jsReply{resp}, nil
+	return &jsReply{r: resp, body: resp.Get("body")}, nil
 }
 
 // jsReply is a cell's Response.
-type jsReply struct{ r js.Value }
+type jsReply struct {
+	r js.Value
+	// body is the body to pass on: the response's, or after Peek the same
+	// bytes from another stream (or buffer).
+	body js.Value
+}
 
-var _ reply = jsReply{}
+var _ reply = (*jsReply)(nil)
 
-func (r jsReply) Status() int { return r.r.Get("status").Int() }
+func (r *jsReply) Status() int { return r.r.Get("status").Int() }
 
-func (r jsReply) Discard() {
-	if b := r.r.Get("body"); !b.IsNull() && !b.IsUndefined() {
+func (r *jsReply) Discard() {
+	if b := r.body; b.Type() == js.TypeObject && b.Get("cancel").Type() == js.TypeFunction {
 		_, _ = call(func() js.Value { return b.Call("cancel") })
 	}
+}
+
+// Peek reads the start of the body with the shim, which gives back the
+// body whole (the bytes read, then the rest) to pass on.
+func (r *jsReply) Peek(max int) ([]byte, bool) {
+	if r.body.IsNull() || r.body.IsUndefined() {
+		return nil, true
+	}
+	k, ok := keepBody(r.body, max)
+	if !ok {
+		return nil, false
+	}
+	if k.whole {
+		r.body = k.head
+	} else if k.rest.Type() == js.TypeObject {
+		r.body = k.rest
+	}
+	head := k.head
+	if n := head.Get("byteLength").Int(); n > max+1 {
+		head = head.Call("subarray", 0, max+1)
+	}
+	return bytesOf(head), k.whole && k.err == nil
 }
 
 // jsProber probes health URLs with fetch.
@@ -256,6 +360,6 @@ func (jsProber) Probe(url, signature string, timeout time.Duration) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	jsReply{resp}.Discard()
+	(&jsReply{r: resp, body: resp.Get("body")}).Discard()
 	return resp.Get("status").Int(), nil
 }

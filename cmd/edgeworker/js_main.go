@@ -106,8 +106,8 @@ func (h *handlers) serve(req js.Value) js.Value {
 	if res.Refusal != nil {
 		return refusalResponse(res.Refusal, res.RequestID, res.Tenant)
 	}
-	cell := res.Reply.(jsReply).r
-	out := js.Global().Get("Response").New(cell.Get("body"), cell)
+	cell := res.Reply.(*jsReply)
+	out := js.Global().Get("Response").New(cell.body, cell.r)
 	oh := out.Get("headers")
 	oh.Call("set", "X-Cell-ID", res.Cell.ID)
 	oh.Call("set", "X-Processed-By-Cloud", string(res.Cell.Cloud))

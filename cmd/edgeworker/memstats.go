@@ -2,8 +2,9 @@ package main
 
 import "runtime"
 
-// memStatsReport is the isolate's memory after a garbage collection, as the
-// Worker run with the test-only edgeconf.MemStatsBinding reports it.
+// memStatsReport is the isolate's memory after a garbage collection, and
+// its counts, as the Worker run with the test-only edgeconf.MemStatsBinding
+// reports it.
 type memStatsReport struct {
 	// HeapInuse is the Go heap's bytes in in-use spans
 	// (runtime.MemStats.HeapInuse).
@@ -15,6 +16,9 @@ type memStatsReport struct {
 	Sys uint64 `json:"sys"`
 	// DirectoryEntries is the number of tenants in the directory cache.
 	DirectoryEntries int `json:"directoryEntries"`
+	// StalePlacements counts the cells' 421 stale_placement answers the
+	// isolate met, by outcome (stale.go), every outcome present.
+	StalePlacements map[string]uint64 `json:"stalePlacements"`
 }
 
 // memStats collects garbage and reads the heap figures. Values that held
@@ -26,5 +30,5 @@ func (e *edge) memStats() memStatsReport {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return memStatsReport{HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc, Sys: m.Sys, DirectoryEntries: e.dir.len()}
+	return memStatsReport{HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc, Sys: m.Sys, DirectoryEntries: e.dir.len(), StalePlacements: e.stale.report()}
 }

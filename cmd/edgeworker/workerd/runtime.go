@@ -258,7 +258,7 @@ func (r *Runtime) Scheduled(ctx context.Context) error {
 func (r *Runtime) PID() int { return r.cmd.Process.Pid }
 
 // MemStats is the edge Worker isolate's memory, as it reports it at
-// edgeconf.MemStatsPath after a garbage collection.
+// edgeconf.MemStatsPath after a garbage collection, and its counts.
 type MemStats struct {
 	// HeapInuse is the Go heap's bytes in in-use spans.
 	HeapInuse uint64 `json:"heapInuse"`
@@ -268,6 +268,9 @@ type MemStats struct {
 	Sys uint64 `json:"sys"`
 	// DirectoryEntries is the number of tenants in the directory cache.
 	DirectoryEntries int `json:"directoryEntries"`
+	// StalePlacements counts the cells' 421 stale_placement answers the
+	// isolate met, by outcome ("retried", "no_newer_placement", ...).
+	StalePlacements map[string]uint64 `json:"stalePlacements"`
 }
 
 // MemStats asks the Worker for its memory figures; the runtime must have

@@ -91,6 +91,77 @@ function cellfabricForwardBody(body, length) {
 }
 globalThis.__cellfabricForwardBody = cellfabricForwardBody;
 
+// cellfabricKeepBody reads the start of a body (a request's, so that it can
+// be sent again after a cell's stale_placement answer; a 421 response's, to
+// read its reason) and resolves with {kept, complete, error, stream}: kept
+// is what was read, a Uint8Array of about limit bytes at most (the chunk
+// that goes over is included); complete is true when the body ended within
+// limit; error is set when reading failed. When the body is not complete,
+// stream gives it whole again: kept, then the rest as it comes (or the
+// read's error). It never rejects.
+function cellfabricKeepBody(body, limit) {
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  const out = { kept: null, complete: false, error: null, stream: null };
+  return (async () => {
+    try {
+      while (size <= limit) {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          out.complete = true;
+          break;
+        }
+        chunks.push(chunk.value);
+        size += chunk.value.byteLength;
+      }
+    } catch (err) {
+      out.error = err || new Error("the body failed");
+    }
+    if (size > limit) {
+      out.complete = false;
+    }
+    const kept = new Uint8Array(size);
+    let offset = 0;
+    for (const c of chunks) {
+      kept.set(c, offset);
+      offset += c.byteLength;
+    }
+    out.kept = kept;
+    if (!out.complete) {
+      let first = kept.byteLength > 0;
+      out.stream = new ReadableStream({
+        async pull(controller) {
+          if (first) {
+            first = false;
+            controller.enqueue(kept);
+            return;
+          }
+          if (out.error) {
+            controller.error(out.error);
+            return;
+          }
+          try {
+            const chunk = await reader.read();
+            if (chunk.done) {
+              controller.close();
+            } else {
+              controller.enqueue(chunk.value);
+            }
+          } catch (err) {
+            controller.error(err);
+          }
+        },
+        cancel(reason) {
+          return reader.cancel(reason);
+        },
+      });
+    }
+    return out;
+  })();
+}
+globalThis.__cellfabricKeepBody = cellfabricKeepBody;
+
 addEventListener("fetch", (event) => {
   const answer = new Promise((resolve, reject) => {
     cellfabricStart().fetch(event.request, resolve, reject);

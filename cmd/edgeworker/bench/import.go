@@ -377,6 +377,12 @@ func resumeRun(ctx context.Context, b bundle.Bundle, reg []byte, o importOptions
 	}
 	defer env.Close()
 	env.bin, env.csv = bin, csvPath
+	// The importer keeps up to 2 × --parallel batches ahead of its
+	// checkpoint (8,000 tenants with its defaults): below 100k tenants,
+	// smaller batches, so that the kill lands part-way.
+	if o.batch == 0 && o.n < 100*ctl.MaxBatch {
+		o.batch = max(1, o.n/100)
+	}
 	first, err := env.runImporter(o, size, o.at, sig)
 	if err != nil {
 		return err
@@ -399,8 +405,8 @@ func resumeRun(ctx context.Context, b bundle.Bundle, reg []byte, o importOptions
 	if _, err := os.Stat(csvPath + ".checkpoint"); !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("the checkpoint is still there after the resumed import finished: %v", err)
 	}
-	fmt.Printf("### Interrupted (SIG%s once the checkpoint covered %.0f%% of the file) and run again\n\n", strings.ToUpper(o.signal), o.at*100)
-	fmt.Printf("First run: stopped after %v (exit %d); the checkpoint covered %d of %d bytes; %d tenants were in the directory (batches after the checkpoint may have been applied).\n\n",
+	fmt.Printf("### Interrupted (SIG%s once the checkpoint covered %.0f%% of the file) and run again, --batch %s\n\n", strings.ToUpper(o.signal), o.at*100, orDefault(o.batch))
+	fmt.Printf("First run: stopped after %v (exit %d); the checkpoint covered %d of %d bytes; %d tenants were in the directory just after the kill (batches after the checkpoint, and the Worker finishes a batch under way).\n\n",
 		first.wall.Round(time.Millisecond), first.exit, cpOff, size, stored)
 	fmt.Printf("Second run:\n\n")
 	printImportRun(second, o.n, false)

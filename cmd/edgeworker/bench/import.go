@@ -159,16 +159,15 @@ func (e *importEnv) Close() {
 
 // importRun is one run of the importer and what it cost.
 type importRun struct {
-	wall                       time.Duration
-	workerdCPU, importerCPU    time.Duration
-	benchCPU                   time.Duration // this process: the loopback KV
-	kvOps                      int
-	batches                    int        // batches the Worker applied: writes of one cell's counter
-	load                       [2]float64 // 1-minute load average at the start, highest seen
-	stdout, stderr             string
-	exit                       int
-	interrupted                bool
-	checkpointLine, inputLines int
+	wall                    time.Duration
+	workerdCPU, importerCPU time.Duration
+	benchCPU                time.Duration // this process: the loopback KV
+	kvOps                   int
+	batches                 int        // batches the Worker applied: writes of one cell's counter
+	load                    [2]float64 // 1-minute load average at the start, highest seen
+	stdout, stderr          string
+	exit                    int
+	interrupted             bool
 }
 
 // runImporter runs `cellfabric tenants import` on the CSV against the

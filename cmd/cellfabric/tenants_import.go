@@ -50,7 +50,7 @@ func tenantsImport(ctx context.Context, args []string, stdout, stderr io.Writer,
 	fs := subFlags("import", "import FILE [--format csv|ndjson] [--mode upsert|ifAbsent] [--parallel 4] [--checkpoint FILE] [--errors FILE]", &o.apiOptions, stderr)
 	fs.StringVar(&o.format, "format", "", "input `format`: csv (header id,cell,failover,residency,state; failover cells separated by ';') or ndjson (a tenant entry per line); default: by the file's extension")
 	fs.StringVar(&o.mode, "mode", string(directory.ModeUpsert), "`mode`: upsert (add or change) or ifAbsent (add only; an existing tenant with another entry fails)")
-	fs.IntVar(&o.parallel, "parallel", defaultImportParallel, "batches in flight at once, `N`")
+	fs.IntVar(&o.parallel, "parallel", defaultImportParallel, "batches in flight at once, `N` (at most 2×N are sent and not yet in the checkpoint)")
 	fs.IntVar(&o.batch, "batch", directory.MaxBatch, "tenants per batch, `N` up to 1000")
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint `FILE` that lets an interrupted import continue (default FILE.checkpoint)")
 	fs.StringVar(&o.errors, "errors", "", "write the failing lines (line,id,reason,error as CSV) to `FILE` (default FILE.errors.csv)")

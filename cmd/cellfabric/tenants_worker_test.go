@@ -161,7 +161,9 @@ func TestTenantsImportResumedThroughTheWorker(t *testing.T) {
 // directory, with the control key bound.
 func startWorker(t *testing.T, reg []byte, controlKey edgeauth.Key) (*workerd.Runtime, *workerd.KV) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// A cold build of the wasm on a busy machine takes minutes (the
+	// edgeworker tests allow as long).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	b, err := bundle.Build(ctx, "")
 	if err != nil {

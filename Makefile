@@ -7,7 +7,7 @@ STATICCHECK_VERSION ?= v0.6.1
 # package pinned by package-lock.json in this directory.
 WORKERD_DIR := cmd/edgeworker/workerd
 
-.PHONY: test help build test-go test-race test-wasm workerd emulators promtool bench bench-edge bench-directory lint fmt
+.PHONY: test help build test-go test-race test-wasm workerd emulators promtool bench bench-edge bench-directory bench-import lint fmt
 
 # The first build compiles the Pulumi SDKs of three clouds: minutes, and a
 # few GiB of memory (README, Quick start); later builds come from Go's cache.
@@ -82,6 +82,14 @@ bench-edge: workerd ## the edge Worker's size, cold start, CPU and latency in wo
 # "Tenant directory (Worker)"); about 15 s of CPU.
 bench-directory: workerd ## the edge Worker's cold start, memory and lookup cost with 1k and 1M directory tenants
 	$(GO) run ./cmd/edgeworker/bench -directory -n 2000 -cold 5 -requests 3000
+
+# cellfabric tenants import of 100k tenants through the Worker's control API,
+# then one killed part-way and run again (BENCHMARKS.md, "Tenant import
+# through the Worker"); about 2 minutes of load. IMPORT=1000000 for the
+# target's million (about 8 minutes).
+IMPORT ?= 100000
+bench-import: workerd ## cellfabric tenants import through the Worker in workerd: rate, CPU, and a killed import resumed
+	$(GO) run ./cmd/edgeworker/bench -import $(IMPORT)
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi

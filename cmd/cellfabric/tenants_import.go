@@ -32,6 +32,9 @@ const (
 	// reasonBadLine is the reason of a line that is not a tenant entry (it
 	// was not sent).
 	reasonBadLine = "bad_line"
+	// importWindow × --parallel is how many batches may be sent and not
+	// yet committed (the checkpoint not past them).
+	importWindow = 2
 )
 
 type importOptions struct {
@@ -47,7 +50,7 @@ func tenantsImport(ctx context.Context, args []string, stdout, stderr io.Writer,
 	fs := subFlags("import", "import FILE [--format csv|ndjson] [--mode upsert|ifAbsent] [--parallel 4] [--checkpoint FILE] [--errors FILE]", &o.apiOptions, stderr)
 	fs.StringVar(&o.format, "format", "", "input `format`: csv (header id,cell,failover,residency,state; failover cells separated by ';') or ndjson (a tenant entry per line); default: by the file's extension")
 	fs.StringVar(&o.mode, "mode", string(directory.ModeUpsert), "`mode`: upsert (add or change) or ifAbsent (add only; an existing tenant with another entry fails)")
-	fs.IntVar(&o.parallel, "parallel", defaultImportParallel, "batches in flight at once, `N`")
+	fs.IntVar(&o.parallel, "parallel", defaultImportParallel, "batches in flight at once, `N` (at most 2×N are sent and not yet in the checkpoint)")
 	fs.IntVar(&o.batch, "batch", directory.MaxBatch, "tenants per batch, `N` up to 1000")
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint `FILE` that lets an interrupted import continue (default FILE.checkpoint)")
 	fs.StringVar(&o.errors, "errors", "", "write the failing lines (line,id,reason,error as CSV) to `FILE` (default FILE.errors.csv)")
@@ -100,6 +103,9 @@ type importRun struct {
 	failFile *os.File
 	printed  int
 	sent     int
+	// resumedAfter is the line the checkpoint covered when the run began
+	// (0: it began at the start).
+	resumedAfter int
 }
 
 // importBatch is a run of consecutive lines: the entries to send (with
@@ -156,6 +162,7 @@ func (r *importRun) run(ctx context.Context, stdout io.Writer) int {
 		return fail(r.stderr, "import", fmt.Errorf("%s: %w", r.path, err))
 	}
 	if resumed {
+		r.resumedAfter = r.cp.Line
 		fmt.Fprintf(r.stderr, "import %s: continuing after line %d (checkpoint %s)\n", r.path, r.cp.Line, r.opts.checkpoint)
 	}
 	prog := newProgress(r.stderr, r.env.terminal(r.stderr), filepath.Base(r.path), st.Size())
@@ -166,7 +173,14 @@ func (r *importRun) run(ctx context.Context, stdout io.Writer) int {
 	results := make(chan batchDone, r.opts.parallel)
 	readErr := make(chan error, 1)
 	from := r.cp.Offset // commit moves r.cp on while read runs
-	go func() { readErr <- r.read(ctx, reader, from, batches) }()
+	// A batch takes a slot before it is sent and gives it back once it is
+	// committed: at most importWindow × parallel batches are ahead of the
+	// checkpoint. So a batch the API answers late (a server that serves one
+	// batch at a time, not in order, as the Worker's isolate does) holds
+	// the others back until it is done, instead of the checkpoint standing
+	// still while the rest of the file is sent.
+	slots := make(chan struct{}, importWindow*r.opts.parallel)
+	go func() { readErr <- r.read(ctx, reader, from, slots, batches) }()
 	var wg sync.WaitGroup
 	for range r.opts.parallel {
 		wg.Add(1)
@@ -210,6 +224,7 @@ func (r *importRun) run(ctx context.Context, stdout io.Writer) int {
 				stopErr = err
 				cancel()
 			}
+			<-slots
 			prog.update(r.cp.Offset, r.sent, r.cp.importCounts)
 		}
 	}
@@ -246,10 +261,10 @@ func (r *importRun) resume(size int64) (bool, error) {
 	return true, nil
 }
 
-// read splits the input into batches, skipping the lines that end at or
+// read splits the input into batches, each taking a slot first, skipping the lines that end at or
 // before offset from, which the checkpoint covers (their ids still count
 // for duplicates).
-func (r *importRun) read(ctx context.Context, reader *inputReader, from int64, out chan<- *importBatch) error {
+func (r *importRun) read(ctx context.Context, reader *inputReader, from int64, slots chan<- struct{}, out chan<- *importBatch) error {
 	defer close(out)
 	seen := map[string]int{}
 	b := &importBatch{}
@@ -260,6 +275,11 @@ func (r *importRun) read(ctx context.Context, reader *inputReader, from int64, o
 		}
 		b.seq = seq
 		seq++
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		select {
 		case out <- b:
 		case <-ctx.Done():
@@ -417,7 +437,11 @@ func (r *importRun) closeFailures() {
 // finish prints the summary and says what to do next.
 func (r *importRun) finish(stdout io.Writer, stopErr error) int {
 	c := r.cp.importCounts
-	fmt.Fprintf(stdout, "import %s: %d added, %d updated, %d unchanged, %d failed\n", r.path, c.Added, c.Updated, c.Unchanged, c.Failed)
+	resumed := ""
+	if r.resumedAfter > 0 {
+		resumed = fmt.Sprintf(" (resumed after line %d; the counts include the earlier run's)", r.resumedAfter)
+	}
+	fmt.Fprintf(stdout, "import %s: %d added, %d updated, %d unchanged, %d failed%s\n", r.path, c.Added, c.Updated, c.Unchanged, c.Failed, resumed)
 	if stopErr != nil {
 		fmt.Fprintf(r.stderr, "cellfabric tenants import: stopped after line %d: %v\n", r.cp.Line, stopErr)
 		fmt.Fprintf(r.stderr, "run the same command again to continue after line %d (checkpoint %s); lines sent after it are sent again, which changes nothing twice\n", r.cp.Line, r.opts.checkpoint)

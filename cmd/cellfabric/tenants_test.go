@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -370,6 +371,11 @@ func TestTenantsImportResumes(t *testing.T) {
 	if !strings.Contains(stdout, "94 added, 0 updated, 0 unchanged, 1 failed") {
 		t.Fatalf("resumed summary: %s\n%s", stdout, stderr)
 	}
+	// The summary (stdout, what a script keeps) says the counts include an
+	// earlier run's.
+	if !strings.Contains(stdout, "(resumed after line 41; the counts include the earlier run's)") {
+		t.Fatalf("the resumed summary does not say it resumed: %s", stdout)
+	}
 	keys, _, _ := s.mem.List(ctx, directory.TenantPrefix, "", 1000)
 	if len(keys) != 94 {
 		t.Fatalf("%d tenants in the directory, want 94", len(keys))
@@ -506,5 +512,69 @@ func TestTenantsExportRoundTrip(t *testing.T) {
 	}
 	if e, _ := b.entry(t, "x1199"); e.Residency != "eu" || e.Cell != "azure-weu" {
 		t.Errorf("x1199: %+v", e)
+	}
+}
+
+// A batch the API answers late does not let the others run ahead of the
+// checkpoint: at most 2 × --parallel batches are sent and not yet
+// committed, so an interrupted import sends little again, and a server
+// that serves one batch at a time and not in order (the Worker) still
+// gets to the late one. Batch 0 is held until batch 3 arrives; no batch
+// from 4 (= 2 × 2) on may arrive before the checkpoint covers batch 0.
+func TestTenantsImportKeepsBatchesNearTheCheckpoint(t *testing.T) {
+	t.Parallel()
+	var lines []string
+	for i := range 200 {
+		lines = append(lines, fmt.Sprintf(`{"id":"w%03d","cell":"aws-use1"}`, i))
+	}
+	var path string
+	const window = 4 // 2 × --parallel 2
+	var (
+		mu         sync.Mutex
+		violations []string
+	)
+	release := make(chan struct{})
+	var once sync.Once
+	s := newDirServer(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "/batch") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var br directory.BatchRequest
+			var first router.Tenant
+			if json.Unmarshal(body, &br) != nil || len(br.Entries) == 0 || json.Unmarshal(br.Entries[0], &first) != nil {
+				t.Errorf("batch body %s", body)
+				return
+			}
+			n, _ := strconv.Atoi(first.ID[1:])
+			seq := n / 10
+			committed := 0
+			if cp, ok, _ := readCheckpoint(path + ".checkpoint"); ok {
+				committed = cp.Line / 10
+			}
+			mu.Lock()
+			if seq >= committed+window {
+				violations = append(violations, fmt.Sprintf("batch %d sent with %d committed", seq, committed))
+			}
+			mu.Unlock()
+			switch {
+			case seq == 0:
+				<-release
+			case seq == window-1:
+				once.Do(func() { close(release) })
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	path = writeLines(t, "window.ndjson", lines)
+	code, stdout, stderr := s.run(t, context.Background(), "import", path, "--batch", "10", "--parallel", "2")
+	if code != 0 || !strings.Contains(stdout, "200 added") {
+		t.Fatalf("import: %d\n%s\n%s", code, stdout, stderr)
+	}
+	if len(violations) > 0 {
+		t.Fatalf("batches ran ahead of the checkpoint by %d or more: %v", window, violations)
 	}
 }

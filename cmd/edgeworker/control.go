@@ -27,8 +27,8 @@ import (
 //
 // Workers KV allows kvOpsPerInvocation operations per Worker invocation,
 // so the Worker answers only what fits: batches of at most
-// maxControlBatch entries (400 batch_too_large beyond; dirhttp's client
-// then sends halves) and listing pages of at most maxControlPage entries
+// maxControlBatch entries (400 batch_too_large beyond, naming the limit as
+// maxBatch; dirhttp's client then sends batches of that size) and listing pages of at most maxControlPage entries
 // (a longer page is cut short, its cursor continuing). Listings read values
 // from the keys' metadata (kvmeta.go), one operation per page.
 
@@ -180,9 +180,11 @@ func (e *edge) fitControl(method, path string, q url.Values, body []byte) *direc
 			return nil // Serve says what is wrong with it
 		}
 		if limit := maxControlBatch(e.store.Snapshot()); len(br.Entries) > limit {
-			r := controlRefusal(400, directory.ReasonBatchTooLarge, fmt.Sprintf(
+			// The refusal names the limit (maxBatch), so that a client
+			// sends batches of it at once.
+			r := directory.ErrorResponse(&directory.Error{Status: 400, Reason: directory.ReasonBatchTooLarge, MaxBatch: limit, Msg: fmt.Sprintf(
 				"the batch has %d entries, over the %d this Worker takes (Workers KV allows %d operations per Worker invocation, and an entry costs up to %d): split it into batches of %d (cellfabric tenants import does)",
-				len(br.Entries), limit, kvOpsPerInvocation, directory.EntryWriteKVOps, limit))
+				len(br.Entries), limit, kvOpsPerInvocation, directory.EntryWriteKVOps, limit)})
 			return &r
 		}
 	case method == "GET" && path == directory.BasePath+"/tenants":

@@ -219,6 +219,11 @@ func TestRuntimeControlBatchFitsWorkersKV(t *testing.T) {
 	if r.status != 400 || r.json(t)["reason"] != directory.ReasonBatchTooLarge {
 		t.Fatalf("a batch of %d: %d %s, want 400 %s", limit+1, r.status, r.body, directory.ReasonBatchTooLarge)
 	}
+	// The refusal names the size the Worker takes, so that the client
+	// sends batches of it rather than the halves that first fit.
+	if got, _ := r.json(t)["maxBatch"].(float64); int(got) != limit {
+		t.Fatalf("the refusal says maxBatch %v, want %d: %s", r.json(t)["maxBatch"], limit, r.body)
+	}
 	if keys := env.dir.Keys(""); len(keys) != 0 {
 		t.Fatalf("the refused batch wrote %d keys", len(keys))
 	}

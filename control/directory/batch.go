@@ -71,7 +71,9 @@ func (d *Directory) Batch(ctx context.Context, entries []router.Tenant, mode Mod
 func (d *Directory) batch(ctx context.Context, items []batchItem, mode Mode) ([]BatchResult, error) {
 	switch {
 	case len(items) > MaxBatch:
-		return nil, errorf(400, ReasonBatchTooLarge, "", "the batch has %d entries, over the limit of %d: split it into batches of %d", len(items), MaxBatch, MaxBatch)
+		e := errorf(400, ReasonBatchTooLarge, "", "the batch has %d entries, over the limit of %d: split it into batches of %d", len(items), MaxBatch, MaxBatch)
+		e.MaxBatch = MaxBatch
+		return nil, e
 	case mode == "":
 		mode = ModeUpsert
 	case mode != ModeUpsert && mode != ModeIfAbsent:

@@ -39,6 +39,9 @@ type Error struct {
 	Msg    string
 	// RetryAfter is the seconds to wait before retrying (503), 0 for none.
 	RetryAfter int
+	// MaxBatch is, with ReasonBatchTooLarge, the most entries a batch may
+	// carry (ErrorBody.MaxBatch); 0 otherwise.
+	MaxBatch int
 	// Err is the underlying error (a store's), for errors.Is/As; never
 	// shown in the API's answers.
 	Err error

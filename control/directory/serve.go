@@ -54,6 +54,10 @@ type ErrorBody struct {
 	Reason string `json:"reason"`
 	// Tenant is the tenant the request was about; absent when none.
 	Tenant string `json:"tenant,omitempty"`
+	// MaxBatch is, with ReasonBatchTooLarge, the most entries a batch to
+	// this server may carry (the Worker's is below MaxBatch), so that a
+	// client sends batches of that size; absent otherwise.
+	MaxBatch int `json:"maxBatch,omitempty"`
 }
 
 // BatchRequest is the body of POST /batch.
@@ -295,7 +299,7 @@ func Unauthorized(err error) Response {
 func ErrorResponse(err error) Response { return errorResponse(AsError(err)) }
 
 func errorResponse(e *Error) Response {
-	r := jsonResponse(e.Status, ErrorBody{Error: e.Msg, Reason: e.Reason, Tenant: e.Tenant})
+	r := jsonResponse(e.Status, ErrorBody{Error: e.Msg, Reason: e.Reason, Tenant: e.Tenant, MaxBatch: e.MaxBatch})
 	r.RetryAfter = e.RetryAfter
 	return r
 }

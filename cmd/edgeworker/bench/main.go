@@ -6,11 +6,16 @@
 //	make -C . workerd   # or: npm ci --prefix cmd/edgeworker/workerd
 //	go run ./cmd/edgeworker/bench -n 2000 -cold 5
 //	go run ./cmd/edgeworker/bench -directory -n 2000 -cold 3 -requests 3000
+//	go run ./cmd/edgeworker/bench -import 100000
 //
 // With -directory it measures the tenant directory instead (directory.go):
 // the cold isolate's first request and the isolate's memory with 1k and 1M
 // tenants in the DIRECTORY namespace, and a cached directory tenant against
 // a registry tenant on a warm isolate.
+//
+// With -import N it measures `cellfabric tenants import` of N tenants
+// through the Worker's control API instead (import.go), and its resumption
+// after the importer is killed part-way.
 //
 // Everything runs on 127.0.0.1: one cell (a small JSON echo written in Go,
 // the same handler for every path measured), a KV namespace and workerd. The
@@ -49,9 +54,22 @@ func main() {
 	cold := flag.Int("cold", 5, "cold starts to measure")
 	dir := flag.Bool("directory", false, "run the tenant directory benchmark instead: cold start and memory at 1k and 1M directory tenants, cached directory tenant against registry tenant")
 	requests := flag.Int("requests", 3000, "requests over random tenants before the memory figures (with -directory)")
+	var imp importOptions
+	flag.IntVar(&imp.n, "import", 0, "run the tenant import benchmark instead with `N` tenants: cellfabric tenants import against the Worker's control API, then an interrupted import run again")
+	flag.IntVar(&imp.parallel, "parallel", 0, "the importer's --parallel (with -import; 0: its default)")
+	flag.IntVar(&imp.batch, "batch", 0, "the importer's --batch (with -import; 0: its default)")
+	flag.BoolVar(&imp.resume, "resume", true, "with -import, also interrupt an import part-way and run it again")
+	flag.StringVar(&imp.signal, "signal", "kill", "with -import, how the importer is interrupted: kill (SIGKILL) or int (SIGINT)")
+	flag.Float64Var(&imp.at, "at", 0.3, "with -import, interrupt once the checkpoint covers this share of the file")
 	flag.Parse()
 	var err error
-	if *dir {
+	if imp.n > 0 {
+		if imp.signal != "kill" && imp.signal != "int" {
+			fmt.Fprintln(os.Stderr, "bench: -signal: use kill or int")
+			os.Exit(2)
+		}
+		err = runImport(imp)
+	} else if *dir {
 		err = runDirectory(*n, *cold, *requests)
 	} else {
 		err = run(*n, *cold)

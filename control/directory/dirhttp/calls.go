@@ -3,6 +3,7 @@ package dirhttp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -123,8 +124,9 @@ func (c *Client) Remove(ctx context.Context, id string, ifEpoch int64) (router.T
 // A server may take smaller batches than directory.MaxBatch (the Worker
 // takes what fits in Workers KV's operations per invocation): a batch it
 // refuses as too large (directory.ReasonBatchTooLarge, refused before any
-// entry is written) is sent again in halves, and the size that was taken
-// is kept for the Client's later batches.
+// entry is written) is sent again in parts of the size the refusal names
+// (ErrorBody.MaxBatch; the Worker's), or in halves when it names none, and
+// the size that was taken is kept for the Client's later batches.
 func (c *Client) Batch(ctx context.Context, entries []router.Tenant, mode directory.Mode) ([]directory.BatchResult, error) {
 	if len(entries) == 0 {
 		return c.batch(ctx, entries, mode)
@@ -139,6 +141,10 @@ func (c *Client) Batch(ctx context.Context, entries []router.Tenant, mode direct
 		results, err := c.batch(ctx, part, mode)
 		if err != nil && len(part) > 1 && Reason(err) == directory.ReasonBatchTooLarge {
 			size = (len(part) + 1) / 2
+			var ae *APIError
+			if errors.As(err, &ae) && ae.MaxBatch > 0 && ae.MaxBatch < len(part) {
+				size = ae.MaxBatch
+			}
 			c.lowerBatchCap(size)
 			continue
 		}

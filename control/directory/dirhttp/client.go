@@ -113,6 +113,9 @@ type APIError struct {
 	Reason  string
 	Tenant  string
 	Message string
+	// MaxBatch is, with directory.ReasonBatchTooLarge, the most entries
+	// the server takes in a batch, when it said (0 when it did not).
+	MaxBatch int
 }
 
 func (e *APIError) Error() string {
@@ -228,7 +231,7 @@ func apiError(status int, body []byte, cl call) error {
 	if cl.tenant != "" && !strings.Contains(msg, strconv.Quote(cl.tenant)) {
 		msg = fmt.Sprintf("%s: %s", cl.doing, msg)
 	}
-	return &APIError{Status: status, Reason: eb.Reason, Tenant: eb.Tenant, Message: msg}
+	return &APIError{Status: status, Reason: eb.Reason, Tenant: eb.Tenant, Message: msg, MaxBatch: eb.MaxBatch}
 }
 
 // backoff is the wait before retry number attempt (Backoff).

@@ -23,6 +23,7 @@ import (
 	"github.com/cellfabric/cellfabric/router/server"
 	"github.com/cellfabric/cellfabric/stacks"
 	"github.com/cellfabric/cellfabric/workload/state/contract"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
 func init() {
@@ -114,12 +115,25 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 
 	key := newRunKey(cmp.Or(topo.Edge.KeyID, edgeauth.DefaultKeyID))
+	// One control key for the run, made before the cells: the directory's
+	// control API and every cell's state admin API verify it, and
+	// `cellfabric tenants` reads it from its file. No control API, no key:
+	// the cells' state APIs are off too.
+	var controlKey *edgeauth.Key
+	keyPath := localKeyPath(o.controlKey, o.dataDir)
+	if o.control != "" {
+		k, err := newLocalControlKey(keyPath, key)
+		if err != nil {
+			return fail(err)
+		}
+		controlKey = &k
+	}
 	store, err := startLocalStore(contract.Kind(o.store), o.dataDir)
 	if err != nil {
 		return fail(err)
 	}
 	defer store.stop() // after the cells are closed
-	cells, err := newLocalCells(ctx, topo, key, store, o.trace, logger)
+	cells, err := newLocalCells(ctx, topo, key, controlKey, store, o.trace, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -178,7 +192,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	var dir *localDirectory
 	if o.control != "" {
-		if dir, err = newLocalDirectory(o.control, o.dataDir, localKeyPath(o.controlKey, o.dataDir), servedRegistry, key, logger); err != nil {
+		if dir, err = newLocalDirectory(o.control, o.dataDir, keyPath, *controlKey, servedRegistry, logger); err != nil {
 			return fail(err)
 		}
 		defer func() {
@@ -223,7 +237,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 
 	printBanner(stdout, path, topo, reg.Epoch, ln.Addr().String(), al.Addr().String(), regPath, store.describe())
 	if dir != nil {
-		printDirectoryBanner(stdout, dir, o.controlKey != "" || o.dataDir != "")
+		printDirectoryBanner(stdout, dir, o.controlKey != "" || o.dataDir != "", al.Addr().String())
 	}
 	ctl.table(stdout)
 	if stdin != nil {
@@ -285,8 +299,9 @@ func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, p
 }
 
 // printDirectoryBanner says where the control API is and where its key
-// is (never the key), and how to use it.
-func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool) {
+// is (never the key), how to use it, and where the cells' state admin APIs
+// are (admin is local's admin listener).
+func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool, admin string) {
 	api := "http://" + dir.addr()
 	args := ""
 	if api != defaultAPI {
@@ -296,5 +311,6 @@ func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool) {
 		args += " --key-file " + dir.keyPath
 	}
 	fmt.Fprintf(w, "  directory %s    cellfabric tenants add newco --cell <cell>%s\n", api, args)
-	fmt.Fprintf(w, "  control key %s (written for this run, readable by you only)\n\n", dir.keyPath)
+	fmt.Fprintf(w, "  control key %s (written for this run, readable by you only)\n", dir.keyPath)
+	fmt.Fprintf(w, "  state API <cell endpoint>%s/<tenant>/… on every cell, signed with the control key; GET http://%s/local/cells lists each cell's stateAPI\n\n", stateapi.BasePath, admin)
 }

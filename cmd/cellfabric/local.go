@@ -22,7 +22,6 @@ import (
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/server"
 	"github.com/cellfabric/cellfabric/stacks"
-	"github.com/cellfabric/cellfabric/workload/state/contract"
 	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
@@ -77,14 +76,14 @@ func (o *localOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&o.hostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep the cells' key/value data and the tenant directory in `DIR` (default: in memory): the embedded store's in DIR/<cell id>, an emulator's in DIR/<store>.emulator, the directory in DIR/directory")
 	o.store = storeKind(localStoreDefault)
-	fs.Var(&o.store, "store", "the cells' state `store`: embedded, or the emulator of a cloud's store started here (dynamodb: dynalite, azuretable: azurite, firestore: Google's Firestore emulator, which make emulators installs)")
+	fs.Var(&o.store, "store", "the cells' state `store`: embedded; the emulator of a cloud's store started here for every cell (dynamodb: dynalite, azuretable: azurite, firestore: Google's Firestore emulator, which make emulators installs); or auto: each cell on its own cloud's (aws: dynamodb, azure: azuretable, gcp: firestore), each emulator started once")
 	fs.StringVar(&o.control, "control", localControlAddr, "tenant directory control API listen `address` (cellfabric tenants talks to it; \"\" for none)")
 	fs.StringVar(&o.controlKey, "control-key", "", "write the run's control key to `FILE` (default DIR/control.key with --data-dir, else in the user's cache directory, where cellfabric tenants looks)")
 	o.trace.bind(fs, 1, "share of requests traced, 0 to 1, when a collector is given (--trace-endpoint or the environment); the router and every cell export to it, one trace per request")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [--control 127.0.0.1:9091] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs,\nand the tenant directory's control API (cellfabric tenants). With --store\ndynamodb, azuretable or firestore the cells keep their data in that cloud\nstore's emulator, started here and stopped on exit.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [--control 127.0.0.1:9091] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs,\nand the tenant directory's control API (cellfabric tenants); every cell\nserves its state admin API, signed with the same control key. With --store\ndynamodb, azuretable or firestore the cells keep their data in that cloud\nstore's emulator, with --store auto each in its own cloud's, started here\nand stopped on exit.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -128,7 +127,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		controlKey = &k
 	}
-	store, err := startLocalStore(contract.Kind(o.store), o.dataDir)
+	store, err := startLocalStore(o.store, topo, o.dataDir)
 	if err != nil {
 		return fail(err)
 	}

@@ -53,7 +53,7 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 			closeLocalCells(cells)
 			return nil, fmt.Errorf("cell %s: %w", tc.ID, err)
 		}
-		st, err := store.open(ctx, tc.ID, logger.With("cell", tc.ID))
+		st, kind, err := store.open(ctx, tc.ID, tc.Cloud, logger.With("cell", tc.ID))
 		if err != nil {
 			shutdownTracing(tp, "local", io.Discard)
 			closeLocalCells(cells)
@@ -61,7 +61,7 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 		}
 		c, err := refcell.New(refcell.Config{
 			CellID: tc.ID, Cloud: string(tc.Cloud), Region: tc.Region,
-			Keys: []edgeauth.Key{key}, ControlKeys: controlKeys, Store: st, StoreKind: string(store.kind), Logger: logger.With("cell", tc.ID),
+			Keys: []edgeauth.Key{key}, ControlKeys: controlKeys, Store: st, StoreKind: string(kind), Logger: logger.With("cell", tc.ID),
 			Tracing: tp,
 		})
 		if err != nil {
@@ -70,7 +70,7 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 			closeLocalCells(cells)
 			return nil, err
 		}
-		cells = append(cells, &localCell{id: tc.ID, cloud: string(tc.Cloud), region: tc.Region, cell: c, store: store.kind, stateAPI: control != nil, tracing: tp, logger: logger, addr: "127.0.0.1:0"})
+		cells = append(cells, &localCell{id: tc.ID, cloud: string(tc.Cloud), region: tc.Region, cell: c, store: kind, stateAPI: control != nil, tracing: tp, logger: logger, addr: "127.0.0.1:0"})
 	}
 	return cells, nil
 }

@@ -15,10 +15,15 @@
 //     and no normal request may fail; its test runs the same in go test;
 //   - memlat: what one dependent random memory load costs per working-set
 //     size, the floor under a decision for a tenant that is not in cache;
+//   - kvwriter: writers that write one tenant's keys through a router
+//     (cellfabric local's) until stopped, then read every key back with
+//     internal/verifier: the load of the local move walkthrough, and its
+//     zero-loss check;
 //   - otlpsink: the OpenTelemetry Collector's OTLP/HTTP receiver counting
 //     the spans it gets, for trace.sh, which measures the router's CPU per
 //     request with tracing off, at 1% and at 100%.
 //
 // The programs listen on loopback only. They import the standard library,
-// the router packages and (otlpsink) the collector's receiver.
+// the router packages, (otlpsink) the collector's receiver and (kvwriter)
+// internal/verifier.
 package bench

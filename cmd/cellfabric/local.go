@@ -22,7 +22,7 @@ import (
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/server"
 	"github.com/cellfabric/cellfabric/stacks"
-	"github.com/cellfabric/cellfabric/workload/state/contract"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
 func init() {
@@ -76,14 +76,14 @@ func (o *localOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&o.hostPattern, "host-pattern", "", "host pattern for the host mode, e.g. {tenant}.localhost")
 	fs.StringVar(&o.dataDir, "data-dir", "", "keep the cells' key/value data and the tenant directory in `DIR` (default: in memory): the embedded store's in DIR/<cell id>, an emulator's in DIR/<store>.emulator, the directory in DIR/directory")
 	o.store = storeKind(localStoreDefault)
-	fs.Var(&o.store, "store", "the cells' state `store`: embedded, or the emulator of a cloud's store started here (dynamodb: dynalite, azuretable: azurite, firestore: Google's Firestore emulator, which make emulators installs)")
+	fs.Var(&o.store, "store", "the cells' state `store`: embedded; the emulator of a cloud's store started here for every cell (dynamodb: dynalite, azuretable: azurite, firestore: Google's Firestore emulator, which make emulators installs); or auto: each cell on its own cloud's (aws: dynamodb, azure: azuretable, gcp: firestore), each emulator started once")
 	fs.StringVar(&o.control, "control", localControlAddr, "tenant directory control API listen `address` (cellfabric tenants talks to it; \"\" for none)")
 	fs.StringVar(&o.controlKey, "control-key", "", "write the run's control key to `FILE` (default DIR/control.key with --data-dir, else in the user's cache directory, where cellfabric tenants looks)")
 	o.trace.bind(fs, 1, "share of requests traced, 0 to 1, when a collector is given (--trace-endpoint or the environment); the router and every cell export to it, one trace per request")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [--control 127.0.0.1:9091] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs,\nand the tenant directory's control API (cellfabric tenants). With --store\ndynamodb, azuretable or firestore the cells keep their data in that cloud\nstore's emulator, started here and stopped on exit.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric local [--stack dev] [--listen 127.0.0.1:8080] [--admin 127.0.0.1:9090] [--control 127.0.0.1:9091] [flags]\n\nRuns one reference cell per cell of the stack's topology on loopback and the\nrouter in front of them, with the registry built as from the stack's outputs,\nand the tenant directory's control API (cellfabric tenants); every cell\nserves its state admin API, signed with the same control key. With --store\ndynamodb, azuretable or firestore the cells keep their data in that cloud\nstore's emulator, with --store auto each in its own cloud's, started here\nand stopped on exit.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -114,12 +114,25 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 
 	key := newRunKey(cmp.Or(topo.Edge.KeyID, edgeauth.DefaultKeyID))
-	store, err := startLocalStore(contract.Kind(o.store), o.dataDir)
+	// One control key for the run, made before the cells: the directory's
+	// control API and every cell's state admin API verify it, and
+	// `cellfabric tenants` reads it from its file. No control API, no key:
+	// the cells' state APIs are off too.
+	var controlKey *edgeauth.Key
+	keyPath := localKeyPath(o.controlKey, o.dataDir)
+	if o.control != "" {
+		k, err := newLocalControlKey(keyPath, key)
+		if err != nil {
+			return fail(err)
+		}
+		controlKey = &k
+	}
+	store, err := startLocalStore(o.store, topo, o.dataDir)
 	if err != nil {
 		return fail(err)
 	}
 	defer store.stop() // after the cells are closed
-	cells, err := newLocalCells(ctx, topo, key, store, o.trace, logger)
+	cells, err := newLocalCells(ctx, topo, key, controlKey, store, o.trace, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -178,7 +191,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	var dir *localDirectory
 	if o.control != "" {
-		if dir, err = newLocalDirectory(o.control, o.dataDir, localKeyPath(o.controlKey, o.dataDir), servedRegistry, key, logger); err != nil {
+		if dir, err = newLocalDirectory(o.control, o.dataDir, keyPath, *controlKey, servedRegistry, logger); err != nil {
 			return fail(err)
 		}
 		defer func() {
@@ -223,7 +236,7 @@ func localMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 
 	printBanner(stdout, path, topo, reg.Epoch, ln.Addr().String(), al.Addr().String(), regPath, store.describe())
 	if dir != nil {
-		printDirectoryBanner(stdout, dir, o.controlKey != "" || o.dataDir != "")
+		printDirectoryBanner(stdout, dir, o.controlKey != "" || o.dataDir != "", al.Addr().String())
 	}
 	ctl.table(stdout)
 	if stdin != nil {
@@ -285,8 +298,9 @@ func printBanner(w io.Writer, path string, topo *stacks.Topology, epoch int64, p
 }
 
 // printDirectoryBanner says where the control API is and where its key
-// is (never the key), and how to use it.
-func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool) {
+// is (never the key), how to use it, and where the cells' state admin APIs
+// are (admin is local's admin listener).
+func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool, admin string) {
 	api := "http://" + dir.addr()
 	args := ""
 	if api != defaultAPI {
@@ -296,5 +310,6 @@ func printDirectoryBanner(w io.Writer, dir *localDirectory, keyFlag bool) {
 		args += " --key-file " + dir.keyPath
 	}
 	fmt.Fprintf(w, "  directory %s    cellfabric tenants add newco --cell <cell>%s\n", api, args)
-	fmt.Fprintf(w, "  control key %s (written for this run, readable by you only)\n\n", dir.keyPath)
+	fmt.Fprintf(w, "  control key %s (written for this run, readable by you only)\n", dir.keyPath)
+	fmt.Fprintf(w, "  state API <cell endpoint>%s/<tenant>/… on every cell, signed with the control key; GET http://%s/local/cells lists each cell's stateAPI\n\n", stateapi.BasePath, admin)
 }

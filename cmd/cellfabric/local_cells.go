@@ -17,6 +17,8 @@ import (
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/stacks"
 	"github.com/cellfabric/cellfabric/workload/refcell"
+	"github.com/cellfabric/cellfabric/workload/state/contract"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
 // localCell is one reference cell of `cellfabric local`, on a loopback port
@@ -24,6 +26,8 @@ import (
 type localCell struct {
 	id, cloud, region string
 	cell              *refcell.Cell
+	store             contract.Kind     // the adapter of the cell's state store
+	stateAPI          bool              // the cell serves the state admin API
 	tracing           *tracing.Provider // nil when tracing is off
 	logger            *slog.Logger
 
@@ -32,10 +36,16 @@ type localCell struct {
 	srv  *http.Server // nil while stopped
 }
 
-// newLocalCells creates one reference cell per topology cell, sharing key,
-// each keeping its data in store and, with trace on, exporting its spans
-// under its own resource (cell id, cloud, region).
-func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key, store *localStore, trace traceOptions, logger *slog.Logger) ([]*localCell, error) {
+// newLocalCells creates one reference cell per topology cell, sharing the
+// edge key and, when control is not nil, serving the state admin API
+// (workload/state/stateapi) verified with that control key; each keeps its
+// data in store and, with trace on, exports its spans under its own
+// resource (cell id, cloud, region).
+func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key, control *edgeauth.Key, store *localStore, trace traceOptions, logger *slog.Logger) ([]*localCell, error) {
+	var controlKeys []edgeauth.Key
+	if control != nil {
+		controlKeys = []edgeauth.Key{*control}
+	}
 	var cells []*localCell
 	for _, tc := range topo.Cells {
 		tp, err := trace.provider(ctx, traceServiceCell, func(string) string { return "" }, logger.With("cell", tc.ID), cellTraceAttrs(tc.ID, string(tc.Cloud), tc.Region)...)
@@ -43,7 +53,7 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 			closeLocalCells(cells)
 			return nil, fmt.Errorf("cell %s: %w", tc.ID, err)
 		}
-		st, err := store.open(ctx, tc.ID, logger.With("cell", tc.ID))
+		st, kind, err := store.open(ctx, tc.ID, tc.Cloud, logger.With("cell", tc.ID))
 		if err != nil {
 			shutdownTracing(tp, "local", io.Discard)
 			closeLocalCells(cells)
@@ -51,7 +61,7 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 		}
 		c, err := refcell.New(refcell.Config{
 			CellID: tc.ID, Cloud: string(tc.Cloud), Region: tc.Region,
-			Keys: []edgeauth.Key{key}, Store: st, StoreKind: string(store.kind), Logger: logger.With("cell", tc.ID),
+			Keys: []edgeauth.Key{key}, ControlKeys: controlKeys, Store: st, StoreKind: string(kind), Logger: logger.With("cell", tc.ID),
 			Tracing: tp,
 		})
 		if err != nil {
@@ -60,7 +70,7 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 			closeLocalCells(cells)
 			return nil, err
 		}
-		cells = append(cells, &localCell{id: tc.ID, cloud: string(tc.Cloud), region: tc.Region, cell: c, tracing: tp, logger: logger, addr: "127.0.0.1:0"})
+		cells = append(cells, &localCell{id: tc.ID, cloud: string(tc.Cloud), region: tc.Region, cell: c, store: kind, stateAPI: control != nil, tracing: tp, logger: logger, addr: "127.0.0.1:0"})
 	}
 	return cells, nil
 }
@@ -114,6 +124,16 @@ func (c *localCell) endpoint() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return "http://" + c.addr
+}
+
+// stateAPIURL is the URL of the cell's state admin API (its endpoint and
+// stateapi.BasePath; a stateapi.Client takes the endpoint), or "" when the
+// API is off.
+func (c *localCell) stateAPIURL() string {
+	if !c.stateAPI {
+		return ""
+	}
+	return c.endpoint() + stateapi.BasePath
 }
 
 // localOutputs are the stack outputs the topology would have if its cells

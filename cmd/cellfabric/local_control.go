@@ -89,14 +89,22 @@ type cellState struct {
 	Cloud    string `json:"cloud"`
 	Region   string `json:"region"`
 	Endpoint string `json:"endpoint"`
-	Running  bool   `json:"running"`
-	Healthy  bool   `json:"healthy"`
+	// StateAPI is the URL of the cell's state admin API, signed with the
+	// run's control key: Endpoint + stateapi.BasePath (a stateapi.Client
+	// takes Endpoint as its BaseURL). Absent when local runs without a
+	// control API (--control "").
+	StateAPI string `json:"stateAPI,omitempty"`
+	// Store is the kind of the cell's state store (embedded, dynamodb,
+	// azuretable, firestore).
+	Store   string `json:"store"`
+	Running bool   `json:"running"`
+	Healthy bool   `json:"healthy"`
 }
 
 func (lc *localControl) states() []cellState {
 	out := make([]cellState, 0, len(lc.cells))
 	for _, c := range lc.cells {
-		out = append(out, cellState{ID: c.id, Cloud: c.cloud, Region: c.region, Endpoint: c.endpoint(), Running: c.running(), Healthy: lc.rt.Health().Healthy(c.id)})
+		out = append(out, cellState{ID: c.id, Cloud: c.cloud, Region: c.region, Endpoint: c.endpoint(), StateAPI: c.stateAPIURL(), Store: string(c.store), Running: c.running(), Healthy: lc.rt.Health().Healthy(c.id)})
 	}
 	return out
 }

@@ -52,11 +52,25 @@ var (
 	_ server.DirectoryGetter = dirhttp.Feed{}
 )
 
-// newLocalDirectory opens the directory's store, writes a new control key
-// to keyPath (0600; its secret is never printed) and listens on addr.
-// registry returns the snapshot writes are validated against; edge is the
-// run's edge key, which the control key must differ from.
-func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Snapshot, edge edgeauth.Key, logger *slog.Logger) (_ *localDirectory, err error) {
+// newLocalControlKey makes the run's control key and writes it to keyPath
+// (0600; its secret is never printed): the one key the directory's control
+// API and every cell's state admin API verify. edge is the run's edge key,
+// which the control key must differ from.
+func newLocalControlKey(keyPath string, edge edgeauth.Key) (edgeauth.Key, error) {
+	key := newRunKey(localControlKeyID)
+	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, []edgeauth.Key{edge}); err != nil {
+		return edgeauth.Key{}, err
+	}
+	if err := writeControlKey(keyPath, key); err != nil {
+		return edgeauth.Key{}, err
+	}
+	return key, nil
+}
+
+// newLocalDirectory opens the directory's store and serves its control API
+// on addr, verified with key (newLocalControlKey), whose file is keyPath.
+// registry returns the snapshot writes are validated against.
+func newLocalDirectory(addr, dataDir, keyPath string, key edgeauth.Key, registry func() *router.Snapshot, logger *slog.Logger) (_ *localDirectory, err error) {
 	ld := &localDirectory{keyPath: keyPath, closeKV: func() error { return nil }}
 	var kv directory.KV
 	if dataDir != "" {
@@ -74,13 +88,6 @@ func newLocalDirectory(addr, dataDir, keyPath string, registry func() *router.Sn
 		}
 	}()
 	if ld.dir, err = directory.New(directory.Config{KV: kv, Registry: registry, Settle: directory.SettleMemory, Logger: logger}); err != nil {
-		return nil, err
-	}
-	key := newRunKey(localControlKeyID)
-	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, []edgeauth.Key{edge}); err != nil {
-		return nil, err
-	}
-	if err := writeControlKey(keyPath, key); err != nil {
 		return nil, err
 	}
 	v, err := edgeauth.NewVerifier([]edgeauth.Key{key}, edgeauth.VerifierOptions{})

@@ -29,7 +29,11 @@ func TestLocalDirectoryFeed(t *testing.T) {
 	dataDir := t.TempDir()
 	keyPath := localKeyPath("", dataDir)
 	edge := edgeauth.Key{ID: "k1", Secret: []byte("the-edge-key-of-this-test-run")}
-	ld, err := newLocalDirectory("127.0.0.1:0", dataDir, keyPath, func() *router.Snapshot { return snap }, edge, nil)
+	key, err := newLocalControlKey(keyPath, edge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld, err := newLocalDirectory("127.0.0.1:0", dataDir, keyPath, key, func() *router.Snapshot { return snap }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +71,7 @@ func TestLocalDirectoryFeed(t *testing.T) {
 	}
 	// With --data-dir the directory outlives the run.
 	ld.close(ctx)
-	again, err := newLocalDirectory("127.0.0.1:0", dataDir, keyPath, func() *router.Snapshot { return snap }, edge, nil)
+	again, err := newLocalDirectory("127.0.0.1:0", dataDir, keyPath, key, func() *router.Snapshot { return snap }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/stacks"
 	"github.com/cellfabric/cellfabric/workload/state"
 	"github.com/cellfabric/cellfabric/workload/state/aztable"
 	"github.com/cellfabric/cellfabric/workload/state/contract"
@@ -23,7 +25,8 @@ import (
 // any region, project and (for dynalite) any credentials; these only have
 // to be the same for every cell.
 const (
-	// localStoreDefault is --store's default: today's embedded store.
+	// localStoreDefault is --store's default: the embedded store, which
+	// needs no emulator installed and starts at once.
 	localStoreDefault = contract.Embedded
 	// localEnsureTimeout bounds creating one cell's table on an emulator
 	// and the wait until its store answers.
@@ -46,8 +49,9 @@ const (
 // a request is signed, not by whom.
 var localDynamoCredentials = credentials.NewStaticCredentialsProvider("AKIDCELLFABRICLOCAL", "cellfabric-local-not-a-secret", "")
 
-// storeKind is the --store flag: one of contract.Kinds.
-type storeKind contract.Kind
+// storeKind is the --store flag: one of contract.Kinds, or
+// localStoreAuto.
+type storeKind string
 
 var _ choiceValue = (*storeKind)(nil)
 
@@ -56,7 +60,7 @@ func (k *storeKind) String() string { return string(*k) }
 
 // Set implements flag.Value.
 func (k *storeKind) Set(v string) error {
-	if !slices.Contains(contract.Kinds, contract.Kind(v)) {
+	if !slices.Contains(k.choices(), v) {
 		return fmt.Errorf("want %s", strings.Join(k.choices(), ", "))
 	}
 	*k = storeKind(v)
@@ -64,103 +68,182 @@ func (k *storeKind) Set(v string) error {
 }
 
 func (k *storeKind) choices() []string {
-	out := make([]string, len(contract.Kinds))
-	for i, c := range contract.Kinds {
-		out[i] = string(c)
+	out := make([]string, 0, len(contract.Kinds)+1)
+	for _, c := range contract.Kinds {
+		out = append(out, string(c))
 	}
-	return out
+	return append(out, localStoreAuto)
+}
+
+// localStoreAuto is --store auto: each cell keeps its data in the emulator
+// of its own cloud's store (cloudStores).
+const localStoreAuto = "auto"
+
+// cloudStores is the store each cloud's cells use in the clouds, and so
+// under --store auto.
+var cloudStores = map[fabric.Cloud]contract.Kind{
+	fabric.AWS:   contract.DynamoDB,
+	fabric.Azure: contract.AzureTable,
+	fabric.GCP:   contract.Firestore,
 }
 
 // localStore is where the local cells keep their data: each in an embedded
-// store of its own, or each in a table (database) of its own on one
-// emulator of a cloud's store, started here and stopped by stop.
+// store of its own, or each in a table (database) of its own on an emulator
+// of a cloud's store — one emulator per kind of store the cells use
+// (several with --store auto), started here and stopped by stop.
 type localStore struct {
-	kind    contract.Kind
-	dataDir string             // --data-dir; "" keeps everything in memory
-	emu     *emulator.Emulator // nil for the embedded store
-	used    map[string]string  // store name → the cell that has it
+	choice  storeKind
+	dataDir string                               // --data-dir; "" keeps everything in memory
+	emus    map[contract.Kind]*emulator.Emulator // the running emulators
+	cells   map[contract.Kind][]string           // the cells on each kind, in topology order
+	used    map[contract.Kind]map[string]string  // store name → the cell that has it
 }
 
-// startLocalStore starts the emulator kind needs, if any. With dataDir the
-// emulator keeps its data in dataDir/<kind>.emulator, so that the next
-// `cellfabric local` with the same --data-dir finds it again.
-func startLocalStore(kind contract.Kind, dataDir string) (*localStore, error) {
-	s := &localStore{kind: kind, dataDir: dataDir, used: map[string]string{}}
-	if kind == contract.Embedded {
-		return s, nil
+// kindOf is the kind of store a cell of cloud keeps its data in.
+func (s *localStore) kindOf(cloud fabric.Cloud) contract.Kind {
+	if s.choice != localStoreAuto {
+		return contract.Kind(s.choice)
 	}
-	o := emulator.Options{}
-	if dataDir != "" {
-		if !emulator.Persistent(kind) {
-			return nil, fmt.Errorf("--store %s keeps its data in memory only (the Firestore emulator cannot keep it on disk): leave out --data-dir", kind)
+	if k, ok := cloudStores[cloud]; ok {
+		return k
+	}
+	return contract.Embedded
+}
+
+// startLocalStore starts the emulators the topology's cells need under
+// choice, each once. With dataDir an emulator keeps its data in
+// dataDir/<kind>.emulator, so that the next `cellfabric local` with the
+// same --data-dir finds it again; a kind whose emulator cannot keep data
+// (Firestore) is refused with dataDir before anything starts.
+func startLocalStore(choice storeKind, topo *stacks.Topology, dataDir string) (_ *localStore, err error) {
+	s := &localStore{choice: choice, dataDir: dataDir, emus: map[contract.Kind]*emulator.Emulator{}, cells: map[contract.Kind][]string{}, used: map[contract.Kind]map[string]string{}}
+	var kinds []contract.Kind
+	for _, c := range topo.Cells {
+		k := s.kindOf(c.Cloud)
+		if _, ok := s.cells[k]; !ok {
+			kinds = append(kinds, k)
 		}
-		o.DataDir = filepath.Join(dataDir, string(kind)+localEmulatorDirSuffix)
+		s.cells[k] = append(s.cells[k], c.ID)
 	}
-	emu, err := emulator.Start(kind, o)
-	if err != nil {
-		return nil, fmt.Errorf("--store %s: %w", kind, err)
+	for _, k := range kinds {
+		if k == contract.Embedded || dataDir == "" || emulator.Persistent(k) {
+			continue
+		}
+		if choice == localStoreAuto {
+			return nil, fmt.Errorf("--store auto runs cells %s on the %s emulator, which keeps its data in memory only: leave out --data-dir, or pick one --store for every cell", strings.Join(s.cells[k], ", "), k)
+		}
+		return nil, fmt.Errorf("--store %s keeps its data in memory only (the Firestore emulator cannot keep it on disk): leave out --data-dir", k)
 	}
-	s.emu = emu
+	defer func() {
+		if err != nil {
+			s.stop()
+		}
+	}()
+	for _, k := range kinds {
+		if k == contract.Embedded {
+			continue
+		}
+		o := emulator.Options{}
+		if dataDir != "" {
+			o.DataDir = filepath.Join(dataDir, string(k)+localEmulatorDirSuffix)
+		}
+		emu, err := emulator.Start(k, o)
+		if err != nil {
+			if choice == localStoreAuto {
+				return nil, fmt.Errorf("--store auto: the %s cells' store %s: %w", strings.Join(s.cells[k], ", "), k, err)
+			}
+			return nil, fmt.Errorf("--store %s: %w", k, err)
+		}
+		s.emus[k] = emu
+	}
 	return s, nil
 }
 
-// stop stops the emulator (it saves its data first) and waits until its
-// process group is gone.
+// stop stops every emulator (each saves its data first) and waits until
+// their process groups are gone.
 func (s *localStore) stop() {
-	if s.emu != nil {
-		s.emu.Stop()
+	for _, emu := range s.emus {
+		emu.Stop()
 	}
 }
 
-// describe says where the cells' data is, for the banner.
+// describe says where the cells' data is, for the banner: one line for a
+// single kind of store, else a line per kind.
 func (s *localStore) describe() string {
+	if s.choice != localStoreAuto {
+		return s.describeKind(contract.Kind(s.choice))
+	}
+	var lines []string
+	for _, k := range contract.Kinds {
+		if cells, ok := s.cells[k]; ok {
+			lines = append(lines, s.describeKind(k)+" ("+strings.Join(cells, ", ")+")")
+		}
+	}
+	return "auto, each cell on its cloud's store:\n            " + strings.Join(lines, "\n            ")
+}
+
+// describeKind says where the cells on kind keep their data.
+func (s *localStore) describeKind(kind contract.Kind) string {
 	where := "in memory"
-	if s.emu == nil {
+	emu := s.emus[kind]
+	if emu == nil {
 		if s.dataDir != "" {
 			where = "in " + filepath.Join(s.dataDir, "<cell id>")
 		}
-		return fmt.Sprintf("%s, %s", s.kind, where)
+		return fmt.Sprintf("%s, %s", kind, where)
 	}
-	if d := s.emu.DataDir(); d != "" {
+	if d := emu.DataDir(); d != "" {
 		where = "in " + d
 	}
 	each := "table"
-	if s.kind == contract.Firestore {
+	if kind == contract.Firestore {
 		each = "database"
 	}
-	return fmt.Sprintf("%s on %s at %s, one %s per cell, %s", s.kind, s.emu.Name(), s.emu.Endpoint(), each, where)
+	return fmt.Sprintf("%s on %s at %s, one %s per cell, %s", kind, emu.Name(), emu.Endpoint(), each, where)
 }
 
-// open opens cell's store, first creating its table on the emulator as the
-// adapters' tests do (the cell components do it in the clouds).
-func (s *localStore) open(ctx context.Context, cell string, logger *slog.Logger) (state.Store, error) {
-	c := open.Config{Kind: s.kind}
-	switch s.kind {
+// open opens the store of cell (of cloud), first creating its table on the
+// emulator as the adapters' tests do (the cell components do it in the
+// clouds), and returns it with its kind.
+func (s *localStore) open(ctx context.Context, cell string, cloud fabric.Cloud, logger *slog.Logger) (state.Store, contract.Kind, error) {
+	kind := s.kindOf(cloud)
+	st, err := s.openKind(ctx, kind, cell, logger)
+	return st, kind, err
+}
+
+// openKind opens cell's store of kind.
+func (s *localStore) openKind(ctx context.Context, kind contract.Kind, cell string, logger *slog.Logger) (state.Store, error) {
+	c := open.Config{Kind: kind}
+	emu := s.emus[kind]
+	switch kind {
 	case contract.Embedded:
 		if s.dataDir != "" {
 			c.DataDir = filepath.Join(s.dataDir, cell)
 		}
 	case contract.DynamoDB:
-		c.Store, c.Region, c.Endpoint = "cellfabric-local-"+cell, localDynamoRegion, s.emu.Endpoint()
+		c.Store, c.Region, c.Endpoint = "cellfabric-local-"+cell, localDynamoRegion, emu.Endpoint()
 		c.DynamoDB = &dynamo.Options{Credentials: localDynamoCredentials}
 	case contract.AzureTable:
 		// The Azure cell's table name: letters and digits only.
-		c.Store, c.Endpoint = "state"+strings.ReplaceAll(cell, "-", ""), s.emu.Endpoint()
+		c.Store, c.Endpoint = "state"+strings.ReplaceAll(cell, "-", ""), emu.Endpoint()
 		c.AzureSharedKey = &aztable.SharedKey{Account: emulator.AzuriteAccount, Key: emulator.AzuriteKey}
 	case contract.Firestore:
 		// The emulator creates a database on its first use.
-		c.Store, c.Project, c.Endpoint = cell+"-state", localFirestoreProject, s.emu.Endpoint()
+		c.Store, c.Project, c.Endpoint = cell+"-state", localFirestoreProject, emu.Endpoint()
 	}
 	if c.Store != "" {
-		if other, ok := s.used[c.Store]; ok {
-			return nil, fmt.Errorf("cells %s and %s would share the %s store %s: give one of them another id", other, cell, s.kind, c.Store)
+		if s.used[kind] == nil {
+			s.used[kind] = map[string]string{}
 		}
-		s.used[c.Store] = cell
+		if other, ok := s.used[kind][c.Store]; ok {
+			return nil, fmt.Errorf("cells %s and %s would share the %s store %s: give one of them another id", other, cell, kind, c.Store)
+		}
+		s.used[kind][c.Store] = cell
 	}
 	ectx, cancel := context.WithTimeout(ctx, localEnsureTimeout)
 	defer cancel()
 	var err error
-	switch s.kind {
+	switch kind {
 	case contract.DynamoDB:
 		err = dynamo.EnsureTable(ectx, dynamo.Options{Table: c.Store, Region: c.Region, Endpoint: c.Endpoint, Credentials: localDynamoCredentials})
 	case contract.AzureTable:

@@ -72,7 +72,7 @@ func burnAlert(c stacks.Cell, w BurnWindow) Rule {
 				"2. Compare with the other cells of %[2]s and the Fleet row: one cell (a bad deploy, its store) or the whole cloud or region (a provider incident). "+
 				"3. A deploy in the window: roll it back. "+
 				"4. Still burning and the tenants have failover cells: set %[1]s's state to draining (or down) in the stack and run pulumi up to move its traffic, then investigate. "+
-				"5. Per-tenant detail: the router's logs carry tenant and request_id for every failed attempt.", c.ID, c.Cloud),
+				"5. Per-tenant detail: the router's logs carry cellfabric.tenant, cellfabric.cell and request_id for every failed attempt, and the cell's access log one line per request with the same names (README, Logs in each cloud).", c.ID, c.Cloud),
 		},
 	}
 }

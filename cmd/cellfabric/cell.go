@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/components/cell"
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/internal/logattr"
+	"github.com/cellfabric/cellfabric/internal/logattr/cloudlogging"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/workload/refcell"
 	"github.com/cellfabric/cellfabric/workload/state/contract"
@@ -54,6 +57,7 @@ type cellOptions struct {
 	listen, dataDir string
 	controlKeyFile  string
 	logFormat       logFormat
+	accessLog       bool
 	trace           traceOptions
 }
 
@@ -67,9 +71,10 @@ func (o *cellOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&o.controlKeyFile, "control-key-file", "", "`FILE` holding the control key as id=secret (as for cellfabric tenants --key-file): turns on the cell's state admin API ("+stateapi.BasePath+"/...), which the mover uses; default: off (404)")
 	o.trace.bind(fs, 0, "share of new traces recorded, 0 to 1; a request's traceparent (set by the edge, which signed it) decides for its trace; 0 turns tracing off")
 	o.logFormat = "json"
-	fs.Var(&o.logFormat, "log-format", "log `format`: json or text")
+	fs.Var(&o.logFormat, "log-format", "log `format`: json or text; json on a GCP cell ("+cell.EnvCloud+"=gcp) is Cloud Logging's (severity, message, trace)")
+	fs.BoolVar(&o.accessLog, "access-log", true, "log one line per signed request (tenant, cell, operation, status, duration_ms, request_id, trace ids); false leaves them out, e.g. to pay the cloud's log ingestion for warnings only")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR] [--control-key-file FILE] [--trace-endpoint URL --trace-sample RATIO]
+		fmt.Fprintf(fs.Output(), `usage: cellfabric cell [--listen :8080] [--data-dir DIR] [--control-key-file FILE] [--trace-endpoint URL --trace-sample RATIO] [--log-format json|text] [--access-log=false]
 
 Runs the reference cell. Configuration comes from the environment the cell
 components set:
@@ -98,7 +103,7 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 		return code
 	}
 	o.withEnvDefaults(fs, getenv)
-	logger := o.logFormat.logger(stderr)
+	logger := cellLogger(o.logFormat, getenv, stderr)
 	keys, err := edgeauth.KeysFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "cellfabric cell: refusing to start without an edge key: a cell without one would serve anyone who reaches it.\n  %v\n", err)
@@ -134,6 +139,7 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 	c, err := refcell.New(refcell.Config{
 		CellID: getenv(cell.EnvCellID), Cloud: getenv(cell.EnvCloud), Region: getenv(cell.EnvRegion),
 		Keys: keys, Store: store, StoreKind: string(sc.Kind), Logger: logger, ControlKeys: controlKeys, Tracing: tp,
+		AccessLogOff: !o.accessLog,
 	})
 	if err != nil {
 		store.Close()
@@ -146,9 +152,23 @@ func cellMain(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "cellfabric cell: %v\n", err)
 		return 1
 	}
-	logger.Info("reference cell listening", "cell", getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "state_admin_api", len(controlKeys) > 0, "store", sc.Kind, "store_name", sc.Store, "data_dir", sc.DataDir)
+	logger.Info("reference cell listening", logattr.Cell, getenv(cell.EnvCellID), "cloud", getenv(cell.EnvCloud), "region", getenv(cell.EnvRegion), "listen", ln.Addr().String(), "edge_keys", len(keys), "state_admin_api", len(controlKeys) > 0, "store", sc.Kind, "store_name", sc.Store, "data_dir", sc.DataDir)
 	fmt.Fprintf(stdout, "cell %s (%s %s) listening on http://%s\n", getenv(cell.EnvCellID), getenv(cell.EnvCloud), getenv(cell.EnvRegion), ln.Addr())
 	return serveCell(ctx, c, ln, logger, stderr)
+}
+
+// cellLogger is the cell's logger, writing to w: in format f and, when f is
+// json on a GCP cell (cell.EnvCloud is gcp), in Cloud Logging's JSON
+// (internal/logattr/cloudlogging), where Cloud Run's stdout and stderr go:
+// its severity, message, and the trace of the request's span under the
+// project of contract.EnvProject, which the GCP component sets to the
+// project the service and its database run in (Cloud Run tells a container
+// its project only through the metadata server).
+func cellLogger(f logFormat, getenv func(string) string, w io.Writer) *slog.Logger {
+	if f == "json" && getenv(cell.EnvCloud) == string(fabric.GCP) {
+		return slog.New(cloudlogging.NewHandler(w, cloudlogging.Options{Project: getenv(contract.EnvProject)}))
+	}
+	return f.logger(w)
 }
 
 // withEnvDefaults gives --listen and --data-dir, when not on the command

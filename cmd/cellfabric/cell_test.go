@@ -19,6 +19,14 @@ const cellTestSecret = "cell-command-test-edge-secret-42"
 // and returns its base URL and a stop function returning the exit status.
 func startCellCommand(t *testing.T, env map[string]string, extra ...string) (string, func() int) {
 	t.Helper()
+	base, stop, _ := startCellCommandLogs(t, env, extra...)
+	return base, stop
+}
+
+// startCellCommandLogs is startCellCommand that also returns what the
+// cell writes to stderr: its logs.
+func startCellCommandLogs(t *testing.T, env map[string]string, extra ...string) (string, func() int, *lockedBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)
@@ -28,7 +36,7 @@ func startCellCommand(t *testing.T, env map[string]string, extra ...string) (str
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], func() int { cancel(); return <-done }
+			return m[1], func() int { cancel(); return <-done }, &stderr
 		}
 		select {
 		case code := <-done:

@@ -50,7 +50,8 @@ func TestContainerDefinition(t *testing.T) {
 	}
 	if c.LogConfiguration.LogDriver != "awslogs" ||
 		c.LogConfiguration.Options["awslogs-group"] != str(d.One(t, "aws:cloudwatch/logGroup:LogGroup"), "name") ||
-		c.LogConfiguration.Options["awslogs-region"] != "us-east-1" {
+		c.LogConfiguration.Options["awslogs-region"] != "us-east-1" ||
+		c.LogConfiguration.Options["mode"] != "non-blocking" {
 		t.Errorf("log configuration = %+v", c.LogConfiguration)
 	}
 

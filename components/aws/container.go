@@ -74,7 +74,7 @@ func workloadEnv(contract, extra map[string]string) (map[string]string, error) {
 // image, its port, plain environment sorted by name, the edge key (and the
 // extra key, when there is one) as a Secrets Manager reference (ECS reads it
 // at start; it never appears in the task definition) and logs to the cell's
-// log group.
+// log group, one event per line, without blocking the container.
 func containerDefinitions(s containerSpec) (string, error) {
 	env := make([]nameValue, 0, len(s.Env))
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
@@ -97,6 +97,13 @@ func containerDefinitions(s containerSpec) (string, error) {
 				"awslogs-group":         s.LogGroup,
 				"awslogs-region":        s.Region,
 				"awslogs-stream-prefix": containerName,
+				// The container's writes to stdout and stderr never wait
+				// for CloudWatch: the driver buffers lines and drops them
+				// when its buffer is full, rather than stall the cell's
+				// requests behind their log lines. ECS's default since
+				// June 2025, but an account setting (defaultLogDriverMode)
+				// can make it blocking, so it is pinned here.
+				"mode": "non-blocking",
 			},
 		},
 	}}

@@ -146,6 +146,9 @@ func workloadEnv(a cell.Args, database string, project, secretID, extraSecretID 
 	}
 	return pulumi.All(extra, secretID, extraSecretID, project).ApplyT(func(xs []any) ([]cloudrunv2.ServiceTemplateContainerEnv, error) {
 		more, secret, extraSecret := xs[0].(map[string]string), xs[1].(string), xs[2].(string)
+		// The provider's project, the one the service runs in as well: the
+		// reference cell also names its log lines' Cloud Logging trace
+		// with it (projects/<project>/traces/<id>).
 		fixedEnv[contract.EnvProject] = xs[3].(string)
 		if err := cell.CheckEnv(slices.Collect(maps.Keys(more)), platformEnv); err != nil {
 			return nil, fmt.Errorf("cell %q: Env: %w", a.ID, err)

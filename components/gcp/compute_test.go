@@ -108,7 +108,8 @@ func TestWorkloadEnvironment(t *testing.T) {
 		cell.EnvRegion:    testRegion,
 		contract.EnvStore: n.Database,
 		// The state port's Firestore adapter finds the database by id
-		// and project.
+		// and project; the cell's Cloud Logging trace field names the
+		// same project.
 		contract.EnvKind:    "firestore",
 		contract.EnvProject: testProject,
 		cell.EnvEdgeKeyID:   "k2",

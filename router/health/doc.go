@@ -21,5 +21,6 @@
 // the cells that remain, new cells are added, removed ones stop being
 // checked.
 //
-// The package imports the standard library and the router core only.
+// The package imports the standard library, the router core and
+// internal/logattr (log attribute names) only.
 package health

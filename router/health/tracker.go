@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -273,7 +274,7 @@ func (t *Tracker) SetOverride(id string, o Override) error {
 func (t *Tracker) changed(c *cell, why string) {
 	if c.refresh() {
 		t.changes.Add(1)
-		t.cfg.Logger.Info("cell health changed", "cell", c.id, "cloud", c.cloud, "healthy", c.healthy.Load(), "reason", why)
+		t.cfg.Logger.Info("cell health changed", logattr.Cell, c.id, logattr.Cloud, c.cloud, "healthy", c.healthy.Load(), "reason", why)
 	}
 }
 
@@ -326,7 +327,7 @@ func (t *Tracker) eject(c *cell) {
 		}
 	}
 	if float64(out+1) > t.cfg.MaxEjectedShare*float64(len(cells)) {
-		t.cfg.Logger.Warn("cell not ejected: too many cells are ejected already", "cell", c.id, "cloud", c.cloud, "ejected", out, "cells", len(cells))
+		t.cfg.Logger.Warn("cell not ejected: too many cells are ejected already", logattr.Cell, c.id, logattr.Cloud, c.cloud, "ejected", out, "cells", len(cells))
 		return
 	}
 	if !c.backAt.IsZero() && time.Since(c.backAt) > t.cfg.MaxEjection {

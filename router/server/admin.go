@@ -6,6 +6,7 @@ import (
 	"net/http/pprof"
 
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/health"
 )
@@ -100,7 +101,7 @@ func (rt *Router) AdminHandler() http.Handler {
 			WriteJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
-		rt.cfg.Logger.Info("cell override set by the admin API", "cell", r.PathValue("id"), "override", o.String())
+		rt.cfg.Logger.Info("cell override set by the admin API", logattr.Cell, r.PathValue("id"), "override", o.String())
 		WriteJSON(w, http.StatusOK, rt.Cells())
 	})
 	return mux

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/tenant"
 )
@@ -62,7 +63,7 @@ func (rt *Router) decide(ctx context.Context, method string, f tenant.Facts, st 
 	case rt.dir != nil && rt.cfg.PlaceUnknown != nil && req.Tenant != "" && snap.Policy() == fabric.PolicyPlace && !snap.Lists(req.Tenant):
 		t, err := rt.placeUnknown(ctx, req.Tenant)
 		if err != nil {
-			rt.cfg.Logger.Warn("placing a tenant in neither the directory nor the registry failed; refusing its request", "tenant", req.Tenant, "error", err)
+			rt.cfg.Logger.Warn("placing a tenant in neither the directory nor the registry failed; refusing its request", logattr.Tenant, req.Tenant, "error", err)
 			return router.PlacementFailed(req.Tenant), false
 		}
 		st.given = t
@@ -72,7 +73,7 @@ func (rt *Router) decide(ctx context.Context, method string, f tenant.Facts, st 
 		if st.decision.Via == router.ViaPlacement {
 			rt.placements.unrecorded.Add(1)
 			rt.placements.warnOnce.Do(func() {
-				rt.cfg.Logger.Warn("a tenant in neither the tenant directory nor the registry was placed by hash and the placement was not recorded: it can move to another cell when cells change; add tenants to the directory, or give the router a placement hook (PlaceUnknown)", "tenant", req.Tenant)
+				rt.cfg.Logger.Warn("a tenant in neither the tenant directory nor the registry was placed by hash and the placement was not recorded: it can move to another cell when cells change; add tenants to the directory, or give the router a placement hook (PlaceUnknown)", logattr.Tenant, req.Tenant)
 			})
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -195,7 +196,7 @@ func (s *dirSync) apply(changes []router.TenantChange) {
 		switch {
 		case err != nil:
 			s.invalid.Add(1)
-			s.logger.Warn("tenant directory change refused; the router keeps what it held for the tenant", "tenant", c.ID, "epoch", c.Epoch, "error", err)
+			s.logger.Warn("tenant directory change refused; the router keeps what it held for the tenant", logattr.Tenant, c.ID, "epoch", c.Epoch, "error", err)
 		case applied:
 			s.applied.Add(1)
 		default:

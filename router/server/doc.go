@@ -103,6 +103,7 @@
 // "requestId"}; reasons are stable and label the rejected-requests metric.
 //
 // It imports the standard library, the router packages, internal/tracing,
+// internal/logattr (the log attribute names it shares with the cells),
 // the OpenTelemetry API, the Prometheus client library and
 // valyala/fasthttp; never a Pulumi or cloud SDK.
 package server

@@ -15,6 +15,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/tenant"
@@ -287,7 +288,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			closeFastResponse(resp, att, false)
 			st.cell = nil
 			ctx.SetConnectionClose()
-			rt.cfg.Logger.Info("request failed by its client", "reason", fault.Reason, "status", fault.Status, "tenant", st.tenant, "request_id", st.requestID, "error", fault.err.Error())
+			rt.cfg.Logger.Info("request failed by its client", "reason", fault.Reason, logattr.Status, fault.Status, logattr.Tenant, st.tenant, logattr.RequestID, st.requestID, "error", fault.err.Error())
 			rt.writeFastError(ctx, st, fault.Refusal)
 			return
 		}

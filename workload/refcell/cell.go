@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/internal/tracing"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/workload/state"
@@ -56,8 +57,12 @@ type Config struct {
 	// must differ from every edge key. Zero: the API is off and its paths
 	// answer 404.
 	ControlKeys []edgeauth.Key
-	// Logger receives the cell's logs. Zero: discard.
+	// Logger receives the cell's logs: an access line per signed request
+	// (accesslog.go) and the cell's warnings. Zero: discard.
 	Logger *slog.Logger
+	// AccessLogOff turns the access log off: no line per signed request.
+	// Zero (the default): on.
+	AccessLogOff bool
 	// Tracing, when set, traces signed requests (trace.go): a server span
 	// continuing the edge's traceparent and a span around each state store
 	// call. The cell does not own it (the caller shuts it down). Nil (the
@@ -136,7 +141,11 @@ func (c *Cell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serveAdmin(w, r)
 		return
 	}
-	c.verified.ServeHTTP(w, r)
+	if c.cfg.AccessLogOff {
+		c.verified.ServeHTTP(w, r)
+		return
+	}
+	c.serveLogged(w, r)
 }
 
 // serveAdmin serves the state admin API, signed with the control key (an
@@ -165,7 +174,7 @@ func (c *Cell) Rejected() uint64 { return c.rejected.Load() }
 
 func (c *Cell) reject(r *http.Request, e *edgeauth.Error) {
 	c.rejected.Add(1)
-	c.cfg.Logger.Info("request refused: bad edge signature", "cell", c.cfg.CellID, "reason", e.Reason, "method", r.Method, "path", r.URL.Path)
+	c.cfg.Logger.Info("request refused: bad edge signature", logattr.Cell, c.cfg.CellID, "reason", e.Reason, "method", r.Method, "path", r.URL.Path)
 }
 
 // healthBody is the answer of /healthz.
@@ -190,6 +199,9 @@ func (c *Cell) healthz(w http.ResponseWriter, r *http.Request) {
 // serveSigned handles a request whose signature verified.
 func (c *Cell) serveSigned(w http.ResponseWriter, r *http.Request) {
 	tenant, _ := edgeauth.TenantFromContext(r.Context())
+	if aw, ok := w.(*accessWriter); ok {
+		aw.signed, aw.tenant = true, tenant
+	}
 	if c.tracer != nil {
 		c.traced(w, r, tenant, func(w http.ResponseWriter, r *http.Request) { c.serveTenant(w, r, tenant) })
 		return

@@ -56,7 +56,14 @@
 // adapter) that continues the traceparent the edge sent, and each state
 // store call a child span (trace.go); /healthz is not traced.
 //
-// The package imports the standard library, router/edgeauth,
+// Every signed request is logged on Config.Logger as one info line with
+// the attribute names the router's log lines and the spans use (tenant,
+// cell, cloud, region, operation, status, duration_ms, request_id, and the
+// trace and span ids when the cell traces; accesslog.go), unless
+// Config.AccessLogOff. A refused request is logged without the tenant it
+// names, which is unverified.
+//
+// The package imports the standard library, router/edgeauth, internal/logattr,
 // control/directory (to keep control keys apart from edge keys), the state
 // port and its admin API (workload/state/stateapi) (the adapters are chosen
 // by the caller), internal/tracing and the OpenTelemetry API; never Pulumi.

@@ -66,6 +66,9 @@ func (c *Cell) traced(w http.ResponseWriter, r *http.Request, tenant string, ser
 	ctx := tracing.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, span := c.tracer.Start(ctx, spanRequest, trace.WithSpanKind(trace.SpanKindServer))
 	defer span.End()
+	if aw, ok := w.(*accessWriter); ok {
+		aw.span = span.SpanContext()
+	}
 	if !span.IsRecording() {
 		serve(w, r.WithContext(ctx))
 		return

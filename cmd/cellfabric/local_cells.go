@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/cellfabric/cellfabric/components/edge"
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/internal/tracing"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
@@ -48,12 +49,12 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 	}
 	var cells []*localCell
 	for _, tc := range topo.Cells {
-		tp, err := trace.provider(ctx, traceServiceCell, func(string) string { return "" }, logger.With("cell", tc.ID), cellTraceAttrs(tc.ID, string(tc.Cloud), tc.Region)...)
+		tp, err := trace.provider(ctx, traceServiceCell, func(string) string { return "" }, logger.With(logattr.Cell, tc.ID), cellTraceAttrs(tc.ID, string(tc.Cloud), tc.Region)...)
 		if err != nil {
 			closeLocalCells(cells)
 			return nil, fmt.Errorf("cell %s: %w", tc.ID, err)
 		}
-		st, kind, err := store.open(ctx, tc.ID, tc.Cloud, logger.With("cell", tc.ID))
+		st, kind, err := store.open(ctx, tc.ID, tc.Cloud, logger.With(logattr.Cell, tc.ID))
 		if err != nil {
 			shutdownTracing(tp, "local", io.Discard)
 			closeLocalCells(cells)
@@ -61,7 +62,7 @@ func newLocalCells(ctx context.Context, topo *stacks.Topology, key edgeauth.Key,
 		}
 		c, err := refcell.New(refcell.Config{
 			CellID: tc.ID, Cloud: string(tc.Cloud), Region: tc.Region,
-			Keys: []edgeauth.Key{key}, ControlKeys: controlKeys, Store: st, StoreKind: string(kind), Logger: logger.With("cell", tc.ID),
+			Keys: []edgeauth.Key{key}, ControlKeys: controlKeys, Store: st, StoreKind: string(kind), Logger: logger, // the cell names itself in its lines (logattr.Cell)
 			Tracing: tp,
 		})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
@@ -187,7 +188,7 @@ func (c *Cell) storeError(w http.ResponseWriter, err error, tenant, key string) 
 		w.Header().Set("Retry-After", strconv.Itoa(StoreRetryAfter))
 		writeError(w, http.StatusServiceUnavailable, "the cell is shutting down")
 	default:
-		c.cfg.Logger.Error("state store error", "cell", c.cfg.CellID, "error", err.Error())
+		c.cfg.Logger.Error("state store error", logattr.Cell, c.cfg.CellID, "error", err.Error())
 		w.Header().Set("Retry-After", strconv.Itoa(StoreRetryAfter))
 		writeError(w, http.StatusServiceUnavailable, "the cell's store is unavailable; the request was not acknowledged: retry")
 	}

@@ -120,18 +120,16 @@ func (k jsKV) ListValues(ctx context.Context, prefix, cursor string, limit int) 
 // timedFetch calls fetch and aborts it when the response headers have not
 // arrived within timeout; the timer is cleared as soon as they do, so a
 // long body is never cut short. A watch over the request body (shim.js),
-// when given, may abort the fetch too, when the client's body fails.
+// when given, may abort the fetch too, when the client's body fails. The
+// shim does it all in one call (its cellfabricTimedFetch).
 func timedFetch(url string, init js.Value, timeout time.Duration, watch js.Value) (js.Value, error) {
-	g := js.Global()
-	ac := g.Get("AbortController").New()
-	init.Set("signal", ac.Get("signal"))
-	if watch.Type() == js.TypeObject {
-		watch.Set("abortFetch", ac.Get("abort").Call("bind", ac))
+	if watch.Type() != js.TypeObject {
+		watch = js.Null()
 	}
-	timer := g.Call("setTimeout", ac.Get("abort").Call("bind", ac), timeout.Milliseconds())
-	resp, err := callAwait(func() js.Value { return g.Call("fetch", url, init) })
-	g.Call("clearTimeout", timer)
-	if err != nil && ac.Get("signal").Get("aborted").Bool() {
+	resp, err := callAwait(func() js.Value {
+		return js.Global().Call(timedFetchGlobal, url, init, timeout.Milliseconds(), watch)
+	})
+	if je, ok := err.(*jsError); ok && je.name == fetchAbortedName {
 		return js.Undefined(), errTimeout
 	}
 	return resp, err
@@ -164,6 +162,11 @@ const (
 	// keepBodyGlobal reads the start of a body and returns what it read and
 	// the body whole again.
 	keepBodyGlobal = "__cellfabricKeepBody"
+	// timedFetchGlobal calls fetch with a timeout for the response headers.
+	timedFetchGlobal = "__cellfabricTimedFetch"
+	// fetchAbortedName is the name of the error timedFetchGlobal rejects
+	// with when the fetch failed after an abort.
+	fetchAbortedName = "cellfabric.aborted"
 )
 
 var _ upstream = (*jsUpstream)(nil)

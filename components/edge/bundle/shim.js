@@ -217,6 +217,43 @@ function cellfabricRespond(body, init, edits) {
 }
 globalThis.__cellfabricRespond = cellfabricRespond;
 
+// cellfabricTimedFetch calls fetch(url, init) and aborts it when the
+// response headers have not come within timeoutMs; the timer is cleared as
+// soon as they do, so a long body is never cut short. When watch (the
+// shim's watch over a forwarded body) is given, its abortFetch aborts the
+// fetch too. It rejects with the name cellfabric.aborted when the fetch
+// failed after an abort (the timeout's or the watch's), else as fetch does.
+function cellfabricTimedFetch(url, init, timeoutMs, watch) {
+  const ac = new AbortController();
+  init.signal = ac.signal;
+  const abort = () => ac.abort();
+  if (watch) {
+    watch.abortFetch = abort;
+  }
+  const timer = setTimeout(abort, timeoutMs);
+  let pending;
+  try {
+    pending = fetch(url, init);
+  } catch (err) {
+    clearTimeout(timer);
+    throw err;
+  }
+  return pending.then(
+    (response) => {
+      clearTimeout(timer);
+      return response;
+    },
+    (err) => {
+      clearTimeout(timer);
+      if (ac.signal.aborted) {
+        throw { name: "cellfabric.aborted", message: "the fetch was aborted" };
+      }
+      throw err;
+    },
+  );
+}
+globalThis.__cellfabricTimedFetch = cellfabricTimedFetch;
+
 addEventListener("fetch", (event) => {
   const answer = new Promise((resolve, reject) => {
     cellfabricStart().fetch(event.request, resolve, reject);

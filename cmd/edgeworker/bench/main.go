@@ -12,6 +12,9 @@
 // tenants in the DIRECTORY namespace, and a cached directory tenant against
 // a registry tenant on a warm isolate.
 //
+// With -compare DIR,DIR,... it measures only the first request of fresh
+// isolates of prebuilt bundles, alternating between them (compare.go).
+//
 // Everything runs on 127.0.0.1: one cell (a small JSON echo written in Go,
 // the same handler for every path measured), a KV namespace and workerd. The
 // requests are sequential over keep-alive connections, so latencies are
@@ -49,9 +52,12 @@ func main() {
 	cold := flag.Int("cold", 5, "cold starts to measure")
 	dir := flag.Bool("directory", false, "run the tenant directory benchmark instead: cold start and memory at 1k and 1M directory tenants, cached directory tenant against registry tenant")
 	requests := flag.Int("requests", 3000, "requests over random tenants before the memory figures (with -directory)")
+	cmp := flag.String("compare", "", "comma-separated bundle directories (`go run ./cmd/edgeworker/build -o DIR`): measure only the first request of -cold fresh isolates of each, alternating (compare.go)")
 	flag.Parse()
 	var err error
-	if *dir {
+	if *cmp != "" {
+		err = compare(splitDirs(*cmp), *cold)
+	} else if *dir {
 		err = runDirectory(*n, *cold, *requests)
 	} else {
 		err = run(*n, *cold)

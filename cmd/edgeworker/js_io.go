@@ -120,18 +120,16 @@ func (k jsKV) ListValues(ctx context.Context, prefix, cursor string, limit int) 
 // timedFetch calls fetch and aborts it when the response headers have not
 // arrived within timeout; the timer is cleared as soon as they do, so a
 // long body is never cut short. A watch over the request body (shim.js),
-// when given, may abort the fetch too, when the client's body fails.
+// when given, may abort the fetch too, when the client's body fails. The
+// shim does it all in one call (its cellfabricTimedFetch).
 func timedFetch(url string, init js.Value, timeout time.Duration, watch js.Value) (js.Value, error) {
-	g := js.Global()
-	ac := g.Get("AbortController").New()
-	init.Set("signal", ac.Get("signal"))
-	if watch.Type() == js.TypeObject {
-		watch.Set("abortFetch", ac.Get("abort").Call("bind", ac))
+	if watch.Type() != js.TypeObject {
+		watch = js.Null()
 	}
-	timer := g.Call("setTimeout", ac.Get("abort").Call("bind", ac), timeout.Milliseconds())
-	resp, err := callAwait(func() js.Value { return g.Call("fetch", url, init) })
-	g.Call("clearTimeout", timer)
-	if err != nil && ac.Get("signal").Get("aborted").Bool() {
+	resp, err := callAwait(func() js.Value {
+		return js.Global().Call(timedFetchGlobal, url, init, timeout.Milliseconds(), watch)
+	})
+	if je, ok := err.(*jsError); ok && je.name == fetchAbortedName {
 		return js.Undefined(), errTimeout
 	}
 	return resp, err
@@ -164,6 +162,11 @@ const (
 	// keepBodyGlobal reads the start of a body and returns what it read and
 	// the body whole again.
 	keepBodyGlobal = "__cellfabricKeepBody"
+	// timedFetchGlobal calls fetch with a timeout for the response headers.
+	timedFetchGlobal = "__cellfabricTimedFetch"
+	// fetchAbortedName is the name of the error timedFetchGlobal rejects
+	// with when the fetch failed after an abort.
+	fetchAbortedName = "cellfabric.aborted"
 )
 
 var _ upstream = (*jsUpstream)(nil)
@@ -172,21 +175,27 @@ var _ upstream = (*jsUpstream)(nil)
 // without Host (fetch sets it from the URL) and without any signature,
 // tenant, epoch or trace context a client sent, plus X-Forwarded-For from
 // CF-Connecting-IP.
-func newUpstream(req js.Value) *jsUpstream {
-	h := js.Global().Get("Headers").New(req.Get("headers"))
+// head is req's, read by readRequestHead; the copy is made with one call to
+// the shim.
+func newUpstream(req js.Value, head requestHead) *jsUpstream {
+	var ed headerEdits
 	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, edgeauth.EpochHeader, traceparentHeader, tracestateHeader} {
-		h.Call("delete", name)
+		ed.del(name)
 	}
-	if ip := h.Call("get", "CF-Connecting-IP"); ip.Type() == js.TypeString {
-		h.Call("append", "X-Forwarded-For", ip)
+	if ip, ok := head.header.lookup("CF-Connecting-IP"); ok {
+		ed.add('a', "X-Forwarded-For", ip)
 	}
 	length := int64(-1)
-	if cl := h.Call("get", "Content-Length"); cl.Type() == js.TypeString {
-		if n, err := strconv.ParseInt(cl.String(), 10, 64); err == nil && n >= 0 {
+	if cl, ok := head.header.lookup("Content-Length"); ok {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
 			length = n
 		}
 	}
-	return &jsUpstream{method: req.Get("method").String(), headers: h, body: req.Get("body"), length: length, watch: js.Undefined(), kept: js.Undefined()}
+	body := js.Null()
+	if head.hasBody {
+		body = req.Get("body")
+	}
+	return &jsUpstream{method: head.method, headers: ed.copyOf(req.Get("headers")), body: body, length: length, watch: js.Undefined(), kept: js.Undefined()}
 }
 
 // keptBody is what the shim's keepBody read of a stream.
@@ -281,21 +290,21 @@ func (u *jsUpstream) clientBodyError() error {
 }
 
 func (u *jsUpstream) Send(a *attempt) (reply, error) {
-	h := js.Global().Get("Headers").New(u.headers)
+	var ed headerEdits
 	if a.Tenant != "" {
-		h.Call("set", edgeauth.TenantHeader, a.Tenant)
+		ed.set(edgeauth.TenantHeader, a.Tenant)
 	}
 	if a.Epoch > 0 {
-		h.Call("set", edgeauth.EpochHeader, strconv.FormatInt(a.Epoch, 10))
+		ed.set(edgeauth.EpochHeader, strconv.FormatInt(a.Epoch, 10))
 	}
-	h.Call("set", edgeauth.SignatureHeader, a.Signature)
-	h.Call("set", "X-Request-ID", a.RequestID)
-	h.Call("set", "X-Forwarded-Host", a.ForwardedHost)
-	h.Call("set", "X-Forwarded-Proto", a.ForwardedProto)
+	ed.set(edgeauth.SignatureHeader, a.Signature)
+	ed.set("X-Request-ID", a.RequestID)
+	ed.set("X-Forwarded-Host", a.ForwardedHost)
+	ed.set("X-Forwarded-Proto", a.ForwardedProto)
 	if a.Traceparent != "" {
-		h.Call("set", traceparentHeader, a.Traceparent)
+		ed.set(traceparentHeader, a.Traceparent)
 	}
-	init := object("method", u.method, "headers", h, "redirect", "manual")
+	init := object("method", u.method, "headers", ed.copyOf(u.headers), "redirect", "manual")
 	if u.hasBody() {
 		init.Set("body", u.forwardedBody())
 	}

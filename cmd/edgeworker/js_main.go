@@ -91,28 +91,26 @@ func (h *handlers) serve(req js.Value) js.Value {
 			return r
 		}
 	}
-	if u, err := url.Parse(req.Get("url").String()); err == nil && isControl(u) {
+	head := readRequestHead(req)
+	if u, err := url.Parse(head.url); err == nil && isControl(u) {
 		return h.serveControl(req, u)
 	}
-	headers := req.Get("headers")
-	body := req.Get("body")
 	in := inbound{
-		Method:  req.Get("method").String(),
-		URL:     req.Get("url").String(),
-		Header:  jsHeaders{headers},
-		HasBody: !body.IsNull() && !body.IsUndefined(),
+		Method:  head.method,
+		URL:     head.url,
+		Header:  head.header,
+		HasBody: head.hasBody,
 	}
-	res := h.edge.serve(in, newUpstream(req))
+	res := h.edge.serve(in, newUpstream(req, head))
 	if res.Refusal != nil {
 		return refusalResponse(res.Refusal, res.RequestID, res.Tenant)
 	}
 	cell := res.Reply.(*jsReply)
-	out := js.Global().Get("Response").New(cell.body, cell.r)
-	oh := out.Get("headers")
-	oh.Call("set", "X-Cell-ID", res.Cell.ID)
-	oh.Call("set", "X-Processed-By-Cloud", string(res.Cell.Cloud))
-	oh.Call("set", "X-Request-ID", res.RequestID)
-	return out
+	var ed headerEdits
+	ed.set("X-Cell-ID", res.Cell.ID)
+	ed.set("X-Processed-By-Cloud", string(res.Cell.Cloud))
+	ed.set("X-Request-ID", res.RequestID)
+	return ed.respond(cell.body, cell.r)
 }
 
 // memStatsResponse answers edgeconf.MemStatsPath with the isolate's memory

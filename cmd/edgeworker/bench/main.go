@@ -17,6 +17,9 @@
 // through the Worker's control API instead (import.go), and its resumption
 // after the importer is killed part-way.
 //
+// With -compare DIR,DIR,... it measures only the first request of fresh
+// isolates of prebuilt bundles, alternating between them (compare.go).
+//
 // Everything runs on 127.0.0.1: one cell (a small JSON echo written in Go,
 // the same handler for every path measured), a KV namespace and workerd. The
 // requests are sequential over keep-alive connections, so latencies are
@@ -61,17 +64,21 @@ func main() {
 	flag.BoolVar(&imp.resume, "resume", true, "with -import, also interrupt an import part-way and run it again")
 	flag.StringVar(&imp.signal, "signal", "kill", "with -import, how the importer is interrupted: kill (SIGKILL) or int (SIGINT)")
 	flag.Float64Var(&imp.at, "at", 0.3, "with -import, interrupt once the checkpoint covers this share of the file")
+	cmp := flag.String("compare", "", "comma-separated bundle directories (`go run ./cmd/edgeworker/build -o DIR`): measure only the first request of -cold fresh isolates of each, alternating (compare.go)")
 	flag.Parse()
 	var err error
-	if imp.n > 0 {
+	switch {
+	case *cmp != "":
+		err = compare(splitDirs(*cmp), *cold)
+	case imp.n > 0:
 		if imp.signal != "kill" && imp.signal != "int" {
 			fmt.Fprintln(os.Stderr, "bench: -signal: use kill or int")
 			os.Exit(2)
 		}
 		err = runImport(imp)
-	} else if *dir {
+	case *dir:
 		err = runDirectory(*n, *cold, *requests)
-	} else {
+	default:
 		err = run(*n, *cold)
 	}
 	if err != nil {

@@ -4,7 +4,9 @@
 //	go run ./cmd/edgeworker/build -o dist/
 //
 // writes dist/worker.js and dist/edge.wasm and prints their sizes. It is a
-// thin wrapper around components/edge/bundle.Build.
+// thin wrapper around components/edge/bundle.Build. With -packages N it also
+// builds the Worker with its symbols and prints the N packages with the most
+// code in the module (sizes.go).
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 
 func main() {
 	out := flag.String("o", "dist", "directory to write "+bundle.ScriptFile+" and "+bundle.WasmFile+" to")
+	packages := flag.Int("packages", 0, "also print the `N` packages with the most code in the wasm (a second build, with symbols)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -34,5 +37,11 @@ func main() {
 		b.GzipSize(), bundle.MaxGzipBytes)
 	if b.GzipSize() > bundle.MaxGzipBytes {
 		fmt.Fprintln(os.Stderr, "warning: over the Workers free plan's size limit")
+	}
+	if *packages > 0 {
+		if err := printPackageSizes(ctx, os.Stdout, *packages); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 }

@@ -162,6 +162,98 @@ function cellfabricKeepBody(body, limit) {
 }
 globalThis.__cellfabricKeepBody = cellfabricKeepBody;
 
+// cellfabricRequestHead returns, in one string, what the Worker reads of
+// every request: lines of the method, the URL, "1" when there is a body
+// ("0" when not), then the name and value of each header (names in lower
+// case, values as Headers.get gives them). Neither can hold a line break:
+// Headers refuses CR and LF. One call and one string cost Go far less than
+// a call per field: every value crossing into Go carries a finalizer.
+function cellfabricRequestHead(request) {
+  const lines = [request.method, request.url, request.body == null ? "0" : "1"];
+  for (const [name, value] of request.headers) {
+    lines.push(name, value);
+  }
+  return lines.join("\n");
+}
+globalThis.__cellfabricRequestHead = cellfabricRequestHead;
+
+// cellfabricEditHeaders applies edits to headers in place and returns
+// them; edits is lines of triples: an operation ("d" delete, "s" set, "a"
+// append), a name and a value (empty for "d").
+function cellfabricEditHeaders(headers, edits) {
+  if (edits === "") {
+    return headers;
+  }
+  const l = edits.split("\n");
+  for (let i = 0; i + 2 < l.length; i += 3) {
+    switch (l[i]) {
+      case "d":
+        headers.delete(l[i + 1]);
+        break;
+      case "s":
+        headers.set(l[i + 1], l[i + 2]);
+        break;
+      case "a":
+        headers.append(l[i + 1], l[i + 2]);
+        break;
+    }
+  }
+  return headers;
+}
+
+// cellfabricCopyHeaders returns a copy of headers with edits applied
+// (cellfabricEditHeaders).
+function cellfabricCopyHeaders(headers, edits) {
+  return cellfabricEditHeaders(new Headers(headers), edits);
+}
+globalThis.__cellfabricCopyHeaders = cellfabricCopyHeaders;
+
+// cellfabricRespond returns new Response(body, init) with edits applied to
+// its headers (cellfabricEditHeaders).
+function cellfabricRespond(body, init, edits) {
+  const out = new Response(body, init);
+  cellfabricEditHeaders(out.headers, edits);
+  return out;
+}
+globalThis.__cellfabricRespond = cellfabricRespond;
+
+// cellfabricTimedFetch calls fetch(url, init) and aborts it when the
+// response headers have not come within timeoutMs; the timer is cleared as
+// soon as they do, so a long body is never cut short. When watch (the
+// shim's watch over a forwarded body) is given, its abortFetch aborts the
+// fetch too. It rejects with the name cellfabric.aborted when the fetch
+// failed after an abort (the timeout's or the watch's), else as fetch does.
+function cellfabricTimedFetch(url, init, timeoutMs, watch) {
+  const ac = new AbortController();
+  init.signal = ac.signal;
+  const abort = () => ac.abort();
+  if (watch) {
+    watch.abortFetch = abort;
+  }
+  const timer = setTimeout(abort, timeoutMs);
+  let pending;
+  try {
+    pending = fetch(url, init);
+  } catch (err) {
+    clearTimeout(timer);
+    throw err;
+  }
+  return pending.then(
+    (response) => {
+      clearTimeout(timer);
+      return response;
+    },
+    (err) => {
+      clearTimeout(timer);
+      if (ac.signal.aborted) {
+        throw { name: "cellfabric.aborted", message: "the fetch was aborted" };
+      }
+      throw err;
+    },
+  );
+}
+globalThis.__cellfabricTimedFetch = cellfabricTimedFetch;
+
 addEventListener("fetch", (event) => {
   const answer = new Promise((resolve, reject) => {
     cellfabricStart().fetch(event.request, resolve, reject);

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// compare measures the first request of fresh isolates for prebuilt
+// bundles (directories that `go run ./cmd/edgeworker/build -o DIR` wrote,
+// or any wasm in a DIR beside a worker.js), a round over every bundle at a
+// time so that they share the machine's state: the way to tell what one
+// change to the Worker did to its cold start. It prints each bundle's
+// compressed size and the median, minimum and maximum workerd CPU time and
+// wall time of the first request.
+func compare(dirs []string, rounds int) error {
+	ctx := context.Background()
+	var bs []bundle.Bundle
+	for _, d := range dirs {
+		b, err := bundle.Read(d)
+		if err != nil {
+			return err
+		}
+		bs = append(bs, b)
+	}
+	cellURL, stop, err := startCell()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	reg, err := json.Marshal(router.Registry{Version: router.SchemaVersion, Epoch: 1,
+		Cells:   []router.Cell{{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cellURL, HealthURL: cellURL + "/healthz", Weight: 100}},
+		Tenants: []router.Tenant{{ID: "acme", Cell: "cell-a"}}})
+	if err != nil {
+		return err
+	}
+	cpu := make([][]time.Duration, len(bs))
+	wall := make([][]time.Duration, len(bs))
+	for range rounds {
+		for i, b := range bs {
+			c, w, err := firstRequest(ctx, b, reg)
+			if err != nil {
+				return fmt.Errorf("%s: %w", dirs[i], err)
+			}
+			cpu[i], wall[i] = append(cpu[i], c), append(wall[i], w)
+		}
+	}
+	fmt.Printf("### First request of a fresh isolate (%d rounds over %d bundles, alternating)\n\n", rounds, len(bs))
+	fmt.Printf("| bundle | gzip -9 (script and wasm) | workerd CPU, median | min | max | wall, median |\n|---|---:|---:|---:|---:|---:|\n")
+	for i := range bs {
+		slices.Sort(cpu[i])
+		slices.Sort(wall[i])
+		n := len(cpu[i])
+		fmt.Printf("| %s | %d B | %s | %s | %s | %s |\n", dirs[i], bs[i].GzipSize(), ms(cpu[i][n/2]), ms(cpu[i][0]), ms(cpu[i][n-1]), ms(wall[i][n/2]))
+	}
+	return nil
+}
+
+// firstRequest starts workerd with b and returns the workerd CPU time and
+// the wall time of its first request.
+func firstRequest(ctx context.Context, b bundle.Bundle, reg []byte) (cpu, wall time.Duration, err error) {
+	kv, err := workerd.NewKV()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer kv.Close()
+	kv.Set("registry", reg)
+	dir, err := workerd.NewKV()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer dir.Close()
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: `{"cacheSeconds":30}`, Key: key, KV: kv, Directory: dir})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rt.Close()
+	client := newClient()
+	defer client.CloseIdleConnections()
+	before := cpuNS(rt.PID())
+	wall, err = timed(client, rt.URL+"/x", "cell-a")
+	return time.Duration(cpuNS(rt.PID()) - before), wall, err
+}
+
+// splitDirs splits the -compare flag's comma-separated list.
+func splitDirs(s string) []string {
+	var out []string
+	for _, d := range strings.Split(s, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -105,6 +105,27 @@ func StalePlacement(status int, body []byte) bool {
 	return json.Unmarshal(body, &b) == nil && b.Reason == ReasonStalePlacement
 }
 
+// What a router did with a cell's stale_placement answer: the outcomes
+// both routers log and count (the router server's label of
+// cellfabric_router_stale_placement_total, the Worker's keys of
+// StalePlacements in its isolate report).
+const (
+	// StaleRetried: the request was sent again to the newer placement's
+	// cell (Attempts.RetryStale).
+	StaleRetried = "retried"
+	// StaleNotNewer: the 421 was passed on: no newer placement.
+	StaleNotNewer = "no_newer_placement"
+	// StaleFetchFailed: the 421 was passed on: reading the placement
+	// again failed.
+	StaleFetchFailed = "refetch_failed"
+	// StaleNotReplayable: the 421 was passed on: the request's body was
+	// not kept to send again.
+	StaleNotReplayable = "body_not_replayable"
+	// StaleRefused: the newer placement refuses the request; its
+	// refusal is the answer.
+	StaleRefused = "refused"
+)
+
 // Refusal is an answer a router gives itself instead of a cell's.
 type Refusal struct {
 	// Status is the HTTP status.

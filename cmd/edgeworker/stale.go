@@ -42,15 +42,15 @@ import (
 const replayMaxBytes = 64 << 10
 
 // Outcomes of a stale_placement answer, the keys of memStatsReport's
-// StalePlacements; the first five are the labels of the router server's
-// cellfabric_router_stale_placement_total.
+// StalePlacements: the router server's (router's), and one of the
+// Worker's own.
 const (
-	staleRetried       = "retried"             // sent again to the fresh placement's cell
-	staleNotNewer      = "no_newer_placement"  // the 421 passed on: nothing newer
-	staleFetchFailed   = "refetch_failed"      // the 421 passed on: the KV read failed
-	staleNotReplayable = "body_not_replayable" // the 421 passed on: the body was not kept
-	staleRefused       = "refused"             // the fresh placement refuses the request (its answer given)
-	staleAgain         = "stale_again"         // the 421 passed on: the retry's cell refused too
+	staleRetried       = router.StaleRetried
+	staleNotNewer      = router.StaleNotNewer
+	staleFetchFailed   = router.StaleFetchFailed
+	staleNotReplayable = router.StaleNotReplayable
+	staleRefused       = router.StaleRefused
+	staleAgain         = "stale_again" // the 421 passed on: the retry's cell refused too
 )
 
 // staleOutcomes lists the outcomes, in the order of staleCounts.

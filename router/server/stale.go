@@ -22,14 +22,14 @@ import (
 	"github.com/cellfabric/cellfabric/router"
 )
 
-// Outcomes of a stale_placement answer, the label of
+// Outcomes of a stale_placement answer (router's), the label of
 // cellfabric_router_stale_placement_total.
 const (
-	staleRetried       = "retried"            // sent again to the fresh placement's cell
-	staleNotNewer      = "no_newer_placement" // the 421 was passed on: nothing newer
-	staleFetchFailed   = "refetch_failed"     // the 421 was passed on: the feed failed
-	staleNotReplayable = "body_not_replayable"
-	staleRefused       = "refused" // the fresh placement refuses the request (its answer given)
+	staleRetried       = router.StaleRetried
+	staleNotNewer      = router.StaleNotNewer
+	staleFetchFailed   = router.StaleFetchFailed
+	staleNotReplayable = router.StaleNotReplayable
+	staleRefused       = router.StaleRefused
 )
 
 // staleOutcomes lists them, for the metrics (shown at zero).

@@ -29,22 +29,22 @@ import (
 // cell's spans hang below the router's.
 
 // Span names and attribute keys: a contract with trace queries and the
-// README.
+// README. The keys the cell's spans carry too are internal/tracing's.
 const (
 	spanRequest = "router.request"
 	spanAttempt = "router.attempt"
 
-	AttrTenant   = attribute.Key("cellfabric.tenant")
-	AttrCell     = attribute.Key("cellfabric.cell")
-	AttrCloud    = attribute.Key("cellfabric.cloud")
-	AttrRegion   = attribute.Key("cellfabric.region")
+	AttrTenant   = tracing.AttrTenant
+	AttrCell     = tracing.AttrCell
+	AttrCloud    = tracing.AttrCloud
+	AttrRegion   = tracing.AttrRegion
 	AttrReason   = attribute.Key("cellfabric.decision.reason")
 	AttrAttempts = attribute.Key("cellfabric.attempts")
 	AttrAttempt  = attribute.Key("cellfabric.attempt")
-	AttrMethod   = attribute.Key("http.request.method")
-	AttrStatus   = attribute.Key("http.response.status_code")
+	AttrMethod   = tracing.AttrMethod
+	AttrStatus   = tracing.AttrStatus
 	AttrError    = attribute.Key("error.type")
-	AttrRequest  = attribute.Key("cellfabric.request_id")
+	AttrRequest  = tracing.AttrRequestID
 )
 
 // The W3C header names as the two engines' header types key them.

@@ -23,21 +23,21 @@ import (
 // tracing off (c.tracer nil) nothing here runs but a nil check.
 
 // Span names and attribute keys: a contract with trace queries and the
-// README.
+// README. The keys the router's spans carry too are internal/tracing's.
 const (
 	spanRequest = "cell.request"
 	spanStore   = "cell.store"
 
-	AttrTenant    = attribute.Key("cellfabric.tenant")
-	AttrCell      = attribute.Key("cellfabric.cell")
-	AttrCloud     = attribute.Key("cellfabric.cloud")
-	AttrRegion    = attribute.Key("cellfabric.region")
+	AttrTenant    = tracing.AttrTenant
+	AttrCell      = tracing.AttrCell
+	AttrCloud     = tracing.AttrCloud
+	AttrRegion    = tracing.AttrRegion
 	AttrOperation = attribute.Key("cellfabric.operation")
 	AttrStore     = attribute.Key("cellfabric.store")
 	AttrStoreOp   = attribute.Key("cellfabric.store.operation")
-	AttrMethod    = attribute.Key("http.request.method")
-	AttrStatus    = attribute.Key("http.response.status_code")
-	AttrRequestID = attribute.Key("cellfabric.request_id")
+	AttrMethod    = tracing.AttrMethod
+	AttrStatus    = tracing.AttrStatus
+	AttrRequestID = tracing.AttrRequestID
 )
 
 // operation names what a request asks of the cell: kv.get, kv.put,

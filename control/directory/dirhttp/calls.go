@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/fabric"
@@ -243,13 +241,6 @@ func (c *Client) ChangesPage(ctx context.Context, position string, limit int) ([
 		return nil, "", err
 	}
 	return out.Changes, out.Position, nil
-}
-
-// jitter returns a random duration in [ceiling/2, ceiling]: spread, but
-// never so short that retries pile up.
-func jitter(ceiling time.Duration) time.Duration {
-	half := ceiling / 2
-	return half + rand.N(ceiling-half+1)
 }
 
 // checkID refuses, before sending anything, an id that is not a tenant id

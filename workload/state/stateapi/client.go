@@ -10,79 +10,32 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
-	"time"
 
-	"github.com/cellfabric/cellfabric/control/directory"
-	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/control/signedhttp"
 	"github.com/cellfabric/cellfabric/fabric"
-	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
-// ClientConfig configures a Client. The retry settings and their defaults
-// are the directory client's (control/directory/dirhttp).
-type ClientConfig struct {
-	// BaseURL is the cell: scheme and host (and a path prefix, if a proxy
-	// adds one), e.g. http://127.0.0.1:8081; BasePath is appended.
-	// Required.
-	BaseURL string
-	// Key is the control key requests are signed with. Required.
-	Key edgeauth.Key
-	// HTTPClient sends the requests. Default: one with
-	// dirhttp.DefaultTimeout per attempt.
-	HTTPClient *http.Client
-	// MaxAttempts is how many times a call is sent when it fails with a
-	// network error, a 5xx or a 429. Default dirhttp.DefaultMaxAttempts;
-	// 1: no retry.
-	MaxAttempts int
-	// MinBackoff and MaxBackoff bound the wait before a retry
-	// (dirhttp.Backoff). Defaults dirhttp.DefaultMinBackoff and
-	// dirhttp.DefaultMaxBackoff.
-	MinBackoff, MaxBackoff time.Duration
-	// Now is the signing clock. Default time.Now.
-	Now func() time.Time
-}
+// ClientConfig configures a Client: the settings, and defaults, of every
+// control-key-signed API client (signedhttp.Config). Its BaseURL is the
+// cell, e.g. http://127.0.0.1:8081; BasePath is appended.
+type ClientConfig = signedhttp.Config
 
 // Client calls one cell's state admin API. Every call is signed with the
 // control key and retried: each is safe to repeat (imports keep only newer
 // records, a lock is taken again by its own id, an unlock of a free lock
 // does nothing). It is safe for concurrent use.
 type Client struct {
-	base     *url.URL
-	signer   *edgeauth.Signer
-	hc       *http.Client
-	attempts int
-	min, max time.Duration
+	sc *signedhttp.Client
 }
 
 // NewClient returns a Client.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("cell state API URL %q: give http(s)://host[:port], e.g. http://127.0.0.1:8081", cfg.BaseURL)
-	}
-	if base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, fmt.Errorf("cell state API URL %q: give it without query, fragment or credentials", base.Redacted())
-	}
-	signer, err := edgeauth.NewSigner(cfg.Key, cfg.Now)
+	sc, err := signedhttp.New(cfg, "cell state API", "http://127.0.0.1:8081")
 	if err != nil {
-		return nil, fmt.Errorf("control key: %w", err)
+		return nil, err
 	}
-	c := &Client{base: base, signer: signer, hc: cfg.HTTPClient, attempts: cfg.MaxAttempts, min: cfg.MinBackoff, max: cfg.MaxBackoff}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: dirhttp.DefaultTimeout}
-	}
-	if c.attempts <= 0 {
-		c.attempts = dirhttp.DefaultMaxAttempts
-	}
-	if c.min <= 0 {
-		c.min = dirhttp.DefaultMinBackoff
-	}
-	if c.max <= 0 {
-		c.max = dirhttp.DefaultMaxBackoff
-	}
-	return c, nil
+	return &Client{sc: sc}, nil
 }
 
 // Error is a refusal the API answered with. It unwraps to the state port's
@@ -125,63 +78,20 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
 	if !fabric.ValidTenantID(cl.tenant) {
 		return nil, fmt.Errorf("%s: %w: %q is not a tenant id: %s", cl.doing, state.ErrInvalid, cl.tenant, fabric.TenantIDRule)
 	}
-	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + BasePath + "/" + cl.tenant + "/" + cl.op
-	var lastErr error
-	for attempt := 1; ; attempt++ {
-		resp, err := c.once(ctx, cl, u)
-		var retryAfter time.Duration
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return nil, fmt.Errorf("%s: %w: %w", cl.doing, state.ErrUnavailable, ctx.Err())
-		case err != nil:
-			lastErr = fmt.Errorf("%s: %w: the cell's state API %s is unreachable: %w; check the cell's address and that it runs with a control key", cl.doing, state.ErrUnavailable, c.base.Redacted(), err)
-		case resp.StatusCode == http.StatusOK:
-			return resp, nil
-		default:
-			lastErr = apiError(resp, cl)
-			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
-				retryAfter = time.Duration(s) * time.Second
-			}
-			if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
-				return nil, lastErr
-			}
-		}
-		if attempt >= c.attempts {
-			if attempt > 1 {
-				lastErr = fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt)
-			}
-			return nil, lastErr
-		}
-		if err := dirhttp.Sleep(ctx, dirhttp.Backoff(c.min, c.max, attempt, retryAfter)); err != nil {
-			return nil, fmt.Errorf("%s: %w: %w", cl.doing, state.ErrUnavailable, err)
-		}
-	}
+	r := signedhttp.Request{Method: cl.method, Path: BasePath + "/" + cl.tenant + "/" + cl.op, Query: cl.query, Body: cl.body, ContentType: cl.contentType}
+	resp, _, err := c.sc.Send(ctx, r, signedhttp.Failures{
+		Stopped: func(err error) error { return fmt.Errorf("%s: %w: %w", cl.doing, state.ErrUnavailable, err) },
+		Unreachable: func(err error) error {
+			return fmt.Errorf("%s: %w: the cell's state API %s is unreachable: %w; check the cell's address and that it runs with a control key", cl.doing, state.ErrUnavailable, c.sc.Redacted(), err)
+		},
+		Refused: func(resp *http.Response) error { return apiError(resp, cl) },
+	})
+	return resp, err
 }
 
-// once sends one attempt, signed now.
-func (c *Client) once(ctx context.Context, cl call, u url.URL) (*http.Response, error) {
-	header, rawQuery := directory.SignControl(c.signer, cl.method, u.Host, u.EscapedPath(), cl.query, cl.body)
-	u.RawQuery = rawQuery
-	var rd io.Reader
-	if cl.body != nil {
-		rd = bytes.NewReader(cl.body)
-	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set(edgeauth.SignatureHeader, header)
-	if cl.contentType != "" {
-		req.Header.Set("Content-Type", cl.contentType)
-	}
-	return c.hc.Do(req)
-}
-
-// apiError reads a refusal and closes its body. A 409 locked is the state
-// port's own *state.LockedError, naming the holder.
+// apiError reads a refusal (signedhttp.Client.Send closes it). A 409
+// locked is the state port's own *state.LockedError, naming the holder.
 func apiError(resp *http.Response, cl call) error {
-	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	var eb ErrorBody
 	if err := json.Unmarshal(data, &eb); err != nil || eb.Error == "" {

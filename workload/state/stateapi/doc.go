@@ -31,6 +31,7 @@
 // stays fenced until a mover lifts the fence.
 //
 // The package imports the standard library, router/edgeauth,
-// control/directory (request signing, error bodies) and its dirhttp
-// (the retry wait), and workload/state; never a cloud SDK or Pulumi.
+// control/directory (request verification, error bodies),
+// control/signedhttp (the client's signing and retries, shared with the
+// directory's client) and workload/state; never a cloud SDK or Pulumi.
 package stateapi

@@ -54,40 +54,44 @@ func New(cfg Config) (*Mover, error) {
 
 // Result is what a move did.
 type Result struct {
-	Tenant, Source, Target, MoveID string
+	Tenant string `json:"tenant"`
+	Source string `json:"source"`
+	Target string `json:"target"`
+	MoveID string `json:"moveId"`
 	// Resumed is the journaled step the move resumed from; "" for a new
 	// move.
-	Resumed Step
+	Resumed Step `json:"resumed,omitempty"`
 	// KeysCopied is how many live keys the copy step exported.
-	KeysCopied int
+	KeysCopied int `json:"keysCopied"`
 	// Followed is how many change-feed records follow and drain applied.
-	Followed int
+	Followed int `json:"followed"`
 	// Reconciled is how many keys the target held that the source does
 	// not, removed by the copy step (left by an earlier move).
-	Reconciled int
+	Reconciled int `json:"reconciled"`
 	// Position is the source's position at the fence: every write the
 	// source acknowledged is at or below it.
-	Position uint64
+	Position uint64 `json:"position"`
 	// LagAtFence is how many records the target was behind the source
 	// when the source was fenced: what the drain step applied.
-	LagAtFence int
+	LagAtFence int `json:"lagAtFence"`
 	// WriteUnavailable is the time from the fence (directory migrating) to
-	// the switch (directory active on the target, target unfenced).
-	WriteUnavailable time.Duration
+	// the switch (directory active on the target, target unfenced); in
+	// JSON, nanoseconds.
+	WriteUnavailable time.Duration `json:"writeUnavailableNs"`
 	// Epoch is the tenant's placement epoch on the target.
-	Epoch  int64
-	Verify Verify
+	Epoch  int64  `json:"epoch"`
+	Verify Verify `json:"verify"`
 	// Steps are the steps run, with their durations.
-	Steps []StepTiming
-	// Elapsed is the whole move's time.
-	Elapsed time.Duration
+	Steps []StepTiming `json:"steps"`
+	// Elapsed is the whole move's time (nanoseconds in JSON).
+	Elapsed time.Duration `json:"elapsedNs"`
 }
 
 // StepTiming is one step's duration.
 type StepTiming struct {
-	Step     Step
-	Duration time.Duration
-	Detail   string
+	Step     Step          `json:"step"`
+	Duration time.Duration `json:"durationNs"`
+	Detail   string        `json:"detail"`
 }
 
 // Verify is the verify step's result.
@@ -95,16 +99,16 @@ type Verify struct {
 	// Keys and SHA256 are the count and checksum of the source's export
 	// at Result.Position; Match reports that the target's were the same
 	// (checked with both fenced, before the switch).
-	Keys   int
-	SHA256 string
-	Match  bool
+	Keys   int    `json:"keys"`
+	SHA256 string `json:"sha256"`
+	Match  bool   `json:"match"`
 	// Checked is false when the move resumed after the switch, so the
 	// comparison was made by an earlier run (or, if it crashed during the
 	// switch, after the comparison).
-	Checked bool
+	Checked bool `json:"checked"`
 	// RouterCell is the cell that answered a read through the router
 	// (Options.ReadThrough); "" when not done.
-	RouterCell string
+	RouterCell string `json:"routerCell,omitempty"`
 }
 
 // run is one move in progress.

@@ -7,27 +7,29 @@ import (
 
 // Plan is what a move would do (a dry run): nothing is changed.
 type Plan struct {
-	Tenant, Source, Target string
+	Tenant string `json:"tenant"`
+	Source string `json:"source"`
+	Target string `json:"target"`
 	// Epoch is the tenant's placement epoch now.
-	Epoch int64
+	Epoch int64 `json:"epoch"`
 	// Keys and Position are the tenant's live keys and position on the
 	// source.
-	Keys     int
-	Position uint64
+	Keys     int    `json:"keys"`
+	Position uint64 `json:"position"`
 	// TargetHealth is "ok" or why the target is not healthy ("not
 	// checked" without Config.Health).
-	TargetHealth string
+	TargetHealth string `json:"targetHealth"`
 	// Steps say what each step will do.
-	Steps []PlannedStep
+	Steps []PlannedStep `json:"steps"`
 	// Problems are why the check step would refuse the move now; empty
 	// when it would go ahead.
-	Problems []string
+	Problems []string `json:"problems"`
 }
 
 // PlannedStep is one step of a plan.
 type PlannedStep struct {
-	Step Step
-	Does string
+	Step Step   `json:"step"`
+	Does string `json:"does"`
 }
 
 // Plan returns what moving o.Tenant to o.Target would do, and what would

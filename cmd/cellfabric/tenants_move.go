@@ -37,6 +37,7 @@ const (
 type moveFlags struct {
 	to, moveID, registry, router string
 	dryRun, abort, force         bool
+	fenceAtDeadline              bool
 	cellAPI                      cellAPIFlag
 	lag                          uint64
 	followDeadline               time.Duration
@@ -92,7 +93,8 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	fs.Var(&f.cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
 	fs.StringVar(&f.router, "router", defaultMoveRouter, "router `URL` the verify step reads the tenant through (GET /kv/<key>, X-Tenant-ID); \"\" to skip")
 	fs.Uint64Var(&f.lag, "lag-threshold", mover.DefaultLagThreshold, "fence once a read of the change feed brings at most `N` records")
-	fs.DurationVar(&f.followDeadline, "follow-deadline", mover.DefaultFollowDeadline, "fence after following the change feed this `long`, whatever the lag")
+	fs.DurationVar(&f.followDeadline, "follow-deadline", mover.DefaultFollowDeadline, "follow the change feed at most this `long`; still behind then, the move is aborted (or fenced with --fence-at-deadline)")
+	fs.BoolVar(&f.fenceAtDeadline, "fence-at-deadline", false, "fence at the follow deadline whatever the lag (writes then wait for the whole lag to drain) instead of aborting")
 	fs.IntVar(&f.batch, "import-batch", mover.DefaultImportBatch, "records per import (at most 1000)")
 	fs.IntVar(&f.parallel, "import-parallel", mover.DefaultImportParallel, "imports at once")
 	fs.BoolVar(&f.force, "force-overwrite", false, "replace data the target holds for the tenant that no earlier move left there")
@@ -137,7 +139,7 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if err != nil {
 		return fail(stderr, "move", err)
 	}
-	opts := mover.Options{Tenant: id, Target: f.to, MoveID: f.moveID, LagThreshold: f.lag, FollowDeadline: f.followDeadline,
+	opts := mover.Options{Tenant: id, Target: f.to, MoveID: f.moveID, LagThreshold: f.lag, FollowDeadline: f.followDeadline, FenceAtDeadline: f.fenceAtDeadline,
 		ImportBatch: f.batch, ImportParallel: f.parallel, ForceOverwrite: f.force}
 	if f.router != "" {
 		opts.ReadThrough = func(ctx context.Context, tenant, key string) (string, error) {

@@ -79,9 +79,15 @@ type Options struct {
 	// may be when it fences: it fences once one read of the change feed
 	// brings at most this many. Zero: DefaultLagThreshold.
 	LagThreshold uint64
-	// FollowDeadline bounds the follow step: at it the tenant is fenced
-	// whatever the lag. Zero: DefaultFollowDeadline.
+	// FollowDeadline bounds the follow step. When the lag is still over
+	// LagThreshold at it (the target imports slower than the source takes
+	// writes), the move is aborted, so that the write-unavailable window
+	// stays short, unless FenceAtDeadline. Zero: DefaultFollowDeadline.
 	FollowDeadline time.Duration
+	// FenceAtDeadline fences the tenant at FollowDeadline whatever the
+	// lag: the move goes through, and writes wait for the drain of the
+	// whole lag. Zero: the move is aborted at the deadline instead.
+	FenceAtDeadline bool
 	// ImportBatch is how many records one import carries (at most
 	// state.MaxImportBatch). Zero: DefaultImportBatch.
 	ImportBatch int

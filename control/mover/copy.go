@@ -164,6 +164,9 @@ func (r *run) follow(ctx context.Context) (string, error) {
 			return fmt.Sprintf("%d changes applied; the last read brought %d (threshold %d)", applied, n, r.o.LagThreshold), nil
 		}
 		if !r.now().Before(deadline) {
+			if !r.o.FenceAtDeadline {
+				return "", fmt.Errorf("the target cell %s does not catch up with the source: the last read of the change feed still brought %d records (threshold %d) after %s; move the tenant at a quieter time, raise the lag threshold or the follow deadline, or fence at the deadline anyway (writes then wait for the whole lag to drain)", r.o.Target, n, r.o.LagThreshold, r.o.FollowDeadline)
+			}
 			return fmt.Sprintf("%d changes applied; the last read still brought %d at the %s deadline: fencing anyway", applied, n, r.o.FollowDeadline), nil
 		}
 	}

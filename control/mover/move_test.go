@@ -200,3 +200,33 @@ func TestMoveSourceKilledAfterFence(t *testing.T) {
 	l.finish()
 	l.checkZeroLoss(t, "cell-b", "cell-a", res.Position)
 }
+
+// TestMoveFollowDeadline: when the target does not catch up by the
+// follow deadline the move is aborted before any fence (the tenant never
+// stops taking writes); with FenceAtDeadline it fences anyway and
+// completes without losing a write.
+func TestMoveFollowDeadline(t *testing.T) {
+	k := newKit(t)
+	k.seed(50)
+	l := k.startLoad(32)
+	defer l.finish()
+	waitFor(t, "writes before the move", func() bool { return l.acked.Load() >= 100 })
+	o := k.options()
+	o.LagThreshold, o.FollowDeadline = 0, 100*time.Millisecond // 32 writers never leave the feed empty
+	_, err := k.mover(nil).Move(context.Background(), o)
+	ae, ok := errorsAs[*AbortedError](err)
+	if !ok || ae.Step != StepFollow || !strings.Contains(err.Error(), "does not catch up") {
+		t.Fatalf("move: %v, want an abort at follow saying the target does not catch up", err)
+	}
+	if e, _ := k.dir.Get(context.Background(), tenantID); e.Cell != "cell-a" || e.Epoch != 1 {
+		t.Errorf("directory %+v: want unchanged (cell-a, epoch 1)", e)
+	}
+	o.FenceAtDeadline = true
+	res, err := k.mover(nil).Move(context.Background(), o)
+	if err != nil {
+		t.Fatalf("move fencing at the deadline: %v", err)
+	}
+	waitFor(t, "writes acknowledged by the target", func() bool { return l.cellAcks("cell-b") >= 100 })
+	l.finish()
+	l.checkZeroLoss(t, "cell-b", "cell-a", res.Position)
+}

@@ -81,7 +81,7 @@ func (m *Mover) Plan(ctx context.Context, o Options) (Plan, error) {
 	p.Steps = []PlannedStep{
 		{StepCheck, fmt.Sprintf("check %s is active, healthy and in the tenant's residency; lock the tenant on %s and %s; fence it on %s until the switch", o.Target, entry.Cell, o.Target, o.Target)},
 		{StepCopy, fmt.Sprintf("export %d keys (position %d) from %s into %s, %d records per import, %d imports at once", p.Keys, p.Position, entry.Cell, o.Target, o.ImportBatch, o.ImportParallel)},
-		{StepFollow, fmt.Sprintf("apply %s's change feed to %s until it is at most %d records behind, or for %s", entry.Cell, o.Target, o.LagThreshold, o.FollowDeadline)},
+		{StepFollow, followPlan(entry.Cell, o)},
 		{StepFence, fmt.Sprintf("directory: state migrating, epoch %d (writes answered 503, reads served); %s refuses every write", e+1, entry.Cell)},
 		{StepDrain, "apply the rest of the feed; compare count and sha256 of both cells' exports"},
 		{StepSwitch, fmt.Sprintf("%s takes writes at epoch %d; directory: cell %s, active, epoch %d; %s refuses the tenant as moved", o.Target, e+2, o.Target, e+2, entry.Cell)},
@@ -89,4 +89,12 @@ func (m *Mover) Plan(ctx context.Context, o Options) (Plan, error) {
 		{StepDone, "release both locks"},
 	}
 	return p, nil
+}
+
+func followPlan(src string, o Options) string {
+	then := "abort the move if it is still behind then"
+	if o.FenceAtDeadline {
+		then = "fence anyway if it is still behind then"
+	}
+	return fmt.Sprintf("apply %s's change feed to %s until a read of it brings at most %d records, for at most %s; %s", src, o.Target, o.LagThreshold, o.FollowDeadline, then)
 }

@@ -230,3 +230,30 @@ func TestMoveFollowDeadline(t *testing.T) {
 	l.finish()
 	l.checkZeroLoss(t, "cell-b", "cell-a", res.Position)
 }
+
+// TestMoveCancelledAborts: a move whose context ends before its switch
+// (Ctrl-C) is undone, not left fenced: the tenant is back on its source,
+// taking writes.
+func TestMoveCancelledAborts(t *testing.T) {
+	k := newKit(t)
+	k.seed(50)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := k.mover(func(e Event) {
+		if e.Step == StepDrain && !e.Done {
+			cancel()
+		}
+	}).Move(ctx, k.options())
+	ae, ok := errorsAs[*AbortedError](err)
+	if !ok || ae.Step != StepDrain || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled move: %v, want an abort at drain caused by the cancellation", err)
+	}
+	e, _ := k.dir.Get(context.Background(), tenantID)
+	m, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID)
+	if e.Cell != "cell-a" || e.EffectiveState() != fabric.TenantActive || m.FenceAll || m.Lock != nil {
+		t.Errorf("after the cancelled move: directory %+v, source meta %+v; want active on cell-a, unfenced, unlocked", e, m)
+	}
+	if status, cell, _, err := k.put(k.router, "after-cancel", "z"); err != nil || status != 201 || cell != "cell-a" {
+		t.Errorf("write after the cancelled move: %d from %s (%v)", status, cell, err)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cellfabric/cellfabric/control/directory"
@@ -33,7 +35,11 @@ type moveEnv struct {
 	cellURLs map[string]string
 }
 
-func newMoveEnv(t *testing.T) *moveEnv {
+func newMoveEnv(t *testing.T) *moveEnv { return newMoveEnvWrapped(t, nil) }
+
+// newMoveEnvWrapped is newMoveEnv with wrapA, when set, in front of
+// cell-a.
+func newMoveEnvWrapped(t *testing.T, wrapA func(http.Handler) http.Handler) *moveEnv {
 	t.Helper()
 	edge := edgeauth.Key{ID: "edge", Secret: []byte("an-edge-secret-for-the-tests")}
 	e := &moveEnv{stores: map[string]state.Store{}, cellURLs: map[string]string{}}
@@ -44,7 +50,11 @@ func newMoveEnv(t *testing.T) *moveEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(c)
+		var h http.Handler = c
+		if id == "cell-a" && wrapA != nil {
+			h = wrapA(c)
+		}
+		srv := httptest.NewServer(h)
 		t.Cleanup(func() { srv.Close(); _ = c.Close() })
 		e.stores[id], e.cellURLs[id] = st, srv.URL
 		reg.Cells = append(reg.Cells, router.Cell{ID: id, Cloud: "aws", Region: "r1", Endpoint: srv.URL, HealthURL: srv.URL + refcell.HealthPath, Weight: 100, Geo: "eu"})
@@ -199,5 +209,68 @@ func TestTenantsMoveNextSteps(t *testing.T) {
 	pe.Abortable, pe.Step = false, mover.StepVerify
 	if got := nextSteps(pe, moveFlags{registry: defaultMoveRegistry}, apiOptions{api: defaultAPI}); strings.Contains(got, "--abort") {
 		t.Errorf("a switched move offers an abort:\n%s", got)
+	}
+}
+
+// dieAfterFence is a cell that dies (drops every connection) once it has
+// been fenced the first time, until revived.
+type dieAfterFence struct{ down, fenced atomic.Bool }
+
+func (d *dieAfterFence) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.down.Load() {
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/fence") && !d.fenced.Swap(true) {
+			d.down.Store(true)
+		}
+	})
+}
+
+// TestTenantsMoveSourceDownAfterFence: the source cell dies right after
+// the fence; the command fails saying the tenant is fenced and printing
+// the exact command to resume it (and to abort it); once the cell is
+// back, that command finishes the move.
+func TestTenantsMoveSourceDownAfterFence(t *testing.T) {
+	var d dieAfterFence
+	e := newMoveEnvWrapped(t, d.wrap)
+	code, out, errs := e.run(t, "move", "acme", "--to", "cell-b")
+	if code != 1 || !strings.Contains(errs, "tenant acme is fenced") || !strings.Contains(errs, "--abort") || strings.Contains(errs, "undoing it failed") {
+		t.Fatalf("move with the source dying after the fence: %d\n%s\n%s", code, out, errs)
+	}
+	if got := e.entry(t); got.State != "migrating" || got.Cell != "cell-a" {
+		t.Errorf("directory %+v: want cell-a, migrating", got)
+	}
+	var resume []string
+	for _, line := range strings.Split(errs, "\n") {
+		if strings.Contains(line, "--move-id") {
+			resume = strings.Fields(line)
+		}
+	}
+	if len(resume) < 4 || resume[0] != "cellfabric" || resume[1] != "tenants" {
+		t.Fatalf("no resume command in:\n%s", errs)
+	}
+	d.down.Store(false)
+	var rout, rerr bytes.Buffer
+	if code := tenantsMain(context.Background(), append(resume[2:], "--router", ""), &rout, &rerr, noEnv); code != 0 {
+		t.Fatalf("the printed resume command %q: %d\n%s\n%s", resume, code, rout.String(), rerr.String())
+	}
+	// The source died renewing the lock for drain: the journal says fence.
+	if !strings.Contains(errs, "stopped at step fence") || !strings.Contains(rout.String(), "resumed from       fence") {
+		t.Errorf("the stopped move and its resumption do not both say fence:\n%s\nfirst run:\n%s", rout.String(), errs)
+	}
+	if got := e.entry(t); got.Cell != "cell-b" || got.State != "active" {
+		t.Errorf("directory %+v: want cell-b, active", got)
+	}
+	if it, err := e.stores["cell-b"].Get(context.Background(), "acme", "k24"); err != nil || string(it.Value) != "v" {
+		t.Errorf("k24 on cell-b: %+v, %v", it, err)
 	}
 }

@@ -75,8 +75,9 @@ type Result struct {
 	// when the source was fenced: what the drain step applied.
 	LagAtFence int `json:"lagAtFence"`
 	// WriteUnavailable is the time from the fence (directory migrating) to
-	// the switch (directory active on the target, target unfenced); in
-	// JSON, nanoseconds.
+	// the switch (directory active on the target, target unfenced), as
+	// this run saw it (a resumed move's window began in the run that
+	// stopped); in JSON, nanoseconds.
 	WriteUnavailable time.Duration `json:"writeUnavailableNs"`
 	// Epoch is the tenant's placement epoch on the target.
 	Epoch  int64  `json:"epoch"`
@@ -161,7 +162,7 @@ func (r *run) renew(ctx context.Context) error {
 	r.mu.Unlock()
 	if srcLocked {
 		if _, err := r.src.Renew(ctx, r.o.Tenant, l); err != nil {
-			return fmt.Errorf("renewing the move lock on the source cell %s: %w", r.srcC, err)
+			return fromSrc(fmt.Errorf("renewing the move lock on the source cell %s: %w", r.srcC, err))
 		}
 	}
 	if tgtLocked {
@@ -196,9 +197,14 @@ func (r *run) renewer(ctx context.Context, cancel context.CancelCauseFunc) {
 // step journals s, runs fn and reports it.
 func (r *run) step(ctx context.Context, s Step, fn func(ctx context.Context) (string, error)) error {
 	r.mu.Lock()
+	prev := r.j.Step
 	r.j.Step = s
 	r.mu.Unlock()
 	if err := r.renew(ctx); err != nil {
+		// The journal still says prev: so does the error.
+		r.mu.Lock()
+		r.j.Step = prev
+		r.mu.Unlock()
 		return err
 	}
 	if r.m.crashAt != nil && r.m.crashAt(s) {

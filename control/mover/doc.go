@@ -22,6 +22,6 @@
 // The mover reaches the tenant directory through Directory
 // (dirhttp.Client satisfies it) and each cell's state admin API through
 // CellState (stateapi.Client satisfies it), so tests run it against real
-// servers. It imports the standard library, router, control/directory
-// and workload/state; no net/http, no CLI, no cloud SDK.
+// servers. It imports the standard library, fabric, router,
+// control/directory and workload/state; no net/http, no CLI, no cloud SDK.
 package mover

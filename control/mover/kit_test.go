@@ -38,6 +38,12 @@ var (
 
 const tenantID = "acme"
 
+// The clients the CLI gives the mover implement its interfaces.
+var (
+	_ Directory = (*dirhttp.Client)(nil)
+	_ CellState = (*stateapi.Client)(nil)
+)
+
 // testCell is a reference cell on a loopback port that survives kill and
 // restart (the registry names it).
 type testCell struct {

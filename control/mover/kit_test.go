@@ -160,6 +160,12 @@ func newKit(t *testing.T) *kit {
 // startRouter starts a server router over the directory, polling it
 // every poll, and returns its URL once it routes the tenant.
 func (k *kit) startRouter(poll time.Duration) string {
+	u, _ := k.startRouterServer(poll)
+	return u
+}
+
+// startRouterServer is startRouter, also returning the router.
+func (k *kit) startRouterServer(poll time.Duration) (string, *server.Router) {
 	t := k.t
 	t.Helper()
 	store := router.NewStore(nil)
@@ -193,7 +199,7 @@ func (k *kit) startRouter(poll time.Duration) string {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return u
+	return u, rt
 }
 
 // put writes key=value for the tenant through the router at base; it

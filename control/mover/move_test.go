@@ -3,6 +3,8 @@ package mover
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +76,7 @@ func TestMoveZeroLoss(t *testing.T) {
 func TestMoveStaleRouter(t *testing.T) {
 	k := newKit(t)
 	k.seed(20)
-	stale := k.startRouter(0) // 0: the router's default poll, far longer than this test
+	stale, rt := k.startRouterServer(time.Hour) // loads the directory once: the old placement
 	if _, err := k.mover(nil).Move(context.Background(), k.options()); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +84,11 @@ func TestMoveStaleRouter(t *testing.T) {
 	status, cell, seq, err := k.put(stale, "after-switch", "x")
 	if err != nil || status != 201 || cell != "cell-b" {
 		t.Fatalf("write through the stale router: %d from %q (%v), want 201 from cell-b", status, cell, err)
+	}
+	rec := httptest.NewRecorder()
+	rt.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if want := `cellfabric_router_stale_placement_total{outcome="retried"} 1`; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("the stale router's metrics lack %s: its write did not go through the old cell's 421", want)
 	}
 	after, _ := k.cells["cell-a"].store.Position(context.Background(), tenantID)
 	if after != before {

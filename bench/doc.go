@@ -19,11 +19,15 @@
 //     (cellfabric local's) until stopped, then read every key back with
 //     internal/verifier: the load of the local move walkthrough, and its
 //     zero-loss check;
+//   - moves: the write-unavailable window of moving a 10,000-key tenant
+//     between two reference cells under 32 writers (control/mover), with a
+//     zero-loss check of every acknowledged write;
 //   - otlpsink: the OpenTelemetry Collector's OTLP/HTTP receiver counting
 //     the spans it gets, for trace.sh, which measures the router's CPU per
 //     request with tracing off, at 1% and at 100%.
 //
 // The programs listen on loopback only. They import the standard library,
-// the router packages, (otlpsink) the collector's receiver and (kvwriter)
-// internal/verifier.
+// the router packages, (otlpsink) the collector's receiver, (kvwriter)
+// internal/verifier and (moves) the mover, the tenant directory, the
+// reference cell and the state port.
 package bench

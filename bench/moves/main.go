@@ -1,0 +1,317 @@
+// Command moves measures tenant moves under load (BENCHMARKS.md "Moving
+// tenants"): a tenant of -keys keys moves -moves times between two
+// reference cells on loopback (back and forth) while -writers clients
+// write it and -readers read it through a server router over a tenant
+// directory. Per move it reports the write-unavailable window (fence to
+// switch), the records drained after the fence and the move's time; at
+// the end the window's percentiles, and the zero-loss check: every
+// acknowledged write is on the tenant's final cell with its value and
+// seq, no cell accepted a write after it was switched away from, and no
+// read failed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cellfabric/cellfabric/bench/internal/kit"
+	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/control/mover"
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/server"
+	"github.com/cellfabric/cellfabric/workload/refcell"
+	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/embedded"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
+)
+
+var (
+	edgeKey    = edgeauth.Key{ID: "bench", Secret: []byte("bench-edge-signing-secret-000000")} // kit.StartRouter's
+	controlKey = edgeauth.Key{ID: "ctl", Secret: []byte("bench-control-key-secret-0000000")}
+)
+
+const tenant = "acme"
+
+func main() {
+	moves := flag.Int("moves", 20, "moves to make")
+	keys := flag.Int("keys", 10000, "keys of the tenant")
+	writers := flag.Int("writers", 32, "clients writing the tenant through the router")
+	readers := flag.Int("readers", 4, "clients reading it")
+	disk := flag.Bool("disk", false, "the second cell keeps its data on disk (embedded log) instead of in memory")
+	lag := flag.Uint64("lag", 500, "the mover's lag threshold (records)")
+	flag.Parse()
+	if err := run(*moves, *keys, *writers, *readers, *disk, *lag); err != nil {
+		log.Fatal(err)
+	}
+}
+
+type cell struct {
+	id    string
+	store state.Store
+	url   string
+	api   *stateapi.Client
+}
+
+func startCell(id string, b state.Backend) (*cell, error) {
+	st := state.New(b)
+	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: "aws", Keys: []edgeauth.Key{edgeKey}, ControlKeys: []edgeauth.Key{controlKey}, Store: st})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = http.Serve(ln, rc) }()
+	c := &cell{id: id, store: st, url: "http://" + ln.Addr().String()}
+	c.api, err = stateapi.NewClient(stateapi.ClientConfig{BaseURL: c.url, Key: controlKey})
+	return c, err
+}
+
+func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
+	second := state.Backend(embedded.New())
+	secondKind := "embedded (memory)"
+	if disk {
+		dir, err := os.MkdirTemp("", "moves-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		b, err := embedded.Open(dir, nil)
+		if err != nil {
+			return err
+		}
+		second, secondKind = b, "embedded (disk log)"
+	}
+	a, err := startCell("cell-a", embedded.New())
+	if err != nil {
+		return err
+	}
+	b, err := startCell("cell-b", second)
+	if err != nil {
+		return err
+	}
+	cells := map[string]*cell{"cell-a": a, "cell-b": b}
+	reg := &router.Registry{Version: router.SchemaVersion, Epoch: 1}
+	for _, c := range []*cell{a, b} {
+		reg.Cells = append(reg.Cells, router.Cell{ID: c.id, Cloud: "aws", Region: "r1", Endpoint: c.url, HealthURL: c.url + refcell.HealthPath, Weight: 100, Geo: "eu"})
+	}
+	snap, err := router.Compile(reg)
+	if err != nil {
+		return err
+	}
+	d, err := directory.New(directory.Config{KV: directory.NewMemory(nil), Registry: func() *router.Snapshot { return snap }})
+	if err != nil {
+		return err
+	}
+	v, err := edgeauth.NewVerifier([]edgeauth.Key{controlKey}, edgeauth.VerifierOptions{})
+	if err != nil {
+		return err
+	}
+	ds := httptest.NewServer(dirhttp.Handler(d, v))
+	defer ds.Close()
+	dc, err := dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: ds.URL, Key: controlKey})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if _, err := dc.Put(ctx, router.Tenant{ID: tenant, Cell: "cell-a"}, directory.PutOptions{IfAbsent: true}); err != nil {
+		return err
+	}
+	for i := range nkeys {
+		if _, _, err := a.store.Put(ctx, tenant, "k"+strconv.Itoa(i), []byte(strings.Repeat("v", 100)), state.Cond{}); err != nil {
+			return err
+		}
+	}
+	store := router.NewStore(nil)
+	if err := store.Install(reg, "bench"); err != nil {
+		return err
+	}
+	rt, err := kit.StartRouter(store, time.Hour, func(c *server.Config) {
+		c.DirectoryFeed, c.DirectoryPoll = dirhttp.Feed{C: dc}, 5*time.Millisecond
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Stop()
+	hc := kit.Client(writers + readers + 4)
+	for i := 0; ; i++ { // until the router has loaded the directory
+		if st, err := kit.Get(hc, rt.URL+"/kv/k0", tenant); err == nil && st == 200 {
+			break
+		}
+		if i > 1000 {
+			return fmt.Errorf("the router never routed the tenant")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m, err := mover.New(mover.Config{Directory: dc, Registry: reg, Cells: func(id string) (mover.CellState, error) { return cells[id].api, nil }})
+	if err != nil {
+		return err
+	}
+
+	w := newWorkload(hc, rt.URL, nkeys, writers, readers)
+	time.Sleep(time.Second) // load before the first move
+	fmt.Printf("tenant %s: %d keys; cell-a embedded (memory), cell-b %s; %d writers, %d readers through a server router; lag threshold %d\n\n", tenant, nkeys, secondKind, writers, readers, lag)
+	fmt.Printf("%-5s %-16s %10s %12s %10s %12s\n", "move", "from → to", "took", "unavailable", "drained", "acked so far")
+	var windows []time.Duration
+	from, to := "cell-a", "cell-b"
+	start := time.Now()
+	for i := 1; i <= moves; i++ {
+		res, err := m.Move(ctx, mover.Options{Tenant: tenant, Target: to, LagThreshold: lag})
+		if err != nil {
+			w.stop()
+			return fmt.Errorf("move %d: %w", i, err)
+		}
+		windows = append(windows, res.WriteUnavailable)
+		fmt.Printf("%-5d %-16s %10s %12s %10d %12d\n", i, from+" → "+to, res.Elapsed.Round(time.Millisecond), res.WriteUnavailable.Round(10*time.Microsecond), res.LagAtFence, w.acked.Load())
+		// The cell the tenant left accepts nothing more: checked before the
+		// tenant moves back to it.
+		time.Sleep(200 * time.Millisecond)
+		if late, err := lateWrites(cells[from].store, res.Position); err != nil || late > 0 {
+			w.stop()
+			return fmt.Errorf("move %d: cell %s accepted %d writes after the switch at %d (%v)", i, from, late, res.Position, err)
+		}
+		from, to = to, from
+	}
+	loadTime := time.Since(start)
+	w.stop()
+	lost, err := w.lost(cells[from].store)
+	if err != nil {
+		return err
+	}
+	slices.Sort(windows)
+	pct := func(p float64) time.Duration { return windows[min(len(windows)-1, int(p*float64(len(windows))))] }
+	fmt.Printf("\n%d moves in %s under load: write-unavailable window p50 %s, p99 %s, max %s\n", moves, loadTime.Round(time.Second), pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), windows[len(windows)-1].Round(10*time.Microsecond))
+	fmt.Printf("writes: %d acknowledged, %d refused while fenced (503, retried), %d failed otherwise; acknowledged writes lost: %d; writes accepted by a cell after it was switched away from: 0 (checked after each move)\n", w.acked.Load(), w.refused.Load(), w.failed.Load(), lost)
+	fmt.Printf("reads: %d, failed: %d\n", w.reads.Load(), w.readFails.Load())
+	if lost > 0 || w.readFails.Load() > 0 || w.failed.Load() > 0 {
+		return fmt.Errorf("%d acknowledged writes lost, %d reads failed, %d writes failed", lost, w.readFails.Load(), w.failed.Load())
+	}
+	return nil
+}
+
+// lateWrites counts records of the tenant on a cell it left with a seq
+// above the switch's position.
+func lateWrites(st state.Store, pos uint64) (int, error) {
+	recs, _, err := st.Changes(context.Background(), tenant, pos, 0)
+	return len(recs), err
+}
+
+type ack struct {
+	value string
+	seq   uint64
+}
+
+type workload struct {
+	hc               *http.Client
+	url              string
+	done             chan struct{}
+	wg               sync.WaitGroup
+	acked, refused   atomic.Int64
+	failed           atomic.Int64
+	reads, readFails atomic.Int64
+	mu               sync.Mutex
+	last             map[string]ack
+}
+
+func newWorkload(hc *http.Client, url string, nkeys, writers, readers int) *workload {
+	w := &workload{hc: hc, url: url, done: make(chan struct{}), last: map[string]ack{}}
+	per := max(1, nkeys/writers)
+	for i := range writers {
+		w.wg.Add(1)
+		go w.writer(i, per)
+	}
+	for range readers {
+		w.wg.Add(1)
+		go w.reader(nkeys)
+	}
+	return w
+}
+
+// writer writes keys k<i*per> … k<i*per+per-1>, one at a time, each a
+// fresh value.
+func (w *workload) writer(i, per int) {
+	defer w.wg.Done()
+	for n := 0; ; n++ {
+		select {
+		case <-w.done:
+			return
+		default:
+		}
+		key := "k" + strconv.Itoa(i*per+rand.IntN(per))
+		value := fmt.Sprintf("w%d-%d", i, n)
+		req, _ := http.NewRequest(http.MethodPut, w.url+"/kv/"+key, strings.NewReader(value))
+		req.Header.Set("X-Tenant-ID", tenant)
+		resp, err := w.hc.Do(req)
+		if err != nil {
+			w.failed.Add(1)
+			continue
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case 200, 201:
+			seq, _ := state.ParseETag(resp.Header.Get("ETag"))
+			w.mu.Lock()
+			w.last[key] = ack{value, seq}
+			w.mu.Unlock()
+			w.acked.Add(1)
+		case 503, 421:
+			w.refused.Add(1)
+			time.Sleep(5 * time.Millisecond)
+		default:
+			w.failed.Add(1)
+		}
+	}
+}
+
+func (w *workload) reader(nkeys int) {
+	defer w.wg.Done()
+	for {
+		select {
+		case <-w.done:
+			return
+		default:
+		}
+		st, err := kit.Get(w.hc, w.url+"/kv/k"+strconv.Itoa(rand.IntN(nkeys)), tenant)
+		w.reads.Add(1)
+		if err != nil || st != 200 {
+			w.readFails.Add(1)
+		}
+	}
+}
+
+func (w *workload) stop() {
+	close(w.done)
+	w.wg.Wait()
+}
+
+// lost counts acknowledged writes the final cell does not hold as
+// acknowledged.
+func (w *workload) lost(st state.Store) (int, error) {
+	n := 0
+	for key, a := range w.last {
+		it, err := st.Get(context.Background(), tenant, key)
+		if err != nil {
+			return 0, fmt.Errorf("key %s: %w", key, err)
+		}
+		if string(it.Value) != a.value || it.Seq != a.seq {
+			n++
+		}
+	}
+	return n, nil
+}

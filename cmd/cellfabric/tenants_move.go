@@ -9,9 +9,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
 	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
@@ -129,8 +132,22 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if o.output == "json" {
 		steps = stderr
 	}
+	var mdir mover.Directory = dir
+	if !f.abort {
+		seeded, err := seedFromRegistry(ctx, dir, reg, id, f.dryRun)
+		if err != nil {
+			return fail(stderr, "move", err)
+		}
+		if seeded != nil {
+			verb := "added to"
+			if f.dryRun {
+				verb, mdir = "would be added to", seededDirectory{Directory: dir, entry: *seeded}
+			}
+			fmt.Fprintf(steps, "tenant %s is a tenant of the stack file (the registry's seed), not of the tenant directory: %s the directory as the registry places it (cell %s) before the move, so that the move can raise its epoch\n", id, verb, seeded.Cell)
+		}
+	}
 	m, err := mover.New(mover.Config{
-		Directory: dir, Registry: reg,
+		Directory: mdir, Registry: reg,
 		Cells:  cellStateAPIs(reg, f.cellAPI, key),
 		Health: func(ctx context.Context, cell string) error { return cellHealth(ctx, hc, reg, cell) },
 		Owner:  moveOwner(),
@@ -367,3 +384,49 @@ func printPlan(stdout, stderr io.Writer, format outputFormat, p mover.Plan) int 
 }
 
 var _ flag.Value = (*cellAPIFlag)(nil)
+
+// seedFromRegistry adds tenant id to the directory as the registry places
+// it when the directory has no entry for it and the registry lists it (a
+// tenant of the stack file): a move writes the tenant's placement with a
+// higher epoch, which only a directory entry can carry. It returns the
+// entry added (with dryRun, the one that would be), or nil when the
+// directory already holds the tenant or the registry does not list it (the
+// move then says the tenant is unknown).
+func seedFromRegistry(ctx context.Context, dir *dirhttp.Client, reg *router.Registry, id string, dryRun bool) (*router.Tenant, error) {
+	_, err := dir.Get(ctx, id)
+	if dirhttp.Reason(err) != directory.ReasonNotFound {
+		return nil, nil // found, or an error the move reports when it reads the tenant
+	}
+	i := slices.IndexFunc(reg.Tenants, func(t router.Tenant) bool { return t.ID == id })
+	if i < 0 {
+		return nil, nil
+	}
+	t := reg.Tenants[i]
+	t.Epoch = 0
+	if dryRun {
+		return &t, nil
+	}
+	stored, err := dir.Put(ctx, t, directory.PutOptions{IfAbsent: true})
+	if dirhttp.Reason(err) == directory.ReasonExists {
+		return nil, nil // added meanwhile: the move reads it
+	}
+	if err != nil {
+		return nil, fmt.Errorf("adding tenant %s of the stack file to the tenant directory before moving it: %w", id, err)
+	}
+	return &stored, nil
+}
+
+// seededDirectory is the directory as a dry run sees it: the tenant of the
+// stack file it would add is there, at epoch 0.
+type seededDirectory struct {
+	mover.Directory
+	entry router.Tenant
+}
+
+// Get returns the seeded entry for its tenant.
+func (d seededDirectory) Get(ctx context.Context, id string) (router.Tenant, error) {
+	if id == d.entry.ID {
+		return d.entry, nil
+	}
+	return d.Directory.Get(ctx, id)
+}

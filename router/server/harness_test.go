@@ -88,16 +88,14 @@ func (c *testCell) cell() router.Cell {
 	return router.Cell{ID: c.id, Cloud: fabric.Cloud(c.cloud), Region: "local", Endpoint: c.srv.URL, HealthURL: c.srv.URL + "/healthz", Weight: 100, State: fabric.CellActive}
 }
 
-// deadURL is a loopback address nobody listens on.
+// deadURL is a loopback URL nobody listens on: port 1 (tcpmux), which no
+// test binds and the kernel never hands out as an ephemeral port. A port
+// taken from a listener that is then closed can be handed to another
+// test's server running in parallel, which then answers for the "dead"
+// cell (seen under -race: a 404 from a closed port).
 func deadURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	return "http://127.0.0.1:1"
 }
 
 // eachEngine runs f once per engine, as subtests named "engine=NAME";

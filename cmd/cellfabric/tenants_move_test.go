@@ -274,3 +274,58 @@ func TestTenantsMoveSourceDownAfterFence(t *testing.T) {
 		t.Errorf("k24 on cell-b: %+v, %v", it, err)
 	}
 }
+
+// TestTenantsMoveSeedsAStackFileTenant: a tenant the registry lists (the
+// stack file's seed) but the directory does not is added to the directory
+// as the registry places it, then moved; a dry run only says it would be.
+func TestTenantsMoveSeedsAStackFileTenant(t *testing.T) {
+	e := newMoveEnv(t)
+	data, err := os.ReadFile(e.regFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg router.Registry
+	if err := json.Unmarshal(data, &reg); err != nil {
+		t.Fatal(err)
+	}
+	reg.Tenants = append(reg.Tenants, router.Tenant{ID: "globex", Cell: "cell-a"})
+	if data, err = reg.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.regFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.stores["cell-a"].Put(context.Background(), "globex", "plan", []byte("gold"), state.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	absent := func(what string) {
+		t.Helper()
+		if got, found, err := e.dir.Get(context.Background(), "globex"); err != nil || found {
+			t.Fatalf("%s: directory holds globex: %+v, %v", what, got, err)
+		}
+	}
+
+	code, out, errs := e.run(t, "move", "globex", "--to", "cell-b", "--dry-run")
+	if code != 0 || !strings.Contains(out, "would be added to the directory as the registry places it (cell cell-a)") || !strings.Contains(out, "1 live keys") {
+		t.Fatalf("dry run: %d\n%s\n%s", code, out, errs)
+	}
+	absent("after the dry run")
+
+	code, out, errs = e.run(t, "move", "globex", "--to", "cell-b")
+	if code != 0 || !strings.Contains(out, "added to the directory as the registry places it (cell cell-a)") {
+		t.Fatalf("move: %d\n%s\n%s", code, out, errs)
+	}
+	got, _, err := e.dir.Get(context.Background(), "globex")
+	if err != nil || got.Cell != "cell-b" || got.Epoch != 3 {
+		t.Errorf("directory %+v, %v: want globex on cell-b at epoch 3 (added at 1, fenced at 2, switched at 3)", got, err)
+	}
+	if it, err := e.stores["cell-b"].Get(context.Background(), "globex", "plan"); err != nil || string(it.Value) != "gold" {
+		t.Errorf("plan on cell-b: %+v, %v", it, err)
+	}
+
+	// A tenant in neither is not invented.
+	absentID := "nobody"
+	if code, _, errs := e.run(t, "move", absentID, "--to", "cell-b"); code == 0 || !strings.Contains(errs, "not in the directory") {
+		t.Errorf("unknown tenant: %d %s", code, errs)
+	}
+}

@@ -34,8 +34,9 @@ import (
 //	        cell's points are thinned without thinning a quiet one's
 //
 // No tenant column: a tenant id per point would make every query group by
-// a value with no bound. Per-tenant views come from the logs, which carry
-// the tenant (the router's access log and the Worker's own lines).
+// a value with no bound. Per-tenant views come from the logs (the Worker's
+// lines about failed attempts, the cells' access logs), which carry the
+// tenant and the request id.
 
 // dataPoint is one request's record.
 type dataPoint struct {

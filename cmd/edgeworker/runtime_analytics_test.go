@@ -48,8 +48,8 @@ func TestRuntimeAnalytics(t *testing.T) {
 		if got := strconv.Itoa(resp.status); got != r.want.Blobs[3] {
 			t.Fatalf("request %d: status %s, want %s: %s", i, got, r.want.Blobs[3], resp.body)
 		}
-		// The point is logged before the answer leaves workerd, but the
-		// log reaches the test through a pipe: wait for it.
+		// workerd sends the point to the stand-in on its own after the
+		// Worker wrote it (the Worker does not wait): wait for it.
 		eventually(t, 10*time.Second, "the data point of request "+r.tenant, func() bool {
 			return len(sink.Bodies()) > i
 		})

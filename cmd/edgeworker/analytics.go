@@ -3,8 +3,6 @@ package main
 import (
 	"strconv"
 	"time"
-
-	"github.com/cellfabric/cellfabric/router"
 )
 
 // The Worker's request metrics: one data point per request it routes,
@@ -72,7 +70,3 @@ func statusClass(status int) string {
 	}
 	return strconv.Itoa(status/100) + "xx"
 }
-
-// refusalResult is the result of a request the Worker refused before
-// routing it (misconfigured bindings, a panic).
-func refusalResult(r router.Refusal) result { return result{Refusal: &r} }

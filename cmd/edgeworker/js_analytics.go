@@ -6,6 +6,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
 
@@ -28,3 +29,7 @@ func record(res result, start time.Time) {
 	}
 	_, _ = call(func() js.Value { return ds.Call("writeDataPoint", dp) })
 }
+
+// refusalResult is the result of a request the Worker refused before
+// routing it (misconfigured bindings).
+func refusalResult(r router.Refusal) result { return result{Refusal: &r} }

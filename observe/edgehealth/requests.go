@@ -51,16 +51,18 @@ var (
 		[]string{"cell", "cloud", "class", "quantile"}, nil)
 )
 
-// requestsQuery is the SQL the exporter sends. Analytics Engine samples
-// busy indexes: each row stands for _sample_interval data points, so sums
-// and quantiles are weighted by it.
+// requestsQuery is the SQL the exporter sends, in the dialect of the
+// Analytics Engine SQL reference (its QUANTILEWEIGHTED(q, column, weight),
+// not ClickHouse's quantile functions). Analytics Engine samples busy
+// indexes: each row stands for _sample_interval data points, so sums and
+// quantiles are weighted by it.
 func requestsQuery(dataset string, window, delay time.Duration) string {
 	end := int64(delay / time.Second)
 	start := end + int64(window/time.Second)
 	return fmt.Sprintf(`SELECT blob1 AS cell, blob2 AS cloud, blob3 AS class,
   SUM(_sample_interval) AS requests,
-  quantileExactWeighted(0.5)(double1, _sample_interval) AS p50_ms,
-  quantileExactWeighted(0.99)(double1, _sample_interval) AS p99_ms
+  quantileWeighted(0.5, double1, _sample_interval) AS p50_ms,
+  quantileWeighted(0.99, double1, _sample_interval) AS p99_ms
 FROM %s
 WHERE timestamp > NOW() - INTERVAL '%d' SECOND AND timestamp <= NOW() - INTERVAL '%d' SECOND
 GROUP BY cell, cloud, class

@@ -61,8 +61,8 @@ func requestsQuery(dataset string, window, delay time.Duration) string {
 	start := end + int64(window/time.Second)
 	return fmt.Sprintf(`SELECT blob1 AS cell, blob2 AS cloud, blob3 AS class,
   SUM(_sample_interval) AS requests,
-  quantileWeighted(0.5, double1, _sample_interval) AS p50_ms,
-  quantileWeighted(0.99, double1, _sample_interval) AS p99_ms
+  QUANTILEWEIGHTED(0.5, double1, _sample_interval) AS p50_ms,
+  QUANTILEWEIGHTED(0.99, double1, _sample_interval) AS p99_ms
 FROM %s
 WHERE timestamp > NOW() - INTERVAL '%d' SECOND AND timestamp <= NOW() - INTERVAL '%d' SECOND
 GROUP BY cell, cloud, class

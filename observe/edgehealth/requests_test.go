@@ -33,7 +33,7 @@ func fakeAPI(t *testing.T, status int, body string) *httptest.Server {
 			_, _ = io.WriteString(w, doc)
 		case r.Method == http.MethodPost && r.URL.Path == "/client/v4/accounts/"+account+"/analytics_engine/sql":
 			q, _ := io.ReadAll(r.Body)
-			for _, want := range []string{"FROM " + dataset + "\n", "INTERVAL '360' SECOND", "INTERVAL '60' SECOND", "GROUP BY cell, cloud, class", "SUM(_sample_interval)", "quantileWeighted(0.99, double1, _sample_interval)", "FORMAT JSON"} {
+			for _, want := range []string{"FROM " + dataset + "\n", "INTERVAL '360' SECOND", "INTERVAL '60' SECOND", "GROUP BY cell, cloud, class", "SUM(_sample_interval)", "QUANTILEWEIGHTED(0.99, double1, _sample_interval)", "FORMAT JSON"} {
 				if !strings.Contains(string(q), want) {
 					t.Errorf("query %q lacks %q", q, want)
 				}

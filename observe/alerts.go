@@ -14,6 +14,7 @@ const (
 	AlertRegistryStale        = "CellfabricRegistryStale"
 	AlertEdgeHealthStale      = "CellfabricEdgeHealthStale"
 	AlertEdgeHealthUnreadable = "CellfabricEdgeHealthUnreadable"
+	AlertEdgeErrors           = "CellfabricEdgeErrors"
 )
 
 // cellLabels are the labels of every alert about one cell.
@@ -50,7 +51,34 @@ func cellAlerts(t *stacks.Topology, c stacks.Cell) []Rule {
 	if edgeWatched(t) {
 		rs = append(rs, disagreeAlert(c))
 	}
+	if edgeCounted(t) && c.State != fabric.CellDown {
+		rs = append(rs, edgeErrorsAlert(c))
+	}
 	return rs
+}
+
+// edgeErrorsAlert fires while the edge sees a cell answer 5xx at the fast
+// burn rate and the routers do not: the errors are on the way from
+// Cloudflare to the cell (or there are no routers to see them), which the
+// burn alerts, read from the routers, miss.
+func edgeErrorsAlert(c stacks.Cell) Rule {
+	threshold := num(BurnWindows[0].Factor) + " * " + num(budget(c.SLO))
+	return Rule{
+		Alert: AlertEdgeErrors,
+		Expr: fmt.Sprintf("%s > (%s)\nunless\n%s > (%s)",
+			cellSelector(rCellEdgeErrorRatio, c.ID), threshold, cellSelector(rCellErrorRatio+"5m", c.ID), threshold),
+		For:    promDuration(EdgeErrorsFor),
+		Labels: cellLabels(c, SeverityCritical),
+		Annotations: map[string]string{
+			"summary": fmt.Sprintf("The edge sees cell %s (%s, %s) fail requests that the routers do not.", c.ID, c.Cloud, c.Region),
+			"description": fmt.Sprintf("For %s, more than %s%% of the requests the Worker sent to cell %s were answered 5xx (as its Analytics Engine data points say), %s× the cell's error budget, while the routers' share of 5xx for the cell stays under that (or no router reports it).",
+				promDuration(EdgeErrorsFor), num(100*BurnWindows[0].Factor*budget(c.SLO)), c.ID, num(BurnWindows[0].Factor)),
+			"runbook": fmt.Sprintf("1. Open the dashboard's row for %[1]s: its Edge panel shows the edge's and the routers' share of 5xx side by side. "+
+				"2. The Worker's 502/504 (no answer from the cell in time) point at the way from Cloudflare to the cell: its hostname's DNS and TLS, the cloud's firewall or WAF rules for Cloudflare's ranges, Authenticated Origin Pulls. "+
+				"3. 5xx from the cell itself that the routers do not see: the cell refuses the edge's signature (a key rotation half done: edge.keyId and the cells' keys) or answers the edge's requests differently. "+
+				"4. The Worker's logs (Cloudflare dashboard, Workers > the router Worker > Logs) have one line per failed attempt with the cell and the error.", c.ID),
+		},
+	}
 }
 
 // burnAlert is one burn window's alert for one cell.

@@ -117,9 +117,15 @@ func edgeMetrics(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(doc) }))
+	kv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost { // the Analytics Engine SQL API
+			_, _ = w.Write([]byte(`{"data":[{"cell":"aws-use1","cloud":"aws","class":"2xx","requests":"60","p50_ms":3,"p99_ms":9}]}`))
+			return
+		}
+		_, _ = w.Write(doc)
+	}))
 	t.Cleanup(kv.Close)
-	e, err := edgehealth.New(edgehealth.Config{AccountID: "acct", NamespaceID: "ns", Token: "t", API: kv.URL, Client: kv.Client()})
+	e, err := edgehealth.New(edgehealth.Config{AccountID: "acct", NamespaceID: "ns", Token: "t", Dataset: "cellfabric_dev_edge", API: kv.URL, Client: kv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -183,7 +183,7 @@ func cellPanels(t *stacks.Topology, c stacks.Cell) []Panel {
 		}}}}},
 		Options: map[string]any{"showValue": "never", "mergeValues": true},
 		Targets: health}
-	return []Panel{
+	ps := []Panel{
 		timeseries("Requests/s", "Requests this cell answered, all routers together.", 4, "reqps",
 			target(sel(rCellRequests, ""), "requests/s")),
 		timeseries("Server errors", fmt.Sprintf("Share of this cell's requests answered 5xx, against its error budget (SLO %s%%).", num(c.SLO)), 5, "percentunit",
@@ -198,4 +198,13 @@ func cellPanels(t *stacks.Topology, c stacks.Cell) []Panel {
 			target(sel(rCellEjected, ""), "ejected"),
 			target(sel(rCellUpstreamErrors, ""), "upstream errors/s")),
 	}
+	if edgeCounted(t) {
+		ps = append(ps, timeseries("Edge", "The cell's share of 5xx as the edge Worker saw it (its Analytics Engine data points, over the exporter's 5-minute window) beside the routers' over 5 minutes: the edge alone failing means the way from Cloudflare to the cell.", 8, "percentunit",
+			target(sel(rCellEdgeErrorRatio, ""), "edge 5xx"),
+			target(sel(rCellErrorRatio+"5m", ""), "routers 5xx")),
+			timeseries("Edge requests and latency", "Requests per second the edge Worker sent this cell and its p99 time to response headers, in seconds, over the exporter's window.", 8, "short",
+				target(sel(rCellEdgeRequests, ""), "requests/s"),
+				target(sel(rCellEdgeLatency, `, quantile="0.99"`), "p99 (s)")))
+	}
+	return ps
 }

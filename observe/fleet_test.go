@@ -61,6 +61,7 @@ func keyCode(cell, inst, code string) string { return "requests/" + cell + "/" +
 func keyHealthy(cell, inst string) string    { return "healthy/" + cell + "/" + inst }
 func keyEdgeHealthy(cell string) string      { return "edge-healthy/" + cell }
 func keyLastSync(inst string) string         { return "last-sync/" + inst }
+func keyEdgeClass(cell, class string) string { return "edge-requests/" + cell + "/" + class }
 
 const (
 	keyEdgeChecked = "edge-checked"
@@ -115,6 +116,20 @@ func healthyFleet(topo *stacks.Topology) *fleet {
 		}
 		f.set(keyEdgeChecked, fmt.Sprintf(`%s{%s}`, mEdgeCheckedAt, e), clock)
 		f.set(keyEdgeUp, fmt.Sprintf(`%s{%s}`, mEdgeUp, e), constant("1"))
+	}
+	if edgeCounted(topo) {
+		// The edge sends every cell 2 requests a second, none failing, and
+		// answers a few unknown tenants itself.
+		e := fmt.Sprintf(`job=%q, instance=%q`, edgeJob, edgeInst)
+		for _, c := range topo.Cells {
+			cl := fmt.Sprintf(`cell=%q, cloud=%q, %s`, c.ID, c.Cloud, e)
+			f.set(keyEdgeClass(c.ID, "2xx"), fmt.Sprintf(`%s{%s, class="2xx"}`, mEdgeRequests, cl), constant("2"))
+			f.set(keyEdgeClass(c.ID, "5xx"), fmt.Sprintf(`%s{%s, class="5xx"}`, mEdgeRequests, cl), constant("0"))
+			for q, v := range map[string]string{"0.5": "0.01", "0.99": "0.05"} {
+				f.set("edge-latency/"+c.ID+"/"+q, fmt.Sprintf(`%s{%s, class="2xx", quantile=%q}`, mEdgeDuration, cl, q), constant(v))
+			}
+		}
+		f.set("edge-own", fmt.Sprintf(`%s{cell="", cloud="", class="4xx", %s}`, mEdgeRequests, e), constant("0.1"))
 	}
 	return f
 }

@@ -32,6 +32,14 @@ const (
 	mEdgeCheckedAt = "cellfabric_edge_health_checked_timestamp_seconds"
 	// Edge-health exporter: 1 when the last read of the document worked.
 	mEdgeUp = "cellfabric_edge_health_up"
+	// Edge-health exporter with --dataset, per cell: cell, cloud, class
+	// (2xx..5xx). A gauge: the Worker's requests per second over the
+	// exporter's window (observe/edgehealth, requests.go); cell "" for the
+	// Worker's own answers.
+	mEdgeRequests = "cellfabric_edge_requests_per_second"
+	// Edge-health exporter with --dataset: cell, cloud, class, quantile. A
+	// gauge: latency quantiles over the window.
+	mEdgeDuration = "cellfabric_edge_request_duration_seconds"
 )
 
 // The series the recording rules write. Names follow Prometheus's
@@ -52,6 +60,11 @@ const (
 	rCellHealthyMin     = "cell:cellfabric_router_cell_healthy:min"
 	rCellEjected        = "cell:cellfabric_router_cell_ejected:max"
 	rCellEdgeHealthy    = "cell:cellfabric_edge_cell_healthy:min"
+	// The edge's view of each cell's requests (the exporter's window is
+	// 5m by default, hence the names).
+	rCellEdgeRequests   = "cell:cellfabric_edge_requests:rate5m"
+	rCellEdgeErrorRatio = "cell:cellfabric_edge_request_errors:ratio_rate5m"
+	rCellEdgeLatency    = "cell:cellfabric_edge_request_duration_seconds:quantile_rate5m"
 
 	rCloudRequests   = "cloud:cellfabric_router_requests:rate5m"
 	rCloudErrorRatio = "cloud:cellfabric_router_request_errors:ratio_rate5m"

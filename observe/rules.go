@@ -92,6 +92,33 @@ func cellsByCloud(t *stacks.Topology) []stacks.Cell {
 // compare with the routers'.
 func edgeWatched(t *stacks.Topology) bool { return !t.Edge.Disabled }
 
+// edgeCounted reports whether the stack's Worker records its requests
+// (edge.analytics), which the rules then read from the edge-health
+// exporter run with --dataset.
+func edgeCounted(t *stacks.Topology) bool { return edgeWatched(t) && t.Edge.AnalyticsOn() }
+
+// edgeRules are the edge's RED series per cell, from the exporter's gauges
+// over its window: requests per second, the share of them answered 5xx, and
+// the latency quantiles (the slowest status class's, as classes cannot be
+// merged). The Worker's own answers (cell "") belong to no cell.
+func edgeRules() []Rule {
+	rs := []Rule{
+		{Record: rCellEdgeRequests, Expr: fmt.Sprintf(`sum by (cell) (%s{cell!=""})`, mEdgeRequests) + joinInfo},
+		{Record: rCellEdgeErrorRatio, Expr: fmt.Sprintf(`(
+  sum by (cell) (%[1]s{cell!="",class="5xx"})
+  or
+  0 * sum by (cell) (%[1]s{cell!=""})
+)
+/
+sum by (cell) (%[1]s{cell!=""})`, mEdgeRequests) + joinInfo},
+	}
+	for _, q := range []string{"0.5", "0.99"} {
+		rs = append(rs, Rule{Record: rCellEdgeLatency, Labels: map[string]string{"quantile": q},
+			Expr: fmt.Sprintf(`max by (cell) (%s{cell!="",quantile=%q})`, mEdgeDuration, q) + joinInfo})
+	}
+	return rs
+}
+
 // joinInfo is the suffix that gives a per-cell expression the cloud and
 // region of the topology's cell, and drops cells the topology does not
 // know.
@@ -155,6 +182,9 @@ func recordingRules(t *stacks.Topology) []Rule {
 	)
 	if edgeWatched(t) {
 		rs = append(rs, Rule{Record: rCellEdgeHealthy, Expr: fmt.Sprintf(`min by (cell) (%s)`, mEdgeCellHealthy) + joinInfo})
+	}
+	if edgeCounted(t) {
+		rs = append(rs, edgeRules()...)
 	}
 	rs = append(rs,
 		Rule{Record: rCloudRequests, Expr: fmt.Sprintf(`sum by (cloud) (%s)`, rCellRequests)},

@@ -226,6 +226,31 @@ func TestAlertsFire(t *testing.T) {
 			},
 		},
 		{
+			name: "the edge sees a cell fail that the routers see serve: EdgeErrors after 5m",
+			fault: func(t *testing.T, fl *fleet) {
+				fl.override(t, keyEdgeClass(cell.ID, "5xx"), fmt.Sprintf("0x10 1x%d", samples-11))
+			},
+			checks: []alertTest{
+				none("10m", AlertEdgeErrors),
+				none("14m", AlertEdgeErrors), // failing since 11m: pending
+				fires("20m", AlertEdgeErrors, firing(findAlert(t, f, AlertEdgeErrors, cell.ID), nil)),
+				none("20m", fast),
+			},
+		},
+		{
+			name: "the edge and the routers see the same errors: the burn alert, not EdgeErrors",
+			fault: func(t *testing.T, fl *fleet) {
+				fl.override(t, keyEdgeClass(cell.ID, "5xx"), fmt.Sprintf("0x10 1x%d", samples-11))
+				for _, inst := range routerInstances {
+					fl.override(t, keyCode(cell.ID, inst, "500"), fmt.Sprintf("0x10 0+50x%d", samples-11))
+				}
+			},
+			checks: []alertTest{
+				none("30m", AlertEdgeErrors),
+				fires("30m", fast, firing(findAlert(t, f, fast, cell.ID), nil)),
+			},
+		},
+		{
 			name:  "an exporter that cannot read the document fires EdgeHealthUnreadable after 10m",
 			fault: func(t *testing.T, fl *fleet) { fl.override(t, keyEdgeUp, downFrom10m) },
 			checks: []alertTest{

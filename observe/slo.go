@@ -29,6 +29,9 @@ const (
 	// (edgeconf.DefaultHealthMaxAgeSeconds): CellfabricEdgeHealthStale
 	// fires past it.
 	EdgeHealthMaxAge = edgeconf.DefaultHealthMaxAgeSeconds * time.Second
+	// EdgeErrorsFor is how long the edge may see a cell fail at the fast
+	// burn rate, unseen by the routers, before CellfabricEdgeErrors fires.
+	EdgeErrorsFor = 5 * time.Minute
 	// EdgeUnreadableFor is how long the edge-health exporter may fail to
 	// read the document before CellfabricEdgeHealthUnreadable fires.
 	EdgeUnreadableFor = 10 * time.Minute

@@ -67,6 +67,29 @@ func TestSLOConfig(t *testing.T) {
 	}
 }
 
+// TestEdgeAnalyticsConfig: edge.analytics is on unless the stack turns it
+// off.
+func TestEdgeAnalyticsConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{{"", true}, {"\n    analytics: true", true}, {"\n    analytics: false", false}} {
+		p := writeStack(t, `config:
+  cellfabric:cells:
+    - {id: aws-use1, cloud: aws, region: us-east-1, cidr: 10.10.0.0/16, image: i, hostname: a.example.com}
+  cellfabric:edge:
+    disabled: true`+tc.line+"\n")
+		topo, err := LoadFile(p)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.line, err)
+		}
+		if got := topo.Edge.AnalyticsOn(); got != tc.want {
+			t.Errorf("%q: AnalyticsOn() = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}
+
 func writeStack(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "Pulumi.bad.yaml")

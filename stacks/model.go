@@ -236,10 +236,22 @@ type Edge struct {
 	// it. Same syntax as KeyID, and different from it. Zero: none, the cells
 	// accept KeyID only.
 	ExtraKeyID string `json:"extraKeyId"`
+	// Analytics binds the Worker to a Workers Analytics Engine dataset,
+	// named "<project>_<stack>_edge" (the edge name with "_" for "-"), to
+	// which it writes one data point per request (cell, status, latency),
+	// read back by `cellfabric edge-health --dataset`. Nil: true (the free
+	// plan includes 100,000 data points a day, as many as the Worker's own
+	// daily requests there); false binds nothing and the Worker records
+	// nothing.
+	Analytics *bool `json:"analytics,omitempty"`
 	// Disabled builds no edge resources (useful for a cells-only trial).
 	// Default false.
 	Disabled bool `json:"disabled"`
 }
+
+// AnalyticsOn reports whether the Worker writes its requests to an
+// Analytics Engine dataset (Analytics, default true).
+func (e Edge) AnalyticsOn() bool { return e.Analytics == nil || *e.Analytics }
 
 // SharedRoute sends a path prefix on the shared host to a weighted set of
 // cells.

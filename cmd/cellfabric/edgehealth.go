@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register("edge-health", command{
-		summary: "export the edge's cell health (Workers KV) as Prometheus metrics",
+		summary: "export the edge's cell health (Workers KV) and requests (Analytics Engine) as Prometheus metrics",
 		flags:   func() *flag.FlagSet { return new(edgeHealthOptions).flagSet() },
 		run:     runEdgeHealth,
 	})
@@ -35,7 +35,10 @@ const envCloudflareToken = "CLOUDFLARE_API_TOKEN"
 // edgeHealthOptions are edge-health's flags.
 type edgeHealthOptions struct {
 	account, namespace, listen, api string
-	logFormat                       logFormat
+	// dataset and window: the request metrics (edgehealth.Config).
+	dataset   string
+	window    time.Duration
+	logFormat logFormat
 }
 
 func (o *edgeHealthOptions) flagSet() *flag.FlagSet {
@@ -44,11 +47,13 @@ func (o *edgeHealthOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&o.namespace, "namespace", "", "Workers KV namespace `ID` the Worker reads (the edge component's kvNamespaceId); required")
 	fs.StringVar(&o.listen, "listen", edgeHealthListen, "listen `address` for /metrics and /healthz")
 	fs.StringVar(&o.api, "api", edgehealth.DefaultAPI, "Cloudflare API base `URL`")
+	fs.StringVar(&o.dataset, "dataset", "", "Workers Analytics Engine `dataset` the Worker writes its requests to (<project>_<stack>_edge with edge.analytics); none: no request metrics")
+	fs.DurationVar(&o.window, "window", edgehealth.DefaultWindow, "`duration` each scrape sums the Worker's requests over (with --dataset; 1m or more)")
 	o.logFormat = "text"
 	fs.Var(&o.logFormat, "log-format", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: cellfabric edge-health --account ID --namespace ID [--listen "+edgeHealthListen+"]")
-		fmt.Fprintln(fs.Output(), "\nServes the edge Worker's health document (Workers KV key \"health\", written by its\ncron) as Prometheus metrics, read afresh on every scrape, so the rules of\n\"cellfabric observe\" can compare the edge's view of each cell with the routers'.\nThe API token comes from $"+envCloudflareToken+" and needs Workers KV Storage: Read.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: cellfabric edge-health --account ID --namespace ID [--dataset NAME] [--listen "+edgeHealthListen+"]")
+		fmt.Fprintln(fs.Output(), "\nServes the edge Worker's health document (Workers KV key \"health\", written by its\ncron) as Prometheus metrics, read afresh on every scrape, so the rules of\n\"cellfabric observe\" can compare the edge's view of each cell with the routers'.\nWith --dataset, also the Worker's requests per cell (rate, status class, latency\nquantiles over --window) from its Workers Analytics Engine dataset.\nThe API token comes from $"+envCloudflareToken+" and needs Workers KV Storage: Read\n(and Account Analytics: Read with --dataset).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -82,7 +87,7 @@ func edgeHealthMain(ctx context.Context, args []string, getenv func(string) stri
 		return fail(fmt.Errorf("$%s is not set: export a Cloudflare API token with Workers KV Storage: Read", envCloudflareToken))
 	}
 	logger := o.logFormat.logger(stderr)
-	e, err := edgehealth.New(edgehealth.Config{AccountID: o.account, NamespaceID: o.namespace, Token: token, API: o.api, Logger: logger})
+	e, err := edgehealth.New(edgehealth.Config{AccountID: o.account, NamespaceID: o.namespace, Token: token, API: o.api, Logger: logger, Dataset: o.dataset, Window: o.window})
 	if err != nil {
 		return fail(err)
 	}

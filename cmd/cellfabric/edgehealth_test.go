@@ -27,6 +27,10 @@ func TestEdgeHealthServes(t *testing.T) {
 			http.Error(w, "{}", http.StatusForbidden)
 			return
 		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/analytics_engine/sql") {
+			_, _ = io.WriteString(w, `{"data":[{"cell":"aws-use1","cloud":"aws","class":"5xx","requests":"60","p50_ms":3,"p99_ms":9}]}`)
+			return
+		}
 		_, _ = w.Write(doc)
 	}))
 	defer kv.Close()
@@ -40,7 +44,7 @@ func TestEdgeHealthServes(t *testing.T) {
 		return ""
 	}
 	go func() {
-		exit <- edgeHealthMain(ctx, []string{"--account", "a", "--namespace", "n", "--listen", "127.0.0.1:0", "--api", kv.URL}, getenv, &stdout, &stderr)
+		exit <- edgeHealthMain(ctx, []string{"--account", "a", "--namespace", "n", "--listen", "127.0.0.1:0", "--api", kv.URL, "--dataset", "cellfabric_dev_edge", "--window", "2m"}, getenv, &stdout, &stderr)
 	}()
 	var url string
 	deadline := time.Now().Add(10 * time.Second)
@@ -61,7 +65,8 @@ func TestEdgeHealthServes(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`cellfabric_edge_cell_healthy{cell="aws-use1"} 0`, "cellfabric_edge_health_up 1", "cellfabric_edge_health_epoch 7"} {
+	for _, want := range []string{`cellfabric_edge_cell_healthy{cell="aws-use1"} 0`, "cellfabric_edge_health_up 1", "cellfabric_edge_health_epoch 7",
+		"cellfabric_edge_requests_up 1", `cellfabric_edge_requests_per_second{cell="aws-use1",class="5xx",cloud="aws"} 0.5`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
@@ -89,6 +94,7 @@ func TestEdgeHealthErrors(t *testing.T) {
 		{"no account", []string{"--namespace", "n"}, nil, 2, "--account is required"},
 		{"no namespace", []string{"--account", "a"}, nil, 2, "--namespace is required"},
 		{"no token", []string{"--account", "a", "--namespace", "n"}, nil, 1, "$CLOUDFLARE_API_TOKEN is not set"},
+		{"bad dataset", []string{"--account", "a", "--namespace", "n", "--dataset", "my-edge"}, map[string]string{envCloudflareToken: "t"}, 1, `dataset "my-edge"`},
 		{"bad API URL", []string{"--account", "a", "--namespace", "n", "--api", "ftp://x"}, map[string]string{envCloudflareToken: "t"}, 1, "not an http(s) URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

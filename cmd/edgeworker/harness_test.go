@@ -149,6 +149,9 @@ type envOptions struct {
 	// settleMillis, when set, binds the test-only settle of the control
 	// API's changes feed.
 	settleMillis *int
+	// analytics, when set, is bound as the Worker's Analytics Engine
+	// dataset.
+	analytics *workerd.Analytics
 }
 
 // newKV starts a KV namespace closed with the test.
@@ -179,7 +182,7 @@ func startEdge(t *testing.T, o envOptions) *edgeEnv {
 	b := workerBundle(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: o.config, Key: o.key, KV: kv, Directory: dir, MemStats: o.memStats, ControlKey: o.controlKey, SettleMillis: o.settleMillis, Log: log})
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, Config: o.config, Key: o.key, KV: kv, Directory: dir, MemStats: o.memStats, ControlKey: o.controlKey, SettleMillis: o.settleMillis, Analytics: o.analytics, Log: log})
 	if err != nil {
 		t.Fatalf("starting workerd: %v\n%s", err, log.String())
 	}

@@ -83,8 +83,11 @@ func (h *handlers) fetch(_ js.Value, args []js.Value) any {
 }
 
 func (h *handlers) serve(req js.Value) js.Value {
+	start := time.Now()
 	if h.err != nil {
-		return refusalResponse(&router.Refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()}, router.RequestID(""), "")
+		res := refusalResult(router.Refusal{Status: statusInternalError, Reason: ReasonMisconfigured, Msg: h.err.Error()})
+		record(res, start)
+		return refusalResponse(res.Refusal, router.RequestID(""), "")
 	}
 	if h.memStats {
 		if r, ok := h.memStatsResponse(req); ok {
@@ -102,6 +105,7 @@ func (h *handlers) serve(req js.Value) js.Value {
 		HasBody: head.hasBody,
 	}
 	res := h.edge.serve(in, newUpstream(req, head))
+	record(res, start) // analytics.go
 	if res.Refusal != nil {
 		return refusalResponse(res.Refusal, res.RequestID, res.Tenant)
 	}

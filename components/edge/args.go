@@ -86,6 +86,11 @@ type Args struct {
 	// ControlKeyID is ControlKey's id (fabric.ValidKeyID). Default
 	// DefaultControlKeyID.
 	ControlKeyID string
+	// Analytics binds the Worker to a Workers Analytics Engine dataset
+	// named DatasetName(Name) as edgeconf.AnalyticsBinding: the Worker then
+	// writes one data point per request to it. Default false (the stack
+	// config's edge.analytics defaults to true and sets it).
+	Analytics bool
 	// HealthCron is the cron schedule on which the Worker probes every cell
 	// and writes the result to KV: five fields. Default "* * * * *".
 	HealthCron string

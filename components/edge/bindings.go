@@ -30,4 +30,7 @@ const (
 	BindingControlKey = edgeconf.ControlKeyBinding
 	// BindingControlKeyID is the plain text binding of its id.
 	BindingControlKeyID = edgeconf.ControlKeyIDBinding
+	// BindingAnalytics is the Analytics Engine dataset binding (with
+	// Args.Analytics).
+	BindingAnalytics = edgeconf.AnalyticsBinding
 )

@@ -64,3 +64,11 @@ func scriptName(name string) string     { return name + "-router" }
 func kvTitle(name string) string        { return name + "-registry" }
 func directoryTitle(name string) string { return name + "-directory" }
 func poolName(name, cell string) string { return name + "-" + cell }
+
+// DatasetName is the Workers Analytics Engine dataset of the edge named
+// name (Args.Name): "<name>_edge" with "_" for every "-". Dataset names
+// appear unquoted in the Analytics Engine SQL API's FROM clause, so they are
+// kept to lowercase letters, digits and "_", starting with a letter (a
+// valid name gives one: it starts with a letter and holds [a-z0-9-]), at
+// most 45 characters.
+func DatasetName(name string) string { return strings.ReplaceAll(name, "-", "_") + "_edge" }

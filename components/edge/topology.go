@@ -48,5 +48,6 @@ func ArgsFromTopology(topo *stacks.Topology, cells cell.CellsOutput) (Args, erro
 		EdgeKeyID:                e.KeyID,
 		HealthCron:               e.HealthCron,
 		AuthenticatedOriginPulls: e.AuthenticatedOriginPulls,
+		Analytics:                e.AnalyticsOn(),
 	}, nil
 }

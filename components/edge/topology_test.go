@@ -111,6 +111,24 @@ func TestArgsFromTopologyVariants(t *testing.T) {
 			t.Fatalf("Worker config %v: %+v", err, cfg)
 		}
 	})
+	t.Run("analytics: on unless the stack turns it off", func(t *testing.T) {
+		t.Parallel()
+		off := false
+		for _, tc := range []struct {
+			set  *bool
+			want bool
+		}{{nil, true}, {&off, false}} {
+			topo := devTopology(t)
+			topo.Edge.Analytics = tc.set
+			a, err := ArgsFromTopology(topo, cells)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Analytics != tc.want {
+				t.Errorf("edge.analytics %v: Args.Analytics %v, want %v", tc.set, a.Analytics, tc.want)
+			}
+		}
+	})
 	t.Run("directory cache the Worker refuses", func(t *testing.T) {
 		t.Parallel()
 		topo := devTopology(t)

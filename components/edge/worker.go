@@ -114,6 +114,12 @@ func (b *builder) buildWorker() error {
 	// the script's state.
 	key := pulumi.ToSecret(a.EdgeKey).(pulumi.StringOutput)
 	control := pulumi.ToSecret(checkedControlKey(a.ControlKey, a.EdgeKey)).(pulumi.StringOutput)
+	var analytics cloudflare.WorkerScriptAnalyticsEngineBindingArray
+	if a.Analytics {
+		analytics = cloudflare.WorkerScriptAnalyticsEngineBindingArray{
+			cloudflare.WorkerScriptAnalyticsEngineBindingArgs{Name: pulumi.String(BindingAnalytics), Dataset: pulumi.String(DatasetName(a.Name))},
+		}
+	}
 	script, err := cloudflare.NewWorkerScript(b.ctx, b.name+"-worker", &cloudflare.WorkerScriptArgs{
 		AccountId:         pulumi.String(a.AccountID),
 		Name:              pulumi.String(scriptName(a.Name)),
@@ -136,6 +142,7 @@ func (b *builder) buildWorker() error {
 			cloudflare.WorkerScriptPlainTextBindingArgs{Name: pulumi.String(BindingControlKeyID), Text: pulumi.String(a.ControlKeyID)},
 			cloudflare.WorkerScriptPlainTextBindingArgs{Name: pulumi.String(BindingConfig), Text: checkedConfig(a.WorkerConfig)},
 		},
+		AnalyticsEngineBindings: analytics,
 	}, b.opts(
 		// A new Worker starts only once its registry is in KV.
 		pulumi.DependsOn([]pulumi.Resource{kv}),

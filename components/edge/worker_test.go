@@ -252,3 +252,59 @@ func TestRegistryTooLargeForKV(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerAnalyticsBinding: with Args.Analytics the Worker gets its
+// Analytics Engine dataset, named after the edge; without, no binding.
+func TestWorkerAnalyticsBinding(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		edit    func(*Args)
+		dataset string // "" when there must be no binding
+	}{
+		{"on", func(a *Args) { a.Analytics = true }, "cellfabric_dev_edge"},
+		{"on with a name of its own", func(a *Args) { a.Analytics, a.Name = true, "acme-prod-2" }, "acme_prod_2_edge"},
+		{"off", func(a *Args) { a.Analytics = false }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec, _ := mustRun(t, tc.edit)
+			var s *recorder.Resource
+			for _, r := range rec.OfType(tScript) {
+				s = r
+			}
+			if s == nil {
+				t.Fatal("no worker script")
+			}
+			list := objects(s, "analyticsEngineBindings")
+			if tc.dataset == "" {
+				if len(list) != 0 {
+					t.Fatalf("analytics bindings %v, want none", list)
+				}
+				return
+			}
+			b := binding(s, "analyticsEngineBindings", BindingAnalytics)
+			if len(list) != 1 || b == nil {
+				t.Fatalf("analytics bindings %v, want one named %s", list, BindingAnalytics)
+			}
+			if got := plain(b["dataset"]).StringValue(); got != tc.dataset {
+				t.Errorf("dataset = %q, want %q", got, tc.dataset)
+			}
+		})
+	}
+}
+
+// TestDatasetName: every valid edge name gives a dataset name of
+// lowercase letters, digits and "_" that starts with a letter.
+func TestDatasetName(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"cellfabric-dev", "a", "x1-y2-z3", strings.Repeat("a", maxNameLen)} {
+		if !validName(name) {
+			t.Fatalf("test name %q is not a valid edge name", name)
+		}
+		got := DatasetName(name)
+		if len(got) > maxNameLen+5 || got[0] < 'a' || got[0] > 'z' || strings.Trim(got, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			t.Errorf("DatasetName(%q) = %q", name, got)
+		}
+	}
+}

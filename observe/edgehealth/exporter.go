@@ -33,9 +33,20 @@ type Config struct {
 	// NamespaceID is the id of the Workers KV namespace the Worker reads
 	// (the edge component's kvNamespaceId output). Required.
 	NamespaceID string
-	// Token is a Cloudflare API token with Workers KV Storage: Read.
-	// Required; never logged.
+	// Token is a Cloudflare API token with Workers KV Storage: Read, and
+	// Account Analytics: Read when Dataset is set. Required; never logged.
 	Token string
+	// Dataset is the Workers Analytics Engine dataset the Worker writes its
+	// requests to (the stack's edge.analytics; components/edge.DatasetName:
+	// "<project>_<stack>_edge"): lowercase letters, digits and "_",
+	// starting with a letter. Zero: no request metrics (requests.go).
+	Dataset string
+	// Window is how far back each scrape sums the requests. Default
+	// DefaultWindow; at least a minute.
+	Window time.Duration
+	// Delay is how long before the scrape the window ends. Default
+	// DefaultDelay; 0 or more.
+	Delay time.Duration
 	// API is the API's base URL. Default DefaultAPI; tests point it at a
 	// loopback server.
 	API string
@@ -48,8 +59,9 @@ type Config struct {
 // Exporter reads the health document on every scrape. It implements
 // prometheus.Collector.
 type Exporter struct {
-	cfg Config
-	url string
+	cfg    Config
+	url    string
+	sqlURL string
 }
 
 var _ prometheus.Collector = (*Exporter)(nil)
@@ -72,6 +84,21 @@ func New(cfg Config) (*Exporter, error) {
 	if u, err := url.Parse(cfg.API); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("edge health exporter: API %q is not an http(s) URL", cfg.API))
 	}
+	if cfg.Dataset != "" && !validDataset(cfg.Dataset) {
+		errs = append(errs, fmt.Errorf("edge health exporter: dataset %q: use the dataset's name, lowercase letters, digits and _ starting with a letter (the stack's is <project>_<stack>_edge)", cfg.Dataset))
+	}
+	if cfg.Window == 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Delay == 0 {
+		cfg.Delay = DefaultDelay
+	}
+	if cfg.Window < time.Minute {
+		errs = append(errs, fmt.Errorf("edge health exporter: window %v: use a minute or more", cfg.Window))
+	}
+	if cfg.Delay < 0 {
+		errs = append(errs, fmt.Errorf("edge health exporter: delay %v: use 0 or more", cfg.Delay))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -83,7 +110,22 @@ func New(cfg Config) (*Exporter, error) {
 	}
 	u := strings.TrimSuffix(cfg.API, "/") + "/accounts/" + url.PathEscape(cfg.AccountID) +
 		"/storage/kv/namespaces/" + url.PathEscape(cfg.NamespaceID) + "/values/" + url.PathEscape(edgeconf.HealthKey)
-	return &Exporter{cfg: cfg, url: u}, nil
+	sql := strings.TrimSuffix(cfg.API, "/") + "/accounts/" + url.PathEscape(cfg.AccountID) + "/analytics_engine/sql"
+	return &Exporter{cfg: cfg, url: u, sqlURL: sql}, nil
+}
+
+// validDataset reports whether s can name a dataset in the query: it goes
+// into the SQL unquoted.
+func validDataset(s string) bool {
+	if len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // The exporter's metrics: a contract with the rules of `cellfabric
@@ -107,10 +149,24 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descUp, descCheckedAt, descEpoch, descCellHealthy, descProbeSeconds} {
 		ch <- d
 	}
+	if e.cfg.Dataset != "" {
+		for _, d := range []*prometheus.Desc{descReqUp, descReqWindow, descReqRate, descReqLatency} {
+			ch <- d
+		}
+	}
 }
 
-// Collect reads the document and sends its metrics.
+// Collect reads the document and sends its metrics, then, with a dataset,
+// the request metrics (requests.go).
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	e.collectHealth(ch)
+	if e.cfg.Dataset != "" {
+		e.collectRequests(ch)
+	}
+}
+
+// collectHealth sends the health document's metrics, or up 0 alone.
+func (e *Exporter) collectHealth(ch chan<- prometheus.Metric) {
 	h, err := e.Read(context.Background())
 	if err != nil {
 		e.cfg.Logger.Warn("reading the edge's health document failed", "namespace", e.cfg.NamespaceID, "key", edgeconf.HealthKey, "error", err)

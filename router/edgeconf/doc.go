@@ -22,7 +22,9 @@
 //   - ConfigBinding (plain text): Config as JSON; absent or empty means
 //     every default;
 //   - WasmBinding (WebAssembly module): the router compiled with GOOS=js
-//     GOARCH=wasm.
+//     GOARCH=wasm;
+//   - AnalyticsBinding (Workers Analytics Engine dataset, optional): written
+//     to, one data point per request, never read.
 //
 // The package is pure (no I/O, no clocks of its own) and imports only the
 // standard library and router/jsonkeys (itself standard library only, the

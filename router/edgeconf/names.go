@@ -30,6 +30,11 @@ const (
 	// ControlKeyIDBinding is the plain text binding holding the control
 	// key's id (router/edgeauth key id syntax).
 	ControlKeyIDBinding = "CONTROL_KEY_ID"
+	// AnalyticsBinding is the Workers Analytics Engine dataset the Worker
+	// writes one data point per request to (an AnalyticsEngineBinding;
+	// columns in cmd/edgeworker/analytics.go). Optional: without it the
+	// Worker records nothing.
+	AnalyticsBinding = "ANALYTICS"
 	// MemStatsBinding, when bound to "1", makes the Worker answer
 	// MemStatsPath itself with its Go heap figures. Test tooling only: the
 	// workerd harness (cmd/edgeworker/workerd) binds it; the edge component

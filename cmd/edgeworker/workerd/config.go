@@ -79,6 +79,9 @@ const config :Workerd.Config = (
     (name = "directory", external = (address = "{{.DirectoryAddr}}", http = ())),
     (name = "loopback", network = (allow = ["local"])),
     (name = "control", worker = .control),
+{{- if .Analytics}}
+    (name = "analytics", external = (address = "{{.AnalyticsAddr}}", http = ())),
+{{- end}}
 {{- if .Proxy}}
     (name = "proxy", worker = .proxy),
 {{- end}}
@@ -113,6 +116,9 @@ const edge :Workerd.Worker = (
 {{- end}}
 {{- if .Settle}}
     (name = "{{.SettleBinding}}", text = "{{.SettleMillis}}"),
+{{- end}}
+{{- if .Analytics}}
+    (name = "{{.AnalyticsBinding}}", analyticsEngine = "analytics"),
 {{- end}}
   ],
   globalOutbound = "loopback",
@@ -178,6 +184,9 @@ func writeConfig(dir string, o *Options) (string, error) {
 		"ControlKeyEnv":       controlKeyEnv,
 		"HasConfig":           o.Config != "",
 		"Proxy":               o.ProxyTarget != "",
+		"Analytics":           o.Analytics != nil,
+		"AnalyticsAddr":       analyticsAddr(o.Analytics),
+		"AnalyticsBinding":    edgeconf.AnalyticsBinding,
 	})
 	if err != nil {
 		return "", fmt.Errorf("workerd config: %w", err)
@@ -197,4 +206,12 @@ func settleMillis(ms *int) string {
 		return ""
 	}
 	return strconv.Itoa(*ms)
+}
+
+// analyticsAddr is the Analytics stand-in's address, "" without one.
+func analyticsAddr(a *Analytics) string {
+	if a == nil {
+		return ""
+	}
+	return a.Addr()
 }

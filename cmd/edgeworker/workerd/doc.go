@@ -6,7 +6,10 @@
 // binding: get, put with expiration, delete and list, described on KV) and
 // a control Worker that fires the Cron Trigger (Runtime.Scheduled). With
 // Options.MemStats the Worker also reports its Go heap (Runtime.MemStats),
-// through a binding the edge component never sets.
+// through a binding the edge component never sets. With Options.Analytics
+// the Worker's ANALYTICS binding is workerd's own Analytics Engine binding,
+// whose data points workerd sends to an Analytics on loopback
+// (Analytics.DataPoints decodes them).
 //
 // The workerd binary comes from the npm package pinned in package.json and
 // package-lock.json next to this file (`npm ci --prefix

@@ -61,6 +61,10 @@ type Options struct {
 	// not at) instead of Workers KV's 60 s, so that a test reads its own
 	// writes back from the one local KV.
 	SettleMillis *int
+	// Analytics, when set, is bound as edgeconf.AnalyticsBinding: workerd's
+	// Analytics Engine binding, sending every data point the Worker writes
+	// to this stand-in. Zero: the binding is left out.
+	Analytics *Analytics
 	// Log receives workerd's output. Zero: discarded.
 	Log io.Writer
 	// Binary is the workerd executable. Zero: Binary().

@@ -260,7 +260,16 @@ func TestMoveCancelledAborts(t *testing.T) {
 	if e.Cell != "cell-a" || e.EffectiveState() != fabric.TenantActive || m.FenceAll || m.Lock != nil {
 		t.Errorf("after the cancelled move: directory %+v, source meta %+v; want active on cell-a, unfenced, unlocked", e, m)
 	}
-	if status, cell, _, err := k.put(k.router, "after-cancel", "z"); err != nil || status != 201 || cell != "cell-a" {
-		t.Errorf("write after the cancelled move: %d from %s (%v)", status, cell, err)
+	// The router reads the undone placement at its next directory poll;
+	// until then it answers writes 503 (migrating).
+	var status int
+	var cell string
+	waitFor(t, "a write through the router after the cancelled move", func() bool {
+		var err error
+		status, cell, _, err = k.put(k.router, "after-cancel", "z")
+		return err == nil && status != http.StatusServiceUnavailable
+	})
+	if status != 201 || cell != "cell-a" {
+		t.Errorf("write after the cancelled move: %d from %s", status, cell)
 	}
 }

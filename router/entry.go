@@ -53,8 +53,17 @@ func (s *Snapshot) CheckTenant(t *Tenant) error {
 // isolate holding the same registry computes the same cells. Empty when no
 // cell is eligible.
 func (s *Snapshot) Rendezvous(tenant string) []string {
+	return s.RendezvousExcept(tenant, nil)
+}
+
+// RendezvousExcept is Rendezvous over the eligible cells that skip does
+// not hold: a cell in skip is left out as if it had no weight, and the
+// other cells keep their order (rendezvous hashing ranks each cell by its
+// own score). The tenant directory passes the cells closed to new
+// placements. A nil skip leaves none out.
+func (s *Snapshot) RendezvousExcept(tenant string, skip map[string]bool) []string {
 	d := Decision{snap: s, Tenant: tenant, class: -1}
-	s.place(&d, tenant, AllHealthy{})
+	s.place(&d, tenant, skipView(skip))
 	ids := make([]string, d.n)
 	for i := range ids {
 		ids[i] = s.reg.Cells[d.cells[i]].ID
@@ -66,3 +75,8 @@ func (s *Snapshot) Rendezvous(tenant string) []string {
 // decoded: unknown fields, keys written twice in one object and anything
 // after the value are refused.
 func DecodeStrict(data []byte, v any) error { return decodeStrict(data, v) }
+
+// skipView is a HealthView that reports the cells it holds unhealthy.
+type skipView map[string]bool
+
+func (v skipView) Healthy(cell string) bool { return !v[cell] }

@@ -110,6 +110,60 @@ func TestRendezvous(t *testing.T) {
 	}
 }
 
+// RendezvousExcept leaves the skipped cells out and keeps the others in
+// Rendezvous's order, also when more cells are skipped than Rendezvous
+// returns (a cell ranked below the first MaxCandidates moves up).
+func TestRendezvousExcept(t *testing.T) {
+	t.Parallel()
+	r := testRegistry()
+	r.Cells = nil
+	for i := range MaxCandidates + 2 {
+		id := "aws-c" + itoa(i)
+		r.Cells = append(r.Cells, Cell{ID: id, Cloud: "aws", Region: "us-east-1", Endpoint: "https://" + id + ".example.com", Weight: 100, State: fabric.CellActive})
+	}
+	r.Tenants, r.SharedRoutes = nil, nil
+	s := mustCompile(t, r)
+	all := s.RendezvousExcept("acme", map[string]bool{})
+	if len(all) != MaxCandidates || !slices.Equal(all, s.Rendezvous("acme")) {
+		t.Fatalf("nothing skipped: %v, want Rendezvous's %v", all, s.Rendezvous("acme"))
+	}
+	tests := []struct {
+		name string
+		skip []string
+	}{
+		{name: "the first", skip: all[:1]},
+		{name: "one in the middle", skip: all[3:4]},
+		{name: "every cell Rendezvous returns", skip: all},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			skip := map[string]bool{}
+			for _, id := range tt.skip {
+				skip[id] = true
+			}
+			got := s.RendezvousExcept("acme", skip)
+			if len(got) == 0 {
+				t.Fatalf("skipping %v left no cell of %d", tt.skip, len(r.Cells))
+			}
+			for _, id := range got {
+				if skip[id] {
+					t.Fatalf("RendezvousExcept = %v holds skipped %s", got, id)
+				}
+			}
+			// Without the skipped cells, the rest keep their order.
+			var kept []string
+			for _, id := range all {
+				if !skip[id] {
+					kept = append(kept, id)
+				}
+			}
+			if !slices.Equal(got[:len(kept)], kept) {
+				t.Fatalf("RendezvousExcept = %v, want %v first", got, kept)
+			}
+		})
+	}
+}
+
 func TestRendezvousMatchesPlacement(t *testing.T) {
 	t.Parallel()
 	r := testRegistry()

@@ -291,7 +291,7 @@ func TestRoutePlacesUnknownTenantInDirectory(t *testing.T) {
 	w := newRouteDirTest(t, fabric.PolicyPlace)
 	args := []string{"--directory", w.api.URL, "--directory-poll", "50ms", "--control-key-file", w.keyFile}
 	first := w.startRoute(t, w.env, args...)
-	want, err := directory.PlaceAtRequest(w.snap, "newco")
+	want, err := directory.PlaceAtRequest(w.snap, "newco", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

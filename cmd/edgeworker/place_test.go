@@ -72,7 +72,7 @@ func TestPlaceRecordsUnknownTenant(t *testing.T) {
 	dir := dirOf(e)
 	first := route(t, e, "newco")
 	e.refresh()
-	want, err := directory.PlaceAtRequest(e.store.Snapshot(), "newco")
+	want, err := directory.PlaceAtRequest(e.store.Snapshot(), "newco", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +238,8 @@ func placeRegistries(t *testing.T) (before, after []byte, id string) {
 	after, snap2 := compile(router.Cell{ID: "cell-d", Cloud: "aws", Region: "r4", Endpoint: "https://d.cells.example", Weight: 100})
 	for i := range 1000 {
 		id = fmt.Sprintf("moved%d", i)
-		p1, err1 := directory.PlaceAtRequest(snap1, id)
-		p2, err2 := directory.PlaceAtRequest(snap2, id)
+		p1, err1 := directory.PlaceAtRequest(snap1, id, nil)
+		p2, err2 := directory.PlaceAtRequest(snap2, id, nil)
 		if err1 != nil || err2 != nil {
 			t.Fatal(errors.Join(err1, err2))
 		}
@@ -276,7 +276,7 @@ func TestPlaceRecordedHoldsInAnotherIsolate(t *testing.T) {
 	writes := len(dir.puts)
 	second := isolate(after)
 	second.refresh()
-	fresh, err := directory.PlaceAtRequest(second.store.Snapshot(), id)
+	fresh, err := directory.PlaceAtRequest(second.store.Snapshot(), id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -488,7 +488,7 @@ func placeRegistry(t *testing.T, cells ...*cell) ([]byte, func(id string) router
 	}
 	return doc, func(id string) router.Tenant {
 		t.Helper()
-		p, err := directory.PlaceAtRequest(snap, id)
+		p, err := directory.PlaceAtRequest(snap, id, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

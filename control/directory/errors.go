@@ -27,6 +27,8 @@ const (
 	ReasonStore           = "store_unavailable"  // 503: the store failed; nothing was changed
 	ReasonNotStored       = "entry_not_stored"   // 503: journaled, but the entry write failed; retry
 	ReasonUnauthenticated = "unauthenticated"    // 401: the request was not verified
+	ReasonUnknownCell     = "unknown_cell"       // 422: the cell is not in the registry (placement flags)
+	ReasonInvalidFlag     = "invalid_placement"  // 422: a placement flag breaks its rules (placement, reason)
 )
 
 // Error is a refused request or a failed operation: the HTTP status the API

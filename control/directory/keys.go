@@ -22,6 +22,9 @@ const (
 	// again continues from it, so a tenant's epochs never repeat (cells
 	// fence writes by epoch).
 	RemovedPrefix = "r/"
+	// CellPrefix starts every cell placement flag's key: c/<cell id>, its
+	// value a CellFlag. An absent key is an open cell.
+	CellPrefix = "c/"
 )
 
 // JournalTTL is how long a journal record is kept, in seconds (24 h): a
@@ -44,6 +47,9 @@ func RemovedKey(id string) string { return RemovedPrefix + id }
 
 // CounterKey is the key of a cell's tenant counter.
 func CounterKey(cell string) string { return CounterPrefix + cell }
+
+// CellKey is the key of a cell's placement flag.
+func CellKey(cell string) string { return CellPrefix + cell }
 
 // JournalKey is the key of the journal record of a change to tenant id
 // written at unix millisecond ms. Two changes to one tenant in the same

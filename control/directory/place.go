@@ -27,8 +27,9 @@ type PlaceRequest struct {
 }
 
 // Place chooses cells for tenant id and records the choice: the primary is
-// the eligible cell (active, weight > 0, geo equal to the residency when
-// one is given) with the most spare share — the fewest tenants for its
+// the eligible cell (active, weight > 0, not closed to new placements by
+// its flag — read from the store at each call —, geo equal to the
+// residency when one is given) with the most spare share — the fewest tenants for its
 // weight, by the cell counters, the registry's order breaking ties — and
 // the failovers are the next eligible cells in the primary's geo. An
 // existing entry is returned unchanged (OutcomeUnchanged): placing is
@@ -45,7 +46,11 @@ func (d *Directory) Place(ctx context.Context, id string, req PlaceRequest) (rou
 		return router.Tenant{}, "", errorf(422, ReasonInvalidEntry, id, "failoverCount %d for tenant %q is out of range: choose 0..%d failover cells", n, id, router.MaxFailover)
 	}
 	return d.placeNew(ctx, id, func(snap *router.Snapshot) (router.Tenant, error) {
-		eligible := placeable(snap, req.Residency)
+		closed, err := d.Closed(ctx)
+		if err != nil {
+			return router.Tenant{}, err
+		}
+		eligible := placeable(snap, req.Residency, closed)
 		ids := make([]string, len(eligible))
 		for i, c := range eligible {
 			ids[i] = c.ID
@@ -54,7 +59,7 @@ func (d *Directory) Place(ctx context.Context, id string, req PlaceRequest) (rou
 		if err != nil {
 			return router.Tenant{}, err
 		}
-		return choosePlacement(snap, id, req.Residency, eligible, load, n)
+		return choosePlacement(snap, id, req.Residency, closed, eligible, load, n)
 	})
 }
 
@@ -84,14 +89,14 @@ func (d *Directory) placeNew(ctx context.Context, id string, choose func(*router
 }
 
 // placeable returns the cells a new tenant may be placed on, in registry
-// order: active, with a positive weight, in the residency's geo when one is
-// given.
-func placeable(snap *router.Snapshot, residency string) []*router.Cell {
+// order: active, with a positive weight, not closed, in the residency's geo
+// when one is given.
+func placeable(snap *router.Snapshot, residency string, closed ClosedCells) []*router.Cell {
 	var out []*router.Cell
 	cells := snap.Cells()
 	for i := range cells {
 		c := &cells[i]
-		if c.EffectiveState() == fabric.CellActive && c.Weight > 0 && (residency == "" || c.Geo == residency) {
+		if c.EffectiveState() == fabric.CellActive && c.Weight > 0 && !closed[c.ID] && (residency == "" || c.Geo == residency) {
 			out = append(out, c)
 		}
 	}
@@ -101,9 +106,9 @@ func placeable(snap *router.Snapshot, residency string) []*router.Cell {
 // choosePlacement is Place's choice among the placeable cells, given their
 // tenant counts: a pure function of the registry, the counts and its
 // arguments. It reorders eligible.
-func choosePlacement(snap *router.Snapshot, id, residency string, eligible []*router.Cell, load map[string]int64, failovers int) (router.Tenant, error) {
+func choosePlacement(snap *router.Snapshot, id, residency string, closed ClosedCells, eligible []*router.Cell, load map[string]int64, failovers int) (router.Tenant, error) {
 	if len(eligible) == 0 {
-		return router.Tenant{}, noEligibleCell(snap, id, residency)
+		return router.Tenant{}, noEligibleCell(snap, id, residency, closed)
 	}
 	// Fewest tenants per unit of weight after adding this one first:
 	// (n_a+1)/w_a < (n_b+1)/w_b, compared without division.
@@ -133,7 +138,7 @@ func choosePlacement(snap *router.Snapshot, id, residency string, eligible []*ro
 
 // noEligibleCell says why no cell can take a new tenant, listing the
 // registry's cells and what keeps each out.
-func noEligibleCell(snap *router.Snapshot, id, residency string) *Error {
+func noEligibleCell(snap *router.Snapshot, id, residency string, closed ClosedCells) *Error {
 	var why []string
 	for _, c := range snap.Cells() {
 		switch {
@@ -143,34 +148,44 @@ func noEligibleCell(snap *router.Snapshot, id, residency string) *Error {
 			why = append(why, fmt.Sprintf("%s (%s)", c.ID, c.EffectiveState()))
 		case c.Weight <= 0:
 			why = append(why, fmt.Sprintf("%s (weight 0)", c.ID))
+		case closed[c.ID]:
+			why = append(why, fmt.Sprintf("%s (closed to new tenants)", c.ID))
 		}
 	}
 	where := "active cell with a positive weight"
-	fix := "activate a cell or give one a weight"
+	fix := "activate a cell or give one a weight, or open a closed one (cellfabric cells undrain)"
 	if residency != "" {
 		where = fmt.Sprintf("active cell with a positive weight in geo %q", residency)
-		fix = fmt.Sprintf("add or activate a cell in %q, or place the tenant with another residency", residency)
+		fix = fmt.Sprintf("add or activate a cell in %q, open a closed one (cellfabric cells undrain), or place the tenant with another residency", residency)
 	}
 	return errorf(422, ReasonNoEligibleCell, id, "no %s can take tenant %q (cells: %s): %s", where, id, strings.Join(why, ", "), fix)
 }
 
 // PlaceAtRequest is the placement of a tenant first seen by a request when
 // the registry's policy for unknown tenants is place: the first cells of
-// the registry's weighted rendezvous order over its active cells
-// (router.Snapshot.Rendezvous, health not considered), primary and
+// the registry's weighted rendezvous order over its active cells that are
+// not closed (router.Snapshot.RendezvousExcept, health not considered),
+// primary and
 // DefaultFailoverCount failovers, residency unknown. Every router and
-// isolate holding the same registry computes the same entry, so two placing
+// isolate holding the same registry and closed cells computes the same
+// entry, so two placing
 // the same tenant at once agree; the caller records it (RecordAtRequest)
 // so that it never changes under the tenant. Epoch is left 0: the write
 // sets it. The error is an *Error (ReasonNoEligibleCell, 503) when no cell
-// is active.
-func PlaceAtRequest(snap *router.Snapshot, id string) (router.Tenant, error) {
+// is active and open.
+//
+// closed comes from the directory's c/ keys (Directory.Closed; a reader
+// far from the store lists the c/ prefix once with each registry refresh
+// and caches it like the registry). Two placers holding different closed
+// sets for a moment may choose differently; the add that records the
+// placement keeps the first one written.
+func PlaceAtRequest(snap *router.Snapshot, id string, closed ClosedCells) (router.Tenant, error) {
 	if err := checkID(id); err != nil {
 		return router.Tenant{}, err
 	}
-	cells := snap.Rendezvous(id)
+	cells := snap.RendezvousExcept(id, closed)
 	if len(cells) == 0 {
-		e := noEligibleCell(snap, id, "")
+		e := noEligibleCell(snap, id, "", closed)
 		e.Status, e.RetryAfter = 503, 5
 		return router.Tenant{}, e
 	}
@@ -182,13 +197,19 @@ func PlaceAtRequest(snap *router.Snapshot, id string) (router.Tenant, error) {
 }
 
 // RecordAtRequest records the placement PlaceAtRequest computes for tenant
-// id on the directory's registry, as an add: an existing entry is returned
-// unchanged, whatever it says.
+// id on the directory's registry and the closed cells read from its store
+// (one listing of c/ per call; a caller that caches the flags would pass
+// them instead — not built for the Worker yet), as an add: an existing
+// entry is returned unchanged, whatever it says.
 func (d *Directory) RecordAtRequest(ctx context.Context, id string) (router.Tenant, Outcome, error) {
 	if err := checkID(id); err != nil {
 		return router.Tenant{}, "", err
 	}
 	return d.placeNew(ctx, id, func(snap *router.Snapshot) (router.Tenant, error) {
-		return PlaceAtRequest(snap, id)
+		closed, err := d.Closed(ctx)
+		if err != nil {
+			return router.Tenant{}, err
+		}
+		return PlaceAtRequest(snap, id, closed)
 	})
 }

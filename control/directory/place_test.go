@@ -107,11 +107,11 @@ func TestPlaceAtRequest(t *testing.T) {
 	per := map[string]int{}
 	for i := range 400 {
 		id := fmt.Sprintf("new%03d", i)
-		a, err := PlaceAtRequest(s1, id)
+		a, err := PlaceAtRequest(s1, id, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := PlaceAtRequest(s2, id)
+		b, _ := PlaceAtRequest(s2, id, nil)
 		if a.Cell != b.Cell || !slices.Equal(a.Failover, b.Failover) {
 			t.Fatalf("%s placed on %s %v and %s %v by two copies of one registry", id, a.Cell, a.Failover, b.Cell, b.Failover)
 		}
@@ -132,7 +132,7 @@ func TestPlaceAtRequest(t *testing.T) {
 		reg.Cells[i].State = fabric.CellDraining
 	}
 	down, _ := router.Compile(reg)
-	_, err := PlaceAtRequest(down, "acme")
+	_, err := PlaceAtRequest(down, "acme", nil)
 	wantError(t, err, 503, ReasonNoEligibleCell, `tenant "acme"`)
 }
 
@@ -140,7 +140,7 @@ func TestRecordAtRequest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, 0, nil)
-	want, _ := PlaceAtRequest(f.snap, "newbie")
+	want, _ := PlaceAtRequest(f.snap, "newbie", nil)
 	got, outcome, err := f.dir.RecordAtRequest(ctx, "newbie")
 	if err != nil || outcome != OutcomeAdded || got.Cell != want.Cell || got.Epoch != 1 {
 		t.Fatalf("RecordAtRequest = %+v, %s, %v; want %s at epoch 1", got, outcome, err, want.Cell)

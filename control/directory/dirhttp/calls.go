@@ -86,7 +86,7 @@ func (c *Client) RecordAtRequest(ctx context.Context, snap *router.Snapshot, id 
 	if snap == nil {
 		return router.Tenant{}, fmt.Errorf("placing tenant %q: no registry loaded yet to place it by; retry once the router has one", id)
 	}
-	t, err := directory.PlaceAtRequest(snap, id)
+	t, err := directory.PlaceAtRequest(snap, id, nil)
 	if err != nil {
 		return router.Tenant{}, err
 	}

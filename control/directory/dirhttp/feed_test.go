@@ -45,7 +45,7 @@ func TestClientRecordAtRequest(t *testing.T) {
 	ctx := context.Background()
 	s := newServer(t, nil)
 	c := s.client(t, nil)
-	want, err := directory.PlaceAtRequest(s.snap, "newco")
+	want, err := directory.PlaceAtRequest(s.snap, "newco", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestClientRecordAtRequest(t *testing.T) {
 
 	// An entry written another way stands, whatever the hash says.
 	other := "gcp-euw1"
-	if want, _ := directory.PlaceAtRequest(s.snap, "manual"); want.Cell == other {
+	if want, _ := directory.PlaceAtRequest(s.snap, "manual", nil); want.Cell == other {
 		other = "aws-use1"
 	}
 	if _, err := c.Put(ctx, router.Tenant{ID: "manual", Cell: other}, directory.PutOptions{IfAbsent: true}); err != nil {
@@ -77,7 +77,7 @@ func TestClientRecordAtRequest(t *testing.T) {
 	// the entry and returns it.
 	lost := &failFirst{n: 1, status: http.StatusBadGateway, apply: true}
 	ls := newServer(t, lost.wrap)
-	want, _ = directory.PlaceAtRequest(ls.snap, "lostco")
+	want, _ = directory.PlaceAtRequest(ls.snap, "lostco", nil)
 	if got, err := ls.client(t, nil).RecordAtRequest(ctx, ls.snap, "lostco"); err != nil || got.Cell != want.Cell || got.Epoch != 1 {
 		t.Fatalf("after a lost answer: %+v, %v; want %s at epoch 1", got, err, want.Cell)
 	}

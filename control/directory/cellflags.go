@@ -241,3 +241,35 @@ func unknownCell(cell string, cells []router.Cell) *Error {
 	}
 	return errorf(422, ReasonUnknownCell, "", "cell %q is not in the registry (cells: %s): name one of its cells", clip(cell, 80), strings.Join(ids, ", "))
 }
+
+// servePlacement answers PUT /cells/<id>/placement: closes or opens the
+// cell and returns its placement as GET /cells lists it.
+func (d *Directory) servePlacement(ctx context.Context, cell string, body []byte) (CellPlacement, error) {
+	var pr PlacementRequest
+	if err := router.DecodeStrict(body, &pr); err != nil {
+		return CellPlacement{}, errorf(400, ReasonMalformed, "", "the placement request for cell %q is not valid JSON of {\"placement\":\"closed\"|\"open\", \"reason\":…} (%v): fix the body", clip(cell, 80), err)
+	}
+	var err error
+	switch pr.Placement {
+	case PlacementClosed:
+		_, err = d.CloseCell(ctx, cell, pr.Reason)
+	case PlacementOpen:
+		err = d.OpenCell(ctx, cell)
+	default:
+		err = errorf(422, ReasonInvalidFlag, "", "placement %q for cell %q is not one: send \"closed\" (no new tenants) or \"open\"", clip(pr.Placement, 40), clip(cell, 80))
+	}
+	if err != nil {
+		return CellPlacement{}, err
+	}
+	cells, err := d.Cells(ctx)
+	if err != nil {
+		return CellPlacement{}, err
+	}
+	for _, c := range cells {
+		if c.ID == cell {
+			return c, nil
+		}
+	}
+	// Opened, and the registry does not hold it: its flag is gone.
+	return CellPlacement{ID: cell, Placement: PlacementOpen, NotInRegistry: true}, nil
+}

@@ -85,6 +85,8 @@ type ChangesResponse struct {
 //	POST   /batch               200 {"results":[...]}; body {"entries":[...]} (≤ MaxBatch); ?mode=upsert|ifAbsent
 //	GET    /tenants             200 Page; ?cursor=C&limit=N (N ≤ 1000)
 //	GET    /changes             200 {"changes":[...],"position":P}; ?since=P&limit=N; 410 position_expired
+//	GET    /cells               200 CellsResponse: every cell's placement flag
+//	PUT    /cells/<id>/placement 200 the cell's CellPlacement; body PlacementRequest; 422 unknown_cell, invalid_placement
 //
 // every path under BasePath. Refusals have an ErrorBody.
 func (d *Directory) Serve(ctx context.Context, req Request) Response {
@@ -146,6 +148,17 @@ func (d *Directory) serve(ctx context.Context, req Request) (any, error) {
 		return ChangesResponse{Changes: changes, Position: pos}, nil
 	case len(seg) == 2 && seg[0] == "tenants":
 		return d.serveTenant(ctx, req, seg[1])
+	case len(seg) == 1 && seg[0] == "cells":
+		if err := allow(req, "GET"); err != nil {
+			return nil, err
+		}
+		cells, err := d.Cells(ctx)
+		return CellsResponse{Cells: cells}, err
+	case len(seg) == 3 && seg[0] == "cells" && seg[2] == "placement":
+		if err := allow(req, "PUT"); err != nil {
+			return nil, err
+		}
+		return d.servePlacement(ctx, seg[1], req.Body)
 	case len(seg) == 3 && seg[0] == "tenants" && seg[2] == "place":
 		if err := allow(req, "POST"); err != nil {
 			return nil, err
@@ -248,7 +261,7 @@ func allow(req Request, method string) error {
 }
 
 func noRoute(req Request) error {
-	return errorf(404, ReasonNoRoute, "", "no control API endpoint at %s %s: see the endpoints under %s (tenants, tenants/<id>, tenants/<id>/place, batch, changes)", req.Method, clip(req.Path, 120), BasePath)
+	return errorf(404, ReasonNoRoute, "", "no control API endpoint at %s %s: see the endpoints under %s (tenants, tenants/<id>, tenants/<id>/place, batch, changes, cells, cells/<id>/placement)", req.Method, clip(req.Path, 120), BasePath)
 }
 
 func intParam(q url.Values, name, tenant string) (int64, error) {

@@ -73,8 +73,9 @@ func (c *Client) Place(ctx context.Context, id string, req directory.PlaceReques
 // RecordAtRequest records the placement of tenant id, first seen at a
 // request under the registry's policy place: the cells
 // directory.PlaceAtRequest computes on snap (the registry the caller
-// routes by, so every router and isolate holding it agrees), written as an
-// add. An entry the directory already has is returned unchanged, whatever
+// routes by, so every router and isolate holding it agrees) and the cells
+// the directory has closed (read with Closed at each call: one more
+// request per new tenant), written as an add. An entry the directory already has is returned unchanged, whatever
 // it says — also when an earlier attempt of this call wrote it and its
 // answer was lost. It is the control API's counterpart of
 // directory.Directory.RecordAtRequest, for a router that reaches the
@@ -86,7 +87,11 @@ func (c *Client) RecordAtRequest(ctx context.Context, snap *router.Snapshot, id 
 	if snap == nil {
 		return router.Tenant{}, fmt.Errorf("placing tenant %q: no registry loaded yet to place it by; retry once the router has one", id)
 	}
-	t, err := directory.PlaceAtRequest(snap, id, nil)
+	closed, err := c.Closed(ctx)
+	if err != nil {
+		return router.Tenant{}, fmt.Errorf("placing tenant %q: %w", id, err)
+	}
+	t, err := directory.PlaceAtRequest(snap, id, closed)
 	if err != nil {
 		return router.Tenant{}, err
 	}

@@ -1,0 +1,109 @@
+package dirhttp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cellfabric/cellfabric/control/directory"
+)
+
+// Closing and opening a cell over loopback HTTP: the flag is listed, and
+// placements through the API (Place, RecordAtRequest) skip the closed
+// cell until it is opened.
+func TestCellPlacementEndpoints(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newServer(t, nil)
+	c := s.client(t, nil)
+
+	cells, err := c.Cells(ctx)
+	if err != nil || len(cells) != 5 {
+		t.Fatalf("Cells = %+v, %v", cells, err)
+	}
+	for _, p := range cells {
+		if p.Placement != directory.PlacementOpen {
+			t.Fatalf("before any flag: %+v", p)
+		}
+	}
+	closed, err := c.CloseCell(ctx, "aws-use1", "hardware refresh")
+	if err != nil || closed.ID != "aws-use1" || closed.Placement != directory.PlacementClosed || closed.Reason != "hardware refresh" || closed.Since == 0 || closed.State != "active" {
+		t.Fatalf("CloseCell = %+v, %v", closed, err)
+	}
+	set, err := c.Closed(ctx)
+	if err != nil || len(set) != 1 || !set["aws-use1"] {
+		t.Fatalf("Closed = %v, %v", set, err)
+	}
+
+	// Place (server side) and RecordAtRequest (client side) skip it.
+	placed, err := c.Place(ctx, "acme", directory.PlaceRequest{})
+	if err != nil || placed.Cell == "aws-use1" {
+		t.Fatalf("Place on a closed aws-use1: %+v, %v", placed, err)
+	}
+	wouldHave := 0
+	for i := range 40 {
+		id := fmt.Sprintf("new%02d", i)
+		if open, _ := directory.PlaceAtRequest(s.snap, id, nil); open.Cell == "aws-use1" {
+			wouldHave++
+		}
+		got, err := c.RecordAtRequest(ctx, s.snap, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Cell == "aws-use1" || strings.Contains(strings.Join(got.Failover, ","), "aws-use1") {
+			t.Fatalf("RecordAtRequest placed %s on the closed cell: %s %v", id, got.Cell, got.Failover)
+		}
+	}
+	if wouldHave == 0 {
+		t.Fatal("no tenant would have gone to aws-use1 while open: the test proves nothing")
+	}
+
+	opened, err := c.OpenCell(ctx, "aws-use1")
+	if err != nil || opened.Placement != directory.PlacementOpen || opened.Reason != "" {
+		t.Fatalf("OpenCell = %+v, %v", opened, err)
+	}
+	if placed, err := c.Place(ctx, "after", directory.PlaceRequest{}); err != nil || placed.Cell != "aws-use1" {
+		t.Fatalf("Place after opening: %+v, %v; want aws-use1 (it holds the fewest)", placed, err)
+	}
+}
+
+func TestCellPlacementRefusals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newServer(t, nil)
+	c := s.client(t, nil)
+	tests := []struct {
+		name      string
+		call      func() error
+		status    int
+		reason    string
+		fragments []string
+	}{
+		{name: "unknown cell", call: func() error { _, err := c.CloseCell(ctx, "aws-nowhere", ""); return err },
+			status: 422, reason: directory.ReasonUnknownCell, fragments: []string{`cell "aws-nowhere" is not in the registry`, "aws-use1, azure-weu"}},
+		{name: "reason too long", call: func() error { _, err := c.CloseCell(ctx, "aws-use1", strings.Repeat("x", 201)); return err },
+			status: 422, reason: directory.ReasonInvalidFlag, fragments: []string{"at most 200"}},
+		{name: "invalid cell id, refused before sending", call: func() error { _, err := c.OpenCell(ctx, "AWS/../x"); return err },
+			status: 422, reason: directory.ReasonUnknownCell, fragments: []string{"not a valid cell id"}},
+		{name: "open an unknown cell", call: func() error { _, err := c.OpenCell(ctx, "gcp-nowhere"); return err },
+			status: 422, reason: directory.ReasonUnknownCell},
+		{name: "signed with the edge key", call: func() error {
+			_, err := s.client(t, func(cfg *ClientConfig) { cfg.Key = edgeKey }).CloseCell(ctx, "aws-use1", "")
+			return err
+		}, status: http.StatusUnauthorized, reason: directory.AuthUnknownKey},
+		{name: "listing signed with the edge key", call: func() error {
+			_, err := s.client(t, func(cfg *ClientConfig) { cfg.Key = edgeKey }).Cells(ctx)
+			return err
+		}, status: http.StatusUnauthorized, reason: directory.AuthUnknownKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantAPIError(t, tt.call(), tt.status, tt.reason, tt.fragments...)
+		})
+	}
+	if set, err := c.Closed(ctx); err != nil || len(set) != 0 {
+		t.Fatalf("after refusals, Closed = %v, %v", set, err)
+	}
+}

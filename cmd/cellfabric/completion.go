@@ -108,6 +108,8 @@ func completionCommands() []compCommand {
 			cc.args = completionShells
 		case "tenants":
 			cc.args = tenantsSubcommands
+		case "cells":
+			cc.args = cellsSubcommands
 		}
 		c.flags().VisitAll(func(f *flag.Flag) {
 			_, usage := flag.UnquoteUsage(f)

@@ -142,7 +142,12 @@ func cellsDrain(ctx context.Context, sub string, args []string, stdout, stderr i
 		return cellsFail(stderr, sub, err)
 	}
 	if o.output == "json" {
-		return encodeJSON(stdout, stderr, sub, p)
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(p); err != nil {
+			return cellsFail(stderr, sub, err)
+		}
+		return 0
 	}
 	if sub == "drain" {
 		fmt.Fprintf(stdout, "cell %s drained: closed to new tenants since %s; its %d tenants stay and are routed to it as before\n",

@@ -71,9 +71,12 @@ func TestCellsDrainUndrain(t *testing.T) {
 		t.Fatalf("list -o json: %d %v %s", code, err, out)
 	}
 
-	// Draining again keeps the flag; undrain opens it (twice is fine).
-	if code, _, errs := s.runCells(t, ctx, "drain", "aws-use1"); code != 0 {
-		t.Fatalf("drain again: %d %s", code, errs)
+	// Draining again keeps the flag (and when it was set); undrain opens
+	// it (twice is fine).
+	code, out, errs = s.runCells(t, ctx, "drain", "aws-use1", "-o", "json")
+	var again directory.CellPlacement
+	if err := json.Unmarshal([]byte(out), &again); code != 0 || err != nil || again.Placement != directory.PlacementClosed || again.Since != cells[0].Since || again.Reason != "" {
+		t.Fatalf("drain again -o json: %d %v %q %q", code, err, out, errs)
 	}
 	for range 2 {
 		code, out, errs = s.runCells(t, ctx, "undrain", "aws-use1")

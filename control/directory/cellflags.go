@@ -123,7 +123,7 @@ func (d *Directory) Closed(ctx context.Context) (ClosedCells, error) {
 // MaxFlagReason characters. Closing a closed cell keeps its Since and
 // replaces its reason. The error is an *Error.
 func (d *Directory) CloseCell(ctx context.Context, cell, reason string) (CellFlag, error) {
-	snap, err := d.snapshot("")
+	snap, err := d.cellSnapshot(cell)
 	if err != nil {
 		return CellFlag{}, err
 	}
@@ -154,7 +154,7 @@ func (d *Directory) CloseCell(ctx context.Context, cell, reason string) (CellFla
 // must be in the registry or have a flag (a cell removed from the registry
 // while closed is opened to clear its flag). The error is an *Error.
 func (d *Directory) OpenCell(ctx context.Context, cell string) error {
-	snap, err := d.snapshot("")
+	snap, err := d.cellSnapshot(cell)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (d *Directory) cellFlag(ctx context.Context, cell string) (CellFlag, bool, 
 // placement flag and tenant count, then the flags of cells the registry
 // no longer holds.
 func (d *Directory) Cells(ctx context.Context) ([]CellPlacement, error) {
-	snap, err := d.snapshot("")
+	snap, err := d.cellSnapshot("")
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +231,19 @@ func (d *Directory) Cells(ctx context.Context) ([]CellPlacement, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// cellSnapshot returns the registry flags are checked and listed against.
+func (d *Directory) cellSnapshot(cell string) (*router.Snapshot, error) {
+	if s := d.registry(); s != nil {
+		return s, nil
+	}
+	what := "the cells"
+	if cell != "" {
+		what = fmt.Sprintf("cell %q", clip(cell, 80))
+	}
+	return nil, &Error{Status: 503, Reason: ReasonNoRegistry, RetryAfter: 5,
+		Msg: fmt.Sprintf("the directory holds no registry yet, so it cannot check %s; retry once the registry is loaded", what)}
 }
 
 // unknownCell refuses a flag for a cell the registry does not hold.

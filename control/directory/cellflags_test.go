@@ -248,3 +248,19 @@ func TestCellFlagsStoreFailure(t *testing.T) {
 		t.Fatal("a placement was recorded without reading the flags")
 	}
 }
+
+// Without a registry, flags are neither written nor listed.
+func TestCellFlagsNoRegistry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, 0, nil)
+	f.snap = nil
+	_, err := f.dir.CloseCell(ctx, "aws-use1", "")
+	wantError(t, err, 503, ReasonNoRegistry, `cannot check cell "aws-use1"`)
+	wantError(t, f.dir.OpenCell(ctx, "aws-use1"), 503, ReasonNoRegistry)
+	_, err = f.dir.Cells(ctx)
+	wantError(t, err, 503, ReasonNoRegistry, "cannot check the cells")
+	if f.mem.Len() != 0 {
+		t.Errorf("wrote %d keys", f.mem.Len())
+	}
+}

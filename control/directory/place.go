@@ -27,13 +27,14 @@ type PlaceRequest struct {
 }
 
 // Place chooses cells for tenant id and records the choice: the primary is
-// the eligible cell (active, weight > 0, not closed to new placements by
-// its flag — read from the store at each call —, geo equal to the
-// residency when one is given) with the most spare share — the fewest tenants for its
-// weight, by the cell counters, the registry's order breaking ties — and
-// the failovers are the next eligible cells in the primary's geo. An
-// existing entry is returned unchanged (OutcomeUnchanged): placing is
-// idempotent. The error is an *Error (ReasonNoEligibleCell: 422).
+// the eligible cell (active, weight > 0, not closed to new placements —
+// the flags are read from the store at each call —, geo equal to the
+// residency when one is given) with the most spare share — the fewest
+// tenants for its weight, by the cell counters, the registry's order
+// breaking ties — and the failovers are the next eligible cells in the
+// primary's geo. An existing entry is returned unchanged
+// (OutcomeUnchanged): placing is idempotent. The error is an *Error
+// (ReasonNoEligibleCell: 422).
 func (d *Directory) Place(ctx context.Context, id string, req PlaceRequest) (router.Tenant, Outcome, error) {
 	if err := checkID(id); err != nil {
 		return router.Tenant{}, "", err
@@ -165,20 +166,19 @@ func noEligibleCell(snap *router.Snapshot, id, residency string, closed ClosedCe
 // the registry's policy for unknown tenants is place: the first cells of
 // the registry's weighted rendezvous order over its active cells that are
 // not closed (router.Snapshot.RendezvousExcept, health not considered),
-// primary and
-// DefaultFailoverCount failovers, residency unknown. Every router and
-// isolate holding the same registry and closed cells computes the same
-// entry, so two placing
-// the same tenant at once agree; the caller records it (RecordAtRequest)
-// so that it never changes under the tenant. Epoch is left 0: the write
-// sets it. The error is an *Error (ReasonNoEligibleCell, 503) when no cell
-// is active and open.
+// primary and DefaultFailoverCount failovers, residency unknown. Every
+// router and isolate holding the same registry and closed cells computes
+// the same entry, so two placing the same tenant at once agree; the caller
+// records it (RecordAtRequest) so that it never changes under the tenant.
+// Epoch is left 0: the write sets it. The error is an *Error
+// (ReasonNoEligibleCell, 503) when no cell is active and open.
 //
-// closed comes from the directory's c/ keys (Directory.Closed; a reader
-// far from the store lists the c/ prefix once with each registry refresh
-// and caches it like the registry). Two placers holding different closed
-// sets for a moment may choose differently; the add that records the
-// placement keeps the first one written.
+// closed is the set of cells closed by their c/ flags (Directory.Closed).
+// A caller far from the store could list c/ once per registry refresh and
+// cache it like the registry (not built: the Worker reads it at each
+// placement). Two placers holding different closed sets for a moment may
+// choose differently; the add that records the placement keeps the first
+// one written.
 func PlaceAtRequest(snap *router.Snapshot, id string, closed ClosedCells) (router.Tenant, error) {
 	if err := checkID(id); err != nil {
 		return router.Tenant{}, err

@@ -67,8 +67,10 @@ func TestBashCompletion(t *testing.T) {
 		want string
 	}{
 		{line: "cellfabric ro", want: "route"},
-		{line: "cellfabric ''", want: "cell completion edge-health help local observe registry route synth tenants version --help --version"},
+		{line: "cellfabric ''", want: "cell cells completion edge-health help local observe registry route synth tenants version --help --version"},
 		{line: "cellfabric tenants im", want: "import"},
+		{line: "cellfabric cells un", want: "undrain"},
+		{line: "cellfabric cells --key", want: "--key-file"},
 		{line: "cellfabric tenants -o ''", want: "table json"},
 		{line: "cellfabric route --reg", want: "--registry"},
 		{line: "cellfabric registry --f", want: "--from"},

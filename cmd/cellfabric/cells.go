@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -35,26 +34,15 @@ func runCells(args []string, stdout, stderr io.Writer) int {
 }
 
 func cellsMain(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
-	fs := cellsUsageFlags()
-	fs.SetOutput(stderr)
-	if len(args) == 0 {
-		return usageError(fs, "name a subcommand: "+strings.Join(cellsSubcommands, ", "))
-	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "-h", "-help", "--help":
-		fs.Usage()
-		return 0
-	case "help":
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return 0
-	case "drain", "undrain":
-		return cellsDrain(ctx, sub, rest, stdout, stderr, env)
-	case "list":
-		return cellsList(ctx, rest, stdout, stderr, env)
-	}
-	return usageError(fs, fmt.Sprintf("unknown subcommand %q: use one of %s", sub, strings.Join(cellsSubcommands, ", ")))
+	return subcommand(cellsUsageFlags(), cellsSubcommands, args, stdout, stderr, func(sub string, rest []string) int {
+		switch sub {
+		case "drain", "undrain":
+			return cellsDrain(ctx, sub, rest, stdout, stderr, env)
+		case "list":
+			return cellsList(ctx, rest, stdout, stderr, env)
+		}
+		return -1
+	})
 }
 
 // cellsUsageFlags is the flag set `cellfabric help cells` and shell

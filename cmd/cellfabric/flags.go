@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"strings"
 )
 
 // parseFlags parses a command's arguments into fs. The command goes on only
@@ -53,4 +55,29 @@ func requireFlag(name string, value *string) func() string {
 type choiceValue interface {
 	flag.Value
 	choices() []string
+}
+
+// subcommand runs a command made of subcommands (tenants, cells): fs holds
+// the flags they share (its Usage lists subs), run runs subcommand sub
+// with the rest of the arguments and returns its exit status, or -1 when
+// sub is not one of its subcommands. -h and help print the usage.
+func subcommand(fs *flag.FlagSet, subs, args []string, stdout, stderr io.Writer, run func(sub string, rest []string) int) int {
+	fs.SetOutput(stderr)
+	if len(args) == 0 {
+		return usageError(fs, "name a subcommand: "+strings.Join(subs, ", "))
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "-h", "-help", "--help":
+		fs.Usage()
+		return 0
+	case "help":
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	if code := run(sub, rest); code >= 0 {
+		return code
+	}
+	return usageError(fs, fmt.Sprintf("unknown subcommand %q: use one of %s", sub, strings.Join(subs, ", ")))
 }

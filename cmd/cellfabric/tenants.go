@@ -62,38 +62,27 @@ func runTenants(args []string, stdout, stderr io.Writer) int {
 }
 
 func tenantsMain(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
-	fs := tenantsUsageFlags()
-	fs.SetOutput(stderr)
-	if len(args) == 0 {
-		return usageError(fs, "name a subcommand: "+strings.Join(tenantsSubcommands, ", "))
-	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "-h", "-help", "--help":
-		fs.Usage()
-		return 0
-	case "help":
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return 0
-	case "add", "set":
-		return tenantsWrite(ctx, sub, rest, stdout, stderr, env)
-	case "place":
-		return tenantsPlace(ctx, rest, stdout, stderr, env)
-	case "remove":
-		return tenantsRemove(ctx, rest, stdout, stderr, env)
-	case "show":
-		return tenantsShow(ctx, rest, stdout, stderr, env)
-	case "list":
-		return tenantsList(ctx, rest, stdout, stderr, env)
-	case "import":
-		return tenantsImport(ctx, rest, stdout, stderr, env)
-	case "export":
-		return tenantsExport(ctx, rest, stdout, stderr, env)
-	case "move":
-		return tenantsMove(ctx, rest, stdout, stderr, env)
-	}
-	return usageError(fs, fmt.Sprintf("unknown subcommand %q: use one of %s", sub, strings.Join(tenantsSubcommands, ", ")))
+	return subcommand(tenantsUsageFlags(), tenantsSubcommands, args, stdout, stderr, func(sub string, rest []string) int {
+		switch sub {
+		case "add", "set":
+			return tenantsWrite(ctx, sub, rest, stdout, stderr, env)
+		case "place":
+			return tenantsPlace(ctx, rest, stdout, stderr, env)
+		case "remove":
+			return tenantsRemove(ctx, rest, stdout, stderr, env)
+		case "show":
+			return tenantsShow(ctx, rest, stdout, stderr, env)
+		case "list":
+			return tenantsList(ctx, rest, stdout, stderr, env)
+		case "import":
+			return tenantsImport(ctx, rest, stdout, stderr, env)
+		case "export":
+			return tenantsExport(ctx, rest, stdout, stderr, env)
+		case "move":
+			return tenantsMove(ctx, rest, stdout, stderr, env)
+		}
+		return -1
+	})
 }
 
 // tenantsUsageFlags is the flag set `cellfabric help tenants` and shell

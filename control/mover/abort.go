@@ -16,6 +16,9 @@ import (
 // is marked moved to the source (so it serves nothing of the tenant) and
 // both locks are released. left says what the target keeps.
 func (r *run) rollback(ctx context.Context, j journal) (left string, err error) {
+	// A renewal still in flight finishes before the locks are released.
+	r.lockMu.Lock()
+	defer r.lockMu.Unlock()
 	cur, err := r.m.cfg.Directory.Get(ctx, r.o.Tenant)
 	if err != nil {
 		return "", fmt.Errorf("reading tenant %s from the directory: %w", r.o.Tenant, err)

@@ -2,10 +2,12 @@ package mover
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/workload/state"
 )
 
 // TestMoveCrashAtEachStep: the mover dies once each step is journaled
@@ -93,5 +95,54 @@ func TestMoveTakesOverExpiredLock(t *testing.T) {
 	}
 	if res.MoveID != pe.MoveID || res.Resumed != StepDrain {
 		t.Errorf("second mover ran move %s from %q, want %s resumed from drain", res.MoveID, res.Resumed, pe.MoveID)
+	}
+}
+
+// slowLocks is a cell on a slow network: a renewal reaches the store d
+// after the call, a release answers d after it took effect; so the
+// background renewal is often in flight while the move releases its
+// locks.
+type slowLocks struct {
+	CellState
+	d time.Duration
+}
+
+func (c slowLocks) Renew(ctx context.Context, tenant string, l state.MoveLock) (state.TenantMeta, error) {
+	time.Sleep(c.d)
+	return c.CellState.Renew(ctx, tenant, l)
+}
+
+func (c slowLocks) Unlock(ctx context.Context, tenant string, l state.MoveLock) (state.TenantMeta, error) {
+	defer time.Sleep(c.d)
+	return c.CellState.Unlock(ctx, tenant, l)
+}
+
+// TestMoveRenewalMeetsRelease: the background renewal of the move locks
+// runs alongside every step, including the release of the locks at the
+// end; a renewal in flight must never take the move's own release for a
+// lost lock (the move would stop at its last step, the tenant fenced).
+// The renewals are slow and frequent so one is in flight at the release.
+func TestMoveRenewalMeetsRelease(t *testing.T) {
+	for i := range 4 {
+		k := newKit(t)
+		k.seed(20)
+		m, err := New(Config{Directory: k.dir, Registry: k.reg, Cells: func(id string) (CellState, error) {
+			c, ok := k.cells[id]
+			if !ok {
+				return nil, fmt.Errorf("no cell %s", id)
+			}
+			return slowLocks{c.api, 15 * time.Millisecond}, nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := k.options()
+		o.LockTTL = 45 * time.Millisecond
+		if _, err := m.Move(context.Background(), o); err != nil {
+			t.Fatalf("move %d: %v", i, err)
+		}
+		if e, _ := k.dir.Get(context.Background(), tenantID); e.Cell != "cell-b" || e.EffectiveState() != fabric.TenantActive {
+			t.Fatalf("move %d: directory %+v, want cell-b, active", i, e)
+		}
 	}
 }

@@ -176,17 +176,22 @@ func (r *run) verify(ctx context.Context) (string, error) {
 
 // done is step 8: both locks released.
 func (r *run) done(ctx context.Context) (string, error) {
+	r.lockMu.Lock()
+	defer r.lockMu.Unlock()
 	r.mu.Lock()
 	l := r.lock
 	r.mu.Unlock()
 	if _, err := r.tgt.Unlock(ctx, r.o.Tenant, l); err != nil {
 		return "", fmt.Errorf("releasing the move lock on the target cell %s: %w", r.o.Target, err)
 	}
+	r.mu.Lock()
+	r.tgtLocked = false
+	r.mu.Unlock()
 	if _, err := r.src.Unlock(ctx, r.o.Tenant, l); err != nil {
 		return "", fromSrc(fmt.Errorf("releasing the move lock on cell %s: %w", r.srcC, err))
 	}
 	r.mu.Lock()
-	r.srcLocked, r.tgtLocked = false, false
+	r.srcLocked = false
 	r.mu.Unlock()
 	return "locks released", nil
 }

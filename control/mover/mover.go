@@ -122,6 +122,11 @@ type run struct {
 	srcC string
 	res  *Result
 
+	// lockMu serialises the renewals of the move locks with their
+	// releases, so a renewal in flight never meets a lock that was just
+	// released (and takes the release for a lost lock).
+	lockMu sync.Mutex
+
 	mu        sync.Mutex
 	j         journal
 	lock      state.MoveLock
@@ -156,6 +161,8 @@ func (r *run) lockNow() state.MoveLock {
 
 // renew writes the journal into both locks and extends them.
 func (r *run) renew(ctx context.Context) error {
+	r.lockMu.Lock()
+	defer r.lockMu.Unlock()
 	r.mu.Lock()
 	l := r.lockNow()
 	srcLocked, tgtLocked := r.srcLocked, r.tgtLocked

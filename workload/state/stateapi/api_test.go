@@ -257,11 +257,13 @@ func lockContention(t *testing.T, open func(*testing.T) state.Store) {
 		}
 	}
 	loser := state.MoveLock{ID: "move-x", Expires: time.Now().Add(time.Minute)}
-	if _, err := other.Renew(ctx(t), "acme", loser); !errors.Is(err, state.ErrLocked) {
-		t.Errorf("renew by a non-holder: %v, want ErrLocked", err)
+	// The refusal names the move that asked, as the store's own does.
+	var le *state.LockedError
+	if _, err := other.Renew(ctx(t), "acme", loser); !errors.As(err, &le) || le.ID != loser.ID {
+		t.Errorf("renew by a non-holder: %v, want a LockedError of move %s", err, loser.ID)
 	}
-	if _, err := other.Unlock(ctx(t), "acme", loser); !errors.Is(err, state.ErrLocked) {
-		t.Errorf("unlock by a non-holder: %v, want ErrLocked", err)
+	if _, err := other.Unlock(ctx(t), "acme", loser); !errors.As(err, &le) || le.ID != loser.ID {
+		t.Errorf("unlock by a non-holder: %v, want a LockedError of move %s", err, loser.ID)
 	}
 	won := state.MoveLock{ID: holder, Step: "copy", Expires: time.Now().Add(2 * time.Minute)}
 	if m, err := c.client.Renew(ctx(t), "acme", won); err != nil || m.Lock == nil || m.Lock.Step != "copy" {

@@ -69,6 +69,8 @@ type call struct {
 	body               []byte
 	contentType        string
 	doing              string
+	// moveID is the move asking, for a lock call's refusal.
+	moveID string
 }
 
 // send sends cl, retrying network errors, 429s and 5xx, and returns the
@@ -99,7 +101,7 @@ func apiError(resp *http.Response, cl call) error {
 			Message: fmt.Sprintf("%s: the cell answered %d %s without an error body: is it a cellfabric cell with its state API on?", cl.doing, resp.StatusCode, http.StatusText(resp.StatusCode))}
 	}
 	if eb.Reason == ReasonLocked {
-		return fmt.Errorf("%s: %w", cl.doing, &state.LockedError{Tenant: cl.tenant, Holder: eb.Holder})
+		return fmt.Errorf("%s: %w", cl.doing, &state.LockedError{Tenant: cl.tenant, ID: cl.moveID, Holder: eb.Holder})
 	}
 	return &Error{Status: resp.StatusCode, Reason: eb.Reason, Tenant: cl.tenant, Message: cl.doing + ": " + eb.Error}
 }
@@ -127,34 +129,36 @@ func (c *Client) Meta(ctx context.Context, tenant string) (state.TenantMeta, err
 // SetFence replaces the tenant's fence and returns its meta as the fence
 // took effect (state.Store.SetFence).
 func (c *Client) SetFence(ctx context.Context, tenant string, f state.FenceState) (state.TenantMeta, error) {
-	return c.meta(ctx, http.MethodPut, tenant, "fence", f, "fencing tenant "+tenant)
+	return c.meta(ctx, http.MethodPut, tenant, "fence", f, "fencing tenant "+tenant, "")
 }
 
 // Lock takes the tenant's move lock (state.Store.Lock); a
 // *state.LockedError when another move holds it.
 func (c *Client) Lock(ctx context.Context, tenant string, l state.MoveLock) (state.TenantMeta, error) {
-	return c.meta(ctx, http.MethodPost, tenant, "lock", l, "locking tenant "+tenant+" for move "+l.ID)
+	return c.meta(ctx, http.MethodPost, tenant, "lock", l, "locking tenant "+tenant+" for move "+l.ID, l.ID)
 }
 
 // Renew renews the move lock l.ID holds (state.Store.Renew).
 func (c *Client) Renew(ctx context.Context, tenant string, l state.MoveLock) (state.TenantMeta, error) {
-	return c.meta(ctx, http.MethodPost, tenant, "lock/renew", l, "renewing move "+l.ID+"'s lock of tenant "+tenant)
+	return c.meta(ctx, http.MethodPost, tenant, "lock/renew", l, "renewing move "+l.ID+"'s lock of tenant "+tenant, l.ID)
 }
 
 // Unlock releases the move lock l.ID holds (state.Store.Unlock).
 func (c *Client) Unlock(ctx context.Context, tenant string, l state.MoveLock) (state.TenantMeta, error) {
 	var m state.TenantMeta
-	err := c.doJSON(ctx, call{method: http.MethodDelete, tenant: tenant, op: "lock", query: url.Values{"id": {l.ID}}, doing: "releasing move " + l.ID + "'s lock of tenant " + tenant}, &m)
+	err := c.doJSON(ctx, call{method: http.MethodDelete, tenant: tenant, op: "lock", query: url.Values{"id": {l.ID}}, doing: "releasing move " + l.ID + "'s lock of tenant " + tenant, moveID: l.ID}, &m)
 	return m, err
 }
 
-func (c *Client) meta(ctx context.Context, method, tenant, op string, v any, doing string) (state.TenantMeta, error) {
+// meta sends v and decodes the tenant's meta; moveID is the move asking
+// ("" for a fence), named in a refusal of a lock call.
+func (c *Client) meta(ctx context.Context, method, tenant, op string, v any, doing, moveID string) (state.TenantMeta, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return state.TenantMeta{}, fmt.Errorf("%s: %w", doing, err)
 	}
 	var m state.TenantMeta
-	err = c.doJSON(ctx, call{method: method, tenant: tenant, op: op, body: body, contentType: JSON, doing: doing}, &m)
+	err = c.doJSON(ctx, call{method: method, tenant: tenant, op: op, body: body, contentType: JSON, doing: doing, moveID: moveID}, &m)
 	return m, err
 }
 

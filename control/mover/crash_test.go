@@ -2,7 +2,6 @@ package mover
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -126,16 +125,7 @@ func TestMoveRenewalMeetsRelease(t *testing.T) {
 	for i := range 4 {
 		k := newKit(t)
 		k.seed(20)
-		m, err := New(Config{Directory: k.dir, Registry: k.reg, Cells: func(id string) (CellState, error) {
-			c, ok := k.cells[id]
-			if !ok {
-				return nil, fmt.Errorf("no cell %s", id)
-			}
-			return slowLocks{c.api, 15 * time.Millisecond}, nil
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := k.moverOver(nil, func(_ string, c CellState) CellState { return slowLocks{c, 15 * time.Millisecond} })
 		o := k.options()
 		o.LockTTL = 45 * time.Millisecond
 		if _, err := m.Move(context.Background(), o); err != nil {

@@ -233,13 +233,24 @@ func (k *kit) get(base, key string) (int, string, error) {
 // mover returns a Mover over the kit; onStep, when set, sees every event.
 func (k *kit) mover(onStep func(Event)) *Mover {
 	k.t.Helper()
+	return k.moverOver(onStep, nil)
+}
+
+// moverOver is a mover whose cells' state APIs are wrap's (nil: as they
+// are), for faults between the mover and a cell.
+func (k *kit) moverOver(onStep func(Event), wrap func(cell string, c CellState) CellState) *Mover {
+	k.t.Helper()
 	m, err := New(Config{
 		Directory: k.dir, Registry: k.reg, OnStep: onStep,
 		Cells: func(id string) (CellState, error) {
-			if c, ok := k.cells[id]; ok {
-				return c.api, nil
+			c, ok := k.cells[id]
+			if !ok {
+				return nil, fmt.Errorf("no cell %s", id)
 			}
-			return nil, fmt.Errorf("no cell %s", id)
+			if wrap != nil {
+				return wrap(id, c.api), nil
+			}
+			return c.api, nil
 		},
 	})
 	if err != nil {

@@ -219,8 +219,17 @@ func TestMoveFollowDeadline(t *testing.T) {
 	defer l.finish()
 	waitFor(t, "writes before the move", func() bool { return l.acked.Load() >= 100 })
 	o := k.options()
-	o.LagThreshold, o.FollowDeadline = 0, 100*time.Millisecond // 32 writers never leave the feed empty
-	_, err := k.mover(nil).Move(context.Background(), o)
+	o.LagThreshold, o.FollowDeadline = 0, 100*time.Millisecond
+	// A write lands between every two reads of the feed, so the target
+	// never catches up however slowly the writers run (under -race they
+	// can leave a read empty).
+	busy := func(cell string, c CellState) CellState {
+		if cell != "cell-a" {
+			return c
+		}
+		return busyFeed{c, k.cells["cell-a"].store}
+	}
+	_, err := k.moverOver(nil, busy).Move(context.Background(), o)
 	ae, ok := errorsAs[*AbortedError](err)
 	if !ok || ae.Step != StepFollow || !strings.Contains(err.Error(), "does not catch up") {
 		t.Fatalf("move: %v, want an abort at follow saying the target does not catch up", err)
@@ -272,4 +281,18 @@ func TestMoveCancelledAborts(t *testing.T) {
 	if status != 201 || cell != "cell-a" {
 		t.Errorf("write after the cancelled move: %d from %s", status, cell)
 	}
+}
+
+// busyFeed is a source whose feed always has a new record: each read of
+// it first writes one key straight into the store.
+type busyFeed struct {
+	CellState
+	store state.Store
+}
+
+func (c busyFeed) Changes(ctx context.Context, tenant string, since uint64, limit int) ([]state.Record, uint64, error) {
+	if _, _, err := c.store.Put(ctx, tenant, "busy", []byte("x"), state.Cond{}); err != nil {
+		return nil, 0, err
+	}
+	return c.CellState.Changes(ctx, tenant, since, limit)
 }

@@ -100,14 +100,17 @@ func TestMoveTakesOverExpiredLock(t *testing.T) {
 // slowLocks is a cell on a slow network: a renewal reaches the store d
 // after the call, a release answers d after it took effect; so the
 // background renewal is often in flight while the move releases its
-// locks.
+// locks. A delayed renewal gets its expiry stamped when it is sent (ttl
+// from then), so the test's delays never make a renewal's expiry look
+// past to the store.
 type slowLocks struct {
 	CellState
-	d time.Duration
+	d, ttl time.Duration
 }
 
 func (c slowLocks) Renew(ctx context.Context, tenant string, l state.MoveLock) (state.TenantMeta, error) {
 	time.Sleep(c.d)
+	l.Expires = time.Now().Add(c.ttl)
 	return c.CellState.Renew(ctx, tenant, l)
 }
 
@@ -122,12 +125,12 @@ func (c slowLocks) Unlock(ctx context.Context, tenant string, l state.MoveLock) 
 // lost lock (the move would stop at its last step, the tenant fenced).
 // The renewals are slow and frequent so one is in flight at the release.
 func TestMoveRenewalMeetsRelease(t *testing.T) {
-	for i := range 4 {
+	for i := range 3 {
 		k := newKit(t)
 		k.seed(20)
-		m := k.moverOver(nil, func(_ string, c CellState) CellState { return slowLocks{c, 15 * time.Millisecond} })
 		o := k.options()
-		o.LockTTL = 45 * time.Millisecond
+		o.LockTTL = 300 * time.Millisecond // a renewal every 100 ms, each taking 2 × 60 ms: back to back
+		m := k.moverOver(nil, func(_ string, c CellState) CellState { return slowLocks{c, 60 * time.Millisecond, o.LockTTL} })
 		if _, err := m.Move(context.Background(), o); err != nil {
 			t.Fatalf("move %d: %v", i, err)
 		}

@@ -72,6 +72,9 @@ func countKeys(ctx context.Context, c CellState, tenant string) (int, error) {
 // check is step 1: the target may take the tenant, and both cells are
 // locked for the move (the target refuses every write until the switch).
 func (r *run) check(ctx context.Context) (string, error) {
+	if r.o.Promote {
+		return r.checkPromote(ctx)
+	}
 	entry, err := r.m.cfg.Directory.Get(ctx, r.o.Tenant)
 	if err != nil {
 		return "", fmt.Errorf("reading tenant %s from the directory: %w", r.o.Tenant, err)

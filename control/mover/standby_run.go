@@ -46,7 +46,9 @@ func (f *Follower) attach(ctx context.Context) error {
 		default:
 			return stop(fmt.Errorf("cell %s holds move %s's lock of tenant %s (step %q): finish or abort that move before keeping a standby there", f.standby, l.ID, f.o.Tenant, l.Step))
 		}
-	} else if !tmeta.Moved && tmeta.Position > 0 && !f.o.ForceOverwrite {
+	} else if !tmeta.Moved && !tmeta.FenceAll && tmeta.Position > 0 && !f.o.ForceOverwrite {
+		// A copy marked moved, or fenced for every write, is one a move
+		// or a follower left (edge writes cannot make it): re-seeded.
 		n, err := countKeys(ctx, r.tgt, f.o.Tenant)
 		if err != nil {
 			return fmt.Errorf("counting tenant %s's keys on the standby cell %s: %w", f.o.Tenant, f.standby, err)

@@ -263,7 +263,6 @@ func TestFollowerRefuses(t *testing.T) {
 	})
 }
 
-
 // TestStandbyJournalRoundTrip: a standby journal reads back as written;
 // a move journal and malformed ones are not standby journals.
 func TestStandbyJournalRoundTrip(t *testing.T) {

@@ -47,7 +47,11 @@ func (m *Mover) problems(ctx context.Context, o Options, entry router.Tenant, sm
 		errs = append(errs, fmt.Errorf("tenant %s is fenced for every write on cell %s without a move journal: lift the fence first", o.Tenant, entry.Cell))
 	}
 	if l := tmeta.Lock; l != nil && l.ID != moveID && l.Expires.After(m.cfg.Now()) {
-		errs = append(errs, fmt.Errorf("target cell %s: %w", o.Target, &state.LockedError{Tenant: o.Tenant, ID: moveID, Holder: l}))
+		err := fmt.Errorf("target cell %s: %w", o.Target, &state.LockedError{Tenant: o.Tenant, ID: moveID, Holder: l})
+		if _, ok := parseStandbyJournal(l.Step); ok {
+			err = fmt.Errorf("%w; cell %s keeps a warm standby of the tenant: promote it instead (stop its follower, then cellfabric tenants promote %s --to %s)", err, o.Target, o.Tenant, o.Target)
+		}
+		errs = append(errs, err)
 	}
 	ours := tmeta.Lock != nil && tmeta.Lock.ID == moveID
 	if !tmeta.Moved && !ours && tmeta.Position > 0 && !o.ForceOverwrite {

@@ -193,3 +193,19 @@ func TestPromoteAbortKeepsStandby(t *testing.T) {
 		t.Errorf("the follower after the abort copied %d keys, want it to resume", f2.r.res.KeysCopied)
 	}
 }
+
+// TestMoveIntoStandbyRefused: a move (not a promotion) into a cell that
+// keeps a running follower's standby is refused, saying to promote it.
+func TestMoveIntoStandbyRefused(t *testing.T) {
+	k := newKit(t)
+	k.seed(10)
+	f, _ := k.follower(standbyOptions())
+	k.waitCurrent(f)
+	_, err := k.mover(nil).Move(context.Background(), k.options())
+	if !errors.Is(err, state.ErrLocked) || !strings.Contains(err.Error(), "promote it instead") {
+		t.Errorf("move into the standby: %v, want ErrLocked saying to promote it", err)
+	}
+	if e, _ := k.dir.Get(context.Background(), tenantID); e.Cell != "cell-a" {
+		t.Errorf("directory %+v: want it unchanged", e)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cellfabric/cellfabric/router"
@@ -31,7 +32,7 @@ func (f *Follower) attach(ctx context.Context) error {
 		return fmt.Errorf("reading tenant %s's meta on the standby cell %s: %w", f.o.Tenant, f.standby, err)
 	}
 	now := f.m.cfg.Now()
-	id := newMoveID()
+	id := "sb-" + strings.TrimPrefix(newMoveID(), "mv-")
 	var resume *standbyJournal
 	if l := tmeta.Lock; l != nil {
 		sj, ok := parseStandbyJournal(l.Step)

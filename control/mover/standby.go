@@ -138,10 +138,12 @@ type Follower struct {
 	log              *slog.Logger
 	r                *run
 
-	mu   sync.Mutex
-	lock state.MoveLock
-	j    standbyJournal
-	lag  Lag
+	mu sync.Mutex
+	// locked: the follower took its lock on the standby.
+	locked bool
+	lock   state.MoveLock
+	j      standbyJournal
+	lag    Lag
 }
 
 // Follower checks that the directory places o.Tenant on a primary that

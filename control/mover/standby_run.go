@@ -74,6 +74,9 @@ func (f *Follower) attach(ctx context.Context) error {
 		}
 		return fmt.Errorf("locking tenant %s on the standby cell %s: %w", f.o.Tenant, f.standby, err)
 	}
+	f.mu.Lock()
+	f.locked = true
+	f.mu.Unlock()
 	if _, err := r.tgt.SetFence(ctx, f.o.Tenant, state.FenceState{Fence: tmeta.Fence, FenceAll: true}); err != nil {
 		return fmt.Errorf("fencing tenant %s for every write on the standby cell %s: %w", f.o.Tenant, f.standby, err)
 	}
@@ -86,7 +89,29 @@ func (f *Follower) attach(ctx context.Context) error {
 		return nil
 	}
 	began := f.m.cfg.Now()
-	if _, err := r.copy(ctx); err != nil {
+	// The lock is renewed while the copy runs (a large tenant's copy may
+	// outlast it); its journal says position 0 until the copy is done.
+	cctx, cancel := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(f.o.JournalEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-cctx.Done():
+				return
+			case <-t.C:
+				if err := f.journal(cctx, false); err != nil && cctx.Err() == nil {
+					f.log.Warn("standby: renewing the lock during the copy failed", "error", err)
+				}
+			}
+		}
+	}()
+	_, err = r.copy(ctx)
+	cancel()
+	<-renewed
+	if err != nil {
 		return fmt.Errorf("seeding the standby: %w", err)
 	}
 	f.applied(r.pos, r.pos, began)
@@ -134,6 +159,12 @@ func (f *Follower) journal(ctx context.Context, stopped bool) error {
 // stopClean journals the position with the lock marked stopped, so the
 // next follower or a promotion takes it at once.
 func (f *Follower) stopClean() {
+	f.mu.Lock()
+	locked := f.locked
+	f.mu.Unlock()
+	if !locked {
+		return // it never took the lock: nothing to journal
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := f.journal(ctx, true); err != nil {

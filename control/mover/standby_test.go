@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,4 +289,55 @@ func TestStandbyJournalRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// slowImports is a cell whose imports take d each, counted.
+type slowImports struct {
+	CellState
+	d time.Duration
+	n *atomic.Int64
+}
+
+func (c slowImports) Import(ctx context.Context, tenant string, recs []state.Record) (uint64, error) {
+	time.Sleep(c.d)
+	c.n.Add(1)
+	return c.CellState.Import(ctx, tenant, recs)
+}
+
+// TestStandbySeedKeepsItsLock: a seed copy that outlasts the follower's
+// lock lifetime renews the lock as it goes, so a second follower started
+// meanwhile finds it held and does not take the standby over.
+func TestStandbySeedKeepsItsLock(t *testing.T) {
+	k := newKit(t)
+	k.seed(2000)
+	var imports atomic.Int64
+	m, err := New(Config{Directory: k.dir, Registry: k.reg, Cells: func(id string) (CellState, error) {
+		if id == "cell-b" {
+			return slowImports{k.cells[id].api, 100 * time.Millisecond, &imports}, nil
+		}
+		return k.cells[id].api, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := standbyOptions()
+	o.LockTTL, o.JournalEvery, o.ImportParallel = time.Second, 100*time.Millisecond, 1
+	f, err := m.Follower(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	// 15 imports of 100 ms: the copy has run longer than the lock's 1 s.
+	waitFor(t, "the copy to outlast the lock's lifetime", func() bool { return imports.Load() >= 15 })
+	f2, err := k.mover(nil).Follower(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f2.attach(context.Background()); err == nil || !strings.Contains(err.Error(), "another follower") {
+		t.Errorf("a second follower during the copy: %v, want it to find the lock held", err)
+	}
+	k.waitCurrent(f)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -31,13 +32,14 @@ func (s *syncBuffer) String() string {
 
 // runStandby runs `standby run acme --to cell-b` against e until stop is
 // called, which returns its exit code, stdout and stderr.
-func (e *moveEnv) runStandby(t *testing.T) (out *syncBuffer, stop func() (int, string)) {
+func (e *moveEnv) runStandby(t *testing.T, extra ...string) (out *syncBuffer, stop func() (int, string)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- standbyMain(ctx, []string{"run", "acme", "--to", "cell-b", "--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile, "--report", "10ms"}, out, errb, noEnv)
+		args := append([]string{"run", "acme", "--to", "cell-b", "--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile, "--report", "10ms"}, extra...)
+		done <- standbyMain(ctx, args, out, errb, noEnv)
 	}()
 	var code int
 	stopped := false
@@ -126,6 +128,30 @@ func TestTenantsPromoteSourceDown(t *testing.T) {
 	}
 	if got := e.entry(t); got.Cell != "cell-b" {
 		t.Errorf("directory %+v: want cell-b", got)
+	}
+}
+
+// TestStandbyRunJSON: with -o json each lag report is one JSON object a
+// line, and they reach the primary's position with nothing behind.
+func TestStandbyRunJSON(t *testing.T) {
+	e := newMoveEnv(t)
+	out, stop := e.runStandby(t, "-o", "json")
+	var last lagLine
+	waitUntil(t, "a report of the standby caught up", func() bool {
+		for _, line := range strings.Split(out.String(), "\n") {
+			var l lagLine
+			if json.Unmarshal([]byte(line), &l) == nil && l.Tenant == "acme" && l.Applied == 25 && l.Records == 0 && l.Current {
+				last = l
+				return true
+			}
+		}
+		return false
+	})
+	if code, errs := stop(); code != 0 {
+		t.Fatalf("standby run: %d\n%s", code, errs)
+	}
+	if last.Primary != "cell-a" || last.Standby != "cell-b" || last.AgeSeconds < 0 {
+		t.Errorf("report %+v: want cell-a -> cell-b with an age", last)
 	}
 }
 

@@ -48,13 +48,18 @@ func (k *kit) follower(o StandbyOptions) (f *Follower, stop func() error) {
 // waitCurrent waits until the follower holds the primary's position.
 func (k *kit) waitCurrent(f *Follower) uint64 {
 	k.t.Helper()
-	var pos uint64
-	waitFor(k.t, "the standby to catch up", func() bool {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
 		p, err := k.cells["cell-a"].store.Position(context.Background(), tenantID)
-		pos = p
-		return err == nil && f.Lag().Applied == p && f.Lag().Records == 0
-	})
-	return pos
+		lag := f.Lag()
+		if err == nil && lag.Applied == p && lag.Records == 0 {
+			return p
+		}
+		if time.Now().After(deadline) {
+			k.t.Fatalf("timed out waiting for the standby to catch up: primary at %d (%v), follower %+v", p, err, lag)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // sameData fails the test unless both cells hold the same keys, values

@@ -22,12 +22,15 @@
 //   - moves: the write-unavailable window of moving a 10,000-key tenant
 //     between two reference cells under 32 writers (control/mover), with a
 //     zero-loss check of every acknowledged write;
+//   - standby: a warm standby's RPO under 32 writers (control/mover's
+//     Follower), reported and measured from the writers' acknowledgements,
+//     with a zero-loss check of the standby after it catches up;
 //   - otlpsink: the OpenTelemetry Collector's OTLP/HTTP receiver counting
 //     the spans it gets, for trace.sh, which measures the router's CPU per
 //     request with tracing off, at 1% and at 100%.
 //
 // The programs listen on loopback only. They import the standard library,
 // the router packages, (otlpsink) the collector's receiver, (kvwriter)
-// internal/verifier and (moves) the mover, the tenant directory, the
+// internal/verifier and (moves, standby) the mover, the tenant directory, the
 // reference cell and the state port.
 package bench

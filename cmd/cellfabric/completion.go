@@ -110,6 +110,8 @@ func completionCommands() []compCommand {
 			cc.args = tenantsSubcommands
 		case "cells":
 			cc.args = cellsSubcommands
+		case "standby":
+			cc.args = standbySubcommands
 		}
 		c.flags().VisitAll(func(f *flag.Flag) {
 			_, usage := flag.UnquoteUsage(f)

@@ -67,7 +67,9 @@ func TestBashCompletion(t *testing.T) {
 		want string
 	}{
 		{line: "cellfabric ro", want: "route"},
-		{line: "cellfabric ''", want: "cell cells completion edge-health help local observe registry route synth tenants version --help --version"},
+		{line: "cellfabric ''", want: "cell cells completion edge-health help local observe registry route standby synth tenants version --help --version"},
+		{line: "cellfabric standby r", want: "run"},
+		{line: "cellfabric tenants pro", want: "promote"},
 		{line: "cellfabric tenants im", want: "import"},
 		{line: "cellfabric cells un", want: "undrain"},
 		{line: "cellfabric cells --key", want: "--key-file"},

@@ -2,7 +2,8 @@
 // deploy), registry (build the router's registry from stack outputs), route
 // (run the router), cell (run the reference cell), local (run the whole
 // topology on this machine), tenants (write and read the tenant directory
-// through its control API), observe (write Prometheus rules and a Grafana
+// through its control API, move tenants with their data, promote a warm
+// standby), standby (keep tenants' warm standbys), observe (write Prometheus rules and a Grafana
 // dashboard for a stack's cells), edge-health (export the edge's cell health
 // to Prometheus), version and completion (shell completion scripts).
 //

@@ -38,7 +38,7 @@ const (
 )
 
 // tenantsSubcommands are the subcommands, in the order help lists them.
-var tenantsSubcommands = []string{"add", "place", "set", "remove", "show", "list", "import", "export", "move"}
+var tenantsSubcommands = []string{"add", "place", "set", "remove", "show", "list", "import", "export", "move", "promote"}
 
 // tenantsEnv is what the tenants commands take from the process, so tests
 // can give their own.
@@ -80,6 +80,8 @@ func tenantsMain(ctx context.Context, args []string, stdout, stderr io.Writer, e
 			return tenantsExport(ctx, rest, stdout, stderr, env)
 		case "move":
 			return tenantsMove(ctx, rest, stdout, stderr, env)
+		case "promote":
+			return tenantsPromote(ctx, rest, stdout, stderr, env)
 		}
 		return -1
 	})
@@ -106,6 +108,7 @@ the control key; cellfabric local serves one on 127.0.0.1:9091 and writes its ke
   import FILE [--format csv|ndjson] [--mode upsert|ifAbsent]     import tenants in batches, resumably
   export [--out FILE]                                            write every entry as NDJSON
   move ID --to CELL [--dry-run] [--abort] [--move-id ID]         move a tenant with its data to another cell
+  promote ID --to CELL [--accept-loss]                           make a tenant's warm standby its cell
 
 'cellfabric tenants <subcommand> -h' shows a subcommand's flags. Flags every
 subcommand takes:

@@ -26,7 +26,7 @@ func (r *run) rollback(ctx context.Context, j journal) (left string, err error) 
 	if cur.Cell == r.o.Target {
 		return "", fmt.Errorf("tenant %s: %w (the directory places it on %s at epoch %d): resume the move to finish it", r.o.Tenant, ErrSwitched, cur.Cell, cur.Epoch)
 	}
-	if !j.Step.Before(StepFence) {
+	if !j.Step.Before(StepFence) && !r.srcDown {
 		if _, err := r.src.SetFence(ctx, r.o.Tenant, state.FenceState{Fence: j.Fence}); err != nil {
 			return "", fmt.Errorf("lifting tenant %s's fence on cell %s: %w", r.o.Tenant, r.srcC, err)
 		}
@@ -47,19 +47,32 @@ func (r *run) rollback(ctx context.Context, j journal) (left string, err error) 
 	tmeta, terr := r.tgt.Meta(ctx, r.o.Tenant)
 	if terr == nil && tmeta.Lock != nil && tmeta.Lock.ID == l.ID {
 		fs := state.FenceState{Fence: max(tmeta.Fence, epoch), Moved: true, MovedTo: r.srcC}
-		if tmeta.Position == 0 {
+		switch {
+		case r.standby != nil:
+			// A promotion: the standby stays one, fenced for every write.
+			fs = state.FenceState{Fence: tmeta.Fence, FenceAll: true}
+			left = fmt.Sprintf("cell %s stays the tenant's warm standby (fenced for every write; start the follower again)", r.o.Target)
+		case tmeta.Position == 0:
 			fs = state.FenceState{Fence: tmeta.Fence} // nothing was copied
-		} else {
+		default:
 			left = fmt.Sprintf("cell %s keeps a copy of the tenant up to position %d, marked moved to %s (it serves none of it; a later move to %s replaces it)", r.o.Target, tmeta.Position, r.srcC, r.o.Target)
 		}
 		if _, err := r.tgt.SetFence(ctx, r.o.Tenant, fs); err != nil {
 			terr = err
 		} else if _, err := r.tgt.Unlock(ctx, r.o.Tenant, l); err != nil {
 			terr = err
+		} else if err := r.restoreStandby(ctx); err != nil {
+			terr = err
 		}
 	}
 	if terr != nil {
 		left = fmt.Sprintf("the target cell %s could not be cleaned up (%v): it may keep a partial copy of the tenant, fenced for every write; a later move to %s replaces it", r.o.Target, terr, r.o.Target)
+	}
+	if r.srcDown {
+		r.mu.Lock()
+		r.tgtLocked = false
+		r.mu.Unlock()
+		return left, nil
 	}
 	if _, err := r.src.Unlock(ctx, r.o.Tenant, l); err != nil && !errors.Is(err, state.ErrLocked) {
 		return left, fmt.Errorf("releasing the move lock on cell %s: %w", r.srcC, err)

@@ -47,7 +47,11 @@ func (m *Mover) problems(ctx context.Context, o Options, entry router.Tenant, sm
 		errs = append(errs, fmt.Errorf("tenant %s is fenced for every write on cell %s without a move journal: lift the fence first", o.Tenant, entry.Cell))
 	}
 	if l := tmeta.Lock; l != nil && l.ID != moveID && l.Expires.After(m.cfg.Now()) {
-		errs = append(errs, fmt.Errorf("target cell %s: %w", o.Target, &state.LockedError{Tenant: o.Tenant, ID: moveID, Holder: l}))
+		err := fmt.Errorf("target cell %s: %w", o.Target, &state.LockedError{Tenant: o.Tenant, ID: moveID, Holder: l})
+		if _, ok := parseStandbyJournal(l.Step); ok {
+			err = fmt.Errorf("%w; cell %s keeps a warm standby of the tenant: promote it instead (stop its follower, then cellfabric tenants promote %s --to %s)", err, o.Target, o.Tenant, o.Target)
+		}
+		errs = append(errs, err)
 	}
 	ours := tmeta.Lock != nil && tmeta.Lock.ID == moveID
 	if !tmeta.Moved && !ours && tmeta.Position > 0 && !o.ForceOverwrite {
@@ -72,6 +76,9 @@ func countKeys(ctx context.Context, c CellState, tenant string) (int, error) {
 // check is step 1: the target may take the tenant, and both cells are
 // locked for the move (the target refuses every write until the switch).
 func (r *run) check(ctx context.Context) (string, error) {
+	if r.o.Promote {
+		return r.checkPromote(ctx)
+	}
 	entry, err := r.m.cfg.Directory.Get(ctx, r.o.Tenant)
 	if err != nil {
 		return "", fmt.Errorf("reading tenant %s from the directory: %w", r.o.Tenant, err)

@@ -105,6 +105,18 @@ type Options struct {
 	// the switch and returns the cell that answered (X-Cell-ID); verify
 	// wants the target. Nil: not done.
 	ReadThrough func(ctx context.Context, tenant, key string) (cell string, err error)
+	// Promote makes the move a promotion of the tenant's warm standby on
+	// Target (kept by a Follower, which must have stopped): no copy, the
+	// follow step reads the source's change feed from the position the
+	// follower journaled, then fence, drain, switch, verify and done as a
+	// move. Zero: a move (copy first).
+	Promote bool
+	// AcceptLoss lets a promotion go ahead while the source cell is
+	// unreachable: the tenant is switched to what the standby holds
+	// (writes the source acknowledged after the standby was last current
+	// are lost, and the source is not told). Zero: such a promotion stops
+	// with a *SourceDownError saying what would be lost.
+	AcceptLoss bool
 }
 
 func (o Options) withDefaults() Options {
@@ -143,6 +155,12 @@ func (o Options) Validate() error {
 	}
 	if o.LockTTL > state.MaxLockLifetime {
 		errs = append(errs, fmt.Errorf("lock ttl: %s is over %s", o.LockTTL, state.MaxLockLifetime))
+	}
+	if o.AcceptLoss && !o.Promote {
+		errs = append(errs, errors.New("accept loss: only a promotion of a warm standby may lose writes; a move copies everything"))
+	}
+	if o.Promote && o.ForceOverwrite {
+		errs = append(errs, errors.New("force overwrite: a promotion keeps the standby's data; it overwrites nothing"))
 	}
 	return errors.Join(errs...)
 }

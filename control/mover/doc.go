@@ -15,6 +15,17 @@
 // one); Abort, and any failure before switch, returns the tenant to its
 // source unchanged; from switch on a move only rolls forward.
 //
+// Warm standby: a Follower (Mover.Follower) applies a tenant's change
+// feed from its cell to another cell that holds the tenant fenced for
+// every write, with the move's own copy and follow pieces, and reports
+// its lag (Lag: records behind, age since it was last current); it
+// journals its position in a lock on the standby cell, so a restarted
+// follower resumes there. Options.Promote makes a move the promotion of
+// such a standby: no copy, the follow step from the journaled position;
+// with the source unreachable it needs Options.AcceptLoss and switches
+// to what the standby holds. When no follower runs, requests are served
+// as before and the standby only ages.
+//
 // Plane: control plane. While a mover is down or mid-move the data plane
 // serves: reads always; writes everywhere except for the moved tenant
 // while it is fenced (routers answer 503, cells 421).

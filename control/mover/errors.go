@@ -59,3 +59,18 @@ func (e *AbortedError) Error() string {
 }
 
 func (e *AbortedError) Unwrap() error { return e.Err }
+
+// SourceDownError is a promotion that stopped because the source cell is
+// unreachable and Options.AcceptLoss was not given: it says what the
+// standby holds, so the operator knows what a promotion would lose.
+type SourceDownError struct {
+	Tenant, Source, Target string
+	Standby                StandbyState
+	Err                    error
+}
+
+func (e *SourceDownError) Error() string {
+	return fmt.Sprintf("the source cell %s of tenant %s is unreachable (%v): promoting cell %s now serves what it holds, %s; writes %s acknowledged after that are lost unless it comes back. Bring %s back and promote again (nothing is lost), or accept the loss to promote now", e.Source, e.Tenant, e.Err, e.Target, e.Standby, e.Source, e.Source)
+}
+
+func (e *SourceDownError) Unwrap() error { return e.Err }

@@ -92,7 +92,7 @@ func (r *run) switchOver(ctx context.Context) (string, error) {
 		if _, err := r.tgt.SetFence(ctx, r.o.Tenant, state.FenceState{Fence: epoch}); err != nil {
 			return "", fmt.Errorf("unfencing tenant %s on the target cell %s at epoch %d: %w", r.o.Tenant, r.o.Target, epoch, err)
 		}
-	case cur.Cell == r.srcC && cur.State == fabric.TenantMigrating:
+	case cur.Cell == r.srcC && (cur.State == fabric.TenantMigrating || r.srcDown && cur.EffectiveState() == fabric.TenantActive):
 		epoch = cur.Epoch + 1
 		// Unfenced first, at the epoch no router holds yet: no write
 		// reaches the target before the directory names it.
@@ -115,6 +115,9 @@ func (r *run) switchOver(ctx context.Context) (string, error) {
 		r.res.WriteUnavailable = r.now().Sub(r.fenceAt)
 	}
 	r.res.Epoch = epoch
+	if r.srcDown {
+		return fmt.Sprintf("directory: tenant on %s at epoch %d; target unfenced; the source %s is unreachable and was not told (it keeps its fence %d)", r.o.Target, epoch, r.srcC, r.j.Fence), nil
+	}
 	if _, err := r.src.SetFence(ctx, r.o.Tenant, state.FenceState{Fence: epoch, Moved: true, MovedTo: r.o.Target}); err != nil {
 		return "", fromSrc(fmt.Errorf("marking tenant %s moved on cell %s: %w", r.o.Tenant, r.srcC, err))
 	}
@@ -131,6 +134,9 @@ const (
 // verify is step 7: the source refuses the tenant as moved to the
 // target, and a read through the router is answered by the target.
 func (r *run) verify(ctx context.Context) (string, error) {
+	if r.srcDown {
+		return r.readThrough(ctx, "the source is unreachable: not checked there")
+	}
 	meta, err := r.src.Meta(ctx, r.o.Tenant)
 	if err != nil {
 		return "", fromSrc(fmt.Errorf("reading tenant %s's meta on cell %s: %w", r.o.Tenant, r.srcC, err))
@@ -144,6 +150,13 @@ func (r *run) verify(ctx context.Context) (string, error) {
 	} else {
 		detail += "; the data was compared before the switch by an earlier run"
 	}
+	return r.readThrough(ctx, detail)
+}
+
+// readThrough reads a key of the tenant through the router
+// (Options.ReadThrough) and wants the target to answer; detail is what
+// verify found so far.
+func (r *run) readThrough(ctx context.Context, detail string) (string, error) {
 	if r.o.ReadThrough != nil {
 		key := r.sample
 		if key == "" {
@@ -186,7 +199,11 @@ func (r *run) done(ctx context.Context) (string, error) {
 	}
 	r.mu.Lock()
 	r.tgtLocked = false
+	srcLocked := r.srcLocked
 	r.mu.Unlock()
+	if !srcLocked && r.srcDown {
+		return "lock released on the target (the source is unreachable)", nil
+	}
 	if _, err := r.src.Unlock(ctx, r.o.Tenant, l); err != nil {
 		return "", fromSrc(fmt.Errorf("releasing the move lock on cell %s: %w", r.srcC, err))
 	}

@@ -159,8 +159,12 @@ func (m *Mover) prepare(ctx context.Context, o Options) (*run, *journal, error) 
 		return nil, nil, fmt.Errorf("source cell %s: %w", srcID, err)
 	}
 	smeta, err := src.Meta(ctx, o.Tenant)
+	var down error
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading tenant %s's meta on its cell %s: %w", o.Tenant, srcID, err)
+		if !o.Promote || prev != nil || !errors.Is(err, state.ErrUnavailable) {
+			return nil, nil, fmt.Errorf("reading tenant %s's meta on its cell %s: %w", o.Tenant, srcID, err)
+		}
+		down = err // a promotion may go on without it (AcceptLoss)
 	}
 	if l := smeta.Lock; prev == nil && l != nil {
 		if j, lid := take(l); j != nil {
@@ -184,12 +188,20 @@ func (m *Mover) prepare(ctx context.Context, o Options) (*run, *journal, error) 
 	} else {
 		r.j = journal{Step: StepCheck, Epoch: entry.Epoch, Fence: smeta.Fence, From: srcID}
 	}
+	if o.Promote && prev == nil {
+		if err := r.attachStandby(tmeta, down); err != nil {
+			return nil, nil, err
+		}
+	}
 	return r, prev, nil
 }
 
 // lockSource takes the move lock on the source (and, when resuming past
 // check, on the target).
 func (r *run) lockSource(ctx context.Context, prev *journal) error {
+	if r.srcDown {
+		return nil // a promotion without its source: the target's lock journals it
+	}
 	r.mu.Lock()
 	l := r.lockNow()
 	r.mu.Unlock()
@@ -211,14 +223,28 @@ func (r *run) lockSource(ctx context.Context, prev *journal) error {
 }
 
 // fromCheck runs the whole runbook.
+//
+// A promotion skips copy (the standby has the data); one without its
+// source (srcDown) goes from check straight to switch.
 func (r *run) fromCheck(ctx context.Context) error {
-	for _, s := range []struct {
+	type stepFn struct {
 		step Step
 		fn   func(context.Context) (string, error)
-	}{{StepCheck, r.check}, {StepCopy, r.copy}, {StepFollow, r.follow}} {
+	}
+	steps := []stepFn{{StepCheck, r.check}, {StepCopy, r.copy}, {StepFollow, r.follow}}
+	switch {
+	case r.srcDown:
+		steps = []stepFn{{StepCheck, r.check}}
+	case r.o.Promote:
+		steps = []stepFn{{StepCheck, r.check}, {StepFollow, r.follow}}
+	}
+	for _, s := range steps {
 		if err := r.step(ctx, s.step, s.fn); err != nil {
 			return err
 		}
+	}
+	if r.srcDown {
+		return r.fromSwitch(ctx)
 	}
 	return r.fromFenceOn(ctx, false)
 }

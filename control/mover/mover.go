@@ -82,6 +82,15 @@ type Result struct {
 	// Epoch is the tenant's placement epoch on the target.
 	Epoch  int64  `json:"epoch"`
 	Verify Verify `json:"verify"`
+	// Promoted is set for a promotion of a warm standby (Options.Promote).
+	Promoted bool `json:"promoted,omitempty"`
+	// SourceDown is set when the promotion went ahead without the source
+	// (Options.AcceptLoss): the target serves what the standby held, and
+	// the source was neither fenced nor told.
+	SourceDown bool `json:"sourceDown,omitempty"`
+	// Standby is what the promoted standby held when the promotion began
+	// (nil for a move).
+	Standby *StandbyState `json:"standby,omitempty"`
 	// Steps are the steps run, with their durations.
 	Steps []StepTiming `json:"steps"`
 	// Elapsed is the whole move's time (nanoseconds in JSON).
@@ -132,6 +141,14 @@ type run struct {
 	lock      state.MoveLock
 	srcLocked bool
 	tgtLocked bool
+
+	// srcDown: a promotion without its source (Options.AcceptLoss); no
+	// call goes to the source.
+	srcDown bool
+	// standby is the follower's journal a promotion found on the target,
+	// standbyLock its lock (nil for a move).
+	standby     *standbyJournal
+	standbyLock *state.MoveLock
 
 	start    time.Time
 	pos      uint64 // the source position the target holds everything up to

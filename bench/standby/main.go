@@ -1,0 +1,335 @@
+// Command standby measures a warm standby's RPO under load (BENCHMARKS.md
+// "Moving tenants"): a tenant of -keys keys is written by -writers
+// clients through a server router on cell-a while a follower
+// (control/mover's Follower, what `cellfabric standby run` runs) applies
+// its change feed to cell-b. Every -every for -duration it samples the
+// follower's lag: the age it reports (the time since the standby was last
+// known to hold every acknowledged write) and, from the writers' own
+// acknowledgements, the true age of the oldest acknowledged write the
+// standby did not hold yet. At the end it prints both distributions and,
+// once the writers stop and the standby catches up, checks that it holds
+// every acknowledged write with its value and seq.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cellfabric/cellfabric/bench/internal/kit"
+	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/control/mover"
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/router/server"
+	"github.com/cellfabric/cellfabric/workload/refcell"
+	"github.com/cellfabric/cellfabric/workload/state"
+	"github.com/cellfabric/cellfabric/workload/state/embedded"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
+)
+
+var (
+	edgeKey    = edgeauth.Key{ID: "bench", Secret: []byte("bench-edge-signing-secret-000000")} // kit.StartRouter's
+	controlKey = edgeauth.Key{ID: "ctl", Secret: []byte("bench-control-key-secret-0000000")}
+)
+
+const tenant = "acme"
+
+func main() {
+	keys := flag.Int("keys", 10000, "keys of the tenant")
+	writers := flag.Int("writers", 32, "clients writing the tenant through the router")
+	duration := flag.Duration("duration", 30*time.Second, "how long to sample the lag under load")
+	every := flag.Duration("every", 100*time.Millisecond, "how often to sample it")
+	flag.Parse()
+	if err := run(*keys, *writers, *duration, *every); err != nil {
+		log.Fatal(err)
+	}
+}
+
+type cell struct {
+	id    string
+	store state.Store
+	url   string
+	api   *stateapi.Client
+}
+
+func startCell(id string) (*cell, error) {
+	st := state.New(embedded.New())
+	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: "aws", Keys: []edgeauth.Key{edgeKey}, ControlKeys: []edgeauth.Key{controlKey}, Store: st})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = http.Serve(ln, rc) }()
+	c := &cell{id: id, store: st, url: "http://" + ln.Addr().String()}
+	c.api, err = stateapi.NewClient(stateapi.ClientConfig{BaseURL: c.url, Key: controlKey})
+	return c, err
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// sample is one reading of the lag.
+type sample struct {
+	at       time.Time
+	applied  uint64
+	reported time.Duration
+}
+
+func run(nkeys, writers int, duration, every time.Duration) error {
+	a, err := startCell("cell-a")
+	if err != nil {
+		return err
+	}
+	b, err := startCell("cell-b")
+	if err != nil {
+		return err
+	}
+	cells := map[string]*cell{"cell-a": a, "cell-b": b}
+	reg := &router.Registry{Version: router.SchemaVersion, Epoch: 1}
+	for _, c := range []*cell{a, b} {
+		reg.Cells = append(reg.Cells, router.Cell{ID: c.id, Cloud: "aws", Region: "r1", Endpoint: c.url, HealthURL: c.url + refcell.HealthPath, Weight: 100, Geo: "eu"})
+	}
+	snap, err := router.Compile(reg)
+	if err != nil {
+		return err
+	}
+	d, err := directory.New(directory.Config{KV: directory.NewMemory(nil), Registry: func() *router.Snapshot { return snap }})
+	if err != nil {
+		return err
+	}
+	v, err := edgeauth.NewVerifier([]edgeauth.Key{controlKey}, edgeauth.VerifierOptions{})
+	if err != nil {
+		return err
+	}
+	ds := httptest.NewServer(dirhttp.Handler(d, v))
+	defer ds.Close()
+	dc, err := dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: ds.URL, Key: controlKey})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if _, err := dc.Put(ctx, router.Tenant{ID: tenant, Cell: "cell-a", Failover: []string{"cell-b"}}, directory.PutOptions{IfAbsent: true}); err != nil {
+		return err
+	}
+	for i := range nkeys {
+		if _, _, err := a.store.Put(ctx, tenant, "k"+strconv.Itoa(i), []byte(strings.Repeat("v", 100)), state.Cond{}); err != nil {
+			return err
+		}
+	}
+	store := router.NewStore(nil)
+	if err := store.Install(reg, "bench"); err != nil {
+		return err
+	}
+	rt, err := kit.StartRouter(store, time.Hour, func(c *server.Config) {
+		c.DirectoryFeed, c.DirectoryPoll = dirhttp.Feed{C: dc}, 5*time.Millisecond
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Stop()
+	hc := kit.Client(writers + 4)
+	for i := 0; ; i++ { // until the router has loaded the directory
+		if st, err := kit.Get(hc, rt.URL+"/kv/k0", tenant); err == nil && st == 200 {
+			break
+		}
+		if i > 1000 {
+			return fmt.Errorf("the router never routed the tenant")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m, err := mover.New(mover.Config{Directory: dc, Registry: reg, Cells: func(id string) (mover.CellState, error) { return cells[id].api, nil }})
+	if err != nil {
+		return err
+	}
+	f, err := m.Follower(ctx, mover.StandbyOptions{Tenant: tenant})
+	if err != nil {
+		return err
+	}
+	fctx, stopFollower := context.WithCancel(ctx)
+	defer stopFollower()
+	followed := make(chan error, 1)
+	go func() { followed <- f.Run(fctx) }()
+
+	w := newWorkload(hc, rt.URL, nkeys, writers)
+	for f.Lag().CurrentAt.IsZero() { // seeded
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Printf("tenant %s: %d keys (100-byte values); cell-a → cell-b, both embedded (memory); %d writers through a server router; load average at start %s\n", tenant, nkeys, writers, loadavg())
+	var samples []sample
+	t := time.NewTicker(every)
+	end := time.Now().Add(duration)
+	ackedAtStart := w.acked.Load()
+	for now := range t.C {
+		l := f.Lag()
+		samples = append(samples, sample{at: now, applied: l.Applied, reported: l.Age})
+		if now.After(end) {
+			break
+		}
+	}
+	t.Stop()
+	acked := w.acked.Load() - ackedAtStart
+	la := loadavg()
+	w.stop()
+	pos, err := a.store.Position(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	caught := time.Now()
+	for f.Lag().Applied < pos {
+		time.Sleep(5 * time.Millisecond)
+		if time.Since(caught) > time.Minute {
+			return fmt.Errorf("the standby never caught up with position %d (at %d)", pos, f.Lag().Applied)
+		}
+	}
+	stopFollower()
+	if err := <-followed; err != nil {
+		return fmt.Errorf("follower: %w", err)
+	}
+
+	// The true RPO of each sample: the age of the oldest write acknowledged
+	// by then whose seq the standby did not hold.
+	acks := w.acks()
+	truth := make([]time.Duration, len(samples))
+	reported := make([]time.Duration, len(samples))
+	under := 0
+	for i, s := range samples {
+		for _, a := range acks {
+			if a.seq > s.applied && !a.at.After(s.at) {
+				truth[i] = max(truth[i], s.at.Sub(a.at))
+			}
+		}
+		reported[i] = s.reported
+		if s.reported < truth[i] {
+			under++
+		}
+	}
+	lost, err := w.lost(b.store)
+	if err != nil {
+		return err
+	}
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		ds = slices.Clone(ds)
+		slices.Sort(ds)
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))]
+	}
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	fmt.Printf("%d samples over %s, %d writes acknowledged meanwhile (%.0f/s); load average at the end %s\n", len(samples), duration, acked, float64(acked)/duration.Seconds(), la)
+	fmt.Printf("RPO reported by the follower (age since last current): p50 %s, p99 %s, max %s\n", r(pct(reported, 0.5)), r(pct(reported, 0.99)), r(pct(reported, 1)))
+	fmt.Printf("RPO from the writers' acks (oldest acknowledged write not on the standby): p50 %s, p99 %s, max %s\n", r(pct(truth, 0.5)), r(pct(truth, 0.99)), r(pct(truth, 1)))
+	fmt.Printf("samples where the follower reported less than the truth: %d\n", under)
+	fmt.Printf("after the writers stopped: the standby caught up with position %d; acknowledged writes missing on it: %d of %d keys\n", pos, lost, len(w.last))
+	if lost > 0 || under > 0 {
+		return fmt.Errorf("%d acknowledged writes missing on the standby, %d samples under-reported", lost, under)
+	}
+	return nil
+}
+
+type ack struct {
+	value string
+	seq   uint64
+	at    time.Time
+}
+
+type workload struct {
+	hc    *http.Client
+	url   string
+	done  chan struct{}
+	wg    sync.WaitGroup
+	acked atomic.Int64
+	mu    sync.Mutex
+	last  map[string]ack
+	all   []ack
+}
+
+func newWorkload(hc *http.Client, url string, nkeys, writers int) *workload {
+	w := &workload{hc: hc, url: url, done: make(chan struct{}), last: map[string]ack{}}
+	per := max(1, nkeys/writers)
+	for i := range writers {
+		w.wg.Add(1)
+		go w.writer(i, per)
+	}
+	return w
+}
+
+// writer writes keys k<i*per> … k<i*per+per-1>, one at a time, each a
+// fresh value, and keeps every acknowledgement with its time.
+func (w *workload) writer(i, per int) {
+	defer w.wg.Done()
+	for n := 0; ; n++ {
+		select {
+		case <-w.done:
+			return
+		default:
+		}
+		key := "k" + strconv.Itoa(i*per+rand.IntN(per))
+		value := fmt.Sprintf("w%d-%d", i, n)
+		req, _ := http.NewRequest(http.MethodPut, w.url+"/kv/"+key, strings.NewReader(value))
+		req.Header.Set("X-Tenant-ID", tenant)
+		resp, err := w.hc.Do(req)
+		if err != nil {
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 || resp.StatusCode == 201 {
+			at := time.Now()
+			seq, _ := state.ParseETag(resp.Header.Get("ETag"))
+			a := ack{value: value, seq: seq, at: at}
+			w.mu.Lock()
+			w.last[key] = a
+			w.all = append(w.all, a)
+			w.mu.Unlock()
+			w.acked.Add(1)
+		}
+	}
+}
+
+func (w *workload) stop() {
+	close(w.done)
+	w.wg.Wait()
+}
+
+func (w *workload) acks() []ack {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all
+}
+
+// lost counts acknowledged writes the standby does not hold as
+// acknowledged.
+func (w *workload) lost(st state.Store) (int, error) {
+	n := 0
+	for key, a := range w.last {
+		it, err := st.Get(context.Background(), tenant, key)
+		if err != nil {
+			return 0, fmt.Errorf("key %s: %w", key, err)
+		}
+		if string(it.Value) != a.value || it.Seq != a.seq {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cellfabric/cellfabric/control/mover"
+	"github.com/cellfabric/cellfabric/fabric"
+)
+
+func init() {
+	register("standby", command{
+		summary: "keep tenants' warm standbys: apply each tenant's change feed to its failover cell",
+		flags:   func() *flag.FlagSet { return standbyUsageFlags() },
+		run:     runStandby,
+	})
+}
+
+// standbySubcommands are the subcommands, in the order help lists them.
+var standbySubcommands = []string{"run"}
+
+// defaultStandbyReport is how often `standby run` prints each tenant's lag.
+const defaultStandbyReport = 5 * time.Second
+
+func runStandby(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return standbyMain(ctx, args, stdout, stderr, osTenantsEnv())
+}
+
+func standbyMain(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
+	return subcommand(standbyUsageFlags(), standbySubcommands, args, stdout, stderr, func(sub string, rest []string) int {
+		if sub == "run" {
+			return standbyRun(ctx, rest, stdout, stderr, env)
+		}
+		return -1
+	})
+}
+
+// standbyUsageFlags is the flag set `cellfabric help standby` and shell
+// completion read: the flags every subcommand shares.
+func standbyUsageFlags() *flag.FlagSet {
+	var o apiOptions
+	fs := flag.NewFlagSet("standby", flag.ContinueOnError)
+	o.bind(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: cellfabric standby <subcommand> [flags]
+
+Keeps warm standbys: a follower per tenant applies the change feed of the
+tenant's cell (its primary) to another cell, which holds the tenant fenced
+for every write, so that a failover there serves data at a measured lag.
+Promote a standby with 'cellfabric tenants promote TENANT --to CELL'.
+
+  run TENANT... [--to CELL]   follow until interrupted, printing each tenant's lag
+
+'cellfabric standby run -h' shows its flags. Flags every subcommand takes:
+`)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+const standbyRunUsage = `run TENANT... [--to CELL] [--report DURATION] [--registry FILE|URL] [--cell-api CELL=URL]...
+
+Follows each tenant's primary cell (where the directory places it) onto
+its standby cell: --to, or the tenant's first failover cell. The standby
+is seeded from the primary's export, or resumes from the position an
+earlier follower journaled there; it holds the tenant fenced for every
+write (reads are served there). Runs until interrupted; an unreachable
+cell is retried and logged. A follower stops when the directory places
+its tenant elsewhere (moved or promoted).
+
+This is control plane: while no follower runs, requests are served as
+before and the standby's data just ages.`
+
+func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
+	var o apiOptions
+	var to, registry string
+	var cellAPI cellAPIFlag
+	var report time.Duration
+	fs := flag.NewFlagSet("standby run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o.bind(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: cellfabric standby %s\n\nflags:\n", standbyRunUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&to, "to", "", "the standby `CELL` of every tenant named (default: each tenant's first failover cell)")
+	fs.DurationVar(&report, "report", defaultStandbyReport, "print each tenant's lag this `often`")
+	fs.StringVar(&registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells and their endpoints)")
+	fs.Var(&cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
+	tenants, code, ok := parseTenants(fs, args)
+	if !ok {
+		return code
+	}
+	if report <= 0 {
+		return usageError(fs, "--report must be positive")
+	}
+	failf := func(err error) int {
+		fmt.Fprintf(stderr, "cellfabric standby run: %v\n", err)
+		return 1
+	}
+	key, err := o.key(env)
+	if err != nil {
+		return failf(err)
+	}
+	dir, err := o.client(env)
+	if err != nil {
+		return failf(err)
+	}
+	reg, err := loadMoveRegistry(ctx, &http.Client{Timeout: moveHTTPTimeout}, registry)
+	if err != nil {
+		return failf(err)
+	}
+	host, _ := os.Hostname()
+	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cellStateAPIs(reg, cellAPI, key),
+		Owner: fmt.Sprintf("cellfabric standby run on %s pid %d", host, os.Getpid()), Logger: logFormat("text").logger(stderr)})
+	if err != nil {
+		return failf(err)
+	}
+	var followers []*mover.Follower
+	var errs []error
+	for _, t := range tenants {
+		f, err := m.Follower(ctx, mover.StandbyOptions{Tenant: t, Standby: to})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", t, err))
+			continue
+		}
+		followers = append(followers, f)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return failf(err)
+	}
+	for _, f := range followers {
+		fmt.Fprintf(stdout, "following tenant %s: %s -> %s\n", f.Lag().Tenant, f.Primary(), f.Standby())
+	}
+	var wg sync.WaitGroup
+	results := make([]error, len(followers))
+	for i, f := range followers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = f.Run(ctx)
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTicker(report)
+	defer t.Stop()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-t.C:
+			for _, f := range followers {
+				printLag(stdout, o.output, f.Lag())
+			}
+		}
+	}
+	code = 0
+	for i, f := range followers {
+		printLag(stdout, o.output, f.Lag())
+		if results[i] != nil {
+			fmt.Fprintf(stderr, "cellfabric standby run: tenant %s: %v\n", f.Lag().Tenant, results[i])
+			code = 1
+		}
+	}
+	return code
+}
+
+// parseTenants parses flags with one or more tenant ids among them.
+func parseTenants(fs *flag.FlagSet, args []string) ([]string, int, bool) {
+	var tenants []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, 0, false
+			}
+			return nil, 2, false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		tenants = append(tenants, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(tenants) == 0 {
+		return nil, usageError(fs, "name at least one tenant"), false
+	}
+	for _, t := range tenants {
+		if !fabric.ValidTenantID(t) {
+			return nil, usageError(fs, fmt.Sprintf("%q is not a tenant id: %s", t, fabric.TenantIDRule)), false
+		}
+	}
+	return tenants, 0, true
+}
+
+// lagLine is a tenant's lag as `standby run -o json` prints it, one
+// object a line.
+type lagLine struct {
+	Tenant     string  `json:"tenant"`
+	Primary    string  `json:"primary"`
+	Standby    string  `json:"standby"`
+	Applied    uint64  `json:"applied"`
+	Records    uint64  `json:"records"`
+	AgeSeconds float64 `json:"ageSeconds"`
+	Current    bool    `json:"current"`
+	Retrying   string  `json:"retrying,omitempty"`
+}
+
+func printLag(w io.Writer, format outputFormat, l mover.Lag) {
+	line := lagLine{Tenant: l.Tenant, Primary: l.Primary, Standby: l.Standby, Applied: l.Applied, Records: l.Records,
+		AgeSeconds: l.Age.Seconds(), Current: !l.CurrentAt.IsZero(), Retrying: l.Retrying}
+	if format == "json" {
+		_ = json.NewEncoder(w).Encode(line)
+		return
+	}
+	age := "never current yet"
+	if line.Current {
+		age = fmt.Sprintf("age %.3fs", line.AgeSeconds)
+	}
+	fmt.Fprintf(w, "%s %s -> %s: position %d, %d records behind, %s", l.Tenant, l.Primary, l.Standby, l.Applied, l.Records, age)
+	if l.Retrying != "" {
+		fmt.Fprintf(w, " (retrying: %s)", l.Retrying)
+	}
+	fmt.Fprintln(w)
+}

@@ -28,7 +28,9 @@ type ScanState interface {
 	Width() (wid int, ok bool)
 	Read(buf []byte) (n int, err error)
 }
-type Scanner interface{ Scan(state ScanState, verb rune) error }
+type Scanner interface {
+	Scan(state ScanState, verb rune) error
+}
 
 func one(b []byte, a any) []byte {
 	switch v := a.(type) {
@@ -68,7 +70,7 @@ func Append(b []byte, a ...any) []byte {
 	}
 	return b
 }
-func Appendln(b []byte, a ...any) []byte { return append(Append(b, a...), '\n') }
+func Appendln(b []byte, a ...any) []byte     { return append(Append(b, a...), '\n') }
 func Sprintf(format string, a ...any) string { return string(Appendf(nil, format, a...)) }
 func Sprint(a ...any) string                 { return string(Append(nil, a...)) }
 func Sprintln(a ...any) string               { return string(Appendln(nil, a...)) }
@@ -103,5 +105,5 @@ func Errorf(format string, a ...any) error {
 	return &wrapErrors{Sprintf(format, a...), errs}
 }
 func Sscanf(str string, format string, a ...any) (n int, err error) { return 0, errors.New("stub") }
-func Sscan(str string, a ...any) (n int, err error)                  { return 0, errors.New("stub") }
-func Fscan(r io.Reader, a ...any) (n int, err error)                 { return 0, errors.New("stub") }
+func Sscan(str string, a ...any) (n int, err error)                 { return 0, errors.New("stub") }
+func Fscan(r io.Reader, a ...any) (n int, err error)                { return 0, errors.New("stub") }

@@ -49,21 +49,21 @@ type Delim rune
 
 func (d Delim) String() string { return string(d) }
 
-func Marshal(v any) ([]byte, error)                                  { return nil, errStub }
-func MarshalIndent(v any, prefix, indent string) ([]byte, error)     { return nil, errStub }
-func Unmarshal(data []byte, v any) error                             { return errStub }
-func Valid(data []byte) bool                                         { return false }
+func Marshal(v any) ([]byte, error)                                         { return nil, errStub }
+func MarshalIndent(v any, prefix, indent string) ([]byte, error)            { return nil, errStub }
+func Unmarshal(data []byte, v any) error                                    { return errStub }
+func Valid(data []byte) bool                                                { return false }
 func Compact(dst interface{ Write([]byte) (int, error) }, src []byte) error { return errStub }
 
 type Decoder struct{ r io.Reader }
 
-func NewDecoder(r io.Reader) *Decoder           { return &Decoder{r} }
-func (d *Decoder) DisallowUnknownFields()       {}
-func (d *Decoder) UseNumber()                   {}
-func (d *Decoder) Decode(v any) error           { return errStub }
-func (d *Decoder) Token() (Token, error)        { return nil, io.EOF }
-func (d *Decoder) More() bool                   { return false }
-func (d *Decoder) InputOffset() int64           { return 0 }
+func NewDecoder(r io.Reader) *Decoder     { return &Decoder{r} }
+func (d *Decoder) DisallowUnknownFields() {}
+func (d *Decoder) UseNumber()             {}
+func (d *Decoder) Decode(v any) error     { return errStub }
+func (d *Decoder) Token() (Token, error)  { return nil, io.EOF }
+func (d *Decoder) More() bool             { return false }
+func (d *Decoder) InputOffset() int64     { return 0 }
 
 type Encoder struct{ w io.Writer }
 

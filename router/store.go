@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,7 +46,7 @@ func (e *UpdateError) Unwrap() error { return e.Err }
 // serving.
 type Store struct {
 	cur    atomic.Pointer[Snapshot]
-	logger *slog.Logger
+	logger Logger
 
 	mu     sync.Mutex // serialises updates and guards sum, onSwap
 	sum    [sha256.Size]byte
@@ -72,9 +71,9 @@ type StoreStats struct {
 }
 
 // NewStore returns an empty store. logger may be nil (no logs).
-func NewStore(logger *slog.Logger) *Store {
+func NewStore(logger Logger) *Store {
 	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+		logger = DiscardLogger
 	}
 	return &Store{logger: logger, limit: MaxRegistryBytes}
 }

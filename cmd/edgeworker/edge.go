@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ type edge struct {
 	dir    *dirCache
 	now    func() time.Time
 	rand   func() uint64
-	logger *slog.Logger
+	logger router.Logger
 	// wait blocks until done is closed (true) or it gives up (false),
 	// for a request that waits for another request's directory read
 	// (waitChannel; the Worker's returns to the waiting request's I/O
@@ -81,9 +80,9 @@ type edge struct {
 
 // newEdge checks the bindings and builds the Worker's logic. Its errors
 // name the binding to fix and never contain the secret.
-func newEdge(b bindings, kv, dirKV directory.KV, now func() time.Time, logger *slog.Logger) (*edge, error) {
+func newEdge(b bindings, kv, dirKV directory.KV, now func() time.Time, logger router.Logger) (*edge, error) {
 	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+		logger = router.DiscardLogger
 	}
 	var errs []error
 	cfg, err := edgeconf.Parse([]byte(b.Config))

@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -25,7 +24,7 @@ const handlersGlobal = "__cellfabricEdge"
 // runtime forbids random numbers and timers at global scope), registers the
 // handlers and then waits for events for the isolate's lifetime.
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger := newLineLogger(os.Stderr, time.Now)
 	b := bindings{
 		Config: text(edgeconf.ConfigBinding), Key: text(edgeconf.KeyBinding), KeyID: text(edgeconf.KeyIDBinding),
 		ControlKey: text(edgeconf.ControlKeyBinding), ControlKeyID: text(edgeconf.ControlKeyIDBinding),
@@ -52,7 +51,7 @@ func wallClock() time.Time { return time.Now().Round(0) }
 type handlers struct {
 	edge   *edge
 	err    error // set when the bindings are unusable
-	logger *slog.Logger
+	logger router.Logger
 	// memStats is set when the test-only MemStatsBinding is: the Worker
 	// then answers edgeconf.MemStatsPath itself.
 	memStats bool

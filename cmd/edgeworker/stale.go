@@ -29,7 +29,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 
 	"github.com/cellfabric/cellfabric/router"
@@ -106,30 +105,35 @@ func (e *edge) stalePlacement(s *staleCase, rep reply) (retry bool, refusal *rou
 	}
 	sent := s.sent.Epoch()
 	// The log's fields, then the message's own.
-	log := func(level slog.Level, msg string, args ...any) {
-		e.logger.Log(context.Background(), level, msg, append([]any{"tenant", s.req.Tenant, "cell", s.cell.ID, "epoch", sent, "request_id", s.requestID}, args...)...)
+	log := func(warn bool, msg string, args ...any) {
+		args = append([]any{"tenant", s.req.Tenant, "cell", s.cell.ID, "epoch", sent, "request_id", s.requestID}, args...)
+		if warn {
+			e.logger.Warn(msg, args...)
+		} else {
+			e.logger.Info(msg, args...)
+		}
 	}
 	if s.req.Tenant == "" {
 		e.stale.add(staleNotNewer)
-		log(slog.LevelInfo, "cell refused a stale placement of a request without a tenant: passing the refusal on")
+		log(false, "cell refused a stale placement of a request without a tenant: passing the refusal on")
 		return false, nil
 	}
 	t, err := e.refetchTenant(s.req.Tenant, s.snap)
 	if err != nil {
 		e.stale.add(staleFetchFailed)
-		log(slog.LevelWarn, "cell refused a stale placement and reading the tenant's entry again failed: passing the refusal on", "error", err)
+		log(true, "cell refused a stale placement and reading the tenant's entry again failed: passing the refusal on", "error", err)
 		return false, nil
 	}
 	if t == nil || t.Epoch <= sent {
 		e.stale.add(staleNotNewer)
-		log(slog.LevelInfo, "cell refused a stale placement and the directory holds nothing newer: passing the refusal on")
+		log(false, "cell refused a stale placement and the directory holds nothing newer: passing the refusal on")
 		return false, nil
 	}
 	next := s.snap.DecideFor(s.req, t, s.health)
 	if !next.Forward() {
 		e.stale.add(staleRefused)
 		r := next.Refusal()
-		log(slog.LevelInfo, "cell refused a stale placement and the tenant's newer placement refuses the request", "new_epoch", t.Epoch, "reason", r.Reason)
+		log(false, "cell refused a stale placement and the tenant's newer placement refuses the request", "new_epoch", t.Epoch, "reason", r.Reason)
 		rep.Discard()
 		return false, &r
 	}
@@ -138,18 +142,18 @@ func (e *edge) stalePlacement(s *staleCase, rep reply) (retry bool, refusal *rou
 		// goes no further (RetryStale would say so), and the decision the
 		// walk points at stays as it is.
 		e.stale.add(staleAgain)
-		log(slog.LevelInfo, "the cell of the tenant's newer placement refused a stale placement too: passing the refusal on", "new_epoch", t.Epoch)
+		log(false, "the cell of the tenant's newer placement refused a stale placement too: passing the refusal on", "new_epoch", t.Epoch)
 		return false, nil
 	}
 	*s.fresh = next
 	if !s.att.RetryStale(s.fresh, sent, s.up.Replayable()) {
 		e.stale.add(staleNotReplayable)
-		log(slog.LevelInfo, "cell refused a stale placement; the tenant's newer placement is routed from now on, but this request's body is too large to send again: passing the refusal on", "new_epoch", t.Epoch, "kept_bytes", replayMaxBytes)
+		log(false, "cell refused a stale placement; the tenant's newer placement is routed from now on, but this request's body is too large to send again: passing the refusal on", "new_epoch", t.Epoch, "kept_bytes", replayMaxBytes)
 		return false, nil
 	}
 	rep.Discard()
 	e.stale.add(staleRetried)
-	log(slog.LevelInfo, "cell refused a stale placement; sending the request to the tenant's newer placement", "new_epoch", t.Epoch, "new_cell", s.fresh.Cell(0).ID)
+	log(false, "cell refused a stale placement; sending the request to the tenant's newer placement", "new_epoch", t.Epoch, "new_cell", s.fresh.Cell(0).ID)
 	return true, nil
 }
 

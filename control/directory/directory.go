@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -46,8 +45,9 @@ type Config struct {
 	// Default DefaultBatchParallel.
 	BatchParallel int
 	// Logger logs what a caller is not told (a counter that could not be
-	// updated). Default: discard.
-	Logger *slog.Logger
+	// updated). Default: discard (router.DiscardLogger). A *slog.Logger
+	// will do; the edge Worker passes its own writer.
+	Logger router.Logger
 }
 
 // Directory is the tenant directory over a KV. It is safe for concurrent
@@ -60,7 +60,7 @@ type Directory struct {
 	now      func() time.Time
 	settle   time.Duration
 	parallel int
-	log      *slog.Logger
+	log      router.Logger
 
 	seed  maphash.Seed
 	locks [64]sync.Mutex // per tenant (by hash): one write at a time
@@ -100,7 +100,7 @@ func New(cfg Config) (*Directory, error) {
 		d.parallel = DefaultBatchParallel
 	}
 	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
+		d.log = router.DiscardLogger
 	}
 	return d, nil
 }

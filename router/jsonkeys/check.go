@@ -1,8 +1,6 @@
 package jsonkeys
 
 import (
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -57,9 +55,9 @@ type Duplicate struct {
 
 func (d Duplicate) Error() string {
 	if d.Key == d.Earlier {
-		return fmt.Sprintf("%s: duplicate key %q: an object names each key once (only the last value would count); remove the extra one", d.Path, d.Key)
+		return d.Path + ": duplicate key " + strconv.Quote(d.Key) + ": an object names each key once (only the last value would count); remove the extra one"
 	}
-	return fmt.Sprintf("%s: duplicate key %q (the same as %q apart from case, and JSON field names match regardless of case): remove the extra one", d.Path, d.Key, d.Earlier)
+	return d.Path + ": duplicate key " + strconv.Quote(d.Key) + " (the same as " + strconv.Quote(d.Earlier) + " apart from case, and JSON field names match regardless of case): remove the extra one"
 }
 
 // Error is every duplicate key of a document.
@@ -75,13 +73,13 @@ func (e *Error) Error() string {
 		return e.Duplicates[0].Error()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d duplicate keys:", e.Total)
+	b.WriteString(strconv.Itoa(e.Total) + " duplicate keys:")
 	for _, d := range e.Duplicates {
 		b.WriteString("\n  ")
 		b.WriteString(d.Error())
 	}
 	if more := e.Total - len(e.Duplicates); more > 0 {
-		fmt.Fprintf(&b, "\n  ... and %d more", more)
+		b.WriteString("\n  ... and " + strconv.Itoa(more) + " more")
 	}
 	return b.String()
 }
@@ -339,9 +337,9 @@ func (s *scanner) str() (start, end int, escaped bool, err error) {
 }
 
 // key scans an object key. A key with an escape or a non-ASCII byte is
-// decoded by encoding/json itself, so that it is compared exactly as
-// encoding/json will see it (invalid UTF-8 and lone surrogates become
-// U+FFFD).
+// decoded by unquote exactly as encoding/json decodes it, so that it is
+// compared as encoding/json will see it (invalid UTF-8 and lone surrogates
+// become U+FFFD).
 func (s *scanner) key() (key, error) {
 	start, end, escaped, err := s.str()
 	if err != nil {
@@ -358,11 +356,7 @@ func (s *scanner) key() (key, error) {
 	if !escaped && !wide {
 		return key{name: name}, nil
 	}
-	var decoded string
-	if err := json.Unmarshal(s.data[start-1:end+1], &decoded); err != nil {
-		return key{}, &SyntaxError{Offset: start - 1, msg: err.Error()}
-	}
-	k := key{name: []byte(decoded)}
+	k := key{name: unquote(name)}
 	for _, c := range k.name {
 		if c >= 0x80 {
 			k.wide = true

@@ -70,6 +70,7 @@ func TestBashCompletion(t *testing.T) {
 		{line: "cellfabric ''", want: "cell cells completion edge-health help local observe registry route synth tenants version --help --version"},
 		{line: "cellfabric tenants im", want: "import"},
 		{line: "cellfabric cells un", want: "undrain"},
+		{line: "cellfabric cells ev", want: "evacuate"},
 		{line: "cellfabric cells --key", want: "--key-file"},
 		{line: "cellfabric tenants -o ''", want: "table json"},
 		{line: "cellfabric route --reg", want: "--registry"},

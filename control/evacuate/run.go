@@ -39,7 +39,7 @@ func (p Progress) ETA() time.Duration {
 type Summary struct {
 	Source string `json:"source"`
 	// Planned is the tenants this run set out to move.
-	Planned int `json:"planned"`
+	Planned int      `json:"planned"`
 	Moved   []Moved  `json:"moved"`
 	Failed  []Failed `json:"failed"`
 	// Skipped counts tenants an earlier run moved (the checkpoint's).

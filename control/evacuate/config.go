@@ -44,6 +44,14 @@ type Config struct {
 	// Health checks that a cell answers (its /healthz); a cell it fails is
 	// no target. Nil: only the registry's cell state is checked.
 	Health func(ctx context.Context, cell string) error
+	// Guard, when set, is taken for the whole evacuation (one evacuation
+	// at a time); a guard another owner holds refuses the evacuation
+	// before anything changes. Nil: no guard.
+	Guard Guard
+	// Owner names this evacuation in the guard: keep it the same across
+	// reruns of one evacuation (host and cell), so a rerun after a crash
+	// takes its own guard at once. Zero: "cellfabric evacuate".
+	Owner string
 	// Logger receives a line per move. Zero: discard.
 	Logger *slog.Logger
 	// Now is the clock for the elapsed times. Zero: time.Now.
@@ -80,6 +88,12 @@ type Options struct {
 	// deadlines, batch sizes, read through the router); Tenant, Target and
 	// MoveID are set per tenant.
 	Move mover.Options
+	// StopWhenTargetsDegrade checks each move's target just before the
+	// move starts; the first that fails its health check stops the
+	// evacuation from starting any further move (moves in flight finish,
+	// or abort cleanly at their own check). Zero: a move into a cell that
+	// turned unhealthy fails at its check step, and the others go on.
+	StopWhenTargetsDegrade bool
 	// OnProgress is called after each tenant's outcome (and once at the
 	// start). Nil: not called.
 	OnProgress func(Progress)
@@ -142,6 +156,9 @@ func New(cfg Config) (*Evacuator, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = "cellfabric evacuate"
 	}
 	return &Evacuator{cfg: cfg}, nil
 }

@@ -48,6 +48,9 @@ type Summary struct {
 	// was interrupted before their moves began, or undone when it was
 	// (they are planned again by a rerun).
 	NotStarted int `json:"notStarted"`
+	// Stopped says why the evacuation stopped starting moves (a target
+	// degraded, Options.StopWhenTargetsDegrade); "" when it did not.
+	Stopped string `json:"stopped,omitempty"`
 	// Elapsed is the time of the moves (nanoseconds in JSON).
 	Elapsed time.Duration `json:"elapsedNs"`
 	// MovesPerSecond is len(Moved) over Elapsed.
@@ -103,6 +106,11 @@ func (e *Evacuator) Run(ctx context.Context, o Options) (Summary, error) {
 			return Summary{}, err
 		}
 	}
+	release, err := e.takeGuard(ctx, o)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer release()
 	if _, err := e.cfg.Directory.CloseCell(ctx, o.Source, o.Reason); err != nil {
 		return Summary{}, fmt.Errorf("draining cell %s before evacuating it: %w", o.Source, err)
 	}
@@ -129,6 +137,9 @@ func (e *Evacuator) Run(ctx context.Context, o Options) (Summary, error) {
 feed:
 	for ; next < len(plan.Moves); next++ {
 		a := plan.Moves[next]
+		if r.stoppedBy() != "" {
+			break
+		}
 		if a.Problem != "" {
 			r.end(a, Entry{Reason: a.Problem}, nil, false, "open, add or heal a cell in the tenant's residency (or widen --to), then run the evacuation again")
 			continue
@@ -144,6 +155,7 @@ feed:
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sum.NotStarted += len(plan.Moves) - next
+	r.sum.Stopped = r.stopped
 	r.sum.Elapsed = e.cfg.Now().Sub(r.start)
 	if s := r.sum.Elapsed.Seconds(); s > 0 {
 		r.sum.MovesPerSecond = float64(len(r.sum.Moved)) / s
@@ -170,16 +182,30 @@ type runner struct {
 	mu       sync.Mutex
 	sum      Summary
 	inFlight int
-	werr     error // the first checkpoint write that failed
+	werr     error  // the first checkpoint write that failed
+	stopped  string // why no further move starts
 }
 
 // one moves one tenant and records the outcome.
 func (r *runner) one(ctx context.Context, a Assignment) {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || r.stoppedBy() != "" {
 		r.mu.Lock()
 		r.sum.NotStarted++
 		r.mu.Unlock()
 		return
+	}
+	if r.o.StopWhenTargetsDegrade && r.e.cfg.Health != nil {
+		if err := r.e.cfg.Health(ctx, a.Target); err != nil && ctx.Err() == nil {
+			r.mu.Lock()
+			if r.stopped == "" {
+				r.stopped = fmt.Sprintf("target cell %s degraded (%v): no further move started; run the evacuation again once the targets are healthy", a.Target, err)
+				r.e.cfg.Logger.Warn("evacuate: a target degraded; stopping", "cell", a.Target, "error", err)
+			}
+			r.sum.NotStarted++
+			r.mu.Unlock()
+			r.report()
+			return
+		}
 	}
 	id := a.MoveID
 	if id == "" {
@@ -258,6 +284,12 @@ func (r *runner) end(a Assignment, ent Entry, m *Moved, interrupted bool, next s
 	}
 	r.mu.Unlock()
 	r.report()
+}
+
+func (r *runner) stoppedBy() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopped
 }
 
 func (r *runner) writeFailed(err error) {

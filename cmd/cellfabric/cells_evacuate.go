@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -21,10 +22,14 @@ type evacuateFlags struct {
 	to, checkpoint, registry, router, reason string
 	parallel                                 int
 	dryRun                                   bool
+	whenUnhealthy, checkEvery                time.Duration
 	cellAPI                                  cellAPIFlag
 }
 
-const evacuateUsage = `evacuate CELL [--to CELL,...] [--parallel N] [--dry-run] [--checkpoint FILE] [-o json]
+// defaultCheckEvery is how often --when-unhealthy checks the cell.
+const defaultCheckEvery = 5 * time.Second
+
+const evacuateUsage = `evacuate CELL [--to CELL,...] [--parallel N] [--dry-run] [--checkpoint FILE] [--when-unhealthy FOR] [-o json]
 
 Moves every tenant whose primary is CELL to other cells, with its data:
 drains CELL first (no new tenants), lists its tenants from the directory,
@@ -38,7 +43,13 @@ The checkpoint file records what is done, what failed and the moves in
 flight: run the same command again after a failure, Ctrl-C or a crash to
 skip what is done, resume the moves in flight and retry the rest. It is
 removed once every tenant has moved. The exit status is 1 when a tenant
-was not moved.`
+was not moved.
+
+With --when-unhealthy FOR it first waits until CELL has failed every health
+check (its registry health URL, every --check-every) for FOR, then
+evacuates it, and stops starting moves if a target turns unhealthy. One
+evacuation runs at a time: each takes the directory's evacuation guard
+(which keeps automation from racing itself; KV has no compare-and-swap).`
 
 func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
 	var o apiOptions
@@ -52,8 +63,18 @@ func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer,
 	fs.StringVar(&f.registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells, their endpoints, geo and state)")
 	fs.Var(&f.cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
 	fs.StringVar(&f.router, "router", defaultMoveRouter, "router `URL` each move's verify step reads its tenant through; \"\" to skip")
+	fs.DurationVar(&f.whenUnhealthy, "when-unhealthy", 0, "wait until CELL has been unhealthy for `FOR` (e.g. 5m), then evacuate it; stop starting moves if a target degrades (default: evacuate now)")
+	fs.DurationVar(&f.checkEvery, "check-every", defaultCheckEvery, "with --when-unhealthy, check CELL's health this `often`")
 	var to []string
 	cell, code, ok := parseSub(fs, args, "the CELL", func() string {
+		switch {
+		case f.whenUnhealthy < 0:
+			return fmt.Sprintf("--when-unhealthy %s is negative: give how long CELL must be unhealthy, e.g. 5m", f.whenUnhealthy)
+		case f.whenUnhealthy > 0 && f.dryRun:
+			return "--when-unhealthy and --dry-run together: pick one (a dry run prints the plan now)"
+		case f.checkEvery <= 0:
+			return fmt.Sprintf("--check-every %s: give a positive interval, e.g. 5s", f.checkEvery)
+		}
 		if f.parallel < 1 || f.parallel > evacuate.MaxParallel {
 			return fmt.Sprintf("--parallel %d is out of range: give 1..%d moves at once", f.parallel, evacuate.MaxParallel)
 		}
@@ -102,7 +123,9 @@ func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return cellsFail(stderr, "evacuate", err)
 	}
-	ev, err := evacuate.New(evacuate.Config{Directory: dir, Mover: m, Registry: reg, Health: health})
+	host, _ := os.Hostname()
+	ev, err := evacuate.New(evacuate.Config{Directory: dir, Mover: m, Registry: reg, Health: health,
+		Guard: dir, Owner: fmt.Sprintf("cellfabric cells evacuate %s on %s", cell, host)})
 	if err != nil {
 		return cellsFail(stderr, "evacuate", err)
 	}
@@ -124,6 +147,23 @@ func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return printEvacuationPlan(stdout, stderr, o.output, p)
 	}
 	prog := newProgress(stderr, env.terminal(stderr), cell, 0)
+	if f.whenUnhealthy > 0 {
+		fmt.Fprintf(stderr, "waiting until cell %s has been unhealthy for %s (checked every %s)\n", cell, f.whenUnhealthy, f.checkEvery)
+		since, err := ev.WaitUnhealthy(ctx, cell, f.whenUnhealthy, f.checkEvery, func(err error, d time.Duration) {
+			prog.show(func(time.Duration) string {
+				if err == nil {
+					return fmt.Sprintf("cell %s: healthy", cell)
+				}
+				return fmt.Sprintf("cell %s: unhealthy for %s of %s (%v)", cell, d.Round(time.Second), f.whenUnhealthy, err)
+			})
+		})
+		prog.done()
+		if err != nil {
+			return cellsFail(stderr, "evacuate", fmt.Errorf("waiting for cell %s to be unhealthy: %w", cell, err))
+		}
+		fmt.Fprintf(stderr, "cell %s has been unhealthy since %s: evacuating it\n", cell, since.UTC().Format(time.RFC3339))
+		opts.StopWhenTargetsDegrade = true
+	}
 	opts.OnProgress = func(p evacuate.Progress) {
 		prog.show(func(time.Duration) string { return evacuationLine(cell, p) })
 	}
@@ -193,6 +233,9 @@ func printEvacuation(w io.Writer, s evacuate.Summary) {
 	}
 	for _, f := range s.Failed {
 		fmt.Fprintf(w, "failed: tenant %s: %s\n  next: %s\n", f.Tenant, f.Reason, f.Next)
+	}
+	if s.Stopped != "" {
+		fmt.Fprintf(w, "stopped: %s\n", s.Stopped)
 	}
 	switch {
 	case s.Checkpoint != "":

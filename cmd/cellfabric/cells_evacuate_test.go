@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/control/evacuate"
 	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/workload/refcell"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
@@ -123,6 +125,9 @@ func TestCellsEvacuateFlags(t *testing.T) {
 		{"bad to", []string{"cell-a", "--to", "cell-b,b c"}, `--to: "b c" is not a cell id`},
 		{"to the source", []string{"cell-a", "--to", "cell-a"}, "--to names cell-a, the cell being evacuated"},
 		{"long reason", []string{"cell-a", "--reason", strings.Repeat("x", 201)}, "give at most 200"},
+		{"negative wait", []string{"cell-a", "--when-unhealthy", "-5m"}, "--when-unhealthy -5m0s is negative"},
+		{"wait and dry run", []string{"cell-a", "--when-unhealthy", "5m", "--dry-run"}, "--when-unhealthy and --dry-run together: pick one"},
+		{"no check interval", []string{"cell-a", "--when-unhealthy", "5m", "--check-every", "0s"}, "--check-every 0s: give a positive interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -132,5 +137,43 @@ func TestCellsEvacuateFlags(t *testing.T) {
 				t.Errorf("status %d, stderr %q; want 2 and %q", code, errb.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestCellsEvacuateWhenUnhealthy: with --when-unhealthy the command waits
+// for the cell's health URL to fail for the duration, says so, then
+// evacuates it; while another evacuation holds the directory's guard it
+// is refused and nothing moves.
+func TestCellsEvacuateWhenUnhealthy(t *testing.T) {
+	t.Parallel()
+	e := newMoveEnvWrapped(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == refcell.HealthPath {
+				http.Error(w, "down for the test", http.StatusServiceUnavailable)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	e.addTenants(t, 2)
+	cp := filepath.Join(t.TempDir(), "evac.checkpoint")
+	ctx := context.Background()
+	if _, err := e.dir.TakeEvacuationGuard(ctx, directory.GuardRequest{Owner: "another trigger", Cell: "cell-b", TTLSeconds: 60}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := e.runEvacuate(t, "cell-a", "--when-unhealthy", "20ms", "--check-every", "2ms", "--checkpoint", cp)
+	if code != 1 || !strings.Contains(errs, "evacuation_running") || !strings.Contains(errs, "another trigger") || e.entry(t).Cell != "cell-a" {
+		t.Fatalf("evacuate while guarded: %d\n%s\n%s", code, out, errs)
+	}
+	if err := e.dir.ReleaseEvacuationGuard(ctx, "another trigger"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = e.runEvacuate(t, "cell-a", "--when-unhealthy", "20ms", "--check-every", "2ms", "--checkpoint", cp)
+	if code != 0 || !strings.Contains(errs, "waiting until cell cell-a has been unhealthy for 20ms") || !strings.Contains(errs, "evacuating it") ||
+		!strings.Contains(out, "3 moved, 0 failed") {
+		t.Fatalf("evacuate when unhealthy: %d\n%s\n%s", code, out, errs)
+	}
+	if got := e.entry(t); got.Cell != "cell-b" {
+		t.Errorf("acme after the evacuation: %+v", got)
 	}
 }

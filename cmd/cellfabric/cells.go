@@ -62,7 +62,9 @@ API (signed with the control key, as cellfabric tenants).
   drain CELL [--reason R]   close CELL to new tenants: placements skip it
   undrain CELL              open CELL to new tenants again
   evacuate CELL [--to CELL,...] [--parallel N] [--dry-run] [--checkpoint FILE]
+           [--when-unhealthy FOR]
                             drain CELL, then move every tenant off it with its data
+                            (after CELL has been unhealthy for FOR)
   list                      print every cell with its placement and tenant count
 
 Draining moves nothing: the cell keeps its tenants, and requests for them

@@ -22,12 +22,16 @@
 //   - moves: the write-unavailable window of moving a 10,000-key tenant
 //     between two reference cells under 32 writers (control/mover), with a
 //     zero-loss check of every acknowledged write;
+//   - evacuate: a cell evacuation (control/evacuate) of 1,000 tenants ×
+//     100 keys from an in-memory cell to two disk-backed cells, with the
+//     moves/s, the fence windows and a check of every key;
 //   - otlpsink: the OpenTelemetry Collector's OTLP/HTTP receiver counting
 //     the spans it gets, for trace.sh, which measures the router's CPU per
 //     request with tracing off, at 1% and at 100%.
 //
 // The programs listen on loopback only. They import the standard library,
 // the router packages, (otlpsink) the collector's receiver, (kvwriter)
-// internal/verifier and (moves) the mover, the tenant directory, the
-// reference cell and the state port.
+// internal/verifier, (moves) the mover, the tenant directory, the
+// reference cell and the state port, and (evacuate) control/evacuate and
+// internal/movekit.
 package bench

@@ -95,11 +95,9 @@ func (e *Evacuator) Plan(ctx context.Context, o Options, cp *Checkpoint) (Plan, 
 		if _, ok := resumes[t.ID]; ok {
 			continue
 		}
-		if _, ok := cp.Done[t.ID]; ok {
-			// Done by an earlier run, yet on the source again: moved back
-			// since, so it is moved again.
-			delete(cp.Done, t.ID)
-		}
+		// Done by an earlier run, yet on the source again: moved back
+		// since, so it is moved again.
+		delete(cp.Done, t.ID)
 		p.Moves = append(p.Moves, assign(t, targets))
 	}
 	p.Skipped = len(cp.Done)

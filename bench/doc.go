@@ -25,12 +25,16 @@
 //   - standby: a warm standby's RPO under 32 writers (control/mover's
 //     Follower), reported and measured from the writers' acknowledgements,
 //     with a zero-loss check of the standby after it catches up;
+//   - evacuate: a cell evacuation (control/evacuate) of 1,000 tenants ×
+//     100 keys from an in-memory cell to two disk-backed cells, with the
+//     moves/s, the fence windows and a check of every key;
 //   - otlpsink: the OpenTelemetry Collector's OTLP/HTTP receiver counting
 //     the spans it gets, for trace.sh, which measures the router's CPU per
 //     request with tracing off, at 1% and at 100%.
 //
 // The programs listen on loopback only. They import the standard library,
 // the router packages, (otlpsink) the collector's receiver, (kvwriter)
-// internal/verifier and (moves, standby) the mover, the tenant directory, the
-// reference cell and the state port.
+// internal/verifier, (moves, standby) the mover, the tenant directory, the
+// reference cell and the state port, and (evacuate) control/evacuate and
+// internal/movekit.
 package bench

@@ -2,29 +2,13 @@ package main
 
 import (
 	"os"
-	"path/filepath"
+
+	"github.com/cellfabric/cellfabric/internal/atomicfile"
 )
 
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so that a reader (a router polling the registry,
-// cellfabric tenants reading the control key, an import resuming from its
-// checkpoint) never reads half of it. The file gets perm; the temporary
-// file is private until then.
+// writeFileAtomic writes data to path so that a reader (a router polling
+// the registry, cellfabric tenants reading the control key, an import
+// resuming from its checkpoint) never reads half of it: atomicfile.Write.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cellfabric-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // nothing is left to remove after the rename
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	return err
+	return atomicfile.Write(path, data, perm)
 }

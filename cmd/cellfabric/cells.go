@@ -18,14 +18,14 @@ import (
 
 func init() {
 	register("cells", command{
-		summary: "drain and undrain cells (close or open them to new tenants) through the tenant directory",
+		summary: "drain, undrain and evacuate cells (close them to new tenants, move their tenants out) through the tenant directory",
 		flags:   func() *flag.FlagSet { return cellsUsageFlags() },
 		run:     runCells,
 	})
 }
 
 // cellsSubcommands are the subcommands, in the order help lists them.
-var cellsSubcommands = []string{"drain", "undrain", "list"}
+var cellsSubcommands = []string{"drain", "undrain", "evacuate", "list"}
 
 func runCells(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,6 +38,8 @@ func cellsMain(ctx context.Context, args []string, stdout, stderr io.Writer, env
 		switch sub {
 		case "drain", "undrain":
 			return cellsDrain(ctx, sub, rest, stdout, stderr, env)
+		case "evacuate":
+			return cellsEvacuate(ctx, rest, stdout, stderr, env)
 		case "list":
 			return cellsList(ctx, rest, stdout, stderr, env)
 		}
@@ -59,12 +61,16 @@ API (signed with the control key, as cellfabric tenants).
 
   drain CELL [--reason R]   close CELL to new tenants: placements skip it
   undrain CELL              open CELL to new tenants again
+  evacuate CELL [--to CELL,...] [--parallel N] [--dry-run] [--checkpoint FILE]
+           [--when-unhealthy FOR]
+                            drain CELL, then move every tenant off it with its data
+                            (after CELL has been unhealthy for FOR)
   list                      print every cell with its placement and tenant count
 
 Draining moves nothing: the cell keeps its tenants, and requests for them
 are routed to it as before (the registry's draining state, which sends
 traffic to failover cells, is another thing). Moving its tenants out is
-cellfabric tenants move, one tenant at a time.
+evacuate (all of them) or cellfabric tenants move (one).
 
 'cellfabric cells <subcommand> -h' shows a subcommand's flags. Flags every
 subcommand takes:

@@ -105,7 +105,7 @@ func TestCellsErrors(t *testing.T) {
 		{name: "reason too long", args: []string{"drain", "aws-use1", "--reason", strings.Repeat("x", 201)}, code: 2, fragments: []string{"--reason has 201 characters: give at most 200"}},
 		{name: "undrain takes no reason", args: []string{"undrain", "aws-use1", "--reason", "x"}, code: 2, fragments: []string{"flag provided but not defined: -reason"}},
 		{name: "list takes no cell", args: []string{"list", "aws-use1"}, code: 2, fragments: []string{`unexpected argument "aws-use1"`}},
-		{name: "unknown subcommand", args: []string{"evacuate", "aws-use1"}, code: 2, fragments: []string{`unknown subcommand "evacuate": use one of drain, undrain, list`}},
+		{name: "unknown subcommand", args: []string{"evict", "aws-use1"}, code: 2, fragments: []string{`unknown subcommand "evict": use one of drain, undrain, evacuate, list`}},
 		{name: "cell not in the registry", args: []string{"drain", "aws-usw2"}, code: 1, fragments: []string{"cellfabric cells drain:", `cell "aws-usw2" is not in the registry`, "aws-use1, azure-weu", "unknown_cell"}},
 		{name: "undrain a cell neither in the registry nor drained", args: []string{"undrain", "aws-usw2"}, code: 1, fragments: []string{"cellfabric cells undrain:", "unknown_cell"}},
 	}

@@ -72,6 +72,7 @@ func TestBashCompletion(t *testing.T) {
 		{line: "cellfabric tenants pro", want: "promote"},
 		{line: "cellfabric tenants im", want: "import"},
 		{line: "cellfabric cells un", want: "undrain"},
+		{line: "cellfabric cells ev", want: "evacuate"},
 		{line: "cellfabric cells --key", want: "--key-file"},
 		{line: "cellfabric tenants -o ''", want: "table json"},
 		{line: "cellfabric route --reg", want: "--registry"},

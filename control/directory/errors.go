@@ -29,6 +29,7 @@ const (
 	ReasonUnauthenticated = "unauthenticated"    // 401: the request was not verified
 	ReasonUnknownCell     = "unknown_cell"       // 422: the cell is not in the registry (placement flags)
 	ReasonInvalidFlag     = "invalid_placement"  // 422: a placement flag breaks its rules (placement, reason)
+	ReasonEvacuating      = "evacuation_running" // 409: another owner holds the evacuation guard
 )
 
 // Error is a refused request or a failed operation: the HTTP status the API

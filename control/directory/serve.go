@@ -87,6 +87,8 @@ type ChangesResponse struct {
 //	GET    /changes             200 {"changes":[...],"position":P}; ?since=P&limit=N; 410 position_expired
 //	GET    /cells               200 CellsResponse: every cell's placement flag
 //	PUT    /cells/<id>/placement 200 the cell's CellPlacement; body PlacementRequest; 422 unknown_cell, invalid_placement
+//	PUT    /evacuation          200 the EvacuationGuard taken or renewed; body GuardRequest; 409 evacuation_running
+//	DELETE /evacuation          200 {}; ?owner=O (releases the guard if O holds it)
 //
 // every path under BasePath. Refusals have an ErrorBody.
 func (d *Directory) Serve(ctx context.Context, req Request) Response {
@@ -159,6 +161,8 @@ func (d *Directory) serve(ctx context.Context, req Request) (any, error) {
 			return nil, err
 		}
 		return d.servePlacement(ctx, seg[1], req.Body)
+	case len(seg) == 1 && seg[0] == "evacuation":
+		return d.serveGuard(ctx, req)
 	case len(seg) == 3 && seg[0] == "tenants" && seg[2] == "place":
 		if err := allow(req, "POST"); err != nil {
 			return nil, err
@@ -261,7 +265,7 @@ func allow(req Request, method string) error {
 }
 
 func noRoute(req Request) error {
-	return errorf(404, ReasonNoRoute, "", "no control API endpoint at %s %s: see the endpoints under %s (tenants, tenants/<id>, tenants/<id>/place, batch, changes, cells, cells/<id>/placement)", req.Method, clip(req.Path, 120), BasePath)
+	return errorf(404, ReasonNoRoute, "", "no control API endpoint at %s %s: see the endpoints under %s (tenants, tenants/<id>, tenants/<id>/place, batch, changes, cells, cells/<id>/placement, evacuation)", req.Method, clip(req.Path, 120), BasePath)
 }
 
 func intParam(q url.Values, name, tenant string) (int64, error) {

@@ -174,7 +174,7 @@ func (m *Mover) prepare(ctx context.Context, o Options) (*run, *journal, error) 
 		}
 	}
 	if id == "" {
-		id = newMoveID()
+		id = NewMoveID()
 	}
 	if prev != nil && prev.From != srcID {
 		return nil, nil, fmt.Errorf("move %s of tenant %s journals source cell %s, but the directory places the tenant on %s: the directory changed during the move; fix the entry (cellfabric tenants set) before resuming", id, o.Tenant, prev.From, srcID)

@@ -157,8 +157,11 @@ type run struct {
 	sample   string // a key of the tenant, for the read through the router
 }
 
-// newMoveID returns a random move id.
-func newMoveID() string {
+// NewMoveID returns a random move id. A caller that must remember a move
+// before it starts (an evacuation's checkpoint) takes one and passes it as
+// Options.MoveID: with no lock of that id held, the move starts anew under
+// it.
+func NewMoveID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "mv-" + hex.EncodeToString(b[:])

@@ -32,7 +32,7 @@ func (f *Follower) attach(ctx context.Context) error {
 		return fmt.Errorf("reading tenant %s's meta on the standby cell %s: %w", f.o.Tenant, f.standby, err)
 	}
 	now := f.m.cfg.Now()
-	id := "sb-" + strings.TrimPrefix(newMoveID(), "mv-")
+	id := "sb-" + strings.TrimPrefix(NewMoveID(), "mv-")
 	var resume *standbyJournal
 	if l := tmeta.Lock; l != nil {
 		sj, ok := parseStandbyJournal(l.Step)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/fabric"
@@ -63,4 +64,24 @@ func (c *Client) setPlacement(ctx context.Context, cell string, pr directory.Pla
 	_, err = c.do(ctx, call{method: "PUT", path: "/cells/" + url.PathEscape(cell) + "/placement", body: body,
 		doing: fmt.Sprintf("%s cell %q to new tenants", doing, cell)}, &out)
 	return out, err
+}
+
+// TakeEvacuationGuard takes (or renews, for its owner) the directory's
+// evacuation guard for an evacuation of cell (PUT /evacuation); it is
+// refused with directory.ReasonEvacuating while another owner holds it.
+func (c *Client) TakeEvacuationGuard(ctx context.Context, owner, cell string, ttl time.Duration) (directory.EvacuationGuard, error) {
+	body, err := json.Marshal(directory.GuardRequest{Owner: owner, Cell: cell, TTLSeconds: int(ttl / time.Second)})
+	if err != nil {
+		return directory.EvacuationGuard{}, err
+	}
+	var out directory.EvacuationGuard
+	_, err = c.do(ctx, call{method: "PUT", path: "/evacuation", body: body, doing: fmt.Sprintf("taking the evacuation guard for cell %q", cell)}, &out)
+	return out, err
+}
+
+// ReleaseEvacuationGuard releases the guard if owner holds it (DELETE
+// /evacuation).
+func (c *Client) ReleaseEvacuationGuard(ctx context.Context, owner string) error {
+	_, err := c.do(ctx, call{method: "DELETE", path: "/evacuation", query: url.Values{"owner": {owner}}, doing: "releasing the evacuation guard"}, nil)
+	return err
 }

@@ -99,16 +99,20 @@ func (f *checkpointFile) started(tenant string, e Entry) error {
 }
 
 // ended records a move's outcome: done, failed (with e.Reason), or
-// neither (interrupted and undone: the tenant is on its source and is
-// planned again).
+// neither (interrupted and undone: the tenant is on its source). An
+// interrupted move stays in flight, so a rerun resumes it by the same id:
+// a lock request of it that was on the wire when the run was cancelled
+// can still land on a cell after the undo, and only that id takes such a
+// lock over at once (another would wait for it to expire).
 func (f *checkpointFile) ended(tenant string, e Entry, done, failed bool) error {
 	return f.change(func(cp *Checkpoint) {
-		delete(cp.InFlight, tenant)
 		switch {
 		case done:
+			delete(cp.InFlight, tenant)
 			delete(cp.Failed, tenant)
 			cp.Done[tenant] = Entry{Target: e.Target, MoveID: e.MoveID}
 		case failed:
+			delete(cp.InFlight, tenant)
 			cp.Failed[tenant] = e
 		}
 	})

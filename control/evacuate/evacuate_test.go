@@ -241,3 +241,40 @@ func TestCheckpointOfAnotherCell(t *testing.T) {
 		t.Errorf("a missing checkpoint: %t %v, want none and no error", ok, err)
 	}
 }
+
+// TestCheckpointKeepsInterruptedMove: a move interrupted and undone stays
+// in flight in the checkpoint, so the rerun resumes it by the same id (a
+// lock request of it may land on a cell after the undo); a done or
+// failed move leaves the in-flight set.
+func TestCheckpointKeepsInterruptedMove(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cp")
+	f := &checkpointFile{path: path, cp: newCheckpoint("cell-a")}
+	for _, tn := range []string{"t1", "t2", "t3"} {
+		if err := f.started(tn, Entry{Target: "cell-b", MoveID: "mv-" + tn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		tenant       string
+		done, failed bool
+	}{{"t1", true, false}, {"t2", false, true}, {"t3", false, false}}
+	for _, s := range steps {
+		if err := f.ended(s.tenant, Entry{Target: "cell-b", MoveID: "mv-" + s.tenant, Reason: "r"}, s.done, s.failed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp, ok, err := ReadCheckpoint(path, "cell-a")
+	if !ok || err != nil {
+		t.Fatalf("ReadCheckpoint: %t %v", ok, err)
+	}
+	if got := cp.resumes(); len(got) != 1 || got["t3"].MoveID != "mv-t3" {
+		t.Errorf("resumed by id: %+v, want only t3 by mv-t3 (interrupted)", got)
+	}
+	if _, ok := cp.Done["t1"]; !ok {
+		t.Errorf("done: %+v, want t1", cp.Done)
+	}
+	if e := cp.Failed["t2"]; e.Reason != "r" {
+		t.Errorf("failed: %+v, want t2 with its reason", cp.Failed)
+	}
+}

@@ -24,6 +24,7 @@ type fakeKV struct {
 	mu     sync.Mutex
 	values map[string][]byte
 	reads  map[string]int
+	lists  map[string]int // List calls by prefix
 	err    error
 	puts   map[string][]byte
 	// gate, when set, holds every Get until it is closed; inGet counts
@@ -40,7 +41,7 @@ type fakeKV struct {
 var _ directory.KV = (*fakeKV)(nil)
 
 func newFakeKV() *fakeKV {
-	return &fakeKV{values: map[string][]byte{}, reads: map[string]int{}, puts: map[string][]byte{}}
+	return &fakeKV{values: map[string][]byte{}, reads: map[string]int{}, lists: map[string]int{}, puts: map[string][]byte{}}
 }
 
 func (k *fakeKV) Get(_ context.Context, key string) ([]byte, bool, error) {
@@ -99,6 +100,7 @@ func (k *fakeKV) Delete(_ context.Context, key string) error {
 func (k *fakeKV) List(_ context.Context, prefix, cursor string, limit int) ([]string, string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.lists[prefix]++
 	if k.err != nil {
 		return nil, "", k.err
 	}
@@ -148,6 +150,13 @@ func (k *fakeKV) value(key string) ([]byte, bool) {
 	defer k.mu.Unlock()
 	v, ok := k.values[key]
 	return v, ok
+}
+
+// listed returns how many List calls asked for prefix.
+func (k *fakeKV) listed(prefix string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lists[prefix]
 }
 
 func (k *fakeKV) count(key string) int {

@@ -341,3 +341,45 @@ func TestUnknownTenantNamesTheDirectory(t *testing.T) {
 		t.Fatalf("message %q, want %q", res.Refusal.Msg, want)
 	}
 }
+
+// The cells' placement flags (c/) are listed once per CacheSeconds, like
+// the registry, not once per tenant first seen at a request; a cell
+// drained by someone else (another isolate, the CLI through another
+// Worker) is skipped once that interval has passed.
+func TestPlaceListsCellFlagsOncePerCache(t *testing.T) {
+	t.Parallel()
+	e, clk := newPlaceEdge(t)
+	dir := dirOf(e)
+	const n = 12
+	for i := range n {
+		if got := route(t, e, fmt.Sprintf("new%02d", i)); strings.Contains(got, "_") {
+			t.Fatalf("new%02d: %s", i, got)
+		}
+	}
+	if got := dir.listed(directory.CellPrefix); got != 1 {
+		t.Fatalf("%d listings of the cells' flags for %d new tenants, want 1 (once per CacheSeconds)", got, n)
+	}
+
+	// Drain the cell a next tenant would go to, behind the isolate's back.
+	snap := e.store.Snapshot()
+	open, err := directory.PlaceAtRequest(snap, "later", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag, err := json.Marshal(directory.CellFlag{Placement: directory.PlacementClosed, Since: clk.now().Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir.set(directory.CellKey(open.Cell), flag)
+	clk.add(e.cfg.Cache() + time.Second)
+	want, err := directory.PlaceAtRequest(e.store.Snapshot(), "later", directory.ClosedCells{open.Cell: true})
+	if err != nil || want.Cell == open.Cell {
+		t.Fatalf("placement with %s closed: %+v, %v", open.Cell, want, err)
+	}
+	if got := route(t, e, "later"); got != want.Cell {
+		t.Fatalf("after CacheSeconds, later went to %s, want %s (%s is drained)", got, want.Cell, open.Cell)
+	}
+	if got := dir.listed(directory.CellPrefix); got != 2 {
+		t.Fatalf("%d listings of the cells' flags after one refresh, want 2", got)
+	}
+}

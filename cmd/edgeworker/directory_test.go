@@ -244,16 +244,8 @@ func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	e, _, _ := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.gate = gate
-	dir.mu.Unlock()
-	waiting := make(chan struct{}, 16)
-	e.wait = func(done <-chan struct{}) bool {
-		waiting <- struct{}{}
-		<-done
-		return true
-	}
+	release := dir.holdGets()
+	waiting := signalWaits(e, 16)
 	const n = 16
 	results := make(chan string, n)
 	for range n {
@@ -266,7 +258,7 @@ func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	if got := dir.getsUnderWay(); got != 1 {
 		t.Fatalf("%d reads under way, want 1", got)
 	}
-	close(gate)
+	release()
 	for range n {
 		if got := <-results; got != "cell-c" {
 			t.Fatalf("routed to %s", got)
@@ -284,23 +276,15 @@ func TestDirectoryStuckReadIsNotWaitedFor(t *testing.T) {
 	e, _, clk := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	stuck := make(chan struct{})
-	dir.mu.Lock()
-	dir.gate = stuck
-	dir.mu.Unlock()
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
-	for dir.getsUnderWay() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	dir.mu.Lock()
-	dir.gate = nil
-	dir.mu.Unlock()
+	release := dir.holdGets()
+	first := routeAsync(t, e, "newco")
+	dir.waitForGet()
+	dir.letGetsThrough()
 	clk.add(readStuck)
 	if got := route(t, e, "newco"); got != "cell-c" {
 		t.Fatalf("second request: %s", got)
 	}
-	close(stuck)
+	release()
 	if got := <-first; got != "cell-c" {
 		t.Fatalf("first request: %s", got)
 	}
@@ -313,23 +297,15 @@ func TestDirectoryWaiterGivesUp(t *testing.T) {
 	e, _, _ := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.gate = gate
-	dir.mu.Unlock()
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
-	for dir.getsUnderWay() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	dir.mu.Lock()
-	dir.gate = nil
-	dir.mu.Unlock()
+	release := dir.holdGets()
+	first := routeAsync(t, e, "newco")
+	dir.waitForGet()
+	dir.letGetsThrough()
 	e.wait = func(<-chan struct{}) bool { return false }
 	if got := route(t, e, "newco"); got != "cell-c" || dir.count("t/newco") != 1 {
 		t.Fatalf("the waiter that gave up: %s after %d finished reads", got, dir.count("t/newco"))
 	}
-	close(gate)
+	release()
 	if got := <-first; got != "cell-c" || dir.count("t/newco") != 2 {
 		t.Fatalf("first request: %s, %d reads", got, dir.count("t/newco"))
 	}

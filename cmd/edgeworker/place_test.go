@@ -148,26 +148,16 @@ func TestPlaceOneAtATime(t *testing.T) {
 	t.Parallel()
 	e, _ := newPlaceEdge(t)
 	dir := dirOf(e)
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.putGate = gate
-	dir.mu.Unlock()
-	waiting := make(chan struct{}, 1)
-	e.wait = func(done <-chan struct{}) bool {
-		waiting <- struct{}{}
-		<-done
-		return true
-	}
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
+	release := dir.holdPuts()
+	waiting := signalWaits(e, 1)
+	first := routeAsync(t, e, "newco")
 	waitForPut(t, dir, first)
-	second := make(chan string, 1)
-	go func() { second <- route(t, e, "globex") }()
+	second := routeAsync(t, e, "globex")
 	<-waiting
 	if n := dir.putsUnderWay(); n != 1 {
 		t.Fatalf("%d directory writes under way while globex waits, want newco's 1", n)
 	}
-	close(gate)
+	release()
 	for _, r := range []struct {
 		id string
 		ch chan string
@@ -187,23 +177,17 @@ func TestPlaceStuckIsNotWaitedFor(t *testing.T) {
 	t.Parallel()
 	e, clk := newPlaceEdge(t)
 	dir := dirOf(e)
-	stuck := make(chan struct{})
-	dir.mu.Lock()
-	dir.putGate = stuck
-	dir.mu.Unlock()
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
+	release := dir.holdPuts()
+	first := routeAsync(t, e, "newco")
 	waitForPut(t, dir, first)
-	dir.mu.Lock()
-	dir.putGate = nil
-	dir.mu.Unlock()
+	dir.letPutsThrough()
 	e.wait = func(<-chan struct{}) bool { t.Error("waited for a stuck placement"); return false }
 	clk.add(readStuck)
 	got := route(t, e, "globex")
 	if tn := storedEntry(t, dir, "globex"); got != tn.Cell {
 		t.Fatalf("globex went to %s, its entry says %s", got, tn.Cell)
 	}
-	close(stuck)
+	release()
 	if got := <-first; got != storedEntry(t, dir, "newco").Cell {
 		t.Fatalf("newco went to %s", got)
 	}
@@ -297,28 +281,18 @@ func TestPlaceWaiterTakesTheOthersPlacement(t *testing.T) {
 	t.Parallel()
 	e, _ := newPlaceEdge(t)
 	dir := dirOf(e)
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.putGate = gate
-	dir.mu.Unlock()
-	waiting := make(chan struct{}, 1)
-	e.wait = func(done <-chan struct{}) bool {
-		waiting <- struct{}{}
-		<-done
-		return true
-	}
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
+	release := dir.holdPuts()
+	waiting := signalWaits(e, 1)
+	first := routeAsync(t, e, "newco")
 	waitForPut(t, dir, first)
 	// The first request has read newco's key for the last time (its
 	// journal write is held).
 	reads := dir.count(directory.TenantKey("newco"))
 	// newco's read by the first request left it cached as absent: the
 	// second one comes to place it too, and waits for the first.
-	second := make(chan string, 1)
-	go func() { second <- route(t, e, "newco") }()
+	second := routeAsync(t, e, "newco")
 	<-waiting
-	close(gate)
+	release()
 	a, b := <-first, <-second
 	if a != b || a != storedEntry(t, dir, "newco").Cell {
 		t.Fatalf("the requests went to %s and %s, the entry says %s", a, b, storedEntry(t, dir, "newco").Cell)

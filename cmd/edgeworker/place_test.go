@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -355,5 +356,23 @@ func TestPlaceListsCellFlagsOncePerCache(t *testing.T) {
 	}
 	if got := dir.listed(directory.CellPrefix); got != 2 {
 		t.Fatalf("%d listings of the cells' flags after one refresh, want 2", got)
+	}
+
+	// A drain through this isolate (its control API) counts at once.
+	next, err := directory.PlaceAtRequest(e.store.Snapshot(), "sooner", directory.ClosedCells{open.Cell: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, release, err := e.writeTurn(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.CloseCell(context.Background(), next.Cell, "drained here")
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := route(t, e, "sooner"); got == next.Cell || got == open.Cell || strings.Contains(got, "_") {
+		t.Fatalf("sooner went to %s right after this isolate drained %s (and %s was drained before)", got, next.Cell, open.Cell)
 	}
 }

@@ -169,4 +169,16 @@ func TestRecordAtRequestCachesClosedCells(t *testing.T) {
 	if got := count(); got != 2 {
 		t.Fatalf("%d GET /cells after one TTL, want 2", got)
 	}
+
+	// A drain through this client counts at once.
+	next, err := directory.PlaceAtRequest(s.snap, "sooner", directory.ClosedCells{open.Cell: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CloseCell(ctx, next.Cell, "drained here"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.RecordAtRequest(ctx, s.snap, "sooner"); err != nil || got.Cell == next.Cell || got.Cell == open.Cell {
+		t.Fatalf("sooner right after this client drained %s (and %s before): %+v, %v", next.Cell, open.Cell, got, err)
+	}
 }

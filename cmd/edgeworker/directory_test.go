@@ -269,6 +269,18 @@ func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	}
 }
 
+// heldRead starts a request of tenantID whose directory read is held
+// until release, and lets later reads through; the request's answer comes
+// on first.
+func heldRead(t *testing.T, e *edge, tenantID string) (first chan string, release func()) {
+	dir := dirOf(e)
+	release = dir.holdGets()
+	first = routeAsync(t, e, tenantID)
+	dir.waitForGet()
+	dir.letGetsThrough()
+	return first, release
+}
+
 // A request whose read seems stuck (its client may be gone for good) does
 // not hold up the others for ever: after readStuck they read themselves.
 func TestDirectoryStuckReadIsNotWaitedFor(t *testing.T) {
@@ -276,10 +288,7 @@ func TestDirectoryStuckReadIsNotWaitedFor(t *testing.T) {
 	e, _, clk := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	release := dir.holdGets()
-	first := routeAsync(t, e, "newco")
-	dir.waitForGet()
-	dir.letGetsThrough()
+	first, release := heldRead(t, e, "newco")
 	clk.add(readStuck)
 	if got := route(t, e, "newco"); got != "cell-c" {
 		t.Fatalf("second request: %s", got)
@@ -297,10 +306,7 @@ func TestDirectoryWaiterGivesUp(t *testing.T) {
 	e, _, _ := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	release := dir.holdGets()
-	first := routeAsync(t, e, "newco")
-	dir.waitForGet()
-	dir.letGetsThrough()
+	first, release := heldRead(t, e, "newco")
 	e.wait = func(<-chan struct{}) bool { return false }
 	if got := route(t, e, "newco"); got != "cell-c" || dir.count("t/newco") != 1 {
 		t.Fatalf("the waiter that gave up: %s after %d finished reads", got, dir.count("t/newco"))

@@ -1,10 +1,12 @@
 // Command kvwriter is the load generator of the local move walkthrough
 // (README, "Moving a tenant locally"): writer goroutines write keys of one
 // tenant through a router (`cellfabric local`'s, by default) until Ctrl-C
-// or --duration, printing a line a second; then every key is read back
-// through the router and counted with internal/verifier: the exit status
-// is 1 when an acknowledged write was lost or overwritten, or none was
-// acknowledged.
+// or --duration, printing a line a second (a write refused with
+// Retry-After, as a fenced tenant's is, is followed by a wait of at most
+// --max-retry-wait, so the writers measure the fence instead of spinning
+// on it); then every key is read back through the router and counted with
+// internal/verifier: the exit status is 1 when an acknowledged write was
+// lost or overwritten, or none was acknowledged.
 //
 //	go run ./bench/kvwriter --tenant acme --writers 32
 //
@@ -48,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	keys := fs.Int("keys", verifier.DefaultKeys, "keys each writer writes, over and over")
 	prefix := fs.String("prefix", verifier.DefaultPrefix, "the start of every key")
 	pause := fs.Duration("pause", 0, "pause of each writer after each write (0: none)")
+	maxRetryWait := fs.Duration("max-retry-wait", verifier.DefaultMaxRetryWait, "longest wait of a writer after a write refused with Retry-After (a fenced tenant's 503)")
 	duration := fs.Duration("duration", 0, "how long to write (0: until Ctrl-C)")
 	every := fs.Duration("every", time.Second, "how often to print progress")
 	if err := fs.Parse(args); err != nil {
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kvwriter:", err)
 		return 2
 	}
-	w, err := verifier.Start(context.WithoutCancel(ctx), verifier.Config{Target: kv, Writers: *writers, Keys: *keys, Prefix: *prefix, Pause: *pause})
+	w, err := verifier.Start(context.WithoutCancel(ctx), verifier.Config{Target: kv, Writers: *writers, Keys: *keys, Prefix: *prefix, Pause: *pause, MaxRetryWait: *maxRetryWait})
 	if err != nil {
 		fmt.Fprintln(stderr, "kvwriter:", err)
 		return 2

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -80,22 +79,15 @@ subcommand takes:
 	return fs
 }
 
-// cellsSubFlags is a subcommand's flag set with the shared flags bound.
+// cellsSubFlags is a cells subcommand's flag set with the shared flags
+// bound.
 func cellsSubFlags(name, usage string, o *apiOptions, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("cells "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	o.bind(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: cellfabric cells %s\n\nflags:\n", usage)
-		fs.PrintDefaults()
-	}
-	return fs
+	return apiSubFlags("cells", name, usage, o, stderr)
 }
 
-// cellsFail prints err for subcommand sub and returns exit status 1.
+// cellsFail prints err for cells subcommand sub and returns exit status 1.
 func cellsFail(stderr io.Writer, sub string, err error) int {
-	fmt.Fprintf(stderr, "cellfabric cells %s: %v\n", sub, err)
-	return 1
+	return commandFail(stderr, "cells "+sub, err)
 }
 
 // cellsDrain closes (drain) or opens (undrain) a cell to new tenants.
@@ -136,9 +128,7 @@ func cellsDrain(ctx context.Context, sub string, args []string, stdout, stderr i
 		return cellsFail(stderr, sub, err)
 	}
 	if o.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(p); err != nil {
+		if err := writeJSON(stdout, p); err != nil {
 			return cellsFail(stderr, sub, err)
 		}
 		return 0
@@ -172,9 +162,7 @@ func cellsList(ctx context.Context, args []string, stdout, stderr io.Writer, env
 		if cells == nil {
 			cells = []directory.CellPlacement{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(cells); err != nil {
+		if err := writeJSON(stdout, cells); err != nil {
 			return cellsFail(stderr, "list", err)
 		}
 		return 0

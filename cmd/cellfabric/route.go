@@ -366,7 +366,10 @@ func (c routeConfig) directoryClient(edgeKeys []edgeauth.Key, logger *slog.Logge
 	if err := directory.CheckKeysDiffer([]edgeauth.Key{key}, edgeKeys); err != nil {
 		return nil, fmt.Errorf("the control key (--control-key-file or $%s): %w", EnvControlKey, err)
 	}
-	client, err := dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: c.DirectoryURL, Key: key, URLFlag: "--directory"})
+	// The closed cells are kept as long as a poll of the directory: a
+	// drain reaches this router's placements as soon as its other changes.
+	client, err := dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: c.DirectoryURL, Key: key, URLFlag: "--directory",
+		ClosedTTL: cmp.Or(c.DirectoryPoll, server.DefaultDirectoryPoll)})
 	if err != nil {
 		return nil, fmt.Errorf("--directory: %w", err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -221,37 +220,27 @@ func parseSub(fs *flag.FlagSet, args []string, name string, check func() string)
 	return arg, 0, true
 }
 
-// subFlags is a subcommand's flag set with the shared flags bound.
+// subFlags is a tenants subcommand's flag set with the shared flags bound.
 func subFlags(name, usage string, o *apiOptions, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("tenants "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	o.bind(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: cellfabric tenants %s\n\nflags:\n", usage)
-		fs.PrintDefaults()
-	}
-	return fs
+	return apiSubFlags("tenants", name, usage, o, stderr)
 }
 
-// fail prints err for subcommand sub and returns exit status 1.
+// fail prints err for tenants subcommand sub and returns exit status 1.
 func fail(stderr io.Writer, sub string, err error) int {
-	fmt.Fprintf(stderr, "cellfabric tenants %s: %v\n", sub, err)
-	return 1
+	return commandFail(stderr, "tenants "+sub, err)
 }
 
 // printEntries writes entries as a table or a JSON array (one object
 // for single).
 func printEntries(w io.Writer, format outputFormat, entries []router.Tenant, single bool) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
 		if single && len(entries) == 1 {
-			return enc.Encode(entries[0])
+			return writeJSON(w, entries[0])
 		}
 		if entries == nil {
 			entries = []router.Tenant{}
 		}
-		return enc.Encode(entries)
+		return writeJSON(w, entries)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tCELL\tFAILOVER\tSTATE\tRESIDENCY\tEPOCH")

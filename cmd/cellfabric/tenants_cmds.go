@@ -292,10 +292,9 @@ func tenantsExport(ctx context.Context, args []string, stdout, stderr io.Writer,
 	return 0
 }
 
+// encodeJSON writes v as tenants subcommand sub's -o json output.
 func encodeJSON(stdout, stderr io.Writer, sub string, v any) int {
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if err := writeJSON(stdout, v); err != nil {
 		return fail(stderr, sub, err)
 	}
 	return 0

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/internal/ctxtime"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -365,7 +366,7 @@ func (r *importRun) send(ctx context.Context, b *importBatch) batchDone {
 		}
 		todo = again
 		if len(todo) > 0 {
-			if err := sleepCtx(ctx, time.Duration(attempt+1)*entryRetryWait); err != nil {
+			if err := ctxtime.Sleep(ctx, time.Duration(attempt+1)*entryRetryWait); err != nil {
 				d.err = err
 				return d
 			}
@@ -459,15 +460,4 @@ func (r *importRun) finish(stdout io.Writer, stopErr error) int {
 		return 1
 	}
 	return 0
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

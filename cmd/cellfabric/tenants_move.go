@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -191,12 +190,7 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		return 1
 	}
 	if o.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return fail(stderr, "move", err)
-		}
-		return 0
+		return encodeJSON(stdout, stderr, "move", res)
 	}
 	printSummary(stdout, res, time.Since(start))
 	return 0
@@ -359,10 +353,8 @@ func printSummary(w io.Writer, r mover.Result, took time.Duration) {
 
 func printPlan(stdout, stderr io.Writer, format outputFormat, p mover.Plan) int {
 	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(p); err != nil {
-			return fail(stderr, "move", err)
+		if code := encodeJSON(stdout, stderr, "move", p); code != 0 {
+			return code
 		}
 	} else {
 		fmt.Fprintf(stdout, "plan: move tenant %s (epoch %d) from %s to %s\n", p.Tenant, p.Epoch, p.Source, p.Target)

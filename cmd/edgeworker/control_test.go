@@ -246,25 +246,18 @@ func TestControlWriteBeatsAReadUnderWay(t *testing.T) {
 	e, clk := newControlEdge(t)
 	dir := dirOf(e)
 	e.refresh()
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.gate = gate
-	dir.mu.Unlock()
+	release := dir.holdGets()
 	read := make(chan *router.Tenant, 1)
 	go func() {
 		t, _ := e.readTenant("newco", e.store.Snapshot())
 		read <- t
 	}()
-	for dir.getsUnderWay() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	dir.waitForGet()
 	// The read sees newco absent (its value is read after the gate, so
 	// hide the write from it by writing the entry only to the cache).
 	e.dir.set("newco", &router.Tenant{ID: "newco", Cell: "cell-c", Epoch: 1}, clk.now().Add(time.Minute))
-	dir.mu.Lock()
-	dir.gate = nil
-	dir.mu.Unlock()
-	close(gate)
+	dir.letGetsThrough()
+	release()
 	if got := <-read; got != nil {
 		t.Fatalf("the read found %+v", got)
 	}

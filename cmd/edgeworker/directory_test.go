@@ -244,16 +244,8 @@ func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	e, _, _ := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.gate = gate
-	dir.mu.Unlock()
-	waiting := make(chan struct{}, 16)
-	e.wait = func(done <-chan struct{}) bool {
-		waiting <- struct{}{}
-		<-done
-		return true
-	}
+	release := dir.holdGets()
+	waiting := signalWaits(e, 16)
 	const n = 16
 	results := make(chan string, n)
 	for range n {
@@ -266,7 +258,7 @@ func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	if got := dir.getsUnderWay(); got != 1 {
 		t.Fatalf("%d reads under way, want 1", got)
 	}
-	close(gate)
+	release()
 	for range n {
 		if got := <-results; got != "cell-c" {
 			t.Fatalf("routed to %s", got)
@@ -277,6 +269,18 @@ func TestDirectoryConcurrentMissesShareOneRead(t *testing.T) {
 	}
 }
 
+// heldRead starts a request of tenantID whose directory read is held
+// until release, and lets later reads through; the request's answer comes
+// on first.
+func heldRead(t *testing.T, e *edge, tenantID string) (first chan string, release func()) {
+	dir := dirOf(e)
+	release = dir.holdGets()
+	first = routeAsync(t, e, tenantID)
+	dir.waitForGet()
+	dir.letGetsThrough()
+	return first, release
+}
+
 // A request whose read seems stuck (its client may be gone for good) does
 // not hold up the others for ever: after readStuck they read themselves.
 func TestDirectoryStuckReadIsNotWaitedFor(t *testing.T) {
@@ -284,23 +288,12 @@ func TestDirectoryStuckReadIsNotWaitedFor(t *testing.T) {
 	e, _, clk := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	stuck := make(chan struct{})
-	dir.mu.Lock()
-	dir.gate = stuck
-	dir.mu.Unlock()
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
-	for dir.getsUnderWay() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	dir.mu.Lock()
-	dir.gate = nil
-	dir.mu.Unlock()
+	first, release := heldRead(t, e, "newco")
 	clk.add(readStuck)
 	if got := route(t, e, "newco"); got != "cell-c" {
 		t.Fatalf("second request: %s", got)
 	}
-	close(stuck)
+	release()
 	if got := <-first; got != "cell-c" {
 		t.Fatalf("first request: %s", got)
 	}
@@ -313,23 +306,12 @@ func TestDirectoryWaiterGivesUp(t *testing.T) {
 	e, _, _ := newTestEdge(t, "")
 	dir := dirOf(e)
 	dir.set("t/newco", entry("newco", "cell-c"))
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.gate = gate
-	dir.mu.Unlock()
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
-	for dir.getsUnderWay() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	dir.mu.Lock()
-	dir.gate = nil
-	dir.mu.Unlock()
+	first, release := heldRead(t, e, "newco")
 	e.wait = func(<-chan struct{}) bool { return false }
 	if got := route(t, e, "newco"); got != "cell-c" || dir.count("t/newco") != 1 {
 		t.Fatalf("the waiter that gave up: %s after %d finished reads", got, dir.count("t/newco"))
 	}
-	close(gate)
+	release()
 	if got := <-first; got != "cell-c" || dir.count("t/newco") != 2 {
 		t.Fatalf("first request: %s, %d reads", got, dir.count("t/newco"))
 	}

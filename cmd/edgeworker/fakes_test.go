@@ -24,6 +24,7 @@ type fakeKV struct {
 	mu     sync.Mutex
 	values map[string][]byte
 	reads  map[string]int
+	lists  map[string]int // List calls by prefix
 	err    error
 	puts   map[string][]byte
 	// gate, when set, holds every Get until it is closed; inGet counts
@@ -40,7 +41,7 @@ type fakeKV struct {
 var _ directory.KV = (*fakeKV)(nil)
 
 func newFakeKV() *fakeKV {
-	return &fakeKV{values: map[string][]byte{}, reads: map[string]int{}, puts: map[string][]byte{}}
+	return &fakeKV{values: map[string][]byte{}, reads: map[string]int{}, lists: map[string]int{}, puts: map[string][]byte{}}
 }
 
 func (k *fakeKV) Get(_ context.Context, key string) ([]byte, bool, error) {
@@ -99,6 +100,7 @@ func (k *fakeKV) Delete(_ context.Context, key string) error {
 func (k *fakeKV) List(_ context.Context, prefix, cursor string, limit int) ([]string, string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.lists[prefix]++
 	if k.err != nil {
 		return nil, "", k.err
 	}
@@ -142,12 +144,59 @@ func (k *fakeKV) putsUnderWay() int {
 	return k.inPut
 }
 
+// holdGets holds every Get that starts from now on until release is
+// called (letGetsThrough ends the hold for later Gets only).
+func (k *fakeKV) holdGets() (release func()) {
+	gate := make(chan struct{})
+	k.mu.Lock()
+	k.gate = gate
+	k.mu.Unlock()
+	return func() { close(gate) }
+}
+
+// letGetsThrough lets the Gets that start from now on through; those
+// held stay held until their release.
+func (k *fakeKV) letGetsThrough() {
+	k.mu.Lock()
+	k.gate = nil
+	k.mu.Unlock()
+}
+
+// holdPuts and letPutsThrough are holdGets and letGetsThrough for Puts.
+func (k *fakeKV) holdPuts() (release func()) {
+	gate := make(chan struct{})
+	k.mu.Lock()
+	k.putGate = gate
+	k.mu.Unlock()
+	return func() { close(gate) }
+}
+
+func (k *fakeKV) letPutsThrough() {
+	k.mu.Lock()
+	k.putGate = nil
+	k.mu.Unlock()
+}
+
+// waitForGet returns once a Get is under way (held).
+func (k *fakeKV) waitForGet() {
+	for k.getsUnderWay() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // value returns the value of key and whether it is set.
 func (k *fakeKV) value(key string) ([]byte, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	v, ok := k.values[key]
 	return v, ok
+}
+
+// listed returns how many List calls asked for prefix.
+func (k *fakeKV) listed(prefix string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lists[prefix]
 }
 
 func (k *fakeKV) count(key string) int {
@@ -309,6 +358,26 @@ func newTestEdge(t testing.TB, config string) (*edge, *fakeKV, *clock) {
 	}
 	e.rand = func() uint64 { return 42 }
 	return e, kv, clk
+}
+
+// routeAsync routes a request of tenantID in the background; its answer
+// (route's) comes on the channel.
+func routeAsync(t *testing.T, e *edge, tenantID string) chan string {
+	done := make(chan string, 1)
+	go func() { done <- route(t, e, tenantID) }()
+	return done
+}
+
+// signalWaits makes e's waits for another request say so on the returned
+// channel (buffered for n) before they wait.
+func signalWaits(e *edge, n int) chan struct{} {
+	waiting := make(chan struct{}, n)
+	e.wait = func(done <-chan struct{}) bool {
+		waiting <- struct{}{}
+		<-done
+		return true
+	}
+	return waiting
 }
 
 // dirOf returns the fake directory namespace of an edge newTestEdge built.

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -148,26 +149,16 @@ func TestPlaceOneAtATime(t *testing.T) {
 	t.Parallel()
 	e, _ := newPlaceEdge(t)
 	dir := dirOf(e)
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.putGate = gate
-	dir.mu.Unlock()
-	waiting := make(chan struct{}, 1)
-	e.wait = func(done <-chan struct{}) bool {
-		waiting <- struct{}{}
-		<-done
-		return true
-	}
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
+	release := dir.holdPuts()
+	waiting := signalWaits(e, 1)
+	first := routeAsync(t, e, "newco")
 	waitForPut(t, dir, first)
-	second := make(chan string, 1)
-	go func() { second <- route(t, e, "globex") }()
+	second := routeAsync(t, e, "globex")
 	<-waiting
 	if n := dir.putsUnderWay(); n != 1 {
 		t.Fatalf("%d directory writes under way while globex waits, want newco's 1", n)
 	}
-	close(gate)
+	release()
 	for _, r := range []struct {
 		id string
 		ch chan string
@@ -187,23 +178,17 @@ func TestPlaceStuckIsNotWaitedFor(t *testing.T) {
 	t.Parallel()
 	e, clk := newPlaceEdge(t)
 	dir := dirOf(e)
-	stuck := make(chan struct{})
-	dir.mu.Lock()
-	dir.putGate = stuck
-	dir.mu.Unlock()
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
+	release := dir.holdPuts()
+	first := routeAsync(t, e, "newco")
 	waitForPut(t, dir, first)
-	dir.mu.Lock()
-	dir.putGate = nil
-	dir.mu.Unlock()
+	dir.letPutsThrough()
 	e.wait = func(<-chan struct{}) bool { t.Error("waited for a stuck placement"); return false }
 	clk.add(readStuck)
 	got := route(t, e, "globex")
 	if tn := storedEntry(t, dir, "globex"); got != tn.Cell {
 		t.Fatalf("globex went to %s, its entry says %s", got, tn.Cell)
 	}
-	close(stuck)
+	release()
 	if got := <-first; got != storedEntry(t, dir, "newco").Cell {
 		t.Fatalf("newco went to %s", got)
 	}
@@ -297,28 +282,18 @@ func TestPlaceWaiterTakesTheOthersPlacement(t *testing.T) {
 	t.Parallel()
 	e, _ := newPlaceEdge(t)
 	dir := dirOf(e)
-	gate := make(chan struct{})
-	dir.mu.Lock()
-	dir.putGate = gate
-	dir.mu.Unlock()
-	waiting := make(chan struct{}, 1)
-	e.wait = func(done <-chan struct{}) bool {
-		waiting <- struct{}{}
-		<-done
-		return true
-	}
-	first := make(chan string, 1)
-	go func() { first <- route(t, e, "newco") }()
+	release := dir.holdPuts()
+	waiting := signalWaits(e, 1)
+	first := routeAsync(t, e, "newco")
 	waitForPut(t, dir, first)
 	// The first request has read newco's key for the last time (its
 	// journal write is held).
 	reads := dir.count(directory.TenantKey("newco"))
 	// newco's read by the first request left it cached as absent: the
 	// second one comes to place it too, and waits for the first.
-	second := make(chan string, 1)
-	go func() { second <- route(t, e, "newco") }()
+	second := routeAsync(t, e, "newco")
 	<-waiting
-	close(gate)
+	release()
 	a, b := <-first, <-second
 	if a != b || a != storedEntry(t, dir, "newco").Cell {
 		t.Fatalf("the requests went to %s and %s, the entry says %s", a, b, storedEntry(t, dir, "newco").Cell)
@@ -339,5 +314,65 @@ func TestUnknownTenantNamesTheDirectory(t *testing.T) {
 	}
 	if want := `tenant "nobody" is not in the tenant directory or the registry`; res.Refusal.Msg != want {
 		t.Fatalf("message %q, want %q", res.Refusal.Msg, want)
+	}
+}
+
+// The cells' placement flags (c/) are listed once per CacheSeconds, like
+// the registry, not once per tenant first seen at a request; a cell
+// drained by someone else (another isolate, the CLI through another
+// Worker) is skipped once that interval has passed.
+func TestPlaceListsCellFlagsOncePerCache(t *testing.T) {
+	t.Parallel()
+	e, clk := newPlaceEdge(t)
+	dir := dirOf(e)
+	const n = 12
+	for i := range n {
+		if got := route(t, e, fmt.Sprintf("new%02d", i)); strings.Contains(got, "_") {
+			t.Fatalf("new%02d: %s", i, got)
+		}
+	}
+	if got := dir.listed(directory.CellPrefix); got != 1 {
+		t.Fatalf("%d listings of the cells' flags for %d new tenants, want 1 (once per CacheSeconds)", got, n)
+	}
+
+	// Drain the cell a next tenant would go to, behind the isolate's back.
+	snap := e.store.Snapshot()
+	open, err := directory.PlaceAtRequest(snap, "later", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag, err := json.Marshal(directory.CellFlag{Placement: directory.PlacementClosed, Since: clk.now().Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir.set(directory.CellKey(open.Cell), flag)
+	clk.add(e.cfg.Cache() + time.Second)
+	want, err := directory.PlaceAtRequest(e.store.Snapshot(), "later", directory.ClosedCells{open.Cell: true})
+	if err != nil || want.Cell == open.Cell {
+		t.Fatalf("placement with %s closed: %+v, %v", open.Cell, want, err)
+	}
+	if got := route(t, e, "later"); got != want.Cell {
+		t.Fatalf("after CacheSeconds, later went to %s, want %s (%s is drained)", got, want.Cell, open.Cell)
+	}
+	if got := dir.listed(directory.CellPrefix); got != 2 {
+		t.Fatalf("%d listings of the cells' flags after one refresh, want 2", got)
+	}
+
+	// A drain through this isolate (its control API) counts at once.
+	next, err := directory.PlaceAtRequest(e.store.Snapshot(), "sooner", directory.ClosedCells{open.Cell: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, release, err := e.writeTurn(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.CloseCell(context.Background(), next.Cell, "drained here")
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := route(t, e, "sooner"); got == next.Cell || got == open.Cell || strings.Contains(got, "_") {
+		t.Fatalf("sooner went to %s right after this isolate drained %s (and %s was drained before)", got, next.Cell, open.Cell)
 	}
 }

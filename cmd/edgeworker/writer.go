@@ -74,11 +74,13 @@ func (e *edge) abandonWrite(f *flight) {
 
 // coreLocked returns the isolate's Directory, building it when there is
 // none: over the DIRECTORY binding, validating against the registry the
-// isolate holds, with Workers KV's propagation bound (e.settle). e.mu is
-// held.
+// isolate holds, with Workers KV's propagation bound (e.settle), and
+// keeping the cells' placement flags for CacheSeconds like the registry
+// (a placement lists c/ once per CacheSeconds, not per new tenant). e.mu
+// is held.
 func (e *edge) coreLocked() (*directory.Directory, error) {
 	if e.writer == nil {
-		d, err := directory.New(directory.Config{KV: e.dirKV, Registry: e.store.Snapshot, Now: e.now, Settle: e.settle, Logger: e.logger})
+		d, err := directory.New(directory.Config{KV: e.dirKV, Registry: e.store.Snapshot, Now: e.now, Settle: e.settle, ClosedTTL: e.cfg.Cache(), Logger: e.logger})
 		if err != nil {
 			return nil, err
 		}

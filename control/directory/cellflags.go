@@ -146,6 +146,7 @@ func (d *Directory) CloseCell(ctx context.Context, cell, reason string) (CellFla
 	if err := d.kv.Put(ctx, CellKey(cell), data, 0); err != nil {
 		return CellFlag{}, storeError("", fmt.Sprintf("closing cell %q", cell), err)
 	}
+	d.closed.Forget()
 	return f, nil
 }
 
@@ -171,6 +172,7 @@ func (d *Directory) OpenCell(ctx context.Context, cell string) error {
 	if err := d.kv.Delete(ctx, CellKey(cell)); err != nil {
 		return storeError("", fmt.Sprintf("opening cell %q", cell), err)
 	}
+	d.closed.Forget()
 	return nil
 }
 

@@ -44,6 +44,11 @@ type Config struct {
 	// BatchParallel is how many entries of a batch are written at once.
 	// Default DefaultBatchParallel.
 	BatchParallel int
+	// ClosedTTL is how long RecordAtRequest uses the closed cells it read
+	// (ClosedCache) before it lists the c/ flags again; a cell this
+	// Directory closes or opens itself is seen at once. Default 0: listed
+	// at every placement.
+	ClosedTTL time.Duration
 	// Logger logs what a caller is not told (a counter that could not be
 	// updated). Default: discard (router.DiscardLogger). A *slog.Logger
 	// will do; the edge Worker passes its own writer.
@@ -61,6 +66,7 @@ type Directory struct {
 	settle   time.Duration
 	parallel int
 	log      router.Logger
+	closed   *ClosedCache // the closed cells RecordAtRequest places around
 
 	seed  maphash.Seed
 	locks [64]sync.Mutex // per tenant (by hash): one write at a time
@@ -102,6 +108,7 @@ func New(cfg Config) (*Directory, error) {
 	if d.log == nil {
 		d.log = router.DiscardLogger
 	}
+	d.closed = NewClosedCache(d.Closed, cfg.ClosedTTL, d.now)
 	return d, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // contents lists every live key and value of a KV with ListValues.
@@ -30,10 +31,7 @@ func TestFileReopens(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	c := newClock()
-	f, err := OpenFile(dir, c.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openFile(t, dir, c.Now)
 	for i := range 50 {
 		if err := f.Put(ctx, fmt.Sprintf("t/%02d", i), []byte(fmt.Sprintf(`{"n":%d}`, i)), 0); err != nil {
 			t.Fatal(err)
@@ -46,20 +44,14 @@ func TestFileReopens(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	g, err := OpenFile(dir, c.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := openFile(t, dir, c.Now)
 	defer g.Close()
 	if got := contents(t, g); !slices.Equal(got, want) {
 		t.Fatalf("after reopening: %d keys, want %d\n%v", len(got), len(want), got)
 	}
 	// The TTL survives too.
 	c.Advance(61e9)
-	h, err := OpenFile(dir, c.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := openFile(t, dir, c.Now)
 	defer h.Close()
 	if _, ok, _ := h.Get(ctx, "j/soon-gone"); ok {
 		t.Error("a key outlived its TTL across a reopen")
@@ -70,10 +62,7 @@ func TestFileDropsATornLastLine(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	f, err := OpenFile(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openFile(t, dir, nil)
 	_ = f.Put(ctx, "t/a", []byte("1"), 0)
 	_ = f.Put(ctx, "t/b", []byte("2"), 0)
 	f.Close()
@@ -94,10 +83,7 @@ func TestFileDropsATornLastLine(t *testing.T) {
 	// The torn bytes are gone, so the next write starts a clean line.
 	_ = g.Put(ctx, "t/d", []byte("4"), 0)
 	g.Close()
-	h, err := OpenFile(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := openFile(t, dir, nil)
 	defer h.Close()
 	if got := contents(t, h); !slices.Equal(got, []string{"t/a=1", "t/b=2", "t/d=4"}) {
 		t.Errorf("after a write past the torn line: %v", got)
@@ -121,10 +107,7 @@ func TestFileCompacts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	f, err := OpenFile(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openFile(t, dir, nil)
 	// Write until the log outgrows compactMin once.
 	val := bytes.Repeat([]byte("v"), 4096)
 	i := 0
@@ -144,10 +127,7 @@ func TestFileCompacts(t *testing.T) {
 	if len(want) != 301 {
 		t.Fatalf("%d keys", len(want))
 	}
-	g, err := OpenFile(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := openFile(t, dir, nil)
 	if got := contents(t, g); !slices.Equal(got, want) {
 		t.Fatalf("after compaction and reopening: %d keys, want %d", len(got), len(want))
 	}
@@ -160,10 +140,7 @@ func TestFileReplayOverItsOwnSnapshot(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	f, err := OpenFile(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openFile(t, dir, nil)
 	_ = f.Put(ctx, "t/a", []byte("1"), 0)
 	_ = f.Put(ctx, "t/b", []byte("2"), 0)
 	_ = f.Delete(ctx, "t/a")
@@ -173,7 +150,7 @@ func TestFileReplayOverItsOwnSnapshot(t *testing.T) {
 	logPath := filepath.Join(dir, FileLog)
 	log, _ := os.ReadFile(logPath)
 	f.mu.Lock()
-	err = f.compact()
+	err := f.compact()
 	f.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
@@ -182,12 +159,20 @@ func TestFileReplayOverItsOwnSnapshot(t *testing.T) {
 	if err := os.WriteFile(logPath, log, 0o600); err != nil { // the truncation never happened
 		t.Fatal(err)
 	}
-	g, err := OpenFile(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := openFile(t, dir, nil)
 	defer g.Close()
 	if got := contents(t, g); !slices.Equal(got, []string{"t/a=3", "t/b=2"}) {
 		t.Errorf("contents %v", got)
 	}
+}
+
+// openFile opens the File store in dir with clock now (nil: time.Now),
+// failing the test when it does not open.
+func openFile(t *testing.T, dir string, now func() time.Time) *File {
+	t.Helper()
+	f, err := OpenFile(dir, now)
+	if err != nil {
+		t.Fatalf("opening the store in %s: %v", dir, err)
+	}
+	return f
 }

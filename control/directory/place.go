@@ -173,10 +173,9 @@ func noEligibleCell(snap *router.Snapshot, id, residency string, closed ClosedCe
 // Epoch is left 0: the write sets it. The error is an *Error
 // (ReasonNoEligibleCell, 503) when no cell is active and open.
 //
-// closed is the set of cells closed by their c/ flags (Directory.Closed).
-// A caller far from the store could list c/ once per registry refresh and
-// cache it like the registry (not built: the Worker reads it at each
-// placement). Two placers holding different closed sets for a moment may
+// closed is the set of cells closed by their c/ flags (Directory.Closed);
+// a caller far from the store keeps it for a while (ClosedCache) like the
+// registry, instead of listing c/ for every new tenant. Two placers holding different closed sets for a moment may
 // choose differently; the add that records the placement keeps the first
 // one written.
 func PlaceAtRequest(snap *router.Snapshot, id string, closed ClosedCells) (router.Tenant, error) {
@@ -198,15 +197,14 @@ func PlaceAtRequest(snap *router.Snapshot, id string, closed ClosedCells) (route
 
 // RecordAtRequest records the placement PlaceAtRequest computes for tenant
 // id on the directory's registry and the closed cells read from its store
-// (one listing of c/ per call; a caller that caches the flags would pass
-// them instead — not built for the Worker yet), as an add: an existing
-// entry is returned unchanged, whatever it says.
+// (listed once per Config.ClosedTTL, at every call when it is 0), as an
+// add: an existing entry is returned unchanged, whatever it says.
 func (d *Directory) RecordAtRequest(ctx context.Context, id string) (router.Tenant, Outcome, error) {
 	if err := checkID(id); err != nil {
 		return router.Tenant{}, "", err
 	}
 	return d.placeNew(ctx, id, func(snap *router.Snapshot) (router.Tenant, error) {
-		closed, err := d.Closed(ctx)
+		closed, err := d.closed.Get(ctx)
 		if err != nil {
 			return router.Tenant{}, err
 		}

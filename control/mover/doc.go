@@ -34,5 +34,6 @@
 // (dirhttp.Client satisfies it) and each cell's state admin API through
 // CellState (stateapi.Client satisfies it), so tests run it against real
 // servers. It imports the standard library, fabric, router,
-// control/directory and workload/state; no net/http, no CLI, no cloud SDK.
+// control/directory, workload/state and internal/ctxtime; no net/http, no
+// CLI, no cloud SDK.
 package mover

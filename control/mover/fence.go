@@ -8,6 +8,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/internal/ctxtime"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
@@ -54,7 +55,7 @@ func (r *run) drain(ctx context.Context) (string, error) {
 		}
 		applied += n
 		if n == 0 && r.pos < r.fencePos {
-			if err := sleep(ctx, followPause); err != nil {
+			if err := ctxtime.Sleep(ctx, followPause); err != nil {
 				return "", err
 			}
 		}
@@ -171,7 +172,7 @@ func (r *run) readThrough(ctx context.Context, detail string) (string, error) {
 			if (err == nil && cell == r.o.Target) || attempt == readThroughAttempts {
 				break
 			}
-			if err := sleep(ctx, time.Duration(attempt)*readThroughPause); err != nil {
+			if err := ctxtime.Sleep(ctx, time.Duration(attempt)*readThroughPause); err != nil {
 				return "", err
 			}
 		}

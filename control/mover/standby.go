@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/internal/ctxtime"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
@@ -272,7 +273,7 @@ func (f *Follower) retry(ctx context.Context, what string, fn func(context.Conte
 		}
 		f.setRetrying(what)
 		f.log.Warn("standby: "+what+" failed; retrying", "side", side(err), "in", wait, "error", err)
-		if err := sleep(ctx, wait); err != nil {
+		if err := ctxtime.Sleep(ctx, wait); err != nil {
 			return err
 		}
 		wait = min(2*wait, f.o.MaxBackoff)

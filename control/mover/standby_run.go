@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/ctxtime"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
@@ -217,7 +218,7 @@ func (f *Follower) loop(ctx context.Context) error {
 				f.applied(f.r.pos, f.r.pos, began)
 				f.setRetrying("")
 				if n == 0 {
-					if err := sleep(ctx, f.o.Pause); err != nil {
+					if err := ctxtime.Sleep(ctx, f.o.Pause); err != nil {
 						return err
 					}
 				}

@@ -1,7 +1,6 @@
 package signedhttp
 
 import (
-	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -25,16 +24,4 @@ func Backoff(minWait, maxWait time.Duration, attempt int, retryAfter time.Durati
 func jitter(ceiling time.Duration) time.Duration {
 	half := ceiling / 2
 	return half + rand.N(ceiling-half+1)
-}
-
-// Sleep waits d, or until ctx is done (its error).
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

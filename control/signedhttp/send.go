@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/internal/ctxtime"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
@@ -77,7 +78,7 @@ func (c *Client) Send(ctx context.Context, r Request, f Failures) (*http.Respons
 			}
 			return nil, attempt, lastErr
 		}
-		if err := Sleep(ctx, Backoff(c.min, c.max, attempt, retryAfter)); err != nil {
+		if err := ctxtime.Sleep(ctx, Backoff(c.min, c.max, attempt, retryAfter)); err != nil {
 			return nil, attempt, f.Stopped(err)
 		}
 	}

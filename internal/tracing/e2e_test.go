@@ -46,11 +46,14 @@ type topology struct {
 	routerTP, cellTP *tracing.Provider
 }
 
-// startTopology starts the cell and the router with the given tracing
-// configs (Sample 0: off) and the router's trust rule, on engine.
-func startTopology(t *testing.T, engine server.Engine, routerCfg, cellCfg tracing.Config, trust bool) *topology {
+// startTopology starts the cell and the router on engine, exporting to
+// endpoint and sampling routerSample and cellSample of the traces each
+// roots (0: tracing off), with the router's trust rule.
+func startTopology(t *testing.T, engine server.Engine, endpoint string, routerSample, cellSample float64, trust bool) *topology {
 	t.Helper()
 	ctx := context.Background()
+	routerCfg := tracing.Config{Service: "cellfabric-router", Sample: routerSample, Endpoint: endpoint}
+	cellCfg := tracing.Config{Service: "cellfabric-cell", Sample: cellSample, Endpoint: endpoint}
 	cellTP, err := tracing.New(ctx, cellCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -100,25 +103,26 @@ func startTopology(t *testing.T, engine server.Engine, routerCfg, cellCfg tracin
 	return &topology{routerURL: "http://" + ln.Addr().String(), routerTP: routerTP, cellTP: cellTP}
 }
 
-// send puts a value for acme through the router with a Worker-style
-// traceparent and returns the status.
-func (tp *topology) send(t *testing.T, traceparent string) int {
+// put puts a value for acme through the router with the Worker's
+// traceparent, and fails the test unless the cell answered 201: tracing,
+// on or off, collector up or down, never changes the answer.
+func (tp *topology) put(t *testing.T) {
 	t.Helper()
 	req, err := http.NewRequest("PUT", tp.routerURL+"/kv/color", strings.NewReader("blue"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("X-Tenant-ID", "acme")
-	if traceparent != "" {
-		req.Header.Set("Traceparent", traceparent)
-	}
+	req.Header.Set("Traceparent", workerTraceparent)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d, want 201", resp.StatusCode)
+	}
 }
 
 // flush exports what both servers hold; the receiver hands spans to its
@@ -150,12 +154,8 @@ func TestEndToEndOneTrace(t *testing.T) {
 	engines(t, func(t *testing.T, e server.Engine) {
 		col := tracingtest.Start(t)
 		url := col.URL
-		tp := startTopology(t, e,
-			tracing.Config{Service: "cellfabric-router", Sample: 1, Endpoint: url},
-			tracing.Config{Service: "cellfabric-cell", Sample: 1, Endpoint: url}, true)
-		if status := tp.send(t, workerTraceparent); status != http.StatusCreated {
-			t.Fatalf("status %d, want 201", status)
-		}
+		tp := startTopology(t, e, url, 1, 1, true)
+		tp.put(t)
 		tp.flush(t)
 		spans := col.Spans()
 		if len(spans) != 4 {
@@ -232,12 +232,8 @@ func TestEndToEndUntrustedClient(t *testing.T) {
 	engines(t, func(t *testing.T, e server.Engine) {
 		col := tracingtest.Start(t)
 		url := col.URL
-		tp := startTopology(t, e,
-			tracing.Config{Service: "cellfabric-router", Sample: 1, Endpoint: url},
-			tracing.Config{Service: "cellfabric-cell", Sample: 1, Endpoint: url}, false)
-		if status := tp.send(t, workerTraceparent); status != http.StatusCreated {
-			t.Fatalf("status %d", status)
-		}
+		tp := startTopology(t, e, url, 1, 1, false)
+		tp.put(t)
 		tp.flush(t)
 		spans := col.Spans()
 		if len(spans) != 4 {
@@ -264,23 +260,15 @@ func TestEndToEndNotSampled(t *testing.T) {
 	engines(t, func(t *testing.T, e server.Engine) {
 		col := tracingtest.Start(t)
 		url := col.URL
-		off := startTopology(t, e,
-			tracing.Config{Service: "cellfabric-router", Sample: 0, Endpoint: url},
-			tracing.Config{Service: "cellfabric-cell", Sample: 0, Endpoint: url}, true)
+		off := startTopology(t, e, url, 0, 0, true)
 		if off.routerTP != nil || off.cellTP != nil {
 			t.Fatal("sample 0 built a tracer provider")
 		}
-		if status := off.send(t, workerTraceparent); status != http.StatusCreated {
-			t.Fatalf("status %d", status)
-		}
+		off.put(t)
 		// Router on with a ratio that samples no root in practice, not
 		// trusting the client; the cell samples everything it roots.
-		rare := startTopology(t, e,
-			tracing.Config{Service: "cellfabric-router", Sample: 1e-12, Endpoint: url},
-			tracing.Config{Service: "cellfabric-cell", Sample: 1, Endpoint: url}, false)
-		if status := rare.send(t, workerTraceparent); status != http.StatusCreated {
-			t.Fatalf("status %d", status)
-		}
+		rare := startTopology(t, e, url, 1e-12, 1, false)
+		rare.put(t)
 		rare.flush(t)
 		if n := len(col.Spans()); n != 0 {
 			t.Errorf("collector received %d spans, want none", n)
@@ -294,12 +282,8 @@ func TestEndToEndCollectorDown(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, e server.Engine) {
 		dead := "http://" + tracingtest.FreeAddr(t)
-		tp := startTopology(t, e,
-			tracing.Config{Service: "cellfabric-router", Sample: 1, Endpoint: dead},
-			tracing.Config{Service: "cellfabric-cell", Sample: 1, Endpoint: dead}, true)
-		if status := tp.send(t, workerTraceparent); status != http.StatusCreated {
-			t.Fatalf("status %d with the collector down, want 201", status)
-		}
+		tp := startTopology(t, e, dead, 1, 1, true)
+		tp.put(t)
 		tp.flush(t)
 		if tp.routerTP.Dropped() != 2 || tp.cellTP.Dropped() != 2 {
 			t.Errorf("dropped router %d, cell %d; want 2 and 2", tp.routerTP.Dropped(), tp.cellTP.Dropped())

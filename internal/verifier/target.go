@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,6 +65,9 @@ type StatusError struct {
 	Status      int
 	// Body is the start of the answer's body.
 	Body string
+	// RetryAfter is the answer's Retry-After (whole seconds), 0 when it
+	// has none.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
@@ -92,7 +96,11 @@ func (k *KV) do(ctx context.Context, method, key string, body []byte) (*http.Res
 
 func statusError(resp *http.Response, method, key string) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	return &StatusError{Method: method, Key: key, Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+	e := &StatusError{Method: method, Key: key, Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		e.RetryAfter = time.Duration(s) * time.Second
+	}
+	return e
 }
 
 // Put implements Target.

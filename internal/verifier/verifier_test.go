@@ -205,6 +205,7 @@ func TestVerifierRefusesBadInput(t *testing.T) {
 		{"negative writers", verifier.Config{Target: kv, Writers: -1}, "must not be negative"},
 		{"negative keys", verifier.Config{Target: kv, Keys: -1}, "must not be negative"},
 		{"negative pause", verifier.Config{Target: kv, Pause: -time.Second}, "must not be negative"},
+		{"negative max retry wait", verifier.Config{Target: kv, MaxRetryWait: -time.Second}, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

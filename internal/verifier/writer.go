@@ -20,6 +20,11 @@ const (
 	DefaultKeys = 100
 	// DefaultPrefix starts every key the writers write.
 	DefaultPrefix = "verify:"
+	// DefaultMaxRetryWait bounds the wait after a write refused with
+	// Retry-After: short next to a fence (about half a second locally;
+	// the router asks for 30 s), so that the writers see its end within
+	// it and do not spin on it meanwhile.
+	DefaultMaxRetryWait = 100 * time.Millisecond
 	// maxProblems is how many problems a Report lists (all are counted).
 	maxProblems = 20
 )
@@ -38,16 +43,24 @@ type Config struct {
 	// Pause is how long a writer waits after each write. Zero: none (each
 	// writer writes as fast as its writes are answered).
 	Pause time.Duration
+	// MaxRetryWait bounds how long a writer waits, after a write refused
+	// with Retry-After (a fenced or migrating tenant's 503), before its
+	// next write: the header's time, at most MaxRetryWait, instead of
+	// writing again at once. Zero: DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
 	// Now is the clock of LongestGap. Zero: time.Now.
 	Now func() time.Time
+
+	// sleep, when set, replaces the writers' waits (tests).
+	sleep func(time.Duration)
 }
 
 func (c *Config) withDefaults() error {
 	if c.Target == nil {
 		return errors.New("verifier: no target to write to")
 	}
-	if c.Writers < 0 || c.Keys < 0 || c.Pause < 0 {
-		return fmt.Errorf("verifier: writers (%d), keys (%d) and pause (%v) must not be negative", c.Writers, c.Keys, c.Pause)
+	if c.Writers < 0 || c.Keys < 0 || c.Pause < 0 || c.MaxRetryWait < 0 {
+		return fmt.Errorf("verifier: writers (%d), keys (%d), pause (%v) and max retry wait (%v) must not be negative", c.Writers, c.Keys, c.Pause, c.MaxRetryWait)
 	}
 	if c.Writers == 0 {
 		c.Writers = DefaultWriters
@@ -57,6 +70,9 @@ func (c *Config) withDefaults() error {
 	}
 	if c.Prefix == "" {
 		c.Prefix = DefaultPrefix
+	}
+	if c.MaxRetryWait == 0 {
+		c.MaxRetryWait = DefaultMaxRetryWait
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -140,13 +156,34 @@ func (w *Writer) write(ctx context.Context, i int) {
 		value := []byte(w.run + "|w" + strconv.Itoa(i) + "|n" + strconv.Itoa(n))
 		err := w.cfg.Target.Put(ctx, key, value)
 		w.record(key, value, err, ctx.Err() != nil)
-		if w.cfg.Pause > 0 {
-			select {
-			case <-w.stop:
-			case <-ctx.Done():
-			case <-time.After(w.cfg.Pause):
-			}
+		if d := max(w.cfg.Pause, w.retryWait(err)); d > 0 {
+			w.wait(ctx, d)
 		}
+	}
+}
+
+// retryWait is the wait a write's refusal asks for: its Retry-After, at
+// most MaxRetryWait; 0 for an acknowledged write or a refusal without one.
+func (w *Writer) retryWait(err error) time.Duration {
+	var se *StatusError
+	if !errors.As(err, &se) || se.RetryAfter <= 0 {
+		return 0
+	}
+	return min(se.RetryAfter, w.cfg.MaxRetryWait)
+}
+
+// wait waits d, or until the writers stop or ctx is done.
+func (w *Writer) wait(ctx context.Context, d time.Duration) {
+	if w.cfg.sleep != nil {
+		w.cfg.sleep(d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-w.stop:
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 

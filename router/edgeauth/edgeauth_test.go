@@ -36,6 +36,31 @@ func cell(t *testing.T, keys []Key, now time.Time) *httptest.Server {
 	return srv
 }
 
+// checkAnswer sends req to srv and checks the answer: its status, the
+// error body's reason when wantReason is set, the whole body when
+// wantBody is.
+func checkAnswer(t *testing.T, srv *httptest.Server, req *http.Request, wantStatus int, wantReason, wantBody string) {
+	t.Helper()
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, wantStatus)
+	}
+	if wantReason != "" {
+		var e map[string]string
+		if err := json.Unmarshal(body, &e); err != nil || e["reason"] != wantReason {
+			t.Errorf("body %s, want reason %s", body, wantReason)
+		}
+	}
+	if wantBody != "" && string(body) != wantBody {
+		t.Errorf("body %q, want %q", body, wantBody)
+	}
+}
+
 func TestSignAndVerifyOverHTTP(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
@@ -96,24 +121,7 @@ func TestSignAndVerifyOverHTTP(t *testing.T) {
 			if tt.alter != nil {
 				tt.alter(req)
 			}
-			resp, err := srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.wantStatus {
-				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
-			}
-			if tt.wantReason != "" {
-				var e map[string]string
-				if err := json.Unmarshal(body, &e); err != nil || e["reason"] != tt.wantReason {
-					t.Errorf("body %s, want reason %s", body, tt.wantReason)
-				}
-			}
-			if tt.wantBody != "" && string(body) != tt.wantBody {
-				t.Errorf("body %q, want %q", body, tt.wantBody)
-			}
+			checkAnswer(t, srv, req, tt.wantStatus, tt.wantReason, tt.wantBody)
 		})
 	}
 }

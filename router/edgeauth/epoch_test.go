@@ -1,10 +1,8 @@
 package edgeauth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -98,24 +96,7 @@ func TestEpochOverHTTP(t *testing.T) {
 			if tt.alter != nil {
 				tt.alter(req)
 			}
-			resp, err := srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.wantStatus {
-				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
-			}
-			if tt.wantReason != "" {
-				var e map[string]string
-				if err := json.Unmarshal(body, &e); err != nil || e["reason"] != tt.wantReason {
-					t.Errorf("body %s, want reason %s", body, tt.wantReason)
-				}
-			}
-			if tt.wantBody != "" && string(body) != tt.wantBody {
-				t.Errorf("body %q, want %q", body, tt.wantBody)
-			}
+			checkAnswer(t, srv, req, tt.wantStatus, tt.wantReason, tt.wantBody)
 		})
 	}
 }

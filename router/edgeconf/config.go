@@ -99,8 +99,9 @@ type Config struct {
 	// forwarding. Zero: DefaultPathPrefix.
 	PathPrefix string `json:"pathPrefix,omitempty"`
 	// CacheSeconds is how long the Worker's isolate keeps using the
-	// registry, the health document and each tenant-directory entry it
-	// read from KV before it reads them again, 1..MaxCacheSeconds. Changes
+	// registry, the health document, each tenant-directory entry and the
+	// cells' placement flags (drained cells) it read from KV before it
+	// reads them again, 1..MaxCacheSeconds. Changes
 	// written to KV reach the Worker after at most this long, plus KV's own
 	// propagation delay (up to a minute at the edge). Zero:
 	// DefaultCacheSeconds.

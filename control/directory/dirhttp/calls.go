@@ -74,9 +74,10 @@ func (c *Client) Place(ctx context.Context, id string, req directory.PlaceReques
 // request under the registry's policy place: the cells
 // directory.PlaceAtRequest computes on snap (the registry the caller
 // routes by, so every router and isolate holding it agrees) and the cells
-// the directory has closed (read with Closed at each call: one more
-// request per new tenant), written as an add. An entry the directory already has is returned unchanged, whatever
-// it says — also when an earlier attempt of this call wrote it and its
+// the directory has closed (read with Closed once per
+// ClientConfig.ClosedTTL, at every call when it is 0), written as an add.
+// An entry the directory already has is returned unchanged, whatever it
+// says — also when an earlier attempt of this call wrote it and its
 // answer was lost. It is the control API's counterpart of
 // directory.Directory.RecordAtRequest, for a router that reaches the
 // directory over HTTP.
@@ -87,7 +88,7 @@ func (c *Client) RecordAtRequest(ctx context.Context, snap *router.Snapshot, id 
 	if snap == nil {
 		return router.Tenant{}, fmt.Errorf("placing tenant %q: no registry loaded yet to place it by; retry once the router has one", id)
 	}
-	closed, err := c.Closed(ctx)
+	closed, err := c.closed.Get(ctx)
 	if err != nil {
 		return router.Tenant{}, fmt.Errorf("placing tenant %q: %w", id, err)
 	}

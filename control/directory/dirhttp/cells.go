@@ -63,6 +63,7 @@ func (c *Client) setPlacement(ctx context.Context, cell string, pr directory.Pla
 	var out directory.CellPlacement
 	_, err = c.do(ctx, call{method: "PUT", path: "/cells/" + url.PathEscape(cell) + "/placement", body: body,
 		doing: fmt.Sprintf("%s cell %q to new tenants", doing, cell)}, &out)
+	c.closed.Forget() // also after an error: the call may have been applied
 	return out, err
 }
 

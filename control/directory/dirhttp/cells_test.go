@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cellfabric/cellfabric/control/directory"
 )
@@ -105,5 +107,78 @@ func TestCellPlacementRefusals(t *testing.T) {
 	}
 	if set, err := c.Closed(ctx); err != nil || len(set) != 0 {
 		t.Fatalf("after refusals, Closed = %v, %v", set, err)
+	}
+}
+
+// A router placing over HTTP with ClosedTTL asks GET /cells once per TTL,
+// not once per tenant first seen at a request; a cell drained through
+// another client is skipped once the TTL has passed.
+func TestRecordAtRequestCachesClosedCells(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var mu sync.Mutex
+	listed := 0
+	s := newServer(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/cells") {
+				mu.Lock()
+				listed++
+				mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return listed
+	}
+	var clkMu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time {
+		clkMu.Lock()
+		defer clkMu.Unlock()
+		return now
+	}
+	const ttl = 10 * time.Second // within the verifier's clock skew: the clock also signs
+	c := s.client(t, func(cfg *ClientConfig) { cfg.ClosedTTL, cfg.Now = ttl, clock })
+	const n = 12
+	for i := range n {
+		if _, err := c.RecordAtRequest(ctx, s.snap, fmt.Sprintf("new%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("%d GET /cells for %d new tenants, want 1 (once per ClosedTTL)", got, n)
+	}
+
+	open, err := directory.PlaceAtRequest(s.snap, "later", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client(t, nil).CloseCell(ctx, open.Cell, "drained elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	clkMu.Lock()
+	now = now.Add(ttl + time.Second)
+	clkMu.Unlock()
+	got, err := c.RecordAtRequest(ctx, s.snap, "later")
+	if err != nil || got.Cell == open.Cell {
+		t.Fatalf("later after the TTL: %+v, %v; want it off the drained %s", got, err, open.Cell)
+	}
+	if got := count(); got != 2 {
+		t.Fatalf("%d GET /cells after one TTL, want 2", got)
+	}
+
+	// A drain through this client counts at once.
+	next, err := directory.PlaceAtRequest(s.snap, "sooner", directory.ClosedCells{open.Cell: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CloseCell(ctx, next.Cell, "drained here"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.RecordAtRequest(ctx, s.snap, "sooner"); err != nil || got.Cell == next.Cell || got.Cell == open.Cell {
+		t.Fatalf("sooner right after this client drained %s (and %s before): %+v, %v", next.Cell, open.Cell, got, err)
 	}
 }

@@ -56,6 +56,10 @@ type ClientConfig struct {
 	// unreachable API ("check the URL (--api)"). Default "--api",
 	// cellfabric tenants' flag.
 	URLFlag string
+	// ClosedTTL is how long RecordAtRequest uses the closed cells it read
+	// (GET /cells) before it asks again; a cell this client closes or
+	// opens itself is seen at once. Default 0: asked at every placement.
+	ClosedTTL time.Duration
 }
 
 // Client calls the control API. Every call is signed with the control key
@@ -68,6 +72,9 @@ type Client struct {
 	// batchCap is the largest batch the server took after refusing a
 	// larger one as too large; 0 until then (see Batch).
 	batchCap atomic.Int64
+	// closed holds the closed cells RecordAtRequest places around
+	// (ClientConfig.ClosedTTL).
+	closed *directory.ClosedCache
 }
 
 // NewClient returns a Client.
@@ -78,7 +85,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{sc: sc, urlFlag: cmp.Or(cfg.URLFlag, "--api")}, nil
+	c := &Client{sc: sc, urlFlag: cmp.Or(cfg.URLFlag, "--api")}
+	c.closed = directory.NewClosedCache(c.Closed, cfg.ClosedTTL, cfg.Now)
+	return c, nil
 }
 
 // BaseURL returns the API's base URL as configured.

@@ -185,13 +185,15 @@ func sendCellState(t *testing.T, env *edgeEnv, key edgeauth.Key, signedAt time.T
 
 // TestRuntimeCellStateRefusals: unsigned, forged, edge-key-signed,
 // expired and altered requests get 401 from the Worker; an unknown cell
-// 404 naming the registry's cells; a path that is not the route 404; a
+// 404 naming the registry's cells; a cell that is down 502; a path that is not the route 404; a
 // Worker with no control key bound 404 control_api_not_configured. None
 // of them reaches the cell.
 func TestRuntimeCellStateRefusals(t *testing.T) {
 	t.Parallel()
 	a := startStateCell(t, "cell-a", "aws")
-	env := startEdge(t, envOptions{registry: registry(t, 1, []*cell{a.cell}), key: testKey, controlKey: runtimeControlKey})
+	down := startStateCell(t, "cell-down", "gcp")
+	down.stop()
+	env := startEdge(t, envOptions{registry: registry(t, 1, []*cell{a.cell, down.cell}), key: testKey, controlKey: runtimeControlKey})
 	lock := `{"id":"move-1","target":"cell-b","expires":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `"}`
 	forged := edgeauth.Key{ID: runtimeControlKey.ID, Secret: []byte("not-the-control-secret-0123456789")}
 	now := time.Now()
@@ -211,7 +213,8 @@ func TestRuntimeCellStateRefusals(t *testing.T) {
 		{name: "edge key", key: testKey, at: now, path: lockPath, sent: lock, wantStatus: 401, wantReason: directory.AuthUnknownKey},
 		{name: "expired", key: runtimeControlKey, at: now.Add(-10 * time.Minute), path: lockPath, sent: lock, wantStatus: 401, wantReason: directory.AuthExpired},
 		{name: "body mismatch", key: runtimeControlKey, at: now, path: lockPath, sent: strings.Replace(lock, "move-1", "move-2", 1), wantStatus: 401, wantReason: directory.AuthBodyMismatch},
-		{name: "unknown cell", key: runtimeControlKey, at: now, path: CellStatePrefix + "cell-z/state/acme/lock", sent: lock, wantStatus: 404, wantReason: ReasonUnknownCell, wantMsg: "its cells: cell-a"},
+		{name: "unknown cell", key: runtimeControlKey, at: now, path: CellStatePrefix + "cell-z/state/acme/lock", sent: lock, wantStatus: 404, wantReason: ReasonUnknownCell, wantMsg: "its cells: cell-a, cell-down"},
+		{name: "cell down", key: runtimeControlKey, at: now, path: CellStatePrefix + "cell-down/state/acme/lock", sent: lock, wantStatus: 502, wantReason: ReasonCellUnreachable, wantMsg: "cell-down did not answer"},
 		{name: "not the route", key: runtimeControlKey, at: now, path: CellStatePrefix + "cell-a/kv/acme", sent: lock, wantStatus: 404, wantReason: directory.ReasonNoRoute, wantMsg: "no cell state route at"},
 	}
 	for _, tt := range tests {

@@ -24,12 +24,17 @@ type evacuateFlags struct {
 	dryRun                                   bool
 	whenUnhealthy, checkEvery                time.Duration
 	cellAPI                                  cellAPIFlag
+	viaEdge                                  string
 }
 
 // defaultCheckEvery is how often --when-unhealthy checks the cell.
 const defaultCheckEvery = 5 * time.Second
 
-const evacuateUsage = `evacuate CELL [--to CELL,...] [--parallel N] [--dry-run] [--checkpoint FILE] [--when-unhealthy FOR] [-o json]
+// evacuateProbeTenant is the tenant id whose (empty) meta a health check
+// through the edge reads (--via-edge): any valid id no tenant has.
+const evacuateProbeTenant = "cellfabric-health-probe"
+
+const evacuateUsage = `evacuate CELL [--to CELL,...] [--parallel N] [--dry-run] [--checkpoint FILE] [--when-unhealthy FOR] [--via-edge URL] [-o json]
 
 Moves every tenant whose primary is CELL to other cells, with its data:
 drains CELL first (no new tenants), lists its tenants from the directory,
@@ -44,6 +49,11 @@ flight: run the same command again after a failure, Ctrl-C or a crash to
 skip what is done, resume the moves in flight and retry the rest. It is
 removed once every tenant has moved. The exit status is 1 when a tenant
 was not moved.
+
+The cells' state admin APIs are reached as tenants move reaches them: at
+their registry endpoints, through the edge Worker (--via-edge URL, how a
+deployment's cells are reached; a cell's health is then a read of its
+state API through the Worker), or where --cell-api says.
 
 With --when-unhealthy FOR it first waits until CELL has failed every health
 check (its registry health URL, every --check-every) for FOR, then
@@ -62,6 +72,7 @@ func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer,
 	fs.StringVar(&f.reason, "reason", "", "why the cell is drained, kept with its flag (`R`; default \"evacuated\")")
 	fs.StringVar(&f.registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells, their endpoints, geo and state)")
 	fs.Var(&f.cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
+	bindViaEdge(fs, &f.viaEdge)
 	fs.StringVar(&f.router, "router", defaultMoveRouter, "router `URL` each move's verify step reads its tenant through; \"\" to skip")
 	fs.DurationVar(&f.whenUnhealthy, "when-unhealthy", 0, "wait until CELL has been unhealthy for `FOR` (e.g. 5m), then evacuate it; stop starting moves if a target degrades (default: evacuate now)")
 	fs.DurationVar(&f.checkEvery, "check-every", defaultCheckEvery, "with --when-unhealthy, check CELL's health this `often`")
@@ -117,8 +128,12 @@ func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return cellsFail(stderr, "evacuate", err)
 	}
-	health := func(ctx context.Context, id string) error { return cellHealth(ctx, hc, reg, id) }
-	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cellStateAPIs(reg, f.cellAPI, key), Health: health,
+	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
+	// A cell reached through the edge is checked by a read of a tenant's
+	// meta there; the evacuation checks cells, not tenants, so it reads a
+	// name no tenant has (an empty meta, answered by the cell's store).
+	health := func(ctx context.Context, id string) error { return cr.health(ctx, hc, evacuateProbeTenant, id) }
+	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cr.client, Health: health,
 		Owner: strings.Replace(moveOwner(), "tenants move", "cells evacuate", 1)})
 	if err != nil {
 		return cellsFail(stderr, "evacuate", err)

@@ -70,7 +70,7 @@ Promote a standby with 'cellfabric tenants promote TENANT --to CELL'.
 	return fs
 }
 
-const standbyRunUsage = `run TENANT... [--to CELL] [--report DURATION] [--registry FILE|URL] [--cell-api CELL=URL]...
+const standbyRunUsage = `run TENANT... [--to CELL] [--report DURATION] [--registry FILE|URL] [--via-edge URL] [--cell-api CELL=URL]...
 
 Follows each tenant's primary cell (where the directory places it) onto
 its standby cell: --to, or the tenant's first failover cell. The standby
@@ -87,6 +87,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	var o apiOptions
 	var to, registry string
 	var cellAPI cellAPIFlag
+	var viaEdge string
 	var report time.Duration
 	fs := flag.NewFlagSet("standby run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -99,6 +100,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	fs.DurationVar(&report, "report", defaultStandbyReport, "print each tenant's lag this `often`")
 	fs.StringVar(&registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells and their endpoints)")
 	fs.Var(&cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
+	bindViaEdge(fs, &viaEdge)
 	tenants, code, ok := parseTenants(fs, args)
 	if !ok {
 		return code
@@ -123,7 +125,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		return failf(err)
 	}
 	host, _ := os.Hostname()
-	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cellStateAPIs(reg, cellAPI, key),
+	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cellReach{reg: reg, override: cellAPI, viaEdge: viaEdge, key: key}.client,
 		Owner: fmt.Sprintf("cellfabric standby run on %s pid %d", host, os.Getpid()), Logger: logFormat("text").logger(stderr)})
 	if err != nil {
 		return failf(err)

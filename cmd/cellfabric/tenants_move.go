@@ -16,10 +16,8 @@ import (
 	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
 	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/router"
-	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/workload/refcell"
 	"github.com/cellfabric/cellfabric/workload/state"
-	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
 // Defaults of `cellfabric tenants move`, in one place.
@@ -41,6 +39,7 @@ type moveFlags struct {
 	dryRun, abort, force         bool
 	fenceAtDeadline              bool
 	cellAPI                      cellAPIFlag
+	viaEdge                      string
 	lag                          uint64
 	followDeadline               time.Duration
 	batch, parallel              int
@@ -69,7 +68,7 @@ func (f *cellAPIFlag) Set(v string) error {
 	return nil
 }
 
-const moveUsage = `move TENANT --to CELL [--dry-run] [--abort] [--move-id ID] [--registry FILE|URL] [--cell-api CELL=URL]...
+const moveUsage = `move TENANT --to CELL [--dry-run] [--abort] [--move-id ID] [--registry FILE|URL] [--via-edge URL] [--cell-api CELL=URL]...
 
 Moves a tenant with its data to another cell while it keeps serving:
 check, copy, follow, fence, drain, switch, verify, done. Writes are refused
@@ -79,9 +78,11 @@ resumed with --move-id ID, or undone with --abort (before its switch).
 
 The cells' state admin APIs are reached at their registry endpoints (the
 registry the router serves: cellfabric local's is the default), or where
---cell-api says. In a deployment the cells admit only the edge, and the
-route through the edge Worker to a cell's state API is not built yet:
-give --cell-api for each cell whose state API you can reach.`
+--cell-api says. In a deployment the cells admit only the edge: give
+--via-edge with the edge Worker's URL (it needs its CONTROL_KEY bound),
+which verifies the control key and forwards each call to the cell; the
+target's health is then checked by reading the tenant's state meta
+through it. --cell-api still wins for the cells it names.`
 
 func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
 	var o apiOptions
@@ -93,6 +94,7 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	fs.StringVar(&f.moveID, "move-id", "", "resume the move with this `ID` (printed when a move stops), without waiting for its lock to expire")
 	fs.StringVar(&f.registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells, their endpoints, geo and state)")
 	fs.Var(&f.cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
+	bindViaEdge(fs, &f.viaEdge)
 	fs.StringVar(&f.router, "router", defaultMoveRouter, "router `URL` the verify step reads the tenant through (GET /kv/<key>, X-Tenant-ID); \"\" to skip")
 	fs.Uint64Var(&f.lag, "lag-threshold", mover.DefaultLagThreshold, "fence once a read of the change feed brings at most `N` records")
 	fs.DurationVar(&f.followDeadline, "follow-deadline", mover.DefaultFollowDeadline, "follow the change feed at most this `long`; still behind then, the move is aborted (or fenced with --fence-at-deadline)")
@@ -145,10 +147,11 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 			fmt.Fprintf(steps, "tenant %s is a tenant of the stack file (the registry's seed), not of the tenant directory: %s the directory as the registry places it (cell %s) before the move, so that the move can raise its epoch\n", id, verb, seeded.Cell)
 		}
 	}
+	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
 	m, err := mover.New(mover.Config{
 		Directory: mdir, Registry: reg,
-		Cells:  cellStateAPIs(reg, f.cellAPI, key),
-		Health: func(ctx context.Context, cell string) error { return cellHealth(ctx, hc, reg, cell) },
+		Cells:  cr.client,
+		Health: func(ctx context.Context, cell string) error { return cr.health(ctx, hc, id, cell) },
 		Owner:  moveOwner(),
 		OnStep: func(e mover.Event) { printStep(steps, e) },
 	})
@@ -208,6 +211,9 @@ func nextSteps(pe *mover.PendingError, f moveFlags, o apiOptions) string {
 	if f.registry != defaultMoveRegistry {
 		common += " --registry " + f.registry
 	}
+	if f.viaEdge != "" {
+		common += " --via-edge " + f.viaEdge
+	}
 	for c, u := range f.cellAPI {
 		common += " --cell-api " + c + "=" + u
 	}
@@ -250,29 +256,6 @@ func loadMoveRegistry(ctx context.Context, hc *http.Client, src string) (*router
 		return nil, fmt.Errorf("the registry from %s: %w", src, err)
 	}
 	return reg, nil
-}
-
-// cellStateAPIs reaches each cell's state admin API at its --cell-api
-// URL, else its registry endpoint.
-func cellStateAPIs(reg *router.Registry, override map[string]string, key edgeauth.Key) func(string) (mover.CellState, error) {
-	return func(id string) (mover.CellState, error) {
-		u, ok := override[id]
-		if !ok {
-			for _, c := range reg.Cells {
-				if c.ID == id {
-					u, ok = c.Endpoint, true
-				}
-			}
-		}
-		if !ok {
-			return nil, fmt.Errorf("cell %s is not in the registry: name one of its cells, or give its state API with --cell-api %s=URL", id, id)
-		}
-		c, err := stateapi.NewClient(stateapi.ClientConfig{BaseURL: u, Key: key})
-		if err != nil {
-			return nil, fmt.Errorf("cell %s: %w (--cell-api %s=URL)", id, err, id)
-		}
-		return c, nil
-	}
 }
 
 // cellHealth asks the cell's health URL (its registry HealthURL).

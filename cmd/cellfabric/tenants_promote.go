@@ -12,7 +12,7 @@ import (
 	"github.com/cellfabric/cellfabric/control/mover"
 )
 
-const promoteUsage = `promote TENANT --to CELL [--accept-loss] [--move-id ID] [--registry FILE|URL] [--cell-api CELL=URL]...
+const promoteUsage = `promote TENANT --to CELL [--accept-loss] [--move-id ID] [--registry FILE|URL] [--via-edge URL] [--cell-api CELL=URL]...
 
 Makes the tenant's warm standby on CELL (kept by 'cellfabric standby run',
 which must be stopped first) the tenant's cell: a move without its copy.
@@ -34,6 +34,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&f.moveID, "move-id", "", "resume the promotion with this `ID` (printed when it stops)")
 	fs.StringVar(&f.registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells, their endpoints, geo and state)")
 	fs.Var(&f.cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
+	bindViaEdge(fs, &f.viaEdge)
 	fs.StringVar(&f.router, "router", defaultMoveRouter, "router `URL` the verify step reads the tenant through; \"\" to skip")
 	fs.Uint64Var(&f.lag, "lag-threshold", mover.DefaultLagThreshold, "fence once a read of the change feed brings at most `N` records")
 	fs.DurationVar(&f.followDeadline, "follow-deadline", mover.DefaultFollowDeadline, "follow the rest of the change feed at most this `long`")
@@ -64,10 +65,11 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 	if o.output == "json" {
 		steps = stderr
 	}
+	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
 	m, err := mover.New(mover.Config{
 		Directory: dir, Registry: reg,
-		Cells:  cellStateAPIs(reg, f.cellAPI, key),
-		Health: func(ctx context.Context, cell string) error { return cellHealth(ctx, hc, reg, cell) },
+		Cells:  cr.client,
+		Health: func(ctx context.Context, cell string) error { return cr.health(ctx, hc, id, cell) },
 		Owner:  moveOwner(),
 		OnStep: func(e mover.Event) { printStep(steps, e) },
 	})

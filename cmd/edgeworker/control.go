@@ -61,6 +61,9 @@ const (
 type control struct {
 	// verifier holds the control key; nil when there is none to use.
 	verifier *edgeauth.Verifier
+	// signer signs with the same key what the Worker forwards to a cell's
+	// state API (cellstate.go); nil when verifier is.
+	signer *edgeauth.Signer
 	// off answers every control request when verifier is nil.
 	off directory.Response
 }
@@ -92,7 +95,11 @@ func newControl(b bindings, now func() time.Time) control {
 	if err != nil {
 		return misconfigured(err)
 	}
-	return control{verifier: v}
+	s, err := edgeauth.NewSigner(key, now)
+	if err != nil {
+		return misconfigured(err)
+	}
+	return control{verifier: v, signer: s}
 }
 
 // controlRefusal is a control API refusal with the directory's error body.

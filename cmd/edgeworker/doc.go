@@ -82,6 +82,12 @@
 // control_api_not_configured; with an unusable one 500
 // control_api_misconfigured. See control.go.
 //
+// A request under /_cellfabric/v1/cells/<cell>/state/ is the mover's route
+// to a cell's state admin API (deployments, whose cells admit only the
+// edge): verified with the control key like the control API, then
+// forwarded to the cell's /_cellfabric/v1/state/ signed anew with the
+// control key, its answer streamed back. See cellstate.go.
+//
 // On its Cron Trigger the Worker probes every cell's health URL (at most
 // Config.ProbeTimeoutMillis each, all at once) and writes the result to KV as
 // an edgeconf.Health document: a Worker has no background goroutines, so
@@ -89,7 +95,7 @@
 //
 // The logic lives in files without build constraints (edge.go, cache.go,
 // directory.go, dircache.go, direntry.go, place.go, writer.go, control.go,
-// kvmeta.go, forward.go, stale.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
+// cellstate.go, kvmeta.go, forward.go, stale.go, probe.go, reply.go, memstats.go), behind small interfaces for KV and fetch,
 // and is tested with plain Go tests; js_*.go bind it to the Worker runtime
 // with syscall/js. runtime_test.go runs the built Worker in workerd with
 // reference cells on loopback.

@@ -96,6 +96,8 @@ func (h *handlers) serve(req js.Value) js.Value {
 	head := readRequestHead(req)
 	if u, err := url.Parse(head.url); err == nil && isControl(u) {
 		return h.serveControl(req, u)
+	} else if err == nil && isCellState(u) {
+		return h.serveCellState(req, u) // js_cellstate.go
 	}
 	in := inbound{
 		Method:  head.method,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/cellfabric/cellfabric/control/signedhttp"
 	"github.com/cellfabric/cellfabric/fabric"
@@ -27,15 +28,33 @@ type ClientConfig = signedhttp.Config
 // does nothing). It is safe for concurrent use.
 type Client struct {
 	sc *signedhttp.Client
+	// path is where the API is under the base URL: BasePath, or
+	// EdgePath(cell) through the edge Worker.
+	path string
 }
 
-// NewClient returns a Client.
+// NewClient returns a Client of the API a cell serves at cfg.BaseURL.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	sc, err := signedhttp.New(cfg, "cell state API", "http://127.0.0.1:8081")
 	if err != nil {
 		return nil, err
 	}
-	return &Client{sc: sc}, nil
+	return &Client{sc: sc, path: BasePath}, nil
+}
+
+// NewEdgeClient returns a Client of cell's API reached through the edge
+// Worker at cfg.BaseURL (e.g. https://app.example.com), which verifies the
+// control key and forwards each call to the cell, signed for it, under
+// EdgePath(cell). A path in the base URL is kept in front of it.
+func NewEdgeClient(cfg ClientConfig, cell string) (*Client, error) {
+	if cell == "" || strings.ContainsAny(cell, "/?#%") {
+		return nil, fmt.Errorf("cell %q: give a registry cell id (no '/', '?', '#' or '%%')", cell)
+	}
+	sc, err := signedhttp.New(cfg, "edge Worker", "https://app.example.com")
+	if err != nil {
+		return nil, err
+	}
+	return &Client{sc: sc, path: EdgePath(cell)}, nil
 }
 
 // Error is a refusal the API answered with. It unwraps to the state port's
@@ -80,7 +99,7 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
 	if !fabric.ValidTenantID(cl.tenant) {
 		return nil, fmt.Errorf("%s: %w: %q is not a tenant id: %s", cl.doing, state.ErrInvalid, cl.tenant, fabric.TenantIDRule)
 	}
-	r := signedhttp.Request{Method: cl.method, Path: BasePath + "/" + cl.tenant + "/" + cl.op, Query: cl.query, Body: cl.body, ContentType: cl.contentType}
+	r := signedhttp.Request{Method: cl.method, Path: c.path + "/" + cl.tenant + "/" + cl.op, Query: cl.query, Body: cl.body, ContentType: cl.contentType}
 	resp, _, err := c.sc.Send(ctx, r, signedhttp.Failures{
 		Stopped: func(err error) error { return fmt.Errorf("%s: %w: %w", cl.doing, state.ErrUnavailable, err) },
 		Unreachable: func(err error) error {

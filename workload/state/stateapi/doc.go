@@ -26,6 +26,11 @@
 // carry control/directory's error body ({"error","reason","tenant"}, and
 // "holder" for 409 locked).
 //
+// In a deployment the cells admit only the edge: NewEdgeClient reaches a
+// cell's API through the edge Worker, at EdgePath(cell) on the Worker's
+// URL, which verifies the control key and forwards the call to the cell
+// signed anew (cmd/edgeworker, cellstate.go).
+//
 // Plane: the API is control-plane-facing but served by each cell, over its
 // own store; a cell whose mover is down keeps serving, and a fenced tenant
 // stays fenced until a mover lifts the fence.

@@ -8,6 +8,14 @@ import (
 // BasePath is the path the API is under: BasePath/<tenant>/<endpoint>.
 const BasePath = "/_cellfabric/v1/state"
 
+// EdgePrefix is where the edge Worker serves the cells' state APIs:
+// EdgePath(cell)/<tenant>/<endpoint> reaches cell's BasePath/<tenant>/<endpoint>,
+// verified and signed anew with the control key (cmd/edgeworker).
+const EdgePrefix = "/_cellfabric/v1/cells/"
+
+// EdgePath is the path the edge Worker serves cell's state API under.
+func EdgePath(cell string) string { return EdgePrefix + cell + "/state" }
+
 // Content types of the API.
 const (
 	// NDJSON is the content type of exports, change feeds and imports: one

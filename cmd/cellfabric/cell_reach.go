@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/cellfabric/cellfabric/control/mover"
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/edgeauth"
+	"github.com/cellfabric/cellfabric/workload/state/stateapi"
+)
+
+// bindViaEdge adds --via-edge, shared by every command that reaches the
+// cells' state admin APIs (tenants move, tenants promote, standby run).
+func bindViaEdge(fs *flag.FlagSet, v *string) {
+	fs.StringVar(v, "via-edge", "", "reach every cell's state admin API through the edge Worker at `URL` (its route /_cellfabric/v1/cells/<cell>/state/..., which needs the Worker's CONTROL_KEY): how a deployment's cells are reached; --cell-api still wins for its cells")
+}
+
+// cellReach says how the mover reaches each cell's state admin API: at
+// its --cell-api URL, else through the edge Worker (--via-edge), else at
+// its registry endpoint.
+type cellReach struct {
+	reg      *router.Registry
+	override map[string]string
+	viaEdge  string
+	key      edgeauth.Key
+}
+
+// throughEdge reports whether cell id is reached through the edge Worker.
+func (c cellReach) throughEdge(id string) bool {
+	_, direct := c.override[id]
+	return c.viaEdge != "" && !direct
+}
+
+// client returns cell id's state API client (mover.Config.Cells).
+func (c cellReach) client(id string) (mover.CellState, error) {
+	if c.throughEdge(id) {
+		cl, err := stateapi.NewEdgeClient(stateapi.ClientConfig{BaseURL: c.viaEdge, Key: c.key}, id)
+		if err != nil {
+			return nil, fmt.Errorf("cell %s through the edge: %w (--via-edge URL)", id, err)
+		}
+		return cl, nil
+	}
+	u, ok := c.override[id]
+	if !ok {
+		for _, cell := range c.reg.Cells {
+			if cell.ID == id {
+				u, ok = cell.Endpoint, true
+			}
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("cell %s is not in the registry: name one of its cells, or give its state API with --cell-api %s=URL", id, id)
+	}
+	cl, err := stateapi.NewClient(stateapi.ClientConfig{BaseURL: u, Key: c.key})
+	if err != nil {
+		return nil, fmt.Errorf("cell %s: %w (--cell-api %s=URL)", id, err, id)
+	}
+	return cl, nil
+}
+
+// health checks that cell answers (mover.Config.Health): its registry
+// health URL, or — when it is reached through the edge, whose cells admit
+// nobody else — a read of tenant's state meta through the Worker.
+func (c cellReach) health(ctx context.Context, hc *http.Client, tenant, cell string) error {
+	if !c.throughEdge(cell) {
+		return cellHealth(ctx, hc, c.reg, cell)
+	}
+	cl, err := c.client(cell)
+	if err != nil {
+		return err
+	}
+	if _, err := cl.Meta(ctx, tenant); err != nil {
+		return fmt.Errorf("its state API through the edge Worker %s: %w", strings.TrimRight(c.viaEdge, "/"), err)
+	}
+	return nil
+}

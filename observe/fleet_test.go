@@ -20,7 +20,7 @@ const (
 	// The standby followers: one `standby run` following tenant acme from
 	// the topology's first cell to its second.
 	standbyInst = "standby-1:9465"
-	samples   = 420 // 7 hours, so the 6-hour windows fill
+	samples     = 420 // 7 hours, so the 6-hour windows fill
 )
 
 var routerInstances = []string{"r1:9090", "r2:9090"}

@@ -12,6 +12,15 @@ const (
 	AlertStandbyDown    = "CellfabricStandbyDown"
 )
 
+// standbyMaxAge is the age, in seconds, standbys are held to: the
+// stack's observe.standbyMaxAgeSeconds, or its default.
+func standbyMaxAge(t *stacks.Topology) int {
+	if t.Observe.StandbyMaxAgeSeconds <= 0 {
+		return stacks.DefaultStandbyMaxAgeSeconds
+	}
+	return t.Observe.StandbyMaxAgeSeconds
+}
+
 // standbyAlerts are the alerts about the warm standbys that `cellfabric
 // standby run` keeps. Which tenants have one is decided by who runs a
 // follower, not by the topology, so the rules hold every follower that is
@@ -20,10 +29,7 @@ const (
 // label's values are the tenants named on the followers' command lines.
 // Without followers the rules read nothing and never fire.
 func standbyAlerts(t *stacks.Topology) []Rule {
-	maxAge := t.Observe.StandbyMaxAgeSeconds
-	if maxAge <= 0 {
-		maxAge = stacks.DefaultStandbyMaxAgeSeconds
-	}
+	maxAge := standbyMaxAge(t)
 	return []Rule{
 		{
 			Alert: AlertStandbyLagging,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,7 +42,7 @@ func serveStandbyMetrics(addr string, followers []*mover.Follower, stdout io.Wri
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		defer close(m.done)
-		if err := m.srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("standby metrics: serving stopped", "listen", ln.Addr().String(), "error", err)
 		}
 	}()

@@ -70,7 +70,7 @@ Promote a standby with 'cellfabric tenants promote TENANT --to CELL'.
 	return fs
 }
 
-const standbyRunUsage = `run TENANT... [--to CELL] [--report DURATION] [--metrics-listen ADDR] [--registry FILE|URL] [--cell-api CELL=URL]...
+const standbyRunUsage = `run TENANT... [--to CELL] [--report DURATION] [--registry FILE|URL] [--cell-api CELL=URL]...
 
 Follows each tenant's primary cell (where the directory places it) onto
 its standby cell: --to, or the tenant's first failover cell. The standby

@@ -15,8 +15,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/observe/edgehealth"
+	"github.com/cellfabric/cellfabric/observe/standbymetrics"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -32,12 +34,16 @@ import (
 func TestMetricsExist(t *testing.T) {
 	t.Parallel()
 	exported := map[string]map[string][][]string{
-		routerJob: scrapeFamilies(t, routerMetrics(t)),
-		edgeJob:   scrapeFamilies(t, edgeMetrics(t)),
+		routerJob:  scrapeFamilies(t, routerMetrics(t)),
+		edgeJob:    scrapeFamilies(t, edgeMetrics(t)),
+		StandbyJob: scrapeFamilies(t, standbyMetrics(t)),
 	}
 	for _, s := range healthyFleet(devTopology(t)).series() {
 		name, labels := parseSeries(t, s.Series)
 		job := labels["job"]
+		if name == mScrapeUp {
+			continue // Prometheus's own, for every target
+		}
 		delete(labels, "job")
 		delete(labels, "instance")
 		family := name
@@ -130,6 +136,22 @@ func edgeMetrics(t *testing.T) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e.Handler())
+	t.Cleanup(srv.Close)
+	return get(t, srv.URL)
+}
+
+// followedLag is a follower's report, as a real mover.Follower gives it
+// (standbymetrics.Source): its lag is what a unit of the mover tests.
+type followedLag mover.Lag
+
+func (l *followedLag) Lag() mover.Lag { return mover.Lag(*l) }
+
+// standbyMetrics serves the standby followers' collector for one follower
+// that is current, and returns its /metrics.
+func standbyMetrics(t *testing.T) string {
+	t.Helper()
+	l := &followedLag{Tenant: "acme", Primary: "aws-use1", Standby: "aws-usw2", Applied: 25, CurrentAt: time.Now(), Age: 20 * time.Millisecond}
+	srv := httptest.NewServer(standbymetrics.New(l).Handler(nil))
 	t.Cleanup(srv.Close)
 	return get(t, srv.URL)
 }

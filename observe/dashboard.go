@@ -160,6 +160,12 @@ func fleetPanels(t *stacks.Topology) []Panel {
 		timeseries("Registry epoch by router", "The epoch each router serves; routers of one fleet should agree within a poll.", 8, "none",
 			target(mRegistryEpoch, "{{instance}}")),
 		timeseries("Seconds since last sync", "Since each router last confirmed its registry, and since the edge's health cron last wrote its document (the Worker ignores it past 600 s).", 8, "s", ages...),
+		timeseries("Warm standby age by tenant", fmt.Sprintf("Seconds since each warm standby last held every write its primary acknowledged (what a failover to it would lose), per tenant a `cellfabric standby run --metrics-listen` follows, against the %d s CellfabricStandbyLagging holds them to. A gap: the standby was never current, or its follower is not scraped.", standbyMaxAge(t)), 12, "s",
+			target(fmt.Sprintf("max by (tenant, source_cell, standby_cell) (%s)", mStandbyAge), "{{tenant}} {{source_cell}} → {{standby_cell}}"),
+			target(fmt.Sprintf("vector(%d)", standbyMaxAge(t)), "threshold")),
+		timeseries("Warm standby records behind and followers down", "Records each standby is behind its primary, and 1 for a follower that retries an unreachable cell or has stopped.", 12, "short",
+			target(fmt.Sprintf("max by (tenant, source_cell, standby_cell) (%s)", mStandbyLagRecords), "behind {{tenant}}"),
+			target(fmt.Sprintf("max by (tenant) (1 - %s)", mStandbyUp), "down {{tenant}}")),
 	}
 }
 

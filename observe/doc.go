@@ -23,10 +23,14 @@
 // And per router and for the edge as a whole: a registry the router has
 // not been able to confirm for RegistryStaleAfter, and an edge health
 // document that is too old for the Worker to route on, or unreadable.
+// And per warm standby that a follower (`cellfabric standby run
+// --metrics-listen`, observe/standbymetrics) reports: data older than
+// observe.standbyMaxAgeSeconds, or a follower that does not follow.
 //
 // Cardinality stays bounded by the topology: every series the rules record
 // carries cell, cloud, region (and quantile where it applies), never a
-// tenant.
+// tenant. The standby alerts carry the tenant of the series they fire on:
+// a follower exports only the tenants named on its command line.
 //
 // The package imports the standard library, a YAML encoder, stacks and
 // fabric (the topology and its problem list) only: never a Pulumi or cloud

@@ -17,7 +17,10 @@ const (
 	routerJob = "cellfabric-router"
 	edgeJob   = "cellfabric-edge"
 	edgeInst  = "edge-exporter:9464"
-	samples   = 420 // 7 hours, so the 6-hour windows fill
+	// The standby followers: one `standby run` following tenant acme from
+	// the topology's first cell to its second.
+	standbyInst = "standby-1:9465"
+	samples     = 420 // 7 hours, so the 6-hour windows fill
 )
 
 var routerInstances = []string{"r1:9090", "r2:9090"}
@@ -64,8 +67,12 @@ func keyLastSync(inst string) string         { return "last-sync/" + inst }
 func keyEdgeClass(cell, class string) string { return "edge-requests/" + cell + "/" + class }
 
 const (
-	keyEdgeChecked = "edge-checked"
-	keyEdgeUp      = "edge-up"
+	keyEdgeChecked        = "edge-checked"
+	keyEdgeUp             = "edge-up"
+	keyStandbyUp          = "standby-up"
+	keyStandbyAge         = "standby-age"
+	keyStandbyLastCurrent = "standby-last-current"
+	keyStandbyScrape      = "standby-scrape"
 )
 
 // steady is a counter that grows by perMinute every sample.
@@ -116,6 +123,17 @@ func healthyFleet(topo *stacks.Topology) *fleet {
 		}
 		f.set(keyEdgeChecked, fmt.Sprintf(`%s{%s}`, mEdgeCheckedAt, e), clock)
 		f.set(keyEdgeUp, fmt.Sprintf(`%s{%s}`, mEdgeUp, e), constant("1"))
+	}
+	{
+		// A follower keeps acme's standby current: its age stays under a
+		// second and its last current time keeps up with the clock.
+		s := fmt.Sprintf(`job=%q, instance=%q`, StandbyJob, standbyInst)
+		l := fmt.Sprintf(`tenant="acme", source_cell=%q, standby_cell=%q, %s`, topo.Cells[0].ID, topo.Cells[1].ID, s)
+		f.set(keyStandbyUp, fmt.Sprintf(`%s{%s}`, mStandbyUp, l), constant("1"))
+		f.set(keyStandbyAge, fmt.Sprintf(`%s{%s}`, mStandbyAge, l), constant("0.2"))
+		f.set(keyStandbyLastCurrent, fmt.Sprintf(`%s{%s}`, mStandbyLastCurrent, l), clock)
+		f.set("standby-lag-records", fmt.Sprintf(`%s{%s}`, mStandbyLagRecords, l), constant("0"))
+		f.set(keyStandbyScrape, fmt.Sprintf(`%s{%s}`, mScrapeUp, s), constant("1"))
 	}
 	if edgeCounted(topo) {
 		// The edge sends every cell 2 requests a second, none failing, and

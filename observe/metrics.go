@@ -40,6 +40,23 @@ const (
 	// Edge-health exporter with --dataset: cell, cloud, class, quantile. A
 	// gauge: latency quantiles over the window.
 	mEdgeDuration = "cellfabric_edge_request_duration_seconds"
+
+	// Standby follower (`cellfabric standby run --metrics-listen`,
+	// observe/standbymetrics), per followed tenant: tenant, source_cell,
+	// standby_cell. 1 while following, 0 while retrying or stopped.
+	mStandbyUp = "cellfabric_standby_up"
+	// Standby follower, per followed tenant: seconds since the standby
+	// last held every acknowledged write; absent until it first did.
+	mStandbyAge = "cellfabric_standby_age_seconds"
+	// Standby follower, per followed tenant: Unix time it last held every
+	// acknowledged write, 0 until it first did.
+	mStandbyLastCurrent = "cellfabric_standby_last_current_timestamp_seconds"
+	// Standby follower, per followed tenant: records the primary has
+	// beyond what the standby holds.
+	mStandbyLagRecords = "cellfabric_standby_lag_records"
+	// Prometheus's own: 1 when the scrape of a target worked. The rules
+	// read it for the standby followers' job (StandbyJob) only.
+	mScrapeUp = "up"
 )
 
 // The series the recording rules write. Names follow Prometheus's

@@ -54,6 +54,7 @@ const (
 	groupRecording = "cellfabric.recording"
 	groupFleet     = "cellfabric.fleet"
 	groupCellAlert = "cellfabric.cell." // + the cell's id
+	groupStandby   = "cellfabric.standby"
 )
 
 // Rules generates the rule file of a topology: the recording rules (one
@@ -70,6 +71,7 @@ func Rules(t *stacks.Topology) (RuleFile, error) {
 		f.Groups = append(f.Groups, RuleGroup{Name: groupCellAlert + c.ID, Rules: cellAlerts(t, c)})
 	}
 	f.Groups = append(f.Groups, RuleGroup{Name: groupFleet, Rules: fleetAlerts(t)})
+	f.Groups = append(f.Groups, RuleGroup{Name: groupStandby, Rules: standbyAlerts(t)})
 	return f, nil
 }
 

@@ -35,6 +35,21 @@ const (
 	// EdgeUnreadableFor is how long the edge-health exporter may fail to
 	// read the document before CellfabricEdgeHealthUnreadable fires.
 	EdgeUnreadableFor = 10 * time.Minute
+	// StandbyLaggingFor is how long a standby's data may stay older than
+	// the stack's observe.standbyMaxAgeSeconds (or never be current)
+	// before CellfabricStandbyLagging fires: a burst of writes or a short
+	// network blip catches up well within it.
+	StandbyLaggingFor = 5 * time.Minute
+	// StandbyDownFor is how long a follower may retry an unreachable cell,
+	// have stopped, or fail to be scraped before CellfabricStandbyDown
+	// fires: its backoff tops out at 2 s, so a cell back within it is
+	// followed again well before.
+	StandbyDownFor = 5 * time.Minute
+	// StandbyJob is the Prometheus job name under which the rules expect
+	// the standby followers' /metrics to be scraped (README: Observing
+	// cells); a target of that job that cannot be scraped counts as a
+	// follower down.
+	StandbyJob = "cellfabric-standby"
 )
 
 // BurnWindow is one multi-window, multi-burn-rate alert, after the Google

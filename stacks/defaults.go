@@ -24,6 +24,10 @@ const (
 	// DefaultSLO is the availability objective of Observe.SLO, in percent:
 	// at most 1 request in 1000 answered with a server error over 30 days.
 	DefaultSLO = 99.9
+	// DefaultStandbyMaxAgeSeconds is Observe.StandbyMaxAgeSeconds: a
+	// standby whose data is older than 30 s loses more than half a
+	// minute of writes to a failover.
+	DefaultStandbyMaxAgeSeconds = 30
 )
 
 // SetDefaults fills every unset field with its default. It is idempotent and
@@ -35,6 +39,9 @@ func (t *Topology) SetDefaults() {
 	}
 	if t.Observe.SLO == 0 {
 		t.Observe.SLO = DefaultSLO
+	}
+	if t.Observe.StandbyMaxAgeSeconds == 0 {
+		t.Observe.StandbyMaxAgeSeconds = DefaultStandbyMaxAgeSeconds
 	}
 	for i := range t.Cells {
 		c := &t.Cells[i]

@@ -40,6 +40,9 @@ func TestDevStackLoads(t *testing.T) {
 	if c.Port != DefaultPort || c.HealthPath != DefaultHealthPath || c.Hostname != "aws-use1.cells.cellfabric.example.com" {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
+	if topo.Observe.StandbyMaxAgeSeconds != DefaultStandbyMaxAgeSeconds {
+		t.Fatalf("observe.standbyMaxAgeSeconds %d, want the default %d", topo.Observe.StandbyMaxAgeSeconds, DefaultStandbyMaxAgeSeconds)
+	}
 	if topo.Observe.SLO != DefaultSLO || c.SLO != DefaultSLO {
 		t.Fatalf("SLO defaults not applied: observe.slo %v, cells[0].slo %v, want %v", topo.Observe.SLO, c.SLO, DefaultSLO)
 	}
@@ -52,6 +55,7 @@ func TestSLOConfig(t *testing.T) {
 	p := writeStack(t, `config:
   cellfabric:observe:
     slo: 99.5
+    standbyMaxAgeSeconds: 120
   cellfabric:cells:
     - {id: aws-use1, cloud: aws, region: us-east-1, cidr: 10.10.0.0/16, image: i, hostname: a.example.com, slo: 99.95}
     - {id: aws-usw2, cloud: aws, region: us-west-2, cidr: 10.20.0.0/16, image: i, hostname: b.example.com}
@@ -64,6 +68,9 @@ func TestSLOConfig(t *testing.T) {
 	}
 	if topo.Observe.SLO != 99.5 || topo.Cells[0].SLO != 99.95 || topo.Cells[1].SLO != 99.5 {
 		t.Fatalf("observe.slo %v, cells[0].slo %v, cells[1].slo %v; want 99.5, 99.95, 99.5", topo.Observe.SLO, topo.Cells[0].SLO, topo.Cells[1].SLO)
+	}
+	if topo.Observe.StandbyMaxAgeSeconds != 120 {
+		t.Fatalf("observe.standbyMaxAgeSeconds %d, want 120", topo.Observe.StandbyMaxAgeSeconds)
 	}
 }
 

@@ -72,6 +72,11 @@ type Observe struct {
 	// (5xx) over 30 days, e.g. 99.9. Default DefaultSLO; zero means the
 	// default. More than 0 and less than 100.
 	SLO float64 `json:"slo"`
+	// StandbyMaxAgeSeconds is how old, in seconds, a warm standby's data
+	// may be (the writes a failover to it would lose) before
+	// CellfabricStandbyLagging fires. Default
+	// DefaultStandbyMaxAgeSeconds; zero means the default. Not negative.
+	StandbyMaxAgeSeconds int `json:"standbyMaxAgeSeconds"`
 }
 
 // Cell is one isolated copy of the product on one cloud, in one region.

@@ -72,6 +72,9 @@ func (t *Topology) Validate() error {
 	t.validateEdgeKeyIDs(&c)
 	validateTags(&c, "tags", t.Tags)
 	validateSLO(&c, "observe.slo", t.Observe.SLO)
+	if t.Observe.StandbyMaxAgeSeconds < 0 {
+		c.Add("observe.standbyMaxAgeSeconds", "%d: a standby's age is a number of seconds, more than 0 (0 or unset: %d)", t.Observe.StandbyMaxAgeSeconds, DefaultStandbyMaxAgeSeconds)
+	}
 	return c.Err()
 }
 

@@ -141,6 +141,7 @@ func TestValidateRules(t *testing.T) {
 		{"slo as a fraction", func(t *Topology) { t.Cells[2].SLO = 0.999 }, "cells[2].slo", "a percent"},
 		{"stack slo over 100", func(t *Topology) { t.Observe.SLO = 999 }, "observe.slo", "less than 100"},
 		{"stack slo negative", func(t *Topology) { t.Observe.SLO = -1 }, "observe.slo", "more than 0"},
+		{"standby max age negative", func(t *Topology) { t.Observe.StandbyMaxAgeSeconds = -30 }, "observe.standbyMaxAgeSeconds", "more than 0"},
 		{"route zero weights", func(t *Topology) { t.Edge.SharedRoutes[0].Cells[0].Weight = 0 }, "edge.sharedRoutes[0].cells", "add up to 0"},
 	}
 	for _, tc := range cases {

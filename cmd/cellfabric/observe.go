@@ -39,7 +39,7 @@ func (o *observeOptions) flagSet() *flag.FlagSet {
 	fs.StringVar(&o.out, "out", ".", "`DIR` to write "+observeRulesFile+" and "+observeDashboardFile+" in (created if missing)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: cellfabric observe (--stack NAME | --config FILE) [--dir DIR] [--out DIR]")
-		fmt.Fprintln(fs.Output(), "\nWrites, for the stack's cells, Prometheus recording and alerting rules ("+observeRulesFile+":\nper-cell SLO burn rates, cell down, edge/router disagreement, registry stale) and a\nGrafana dashboard ("+observeDashboardFile+": a fleet row, then one row per cell by cloud).\nLoad the rules in the Prometheus that scrapes the routers' /metrics; import the\ndashboard into Grafana and pick that Prometheus as its datasource.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "\nWrites, for the stack's cells, Prometheus recording and alerting rules ("+observeRulesFile+":\nper-cell SLO burn rates, cell down, edge/router disagreement, registry stale, warm\nstandbys lagging or down) and a Grafana dashboard ("+observeDashboardFile+": a fleet row,\nthen one row per cell by cloud).\nLoad the rules in the Prometheus that scrapes the routers' /metrics; import the\ndashboard into Grafana and pick that Prometheus as its datasource.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs

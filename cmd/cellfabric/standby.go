@@ -80,12 +80,15 @@ write (reads are served there). Runs until interrupted; an unreachable
 cell is retried and logged. A follower stops when the directory places
 its tenant elsewhere (moved or promoted).
 
+With --metrics-listen, serves each tenant's lag on /metrics
+(cellfabric_standby_*, labelled by tenant: only the tenants named here).
+
 This is control plane: while no follower runs, requests are served as
 before and the standby's data just ages.`
 
 func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
 	var o apiOptions
-	var to, registry string
+	var to, registry, metricsListen string
 	var cellAPI cellAPIFlag
 	var viaEdge string
 	var report time.Duration
@@ -98,6 +101,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	}
 	fs.StringVar(&to, "to", "", "the standby `CELL` of every tenant named (default: each tenant's first failover cell)")
 	fs.DurationVar(&report, "report", defaultStandbyReport, "print each tenant's lag this `often`")
+	fs.StringVar(&metricsListen, "metrics-listen", "", "serve each tenant's lag as Prometheus metrics on `address`/metrics, e.g. 127.0.0.1:9465 (a tenant label for each tenant named on this command line only); empty: none")
 	fs.StringVar(&registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells and their endpoints)")
 	fs.Var(&cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
 	bindViaEdge(fs, &viaEdge)
@@ -146,6 +150,11 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	for _, f := range followers {
 		fmt.Fprintf(stdout, "following tenant %s: %s -> %s\n", f.Lag().Tenant, f.Primary(), f.Standby())
 	}
+	metrics, err := serveStandbyMetrics(metricsListen, followers, stdout, logFormat("text").logger(stderr))
+	if err != nil {
+		return failf(err)
+	}
+	defer metrics.close()
 	var wg sync.WaitGroup
 	results := make([]error, len(followers))
 	for i, f := range followers {
@@ -153,6 +162,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		go func() {
 			defer wg.Done()
 			results[i] = f.Run(ctx)
+			metrics.stopped(f)
 		}()
 	}
 	done := make(chan struct{})

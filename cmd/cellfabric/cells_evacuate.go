@@ -293,6 +293,8 @@ func printEvacuationPlan(stdout, stderr io.Writer, format outputFormat, p evacua
 				fmt.Fprintf(stdout, "  %s → none: %s\n", a.Tenant, a.Problem)
 			case a.MoveID != "":
 				fmt.Fprintf(stdout, "  %s → %s (resumes move %s)\n", a.Tenant, a.Target, a.MoveID)
+			case a.Seed != nil:
+				fmt.Fprintf(stdout, "  %s → %s (a tenant of the stack file: added to the tenant directory before its move)\n", a.Tenant, a.Target)
 			default:
 				fmt.Fprintf(stdout, "  %s → %s\n", a.Tenant, a.Target)
 			}

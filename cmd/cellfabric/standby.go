@@ -137,6 +137,17 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	var followers []*mover.Follower
 	var errs []error
 	for _, t := range tenants {
+		// A tenant of the stack file is added to the directory first: the
+		// follower reads its placement (and a promotion raises its epoch)
+		// there.
+		seeded, err := seedFromRegistry(ctx, dir, reg, t, false)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", t, err))
+			continue
+		}
+		if seeded != nil {
+			fmt.Fprintf(stdout, "tenant %s is a tenant of the stack file: added to the tenant directory as the registry places it (cell %s)\n", t, seeded.Cell)
+		}
 		f, err := m.Follower(ctx, mover.StandbyOptions{Tenant: t, Standby: to})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t, err))

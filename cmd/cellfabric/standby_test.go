@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
@@ -182,5 +183,43 @@ func TestStandbyRunErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant %d and %q", code, errb.String(), tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// TestStandbyRunSeedsAStackFileTenant: a tenant of the stack file (in the
+// registry, not in the directory) gets a standby as a tenant of the
+// directory does: it is added to the directory as the registry places it,
+// said so, and followed.
+func TestStandbyRunSeedsAStackFileTenant(t *testing.T) {
+	e := newMoveEnv(t)
+	e.addStackTenant(t, router.Tenant{ID: "globex", Cell: "cell-a"})
+	if _, _, err := e.stores["cell-a"].Put(context.Background(), "globex", "plan", []byte("gold"), state.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- standbyMain(ctx, []string{"run", "globex", "--to", "cell-b", "--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile, "--report", "10ms"}, out, errb, noEnv)
+	}()
+	waitUntil(t, "the standby to hold globex's data", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("standby run exited %d: %s%s", code, out, errb)
+		default:
+		}
+		it, err := e.stores["cell-b"].Get(context.Background(), "globex", "plan")
+		return err == nil && string(it.Value) == "gold"
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("interrupted: exit %d, want 0: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "tenant globex is a tenant of the stack file: added to the tenant directory") {
+		t.Errorf("output does not say globex was added to the directory:\n%s", out)
+	}
+	if got, found, err := e.dir.Get(context.Background(), "globex"); err != nil || !found || got.Cell != "cell-a" {
+		t.Errorf("directory: %+v %t %v, want globex on cell-a", got, found, err)
 	}
 }

@@ -386,7 +386,7 @@ func seedFromRegistry(ctx context.Context, dir *dirhttp.Client, reg *router.Regi
 		return nil, nil // added meanwhile: the move reads it
 	}
 	if err != nil {
-		return nil, fmt.Errorf("adding tenant %s of the stack file to the tenant directory before moving it: %w", id, err)
+		return nil, fmt.Errorf("adding tenant %s of the stack file to the tenant directory before moving or following it: %w", id, err)
 	}
 	return &stored, nil
 }

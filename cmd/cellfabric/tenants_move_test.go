@@ -97,6 +97,27 @@ func newMoveEnvWrapped(t *testing.T, wrapA func(http.Handler) http.Handler) *mov
 	return e
 }
 
+// addStackTenant adds tn to the registry file only: a tenant of the stack
+// file, which the directory does not hold.
+func (e *moveEnv) addStackTenant(t *testing.T, tn router.Tenant) {
+	t.Helper()
+	data, err := os.ReadFile(e.regFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg router.Registry
+	if err := json.Unmarshal(data, &reg); err != nil {
+		t.Fatal(err)
+	}
+	reg.Tenants = append(reg.Tenants, tn)
+	if data, err = reg.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.regFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *moveEnv) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	// The kit's flags first: a test's own flags after them win.
@@ -280,21 +301,7 @@ func TestTenantsMoveSourceDownAfterFence(t *testing.T) {
 // as the registry places it, then moved; a dry run only says it would be.
 func TestTenantsMoveSeedsAStackFileTenant(t *testing.T) {
 	e := newMoveEnv(t)
-	data, err := os.ReadFile(e.regFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg router.Registry
-	if err := json.Unmarshal(data, &reg); err != nil {
-		t.Fatal(err)
-	}
-	reg.Tenants = append(reg.Tenants, router.Tenant{ID: "globex", Cell: "cell-a"})
-	if data, err = reg.Encode(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(e.regFile, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.addStackTenant(t, router.Tenant{ID: "globex", Cell: "cell-a"})
 	if _, _, err := e.stores["cell-a"].Put(context.Background(), "globex", "plan", []byte("gold"), state.Cond{}); err != nil {
 		t.Fatal(err)
 	}

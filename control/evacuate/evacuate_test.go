@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/control/mover"
+	"github.com/cellfabric/cellfabric/internal/movekit"
+	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/workload/state"
 )
 
 // TestEvacuate: 20 tenants × 10 keys leave cell-a for cell-b (eu) and
@@ -276,5 +280,44 @@ func TestCheckpointKeepsInterruptedMove(t *testing.T) {
 	}
 	if e := cp.Failed["t2"]; e.Reason != "r" {
 		t.Errorf("failed: %+v, want t2 with its reason", cp.Failed)
+	}
+}
+
+// TestEvacuateStackFileTenants: a tenant of the stack file (in the
+// registry, not yet in the directory) whose cell is evacuated is planned
+// like the others, added to the directory as the registry places it, and
+// moved with its data; the dry run's plan names it and adds nothing.
+func TestEvacuateStackFileTenants(t *testing.T) {
+	t.Parallel()
+	k := startKit(t)
+	seed(t, k)
+	ctx := context.Background()
+	for i := range seedKeys {
+		if _, _, err := k.Cells["cell-a"].Store.Put(ctx, "stackco", movekit.Key(i), []byte(movekit.Value("stackco", i)), state.Cond{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k.Registry.Tenants = append(k.Registry.Tenants, router.Tenant{ID: "stackco", Cell: "cell-a", Residency: "eu"})
+	e := newEvacuator(t, k)
+	p, err := e.Plan(ctx, Options{Source: "cell-a", Move: moveOptions}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(p.Moves, func(a Assignment) bool { return a.Tenant == "stackco" })
+	if i < 0 || p.Moves[i].Seed == nil || p.Moves[i].Target != "cell-b" {
+		t.Fatalf("plan %+v: want stackco seeded from the stack file, to cell-b (eu)", p.Moves)
+	}
+	if _, ok := placements(t, k)["stackco"]; ok {
+		t.Fatal("the plan added stackco to the directory")
+	}
+	sum, err := e.Run(ctx, Options{Source: "cell-a", Parallel: 4, Checkpoint: filepath.Join(t.TempDir(), "cp"), Move: moveOptions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Moved) != 21 || len(sum.Failed) != 0 {
+		t.Fatalf("moved %d, failed %+v; want 21 moved", len(sum.Moved), sum.Failed)
+	}
+	if err := k.CheckMoved(ctx, "stackco", "cell-a", "cell-b", seedKeys); err != nil {
+		t.Error(err)
 	}
 }

@@ -35,6 +35,10 @@ type Assignment struct {
 	MoveID string `json:"moveId,omitempty"`
 	// Problem is why no cell can take the tenant.
 	Problem string `json:"problem,omitempty"`
+	// Seed is a tenant of the stack file (the registry's) that the
+	// directory does not hold yet: it is added to the directory as the
+	// registry places it (epoch 0) before its move, which raises the epoch.
+	Seed *router.Tenant `json:"seed,omitempty"`
 }
 
 // Target is a candidate target cell.
@@ -67,8 +71,10 @@ func (e *Evacuator) Plan(ctx context.Context, o Options, cp *Checkpoint) (Plan, 
 	p := Plan{Source: o.Source}
 	resumes := cp.resumes()
 	var tenants []router.Tenant
+	listed := map[string]bool{}
 	if _, err := directory.LoadPages(ctx, e.cfg.Directory.List, func(page []router.Tenant) error {
 		for _, t := range page {
+			listed[t.ID] = true
 			if t.Cell == o.Source {
 				tenants = append(tenants, t)
 			}
@@ -76,6 +82,16 @@ func (e *Evacuator) Plan(ctx context.Context, o Options, cp *Checkpoint) (Plan, 
 		return nil
 	}); err != nil {
 		return Plan{}, fmt.Errorf("listing the tenants of cell %s: %w", o.Source, err)
+	}
+	// Tenants of the stack file live in the registry until something adds
+	// them to the directory: the cell's are evacuated too.
+	seeds := map[string]*router.Tenant{}
+	for _, t := range e.cfg.Registry.Tenants {
+		if t.Cell == o.Source && !listed[t.ID] {
+			t.Epoch = 0
+			seeds[t.ID] = &t
+			tenants = append(tenants, t)
+		}
 	}
 	// Resumed moves first: they keep their targets (even when the tenant
 	// is listed on its target already: it switched before the stop).
@@ -98,7 +114,9 @@ func (e *Evacuator) Plan(ctx context.Context, o Options, cp *Checkpoint) (Plan, 
 		// Done by an earlier run, yet on the source again: moved back
 		// since, so it is moved again.
 		delete(cp.Done, t.ID)
-		p.Moves = append(p.Moves, assign(t, targets))
+		a := assign(t, targets)
+		a.Seed = seeds[t.ID]
+		p.Moves = append(p.Moves, a)
 	}
 	p.Skipped = len(cp.Done)
 	for _, t := range targets {

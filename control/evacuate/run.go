@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // Progress is how far an evacuation is.
@@ -207,6 +209,13 @@ func (r *runner) one(ctx context.Context, a Assignment) {
 			return
 		}
 	}
+	if a.Seed != nil {
+		if err := r.seed(ctx, *a.Seed); err != nil {
+			ent := Entry{Target: a.Target, Reason: err.Error()}
+			r.end(a, ent, nil, false, fmt.Sprintf("the tenant is where it was (in the stack file, on %s): check the directory's control API, then run the evacuation again", r.o.Source))
+			return
+		}
+	}
 	id := a.MoveID
 	if id == "" {
 		id = mover.NewMoveID()
@@ -256,6 +265,20 @@ func (r *runner) one(ctx context.Context, a Assignment) {
 		ent.Reason = err.Error()
 		r.end(a, ent, nil, false, fmt.Sprintf("the tenant is where it was; fix the cause (another move holding it: let it finish, or cellfabric tenants move %s --abort), then run the evacuation again", a.Tenant))
 	}
+}
+
+// seed adds t, a tenant of the stack file, to the directory as the
+// registry places it, unless the directory holds it already (added
+// meanwhile, or by an earlier run).
+func (r *runner) seed(ctx context.Context, t router.Tenant) error {
+	_, perr := r.e.cfg.Directory.Put(ctx, t, directory.PutOptions{IfAbsent: true})
+	if perr == nil {
+		return nil
+	}
+	if got, err := r.e.cfg.Directory.Get(ctx, t.ID); err == nil && got.ID == t.ID {
+		return nil
+	}
+	return fmt.Errorf("adding tenant %s of the stack file to the tenant directory before its move: %w", t.ID, perr)
 }
 
 // finishedEarlier reports whether a resumed move's tenant is on its

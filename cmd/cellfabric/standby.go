@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/cellfabric/cellfabric/control/directory"
+	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
 	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 func init() {
@@ -62,6 +66,7 @@ for every write, so that a failover there serves data at a measured lag.
 Promote a standby with 'cellfabric tenants promote TENANT --to CELL'.
 
   run TENANT... [--to CELL]   follow until interrupted, printing each tenant's lag
+  run --cell CELL [--to CELL] the same for every tenant whose primary is CELL
 
 'cellfabric standby run -h' shows its flags. Flags every subcommand takes:
 `)
@@ -70,7 +75,7 @@ Promote a standby with 'cellfabric tenants promote TENANT --to CELL'.
 	return fs
 }
 
-const standbyRunUsage = `run TENANT... [--to CELL] [--report DURATION] [--registry FILE|URL] [--via-edge URL] [--cell-api CELL=URL]...
+const standbyRunUsage = `run TENANT... | --cell CELL [--to CELL] [--report DURATION] [--registry FILE|URL] [--via-edge URL] [--cell-api CELL=URL]...
 
 Follows each tenant's primary cell (where the directory places it) onto
 its standby cell: --to, or the tenant's first failover cell. The standby
@@ -80,15 +85,21 @@ write (reads are served there). Runs until interrupted; an unreachable
 cell is retried and logged. A follower stops when the directory places
 its tenant elsewhere (moved or promoted).
 
+With --cell CELL it follows every tenant whose primary is CELL when it
+starts (the directory's, and the stack file's, which are added to the
+directory as the registry places them): a standby per cell. A tenant
+placed on CELL later is followed from the next start.
+
 With --metrics-listen, serves each tenant's lag on /metrics
-(cellfabric_standby_*, labelled by tenant: only the tenants named here).
+(cellfabric_standby_*, labelled by tenant: only the tenants this process
+follows, named here or on --cell's cell).
 
 This is control plane: while no follower runs, requests are served as
 before and the standby's data just ages.`
 
 func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
 	var o apiOptions
-	var to, registry, metricsListen string
+	var to, registry, metricsListen, cell string
 	var cellAPI cellAPIFlag
 	var viaEdge string
 	var report time.Duration
@@ -99,13 +110,14 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		fmt.Fprintf(fs.Output(), "usage: cellfabric standby %s\n\nflags:\n", standbyRunUsage)
 		fs.PrintDefaults()
 	}
+	fs.StringVar(&cell, "cell", "", "follow every tenant whose primary is `CELL` (besides the tenants named)")
 	fs.StringVar(&to, "to", "", "the standby `CELL` of every tenant named (default: each tenant's first failover cell)")
 	fs.DurationVar(&report, "report", defaultStandbyReport, "print each tenant's lag this `often`")
 	fs.StringVar(&metricsListen, "metrics-listen", "", "serve each tenant's lag as Prometheus metrics on `address`/metrics, e.g. 127.0.0.1:9465 (a tenant label for each tenant named on this command line only); empty: none")
 	fs.StringVar(&registry, "registry", defaultMoveRegistry, "the registry the routers serve, as a `FILE or URL` (the cells and their endpoints)")
 	fs.Var(&cellAPI, "cell-api", "reach `CELL=URL`'s state admin API at URL instead of its registry endpoint (repeatable)")
 	bindViaEdge(fs, &viaEdge)
-	tenants, code, ok := parseTenants(fs, args)
+	tenants, code, ok := parseTenants(fs, args, func() bool { return cell != "" })
 	if !ok {
 		return code
 	}
@@ -127,6 +139,17 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	reg, err := loadMoveRegistry(ctx, &http.Client{Timeout: moveHTTPTimeout}, registry)
 	if err != nil {
 		return failf(err)
+	}
+	if cell != "" {
+		of, err := tenantsOfCell(ctx, dir, reg, cell)
+		if err != nil {
+			return failf(err)
+		}
+		for _, t := range of {
+			if !slices.Contains(tenants, t) {
+				tenants = append(tenants, t)
+			}
+		}
 	}
 	host, _ := os.Hostname()
 	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cellReach{reg: reg, override: cellAPI, viaEdge: viaEdge, key: key}.client,
@@ -201,8 +224,9 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	return code
 }
 
-// parseTenants parses flags with one or more tenant ids among them.
-func parseTenants(fs *flag.FlagSet, args []string) ([]string, int, bool) {
+// parseTenants parses flags with one or more tenant ids among them (none
+// when noneOK says so after the flags are parsed, e.g. --cell is set).
+func parseTenants(fs *flag.FlagSet, args []string, noneOK func() bool) ([]string, int, bool) {
 	var tenants []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -217,8 +241,8 @@ func parseTenants(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 		tenants = append(tenants, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(tenants) == 0 {
-		return nil, usageError(fs, "name at least one tenant"), false
+	if len(tenants) == 0 && !noneOK() {
+		return nil, usageError(fs, "name at least one tenant, or a cell with --cell"), false
 	}
 	for _, t := range tenants {
 		if !fabric.ValidTenantID(t) {
@@ -226,6 +250,36 @@ func parseTenants(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 		}
 	}
 	return tenants, 0, true
+}
+
+// tenantsOfCell returns the tenants whose primary is cell: the
+// directory's, and the stack file's (the registry's) it does not hold.
+func tenantsOfCell(ctx context.Context, dir *dirhttp.Client, reg *router.Registry, cell string) ([]string, error) {
+	if !slices.ContainsFunc(reg.Cells, func(c router.Cell) bool { return c.ID == cell }) {
+		return nil, fmt.Errorf("--cell %s: the registry holds no such cell: name one of its cells (cellfabric cells list)", cell)
+	}
+	var out []string
+	listed := map[string]bool{}
+	if _, err := directory.LoadPages(ctx, dir.List, func(page []router.Tenant) error {
+		for _, t := range page {
+			listed[t.ID] = true
+			if t.Cell == cell {
+				out = append(out, t.ID)
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("listing the tenants of cell %s: %w", cell, err)
+	}
+	for _, t := range reg.Tenants {
+		if t.Cell == cell && !listed[t.ID] {
+			out = append(out, t.ID)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("cell %s holds no tenant (in the directory or the stack file): nothing to follow", cell)
+	}
+	return out, nil
 }
 
 // lagLine is a tenant's lag as `standby run -o json` prints it, one

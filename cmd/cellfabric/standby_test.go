@@ -223,3 +223,53 @@ func TestStandbyRunSeedsAStackFileTenant(t *testing.T) {
 		t.Errorf("directory: %+v %t %v, want globex on cell-a", got, found, err)
 	}
 }
+
+// TestStandbyRunCell: --cell follows every tenant whose primary is the
+// cell, the directory's and the stack file's, onto --to; a cell the
+// registry does not hold, or one with no tenant, is refused.
+func TestStandbyRunCell(t *testing.T) {
+	e := newMoveEnv(t)
+	e.addStackTenant(t, router.Tenant{ID: "globex", Cell: "cell-a"})
+	if _, _, err := e.stores["cell-a"].Put(context.Background(), "globex", "plan", []byte("gold"), state.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile}
+	for _, tc := range []struct {
+		cell, want string
+	}{
+		{"cell-z", "--cell cell-z: the registry holds no such cell"},
+		{"cell-b", "cell cell-b holds no tenant"},
+	} {
+		var out, errb bytes.Buffer
+		code := standbyMain(context.Background(), append([]string{"run", "--cell", tc.cell}, base...), &out, &errb, noEnv)
+		if code != 1 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("--cell %s: exit %d, %q; want 1 and %q", tc.cell, code, errb.String(), tc.want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- standbyMain(ctx, append([]string{"run", "--cell", "cell-a", "--to", "cell-b", "--report", "10ms"}, base...), out, errb, noEnv)
+	}()
+	waitUntil(t, "the standby to hold both tenants' data", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("standby run exited %d: %s%s", code, out, errb)
+		default:
+		}
+		a, aerr := e.stores["cell-b"].Get(context.Background(), "acme", "k24")
+		g, gerr := e.stores["cell-b"].Get(context.Background(), "globex", "plan")
+		return aerr == nil && gerr == nil && string(a.Value) == "v" && string(g.Value) == "gold"
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("interrupted: exit %d, want 0: %s", code, errb)
+	}
+	for _, want := range []string{"following tenant acme: cell-a -> cell-b", "following tenant globex: cell-a -> cell-b"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

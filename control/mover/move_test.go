@@ -219,10 +219,11 @@ func TestMoveFollowDeadline(t *testing.T) {
 	defer l.finish()
 	waitFor(t, "writes before the move", func() bool { return l.acked.Load() >= 100 })
 	o := k.options()
-	o.LagThreshold, o.FollowDeadline = 0, 100*time.Millisecond
-	// A write lands between every two reads of the feed, so the target
-	// never catches up however slowly the writers run (under -race they
-	// can leave a read empty).
+	o.LagThreshold, o.FollowDeadline = 1, 100*time.Millisecond
+	// Two writes land between every two reads of the feed, so each read
+	// brings more than the threshold and the target never catches up,
+	// however slowly the writers run (under -race they can leave a read
+	// nearly empty). (0 would mean the default threshold, 100 records.)
 	busy := func(cell string, c CellState) CellState {
 		if cell != "cell-a" {
 			return c
@@ -283,16 +284,18 @@ func TestMoveCancelledAborts(t *testing.T) {
 	}
 }
 
-// busyFeed is a source whose feed always has a new record: each read of
-// it first writes one key straight into the store.
+// busyFeed is a source whose feed always has new records: each read of
+// it first writes two keys straight into the store.
 type busyFeed struct {
 	CellState
 	store state.Store
 }
 
 func (c busyFeed) Changes(ctx context.Context, tenant string, since uint64, limit int) ([]state.Record, uint64, error) {
-	if _, _, err := c.store.Put(ctx, tenant, "busy", []byte("x"), state.Cond{}); err != nil {
-		return nil, 0, err
+	for _, key := range []string{"busy-1", "busy-2"} {
+		if _, _, err := c.store.Put(ctx, tenant, key, []byte("x"), state.Cond{}); err != nil {
+			return nil, 0, err
+		}
 	}
 	return c.CellState.Changes(ctx, tenant, since, limit)
 }

@@ -78,3 +78,13 @@ func (c cellReach) health(ctx context.Context, hc *http.Client, tenant, cell str
 	}
 	return nil
 }
+
+// fenceRoute says where to PUT tenant's fence on cell by hand: the cell's
+// state API path, or the edge Worker's route to it when the cell is
+// reached through the edge.
+func (c cellReach) fenceRoute(cell, tenant string) string {
+	if c.throughEdge(cell) {
+		return "through the edge Worker: PUT " + strings.TrimRight(c.viaEdge, "/") + stateapi.EdgePath(cell) + "/" + tenant + "/fence"
+	}
+	return "its state API: PUT " + stateapi.BasePath + "/" + tenant + "/fence"
+}

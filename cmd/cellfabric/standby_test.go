@@ -119,12 +119,29 @@ func TestTenantsPromoteSourceDown(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "the standby holds position 25") || !strings.Contains(errs, "cellfabric tenants promote acme --to cell-b --accept-loss") {
 		t.Fatalf("promote with the source down: %d\n%s\n%s", code, pout, errs)
 	}
+	// The command to run next reaches the same cells: it carries the
+	// flags this one was given.
+	if want := "--accept-loss --api " + e.dirURL + " --key-file " + e.keyFile + " --registry " + e.regFile; !strings.Contains(errs, want) {
+		t.Errorf("the --accept-loss command lacks %q:\n%s", want, errs)
+	}
+	// Through an edge Worker (here a dead one, as cell-a is down) with
+	// the target named by --cell-api: the printed command keeps both, and
+	// the warning names the Worker's route to the old cell's fence.
+	dead := "http://127.0.0.1:9"
+	cellB := "cell-b=" + e.cellURLs["cell-b"]
+	code, pout, errs = e.run(t, "promote", "acme", "--to", "cell-b", "--via-edge", dead, "--cell-api", cellB)
+	if want := "--accept-loss --api " + e.dirURL + " --key-file " + e.keyFile + " --registry " + e.regFile + " --via-edge " + dead + " --cell-api " + cellB; code != 1 || !strings.Contains(errs, want) {
+		t.Fatalf("promote through the edge with the source down: %d, want the command %q:\n%s\n%s", code, want, pout, errs)
+	}
 	if got := e.entry(t); got.Cell != "cell-a" {
 		t.Errorf("directory %+v: want it unchanged", got)
 	}
-	code, pout, errs = e.run(t, "promote", "acme", "--to", "cell-b", "--accept-loss")
+	code, pout, errs = e.run(t, "promote", "acme", "--to", "cell-b", "--accept-loss", "--via-edge", dead, "--cell-api", cellB)
 	if code != 0 || !strings.Contains(pout, "warning: cell cell-a was unreachable") {
 		t.Fatalf("promote --accept-loss: %d\n%s\n%s", code, pout, errs)
+	}
+	if want := "PUT " + dead + "/_cellfabric/v1/cells/cell-a/state/acme/fence"; !strings.Contains(pout, want) {
+		t.Errorf("the warning lacks the Worker's route %q:\n%s", want, pout)
 	}
 	if got := e.entry(t); got.Cell != "cell-b" {
 		t.Errorf("directory %+v: want cell-b", got)

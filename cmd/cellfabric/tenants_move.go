@@ -201,6 +201,22 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 
 // nextSteps says exactly what to run after a move stopped.
 func nextSteps(pe *mover.PendingError, f moveFlags, o apiOptions) string {
+	common := f.again(o)
+	var b strings.Builder
+	if pe.Fenced {
+		fmt.Fprintf(&b, "tenant %s is fenced: reads are served, writes are refused until the move finishes or is aborted.\n", pe.Tenant)
+	}
+	fmt.Fprintf(&b, "to resume it (once the cells answer again):\n  cellfabric tenants move %s --to %s --move-id %s%s\n", pe.Tenant, pe.Target, pe.MoveID, common)
+	if pe.Abortable {
+		fmt.Fprintf(&b, "to undo it instead (the tenant goes back to its source, unchanged):\n  cellfabric tenants move %s --abort%s\n", pe.Tenant, common)
+	}
+	return b.String()
+}
+
+// again returns the flags, each with a leading space, that a command
+// printed to run next needs to reach the same directory and cells as this
+// one: those given that are not the default.
+func (f moveFlags) again(o apiOptions) string {
 	common := ""
 	if o.api != defaultAPI {
 		common += " --api " + o.api
@@ -217,15 +233,7 @@ func nextSteps(pe *mover.PendingError, f moveFlags, o apiOptions) string {
 	for c, u := range f.cellAPI {
 		common += " --cell-api " + c + "=" + u
 	}
-	var b strings.Builder
-	if pe.Fenced {
-		fmt.Fprintf(&b, "tenant %s is fenced: reads are served, writes are refused until the move finishes or is aborted.\n", pe.Tenant)
-	}
-	fmt.Fprintf(&b, "to resume it (once the cells answer again):\n  cellfabric tenants move %s --to %s --move-id %s%s\n", pe.Tenant, pe.Target, pe.MoveID, common)
-	if pe.Abortable {
-		fmt.Fprintf(&b, "to undo it instead (the tenant goes back to its source, unchanged):\n  cellfabric tenants move %s --abort%s\n", pe.Tenant, common)
-	}
-	return b.String()
+	return common
 }
 
 // loadMoveRegistry reads the registry from a file or a URL.

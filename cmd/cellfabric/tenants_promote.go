@@ -90,7 +90,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 		var pe *mover.PendingError
 		switch {
 		case errors.As(err, &sd):
-			fmt.Fprintf(stderr, "the standby holds position %d (its own store is at %d); to promote it anyway, losing what %s acknowledged after that:\n  cellfabric tenants promote %s --to %s --accept-loss\n", sd.Standby.Position, sd.Standby.Stored, sd.Source, id, f.to)
+			fmt.Fprintf(stderr, "the standby holds position %d (its own store is at %d); to promote it anyway, losing what %s acknowledged after that:\n  cellfabric tenants promote %s --to %s --accept-loss%s\n", sd.Standby.Position, sd.Standby.Stored, sd.Source, id, f.to, f.again(o))
 		case errors.As(err, &pe):
 			fmt.Fprint(stderr, nextSteps(pe, f, o))
 		}
@@ -109,7 +109,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "  standby held       %s\n", s)
 	}
 	if res.SourceDown {
-		fmt.Fprintf(stdout, "warning: cell %s was unreachable: writes it acknowledged after the standby's position are lost, and it was not told of the promotion. Before it serves again, mark the tenant moved there (its state API: PUT /_cellfabric/v1/state/%s/fence {\"fence\":%d,\"moved\":true,\"movedTo\":%q}), or routers that still place the tenant on it may write there.\n", res.Source, res.Tenant, res.Epoch, res.Target)
+		fmt.Fprintf(stdout, "warning: cell %s was unreachable: writes it acknowledged after the standby's position are lost, and it was not told of the promotion. Before it serves again, mark the tenant moved there (%s {\"fence\":%d,\"moved\":true,\"movedTo\":%q}), or routers that still place the tenant on it may write there.\n", res.Source, cr.fenceRoute(res.Source, res.Tenant), res.Epoch, res.Target)
 	}
 	return 0
 }

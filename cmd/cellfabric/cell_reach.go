@@ -63,10 +63,12 @@ func (c cellReach) client(id string) (mover.CellState, error) {
 }
 
 // health checks that cell answers (mover.Config.Health): its registry
-// health URL, or — when it is reached through the edge, whose cells admit
-// nobody else — a read of tenant's state meta through the Worker.
+// health URL, or — with --via-edge, a deployment, whose cells admit only
+// the edge and whose registry health URLs are not reachable from here — a
+// read of tenant's state meta where its state API is reached: through the
+// Worker, or at the URL --cell-api gives for it.
 func (c cellReach) health(ctx context.Context, hc *http.Client, tenant, cell string) error {
-	if !c.throughEdge(cell) {
+	if c.viaEdge == "" {
 		return cellHealth(ctx, hc, c.reg, cell)
 	}
 	cl, err := c.client(cell)
@@ -74,6 +76,9 @@ func (c cellReach) health(ctx context.Context, hc *http.Client, tenant, cell str
 		return err
 	}
 	if _, err := cl.Meta(ctx, tenant); err != nil {
+		if !c.throughEdge(cell) {
+			return fmt.Errorf("its state API at %s (--cell-api): %w", c.override[cell], err)
+		}
 		return fmt.Errorf("its state API through the edge Worker %s: %w", strings.TrimRight(c.viaEdge, "/"), err)
 	}
 	return nil

@@ -53,7 +53,8 @@ was not moved.
 The cells' state admin APIs are reached as tenants move reaches them: at
 their registry endpoints, through the edge Worker (--via-edge URL, how a
 deployment's cells are reached; a cell's health is then a read of its
-state API through the Worker), or where --cell-api says.
+state API through the Worker, or at the URL --cell-api gives for it),
+or where --cell-api says.
 
 With --when-unhealthy FOR it first waits until CELL has failed every health
 check (its registry health URL, every --check-every) for FOR, then

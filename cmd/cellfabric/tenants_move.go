@@ -82,7 +82,8 @@ registry the router serves: cellfabric local's is the default), or where
 --via-edge with the edge Worker's URL (it needs its CONTROL_KEY bound),
 which verifies the control key and forwards each call to the cell; the
 target's health is then checked by reading the tenant's state meta
-through it. --cell-api still wins for the cells it names.`
+through it. --cell-api still wins for the cells it names (their health
+is then a read of the meta at that URL).`
 
 func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
 	var o apiOptions

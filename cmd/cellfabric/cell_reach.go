@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
 	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
@@ -27,6 +28,28 @@ type cellReach struct {
 	override map[string]string
 	viaEdge  string
 	key      edgeauth.Key
+	hc       *http.Client // a health check's client
+}
+
+// reachCells reads what every command that moves tenants starts from: the
+// tenant directory's client (--api, --key-file), the registry (--registry
+// FILE or URL) and how each cell's state API is reached (--cell-api,
+// --via-edge).
+func reachCells(ctx context.Context, o *apiOptions, env tenantsEnv, registry string, cellAPI cellAPIFlag, viaEdge string) (*dirhttp.Client, cellReach, error) {
+	key, err := o.key(env)
+	if err != nil {
+		return nil, cellReach{}, err
+	}
+	dir, err := o.client(env)
+	if err != nil {
+		return nil, cellReach{}, err
+	}
+	hc := &http.Client{Timeout: moveHTTPTimeout}
+	reg, err := loadMoveRegistry(ctx, hc, registry)
+	if err != nil {
+		return nil, cellReach{}, err
+	}
+	return dir, cellReach{reg: reg, override: cellAPI, viaEdge: viaEdge, key: key, hc: hc}, nil
 }
 
 // throughEdge reports whether cell id is reached through the edge Worker.
@@ -67,9 +90,9 @@ func (c cellReach) client(id string) (mover.CellState, error) {
 // the edge and whose registry health URLs are not reachable from here — a
 // read of tenant's state meta where its state API is reached: through the
 // Worker, or at the URL --cell-api gives for it.
-func (c cellReach) health(ctx context.Context, hc *http.Client, tenant, cell string) error {
+func (c cellReach) health(ctx context.Context, tenant, cell string) error {
 	if c.viaEdge == "" {
-		return cellHealth(ctx, hc, c.reg, cell)
+		return cellHealth(ctx, c.hc, c.reg, cell)
 	}
 	cl, err := c.client(cell)
 	if err != nil {
@@ -82,6 +105,11 @@ func (c cellReach) health(ctx context.Context, hc *http.Client, tenant, cell str
 		return fmt.Errorf("its state API through the edge Worker %s: %w", strings.TrimRight(c.viaEdge, "/"), err)
 	}
 	return nil
+}
+
+// healthBy is mover.Config.Health: health reading tenant's meta.
+func (c cellReach) healthBy(tenant string) func(ctx context.Context, cell string) error {
+	return func(ctx context.Context, cell string) error { return c.health(ctx, tenant, cell) }
 }
 
 // fenceRoute says where to PUT tenant's fence on cell by hand: the cell's

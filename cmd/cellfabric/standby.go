@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -116,20 +115,12 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		fmt.Fprintf(stderr, "cellfabric standby run: %v\n", err)
 		return 1
 	}
-	key, err := o.key(env)
-	if err != nil {
-		return failf(err)
-	}
-	dir, err := o.client(env)
-	if err != nil {
-		return failf(err)
-	}
-	reg, err := loadMoveRegistry(ctx, &http.Client{Timeout: moveHTTPTimeout}, registry)
+	dir, cr, err := reachCells(ctx, &o, env, registry, cellAPI, viaEdge)
 	if err != nil {
 		return failf(err)
 	}
 	host, _ := os.Hostname()
-	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cellReach{reg: reg, override: cellAPI, viaEdge: viaEdge, key: key}.client,
+	m, err := mover.New(mover.Config{Directory: dir, Registry: cr.reg, Cells: cr.client,
 		Owner: fmt.Sprintf("cellfabric standby run on %s pid %d", host, os.Getpid()), Logger: logFormat("text").logger(stderr)})
 	if err != nil {
 		return failf(err)

@@ -116,19 +116,11 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if !ok {
 		return code
 	}
-	key, err := o.key(env)
+	dir, cr, err := reachCells(ctx, &o, env, f.registry, f.cellAPI, f.viaEdge)
 	if err != nil {
 		return fail(stderr, "move", err)
 	}
-	dir, err := o.client(env)
-	if err != nil {
-		return fail(stderr, "move", err)
-	}
-	hc := &http.Client{Timeout: moveHTTPTimeout}
-	reg, err := loadMoveRegistry(ctx, hc, f.registry)
-	if err != nil {
-		return fail(stderr, "move", err)
-	}
+	reg := cr.reg
 	start := time.Now()
 	steps := stdout // the step lines; with -o json stdout holds the JSON only
 	if o.output == "json" {
@@ -148,11 +140,10 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 			fmt.Fprintf(steps, "tenant %s is a tenant of the stack file (the registry's seed), not of the tenant directory: %s the directory as the registry places it (cell %s) before the move, so that the move can raise its epoch\n", id, verb, seeded.Cell)
 		}
 	}
-	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
 	m, err := mover.New(mover.Config{
 		Directory: mdir, Registry: reg,
 		Cells:  cr.client,
-		Health: func(ctx context.Context, cell string) error { return cr.health(ctx, hc, id, cell) },
+		Health: cr.healthBy(id),
 		Owner:  moveOwner(),
 		OnStep: func(e mover.Event) { printStep(steps, e) },
 	})
@@ -163,7 +154,7 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		ImportBatch: f.batch, ImportParallel: f.parallel, ForceOverwrite: f.force}
 	if f.router != "" {
 		opts.ReadThrough = func(ctx context.Context, tenant, key string) (string, error) {
-			return readThrough(ctx, hc, f.router, tenant, key)
+			return readThrough(ctx, cr.hc, f.router, tenant, key)
 		}
 	}
 	switch {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/cellfabric/cellfabric/control/mover"
@@ -47,16 +46,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 	if !ok {
 		return code
 	}
-	key, err := o.key(env)
-	if err != nil {
-		return fail(stderr, "promote", err)
-	}
-	dir, err := o.client(env)
-	if err != nil {
-		return fail(stderr, "promote", err)
-	}
-	hc := &http.Client{Timeout: moveHTTPTimeout}
-	reg, err := loadMoveRegistry(ctx, hc, f.registry)
+	dir, cr, err := reachCells(ctx, &o, env, f.registry, f.cellAPI, f.viaEdge)
 	if err != nil {
 		return fail(stderr, "promote", err)
 	}
@@ -65,11 +55,10 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 	if o.output == "json" {
 		steps = stderr
 	}
-	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
 	m, err := mover.New(mover.Config{
-		Directory: dir, Registry: reg,
+		Directory: dir, Registry: cr.reg,
 		Cells:  cr.client,
-		Health: func(ctx context.Context, cell string) error { return cr.health(ctx, hc, id, cell) },
+		Health: cr.healthBy(id),
 		Owner:  moveOwner(),
 		OnStep: func(e mover.Event) { printStep(steps, e) },
 	})
@@ -80,7 +69,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 		Promote: true, AcceptLoss: acceptLoss}
 	if f.router != "" {
 		opts.ReadThrough = func(ctx context.Context, tenant, key string) (string, error) {
-			return readThrough(ctx, hc, f.router, tenant, key)
+			return readThrough(ctx, cr.hc, f.router, tenant, key)
 		}
 	}
 	res, err := m.Move(ctx, opts)

@@ -2,8 +2,9 @@
 // cells (workload/refcell) with their state admin APIs, each on the store
 // adapter it is given, a tenant directory behind its control API
 // (dirhttp), and the registry naming the cells. Tests of control/evacuate
-// and the evacuation benchmark (bench/evacuate) run against it; every
-// server is real and listens on 127.0.0.1 only.
+// and the benchmarks of evacuations (bench/evacuate), moves and standbys
+// (bench/moves, bench/standby, through bench/internal/moverig) run against
+// it; every server is real and listens on 127.0.0.1 only.
 //
 // It imports refcell, the state port and its API client, the directory and
 // its HTTP API, the router's registry and edgeauth; nothing imports it but

@@ -70,6 +70,20 @@ func TestPromoteZeroLoss(t *testing.T) {
 	}
 }
 
+// stoppedStandby seeds the tenant with 100 keys on cell-a, keeps a
+// standby of it on cell-b until it is current, stops its follower and
+// returns the position the standby holds.
+func (k *kit) stoppedStandby() uint64 {
+	k.t.Helper()
+	k.seed(100)
+	f, stop := k.follower(standbyOptions())
+	pos := k.waitCurrent(f)
+	if err := stop(); err != nil {
+		k.t.Fatal(err)
+	}
+	return pos
+}
+
 // TestPromoteSourceDown: with the source killed, a promotion stops with
 // a SourceDownError saying what the standby holds and changes nothing;
 // with AcceptLoss it switches the tenant to the standby, which serves
@@ -77,12 +91,7 @@ func TestPromoteZeroLoss(t *testing.T) {
 // standby never saw are the ones lost.
 func TestPromoteSourceDown(t *testing.T) {
 	k := newKit(t)
-	k.seed(100)
-	f, stop := k.follower(standbyOptions())
-	pos := k.waitCurrent(f)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	pos := k.stoppedStandby()
 	for i := range 10 { // acknowledged by the primary, never seen by the standby
 		if _, _, err := k.cells["cell-a"].store.Put(context.Background(), tenantID, "lost-"+strconv.Itoa(i), []byte("v"), state.Cond{}); err != nil {
 			t.Fatal(err)
@@ -165,12 +174,7 @@ func TestPromoteRefuses(t *testing.T) {
 // its lock), and a follower started again resumes there without a copy.
 func TestPromoteAbortKeepsStandby(t *testing.T) {
 	k := newKit(t)
-	k.seed(100)
-	f, stop := k.follower(standbyOptions())
-	pos := k.waitCurrent(f)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	pos := k.stoppedStandby()
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := k.mover(func(e Event) {
 		if e.Step == StepFollow && !e.Done {

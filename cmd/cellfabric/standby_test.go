@@ -5,37 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runStandby runs `standby run acme --to cell-b` against e until stop is
 // called, which returns its exit code, stdout and stderr.
-func (e *moveEnv) runStandby(t *testing.T, extra ...string) (out *syncBuffer, stop func() (int, string)) {
+func (e *moveEnv) runStandby(t *testing.T, extra ...string) (out *testkit.Buffer, stop func() (int, string)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &testkit.Buffer{}, &testkit.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		args := append([]string{"run", "acme", "--to", "cell-b", "--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile, "--report", "10ms"}, extra...)

@@ -99,7 +99,7 @@ func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
 	}
 	loadTime := time.Since(start)
 	w.stop()
-	lost, err := w.lost(cells[from].Store)
+	lost, err := w.last.Lost(cells[from].Store, tenant)
 	if err != nil {
 		return err
 	}
@@ -121,11 +121,6 @@ func lateWrites(st state.Store, pos uint64) (int, error) {
 	return len(recs), err
 }
 
-type ack struct {
-	value string
-	seq   uint64
-}
-
 type workload struct {
 	hc               *http.Client
 	url              string
@@ -134,12 +129,11 @@ type workload struct {
 	acked, refused   atomic.Int64
 	failed           atomic.Int64
 	reads, readFails atomic.Int64
-	mu               sync.Mutex
-	last             map[string]ack
+	last             moverig.Acked
 }
 
 func newWorkload(hc *http.Client, url string, nkeys, writers, readers int) *workload {
-	w := &workload{hc: hc, url: url, done: make(chan struct{}), last: map[string]ack{}}
+	w := &workload{hc: hc, url: url, done: make(chan struct{})}
 	per := max(1, nkeys/writers)
 	for i := range writers {
 		w.wg.Add(1)
@@ -171,9 +165,7 @@ func (w *workload) writer(i, per int) {
 		}
 		switch status {
 		case 200, 201:
-			w.mu.Lock()
-			w.last[key] = ack{value, seq}
-			w.mu.Unlock()
+			w.last.Add(key, value, seq)
 			w.acked.Add(1)
 		case 503, 421:
 			w.refused.Add(1)
@@ -203,20 +195,4 @@ func (w *workload) reader(nkeys int) {
 func (w *workload) stop() {
 	close(w.done)
 	w.wg.Wait()
-}
-
-// lost counts acknowledged writes the final cell does not hold as
-// acknowledged.
-func (w *workload) lost(st state.Store) (int, error) {
-	n := 0
-	for key, a := range w.last {
-		it, err := st.Get(context.Background(), tenant, key)
-		if err != nil {
-			return 0, fmt.Errorf("key %s: %w", key, err)
-		}
-		if string(it.Value) != a.value || it.Seq != a.seq {
-			n++
-		}
-	}
-	return n, nil
 }

@@ -26,7 +26,6 @@ import (
 
 	"github.com/cellfabric/cellfabric/bench/internal/moverig"
 	"github.com/cellfabric/cellfabric/control/mover"
-	"github.com/cellfabric/cellfabric/workload/state"
 )
 
 const tenant = "acme"
@@ -123,7 +122,7 @@ func run(nkeys, writers int, duration, every time.Duration) error {
 			under++
 		}
 	}
-	lost, err := w.lost(b.Store)
+	lost, err := w.last.Lost(b.Store, tenant)
 	if err != nil {
 		return err
 	}
@@ -137,17 +136,17 @@ func run(nkeys, writers int, duration, every time.Duration) error {
 	fmt.Printf("RPO reported by the follower (age since last current): p50 %s, p99 %s, max %s\n", r(pct(reported, 0.5)), r(pct(reported, 0.99)), r(pct(reported, 1)))
 	fmt.Printf("RPO from the writers' acks (oldest acknowledged write not on the standby): p50 %s, p99 %s, max %s\n", r(pct(truth, 0.5)), r(pct(truth, 0.99)), r(pct(truth, 1)))
 	fmt.Printf("samples where the follower reported less than the truth: %d\n", under)
-	fmt.Printf("after the writers stopped: the standby caught up with position %d; acknowledged writes missing on it: %d of %d keys\n", pos, lost, len(w.last))
+	fmt.Printf("after the writers stopped: the standby caught up with position %d; acknowledged writes missing on it: %d of %d keys\n", pos, lost, w.last.Keys())
 	if lost > 0 || under > 0 {
 		return fmt.Errorf("%d acknowledged writes missing on the standby, %d samples under-reported", lost, under)
 	}
 	return nil
 }
 
+// ack is an acknowledged write's seq and when it was acknowledged.
 type ack struct {
-	value string
-	seq   uint64
-	at    time.Time
+	seq uint64
+	at  time.Time
 }
 
 type workload struct {
@@ -156,13 +155,13 @@ type workload struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 	acked atomic.Int64
+	last  moverig.Acked
 	mu    sync.Mutex
-	last  map[string]ack
 	all   []ack
 }
 
 func newWorkload(hc *http.Client, url string, nkeys, writers int) *workload {
-	w := &workload{hc: hc, url: url, done: make(chan struct{}), last: map[string]ack{}}
+	w := &workload{hc: hc, url: url, done: make(chan struct{})}
 	per := max(1, nkeys/writers)
 	for i := range writers {
 		w.wg.Add(1)
@@ -188,10 +187,9 @@ func (w *workload) writer(i, per int) {
 			continue
 		}
 		if status == 200 || status == 201 {
-			a := ack{value: value, seq: seq, at: time.Now()}
+			w.last.Add(key, value, seq)
 			w.mu.Lock()
-			w.last[key] = a
-			w.all = append(w.all, a)
+			w.all = append(w.all, ack{seq: seq, at: time.Now()})
 			w.mu.Unlock()
 			w.acked.Add(1)
 		}
@@ -207,20 +205,4 @@ func (w *workload) acks() []ack {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.all
-}
-
-// lost counts acknowledged writes the standby does not hold as
-// acknowledged.
-func (w *workload) lost(st state.Store) (int, error) {
-	n := 0
-	for key, a := range w.last {
-		it, err := st.Get(context.Background(), tenant, key)
-		if err != nil {
-			return 0, fmt.Errorf("key %s: %w", key, err)
-		}
-		if string(it.Value) != a.value || it.Seq != a.seq {
-			n++
-		}
-	}
-	return n, nil
 }

@@ -3,8 +3,9 @@
 // internal/movekit (cell-a in memory, cell-b on the backend given) with the
 // tenant directory, the tenant on cell-a holding its keys, and a server
 // router of bench/internal/kit that follows the directory's feed. It also
-// holds what their writers share: a write through the router, and the
-// load average they print.
+// holds what their writers share: a write through the router, the last
+// acknowledged write of each key with the check that a cell holds them
+// all, and the load average they print.
 package moverig
 
 import (
@@ -15,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cellfabric/cellfabric/bench/internal/kit"
@@ -158,4 +160,51 @@ func Loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// Acked is the last acknowledged write of each key, as the writers saw
+// it. Writers may add to it at once. The zero value is ready to use.
+type Acked struct {
+	mu   sync.Mutex
+	last map[string]ack
+}
+
+type ack struct {
+	value string
+	seq   uint64
+}
+
+// Add records that the write of value to key was acknowledged at seq.
+func (a *Acked) Add(key, value string, seq uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.last == nil {
+		a.last = map[string]ack{}
+	}
+	a.last[key] = ack{value, seq}
+}
+
+// Keys is how many keys were written.
+func (a *Acked) Keys() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.last)
+}
+
+// Lost counts the keys whose last acknowledged write st does not hold
+// for tenant, with its value and seq.
+func (a *Acked) Lost(st state.Store, tenant string) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for key, w := range a.last {
+		it, err := st.Get(context.Background(), tenant, key)
+		if err != nil {
+			return 0, fmt.Errorf("key %s: %w", key, err)
+		}
+		if string(it.Value) != w.value || it.Seq != w.seq {
+			n++
+		}
+	}
+	return n, nil
 }

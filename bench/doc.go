@@ -34,7 +34,7 @@
 //
 // The programs listen on loopback only. They import the standard library,
 // the router packages, (otlpsink) the collector's receiver, (kvwriter)
-// internal/verifier, (moves, standby) the mover, the tenant directory, the
-// reference cell and the state port, and (evacuate) control/evacuate and
-// internal/movekit.
+// internal/verifier, (moves, standby) the mover and bench/internal/moverig
+// (internal/movekit's cells and directory with a router in front), and
+// (evacuate) control/evacuate and internal/movekit.
 package bench

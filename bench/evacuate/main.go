@@ -17,9 +17,9 @@ import (
 	"log"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/cellfabric/cellfabric/bench/internal/moverig"
 	"github.com/cellfabric/cellfabric/control/evacuate"
 	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/internal/movekit"
@@ -36,14 +36,6 @@ func main() {
 	if err := run(*tenants, *keys, *parallel, *targets); err != nil {
 		log.Fatal(err)
 	}
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func run(ntenants, nkeys, parallel, ntargets int) error {
@@ -88,12 +80,12 @@ func run(ntenants, nkeys, parallel, ntargets int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("load average before: %s\n", loadavg())
+	fmt.Printf("load average before: %s\n", moverig.Loadavg())
 	sum, err := ev.Run(ctx, evacuate.Options{Source: "src", Parallel: parallel, Checkpoint: tmp + "/checkpoint"})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("load average after:  %s\n", loadavg())
+	fmt.Printf("load average after:  %s\n", moverig.Loadavg())
 	windows := make([]time.Duration, 0, len(sum.Moved))
 	moves := make([]time.Duration, 0, len(sum.Moved))
 	per := map[string]int{}

@@ -16,33 +16,19 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cellfabric/cellfabric/bench/internal/kit"
-	"github.com/cellfabric/cellfabric/control/directory"
-	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/bench/internal/moverig"
 	"github.com/cellfabric/cellfabric/control/mover"
-	"github.com/cellfabric/cellfabric/router"
-	"github.com/cellfabric/cellfabric/router/edgeauth"
-	"github.com/cellfabric/cellfabric/router/server"
-	"github.com/cellfabric/cellfabric/workload/refcell"
 	"github.com/cellfabric/cellfabric/workload/state"
 	"github.com/cellfabric/cellfabric/workload/state/embedded"
-	"github.com/cellfabric/cellfabric/workload/state/stateapi"
-)
-
-var (
-	edgeKey    = edgeauth.Key{ID: "bench", Secret: []byte("bench-edge-signing-secret-000000")} // kit.StartRouter's
-	controlKey = edgeauth.Key{ID: "ctl", Secret: []byte("bench-control-key-secret-0000000")}
 )
 
 const tenant = "acme"
@@ -60,29 +46,6 @@ func main() {
 	}
 }
 
-type cell struct {
-	id    string
-	store state.Store
-	url   string
-	api   *stateapi.Client
-}
-
-func startCell(id string, b state.Backend) (*cell, error) {
-	st := state.New(b)
-	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: "aws", Keys: []edgeauth.Key{edgeKey}, ControlKeys: []edgeauth.Key{controlKey}, Store: st})
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	go func() { _ = http.Serve(ln, rc) }()
-	c := &cell{id: id, store: st, url: "http://" + ln.Addr().String()}
-	c.api, err = stateapi.NewClient(stateapi.ClientConfig{BaseURL: c.url, Key: controlKey})
-	return c, err
-}
-
 func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
 	second := state.Backend(embedded.New())
 	secondKind := "embedded (memory)"
@@ -98,73 +61,19 @@ func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
 		}
 		second, secondKind = b, "embedded (disk log)"
 	}
-	a, err := startCell("cell-a", embedded.New())
+	rig, err := moverig.Start(moverig.Config{Tenant: tenant, Keys: nkeys, Second: second, Clients: writers + readers + 4})
 	if err != nil {
 		return err
 	}
-	b, err := startCell("cell-b", second)
-	if err != nil {
-		return err
-	}
-	cells := map[string]*cell{"cell-a": a, "cell-b": b}
-	reg := &router.Registry{Version: router.SchemaVersion, Epoch: 1}
-	for _, c := range []*cell{a, b} {
-		reg.Cells = append(reg.Cells, router.Cell{ID: c.id, Cloud: "aws", Region: "r1", Endpoint: c.url, HealthURL: c.url + refcell.HealthPath, Weight: 100, Geo: "eu"})
-	}
-	snap, err := router.Compile(reg)
-	if err != nil {
-		return err
-	}
-	d, err := directory.New(directory.Config{KV: directory.NewMemory(nil), Registry: func() *router.Snapshot { return snap }})
-	if err != nil {
-		return err
-	}
-	v, err := edgeauth.NewVerifier([]edgeauth.Key{controlKey}, edgeauth.VerifierOptions{})
-	if err != nil {
-		return err
-	}
-	ds := httptest.NewServer(dirhttp.Handler(d, v))
-	defer ds.Close()
-	dc, err := dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: ds.URL, Key: controlKey})
-	if err != nil {
-		return err
-	}
+	defer rig.Close()
+	cells := rig.Cells
 	ctx := context.Background()
-	if _, err := dc.Put(ctx, router.Tenant{ID: tenant, Cell: "cell-a"}, directory.PutOptions{IfAbsent: true}); err != nil {
-		return err
-	}
-	for i := range nkeys {
-		if _, _, err := a.store.Put(ctx, tenant, "k"+strconv.Itoa(i), []byte(strings.Repeat("v", 100)), state.Cond{}); err != nil {
-			return err
-		}
-	}
-	store := router.NewStore(nil)
-	if err := store.Install(reg, "bench"); err != nil {
-		return err
-	}
-	rt, err := kit.StartRouter(store, time.Hour, func(c *server.Config) {
-		c.DirectoryFeed, c.DirectoryPoll = dirhttp.Feed{C: dc}, 5*time.Millisecond
-	})
-	if err != nil {
-		return err
-	}
-	defer rt.Stop()
-	hc := kit.Client(writers + readers + 4)
-	for i := 0; ; i++ { // until the router has loaded the directory
-		if st, err := kit.Get(hc, rt.URL+"/kv/k0", tenant); err == nil && st == 200 {
-			break
-		}
-		if i > 1000 {
-			return fmt.Errorf("the router never routed the tenant")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	m, err := mover.New(mover.Config{Directory: dc, Registry: reg, Cells: func(id string) (mover.CellState, error) { return cells[id].api, nil }})
+	m, err := rig.Mover()
 	if err != nil {
 		return err
 	}
 
-	w := newWorkload(hc, rt.URL, nkeys, writers, readers)
+	w := newWorkload(rig.Client, rig.Router.URL, nkeys, writers, readers)
 	time.Sleep(time.Second) // load before the first move
 	fmt.Printf("tenant %s: %d keys; cell-a embedded (memory), cell-b %s; %d writers, %d readers through a server router; lag threshold %d\n\n", tenant, nkeys, secondKind, writers, readers, lag)
 	fmt.Printf("%-5s %-16s %10s %12s %10s %12s\n", "move", "from → to", "took", "unavailable", "drained", "acked so far")
@@ -182,7 +91,7 @@ func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
 		// The cell the tenant left accepts nothing more: checked before the
 		// tenant moves back to it.
 		time.Sleep(200 * time.Millisecond)
-		if late, err := lateWrites(cells[from].store, res.Position); err != nil || late > 0 {
+		if late, err := lateWrites(cells[from].Store, res.Position); err != nil || late > 0 {
 			w.stop()
 			return fmt.Errorf("move %d: cell %s accepted %d writes after the switch at %d (%v)", i, from, late, res.Position, err)
 		}
@@ -190,7 +99,7 @@ func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
 	}
 	loadTime := time.Since(start)
 	w.stop()
-	lost, err := w.lost(cells[from].store)
+	lost, err := w.last.Lost(cells[from].Store, tenant)
 	if err != nil {
 		return err
 	}
@@ -212,11 +121,6 @@ func lateWrites(st state.Store, pos uint64) (int, error) {
 	return len(recs), err
 }
 
-type ack struct {
-	value string
-	seq   uint64
-}
-
 type workload struct {
 	hc               *http.Client
 	url              string
@@ -225,12 +129,11 @@ type workload struct {
 	acked, refused   atomic.Int64
 	failed           atomic.Int64
 	reads, readFails atomic.Int64
-	mu               sync.Mutex
-	last             map[string]ack
+	last             moverig.Acked
 }
 
 func newWorkload(hc *http.Client, url string, nkeys, writers, readers int) *workload {
-	w := &workload{hc: hc, url: url, done: make(chan struct{}), last: map[string]ack{}}
+	w := &workload{hc: hc, url: url, done: make(chan struct{})}
 	per := max(1, nkeys/writers)
 	for i := range writers {
 		w.wg.Add(1)
@@ -255,20 +158,14 @@ func (w *workload) writer(i, per int) {
 		}
 		key := "k" + strconv.Itoa(i*per+rand.IntN(per))
 		value := fmt.Sprintf("w%d-%d", i, n)
-		req, _ := http.NewRequest(http.MethodPut, w.url+"/kv/"+key, strings.NewReader(value))
-		req.Header.Set("X-Tenant-ID", tenant)
-		resp, err := w.hc.Do(req)
+		status, seq, err := moverig.Put(w.hc, w.url, tenant, key, value)
 		if err != nil {
 			w.failed.Add(1)
 			continue
 		}
-		resp.Body.Close()
-		switch resp.StatusCode {
+		switch status {
 		case 200, 201:
-			seq, _ := state.ParseETag(resp.Header.Get("ETag"))
-			w.mu.Lock()
-			w.last[key] = ack{value, seq}
-			w.mu.Unlock()
+			w.last.Add(key, value, seq)
 			w.acked.Add(1)
 		case 503, 421:
 			w.refused.Add(1)
@@ -298,20 +195,4 @@ func (w *workload) reader(nkeys int) {
 func (w *workload) stop() {
 	close(w.done)
 	w.wg.Wait()
-}
-
-// lost counts acknowledged writes the final cell does not hold as
-// acknowledged.
-func (w *workload) lost(st state.Store) (int, error) {
-	n := 0
-	for key, a := range w.last {
-		it, err := st.Get(context.Background(), tenant, key)
-		if err != nil {
-			return 0, fmt.Errorf("key %s: %w", key, err)
-		}
-		if string(it.Value) != a.value || it.Seq != a.seq {
-			n++
-		}
-	}
-	return n, nil
 }

@@ -15,36 +15,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/cellfabric/cellfabric/bench/internal/kit"
-	"github.com/cellfabric/cellfabric/control/directory"
-	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/bench/internal/moverig"
 	"github.com/cellfabric/cellfabric/control/mover"
-	"github.com/cellfabric/cellfabric/router"
-	"github.com/cellfabric/cellfabric/router/edgeauth"
-	"github.com/cellfabric/cellfabric/router/server"
-	"github.com/cellfabric/cellfabric/workload/refcell"
-	"github.com/cellfabric/cellfabric/workload/state"
-	"github.com/cellfabric/cellfabric/workload/state/embedded"
-	"github.com/cellfabric/cellfabric/workload/state/stateapi"
-)
-
-var (
-	edgeKey    = edgeauth.Key{ID: "bench", Secret: []byte("bench-edge-signing-secret-000000")} // kit.StartRouter's
-	controlKey = edgeauth.Key{ID: "ctl", Secret: []byte("bench-control-key-secret-0000000")}
 )
 
 const tenant = "acme"
@@ -60,37 +41,6 @@ func main() {
 	}
 }
 
-type cell struct {
-	id    string
-	store state.Store
-	url   string
-	api   *stateapi.Client
-}
-
-func startCell(id string) (*cell, error) {
-	st := state.New(embedded.New())
-	rc, err := refcell.New(refcell.Config{CellID: id, Cloud: "aws", Keys: []edgeauth.Key{edgeKey}, ControlKeys: []edgeauth.Key{controlKey}, Store: st})
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	go func() { _ = http.Serve(ln, rc) }()
-	c := &cell{id: id, store: st, url: "http://" + ln.Addr().String()}
-	c.api, err = stateapi.NewClient(stateapi.ClientConfig{BaseURL: c.url, Key: controlKey})
-	return c, err
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
 // sample is one reading of the lag.
 type sample struct {
 	at       time.Time
@@ -99,68 +49,14 @@ type sample struct {
 }
 
 func run(nkeys, writers int, duration, every time.Duration) error {
-	a, err := startCell("cell-a")
+	rig, err := moverig.Start(moverig.Config{Tenant: tenant, Failover: []string{"cell-b"}, Keys: nkeys, Clients: writers + 4})
 	if err != nil {
 		return err
 	}
-	b, err := startCell("cell-b")
-	if err != nil {
-		return err
-	}
-	cells := map[string]*cell{"cell-a": a, "cell-b": b}
-	reg := &router.Registry{Version: router.SchemaVersion, Epoch: 1}
-	for _, c := range []*cell{a, b} {
-		reg.Cells = append(reg.Cells, router.Cell{ID: c.id, Cloud: "aws", Region: "r1", Endpoint: c.url, HealthURL: c.url + refcell.HealthPath, Weight: 100, Geo: "eu"})
-	}
-	snap, err := router.Compile(reg)
-	if err != nil {
-		return err
-	}
-	d, err := directory.New(directory.Config{KV: directory.NewMemory(nil), Registry: func() *router.Snapshot { return snap }})
-	if err != nil {
-		return err
-	}
-	v, err := edgeauth.NewVerifier([]edgeauth.Key{controlKey}, edgeauth.VerifierOptions{})
-	if err != nil {
-		return err
-	}
-	ds := httptest.NewServer(dirhttp.Handler(d, v))
-	defer ds.Close()
-	dc, err := dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: ds.URL, Key: controlKey})
-	if err != nil {
-		return err
-	}
+	defer rig.Close()
+	a, b := rig.Cells["cell-a"], rig.Cells["cell-b"]
 	ctx := context.Background()
-	if _, err := dc.Put(ctx, router.Tenant{ID: tenant, Cell: "cell-a", Failover: []string{"cell-b"}}, directory.PutOptions{IfAbsent: true}); err != nil {
-		return err
-	}
-	for i := range nkeys {
-		if _, _, err := a.store.Put(ctx, tenant, "k"+strconv.Itoa(i), []byte(strings.Repeat("v", 100)), state.Cond{}); err != nil {
-			return err
-		}
-	}
-	store := router.NewStore(nil)
-	if err := store.Install(reg, "bench"); err != nil {
-		return err
-	}
-	rt, err := kit.StartRouter(store, time.Hour, func(c *server.Config) {
-		c.DirectoryFeed, c.DirectoryPoll = dirhttp.Feed{C: dc}, 5*time.Millisecond
-	})
-	if err != nil {
-		return err
-	}
-	defer rt.Stop()
-	hc := kit.Client(writers + 4)
-	for i := 0; ; i++ { // until the router has loaded the directory
-		if st, err := kit.Get(hc, rt.URL+"/kv/k0", tenant); err == nil && st == 200 {
-			break
-		}
-		if i > 1000 {
-			return fmt.Errorf("the router never routed the tenant")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	m, err := mover.New(mover.Config{Directory: dc, Registry: reg, Cells: func(id string) (mover.CellState, error) { return cells[id].api, nil }})
+	m, err := rig.Mover()
 	if err != nil {
 		return err
 	}
@@ -173,11 +69,11 @@ func run(nkeys, writers int, duration, every time.Duration) error {
 	followed := make(chan error, 1)
 	go func() { followed <- f.Run(fctx) }()
 
-	w := newWorkload(hc, rt.URL, nkeys, writers)
+	w := newWorkload(rig.Client, rig.Router.URL, nkeys, writers)
 	for f.Lag().CurrentAt.IsZero() { // seeded
 		time.Sleep(10 * time.Millisecond)
 	}
-	fmt.Printf("tenant %s: %d keys (100-byte values); cell-a → cell-b, both embedded (memory); %d writers through a server router; load average at start %s\n", tenant, nkeys, writers, loadavg())
+	fmt.Printf("tenant %s: %d keys (100-byte values); cell-a → cell-b, both embedded (memory); %d writers through a server router; load average at start %s\n", tenant, nkeys, writers, moverig.Loadavg())
 	var samples []sample
 	t := time.NewTicker(every)
 	end := time.Now().Add(duration)
@@ -191,9 +87,9 @@ func run(nkeys, writers int, duration, every time.Duration) error {
 	}
 	t.Stop()
 	acked := w.acked.Load() - ackedAtStart
-	la := loadavg()
+	la := moverig.Loadavg()
 	w.stop()
-	pos, err := a.store.Position(ctx, tenant)
+	pos, err := a.Store.Position(ctx, tenant)
 	if err != nil {
 		return err
 	}
@@ -226,7 +122,7 @@ func run(nkeys, writers int, duration, every time.Duration) error {
 			under++
 		}
 	}
-	lost, err := w.lost(b.store)
+	lost, err := w.last.Lost(b.Store, tenant)
 	if err != nil {
 		return err
 	}
@@ -240,17 +136,17 @@ func run(nkeys, writers int, duration, every time.Duration) error {
 	fmt.Printf("RPO reported by the follower (age since last current): p50 %s, p99 %s, max %s\n", r(pct(reported, 0.5)), r(pct(reported, 0.99)), r(pct(reported, 1)))
 	fmt.Printf("RPO from the writers' acks (oldest acknowledged write not on the standby): p50 %s, p99 %s, max %s\n", r(pct(truth, 0.5)), r(pct(truth, 0.99)), r(pct(truth, 1)))
 	fmt.Printf("samples where the follower reported less than the truth: %d\n", under)
-	fmt.Printf("after the writers stopped: the standby caught up with position %d; acknowledged writes missing on it: %d of %d keys\n", pos, lost, len(w.last))
+	fmt.Printf("after the writers stopped: the standby caught up with position %d; acknowledged writes missing on it: %d of %d keys\n", pos, lost, w.last.Keys())
 	if lost > 0 || under > 0 {
 		return fmt.Errorf("%d acknowledged writes missing on the standby, %d samples under-reported", lost, under)
 	}
 	return nil
 }
 
+// ack is an acknowledged write's seq and when it was acknowledged.
 type ack struct {
-	value string
-	seq   uint64
-	at    time.Time
+	seq uint64
+	at  time.Time
 }
 
 type workload struct {
@@ -259,13 +155,13 @@ type workload struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 	acked atomic.Int64
+	last  moverig.Acked
 	mu    sync.Mutex
-	last  map[string]ack
 	all   []ack
 }
 
 func newWorkload(hc *http.Client, url string, nkeys, writers int) *workload {
-	w := &workload{hc: hc, url: url, done: make(chan struct{}), last: map[string]ack{}}
+	w := &workload{hc: hc, url: url, done: make(chan struct{})}
 	per := max(1, nkeys/writers)
 	for i := range writers {
 		w.wg.Add(1)
@@ -286,21 +182,14 @@ func (w *workload) writer(i, per int) {
 		}
 		key := "k" + strconv.Itoa(i*per+rand.IntN(per))
 		value := fmt.Sprintf("w%d-%d", i, n)
-		req, _ := http.NewRequest(http.MethodPut, w.url+"/kv/"+key, strings.NewReader(value))
-		req.Header.Set("X-Tenant-ID", tenant)
-		resp, err := w.hc.Do(req)
+		status, seq, err := moverig.Put(w.hc, w.url, tenant, key, value)
 		if err != nil {
 			continue
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == 200 || resp.StatusCode == 201 {
-			at := time.Now()
-			seq, _ := state.ParseETag(resp.Header.Get("ETag"))
-			a := ack{value: value, seq: seq, at: at}
+		if status == 200 || status == 201 {
+			w.last.Add(key, value, seq)
 			w.mu.Lock()
-			w.last[key] = a
-			w.all = append(w.all, a)
+			w.all = append(w.all, ack{seq: seq, at: time.Now()})
 			w.mu.Unlock()
 			w.acked.Add(1)
 		}
@@ -316,20 +205,4 @@ func (w *workload) acks() []ack {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.all
-}
-
-// lost counts acknowledged writes the standby does not hold as
-// acknowledged.
-func (w *workload) lost(st state.Store) (int, error) {
-	n := 0
-	for key, a := range w.last {
-		it, err := st.Get(context.Background(), tenant, key)
-		if err != nil {
-			return 0, fmt.Errorf("key %s: %w", key, err)
-		}
-		if string(it.Value) != a.value || it.Seq != a.seq {
-			n++
-		}
-	}
-	return n, nil
 }

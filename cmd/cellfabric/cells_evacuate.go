@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -53,7 +52,8 @@ was not moved.
 The cells' state admin APIs are reached as tenants move reaches them: at
 their registry endpoints, through the edge Worker (--via-edge URL, how a
 deployment's cells are reached; a cell's health is then a read of its
-state API through the Worker), or where --cell-api says.
+state API through the Worker, or at the URL --cell-api gives for it),
+or where --cell-api says.
 
 With --when-unhealthy FOR it first waits until CELL has failed every health
 check (its registry health URL, every --check-every) for FOR, then
@@ -115,24 +115,15 @@ func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if f.checkpoint == "" {
 		f.checkpoint = "cellfabric-evacuate-" + cell + ".checkpoint"
 	}
-	key, err := o.key(env)
+	dir, cr, err := reachCells(ctx, &o, env, f.registry, f.cellAPI, f.viaEdge)
 	if err != nil {
 		return cellsFail(stderr, "evacuate", err)
 	}
-	dir, err := o.client(env)
-	if err != nil {
-		return cellsFail(stderr, "evacuate", err)
-	}
-	hc := &http.Client{Timeout: moveHTTPTimeout}
-	reg, err := loadMoveRegistry(ctx, hc, f.registry)
-	if err != nil {
-		return cellsFail(stderr, "evacuate", err)
-	}
-	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
+	reg, hc := cr.reg, cr.hc
 	// A cell reached through the edge is checked by a read of a tenant's
 	// meta there; the evacuation checks cells, not tenants, so it reads a
 	// name no tenant has (an empty meta, answered by the cell's store).
-	health := func(ctx context.Context, id string) error { return cr.health(ctx, hc, evacuateProbeTenant, id) }
+	health := cr.healthBy(evacuateProbeTenant)
 	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cr.client, Health: health,
 		Owner: strings.Replace(moveOwner(), "tenants move", "cells evacuate", 1)})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -128,20 +127,12 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		fmt.Fprintf(stderr, "cellfabric standby run: %v\n", err)
 		return 1
 	}
-	key, err := o.key(env)
-	if err != nil {
-		return failf(err)
-	}
-	dir, err := o.client(env)
-	if err != nil {
-		return failf(err)
-	}
-	reg, err := loadMoveRegistry(ctx, &http.Client{Timeout: moveHTTPTimeout}, registry)
+	dir, cr, err := reachCells(ctx, &o, env, registry, cellAPI, viaEdge)
 	if err != nil {
 		return failf(err)
 	}
 	if cell != "" {
-		of, err := tenantsOfCell(ctx, dir, reg, cell)
+		of, err := tenantsOfCell(ctx, dir, cr.reg, cell)
 		if err != nil {
 			return failf(err)
 		}
@@ -152,7 +143,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		}
 	}
 	host, _ := os.Hostname()
-	m, err := mover.New(mover.Config{Directory: dir, Registry: reg, Cells: cellReach{reg: reg, override: cellAPI, viaEdge: viaEdge, key: key}.client,
+	m, err := mover.New(mover.Config{Directory: dir, Registry: cr.reg, Cells: cr.client,
 		Owner: fmt.Sprintf("cellfabric standby run on %s pid %d", host, os.Getpid()), Logger: logFormat("text").logger(stderr)})
 	if err != nil {
 		return failf(err)
@@ -163,7 +154,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		// A tenant of the stack file is added to the directory first: the
 		// follower reads its placement (and a promotion raises its epoch)
 		// there.
-		seeded, err := seedFromRegistry(ctx, dir, reg, t, false)
+		seeded, err := seedFromRegistry(ctx, dir, cr.reg, t, false)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t, err))
 			continue

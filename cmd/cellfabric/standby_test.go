@@ -5,38 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/workload/state"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while a command writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runStandby runs `standby run acme --to cell-b` against e until stop is
 // called, which returns its exit code, stdout and stderr.
-func (e *moveEnv) runStandby(t *testing.T, extra ...string) (out *syncBuffer, stop func() (int, string)) {
+func (e *moveEnv) runStandby(t *testing.T, extra ...string) (out *testkit.Buffer, stop func() (int, string)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &testkit.Buffer{}, &testkit.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		args := append([]string{"run", "acme", "--to", "cell-b", "--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile, "--report", "10ms"}, extra...)
@@ -120,12 +102,29 @@ func TestTenantsPromoteSourceDown(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "the standby holds position 25") || !strings.Contains(errs, "cellfabric tenants promote acme --to cell-b --accept-loss") {
 		t.Fatalf("promote with the source down: %d\n%s\n%s", code, pout, errs)
 	}
+	// The command to run next reaches the same cells: it carries the
+	// flags this one was given.
+	if want := "--accept-loss --api " + e.dirURL + " --key-file " + e.keyFile + " --registry " + e.regFile; !strings.Contains(errs, want) {
+		t.Errorf("the --accept-loss command lacks %q:\n%s", want, errs)
+	}
+	// Through an edge Worker (here a dead one, as cell-a is down) with
+	// the target named by --cell-api: the printed command keeps both, and
+	// the warning names the Worker's route to the old cell's fence.
+	dead := "http://127.0.0.1:9"
+	cellB := "cell-b=" + e.cellURLs["cell-b"]
+	code, pout, errs = e.run(t, "promote", "acme", "--to", "cell-b", "--via-edge", dead, "--cell-api", cellB)
+	if want := "--accept-loss --api " + e.dirURL + " --key-file " + e.keyFile + " --registry " + e.regFile + " --via-edge " + dead + " --cell-api " + cellB; code != 1 || !strings.Contains(errs, want) {
+		t.Fatalf("promote through the edge with the source down: %d, want the command %q:\n%s\n%s", code, want, pout, errs)
+	}
 	if got := e.entry(t); got.Cell != "cell-a" {
 		t.Errorf("directory %+v: want it unchanged", got)
 	}
-	code, pout, errs = e.run(t, "promote", "acme", "--to", "cell-b", "--accept-loss")
+	code, pout, errs = e.run(t, "promote", "acme", "--to", "cell-b", "--accept-loss", "--via-edge", dead, "--cell-api", cellB)
 	if code != 0 || !strings.Contains(pout, "warning: cell cell-a was unreachable") {
 		t.Fatalf("promote --accept-loss: %d\n%s\n%s", code, pout, errs)
+	}
+	if want := "PUT " + dead + "/_cellfabric/v1/cells/cell-a/state/acme/fence"; !strings.Contains(pout, want) {
+		t.Errorf("the warning lacks the Worker's route %q:\n%s", want, pout)
 	}
 	if got := e.entry(t); got.Cell != "cell-b" {
 		t.Errorf("directory %+v: want cell-b", got)
@@ -198,7 +197,7 @@ func TestStandbyRunSeedsAStackFileTenant(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &testkit.Buffer{}, &testkit.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- standbyMain(ctx, []string{"run", "globex", "--to", "cell-b", "--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile, "--report", "10ms"}, out, errb, noEnv)
@@ -248,7 +247,7 @@ func TestStandbyRunCell(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &testkit.Buffer{}, &testkit.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- standbyMain(ctx, append([]string{"run", "--cell", "cell-a", "--to", "cell-b", "--report", "10ms"}, base...), out, errb, noEnv)

@@ -82,7 +82,8 @@ registry the router serves: cellfabric local's is the default), or where
 --via-edge with the edge Worker's URL (it needs its CONTROL_KEY bound),
 which verifies the control key and forwards each call to the cell; the
 target's health is then checked by reading the tenant's state meta
-through it. --cell-api still wins for the cells it names.`
+through it. --cell-api still wins for the cells it names (their health
+is then a read of the meta at that URL).`
 
 func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, env tenantsEnv) int {
 	var o apiOptions
@@ -115,19 +116,11 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if !ok {
 		return code
 	}
-	key, err := o.key(env)
+	dir, cr, err := reachCells(ctx, &o, env, f.registry, f.cellAPI, f.viaEdge)
 	if err != nil {
 		return fail(stderr, "move", err)
 	}
-	dir, err := o.client(env)
-	if err != nil {
-		return fail(stderr, "move", err)
-	}
-	hc := &http.Client{Timeout: moveHTTPTimeout}
-	reg, err := loadMoveRegistry(ctx, hc, f.registry)
-	if err != nil {
-		return fail(stderr, "move", err)
-	}
+	reg := cr.reg
 	start := time.Now()
 	steps := stdout // the step lines; with -o json stdout holds the JSON only
 	if o.output == "json" {
@@ -147,11 +140,10 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 			fmt.Fprintf(steps, "tenant %s is a tenant of the stack file (the registry's seed), not of the tenant directory: %s the directory as the registry places it (cell %s) before the move, so that the move can raise its epoch\n", id, verb, seeded.Cell)
 		}
 	}
-	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
 	m, err := mover.New(mover.Config{
 		Directory: mdir, Registry: reg,
 		Cells:  cr.client,
-		Health: func(ctx context.Context, cell string) error { return cr.health(ctx, hc, id, cell) },
+		Health: cr.healthBy(id),
 		Owner:  moveOwner(),
 		OnStep: func(e mover.Event) { printStep(steps, e) },
 	})
@@ -162,7 +154,7 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		ImportBatch: f.batch, ImportParallel: f.parallel, ForceOverwrite: f.force}
 	if f.router != "" {
 		opts.ReadThrough = func(ctx context.Context, tenant, key string) (string, error) {
-			return readThrough(ctx, hc, f.router, tenant, key)
+			return readThrough(ctx, cr.hc, f.router, tenant, key)
 		}
 	}
 	switch {
@@ -201,6 +193,22 @@ func tenantsMove(ctx context.Context, args []string, stdout, stderr io.Writer, e
 
 // nextSteps says exactly what to run after a move stopped.
 func nextSteps(pe *mover.PendingError, f moveFlags, o apiOptions) string {
+	common := f.again(o)
+	var b strings.Builder
+	if pe.Fenced {
+		fmt.Fprintf(&b, "tenant %s is fenced: reads are served, writes are refused until the move finishes or is aborted.\n", pe.Tenant)
+	}
+	fmt.Fprintf(&b, "to resume it (once the cells answer again):\n  cellfabric tenants move %s --to %s --move-id %s%s\n", pe.Tenant, pe.Target, pe.MoveID, common)
+	if pe.Abortable {
+		fmt.Fprintf(&b, "to undo it instead (the tenant goes back to its source, unchanged):\n  cellfabric tenants move %s --abort%s\n", pe.Tenant, common)
+	}
+	return b.String()
+}
+
+// again returns the flags, each with a leading space, that a command
+// printed to run next needs to reach the same directory and cells as this
+// one: those given that are not the default.
+func (f moveFlags) again(o apiOptions) string {
 	common := ""
 	if o.api != defaultAPI {
 		common += " --api " + o.api
@@ -217,15 +225,7 @@ func nextSteps(pe *mover.PendingError, f moveFlags, o apiOptions) string {
 	for c, u := range f.cellAPI {
 		common += " --cell-api " + c + "=" + u
 	}
-	var b strings.Builder
-	if pe.Fenced {
-		fmt.Fprintf(&b, "tenant %s is fenced: reads are served, writes are refused until the move finishes or is aborted.\n", pe.Tenant)
-	}
-	fmt.Fprintf(&b, "to resume it (once the cells answer again):\n  cellfabric tenants move %s --to %s --move-id %s%s\n", pe.Tenant, pe.Target, pe.MoveID, common)
-	if pe.Abortable {
-		fmt.Fprintf(&b, "to undo it instead (the tenant goes back to its source, unchanged):\n  cellfabric tenants move %s --abort%s\n", pe.Tenant, common)
-	}
-	return b.String()
+	return common
 }
 
 // loadMoveRegistry reads the registry from a file or a URL.

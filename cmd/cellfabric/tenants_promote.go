@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/cellfabric/cellfabric/control/mover"
@@ -47,16 +46,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 	if !ok {
 		return code
 	}
-	key, err := o.key(env)
-	if err != nil {
-		return fail(stderr, "promote", err)
-	}
-	dir, err := o.client(env)
-	if err != nil {
-		return fail(stderr, "promote", err)
-	}
-	hc := &http.Client{Timeout: moveHTTPTimeout}
-	reg, err := loadMoveRegistry(ctx, hc, f.registry)
+	dir, cr, err := reachCells(ctx, &o, env, f.registry, f.cellAPI, f.viaEdge)
 	if err != nil {
 		return fail(stderr, "promote", err)
 	}
@@ -65,11 +55,10 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 	if o.output == "json" {
 		steps = stderr
 	}
-	cr := cellReach{reg: reg, override: f.cellAPI, viaEdge: f.viaEdge, key: key}
 	m, err := mover.New(mover.Config{
-		Directory: dir, Registry: reg,
+		Directory: dir, Registry: cr.reg,
 		Cells:  cr.client,
-		Health: func(ctx context.Context, cell string) error { return cr.health(ctx, hc, id, cell) },
+		Health: cr.healthBy(id),
 		Owner:  moveOwner(),
 		OnStep: func(e mover.Event) { printStep(steps, e) },
 	})
@@ -80,7 +69,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 		Promote: true, AcceptLoss: acceptLoss}
 	if f.router != "" {
 		opts.ReadThrough = func(ctx context.Context, tenant, key string) (string, error) {
-			return readThrough(ctx, hc, f.router, tenant, key)
+			return readThrough(ctx, cr.hc, f.router, tenant, key)
 		}
 	}
 	res, err := m.Move(ctx, opts)
@@ -90,7 +79,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 		var pe *mover.PendingError
 		switch {
 		case errors.As(err, &sd):
-			fmt.Fprintf(stderr, "the standby holds position %d (its own store is at %d); to promote it anyway, losing what %s acknowledged after that:\n  cellfabric tenants promote %s --to %s --accept-loss\n", sd.Standby.Position, sd.Standby.Stored, sd.Source, id, f.to)
+			fmt.Fprintf(stderr, "the standby holds position %d (its own store is at %d); to promote it anyway, losing what %s acknowledged after that:\n  cellfabric tenants promote %s --to %s --accept-loss%s\n", sd.Standby.Position, sd.Standby.Stored, sd.Source, id, f.to, f.again(o))
 		case errors.As(err, &pe):
 			fmt.Fprint(stderr, nextSteps(pe, f, o))
 		}
@@ -109,7 +98,7 @@ func tenantsPromote(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "  standby held       %s\n", s)
 	}
 	if res.SourceDown {
-		fmt.Fprintf(stdout, "warning: cell %s was unreachable: writes it acknowledged after the standby's position are lost, and it was not told of the promotion. Before it serves again, mark the tenant moved there (its state API: PUT /_cellfabric/v1/state/%s/fence {\"fence\":%d,\"moved\":true,\"movedTo\":%q}), or routers that still place the tenant on it may write there.\n", res.Source, res.Tenant, res.Epoch, res.Target)
+		fmt.Fprintf(stdout, "warning: cell %s was unreachable: writes it acknowledged after the standby's position are lost, and it was not told of the promotion. Before it serves again, mark the tenant moved there (%s {\"fence\":%d,\"moved\":true,\"movedTo\":%q}), or routers that still place the tenant on it may write there.\n", res.Source, cr.fenceRoute(res.Source, res.Tenant), res.Epoch, res.Target)
 	}
 	return 0
 }

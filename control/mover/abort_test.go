@@ -32,8 +32,8 @@ func TestAbortThenMoveAgain(t *testing.T) {
 	if e.Cell != "cell-a" || e.EffectiveState() != fabric.TenantActive || e.Epoch != 3 {
 		t.Errorf("directory %+v: want cell-a, active, epoch 3 (raised by the fence and its undo)", e)
 	}
-	src, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID)
-	tgt, _ := k.cells["cell-b"].store.Meta(context.Background(), tenantID)
+	src, _ := k.cells["cell-a"].Store.Meta(context.Background(), tenantID)
+	tgt, _ := k.cells["cell-b"].Store.Meta(context.Background(), tenantID)
 	if src.FenceAll || src.Moved || src.Lock != nil || src.Fence != 0 {
 		t.Errorf("source meta %+v: want the fence as before the move, unlocked", src)
 	}
@@ -53,7 +53,7 @@ func TestAbortThenMoveAgain(t *testing.T) {
 	if status != 201 || cell != "cell-a" {
 		t.Errorf("write after the abort: %d from %s, want 201 from cell-a", status, cell)
 	}
-	if err := k.cells["cell-a"].store.Delete(context.Background(), tenantID, "seed-7", state.Cond{}); err != nil {
+	if err := k.cells["cell-a"].Store.Delete(context.Background(), tenantID, "seed-7", state.Cond{}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := k.mover(nil).Move(context.Background(), k.options())
@@ -63,7 +63,7 @@ func TestAbortThenMoveAgain(t *testing.T) {
 	if res.Reconciled != 1 || !res.Verify.Match {
 		t.Errorf("second move: %d left-over keys removed, verify %+v; want 1 (seed-7) and a match", res.Reconciled, res.Verify)
 	}
-	if _, err := k.cells["cell-b"].store.Get(context.Background(), tenantID, "seed-7"); !errors.Is(err, state.ErrNotFound) {
+	if _, err := k.cells["cell-b"].Store.Get(context.Background(), tenantID, "seed-7"); !errors.Is(err, state.ErrNotFound) {
 		t.Errorf("seed-7, deleted on the source, on the target: %v, want not found", err)
 	}
 	// And back again: cell-a holds an older copy, marked moved.
@@ -72,7 +72,7 @@ func TestAbortThenMoveAgain(t *testing.T) {
 	if _, err := k.mover(nil).Move(context.Background(), back); err != nil {
 		t.Fatalf("moving back: %v", err)
 	}
-	if it, err := k.cells["cell-a"].store.Get(context.Background(), tenantID, "after-abort"); err != nil || string(it.Value) != "y" {
+	if it, err := k.cells["cell-a"].Store.Get(context.Background(), tenantID, "after-abort"); err != nil || string(it.Value) != "y" {
 		t.Errorf("after moving back: %+v, %v", it, err)
 	}
 }
@@ -117,7 +117,7 @@ func TestPlan(t *testing.T) {
 	if p.Keys != 40 || p.Position != 40 || p.Source != "cell-a" || len(p.Steps) != len(Steps) || len(p.Problems) != 0 {
 		t.Errorf("plan %+v: want 40 keys at 40 on cell-a, every step, no problem", p)
 	}
-	if m, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID); m.Lock != nil || m.FenceAll {
+	if m, _ := k.cells["cell-a"].Store.Meta(context.Background(), tenantID); m.Lock != nil || m.FenceAll {
 		t.Errorf("a dry run changed the source: %+v", m)
 	}
 	o := k.options()
@@ -127,7 +127,7 @@ func TestPlan(t *testing.T) {
 		t.Errorf("plan to an unknown cell: %+v, want an error (no state API for it)", p)
 	}
 	o.Target = "cell-a"
-	k.cells["cell-b"].store.Put(context.Background(), tenantID, "x", []byte("1"), state.Cond{})
+	k.cells["cell-b"].Store.Put(context.Background(), tenantID, "x", []byte("1"), state.Cond{})
 	p, err = k.mover(nil).Plan(context.Background(), o)
 	if err != nil || len(p.Problems) == 0 || !strings.Contains(strings.Join(p.Problems, "\n"), "already") {
 		t.Errorf("plan to its own cell: %+v, %v; want a problem saying it is there already", p.Problems, err)

@@ -97,17 +97,27 @@ func (r *run) check(ctx context.Context) (string, error) {
 	if errs := r.m.problems(ctx, r.o, entry, smeta, tmeta, r.tgt, r.lock.ID); len(errs) > 0 {
 		return "", fmt.Errorf("tenant %s cannot move to cell %s: %w", r.o.Tenant, r.o.Target, errors.Join(errs...))
 	}
+	if err := r.lockTarget(ctx, tmeta.Fence); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("target %s can take tenant %s (epoch %d, position %d on %s); both cells locked, target fenced until the switch", r.o.Target, r.o.Tenant, entry.Epoch, smeta.Position, r.srcC), nil
+}
+
+// lockTarget locks the tenant on the target with the move's lock and
+// fences every write there until the switch, keeping the target's fence
+// (the check of a move and of a promotion both end with it).
+func (r *run) lockTarget(ctx context.Context, fence int64) error {
 	r.mu.Lock()
 	l := r.lockNow()
 	r.mu.Unlock()
 	if _, err := r.tgt.Lock(ctx, r.o.Tenant, l); err != nil {
-		return "", fmt.Errorf("locking tenant %s on the target cell %s: %w", r.o.Tenant, r.o.Target, err)
+		return fmt.Errorf("locking tenant %s on the target cell %s: %w", r.o.Tenant, r.o.Target, err)
 	}
 	r.mu.Lock()
 	r.tgtLocked = true
 	r.mu.Unlock()
-	if _, err := r.tgt.SetFence(ctx, r.o.Tenant, state.FenceState{Fence: tmeta.Fence, FenceAll: true}); err != nil {
-		return "", fmt.Errorf("fencing tenant %s on the target cell %s until the switch: %w", r.o.Tenant, r.o.Target, err)
+	if _, err := r.tgt.SetFence(ctx, r.o.Tenant, state.FenceState{Fence: fence, FenceAll: true}); err != nil {
+		return fmt.Errorf("fencing tenant %s on the target cell %s until the switch: %w", r.o.Tenant, r.o.Target, err)
 	}
-	return fmt.Sprintf("target %s can take tenant %s (epoch %d, position %d on %s); both cells locked, target fenced until the switch", r.o.Target, r.o.Tenant, entry.Epoch, smeta.Position, r.srcC), nil
+	return nil
 }

@@ -147,15 +147,7 @@ func (o Options) Validate() error {
 	if o.Target == "" {
 		errs = append(errs, errors.New("target: required (the cell to move the tenant to)"))
 	}
-	if o.ImportBatch > state.MaxImportBatch {
-		errs = append(errs, fmt.Errorf("import batch: %d is over the %d records an import takes", o.ImportBatch, state.MaxImportBatch))
-	}
-	if o.ImportBatch < 0 || o.ImportParallel < 0 {
-		errs = append(errs, errors.New("import batch and parallelism: must not be negative (0 for the defaults)"))
-	}
-	if o.LockTTL > state.MaxLockLifetime {
-		errs = append(errs, fmt.Errorf("lock ttl: %s is over %s", o.LockTTL, state.MaxLockLifetime))
-	}
+	errs = append(errs, importProblems(o.ImportBatch, o.ImportParallel, o.LockTTL)...)
 	if o.AcceptLoss && !o.Promote {
 		errs = append(errs, errors.New("accept loss: only a promotion of a warm standby may lose writes; a move copies everything"))
 	}
@@ -163,6 +155,22 @@ func (o Options) Validate() error {
 		errs = append(errs, errors.New("force overwrite: a promotion keeps the standby's data; it overwrites nothing"))
 	}
 	return errors.Join(errs...)
+}
+
+// importProblems are the rules Options and StandbyOptions share: the
+// import batch and parallelism, and the lock's ttl.
+func importProblems(batch, parallel int, lockTTL time.Duration) []error {
+	var errs []error
+	if batch > state.MaxImportBatch {
+		errs = append(errs, fmt.Errorf("import batch: %d is over the %d records an import takes", batch, state.MaxImportBatch))
+	}
+	if batch < 0 || parallel < 0 {
+		errs = append(errs, errors.New("import batch and parallelism: must not be negative (0 for the defaults)"))
+	}
+	if lockTTL > state.MaxLockLifetime {
+		errs = append(errs, fmt.Errorf("lock ttl: %s is over %s", lockTTL, state.MaxLockLifetime))
+	}
+	return errs
 }
 
 // Event is a step starting (Done false) or ending.

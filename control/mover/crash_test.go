@@ -30,8 +30,8 @@ func TestMoveCrashAtEachStep(t *testing.T) {
 			if !ok || pe.Step != step {
 				t.Fatalf("crashed move: %v, want a pending move at %s", err, step)
 			}
-			src, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID)
-			tgt, _ := k.cells["cell-b"].store.Meta(context.Background(), tenantID)
+			src, _ := k.cells["cell-a"].Store.Meta(context.Background(), tenantID)
+			tgt, _ := k.cells["cell-b"].Store.Meta(context.Background(), tenantID)
 			entry, _ := k.dir.Get(context.Background(), tenantID)
 			if src.Lock == nil || src.Lock.ID != pe.MoveID {
 				t.Errorf("source lock %+v: want move %s's, journaled", src.Lock, pe.MoveID)
@@ -61,7 +61,7 @@ func TestMoveCrashAtEachStep(t *testing.T) {
 			l.finish()
 			pos := res.Position
 			if pos == 0 { // resumed after the switch: the source's final position
-				m, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID)
+				m, _ := k.cells["cell-a"].Store.Meta(context.Background(), tenantID)
 				pos = m.Position
 			}
 			l.checkZeroLoss(t, "cell-b", "cell-a", pos)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/control/directory/dirhttp"
+	"github.com/cellfabric/cellfabric/internal/movekit"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/health"
@@ -27,14 +27,10 @@ import (
 	"github.com/cellfabric/cellfabric/workload/state/stateapi"
 )
 
-// The test kit: two reference cells on loopback with different store
-// adapters (embedded in memory, embedded on disk), the tenant directory
-// over dirhttp, and server routers in front, all real servers.
-
-var (
-	edgeKey    = edgeauth.Key{ID: "edge1", Secret: []byte("edge-secret-0123456789abcdef")}
-	controlKey = edgeauth.Key{ID: "ctl1", Secret: []byte("control-secret-0123456789abc")}
-)
+// The test kit: two reference cells of internal/movekit on loopback with
+// different store adapters (embedded in memory, embedded on disk), the
+// tenant directory over dirhttp, and server routers in front, all real
+// servers.
 
 const tenantID = "acme"
 
@@ -44,57 +40,9 @@ var (
 	_ CellState = (*stateapi.Client)(nil)
 )
 
-// testCell is a reference cell on a loopback port that survives kill and
-// restart (the registry names it).
-type testCell struct {
-	id    string
-	store state.Store
-	cell  *refcell.Cell
-	api   *stateapi.Client
-
-	mu   sync.Mutex
-	addr string
-	srv  *http.Server
-}
-
-func (c *testCell) start(t testing.TB) {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.srv != nil {
-		return
-	}
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ { // the port may linger a moment after a kill
-		if ln, err = net.Listen("tcp", c.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("starting cell %s: %v", c.id, err)
-	}
-	c.addr = ln.Addr().String()
-	c.srv = &http.Server{Handler: c.cell}
-	go func() { _ = c.srv.Serve(ln) }()
-}
-
-// kill closes the cell's listener and connections, as a crash would.
-func (c *testCell) kill() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.srv != nil {
-		_ = c.srv.Close()
-		c.srv = nil
-	}
-}
-
-func (c *testCell) url() string { return "http://" + c.addr }
-
 type kit struct {
 	t      *testing.T
-	cells  map[string]*testCell
+	cells  map[string]*movekit.Cell
 	reg    *router.Registry
 	dir    *dirhttp.Client
 	router string // the live router's URL
@@ -103,53 +51,18 @@ type kit struct {
 
 func newKit(t *testing.T) *kit {
 	t.Helper()
-	k := &kit{t: t, cells: map[string]*testCell{}, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}}
+	k := &kit{t: t, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}}
 	t.Cleanup(k.hc.CloseIdleConnections)
 	disk, err := embedded.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		id      string
-		backend state.Backend
-	}{{"cell-a", embedded.New()}, {"cell-b", disk}} {
-		st := state.New(c.backend)
-		rc, err := refcell.New(refcell.Config{CellID: c.id, Cloud: "aws", Keys: []edgeauth.Key{edgeKey}, ControlKeys: []edgeauth.Key{controlKey}, Store: st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tc := &testCell{id: c.id, store: st, cell: rc, addr: "127.0.0.1:0"}
-		tc.start(t)
-		tc.api, err = stateapi.NewClient(stateapi.ClientConfig{BaseURL: tc.url(), Key: controlKey, MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		k.cells[c.id] = tc
-		t.Cleanup(func() { tc.kill(); _ = rc.Close() })
-	}
-	k.reg = &router.Registry{Version: router.SchemaVersion, Epoch: 1}
-	for _, id := range []string{"cell-a", "cell-b"} {
-		u := k.cells[id].url()
-		k.reg.Cells = append(k.reg.Cells, router.Cell{ID: id, Cloud: "aws", Region: "r-" + id, Endpoint: u, HealthURL: u + refcell.HealthPath, Weight: 100, Geo: "eu"})
-	}
-	snap, err := router.Compile(k.reg)
+	mk, err := movekit.Start([]movekit.CellSpec{{ID: "cell-a", Backend: embedded.New()}, {ID: "cell-b", Backend: disk}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := directory.New(directory.Config{KV: directory.NewMemory(nil), Registry: func() *router.Snapshot { return snap }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := edgeauth.NewVerifier([]edgeauth.Key{controlKey}, edgeauth.VerifierOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := httptest.NewServer(dirhttp.Handler(d, v))
-	t.Cleanup(ds.Close)
-	k.dir, err = dirhttp.NewClient(dirhttp.ClientConfig{BaseURL: ds.URL, Key: controlKey, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(mk.Close)
+	k.cells, k.reg, k.dir = mk.Cells, mk.Registry, mk.Dir
 	if _, err := k.dir.Put(context.Background(), router.Tenant{ID: tenantID, Cell: "cell-a", Residency: "eu"}, directory.PutOptions{IfAbsent: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +85,7 @@ func (k *kit) startRouterServer(poll time.Duration) (string, *server.Router) {
 	if err := store.Install(k.reg, "memory"); err != nil {
 		t.Fatal(err)
 	}
-	signer, err := edgeauth.NewSigner(edgeKey, nil)
+	signer, err := edgeauth.NewSigner(movekit.EdgeKey, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,9 +161,9 @@ func (k *kit) moverOver(onStep func(Event), wrap func(cell string, c CellState) 
 				return nil, fmt.Errorf("no cell %s", id)
 			}
 			if wrap != nil {
-				return wrap(id, c.api), nil
+				return wrap(id, c.API), nil
 			}
-			return c.api, nil
+			return c.API, nil
 		},
 	})
 	if err != nil {
@@ -276,7 +189,7 @@ func (k *kit) options() Options {
 // seed writes n keys of the tenant straight into the source's store.
 func (k *kit) seed(n int) {
 	for i := range n {
-		if _, _, err := k.cells["cell-a"].store.Put(context.Background(), tenantID, "seed-"+strconv.Itoa(i), []byte("v"+strconv.Itoa(i)), state.Cond{}); err != nil {
+		if _, _, err := k.cells["cell-a"].Store.Put(context.Background(), tenantID, "seed-"+strconv.Itoa(i), []byte("v"+strconv.Itoa(i)), state.Cond{}); err != nil {
 			k.t.Fatal(err)
 		}
 	}
@@ -392,7 +305,7 @@ func (l *load) checkZeroLoss(t *testing.T, cell, old string, switchPos uint64) {
 	if len(l.last) == 0 {
 		t.Fatal("no write was acknowledged")
 	}
-	st := l.k.cells[cell].store
+	st := l.k.cells[cell].Store
 	for key, a := range l.last {
 		it, err := st.Get(context.Background(), tenantID, key)
 		if err != nil {
@@ -410,7 +323,7 @@ func (l *load) checkZeroLoss(t *testing.T, cell, old string, switchPos uint64) {
 		return
 	}
 	var late []string
-	if _, err := l.k.cells[old].store.Export(context.Background(), tenantID, func(r state.Record) error {
+	if _, err := l.k.cells[old].Store.Export(context.Background(), tenantID, func(r state.Record) error {
 		if r.Seq > switchPos {
 			late = append(late, fmt.Sprintf("%s@%d", r.Key, r.Seq))
 		}
@@ -418,7 +331,7 @@ func (l *load) checkZeroLoss(t *testing.T, cell, old string, switchPos uint64) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	recs, _, err := l.k.cells[old].store.Changes(context.Background(), tenantID, switchPos, 0)
+	recs, _, err := l.k.cells[old].Store.Changes(context.Background(), tenantID, switchPos, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

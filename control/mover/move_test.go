@@ -55,16 +55,16 @@ func TestMoveZeroLoss(t *testing.T) {
 		t.Errorf("directory entry %+v (%v): want cell-b, active, epoch 3", entry, err)
 	}
 	for _, c := range []string{"cell-a", "cell-b"} {
-		m, err := k.cells[c].store.Meta(context.Background(), tenantID)
+		m, err := k.cells[c].Store.Meta(context.Background(), tenantID)
 		if err != nil || m.Lock != nil {
 			t.Errorf("%s: meta %+v (%v): want the lock released", c, m, err)
 		}
 	}
-	m, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID)
+	m, _ := k.cells["cell-a"].Store.Meta(context.Background(), tenantID)
 	if !m.Moved || m.MovedTo != "cell-b" || m.Fence != 3 {
 		t.Errorf("source meta %+v: want moved to cell-b at fence 3", m.FenceState)
 	}
-	if _, err := k.cells["cell-a"].store.Get(context.Background(), tenantID, "seed-1"); !errors.Is(err, state.ErrMoved) {
+	if _, err := k.cells["cell-a"].Store.Get(context.Background(), tenantID, "seed-1"); !errors.Is(err, state.ErrMoved) {
 		t.Errorf("a read on the old cell: %v, want ErrMoved", err)
 	}
 }
@@ -80,7 +80,7 @@ func TestMoveStaleRouter(t *testing.T) {
 	if _, err := k.mover(nil).Move(context.Background(), k.options()); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := k.cells["cell-a"].store.Position(context.Background(), tenantID)
+	before, _ := k.cells["cell-a"].Store.Position(context.Background(), tenantID)
 	status, cell, seq, err := k.put(stale, "after-switch", "x")
 	if err != nil || status != 201 || cell != "cell-b" {
 		t.Fatalf("write through the stale router: %d from %q (%v), want 201 from cell-b", status, cell, err)
@@ -90,11 +90,11 @@ func TestMoveStaleRouter(t *testing.T) {
 	if want := `cellfabric_router_stale_placement_total{outcome="retried"} 1`; !strings.Contains(rec.Body.String(), want) {
 		t.Errorf("the stale router's metrics lack %s: its write did not go through the old cell's 421", want)
 	}
-	after, _ := k.cells["cell-a"].store.Position(context.Background(), tenantID)
+	after, _ := k.cells["cell-a"].Store.Position(context.Background(), tenantID)
 	if after != before {
 		t.Errorf("the old cell's position moved from %d to %d: it accepted a write after the switch", before, after)
 	}
-	it, err := k.cells["cell-b"].store.Get(context.Background(), tenantID, "after-switch")
+	it, err := k.cells["cell-b"].Store.Get(context.Background(), tenantID, "after-switch")
 	if err != nil || string(it.Value) != "x" || it.Seq != seq {
 		t.Errorf("on cell-b: %+v (%v), want x at seq %d", it, err, seq)
 	}
@@ -146,7 +146,7 @@ func TestMoveTargetKilledMidCopy(t *testing.T) {
 	before, _ := k.dir.Get(context.Background(), tenantID)
 	_, err := k.mover(func(e Event) {
 		if e.Step == StepCopy && !e.Done {
-			k.cells["cell-b"].kill()
+			k.cells["cell-b"].Kill()
 		}
 	}).Move(context.Background(), k.options())
 	ae, ok := errorsAs[*AbortedError](err)
@@ -161,7 +161,7 @@ func TestMoveTargetKilledMidCopy(t *testing.T) {
 	if after.Cell != "cell-a" || after.EffectiveState() != fabric.TenantActive || after.Epoch != before.Epoch {
 		t.Errorf("directory %+v, want unchanged %+v (the move never fenced)", after, before)
 	}
-	m, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID)
+	m, _ := k.cells["cell-a"].Store.Meta(context.Background(), tenantID)
 	if m.FenceAll || m.Moved || m.Lock != nil {
 		t.Errorf("source meta %+v: want unfenced and unlocked", m)
 	}
@@ -181,7 +181,7 @@ func TestMoveSourceKilledAfterFence(t *testing.T) {
 	waitFor(t, "writes before the move", func() bool { return l.acked.Load() >= 100 })
 	_, err := k.mover(func(e Event) {
 		if e.Step == StepDrain && !e.Done {
-			k.cells["cell-a"].kill()
+			k.cells["cell-a"].Kill()
 		}
 	}).Move(context.Background(), k.options())
 	pe, ok := errorsAs[*PendingError](err)
@@ -192,7 +192,9 @@ func TestMoveSourceKilledAfterFence(t *testing.T) {
 	if e, _ := k.dir.Get(context.Background(), tenantID); e.State != fabric.TenantMigrating || e.Cell != "cell-a" {
 		t.Errorf("directory %+v: want cell-a, migrating (fenced)", e)
 	}
-	k.cells["cell-a"].start(t)
+	if err := k.cells["cell-a"].Restart(); err != nil {
+		t.Fatal(err)
+	}
 	o := k.options()
 	o.MoveID = pe.MoveID
 	res, err := k.mover(nil).Move(context.Background(), o)
@@ -228,7 +230,7 @@ func TestMoveFollowDeadline(t *testing.T) {
 		if cell != "cell-a" {
 			return c
 		}
-		return busyFeed{c, k.cells["cell-a"].store}
+		return busyFeed{c, k.cells["cell-a"].Store}
 	}
 	_, err := k.moverOver(nil, busy).Move(context.Background(), o)
 	ae, ok := errorsAs[*AbortedError](err)
@@ -266,7 +268,7 @@ func TestMoveCancelledAborts(t *testing.T) {
 		t.Fatalf("cancelled move: %v, want an abort at drain caused by the cancellation", err)
 	}
 	e, _ := k.dir.Get(context.Background(), tenantID)
-	m, _ := k.cells["cell-a"].store.Meta(context.Background(), tenantID)
+	m, _ := k.cells["cell-a"].Store.Meta(context.Background(), tenantID)
 	if e.Cell != "cell-a" || e.EffectiveState() != fabric.TenantActive || m.FenceAll || m.Lock != nil {
 		t.Errorf("after the cancelled move: directory %+v, source meta %+v; want active on cell-a, unfenced, unlocked", e, m)
 	}

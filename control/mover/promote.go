@@ -100,17 +100,8 @@ func (r *run) checkPromote(ctx context.Context) (string, error) {
 	if errs := r.m.problems(ctx, o, entry, smeta, tmeta, r.tgt, r.lock.ID); len(errs) > 0 {
 		return "", fmt.Errorf("tenant %s cannot be promoted on cell %s: %w", r.o.Tenant, r.o.Target, errors.Join(errs...))
 	}
-	r.mu.Lock()
-	l := r.lockNow()
-	r.mu.Unlock()
-	if _, err := r.tgt.Lock(ctx, r.o.Tenant, l); err != nil {
-		return "", fmt.Errorf("locking tenant %s on the target cell %s: %w", r.o.Tenant, r.o.Target, err)
-	}
-	r.mu.Lock()
-	r.tgtLocked = true
-	r.mu.Unlock()
-	if _, err := r.tgt.SetFence(ctx, r.o.Tenant, state.FenceState{Fence: tmeta.Fence, FenceAll: true}); err != nil {
-		return "", fmt.Errorf("fencing tenant %s on the target cell %s until the switch: %w", r.o.Tenant, r.o.Target, err)
+	if err := r.lockTarget(ctx, tmeta.Fence); err != nil {
+		return "", err
 	}
 	if r.standby != nil {
 		r.pos = r.standby.Pos

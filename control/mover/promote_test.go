@@ -61,13 +61,27 @@ func TestPromoteZeroLoss(t *testing.T) {
 		t.Errorf("verify %+v: want a match and a read answered by cell-b", res.Verify)
 	}
 	l.checkZeroLoss(t, "cell-b", "cell-a", res.Position)
-	if _, _, err := k.cells["cell-a"].store.Put(context.Background(), tenantID, "late", []byte("x"), state.Cond{Epoch: res.Epoch}); !errors.Is(err, state.ErrMoved) {
+	if _, _, err := k.cells["cell-a"].Store.Put(context.Background(), tenantID, "late", []byte("x"), state.Cond{Epoch: res.Epoch}); !errors.Is(err, state.ErrMoved) {
 		t.Errorf("a write on the old cell after the promotion: %v, want ErrMoved", err)
 	}
 	entry, err := k.dir.Get(context.Background(), tenantID)
 	if err != nil || entry.Cell != "cell-b" || entry.EffectiveState() != fabric.TenantActive || entry.Epoch != res.Epoch {
 		t.Errorf("directory %+v (%v): want cell-b, active, epoch %d", entry, err, res.Epoch)
 	}
+}
+
+// stoppedStandby seeds the tenant with 100 keys on cell-a, keeps a
+// standby of it on cell-b until it is current, stops its follower and
+// returns the position the standby holds.
+func (k *kit) stoppedStandby() uint64 {
+	k.t.Helper()
+	k.seed(100)
+	f, stop := k.follower(standbyOptions())
+	pos := k.waitCurrent(f)
+	if err := stop(); err != nil {
+		k.t.Fatal(err)
+	}
+	return pos
 }
 
 // TestPromoteSourceDown: with the source killed, a promotion stops with
@@ -77,18 +91,13 @@ func TestPromoteZeroLoss(t *testing.T) {
 // standby never saw are the ones lost.
 func TestPromoteSourceDown(t *testing.T) {
 	k := newKit(t)
-	k.seed(100)
-	f, stop := k.follower(standbyOptions())
-	pos := k.waitCurrent(f)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	pos := k.stoppedStandby()
 	for i := range 10 { // acknowledged by the primary, never seen by the standby
-		if _, _, err := k.cells["cell-a"].store.Put(context.Background(), tenantID, "lost-"+strconv.Itoa(i), []byte("v"), state.Cond{}); err != nil {
+		if _, _, err := k.cells["cell-a"].Store.Put(context.Background(), tenantID, "lost-"+strconv.Itoa(i), []byte("v"), state.Cond{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	k.cells["cell-a"].kill()
+	k.cells["cell-a"].Kill()
 
 	_, err := k.mover(nil).Move(context.Background(), k.promoteOptions())
 	sd, ok := errorsAs[*SourceDownError](err)
@@ -112,7 +121,7 @@ func TestPromoteSourceDown(t *testing.T) {
 	if err != nil || entry.Cell != "cell-b" || entry.EffectiveState() != fabric.TenantActive || entry.Epoch != 2 {
 		t.Errorf("directory %+v (%v): want cell-b, active, epoch 2", entry, err)
 	}
-	sb := k.cells["cell-b"].store
+	sb := k.cells["cell-b"].Store
 	if it, err := sb.Get(context.Background(), tenantID, "seed-7"); err != nil || string(it.Value) != "v7" {
 		t.Errorf("seed-7 on the promoted cell: %+v (%v), want v7", it, err)
 	}
@@ -165,12 +174,7 @@ func TestPromoteRefuses(t *testing.T) {
 // its lock), and a follower started again resumes there without a copy.
 func TestPromoteAbortKeepsStandby(t *testing.T) {
 	k := newKit(t)
-	k.seed(100)
-	f, stop := k.follower(standbyOptions())
-	pos := k.waitCurrent(f)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	pos := k.stoppedStandby()
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := k.mover(func(e Event) {
 		if e.Step == StepFollow && !e.Done {
@@ -180,7 +184,7 @@ func TestPromoteAbortKeepsStandby(t *testing.T) {
 	if _, ok := errorsAs[*AbortedError](err); !ok {
 		t.Fatalf("cancelled promotion: %v, want it aborted", err)
 	}
-	m, err := k.cells["cell-b"].store.Meta(context.Background(), tenantID)
+	m, err := k.cells["cell-b"].Store.Meta(context.Background(), tenantID)
 	if err != nil || !m.FenceAll || m.Moved || m.Lock == nil {
 		t.Fatalf("standby meta after the abort %+v (%v): want fenced for every write with the follower's lock", m, err)
 	}

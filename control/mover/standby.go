@@ -93,15 +93,7 @@ func (o StandbyOptions) Validate() error {
 	if o.Tenant == "" {
 		errs = append(errs, errors.New("tenant: required"))
 	}
-	if o.ImportBatch > state.MaxImportBatch {
-		errs = append(errs, fmt.Errorf("import batch: %d is over the %d records an import takes", o.ImportBatch, state.MaxImportBatch))
-	}
-	if o.ImportBatch < 0 || o.ImportParallel < 0 {
-		errs = append(errs, errors.New("import batch and parallelism: must not be negative (0 for the defaults)"))
-	}
-	if o.LockTTL > state.MaxLockLifetime {
-		errs = append(errs, fmt.Errorf("lock ttl: %s is over %s", o.LockTTL, state.MaxLockLifetime))
-	}
+	errs = append(errs, importProblems(o.ImportBatch, o.ImportParallel, o.LockTTL)...)
 	if o.JournalEvery > 0 && o.LockTTL > 0 && o.JournalEvery >= o.LockTTL {
 		errs = append(errs, fmt.Errorf("journal interval: %s is not under the lock ttl %s: the lock would lapse between renewals", o.JournalEvery, o.LockTTL))
 	}

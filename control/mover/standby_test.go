@@ -50,7 +50,7 @@ func (k *kit) waitCurrent(f *Follower) uint64 {
 	k.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		p, err := k.cells["cell-a"].store.Position(context.Background(), tenantID)
+		p, err := k.cells["cell-a"].Store.Position(context.Background(), tenantID)
 		lag := f.Lag()
 		if err == nil && lag.Applied == p && lag.Records == 0 {
 			return p
@@ -66,11 +66,11 @@ func (k *kit) waitCurrent(f *Follower) uint64 {
 // and seqs for the tenant.
 func (k *kit) sameData(a, b string) {
 	k.t.Helper()
-	sa, err := checksum(context.Background(), k.cells[a].api, tenantID)
+	sa, err := checksum(context.Background(), k.cells[a].API, tenantID)
 	if err != nil {
 		k.t.Fatal(err)
 	}
-	sb, err := checksum(context.Background(), k.cells[b].api, tenantID)
+	sb, err := checksum(context.Background(), k.cells[b].API, tenantID)
 	if err != nil {
 		k.t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestStandbyFollowsUnderLoad(t *testing.T) {
 	l.checkZeroLoss(t, "cell-b", "", 0)
 	k.sameData("cell-a", "cell-b")
 
-	sb := k.cells["cell-b"].store
+	sb := k.cells["cell-b"].Store
 	if _, err := sb.Get(context.Background(), tenantID, "seed-1"); err != nil {
 		t.Errorf("a read on the standby: %v, want it served", err)
 	}
@@ -137,7 +137,7 @@ func TestStandbyRestartResumes(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	sa := k.cells["cell-a"].store
+	sa := k.cells["cell-a"].Store
 	for i := range 50 {
 		if _, _, err := sa.Put(context.Background(), tenantID, "later-"+strconv.Itoa(i), []byte("v"), state.Cond{}); err != nil {
 			t.Fatal(err)
@@ -159,16 +159,18 @@ func TestStandbySurvivesUnreachableCells(t *testing.T) {
 	k.seed(50)
 	f, stop := k.follower(standbyOptions())
 	k.waitCurrent(f)
-	sa := k.cells["cell-a"].store
+	sa := k.cells["cell-a"].Store
 	for _, down := range []string{"cell-a", "cell-b"} {
-		k.cells[down].kill()
+		k.cells[down].Kill()
 		for i := range 20 { // straight into the primary's store: its API is what is down
 			if _, _, err := sa.Put(context.Background(), tenantID, down+"-down-"+strconv.Itoa(i), []byte("v"), state.Cond{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		waitFor(t, "the follower to retry while "+down+" is down", func() bool { return f.Lag().Retrying != "" })
-		k.cells[down].start(t)
+		if err := k.cells[down].Restart(); err != nil {
+			t.Fatal(err)
+		}
 		k.waitCurrent(f)
 		if r := f.Lag().Retrying; r != "" {
 			t.Errorf("after %s came back the follower still retries %q", down, r)
@@ -255,7 +257,7 @@ func TestFollowerRefuses(t *testing.T) {
 		}
 	})
 	t.Run("standby holds other data", func(t *testing.T) {
-		if _, _, err := k.cells["cell-b"].store.Put(context.Background(), tenantID, "own", []byte("x"), state.Cond{}); err != nil {
+		if _, _, err := k.cells["cell-b"].Store.Put(context.Background(), tenantID, "own", []byte("x"), state.Cond{}); err != nil {
 			t.Fatal(err)
 		}
 		f, err := k.mover(nil).Follower(context.Background(), standbyOptions())
@@ -318,9 +320,9 @@ func TestStandbySeedKeepsItsLock(t *testing.T) {
 	var imports atomic.Int64
 	m, err := New(Config{Directory: k.dir, Registry: k.reg, Cells: func(id string) (CellState, error) {
 		if id == "cell-b" {
-			return slowImports{k.cells[id].api, 100 * time.Millisecond, &imports}, nil
+			return slowImports{k.cells[id].API, 100 * time.Millisecond, &imports}, nil
 		}
-		return k.cells[id].api, nil
+		return k.cells[id].API, nil
 	}})
 	if err != nil {
 		t.Fatal(err)

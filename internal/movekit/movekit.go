@@ -1,9 +1,12 @@
 // Package movekit starts what moving tenants needs, on loopback: reference
 // cells (workload/refcell) with their state admin APIs, each on the store
 // adapter it is given, a tenant directory behind its control API
-// (dirhttp), and the registry naming the cells. Tests of control/evacuate
-// and the evacuation benchmark (bench/evacuate) run against it; every
-// server is real and listens on 127.0.0.1 only.
+// (dirhttp), and the registry naming the cells; a cell can be killed as a
+// crash would and restarted at its address. Tests of control/mover and
+// control/evacuate and the benchmarks of evacuations (bench/evacuate),
+// moves and standbys (bench/moves, bench/standby, through
+// bench/internal/moverig) run against it; every server is real and
+// listens on 127.0.0.1 only.
 //
 // It imports refcell, the state port and its API client, the directory and
 // its HTTP API, the router's registry and edgeauth; nothing imports it but
@@ -14,8 +17,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,10 +57,51 @@ type Cell struct {
 	// API is its state admin API's client (control-signed).
 	API     *stateapi.Client
 	healthy atomic.Bool
+
+	handler http.Handler
+	mu      sync.Mutex
+	addr    string
+	srv     *http.Server // nil while killed
 }
 
 // SetHealthy makes the cell's health endpoint answer 200 (true) or 503.
 func (c *Cell) SetHealthy(ok bool) { c.healthy.Store(ok) }
+
+// Kill closes the cell's listener and connections at once, as a crash
+// would; its store keeps its data. Restart brings it back.
+func (c *Cell) Kill() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.srv != nil {
+		_ = c.srv.Close()
+		c.srv = nil
+	}
+}
+
+// Restart serves a killed cell again at its address (the registry names
+// it); a running cell is left as it is.
+func (c *Cell) Restart() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.srv != nil {
+		return nil
+	}
+	var ln net.Listener
+	var err error
+	for range 50 { // the port may linger a moment after a kill
+		if ln, err = net.Listen("tcp", c.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("starting cell %s: %w", c.ID, err)
+	}
+	c.addr = ln.Addr().String()
+	c.srv = &http.Server{Handler: c.handler}
+	go func() { _ = c.srv.Serve(ln) }()
+	return nil
+}
 
 // Kit is the running cells and directory.
 type Kit struct {
@@ -82,24 +128,29 @@ func Start(specs []CellSpec) (*Kit, error) {
 			k.Close()
 			return nil, fmt.Errorf("cell %s: %w", s.ID, err)
 		}
-		c := &Cell{ID: s.ID, Store: st}
+		c := &Cell{ID: s.ID, Store: st, addr: "127.0.0.1:0"}
 		c.SetHealthy(true)
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == refcell.HealthPath && !c.healthy.Load() {
 				http.Error(w, "unhealthy (movekit)", http.StatusServiceUnavailable)
 				return
 			}
 			rc.ServeHTTP(w, r)
-		}))
-		k.closers = append(k.closers, func() { srv.Close(); _ = rc.Close() })
-		c.URL = srv.URL
-		if c.API, err = stateapi.NewClient(stateapi.ClientConfig{BaseURL: srv.URL, Key: ControlKey, MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}); err != nil {
+		})
+		if err := c.Restart(); err != nil {
+			_ = rc.Close()
+			k.Close()
+			return nil, err
+		}
+		k.closers = append(k.closers, func() { c.Kill(); _ = rc.Close() })
+		c.URL = "http://" + c.addr
+		if c.API, err = stateapi.NewClient(stateapi.ClientConfig{BaseURL: c.URL, Key: ControlKey, MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}); err != nil {
 			k.Close()
 			return nil, err
 		}
 		k.Cells[s.ID] = c
-		k.Registry.Cells = append(k.Registry.Cells, router.Cell{ID: s.ID, Cloud: "aws", Region: "r-" + s.ID, Endpoint: srv.URL,
-			HealthURL: srv.URL + refcell.HealthPath, Weight: 100, Geo: s.Geo})
+		k.Registry.Cells = append(k.Registry.Cells, router.Cell{ID: s.ID, Cloud: "aws", Region: "r-" + s.ID, Endpoint: c.URL,
+			HealthURL: c.URL + refcell.HealthPath, Weight: 100, Geo: s.Geo})
 	}
 	snap, err := router.Compile(k.Registry)
 	if err != nil {

@@ -8,7 +8,8 @@
 # `cellfabric route` with every feature on: header tenant resolution, active
 # health checks, passive outlier detection, metrics, edge signing, request
 # ids; once on each engine: cellfabric (fasthttp, the default) and
-# cellfabric-nethttp):
+# cellfabric-nethttp; and cellfabric-1p, the default engine with
+# GOMAXPROCS=1):
 #   1. CPU per request and latency at a fixed rate below saturation:
 #      bench/loadgen, open loop (latency from each request's scheduled
 #      time), RATE requests/s over RATE_CONNS connections; the target's own
@@ -31,7 +32,7 @@
 # Environment: DURATION (each measurement, default 10s), WARMUP (default
 # 3s), RATE (fixed rate, requests/s, default 3000), RATE_CONNS (its
 # connections, default 32), CONNS (wrk's connections, default 64),
-# BASE_PORT (default 19100; uses BASE_PORT+1..+9), TARGETS (which targets,
+# BASE_PORT (default 19100; uses BASE_PORT+1..+11), TARGETS (which targets,
 # space-separated, default all), PROFILE=dir for step 3, EXTRAS=0 to skip
 # steps 4-6, MICRO=0 to skip step 7, INSTALL=0 to skip the package install.
 set -euo pipefail
@@ -43,7 +44,7 @@ RATE=${RATE:-3000}
 RATE_CONNS=${RATE_CONNS:-32}
 CONNS=${CONNS:-64}
 BASE_PORT=${BASE_PORT:-19100}
-ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric"
+ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric cellfabric-1p"
 TARGETS=${TARGETS:-$ALL_TARGETS}
 PROFILE=${PROFILE:-}
 EXTRAS=${EXTRAS:-1}
@@ -82,6 +83,7 @@ trap cleanup EXIT
 P_UP=$((BASE_PORT + 1)) P_BARE=$((BASE_PORT + 2)) P_NGINX=$((BASE_PORT + 3)) P_CADDY=$((BASE_PORT + 4))
 P_HAP=$((BASE_PORT + 5)) P_CF=$((BASE_PORT + 6)) P_CFADMIN=$((BASE_PORT + 7))
 P_CFF=$((BASE_PORT + 8)) P_CFFADMIN=$((BASE_PORT + 9))
+P_CF1=$((BASE_PORT + 10)) P_CF1ADMIN=$((BASE_PORT + 11))
 
 log "building into $W"
 for prog in upstream bareproxy loadgen profgroup reloads deadcell clientfaults; do
@@ -174,7 +176,7 @@ EOF
 PPROF=()
 [ -z "$PROFILE" ] || PPROF=(--pprof)
 EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN)
+declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN [cellfabric-1p]=$P_CF1ADMIN)
 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF" --admin "127.0.0.1:$P_CFADMIN" \
 	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
@@ -183,6 +185,12 @@ CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CFF" --admin "127.0.0.1:$P_CFFADMIN" \
 	--tenant-from header --health-interval 2s --engine nethttp "${PPROF[@]}" >"$W/route-nethttp.out" 2>"$W/route-nethttp.log" &
 PIDS+=($!) PID[cellfabric-nethttp]=$!
+# cellfabric-1p: the default engine held to one core (GOMAXPROCS=1), not
+# the router's default: what the Go scheduler's idle-P spinning costs.
+GOMAXPROCS=1 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
+	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF1" --admin "127.0.0.1:$P_CF1ADMIN" \
+	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route-1p.out" 2>"$W/route-1p.log" &
+PIDS+=($!) PID[cellfabric-1p]=$!
 
 declare -A URL=(
 	[direct]="http://127.0.0.1:$P_UP/"
@@ -192,6 +200,7 @@ declare -A URL=(
 	[haproxy]="http://127.0.0.1:$P_HAP/"
 	[cellfabric]="http://127.0.0.1:$P_CF/"
 	[cellfabric-nethttp]="http://127.0.0.1:$P_CFF/"
+	[cellfabric-1p]="http://127.0.0.1:$P_CF1/"
 )
 read -r -a TARGETS <<<"$TARGETS"
 for t in "${TARGETS[@]}"; do
@@ -205,7 +214,7 @@ for t in "${TARGETS[@]}"; do
 	done
 	curl -sf -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" || { echo "bench: $t does not answer at ${URL[$t]}" >&2; cat "$W"/*.log >&2; exit 1; }
 done
-for t in cellfabric cellfabric-nethttp; do
+for t in cellfabric cellfabric-nethttp cellfabric-1p; do
 	curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" | grep -qi '^x-cell-id: bench' ||
 		{ echo "bench: $t did not route to the bench cell" >&2; exit 1; }
 done
@@ -278,7 +287,8 @@ echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr);" \
 	"$(go version | awk '{print $3}'); wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')," \
-	"Caddy $(caddy version | awk '{print $1}'), HAProxy $(haproxy -v | awk 'NR==1 {print $3}'). Load generator, proxies and upstream share the cores."
+	"Caddy $(caddy version | awk '{print $1}'), HAProxy $(haproxy -v | awk 'NR==1 {print $3}'). Load generator, proxies and upstream share the cores." \
+	"nginx runs \`worker_processes auto\` ($(nproc) workers), HAProxy its default threads, the Go programs GOMAXPROCS=$(nproc) (cellfabric-1p: 1). Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
 echo "Fixed rate: \`loadgen --rate $RATE --conns $RATE_CONNS --duration $DURATION\` (open loop, after a $WARMUP warm-up); CPU is the target's own (its process, threads and child processes, from /proc/PID/stat) over the measured window, per request. Throughput: \`wrk -t2 -c$CONNS -d$DURATION\` after a $WARMUP warm-up (closed loop)."
 echo

@@ -43,6 +43,9 @@ func TestBadInput(t *testing.T) {
 			{name: "malformed path", raw: "GET /t/ACME!/x HTTP/1.1\r\nHost: localhost\r\n\r\n", wantStatus: 400, wantReason: "bad_path", wantMsg: "tenant segment"},
 			{name: "percent-encoded tenant segment", raw: "GET /t/%61cme/x HTTP/1.1\r\nHost: localhost\r\n\r\n", wantStatus: 400, wantReason: "bad_path", wantMsg: "percent-encoded"},
 			{name: "malformed tenant header", raw: "GET / HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: acme/../x\r\n\r\n", wantStatus: 400, wantReason: "bad_header", wantMsg: "not a valid tenant id"},
+			// fasthttp's engine counts the values (fastHeaders.Count),
+			// net/http's reads them (http.Header.Values).
+			{name: "repeated tenant header", raw: "GET / HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: acme\r\nX-Tenant-ID: globex\r\n\r\n", wantStatus: 400, wantReason: "bad_header", wantMsg: "repeated"},
 			{name: "malformed token", raw: "GET / HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer abc\r\n\r\n", wantStatus: 400, wantReason: "bad_token", wantMsg: "malformed bearer token"},
 			{name: "alg none token", raw: "GET / HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer eyJhbGciOiJub25lIn0.eyJ0ZW5hbnQiOiJhY21lIiwiZXhwIjo5OTk5OTk5OTk5fQ.\r\n\r\n", wantStatus: 401, wantReason: "token_rejected", wantMsg: "not accepted"},
 			{name: "oversize headers", raw: "GET / HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: acme\r\nX-Big: " + strings.Repeat("x", 20<<10) + "\r\n\r\n", wantStatus: 431, wantReason: "header_too_large", wantMsg: "over the 16384 byte limit"},

@@ -39,9 +39,15 @@ func (rt *Router) newFastServer() *fasthttp.Server {
 		// The buffer is kept for a connection's life.
 		ReadBufferSize: 2 * rt.cfg.MaxHeaderBytes,
 		// ReadTimeout bounds the head (slowloris); HeaderReceived extends
-		// it to ReadTimeout for the body once the head is in.
+		// it to ReadTimeout for the body once the head is in. A request
+		// without a body reads nothing more before its answer, and the
+		// next request's wait starts with the idle deadline, so its
+		// deadline is left as it is (one timer update less per request).
 		ReadTimeout: rt.cfg.ReadHeaderTimeout,
-		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if cl := h.ContentLength(); cl == 0 || cl == -2 {
+				return fasthttp.RequestConfig{}
+			}
 			return fasthttp.RequestConfig{ReadTimeout: rt.cfg.ReadTimeout}
 		},
 		WriteTimeout: rt.cfg.WriteTimeout,
@@ -97,8 +103,11 @@ type fastHeaders struct{ h *fasthttp.RequestHeader }
 
 func (f fastHeaders) Get(name string) string { return string(f.h.Peek(name)) }
 
-// Values lets the resolver see a repeated tenant header, as with
-// http.Header.
+// Count lets the resolver see a repeated tenant header, as Values does
+// with http.Header, without copying the values.
+func (f fastHeaders) Count(name string) int { return len(f.h.PeekAll(name)) }
+
+// Values returns every value of name, as http.Header.Values does.
 func (f fastHeaders) Values(name string) []string {
 	all := f.h.PeekAll(name)
 	vs := make([]string, len(all))
@@ -351,8 +360,9 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 		w.SkipBody = true
 		return
 	}
-	w.SetBodyStream(&fastAnswer{resp: resp, finish: att.finish, prefix: peek}, size)
+	att.answer = fastAnswer{resp: resp, finish: att.finish, prefix: peek}
 	att.finish = nil // the answer owns the connection now
+	w.SetBodyStream(&att.answer, size)
 }
 
 // fastAnswer is a cell's response body on its way to the client; fasthttp

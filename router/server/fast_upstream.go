@@ -30,6 +30,9 @@ type fastAttempt struct {
 	// finish hands the answer's connection back to the pool (keep) or
 	// closes it; set by the transport when an answer's head is in.
 	finish func(keep bool)
+	// answer is the body passed on to the client (answerFast): part of
+	// the attempt, so that passing an answer on allocates nothing more.
+	answer fastAnswer
 	sig    [128]byte // room for the signature header
 }
 
@@ -156,8 +159,11 @@ func (t fastTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request,
 		}
 		return fail(err, stale)
 	}
-	// The head is in: the body may take as long as it takes.
-	if t.timeout > 0 {
+	// The head is in: the body may take as long as it takes. When all of
+	// it is buffered already, nothing more is read from the connection
+	// for this answer (and the next attempt on it sets its own deadline),
+	// so the deadline is left: one timer update less per request.
+	if t.timeout > 0 && !bodyBuffered(resp, br) {
 		_ = conn.SetReadDeadline(time.Time{})
 	}
 	att.finish = func(keep bool) {
@@ -169,6 +175,16 @@ func (t fastTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request,
 		}
 	}
 	return false, nil
+}
+
+// bodyBuffered says whether all of an answer's body is in br already:
+// it has a Content-Length and br holds that many bytes (or it has none).
+func bodyBuffered(resp *fasthttp.Response, br *bufio.Reader) bool {
+	if resp.SkipBody {
+		return true
+	}
+	n := resp.Header.ContentLength()
+	return n >= 0 && br.Buffered() >= n
 }
 
 // writeFastBody writes a request body of size bytes (-1: unknown, sent

@@ -266,6 +266,9 @@ func (rt *Router) proxyError(w http.ResponseWriter, req *http.Request, err error
 }
 
 func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	// Not net.Error: fasthttp's ErrTimeout has Timeout but not
+	// Temporary, and a head that came too late on the fasthttp engine
+	// was then a 502 upstream_unavailable instead of a 504.
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
 }

@@ -20,7 +20,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,7 +82,7 @@ func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
 	for i := 1; i <= moves; i++ {
 		res, err := m.Move(ctx, mover.Options{Tenant: tenant, Target: to, LagThreshold: lag})
 		if err != nil {
-			w.stop()
+			w.Stop()
 			return fmt.Errorf("move %d: %w", i, err)
 		}
 		windows = append(windows, res.WriteUnavailable)
@@ -92,13 +91,13 @@ func run(moves, nkeys, writers, readers int, disk bool, lag uint64) error {
 		// tenant moves back to it.
 		time.Sleep(200 * time.Millisecond)
 		if late, err := lateWrites(cells[from].Store, res.Position); err != nil || late > 0 {
-			w.stop()
+			w.Stop()
 			return fmt.Errorf("move %d: cell %s accepted %d writes after the switch at %d (%v)", i, from, late, res.Position, err)
 		}
 		from, to = to, from
 	}
 	loadTime := time.Since(start)
-	w.stop()
+	w.Stop()
 	lost, err := w.last.Lost(cells[from].Store, tenant)
 	if err != nil {
 		return err
@@ -122,77 +121,40 @@ func lateWrites(st state.Store, pos uint64) (int, error) {
 }
 
 type workload struct {
-	hc               *http.Client
-	url              string
-	done             chan struct{}
-	wg               sync.WaitGroup
+	*moverig.Load
 	acked, refused   atomic.Int64
 	failed           atomic.Int64
 	reads, readFails atomic.Int64
 	last             moverig.Acked
 }
 
+// newWorkload starts the writers (moverig.Load.Writers), counting their
+// answers (a write refused while fenced waits a little and goes on), and
+// readers of random keys.
 func newWorkload(hc *http.Client, url string, nkeys, writers, readers int) *workload {
-	w := &workload{hc: hc, url: url, done: make(chan struct{})}
-	per := max(1, nkeys/writers)
-	for i := range writers {
-		w.wg.Add(1)
-		go w.writer(i, per)
-	}
-	for range readers {
-		w.wg.Add(1)
-		go w.reader(nkeys)
-	}
-	return w
-}
-
-// writer writes keys k<i*per> … k<i*per+per-1>, one at a time, each a
-// fresh value.
-func (w *workload) writer(i, per int) {
-	defer w.wg.Done()
-	for n := 0; ; n++ {
-		select {
-		case <-w.done:
-			return
-		default:
-		}
-		key := "k" + strconv.Itoa(i*per+rand.IntN(per))
-		value := fmt.Sprintf("w%d-%d", i, n)
-		status, seq, err := moverig.Put(w.hc, w.url, tenant, key, value)
-		if err != nil {
+	w := &workload{Load: moverig.NewLoad()}
+	w.Writers(hc, url, tenant, nkeys, writers, func(key, value string, status int, seq uint64, err error) {
+		switch {
+		case err != nil:
 			w.failed.Add(1)
-			continue
-		}
-		switch status {
-		case 200, 201:
+		case status == 200 || status == 201:
 			w.last.Add(key, value, seq)
 			w.acked.Add(1)
-		case 503, 421:
+		case status == 503 || status == 421:
 			w.refused.Add(1)
 			time.Sleep(5 * time.Millisecond)
 		default:
 			w.failed.Add(1)
 		}
+	})
+	for range readers {
+		w.Run(func() {
+			st, err := kit.Get(hc, url+"/kv/k"+strconv.Itoa(rand.IntN(nkeys)), tenant)
+			w.reads.Add(1)
+			if err != nil || st != 200 {
+				w.readFails.Add(1)
+			}
+		})
 	}
-}
-
-func (w *workload) reader(nkeys int) {
-	defer w.wg.Done()
-	for {
-		select {
-		case <-w.done:
-			return
-		default:
-		}
-		st, err := kit.Get(w.hc, w.url+"/kv/k"+strconv.Itoa(rand.IntN(nkeys)), tenant)
-		w.reads.Add(1)
-		if err != nil || st != 200 {
-			w.readFails.Add(1)
-		}
-	}
-}
-
-func (w *workload) stop() {
-	close(w.done)
-	w.wg.Wait()
+	return w
 }

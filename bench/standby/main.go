@@ -16,10 +16,8 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,7 +86,7 @@ func run(nkeys, writers int, duration, every time.Duration) error {
 	t.Stop()
 	acked := w.acked.Load() - ackedAtStart
 	la := moverig.Loadavg()
-	w.stop()
+	w.Stop()
 	pos, err := a.Store.Position(ctx, tenant)
 	if err != nil {
 		return err
@@ -150,55 +148,28 @@ type ack struct {
 }
 
 type workload struct {
-	hc    *http.Client
-	url   string
-	done  chan struct{}
-	wg    sync.WaitGroup
+	*moverig.Load
 	acked atomic.Int64
 	last  moverig.Acked
 	mu    sync.Mutex
 	all   []ack
 }
 
+// newWorkload starts the writers (moverig.Load.Writers) and keeps every
+// acknowledgement with its time.
 func newWorkload(hc *http.Client, url string, nkeys, writers int) *workload {
-	w := &workload{hc: hc, url: url, done: make(chan struct{})}
-	per := max(1, nkeys/writers)
-	for i := range writers {
-		w.wg.Add(1)
-		go w.writer(i, per)
-	}
-	return w
-}
-
-// writer writes keys k<i*per> … k<i*per+per-1>, one at a time, each a
-// fresh value, and keeps every acknowledgement with its time.
-func (w *workload) writer(i, per int) {
-	defer w.wg.Done()
-	for n := 0; ; n++ {
-		select {
-		case <-w.done:
+	w := &workload{Load: moverig.NewLoad()}
+	w.Writers(hc, url, tenant, nkeys, writers, func(key, value string, status int, seq uint64, err error) {
+		if err != nil || (status != 200 && status != 201) {
 			return
-		default:
 		}
-		key := "k" + strconv.Itoa(i*per+rand.IntN(per))
-		value := fmt.Sprintf("w%d-%d", i, n)
-		status, seq, err := moverig.Put(w.hc, w.url, tenant, key, value)
-		if err != nil {
-			continue
-		}
-		if status == 200 || status == 201 {
-			w.last.Add(key, value, seq)
-			w.mu.Lock()
-			w.all = append(w.all, ack{seq: seq, at: time.Now()})
-			w.mu.Unlock()
-			w.acked.Add(1)
-		}
-	}
-}
-
-func (w *workload) stop() {
-	close(w.done)
-	w.wg.Wait()
+		w.last.Add(key, value, seq)
+		w.mu.Lock()
+		w.all = append(w.all, ack{seq: seq, at: time.Now()})
+		w.mu.Unlock()
+		w.acked.Add(1)
+	})
+	return w
 }
 
 func (w *workload) acks() []ack {

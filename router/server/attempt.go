@@ -19,7 +19,7 @@ func (rt *Router) attemptFailed(st *reqState, cell *router.Cell, err error, sent
 	f := classify(err, sent)
 	rt.cfg.Health.Observe(cell.ID, f.CountsAgainstCell(), 0)
 	rt.metrics.upstreamError(cell.ID)
-	rt.cfg.Logger.Warn("cell request failed", logattr.Cell, cell.ID, logattr.Cloud, cell.Cloud, logattr.Tenant, st.tenant, logattr.RequestID, st.requestID, "sent", sent, "error", err)
+	st.log(rt.cfg.Logger).Warn("cell request failed", logattr.Cell, cell.ID, logattr.Cloud, cell.Cloud, "sent", sent, "error", err)
 	next = st.attempts.Failed(f, st.body != nil && st.body.read.Load()) && rt.budget.allow()
 	st.traceAttemptEnd(0, err, next)
 	return next
@@ -32,7 +32,7 @@ func (rt *Router) attemptAnswered(st *reqState, cell *router.Cell, status int, t
 	st.cell = cell
 	rt.cfg.Health.Observe(cell.ID, status >= 500, took)
 	if st.attempts.RetryStatus(status) && rt.budget.allow() {
-		rt.cfg.Logger.Info("retrying on the next cell", logattr.Cell, cell.ID, logattr.Status, status, logattr.Tenant, st.tenant, logattr.RequestID, st.requestID)
+		st.log(rt.cfg.Logger).Info("retrying on the next cell", logattr.Cell, cell.ID, logattr.Status, status)
 		st.traceAttemptEnd(status, nil, true)
 		return true
 	}

@@ -67,6 +67,6 @@ func goneFault(ctx context.Context) *clientFault {
 // when the client is gone: should the connection still carry bytes, they
 // say error.
 func (rt *Router) answerClientFault(w http.ResponseWriter, st *reqState, f *clientFault) {
-	rt.cfg.Logger.Info("request failed by its client", "reason", f.Reason, logattr.Status, f.Status, logattr.Tenant, st.tenant, logattr.RequestID, st.requestID, "error", f.err.Error())
+	st.log(rt.cfg.Logger).Info("request failed by its client", "reason", f.Reason, logattr.Status, f.Status, "error", f.err.Error())
 	rt.writeError(w, st, f.Refusal)
 }

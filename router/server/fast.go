@@ -297,7 +297,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			closeFastResponse(resp, att, false)
 			st.cell = nil
 			ctx.SetConnectionClose()
-			rt.cfg.Logger.Info("request failed by its client", "reason", fault.Reason, logattr.Status, fault.Status, logattr.Tenant, st.tenant, logattr.RequestID, st.requestID, "error", fault.err.Error())
+			st.log(rt.cfg.Logger).Info("request failed by its client", "reason", fault.Reason, logattr.Status, fault.Status, "error", fault.err.Error())
 			rt.writeFastError(ctx, st, fault.Refusal)
 			return
 		}

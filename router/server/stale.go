@@ -64,7 +64,7 @@ func (rt *Router) stalePlacement(ctx context.Context, st *reqState, method strin
 	if st.cell != nil {
 		cell = st.cell.ID
 	}
-	log := rt.cfg.Logger.With(logattr.Tenant, st.tenant, logattr.Cell, cell, "epoch", sent, logattr.RequestID, st.requestID)
+	log := st.log(rt.cfg.Logger).With(logattr.Cell, cell, "epoch", sent)
 	if st.tenant == "" || rt.dirSync == nil {
 		rt.metrics.stale.add(staleNotNewer)
 		log.Info("cell refused a stale placement; the router has no directory feed to read a newer one from: passing the refusal on")

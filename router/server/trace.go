@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
@@ -10,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/internal/tracing"
 	"github.com/cellfabric/cellfabric/router"
 )
@@ -163,3 +165,18 @@ func (c fastCarrier) Keys() []string {
 // Tracing returns the router's tracer provider (Config.Tracing), nil when
 // tracing is off.
 func (rt *Router) Tracing() *tracing.Provider { return rt.cfg.Tracing }
+
+// log is l with the request's tenant and request id, and — when a trace
+// is active — its trace id and the router's span id, so a router log line
+// leads to the request's trace (the cells' access lines carry the same
+// keys, internal/logattr). Only the lines of failures and retries use it:
+// nothing is logged per request on the way through.
+func (st *reqState) log(l *slog.Logger) *slog.Logger {
+	args := []any{logattr.Tenant, st.tenant, logattr.RequestID, st.requestID}
+	if st.span != nil {
+		if sc := st.span.SpanContext(); sc.IsValid() {
+			args = append(args, logattr.TraceID, sc.TraceID().String(), logattr.SpanID, sc.SpanID().String())
+		}
+	}
+	return l.With(args...)
+}

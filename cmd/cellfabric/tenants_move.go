@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -50,8 +51,8 @@ type cellAPIFlag map[string]string
 
 func (f *cellAPIFlag) String() string {
 	var parts []string
-	for k, v := range *f {
-		parts = append(parts, k+"="+v)
+	for _, k := range slices.Sorted(maps.Keys(*f)) {
+		parts = append(parts, k+"="+(*f)[k])
 	}
 	return strings.Join(parts, ",")
 }
@@ -222,8 +223,8 @@ func (f moveFlags) again(o apiOptions) string {
 	if f.viaEdge != "" {
 		common += " --via-edge " + f.viaEdge
 	}
-	for c, u := range f.cellAPI {
-		common += " --cell-api " + c + "=" + u
+	for _, c := range slices.Sorted(maps.Keys(f.cellAPI)) { // the same command every time
+		common += " --cell-api " + c + "=" + f.cellAPI[c]
 	}
 	return common
 }

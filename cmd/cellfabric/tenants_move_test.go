@@ -336,3 +336,19 @@ func TestTenantsMoveSeedsAStackFileTenant(t *testing.T) {
 		t.Errorf("unknown tenant: %d %s", code, errs)
 	}
 }
+
+// TestMoveFlagsAgainIsStable: the flags a printed next command repeats
+// list --cell-api in cell order, so the same move prints the same command
+// every time (map order would shuffle them).
+func TestMoveFlagsAgainIsStable(t *testing.T) {
+	f := moveFlags{registry: defaultMoveRegistry, cellAPI: cellAPIFlag{"cell-c": "http://c", "cell-a": "http://a", "cell-b": "http://b"}}
+	want := " --cell-api cell-a=http://a --cell-api cell-b=http://b --cell-api cell-c=http://c"
+	for range 20 {
+		if got := f.again(apiOptions{api: defaultAPI}); got != want {
+			t.Fatalf("again() = %q, want %q", got, want)
+		}
+		if got := f.cellAPI.String(); got != "cell-a=http://a,cell-b=http://b,cell-c=http://c" {
+			t.Fatalf("--cell-api's String() = %q, want the cells in order", got)
+		}
+	}
+}

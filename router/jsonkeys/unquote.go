@@ -19,48 +19,14 @@ func unquote(s []byte) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case c == '\\' && i+1 < len(s):
-			switch e := s[i+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
-				i += 2
-			case 'b':
-				b = append(b, '\b')
-				i += 2
-			case 'f':
-				b = append(b, '\f')
-				i += 2
-			case 'n':
-				b = append(b, '\n')
-				i += 2
-			case 'r':
-				b = append(b, '\r')
-				i += 2
-			case 't':
-				b = append(b, '\t')
-				i += 2
-			case 'u':
-				r := hex4(s[i+2:])
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if r2 := hex4u(s[i:]); r2 >= 0 {
-						if joined := utf16.DecodeRune(r, r2); joined != utf8.RuneError {
-							r = joined
-							i += 6
-						} else {
-							r = utf8.RuneError
-						}
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				b = utf8.AppendRune(b, r)
-			default:
-				// str refuses any other escape.
-				b = append(b, c)
-				i++
-			}
-		case c < utf8.RuneSelf:
+		case c == '\\' && i+1 < len(s) && s[i+1] == 'u':
+			r, n := escapedRune(s[i:])
+			b = utf8.AppendRune(b, r)
+			i += n
+		case c == '\\' && i+1 < len(s) && simpleEscapes[s[i+1]] != 0:
+			b = append(b, simpleEscapes[s[i+1]])
+			i += 2
+		case c < utf8.RuneSelf: // str refuses any other escape
 			b = append(b, c)
 			i++
 		default:
@@ -74,6 +40,28 @@ func unquote(s []byte) []byte {
 		}
 	}
 	return b
+}
+
+// simpleEscapes maps the byte after a backslash to what it stands for (0:
+// not a one-byte escape).
+var simpleEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// escapedRune decodes the `\uXXXX` escape at the start of s, joined with a
+// second one when the two make a surrogate pair, and returns the rune
+// (U+FFFD for a lone or broken surrogate) and the bytes it took.
+func escapedRune(s []byte) (rune, int) {
+	r := hex4(s[2:])
+	if !utf16.IsSurrogate(r) {
+		return r, 6
+	}
+	r2 := hex4u(s[6:])
+	if r2 < 0 {
+		return utf8.RuneError, 6
+	}
+	if joined := utf16.DecodeRune(r, r2); joined != utf8.RuneError {
+		return joined, 12
+	}
+	return utf8.RuneError, 6
 }
 
 // hex4u reads a `\uXXXX` escape at the start of s and returns its value,

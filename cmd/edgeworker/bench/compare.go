@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
 	"github.com/cellfabric/cellfabric/components/edge/bundle"
-	"github.com/cellfabric/cellfabric/router"
 )
 
 // compare measures the first request of fresh isolates for prebuilt
@@ -30,17 +28,11 @@ func compare(dirs []string, rounds int) error {
 		}
 		bs = append(bs, b)
 	}
-	cellURL, stop, err := startCell()
+	_, reg, stop, err := startAcmeCell()
 	if err != nil {
 		return err
 	}
 	defer stop()
-	reg, err := json.Marshal(router.Registry{Version: router.SchemaVersion, Epoch: 1,
-		Cells:   []router.Cell{{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cellURL, HealthURL: cellURL + "/healthz", Weight: 100}},
-		Tenants: []router.Tenant{{ID: "acme", Cell: "cell-a"}}})
-	if err != nil {
-		return err
-	}
 	cpu := make([][]time.Duration, len(bs))
 	wall := make([][]time.Duration, len(bs))
 	for range rounds {

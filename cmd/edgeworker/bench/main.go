@@ -113,17 +113,11 @@ func run(n, cold int) error {
 	}
 	buildTime := time.Since(t0)
 
-	cellURL, stop, err := startCell()
+	cellURL, reg, stop, err := startAcmeCell()
 	if err != nil {
 		return err
 	}
 	defer stop()
-	reg, err := json.Marshal(router.Registry{Version: router.SchemaVersion, Epoch: 1,
-		Cells:   []router.Cell{{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cellURL, HealthURL: cellURL + "/healthz", Weight: 100}},
-		Tenants: []router.Tenant{{ID: "acme", Cell: "cell-a"}}})
-	if err != nil {
-		return err
-	}
 
 	fmt.Printf("## Edge Worker in workerd\n\nworkerd %s, %s, %d cores; one run.\n\n", workerdVersion(), runtime.Version(), runtime.NumCPU())
 	fmt.Printf("### Size\n\n| artifact | raw | gzip -9 |\n|---|---:|---:|\n")
@@ -360,3 +354,20 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) 
 func mib(n int) string { return fmt.Sprintf("%.2f MiB (%d B)", float64(n)/(1<<20), n) }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+// startAcmeCell starts the benchmark's cell and returns its URL and the
+// registry that routes tenant acme to it (cell-a), as JSON.
+func startAcmeCell() (cellURL string, reg []byte, stop func(), err error) {
+	cellURL, stop, err = startCell()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	reg, err = json.Marshal(router.Registry{Version: router.SchemaVersion, Epoch: 1,
+		Cells:   []router.Cell{{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cellURL, HealthURL: cellURL + "/healthz", Weight: 100}},
+		Tenants: []router.Tenant{{ID: "acme", Cell: "cell-a"}}})
+	if err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	return cellURL, reg, stop, nil
+}

@@ -102,17 +102,12 @@ func cellsDrain(ctx context.Context, sub string, args []string, stdout, stderr i
 	if sub == "drain" {
 		fs.StringVar(&reason, "reason", "", fmt.Sprintf("why the cell is drained, kept with its flag (`R`, at most %d characters; default none)", directory.MaxFlagReason))
 	}
-	cell, code, ok := parseSub(fs, args, "the CELL", func() string {
-		if n := len([]rune(reason)); n > directory.MaxFlagReason {
-			return fmt.Sprintf("--reason has %d characters: give at most %d", n, directory.MaxFlagReason)
-		}
-		return ""
-	})
+	cell, code, ok := parseSub(fs, args, "the CELL", func() string { return reasonProblem(reason) })
 	if !ok {
 		return code
 	}
-	if !fabric.ValidCellID(cell) {
-		return usageError(fs, fmt.Sprintf("%q is not a cell id: use %s (cellfabric cells list shows them)", cell, fabric.CellIDRule))
+	if code, ok := checkCellArg(fs, cell); !ok {
+		return code
 	}
 	c, err := o.client(env)
 	if err != nil {
@@ -186,4 +181,22 @@ func cellsList(ctx context.Context, args []string, stdout, stderr io.Writer, env
 		return cellsFail(stderr, "list", err)
 	}
 	return 0
+}
+
+// reasonProblem is what is wrong with a --reason for a cell's flag, "" when
+// nothing.
+func reasonProblem(reason string) string {
+	if n := len([]rune(reason)); n > directory.MaxFlagReason {
+		return fmt.Sprintf("--reason has %d characters: give at most %d", n, directory.MaxFlagReason)
+	}
+	return ""
+}
+
+// checkCellArg refuses a CELL argument that is not a cell id (a usage
+// error, exit 2).
+func checkCellArg(fs *flag.FlagSet, cell string) (int, bool) {
+	if !fabric.ValidCellID(cell) {
+		return usageError(fs, fmt.Sprintf("%q is not a cell id: use %s (cellfabric cells list shows them)", cell, fabric.CellIDRule)), false
+	}
+	return 0, true
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cellfabric/cellfabric/control/directory"
 	"github.com/cellfabric/cellfabric/control/evacuate"
 	"github.com/cellfabric/cellfabric/control/mover"
 	"github.com/cellfabric/cellfabric/fabric"
@@ -98,16 +97,13 @@ func cellsEvacuate(ctx context.Context, args []string, stdout, stderr io.Writer,
 				to = append(to, c)
 			}
 		}
-		if n := len([]rune(f.reason)); n > directory.MaxFlagReason {
-			return fmt.Sprintf("--reason has %d characters: give at most %d", n, directory.MaxFlagReason)
-		}
-		return ""
+		return reasonProblem(f.reason)
 	})
 	if !ok {
 		return code
 	}
-	if !fabric.ValidCellID(cell) {
-		return usageError(fs, fmt.Sprintf("%q is not a cell id: use %s (cellfabric cells list shows them)", cell, fabric.CellIDRule))
+	if code, ok := checkCellArg(fs, cell); !ok {
+		return code
 	}
 	if slices.Contains(to, cell) {
 		return usageError(fs, fmt.Sprintf("--to names %s, the cell being evacuated: name other cells", cell))

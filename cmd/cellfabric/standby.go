@@ -131,6 +131,7 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	if err != nil {
 		return failf(err)
 	}
+	named := slices.Clone(tenants)
 	if cell != "" {
 		of, err := tenantsOfCell(ctx, dir, cr.reg, cell)
 		if err != nil {
@@ -163,6 +164,12 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 			fmt.Fprintf(stdout, "tenant %s is a tenant of the stack file: added to the tenant directory as the registry places it (cell %s)\n", t, seeded.Cell)
 		}
 		f, err := m.Follower(ctx, mover.StandbyOptions{Tenant: t, Standby: to})
+		if errors.Is(err, mover.ErrNoStandbyCell) && !slices.Contains(named, t) {
+			// A tenant of --cell's cell that has nowhere to keep a standby
+			// does not stop the others' followers.
+			fmt.Fprintf(stdout, "skipping tenant %s of cell %s: it has no failover cell to keep a standby on (give it one, or --to)\n", t, cell)
+			continue
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t, err))
 			continue
@@ -171,6 +178,9 @@ func standbyRun(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	}
 	if err := errors.Join(errs...); err != nil {
 		return failf(err)
+	}
+	if len(followers) == 0 {
+		return failf(fmt.Errorf("no tenant of cell %s has a failover cell to keep a standby on: give them one, or name the standby cell with --to", cell))
 	}
 	for _, f := range followers {
 		fmt.Fprintf(stdout, "following tenant %s: %s -> %s\n", f.Lag().Tenant, f.Primary(), f.Standby())

@@ -272,3 +272,39 @@ func TestStandbyRunCell(t *testing.T) {
 		}
 	}
 }
+
+// TestStandbyRunCellSkipsTenantsWithoutFailover: with --cell and no --to,
+// a tenant of the cell with no failover cell is skipped, said so, and the
+// others are followed onto their first failover.
+func TestStandbyRunCellSkipsTenantsWithoutFailover(t *testing.T) {
+	e := newMoveEnv(t) // acme on cell-a, no failover
+	e.addStackTenant(t, router.Tenant{ID: "globex", Cell: "cell-a", Failover: []string{"cell-b"}})
+	if _, _, err := e.stores["cell-a"].Put(context.Background(), "globex", "plan", []byte("gold"), state.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb := &testkit.Buffer{}, &testkit.Buffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- standbyMain(ctx, []string{"run", "--cell", "cell-a", "--api", e.dirURL, "--key-file", e.keyFile, "--registry", e.regFile, "--report", "10ms"}, out, errb, noEnv)
+	}()
+	waitUntil(t, "the standby to hold globex's data", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("standby run exited %d: %s%s", code, out, errb)
+		default:
+		}
+		it, err := e.stores["cell-b"].Get(context.Background(), "globex", "plan")
+		return err == nil && string(it.Value) == "gold"
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("interrupted: exit %d, want 0: %s", code, errb)
+	}
+	for _, want := range []string{"skipping tenant acme of cell cell-a: it has no failover cell", "following tenant globex: cell-a -> cell-b"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

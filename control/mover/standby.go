@@ -28,6 +28,10 @@ const (
 // follower stopped. Start it again to follow the new primary.
 var ErrPlacementChanged = errors.New("the directory no longer places the tenant on the cell the standby follows")
 
+// ErrNoStandbyCell: no standby cell was named and the tenant's directory
+// entry lists no failover cell to take as one.
+var ErrNoStandbyCell = errors.New("no standby cell: the tenant has no failover cell in the directory")
+
 // StandbyOptions are one warm-standby follower's.
 type StandbyOptions struct {
 	// Tenant is the tenant to keep a standby copy of. Required.
@@ -153,7 +157,7 @@ func (m *Mover) Follower(ctx context.Context, o StandbyOptions) (*Follower, erro
 	standby := o.Standby
 	if standby == "" {
 		if len(entry.Failover) == 0 {
-			return nil, fmt.Errorf("tenant %s has no failover cell in the directory: name the standby cell", o.Tenant)
+			return nil, fmt.Errorf("tenant %s: %w: name the standby cell", o.Tenant, ErrNoStandbyCell)
 		}
 		standby = entry.Failover[0]
 	}

@@ -87,7 +87,7 @@ func (b *builder) cellPool(c router.Cell) (pulumi.StringOutput, error) {
 	origin := endpoint.ApplyT(func(s string) (string, error) {
 		u, err := url.Parse(s)
 		if err != nil || u.Hostname() == "" {
-			return "", fmt.Errorf("cell %s: endpoint %q is not a URL with a host: check the cell's outputs", c.ID, s)
+			return "", fmt.Errorf("cells.%s.endpoint: %q is not a URL with a host: check the cell's outputs", c.ID, s)
 		}
 		return u.Hostname(), nil
 	}).(pulumi.StringOutput)
@@ -176,7 +176,7 @@ func (b *builder) cellPool(c router.Cell) (pulumi.StringOutput, error) {
 func parseHealthURL(cell, s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
-		return nil, fmt.Errorf("cell %s: health URL %q is not an http(s) URL: check the cell's outputs", cell, s)
+		return nil, fmt.Errorf("cells.%s.healthUrl: %q is not an http(s) URL: check the cell's outputs", cell, s)
 	}
 	return u, nil
 }

@@ -266,6 +266,10 @@ func TestDirectoryFeedFailureKeepsRouting(t *testing.T) {
 		f.set(func(f *memFeed) { f.pollErr = errors.New("control API unreachable") })
 		f.put(router.Tenant{ID: "acme", Cell: "cell-a"})
 		f.put(router.Tenant{ID: "newco", Cell: "cell-a"})
+		// The poll under way when pollErr was set may still succeed, and
+		// nextPolls returns once the poll after it has started (not
+		// finished): twice, so that two failed polls have been counted.
+		f.nextPolls(t)
 		f.nextPolls(t)
 		routesTo(t, h, "acme", "cell-b", "")
 		routesTo(t, h, "newco", "", "unknown_tenant")

@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +26,13 @@ import (
 	"github.com/cellfabric/cellfabric/workload/state/embedded"
 )
 
-// The runtime tests build the Worker once and share it.
+// The runtime tests build the Worker once and share it; with
+// $CELLFABRIC_TEST_WORKER_BUNDLE set they run the prebuilt bundle in that
+// directory instead (`go run ./cmd/edgeworker/build -o DIR`, then a wasm
+// changed after the build: how a post-processed module such as wasm-opt's
+// output is checked against every runtime test; BENCHMARKS.md).
+const testBundleEnv = "CELLFABRIC_TEST_WORKER_BUNDLE"
+
 var (
 	buildOnce sync.Once
 	built     bundle.Bundle
@@ -36,6 +44,13 @@ func workerBundle(t *testing.T) bundle.Bundle {
 	buildOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
+		if dir := os.Getenv(testBundleEnv); dir != "" {
+			built, buildErr = bundle.Read(dir)
+			if buildErr != nil {
+				buildErr = fmt.Errorf("%s=%s: %w", testBundleEnv, dir, buildErr)
+			}
+			return
+		}
 		built, buildErr = bundle.Build(ctx, "")
 	})
 	if buildErr != nil {

@@ -19,6 +19,8 @@
 //
 // With -compare DIR,DIR,... it measures only the first request of fresh
 // isolates of prebuilt bundles, alternating between them (compare.go).
+// With -bundle DIR the report measures that prebuilt bundle instead of
+// building one (a wasm changed after the build, a variant of the build).
 //
 // Everything runs on 127.0.0.1: one cell (a small JSON echo written in Go,
 // the same handler for every path measured), a KV namespace and workerd. The
@@ -64,6 +66,7 @@ func main() {
 	flag.BoolVar(&imp.resume, "resume", true, "with -import, also interrupt an import part-way and run it again")
 	flag.StringVar(&imp.signal, "signal", "kill", "with -import, how the importer is interrupted: kill (SIGKILL) or int (SIGINT)")
 	flag.Float64Var(&imp.at, "at", 0.3, "with -import, interrupt once the checkpoint covers this share of the file")
+	prebuilt := flag.String("bundle", "", "measure the bundle in `DIR` (`go run ./cmd/edgeworker/build -o DIR`) instead of building one (the report's size, cold starts and latency)")
 	cmp := flag.String("compare", "", "comma-separated bundle directories (`go run ./cmd/edgeworker/build -o DIR`): measure only the first request of -cold fresh isolates of each, alternating (compare.go)")
 	flag.Parse()
 	var err error
@@ -79,7 +82,7 @@ func main() {
 	case *dir:
 		err = runDirectory(*n, *cold, *requests)
 	default:
-		err = run(*n, *cold)
+		err = run(*n, *cold, *prebuilt)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -104,10 +107,16 @@ func runDirectory(n, cold, requests int) error {
 	return directory(ctx, b, cellURL, cold, requests, n)
 }
 
-func run(n, cold int) error {
+func run(n, cold int, prebuilt string) error {
 	ctx := context.Background()
 	t0 := time.Now()
-	b, err := bundle.Build(ctx, "")
+	var b bundle.Bundle
+	var err error
+	if prebuilt != "" {
+		b, err = bundle.Read(prebuilt)
+	} else {
+		b, err = bundle.Build(ctx, "")
+	}
 	if err != nil {
 		return err
 	}
@@ -124,7 +133,11 @@ func run(n, cold int) error {
 	fmt.Printf("| edge.wasm | %s | %s |\n| worker.js | %s | %s |\n| **total (the Workers limit counts this)** | %s | **%s** |\n\n",
 		mib(len(b.Wasm)), mib(bundle.GzipLen(b.Wasm)), mib(len(b.Script)), mib(bundle.GzipLen([]byte(b.Script))),
 		mib(len(b.Wasm)+len(b.Script)), mib(b.GzipSize()))
-	fmt.Printf("Free plan limit 3 MiB gzipped, paid 10 MiB. Build (go build, cached): %v.\n\n", buildTime.Round(time.Millisecond))
+	if prebuilt != "" {
+		fmt.Printf("Free plan limit 3 MiB gzipped, paid 10 MiB. Bundle read from %s.\n\n", prebuilt)
+	} else {
+		fmt.Printf("Free plan limit 3 MiB gzipped, paid 10 MiB. Build (go build, cached): %v.\n\n", buildTime.Round(time.Millisecond))
+	}
 
 	if err := coldStarts(ctx, b, reg, cold); err != nil {
 		return err

@@ -191,8 +191,9 @@ func TestPromoteAbortKeepsStandby(t *testing.T) {
 	if j, ok := parseStandbyJournal(m.Lock.Step); !ok || j.Pos != pos || !j.Stopped {
 		t.Errorf("journal %q: want the follower's, stopped at %d", m.Lock.Step, pos)
 	}
-	f2, _ := k.follower(standbyOptions())
+	f2, stop2 := k.follower(standbyOptions())
 	k.waitCurrent(f2)
+	_ = stop2() // its results are the follower's own until it has stopped
 	if f2.r.res.KeysCopied != 0 {
 		t.Errorf("the follower after the abort copied %d keys, want it to resume", f2.r.res.KeysCopied)
 	}

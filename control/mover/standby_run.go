@@ -141,7 +141,14 @@ func (f *Follower) applied(pos, primaryPos uint64, at time.Time) {
 }
 
 // journal writes the follower's position into its lock and extends it.
+// The write is not abandoned when ctx ends: a renewal the follower gave up
+// on would still reach the cell and could land after the stop's journal
+// (stopClean), marking a stopped follower's lock running again, and a
+// promotion would then wait for the lock to expire. So each journal write
+// finishes (or times out, journalTimeout) before the next is sent.
 func (f *Follower) journal(ctx context.Context, stopped bool) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
+	defer cancel()
 	f.mu.Lock()
 	f.j.Stopped = stopped
 	f.lock.Step = f.j.String()
@@ -157,6 +164,10 @@ func (f *Follower) journal(ctx context.Context, stopped bool) error {
 	return nil
 }
 
+// journalTimeout bounds one journal write (a standby cell that does not
+// answer holds a stopping follower this long at most).
+const journalTimeout = 5 * time.Second
+
 // stopClean journals the position with the lock marked stopped, so the
 // next follower or a promotion takes it at once.
 func (f *Follower) stopClean() {
@@ -166,9 +177,7 @@ func (f *Follower) stopClean() {
 	if !locked {
 		return // it never took the lock: nothing to journal
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := f.journal(ctx, true); err != nil {
+	if err := f.journal(context.Background(), true); err != nil {
 		f.log.Warn("standby: journaling the position at stop failed; the next follower waits for the lock to expire", "error", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,11 +132,13 @@ func TestStandbyRestartResumes(t *testing.T) {
 	k.seed(200)
 	f, stop := k.follower(standbyOptions())
 	k.waitCurrent(f)
-	if f.r.res.KeysCopied != 200 {
-		t.Fatalf("first follower copied %d keys, want 200", f.r.res.KeysCopied)
-	}
+	// A follower's results are its own until it has stopped (read them
+	// after stop: reading them while it follows races with it).
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+	if f.r.res.KeysCopied != 200 {
+		t.Fatalf("first follower copied %d keys, want 200", f.r.res.KeysCopied)
 	}
 	sa := k.cells["cell-a"].Store
 	for i := range 50 {
@@ -143,8 +146,11 @@ func TestStandbyRestartResumes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f2, _ := k.follower(standbyOptions())
+	f2, stop2 := k.follower(standbyOptions())
 	k.waitCurrent(f2)
+	if err := stop2(); err != nil {
+		t.Fatal(err)
+	}
 	if f2.r.res.KeysCopied != 0 || f2.r.res.Followed != 50 {
 		t.Errorf("restarted follower copied %d keys and followed %d records, want 0 and the 50 written meanwhile", f2.r.res.KeysCopied, f2.r.res.Followed)
 	}
@@ -347,4 +353,83 @@ func TestStandbySeedKeepsItsLock(t *testing.T) {
 		t.Errorf("a second follower during the copy: %v, want it to find the lock held", err)
 	}
 	k.waitCurrent(f)
+}
+
+// wireRenew is a standby cell on a slow network whose renewals, once
+// sent, land even when the caller gives up waiting: a cancelled Renew
+// returns at once while the request goes on to the store, later than
+// the requests sent after it (the HTTP state API behaves so: the handler
+// runs to its end when the client leaves, and nothing orders it before
+// the next request). inFlight counts the renewals still on the wire.
+type wireRenew struct {
+	CellState
+	d        time.Duration
+	inFlight *sync.WaitGroup
+}
+
+func (c wireRenew) Renew(ctx context.Context, tenant string, l state.MoveLock) (state.TenantMeta, error) {
+	type answer struct {
+		m   state.TenantMeta
+		err error
+	}
+	got := make(chan answer, 1)
+	c.inFlight.Add(1)
+	go func() {
+		defer c.inFlight.Done()
+		time.Sleep(c.d)
+		if ctx.Err() != nil {
+			// The caller gave up on it (it was slow, or stopped): it
+			// still lands, later than what the caller sends next.
+			time.Sleep(3 * c.d)
+		}
+		m, err := c.CellState.Renew(context.Background(), tenant, l)
+		got <- answer{m, err}
+	}()
+	select {
+	case a := <-got:
+		return a.m, a.err
+	case <-ctx.Done():
+		return state.TenantMeta{}, ctx.Err()
+	}
+}
+
+// TestStandbyStopOutlastsRenewalOnTheWire: a follower stopped while one
+// of its periodic renewals is on the wire leaves its lock marked stopped
+// (so a promotion or the next follower takes it at once): the renewal in
+// flight must not land after the stop's journal and undo it.
+func TestStandbyStopOutlastsRenewalOnTheWire(t *testing.T) {
+	k := newKit(t)
+	k.seed(20)
+	var inFlight sync.WaitGroup
+	o := standbyOptions()
+	o.JournalEvery = time.Millisecond // a renewal (40 ms each) almost always on the wire
+	m := k.moverOver(nil, func(id string, c CellState) CellState {
+		if id == "cell-b" {
+			return wireRenew{c, 40 * time.Millisecond, &inFlight}
+		}
+		return c
+	})
+	for i := range 3 {
+		f, err := m.Follower(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- f.Run(ctx) }()
+		k.waitCurrent(f)
+		time.Sleep(10 * time.Millisecond) // into the next renewal's flight
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: follower stopped with %v", i, err)
+		}
+		inFlight.Wait() // every renewal sent has landed
+		meta, err := k.cells["cell-b"].Store.Meta(context.Background(), tenantID)
+		if err != nil || meta.Lock == nil {
+			t.Fatalf("round %d: standby meta %+v (%v), want the follower's lock", i, meta, err)
+		}
+		if j, ok := parseStandbyJournal(meta.Lock.Step); !ok || !j.Stopped {
+			t.Fatalf("round %d: journal %q after the stop, want it marked stopped", i, meta.Lock.Step)
+		}
+	}
 }

@@ -22,8 +22,7 @@ import (
 // its data action.
 func TestConformance(t *testing.T) {
 	emu := sharedEmulator(t)
-	const table = "conformance"
-	createTable(t, emu.Endpoint(), table)
+	table := freshTable(t, emu, "conformance")
 	rec := newRecorder(emu.Endpoint(), table)
 	opts := emulatorOptions(emu.Endpoint(), table, rec)
 	t.Run("Suite", func(t *testing.T) {

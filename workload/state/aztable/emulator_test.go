@@ -3,10 +3,13 @@ package aztable
 import (
 	"context"
 	"os"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/cellfabric/cellfabric/workload/state/contract"
 	"github.com/cellfabric/cellfabric/workload/state/emulator"
 )
@@ -63,13 +66,26 @@ func createTable(t testing.TB, serviceURL, name string) {
 	}
 }
 
-// sharedTable creates table on the shared emulator and opens a backend
-// over it, closed when the test ends.
-func sharedTable(t testing.TB, table string) *Backend {
+// tableSeq numbers the tables the tests create on the shared emulator.
+var tableSeq atomic.Int64
+
+// freshTable creates a table named base plus a number no other test of
+// this process used on emu and returns its name: the shared emulator
+// lives as long as the test binary, so a fixed name would find the
+// records of an earlier run (go test -count=2).
+func freshTable(t testing.TB, emu *emulator.Emulator, base string) string {
+	t.Helper()
+	name := base + strconv.FormatInt(tableSeq.Add(1), 10)
+	createTable(t, emu.Endpoint(), name)
+	return name
+}
+
+// sharedTable creates a fresh table named after base on the shared
+// emulator and opens a backend over it, closed when the test ends.
+func sharedTable(t testing.TB, base string) *Backend {
 	t.Helper()
 	emu := sharedEmulator(t)
-	createTable(t, emu.Endpoint(), table)
-	return openBackend(t, emulatorOptions(emu.Endpoint(), table))
+	return openBackend(t, emulatorOptions(emu.Endpoint(), freshTable(t, emu, base)))
 }
 
 // emulatorOptions are the options of a backend over table on the emulator

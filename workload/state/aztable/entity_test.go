@@ -324,8 +324,7 @@ func TestDecodeRefusesDamagedEntities(t *testing.T) {
 func TestValueSplitOnTheService(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
-	const table = "split"
-	createTable(t, emu.Endpoint(), table)
+	table := freshTable(t, emu, "split")
 	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
 	ctx := context.Background()
 	value := everyByte(state.MaxValueBytes)

@@ -88,8 +88,7 @@ func wantUnavailable(t *testing.T, ops []op, also error) {
 func TestEmulatorKilledAndRestarted(t *testing.T) {
 	t.Parallel()
 	emu := ownEmulator(t)
-	const table = "faults"
-	createTable(t, emu.Endpoint(), table)
+	table := freshTable(t, emu, "faults")
 	b := openBackend(t, emulatorOptions(emu.Endpoint(), table))
 	st := state.New(b)
 	ctx := context.Background()
@@ -235,8 +234,7 @@ func (p *faultProxy) applyThenDrop(w http.ResponseWriter, r *http.Request) {
 func TestServiceAnswersFaults(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
-	const table = "throttled"
-	createTable(t, emu.Endpoint(), table)
+	table := freshTable(t, emu, "throttled")
 	p := newFaultProxy(t, emu)
 	b := openBackend(t, emulatorOptions(p.url(), table))
 	st := state.New(b)
@@ -310,8 +308,7 @@ func TestServiceAnswersFaults(t *testing.T) {
 func TestLostAnswerToAWriteIsNotAConflict(t *testing.T) {
 	t.Parallel()
 	emu := sharedEmulator(t)
-	const table = "lostanswers"
-	createTable(t, emu.Endpoint(), table)
+	table := freshTable(t, emu, "lostanswers")
 	p := newFaultProxy(t, emu)
 	b := openBackend(t, emulatorOptions(p.url(), table))
 	direct := openBackend(t, emulatorOptions(emu.Endpoint(), table))

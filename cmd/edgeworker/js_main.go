@@ -40,6 +40,9 @@ func main() {
 	js.Global().Set(handlersGlobal, object(
 		"fetch", js.FuncOf(h.fetch),
 		"scheduled", js.FuncOf(h.scheduled),
+		"route", js.FuncOf(h.route),
+		"done", js.FuncOf(h.done),
+		"resume", js.FuncOf(h.resume),
 	))
 	select {}
 }
@@ -55,6 +58,8 @@ type handlers struct {
 	// memStats is set when the test-only MemStatsBinding is: the Worker
 	// then answers edgeconf.MemStatsPath itself.
 	memStats bool
+	// fast holds the requests on the fast path (js_fast.go).
+	fast pendings
 }
 
 // namespace returns the KV namespace bound as name, or nil.
@@ -106,15 +111,19 @@ func (h *handlers) serve(req js.Value) js.Value {
 		HasBody: head.hasBody,
 	}
 	res := h.edge.serve(in, newUpstream(req, head))
-	record(res, start) // analytics.go
+	h.edge.paths.add(pathSlow)
+	return answer(res, start)
+}
+
+// answer records res (analytics.go) and returns the Response for it.
+func answer(res result, start time.Time) js.Value {
+	record(res, start)
 	if res.Refusal != nil {
 		return refusalResponse(res.Refusal, res.RequestID, res.Tenant)
 	}
 	cell := res.Reply.(*jsReply)
 	var ed headerEdits
-	ed.set("X-Cell-ID", res.Cell.ID)
-	ed.set("X-Processed-By-Cloud", string(res.Cell.Cloud))
-	ed.set("X-Request-ID", res.RequestID)
+	ed.answer(&res)
 	return ed.respond(cell.body, cell.r)
 }
 

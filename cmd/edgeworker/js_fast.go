@@ -10,22 +10,77 @@ import (
 	"sync"
 	"syscall/js"
 	"time"
+	"unsafe"
 
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
 
-// The fast path's calls (fast.go describes the two paths). The shim calls
-// route(head) and, when it answers, done(id, status) once the cell's
-// response came, then resume(id, request, response, error, resolve,
-// reject) when done says Go goes on with the request. route and done run
-// synchronously and never wait; resume serves in a goroutine, as fetch
-// does.
+// The fast path's calls (fast.go describes the two paths). route and
+// done are exported by the wasm module itself (go:wasmexport): the shim
+// calls them directly, with numbers, and the strings go through fastBuf,
+// in the module's memory. Such a call costs a fraction of a microsecond,
+// where a js.FuncOf call costs tens of them in workerd (it wakes the Go
+// scheduler, and every object and string crossing into Go gets a
+// finalizer). They run synchronously and never wait. resume, which waits
+// for fetches, is a js.FuncOf and serves in a goroutine, as fetch does.
+//
+// The shim calls, per request: cellfabricFastBuffer to learn where to
+// write the head, cellfabricRoute, and cellfabricFastBuffer again to read
+// the plan; when the cell answered, cellfabricDone; when done says so, or
+// the fetch failed, the handlers' resume.
+
+// fastBuf is where the shim writes a request's head (UTF-8) and route
+// writes its plan. It only grows; its address changes when it does.
+var fastBuf = make([]byte, 16<<10)
+
+// fastHandlers are the handlers the exports serve with, set by main.
+var fastHandlers *handlers
+
+// fastBuffer makes fastBuf hold at least n bytes and returns its address.
+//
+//go:wasmexport cellfabricFastBuffer
+//lint:ignore U1000 called by the host (go:wasmexport), which staticcheck does not see
+func fastBuffer(n uint32) uint32 {
+	if int(n) > len(fastBuf) {
+		fastBuf = make([]byte, int(n)+int(n)/2)
+	}
+	return uint32(uintptr(unsafe.Pointer(&fastBuf[0])))
+}
+
+// fastRoute routes the request whose head (readRequestHead's string) the
+// shim wrote to fastBuf[:n]. It returns 0 when the request takes the slow
+// path, else the length of the plan it wrote to fastBuf (route).
+//
+//go:wasmexport cellfabricRoute
+//lint:ignore U1000 called by the host (go:wasmexport), which staticcheck does not see
+func fastRoute(n uint32) uint32 {
+	if fastHandlers == nil || int(n) > len(fastBuf) {
+		return 0
+	}
+	plan := fastHandlers.route(string(fastBuf[:n]))
+	if plan == "" {
+		return 0
+	}
+	fastBuffer(uint32(len(plan)))
+	return uint32(copy(fastBuf, plan))
+}
+
+// fastDone is done, for the shim.
+//
+//go:wasmexport cellfabricDone
+//lint:ignore U1000 called by the host (go:wasmexport), which staticcheck does not see
+func fastDone(id, status uint32) uint32 {
+	if fastHandlers == nil {
+		return donePassed
+	}
+	return fastHandlers.done(int(id), int(status))
+}
 
 // Answers of done.
 const (
-	donePassed = 0 // the shim passes the response on
-	doneResume = 1 // the shim calls resume: Go goes on
+	donePassed uint32 = 0 // the shim passes the response on
+	doneResume uint32 = 1 // the shim calls resume: Go goes on
 )
 
 // pending is a request on the fast path between route and done (or
@@ -69,43 +124,43 @@ func (p *pendings) take(id int) *pending {
 	return r
 }
 
-// route is called by the shim as route(head), head the request's head
-// (readRequestHead's string). It returns null when the request takes the
+// route routes a request on the fast path, head its head
+// (readRequestHead's string). It returns "" when the request takes the
 // slow path, else the plan of its first attempt in lines: an id for done
 // and resume, the cell's URL, the timeout for its response headers in
 // milliseconds, the number n of lines of request header edits, n lines of
 // edits to a copy of the request's headers, then the edits to the
 // response's headers (the shim's edit lines: op, name, value).
-func (h *handlers) route(_ js.Value, args []js.Value) (out any) {
+func (h *handlers) route(headText string) (plan string) {
 	defer func() {
 		if r := recover(); r != nil {
 			h.logger.Error("panic while routing a request on the fast path; serving it on the slow path", "panic", fmt.Sprint(r))
-			out = nil
+			plan = ""
 		}
 	}()
 	if h.err != nil {
-		return nil
+		return ""
 	}
 	start := time.Now()
-	head := parseRequestHead(arg(args, 0).String())
+	head := parseRequestHead(headText)
 	if u, err := url.Parse(head.url); err != nil || isControl(u) || isCellState(u) || (h.memStats && u.Path == edgeconf.MemStatsPath) {
-		return nil
+		return ""
 	}
 	in := inbound{Method: head.method, URL: head.url, Header: head.header, HasBody: head.hasBody}
 	w, err := h.edge.prepare(in, true)
 	if err != nil || w.done {
-		return nil // refusals too: they are no warm request to speed up
+		return "" // refusals too: they are no warm request to speed up
 	}
 	a := w.next()
 	if a == nil {
-		return nil
+		return ""
 	}
 	var req, ans headerEdits
 	req.upstream(head)
 	req.attempt(a)
 	ans.answer(&result{Cell: a.Cell, RequestID: w.res.RequestID})
 	if req.direct || ans.direct || strings.ContainsAny(a.URL, "\r\n") {
-		return nil
+		return ""
 	}
 	id := h.fast.put(&pending{w: w, a: a, head: head, start: start})
 	var b strings.Builder
@@ -123,12 +178,11 @@ func (h *handlers) route(_ js.Value, args []js.Value) (out any) {
 	return b.String()
 }
 
-// done is called by the shim as done(id, status) when the cell answered
-// the fast path's attempt with status. It returns donePassed when the
+// done is called (cellfabricDone) when the cell answered the fast path's
+// attempt id with status. It returns donePassed when the
 // answer ends the request (it is then recorded), doneResume when Go is to
 // go on with it (resume): a status to retry on the next cell, a 421.
-func (h *handlers) done(_ js.Value, args []js.Value) (out any) {
-	id, status := arg(args, 0).Int(), arg(args, 1).Int()
+func (h *handlers) done(id, status int) (out uint32) {
 	defer func() {
 		if r := recover(); r != nil {
 			h.fast.take(id)

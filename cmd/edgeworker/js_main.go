@@ -37,12 +37,12 @@ func main() {
 		e.wait = jsWait
 	}
 	h := &handlers{edge: e, err: err, logger: logger, memStats: text(edgeconf.MemStatsBinding) == "1"}
+	fastHandlers = h
 	js.Global().Set(handlersGlobal, object(
 		"fetch", js.FuncOf(h.fetch),
 		"scheduled", js.FuncOf(h.scheduled),
-		"route", js.FuncOf(h.route),
-		"done", js.FuncOf(h.done),
-		"resume", js.FuncOf(h.resume),
+		"resume", js.FuncOf(h.resume), // js_fast.go
+
 	))
 	select {}
 }

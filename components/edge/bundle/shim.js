@@ -9,6 +9,9 @@
 // Should it ever exit, the next event starts a new one.
 
 let cellfabricEdge = null;
+// cellfabricWasm is the running module's exports: the fast path's calls
+// (cellfabricFast) and its memory.
+let cellfabricWasm = null;
 
 function cellfabricStart() {
   if (cellfabricEdge === null) {
@@ -16,6 +19,7 @@ function cellfabricStart() {
     const instance = new WebAssembly.Instance(globalThis[WASM_BINDING], go.importObject);
     const exited = () => {
       cellfabricEdge = null;
+      cellfabricWasm = null;
     };
     go.run(instance).then(exited, exited);
     const handlers = globalThis.__cellfabricEdge;
@@ -23,6 +27,7 @@ function cellfabricStart() {
       throw new Error("the edge wasm did not register its handlers");
     }
     cellfabricEdge = handlers;
+    cellfabricWasm = instance.exports;
   }
   return cellfabricEdge;
 }
@@ -260,6 +265,28 @@ function cellfabricTimedFetch(url, init, timeoutMs, watch) {
 }
 globalThis.__cellfabricTimedFetch = cellfabricTimedFetch;
 
+const cellfabricEncoder = new TextEncoder();
+const cellfabricDecoder = new TextDecoder();
+
+// cellfabricRoute asks Go for the fast path's plan of a request
+// (cellfabricFast): the head goes into the module's memory where
+// cellfabricFastBuffer says, and the plan comes back there. It returns ""
+// when the request takes the slow path, or the module lacks the exports.
+function cellfabricRoute(wasm, request) {
+  if (!wasm || typeof wasm.cellfabricRoute !== "function") {
+    return "";
+  }
+  const head = cellfabricRequestHead(request);
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  const at = wasm.cellfabricFastBuffer(head.length * 3);
+  const n = cellfabricEncoder.encodeInto(head, new Uint8Array(wasm.mem.buffer, at, head.length * 3)).written;
+  const size = wasm.cellfabricRoute(n);
+  if (size === 0) {
+    return "";
+  }
+  return cellfabricDecoder.decode(new Uint8Array(wasm.mem.buffer, wasm.cellfabricFastBuffer(0), size));
+}
+
 // cellfabricFast serves a request on the Worker's fast path
 // (cmd/edgeworker/fast.go), or returns null when it takes the slow one.
 // Go's route answers, synchronously, with the plan of the first attempt in
@@ -269,9 +296,9 @@ globalThis.__cellfabricTimedFetch = cellfabricTimedFetch;
 // fetch; when the cell answered, Go's done says whether the response is
 // passed on (0) or Go goes on with the request (1: a status to retry
 // elsewhere, a 421), which it does, as when the fetch failed, in resume.
-function cellfabricFast(edge, request) {
-  const plan = edge.route(cellfabricRequestHead(request));
-  if (plan == null) {
+function cellfabricFast(edge, wasm, request) {
+  const plan = cellfabricRoute(wasm, request);
+  if (plan === "") {
     return null;
   }
   const l = plan.split("\n");
@@ -294,7 +321,7 @@ function cellfabricFast(edge, request) {
   }
   return pending.then(
     (response) => {
-      if (edge.done(id, response.status) !== 0) {
+      if (wasm.cellfabricDone(id, response.status) !== 0) {
         return resume(response, null);
       }
       const out = new Response(response.body, response);
@@ -310,7 +337,7 @@ addEventListener("fetch", (event) => {
   try {
     const edge = cellfabricStart();
     answer =
-      cellfabricFast(edge, event.request) ||
+      cellfabricFast(edge, cellfabricWasm, event.request) ||
       new Promise((resolve, reject) => {
         edge.fetch(event.request, resolve, reject);
       });

@@ -20,6 +20,9 @@ type inbound struct {
 	Header tenant.Headers
 	// HasBody is true when the request has a body (Request.body != null).
 	HasBody bool
+	// parsed is URL parsed, when the caller parsed it already; nil: the
+	// Worker parses URL.
+	parsed *url.URL
 }
 
 // attempt is one try of one cell: everything the fetch needs besides the

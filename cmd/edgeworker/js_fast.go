@@ -143,10 +143,11 @@ func (h *handlers) route(headText string) (plan string) {
 	}
 	start := time.Now()
 	head := parseRequestHead(headText)
-	if u, err := url.Parse(head.url); err != nil || isControl(u) || isCellState(u) || (h.memStats && u.Path == edgeconf.MemStatsPath) {
+	u, err := url.Parse(head.url)
+	if err != nil || isControl(u) || isCellState(u) || (h.memStats && u.Path == edgeconf.MemStatsPath) {
 		return ""
 	}
-	in := inbound{Method: head.method, URL: head.url, Header: head.header, HasBody: head.hasBody}
+	in := inbound{Method: head.method, URL: head.url, Header: head.header, HasBody: head.hasBody, parsed: u}
 	w, err := h.edge.prepare(in, true)
 	if err != nil || w.done {
 		return "" // refusals too: they are no warm request to speed up

@@ -62,10 +62,13 @@ func (e *headerEdits) set(name, value string) { e.add('s', name, value) }
 // upstream adds the edits every attempt starts from: the client's
 // headers without Host (fetch sets it from the URL) and without any
 // signature, tenant, epoch or trace context a client sent, plus
-// X-Forwarded-For from CF-Connecting-IP.
+// X-Forwarded-For from CF-Connecting-IP. Only headers the request has are
+// deleted: each edit is a call into the runtime.
 func (e *headerEdits) upstream(head requestHead) {
 	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, edgeauth.EpochHeader, traceparentHeader, tracestateHeader} {
-		e.del(name)
+		if _, ok := head.header.lookup(name); ok {
+			e.del(name)
+		}
 	}
 	if ip, ok := head.header.lookup("CF-Connecting-IP"); ok {
 		e.add('a', "X-Forwarded-For", ip)

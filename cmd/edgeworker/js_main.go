@@ -99,7 +99,8 @@ func (h *handlers) serve(req js.Value) js.Value {
 		}
 	}
 	head := readRequestHead(req)
-	if u, err := url.Parse(head.url); err == nil && isControl(u) {
+	u, err := url.Parse(head.url)
+	if err == nil && isControl(u) {
 		return h.serveControl(req, u)
 	} else if err == nil && isCellState(u) {
 		return h.serveCellState(req, u) // js_cellstate.go
@@ -109,6 +110,9 @@ func (h *handlers) serve(req js.Value) js.Value {
 		URL:     head.url,
 		Header:  head.header,
 		HasBody: head.hasBody,
+	}
+	if err == nil {
+		in.parsed = u
 	}
 	res := h.edge.serve(in, newUpstream(req, head))
 	h.edge.paths.add(pathSlow)

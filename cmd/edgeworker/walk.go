@@ -67,7 +67,10 @@ func (e *edge) serve(in inbound, up upstream) result {
 // slow path, upstream.Keep): it then never waits.
 func (e *edge) prepare(in inbound, cachedOnly bool) (*walk, error) {
 	w := &walk{e: e, in: in, res: result{RequestID: router.RequestID(in.Header.Get("X-Request-ID"))}}
-	u, err := url.Parse(in.URL)
+	u, err := in.parsed, error(nil)
+	if u == nil {
+		u, err = url.Parse(in.URL)
+	}
 	if err != nil || u.Host == "" {
 		return w.refuse(router.Refusal{Status: statusBadRequest, Reason: "bad_request", Msg: "the request URL cannot be parsed"}), nil
 	}

@@ -9,8 +9,12 @@ package main
 import (
 	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
+	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -177,4 +181,41 @@ func TestRuntimeFastPathHandsOver(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRuntimeFastPathAnalytics: a request answered on the fast path writes
+// its one data point, as the slow path's does.
+func TestRuntimeFastPathAnalytics(t *testing.T) {
+	t.Parallel()
+	a := startEchoCell(t, "cell-a", "aws")
+	sink, err := workerd.NewAnalytics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	env := startEdge(t, envOptions{config: `{"cacheSeconds":300}`, key: testKey, memStats: true, analytics: sink,
+		registry: registry(t, 1, []*cell{a}, router.Tenant{ID: "acme", Cell: "cell-a"})})
+	for i, path := range []string{pathSlow, pathFast} {
+		before := env.paths()[path]
+		if r := env.do("GET", "/x", tenantHeader("acme"), ""); r.status != 200 {
+			t.Fatalf("request %d: %d: %s", i, r.status, r.body)
+		}
+		if got := env.paths()[path] - before; got != 1 {
+			t.Fatalf("request %d took another path than %s", i, path)
+		}
+		eventually(t, 10*time.Second, "the data point of request "+strconv.Itoa(i), func() bool { return len(sink.Bodies()) > i })
+	}
+	got, err := sink.DataPoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d data points for 2 requests: %+v", len(got), got)
+	}
+	want := []string{"cell-a", "aws", "2xx", "200", ""}
+	for i, p := range got {
+		if !slices.Equal(p.Blobs, want) || p.Index != "cell-a" || len(p.Doubles) < 2 || p.Doubles[0] < 0 || p.Doubles[1] != 1 {
+			t.Errorf("data point %d: %+v, want blobs %q, index cell-a, a latency and 1 attempt", i, p, want)
+		}
+	}
 }

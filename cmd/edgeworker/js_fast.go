@@ -156,7 +156,8 @@ func (h *handlers) route(headText string) (plan string) {
 	if a == nil {
 		return ""
 	}
-	var req, ans headerEdits
+	var ops [16]headerOp // room for every edit a request makes
+	req, ans := headerEdits{ops: ops[:0:13]}, headerEdits{ops: ops[13:13]}
 	req.upstream(head)
 	req.attempt(a)
 	ans.answer(&result{Cell: a.Cell, RequestID: w.res.RequestID})
@@ -165,6 +166,7 @@ func (h *handlers) route(headText string) (plan string) {
 	}
 	id := h.fast.put(&pending{w: w, a: a, head: head, start: start})
 	var b strings.Builder
+	b.Grow(len(a.URL) + 512)
 	b.WriteString(strconv.Itoa(id))
 	b.WriteByte('\n')
 	b.WriteString(a.URL)

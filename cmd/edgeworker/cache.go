@@ -28,16 +28,33 @@ func (e *edge) claim(st *readState, have, force bool) bool {
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !force && have {
-		if !st.at.IsZero() && now.Sub(st.at) < e.cfg.Cache() {
-			return false
-		}
-		if !st.busySince.IsZero() && now.Sub(st.busySince) < readStuck {
-			return false
-		}
+	if !force && have && !e.wanted(st, now) {
+		return false
 	}
 	st.busySince = now
 	return true
+}
+
+// wanted reports whether a key held in the isolate is due for a read at
+// now: its last read is older than the cache time and no other request is
+// reading it. e.mu must be held.
+func (e *edge) wanted(st *readState, now time.Time) bool {
+	if !st.at.IsZero() && now.Sub(st.at) < e.cfg.Cache() {
+		return false
+	}
+	return st.busySince.IsZero() || now.Sub(st.busySince) >= readStuck
+}
+
+// due reports whether refresh would read the registry or the health
+// document now, without claiming either read.
+func (e *edge) due() bool {
+	if e.store.Snapshot() == nil {
+		return true
+	}
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.wanted(&e.reg, now) || e.wanted(&e.hlt, now)
 }
 
 // done records the end of a read.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeconf"
 )
@@ -57,6 +58,18 @@ func (e *edge) decide(snap *router.Snapshot, req router.Request, h router.Health
 		return router.Decision{}, &r
 	}
 	return e.placeUnknown(snap, req, h)
+}
+
+// decidesCached reports whether decide can answer for tenant id from the
+// isolate's cache alone: its directory entry (or its absence) is cached
+// and fresh, and a tenant in neither the directory nor the registry is not
+// to be placed (placeUnknown writes to the directory).
+func (e *edge) decidesCached(id string, snap *router.Snapshot) bool {
+	c, hit := e.dir.get(id, e.now())
+	if !hit || !c.Fresh {
+		return false
+	}
+	return c.Tenant != nil || snap.Lists(id) || snap.Policy() != fabric.PolicyPlace
 }
 
 // lookupTenant returns the directory's placement of tenant id (nil when it

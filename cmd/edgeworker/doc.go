@@ -66,6 +66,14 @@
 //     and answers the requests it cannot forward itself with the server's
 //     JSON error body ({"error", "reason", "requestId", "tenant"}).
 //
+// A warm request without a body, one whose decision the isolate's caches
+// make alone, takes the fast path: one synchronous call into Go returns
+// the first attempt's URL and signed headers, the shim makes the fetch and
+// passes the response on, and Go goes on with the request only when the
+// attempt fails or its answer is to be retried or looked into (a 421).
+// Every other request is served by Go throughout. Both run the same walk
+// (walk.go); see fast.go.
+//
 // A request under directory.BasePath (/_cellfabric/v1/directory), on any
 // host, is the tenant directory's control API and never reaches a cell: it
 // is verified with the control key (the CONTROL_KEY and CONTROL_KEY_ID

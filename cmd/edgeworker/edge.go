@@ -76,6 +76,8 @@ type edge struct {
 
 	// stale counts the cells' stale_placement answers (stale.go).
 	stale staleCounts
+	// paths counts the routed requests by path (fast.go).
+	paths pathCounts
 }
 
 // newEdge checks the bindings and builds the Worker's logic. Its errors

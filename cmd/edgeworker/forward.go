@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -21,6 +20,9 @@ type inbound struct {
 	Header tenant.Headers
 	// HasBody is true when the request has a body (Request.body != null).
 	HasBody bool
+	// parsed is URL parsed, when the caller parsed it already; nil: the
+	// Worker parses URL.
+	parsed *url.URL
 }
 
 // attempt is one try of one cell: everything the fetch needs besides the
@@ -109,106 +111,6 @@ type result struct {
 	Attempts int
 	// Traceparent is what the cells were sent ("" when none was tried).
 	Traceparent string
-}
-
-// serve routes one request: registry and health (cached), tenant, its
-// directory entry (cached), decision, then the decision's cells in turn until one gives an answer to pass on.
-func (e *edge) serve(in inbound, up upstream) result {
-	res := result{RequestID: router.RequestID(in.Header.Get("X-Request-ID"))}
-	refuse := func(r router.Refusal) result { res.Refusal = &r; return res }
-	u, err := url.Parse(in.URL)
-	if err != nil || u.Host == "" {
-		return refuse(router.Refusal{Status: statusBadRequest, Reason: "bad_request", Msg: "the request URL cannot be parsed"})
-	}
-	e.refresh()
-	snap := e.store.Snapshot()
-	if snap == nil {
-		return refuse(router.NoRegistry("edge"))
-	}
-	t, err := e.resolver.Resolve(context.Background(), tenant.Facts{Host: u.Host, Path: u.Path, RawPath: u.RawPath, Header: in.Header})
-	if err != nil {
-		var te *tenant.Error
-		if !errors.As(err, &te) {
-			te = &tenant.Error{Status: statusBadRequest, Reason: "bad_request", Msg: err.Error()}
-		}
-		return refuse(router.Refusal{Status: te.Status, Reason: router.Reason(te.Reason), Msg: te.Msg})
-	}
-	res.Tenant = t.Tenant
-	health := e.healthView()
-	req := router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}
-	d, refusal := e.decide(snap, req, health)
-	if refusal != nil {
-		return refuse(*refusal)
-	}
-	if !d.Forward() {
-		return refuse(d.Refusal())
-	}
-
-	target := url.URL{Path: t.Path, RawPath: t.RawPath, RawQuery: u.RawQuery}
-	if in.HasBody && t.Tenant != "" {
-		// Kept, so that a stale_placement answer can be retried (stale.go).
-		if err := up.Keep(); err != nil {
-			e.logger.Info("request failed by its client", "reason", router.ReasonBadRequestBody, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
-			return refuse(router.BadRequestBody(""))
-		}
-	}
-	// cur is the decision being walked: d, or after a stale_placement
-	// answer the tenant's newer placement (stale.go).
-	cur, fresh := &d, router.Decision{}
-	att := d.Attempts(health, in.Method, in.HasBody, e.cfg.MaxAttempts)
-	res.Traceparent = e.traceparent()
-	for cell := att.Next(); cell != nil; cell = att.Next() {
-		res.Attempts = att.Tried()
-		a, err := e.attempt(cell, in.Method, target, t.Tenant, cur.Epoch(), res.RequestID, u)
-		a.Traceparent = res.Traceparent
-		if err != nil {
-			e.logger.Error("skipping a cell whose endpoint does not parse", "cell", cell.ID, "error", err)
-			if !att.Failed(router.FailNotSent, false) {
-				break
-			}
-			continue
-		}
-		rep, err := up.Send(&a)
-		if err != nil && errors.Is(err, errClientBody) {
-			att.Failed(router.FailClient, true)
-			e.logger.Info("request failed by its client", "reason", router.ReasonBadRequestBody, "cell", cell.ID, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
-			return refuse(router.BadRequestBody(""))
-		}
-		if err != nil {
-			e.logger.Warn("cell request failed", "cell", cell.ID, "cloud", cell.Cloud, "tenant", t.Tenant, "request_id", res.RequestID, "error", err)
-			// fetch does not tell whether the request reached the cell:
-			// a failure is taken as broken on the way.
-			f := router.FailBroken
-			if errors.Is(err, errTimeout) {
-				f = router.FailTimeout
-			}
-			if !att.Failed(f, in.HasBody) {
-				break
-			}
-			continue
-		}
-		if att.RetryStatus(rep.Status()) {
-			e.logger.Info("retrying on the next cell", "cell", cell.ID, "status", rep.Status(), "tenant", t.Tenant, "request_id", res.RequestID)
-			rep.Discard()
-			continue
-		}
-		if rep.Status() == router.StatusMisdirected {
-			s := staleCase{snap: snap, req: req, health: health, sent: cur, fresh: &fresh, att: &att, up: up, cell: cell, requestID: res.RequestID}
-			retry, refusal := e.stalePlacement(&s, rep)
-			if refusal != nil {
-				res.Attempts = att.Tried()
-				return refuse(*refusal)
-			}
-			if retry {
-				cur = &fresh
-				continue
-			}
-		}
-		res.Reply, res.Cell = rep, cell
-		return res
-	}
-	res.Attempts = att.Tried()
-	return refuse(att.Refusal())
 }
 
 // attempt prepares and signs the request for one cell. The signature

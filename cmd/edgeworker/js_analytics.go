@@ -3,6 +3,7 @@
 package main
 
 import (
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // nothing. writeDataPoint does not wait for the write, and whatever it
 // throws is dropped: recording never fails a request.
 func record(res result, start time.Time) {
-	ds := js.Global().Get(edgeconf.AnalyticsBinding)
+	ds := analyticsDataset()
 	if ds.Type() != js.TypeObject {
 		return
 	}
@@ -29,6 +30,10 @@ func record(res result, start time.Time) {
 	}
 	_, _ = call(func() js.Value { return ds.Call("writeDataPoint", dp) })
 }
+
+// analyticsDataset is the binding, read once: an isolate's bindings do not
+// change.
+var analyticsDataset = sync.OnceValue(func() js.Value { return js.Global().Get(edgeconf.AnalyticsBinding) })
 
 // refusalResult is the result of a request the Worker refused before
 // routing it (misconfigured bindings).

@@ -3,8 +3,11 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"syscall/js"
+
+	"github.com/cellfabric/cellfabric/router/edgeauth"
 )
 
 // Every js.Value that crosses into Go (an object, a string, a function)
@@ -56,9 +59,57 @@ func (e *headerEdits) add(op byte, name, value string) {
 func (e *headerEdits) del(name string)        { e.add('d', name, "") }
 func (e *headerEdits) set(name, value string) { e.add('s', name, value) }
 
+// upstream adds the edits every attempt starts from: the client's
+// headers without Host (fetch sets it from the URL) and without any
+// signature, tenant, epoch or trace context a client sent, plus
+// X-Forwarded-For from CF-Connecting-IP. Only headers the request has are
+// deleted: each edit is a call into the runtime.
+func (e *headerEdits) upstream(head requestHead) {
+	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, edgeauth.EpochHeader, traceparentHeader, tracestateHeader} {
+		if _, ok := head.header.lookup(name); ok {
+			e.del(name)
+		}
+	}
+	if ip, ok := head.header.lookup("CF-Connecting-IP"); ok {
+		e.add('a', "X-Forwarded-For", ip)
+	}
+}
+
+// attempt adds the headers of attempt a: tenant, epoch, signature, request
+// id, forwarded host and scheme, trace context.
+func (e *headerEdits) attempt(a *attempt) {
+	if a.Tenant != "" {
+		e.set(edgeauth.TenantHeader, a.Tenant)
+	}
+	if a.Epoch > 0 {
+		e.set(edgeauth.EpochHeader, strconv.FormatInt(a.Epoch, 10))
+	}
+	e.set(edgeauth.SignatureHeader, a.Signature)
+	e.set("X-Request-ID", a.RequestID)
+	e.set("X-Forwarded-Host", a.ForwardedHost)
+	e.set("X-Forwarded-Proto", a.ForwardedProto)
+	if a.Traceparent != "" {
+		e.set(traceparentHeader, a.Traceparent)
+	}
+}
+
+// answer adds what the Worker tells the client about the cell that
+// answered res.
+func (e *headerEdits) answer(res *result) {
+	e.set("X-Cell-ID", res.Cell.ID)
+	e.set("X-Processed-By-Cloud", string(res.Cell.Cloud))
+	e.set("X-Request-ID", res.RequestID)
+}
+
 // packed returns the edits as the shim's lines: op, name, value.
 func (e *headerEdits) packed() string {
 	var b strings.Builder
+	e.pack(&b)
+	return b.String()
+}
+
+// pack writes the edits as the shim's lines to b.
+func (e *headerEdits) pack(b *strings.Builder) {
 	for i, o := range e.ops {
 		if i > 0 {
 			b.WriteByte('\n')
@@ -69,7 +120,6 @@ func (e *headerEdits) packed() string {
 		b.WriteByte('\n')
 		b.WriteString(o.value)
 	}
-	return b.String()
 }
 
 // applyDirect makes the edits on h one call each.

@@ -129,10 +129,16 @@ func timedFetch(url string, init js.Value, timeout time.Duration, watch js.Value
 	resp, err := callAwait(func() js.Value {
 		return js.Global().Call(timedFetchGlobal, url, init, timeout.Milliseconds(), watch)
 	})
+	return resp, fetchError(err)
+}
+
+// fetchError is err, the way timedFetchGlobal failed, with its abort
+// turned into errTimeout.
+func fetchError(err error) error {
 	if je, ok := err.(*jsError); ok && je.name == fetchAbortedName {
-		return js.Undefined(), errTimeout
+		return errTimeout
 	}
-	return resp, err
+	return err
 }
 
 // jsUpstream forwards one incoming request with fetch.
@@ -179,12 +185,7 @@ var _ upstream = (*jsUpstream)(nil)
 // the shim.
 func newUpstream(req js.Value, head requestHead) *jsUpstream {
 	var ed headerEdits
-	for _, name := range []string{"Host", edgeauth.SignatureHeader, edgeauth.TenantHeader, edgeauth.EpochHeader, traceparentHeader, tracestateHeader} {
-		ed.del(name)
-	}
-	if ip, ok := head.header.lookup("CF-Connecting-IP"); ok {
-		ed.add('a', "X-Forwarded-For", ip)
-	}
+	ed.upstream(head)
 	length := int64(-1)
 	if cl, ok := head.header.lookup("Content-Length"); ok {
 		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
@@ -291,19 +292,7 @@ func (u *jsUpstream) clientBodyError() error {
 
 func (u *jsUpstream) Send(a *attempt) (reply, error) {
 	var ed headerEdits
-	if a.Tenant != "" {
-		ed.set(edgeauth.TenantHeader, a.Tenant)
-	}
-	if a.Epoch > 0 {
-		ed.set(edgeauth.EpochHeader, strconv.FormatInt(a.Epoch, 10))
-	}
-	ed.set(edgeauth.SignatureHeader, a.Signature)
-	ed.set("X-Request-ID", a.RequestID)
-	ed.set("X-Forwarded-Host", a.ForwardedHost)
-	ed.set("X-Forwarded-Proto", a.ForwardedProto)
-	if a.Traceparent != "" {
-		ed.set(traceparentHeader, a.Traceparent)
-	}
+	ed.attempt(a)
 	init := object("method", u.method, "headers", ed.copyOf(u.headers), "redirect", "manual")
 	if u.hasBody() {
 		init.Set("body", u.forwardedBody())

@@ -37,9 +37,12 @@ func main() {
 		e.wait = jsWait
 	}
 	h := &handlers{edge: e, err: err, logger: logger, memStats: text(edgeconf.MemStatsBinding) == "1"}
+	fastHandlers = h
 	js.Global().Set(handlersGlobal, object(
 		"fetch", js.FuncOf(h.fetch),
 		"scheduled", js.FuncOf(h.scheduled),
+		"resume", js.FuncOf(h.resume), // js_fast.go
+
 	))
 	select {}
 }
@@ -55,6 +58,8 @@ type handlers struct {
 	// memStats is set when the test-only MemStatsBinding is: the Worker
 	// then answers edgeconf.MemStatsPath itself.
 	memStats bool
+	// fast holds the requests on the fast path (js_fast.go).
+	fast pendings
 }
 
 // namespace returns the KV namespace bound as name, or nil.
@@ -94,7 +99,8 @@ func (h *handlers) serve(req js.Value) js.Value {
 		}
 	}
 	head := readRequestHead(req)
-	if u, err := url.Parse(head.url); err == nil && isControl(u) {
+	u, err := url.Parse(head.url)
+	if err == nil && isControl(u) {
 		return h.serveControl(req, u)
 	} else if err == nil && isCellState(u) {
 		return h.serveCellState(req, u) // js_cellstate.go
@@ -105,16 +111,23 @@ func (h *handlers) serve(req js.Value) js.Value {
 		Header:  head.header,
 		HasBody: head.hasBody,
 	}
+	if err == nil {
+		in.parsed = u
+	}
 	res := h.edge.serve(in, newUpstream(req, head))
-	record(res, start) // analytics.go
+	h.edge.paths.add(pathSlow)
+	return answer(res, start)
+}
+
+// answer records res (analytics.go) and returns the Response for it.
+func answer(res result, start time.Time) js.Value {
+	record(res, start)
 	if res.Refusal != nil {
 		return refusalResponse(res.Refusal, res.RequestID, res.Tenant)
 	}
 	cell := res.Reply.(*jsReply)
 	var ed headerEdits
-	ed.set("X-Cell-ID", res.Cell.ID)
-	ed.set("X-Processed-By-Cloud", string(res.Cell.Cloud))
-	ed.set("X-Request-ID", res.RequestID)
+	ed.answer(&res)
 	return ed.respond(cell.body, cell.r)
 }
 

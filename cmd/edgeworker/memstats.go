@@ -19,6 +19,9 @@ type memStatsReport struct {
 	// StalePlacements counts the cells' 421 stale_placement answers the
 	// isolate met, by outcome (stale.go), every outcome present.
 	StalePlacements map[string]uint64 `json:"stalePlacements"`
+	// Paths counts the routed requests by the path they took (fast.go),
+	// every path present.
+	Paths map[string]uint64 `json:"paths"`
 }
 
 // memStats collects garbage and reads the heap figures. Values that held
@@ -30,5 +33,5 @@ func (e *edge) memStats() memStatsReport {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return memStatsReport{HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc, Sys: m.Sys, DirectoryEntries: e.dir.len(), StalePlacements: e.stale.report()}
+	return memStatsReport{HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc, Sys: m.Sys, DirectoryEntries: e.dir.len(), StalePlacements: e.stale.report(), Paths: e.paths.report()}
 }

@@ -275,6 +275,10 @@ type MemStats struct {
 	// StalePlacements counts the cells' 421 stale_placement answers the
 	// isolate met, by outcome ("retried", "no_newer_placement", ...).
 	StalePlacements map[string]uint64 `json:"stalePlacements"`
+	// Paths counts the routed requests by the path they took: "fast" (the
+	// shim passed the cell's response on), "resumed" (the fast path handed
+	// over to Go: a retry, a 421, a failed fetch), "slow".
+	Paths map[string]uint64 `json:"paths"`
 }
 
 // MemStats asks the Worker for its memory figures; the runtime must have

@@ -9,6 +9,9 @@
 // Should it ever exit, the next event starts a new one.
 
 let cellfabricEdge = null;
+// cellfabricWasm is the running module's exports: the fast path's calls
+// (cellfabricFast) and its memory.
+let cellfabricWasm = null;
 
 function cellfabricStart() {
   if (cellfabricEdge === null) {
@@ -16,6 +19,7 @@ function cellfabricStart() {
     const instance = new WebAssembly.Instance(globalThis[WASM_BINDING], go.importObject);
     const exited = () => {
       cellfabricEdge = null;
+      cellfabricWasm = null;
     };
     go.run(instance).then(exited, exited);
     const handlers = globalThis.__cellfabricEdge;
@@ -23,6 +27,7 @@ function cellfabricStart() {
       throw new Error("the edge wasm did not register its handlers");
     }
     cellfabricEdge = handlers;
+    cellfabricWasm = instance.exports;
   }
   return cellfabricEdge;
 }
@@ -185,7 +190,13 @@ function cellfabricEditHeaders(headers, edits) {
     return headers;
   }
   const l = edits.split("\n");
-  for (let i = 0; i + 2 < l.length; i += 3) {
+  return cellfabricEditLines(headers, l, 0, l.length);
+}
+
+// cellfabricEditLines applies the edits in lines l[from:to] to headers
+// (cellfabricEditHeaders).
+function cellfabricEditLines(headers, l, from, to) {
+  for (let i = from; i + 2 < to; i += 3) {
     switch (l[i]) {
       case "d":
         headers.delete(l[i + 1]);
@@ -254,10 +265,85 @@ function cellfabricTimedFetch(url, init, timeoutMs, watch) {
 }
 globalThis.__cellfabricTimedFetch = cellfabricTimedFetch;
 
+const cellfabricEncoder = new TextEncoder();
+const cellfabricDecoder = new TextDecoder();
+
+// cellfabricRoute asks Go for the fast path's plan of a request
+// (cellfabricFast): the head goes into the module's memory where
+// cellfabricFastBuffer says, and the plan comes back there. It returns ""
+// when the request takes the slow path, or the module lacks the exports.
+function cellfabricRoute(wasm, request) {
+  if (!wasm || typeof wasm.cellfabricRoute !== "function") {
+    return "";
+  }
+  const head = cellfabricRequestHead(request);
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  const at = wasm.cellfabricFastBuffer(head.length * 3);
+  const n = cellfabricEncoder.encodeInto(head, new Uint8Array(wasm.mem.buffer, at, head.length * 3)).written;
+  const size = wasm.cellfabricRoute(n);
+  if (size === 0) {
+    return "";
+  }
+  return cellfabricDecoder.decode(new Uint8Array(wasm.mem.buffer, wasm.cellfabricFastBuffer(0), size));
+}
+
+// cellfabricFast serves a request on the Worker's fast path
+// (cmd/edgeworker/fast.go), or returns null when it takes the slow one.
+// Go's route answers, synchronously, with the plan of the first attempt in
+// lines: an id, the cell's URL, the timeout for its response headers in
+// milliseconds, the number n of lines of request header edits, those n
+// lines, then the edits to the response's headers. The shim makes the
+// fetch; when the cell answered, Go's done says whether the response is
+// passed on (0) or Go goes on with the request (1: a status to retry
+// elsewhere, a 421), which it does, as when the fetch failed, in resume.
+function cellfabricFast(edge, wasm, request) {
+  const plan = cellfabricRoute(wasm, request);
+  if (plan === "") {
+    return null;
+  }
+  const l = plan.split("\n");
+  const id = +l[0];
+  const to = 4 + +l[3];
+  const init = {
+    method: request.method,
+    headers: cellfabricEditLines(new Headers(request.headers), l, 4, to),
+    redirect: "manual",
+  };
+  const resume = (response, err) =>
+    new Promise((resolve, reject) => {
+      edge.resume(id, request, response, err, resolve, reject);
+    });
+  let pending;
+  try {
+    pending = cellfabricTimedFetch(l[1], init, +l[2], null);
+  } catch (err) {
+    return resume(null, err);
+  }
+  return pending.then(
+    (response) => {
+      if (wasm.cellfabricDone(id, response.status) !== 0) {
+        return resume(response, null);
+      }
+      const out = new Response(response.body, response);
+      cellfabricEditLines(out.headers, l, to, l.length);
+      return out;
+    },
+    (err) => resume(null, err),
+  );
+}
+
 addEventListener("fetch", (event) => {
-  const answer = new Promise((resolve, reject) => {
-    cellfabricStart().fetch(event.request, resolve, reject);
-  });
+  let answer;
+  try {
+    const edge = cellfabricStart();
+    answer =
+      cellfabricFast(edge, cellfabricWasm, event.request) ||
+      new Promise((resolve, reject) => {
+        edge.fetch(event.request, resolve, reject);
+      });
+  } catch (err) {
+    answer = Promise.reject(err);
+  }
   // Keep the request's context alive until Go is done with it, even when
   // the client goes away, so that no goroutine waits for ever.
   event.waitUntil(answer.catch(() => {}));

@@ -20,6 +20,9 @@ import (
 // accepts, and the dispatch of gnet's events to client connections
 // (evloop_conn.go) and cell connections (evloop_pool.go).
 
+// evLoopEngines is EngineEvLoop: Linux runs it.
+var evLoopEngines = []Engine{EngineEvLoop}
+
 // evLoopSupported reports nil: Linux runs EngineEvLoop.
 func evLoopSupported() error { return nil }
 
@@ -35,13 +38,15 @@ type evServer struct {
 	// closing is set once shutdown starts: loops close client
 	// connections as soon as they are idle.
 	closing bool
+	// clockDone stops the timeouts' clock (evloop_timer.go).
+	clockDone chan struct{}
 }
 
 var _ gnet.EventHandler = (*evServer)(nil)
 
 // newEvServer makes the event loops, one per GOMAXPROCS, not started.
 func (rt *Router) newEvServer() (*evServer, error) {
-	s := &evServer{rt: rt, loops: map[gnet.EventLoop]*evLoop{}}
+	s := &evServer{rt: rt, loops: map[gnet.EventLoop]*evLoop{}, clockDone: make(chan struct{})}
 	cli, err := gnet.NewClient(s,
 		gnet.WithNumEventLoop(runtime.GOMAXPROCS(0)),
 		gnet.WithLogger(gnetLogger{rt}),
@@ -64,6 +69,7 @@ func (s *evServer) serve(ln net.Listener) error {
 	if err := s.cli.Start(); err != nil {
 		return fmt.Errorf("router: starting the event loops: %w", err)
 	}
+	go s.clock(s.clockDone)
 	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
@@ -118,6 +124,7 @@ func (s *evServer) shutdown(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+	close(s.clockDone)
 	if stopErr := s.cli.Stop(); stopErr != nil {
 		err = errors.Join(err, fmt.Errorf("proxy: stopping the event loops: %w", stopErr))
 	}

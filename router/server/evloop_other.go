@@ -9,6 +9,9 @@ import (
 	"runtime"
 )
 
+// evLoopEngines is empty: EngineEvLoop needs Linux.
+var evLoopEngines []Engine
+
 // evLoopSupported reports that EngineEvLoop needs Linux.
 func evLoopSupported() error {
 	return errors.New("router server: engine evloop runs on Linux only (this is " + runtime.GOOS + "); use fasthttp or nethttp")

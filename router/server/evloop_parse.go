@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 
+	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
 )
 
@@ -62,4 +63,12 @@ func (p *evParser) response(h *fasthttp.ResponseHeader, buf []byte) (int, error)
 		return 0, err
 	}
 	return len(buf) - p.rd.Len() - p.br.Buffered(), nil
+}
+
+// discard drops the first n bytes read on c. gnet's Discard drops
+// everything for n <= 0; this drops nothing then.
+func discard(c gnet.Conn, n int) {
+	if n > 0 {
+		_, _ = c.Discard(n)
+	}
 }

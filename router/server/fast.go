@@ -78,21 +78,29 @@ func (l fastLogger) Printf(format string, args ...any) {
 // does: a plain 400 (431 for a head over the buffer), the connection
 // closed. Like net/http's, these are not counted as the router's answers.
 func (rt *Router) fastParseError(ctx *fasthttp.RequestCtx, err error) {
-	status := http.StatusBadRequest
-	var small *fasthttp.ErrSmallBuffer
-	switch {
-	case errors.As(err, &small):
-		status = http.StatusRequestHeaderFieldsTooLarge
-	case isTimeout(err):
-		status = http.StatusRequestTimeout
-	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) || strings.Contains(err.Error(), "unsupported transfer-encoding"):
-		status = http.StatusNotImplemented // as net/http answers it
-	}
+	status := parseErrorStatus(err)
 	ctx.Response.Reset()
 	ctx.SetStatusCode(status)
 	ctx.Response.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	ctx.SetConnectionClose()
 	ctx.SetBodyString(strconv.Itoa(status) + " " + http.StatusText(status))
+}
+
+// parseErrorStatus is the status that answers a request fasthttp's
+// parser refused with err, as net/http answers the same: 400, 431 for a
+// head over the buffer, 408 for one too slow, 501 for a transfer coding
+// other than chunked.
+func parseErrorStatus(err error) int {
+	var small *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.As(err, &small):
+		return http.StatusRequestHeaderFieldsTooLarge
+	case isTimeout(err):
+		return http.StatusRequestTimeout
+	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) || strings.Contains(err.Error(), "unsupported transfer-encoding"):
+		return http.StatusNotImplemented // as net/http answers it
+	}
+	return http.StatusBadRequest
 }
 
 // fastHeaders is tenant.Headers over a fasthttp request header.

@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -58,8 +59,12 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 		if rt.cfg.Engine == EngineFastHTTP {
 			nu.fast = rt.newFastClient(parsed)
 		}
-		if rt.cfg.Engine == EngineEvLoop && parsed.Scheme == "http" {
-			nu.evAddr = cellAddr(parsed)
+		if rt.cfg.Engine == EngineEvLoop {
+			if parsed.Scheme == "http" {
+				nu.evAddr = cellAddr(parsed)
+			} else {
+				rt.cfg.Logger.Warn("the evloop engine reaches cells over plain HTTP only: requests for this cell will fail; serve with --engine fasthttp or nethttp to reach https cells", logattr.Cell, c.ID, "endpoint", c.Endpoint)
+			}
 		}
 		next[c.ID] = hdrs(nu)
 	}

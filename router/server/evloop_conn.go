@@ -68,6 +68,9 @@ type evClient struct {
 	closeAfter bool  // close once the answer is written
 	accounted  bool  // the request is counted and its trace ended
 	drained    int64 // bytes of an unread body dropped (next)
+	// offLoop says a goroutine works on the request's state (decideOff,
+	// lookStale): the loop leaves st alone until it is back.
+	offLoop bool
 
 	in   fasthttp.RequestHeader
 	out  fasthttp.RequestHeader
@@ -125,8 +128,8 @@ func (cl *evClient) onTraffic() gnet.Action {
 // abandoned, its cell connection closed.
 func (cl *evClient) onClose(err error) {
 	delete(cl.loop.conns, cl)
-	if cl.closed || !cl.busy {
-		cl.closed = true
+	if cl.closed || !cl.busy || cl.offLoop {
+		cl.closed = true // an off-loop step finds it closed when back
 		return
 	}
 	if !cl.body.done && cl.replay == nil {
@@ -304,9 +307,15 @@ func (cl *evClient) unread(status int) {
 func (cl *evClient) decideOff(facts tenant.Facts) {
 	rt := cl.loop.s.rt
 	facts.Header = fastHeaders{h: copyHeader(&cl.in)}
+	cl.offLoop = true
 	go func() {
 		r, ok := rt.decide(context.Background(), cl.method, facts, &cl.st)
 		_ = cl.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			cl.offLoop = false
+			if cl.closed {
+				cl.abandon()
+				return nil
+			}
 			cl.decided(r, ok)
 			return nil
 		}))

@@ -51,7 +51,7 @@ func (cc *evCell) lookStale(cl *evClient) bool {
 			st.replay = &replayBody{over: true}
 		}
 	}
-	cc.staleWait = true
+	cc.staleWait, cl.offLoop = true, true
 	method := cl.method
 	status := cc.resp.StatusCode()
 	go func() {
@@ -67,7 +67,7 @@ func (cc *evCell) lookStale(cl *evClient) bool {
 // staleDecided goes on after stalePlacement: retry, refuse, or pass the
 // answer on.
 func (cc *evCell) staleDecided(cl *evClient, retry bool, refusal *router.Refusal, complete bool) {
-	cc.staleWait = false
+	cc.staleWait, cl.offLoop = false, false
 	if cl.closed {
 		cl.cc = nil
 		cc.close()

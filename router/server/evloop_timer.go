@@ -73,8 +73,8 @@ func (s *evServer) clock(done <-chan struct{}) {
 func (l *evLoop) scan(now time.Time) {
 	c := l.s.rt.cfg
 	for cl := range l.conns {
-		if cl.closed {
-			continue
+		if cl.closed || cl.offLoop {
+			continue // an off-loop step is under way: its own bounds apply
 		}
 		if cl.c.OutboundBuffered() == 0 {
 			cl.stallSince = time.Time{}

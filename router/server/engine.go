@@ -57,10 +57,14 @@ const (
 	// (90 s). A deadline is met up to one tick late.
 	//
 	// Limits and what it does not do: gnet cannot stop reading one
-	// connection, so there is no back-pressure: what a slow client does
-	// not take of an answer is buffered by the loop (bounded only by
-	// WriteTimeout, and without one, by nothing), as are bytes a client
-	// pipelines behind its request. It speaks HTTP/1.1 to cells over
+	// connection, so there is no back-pressure. What a client does not
+	// take of an answer is buffered by the loop up to 8 MiB
+	// (evMaxOutbound); past that the request is given up as the
+	// client's (499) and both connections close, so a large answer to a
+	// client slower than its cell is cut where the other engines slow
+	// the cell down. A request body waiting for a slow cell is bounded
+	// by MaxBodyBytes; bytes a client pipelines behind its request are
+	// not bounded. It speaks HTTP/1.1 to cells over
 	// plain TCP only (an https cell is unreachable on it), does not
 	// proxy upgrades (WebSocket) or trailers, and has no TLS listener.
 	// BENCHMARKS.md, "An event-loop engine (gnet), measured", has its

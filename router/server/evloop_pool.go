@@ -293,6 +293,9 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 		cl.write(out)
 	}
 	if cc.untilClose || !cc.ans.done {
+		if !cl.closed && cl.c.OutboundBuffered() > evMaxOutbound {
+			cc.tooSlow(cl)
+		}
 		return
 	}
 	// The answer is through.
@@ -314,6 +317,22 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 		}
 		cl.finish()
 	}
+}
+
+// evMaxOutbound bounds what the engine buffers for a client that reads
+// its answer slower than the cell sends it: gnet cannot stop reading the
+// cell's connection, so past this the request is given up (tooSlow).
+const evMaxOutbound = 8 << 20
+
+// tooSlow gives up a request whose client does not take its answer fast
+// enough (over evMaxOutbound buffered): both connections close, and the
+// request counts as the client's (499).
+func (cc *evCell) tooSlow(cl *evClient) {
+	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("client reads its answer slower than the cell sends it; closing it (the evloop engine buffers at most evMaxOutbound bytes per client; the fasthttp engine slows the cell down instead)", "buffered", cl.c.OutboundBuffered(), "limit", evMaxOutbound)
+	cc.close()
+	cl.cc = nil
+	cl.close()
+	cl.abandon()
 }
 
 // appendChunk appends p to out as one chunk.

@@ -63,8 +63,9 @@ const (
 	// client's (499) and both connections close, so a large answer to a
 	// client slower than its cell is cut where the other engines slow
 	// the cell down. A request body waiting for a slow cell is bounded
-	// by MaxBodyBytes; bytes a client pipelines behind its request are
-	// not bounded. It speaks HTTP/1.1 to cells over
+	// by MaxBodyBytes; what a client sends behind its request in flight
+	// (pipelining) by 1 MiB (evMaxAhead), past which the request is given
+	// up the same way. It speaks HTTP/1.1 to cells over
 	// plain TCP only (an https cell is unreachable on it), does not
 	// proxy upgrades (WebSocket) or trailers, and has no TLS listener.
 	// BENCHMARKS.md, "An event-loop engine (gnet), measured", has its

@@ -116,10 +116,41 @@ func (l *evLoop) newClient(c gnet.Conn) *evClient {
 func (cl *evClient) onTraffic() gnet.Action {
 	if !cl.busy {
 		cl.next()
-	} else if cl.cc != nil && cl.cc.c != nil && !cl.body.done {
+		return gnet.None
+	}
+	if cl.cc != nil && cl.cc.c != nil && !cl.body.done {
 		cl.pumpBody()
 	}
+	limit := int64(evMaxAhead)
+	if !cl.body.done {
+		limit += cl.body.limit // the body itself, while its cell connection is dialled
+	}
+	if !cl.closed && int64(cl.c.InboundBuffered()) > limit {
+		cl.tooMuchAhead()
+	}
 	return gnet.None
+}
+
+// evMaxAhead bounds what a client may send ahead of the answer to its
+// request in flight (pipelined requests, or anything): gnet cannot stop
+// reading a connection, so past this the request is given up.
+const evMaxAhead = 1 << 20
+
+// tooMuchAhead gives up a request whose client sent more than
+// evMaxAhead behind it: its connections close, and it counts as the
+// client's (499).
+func (cl *evClient) tooMuchAhead() {
+	cl.st.log(cl.loop.s.rt.cfg.Logger).Warn("client sent too much ahead of its answer; closing it (the evloop engine buffers at most evMaxAhead bytes sent behind a request in flight)", "buffered", cl.c.InboundBuffered(), "limit", evMaxAhead)
+	if cl.offLoop {
+		cl.close() // the off-loop step ends the request when back
+		return
+	}
+	if cc := cl.cc; cc != nil {
+		cl.cc = nil
+		cc.close()
+	}
+	cl.close()
+	cl.abandon()
 }
 
 // onClose forgets the connection. A request whose body was still coming

@@ -57,3 +57,46 @@ func TestEvLoopBoundsWhatASlowClientLeaves(t *testing.T) {
 		t.Errorf("the client got the whole answer (%d bytes) after the router gave up on it", n)
 	}
 }
+
+// TestEvLoopBoundsWhatAClientSendsAhead: bytes a client sends behind a
+// request that waits for its cell stay buffered until the answer is
+// written (pipelining); the event-loop engine cannot stop reading them,
+// so past evMaxAhead it gives the request up (499) and closes the
+// connection instead of buffering without end.
+func TestEvLoopBoundsWhatAClientSendsAhead(t *testing.T) {
+	t.Parallel()
+	a := newTestCell(t, "cell-a", "aws")
+	release := make(chan struct{})
+	a.hold.Store(&release)
+	defer close(release)
+	h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.Engine = EngineEvLoop })
+	conn, err := net.Dial("tcp", hostOf(h.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /slow HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Send far more than the bound behind it, until the router closes
+	// the connection (a write fails) or it was all taken.
+	junk := bytes.Repeat([]byte("GET /next HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"), 1<<10)
+	sent := 0
+	_ = conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	for sent < 16*evMaxAhead {
+		n, err := conn.Write(junk)
+		sent += n
+		if err != nil {
+			break
+		}
+	}
+	if sent >= 16*evMaxAhead {
+		t.Fatalf("the router took %d bytes sent ahead of a request waiting for its cell, over 16 times the bound %d", sent, evMaxAhead)
+	}
+	gaveUp := `cellfabric_router_requests_total{cell="",cloud="",code="499"}`
+	for deadline := time.Now().Add(30 * time.Second); metricValue(t, h, gaveUp) != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v, want 1", gaveUp, metricValue(t, h, gaveUp))
+		}
+	}
+}

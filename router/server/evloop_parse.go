@@ -5,7 +5,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"errors"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
@@ -34,9 +33,6 @@ func newEvParser(size int) *evParser {
 func headEnd(buf []byte) bool {
 	return bytes.Contains(buf, []byte("\r\n\r\n")) || bytes.Contains(buf, []byte("\n\n"))
 }
-
-// errHeadTooLarge is a head that does not fit the parser's buffer.
-var errHeadTooLarge = errors.New("head larger than the read buffer")
 
 // request parses the request head at the start of buf into h and returns
 // its length in bytes. buf must hold the whole head (headEnd).

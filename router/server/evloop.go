@@ -40,6 +40,7 @@ type evServer struct {
 	closing bool
 	// clockDone stops the timeouts' clock (evloop_timer.go).
 	clockDone chan struct{}
+	started   bool // the loops run (Start succeeded)
 }
 
 var _ gnet.EventHandler = (*evServer)(nil)
@@ -68,6 +69,14 @@ func (s *evServer) serve(ln net.Listener) error {
 	s.mu.Unlock()
 	if err := s.cli.Start(); err != nil {
 		return fmt.Errorf("router: starting the event loops: %w", err)
+	}
+	s.mu.Lock()
+	s.started = true
+	closing := s.closing
+	s.mu.Unlock()
+	if closing { // shutdown came first: it did not stop the loops
+		_ = s.cli.Stop()
+		return http.ErrServerClosed
 	}
 	go s.clock(s.clockDone)
 	var backoff time.Duration
@@ -99,7 +108,7 @@ func (s *evServer) serve(ln net.Listener) error {
 func (s *evServer) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	ln := s.ln
+	ln, started := s.ln, s.started // not started: serve stops the loops
 	loops := make([]*evLoop, 0, len(s.loops))
 	for _, l := range s.loops {
 		loops = append(loops, l)
@@ -125,6 +134,9 @@ func (s *evServer) shutdown(ctx context.Context) error {
 		}
 	}
 	close(s.clockDone)
+	if !started {
+		return err
+	}
 	if stopErr := s.cli.Stop(); stopErr != nil {
 		err = errors.Join(err, fmt.Errorf("proxy: stopping the event loops: %w", stopErr))
 	}

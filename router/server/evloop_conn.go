@@ -423,6 +423,7 @@ func (cl *evClient) pumpBody() {
 		b := cl.replay
 		cl.replay = nil
 		_, _ = cc.c.Write(b)
+		cl.sentAt = time.Now()
 		return
 	}
 	if cl.body.done {
@@ -433,6 +434,9 @@ func (cl *evClient) pumpBody() {
 	if used > 0 {
 		cl.st.body.read.Store(true)
 		discard(cl.c, used)
+	}
+	if cl.body.done {
+		cl.sentAt = time.Now() // UpstreamTimeout counts from the request's end, as on the other engines
 	}
 	if len(out) > 0 {
 		if _, werr := cc.c.Write(out); werr != nil {

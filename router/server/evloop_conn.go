@@ -80,7 +80,8 @@ type evClient struct {
 	kept []byte // the body's data, kept for a stale_placement retry
 
 	// Times for the timeouts (evloop_timer.go).
-	waitSince  time.Time // waiting for a request head since
+	waitSince  time.Time // waiting for a request since (IdleTimeout)
+	headSince  time.Time // the first bytes of a head arrived (ReadHeaderTimeout)
 	start      time.Time // the request's head was read
 	stallSince time.Time // written bytes waiting for the client since
 
@@ -223,6 +224,9 @@ func (cl *evClient) next() {
 		if len(buf) == 0 {
 			return
 		}
+		if cl.headSince.IsZero() {
+			cl.headSince = time.Now()
+		}
 		if !headEnd(buf) {
 			if len(buf) > 2*rt.cfg.MaxHeaderBytes {
 				cl.plainError(http.StatusRequestHeaderFieldsTooLarge)
@@ -236,6 +240,7 @@ func (cl *evClient) next() {
 			return
 		}
 		discard(cl.c, n)
+		cl.headSince = time.Time{}
 		cl.serve()
 	}
 }

@@ -17,7 +17,8 @@ import (
 // request) and act on those past a deadline:
 //
 //   - a client connection waiting for its next request: IdleTimeout with
-//     nothing buffered, ReadHeaderTimeout with part of a head (408);
+//     nothing buffered, ReadHeaderTimeout from a head's first byte with
+//     part of it (408);
 //   - a request whose body is still coming: ReadTimeout from its head
 //     (408 client_timeout, the client's fault);
 //   - an attempt waiting for its cell's head: UpstreamTimeout from when
@@ -96,7 +97,7 @@ func (l *evLoop) scan(now time.Time) {
 				if c.IdleTimeout > 0 && now.Sub(cl.waitSince) > c.IdleTimeout {
 					cl.close()
 				}
-			} else if c.ReadHeaderTimeout > 0 && now.Sub(cl.waitSince) > c.ReadHeaderTimeout {
+			} else if c.ReadHeaderTimeout > 0 && !cl.headSince.IsZero() && now.Sub(cl.headSince) > c.ReadHeaderTimeout {
 				cl.plainError(http.StatusRequestTimeout)
 			}
 		case cl.body.on && !cl.body.done && cl.replay == nil:

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -376,6 +377,13 @@ func (cl *evClient) decided(r router.Refusal, ok bool) {
 	}
 	cl.out.Reset()
 	rt.forwardedHead(&cl.in, &cl.out, cl.c.RemoteAddr(), st)
+	if cl.body.on && bytes.EqualFold(cl.in.Peek("Expect"), []byte("100-continue")) {
+		// The client waits to be told to send its body, as net/http's and
+		// fasthttp's servers tell it once the request is taken; the cell
+		// gets the body without being asked.
+		cl.out.Del("Expect")
+		cl.write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+	}
 	cl.path = (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
 	cl.target = cl.path
 	if cl.rawQuery != "" {

@@ -56,6 +56,12 @@ const (
 	// that does not read (WriteTimeout: closed), idle cell connections
 	// (90 s). A deadline is met up to one tick late.
 	//
+	// Shutdown: the listener closes, idle client connections close at
+	// once and busy ones after their answer; Serve waits for the
+	// requests in flight up to ShutdownTimeout, then stops the loops. A
+	// client that leaves while its request waits for a cell is noticed
+	// (its cell connection is closed, the request counts 499).
+	//
 	// Limits and what it does not do: gnet cannot stop reading one
 	// connection, so there is no back-pressure. What a client does not
 	// take of an answer is buffered by the loop up to 8 MiB
@@ -65,8 +71,8 @@ const (
 	// the cell down. A request body waiting for a slow cell is bounded
 	// by MaxBodyBytes; what a client sends behind its request in flight
 	// (pipelining) by 1 MiB (evMaxAhead), past which the request is given
-	// up the same way. It speaks HTTP/1.1 to cells over
-	// plain TCP only (an https cell is unreachable on it), does not
+	// up the same way. It speaks HTTP/1.1 to cells over plain TCP only
+	// (an https cell is unreachable on it; the router warns), does not
 	// proxy upgrades (WebSocket) or trailers, and has no TLS listener.
 	// BENCHMARKS.md, "An event-loop engine (gnet), measured", has its
 	// cost.

@@ -8,8 +8,8 @@
 # `cellfabric route` with every feature on: header tenant resolution, active
 # health checks, passive outlier detection, metrics, edge signing, request
 # ids; once on each engine: cellfabric (fasthttp, the default) and
-# cellfabric-nethttp; and cellfabric-1p, the default engine with
-# GOMAXPROCS=1):
+# cellfabric-nethttp; cellfabric-1p, the default engine with
+# GOMAXPROCS=1; and cellfabric-evloop, the experimental event-loop engine):
 #   1. CPU per request and latency at a fixed rate below saturation:
 #      bench/loadgen, open loop (latency from each request's scheduled
 #      time), RATE requests/s over RATE_CONNS connections; the target's own
@@ -32,7 +32,7 @@
 # Environment: DURATION (each measurement, default 10s), WARMUP (default
 # 3s), RATE (fixed rate, requests/s, default 3000), RATE_CONNS (its
 # connections, default 32), CONNS (wrk's connections, default 64),
-# BASE_PORT (default 19100; uses BASE_PORT+1..+11), TARGETS (which targets,
+# BASE_PORT (default 19100; uses BASE_PORT+1..+13), TARGETS (which targets,
 # space-separated, default all), PROFILE=dir for step 3, EXTRAS=0 to skip
 # steps 4-6, MICRO=0 to skip step 7, INSTALL=0 to skip the package install.
 set -euo pipefail
@@ -44,7 +44,7 @@ RATE=${RATE:-3000}
 RATE_CONNS=${RATE_CONNS:-32}
 CONNS=${CONNS:-64}
 BASE_PORT=${BASE_PORT:-19100}
-ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric cellfabric-1p"
+ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric cellfabric-1p cellfabric-evloop"
 TARGETS=${TARGETS:-$ALL_TARGETS}
 PROFILE=${PROFILE:-}
 EXTRAS=${EXTRAS:-1}
@@ -84,6 +84,7 @@ P_UP=$((BASE_PORT + 1)) P_BARE=$((BASE_PORT + 2)) P_NGINX=$((BASE_PORT + 3)) P_C
 P_HAP=$((BASE_PORT + 5)) P_CF=$((BASE_PORT + 6)) P_CFADMIN=$((BASE_PORT + 7))
 P_CFF=$((BASE_PORT + 8)) P_CFFADMIN=$((BASE_PORT + 9))
 P_CF1=$((BASE_PORT + 10)) P_CF1ADMIN=$((BASE_PORT + 11))
+P_CFE=$((BASE_PORT + 12)) P_CFEADMIN=$((BASE_PORT + 13))
 
 log "building into $W"
 for prog in upstream bareproxy loadgen profgroup reloads deadcell clientfaults; do
@@ -176,7 +177,7 @@ EOF
 PPROF=()
 [ -z "$PROFILE" ] || PPROF=(--pprof)
 EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN [cellfabric-1p]=$P_CF1ADMIN)
+declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN [cellfabric-1p]=$P_CF1ADMIN [cellfabric-evloop]=$P_CFEADMIN)
 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF" --admin "127.0.0.1:$P_CFADMIN" \
 	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
@@ -191,6 +192,12 @@ GOMAXPROCS=1 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF1" --admin "127.0.0.1:$P_CF1ADMIN" \
 	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route-1p.out" 2>"$W/route-1p.log" &
 PIDS+=($!) PID[cellfabric-1p]=$!
+# cellfabric-evloop: the event-loop engine (--engine evloop), an
+# experiment, not the default.
+CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
+	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CFE" --admin "127.0.0.1:$P_CFEADMIN" \
+	--tenant-from header --health-interval 2s --engine evloop "${PPROF[@]}" >"$W/route-evloop.out" 2>"$W/route-evloop.log" &
+PIDS+=($!) PID[cellfabric-evloop]=$!
 
 declare -A URL=(
 	[direct]="http://127.0.0.1:$P_UP/"
@@ -201,6 +208,7 @@ declare -A URL=(
 	[cellfabric]="http://127.0.0.1:$P_CF/"
 	[cellfabric-nethttp]="http://127.0.0.1:$P_CFF/"
 	[cellfabric-1p]="http://127.0.0.1:$P_CF1/"
+	[cellfabric-evloop]="http://127.0.0.1:$P_CFE/"
 )
 read -r -a TARGETS <<<"$TARGETS"
 for t in "${TARGETS[@]}"; do
@@ -214,7 +222,7 @@ for t in "${TARGETS[@]}"; do
 	done
 	curl -sf -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" || { echo "bench: $t does not answer at ${URL[$t]}" >&2; cat "$W"/*.log >&2; exit 1; }
 done
-for t in cellfabric cellfabric-nethttp cellfabric-1p; do
+for t in cellfabric cellfabric-nethttp cellfabric-1p cellfabric-evloop; do
 	curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" | grep -qi '^x-cell-id: bench' ||
 		{ echo "bench: $t did not route to the bench cell" >&2; exit 1; }
 done

@@ -19,17 +19,79 @@ const (
 	// (WebSocket) or trailers, and does not notice a client that leaves
 	// while its request waits for a cell.
 	EngineFastHTTP Engine = "fasthttp"
+	// EngineEvLoop (issue 15; Linux only, not the default) serves the
+	// tenant listener on event loops (panjf2000/gnet v2), one per
+	// GOMAXPROCS, with the same decision, forwarding policy, signing,
+	// limits and answers as EngineFastHTTP: the heads are fasthttp's
+	// types, parsed by fasthttp's parser and written by the same
+	// functions (fast_head.go), and every engine test runs on it.
+	//
+	// Who owns what: an accepting goroutine hands each accepted
+	// connection to a loop (round robin); from then on only that loop
+	// touches it. Each loop keeps, per cell address, its own pool of
+	// keep-alive connections to the cells; a request goes to an idle
+	// one of its client's loop, or to one dialled in a goroutine and
+	// enrolled on that same loop. The cell's answer is read in that
+	// connection's OnTraffic and written to the client from there, so
+	// waiting for the client and for the cell is one epoll wait, with no
+	// goroutine park or cross-thread wake per request. Two rare steps
+	// run off the loop and come back to it through the loop's task
+	// queue: placing an unknown tenant (Config.PlaceUnknown) and reading
+	// the directory again after a stale_placement answer.
+	//
+	// Bodies: a request body (Content-Length, or chunked, decoded
+	// strictly and sent chunked again without extensions or trailers)
+	// leaves the client's buffer only as it is written to the cell, so
+	// an attempt that never reached its cell leaves it whole for the
+	// next one; it is kept up to 64 KiB for a stale_placement retry, as
+	// on the other engines. An answer goes out as it arrives: with its
+	// Content-Length, or chunked when the cell's was chunked or
+	// close-delimited; 1xx interim answers are dropped.
+	//
+	// Timeouts: gnet's connections have no deadlines; a clock goroutine
+	// asks each loop, every tick (an eighth of the shortest timeout,
+	// 10-250 ms), to scan its connections (evloop_timer.go): idle and
+	// head (ReadHeaderTimeout, 408), body (ReadTimeout, 408
+	// client_timeout), the cell's head (UpstreamTimeout, 504), a client
+	// that does not read (WriteTimeout: closed), idle cell connections
+	// (90 s). A deadline is met up to one tick late.
+	//
+	// Shutdown: the listener closes, idle client connections close at
+	// once and busy ones after their answer; Serve waits for the
+	// requests in flight up to ShutdownTimeout, then stops the loops. A
+	// client that leaves while its request waits for a cell is noticed
+	// (its cell connection is closed, the request counts 499).
+	//
+	// Limits and what it does not do: gnet cannot stop reading one
+	// connection, so there is no back-pressure. What a client does not
+	// take of an answer is buffered by the loop up to 8 MiB
+	// (evMaxOutbound); past that the request is given up as the
+	// client's (499) and both connections close, so a large answer to a
+	// client slower than its cell is cut where the other engines slow
+	// the cell down. A request body waiting for a slow cell is bounded
+	// by MaxBodyBytes; what a client sends behind its request in flight
+	// (pipelining) by 1 MiB (evMaxAhead), past which the request is given
+	// up the same way. It speaks HTTP/1.1 to cells over plain TCP only
+	// (an https cell is unreachable on it; the router warns), does not
+	// proxy upgrades (WebSocket) or trailers, and has no TLS listener.
+	// BENCHMARKS.md, "An event-loop engine (gnet), measured", has its
+	// cost.
+	EngineEvLoop Engine = "evloop"
 )
 
-// Engines lists the engines, for flags and errors.
-var Engines = []Engine{EngineNetHTTP, EngineFastHTTP}
+// Engines lists the engines this build runs, for flags, errors and the
+// tests: EngineEvLoop on Linux only (evLoopEngines).
+var Engines = append([]Engine{EngineNetHTTP, EngineFastHTTP}, evLoopEngines...)
 
-// check reports an unknown engine.
+// check reports an unknown engine, or one this build cannot run.
 func (e Engine) check() error {
+	if e == EngineEvLoop {
+		return evLoopSupported()
+	}
 	for _, k := range Engines {
 		if e == k {
 			return nil
 		}
 	}
-	return fmt.Errorf("router server: engine %q: want %s or %s", e, EngineNetHTTP, EngineFastHTTP)
+	return fmt.Errorf("router server: engine %q: want %s, %s or %s (experimental, Linux only)", e, EngineNetHTTP, EngineFastHTTP, EngineEvLoop)
 }

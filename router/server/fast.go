@@ -2,11 +2,9 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
-	"github.com/cellfabric/cellfabric/router/edgeauth"
 	"github.com/cellfabric/cellfabric/router/tenant"
 )
 
@@ -81,21 +78,29 @@ func (l fastLogger) Printf(format string, args ...any) {
 // does: a plain 400 (431 for a head over the buffer), the connection
 // closed. Like net/http's, these are not counted as the router's answers.
 func (rt *Router) fastParseError(ctx *fasthttp.RequestCtx, err error) {
-	status := http.StatusBadRequest
-	var small *fasthttp.ErrSmallBuffer
-	switch {
-	case errors.As(err, &small):
-		status = http.StatusRequestHeaderFieldsTooLarge
-	case isTimeout(err):
-		status = http.StatusRequestTimeout
-	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) || strings.Contains(err.Error(), "unsupported transfer-encoding"):
-		status = http.StatusNotImplemented // as net/http answers it
-	}
+	status := parseErrorStatus(err)
 	ctx.Response.Reset()
 	ctx.SetStatusCode(status)
 	ctx.Response.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	ctx.SetConnectionClose()
 	ctx.SetBodyString(strconv.Itoa(status) + " " + http.StatusText(status))
+}
+
+// parseErrorStatus is the status that answers a request fasthttp's
+// parser refused with err, as net/http answers the same: 400, 431 for a
+// head over the buffer, 408 for one too slow, 501 for a transfer coding
+// other than chunked.
+func parseErrorStatus(err error) int {
+	var small *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.As(err, &small):
+		return http.StatusRequestHeaderFieldsTooLarge
+	case isTimeout(err):
+		return http.StatusRequestTimeout
+	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) || strings.Contains(err.Error(), "unsupported transfer-encoding"):
+		return http.StatusNotImplemented // as net/http answers it
+	}
+	return http.StatusBadRequest
 }
 
 // fastHeaders is tenant.Headers over a fasthttp request header.
@@ -117,9 +122,8 @@ func (f fastHeaders) Values(name string) []string {
 	return vs
 }
 
-// fastHeaderBytes is headerBytes for a fasthttp request.
-func fastHeaderBytes(ctx *fasthttp.RequestCtx) int {
-	h := &ctx.Request.Header
+// fastHeaderBytes is headerBytes for a fasthttp request head.
+func fastHeaderBytes(h *fasthttp.RequestHeader) int {
 	n := len(h.Method()) + len(h.RequestURI()) + len(h.Host()) + 16
 	for k, v := range h.All() {
 		n += len(k) + len(v) + 4
@@ -146,7 +150,7 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 
-	if r, ok := rt.admit(method, fastHeaderBytes(ctx), int64(in.ContentLength())); !ok {
+	if r, ok := rt.admit(method, fastHeaderBytes(in), int64(in.ContentLength())); !ok {
 		rt.writeFastError(ctx, st, r)
 		return
 	}
@@ -202,36 +206,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	in := &ctx.Request.Header
 	out := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(out)
-	in.CopyTo(&out.Header)
-	dropHopHeaders(in.Peek("Connection"), out.Header.Del)
-	// X-Forwarded-*, as httputil.ProxyRequest.SetXForwarded writes them.
-	out.Header.Del("Forwarded")
-	out.Header.Del("X-Forwarded-For")
-	out.Header.Del("X-Forwarded-Host")
-	out.Header.Del("X-Forwarded-Proto")
-	var ipBuf [64]byte
-	clientIP := ipBuf[:0]
-	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		clientIP = a.AddrPort().Addr().Unmap().AppendTo(clientIP)
-	}
-	// The client's own X-Forwarded-For is not trusted: the cell gets the
-	// address the router saw (what SetXForwarded does after Rewrite).
-	if len(clientIP) > 0 {
-		out.Header.SetBytesV("X-Forwarded-For", clientIP)
-	}
-	out.Header.SetBytesV("X-Forwarded-Host", in.Host())
-	out.Header.Set("X-Forwarded-Proto", "http")
-	out.Header.Set("X-Request-ID", st.requestID)
-	out.Header.Del(edgeauth.SignatureHeader)
-	// The cell learns the tenant and the placement epoch only from the
-	// router.
-	out.Header.Del(edgeauth.TenantHeader)
-	out.Header.Del(edgeauth.EpochHeader)
-	if rt.tracer != nil {
-		// Each attempt sends its own (traceAttempt).
-		out.Header.Del(hdrTraceparent)
-		out.Header.Del(hdrTracestate)
-	}
+	rt.forwardedHead(in, &out.Header, ctx.RemoteAddr(), st)
 
 	// The request target: the forwarded path as net/http would write it.
 	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
@@ -271,24 +246,8 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			continue
 		}
 		out.SetRequestURI(target)
-		out.Header.SetHost(u.host)
 		out.UseHostHeader = true
-		if st.tenant != "" {
-			out.Header.Set(edgeauth.TenantHeader, st.tenant)
-		}
-		if epoch := st.decision.Epoch(); epoch > 0 {
-			var eb [20]byte
-			out.Header.SetBytesV(edgeauth.EpochHeader, strconv.AppendInt(eb[:0], epoch, 10))
-		} else {
-			out.Header.Del(edgeauth.EpochHeader)
-		}
-		if rt.cfg.Signer != nil {
-			sig = rt.cfg.Signer.AppendSign(sig[:0], edgeauth.Message{Method: method, Host: u.host, Path: path, Query: rawQuery, Tenant: st.tenant, Epoch: st.decision.Epoch()})
-			out.Header.SetBytesV(edgeauth.SignatureHeader, sig)
-		}
-		if rt.tracer != nil {
-			rt.traceAttempt(st, cell, fastCarrier{&out.Header})
-		}
+		sig = rt.attemptHead(&out.Header, st, u, cell, method, path, rawQuery, sig)
 		resp := fasthttp.AcquireResponse()
 		began := time.Now()
 		err := u.fast.Do(out, resp)
@@ -345,12 +304,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 // first.
 func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream, resp *fasthttp.Response, att *fastAttempt, peek []byte) {
 	w := &ctx.Response
-	resp.Header.CopyTo(&w.Header)
-	dropHopHeaders(resp.Header.Peek("Connection"), w.Header.Del)
-	w.Header.Set("X-Cell-ID", u.cellID[0])
-	w.Header.Set("X-Processed-By-Cloud", u.cloud[0])
-	w.Header.Set("X-Request-ID", st.requestID)
-	w.SetStatusCode(resp.StatusCode())
+	answerHead(&resp.Header, &w.Header, st, u)
 	size := resp.Header.ContentLength()
 	if size < 0 {
 		size = -1 // chunked to the client, whatever the cell used
@@ -484,19 +438,5 @@ func (b *fastBody) Read(p []byte) (int, error) {
 // writeFastError is writeError for EngineFastHTTP: the same JSON body
 // and headers.
 func (rt *Router) writeFastError(ctx *fasthttp.RequestCtx, st *reqState, r router.Refusal) {
-	w := &ctx.Response
-	w.ResetBody()
-	h := &w.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Request-ID", st.requestID)
-	if r.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(r.RetryAfter))
-	}
-	w.SetStatusCode(r.Status)
-	b, _ := json.Marshal(r.Body(st.requestID, st.tenant))
-	w.SetBodyRaw(append(b, '\n'))
-	st.status, st.reason = r.Status, r.Reason
-	rt.metrics.reject(string(r.Reason))
+	rt.errorAnswer(&ctx.Response, st, r)
 }

@@ -48,14 +48,7 @@ var errStaleConn = errors.New("kept-alive connection closed by the cell")
 // newFastClient is a cell's connection pool for EngineFastHTTP, tuned as
 // newTransport tunes net/http's.
 func (rt *Router) newFastClient(parsed *url.URL) *fasthttp.HostClient {
-	addr := parsed.Host
-	if parsed.Port() == "" {
-		port := "80"
-		if parsed.Scheme == "https" {
-			port = "443"
-		}
-		addr = net.JoinHostPort(parsed.Hostname(), port)
-	}
+	addr := cellAddr(parsed)
 	dialer := &net.Dialer{Timeout: rt.cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	return &fasthttp.HostClient{
 		Addr:  addr,
@@ -83,6 +76,19 @@ func (rt *Router) newFastClient(parsed *url.URL) *fasthttp.HostClient {
 			return false, attempts < 2 && errors.Is(err, errStaleConn) && !req.IsBodyStream() && router.Idempotent(string(req.Header.Method()))
 		},
 	}
+}
+
+// cellAddr is the host:port of a cell's endpoint, with the scheme's port
+// when it names none.
+func cellAddr(parsed *url.URL) string {
+	if parsed.Port() != "" {
+		return parsed.Host
+	}
+	port := "80"
+	if parsed.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(parsed.Hostname(), port)
 }
 
 // usedConn remembers whether a connection has carried a request.

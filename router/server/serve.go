@@ -38,10 +38,18 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	var servers []*http.Server
 	errc := make(chan error, 2)
 	var fast *fasthttp.Server
-	if rt.cfg.Engine == EngineFastHTTP {
+	var ev *evServer
+	switch rt.cfg.Engine {
+	case EngineFastHTTP:
 		fast = rt.newFastServer()
 		go func() { errc <- fast.Serve(ln) }()
-	} else {
+	case EngineEvLoop:
+		var err error
+		if ev, err = rt.newEvServer(); err != nil {
+			return err
+		}
+		go func() { errc <- ev.serve(ln) }()
+	default:
 		servers = append(servers, proxy)
 		go func() { errc <- proxy.Serve(ln) }()
 	}
@@ -74,6 +82,11 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	var errs []error
 	if fast != nil {
 		if err := fast.ShutdownWithContext(sctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if ev != nil {
+		if err := ev.shutdown(sctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

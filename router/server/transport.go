@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -26,8 +27,12 @@ type upstream struct {
 	host      string
 	transport *http.Transport
 	fast      *fasthttp.HostClient // EngineFastHTTP's pool; nil with net/http
-	cellID    []string             // X-Cell-ID
-	cloud     []string             // X-Processed-By-Cloud
+	// evAddr is the cell's host:port for EngineEvLoop's pools (each loop
+	// keeps its own, evloop_pool.go); "" for the other engines, and for
+	// an https cell, which EngineEvLoop does not reach.
+	evAddr string
+	cellID []string // X-Cell-ID
+	cloud  []string // X-Processed-By-Cloud
 }
 
 // syncUpstreams keeps one transport per cell: reused while the endpoint
@@ -43,7 +48,7 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 			return u
 		}
 		if u, ok := old[c.ID]; ok && u.endpoint == c.Endpoint {
-			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport, fast: u.fast})
+			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport, fast: u.fast, evAddr: u.evAddr})
 			continue
 		}
 		parsed, err := url.Parse(c.Endpoint)
@@ -53,6 +58,13 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 		nu := &upstream{endpoint: c.Endpoint, scheme: parsed.Scheme, host: parsed.Host, transport: rt.newTransport()}
 		if rt.cfg.Engine == EngineFastHTTP {
 			nu.fast = rt.newFastClient(parsed)
+		}
+		if rt.cfg.Engine == EngineEvLoop {
+			if parsed.Scheme == "http" {
+				nu.evAddr = cellAddr(parsed)
+			} else {
+				rt.cfg.Logger.Warn("the evloop engine reaches cells over plain HTTP only: requests for this cell will fail; serve with --engine fasthttp or nethttp to reach https cells", logattr.Cell, c.ID, "endpoint", c.Endpoint)
+			}
 		}
 		next[c.ID] = hdrs(nu)
 	}

@@ -1,0 +1,426 @@
+//go:build linux
+
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// The event-loop engine's side towards the cells: each loop keeps its
+// own keep-alive connections per cell address, so that a request and its
+// answer never leave the loop of the client's connection. A connection
+// is dialled in a goroutine when the loop has no idle one and enrolled on
+// that same loop; its answers are read in its OnTraffic and written to
+// the client there: a Content-Length body as it is, a chunked or
+// close-delimited one chunked (as the fasthttp engine answers).
+
+// evCell is a connection to a cell, owned by one loop.
+type evCell struct {
+	loop *evLoop
+	c    gnet.Conn
+	addr string
+
+	client *evClient // the request on it; nil while idle
+	used   bool      // it has carried a request before this one
+	got    bool      // bytes of the current answer arrived
+	closed bool
+	idleAt time.Time // when it went idle
+
+	resp       fasthttp.ResponseHeader
+	head       bool   // the answer's head is in and handled
+	drop       bool   // the answer is not passed on (retried elsewhere)
+	ans        evBody // the answer body's framing
+	untilClose bool   // the answer body ends when the cell closes
+	keepRsp    bool   // the connection may carry another request
+	staleLook  bool   // a 421 whose body's start is to be read (lookStale)
+	staleWait  bool   // a 421 is being looked at off the loop
+}
+
+// errCellClosed is a cell connection closed with a request on it.
+var errCellClosed = errors.New("the cell closed the connection before answering")
+
+// sendTo sends cl's request to the cell at addr on an idle connection
+// of the loop, or on a new one. fresh asks for a new one.
+func (l *evLoop) sendTo(addr string, cl *evClient, fresh bool) {
+	if !fresh {
+		idle := l.idle[addr]
+		for len(idle) > 0 {
+			cc := idle[len(idle)-1]
+			idle = idle[:len(idle)-1]
+			l.idle[addr] = idle
+			if !cc.closed {
+				cc.send(cl)
+				return
+			}
+		}
+	}
+	l.dial(addr, cl)
+}
+
+// dial connects to addr in a goroutine and enrolls the connection on
+// this loop; its OnOpen sends cl's request (opened).
+func (l *evLoop) dial(addr string, cl *evClient) {
+	cc := &evCell{loop: l, addr: addr, client: cl}
+	cl.cc = cc
+	d := net.Dialer{Timeout: l.s.rt.cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	fail := func(err error) {
+		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			cc.dialFailed(err)
+			return nil
+		}))
+	}
+	go func() {
+		nc, err := d.Dial("tcp", addr)
+		if err != nil {
+			fail(err)
+			return
+		}
+		res, err := l.el.Enroll(gnet.NewContext(context.Background(), cc), nc)
+		if err != nil {
+			nc.Close()
+			fail(err)
+			return
+		}
+		if r := <-res; r.Err != nil {
+			fail(r.Err)
+		}
+	}()
+}
+
+// dialFailed fails the attempt whose connection could not be made.
+func (cc *evCell) dialFailed(err error) {
+	cc.closed = true
+	cl := cc.client
+	cc.client = nil
+	if cl == nil {
+		return
+	}
+	cl.cc = nil
+	if cl.closed {
+		cl.abandon()
+		return
+	}
+	cl.failed(err, false)
+}
+
+// opened is OnOpen of a dialled connection: it sends its request, or
+// waits idle when the client left meanwhile.
+func (cc *evCell) opened(c gnet.Conn) {
+	cc.c = c
+	cl := cc.client
+	cc.client = nil
+	if cc.closed { // its request ended while it was dialled
+		_ = c.Close()
+		return
+	}
+	switch {
+	case cl == nil:
+		cc.idle()
+	case cl.closed:
+		cl.cc = nil
+		cl.abandon()
+		cc.idle()
+	default:
+		cc.send(cl)
+	}
+}
+
+// send writes cl's request head to the cell, and what of the body is
+// there.
+func (cc *evCell) send(cl *evClient) {
+	cc.client, cc.head, cc.drop, cc.got, cc.staleLook, cc.staleWait = cl, false, false, false, false, false
+	cl.cc = cc
+	cl.sentAt = time.Now()
+	b := cl.out.AppendBytes(cc.loop.buf[:0])
+	if _, err := cc.c.Write(b); err != nil {
+		return // gnet closed the connection: onClose failed the attempt
+	}
+	cl.pumpBody()
+}
+
+// idle puts the connection in its loop's pool.
+func (cc *evCell) idle() {
+	cc.client, cc.used, cc.idleAt = nil, true, time.Now()
+	cc.loop.idle[cc.addr] = append(cc.loop.idle[cc.addr], cc)
+}
+
+// close closes the connection with no request on it any more.
+func (cc *evCell) close() {
+	cc.client = nil
+	if !cc.closed {
+		cc.closed = true
+		if cc.c != nil {
+			_ = cc.c.Close()
+		}
+	}
+}
+
+// onTraffic reads the answer: its head, then its body, written to the
+// client as it comes.
+func (cc *evCell) onTraffic() gnet.Action {
+	cl := cc.client
+	if cl == nil {
+		return gnet.Close // bytes from an idle cell connection: unusable
+	}
+	cc.got = true
+	if cc.staleWait {
+		return gnet.None // kept until the 421 is decided
+	}
+	var out []byte // the head, when it goes out with the body's start
+	if !cc.head {
+		ok, head := cc.readHead(cl)
+		if !ok {
+			return gnet.None
+		}
+		out = head
+	}
+	if cc.client != cl || cc.staleWait {
+		return gnet.None
+	}
+	if cc.staleLook {
+		if !cc.lookStale(cl) {
+			return gnet.None
+		}
+		out = cc.answerHead(cl)
+	}
+	cc.passBody(cl, out)
+	return gnet.None
+}
+
+// readHead reads and handles the answer's head; false: not (yet) there,
+// or the attempt ended. out is the head to pass on, if any.
+func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
+	rt := cc.loop.s.rt
+	for {
+		buf, _ := cc.c.Peek(-1)
+		if !headEnd(buf) {
+			if len(buf) > 64<<10 {
+				cc.fail(cl, errors.New("the cell's answer head is over 64 KiB"))
+			}
+			return false, nil
+		}
+		cc.resp.Reset()
+		n, err := cc.loop.parse.response(&cc.resp, buf)
+		if err != nil {
+			cc.fail(cl, fmt.Errorf("reading the cell's answer: %w", err))
+			return false, nil
+		}
+		status := cc.resp.StatusCode()
+		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+			discard(cc.c, n) // 1xx: the final answer follows, as net/http reads it
+			continue
+		}
+		cc.untilClose = false
+		switch size := cc.resp.ContentLength(); {
+		case cl.method == http.MethodHead || status < 200 || status == http.StatusNoContent || status == http.StatusNotModified:
+			cc.ans.reset(0, math.MaxInt64)
+		case size == -2:
+			cc.ans.reset(0, math.MaxInt64)
+			cc.ans.done, cc.untilClose = false, true
+		default:
+			cc.ans.reset(size, math.MaxInt64)
+		}
+		cc.keepRsp = !cc.resp.ConnectionClose() && !cc.untilClose
+		discard(cc.c, n)
+		cc.head = true
+		if rt.attemptAnswered(&cl.st, cl.cell, status, time.Since(cl.began)) || cl.closed {
+			cc.drop = true
+			return true, nil
+		}
+		if status == router.StatusMisdirected && !cc.untilClose {
+			cc.staleLook = true // lookStale decides, once the body's start is in
+			return true, nil
+		}
+		return true, cc.answerHead(cl)
+	}
+}
+
+// answerHead returns the head of the answer to the client, in the loop's
+// scratch buffer: passBody appends the body's start and writes both.
+func (cc *evCell) answerHead(cl *evClient) []byte {
+	answerHead(&cc.resp, &cl.w, &cl.st, cl.u)
+	cl.w.SetNoDefaultContentType(true)
+	if cc.untilClose || cc.ans.chunked {
+		cl.w.SetContentLength(-1) // chunked to the client, as the fasthttp engine does
+	}
+	if cl.closeAfter {
+		cl.w.SetConnectionClose()
+	}
+	return cl.w.AppendBytes(cc.loop.buf[:0])
+}
+
+// passBody passes on, after out (the head, or nil), what of the answer's
+// body is there, and ends the attempt once all of it is through. The
+// request is accounted for (metrics, trace) before its answer's last
+// bytes are written, as the other engines do.
+func (cc *evCell) passBody(cl *evClient, out []byte) {
+	buf, _ := cc.c.Peek(-1)
+	if out == nil {
+		out = cc.loop.buf[:0]
+	}
+	var used int
+	switch {
+	case cc.untilClose:
+		if len(buf) > 0 {
+			out = appendChunk(out, buf)
+		}
+		used = len(buf)
+	default:
+		var err error
+		used, out, err = cc.ans.take(buf, out)
+		if err != nil {
+			cc.broken(cl, fmt.Errorf("reading the cell's answer body: %w", err))
+			return
+		}
+	}
+	discard(cc.c, used)
+	if !cc.drop && !cc.untilClose && cc.ans.done && !cl.closed {
+		cl.account()
+	}
+	if !cc.drop && len(out) > 0 {
+		cl.write(out)
+	}
+	if cc.untilClose || !cc.ans.done {
+		if !cl.closed && cl.c.OutboundBuffered() > evMaxOutbound {
+			cc.tooSlow(cl)
+		}
+		return
+	}
+	// The answer is through.
+	drop := cc.drop
+	if left := cc.c.InboundBuffered(); left > 0 || !cc.keepRsp || !cl.body.done {
+		cc.close() // bytes beyond the answer, or a body not all sent
+	} else {
+		cc.idle()
+	}
+	cl.cc = nil
+	switch {
+	case cl.closed:
+		cl.abandon()
+	case drop:
+		cl.send() // the policy retries on the next cell
+	default:
+		if !cl.body.done {
+			cl.closeAfter = true // the rest of the body is still on the wire
+		}
+		cl.finish()
+	}
+}
+
+// evMaxOutbound bounds what the engine buffers for a client that reads
+// its answer slower than the cell sends it: gnet cannot stop reading the
+// cell's connection, so past this the request is given up (tooSlow).
+const evMaxOutbound = 8 << 20
+
+// tooSlow gives up a request whose client does not take its answer fast
+// enough (over evMaxOutbound buffered): both connections close, and the
+// request counts as the client's (499).
+func (cc *evCell) tooSlow(cl *evClient) {
+	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("client reads its answer slower than the cell sends it; closing it (the evloop engine buffers at most evMaxOutbound bytes per client; the fasthttp engine slows the cell down instead)", "buffered", cl.c.OutboundBuffered(), "limit", evMaxOutbound)
+	cc.close()
+	cl.cc = nil
+	cl.close()
+	cl.abandon()
+}
+
+// appendChunk appends p to out as one chunk.
+func appendChunk(out, p []byte) []byte {
+	out = fmt.Appendf(out, "%x\r\n", len(p))
+	out = append(out, p...)
+	return append(out, "\r\n"...)
+}
+
+// fail ends the attempt on a broken answer before its head was passed
+// on: the connection is closed and the policy decides.
+func (cc *evCell) fail(cl *evClient, err error) {
+	cc.close()
+	cl.cc = nil
+	if cl.closed {
+		cl.abandon()
+		return
+	}
+	cl.failed(err, true)
+}
+
+// broken ends a request whose answer broke after its head went to the
+// client: the client's connection cannot carry a whole answer any more.
+func (cc *evCell) broken(cl *evClient, err error) {
+	cc.close()
+	cl.cc = nil
+	if cl.closed {
+		cl.abandon()
+		return
+	}
+	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("cell answer broke off", "error", err)
+	cl.closeAfter = true
+	cl.finish()
+}
+
+// onClose fails the request on the connection, if any: sent again once
+// on a fresh connection when a kept-alive one was closed before any
+// answer (as the fasthttp engine's transport does for requests without a
+// body), else an attempt failed.
+func (cc *evCell) onClose(err error) {
+	cc.closed = true
+	if cc.staleWait {
+		return // staleDecided finds it closed
+	}
+	cl := cc.client
+	cc.client = nil
+	if cl == nil {
+		return
+	}
+	cl.cc = nil
+	if cl.closed {
+		cl.abandon()
+		return
+	}
+	if cc.head && cc.untilClose {
+		// A close-delimited answer ends here.
+		if !cc.drop {
+			cl.write([]byte("0\r\n\r\n"))
+		}
+		if cc.drop {
+			cl.send()
+			return
+		}
+		if !cl.body.done {
+			cl.closeAfter = true
+		}
+		cl.finish()
+		return
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		err = errCellClosed
+	}
+	if cc.head {
+		cc.broken(cl, err)
+		return
+	}
+	if cc.used && !cc.got && !cl.resent && !cl.body.on && router.Idempotent(cl.method) {
+		cl.resent = true
+		cc.loop.sendTo(cc.addr, cl, true)
+		return
+	}
+	cl.failed(err, true)
+}
+
+// abandon ends a request whose client left before its answer.
+func (cl *evClient) abandon() {
+	cl.st.status = router.StatusClientClosed
+	if cl.busy {
+		cl.finish()
+	}
+}

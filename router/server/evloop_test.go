@@ -1,0 +1,102 @@
+//go:build linux
+
+package server
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// TestEvLoopBoundsWhatASlowClientLeaves: the event-loop engine cannot
+// stop reading a cell's answer while its client does not read, so it
+// bounds what it buffers for the client (evMaxOutbound): past that, the
+// request is given up as the client's (499) and both connections close,
+// instead of the whole answer piling up in memory.
+func TestEvLoopBoundsWhatASlowClientLeaves(t *testing.T) {
+	t.Parallel()
+	const size = 64 << 20
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		for i := 0; i < size/len(chunk); i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(cell.Close)
+	c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+	h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.Engine = EngineEvLoop })
+	conn, err := net.Dial("tcp", hostOf(h.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Read nothing until the router has given up on the client. (The
+	// deadline only keeps a broken router from hanging the test.)
+	gaveUp := `cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="499"}`
+	for deadline := time.Now().Add(30 * time.Second); metricValue(t, h, gaveUp) != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the router still holds the answer for a client that reads nothing (%s = %v)", gaveUp, metricValue(t, h, gaveUp))
+		}
+	}
+	n, _ := io.Copy(io.Discard, conn)
+	if n >= size {
+		t.Errorf("the client got the whole answer (%d bytes) after the router gave up on it", n)
+	}
+}
+
+// TestEvLoopBoundsWhatAClientSendsAhead: bytes a client sends behind a
+// request that waits for its cell stay buffered until the answer is
+// written (pipelining); the event-loop engine cannot stop reading them,
+// so past evMaxAhead it gives the request up (499) and closes the
+// connection instead of buffering without end.
+func TestEvLoopBoundsWhatAClientSendsAhead(t *testing.T) {
+	t.Parallel()
+	a := newTestCell(t, "cell-a", "aws")
+	release := make(chan struct{})
+	a.hold.Store(&release)
+	defer close(release)
+	h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.Engine = EngineEvLoop })
+	conn, err := net.Dial("tcp", hostOf(h.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /slow HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Send far more than the bound behind it, until the router closes
+	// the connection (a write fails) or it was all taken.
+	junk := bytes.Repeat([]byte("GET /next HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"), 1<<10)
+	sent := 0
+	_ = conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	for sent < 16*evMaxAhead {
+		n, err := conn.Write(junk)
+		sent += n
+		if err != nil {
+			break
+		}
+	}
+	if sent >= 16*evMaxAhead {
+		t.Fatalf("the router took %d bytes sent ahead of a request waiting for its cell, over 16 times the bound %d", sent, evMaxAhead)
+	}
+	gaveUp := `cellfabric_router_requests_total{cell="",cloud="",code="499"}`
+	for deadline := time.Now().Add(30 * time.Second); metricValue(t, h, gaveUp) != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v, want 1", gaveUp, metricValue(t, h, gaveUp))
+		}
+	}
+}

@@ -1,0 +1,143 @@
+//go:build linux
+
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/fasthttp"
+)
+
+// The event-loop engine's timeouts. gnet's connections have no deadlines
+// of their own; a goroutine of the server asks every loop, each tick, to
+// scan its connections (one wake of each loop per tick, none per
+// request) and act on those past a deadline:
+//
+//   - a client connection waiting for its next request: IdleTimeout with
+//     nothing buffered, ReadHeaderTimeout from a head's first byte with
+//     part of it (408);
+//   - a request whose body is still coming: ReadTimeout from its head
+//     (408 client_timeout, the client's fault);
+//   - an attempt waiting for its cell's head: UpstreamTimeout from when
+//     its head was written (a timeout under the forwarding policy: 504);
+//   - a client that does not take what is written to it: WriteTimeout
+//     (the connection is closed);
+//   - an idle cell connection: 90 s, as the other engines' pools.
+//
+// A deadline is acted on up to one tick late; the tick is an eighth of
+// the shortest timeout, between 10 ms and 250 ms.
+
+// evCellIdle is how long a cell connection stays idle in a loop's pool.
+const evCellIdle = 90 * time.Second
+
+// errUpstreamTimeout is an attempt whose cell sent no head in time; it
+// says Timeout, so that classify counts it as a timeout.
+var errUpstreamTimeout error = fasthttp.ErrTimeout
+
+// tick is the scan period.
+func (s *evServer) tick() time.Duration {
+	c := s.rt.cfg
+	d := evCellIdle
+	for _, t := range []time.Duration{c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout, c.UpstreamTimeout} {
+		if t > 0 {
+			d = min(d, t)
+		}
+	}
+	return min(max(d/8, 10*time.Millisecond), 250*time.Millisecond)
+}
+
+// clock asks every loop to scan, each tick, until done is closed.
+func (s *evServer) clock(done <-chan struct{}) {
+	t := time.NewTicker(s.tick())
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		for _, l := range s.loops {
+			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				l.scan(time.Now())
+				return nil
+			}))
+		}
+		s.mu.Unlock()
+	}
+}
+
+// scan acts on the loop's connections past a deadline.
+func (l *evLoop) scan(now time.Time) {
+	c := l.s.rt.cfg
+	for cl := range l.conns {
+		if cl.closed || cl.offLoop {
+			continue // an off-loop step is under way: its own bounds apply
+		}
+		if cl.c.OutboundBuffered() == 0 {
+			cl.stallSince = time.Time{}
+		} else if c.WriteTimeout > 0 && !cl.stallSince.IsZero() && now.Sub(cl.stallSince) > c.WriteTimeout {
+			cl.closeAfter = true
+			if cc := cl.cc; cc != nil {
+				cl.cc = nil
+				cc.close()
+			}
+			cl.close()
+			if cl.busy {
+				cl.abandon()
+			}
+			continue
+		}
+		switch {
+		case !cl.busy:
+			if cl.c.InboundBuffered() == 0 {
+				if c.IdleTimeout > 0 && now.Sub(cl.waitSince) > c.IdleTimeout {
+					cl.close()
+				}
+			} else if c.ReadHeaderTimeout > 0 && !cl.headSince.IsZero() && now.Sub(cl.headSince) > c.ReadHeaderTimeout {
+				cl.plainError(http.StatusRequestTimeout)
+			}
+		case cl.body.on && !cl.body.done && cl.replay == nil:
+			if c.ReadTimeout > 0 && now.Sub(cl.start) > c.ReadTimeout {
+				cl.bodyFault(timeoutError{})
+			}
+		case cl.cc != nil && cl.cc.c != nil && !cl.cc.head && !cl.cc.staleWait:
+			if c.UpstreamTimeout > 0 && !cl.sentAt.IsZero() && now.Sub(cl.sentAt) > c.UpstreamTimeout {
+				cc := cl.cc
+				cc.close()
+				cl.cc = nil
+				cl.failed(errUpstreamTimeout, true)
+			}
+		}
+	}
+	for addr, idle := range l.idle {
+		kept := idle[:0]
+		for _, cc := range idle {
+			switch {
+			case cc.closed:
+			case now.Sub(cc.idleAt) > evCellIdle:
+				cc.close()
+			default:
+				kept = append(kept, cc)
+			}
+		}
+		if len(kept) == 0 {
+			delete(l.idle, addr)
+		} else {
+			l.idle[addr] = kept
+		}
+	}
+}
+
+// timeoutError is a client's body that did not arrive within ReadTimeout
+// (bodyFault reads it as a timeout).
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "the request body did not arrive within the read timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+var _ interface{ Timeout() bool } = timeoutError{}

@@ -246,7 +246,7 @@ func TestRuntimeFastPathConcurrent(t *testing.T) {
 		}
 	}))
 	good := serveCell(t, "cell-b", "gcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen(w, r) }))
-	env := startEdge(t, envOptions{config: `{"cacheSeconds":300,"upstreamTimeoutMs":1500}`, key: testKey, memStats: true,
+	env := startEdge(t, envOptions{config: `{"cacheSeconds":300,"directoryNegativeSeconds":300,"upstreamTimeoutMs":1500}`, key: testKey, memStats: true,
 		registry: registry(t, 1, []*cell{flaky, good}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}})})
 	if r := env.do("GET", "/", tenantHeader("acme"), ""); r.status != 200 {
 		t.Fatalf("warm-up: %d: %s", r.status, r.body)
@@ -353,7 +353,7 @@ func TestRuntimeFastPathAnswersAsSlow(t *testing.T) {
 	for i, tt := range tests {
 		tenants = append(tenants, router.Tenant{ID: "t" + strconv.Itoa(i), Cell: tt.cell})
 	}
-	env := startEdge(t, envOptions{config: `{"cacheSeconds":300}`, key: testKey, memStats: true, registry: registry(t, 1, []*cell{a, gone}, tenants...)})
+	env := startEdge(t, envOptions{config: `{"cacheSeconds":300,"directoryNegativeSeconds":300}`, key: testKey, memStats: true, registry: registry(t, 1, []*cell{a, gone}, tenants...)})
 	for i, tt := range tests {
 		header := map[string]string{"X-Tenant-ID": tenants[i].ID, "X-Request-ID": "req-" + strconv.Itoa(i), "CF-Connecting-IP": "192.0.2.7",
 			"X-Forwarded-Host": "forged.example", "X-Tenant-Epoch": "9", "tracestate": "v=1", "X-Client": "kept"}

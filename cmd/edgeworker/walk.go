@@ -64,7 +64,8 @@ func (e *edge) serve(in inbound, up upstream) result {
 // nothing changed, when the registry or health is due for a read or the
 // tenant's directory entry is not fresh in the cache (or the tenant is to
 // be placed), or when the request has a body (kept or streamed by the
-// slow path, upstream.Keep): it then never waits.
+// slow path, upstream.Keep): it then never waits, and decides from the
+// one reading of the directory cache that let it in (cachedTenant).
 func (e *edge) prepare(in inbound, cachedOnly bool) (*walk, error) {
 	w := &walk{e: e, in: in, res: result{RequestID: router.RequestID(in.Header.Get("X-Request-ID"))}}
 	u, err := in.parsed, error(nil)

@@ -48,6 +48,13 @@ func (e *edge) decide(snap *router.Snapshot, req router.Request, h router.Health
 		return snap.Decide(req, h), nil
 	}
 	t, known := e.lookupTenant(req.Tenant, snap)
+	return e.decideFor(snap, req, h, t, known)
+}
+
+// decideFor is decide once the tenant's directory entry is looked up: t
+// is its placement (nil when the directory holds none), known is false
+// when the directory could not be read and nothing is cached.
+func (e *edge) decideFor(snap *router.Snapshot, req router.Request, h router.HealthView, t *router.Tenant, known bool) (router.Decision, *router.Refusal) {
 	switch {
 	case t != nil:
 		return snap.DecideFor(req, t, h), nil
@@ -60,16 +67,19 @@ func (e *edge) decide(snap *router.Snapshot, req router.Request, h router.Health
 	return e.placeUnknown(snap, req, h)
 }
 
-// decidesCached reports whether decide can answer for tenant id from the
-// isolate's cache alone: its directory entry (or its absence) is cached
+// cachedTenant returns what the isolate's cache alone says of tenant id
+// for decideFor: its placement (nil when the directory holds none), and
+// ok when that is enough to decide: the entry (or the absence) is cached
 // and fresh, and a tenant in neither the directory nor the registry is not
-// to be placed (placeUnknown writes to the directory).
-func (e *edge) decidesCached(id string, snap *router.Snapshot) bool {
+// to be placed (placeUnknown writes to the directory). The caller decides
+// with this one reading of the cache: an entry that expires meanwhile must
+// not send it to KV.
+func (e *edge) cachedTenant(id string, snap *router.Snapshot) (t *router.Tenant, ok bool) {
 	c, hit := e.dir.get(id, e.now())
 	if !hit || !c.Fresh {
-		return false
+		return nil, false
 	}
-	return c.Tenant != nil || snap.Lists(id) || snap.Policy() != fabric.PolicyPlace
+	return c.Tenant, c.Tenant != nil || snap.Lists(id) || snap.Policy() != fabric.PolicyPlace
 }
 
 // lookupTenant returns the directory's placement of tenant id (nil when it

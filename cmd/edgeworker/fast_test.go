@@ -172,3 +172,37 @@ func BenchmarkFastPath(b *testing.B) {
 		w.settle(a, statusReply(200), nil)
 	}
 }
+
+// TestPrepareCachedOnlyAtExpiry: the fast path's decision reads nothing
+// from KV even when the tenant's directory entry expires while it is being
+// made (a clock that moves on at every reading): it either decides from
+// the entry it found fresh or gives up. In the Worker a read there would
+// wait inside a synchronous call from the shim, which must never wait.
+func TestPrepareCachedOnlyAtExpiry(t *testing.T) {
+	t.Parallel()
+	// Each offset puts the entry's expiry at another reading of the clock
+	// within prepare.
+	for offset := range 40 {
+		e, _, clk := newTestEdge(t, `{"cacheSeconds":10}`)
+		if got := route(t, e, "acme"); got != "cell-a" {
+			t.Fatalf("warm-up: %s", got)
+		}
+		dir := e.dirKV.(*fakeKV)
+		reads := dir.count("t/acme")
+		// The registry's read is not due yet when the entry expires: the
+		// entry was read after it.
+		base := clk.now().Add(10*time.Second - time.Duration(offset)*time.Microsecond)
+		var ticks int64
+		e.now = func() time.Time {
+			ticks++
+			return base.Add(time.Duration(ticks) * time.Microsecond)
+		}
+		w, err := e.prepare(inbound{Method: "GET", URL: "https://edge.example/x", Header: headers{"X-Tenant-Id": "acme"}}, true)
+		if got := dir.count("t/acme") - reads; got != 0 {
+			t.Fatalf("entry expiring %d µs into prepare: prepare with cachedOnly read the directory %d times (err %v), want none", offset, got, err)
+		}
+		if err == nil && (w.done || w.next() == nil) {
+			t.Fatalf("entry expiring %d µs into prepare: the walk is done (%+v), want a first attempt", offset, w.res.Refusal)
+		}
+	}
+}

@@ -110,6 +110,13 @@ func (p *pendings) put(r *pending) int {
 	return p.next
 }
 
+// len returns the number of requests held.
+func (p *pendings) len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.m)
+}
+
 func (p *pendings) get(id int) *pending {
 	p.mu.Lock()
 	defer p.mu.Unlock()

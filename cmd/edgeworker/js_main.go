@@ -138,7 +138,9 @@ func (h *handlers) memStatsResponse(req js.Value) (js.Value, bool) {
 	if u.Get("pathname").String() != edgeconf.MemStatsPath {
 		return js.Undefined(), false
 	}
-	body, _ := json.Marshal(h.edge.memStats())
+	m := h.edge.memStats()
+	m.FastPending = h.fast.len()
+	body, _ := json.Marshal(m)
 	return js.Global().Get("Response").New(string(body), object("status", 200, "headers", object("Content-Type", "application/json", "Cache-Control", "no-store"))), true
 }
 

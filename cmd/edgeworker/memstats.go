@@ -22,6 +22,10 @@ type memStatsReport struct {
 	// Paths counts the routed requests by the path they took (fast.go),
 	// every path present.
 	Paths map[string]uint64 `json:"paths"`
+	// FastPending is the number of fast-path requests between route and
+	// their end (done passed them on, or resume finished them): 0 once
+	// every request has ended (js_fast.go).
+	FastPending int `json:"fastPending"`
 }
 
 // memStats collects garbage and reads the heap figures. Values that held

@@ -7,10 +7,14 @@ package main
 // the fast path's request and answer are what the slow path's are.
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,6 +220,155 @@ func TestRuntimeFastPathAnalytics(t *testing.T) {
 	for i, p := range got {
 		if !slices.Equal(p.Blobs, want) || p.Index != "cell-a" || len(p.Doubles) < 2 || p.Doubles[0] < 0 || p.Doubles[1] != 1 {
 			t.Errorf("data point %d: %+v, want blobs %q, index cell-a, a latency and 1 attempt", i, p, want)
+		}
+	}
+}
+
+// TestRuntimeFastPathConcurrent: warm requests in flight together on the
+// fast path, some passed on by the shim and some finished by Go, each get
+// their own answer (request id, cell), and the Worker holds no state for
+// any of them once all have ended, a request whose client went away
+// included.
+func TestRuntimeFastPathConcurrent(t *testing.T) {
+	t.Parallel()
+	seen := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen-Request-ID", r.Header.Get("X-Request-ID"))
+	}
+	flaky := serveCell(t, "cell-a", "aws", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen(w, r)
+		switch r.URL.Path {
+		case "/unavailable":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "/hang":
+			<-r.Context().Done()
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	good := serveCell(t, "cell-b", "gcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen(w, r) }))
+	env := startEdge(t, envOptions{config: `{"cacheSeconds":300,"directoryNegativeSeconds":300,"upstreamTimeoutMs":1500}`, key: testKey, memStats: true,
+		registry: registry(t, 1, []*cell{flaky, good}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}})})
+	if r := env.do("GET", "/", tenantHeader("acme"), ""); r.status != 200 {
+		t.Fatalf("warm-up: %d: %s", r.status, r.body)
+	}
+	before := env.paths()
+
+	// A client that goes away while its cell has not answered.
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", env.rt.URL+"/hang", nil)
+	req.Header.Set("X-Tenant-ID", "acme")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the request to a cell that does not answer got %d before its client gave up", resp.StatusCode)
+	}
+
+	const n = 40
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			path, cellID := "/ok", "cell-a"
+			if i%2 == 1 {
+				path, cellID = "/unavailable", "cell-b"
+			}
+			id := "req-" + strconv.Itoa(i)
+			r, err := http.NewRequest("GET", env.rt.URL+path, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			r.Header.Set("X-Tenant-ID", "acme")
+			r.Header.Set("X-Request-ID", id)
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("X-Cell-ID") != cellID || resp.Header.Get("X-Request-ID") != id || resp.Header.Get("X-Seen-Request-ID") != id {
+				errs <- fmt.Errorf("%s %s: %d from %q, request id %q (the cell saw %q); want 200 from %s, %s", path, id, resp.StatusCode,
+					resp.Header.Get("X-Cell-ID"), resp.Header.Get("X-Request-ID"), resp.Header.Get("X-Seen-Request-ID"), cellID, id)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	// The abandoned request ends when its attempt times out.
+	eventually(t, 10*time.Second, "the Worker holding no fast-path request", func() bool {
+		m, err := env.rt.MemStats(t.Context())
+		return err == nil && m.FastPending == 0 && m.Paths[pathResumed]-before[pathResumed] == n/2+1
+	})
+	if got := env.paths(); got[pathFast]-before[pathFast] != n/2 || got[pathSlow] != before[pathSlow] {
+		t.Errorf("paths %v after %v: want %d more fast, %d more resumed, no slow", got, before, n/2, n/2+1)
+	}
+}
+
+// TestRuntimeFastPathAnswersAsSlow: for each kind of answer a cell gives
+// (a retryable status with no cell left, a 421 that is no stale_placement,
+// a body-less 204, a HEAD, a cell that is gone), the client gets the same
+// status, headers and body from the fast path (the tenant warm) as from
+// the slow path (its first request), and the cell sees the same headers.
+func TestRuntimeFastPathAnswersAsSlow(t *testing.T) {
+	t.Parallel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// What the cell saw, besides what changes per request (signature
+		// time, trace context).
+		w.Header().Set("X-Seen", strings.Join([]string{r.Method, r.Host, r.URL.RequestURI(), r.Header.Get("X-Request-ID"), r.Header.Get("X-Forwarded-For"),
+			r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Tenant-ID"), r.Header.Get("X-Tenant-Epoch"),
+			r.Header.Get("Tracestate"), r.Header.Get("X-Client")}, "|"))
+		switch r.URL.Path {
+		case "/unavailable":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "down for now")
+		case "/misdirected":
+			w.WriteHeader(http.StatusMisdirectedRequest)
+			_, _ = io.WriteString(w, `{"reason":"not_stale"}`)
+		case "/empty":
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Set-Cookie", "a=1")
+			w.Header().Add("Set-Cookie", "b=2")
+			_, _ = io.WriteString(w, "hello")
+		}
+	})
+	a := serveCell(t, "cell-a", "aws", h)
+	gone := serveCell(t, "cell-d", "aws", h)
+	gone.stop()
+	tests := []struct {
+		name, method, path, cell string
+	}{
+		{name: "retryable status, no cell left", method: "GET", path: "/unavailable?q=1", cell: "cell-a"},
+		{name: "421 that is no stale placement", method: "GET", path: "/misdirected", cell: "cell-a"},
+		{name: "204", method: "DELETE", path: "/empty", cell: "cell-a"},
+		{name: "HEAD", method: "HEAD", path: "/page", cell: "cell-a"},
+		{name: "GET", method: "GET", path: "/page%2Fx?a=%20b", cell: "cell-a"},
+		{name: "cell gone", method: "GET", path: "/page", cell: "cell-d"},
+	}
+	var tenants []router.Tenant
+	for i, tt := range tests {
+		tenants = append(tenants, router.Tenant{ID: "t" + strconv.Itoa(i), Cell: tt.cell})
+	}
+	env := startEdge(t, envOptions{config: `{"cacheSeconds":300,"directoryNegativeSeconds":300}`, key: testKey, memStats: true, registry: registry(t, 1, []*cell{a, gone}, tenants...)})
+	for i, tt := range tests {
+		header := map[string]string{"X-Tenant-ID": tenants[i].ID, "X-Request-ID": "req-" + strconv.Itoa(i), "CF-Connecting-IP": "192.0.2.7",
+			"X-Forwarded-Host": "forged.example", "X-Tenant-Epoch": "9", "tracestate": "v=1", "X-Client": "kept"}
+		var got [2]response
+		for j, path := range []string{pathSlow, pathFast} {
+			before := env.paths()
+			got[j] = env.do(tt.method, tt.path, header, "")
+			if env.paths()[path] == before[path] && !(path == pathFast && env.paths()[pathResumed] > before[pathResumed]) {
+				t.Fatalf("%s: request %d did not take the %s path (paths %v, before %v)", tt.name, j, path, env.paths(), before)
+			}
+			got[j].header.Del("Date")
+		}
+		slow, fast := got[0], got[1]
+		if slow.status != fast.status || !maps.EqualFunc(slow.header, fast.header, slices.Equal) || string(slow.body) != string(fast.body) {
+			t.Errorf("%s:\nslow %d %v %q\nfast %d %v %q", tt.name, slow.status, slow.header, slow.body, fast.status, fast.header, fast.body)
 		}
 	}
 }

@@ -64,7 +64,8 @@ func (e *edge) serve(in inbound, up upstream) result {
 // nothing changed, when the registry or health is due for a read or the
 // tenant's directory entry is not fresh in the cache (or the tenant is to
 // be placed), or when the request has a body (kept or streamed by the
-// slow path, upstream.Keep): it then never waits.
+// slow path, upstream.Keep): it then never waits, and decides from the
+// one reading of the directory cache that let it in (cachedTenant).
 func (e *edge) prepare(in inbound, cachedOnly bool) (*walk, error) {
 	w := &walk{e: e, in: in, res: result{RequestID: router.RequestID(in.Header.Get("X-Request-ID"))}}
 	u, err := in.parsed, error(nil)
@@ -94,14 +95,32 @@ func (e *edge) prepare(in inbound, cachedOnly bool) (*walk, error) {
 		}
 		return w.refuse(router.Refusal{Status: te.Status, Reason: router.Reason(te.Reason), Msg: te.Msg}), nil
 	}
-	if cachedOnly && (in.HasBody || t.Tenant != "" && !e.decidesCached(t.Tenant, snap)) {
-		return nil, errNotCached
+	// entry is the tenant's directory entry as the cache alone has it,
+	// with cachedOnly: decided from as it is, whatever the clock does
+	// meanwhile.
+	var entry *router.Tenant
+	if cachedOnly {
+		ok := !in.HasBody
+		if ok && t.Tenant != "" {
+			entry, ok = e.cachedTenant(t.Tenant, snap)
+		}
+		if !ok {
+			return nil, errNotCached
+		}
 	}
 	w.res.Tenant = t.Tenant
 	w.snap, w.tenant = snap, t
 	w.health = e.healthView()
 	w.req = router.Request{Method: in.Method, Path: t.Path, Tenant: t.Tenant, Rand: e.rand()}
-	d, refusal := e.decide(snap, w.req, w.health)
+	var (
+		d       router.Decision
+		refusal *router.Refusal
+	)
+	if cachedOnly && t.Tenant != "" {
+		d, refusal = e.decideFor(snap, w.req, w.health, entry, true)
+	} else {
+		d, refusal = e.decide(snap, w.req, w.health)
+	}
 	if refusal != nil {
 		return w.refuse(*refusal), nil
 	}

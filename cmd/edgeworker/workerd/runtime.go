@@ -279,6 +279,9 @@ type MemStats struct {
 	// shim passed the cell's response on), "resumed" (the fast path handed
 	// over to Go: a retry, a 421, a failed fetch), "slow".
 	Paths map[string]uint64 `json:"paths"`
+	// FastPending is the number of fast-path requests the Worker still
+	// holds state for: 0 once every request has ended.
+	FastPending int `json:"fastPending"`
 }
 
 // MemStats asks the Worker for its memory figures; the runtime must have

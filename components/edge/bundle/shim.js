@@ -284,7 +284,10 @@ function cellfabricRoute(wasm, request) {
   if (size === 0) {
     return "";
   }
-  return cellfabricDecoder.decode(new Uint8Array(wasm.mem.buffer, wasm.cellfabricFastBuffer(0), size));
+  // The buffer's place first, then the memory's view: a view taken before
+  // a call that grew the memory would be detached.
+  const plan = wasm.cellfabricFastBuffer(0);
+  return cellfabricDecoder.decode(new Uint8Array(wasm.mem.buffer, plan, size));
 }
 
 // cellfabricFast serves a request on the Worker's fast path
@@ -304,17 +307,19 @@ function cellfabricFast(edge, wasm, request) {
   const l = plan.split("\n");
   const id = +l[0];
   const to = 4 + +l[3];
-  const init = {
-    method: request.method,
-    headers: cellfabricEditLines(new Headers(request.headers), l, 4, to),
-    redirect: "manual",
-  };
   const resume = (response, err) =>
     new Promise((resolve, reject) => {
       edge.resume(id, request, response, err, resolve, reject);
     });
   let pending;
   try {
+    // Inside the try: Go holds the request's state from route on, and only
+    // done or resume lets it go, so nothing may throw past them.
+    const init = {
+      method: request.method,
+      headers: cellfabricEditLines(new Headers(request.headers), l, 4, to),
+      redirect: "manual",
+    };
     pending = cellfabricTimedFetch(l[1], init, +l[2], null);
   } catch (err) {
     return resume(null, err);

@@ -387,22 +387,22 @@ func (cc *evCell) onClose(err error) {
 		cl.abandon()
 		return
 	}
-	if cc.head && cc.untilClose {
-		// A close-delimited answer ends here.
-		if !cc.drop {
-			cl.write([]byte("0\r\n\r\n"))
-		}
-		if cc.drop {
-			cl.send()
-			return
-		}
+	if cc.head && cc.drop {
+		cl.send() // the answer was dropped for the next attempt
+		return
+	}
+	clean := err == nil || errors.Is(err, io.EOF)
+	if cc.head && cc.untilClose && clean {
+		// A close-delimited answer ends here; only at a clean close (a
+		// reset or a read error breaks it off: broken below).
+		cl.write([]byte("0\r\n\r\n"))
 		if !cl.body.done {
 			cl.closeAfter = true
 		}
 		cl.finish()
 		return
 	}
-	if err == nil || errors.Is(err, io.EOF) {
+	if clean {
 		err = errCellClosed
 	}
 	if cc.head {

@@ -68,7 +68,9 @@ const (
 	// (evMaxOutbound); past that the request is given up as the
 	// client's (499) and both connections close, so a large answer to a
 	// client slower than its cell is cut where the other engines slow
-	// the cell down. A request body waiting for a slow cell is bounded
+	// the cell down; answers to pipelined requests count towards it too
+	// (past it, the next request is not taken and the connection
+	// closes). A request body waiting for a slow cell is bounded
 	// by MaxBodyBytes; what a client sends behind its request in flight
 	// (pipelining) by 1 MiB (evMaxAhead), past which the request is given
 	// up the same way. It speaks HTTP/1.1 to cells over plain TCP only

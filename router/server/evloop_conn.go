@@ -225,6 +225,14 @@ func (cl *evClient) next() {
 		if len(buf) == 0 {
 			return
 		}
+		if out := cl.c.OutboundBuffered(); out > evMaxOutbound {
+			// Answers to pipelined requests the client does not read:
+			// each is whole, so tooSlow never sees them; the next
+			// request is not taken and the connection closes.
+			rt.cfg.Logger.Warn("client does not read the answers to its pipelined requests; closing it (the evloop engine buffers at most evMaxOutbound bytes per client)", "buffered", out, "limit", evMaxOutbound)
+			cl.close()
+			return
+		}
 		if cl.headSince.IsZero() {
 			cl.headSince = time.Now()
 		}

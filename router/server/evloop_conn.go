@@ -120,7 +120,10 @@ func (cl *evClient) onTraffic() gnet.Action {
 		cl.next()
 		return gnet.None
 	}
-	if cl.cc != nil && cl.cc.c != nil && !cl.body.done {
+	// While an off-loop step works on the request (a 421 looked at), its
+	// state is not touched: the body waits in the buffer (a fault in it
+	// would end the request under that step's feet).
+	if !cl.offLoop && cl.cc != nil && cl.cc.c != nil && !cl.body.done {
 		cl.pumpBody()
 	}
 	limit := int64(evMaxAhead)

@@ -101,6 +101,9 @@ type evClient struct {
 	// resent says the attempt was sent again on a fresh connection after
 	// a kept-alive one turned out closed.
 	resent bool
+	// answering says the cell's answer has begun to go to the client: it
+	// can no longer be replaced by the router's own, only cut.
+	answering bool
 	// replay is the body of the attempt after a stale_placement answer,
 	// sent instead of the client's.
 	replay []byte
@@ -294,7 +297,7 @@ func (cl *evClient) serve() {
 	cl.st = reqState{requestID: router.RequestID(string(in.Peek("X-Request-ID")))}
 	st := &cl.st
 	cl.method = methodString(in.Method())
-	cl.replay, cl.resent = nil, false
+	cl.replay, cl.resent, cl.answering = nil, false, false
 	if in.ConnectionClose() {
 		cl.closeAfter = true
 	}
@@ -488,6 +491,15 @@ func (cl *evClient) bodyFault(err error) {
 	st.cell = nil
 	cl.closeAfter = true
 	st.log(rt.cfg.Logger).Info("request failed by its client", "reason", f.Reason, logattr.Status, f.Status, "error", f.err.Error())
+	if cl.answering {
+		// The cell's answer is under way: it is cut (the connection
+		// closes), not followed by a second answer.
+		st.status, st.reason = f.Status, f.Reason
+		rt.metrics.reject(string(f.Reason))
+		cl.close()
+		cl.finish()
+		return
+	}
 	cl.refuse(f.Refusal)
 }
 

@@ -286,6 +286,9 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 		}
 	}
 	discard(cc.c, used)
+	if !cc.drop {
+		cl.answering = true
+	}
 	if !cc.drop && !cc.untilClose && cc.ans.done && !cl.closed {
 		cl.account()
 	}

@@ -167,7 +167,10 @@ func (cl *evClient) tooMuchAhead() {
 // abandoned, its cell connection closed.
 func (cl *evClient) onClose(err error) {
 	delete(cl.loop.conns, cl)
-	if cl.closed || !cl.busy || cl.offLoop {
+	// accounted: the request's answer is being written; a failed write
+	// closes the connection from inside it (gnet), and the writer ends
+	// the request.
+	if cl.closed || !cl.busy || cl.offLoop || cl.accounted {
 		cl.closed = true // an off-loop step finds it closed when back
 		return
 	}
@@ -556,6 +559,9 @@ func (cl *evClient) account() {
 // finish ends the request: accounted for, and the next request (or the
 // connection's close).
 func (cl *evClient) finish() {
+	if !cl.busy {
+		return // ended already (a close from inside a write ended it)
+	}
 	rt := cl.loop.s.rt
 	cl.account()
 	rt.inflight.Add(-1)

@@ -222,6 +222,14 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 			discard(cc.c, n) // 1xx: the final answer follows, as net/http reads it
 			continue
 		}
+		if status == http.StatusSwitchingProtocols {
+			// The connection now speaks another protocol: never pooled.
+			// Upgrades are not proxied (the client asked for none: its
+			// Upgrade header is hop-by-hop), so the attempt failed, as on
+			// the net/http engine (502).
+			cc.fail(cl, errors.New("the cell switched protocols (101), which the evloop engine does not proxy"))
+			return false, nil
+		}
 		cc.untilClose = false
 		switch size := cc.resp.ContentLength(); {
 		case cl.method == http.MethodHead || status < 200 || status == http.StatusNoContent || status == http.StatusNotModified:

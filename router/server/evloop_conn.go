@@ -104,6 +104,10 @@ type evClient struct {
 	// answering says the cell's answer has begun to go to the client: it
 	// can no longer be replaced by the router's own, only cut.
 	answering bool
+	// expecting says the client waits for 100 Continue before it sends
+	// its body: refused before that, it sends none, and what follows on
+	// the connection is not the body (refuse closes it).
+	expecting bool
 	// replay is the body of the attempt after a stale_placement answer,
 	// sent instead of the client's.
 	replay []byte
@@ -311,6 +315,7 @@ func (cl *evClient) serve() {
 	cl.body.keep = nil
 	cl.body.reset(in.ContentLength(), rt.cfg.MaxBodyBytes)
 	cl.drained = 0
+	cl.expecting = cl.body.on && bytes.EqualFold(in.Peek("Expect"), []byte("100-continue"))
 	if r, ok := rt.admit(cl.method, fastHeaderBytes(in), int64(in.ContentLength())); !ok {
 		cl.refuse(r)
 		return
@@ -394,7 +399,8 @@ func (cl *evClient) decided(r router.Refusal, ok bool) {
 	}
 	cl.out.Reset()
 	rt.forwardedHead(&cl.in, &cl.out, cl.c.RemoteAddr(), st)
-	if cl.body.on && bytes.EqualFold(cl.in.Peek("Expect"), []byte("100-continue")) {
+	if cl.expecting {
+		cl.expecting = false
 		// The client waits to be told to send its body, as net/http's and
 		// fasthttp's servers tell it once the request is taken; the cell
 		// gets the body without being asked.
@@ -530,6 +536,11 @@ func (cl *evClient) refuse(r router.Refusal) {
 	l.s.rt.errorAnswer(w, &cl.st, r)
 	body := w.Body()
 	w.Header.SetContentLength(len(body))
+	if cl.expecting && cl.body.n == 0 {
+		// Refused before the client was told to go on: it may never send
+		// the body, so the bytes that follow cannot be read as it.
+		cl.closeAfter = true
+	}
 	if cl.closeAfter {
 		w.Header.SetConnectionClose()
 	}

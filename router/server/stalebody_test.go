@@ -2,12 +2,14 @@ package server
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -82,4 +84,86 @@ func TestStalePlacementWhileTheBodyBreaks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStalePlacementFromAClosingCell: a cell answers 421 stale_placement
+// and closes its connection (Connection: close), as a cell may after a
+// refusal. The router reads the tenant's placement again and sends the
+// request to the newer placement's cell, or, with nothing newer, passes
+// the 421 on whole: the cell's connection being gone does not matter once
+// its whole answer was read.
+func TestStalePlacementFromAClosingCell(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fresh int64 // the epoch the directory holds now
+		want  string
+	}{
+		{name: "newer placement: sent there", fresh: 2, want: "cell-b"},
+		{name: "nothing newer: the 421 passed on", fresh: 1, want: "cell-a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				refusal := `{"error":"tenant acme: placement epoch 1 is older than 2","reason":"stale_placement","tenant":"acme","epoch":2}`
+				answer := "HTTP/1.1 421 Misdirected Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + strconv.Itoa(len(refusal)) + "\r\n\r\n" + refusal
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = ln.Close() })
+				routerClosed := make(chan struct{}) // the router closed its end of the first connection
+				go func() {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					defer c.Close()
+					if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+						return
+					}
+					_, _ = io.WriteString(c, answer)
+					_ = c.(*net.TCPConn).CloseWrite()
+					_, _ = io.Copy(io.Discard, c)
+					close(routerClosed)
+				}()
+				a := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + ln.Addr().String(), Weight: 100, State: fabric.CellActive}
+				b := newFencedCell(t, "cell-b", 2)
+				mem := newMemFeed(router.Tenant{ID: "acme", Cell: "cell-a"}) // epoch 1
+				fresh := router.Tenant{ID: "acme", Cell: "cell-b", Epoch: tt.fresh}
+				if tt.fresh == 1 {
+					fresh.Cell = "cell-a"
+				}
+				f := &getFeed{memFeed: mem, fresh: map[string]router.Tenant{"acme": fresh}}
+				h := loadedRouter(t, registry(1, []router.Cell{a, b.cell()}), f, "acme")
+				f.mu.Lock() // the placement read waits until the router has seen cell-a close
+				unlocked := make(chan struct{})
+				go func() {
+					if engineOf(t) == EngineEvLoop {
+						// Only the event-loop engine closes its end while the
+						// placement is read; the others close it after.
+						select {
+						case <-routerClosed:
+						case <-time.After(10 * time.Second): // a guard against a hang
+						}
+					}
+					f.mu.Unlock()
+					close(unlocked)
+				}()
+				resp, body := h.do(t, http.MethodGet, "/kv/plan", map[string]string{"X-Tenant-ID": "acme"}, "")
+				<-unlocked
+				switch tt.want {
+				case "cell-b":
+					if resp.StatusCode != 200 || resp.Header.Get("X-Cell-ID") != "cell-b" {
+						t.Errorf("%d from %q: %.200s; want 200 from cell-b (the newer placement)", resp.StatusCode, resp.Header.Get("X-Cell-ID"), body)
+					}
+				default:
+					if resp.StatusCode != http.StatusMisdirectedRequest || resp.Header.Get("X-Cell-ID") != "cell-a" || string(body) != refusal {
+						t.Errorf("%d from %q: %q; want cell-a's 421 whole (%q)", resp.StatusCode, resp.Header.Get("X-Cell-ID"), body, refusal)
+					}
+				}
+			})
+		})
+	}
 }

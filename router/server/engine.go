@@ -58,7 +58,10 @@ const (
 	//
 	// Shutdown: the listener closes, idle client connections close at
 	// once and busy ones after their answer; Serve waits for the
-	// requests in flight up to ShutdownTimeout, then stops the loops. A
+	// requests in flight, and for what is left of their answers to reach
+	// slow clients, up to ShutdownTimeout, then stops the loops. (A
+	// connection closed with bytes still to send is closed once they
+	// are sent, not at once: gnet would drop them.) A
 	// client that leaves while its request waits for a cell is noticed
 	// (its cell connection is closed, the request counts 499).
 	//

@@ -28,23 +28,27 @@ import (
 
 // evLoop is one event loop's state; only that loop touches it.
 type evLoop struct {
-	s      *evServer
-	el     gnet.EventLoop
-	parse  *evParser
-	idle   map[string][]*evCell // keep-alive cell connections, by address
-	conns  map[*evClient]struct{}
-	buf    []byte            // scratch for what is written
-	errOut fasthttp.Response // scratch for the router's own answers
+	s     *evServer
+	el    gnet.EventLoop
+	parse *evParser
+	idle  map[string][]*evCell // keep-alive cell connections, by address
+	conns map[*evClient]struct{}
+	// draining holds client connections closed with bytes still to
+	// send: scan closes them once sent (evClient.close).
+	draining map[*evClient]*evDrain
+	buf      []byte            // scratch for what is written
+	errOut   fasthttp.Response // scratch for the router's own answers
 }
 
 func newEvLoop(s *evServer, el gnet.EventLoop) *evLoop {
 	return &evLoop{
-		s:     s,
-		el:    el,
-		parse: newEvParser(max(2*s.rt.cfg.MaxHeaderBytes, 64<<10)),
-		idle:  map[string][]*evCell{},
-		conns: map[*evClient]struct{}{},
-		buf:   make([]byte, 0, 16<<10),
+		s:        s,
+		el:       el,
+		parse:    newEvParser(max(2*s.rt.cfg.MaxHeaderBytes, 64<<10)),
+		idle:     map[string][]*evCell{},
+		conns:    map[*evClient]struct{}{},
+		draining: map[*evClient]*evDrain{},
+		buf:      make([]byte, 0, 16<<10),
 	}
 }
 
@@ -123,6 +127,12 @@ func (l *evLoop) newClient(c gnet.Conn) *evClient {
 // onTraffic reads what the client sent: the next request, or more of the
 // body of the one in flight.
 func (cl *evClient) onTraffic() gnet.Action {
+	if cl.closed {
+		// Closed, its last bytes still being sent (close): what the
+		// client sends meanwhile is not kept.
+		_, _ = cl.c.Discard(-1)
+		return gnet.None
+	}
 	if !cl.busy {
 		cl.next()
 		return gnet.None
@@ -154,14 +164,14 @@ const evMaxAhead = 1 << 20
 func (cl *evClient) tooMuchAhead() {
 	cl.st.log(cl.loop.s.rt.cfg.Logger).Warn("client sent too much ahead of its answer; closing it (the evloop engine buffers at most evMaxAhead bytes sent behind a request in flight)", "buffered", cl.c.InboundBuffered(), "limit", evMaxAhead)
 	if cl.offLoop {
-		cl.close() // the off-loop step ends the request when back
+		cl.closeNow() // the off-loop step ends the request when back
 		return
 	}
 	if cc := cl.cc; cc != nil {
 		cl.cc = nil
 		cc.close()
 	}
-	cl.close()
+	cl.closeNow()
 	cl.abandon()
 }
 
@@ -171,6 +181,7 @@ func (cl *evClient) tooMuchAhead() {
 // abandoned, its cell connection closed.
 func (cl *evClient) onClose(err error) {
 	delete(cl.loop.conns, cl)
+	delete(cl.loop.draining, cl)
 	// accounted: the request's answer is being written; a failed write
 	// closes the connection from inside it (gnet), and the writer ends
 	// the request.
@@ -194,13 +205,40 @@ func (cl *evClient) onClose(err error) {
 	}
 }
 
-// close closes the connection once what was written is sent.
+// evDrain is a closed client connection whose last bytes are being sent.
+type evDrain struct {
+	since time.Time // left last changed
+	left  int       // bytes still to send
+}
+
+// close closes the connection once what was written is sent. gnet's
+// Close writes what is left once and drops what the socket does not
+// take, which would cut the end of an answer to a client reading slower
+// than it is written: such a connection is closed by scan once drained.
 func (cl *evClient) close() {
-	if !cl.closed {
-		cl.closed = true
-		delete(cl.loop.conns, cl)
-		_ = cl.c.Close()
+	if cl.closed {
+		return
 	}
+	cl.closed = true
+	delete(cl.loop.conns, cl)
+	if n := cl.c.OutboundBuffered(); n > 0 {
+		cl.loop.draining[cl] = &evDrain{since: time.Now(), left: n}
+		return
+	}
+	_ = cl.c.Close()
+}
+
+// closeNow closes the connection at once, dropping what is not sent (a
+// client given up).
+func (cl *evClient) closeNow() {
+	_, draining := cl.loop.draining[cl]
+	if cl.closed && !draining {
+		return // closed already
+	}
+	delete(cl.loop.draining, cl)
+	cl.closed = true
+	delete(cl.loop.conns, cl)
+	_ = cl.c.Close()
 }
 
 // write sends b to the client (gnet keeps what the socket does not take).
@@ -243,7 +281,7 @@ func (cl *evClient) next() {
 			// each is whole, so tooSlow never sees them; the next
 			// request is not taken and the connection closes.
 			rt.cfg.Logger.Warn("client does not read the answers to its pipelined requests; closing it (the evloop engine buffers at most evMaxOutbound bytes per client)", "buffered", out, "limit", evMaxOutbound)
-			cl.close()
+			cl.closeNow()
 			return
 		}
 		if cl.headSince.IsZero() {

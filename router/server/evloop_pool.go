@@ -342,7 +342,7 @@ func (cc *evCell) tooSlow(cl *evClient) {
 	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("client reads its answer slower than the cell sends it; closing it (the evloop engine buffers at most evMaxOutbound bytes per client; the fasthttp engine slows the cell down instead)", "buffered", cl.c.OutboundBuffered(), "limit", evMaxOutbound)
 	cc.close()
 	cl.cc = nil
-	cl.close()
+	cl.closeNow()
 	cl.abandon()
 }
 

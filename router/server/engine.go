@@ -58,7 +58,10 @@ const (
 	//
 	// Shutdown: the listener closes, idle client connections close at
 	// once and busy ones after their answer; Serve waits for the
-	// requests in flight up to ShutdownTimeout, then stops the loops. A
+	// requests in flight, and for what is left of their answers to reach
+	// slow clients, up to ShutdownTimeout, then stops the loops. (A
+	// connection closed with bytes still to send is closed once they
+	// are sent, not at once: gnet would drop them.) A
 	// client that leaves while its request waits for a cell is noticed
 	// (its cell connection is closed, the request counts 499).
 	//
@@ -68,7 +71,9 @@ const (
 	// (evMaxOutbound); past that the request is given up as the
 	// client's (499) and both connections close, so a large answer to a
 	// client slower than its cell is cut where the other engines slow
-	// the cell down. A request body waiting for a slow cell is bounded
+	// the cell down; answers to pipelined requests count towards it too
+	// (past it, the next request is not taken and the connection
+	// closes). A request body waiting for a slow cell is bounded
 	// by MaxBodyBytes; what a client sends behind its request in flight
 	// (pipelining) by 1 MiB (evMaxAhead), past which the request is given
 	// up the same way. It speaks HTTP/1.1 to cells over plain TCP only

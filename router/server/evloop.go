@@ -133,6 +133,15 @@ func (s *evServer) shutdown(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+	// The answers' last bytes, still to be sent to slow clients
+	// (evClient.close): stopping the loops would drop them.
+	for err == nil && started && s.draining(loops) > 0 {
+		select {
+		case <-ctx.Done():
+			err = fmt.Errorf("proxy: %d answers still being sent after the shutdown timeout: %w", s.draining(loops), ctx.Err())
+		case <-tick.C:
+		}
+	}
 	close(s.clockDone)
 	if !started {
 		return err
@@ -141,6 +150,27 @@ func (s *evServer) shutdown(ctx context.Context) error {
 		err = errors.Join(err, fmt.Errorf("proxy: stopping the event loops: %w", stopErr))
 	}
 	return err
+}
+
+// draining counts the client connections of loops closed with bytes
+// still to send, asking each loop.
+func (s *evServer) draining(loops []*evLoop) int {
+	ch := make(chan int, len(loops))
+	asked := 0
+	for _, l := range loops {
+		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			ch <- len(l.draining)
+			return nil
+		}))
+		if err == nil {
+			asked++
+		}
+	}
+	n := 0
+	for ; asked > 0; asked-- {
+		n += <-ch
+	}
+	return n
 }
 
 // loopOf returns the state of the loop el, made at its first connection.

@@ -32,6 +32,9 @@ type evBody struct {
 	// stale_placement answer; over says it outgrew that.
 	keep *[]byte
 	over bool
+	// trailers counts the trailer section's bytes (bounded by
+	// maxChunkLine in all, as net/http bounds it by its buffer).
+	trailers int
 }
 
 // kept records data taken, while it fits replayMaxBytes.
@@ -56,8 +59,8 @@ const (
 	chunkTrailer                   // in the trailer section, after the last chunk
 )
 
-// maxChunkLine bounds a chunk-size line and a trailer line, as net/http
-// does (4 KiB).
+// maxChunkLine bounds a chunk-size line and the trailer section, as
+// net/http does (4 KiB, its reader's buffer).
 const maxChunkLine = 4 << 10
 
 // errShortChunkLine is a chunk line that needs more bytes than arrived.
@@ -154,6 +157,10 @@ func (b *evBody) take(in, out []byte) (used int, _ []byte, err error) {
 			if len(line) == 0 {
 				out = append(out, "0\r\n\r\n"...) // trailers are not passed on
 				b.done = true
+				continue
+			}
+			if b.trailers += n; b.trailers > maxChunkLine {
+				return used, out, errors.New("malformed chunked encoding: trailer section too long")
 			}
 		}
 	}

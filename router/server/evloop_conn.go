@@ -28,23 +28,27 @@ import (
 
 // evLoop is one event loop's state; only that loop touches it.
 type evLoop struct {
-	s      *evServer
-	el     gnet.EventLoop
-	parse  *evParser
-	idle   map[string][]*evCell // keep-alive cell connections, by address
-	conns  map[*evClient]struct{}
-	buf    []byte            // scratch for what is written
-	errOut fasthttp.Response // scratch for the router's own answers
+	s     *evServer
+	el    gnet.EventLoop
+	parse *evParser
+	idle  map[string][]*evCell // keep-alive cell connections, by address
+	conns map[*evClient]struct{}
+	// draining holds client connections closed with bytes still to
+	// send: scan closes them once sent (evClient.close).
+	draining map[*evClient]*evDrain
+	buf      []byte            // scratch for what is written
+	errOut   fasthttp.Response // scratch for the router's own answers
 }
 
 func newEvLoop(s *evServer, el gnet.EventLoop) *evLoop {
 	return &evLoop{
-		s:     s,
-		el:    el,
-		parse: newEvParser(max(2*s.rt.cfg.MaxHeaderBytes, 64<<10)),
-		idle:  map[string][]*evCell{},
-		conns: map[*evClient]struct{}{},
-		buf:   make([]byte, 0, 16<<10),
+		s:        s,
+		el:       el,
+		parse:    newEvParser(max(2*s.rt.cfg.MaxHeaderBytes, 64<<10)),
+		idle:     map[string][]*evCell{},
+		conns:    map[*evClient]struct{}{},
+		draining: map[*evClient]*evDrain{},
+		buf:      make([]byte, 0, 16<<10),
 	}
 }
 
@@ -101,6 +105,13 @@ type evClient struct {
 	// resent says the attempt was sent again on a fresh connection after
 	// a kept-alive one turned out closed.
 	resent bool
+	// answering says the cell's answer has begun to go to the client: it
+	// can no longer be replaced by the router's own, only cut.
+	answering bool
+	// expecting says the client waits for 100 Continue before it sends
+	// its body: refused before that, it sends none, and what follows on
+	// the connection is not the body (refuse closes it).
+	expecting bool
 	// replay is the body of the attempt after a stale_placement answer,
 	// sent instead of the client's.
 	replay []byte
@@ -116,11 +127,20 @@ func (l *evLoop) newClient(c gnet.Conn) *evClient {
 // onTraffic reads what the client sent: the next request, or more of the
 // body of the one in flight.
 func (cl *evClient) onTraffic() gnet.Action {
+	if cl.closed {
+		// Closed, its last bytes still being sent (close): what the
+		// client sends meanwhile is not kept.
+		_, _ = cl.c.Discard(-1)
+		return gnet.None
+	}
 	if !cl.busy {
 		cl.next()
 		return gnet.None
 	}
-	if cl.cc != nil && cl.cc.c != nil && !cl.body.done {
+	// While an off-loop step works on the request (a 421 looked at), its
+	// state is not touched: the body waits in the buffer (a fault in it
+	// would end the request under that step's feet).
+	if !cl.offLoop && cl.cc != nil && cl.cc.c != nil && !cl.body.done {
 		cl.pumpBody()
 	}
 	limit := int64(evMaxAhead)
@@ -144,14 +164,14 @@ const evMaxAhead = 1 << 20
 func (cl *evClient) tooMuchAhead() {
 	cl.st.log(cl.loop.s.rt.cfg.Logger).Warn("client sent too much ahead of its answer; closing it (the evloop engine buffers at most evMaxAhead bytes sent behind a request in flight)", "buffered", cl.c.InboundBuffered(), "limit", evMaxAhead)
 	if cl.offLoop {
-		cl.close() // the off-loop step ends the request when back
+		cl.closeNow() // the off-loop step ends the request when back
 		return
 	}
 	if cc := cl.cc; cc != nil {
 		cl.cc = nil
 		cc.close()
 	}
-	cl.close()
+	cl.closeNow()
 	cl.abandon()
 }
 
@@ -161,7 +181,11 @@ func (cl *evClient) tooMuchAhead() {
 // abandoned, its cell connection closed.
 func (cl *evClient) onClose(err error) {
 	delete(cl.loop.conns, cl)
-	if cl.closed || !cl.busy || cl.offLoop {
+	delete(cl.loop.draining, cl)
+	// accounted: the request's answer is being written; a failed write
+	// closes the connection from inside it (gnet), and the writer ends
+	// the request.
+	if cl.closed || !cl.busy || cl.offLoop || cl.accounted {
 		cl.closed = true // an off-loop step finds it closed when back
 		return
 	}
@@ -181,13 +205,40 @@ func (cl *evClient) onClose(err error) {
 	}
 }
 
-// close closes the connection once what was written is sent.
+// evDrain is a closed client connection whose last bytes are being sent.
+type evDrain struct {
+	since time.Time // left last changed
+	left  int       // bytes still to send
+}
+
+// close closes the connection once what was written is sent. gnet's
+// Close writes what is left once and drops what the socket does not
+// take, which would cut the end of an answer to a client reading slower
+// than it is written: such a connection is closed by scan once drained.
 func (cl *evClient) close() {
-	if !cl.closed {
-		cl.closed = true
-		delete(cl.loop.conns, cl)
-		_ = cl.c.Close()
+	if cl.closed {
+		return
 	}
+	cl.closed = true
+	delete(cl.loop.conns, cl)
+	if n := cl.c.OutboundBuffered(); n > 0 {
+		cl.loop.draining[cl] = &evDrain{since: time.Now(), left: n}
+		return
+	}
+	_ = cl.c.Close()
+}
+
+// closeNow closes the connection at once, dropping what is not sent (a
+// client given up).
+func (cl *evClient) closeNow() {
+	_, draining := cl.loop.draining[cl]
+	if cl.closed && !draining {
+		return // closed already
+	}
+	delete(cl.loop.draining, cl)
+	cl.closed = true
+	delete(cl.loop.conns, cl)
+	_ = cl.c.Close()
 }
 
 // write sends b to the client (gnet keeps what the socket does not take).
@@ -223,6 +274,14 @@ func (cl *evClient) next() {
 			continue
 		}
 		if len(buf) == 0 {
+			return
+		}
+		if out := cl.c.OutboundBuffered(); out > evMaxOutbound {
+			// Answers to pipelined requests the client does not read:
+			// each is whole, so tooSlow never sees them; the next
+			// request is not taken and the connection closes.
+			rt.cfg.Logger.Warn("client does not read the answers to its pipelined requests; closing it (the evloop engine buffers at most evMaxOutbound bytes per client)", "buffered", out, "limit", evMaxOutbound)
+			cl.closeNow()
 			return
 		}
 		if cl.headSince.IsZero() {
@@ -283,7 +342,7 @@ func (cl *evClient) serve() {
 	cl.st = reqState{requestID: router.RequestID(string(in.Peek("X-Request-ID")))}
 	st := &cl.st
 	cl.method = methodString(in.Method())
-	cl.replay, cl.resent = nil, false
+	cl.replay, cl.resent, cl.answering = nil, false, false
 	if in.ConnectionClose() {
 		cl.closeAfter = true
 	}
@@ -294,6 +353,7 @@ func (cl *evClient) serve() {
 	cl.body.keep = nil
 	cl.body.reset(in.ContentLength(), rt.cfg.MaxBodyBytes)
 	cl.drained = 0
+	cl.expecting = cl.body.on && bytes.EqualFold(in.Peek("Expect"), []byte("100-continue"))
 	if r, ok := rt.admit(cl.method, fastHeaderBytes(in), int64(in.ContentLength())); !ok {
 		cl.refuse(r)
 		return
@@ -377,7 +437,8 @@ func (cl *evClient) decided(r router.Refusal, ok bool) {
 	}
 	cl.out.Reset()
 	rt.forwardedHead(&cl.in, &cl.out, cl.c.RemoteAddr(), st)
-	if cl.body.on && bytes.EqualFold(cl.in.Peek("Expect"), []byte("100-continue")) {
+	if cl.expecting {
+		cl.expecting = false
 		// The client waits to be told to send its body, as net/http's and
 		// fasthttp's servers tell it once the request is taken; the cell
 		// gets the body without being asked.
@@ -477,6 +538,15 @@ func (cl *evClient) bodyFault(err error) {
 	st.cell = nil
 	cl.closeAfter = true
 	st.log(rt.cfg.Logger).Info("request failed by its client", "reason", f.Reason, logattr.Status, f.Status, "error", f.err.Error())
+	if cl.answering {
+		// The cell's answer is under way: it is cut (the connection
+		// closes), not followed by a second answer.
+		st.status, st.reason = f.Status, f.Reason
+		rt.metrics.reject(string(f.Reason))
+		cl.close()
+		cl.finish()
+		return
+	}
 	cl.refuse(f.Refusal)
 }
 
@@ -504,6 +574,11 @@ func (cl *evClient) refuse(r router.Refusal) {
 	l.s.rt.errorAnswer(w, &cl.st, r)
 	body := w.Body()
 	w.Header.SetContentLength(len(body))
+	if cl.expecting && cl.body.n == 0 {
+		// Refused before the client was told to go on: it may never send
+		// the body, so the bytes that follow cannot be read as it.
+		cl.closeAfter = true
+	}
 	if cl.closeAfter {
 		w.Header.SetConnectionClose()
 	}
@@ -533,6 +608,9 @@ func (cl *evClient) account() {
 // finish ends the request: accounted for, and the next request (or the
 // connection's close).
 func (cl *evClient) finish() {
+	if !cl.busy {
+		return // ended already (a close from inside a write ended it)
+	}
 	rt := cl.loop.s.rt
 	cl.account()
 	rt.inflight.Add(-1)

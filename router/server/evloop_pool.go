@@ -222,6 +222,14 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 			discard(cc.c, n) // 1xx: the final answer follows, as net/http reads it
 			continue
 		}
+		if status == http.StatusSwitchingProtocols {
+			// The connection now speaks another protocol: never pooled.
+			// Upgrades are not proxied (the client asked for none: its
+			// Upgrade header is hop-by-hop), so the attempt failed, as on
+			// the net/http engine (502).
+			cc.fail(cl, errors.New("the cell switched protocols (101), which the evloop engine does not proxy"))
+			return false, nil
+		}
 		cc.untilClose = false
 		switch size := cc.resp.ContentLength(); {
 		case cl.method == http.MethodHead || status < 200 || status == http.StatusNoContent || status == http.StatusNotModified:
@@ -286,6 +294,9 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 		}
 	}
 	discard(cc.c, used)
+	if !cc.drop {
+		cl.answering = true
+	}
 	if !cc.drop && !cc.untilClose && cc.ans.done && !cl.closed {
 		cl.account()
 	}
@@ -331,7 +342,7 @@ func (cc *evCell) tooSlow(cl *evClient) {
 	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("client reads its answer slower than the cell sends it; closing it (the evloop engine buffers at most evMaxOutbound bytes per client; the fasthttp engine slows the cell down instead)", "buffered", cl.c.OutboundBuffered(), "limit", evMaxOutbound)
 	cc.close()
 	cl.cc = nil
-	cl.close()
+	cl.closeNow()
 	cl.abandon()
 }
 
@@ -387,22 +398,22 @@ func (cc *evCell) onClose(err error) {
 		cl.abandon()
 		return
 	}
-	if cc.head && cc.untilClose {
-		// A close-delimited answer ends here.
-		if !cc.drop {
-			cl.write([]byte("0\r\n\r\n"))
-		}
-		if cc.drop {
-			cl.send()
-			return
-		}
+	if cc.head && cc.drop {
+		cl.send() // the answer was dropped for the next attempt
+		return
+	}
+	clean := err == nil || errors.Is(err, io.EOF)
+	if cc.head && cc.untilClose && clean {
+		// A close-delimited answer ends here; only at a clean close (a
+		// reset or a read error breaks it off: broken below).
+		cl.write([]byte("0\r\n\r\n"))
 		if !cl.body.done {
 			cl.closeAfter = true
 		}
 		cl.finish()
 		return
 	}
-	if err == nil || errors.Is(err, io.EOF) {
+	if clean {
 		err = errCellClosed
 	}
 	if cc.head {

@@ -57,7 +57,7 @@ func (cc *evCell) lookStale(cl *evClient) bool {
 	go func() {
 		_, retry, refusal := rt.stalePlacement(context.Background(), st, method, status, peek)
 		_ = cc.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			cc.staleDecided(cl, retry, refusal, complete)
+			cc.staleDecided(cl, retry, refusal, complete, peek)
 			return nil
 		}))
 	}()
@@ -65,8 +65,8 @@ func (cc *evCell) lookStale(cl *evClient) bool {
 }
 
 // staleDecided goes on after stalePlacement: retry, refuse, or pass the
-// answer on.
-func (cc *evCell) staleDecided(cl *evClient, retry bool, refusal *router.Refusal, complete bool) {
+// answer on. complete says body is the answer's whole body.
+func (cc *evCell) staleDecided(cl *evClient, retry bool, refusal *router.Refusal, complete bool, body []byte) {
 	cc.staleWait, cl.offLoop = false, false
 	if cl.closed {
 		cl.cc = nil
@@ -74,18 +74,17 @@ func (cc *evCell) staleDecided(cl *evClient, retry bool, refusal *router.Refusal
 		cl.abandon()
 		return
 	}
-	if cc.closed {
-		// The cell closed meanwhile: what it sent is still to be passed
-		// on, but the connection's buffer is gone with it.
-		cl.cc = nil
-		cc.broken(cl, errCellClosed)
-		return
-	}
 	if !retry && refusal == nil {
+		if cc.closed {
+			// The cell closed meanwhile (after its answer, or in it): the
+			// connection's buffer is gone with it.
+			cc.closedAnswer(cl, complete, body)
+			return
+		}
 		cc.passBody(cl, cc.answerHead(cl))
 		return
 	}
-	if complete && cc.keepRsp && cl.body.done {
+	if complete && cc.keepRsp && cl.body.done && !cc.closed {
 		_, _ = cc.c.Discard(-1)
 		cc.idle()
 	} else {
@@ -106,4 +105,31 @@ func (cc *evCell) staleDecided(cl *evClient, retry bool, refusal *router.Refusal
 		}
 	}
 	cl.send()
+}
+
+// closedAnswer passes on a 421 whose connection closed while it was
+// looked at: whole from body when complete (its head is not sent yet),
+// else the attempt failed (the client has had nothing of it).
+func (cc *evCell) closedAnswer(cl *evClient, complete bool, body []byte) {
+	cl.cc = nil
+	if !complete {
+		cl.failed(errCellClosed, true)
+		return
+	}
+	if !cl.body.done {
+		cl.closeAfter = true // the rest of the body is still on the wire
+	}
+	out := cc.answerHead(cl)
+	if cc.ans.chunked {
+		if len(body) > 0 {
+			out = appendChunk(out, body)
+		}
+		out = append(out, "0\r\n\r\n"...)
+	} else {
+		out = append(out, body...)
+	}
+	cl.answering = true
+	cl.account()
+	cl.write(out)
+	cl.finish()
 }

@@ -3,12 +3,15 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,5 +101,64 @@ func TestEvLoopBoundsWhatAClientSendsAhead(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s = %v, want 1", gaveUp, metricValue(t, h, gaveUp))
 		}
+	}
+}
+
+// TestEvLoopBoundsAnswersToPipelinedRequests: a client that pipelines
+// many requests and reads none of the answers must not make the loop
+// buffer every answer (each answer is whole when written, so the bound on
+// one answer, evMaxOutbound, is not enough): past evMaxOutbound buffered
+// the engine takes no further request from the connection and closes it.
+func TestEvLoopBoundsAnswersToPipelinedRequests(t *testing.T) {
+	t.Parallel()
+	// Small answers, each whole in one read, 31 MiB in all.
+	const answer, requests = 2 << 10, 16000
+	body := bytes.Repeat([]byte("x"), answer)
+	var hits atomic.Int64
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(cell.Close)
+	c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+	logs := &syncBuffer{}
+	h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
+		c.Engine, c.Logger = EngineEvLoop, slogTo(logs)
+	})
+	conn, err := net.Dial("tcp", hostOf(h.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	reqs := bytes.Repeat([]byte("GET /p HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"), requests)
+	if _, err := conn.Write(reqs); err != nil {
+		t.Fatal(err)
+	}
+	// Read nothing until the router has either sent every request to the
+	// cell (and so buffered every answer) or given the client up. (The
+	// deadline only keeps a broken router from hanging the test.)
+	const gaveUp = "closing it" // the router's warning when it gives a client up
+	for deadline := time.Now().Add(30 * time.Second); hits.Load() < requests && !strings.Contains(logs.String(), gaveUp); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s the cell has %d of %d requests and the router has not given up on the client", hits.Load(), requests)
+		}
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	got := 0
+	for ; got < requests; got++ {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			break
+		}
+	}
+	if got >= requests {
+		t.Errorf("the router answered all %d pipelined requests (%d MiB) to a client that read nothing meanwhile; want it to stop past evMaxOutbound (%d MiB) buffered", requests, requests*answer>>20, evMaxOutbound>>20)
 	}
 }

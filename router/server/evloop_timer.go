@@ -85,7 +85,7 @@ func (l *evLoop) scan(now time.Time) {
 				cl.cc = nil
 				cc.close()
 			}
-			cl.close()
+			cl.closeNow()
 			if cl.busy {
 				cl.abandon()
 			}
@@ -111,6 +111,16 @@ func (l *evLoop) scan(now time.Time) {
 				cl.cc = nil
 				cl.failed(errUpstreamTimeout, true)
 			}
+		}
+	}
+	for cl, d := range l.draining {
+		switch n := cl.c.OutboundBuffered(); {
+		case n == 0:
+			cl.closeNow()
+		case n != d.left:
+			d.left, d.since = n, now
+		case now.Sub(d.since) > evDrainStall(c):
+			cl.closeNow() // the client takes nothing more
 		}
 	}
 	for addr, idle := range l.idle {
@@ -141,3 +151,16 @@ func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 
 var _ interface{ Timeout() bool } = timeoutError{}
+
+// evDrainStall is how long a closed connection with bytes left to send
+// may go without taking any before it is dropped: WriteTimeout, else
+// IdleTimeout, else evCellIdle.
+func evDrainStall(c Config) time.Duration {
+	switch {
+	case c.WriteTimeout > 0:
+		return c.WriteTimeout
+	case c.IdleTimeout > 0:
+		return c.IdleTimeout
+	}
+	return evCellIdle
+}

@@ -55,3 +55,58 @@ func TestExpectContinue(t *testing.T) {
 		}
 	})
 }
+
+// TestExpectContinueRefused: a request that asks before sending its body
+// and is refused without being told to go on has no body on the wire (the
+// client holds it back); the router must not read the client's next
+// request as that body. Either it closes the connection after the
+// refusal or it serves the next request as sent.
+func TestExpectContinueRefused(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		a := newTestCell(t, "cell-a", "aws")
+		h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		conn, err := net.Dial("tcp", hostOf(h.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		if _, err := conn.Write([]byte("PUT /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: nobody\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusContinue {
+			// This engine tells every client to go on before deciding
+			// (fasthttp's server): the body is due, then the answer.
+			if _, err := conn.Write([]byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			if resp, err = http.ReadResponse(br, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Fatalf("%d for an unknown tenant, want a refusal", resp.StatusCode)
+		}
+		// The body is never sent; the next request follows at once.
+		if _, err := conn.Write([]byte("GET /next HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+			return // closed after the refusal: fine
+		}
+		resp, err = http.ReadResponse(br, nil)
+		if err != nil {
+			return // closed after the refusal: fine
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"path":"/next"`) {
+			t.Errorf("the request after the refused one: %d %s; want it served as sent (200 from cell-a for /next) or the connection closed", resp.StatusCode, body)
+		}
+	})
+}

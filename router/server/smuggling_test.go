@@ -267,3 +267,31 @@ func TestCellTrailers(t *testing.T) {
 		})
 	}
 }
+
+// TestChunkedTrailersBounded: the trailer section of a chunked request
+// body is bounded as net/http bounds it (what its reader buffers, 4 KiB):
+// a client cannot stream trailer lines without end, outside MaxBodyBytes.
+// The request is refused as a malformed body.
+func TestChunkedTrailersBounded(t *testing.T) {
+	t.Parallel()
+	const head = "POST /a HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: chunked\r\n\r\n"
+	body := "4\r\nabcd\r\n0\r\n" + strings.Repeat("X-T: "+strings.Repeat("t", 90)+"\r\n", 2000) + "\r\n" // 190 KiB of trailers
+	eachEngine(t, func(t *testing.T) {
+		cell := newRecordingCell(t, nil)
+		c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "r", Endpoint: cell.srv.URL, HealthURL: cell.srv.URL + "/healthz", Weight: 100, State: fabric.CellActive}
+		rh := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.MaxBodyBytes = 64 << 10 })
+		// (net/http's server goes on to read the rest of the trailers as
+		// requests: only the first answer is the request's.)
+		answers := exchangeAll(t, hostOf(rh.url), head+body)
+		if len(answers) == 0 || answers[0].StatusCode != 400 {
+			status := 0
+			if len(answers) > 0 {
+				status = answers[0].StatusCode
+			}
+			t.Fatalf("%d answers, the first %d; want a 400 first", len(answers), status)
+		}
+		if b, _ := io.ReadAll(answers[0].Body); !strings.Contains(string(b), `"bad_request_body"`) {
+			t.Errorf("body %s, want reason bad_request_body", b)
+		}
+	})
+}

@@ -294,7 +294,7 @@ func (cl *evClient) next() {
 			return
 		}
 		cl.in.Reset()
-		n, err := cl.loop.parse.request(&cl.in, buf)
+		n, err := cl.loop.parse.head(&cl.in, buf)
 		if err != nil {
 			cl.plainError(parseErrorStatus(err))
 			return

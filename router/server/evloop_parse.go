@@ -7,7 +7,6 @@ import (
 	"bytes"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/fasthttp"
 )
 
 // Reading heads on an event loop (EngineEvLoop): the bytes are in the
@@ -34,22 +33,16 @@ func headEnd(buf []byte) bool {
 	return bytes.Contains(buf, []byte("\r\n\r\n")) || bytes.Contains(buf, []byte("\n\n"))
 }
 
-// request parses the request head at the start of buf into h and returns
-// its length in bytes. buf must hold the whole head (headEnd).
-func (p *evParser) request(h *fasthttp.RequestHeader, buf []byte) (int, error) {
-	if len(buf) > p.br.Size() {
-		buf = buf[:p.br.Size()]
-	}
-	p.rd.Reset(buf)
-	p.br.Reset(&p.rd)
-	if err := h.Read(p.br); err != nil {
-		return 0, err
-	}
-	return len(buf) - p.rd.Len() - p.br.Buffered(), nil
+// headReader is a head fasthttp parses from a bufio.Reader: a request's
+// or an answer's.
+type headReader interface {
+	Read(r *bufio.Reader) error
 }
 
-// response is request for an answer's head.
-func (p *evParser) response(h *fasthttp.ResponseHeader, buf []byte) (int, error) {
+// head parses the head at the start of buf into h (a request's or an
+// answer's) and returns its length in bytes. buf must hold the whole head
+// (headEnd).
+func (p *evParser) head(h headReader, buf []byte) (int, error) {
 	if len(buf) > p.br.Size() {
 		buf = buf[:p.br.Size()]
 	}

@@ -212,7 +212,7 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 			return false, nil
 		}
 		cc.resp.Reset()
-		n, err := cc.loop.parse.response(&cc.resp, buf)
+		n, err := cc.loop.parse.head(&cc.resp, buf)
 		if err != nil {
 			cc.fail(cl, fmt.Errorf("reading the cell's answer: %w", err))
 			return false, nil

@@ -102,17 +102,26 @@ func (l *evLoop) dial(addr string, cl *evClient) {
 // dialFailed fails the attempt whose connection could not be made.
 func (cc *evCell) dialFailed(err error) {
 	cc.closed = true
+	if cl := cc.release(); cl != nil {
+		cl.failed(err, false)
+	}
+}
+
+// release detaches the connection's client: one that left meanwhile is
+// abandoned here and nil returned; otherwise the client, whose attempt
+// the caller ends.
+func (cc *evCell) release() *evClient {
 	cl := cc.client
 	cc.client = nil
 	if cl == nil {
-		return
+		return nil
 	}
 	cl.cc = nil
 	if cl.closed {
 		cl.abandon()
-		return
+		return nil
 	}
-	cl.failed(err, false)
+	return cl
 }
 
 // opened is OnOpen of a dialled connection: it sends its request, or
@@ -388,14 +397,8 @@ func (cc *evCell) onClose(err error) {
 	if cc.staleWait {
 		return // staleDecided finds it closed
 	}
-	cl := cc.client
-	cc.client = nil
+	cl := cc.release()
 	if cl == nil {
-		return
-	}
-	cl.cc = nil
-	if cl.closed {
-		cl.abandon()
 		return
 	}
 	if cc.head && cc.drop {

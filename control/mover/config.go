@@ -123,19 +123,18 @@ func (o Options) withDefaults() Options {
 	if o.LagThreshold == 0 {
 		o.LagThreshold = DefaultLagThreshold
 	}
-	if o.FollowDeadline <= 0 {
-		o.FollowDeadline = DefaultFollowDeadline
-	}
-	if o.ImportBatch <= 0 {
-		o.ImportBatch = DefaultImportBatch
-	}
-	if o.ImportParallel <= 0 {
-		o.ImportParallel = DefaultImportParallel
-	}
-	if o.LockTTL <= 0 {
-		o.LockTTL = DefaultLockTTL
-	}
+	orDefault(&o.FollowDeadline, DefaultFollowDeadline)
+	orDefault(&o.ImportBatch, DefaultImportBatch)
+	orDefault(&o.ImportParallel, DefaultImportParallel)
+	orDefault(&o.LockTTL, DefaultLockTTL)
 	return o
+}
+
+// orDefault sets *p to v when it is zero or negative (unset).
+func orDefault[T int | time.Duration](p *T, v T) {
+	if *p <= 0 {
+		*p = v
+	}
 }
 
 // Validate reports every problem with o at once.

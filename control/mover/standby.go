@@ -71,23 +71,14 @@ type StandbyOptions struct {
 }
 
 func (o StandbyOptions) withDefaults() StandbyOptions {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&o.Pause, DefaultStandbyPause)
-	def(&o.LockTTL, DefaultStandbyLockTTL)
-	def(&o.JournalEvery, DefaultStandbyJournalEvery)
-	def(&o.DirectoryEvery, DefaultStandbyDirectoryEvery)
-	def(&o.MinBackoff, DefaultStandbyMinBackoff)
-	def(&o.MaxBackoff, DefaultStandbyMaxBackoff)
-	if o.ImportBatch <= 0 {
-		o.ImportBatch = DefaultImportBatch
-	}
-	if o.ImportParallel <= 0 {
-		o.ImportParallel = DefaultImportParallel
-	}
+	orDefault(&o.Pause, DefaultStandbyPause)
+	orDefault(&o.LockTTL, DefaultStandbyLockTTL)
+	orDefault(&o.JournalEvery, DefaultStandbyJournalEvery)
+	orDefault(&o.DirectoryEvery, DefaultStandbyDirectoryEvery)
+	orDefault(&o.MinBackoff, DefaultStandbyMinBackoff)
+	orDefault(&o.MaxBackoff, DefaultStandbyMaxBackoff)
+	orDefault(&o.ImportBatch, DefaultImportBatch)
+	orDefault(&o.ImportParallel, DefaultImportParallel)
 	return o
 }
 

@@ -2,8 +2,10 @@ package health
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -203,5 +205,34 @@ func TestOverrideAndLatency(t *testing.T) {
 	}
 	if tr.Latency("nobody") != 0 {
 		t.Error("latency of unknown cell")
+	}
+}
+
+// TestRootCAs: the default client trusts RootCAs for an https health URL
+// (a cell behind a private CA: healthy) and the system's roots without
+// them (the same cell fails its checks on its certificate).
+func TestRootCAs(t *testing.T) {
+	t.Parallel()
+	var probes atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { probes.Add(1) }))
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+
+	trusted := New(Config{Interval: 10 * time.Millisecond, UnhealthyThreshold: 1, RootCAs: roots})
+	trusted.Sync(snapshot(t, 1, rc("cell-a", srv.URL, srv.URL+"/healthz")))
+	untrusted := New(Config{Interval: 10 * time.Millisecond, UnhealthyThreshold: 1})
+	untrusted.Sync(snapshot(t, 1, rc("cell-a", srv.URL, srv.URL+"/healthz")))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	trusted.Start(ctx)
+	untrusted.Start(ctx)
+	waitFor(t, "checks through the trusted roots", func() bool { return probes.Load() >= 3 })
+	if st := statusOf(trusted, "cell-a"); !trusted.Healthy("cell-a") || st.LastError != "" {
+		t.Errorf("a cell whose certificate RootCAs holds: healthy %v, %+v", trusted.Healthy("cell-a"), st)
+	}
+	waitFor(t, "the untrusted checks failing", func() bool { return !untrusted.Healthy("cell-a") })
+	if st := statusOf(untrusted, "cell-a"); !strings.Contains(st.LastError, "certificate") {
+		t.Errorf("checks without RootCAs failed with %q, want a certificate error", st.LastError)
 	}
 }

@@ -2,6 +2,8 @@ package health
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"math"
@@ -40,8 +42,13 @@ type Config struct {
 	UnhealthyThreshold int
 	// ExpectStatus is the status a healthy cell answers. Zero: any 2xx.
 	ExpectStatus int
-	// Client runs the checks. Default: a client with no redirects followed.
+	// Client runs the checks. Default: a client with no redirects followed,
+	// trusting RootCAs for https health URLs.
 	Client *http.Client
+	// RootCAs are the certificate authorities the default Client trusts
+	// for https health URLs (a cell behind a private CA). Nil (the
+	// default): the system's roots. Not used with Client.
+	RootCAs *x509.CertPool
 	// ConsecutiveFailures upstream failures in a row (connect errors, 5xx)
 	// eject a cell.
 	ConsecutiveFailures int
@@ -89,7 +96,8 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Client == nil {
 		c.Client = &http.Client{
-			Transport: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: c.Timeout},
+			Transport: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: c.Timeout,
+				TLSClientConfig: &tls.Config{RootCAs: c.RootCAs}},
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"time"
@@ -66,6 +67,13 @@ type Config struct {
 	// UpstreamTimeout is how long a cell may take to send response headers.
 	// Default 30 s.
 	UpstreamTimeout time.Duration
+	// CellRootCAs are the certificate authorities trusted for cells reached
+	// over TLS (an https endpoint), on every engine; a cell whose
+	// certificate does not chain to one of them is not reached (the
+	// attempt fails before anything is sent). Nil (the default): the
+	// system's roots. The default Health tracker's checks of https health
+	// URLs trust the same roots.
+	CellRootCAs *x509.CertPool
 	// MaxIdlePerCell is the keep-alive pool size per cell. Default 256.
 	MaxIdlePerCell int
 	// MaxAttempts is the most cells one request tries. Default 3.
@@ -158,7 +166,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Health == nil {
-		c.Health = health.New(health.Config{Logger: c.Logger})
+		c.Health = health.New(health.Config{Logger: c.Logger, RootCAs: c.CellRootCAs})
 	}
 	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)

@@ -76,9 +76,20 @@ const (
 	// closes). A request body waiting for a slow cell is bounded
 	// by MaxBodyBytes; what a client sends behind its request in flight
 	// (pipelining) by 1 MiB (evMaxAhead), past which the request is given
-	// up the same way. It speaks HTTP/1.1 to cells over plain TCP only
-	// (an https cell is unreachable on it; the router warns), does not
-	// proxy upgrades (WebSocket) or trailers, and has no TLS listener.
+	// up the same way. It speaks HTTP/1.1 to cells, does not proxy
+	// upgrades (WebSocket) or trailers, and has no TLS listener.
+	//
+	// https cells: gnet has no TLS, so a loop's connection to an https
+	// cell is one end of a local socket pair, bridged to the TLS
+	// connection by two goroutines that copy between them
+	// (evloop_tls.go). The goroutine that dials also does the handshake
+	// (both within DialTimeout; the certificate verified against
+	// Config.CellRootCAs). To the loop it is a cell connection like any
+	// other, so pools, timeouts, failover between http and https cells,
+	// stale_placement retries and streaming are the same; such a
+	// connection costs two goroutines and two more descriptors, and its
+	// bytes one more copy through the kernel each way. Plain cells pay
+	// nothing for it.
 	// BENCHMARKS.md, "An event-loop engine (gnet), measured", has its
 	// cost.
 	EngineEvLoop Engine = "evloop"

@@ -476,7 +476,7 @@ func (cl *evClient) send() {
 		cl.u, cl.cell, cl.resent = u, cell, false
 		rt.attemptHead(&cl.out, st, u, cell, cl.method, cl.path, cl.rawQuery, cl.sig[:0])
 		cl.began = time.Now()
-		cl.loop.sendTo(u.evAddr, cl, false)
+		cl.loop.sendTo(u.evAddr, u.evTLS, cl, false)
 		return
 	}
 	if cl.body.on && !cl.body.done {

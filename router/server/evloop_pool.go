@@ -4,12 +4,14 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -24,13 +26,19 @@ import (
 // is dialled in a goroutine when the loop has no idle one and enrolled on
 // that same loop; its answers are read in its OnTraffic and written to
 // the client there: a Content-Length body as it is, a chunked or
-// close-delimited one chunked (as the fasthttp engine answers).
+// close-delimited one chunked (as the fasthttp engine answers). A
+// connection to an https cell is bridged to its TLS connection
+// (evloop_tls.go) and is otherwise the same.
 
 // evCell is a connection to a cell, owned by one loop.
 type evCell struct {
 	loop *evLoop
 	c    gnet.Conn
-	addr string
+	addr string      // its pool's key (upstream.evAddr)
+	tls  *tls.Config // an https cell's (upstream.evTLS); nil: plain TCP
+	// bridge carries an https cell's connection (evloop_tls.go); set
+	// before the connection is enrolled.
+	bridge *evBridge
 
 	client *evClient // the request on it; nil while idle
 	used   bool      // it has carried a request before this one
@@ -51,9 +59,10 @@ type evCell struct {
 // errCellClosed is a cell connection closed with a request on it.
 var errCellClosed = errors.New("the cell closed the connection before answering")
 
-// sendTo sends cl's request to the cell at addr on an idle connection
-// of the loop, or on a new one. fresh asks for a new one.
-func (l *evLoop) sendTo(addr string, cl *evClient, fresh bool) {
+// sendTo sends cl's request to the cell at addr (over TLS with tc, when
+// not nil) on an idle connection of the loop, or on a new one. fresh
+// asks for a new one.
+func (l *evLoop) sendTo(addr string, tc *tls.Config, cl *evClient, fresh bool) {
 	if !fresh {
 		idle := l.idle[addr]
 		for len(idle) > 0 {
@@ -66,13 +75,14 @@ func (l *evLoop) sendTo(addr string, cl *evClient, fresh bool) {
 			}
 		}
 	}
-	l.dial(addr, cl)
+	l.dial(addr, tc, cl)
 }
 
-// dial connects to addr in a goroutine and enrolls the connection on
-// this loop; its OnOpen sends cl's request (opened).
-func (l *evLoop) dial(addr string, cl *evClient) {
-	cc := &evCell{loop: l, addr: addr, client: cl}
+// dial connects to addr (with tc, through TLS) in a goroutine and
+// enrolls the connection on this loop; its OnOpen sends cl's request
+// (opened).
+func (l *evLoop) dial(addr string, tc *tls.Config, cl *evClient) {
+	cc := &evCell{loop: l, addr: addr, tls: tc, client: cl}
 	cl.cc = cc
 	d := net.Dialer{Timeout: l.s.rt.cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	fail := func(err error) {
@@ -82,19 +92,30 @@ func (l *evLoop) dial(addr string, cl *evClient) {
 		}))
 	}
 	go func() {
-		nc, err := d.Dial("tcp", addr)
+		var nc net.Conn
+		var err error
+		if tc != nil {
+			nc, cc.bridge, err = dialTLS(&d, strings.TrimPrefix(addr, evTLSKey), tc)
+		} else {
+			nc, err = d.Dial("tcp", addr)
+		}
 		if err != nil {
 			fail(err)
 			return
 		}
 		res, err := l.el.Enroll(gnet.NewContext(context.Background(), cc), nc)
-		if err != nil {
+		if err == nil {
+			if r := <-res; r.Err != nil {
+				err = r.Err
+			}
+		} else {
 			nc.Close()
-			fail(err)
-			return
 		}
-		if r := <-res; r.Err != nil {
-			fail(r.Err)
+		if err != nil {
+			if cc.bridge != nil {
+				cc.bridge.close()
+			}
+			fail(err)
 		}
 	}()
 }
@@ -394,6 +415,14 @@ func (cc *evCell) broken(cl *evClient, err error) {
 // body), else an attempt failed.
 func (cc *evCell) onClose(err error) {
 	cc.closed = true
+	if b := cc.bridge; b != nil {
+		if broke := b.broken(); broke != nil && (err == nil || errors.Is(err, io.EOF)) {
+			err = broke // the TLS connection broke: not a clean end
+		}
+		// In a goroutine: closing a TLS connection may wait to send its
+		// close_notify.
+		go b.close()
+	}
 	if cc.staleWait {
 		return // staleDecided finds it closed
 	}
@@ -425,7 +454,7 @@ func (cc *evCell) onClose(err error) {
 	}
 	if cc.used && !cc.got && !cl.resent && !cl.body.on && router.Idempotent(cl.method) {
 		cl.resent = true
-		cc.loop.sendTo(cc.addr, cl, true)
+		cc.loop.sendTo(cc.addr, cc.tls, cl, true)
 		return
 	}
 	cl.failed(err, true)

@@ -246,6 +246,11 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			continue
 		}
 		out.SetRequestURI(target)
+		if u.scheme == "https" {
+			// The HostClient refuses a request whose URI's scheme is not
+			// its own; the target written is the path all the same.
+			out.URI().SetScheme("https")
+		}
 		out.UseHostHeader = true
 		sig = rt.attemptHead(&out.Header, st, u, cell, method, path, rawQuery, sig)
 		resp := fasthttp.AcquireResponse()

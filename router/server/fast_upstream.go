@@ -51,8 +51,9 @@ func (rt *Router) newFastClient(parsed *url.URL) *fasthttp.HostClient {
 	addr := cellAddr(parsed)
 	dialer := &net.Dialer{Timeout: rt.cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	return &fasthttp.HostClient{
-		Addr:  addr,
-		IsTLS: parsed.Scheme == "https",
+		Addr:      addr,
+		IsTLS:     parsed.Scheme == "https",
+		TLSConfig: rt.cellTLS(),
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := dialer.Dial("tcp", addr)
 			if err != nil {

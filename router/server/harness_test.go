@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type testCell struct {
 	status    atomic.Int32 // answer status; 0 = 200
 	health    atomic.Int32 // /healthz status; 0 = 200
 	hold      atomic.Pointer[chan struct{}]
+	remotes   sync.Map // the client addresses of the signed requests
 }
 
 type echo struct {
@@ -48,6 +50,20 @@ type echo struct {
 
 func newTestCell(t *testing.T, id, cloud string) *testCell {
 	t.Helper()
+	return newTestCellOn(t, id, cloud, httptest.NewServer)
+}
+
+// newTLSTestCell is a testCell served over TLS (an https endpoint), with
+// httptest's certificate: trust it with testCellRoots.
+func newTLSTestCell(t *testing.T, id, cloud string) *testCell {
+	t.Helper()
+	return newTestCellOn(t, id, cloud, httptest.NewTLSServer)
+}
+
+// newTestCellOn is a testCell served by serve (httptest.NewServer or
+// httptest.NewTLSServer).
+func newTestCellOn(t *testing.T, id, cloud string, serve func(http.Handler) *httptest.Server) *testCell {
+	t.Helper()
 	v, err := edgeauth.NewVerifier([]edgeauth.Key{testKey}, edgeauth.VerifierOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +71,7 @@ func newTestCell(t *testing.T, id, cloud string) *testCell {
 	c := &testCell{id: id, cloud: cloud}
 	app := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.hits.Add(1)
+		c.remotes.Store(r.RemoteAddr, true)
 		if h := c.hold.Load(); h != nil {
 			<-*h
 		}
@@ -71,7 +88,7 @@ func newTestCell(t *testing.T, id, cloud string) *testCell {
 			ForwardedHost: r.Header.Get("X-Forwarded-Host"), BodyBytes: len(body),
 		})
 	}), nil)
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c.srv = serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" { // health checks are not signed
 			if s := c.health.Load(); s != 0 {
 				w.WriteHeader(int(s))

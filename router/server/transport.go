@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -14,7 +15,6 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/otel/propagation"
 
-	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -27,10 +27,14 @@ type upstream struct {
 	host      string
 	transport *http.Transport
 	fast      *fasthttp.HostClient // EngineFastHTTP's pool; nil with net/http
-	// evAddr is the cell's host:port for EngineEvLoop's pools (each loop
-	// keeps its own, evloop_pool.go); "" for the other engines, and for
-	// an https cell, which EngineEvLoop does not reach.
+	// evAddr is the key of the cell's connections in EngineEvLoop's
+	// pools (each loop keeps its own, evloop_pool.go): its host:port, or
+	// for an https cell evTLSKey and its host:port; "" for the other
+	// engines.
 	evAddr string
+	// evTLS is an https cell's TLS configuration on EngineEvLoop; nil
+	// for an http cell.
+	evTLS  *tls.Config
 	cellID []string // X-Cell-ID
 	cloud  []string // X-Processed-By-Cloud
 }
@@ -48,7 +52,7 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 			return u
 		}
 		if u, ok := old[c.ID]; ok && u.endpoint == c.Endpoint {
-			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport, fast: u.fast, evAddr: u.evAddr})
+			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport, fast: u.fast, evAddr: u.evAddr, evTLS: u.evTLS})
 			continue
 		}
 		parsed, err := url.Parse(c.Endpoint)
@@ -60,10 +64,10 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 			nu.fast = rt.newFastClient(parsed)
 		}
 		if rt.cfg.Engine == EngineEvLoop {
-			if parsed.Scheme == "http" {
-				nu.evAddr = cellAddr(parsed)
-			} else {
-				rt.cfg.Logger.Warn("the evloop engine reaches cells over plain HTTP only: requests for this cell will fail; serve with --engine fasthttp or nethttp to reach https cells", logattr.Cell, c.ID, "endpoint", c.Endpoint)
+			nu.evAddr = cellAddr(parsed)
+			if parsed.Scheme == "https" {
+				nu.evAddr = evTLSKey + nu.evAddr
+				nu.evTLS = rt.evCellTLS(parsed)
 			}
 		}
 		next[c.ID] = hdrs(nu)
@@ -89,6 +93,7 @@ func (rt *Router) newTransport() *http.Transport {
 		MaxIdleConnsPerHost:   rt.cfg.MaxIdlePerCell,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
+		TLSClientConfig:       rt.cellTLS(),
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: rt.cfg.UpstreamTimeout,
 		DisableCompression:    true, // pass encodings through untouched

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -62,6 +63,10 @@ type routeConfig struct {
 	Pprof          bool
 	Engine         string
 	ShutdownWait   time.Duration
+	// CellCAFile is --cell-ca-file: a PEM file of the CA certificates
+	// trusted for https cells (requests and health checks) instead of
+	// the system's roots. "": the system's roots.
+	CellCAFile string
 	// DirectoryURL is the tenant directory's control API (--directory):
 	// the router loads the directory from it and follows its changes, and
 	// records there the placement of a tenant first seen at a request
@@ -139,7 +144,8 @@ func (o *routeOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", health.DefaultTimeout, "active health check timeout")
 	fs.Int64Var(&c.MaxBody, "max-body", server.DefaultMaxBodyBytes, "request body limit in bytes")
 	fs.BoolVar(&c.AdminWrites, "admin-writes", false, "allow POST /admin/cells/{id}/{down|up|auto} on the admin listener")
-	fs.StringVar(&c.Engine, "engine", string(server.DefaultEngine), "HTTP implementation of the proxy listener: nethttp (net/http and httputil.ReverseProxy; HTTP/2 to https cells, WebSocket upgrades, trailers) or fasthttp (HTTP/1.1 only, no upgrades or trailers, a fraction of the CPU per request; BENCHMARKS.md), or, Linux only and experimental, evloop (fasthttp's behaviour on gnet event loops, less CPU still; plain-HTTP cells only; a client that reads slower than its cell sends is cut after 8 MiB buffered); the admin listener is net/http either way")
+	fs.StringVar(&c.Engine, "engine", string(server.DefaultEngine), "HTTP implementation of the proxy listener: nethttp (net/http and httputil.ReverseProxy; HTTP/2 to https cells, WebSocket upgrades, trailers) or fasthttp (HTTP/1.1 only, no upgrades or trailers, a fraction of the CPU per request; BENCHMARKS.md), or, Linux only and experimental, evloop (fasthttp's behaviour on gnet event loops, less CPU still; https cells through a TLS bridge per connection; a client that reads slower than its cell sends is cut after 8 MiB buffered); the admin listener is net/http either way")
+	fs.StringVar(&c.CellCAFile, "cell-ca-file", "", "PEM `FILE` of the CA certificates trusted for https cells, their requests and health checks, instead of the system's roots (cells behind a private CA); empty: the system's roots")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiles under /debug/pprof/ on the admin listener; they expose the program's internals: only to profile, with the admin listener private")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", server.DefaultShutdownTimeout, "how long to drain in-flight requests on SIGTERM")
 	fs.StringVar(&c.DirectoryURL, "directory", "", "tenant directory control API base `URL` (a Worker's host, or cellfabric local's --control address): the router loads the directory, follows its changes and, with unknownTenants: place, records there the cells of a tenant first seen at a request. While the API is unreachable (at start too) the router keeps routing the tenants it holds and the registry's, and a tenant in neither is refused: 503 placement_failed (Retry-After "+fmt.Sprint(router.PlacementFailedRetryAfter)+" s) under place, 404 unknown_tenant under reject. Empty: no directory")
@@ -214,6 +220,12 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	if err != nil {
 		return nil, nil, err
 	}
+	var cellRoots *x509.CertPool
+	if c.CellCAFile != "" {
+		if cellRoots, err = loadCellRoots(c.CellCAFile); err != nil {
+			return nil, nil, err
+		}
+	}
 	src, err := source.New(c.Registry, nil)
 	if err != nil {
 		return nil, nil, err
@@ -242,7 +254,7 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 	rt, err := server.New(server.Config{
 		Store:           store,
 		Resolver:        resolver,
-		Health:          health.New(health.Config{Interval: c.HealthInterval, Timeout: c.HealthTimeout, Logger: logger}),
+		Health:          health.New(health.Config{Interval: c.HealthInterval, Timeout: c.HealthTimeout, RootCAs: cellRoots, Logger: logger}),
 		Signer:          signer,
 		Watcher:         watcher,
 		Logger:          logger,
@@ -250,6 +262,7 @@ func (c routeConfig) build(ctx context.Context, logger *slog.Logger) (*server.Ro
 		AdminWrites:     c.AdminWrites,
 		Pprof:           c.Pprof,
 		Engine:          server.Engine(c.Engine),
+		CellRootCAs:     cellRoots,
 		ShutdownTimeout: c.ShutdownWait,
 		DirectoryFeed:   feed,
 		DirectoryPoll:   c.DirectoryPoll,

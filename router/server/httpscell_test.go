@@ -409,3 +409,50 @@ func TestHTTPSCellHeadTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestHTTPSCellStalePlacement: a stale_placement answer from an https
+// cell is looked at and the request sent once more, body and all, to the
+// tenant's new cell, whether each of the two is reached over TLS or not.
+func TestHTTPSCellStalePlacement(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		tests := []struct {
+			name           string
+			fromTLS, toTLS bool
+		}{
+			{name: "https to https", fromTLS: true, toTLS: true},
+			{name: "https to http", fromTLS: true},
+			{name: "http to https", toTLS: true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				serve := func(tls bool) func(http.Handler) *httptest.Server {
+					if tls {
+						return httptest.NewTLSServer
+					}
+					return httptest.NewServer
+				}
+				a, b := newFencedCellOn(t, "cell-a", 2, serve(tt.fromTLS)), newFencedCellOn(t, "cell-b", 2, serve(tt.toTLS))
+				var tlsSrvs []*httptest.Server
+				for _, c := range []*fencedCell{a, b} {
+					if strings.HasPrefix(c.srv.URL, "https://") {
+						tlsSrvs = append(tlsSrvs, c.srv)
+					}
+				}
+				mem := newMemFeed(router.Tenant{ID: "acme", Cell: "cell-a"}) // epoch 1
+				f := &getFeed{memFeed: mem, fresh: map[string]router.Tenant{"acme": {ID: "acme", Cell: "cell-b", Epoch: 2}}}
+				h := loadedRouter(t, registry(1, []router.Cell{a.cell(), b.cell()}), f, "acme", trusting(testCellRoots(tlsSrvs...)))
+				const body = "gold"
+				resp, got := h.do(t, "PUT", "/kv/plan", map[string]string{"X-Tenant-ID": "acme"}, body)
+				var e fencedEcho
+				if resp.StatusCode != 200 || resp.Header.Get("X-Cell-ID") != "cell-b" || json.Unmarshal(got, &e) != nil {
+					t.Fatalf("%d from %q: %.200s; want 200 from cell-b", resp.StatusCode, resp.Header.Get("X-Cell-ID"), got)
+				}
+				if e.Tenant != "acme" || e.Epoch != 2 || e.Body != body || a.hits.Load() != 1 || b.hits.Load() != 1 {
+					t.Errorf("cell-b received %+v; hits a=%d b=%d; want acme at epoch 2 with %q, one hit each", e, a.hits.Load(), b.hits.Load(), body)
+				}
+			})
+		}
+	})
+}

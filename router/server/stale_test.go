@@ -43,13 +43,20 @@ type fencedEcho struct {
 
 func newFencedCell(t *testing.T, id string, fence int64) *fencedCell {
 	t.Helper()
+	return newFencedCellOn(t, id, fence, httptest.NewServer)
+}
+
+// newFencedCellOn is a fencedCell served by serve (httptest.NewServer or
+// httptest.NewTLSServer).
+func newFencedCellOn(t *testing.T, id string, fence int64, serve func(http.Handler) *httptest.Server) *fencedCell {
+	t.Helper()
 	v, err := edgeauth.NewVerifier([]edgeauth.Key{testKey}, edgeauth.VerifierOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &fencedCell{id: id}
 	c.fence.Store(fence)
-	c.srv = httptest.NewServer(v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c.srv = serve(v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.hits.Add(1)
 		got, _ := edgeauth.VerifiedFromContext(r.Context())
 		w.Header().Set("Content-Type", "application/json")
@@ -97,12 +104,16 @@ func (g *getFeed) Get(ctx context.Context, id string) (router.Tenant, bool, erro
 }
 
 // loadedRouter starts a router on feed with polls an hour apart (only the
-// first load brings entries) and waits until it holds tenant.
-func loadedRouter(t *testing.T, reg *router.Registry, feed DirectoryFeed, tenant string) *harness {
+// first load brings entries), configured further by mutate, and waits
+// until it holds tenant.
+func loadedRouter(t *testing.T, reg *router.Registry, feed DirectoryFeed, tenant string, mutate ...func(*Config)) *harness {
 	t.Helper()
 	h := startRouter(t, reg, func(c *Config) {
 		c.DirectoryFeed = feed
 		c.DirectoryPoll = time.Hour
+		for _, m := range mutate {
+			m(c)
+		}
 	})
 	deadline := time.Now().Add(10 * time.Second) // a guard, not a measurement
 	for {

@@ -62,7 +62,9 @@ type Config struct {
 	WriteTimeout time.Duration
 	// IdleTimeout of keep-alive connections. Default 120 s.
 	IdleTimeout time.Duration
-	// DialTimeout to a cell. Default 3 s.
+	// DialTimeout bounds connecting to a cell: the TCP connection, and
+	// then, to an https cell, the TLS handshake (each up to it; past
+	// either, the attempt is a timeout). Default 3 s.
 	DialTimeout time.Duration
 	// UpstreamTimeout is how long a cell may take to send response headers.
 	// Default 30 s.

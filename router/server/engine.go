@@ -83,7 +83,7 @@ const (
 	// cell is one end of a local socket pair, bridged to the TLS
 	// connection by two goroutines that copy between them
 	// (evloop_tls.go). The goroutine that dials also does the handshake
-	// (both within DialTimeout; the certificate verified against
+	// (each within DialTimeout; the certificate verified against
 	// Config.CellRootCAs). To the loop it is a cell connection like any
 	// other, so pools, timeouts, failover between http and https cells,
 	// stale_placement retries and streaming are the same; such a

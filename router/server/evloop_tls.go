@@ -38,13 +38,20 @@ type evBridge struct {
 	broke atomic.Pointer[error]
 }
 
-// dialTLS connects to the cell at addr through TLS (dialling and the
-// handshake together bounded by d's Timeout, DialTimeout) and returns the
+// dialTLS connects to the cell at addr through TLS (dialling, then the
+// handshake, each bounded by d's Timeout, DialTimeout) and returns the
 // loop's end of the bridge to it, and the bridge, running.
 func dialTLS(d *net.Dialer, addr string, conf *tls.Config) (net.Conn, *evBridge, error) {
-	td := tls.Dialer{NetDialer: d, Config: conf}
-	cell, err := td.DialContext(context.Background(), "tcp", addr)
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
+		return nil, nil, err
+	}
+	cell := tls.Client(nc, conf)
+	ctx, cancel := context.WithTimeout(context.Background(), d.Timeout)
+	err = cell.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		nc.Close()
 		return nil, nil, err
 	}
 	loopEnd, side, err := socketPair()

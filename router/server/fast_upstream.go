@@ -61,7 +61,12 @@ func (rt *Router) newFastClient(parsed *url.URL) *fasthttp.HostClient {
 			}
 			return &usedConn{Conn: c}, nil
 		},
-		Transport:                fastTransport{timeout: rt.cfg.UpstreamTimeout},
+		Transport: fastTransport{timeout: rt.cfg.UpstreamTimeout},
+		// The HostClient bounds an https cell's TLS handshake by its
+		// WriteTimeout (without one, a cell that takes the connection
+		// and never answers the handshake holds the attempt for good);
+		// fastTransport writes without it.
+		WriteTimeout:             rt.cfg.DialTimeout,
 		MaxConns:                 1 << 16,
 		MaxIdleConnDuration:      90 * time.Second,
 		ReadBufferSize:           64 << 10,

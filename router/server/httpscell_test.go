@@ -456,3 +456,44 @@ func TestHTTPSCellStalePlacement(t *testing.T) {
 		}
 	})
 }
+
+// TestHTTPSCellHandshakeTimeout: a cell that takes its TCP connections
+// and never answers the TLS handshake does not hold a request: the
+// handshake is bounded by DialTimeout on every engine, and the attempt
+// ends as a timeout (504), as a connection that cannot be made in time
+// does.
+func TestHTTPSCellHandshakeTimeout(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() { // takes connections and says nothing on them
+			var held []net.Conn
+			defer func() {
+				for _, c := range held {
+					c.Close()
+				}
+			}()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				held = append(held, c)
+			}
+		}()
+		cell := router.Cell{ID: "mute", Cloud: "aws", Region: "r", Endpoint: "https://" + ln.Addr().String(), Weight: 100, State: fabric.CellActive}
+		h := startRouter(t, registry(1, []router.Cell{cell}, router.Tenant{ID: "acme", Cell: "mute"}), func(c *Config) {
+			trusting(x509.NewCertPool())(c)
+			c.DialTimeout = 200 * time.Millisecond
+			c.MaxAttempts = 1
+		})
+		resp, body := h.do(t, "GET", "/x", map[string]string{"X-Tenant-ID": "acme"}, "")
+		if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "upstream_timeout") {
+			t.Fatalf("a cell that never completes the handshake: %d %s, want 504 upstream_timeout", resp.StatusCode, body)
+		}
+	})
+}

@@ -92,7 +92,7 @@ func (rt *Router) newTransport() *http.Transport {
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   rt.cfg.MaxIdlePerCell,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
+		TLSHandshakeTimeout:   rt.cfg.DialTimeout,
 		TLSClientConfig:       rt.cellTLS(),
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: rt.cfg.UpstreamTimeout,
@@ -286,6 +286,7 @@ func isTimeout(err error) bool {
 	// Not net.Error: fasthttp's ErrTimeout has Timeout but not
 	// Temporary, and a head that came too late on the fasthttp engine
 	// was then a 502 upstream_unavailable instead of a 504.
+	// fasthttp's ErrTLSHandshakeTimeout has neither.
 	var te interface{ Timeout() bool }
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTLSHandshakeTimeout) || (errors.As(err, &te) && te.Timeout())
 }

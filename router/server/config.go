@@ -90,8 +90,9 @@ type Config struct {
 	// AdminWrites enables POST /admin/cells/{id}/{down|up|auto} on the admin
 	// listener. Default off.
 	AdminWrites bool
-	// Engine is the tenant listener's HTTP implementation (EngineNetHTTP or
-	// EngineFastHTTP). Default DefaultEngine; "" means the default.
+	// Engine is the tenant listener's HTTP implementation (EngineNetHTTP,
+	// EngineFastHTTP or, on Linux, EngineEvLoop). Default DefaultEngine;
+	// "" means the default.
 	Engine Engine
 	// Pprof serves Go's profiles (net/http/pprof) under /debug/pprof/ on the
 	// admin listener. Default off: profiles expose the program's internals

@@ -146,7 +146,7 @@ func run(n, cold int, prebuilt string) error {
 }
 
 func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) error {
-	var listen, first, second, firstCPU []time.Duration
+	var listen, startCPU, first, second, firstCPU []time.Duration
 	client := newClient()
 	for range rounds {
 		kv, err := workerd.NewKV()
@@ -167,6 +167,7 @@ func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) er
 		}
 		listen = append(listen, rt.Listening.Sub(rt.Started))
 		before := cpuNS(rt.PID())
+		startCPU = append(startCPU, time.Duration(before))
 		d1, err := timed(client, rt.URL+"/x", "cell-a")
 		firstCPU = append(firstCPU, time.Duration(cpuNS(rt.PID())-before))
 		if err == nil {
@@ -187,8 +188,9 @@ func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) er
 		name string
 		d    []time.Duration
 	}{
-		{"process start → sockets listening (config loaded, script and wasm compiled)", listen},
-		{"first request → response (Go runtime start, registry and health read from KV, fetch to the cell)", first},
+		{"process start → sockets listening (config loaded, script and wasm compiled, the script's global scope run: Go started)", listen},
+		{"workerd CPU time from process start to listening (all threads)", startCPU},
+		{"first request → response (Go's setup from the bindings, registry and health read from KV, fetch to the cell)", first},
 		{"workerd CPU time during the first request (all threads)", firstCPU},
 		{"second request → response (warm isolate, cached registry)", second},
 	} {

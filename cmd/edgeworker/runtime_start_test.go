@@ -9,11 +9,15 @@ package main
 import (
 	"context"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cellfabric/cellfabric/cmd/edgeworker/workerd"
+	"github.com/cellfabric/cellfabric/components/edge/bundle"
 	"github.com/cellfabric/cellfabric/internal/testkit"
 	"github.com/cellfabric/cellfabric/router"
 )
@@ -100,5 +104,44 @@ func TestRuntimeGlobalScopeRefused(t *testing.T) {
 	// global scope is the shim's error that main never registered.
 	if !strings.Contains(log.String(), "Uncaught Error: the edge wasm did not register its handlers") {
 		t.Fatalf("workerd failed (%v), but not on the script's global scope:\n%s", err, log.String())
+	}
+}
+
+// TestRuntimeGlobalScopeTimer: a Go program whose goroutines all wait on a
+// timer at global scope (testdata/globaltimer) starts there under the
+// shim: the timeout the Go runtime asks for is kept, not set (setTimeout
+// is forbidden at global scope), and the first event resumes Go before it
+// is served, so the timer, due by then, has fired when the handler runs.
+// Without that resume the handler would answer "waiting": a call into Go
+// runs its handler before any other goroutine. And with setTimeout called
+// at global scope the start would throw after main registered its
+// handlers: workerd takes the script, and the broken program answers
+// "waiting" too.
+func TestRuntimeGlobalScopeTimer(t *testing.T) {
+	t.Parallel()
+	wasm := filepath.Join(t.TempDir(), "globaltimer.wasm")
+	build := exec.Command("go", "build", "-o", wasm, "./testdata/globaltimer")
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building testdata/globaltimer: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Worker's script (wasm_exec.js and the shim) around the test
+	// program.
+	b := bundle.Bundle{Script: workerBundle(t).Script, Wasm: data}
+	log := &testkit.Buffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, KV: newKV(t), Directory: newKV(t), Log: log})
+	if err != nil {
+		t.Fatalf("starting workerd: %v\n%s", err, log.String())
+	}
+	defer rt.Close()
+	r := send(t, "GET", rt.URL+"/", nil, "")
+	if r.status != http.StatusOK || string(r.body) != "fired" {
+		t.Fatalf("status %d, body %q: want the timer set at global scope fired by the first request\n%s", r.status, r.body, log.String())
 	}
 }

@@ -119,19 +119,7 @@ func TestRuntimeGlobalScopeRefused(t *testing.T) {
 // "waiting" too.
 func TestRuntimeGlobalScopeTimer(t *testing.T) {
 	t.Parallel()
-	wasm := filepath.Join(t.TempDir(), "globaltimer.wasm")
-	build := exec.Command("go", "build", "-o", wasm, "./testdata/globaltimer")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building testdata/globaltimer: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The Worker's script (wasm_exec.js and the shim) around the test
-	// program.
-	b := bundle.Bundle{Script: workerBundle(t).Script, Wasm: data}
+	b := testProgramBundle(t, "globaltimer")
 	log := &testkit.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -144,4 +132,42 @@ func TestRuntimeGlobalScopeTimer(t *testing.T) {
 	if r.status != http.StatusOK || string(r.body) != "fired" {
 		t.Fatalf("status %d, body %q: want the timer set at global scope fired by the first request\n%s", r.status, r.body, log.String())
 	}
+}
+
+// TestRuntimeGlobalScopeRandRefused: a Go program that reads crypto/rand at
+// global scope after main registered its handlers (testdata/globalrand)
+// makes workerd refuse the script: crypto/rand must never get the bytes the
+// shim gives the runtime's seed there, and the program, stopped by the
+// guard's error, must not take requests.
+func TestRuntimeGlobalScopeRandRefused(t *testing.T) {
+	t.Parallel()
+	b := testProgramBundle(t, "globalrand")
+	log := &testkit.Buffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rt, err := workerd.Start(ctx, workerd.Options{Bundle: b, KV: newKV(t), Directory: newKV(t), Log: log})
+	if err == nil {
+		_ = rt.Close()
+		t.Fatal("workerd ran a script that read crypto/rand at global scope")
+	}
+	if !strings.Contains(log.String(), "asked for random bytes at global scope") {
+		t.Fatalf("workerd failed (%v) without the guard's error:\n%s", err, log.String())
+	}
+}
+
+// testProgramBundle builds testdata/<name> for the Worker and returns it
+// with the Worker's script (wasm_exec.js and the shim) around it.
+func testProgramBundle(t *testing.T, name string) bundle.Bundle {
+	t.Helper()
+	wasm := filepath.Join(t.TempDir(), name+".wasm")
+	build := exec.Command("go", "build", "-o", wasm, "./testdata/"+name)
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building testdata/%s: %v\n%s", name, err, out)
+	}
+	data, err := os.ReadFile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bundle.Bundle{Script: workerBundle(t).Script, Wasm: data}
 }

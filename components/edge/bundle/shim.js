@@ -28,6 +28,10 @@ let cellfabricAtGlobalScope = true;
 // cellfabricFirstEvent, when set, is called by the first event after the
 // Go program started at global scope (cellfabricGuardGlobalScope).
 let cellfabricFirstEvent = null;
+// cellfabricGuardError is the error a guard of cellfabricGuardGlobalScope
+// threw: wasm_exec's run turns it into a rejection, which the global scope
+// would not see once main has registered its handlers.
+let cellfabricGuardError = null;
 
 // cellfabricRun instantiates the wasm module and runs the Go program until
 // it waits for events.
@@ -40,6 +44,9 @@ function cellfabricRun() {
     cellfabricWasm = null;
   };
   go.run(instance).then(exited, exited);
+  if (cellfabricGuardError !== null) {
+    throw cellfabricGuardError;
+  }
   const handlers = globalThis.__cellfabricEdge;
   if (!handlers) {
     throw new Error("the edge wasm did not register its handlers");
@@ -77,13 +84,13 @@ function cellfabricStart() {
 //   and weighted choices among cells) and scheduling order their values.
 //   crypto.getRandomValues is forbidden there, so that seed is taken from
 //   Math.random, which the Workers runtime allows at global scope: V8's
-//   generator (xorshift128+), seeded for each isolate from workerd's own
-//   random source, so the seed differs between isolates and is unknown to
-//   clients (the Worker never shows Math.random's output), but it is not a
-//   cryptographic generator, and its state has fewer bits than the 32
-//   bytes. What it protects: map hash seeds against hash flooding by
-//   chosen keys (tenant ids, header names), and trace ids against
-//   collisions between isolates; neither needs a cryptographic seed. Any
+//   generator (xorshift128+), which V8 seeds with 64 random bits of the
+//   system's, so the seed differs between isolates and is unknown to
+//   clients (the Worker never shows Math.random's output); but it is not a
+//   cryptographic generator, and the 32 bytes hold no more than those 64
+//   bits. What it protects: map hash seeds against hash flooding by chosen
+//   keys (tenant ids, header names), and trace ids against collisions
+//   between isolates; neither needs a cryptographic seed. Any
 //   further request at global scope throws, and the script is refused: it
 //   would be crypto/rand (crypto/internal/sysrand reads through this same
 //   import), whose bytes must come from crypto.getRandomValues, as they do
@@ -113,9 +120,9 @@ function cellfabricGuardGlobalScope(go) {
       return;
     }
     if (seeded) {
-      // Logged too: wasm_exec's run turns the throw into a rejection.
-      console.error("cellfabric edge: random bytes asked for at global scope beyond the Go runtime's seed");
-      throw new Error("cellfabric edge: the Go program asked for random bytes at global scope beyond its runtime's seed; crypto/rand must be read in an event");
+      // cellfabricRun throws it again, out of the global scope.
+      cellfabricGuardError = new Error("cellfabric edge: the Go program asked for random bytes at global scope beyond its runtime's seed; crypto/rand must be read in an event");
+      throw cellfabricGuardError;
     }
     seeded = true;
     sp >>>= 0;

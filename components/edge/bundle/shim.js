@@ -72,7 +72,7 @@ function cellfabricStart() {
   return cellfabricEdge;
 }
 
-// cellfabricGuardGlobalScope replaces three of the Go runtime's imports
+// cellfabricGuardGlobalScope replaces four of the Go runtime's imports
 // (wasm_exec.js) of go, before the module is instantiated with them, by
 // ones that act differently while the script's global scope runs and
 // exactly as before once it has run. It returns what the first event must

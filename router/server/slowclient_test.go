@@ -57,18 +57,21 @@ func streamPattern(w io.Writer, size int64, written *atomic.Int64) error {
 	return nil
 }
 
-// waitStalled returns once the cell has written nothing for a while
+// waitStalled returns once the cell has written nothing for 150 ms
 // (every buffer between it and the client is full) or all of it. It
 // paces the test; it asserts nothing.
 func waitStalled(written *atomic.Int64, size int64) {
-	last := written.Load()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+	last, still := written.Load(), 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && still < 3; {
 		time.Sleep(50 * time.Millisecond)
-		n := written.Load()
-		if n == last || n >= size {
+		switch n := written.Load(); {
+		case n >= size:
 			return
+		case n == last:
+			still++
+		default:
+			last, still = n, 0
 		}
-		last = n
 	}
 }
 

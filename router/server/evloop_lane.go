@@ -74,12 +74,13 @@ type evLane struct {
 // slowLane takes the rest of the answer off gnet, to be read at the
 // client's pace; false: it cannot (the caller bounds what it buffers).
 func (cc *evCell) slowLane(cl *evClient) bool {
-	if cc.drop || cc.staleWait || cc.c == nil || !cl.body.done || cc.c.OutboundBuffered() > 0 {
+	if cc.drop || cc.staleWait || cc.noLane || cc.c == nil || !cl.body.done || cc.c.OutboundBuffered() > 0 {
 		return false
 	}
 	nc, err := dupConn(cc.c)
 	if err != nil {
-		cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("proxy: the answer to a slow client cannot be slowed down; buffering it (up to evMaxOutbound)", "error", err)
+		cc.noLane = true
+		cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("the answer to a slow client cannot be slowed down (its cell connection could not be duplicated); buffering it, up to evMaxOutbound", "error", err)
 		return false
 	}
 	buf, _ := cc.c.Peek(-1)

@@ -47,8 +47,10 @@ type evCell struct {
 	staleLook  bool   // a 421 whose body's start is to be read (lookStale)
 	staleWait  bool   // a 421 is being looked at off the loop
 	// lane reads the rest of the answer at the client's pace, off gnet
-	// (evloop_lane.go); c is nil then.
-	lane *evLane
+	// (evloop_lane.go); c is nil then. noLane: the connection could not
+	// be taken off gnet for this answer (not tried again).
+	lane   *evLane
+	noLane bool
 }
 
 // errCellClosed is a cell connection closed with a request on it.
@@ -152,7 +154,7 @@ func (cc *evCell) opened(c gnet.Conn) {
 // send writes cl's request head to the cell, and what of the body is
 // there.
 func (cc *evCell) send(cl *evClient) {
-	cc.client, cc.head, cc.drop, cc.got, cc.staleLook, cc.staleWait = cl, false, false, false, false, false
+	cc.client, cc.head, cc.drop, cc.got, cc.staleLook, cc.staleWait, cc.noLane = cl, false, false, false, false, false, false
 	cl.cc = cc
 	cl.sentAt = time.Now()
 	b := cl.out.AppendBytes(cc.loop.buf[:0])

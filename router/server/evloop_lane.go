@@ -205,7 +205,9 @@ func (cc *evCell) laneEnded(cl *evClient, err error) {
 			cl.abandon()
 			return
 		}
-		cl.write([]byte("0\r\n\r\n"))
+		if !cc.bare { // a bare answer ends with its client's connection
+			cl.write([]byte("0\r\n\r\n"))
+		}
 		cl.finish()
 		return
 	}

@@ -24,7 +24,9 @@ import (
 // is dialled in a goroutine when the loop has no idle one and enrolled on
 // that same loop; its answers are read in its OnTraffic and written to
 // the client there: a Content-Length body as it is, a chunked or
-// close-delimited one chunked (as the fasthttp engine answers).
+// close-delimited one chunked (as the fasthttp engine answers), or, to
+// an HTTP/1.0 client, which cannot read chunked, as bare bytes ended by
+// closing the client's connection.
 
 // evCell is a connection to a cell, owned by one loop.
 type evCell struct {
@@ -43,6 +45,9 @@ type evCell struct {
 	drop       bool   // the answer is not passed on (retried elsewhere)
 	ans        evBody // the answer body's framing
 	untilClose bool   // the answer body ends when the cell closes
+	// bare: the body goes to the client without framing, ended by
+	// closing its connection (an HTTP/1.0 client and no length).
+	bare    bool
 	keepRsp    bool   // the connection may carry another request
 	staleLook  bool   // a 421 whose body's start is to be read (lookStale)
 	staleWait  bool   // a 421 is being looked at off the loop
@@ -278,8 +283,16 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 func (cc *evCell) answerHead(cl *evClient) []byte {
 	answerHead(&cc.resp, &cl.w, &cl.st, cl.u)
 	cl.w.SetNoDefaultContentType(true)
+	cc.bare = false
 	if cc.untilClose || cc.ans.chunked {
-		cl.w.SetContentLength(-1) // chunked to the client, as the fasthttp engine does
+		if cl.in.IsHTTP11() {
+			cl.w.SetContentLength(-1) // chunked to the client, as the fasthttp engine does
+		} else {
+			// An HTTP/1.0 client cannot read chunked (RFC 9112 §6.1):
+			// the body's end is the connection's close.
+			cl.w.SetContentLength(-2)
+			cc.bare, cc.ans.bare, cl.closeAfter = true, true, true
+		}
 	}
 	if cl.closeAfter {
 		cl.w.SetConnectionClose()
@@ -343,7 +356,9 @@ func (cc *evCell) forward(cl *evClient, out, buf []byte) (int, bool) {
 	var used int
 	switch {
 	case cc.untilClose:
-		if len(buf) > 0 {
+		if len(buf) > 0 && cc.bare {
+			out = append(out, buf...)
+		} else if len(buf) > 0 {
 			out = appendChunk(out, buf)
 		}
 		used = len(buf)
@@ -440,7 +455,9 @@ func (cc *evCell) onClose(err error) {
 	if cc.head && cc.untilClose && clean {
 		// A close-delimited answer ends here; only at a clean close (a
 		// reset or a read error breaks it off: broken below).
-		cl.write([]byte("0\r\n\r\n"))
+		if !cc.bare {
+			cl.write([]byte("0\r\n\r\n"))
+		}
 		if !cl.body.done {
 			cl.closeAfter = true
 		}

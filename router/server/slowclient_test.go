@@ -88,10 +88,13 @@ func TestSlowClientGetsWholeAnswer(t *testing.T) {
 	tests := []struct {
 		name    string
 		framing string // content-length, chunked or close (close-delimited)
+		http10  bool   // the client speaks HTTP/1.0: the answer comes unframed
 	}{
 		{name: "content-length", framing: "content-length"},
 		{name: "chunked", framing: "chunked"},
 		{name: "close-delimited", framing: "close"},
+		{name: "chunked, HTTP/1.0 client", framing: "chunked", http10: true},
+		{name: "close-delimited, HTTP/1.0 client", framing: "close", http10: true},
 	}
 	eachEngine(t, func(t *testing.T) {
 		for _, tt := range tests {
@@ -130,7 +133,11 @@ func TestSlowClientGetsWholeAnswer(t *testing.T) {
 				}
 				defer conn.Close()
 				_ = conn.SetDeadline(time.Now().Add(2 * time.Minute)) // a guard against a hang
-				if _, err := conn.Write([]byte("GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+				proto := "HTTP/1.1"
+				if tt.http10 {
+					proto = "HTTP/1.0"
+				}
+				if _, err := conn.Write([]byte("GET /big " + proto + "\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
 					t.Fatal(err)
 				}
 				// Read nothing until every buffer on the way is full.
@@ -161,6 +168,9 @@ func TestSlowClientGetsWholeAnswer(t *testing.T) {
 				defer resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("status %d, want 200", resp.StatusCode)
+				}
+				if tt.http10 && len(resp.TransferEncoding) > 0 {
+					t.Fatalf("the answer to an HTTP/1.0 client is sent %v", resp.TransferEncoding)
 				}
 				// Small reads, with two more long pauses on the way and,
 				// between them, a steady pace of about 32 MB/s.

@@ -116,3 +116,41 @@ func untilCloseCell(t *testing.T, body string) string {
 	}()
 	return ln.Addr().String()
 }
+
+// TestHTTP10ClientForwardedAsHTTP11: the router speaks its own version to
+// the cell (RFC 9110 §6.2: an intermediary sends its own HTTP-version),
+// HTTP/1.1 whatever the client's, so that the cell's connection stays
+// reusable and its answer may be chunked; the client still gets its
+// answer as HTTP/1.0 can read it.
+func TestHTTP10ClientForwardedAsHTTP11(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, r.Proto)
+		}))
+		t.Cleanup(cell.Close)
+		c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+		h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		conn, err := net.Dial("tcp", hostOf(h.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte("GET / HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != "HTTP/1.1" {
+			t.Errorf("the cell got the request as %q, want HTTP/1.1", b)
+		}
+	})
+}

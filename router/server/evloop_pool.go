@@ -47,10 +47,10 @@ type evCell struct {
 	untilClose bool   // the answer body ends when the cell closes
 	// bare: the body goes to the client without framing, ended by
 	// closing its connection (an HTTP/1.0 client and no length).
-	bare    bool
-	keepRsp    bool   // the connection may carry another request
-	staleLook  bool   // a 421 whose body's start is to be read (lookStale)
-	staleWait  bool   // a 421 is being looked at off the loop
+	bare      bool
+	keepRsp   bool // the connection may carry another request
+	staleLook bool // a 421 whose body's start is to be read (lookStale)
+	staleWait bool // a 421 is being looked at off the loop
 	// lane reads the rest of the answer at the client's pace, off gnet
 	// (evloop_lane.go); c is nil then. noLane: the connection could not
 	// be taken off gnet for this answer (not tried again).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -316,7 +317,35 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 	}
 	att.answer = fastAnswer{resp: resp, finish: att.finish, prefix: peek}
 	att.finish = nil // the answer owns the connection now
+	if size < 0 && !ctx.Request.Header.IsHTTP11() {
+		answerFastBare(ctx, &att.answer, rt.cfg.WriteTimeout)
+		return
+	}
 	w.SetBodyStream(&att.answer, size)
+}
+
+// answerFastBare sends an answer without a length to an HTTP/1.0 client,
+// which cannot read chunked (RFC 9112 §6.1): the body's bytes as they
+// come, ended by closing the connection. fasthttp frames every streamed
+// body of unknown size as chunked, so the connection is taken over once
+// the handler returns (Hijack): the head as fasthttp would write it,
+// without Content-Length or Transfer-Encoding, then the body.
+func answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer, writeTimeout time.Duration) {
+	w := &ctx.Response
+	w.Header.SetContentLength(-2) // neither Content-Length nor Transfer-Encoding
+	w.SetConnectionClose()
+	head := w.Header.AppendBytes(nil)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		defer answer.Close()
+		if writeTimeout > 0 { // one deadline for the whole answer, as fasthttp sets it
+			_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
+		}
+		if _, err := c.Write(head); err != nil {
+			return
+		}
+		_, _ = io.Copy(c, answer)
+	})
 }
 
 // fastAnswer is a cell's response body on its way to the client; fasthttp

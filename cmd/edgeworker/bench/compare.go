@@ -21,7 +21,10 @@ import (
 // start up to its listening (it runs the script's global scope, and so the
 // isolate's start, before that) and the process's CPU time a moment
 // (settle) after the first response: what the isolate costs in all is the
-// last, not the first request's share alone.
+// last, not the first request's share alone. The last columns split the
+// first request's CPU time by thread (threads.go): the Worker's thread,
+// the one Cloudflare's per-request CPU time is about, and V8's background
+// threads (its optimising compiler, and concurrent garbage collection).
 func compare(dirs []string, rounds int) error {
 	ctx := context.Background()
 	var bs []bundle.Bundle
@@ -42,6 +45,10 @@ func compare(dirs []string, rounds int) error {
 	start := make([][]time.Duration, len(bs))
 	total := make([][]time.Duration, len(bs))
 	settled := make([][]time.Duration, len(bs))
+	worker := make([][]time.Duration, len(bs))
+	v8 := make([][]time.Duration, len(bs))
+	other := make([]time.Duration, len(bs))
+	names := make([]string, len(bs))
 	for range rounds {
 		for i, b := range bs {
 			m, err := firstRequest(ctx, b, reg)
@@ -51,16 +58,23 @@ func compare(dirs []string, rounds int) error {
 			cpu[i], wall[i] = append(cpu[i], m.cpu), append(wall[i], m.wall)
 			start[i], total[i] = append(start[i], m.startCPU), append(total[i], m.startCPU+m.cpu)
 			settled[i] = append(settled[i], m.settledCPU)
+			worker[i], v8[i] = append(worker[i], m.split.worker), append(v8[i], m.split.v8)
+			other[i], names[i] = max(other[i], m.split.other), m.threads
 		}
 	}
 	fmt.Printf("### First request of a fresh isolate (%d rounds over %d bundles, alternating)\n\n", rounds, len(bs))
-	fmt.Printf("| bundle | gzip -9 (script and wasm) | workerd CPU, median | min | max | wall, median | workerd CPU, process start → listening, median | start and first request, median | all, %v after the first response, median |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", settle)
+	fmt.Printf("| bundle | gzip -9 (script and wasm) | workerd CPU, median | min | max | wall, median | workerd CPU, process start → listening, median | start and first request, median | all, %v after the first response, median | of the first request, the Worker's thread, median | max | V8's background threads, median |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", settle)
 	for i := range bs {
-		for _, d := range [][]time.Duration{cpu[i], wall[i], start[i], total[i], settled[i]} {
+		for _, d := range [][]time.Duration{cpu[i], wall[i], start[i], total[i], settled[i], worker[i], v8[i]} {
 			slices.Sort(d)
 		}
 		n := len(cpu[i])
-		fmt.Printf("| %s | %d B | %s | %s | %s | %s | %s | %s | %s |\n", dirs[i], bs[i].GzipSize(), ms(cpu[i][n/2]), ms(cpu[i][0]), ms(cpu[i][n-1]), ms(wall[i][n/2]), ms(start[i][n/2]), ms(total[i][n/2]), ms(settled[i][n/2]))
+		fmt.Printf("| %s | %d B | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", dirs[i], bs[i].GzipSize(), ms(cpu[i][n/2]), ms(cpu[i][0]), ms(cpu[i][n-1]), ms(wall[i][n/2]), ms(start[i][n/2]), ms(total[i][n/2]), ms(settled[i][n/2]),
+			ms(worker[i][n/2]), ms(worker[i][n-1]), ms(v8[i][n/2]))
+	}
+	fmt.Println()
+	for i := range bs {
+		fmt.Printf("%s: threads %s; other threads' CPU during the first request, max %s.\n", dirs[i], names[i], ms(other[i]))
 	}
 	return nil
 }
@@ -78,6 +92,10 @@ type firstMeasure struct {
 	// response: with what V8's background threads (compiling wasm
 	// functions to optimised code) went on doing for either phase.
 	settledCPU time.Duration
+	// split is the first request's CPU time (cpu) by thread, and threads
+	// the process's threads by name after it.
+	split   cpuSplit
+	threads string
 }
 
 // settle is how long firstRequest waits after the first response before
@@ -106,10 +124,12 @@ func firstRequest(ctx context.Context, b bundle.Bundle, reg []byte) (firstMeasur
 	defer rt.Close()
 	client := newClient()
 	defer client.CloseIdleConnections()
-	before := cpuNS(rt.PID())
-	m.startCPU = time.Duration(before)
+	before := threads(rt.PID())
+	m.startCPU = time.Duration(totalNS(before))
 	m.wall, err = timed(client, rt.URL+"/x", "cell-a")
-	m.cpu = time.Duration(cpuNS(rt.PID()) - before)
+	after := threads(rt.PID())
+	m.split, m.threads = split(rt.PID(), before, after), threadNames(rt.PID(), after)
+	m.cpu = m.split.total
 	time.Sleep(settle)
 	m.settledCPU = time.Duration(cpuNS(rt.PID()))
 	return m, err

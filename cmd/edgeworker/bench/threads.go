@@ -60,7 +60,7 @@ func totalNS(ts map[int]thread) int64 {
 // v8Prefix starts the names of V8's platform worker threads ("V8
 // DefaultWorker", cut to 15 bytes by the kernel): the background threads
 // V8 gives its optimising compiler (TurboFan) and the concurrent parts of
-// its garbage collector. workerd starts max(1, cores − 1) of them.
+// its garbage collector (one on a 2-core machine).
 const v8Prefix = "V8 "
 
 // cpuSplit is a workerd process's CPU time over an interval, in all and by

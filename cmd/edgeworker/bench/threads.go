@@ -73,8 +73,9 @@ type cpuSplit struct {
 	// serve` runs its event loop there, and on it the Worker's JavaScript
 	// and wasm, V8's baseline compiler (Liftoff, on each wasm function's
 	// first call) and workerd's own work for the request (HTTP, the KV
-	// subrequests). Cloudflare's per-request CPU time is the thread's that
-	// runs the Worker (BENCHMARKS.md, "first request's CPU by thread").
+	// subrequests). Whether Cloudflare's per-request CPU time counts only
+	// this thread is not documented; the one description found says so
+	// (BENCHMARKS.md, "the first request's CPU by thread").
 	worker time.Duration
 	// v8 is V8's background threads' (v8Prefix).
 	v8 time.Duration

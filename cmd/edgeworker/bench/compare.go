@@ -22,9 +22,10 @@ import (
 // isolate's start, before that) and the process's CPU time a moment
 // (settle) after the first response: what the isolate costs in all is the
 // last, not the first request's share alone. The last columns split the
-// first request's CPU time by thread (threads.go): the Worker's thread,
-// the one Cloudflare's per-request CPU time is about, and V8's background
-// threads (its optimising compiler, and concurrent garbage collection).
+// first request's CPU time by thread (threads.go): the Worker's thread
+// (which may be all that Cloudflare's per-request CPU time counts; not
+// documented) and V8's background threads (its optimising compiler, and
+// concurrent garbage collection).
 func compare(dirs []string, rounds int) error {
 	ctx := context.Background()
 	var bs []bundle.Bundle

@@ -52,9 +52,10 @@ const (
 	// asks each loop, every tick (an eighth of the shortest timeout,
 	// 10-250 ms), to scan its connections (evloop_timer.go): idle and
 	// head (ReadHeaderTimeout, 408), body (ReadTimeout, 408
-	// client_timeout), the cell's head (UpstreamTimeout, 504), a client
-	// that does not read (WriteTimeout: closed), idle cell connections
-	// (90 s). A deadline is met up to one tick late.
+	// client_timeout), the cell's head (UpstreamTimeout, 504), a pause
+	// in the cell's answer body (UpstreamIdleTimeout: broken off), a
+	// client that does not read (WriteTimeout: closed), idle cell
+	// connections (90 s). A deadline is met up to one tick late.
 	//
 	// Shutdown: the listener closes, idle client connections close at
 	// once and busy ones after their answer; Serve waits for the

@@ -59,8 +59,9 @@ const (
 
 // evLane is a cell connection's answer read at its client's pace.
 type evLane struct {
-	nc  net.Conn
-	buf []byte // the goroutine reads into it, the loop passes it on, in turns
+	nc   net.Conn
+	idle time.Duration // UpstreamIdleTimeout: the most each read may wait
+	buf  []byte        // the goroutine reads into it, the loop passes it on, in turns
 	// pend is what was read but is not passed on yet (the start of a
 	// chunk line); the loop's.
 	pend []byte
@@ -84,7 +85,7 @@ func (cc *evCell) slowLane(cl *evClient) bool {
 		return false
 	}
 	buf, _ := cc.c.Peek(-1)
-	ln := &evLane{nc: nc, buf: make([]byte, evLaneRead), pend: bytes.Clone(buf), next: make(chan time.Duration, 1)}
+	ln := &evLane{nc: nc, idle: cc.loop.s.rt.cfg.UpstreamIdleTimeout, buf: make([]byte, evLaneRead), pend: bytes.Clone(buf), next: make(chan time.Duration, 1)}
 	c := cc.c
 	c.SetContext(nil) // its OnClose is nobody's
 	cc.c, cc.lane = nil, ln
@@ -140,6 +141,9 @@ func (ln *evLane) run(el gnet.EventLoop, cc *evCell, done <-chan struct{}) {
 			}
 			task = func() { cc.laneCheck(ln) }
 		} else {
+			// The loop asked for this read: the client is waiting for it,
+			// so a pause here is the cell's.
+			_ = ln.nc.SetReadDeadline(time.Now().Add(ln.idle))
 			n, err := ln.nc.Read(ln.buf)
 			task = func() { cc.laneRead(ln, n, err) }
 		}

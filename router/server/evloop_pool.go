@@ -51,6 +51,11 @@ type evCell struct {
 	keepRsp   bool // the connection may carry another request
 	staleLook bool // a 421 whose body's start is to be read (lookStale)
 	staleWait bool // a 421 is being looked at off the loop
+	// taken counts the answer's body bytes passed on; the loop's scan
+	// notes when it last moved (seenAt, at seen) to break off an answer
+	// whose cell pauses for UpstreamIdleTimeout (evloop_timer.go).
+	taken, seen int64
+	seenAt      time.Time
 	// lane reads the rest of the answer at the client's pace, off gnet
 	// (evloop_lane.go); c is nil then. noLane: the connection could not
 	// be taken off gnet for this answer (not tried again).
@@ -266,6 +271,7 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 		cc.keepRsp = !cc.resp.ConnectionClose() && !cc.untilClose
 		discard(cc.c, n)
 		cc.head = true
+		cc.taken, cc.seen, cc.seenAt = 0, 0, time.Time{}
 		if rt.attemptAnswered(&cl.st, cl.cell, status, time.Since(cl.began)) || cl.closed {
 			cc.drop = true
 			return true, nil
@@ -370,6 +376,7 @@ func (cc *evCell) forward(cl *evClient, out, buf []byte) (int, bool) {
 			return 0, false
 		}
 	}
+	cc.taken += int64(used)
 	if !cc.drop {
 		cl.answering = true
 	}

@@ -315,7 +315,12 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 		w.SkipBody = true
 		return
 	}
-	att.answer = fastAnswer{resp: resp, finish: att.finish, prefix: peek}
+	att.answer = fastAnswer{resp: resp, finish: att.finish, prefix: peek, conn: att.conn}
+	if att.conn != nil {
+		att.answer.idle, att.answer.stalled = rt.cfg.UpstreamIdleTimeout, func() {
+			st.log(rt.cfg.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, st.cell.ID, "timeout", rt.cfg.UpstreamIdleTimeout)
+		}
+	}
 	att.finish = nil // the answer owns the connection now
 	if size < 0 && !ctx.Request.Header.IsHTTP11() {
 		answerFastBare(ctx, &att.answer, rt.cfg.WriteTimeout)
@@ -357,6 +362,12 @@ type fastAnswer struct {
 	finish func(keep bool)
 	eof    bool
 	prefix []byte // read from the stream already: sent first
+	// conn, when the body is still to be read from it, gets a read
+	// deadline idle from each read (UpstreamIdleTimeout); stalled logs a
+	// read that met it.
+	conn    net.Conn
+	idle    time.Duration
+	stalled func()
 }
 
 func (a *fastAnswer) Read(p []byte) (int, error) {
@@ -370,9 +381,15 @@ func (a *fastAnswer) Read(p []byte) (int, error) {
 		a.eof = true
 		return 0, io.EOF
 	}
+	if a.conn != nil {
+		_ = a.conn.SetReadDeadline(time.Now().Add(a.idle))
+	}
 	n, err := s.Read(p)
 	if err == io.EOF {
 		a.eof = true
+	}
+	if err != nil && a.stalled != nil && isTimeout(err) {
+		a.stalled()
 	}
 	return n, err
 }

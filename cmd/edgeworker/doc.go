@@ -74,6 +74,12 @@
 // Every other request is served by Go throughout. Both run the same walk
 // (walk.go); see fast.go.
 //
+// The shim starts the program at the script's global scope, when the
+// isolate starts, so that Go's start is not part of the first request;
+// main only registers the handlers there, and the first event reads the
+// bindings (handlers.setUp). How the shim deals with what the global scope
+// forbids (random values, timers) is described in shim.js.
+//
 // A request under directory.BasePath (/_cellfabric/v1/directory), on any
 // host, is the tenant directory's control API and never reaches a cell: it
 // is verified with the control key (the CONTROL_KEY and CONTROL_KEY_ID

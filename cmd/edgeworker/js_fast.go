@@ -58,6 +58,7 @@ func fastRoute(n uint32) uint32 {
 	if fastHandlers == nil || int(n) > len(fastBuf) {
 		return 0
 	}
+	fastHandlers.setUp()
 	plan := fastHandlers.route(string(fastBuf[:n]))
 	if plan == "" {
 		return 0

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -20,23 +21,16 @@ import (
 // main registers.
 const handlersGlobal = "__cellfabricEdge"
 
-// main runs inside the Worker's first event (the shim starts it there: the
-// runtime forbids random numbers and timers at global scope), registers the
-// handlers and then waits for events for the isolate's lifetime.
+// goStartGlobal is the global where the shim notes where it started the
+// Go program: "global scope" or "event" (memStatsReport.GoStart).
+const goStartGlobal = "__cellfabricGoStart"
+
+// main runs at the script's global scope, when the isolate starts (the
+// shim starts it there), registers the handlers and then waits for events
+// for the isolate's lifetime. It reads no binding: setUp does, in the
+// first event.
 func main() {
-	logger := newLineLogger(os.Stderr, time.Now)
-	b := bindings{
-		Config: text(edgeconf.ConfigBinding), Key: text(edgeconf.KeyBinding), KeyID: text(edgeconf.KeyIDBinding),
-		ControlKey: text(edgeconf.ControlKeyBinding), ControlKeyID: text(edgeconf.ControlKeyIDBinding),
-		Settle: text(edgeconf.SettleBinding),
-	}
-	e, err := newEdge(b, namespace(edgeconf.KVBinding), namespace(edgeconf.DirectoryBinding), wallClock, logger)
-	if err != nil {
-		logger.Error("the edge worker is misconfigured and forwards nothing", "error", err)
-	} else {
-		e.wait = jsWait
-	}
-	h := &handlers{edge: e, err: err, logger: logger, memStats: text(edgeconf.MemStatsBinding) == "1"}
+	h := &handlers{}
 	fastHandlers = h
 	js.Global().Set(handlersGlobal, object(
 		"fetch", js.FuncOf(h.fetch),
@@ -47,11 +41,37 @@ func main() {
 	select {}
 }
 
+// setUp reads the bindings and builds the edge, once, in the isolate's
+// first event (fetch, scheduled, or the fast path's route), not at global
+// scope where main runs: there the clocks read 0 (the edge's caches, signer
+// and logger read the clock), KV reads are refused as I/O, and a Worker in
+// the modules format would have no bindings yet.
+func (h *handlers) setUp() {
+	h.once.Do(func() {
+		logger := newLineLogger(os.Stderr, time.Now)
+		b := bindings{
+			Config: text(edgeconf.ConfigBinding), Key: text(edgeconf.KeyBinding), KeyID: text(edgeconf.KeyIDBinding),
+			ControlKey: text(edgeconf.ControlKeyBinding), ControlKeyID: text(edgeconf.ControlKeyIDBinding),
+			Settle: text(edgeconf.SettleBinding),
+		}
+		e, err := newEdge(b, namespace(edgeconf.KVBinding), namespace(edgeconf.DirectoryBinding), wallClock, logger)
+		if err != nil {
+			logger.Error("the edge worker is misconfigured and forwards nothing", "error", err)
+		} else {
+			e.wait = jsWait
+		}
+		h.edge, h.err, h.logger, h.memStats = e, err, logger, text(edgeconf.MemStatsBinding) == "1"
+	})
+}
+
 // wallClock is time.Now without its monotonic reading: the runtime's
 // monotonic clock is not comparable across requests.
 func wallClock() time.Time { return time.Now().Round(0) }
 
+// handlers serve the isolate's events. Their fields are set by setUp, in
+// the first event.
 type handlers struct {
+	once   sync.Once
 	edge   *edge
 	err    error // set when the bindings are unusable
 	logger router.Logger
@@ -74,6 +94,7 @@ func namespace(name string) directory.KV {
 // resolves with the Response.
 func (h *handlers) fetch(_ js.Value, args []js.Value) any {
 	req, resolve := arg(args, 0), arg(args, 1)
+	h.setUp()
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -140,6 +161,9 @@ func (h *handlers) memStatsResponse(req js.Value) (js.Value, bool) {
 	}
 	m := h.edge.memStats()
 	m.FastPending = h.fast.len()
+	if s := js.Global().Get(goStartGlobal); s.Type() == js.TypeString {
+		m.GoStart = s.String()
+	}
 	body, _ := json.Marshal(m)
 	return js.Global().Get("Response").New(string(body), object("status", 200, "headers", object("Content-Type", "application/json", "Cache-Control", "no-store"))), true
 }
@@ -163,6 +187,7 @@ func refusalResponse(r *router.Refusal, reqID, tenantID string) js.Value {
 // reject) on the Cron Trigger.
 func (h *handlers) scheduled(_ js.Value, args []js.Value) any {
 	resolve, reject := arg(args, 2), arg(args, 3)
+	h.setUp()
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {

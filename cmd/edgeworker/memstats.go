@@ -26,6 +26,9 @@ type memStatsReport struct {
 	// their end (done passed them on, or resume finished them): 0 once
 	// every request has ended (js_fast.go).
 	FastPending int `json:"fastPending"`
+	// GoStart is where the shim started the Go program: "global scope"
+	// (the isolate's start, before any event) or "event" (js_main.go).
+	GoStart string `json:"goStart"`
 }
 
 // memStats collects garbage and reads the heap figures. Values that held

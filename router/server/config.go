@@ -24,6 +24,7 @@ const (
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultDialTimeout       = 3 * time.Second
 	DefaultUpstreamTimeout   = 30 * time.Second
+	DefaultUpstreamIdle      = 60 * time.Second
 	DefaultMaxAttempts       = 3
 	DefaultRetryRatio        = 0.2
 	DefaultMinRetries        = 10
@@ -76,6 +77,13 @@ type Config struct {
 	// system's roots. The default Health tracker's checks of https health
 	// URLs trust the same roots.
 	CellRootCAs *x509.CertPool
+	// UpstreamIdleTimeout is the longest a cell may send nothing in the
+	// middle of its answer's body; past it the answer is broken off (the
+	// client's connection closes, as when the cell resets it), so a cell
+	// that stalls does not hold its client and the router's connection
+	// for ever. An answer may take any time in all as long as it never
+	// pauses that long (nginx's proxy_read_timeout). Default 60 s.
+	UpstreamIdleTimeout time.Duration
 	// MaxIdlePerCell is the keep-alive pool size per cell. Default 256.
 	MaxIdlePerCell int
 	// MaxAttempts is the most cells one request tries. Default 3.
@@ -178,6 +186,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&c.DialTimeout, DefaultDialTimeout)
 	setDefault(&c.UpstreamTimeout, DefaultUpstreamTimeout)
+	setDefault(&c.UpstreamIdleTimeout, DefaultUpstreamIdle)
 	setDefault(&c.MaxIdlePerCell, DefaultMaxIdlePerCell)
 	setDefault(&c.MaxAttempts, DefaultMaxAttempts)
 	setDefault(&c.RetryRatio, DefaultRetryRatio)

@@ -52,9 +52,10 @@ const (
 	// asks each loop, every tick (an eighth of the shortest timeout,
 	// 10-250 ms), to scan its connections (evloop_timer.go): idle and
 	// head (ReadHeaderTimeout, 408), body (ReadTimeout, 408
-	// client_timeout), the cell's head (UpstreamTimeout, 504), a client
-	// that does not read (WriteTimeout: closed), idle cell connections
-	// (90 s). A deadline is met up to one tick late.
+	// client_timeout), the cell's head (UpstreamTimeout, 504), a pause
+	// in the cell's answer body (UpstreamIdleTimeout: broken off), a
+	// client that does not read (WriteTimeout: closed), idle cell
+	// connections (90 s). A deadline is met up to one tick late.
 	//
 	// Shutdown: the listener closes, idle client connections close at
 	// once and busy ones after their answer; Serve waits for the
@@ -65,17 +66,27 @@ const (
 	// client that leaves while its request waits for a cell is noticed
 	// (its cell connection is closed, the request counts 499).
 	//
-	// Limits and what it does not do: gnet cannot stop reading one
-	// connection, so there is no back-pressure. What a client does not
-	// take of an answer is buffered by the loop up to 8 MiB
-	// (evMaxOutbound); past that the request is given up as the
-	// client's (499) and both connections close, so a large answer to a
-	// client slower than its cell is cut where the other engines slow
-	// the cell down; answers to pipelined requests count towards it too
-	// (past it, the next request is not taken and the connection
-	// closes). A request body waiting for a slow cell is bounded
-	// by MaxBodyBytes; what a client sends behind its request in flight
-	// (pipelining) by 1 MiB (evMaxAhead), past which the request is given
+	// Back-pressure: gnet cannot stop reading one connection, so an
+	// answer its client takes slower than its cell sends it piles up in
+	// the client's outbound buffer. Past 256 KiB of it (evSlowHigh) in
+	// the middle of an answer, the cell's connection leaves gnet (a
+	// duplicate of its descriptor) and the rest of the answer is read
+	// by a goroutine, one 64 KiB read at a time handed to the loop,
+	// only once less than 64 KiB (evSlowLow) waits for the client
+	// (evloop_lane.go): the cell is slowed down by TCP, as on the other
+	// engines, and the answer arrives whole however large, with about
+	// evSlowHigh held per slow client. That connection is closed after
+	// the answer, not pooled. Two cases cannot take that lane and are
+	// bounded by 8 MiB (evMaxOutbound) instead, past which the request is
+	// given up as the client's (499) and both connections close: an
+	// answer that outruns its request's body (still being sent), and
+	// answers to pipelined requests (past it, the next request is not
+	// taken and the connection closes).
+	//
+	// Other limits and what it does not do: a request body waiting for
+	// a slow cell is bounded by MaxBodyBytes; what a client sends
+	// behind its request in flight (pipelining) by 1 MiB (evMaxAhead),
+	// past which the request is given
 	// up the same way. It speaks HTTP/1.1 to cells, does not proxy
 	// upgrades (WebSocket) or trailers, and has no TLS listener.
 	//
@@ -90,6 +101,7 @@ const (
 	// connection costs two goroutines and two more descriptors, and its
 	// bytes one more copy through the kernel each way. Plain cells pay
 	// nothing for it.
+	//
 	// BENCHMARKS.md, "An event-loop engine (gnet), measured", has its
 	// cost.
 	EngineEvLoop Engine = "evloop"

@@ -38,7 +38,8 @@ type evServer struct {
 	// closing is set once shutdown starts: loops close client
 	// connections as soon as they are idle.
 	closing bool
-	// clockDone stops the timeouts' clock (evloop_timer.go).
+	// clockDone stops the timeouts' clock (evloop_timer.go) and the
+	// slow lanes' goroutines (evloop_lane.go).
 	clockDone chan struct{}
 	started   bool // the loops run (Start succeeded)
 }

@@ -35,6 +35,9 @@ type evBody struct {
 	// trailers counts the trailer section's bytes (bounded by
 	// maxChunkLine in all, as net/http bounds it by its buffer).
 	trailers int
+	// bare: take passes a chunked body's data on without its framing
+	// (to an HTTP/1.0 client); else the chunks as they came.
+	bare bool
 }
 
 // kept records data taken, while it fits replayMaxBytes.
@@ -120,8 +123,10 @@ func (b *evBody) take(in, out []byte) (used int, _ []byte, err error) {
 			if b.n+size > b.limit {
 				return used, out, &http.MaxBytesError{Limit: b.limit}
 			}
-			out = strconv.AppendInt(out, size, 16)
-			out = append(out, "\r\n"...)
+			if !b.bare {
+				out = strconv.AppendInt(out, size, 16)
+				out = append(out, "\r\n"...)
+			}
 			b.state, b.rest = chunkData, size
 		case chunkData:
 			k := int(min(int64(len(p)), b.rest))
@@ -142,7 +147,9 @@ func (b *evBody) take(in, out []byte) (used int, _ []byte, err error) {
 			if p[0] != '\r' || p[1] != '\n' {
 				return used, out, errors.New("malformed chunked encoding: no CRLF after the chunk data")
 			}
-			out = append(out, "\r\n"...)
+			if !b.bare {
+				out = append(out, "\r\n"...)
+			}
 			used += 2
 			b.state = chunkSize
 		case chunkTrailer:
@@ -155,7 +162,9 @@ func (b *evBody) take(in, out []byte) (used int, _ []byte, err error) {
 			}
 			used += n
 			if len(line) == 0 {
-				out = append(out, "0\r\n\r\n"...) // trailers are not passed on
+				if !b.bare {
+					out = append(out, "0\r\n\r\n"...) // trailers are not passed on
+				}
 				b.done = true
 				continue
 			}

@@ -26,9 +26,10 @@ import (
 // is dialled in a goroutine when the loop has no idle one and enrolled on
 // that same loop; its answers are read in its OnTraffic and written to
 // the client there: a Content-Length body as it is, a chunked or
-// close-delimited one chunked (as the fasthttp engine answers). A
-// connection to an https cell is bridged to its TLS connection
-// (evloop_tls.go) and is otherwise the same.
+// close-delimited one chunked (as the fasthttp engine answers), or, to
+// an HTTP/1.0 client, which cannot read chunked, as bare bytes ended by
+// closing the client's connection. A connection to an https cell is
+// bridged to its TLS connection (evloop_tls.go) and is otherwise the same.
 
 // evCell is a connection to a cell, owned by one loop.
 type evCell struct {
@@ -51,9 +52,22 @@ type evCell struct {
 	drop       bool   // the answer is not passed on (retried elsewhere)
 	ans        evBody // the answer body's framing
 	untilClose bool   // the answer body ends when the cell closes
-	keepRsp    bool   // the connection may carry another request
-	staleLook  bool   // a 421 whose body's start is to be read (lookStale)
-	staleWait  bool   // a 421 is being looked at off the loop
+	// bare: the body goes to the client without framing, ended by
+	// closing its connection (an HTTP/1.0 client and no length).
+	bare      bool
+	keepRsp   bool // the connection may carry another request
+	staleLook bool // a 421 whose body's start is to be read (lookStale)
+	staleWait bool // a 421 is being looked at off the loop
+	// taken counts the answer's body bytes passed on; the loop's scan
+	// notes when it last moved (seenAt, at seen) to break off an answer
+	// whose cell pauses for UpstreamIdleTimeout (evloop_timer.go).
+	taken, seen int64
+	seenAt      time.Time
+	// lane reads the rest of the answer at the client's pace, off gnet
+	// (evloop_lane.go); c is nil then. noLane: the connection could not
+	// be taken off gnet for this answer (not tried again).
+	lane   *evLane
+	noLane bool
 }
 
 // errCellClosed is a cell connection closed with a request on it.
@@ -170,7 +184,7 @@ func (cc *evCell) opened(c gnet.Conn) {
 // send writes cl's request head to the cell, and what of the body is
 // there.
 func (cc *evCell) send(cl *evClient) {
-	cc.client, cc.head, cc.drop, cc.got, cc.staleLook, cc.staleWait = cl, false, false, false, false, false
+	cc.client, cc.head, cc.drop, cc.got, cc.staleLook, cc.staleWait, cc.noLane = cl, false, false, false, false, false, false
 	cl.cc = cc
 	cl.sentAt = time.Now()
 	b := cl.out.AppendBytes(cc.loop.buf[:0])
@@ -186,12 +200,16 @@ func (cc *evCell) idle() {
 	cc.loop.idle[cc.addr] = append(cc.loop.idle[cc.addr], cc)
 }
 
-// close closes the connection with no request on it any more.
+// close closes the connection with no request on it any more (in the
+// slow lane, the lane's).
 func (cc *evCell) close() {
 	cc.client = nil
 	if !cc.closed {
 		cc.closed = true
-		if cc.c != nil {
+		if ln := cc.lane; ln != nil {
+			cc.lane = nil
+			ln.stop()
+		} else if cc.c != nil {
 			_ = cc.c.Close()
 		}
 	}
@@ -273,6 +291,7 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 		cc.keepRsp = !cc.resp.ConnectionClose() && !cc.untilClose
 		discard(cc.c, n)
 		cc.head = true
+		cc.taken, cc.seen, cc.seenAt = 0, 0, time.Time{}
 		if rt.attemptAnswered(&cl.st, cl.cell, status, time.Since(cl.began)) || cl.closed {
 			cc.drop = true
 			return true, nil
@@ -290,8 +309,16 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 func (cc *evCell) answerHead(cl *evClient) []byte {
 	answerHead(&cc.resp, &cl.w, &cl.st, cl.u)
 	cl.w.SetNoDefaultContentType(true)
+	cc.bare = false
 	if cc.untilClose || cc.ans.chunked {
-		cl.w.SetContentLength(-1) // chunked to the client, as the fasthttp engine does
+		if cl.in.IsHTTP11() {
+			cl.w.SetContentLength(-1) // chunked to the client, as the fasthttp engine does
+		} else {
+			// An HTTP/1.0 client cannot read chunked (RFC 9112 §6.1):
+			// the body's end is the connection's close.
+			cl.w.SetContentLength(-2)
+			cc.bare, cc.ans.bare, cl.closeAfter = true, true, true
+		}
 	}
 	if cl.closeAfter {
 		cl.w.SetConnectionClose()
@@ -300,42 +327,25 @@ func (cc *evCell) answerHead(cl *evClient) []byte {
 }
 
 // passBody passes on, after out (the head, or nil), what of the answer's
-// body is there, and ends the attempt once all of it is through. The
-// request is accounted for (metrics, trace) before its answer's last
-// bytes are written, as the other engines do.
+// body is there, and ends the attempt once all of it is through. An
+// answer that piles up for its client (over evSlowHigh) goes on in the
+// slow lane (evloop_lane.go).
 func (cc *evCell) passBody(cl *evClient, out []byte) {
 	buf, _ := cc.c.Peek(-1)
-	if out == nil {
-		out = cc.loop.buf[:0]
-	}
-	var used int
-	switch {
-	case cc.untilClose:
-		if len(buf) > 0 {
-			out = appendChunk(out, buf)
-		}
-		used = len(buf)
-	default:
-		var err error
-		used, out, err = cc.ans.take(buf, out)
-		if err != nil {
-			cc.broken(cl, fmt.Errorf("reading the cell's answer body: %w", err))
-			return
-		}
+	used, ok := cc.forward(cl, out, buf)
+	if !ok {
+		return
 	}
 	discard(cc.c, used)
-	if !cc.drop {
-		cl.answering = true
-	}
-	if !cc.drop && !cc.untilClose && cc.ans.done && !cl.closed {
-		cl.account()
-	}
-	if !cc.drop && len(out) > 0 {
-		cl.write(out)
-	}
 	if cc.untilClose || !cc.ans.done {
-		if !cl.closed && cl.c.OutboundBuffered() > evMaxOutbound {
-			cc.tooSlow(cl)
+		if cl.closed {
+			return
+		}
+		if n := cl.c.OutboundBuffered(); n > evSlowHigh {
+			cc.loop.s.rt.notePeak(n)
+			if !cc.slowLane(cl) && n > evMaxOutbound {
+				cc.tooSlow(cl)
+			}
 		}
 		return
 	}
@@ -360,16 +370,58 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 	}
 }
 
+// forward passes on to the client, after out (the head, or nil), what of
+// buf belongs to the answer's body, and returns how many bytes of buf
+// that is; false: the answer broke (the request has ended). The request
+// is accounted for (metrics, trace) before its answer's last bytes are
+// written, as the other engines do.
+func (cc *evCell) forward(cl *evClient, out, buf []byte) (int, bool) {
+	if out == nil {
+		out = cc.loop.buf[:0]
+	}
+	var used int
+	switch {
+	case cc.untilClose:
+		if len(buf) > 0 && cc.bare {
+			out = append(out, buf...)
+		} else if len(buf) > 0 {
+			out = appendChunk(out, buf)
+		}
+		used = len(buf)
+	default:
+		var err error
+		used, out, err = cc.ans.take(buf, out)
+		if err != nil {
+			cc.broken(cl, fmt.Errorf("reading the cell's answer body: %w", err))
+			return 0, false
+		}
+	}
+	cc.taken += int64(used)
+	if !cc.drop {
+		cl.answering = true
+	}
+	if !cc.drop && !cc.untilClose && cc.ans.done && !cl.closed {
+		cl.account()
+	}
+	if !cc.drop && len(out) > 0 {
+		cl.write(out)
+	}
+	return used, true
+}
+
 // evMaxOutbound bounds what the engine buffers for a client that reads
-// its answer slower than the cell sends it: gnet cannot stop reading the
-// cell's connection, so past this the request is given up (tooSlow).
+// its answers slower than they come when the slow lane cannot take the
+// answer (its request's body is still being sent, or its connection
+// could not be duplicated), and for the answers to pipelined requests
+// (next): past this the request is given up (tooSlow).
 const evMaxOutbound = 8 << 20
 
 // tooSlow gives up a request whose client does not take its answer fast
-// enough (over evMaxOutbound buffered): both connections close, and the
-// request counts as the client's (499).
+// enough (over evMaxOutbound buffered) and whose answer the slow lane
+// could not take: both connections close, and the request counts as the
+// client's (499).
 func (cc *evCell) tooSlow(cl *evClient) {
-	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("client reads its answer slower than the cell sends it; closing it (the evloop engine buffers at most evMaxOutbound bytes per client; the fasthttp engine slows the cell down instead)", "buffered", cl.c.OutboundBuffered(), "limit", evMaxOutbound)
+	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("client reads its answer slower than the cell sends it, and the answer cannot be slowed down (its request body is still being sent); closing it (the evloop engine buffers at most evMaxOutbound bytes per client then)", "buffered", cl.c.OutboundBuffered(), "limit", evMaxOutbound)
 	cc.close()
 	cl.cc = nil
 	cl.closeNow()
@@ -438,7 +490,9 @@ func (cc *evCell) onClose(err error) {
 	if cc.head && cc.untilClose && clean {
 		// A close-delimited answer ends here; only at a clean close (a
 		// reset or a read error breaks it off: broken below).
-		cl.write([]byte("0\r\n\r\n"))
+		if !cc.bare {
+			cl.write([]byte("0\r\n\r\n"))
+		}
 		if !cl.body.done {
 			cl.closeAfter = true
 		}

@@ -19,45 +19,77 @@ import (
 	"github.com/cellfabric/cellfabric/router"
 )
 
-// TestEvLoopBoundsWhatASlowClientLeaves: the event-loop engine cannot
-// stop reading a cell's answer while its client does not read, so it
-// bounds what it buffers for the client (evMaxOutbound): past that, the
-// request is given up as the client's (499) and both connections close,
-// instead of the whole answer piling up in memory.
-func TestEvLoopBoundsWhatASlowClientLeaves(t *testing.T) {
+// TestEvLoopSlowLaneEndsWithItsClient: an answer read at its client's
+// pace (the slow lane, evloop_lane.go) ends when its client does: when the
+// client leaves, or takes nothing for WriteTimeout, the request counts as
+// the client's (499) and the cell's connection, off the loop, is closed
+// (the cell's writes fail) rather than left open with its goroutine. So
+// does it when the router shuts down with the answer still going.
+func TestEvLoopSlowLaneEndsWithItsClient(t *testing.T) {
 	t.Parallel()
-	const size = 64 << 20
-	chunk := bytes.Repeat([]byte("x"), 1<<20)
-	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(size))
-		for i := 0; i < size/len(chunk); i++ {
-			if _, err := w.Write(chunk); err != nil {
-				return
+	tests := []struct {
+		name         string
+		writeTimeout time.Duration
+		leave        bool // the client closes its connection
+		shutdown     bool // the router shuts down (its timeout passes)
+	}{
+		{name: "client leaves", leave: true},
+		{name: "client takes nothing for WriteTimeout", writeTimeout: 300 * time.Millisecond},
+		{name: "router shuts down", shutdown: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var written atomic.Int64
+			cellGaveUp := make(chan struct{})
+			cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", strconv.Itoa(slowSize))
+				if err := streamPattern(w, slowSize, &written); err != nil {
+					close(cellGaveUp)
+				}
+			}))
+			t.Cleanup(cell.Close)
+			c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+			h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
+				c.Engine, c.WriteTimeout, c.ShutdownTimeout = EngineEvLoop, tt.writeTimeout, 300*time.Millisecond
+			})
+			conn, err := net.Dial("tcp", hostOf(h.url))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}))
-	t.Cleanup(cell.Close)
-	c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
-	h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.Engine = EngineEvLoop })
-	conn, err := net.Dial("tcp", hostOf(h.url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte("GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	// Read nothing until the router has given up on the client. (The
-	// deadline only keeps a broken router from hanging the test.)
-	gaveUp := `cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="499"}`
-	for deadline := time.Now().Add(30 * time.Second); metricValue(t, h, gaveUp) != 1; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the router still holds the answer for a client that reads nothing (%s = %v)", gaveUp, metricValue(t, h, gaveUp))
-		}
-	}
-	n, _ := io.Copy(io.Discard, conn)
-	if n >= size {
-		t.Errorf("the client got the whole answer (%d bytes) after the router gave up on it", n)
+			defer conn.Close()
+			if _, err := conn.Write([]byte("GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			waitStalled(&written, slowSize) // the client reads nothing
+			if peak := h.rt.evPeak.Load(); peak > 2*evSlowHigh {
+				t.Errorf("the router held %d bytes for a client that read nothing; want at most %d", peak, 2*evSlowHigh)
+			}
+			if tt.leave {
+				conn.Close()
+			}
+			if tt.shutdown {
+				h.cancel()
+				if err := <-h.done; err == nil {
+					t.Errorf("Serve returned nil with an answer still going after the shutdown timeout; want an error saying so")
+				}
+				h.done <- nil // for the harness's cleanup
+			}
+			select {
+			case <-cellGaveUp:
+			case <-time.After(30 * time.Second): // a guard against a hang
+				t.Fatalf("the cell could still write its answer (%d of %d bytes written) after its client was gone", written.Load(), slowSize)
+			}
+			if tt.shutdown {
+				return // the admin listener is closed: no metrics
+			}
+			gaveUp := `cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="499"}`
+			for deadline := time.Now().Add(10 * time.Second); metricValue(t, h, gaveUp) != 1; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s = %v, want 1", gaveUp, metricValue(t, h, gaveUp))
+				}
+			}
+		})
 	}
 }
 

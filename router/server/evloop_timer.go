@@ -4,11 +4,14 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/cellfabric/cellfabric/internal/logattr"
 )
 
 // The event-loop engine's timeouts. gnet's connections have no deadlines
@@ -23,6 +26,8 @@ import (
 //     (408 client_timeout, the client's fault);
 //   - an attempt waiting for its cell's head: UpstreamTimeout from when
 //     its head was written (a timeout under the forwarding policy: 504);
+//   - an answer whose cell sends nothing more for UpstreamIdleTimeout
+//     (broken off: the client's connection closes);
 //   - a client that does not take what is written to it: WriteTimeout
 //     (the connection is closed);
 //   - an idle cell connection: 90 s, as the other engines' pools.
@@ -37,11 +42,14 @@ const evCellIdle = 90 * time.Second
 // says Timeout, so that classify counts it as a timeout.
 var errUpstreamTimeout error = fasthttp.ErrTimeout
 
+// errUpstreamIdle is an answer whose cell paused for UpstreamIdleTimeout.
+var errUpstreamIdle = errors.New("the cell sent nothing for the upstream idle timeout in the middle of its answer")
+
 // tick is the scan period.
 func (s *evServer) tick() time.Duration {
 	c := s.rt.cfg
 	d := evCellIdle
-	for _, t := range []time.Duration{c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout, c.UpstreamTimeout} {
+	for _, t := range []time.Duration{c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout, c.UpstreamTimeout, c.UpstreamIdleTimeout} {
 		if t > 0 {
 			d = min(d, t)
 		}
@@ -103,6 +111,18 @@ func (l *evLoop) scan(now time.Time) {
 		case cl.body.on && !cl.body.done && cl.replay == nil:
 			if c.ReadTimeout > 0 && now.Sub(cl.start) > c.ReadTimeout {
 				cl.bodyFault(timeoutError{})
+			}
+		case cl.cc != nil && cl.cc.c != nil && cl.cc.head && !cl.cc.staleWait:
+			// The answer's body is coming on gnet's side, which reads
+			// whatever the cell sends: no progress is the cell's pause.
+			// (In the slow lane, cc.c is nil: its reads have deadlines.)
+			cc := cl.cc
+			switch {
+			case cc.taken != cc.seen || cc.seenAt.IsZero():
+				cc.seen, cc.seenAt = cc.taken, now
+			case now.Sub(cc.seenAt) > c.UpstreamIdleTimeout:
+				cl.st.log(c.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, cl.cell.ID, "timeout", c.UpstreamIdleTimeout)
+				cc.broken(cl, errUpstreamIdle)
 			}
 		case cl.cc != nil && cl.cc.c != nil && !cl.cc.head && !cl.cc.staleWait:
 			if c.UpstreamTimeout > 0 && !cl.sentAt.IsZero() && now.Sub(cl.sentAt) > c.UpstreamTimeout {

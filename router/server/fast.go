@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -319,9 +320,42 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 		w.SkipBody = true
 		return
 	}
-	att.answer = fastAnswer{resp: resp, finish: att.finish, prefix: peek}
+	att.answer = fastAnswer{resp: resp, finish: att.finish, prefix: peek, conn: att.conn}
+	if att.conn != nil {
+		att.answer.idle, att.answer.stalled = rt.cfg.UpstreamIdleTimeout, func() {
+			st.log(rt.cfg.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, st.cell.ID, "timeout", rt.cfg.UpstreamIdleTimeout)
+		}
+	}
 	att.finish = nil // the answer owns the connection now
+	if size < 0 && !ctx.Request.Header.IsHTTP11() {
+		answerFastBare(ctx, &att.answer, rt.cfg.WriteTimeout)
+		return
+	}
 	w.SetBodyStream(&att.answer, size)
+}
+
+// answerFastBare sends an answer without a length to an HTTP/1.0 client,
+// which cannot read chunked (RFC 9112 §6.1): the body's bytes as they
+// come, ended by closing the connection. fasthttp frames every streamed
+// body of unknown size as chunked, so the connection is taken over once
+// the handler returns (Hijack): the head as fasthttp would write it,
+// without Content-Length or Transfer-Encoding, then the body.
+func answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer, writeTimeout time.Duration) {
+	w := &ctx.Response
+	w.Header.SetContentLength(-2) // neither Content-Length nor Transfer-Encoding
+	w.SetConnectionClose()
+	head := w.Header.AppendBytes(nil)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		defer answer.Close()
+		if writeTimeout > 0 { // one deadline for the whole answer, as fasthttp sets it
+			_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
+		}
+		if _, err := c.Write(head); err != nil {
+			return
+		}
+		_, _ = io.Copy(c, answer)
+	})
 }
 
 // fastAnswer is a cell's response body on its way to the client; fasthttp
@@ -333,6 +367,12 @@ type fastAnswer struct {
 	finish func(keep bool)
 	eof    bool
 	prefix []byte // read from the stream already: sent first
+	// conn, when the body is still to be read from it, gets a read
+	// deadline idle from each read (UpstreamIdleTimeout); stalled logs a
+	// read that met it.
+	conn    net.Conn
+	idle    time.Duration
+	stalled func()
 }
 
 func (a *fastAnswer) Read(p []byte) (int, error) {
@@ -346,9 +386,15 @@ func (a *fastAnswer) Read(p []byte) (int, error) {
 		a.eof = true
 		return 0, io.EOF
 	}
+	if a.conn != nil {
+		_ = a.conn.SetReadDeadline(time.Now().Add(a.idle))
+	}
 	n, err := s.Read(p)
 	if err == io.EOF {
 		a.eof = true
+	}
+	if err != nil && a.stalled != nil && isTimeout(err) {
+		a.stalled()
 	}
 	return n, err
 }

@@ -24,6 +24,11 @@ import (
 // The target, Host and what each attempt adds are attemptHead's.
 func (rt *Router) forwardedHead(in, out *fasthttp.RequestHeader, remote net.Addr, st *reqState) {
 	in.CopyTo(out)
+	if !in.IsHTTP11() {
+		// The router speaks its own version to the cell, as
+		// ReverseProxy does (RFC 9110 §6.2).
+		out.SetProtocol("HTTP/1.1")
+	}
 	dropHopHeaders(in.Peek("Connection"), out.Del)
 	out.Del("Forwarded")
 	out.Del("X-Forwarded-For")

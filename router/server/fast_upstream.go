@@ -30,6 +30,9 @@ type fastAttempt struct {
 	// finish hands the answer's connection back to the pool (keep) or
 	// closes it; set by the transport when an answer's head is in.
 	finish func(keep bool)
+	// conn is the answer's connection while its body is still to be read
+	// from it (under UpstreamIdleTimeout); nil when all of it is buffered.
+	conn net.Conn
 	// answer is the body passed on to the client (answerFast): part of
 	// the attempt, so that passing an answer on allocates nothing more.
 	answer fastAnswer
@@ -61,7 +64,7 @@ func (rt *Router) newFastClient(parsed *url.URL) *fasthttp.HostClient {
 			}
 			return &usedConn{Conn: c}, nil
 		},
-		Transport: fastTransport{timeout: rt.cfg.UpstreamTimeout},
+		Transport: fastTransport{timeout: rt.cfg.UpstreamTimeout, idle: rt.cfg.UpstreamIdleTimeout},
 		// The HostClient bounds an https cell's TLS handshake by its
 		// WriteTimeout (without one, a cell that takes the connection
 		// and never answers the handshake holds the attempt for good);
@@ -104,7 +107,10 @@ type usedConn struct {
 }
 
 // fastTransport is the HostClient transport of EngineFastHTTP.
-type fastTransport struct{ timeout time.Duration }
+type fastTransport struct {
+	timeout time.Duration // UpstreamTimeout: for the answer's head
+	idle    time.Duration // UpstreamIdleTimeout: between reads of its body
+}
 
 // RoundTrip sends req on a pooled connection and reads the answer's head;
 // the body stays on the connection for the caller to stream
@@ -115,7 +121,7 @@ func (t fastTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request,
 	if att == nil {
 		return false, errors.New("router: fasthttp request without its attempt")
 	}
-	att.wrote, att.finish = false, nil
+	att.wrote, att.finish, att.conn = false, nil, nil
 	cc, err := hc.AcquireConn(0, req.ConnectionClose())
 	if err != nil {
 		return false, err // a failed dial: nothing was sent
@@ -171,12 +177,16 @@ func (t fastTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request,
 		}
 		return fail(err, stale)
 	}
-	// The head is in: the body may take as long as it takes. When all of
-	// it is buffered already, nothing more is read from the connection
-	// for this answer (and the next attempt on it sets its own deadline),
-	// so the deadline is left: one timer update less per request.
-	if t.timeout > 0 && !bodyBuffered(resp, br) {
-		_ = conn.SetReadDeadline(time.Time{})
+	// The head is in: the body may take as long as it takes, as long as
+	// the cell never pauses for the idle timeout (fastAnswer.Read moves
+	// the deadline on at each read). When all of it is buffered already,
+	// nothing more is read from the connection for this answer (and the
+	// next attempt on it sets its own deadline), so the deadline is left:
+	// one timer update less per request.
+	att.conn = nil
+	if !bodyBuffered(resp, br) {
+		att.conn = conn
+		_ = conn.SetReadDeadline(time.Now().Add(t.idle))
 	}
 	att.finish = func(keep bool) {
 		hc.ReleaseReader(br)

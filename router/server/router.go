@@ -40,6 +40,11 @@ type Router struct {
 	placements placements
 
 	tracer trace.Tracer // nil when tracing is off (Config.Tracing)
+
+	// evPeak is the most bytes EngineEvLoop has held for one client's
+	// answer in its outbound buffer (a slow client's), for the tests that
+	// assert the slow lane bounds it (evloop_lane.go).
+	evPeak atomic.Int64
 }
 
 var (

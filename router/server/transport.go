@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
 )
 
@@ -128,6 +129,16 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	}
 	st.attempts = st.decision.Attempts(rt.cfg.Health, out.Method, hasBody, rt.cfg.MaxAttempts)
 	a := &st.attempts
+	// The answer's body is read under a context the router cancels when
+	// the cell pauses for UpstreamIdleTimeout (idleBody): that closes the
+	// cell's connection and breaks the answer off.
+	ctx, cancel := context.WithCancel(out.Context())
+	defer func() {
+		if cancel != nil {
+			cancel()
+		}
+	}()
+	out = out.WithContext(ctx)
 	var lastErr error = errNoCell
 	for cell := a.Next(); cell != nil; cell = a.Next() {
 		u := ups[cell.ID]
@@ -203,6 +214,10 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		resp.Header[keyCellID] = u.cellID
 		resp.Header[keyCloud] = u.cloud
 		resp.Header[keyRequestID] = st.requestIDs
+		if cancel != nil && resp.Body != http.NoBody {
+			resp.Body = rt.newIdleBody(resp.Body, cancel, st, cell)
+			cancel = nil // the body's now
+		}
 		return resp, nil
 	}
 	return nil, lastErr
@@ -289,4 +304,39 @@ func isTimeout(err error) bool {
 	// fasthttp's ErrTLSHandshakeTimeout has neither.
 	var te interface{ Timeout() bool }
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTLSHandshakeTimeout) || (errors.As(err, &te) && te.Timeout())
+}
+
+// idleBody is a cell's answer body under UpstreamIdleTimeout (net/http
+// engine): each read has that long to bring a byte, else the attempt's
+// context is cancelled, which closes the cell's connection and fails the
+// read, so the proxy breaks the answer off.
+type idleBody struct {
+	io.ReadCloser
+	idle   time.Duration
+	timer  *time.Timer
+	cancel context.CancelFunc
+}
+
+// newIdleBody wraps body, whose attempt's context cancel ends.
+func (rt *Router) newIdleBody(body io.ReadCloser, cancel context.CancelFunc, st *reqState, cell *router.Cell) *idleBody {
+	idle := rt.cfg.UpstreamIdleTimeout
+	id := cell.ID
+	return &idleBody{ReadCloser: body, idle: idle, cancel: cancel, timer: time.AfterFunc(idle, func() {
+		st.log(rt.cfg.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, id, "timeout", idle)
+		cancel()
+	})}
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.timer.Reset(b.idle)
+	n, err := b.ReadCloser.Read(p)
+	b.timer.Stop()
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }

@@ -26,7 +26,8 @@
 // the same handler for every path measured), a KV namespace and workerd. The
 // requests are sequential over keep-alive connections, so latencies are
 // per-request costs, not throughput under load. Linux only (CPU time is read
-// from /proc).
+// from /proc). The first request's CPU time is also split by thread
+// (threads.go): the Worker's thread, and V8's background threads.
 package main
 
 import (
@@ -39,10 +40,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -146,7 +145,9 @@ func run(n, cold int, prebuilt string) error {
 }
 
 func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) error {
-	var listen, first, second, firstCPU []time.Duration
+	var listen, startCPU, first, second, firstCPU, firstWorker, firstV8 []time.Duration
+	var other time.Duration
+	var names string
 	client := newClient()
 	for range rounds {
 		kv, err := workerd.NewKV()
@@ -166,9 +167,13 @@ func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) er
 			return err
 		}
 		listen = append(listen, rt.Listening.Sub(rt.Started))
-		before := cpuNS(rt.PID())
+		before := threads(rt.PID())
+		startCPU = append(startCPU, time.Duration(totalNS(before)))
 		d1, err := timed(client, rt.URL+"/x", "cell-a")
-		firstCPU = append(firstCPU, time.Duration(cpuNS(rt.PID())-before))
+		after := threads(rt.PID())
+		s := split(rt.PID(), before, after)
+		firstCPU, firstWorker, firstV8 = append(firstCPU, s.total), append(firstWorker, s.worker), append(firstV8, s.v8)
+		other, names = max(other, s.other), threadNames(rt.PID(), after)
 		if err == nil {
 			var d2 time.Duration
 			d2, err = timed(client, rt.URL+"/x", "cell-a")
@@ -187,15 +192,18 @@ func coldStarts(ctx context.Context, b bundle.Bundle, reg []byte, rounds int) er
 		name string
 		d    []time.Duration
 	}{
-		{"process start → sockets listening (config loaded, script and wasm compiled)", listen},
-		{"first request → response (Go runtime start, registry and health read from KV, fetch to the cell)", first},
+		{"process start → sockets listening (config loaded, script and wasm compiled, the script's global scope run: Go started)", listen},
+		{"workerd CPU time from process start to listening (all threads)", startCPU},
+		{"first request → response (Go's setup from the bindings, registry and health read from KV, fetch to the cell)", first},
 		{"workerd CPU time during the first request (all threads)", firstCPU},
+		{"of it, the Worker's thread (workerd's main thread: the Worker's JavaScript and wasm, V8's baseline compiler, workerd's I/O)", firstWorker},
+		{"of it, V8's background threads (optimising compiler, concurrent garbage collection)", firstV8},
 		{"second request → response (warm isolate, cached registry)", second},
 	} {
 		slices.Sort(row.d)
 		fmt.Printf("| %s | %s | %s |\n", row.name, ms(row.d[len(row.d)/2]), ms(row.d[len(row.d)-1]))
 	}
-	fmt.Println()
+	fmt.Printf("\nworkerd's threads: %s; other threads' CPU during the first request, max %s.\n\n", names, ms(other))
 	return nil
 }
 
@@ -330,24 +338,6 @@ func stats(d []time.Duration) summary {
 	}
 	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
 	return summary{p50: at(0.50), p90: at(0.90), p99: at(0.99), mean: sum / time.Duration(len(s))}
-}
-
-// cpuNS is the CPU time, in nanoseconds, that every thread of a process has
-// used (the first field of /proc/<pid>/task/*/schedstat).
-func cpuNS(pid int) int64 {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	var total int64
-	for _, t := range tasks {
-		data, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		if f := strings.Fields(string(data)); len(f) > 0 {
-			v, _ := strconv.ParseInt(f[0], 10, 64)
-			total += v
-		}
-	}
-	return total
 }
 
 func workerdVersion() string {

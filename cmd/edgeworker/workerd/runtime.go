@@ -282,6 +282,10 @@ type MemStats struct {
 	// FastPending is the number of fast-path requests the Worker still
 	// holds state for: 0 once every request has ended.
 	FastPending int `json:"fastPending"`
+	// GoStart says where the isolate started the Go program: "global
+	// scope" while the script's global scope ran (the isolate's start,
+	// before any event), "event" in its first event.
+	GoStart string `json:"goStart"`
 }
 
 // MemStats asks the Worker for its memory figures; the runtime must have

@@ -2,34 +2,165 @@
 // compiled to wasm. Go's wasm_exec.js, above, defines the Go class; the
 // builder defines WASM_BINDING, the name of the WebAssembly.Module binding.
 //
-// The Go program starts on the first event rather than at global scope,
-// because Workers refuse random numbers and timers outside a handler and the
-// Go runtime needs both. It then stays up for the isolate's lifetime and
-// registers fetch and scheduled handlers on globalThis.__cellfabricEdge.
-// Should it ever exit, the next event starts a new one.
+// The Go program starts at the script's global scope, that is when the
+// isolate starts and before its first event: the Go runtime's start, every
+// package's init and main up to where it waits (js_main.go) are then not
+// part of the first request's CPU time. (Cloudflare bounds a Worker's
+// global scope by its startup time limit, 1 s, apart from the CPU time of
+// each request.) main registers fetch and scheduled handlers on
+// globalThis.__cellfabricEdge and reads the Worker's bindings only in the
+// first event. The program stays up for the isolate's lifetime; should it
+// ever exit, the next event starts a new one.
+//
+// At global scope the Workers runtime forbids generating random values and
+// setting a timeout ("Disallowed operation called within global scope";
+// the script is refused when that escapes it), and its clocks read 0. Go's
+// runtime needs random bytes and a clock that is not 0 to start, and may
+// ask for a timeout when its goroutines all wait: cellfabricGuardGlobalScope
+// deals with all three.
 
 let cellfabricEdge = null;
 // cellfabricWasm is the running module's exports: the fast path's calls
 // (cellfabricFast) and its memory.
 let cellfabricWasm = null;
+// cellfabricAtGlobalScope is true while the script's global scope runs.
+let cellfabricAtGlobalScope = true;
+// cellfabricFirstEvent, when set, is called by the first event after the
+// Go program started at global scope (cellfabricGuardGlobalScope).
+let cellfabricFirstEvent = null;
+// cellfabricGuardError is the error a guard of cellfabricGuardGlobalScope
+// threw: wasm_exec's run turns it into a rejection, which the global scope
+// would not see once main has registered its handlers.
+let cellfabricGuardError = null;
 
+// cellfabricRun instantiates the wasm module and runs the Go program until
+// it waits for events.
+function cellfabricRun() {
+  const go = new Go();
+  const firstEvent = cellfabricGuardGlobalScope(go);
+  const instance = new WebAssembly.Instance(globalThis[WASM_BINDING], go.importObject);
+  const exited = () => {
+    cellfabricEdge = null;
+    cellfabricWasm = null;
+  };
+  go.run(instance).then(exited, exited);
+  if (cellfabricGuardError !== null) {
+    throw cellfabricGuardError;
+  }
+  const handlers = globalThis.__cellfabricEdge;
+  if (!handlers) {
+    throw new Error("the edge wasm did not register its handlers");
+  }
+  cellfabricEdge = handlers;
+  cellfabricWasm = instance.exports;
+  cellfabricFirstEvent = firstEvent;
+  // Read by the Worker's test-only memory report (goStart).
+  globalThis.__cellfabricGoStart = cellfabricAtGlobalScope ? "global scope" : "event";
+}
+
+// cellfabricStart returns the Go program's handlers, for an event: it
+// starts the program when it is not running.
 function cellfabricStart() {
   if (cellfabricEdge === null) {
-    const go = new Go();
-    const instance = new WebAssembly.Instance(globalThis[WASM_BINDING], go.importObject);
-    const exited = () => {
-      cellfabricEdge = null;
-      cellfabricWasm = null;
-    };
-    go.run(instance).then(exited, exited);
-    const handlers = globalThis.__cellfabricEdge;
-    if (!handlers) {
-      throw new Error("the edge wasm did not register its handlers");
-    }
-    cellfabricEdge = handlers;
-    cellfabricWasm = instance.exports;
+    cellfabricRun();
+  }
+  if (cellfabricFirstEvent !== null) {
+    const first = cellfabricFirstEvent;
+    cellfabricFirstEvent = null;
+    first();
   }
   return cellfabricEdge;
+}
+
+// cellfabricGuardGlobalScope replaces four of the Go runtime's imports
+// (wasm_exec.js) of go, before the module is instantiated with them, by
+// ones that act differently while the script's global scope runs and
+// exactly as before once it has run. It returns what the first event must
+// call.
+//
+// - runtime.getRandomData: Go's runtime asks once, at its start, for the
+//   32-byte seed of its own generator (runtime.randinit, ChaCha8), which
+//   gives each map its hash seed, and math/rand/v2 (the Worker's trace ids
+//   and weighted choices among cells) and scheduling order their values.
+//   crypto.getRandomValues is forbidden there, so that seed is taken from
+//   Math.random, which the Workers runtime allows at global scope: V8's
+//   generator (xorshift128+), which V8 seeds with 64 random bits of the
+//   system's, so the seed differs between isolates and is unknown to
+//   clients (the Worker never shows Math.random's output); but it is not a
+//   cryptographic generator, and the 32 bytes hold no more than those 64
+//   bits. What it protects: map hash seeds against hash flooding by chosen
+//   keys (tenant ids, header names), and trace ids against collisions
+//   between isolates; neither needs a cryptographic seed. Any
+//   further request at global scope throws, and the script is refused: it
+//   would be crypto/rand (crypto/internal/sysrand reads through this same
+//   import), whose bytes must come from crypto.getRandomValues, as they do
+//   in every event (request ids, keys).
+// - runtime.nanotime1: the clocks read 0 at global scope, and Go refuses
+//   to start on a monotonic clock that reads 0 ("nanotime returning
+//   zero"); it reads 1 ns there instead (Date.now() stays 0, so
+//   time.Now() reads 1970 at global scope: main reads no clock there).
+//   In the first event the clock jumps to the real time, forward.
+// - runtime.scheduleTimeoutEvent and clearTimeoutEvent: a timeout Go asks
+//   for at global scope (when its goroutines all wait and a timer is set)
+//   is kept, and the first event resumes Go instead, before it is served:
+//   by the clock, which stood at 0, every such timer is due by then; Go
+//   runs what is due and asks again for any timeout it still needs, now
+//   with setTimeout.
+function cellfabricGuardGlobalScope(go) {
+  const gojs = go.importObject.gojs;
+  const getRandomData = gojs["runtime.getRandomData"];
+  const nanotime1 = gojs["runtime.nanotime1"];
+  const scheduleTimeoutEvent = gojs["runtime.scheduleTimeoutEvent"];
+  const clearTimeoutEvent = gojs["runtime.clearTimeoutEvent"];
+  let seeded = false;
+  const deferred = new Set();
+  gojs["runtime.getRandomData"] = (sp) => {
+    if (!cellfabricAtGlobalScope) {
+      getRandomData(sp);
+      return;
+    }
+    if (seeded) {
+      // cellfabricRun throws it again, out of the global scope.
+      cellfabricGuardError = new Error("cellfabric edge: the Go program asked for random bytes at global scope beyond its runtime's seed; crypto/rand must be read in an event");
+      throw cellfabricGuardError;
+    }
+    seeded = true;
+    sp >>>= 0;
+    const at = go.mem.getUint32(sp + 8, true) + go.mem.getInt32(sp + 12, true) * 4294967296;
+    const n = go.mem.getUint32(sp + 16, true) + go.mem.getInt32(sp + 20, true) * 4294967296;
+    const seed = new Uint8Array(go._inst.exports.mem.buffer, at, n);
+    for (let i = 0; i < n; i++) {
+      seed[i] = Math.floor(Math.random() * 256);
+    }
+  };
+  gojs["runtime.nanotime1"] = (sp) => {
+    nanotime1(sp);
+    sp >>>= 0;
+    if (cellfabricAtGlobalScope && go.mem.getUint32(sp + 8, true) === 0 && go.mem.getInt32(sp + 12, true) === 0) {
+      go.mem.setUint32(sp + 8, 1, true);
+    }
+  };
+  gojs["runtime.scheduleTimeoutEvent"] = (sp) => {
+    if (!cellfabricAtGlobalScope) {
+      scheduleTimeoutEvent(sp);
+      return;
+    }
+    sp >>>= 0;
+    const id = go._nextCallbackTimeoutID++;
+    deferred.add(id);
+    go.mem.setInt32(sp + 16, id, true);
+  };
+  gojs["runtime.clearTimeoutEvent"] = (sp) => {
+    if (!deferred.delete(go.mem.getInt32((sp >>> 0) + 8, true))) {
+      clearTimeoutEvent(sp);
+    }
+  };
+  return () => {
+    if (deferred.size > 0) {
+      go._resume();
+      deferred.clear();
+    }
+  };
 }
 
 function cellfabricFailure(err) {
@@ -362,3 +493,7 @@ addEventListener("scheduled", (event) => {
     }),
   );
 });
+
+// Start the Go program now, at global scope (see the top of the shim).
+cellfabricRun();
+cellfabricAtGlobalScope = false;

@@ -1,0 +1,156 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
+)
+
+// TestHTTP10ClientGetsNoChunkedAnswer: an HTTP/1.0 client cannot read a
+// chunked body (RFC 9112 §6.1: chunked is not sent to a 1.0 recipient), so
+// when the cell's answer has no length the router delimits it by closing
+// the connection instead; the client reads the cell's bytes whole.
+func TestHTTP10ClientGetsNoChunkedAnswer(t *testing.T) {
+	t.Parallel()
+	const want = "first part, second part"
+	for _, tc := range []struct {
+		name       string
+		keepAlive  bool // the client asks to keep the connection
+		untilClose bool // the cell's answer ends with its connection; else chunked
+	}{
+		{"chunked from the cell", false, false},
+		{"chunked from the cell, keep-alive asked", true, false},
+		{"close-delimited from the cell", false, true},
+		{"close-delimited from the cell, keep-alive asked", true, true},
+	} {
+		keepAlive := tc.keepAlive
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				endpoint := "http://" + untilCloseCell(t, want)
+				if !tc.untilClose {
+					cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						// Two writes with a flush between: net/http answers
+						// with no Content-Length (chunked to the router).
+						_, _ = io.WriteString(w, "first part, ")
+						w.(http.Flusher).Flush()
+						_, _ = io.WriteString(w, "second part")
+					}))
+					t.Cleanup(cell.Close)
+					endpoint = cell.URL
+				}
+				c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: endpoint, Weight: 100, State: fabric.CellActive}
+				h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+				conn, err := net.Dial("tcp", hostOf(h.url))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				req := "GET /stream HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n"
+				if keepAlive {
+					req += "Connection: keep-alive\r\n"
+				}
+				if _, err := conn.Write([]byte(req + "\r\n")); err != nil {
+					t.Fatal(err)
+				}
+				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+				raw, err := io.ReadAll(conn)
+				if err != nil {
+					t.Fatalf("reading the answer: %v (read %q)", err, raw)
+				}
+				head, body, ok := strings.Cut(string(raw), "\r\n\r\n")
+				if !ok {
+					t.Fatalf("no complete head in %q", raw)
+				}
+				if strings.Contains(strings.ToLower(head), "transfer-encoding") {
+					t.Errorf("the answer to an HTTP/1.0 request carries Transfer-Encoding:\n%s", head)
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(head+"\r\n\r\n")), nil)
+				if err != nil {
+					t.Fatalf("reading the head: %v", err)
+				}
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("status %d, want 200", resp.StatusCode)
+				}
+				if body != want {
+					t.Errorf("body %q, want %q (the connection's close ends it)", body, want)
+				}
+			})
+		})
+	}
+}
+
+// untilCloseCell is a cell on loopback that answers every request with
+// body and no length, ending it by closing the connection. It returns its
+// address.
+func untilCloseCell(t *testing.T, body string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					return
+				}
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"+body)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestHTTP10ClientForwardedAsHTTP11: the router speaks its own version to
+// the cell (RFC 9110 §6.2: an intermediary sends its own HTTP-version),
+// HTTP/1.1 whatever the client's, so that the cell's connection stays
+// reusable and its answer may be chunked; the client still gets its
+// answer as HTTP/1.0 can read it.
+func TestHTTP10ClientForwardedAsHTTP11(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, r.Proto)
+		}))
+		t.Cleanup(cell.Close)
+		c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+		h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		conn, err := net.Dial("tcp", hostOf(h.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte("GET / HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != "HTTP/1.1" {
+			t.Errorf("the cell got the request as %q, want HTTP/1.1", b)
+		}
+	})
+}

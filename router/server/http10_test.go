@@ -154,3 +154,56 @@ func TestHTTP10ClientForwardedAsHTTP11(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownWaitsForUnframedAnswer: a graceful shutdown waits, up to
+// ShutdownTimeout, for the answers still going to their clients, and
+// says so when one is still going at the timeout, whatever the client's
+// version: an HTTP/1.0 client's answer without a length (unframed, ended
+// by the connection's close) is an answer in flight like a chunked one.
+func TestShutdownWaitsForUnframedAnswer(t *testing.T) {
+	t.Parallel()
+	for _, proto := range []string{"HTTP/1.1", "HTTP/1.0"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				release := make(chan struct{})
+				cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					// No length: chunked to the router.
+					_, _ = io.WriteString(w, "first part, ")
+					w.(http.Flusher).Flush()
+					<-release
+					_, _ = io.WriteString(w, "second part")
+				}))
+				t.Cleanup(cell.Close)
+				t.Cleanup(func() { close(release) }) // before the cell closes
+				c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+				h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
+					c.ShutdownTimeout = 300 * time.Millisecond
+				})
+				conn, err := net.Dial("tcp", hostOf(h.url))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				if _, err := conn.Write([]byte("GET /stream " + proto + "\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
+					t.Fatal(err)
+				}
+				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+				br := bufio.NewReader(conn)
+				var got []byte
+				for !strings.Contains(string(got), "first part") {
+					b, err := br.ReadByte()
+					if err != nil {
+						t.Fatalf("reading the answer's start: %v (read %q)", err, got)
+					}
+					got = append(got, b)
+				}
+				h.cancel()
+				if err := <-h.done; err == nil {
+					t.Errorf("Serve returned nil with an answer still going to its %s client after the shutdown timeout; want an error saying so", proto)
+				}
+				h.done <- nil // for the harness's cleanup
+			})
+		})
+	}
+}

@@ -328,7 +328,7 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 	}
 	att.finish = nil // the answer owns the connection now
 	if size < 0 && !ctx.Request.Header.IsHTTP11() {
-		answerFastBare(ctx, &att.answer, rt.cfg.WriteTimeout)
+		rt.answerFastBare(ctx, &att.answer)
 		return
 	}
 	w.SetBodyStream(&att.answer, size)
@@ -339,14 +339,19 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 // come, ended by closing the connection. fasthttp frames every streamed
 // body of unknown size as chunked, so the connection is taken over once
 // the handler returns (Hijack): the head as fasthttp would write it,
-// without Content-Length or Transfer-Encoding, then the body.
-func answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer, writeTimeout time.Duration) {
+// without Content-Length or Transfer-Encoding, then the body. fasthttp's
+// Shutdown no longer waits for a hijacked connection, so the answer is
+// counted (Router.fastBare) until written, for Serve to wait for it.
+func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
+	writeTimeout := rt.cfg.WriteTimeout
 	w := &ctx.Response
 	w.Header.SetContentLength(-2) // neither Content-Length nor Transfer-Encoding
 	w.SetConnectionClose()
 	head := w.Header.AppendBytes(nil)
 	ctx.HijackSetNoResponse(true)
+	rt.fastBare.Add(1)
 	ctx.Hijack(func(c net.Conn) {
+		defer rt.fastBare.Add(-1)
 		defer answer.Close()
 		if writeTimeout > 0 { // one deadline for the whole answer, as fasthttp sets it
 			_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))

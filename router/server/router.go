@@ -45,6 +45,10 @@ type Router struct {
 	// answer in its outbound buffer (a slow client's), for the tests that
 	// assert the slow lane bounds it (evloop_lane.go).
 	evPeak atomic.Int64
+	// fastBare counts EngineFastHTTP's answers to HTTP/1.0 clients still
+	// being written on a hijacked connection (answerFastBare): fasthttp's
+	// Shutdown does not wait for those, Serve does (waitFastBare).
+	fastBare atomic.Int64
 }
 
 var (

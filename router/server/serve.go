@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -83,6 +84,8 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	if fast != nil {
 		if err := fast.ShutdownWithContext(sctx); err != nil {
 			errs = append(errs, err)
+		} else if err := rt.waitFastBare(sctx); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if ev != nil {
@@ -119,4 +122,20 @@ func (rt *Router) ListenAndServe(ctx context.Context, listen, admin string) erro
 		}
 	}
 	return rt.Serve(ctx, ln, al)
+}
+
+// waitFastBare waits until EngineFastHTTP's unframed answers to HTTP/1.0
+// clients (answerFastBare), on connections fasthttp's Shutdown no longer
+// counts, are written, or ctx is done.
+func (rt *Router) waitFastBare(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for rt.fastBare.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("proxy: %d answers to HTTP/1.0 clients still being sent after the shutdown timeout: %w", rt.fastBare.Load(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }

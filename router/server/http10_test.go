@@ -207,3 +207,50 @@ func TestShutdownWaitsForUnframedAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTP10KeepAliveAnswered: an HTTP/1.0 client that asks to keep its
+// connection (Connection: keep-alive) is told, in each answer with a
+// length, that it is kept: HTTP/1.0 persists a connection only when the
+// answer says keep-alive (RFC 9112 §9.3, §C.2.2), and a client such as
+// ApacheBench's -k otherwise reads until the connection closes, which
+// the router does only after IdleTimeout. The cell's answers and the
+// router's own refusals alike, and the next request on the connection
+// is served.
+func TestHTTP10KeepAliveAnswered(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		a := newTestCell(t, "cell-a", "aws")
+		h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		conn, err := net.Dial("tcp", hostOf(h.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		br := bufio.NewReader(conn)
+		for i, tenantID := range []string{"acme", "nobody", "acme"} {
+			req := "GET /keep HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: " + tenantID + "\r\nConnection: keep-alive\r\n\r\n"
+			if _, err := conn.Write([]byte(req)); err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("request %d (tenant %s): reading the answer: %v", i, tenantID, err)
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("request %d: reading the body: %v", i, err)
+			}
+			if tenantID == "acme" && resp.StatusCode != http.StatusOK {
+				t.Errorf("request %d: status %d, want 200", i, resp.StatusCode)
+			}
+			if resp.ContentLength < 0 {
+				t.Fatalf("request %d: an answer without a length; this test wants one", i)
+			}
+			if !strings.EqualFold(resp.Header.Get("Connection"), "keep-alive") {
+				t.Errorf("request %d (tenant %s, status %d): Connection %q, want keep-alive: an HTTP/1.0 client takes the connection as closing otherwise", i, tenantID, resp.StatusCode, resp.Header.Get("Connection"))
+			}
+		}
+	})
+}

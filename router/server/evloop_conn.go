@@ -581,6 +581,8 @@ func (cl *evClient) refuse(r router.Refusal) {
 	}
 	if cl.closeAfter {
 		w.Header.SetConnectionClose()
+	} else {
+		keepAliveHTTP10(&cl.in, &w.Header)
 	}
 	b := w.Header.AppendBytes(l.buf[:0])
 	if cl.method != http.MethodHead {
@@ -589,6 +591,17 @@ func (cl *evClient) refuse(r router.Refusal) {
 	cl.account()
 	cl.write(b)
 	cl.finish()
+}
+
+// keepAliveHTTP10 tells an HTTP/1.0 client that its connection is kept
+// after the answer w (it asked for it: otherwise its request closes the
+// connection, closeAfter): HTTP/1.0 takes a connection as closing unless
+// the answer says keep-alive (RFC 9112 §C.2.2), as net/http's and
+// fasthttp's servers say it.
+func keepAliveHTTP10(in *fasthttp.RequestHeader, w *fasthttp.ResponseHeader) {
+	if !in.IsHTTP11() {
+		w.Set("Connection", "keep-alive")
+	}
 }
 
 // account counts the request in the metrics and ends its trace, once.

@@ -322,6 +322,8 @@ func (cc *evCell) answerHead(cl *evClient) []byte {
 	}
 	if cl.closeAfter {
 		cl.w.SetConnectionClose()
+	} else {
+		keepAliveHTTP10(&cl.in, &cl.w)
 	}
 	return cl.w.AppendBytes(cc.loop.buf[:0])
 }

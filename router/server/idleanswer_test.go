@@ -127,3 +127,92 @@ func TestUpstreamIdleTimeout(t *testing.T) {
 		})
 	}
 }
+
+// stalledCell is a cell on loopback that answers every request with head
+// (a status line and headers, with the blank line) and then body, and
+// then sends nothing more, holding the connection open until the test
+// ends. It returns its address.
+func stalledCell(t *testing.T, head, body string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					return
+				}
+				_, _ = io.WriteString(c, head+body)
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestUpstreamIdleTimeoutBeforeTheAnswerGoesOut: UpstreamIdleTimeout also
+// bounds the part of an answer's body the router reads before passing
+// the answer on or dropping it: a gateway error dropped for the next
+// cell (its body read so that its connection can be kept) and a 421
+// (the start of its body read for stale_placement). A cell that stalls
+// there costs its client no more than the timeout: the dropped answer's
+// attempt is over and the next cell answers; the 421 is broken off as
+// any answer whose cell stalls (its head first or not).
+func TestUpstreamIdleTimeoutBeforeTheAnswerGoesOut(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		head string
+		// broken: the answer is broken off (no answer, or the 421's head
+		// and a body cut short); else the next cell's answer, whole.
+		broken bool
+	}{
+		{name: "503 dropped for the next cell", head: "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\n"},
+		{name: "421 looked at", head: "HTTP/1.1 421 Misdirected Request\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", broken: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				a := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + stalledCell(t, tc.head, `{"error":`), Weight: 100, State: fabric.CellActive}
+				b := newTestCell(t, "cell-b", "gcp")
+				h := startRouter(t, registry(1, []router.Cell{a, b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), func(c *Config) {
+					c.UpstreamIdleTimeout = 300 * time.Millisecond
+				})
+				conn, err := net.Dial("tcp", hostOf(h.url))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				if _, err := io.WriteString(conn, "GET /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
+					t.Fatal(err)
+				}
+				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				var body []byte
+				if err == nil {
+					body, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+				switch {
+				case isTimeout(err):
+					t.Fatalf("the client's own deadline ended its wait (%v): the router waited on the stalled cell beyond UpstreamIdleTimeout", err)
+				case tc.broken && err == nil:
+					t.Errorf("the answer of a cell that stalled came whole (%d %q); want it broken off", resp.StatusCode, body)
+				case !tc.broken && err != nil:
+					t.Errorf("no whole answer from the next cell: %v", err)
+				case !tc.broken && (resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cell-ID") != "cell-b"):
+					t.Errorf("status %d from %q, want 200 from cell-b", resp.StatusCode, resp.Header.Get("X-Cell-ID"))
+				}
+			})
+		})
+	}
+}

@@ -121,6 +121,15 @@ func (l *evLoop) scan(now time.Time) {
 			case cc.taken != cc.seen || cc.seenAt.IsZero():
 				cc.seen, cc.seenAt = cc.taken, now
 			case now.Sub(cc.seenAt) > c.UpstreamIdleTimeout:
+				if cc.drop {
+					// An answer dropped for the next cell: nothing of it
+					// went to the client, so its attempt is just over.
+					cl.st.log(c.Logger).Warn("cell sent nothing in the middle of an answer being dropped for the upstream idle timeout; trying the next cell", logattr.Cell, cl.cell.ID, "timeout", c.UpstreamIdleTimeout)
+					cc.close()
+					cl.cc = nil
+					cl.send()
+					continue
+				}
 				cl.st.log(c.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, cl.cell.ID, "timeout", c.UpstreamIdleTimeout)
 				cc.broken(cl, errUpstreamIdle)
 			}

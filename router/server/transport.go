@@ -129,16 +129,6 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	}
 	st.attempts = st.decision.Attempts(rt.cfg.Health, out.Method, hasBody, rt.cfg.MaxAttempts)
 	a := &st.attempts
-	// The answer's body is read under a context the router cancels when
-	// the cell pauses for UpstreamIdleTimeout (idleBody): that closes the
-	// cell's connection and breaks the answer off.
-	ctx, cancel := context.WithCancel(out.Context())
-	defer func() {
-		if cancel != nil {
-			cancel()
-		}
-	}()
-	out = out.WithContext(ctx)
 	var lastErr error = errNoCell
 	for cell := a.Next(); cell != nil; cell = a.Next() {
 		u := ups[cell.ID]
@@ -150,9 +140,16 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			}
 			continue
 		}
-		req := out
+		// Each attempt's answer body is read under a context of its own,
+		// which the router cancels when the cell pauses for
+		// UpstreamIdleTimeout (idleBody): that closes the cell's
+		// connection and breaks the read off, from the body's first byte,
+		// whether the answer is being dropped for the next cell, looked at
+		// (a 421) or passed on.
+		actx, acancel := context.WithCancel(out.Context())
+		req := out.WithContext(actx)
 		if a.Tried() > 1 {
-			req = out.Clone(out.Context())
+			req = out.Clone(actx)
 		}
 		req.URL.Scheme, req.URL.Host, req.Host = u.scheme, u.host, ""
 		if epoch := st.decision.Epoch(); rt.cfg.Signer != nil {
@@ -182,9 +179,11 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			if err == nil {
 				resp.Body.Close()
 			}
+			acancel()
 			return nil, fault
 		}
 		if err != nil {
+			acancel()
 			if out.Context().Err() != nil {
 				a.Failed(router.FailClient, true)
 				return nil, goneFault(out.Context()) // nothing to retry for
@@ -194,6 +193,11 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 			continue
+		}
+		if resp.Body != http.NoBody {
+			resp.Body = rt.newIdleBody(resp.Body, acancel, st, cell) // the body's: its Close cancels
+		} else {
+			acancel()
 		}
 		if rt.attemptAnswered(st, cell, resp.StatusCode, time.Since(began)) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -214,10 +218,6 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		resp.Header[keyCellID] = u.cellID
 		resp.Header[keyCloud] = u.cloud
 		resp.Header[keyRequestID] = st.requestIDs
-		if cancel != nil && resp.Body != http.NoBody {
-			resp.Body = rt.newIdleBody(resp.Body, cancel, st, cell)
-			cancel = nil // the body's now
-		}
 		return resp, nil
 	}
 	return nil, lastErr

@@ -167,3 +167,70 @@ func TestStalePlacementFromAClosingCell(t *testing.T) {
 		})
 	}
 }
+
+// TestStalePlacementFromAClosingCellToHTTP10Client: as
+// TestStalePlacementFromAClosingCell with nothing newer, the cell's 421
+// chunked and the client speaking HTTP/1.0: the 421 passed on reaches
+// the client as HTTP/1.0 reads an answer without a length, its bytes
+// unframed until the connection closes, not in chunks.
+func TestStalePlacementFromAClosingCellToHTTP10Client(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		refusal := `{"error":"tenant acme: placement epoch 1 is older than 2","reason":"stale_placement","tenant":"acme","epoch":2}`
+		answer := "HTTP/1.1 421 Misdirected Request\r\nContent-Type: application/json\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n" +
+			strconv.FormatInt(int64(len(refusal)), 16) + "\r\n" + refusal + "\r\n0\r\n\r\n"
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ln.Close() })
+		routerClosed := make(chan struct{}) // the router closed its end of the connection
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, answer)
+			_ = c.(*net.TCPConn).CloseWrite()
+			_, _ = io.Copy(io.Discard, c)
+			close(routerClosed)
+		}()
+		a := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + ln.Addr().String(), Weight: 100, State: fabric.CellActive}
+		f := &getFeed{memFeed: newMemFeed(router.Tenant{ID: "acme", Cell: "cell-a"}), fresh: map[string]router.Tenant{"acme": {ID: "acme", Cell: "cell-a", Epoch: 1}}}
+		h := loadedRouter(t, registry(1, []router.Cell{a}), f, "acme")
+		f.mu.Lock() // the placement read waits until the router has seen cell-a close
+		go func() {
+			if engineOf(t) == EngineEvLoop {
+				// Only the event-loop engine closes its end while the
+				// placement is read; the others close it after.
+				select {
+				case <-routerClosed:
+				case <-time.After(10 * time.Second): // a guard against a hang
+				}
+			}
+			f.mu.Unlock()
+		}()
+		conn, err := net.Dial("tcp", hostOf(h.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /kv/plan HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusMisdirectedRequest || string(body) != refusal {
+			t.Errorf("%d %q (%v), transfer encoding %v; want cell-a's 421 whole (%q), unframed", resp.StatusCode, body, err, resp.TransferEncoding, refusal)
+		}
+	})
+}

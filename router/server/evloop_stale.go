@@ -120,7 +120,7 @@ func (cc *evCell) closedAnswer(cl *evClient, complete bool, body []byte) {
 		cl.closeAfter = true // the rest of the body is still on the wire
 	}
 	out := cc.answerHead(cl)
-	if cc.ans.chunked {
+	if cc.ans.chunked && !cc.bare { // bare: unframed, to an HTTP/1.0 client
 		if len(body) > 0 {
 			out = appendChunk(out, body)
 		}

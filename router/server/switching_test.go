@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -76,4 +77,54 @@ func TestCellSwitchingProtocolsNotReused(t *testing.T) {
 			t.Errorf("the cell got %d requests on a connection it had switched to another protocol", n)
 		}
 	})
+}
+
+// TestNetHTTPProxiesUpgrades: the net/http engine proxies a protocol
+// upgrade the client asks for (WebSocket and the like; the other engines
+// do not, engine.go): the cell's 101 reaches the client and bytes then
+// flow both ways on the connection.
+func TestNetHTTPProxiesUpgrades(t *testing.T) {
+	t.Parallel()
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "no upgrade asked", http.StatusBadRequest)
+			return
+		}
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = brw.Flush()
+		_, _ = io.Copy(c, brw) // echoes until the router closes
+	}))
+	t.Cleanup(cell.Close)
+	c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+	h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.Engine = EngineNetHTTP })
+	conn, err := net.Dial("tcp", hostOf(h.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+	if _, err := io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("status %d (%s), want 101 from the cell", resp.StatusCode, body)
+	}
+	if _, err := io.WriteString(conn, "ping"); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 4)
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != "ping" {
+		t.Errorf("read %q (%v) back on the upgraded connection, want %q", got, err, "ping")
+	}
 }

@@ -82,7 +82,9 @@ type Config struct {
 	// client's connection closes, as when the cell resets it), so a cell
 	// that stalls does not hold its client and the router's connection
 	// for ever. An answer may take any time in all as long as it never
-	// pauses that long (nginx's proxy_read_timeout). Default 60 s.
+	// pauses that long (nginx's proxy_read_timeout); a connection
+	// upgraded by a 101 (net/http engine) is not bounded by it. Default
+	// 60 s.
 	UpstreamIdleTimeout time.Duration
 	// MaxIdlePerCell is the keep-alive pool size per cell. Default 256.
 	MaxIdlePerCell int

@@ -194,9 +194,15 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			}
 			continue
 		}
-		if resp.Body != http.NoBody {
+		switch rwc, upgraded := resp.Body.(io.ReadWriteCloser); {
+		case resp.StatusCode == http.StatusSwitchingProtocols && upgraded:
+			// The connection now carries another protocol, both ways, for
+			// as long as it lasts: ReverseProxy needs the body writable,
+			// and no idle timeout applies.
+			resp.Body = upgradedBody{rwc, acancel}
+		case resp.Body != http.NoBody:
 			resp.Body = rt.newIdleBody(resp.Body, acancel, st, cell) // the body's: its Close cancels
-		} else {
+		default:
 			acancel()
 		}
 		if rt.attemptAnswered(st, cell, resp.StatusCode, time.Since(began)) {
@@ -304,6 +310,19 @@ func isTimeout(err error) bool {
 	// fasthttp's ErrTLSHandshakeTimeout has neither.
 	var te interface{ Timeout() bool }
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTLSHandshakeTimeout) || (errors.As(err, &te) && te.Timeout())
+}
+
+// upgradedBody is the connection of a cell's 101 answer (a protocol
+// upgrade), whose Close also ends its attempt's context.
+type upgradedBody struct {
+	io.ReadWriteCloser
+	cancel context.CancelFunc
+}
+
+func (b upgradedBody) Close() error {
+	err := b.ReadWriteCloser.Close()
+	b.cancel()
+	return err
 }
 
 // idleBody is a cell's answer body under UpstreamIdleTimeout (net/http

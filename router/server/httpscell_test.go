@@ -509,3 +509,51 @@ func TestHTTPSCellHandshakeTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestCellClosesIdleConnection: a cell closes the router's kept-alive
+// connections while they are idle (as a server does past its own idle
+// timeout); the next request without a body, which meets such a
+// connection closed under it, is sent again on a fresh one, as net/http's
+// transport does, rather than failed: its client gets the cell's answer,
+// over http and over https alike.
+func TestCellClosesIdleConnection(t *testing.T) {
+	t.Parallel()
+	for _, https := range []bool{false, true} {
+		t.Run(fmt.Sprintf("https=%v", https), func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				a := newTestCell(t, "cell-a", "aws")
+				var mutate func(*Config)
+				if https {
+					a = newTLSTestCell(t, "cell-a", "aws")
+					mutate = trusting(testCellRoots(a.srv))
+				}
+				h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), mutate)
+				conn, err := net.Dial("tcp", hostOf(h.url))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for i := range 3 {
+					if i > 0 {
+						a.srv.CloseClientConnections() // the router's kept-alive connection, idle
+					}
+					if _, err := io.WriteString(conn, "GET /k/"+strconv.Itoa(i)+" HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
+						t.Fatal(err)
+					}
+					_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						t.Fatalf("request %d: %v", i, err)
+					}
+					body, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cell-ID") != "cell-a" {
+						t.Errorf("request %d, after the cell closed the router's idle connection: %d from %q (%v): %s; want 200 from cell-a", i, resp.StatusCode, resp.Header.Get("X-Cell-ID"), err, body)
+					}
+				}
+			})
+		})
+	}
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -128,7 +129,11 @@ func (t fastTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request,
 	}
 	conn := cc.Conn()
 	reused := false
-	if u, ok := conn.(*usedConn); ok {
+	raw := conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		raw = tc.NetConn() // an https cell's: the HostClient wraps what Dial made
+	}
+	if u, ok := raw.(*usedConn); ok {
 		reused, u.used = u.used, true
 	}
 	fail := func(err error, stale bool) (bool, error) {

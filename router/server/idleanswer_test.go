@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +216,38 @@ func TestUpstreamIdleTimeoutBeforeTheAnswerGoesOut(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestDroppedAnswerReadInPart: a gateway error dropped for the next cell
+// is read only so far (up to 64 KiB) to keep its connection, not to its
+// end: a cell that sends a long error body slowly, or part of it and then
+// nothing (short of UpstreamIdleTimeout), does not hold the request back
+// from the next cell, which answers at once.
+func TestDroppedAnswerReadInPart(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		head := "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: " + strconv.Itoa(10<<20) + "\r\n\r\n"
+		a := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + stalledCell(t, head, strings.Repeat("e", 256<<10)), Weight: 100, State: fabric.CellActive}
+		b := newTestCell(t, "cell-b", "gcp")
+		h := startRouter(t, registry(1, []router.Cell{a, b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), func(c *Config) {
+			c.UpstreamIdleTimeout = time.Minute // longer than the test waits
+		})
+		conn, err := net.Dial("tcp", hostOf(h.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer while cell-a's dropped 503 was still coming: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cell-ID") != "cell-b" {
+			t.Errorf("status %d from %q, want 200 from cell-b", resp.StatusCode, resp.Header.Get("X-Cell-ID"))
+		}
+	})
 }

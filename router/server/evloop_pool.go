@@ -340,6 +340,19 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 	}
 	discard(cc.c, used)
 	if cc.untilClose || !cc.ans.done {
+		if cc.drop && cc.taken >= evDropRead {
+			// A dropped answer is read only so far, as the other engines
+			// drain one: its connection is not worth more, and the next
+			// cell waits.
+			cc.close()
+			cl.cc = nil
+			if cl.closed {
+				cl.abandon()
+				return
+			}
+			cl.send()
+			return
+		}
 		if cl.closed {
 			return
 		}
@@ -410,6 +423,11 @@ func (cc *evCell) forward(cl *evClient, out, buf []byte) (int, bool) {
 	}
 	return used, true
 }
+
+// evDropRead is the most of an answer dropped for the next cell that is
+// read to keep its connection (net/http's and fasthttp's engines drain as
+// much); past it the connection is closed and the next cell tried.
+const evDropRead = 64 << 10
 
 // evMaxOutbound bounds what the engine buffers for a client that reads
 // its answers slower than they come when the slow lane cannot take the

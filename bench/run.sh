@@ -7,9 +7,9 @@
 # httputil.ReverseProxy (bench/bareproxy), nginx, Caddy, HAProxy and
 # `cellfabric route` with every feature on: header tenant resolution, active
 # health checks, passive outlier detection, metrics, edge signing, request
-# ids; once on each engine: cellfabric (fasthttp, the default) and
-# cellfabric-nethttp; cellfabric-1p, the default engine with
-# GOMAXPROCS=1; and cellfabric-evloop, the experimental event-loop engine):
+# ids; once on each engine: cellfabric (the default engine: evloop, the
+# event loops, on Linux), cellfabric-fasthttp and cellfabric-nethttp; and
+# cellfabric-1p, the default engine with GOMAXPROCS=1):
 #   1. CPU per request and latency at a fixed rate below saturation:
 #      bench/loadgen, open loop (latency from each request's scheduled
 #      time), RATE requests/s over RATE_CONNS connections; the target's own
@@ -44,7 +44,7 @@ RATE=${RATE:-3000}
 RATE_CONNS=${RATE_CONNS:-32}
 CONNS=${CONNS:-64}
 BASE_PORT=${BASE_PORT:-19100}
-ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric cellfabric-1p cellfabric-evloop"
+ALL_TARGETS="direct bare nginx caddy haproxy cellfabric-nethttp cellfabric-fasthttp cellfabric cellfabric-1p"
 TARGETS=${TARGETS:-$ALL_TARGETS}
 PROFILE=${PROFILE:-}
 EXTRAS=${EXTRAS:-1}
@@ -172,15 +172,15 @@ cat >"$W/registry.json" <<EOF
  "cells":[{"id":"bench","cloud":"aws","region":"us-east-1","endpoint":"http://127.0.0.1:$P_UP","healthUrl":"http://127.0.0.1:$P_UP/healthz","weight":100,"state":"active"}],
  "tenants":[{"id":"bench","cell":"bench","state":"active"}]}
 EOF
-# The same router on each engine: cellfabric (--engine fasthttp, the
-# default) and cellfabric-nethttp (--engine nethttp).
+# The same router on each engine: cellfabric (no --engine: the default,
+# evloop on Linux), cellfabric-fasthttp and cellfabric-nethttp.
 PPROF=()
 [ -z "$PROFILE" ] || PPROF=(--pprof)
 EDGE_KEY="bench-edge-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN [cellfabric-1p]=$P_CF1ADMIN [cellfabric-evloop]=$P_CFEADMIN)
+declare -A ADMIN=([cellfabric]=$P_CFADMIN [cellfabric-nethttp]=$P_CFFADMIN [cellfabric-1p]=$P_CF1ADMIN [cellfabric-fasthttp]=$P_CFEADMIN)
 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF" --admin "127.0.0.1:$P_CFADMIN" \
-	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
+	--tenant-from header --health-interval 2s "${PPROF[@]}" >"$W/route.out" 2>"$W/route.log" &
 PIDS+=($!) PID[cellfabric]=$!
 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CFF" --admin "127.0.0.1:$P_CFFADMIN" \
@@ -190,14 +190,14 @@ PIDS+=($!) PID[cellfabric-nethttp]=$!
 # the router's default: what the Go scheduler's idle-P spinning costs.
 GOMAXPROCS=1 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CF1" --admin "127.0.0.1:$P_CF1ADMIN" \
-	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route-1p.out" 2>"$W/route-1p.log" &
+	--tenant-from header --health-interval 2s "${PPROF[@]}" >"$W/route-1p.out" 2>"$W/route-1p.log" &
 PIDS+=($!) PID[cellfabric-1p]=$!
-# cellfabric-evloop: the event-loop engine (--engine evloop), an
-# experiment, not the default.
+# cellfabric-fasthttp: the fasthttp engine (--engine fasthttp), the
+# default where evloop does not run.
 CELLFABRIC_EDGE_KEY="$EDGE_KEY" CELLFABRIC_EDGE_KEY_ID=bench \
 	"$W/cellfabric" route --registry "$W/registry.json" --listen "127.0.0.1:$P_CFE" --admin "127.0.0.1:$P_CFEADMIN" \
-	--tenant-from header --health-interval 2s --engine evloop "${PPROF[@]}" >"$W/route-evloop.out" 2>"$W/route-evloop.log" &
-PIDS+=($!) PID[cellfabric-evloop]=$!
+	--tenant-from header --health-interval 2s --engine fasthttp "${PPROF[@]}" >"$W/route-fasthttp.out" 2>"$W/route-fasthttp.log" &
+PIDS+=($!) PID[cellfabric-fasthttp]=$!
 
 declare -A URL=(
 	[direct]="http://127.0.0.1:$P_UP/"
@@ -208,7 +208,7 @@ declare -A URL=(
 	[cellfabric]="http://127.0.0.1:$P_CF/"
 	[cellfabric-nethttp]="http://127.0.0.1:$P_CFF/"
 	[cellfabric-1p]="http://127.0.0.1:$P_CF1/"
-	[cellfabric-evloop]="http://127.0.0.1:$P_CFE/"
+	[cellfabric-fasthttp]="http://127.0.0.1:$P_CFE/"
 )
 read -r -a TARGETS <<<"$TARGETS"
 for t in "${TARGETS[@]}"; do
@@ -222,7 +222,7 @@ for t in "${TARGETS[@]}"; do
 	done
 	curl -sf -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" || { echo "bench: $t does not answer at ${URL[$t]}" >&2; cat "$W"/*.log >&2; exit 1; }
 done
-for t in cellfabric cellfabric-nethttp cellfabric-1p cellfabric-evloop; do
+for t in cellfabric cellfabric-nethttp cellfabric-1p cellfabric-fasthttp; do
 	curl -sf -D - -o /dev/null -H 'X-Tenant-ID: bench' "${URL[$t]}" | grep -qi '^x-cell-id: bench' ||
 		{ echo "bench: $t did not route to the bench cell" >&2; exit 1; }
 done

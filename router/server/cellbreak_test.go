@@ -19,32 +19,17 @@ import (
 // that crashes mid-answer does.
 func rawCell(t *testing.T, answer string, cut <-chan struct{}) router.Cell {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				if _, err := io.WriteString(c, answer); err != nil {
-					return
-				}
-				<-cut
-				_ = c.(*net.TCPConn).SetLinger(0)
-			}()
+	addr := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
-	return router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + ln.Addr().String(), Weight: 100, State: fabric.CellActive}
+		if _, err := io.WriteString(c, answer); err != nil {
+			return
+		}
+		<-cut
+		_ = c.(*net.TCPConn).SetLinger(0)
+	})
+	return router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + addr, Weight: 100, State: fabric.CellActive}
 }
 
 // TestCellResetMidAnswer: a cell that resets its connection in the middle

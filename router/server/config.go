@@ -30,7 +30,9 @@ const (
 	DefaultMinRetries        = 10
 	DefaultShutdownTimeout   = 30 * time.Second
 	DefaultMaxIdlePerCell    = 256
-	DefaultEngine            = EngineFastHTTP
+	// DefaultEngine is EngineEvLoop on Linux, where it runs, and
+	// EngineFastHTTP elsewhere.
+	DefaultEngine = defaultEngine
 )
 
 // Config configures a Router. Zero values mean the defaults.

@@ -14,12 +14,13 @@ const (
 	// EngineFastHTTP serves the tenant listener with valyala/fasthttp and
 	// forwards with a fasthttp.HostClient per cell: the same decision,
 	// forwarding policy, signing, limits and error answers at about half
-	// the CPU per request (BENCHMARKS.md), hence the default. It speaks
+	// the CPU per request of EngineNetHTTP (BENCHMARKS.md); the default
+	// where EngineEvLoop does not run (other systems than Linux). It speaks
 	// HTTP/1.1 only, on both sides, does not proxy protocol upgrades
 	// (WebSocket) or trailers, and does not notice a client that leaves
 	// while its request waits for a cell.
 	EngineFastHTTP Engine = "fasthttp"
-	// EngineEvLoop (issue 15; Linux only, not the default) serves the
+	// EngineEvLoop (issue 15; Linux only, and the default there) serves the
 	// tenant listener on event loops (panjf2000/gnet v2), one per
 	// GOMAXPROCS, with the same decision, forwarding policy, signing,
 	// limits and answers as EngineFastHTTP: the heads are fasthttp's
@@ -121,5 +122,5 @@ func (e Engine) check() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("router server: engine %q: want %s, %s or %s (experimental, Linux only)", e, EngineNetHTTP, EngineFastHTTP, EngineEvLoop)
+	return fmt.Errorf("router server: engine %q: want %s, %s or %s (Linux only)", e, EngineNetHTTP, EngineFastHTTP, EngineEvLoop)
 }

@@ -20,6 +20,9 @@ import (
 // accepts, and the dispatch of gnet's events to client connections
 // (evloop_conn.go) and cell connections (evloop_pool.go).
 
+// defaultEngine is EngineEvLoop: Linux runs it.
+const defaultEngine = EngineEvLoop
+
 // evLoopEngines is EngineEvLoop: Linux runs it.
 var evLoopEngines = []Engine{EngineEvLoop}
 

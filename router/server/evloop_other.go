@@ -9,6 +9,9 @@ import (
 	"runtime"
 )
 
+// defaultEngine is EngineFastHTTP: EngineEvLoop needs Linux.
+const defaultEngine = EngineFastHTTP
+
 // evLoopEngines is empty: EngineEvLoop needs Linux.
 var evLoopEngines []Engine
 

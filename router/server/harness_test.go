@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -235,4 +236,37 @@ func registry(epoch int64, cells []router.Cell, tenants ...router.Tenant) *route
 		tenants = []router.Tenant{}
 	}
 	return &router.Registry{Version: router.SchemaVersion, Epoch: epoch, Cells: cells, Tenants: tenants, UnknownTenants: fabric.PolicyReject}
+}
+
+// rawServer is a loopback server speaking bytes, for cells that answer
+// in ways net/http would not write (reset mid-answer, a close-delimited
+// body, a protocol switch, pauses): handle gets each connection, with a
+// reader over it, and the connection closes when handle returns. It
+// stops with the test and returns its address.
+func rawServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c, bufio.NewReader(c))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// oneCell is a registry of cell-a at endpoint, holding tenant acme.
+func oneCell(endpoint string) *router.Registry {
+	c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: endpoint, Weight: 100, State: fabric.CellActive}
+	return registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"})
 }

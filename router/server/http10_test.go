@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/cellfabric/cellfabric/fabric"
-	"github.com/cellfabric/cellfabric/router"
 )
 
 // TestHTTP10ClientGetsNoChunkedAnswer: an HTTP/1.0 client cannot read a
@@ -47,8 +44,7 @@ func TestHTTP10ClientGetsNoChunkedAnswer(t *testing.T) {
 					t.Cleanup(cell.Close)
 					endpoint = cell.URL
 				}
-				c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: endpoint, Weight: 100, State: fabric.CellActive}
-				h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+				h := startRouter(t, oneCell(endpoint), nil)
 				conn, err := net.Dial("tcp", hostOf(h.url))
 				if err != nil {
 					t.Fatal(err)
@@ -93,65 +89,12 @@ func TestHTTP10ClientGetsNoChunkedAnswer(t *testing.T) {
 // address.
 func untilCloseCell(t *testing.T, body string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"+body)
-			}()
+	return rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
-}
-
-// TestHTTP10ClientForwardedAsHTTP11: the router speaks its own version to
-// the cell (RFC 9110 §6.2: an intermediary sends its own HTTP-version),
-// HTTP/1.1 whatever the client's, so that the cell's connection stays
-// reusable and its answer may be chunked; the client still gets its
-// answer as HTTP/1.0 can read it.
-func TestHTTP10ClientForwardedAsHTTP11(t *testing.T) {
-	t.Parallel()
-	eachEngine(t, func(t *testing.T) {
-		cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.WriteString(w, r.Proto)
-		}))
-		t.Cleanup(cell.Close)
-		c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
-		h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
-		conn, err := net.Dial("tcp", hostOf(h.url))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := conn.Write([]byte("GET / HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
-			t.Fatal(err)
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(b) != "HTTP/1.1" {
-			t.Errorf("the cell got the request as %q, want HTTP/1.1", b)
-		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"+body)
 	})
 }
 

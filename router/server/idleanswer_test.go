@@ -11,9 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/cellfabric/cellfabric/fabric"
-	"github.com/cellfabric/cellfabric/router"
 )
 
 // pacedCell is a cell on loopback whose answer is a head with no length,
@@ -22,42 +19,28 @@ import (
 // connection open until the test ends. It returns its address.
 func pacedCell(t *testing.T, lead, pieces int, gap time.Duration, stall bool) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
-	t.Cleanup(func() { close(done); _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	t.Cleanup(func() { close(done) })
+	return rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+		if _, err := c.Write(bytes.Repeat([]byte("x"), lead)); err != nil {
+			return
+		}
+		for i := range pieces {
+			if i > 0 {
+				time.Sleep(gap)
+			}
+			if _, err := fmt.Fprintf(c, "piece %d;", i); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
-				if _, err := c.Write(bytes.Repeat([]byte("x"), lead)); err != nil {
-					return
-				}
-				for i := range pieces {
-					if i > 0 {
-						time.Sleep(gap)
-					}
-					if _, err := fmt.Fprintf(c, "piece %d;", i); err != nil {
-						return
-					}
-				}
-				if stall {
-					<-done
-				}
-			}()
 		}
-	}()
-	return ln.Addr().String()
+		if stall {
+			<-done
+		}
+	})
 }
 
 // TestUpstreamIdleTimeout: a cell that stops sending in the middle of its
@@ -87,8 +70,7 @@ func TestUpstreamIdleTimeout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			eachEngine(t, func(t *testing.T) {
-				c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + pacedCell(t, tc.lead, tc.pieces, tc.gap, tc.stall), Weight: 100, State: fabric.CellActive}
-				h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.UpstreamIdleTimeout = idle })
+				h := startRouter(t, oneCell("http://"+pacedCell(t, tc.lead, tc.pieces, tc.gap, tc.stall)), func(c *Config) { c.UpstreamIdleTimeout = idle })
 				conn, err := net.Dial("tcp", hostOf(h.url))
 				if err != nil {
 					t.Fatal(err)

@@ -10,9 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/cellfabric/cellfabric/fabric"
-	"github.com/cellfabric/cellfabric/router"
 )
 
 // TestCellSwitchingProtocolsNotReused: a cell that answers 101 Switching
@@ -21,42 +18,26 @@ import (
 func TestCellSwitchingProtocolsNotReused(t *testing.T) {
 	eachEngine(t, func(t *testing.T) {
 		var afterSwitch atomic.Int64 // requests a cell got on a switched connection
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = ln.Close() })
-		go func() {
+		addr := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+			switched := false
 			for {
-				c, err := ln.Accept()
+				r, err := http.ReadRequest(br)
 				if err != nil {
 					return
 				}
-				go func() {
-					defer c.Close()
-					br := bufio.NewReader(c)
-					switched := false
-					for {
-						r, err := http.ReadRequest(br)
-						if err != nil {
-							return
-						}
-						_, _ = io.Copy(io.Discard, r.Body)
-						if switched {
-							afterSwitch.Add(1)
-							_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-							continue
-						}
-						switched = true
-						if _, err := io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n"); err != nil {
-							return
-						}
-					}
-				}()
+				_, _ = io.Copy(io.Discard, r.Body)
+				if switched {
+					afterSwitch.Add(1)
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+					continue
+				}
+				switched = true
+				if _, err := io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n"); err != nil {
+					return
+				}
 			}
-		}()
-		cell := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + ln.Addr().String(), Weight: 100, State: fabric.CellActive}
-		h := startRouter(t, registry(1, []router.Cell{cell}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		})
+		h := startRouter(t, oneCell("http://"+addr), nil)
 		for i := 0; i < 2*runtime.GOMAXPROCS(0)+2; i++ { // every loop twice (the evloop engine pools per loop)
 			conn, err := net.Dial("tcp", hostOf(h.url))
 			if err != nil {

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // TestHTTP10ClientGetsNoChunkedAnswer: an HTTP/1.0 client cannot read a

@@ -88,7 +88,11 @@ type Config struct {
 	// upgraded by a 101 (net/http engine) is not bounded by it. Default
 	// 60 s.
 	UpstreamIdleTimeout time.Duration
-	// MaxIdlePerCell is the keep-alive pool size per cell. Default 256.
+	// MaxIdlePerCell is the most idle keep-alive connections kept per
+	// cell; a connection beyond it is closed once its answer is through.
+	// EngineEvLoop shares it among its loops (each keeps at least one);
+	// EngineFastHTTP does not bound its pool by count (its idle
+	// connections close after 90 s, as on every engine). Default 256.
 	MaxIdlePerCell int
 	// MaxAttempts is the most cells one request tries. Default 3.
 	MaxAttempts int

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -37,6 +38,7 @@ type evLoop struct {
 	// send: scan closes them once sent (evClient.close).
 	draining map[*evClient]*evDrain
 	buf      []byte            // scratch for what is written
+	maxIdle  int               // the most idle connections kept per cell address
 	errOut   fasthttp.Response // scratch for the router's own answers
 }
 
@@ -49,6 +51,8 @@ func newEvLoop(s *evServer, el gnet.EventLoop) *evLoop {
 		conns:    map[*evClient]struct{}{},
 		draining: map[*evClient]*evDrain{},
 		buf:      make([]byte, 0, 16<<10),
+		// MaxIdlePerCell shared among the loops, each keeping at least one.
+		maxIdle: max(1, s.rt.cfg.MaxIdlePerCell/runtime.GOMAXPROCS(0)),
 	}
 }
 

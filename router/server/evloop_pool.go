@@ -196,8 +196,13 @@ func (cc *evCell) send(cl *evClient) {
 
 // idle puts the connection in its loop's pool.
 func (cc *evCell) idle() {
+	pool := cc.loop.idle[cc.addr]
+	if len(pool) >= cc.loop.maxIdle {
+		cc.close() // the loop keeps enough of this cell's connections
+		return
+	}
 	cc.client, cc.used, cc.idleAt = nil, true, time.Now()
-	cc.loop.idle[cc.addr] = append(cc.loop.idle[cc.addr], cc)
+	cc.loop.idle[cc.addr] = append(pool, cc)
 }
 
 // close closes the connection with no request on it any more (in the

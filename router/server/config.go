@@ -66,8 +66,10 @@ type Config struct {
 	// IdleTimeout of keep-alive connections. Default 120 s.
 	IdleTimeout time.Duration
 	// DialTimeout bounds connecting to a cell: the TCP connection, and
-	// then, to an https cell, the TLS handshake (each up to it; past
-	// either, the attempt is a timeout). Default 3 s.
+	// then, to an https cell, the TLS handshake (past either, the attempt
+	// is a timeout). On EngineNetHTTP and EngineEvLoop each gets up to
+	// it; on EngineFastHTTP the handshake's deadline counts from the
+	// dial's start, so the two together get up to it. Default 3 s.
 	DialTimeout time.Duration
 	// UpstreamTimeout is how long a cell may take to send response headers.
 	// Default 30 s.

@@ -197,7 +197,8 @@ type Failure uint8
 // Failures.
 const (
 	// FailNotSent: the request never reached the cell (the connection
-	// could not be made, or the transport gave up before writing it).
+	// could not be made, or not in time, or the transport gave up before
+	// writing it).
 	FailNotSent Failure = iota + 1
 	// FailBroken: the connection broke after the request was sent, or
 	// while it was, before any response.
@@ -285,8 +286,10 @@ func (a *Attempts) Last() *Cell { return a.last }
 
 // Failed records that the latest attempt failed as f and reports whether
 // the request may go on to the next cell. bodyRead says whether any of the
-// request body was consumed (then it cannot be sent again). Timeouts are
-// never retried (the cell may still be working on the request), nor are a
+// request body was consumed (then it cannot be sent again). Timeouts
+// waiting for the answer are never retried (the cell may still be working
+// on the request; a connection or TLS handshake that timed out is
+// FailNotSent, the request never having reached the cell), nor are a
 // client's faults; a request that never reached its cell always may be,
 // unless its body was read; one that broke on the way only when it is
 // idempotent and has no body (what a gateway's 502 would have said).

@@ -469,45 +469,64 @@ func TestHTTPSCellStalePlacement(t *testing.T) {
 	})
 }
 
+// muteServer takes TCP connections and says nothing on them (a cell
+// whose host is up but whose server hangs: a TLS handshake to it never
+// ends). It returns its address.
+func muteServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-done; c.Close() }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
 // TestHTTPSCellHandshakeTimeout: a cell that takes its TCP connections
 // and never answers the TLS handshake does not hold a request: the
-// handshake is bounded by DialTimeout on every engine, and the attempt
-// ends as a timeout (504), as a connection that cannot be made in time
-// does.
+// handshake is bounded by DialTimeout on every engine. Nothing was sent,
+// so the attempt counts as not sent: with no other cell to try the
+// answer is 502 upstream_unavailable (the cell could not be reached), and with
+// one the request goes there (the tenant's failover cell), as it would
+// from a cell that refuses connections.
 func TestHTTPSCellHandshakeTimeout(t *testing.T) {
 	t.Parallel()
-	eachEngine(t, func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() { // takes connections and says nothing on them
-			var held []net.Conn
-			defer func() {
-				for _, c := range held {
-					c.Close()
+	for _, failover := range []bool{false, true} {
+		t.Run(fmt.Sprintf("failover=%v", failover), func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				mute := router.Cell{ID: "mute", Cloud: "aws", Region: "r", Endpoint: "https://" + muteServer(t), Weight: 100, State: fabric.CellActive}
+				cells := []router.Cell{mute}
+				tenant := router.Tenant{ID: "acme", Cell: "mute"}
+				if failover {
+					b := newTestCell(t, "cell-b", "gcp")
+					cells = append(cells, b.cell())
+					tenant.Failover = []string{"cell-b"}
 				}
-			}()
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
+				h := startRouter(t, registry(1, cells, tenant), func(c *Config) {
+					trusting(x509.NewCertPool())(c)
+					c.DialTimeout = 200 * time.Millisecond
+				})
+				resp, body := h.do(t, "GET", "/x", map[string]string{"X-Tenant-ID": "acme"}, "")
+				switch {
+				case failover && (resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cell-ID") != "cell-b"):
+					t.Fatalf("a primary that never completes the handshake, a healthy failover cell: %d from %q %s, want 200 from cell-b", resp.StatusCode, resp.Header.Get("X-Cell-ID"), body)
+				case !failover && (resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "upstream_unavailable")):
+					t.Fatalf("a cell that never completes the handshake: %d %s, want 502 upstream_unavailable", resp.StatusCode, body)
 				}
-				held = append(held, c)
-			}
-		}()
-		cell := router.Cell{ID: "mute", Cloud: "aws", Region: "r", Endpoint: "https://" + ln.Addr().String(), Weight: 100, State: fabric.CellActive}
-		h := startRouter(t, registry(1, []router.Cell{cell}, router.Tenant{ID: "acme", Cell: "mute"}), func(c *Config) {
-			trusting(x509.NewCertPool())(c)
-			c.DialTimeout = 200 * time.Millisecond
-			c.MaxAttempts = 1
+			})
 		})
-		resp, body := h.do(t, "GET", "/x", map[string]string{"X-Tenant-ID": "acme"}, "")
-		if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "upstream_timeout") {
-			t.Fatalf("a cell that never completes the handshake: %d %s, want 504 upstream_timeout", resp.StatusCode, body)
-		}
-	})
+	}
 }
 
 // TestCellClosesIdleConnection: a cell closes the router's kept-alive

@@ -260,16 +260,21 @@ func (rt *Router) misdirected(out *http.Request, st *reqState, resp *http.Respon
 	return false, nil
 }
 
-// classify tells how an attempt without a response failed: a timeout, a
-// request that never reached the cell (nothing written, or the dial
-// failed), or one that broke on the way.
+// classify tells how an attempt without a response failed: a request
+// that never reached the cell (nothing written: the connection or the
+// TLS handshake failed, or did not finish within DialTimeout), a timeout
+// waiting for the cell's answer, or one that broke on the way. A timeout
+// before anything was written is not a timeout of the cell's work: the
+// cell never saw the request, so the policy may send it to the next cell
+// (a cell whose host is up but hangs, or whose network drops packets,
+// fails over as one that refuses connections does).
 func classify(err error, wrote bool) router.Failure {
-	if isTimeout(err) {
-		return router.FailTimeout
-	}
 	var op *net.OpError
 	if !wrote || (errors.As(err, &op) && op.Op == "dial") {
 		return router.FailNotSent
+	}
+	if isTimeout(err) {
+		return router.FailTimeout
 	}
 	return router.FailBroken
 }

@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -332,10 +333,37 @@ func run(o options) (*result, error) {
 	out.Range(func(k, _ any) bool { res.cellsOut = append(res.cellsOut, k.(string)); return true })
 	slices.Sort(res.cellsOut)
 	res.ejections = h.Ejections()
-	if res.upstreamErrors, res.rejected, err = scrape(rt.Router); err != nil {
-		return nil, err
+	// The router counts a reset request once it has read what the client
+	// sent and seen the reset, which may be after the worker that sent it
+	// has gone on (on a loaded machine, well after): every malformed
+	// request is rejected under some reason, so read the counters once
+	// they add up to the requests sent, or after 10 s, whichever is first.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if res.upstreamErrors, res.rejected, err = scrape(rt.Router); err != nil {
+			return nil, err
+		}
+		var counted int64
+		for _, n := range res.rejected {
+			counted += n
+		}
+		if counted >= int64(o.faults) || time.Now().After(deadline) {
+			break
+		}
 	}
 	return res, nil
+}
+
+// metricFamilies parses the router's /metrics with the Prometheus text
+// parser.
+func metricFamilies(rt *server.Router) (map[string]*dto.MetricFamily, error) {
+	rec := httptest.NewRecorder()
+	rt.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the router's /metrics: %w", err)
+	}
+	return fams, nil
 }
 
 // malformed sends one malformed request on its own connection and returns
@@ -379,12 +407,9 @@ func malformed(addr, tenant string, k kind) (string, error) {
 // requests by reason from the router's /metrics, parsed with the Prometheus
 // text parser.
 func scrape(rt *server.Router) (int64, map[string]int64, error) {
-	rec := httptest.NewRecorder()
-	rt.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(rec.Body)
+	fams, err := metricFamilies(rt)
 	if err != nil {
-		return 0, nil, fmt.Errorf("parsing the router's /metrics: %w", err)
+		return 0, nil, err
 	}
 	var upErrors int64
 	for _, m := range fams["cellfabric_router_upstream_errors_total"].GetMetric() {

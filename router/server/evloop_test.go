@@ -194,3 +194,50 @@ func TestEvLoopBoundsAnswersToPipelinedRequests(t *testing.T) {
 		t.Errorf("the router answered all %d pipelined requests (%d MiB) to a client that read nothing meanwhile; want it to stop past evMaxOutbound (%d MiB) buffered", requests, requests*answer>>20, evMaxOutbound>>20)
 	}
 }
+
+// TestEvLoopTooSlowWhileTheBodyIsSent: an answer that outruns its
+// request's body (still being sent) cannot take the slow lane (the cell's
+// connection must stay on the loop to carry the rest of the body), so the
+// engine buffers it for a client that does not read up to evMaxOutbound,
+// then gives the request up as the client's (499) and closes both
+// connections, rather than buffer the whole answer.
+func TestEvLoopTooSlowWhileTheBodyIsSent(t *testing.T) {
+	t.Parallel()
+	const answer = 32 << 20
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answers at once, without reading the body.
+		w.Header().Set("Content-Length", strconv.Itoa(answer))
+		chunk := bytes.Repeat([]byte("a"), 64<<10)
+		for n := 0; n < answer; n += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(cell.Close)
+	h := startRouter(t, oneCell(cell.URL), func(c *Config) { c.Engine = EngineEvLoop })
+	conn, err := net.Dial("tcp", hostOf(h.url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The head and a little of a 1 MiB body; the rest never comes, and the
+	// client reads nothing for now.
+	if _, err := io.WriteString(conn, "POST /up HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nContent-Length: 1048576\r\n\r\n"+strings.Repeat("b", 1024)); err != nil {
+		t.Fatal(err)
+	}
+	const gaveUp = `cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="499"}`
+	for deadline := time.Now().Add(20 * time.Second); metricValue(t, h, gaveUp) != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) { // a guard against a hang
+			t.Fatalf("%s = %v, want 1: the request was not given up", gaveUp, metricValue(t, h, gaveUp))
+		}
+	}
+	if peak := h.rt.evPeak.Load(); peak > evMaxOutbound+2*evLaneRead {
+		t.Errorf("the engine held %d bytes for the client; want at most about evMaxOutbound (%d)", peak, evMaxOutbound)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a guard against a hang
+	got, _ := io.Copy(io.Discard, conn)
+	if got >= answer {
+		t.Errorf("the client read %d bytes, the whole answer; want it cut (connection closed) after about evMaxOutbound", got)
+	}
+}

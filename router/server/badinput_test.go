@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/tenant"
@@ -80,18 +81,27 @@ func TestBadInput(t *testing.T) {
 	})
 }
 
-// rawRequest writes a raw request on a new connection and reads the answer.
-func rawRequest(t *testing.T, h *harness, raw string) *http.Response {
+// sendRaw writes raw on a new connection to the router's tenant listener
+// and returns the connection (closed when the test ends, its deadline two
+// minutes away: a guard against a hang) for the caller to read.
+func sendRaw(t *testing.T, h *harness, raw string) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	conn, err := net.Dial("tcp", hostOf(h.url))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
 	if _, err := io.WriteString(conn, raw); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	return conn
+}
+
+// rawRequest writes a raw request on a new connection and reads the answer.
+func rawRequest(t *testing.T, h *harness, raw string) *http.Response {
+	t.Helper()
+	resp, err := http.ReadResponse(bufio.NewReader(sendRaw(t, h, raw)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -34,14 +33,7 @@ func TestConnectionCloseAnswerWhole(t *testing.T) {
 		t.Cleanup(cell.Close)
 		c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
 		h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
-		conn, err := net.Dial("tcp", hostOf(h.url))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := conn.Write([]byte("GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nConnection: close\r\n\r\n")); err != nil {
-			t.Fatal(err)
-		}
+		conn := sendRaw(t, h, "GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nConnection: close\r\n\r\n")
 		// Read only once the cell has written what the sockets and the
 		// router hold (every engine slows the cell down to the client's
 		// pace: the rest waits in the cell), or after a while.

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -53,14 +52,7 @@ func TestEvLoopSlowLaneEndsWithItsClient(t *testing.T) {
 			h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
 				c.Engine, c.WriteTimeout, c.ShutdownTimeout = EngineEvLoop, tt.writeTimeout, 300*time.Millisecond
 			})
-			conn, err := net.Dial("tcp", hostOf(h.url))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			if _, err := conn.Write([]byte("GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
-				t.Fatal(err)
-			}
+			conn := sendRaw(t, h, "GET /big HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 			waitStalled(&written, slowSize) // the client reads nothing
 			if peak := h.rt.evPeak.Load(); peak > 2*evSlowHigh {
 				t.Errorf("the router held %d bytes for a client that read nothing; want at most %d", peak, 2*evSlowHigh)
@@ -105,14 +97,7 @@ func TestEvLoopBoundsWhatAClientSendsAhead(t *testing.T) {
 	a.hold.Store(&release)
 	defer close(release)
 	h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) { c.Engine = EngineEvLoop })
-	conn, err := net.Dial("tcp", hostOf(h.url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte("GET /slow HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
-		t.Fatal(err)
-	}
+	conn := sendRaw(t, h, "GET /slow HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 	// Send far more than the bound behind it, until the router closes
 	// the connection (a write fails) or it was all taken.
 	junk := bytes.Repeat([]byte("GET /next HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"), 1<<10)
@@ -158,15 +143,7 @@ func TestEvLoopBoundsAnswersToPipelinedRequests(t *testing.T) {
 	h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
 		c.Engine, c.Logger = EngineEvLoop, slogTo(logs)
 	})
-	conn, err := net.Dial("tcp", hostOf(h.url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	reqs := bytes.Repeat([]byte("GET /p HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"), requests)
-	if _, err := conn.Write(reqs); err != nil {
-		t.Fatal(err)
-	}
+	conn := sendRaw(t, h, strings.Repeat("GET /p HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n", requests))
 	// Read nothing until the router has either sent every request to the
 	// cell (and so buffered every answer) or given the client up. (The
 	// deadline only keeps a broken router from hanging the test.)
@@ -216,16 +193,9 @@ func TestEvLoopTooSlowWhileTheBodyIsSent(t *testing.T) {
 	}))
 	t.Cleanup(cell.Close)
 	h := startRouter(t, oneCell(cell.URL), func(c *Config) { c.Engine = EngineEvLoop })
-	conn, err := net.Dial("tcp", hostOf(h.url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	// The head and a little of a 1 MiB body; the rest never comes, and the
 	// client reads nothing for now.
-	if _, err := io.WriteString(conn, "POST /up HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nContent-Length: 1048576\r\n\r\n"+strings.Repeat("b", 1024)); err != nil {
-		t.Fatal(err)
-	}
+	conn := sendRaw(t, h, "POST /up HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nContent-Length: 1048576\r\n\r\n"+strings.Repeat("b", 1024))
 	const gaveUp = `cellfabric_router_requests_total{cell="cell-a",cloud="aws",code="499"}`
 	for deadline := time.Now().Add(20 * time.Second); metricValue(t, h, gaveUp) != 1; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) { // a guard against a hang

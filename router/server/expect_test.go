@@ -20,14 +20,7 @@ func TestExpectContinue(t *testing.T) {
 	eachEngine(t, func(t *testing.T) {
 		a := newTestCell(t, "cell-a", "aws")
 		h := startRouter(t, registry(1, []router.Cell{a.cell()}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
-		conn, err := net.Dial("tcp", hostOf(h.url))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := conn.Write([]byte("PUT /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")); err != nil {
-			t.Fatal(err)
-		}
+		conn := sendRaw(t, h, "PUT /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
 		// The deadline only keeps a router that never answers from
 		// hanging the test.
 		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))

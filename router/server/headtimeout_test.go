@@ -56,18 +56,11 @@ func TestReadHeaderTimeout(t *testing.T) {
 			}
 		})
 		t.Run("a head that never ends is cut off", func(t *testing.T) {
-			conn, err := net.Dial("tcp", hostOf(h.url))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			if _, err := conn.Write([]byte("GET /x HTTP/1.1\r\nHost: x\r\n")); err != nil {
-				t.Fatal(err)
-			}
+			conn := sendRaw(t, h, "GET /x HTTP/1.1\r\nHost: x\r\n")
 			// The deadline only keeps a router that never cuts it off from
 			// hanging the test.
 			_ = conn.SetReadDeadline(time.Now().Add(30 * timeout))
-			_, err = io.Copy(io.Discard, conn)
+			_, err := io.Copy(io.Discard, conn)
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				t.Fatalf("the connection with an unfinished head is still open after %v", 30*timeout)
 			}

@@ -126,14 +126,7 @@ func TestShutdownWaitsForUnframedAnswer(t *testing.T) {
 				h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
 					c.ShutdownTimeout = 300 * time.Millisecond
 				})
-				conn, err := net.Dial("tcp", hostOf(h.url))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer conn.Close()
-				if _, err := conn.Write([]byte("GET /stream " + proto + "\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
-					t.Fatal(err)
-				}
+				conn := sendRaw(t, h, "GET /stream "+proto+"\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
 				br := bufio.NewReader(conn)
 				var got []byte

@@ -74,14 +74,7 @@ func TestUpstreamIdleTimeout(t *testing.T) {
 			t.Parallel()
 			eachEngine(t, func(t *testing.T) {
 				h := startRouter(t, oneCell("http://"+pacedCell(t, tc.lead, tc.pieces, tc.gap, tc.stall)), func(c *Config) { c.UpstreamIdleTimeout = idle })
-				conn, err := net.Dial("tcp", hostOf(h.url))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer conn.Close()
-				if _, err := io.WriteString(conn, "GET /paced HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
-					t.Fatal(err)
-				}
+				conn := sendRaw(t, h, "GET /paced HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 				_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a guard against a hang
 				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 				if err != nil {
@@ -173,14 +166,7 @@ func TestUpstreamIdleTimeoutBeforeTheAnswerGoesOut(t *testing.T) {
 				h := startRouter(t, registry(1, []router.Cell{a, b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), func(c *Config) {
 					c.UpstreamIdleTimeout = 300 * time.Millisecond
 				})
-				conn, err := net.Dial("tcp", hostOf(h.url))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer conn.Close()
-				if _, err := io.WriteString(conn, "GET /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
-					t.Fatal(err)
-				}
+				conn := sendRaw(t, h, "GET /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
 				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 				var body []byte
@@ -217,14 +203,7 @@ func TestDroppedAnswerReadInPart(t *testing.T) {
 		h := startRouter(t, registry(1, []router.Cell{a, b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), func(c *Config) {
 			c.UpstreamIdleTimeout = time.Minute // longer than the test waits
 		})
-		conn, err := net.Dial("tcp", hostOf(h.url))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := io.WriteString(conn, "GET /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
+		conn := sendRaw(t, h, "GET /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -127,19 +126,11 @@ func TestSlowClientGetsWholeAnswer(t *testing.T) {
 				c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
 				h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
 
-				conn, err := net.Dial("tcp", hostOf(h.url))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer conn.Close()
-				_ = conn.SetDeadline(time.Now().Add(2 * time.Minute)) // a guard against a hang
 				proto := "HTTP/1.1"
 				if tt.http10 {
 					proto = "HTTP/1.0"
 				}
-				if _, err := conn.Write([]byte("GET /big " + proto + "\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")); err != nil {
-					t.Fatal(err)
-				}
+				conn := sendRaw(t, h, "GET /big "+proto+"\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 				// Read nothing until every buffer on the way is full.
 				waitStalled(&written, slowSize)
 

@@ -40,14 +40,7 @@ func TestStalePlacementWhileTheBodyBreaks(t *testing.T) {
 				f.mu.Unlock()
 			}
 		}()
-		conn, err := net.Dial("tcp", hostOf(h.url))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := conn.Write([]byte("POST /kv/plan HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ngold\r\n")); err != nil {
-			t.Fatal(err)
-		}
+		conn := sendRaw(t, h, "POST /kv/plan HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ngold\r\n")
 		// The event-loop and net/http engines read the cell's answer while
 		// the body is still coming; the fasthttp engine's client sends the
 		// whole body first, so there the placement is read only after it.
@@ -214,14 +207,7 @@ func TestStalePlacementFromAClosingCellToHTTP10Client(t *testing.T) {
 			}
 			f.mu.Unlock()
 		}()
-		conn, err := net.Dial("tcp", hostOf(h.url))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := io.WriteString(conn, "GET /kv/plan HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
+		conn := sendRaw(t, h, "GET /kv/plan HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
 		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {

@@ -130,7 +130,7 @@ func (l *evLoop) scan(now time.Time) {
 					cl.send()
 					continue
 				}
-				cl.st.log(c.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, cl.cell.ID, "timeout", c.UpstreamIdleTimeout)
+				l.s.rt.logStalled(&cl.st, cl.cell.ID)
 				cc.broken(cl, errUpstreamIdle)
 			}
 		case cl.cc != nil && cl.cc.c != nil && !cl.cc.head && !cl.cc.staleWait:

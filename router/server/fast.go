@@ -323,7 +323,7 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 	att.answer = fastAnswer{resp: resp, finish: att.finish, prefix: peek, conn: att.conn}
 	if att.conn != nil {
 		att.answer.idle, att.answer.stalled = rt.cfg.UpstreamIdleTimeout, func() {
-			st.log(rt.cfg.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, st.cell.ID, "timeout", rt.cfg.UpstreamIdleTimeout)
+			rt.logStalled(st, st.cell.ID)
 		}
 	}
 	att.finish = nil // the answer owns the connection now

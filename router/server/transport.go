@@ -53,7 +53,8 @@ func (rt *Router) syncUpstreams(snap *router.Snapshot) {
 			return u
 		}
 		if u, ok := old[c.ID]; ok && u.endpoint == c.Endpoint {
-			next[c.ID] = hdrs(&upstream{endpoint: u.endpoint, scheme: u.scheme, host: u.host, transport: u.transport, fast: u.fast, evAddr: u.evAddr, evTLS: u.evTLS})
+			kept := *u // the same connections; the headers anew
+			next[c.ID] = hdrs(&kept)
 			continue
 		}
 		parsed, err := url.Parse(c.Endpoint)
@@ -346,9 +347,15 @@ func (rt *Router) newIdleBody(body io.ReadCloser, cancel context.CancelFunc, st 
 	idle := rt.cfg.UpstreamIdleTimeout
 	id := cell.ID
 	return &idleBody{ReadCloser: body, idle: idle, cancel: cancel, timer: time.AfterFunc(idle, func() {
-		st.log(rt.cfg.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, id, "timeout", idle)
+		rt.logStalled(st, id)
 		cancel()
 	})}
+}
+
+// logStalled logs an answer broken off because its cell sent nothing
+// for UpstreamIdleTimeout (every engine).
+func (rt *Router) logStalled(st *reqState, cellID string) {
+	st.log(rt.cfg.Logger).Warn("cell sent nothing in the middle of its answer for the upstream idle timeout; breaking the answer off", logattr.Cell, cellID, "timeout", rt.cfg.UpstreamIdleTimeout)
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {

@@ -100,14 +100,7 @@ func answerHead(resp, w *fasthttp.ResponseHeader, st *reqState, u *upstream) {
 // and headers, counted by the refusal's reason.
 func (rt *Router) errorAnswer(w *fasthttp.Response, st *reqState, r router.Refusal) {
 	w.ResetBody()
-	h := &w.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Request-ID", st.requestID)
-	if r.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(r.RetryAfter))
-	}
+	refusalHeaders(w.Header.Set, st, r)
 	w.SetStatusCode(r.Status)
 	b, _ := json.Marshal(r.Body(st.requestID, st.tenant))
 	w.SetBodyRaw(append(b, '\n'))

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -455,7 +456,8 @@ func (cc *evCell) tooSlow(cl *evClient) {
 
 // appendChunk appends p to out as one chunk.
 func appendChunk(out, p []byte) []byte {
-	out = fmt.Appendf(out, "%x\r\n", len(p))
+	out = strconv.AppendInt(out, int64(len(p)), 16) // as evBody.take writes a chunk's size
+	out = append(out, "\r\n"...)
 	out = append(out, p...)
 	return append(out, "\r\n"...)
 }

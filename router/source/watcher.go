@@ -243,9 +243,11 @@ func (w *Watcher) loop(ctx context.Context, hup <-chan os.Signal, n notifier, bu
 			mode = readForced
 		case c, ok := <-changes:
 			if !ok || burst.lostDir(c) {
-				stopEvents()
+				// Said before the flag drops, so whoever sees
+				// WatchingEvents false also finds the reason in the log.
 				w.opts.Logger.Warn("the registry file's directory went away; file-system events stopped, polling the registry file instead",
 					"source", w.src.Name(), "dir", burst.dir, "poll", w.opts.Interval.String())
+				stopEvents()
 				mode = readContent
 				break
 			}

@@ -37,7 +37,8 @@
 // entry it was decided on (router.Decision.Epoch, X-Tenant-Epoch, v2) or
 // without one for a tenant of the registry (v1); a client's X-Tenant-ID,
 // X-Tenant-Epoch and signature never reach the cell. Responses carry X-Cell-ID,
-// X-Processed-By-Cloud and X-Request-ID. With tracing off (Config.Tracing
+// X-Processed-By-Cloud and X-Request-ID, and the cell's Content-Type or,
+// when it sent none, none: no engine adds a default or sniffs the body. With tracing off (Config.Tracing
 // nil, the default) W3C traceparent/tracestate pass through untouched; with
 // it on (trace.go) each request gets an OpenTelemetry server span, each
 // attempt a client span whose traceparent replaces the client's on the way

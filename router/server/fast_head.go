@@ -86,9 +86,13 @@ func (rt *Router) attemptHead(out *fasthttp.RequestHeader, st *reqState, u *upst
 // answerHead writes into w the head of the answer passed on from a cell's
 // (resp, through u): its status and headers without the hop-by-hop ones,
 // and the router's X-Cell-ID, X-Processed-By-Cloud and X-Request-ID. The
-// body's framing is the caller's.
+// body's framing is the caller's. An answer without Content-Type goes
+// without one: CopyTo takes the cell's header's flag for fasthttp's
+// default (text/plain), off only in a server's own headers, and a proxy
+// does not invent a type.
 func answerHead(resp, w *fasthttp.ResponseHeader, st *reqState, u *upstream) {
 	resp.CopyTo(w)
+	w.SetNoDefaultContentType(true)
 	dropHopHeaders(resp.Peek("Connection"), w.Del)
 	w.Set("X-Cell-ID", u.cellID[0])
 	w.Set("X-Processed-By-Cloud", u.cloud[0])

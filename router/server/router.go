@@ -158,6 +158,11 @@ type reqState struct {
 	trace httptrace.ClientTrace
 	wrote atomic.Bool
 
+	// answer is the net/http engine's answer headers (the
+	// ResponseWriter's), for the transport to mark an answer without
+	// Content-Type; nil on the other engines.
+	answer http.Header
+
 	cell   *router.Cell // the cell that answered or failed last
 	status int
 	reason router.Reason // why the router answered itself, when it did
@@ -217,6 +222,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		req.Body = st.body
 	}
 	st.requestIDs = []string{st.requestID}
+	st.answer = w.Header()
 	st.trace.WroteHeaders = func() { st.wrote.Store(true) }
 	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), stateKey{}, st), &st.trace)
 	rt.proxy.ServeHTTP(w, req.WithContext(ctx))

@@ -222,6 +222,14 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 				continue
 			}
 		}
+		if _, typed := resp.Header["Content-Type"]; !typed && st.answer != nil {
+			// An empty entry in the client's answer: net/http's
+			// ResponseWriter sniffs a type from the body when the key is
+			// absent, and a proxy does not invent one. Set here, not
+			// before the proxy runs, as ReverseProxy clears the answer's
+			// headers after passing on a 1xx answer.
+			st.answer["Content-Type"] = nil
+		}
 		resp.Header[keyCellID] = u.cellID
 		resp.Header[keyCloud] = u.cloud
 		resp.Header[keyRequestID] = st.requestIDs

@@ -65,6 +65,7 @@ func (rt *Router) newFastServer() *fasthttp.Server {
 		NoDefaultContentType:          true,
 		CloseOnShutdown:               true,
 		Logger:                        fastLogger{rt},
+		ConnState:                     rt.fastConnState,
 	}
 }
 
@@ -342,6 +343,14 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 // without Content-Length or Transfer-Encoding, then the body. fasthttp's
 // Shutdown no longer waits for a hijacked connection, so the answer is
 // counted (Router.fastBare) until written, for Serve to wait for it.
+//
+// fasthttp does not always run the hijack handler: the connection may
+// end first (a failed flush of an answer held back for this pipelined
+// request, a failed deadline update; Server.serveConn). The answer, and
+// with it the cell's connection, is then released when the client's
+// connection closes (fastConnState). It is left in Router.fastPending
+// until the handler or that hook takes it out: the one that does owns
+// it, so it is closed once, on either path.
 func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 	writeTimeout := rt.cfg.WriteTimeout
 	w := &ctx.Response
@@ -349,8 +358,15 @@ func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 	w.SetConnectionClose()
 	head := w.Header.AppendBytes(nil)
 	ctx.HijackSetNoResponse(true)
+	// The connection fasthttp reports to ConnState: the handler's own,
+	// as the server wraps none (no MaxConnsPerIP).
+	conn := ctx.Conn()
 	rt.fastBare.Add(1)
+	rt.fastPending.Store(conn, answer)
 	ctx.Hijack(func(c net.Conn) {
+		if _, mine := rt.fastPending.LoadAndDelete(conn); !mine {
+			return // released already (fastConnState)
+		}
 		defer rt.fastBare.Add(-1)
 		defer answer.Close()
 		if writeTimeout > 0 { // one deadline for the whole answer, as fasthttp sets it
@@ -361,6 +377,23 @@ func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 		}
 		_, _ = io.Copy(c, answer)
 	})
+}
+
+// fastConnState releases the unframed answer (answerFastBare) of a client
+// connection fasthttp closed without running its hijack handler: closing
+// the cell's connection, which nothing else would, and uncounting it, for
+// Serve's shutdown not to wait for it. fasthttp calls it once the
+// connection's serving goroutine is done with it (StateClosed), after the
+// handler that stored the answer returned; a hijacked connection ends in
+// StateHijacked instead, its handler owning the answer.
+func (rt *Router) fastConnState(c net.Conn, state fasthttp.ConnState) {
+	if state != fasthttp.StateClosed || rt.fastBare.Load() == 0 {
+		return
+	}
+	if a, ok := rt.fastPending.LoadAndDelete(c); ok {
+		_ = a.(*fastAnswer).Close()
+		rt.fastBare.Add(-1)
+	}
 }
 
 // fastAnswer is a cell's response body on its way to the client; fasthttp

@@ -2,11 +2,14 @@ package server
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,4 +195,101 @@ func TestHTTP10KeepAliveAnswered(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestHTTP10HijackSkippedReleasesCell: the cell's connection that carries
+// an HTTP/1.0 client's unframed answer is released when the client is
+// gone before that answer starts, and the shutdown after it is clean.
+// The client pipelines a keep-alive request and an HTTP/1.0 one, then
+// resets its connection while the cell holds the second answer back:
+// the first answer is still in the router's write buffer (held for the
+// pipelined request), and writing it fails. fasthttp then ends the
+// connection without running the hijack handler its engine set to send
+// the unframed answer (server.go: the flush before the hijack), so the
+// cell's answer, handed to that handler, must be released elsewhere.
+// The cell keeps sending until its connection closes or the guard ends.
+func TestHTTP10HijackSkippedReleasesCell(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		bareAsked := make(chan struct{})
+		var asked sync.Once
+		clientGone := make(chan struct{})
+		cellSaw := make(chan error, 1)
+		cell := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+			for {
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				if req.URL.Path != "/bare" {
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					continue
+				}
+				asked.Do(func() { close(bareAsked) })
+				<-clientGone
+				cellSaw <- streamUntilClosed(c, br, 10*time.Second)
+				return
+			}
+		})
+		h := startRouter(t, oneCell("http://"+cell), func(c *Config) {
+			c.ShutdownTimeout = 5 * time.Second
+		})
+		conn := sendRaw(t, h, "GET /first HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"+
+			"GET /bare HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+		select {
+		case <-bareAsked:
+		case <-time.After(10 * time.Second): // a guard against a hang
+			t.Fatal("the pipelined HTTP/1.0 request never reached the cell")
+		}
+		// A reset, not a close: the router's next write to the client
+		// fails at once.
+		if err := conn.(*net.TCPConn).SetLinger(0); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.Close()
+		close(clientGone)
+		if err := <-cellSaw; err != nil {
+			t.Errorf("the cell's connection for the answer to a client that left: %v; want it closed by the router", err)
+		}
+		h.cancel()
+		if err := <-h.done; err != nil {
+			t.Errorf("Serve after the client left: %v; want a clean shutdown (nothing is in flight)", err)
+		}
+		h.done <- nil // for the harness's cleanup
+	})
+}
+
+// streamUntilClosed answers on a cell's connection with a chunked body
+// that goes on until the router closes the connection (a read or a write
+// meets its end), which it reports as nil; an error if the connection is
+// still open after guard.
+func streamUntilClosed(c net.Conn, br *bufio.Reader, guard time.Duration) error {
+	end := time.Now().Add(guard)
+	_ = c.SetWriteDeadline(end)
+	if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
+		return closedOrNot(err)
+	}
+	for time.Now().Before(end) {
+		if _, err := io.WriteString(c, "5\r\npart \r\n"); err != nil {
+			return closedOrNot(err)
+		}
+		// A short read between chunks: what the router does with the
+		// connection shows as its end (EOF or a reset).
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := br.ReadByte(); err == nil {
+			return errors.New("the router sent bytes on the answer's connection")
+		} else if !isTimeout(err) {
+			return nil
+		}
+	}
+	return fmt.Errorf("still open %v after the answer began", guard)
+}
+
+// closedOrNot is nil for an error that says the peer closed the
+// connection, else the error.
+func closedOrNot(err error) error {
+	if isTimeout(err) {
+		return fmt.Errorf("still open: %w", err)
+	}
+	return nil
 }

@@ -1,35 +1,44 @@
 // Package server is the router as an HTTP server: the proxy that sends each
 // request to its tenant's cell, and the operations surface around it.
 //
-// The tenant (proxy) listener runs on one of two engines (Config.Engine,
-// `cellfabric route --engine`): EngineFastHTTP, the default, serves it
-// with valyala/fasthttp and forwards with a fasthttp.HostClient per cell
-// (fast.go, fast_upstream.go); EngineNetHTTP with net/http and
-// httputil.ReverseProxy (router.go, transport.go). Both take the same
+// The tenant (proxy) listener runs on one of three engines (Config.Engine,
+// `cellfabric route --engine`; DefaultEngine picks per OS): EngineEvLoop,
+// the default on Linux, serves it from gnet event loops, one per core,
+// that parse, decide and forward on their own connections to the cells
+// (evloop*.go; https cells through a TLS bridge, evloop_tls.go, and slow
+// clients through a goroutine that reads the cell at their pace,
+// evloop_lane.go); EngineFastHTTP, the default elsewhere, with
+// valyala/fasthttp and a fasthttp.HostClient per cell (fast.go,
+// fast_upstream.go); EngineNetHTTP with net/http and
+// httputil.ReverseProxy (router.go, transport.go). All take the same
 // steps through the same code: admit (method, header and body limits),
 // decide (tenant resolution and the decision: the one function every data
 // path calls), attemptFailed/attemptAnswered (health, metrics, retry
 // budget, logs) and the same answers; the tests of bad input, client
-// faults, smuggling, failover and proxying run on both. fasthttp costs
-// about half the CPU per request (BENCHMARKS.md); it speaks HTTP/1.1 only
-// (to clients and cells), does not proxy protocol upgrades (WebSocket) or
-// trailers, and does not notice a client that leaves while its request
-// waits for a cell (the answer is dropped when written).
+// faults, smuggling, failover and proxying run on each (eachEngine). The
+// event loop costs well under half, fasthttp about half, of net/http's CPU
+// per request (BENCHMARKS.md); both speak HTTP/1.1 only to cells, do not
+// proxy protocol upgrades (WebSocket) or trailers, and fasthttp does not
+// notice a client that leaves while its request waits for a cell (the
+// answer is dropped when written). EngineNetHTTP is the one for upgrades
+// and trailers (engine.go says what each engine does not do).
 //
-// Per request (decide.go, for both engines): a request id (X-Request-ID,
+// Per request (decide.go, for every engine): a request id (X-Request-ID,
 // kept when the client sent a sane one), header and body limits, tenant
 // resolution (router/tenant), the decision (with the health tracker of
 // router/health: the tenant directory's entry through
 // router.Snapshot.DecideFor, else the registry's through
 // router.Snapshot.Decide, else the unknown-tenant policy), then, on
 // net/http, httputil.ReverseProxy with Rewrite and a BufferPool, on
-// fasthttp the cell's HostClient. Each engine tries the decision's cells
+// fasthttp the cell's HostClient, on the event loop a connection of the
+// loop's own pool. Each engine tries the decision's cells
 // in order under the forwarding policy of the router core
 // (router.Attempts, the same code the edge Worker runs): the next healthy cell is tried when the connection
 // failed before the request was sent, or, for idempotent methods without a
 // body, when the cell answered 502, 503 or 504 (or the connection broke
-// before any answer, which is what a gateway would report as 502; timeouts
-// are not retried) — at most MaxAttempts tries, and, on the server, within a
+// before any answer, which is what a gateway would report as 502; a
+// connection or TLS handshake that timed out sent nothing and is tried on
+// the next cell, a cell that took too long to answer is not retried) — at most MaxAttempts tries, and, on the server, within a
 // retry budget (a share of the requests of the current second). The
 // refusals, their reasons and their JSON error body are the core's too
 // (router.Refusal, router.ErrorBody). Every forwarded request is

@@ -157,6 +157,9 @@ type reqState struct {
 	// attempt's request headers are written, and cleared before each.
 	trace httptrace.ClientTrace
 	wrote atomic.Bool
+	// cut says reading the cell's answer body failed (net/http engine):
+	// the answer passed on is cut short (resetCut).
+	cut atomic.Bool
 
 	cell   *router.Cell // the cell that answered or failed last
 	status int
@@ -219,6 +222,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	st.requestIDs = []string{st.requestID}
 	st.trace.WroteHeaders = func() { st.wrote.Store(true) }
 	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), stateKey{}, st), &st.trace)
+	defer resetCut(w, req, st) // an unframed answer cut short: reset, not closed
 	rt.proxy.ServeHTTP(w, req.WithContext(ctx))
 }
 

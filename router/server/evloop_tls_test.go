@@ -113,18 +113,19 @@ func TestEvLoopTLSBridgeCloses(t *testing.T) {
 // TestEvLoopTLSBridgeBreaksWhileBodyIsSent: an https cell sends the start
 // of an answer whose body ends with the connection (close-delimited), then
 // resets its connection while the router is still sending it the
-// request's body. However the bridge's two goroutines meet the reset (the
-// one sending the body may see it first, and the one reading the answer
-// then sees its connection closed under it, or a bare end of the
-// connection), the answer is broken off: the client never reads it as
-// complete, and the router logs it as the cell's answer broken off, as for
-// a plain cell. Several rounds, as the two goroutines may meet the reset
-// in either order.
+// request's body: the client never reads the answer as complete, and the
+// router logs it as the cell's answer broken off, as for a plain cell.
+// The bridge's two goroutines meet the reset in either order (the one
+// sending the body often first), hence the rounds; whatever the order,
+// the bridge must end (the goroutine left is stopped). Here body bytes
+// still wait in the socket pair when the bridge closes, which the loop
+// reads as a reset of its end in any case: the bridge's own verdict,
+// when nothing waits there, is TestEvLoopTLSBridgeRequestSideEndsFirst's.
 func TestEvLoopTLSBridgeBreaksWhileBodyIsSent(t *testing.T) {
 	t.Parallel()
 	const bodySize = 8 << 20 // more than the sockets between the router and the cell hold
 	more := bytes.Repeat([]byte("m"), 1<<20)
-	for round := range 4 {
+	for round := range 2 {
 		t.Run(fmt.Sprintf("round=%d", round), func(t *testing.T) {
 			t.Parallel()
 			sent := make(chan struct{})    // the client has written the whole body

@@ -94,6 +94,17 @@
 // A client that goes away while an answer streams back aborts that answer
 // only: health was observed at its headers.
 //
+// A cell's answer that breaks off after its head went to the client (the
+// cell reset its connection, a read failed, UpstreamIdleTimeout) never
+// reaches the client as whole, on any engine (cutanswer.go): a chunked
+// answer lacks its last chunk, one with a Content-Length its last bytes,
+// and an unframed one (to an HTTP/1.0 client, an answer without a length,
+// whose end is the connection's close) ends with a reset of the client's
+// connection (TCP RST) instead of a clean close. net/http would close it
+// cleanly once ReverseProxy aborts the handler, so that engine takes the
+// connection over to reset it. The request counts at the status of the
+// answer's head, as health heard of it there.
+//
 // The admin listener (Router.AdminHandler) serves /healthz, /readyz (ready
 // only with a valid registry, not while draining, and, with a directory
 // feed, not before the directory's first load until DirectoryWait has

@@ -29,7 +29,8 @@ import (
 // the client there: a Content-Length body as it is, a chunked or
 // close-delimited one chunked (as the fasthttp engine answers), or, to
 // an HTTP/1.0 client, which cannot read chunked, as bare bytes ended by
-// closing the client's connection. A connection to an https cell is
+// closing the client's connection (reset instead when the cell breaks the
+// answer off: cutanswer.go). A connection to an https cell is
 // bridged to its TLS connection (evloop_tls.go) and is otherwise the same.
 
 // evCell is a connection to a cell, owned by one loop.
@@ -284,7 +285,7 @@ func (cc *evCell) readHead(cl *evClient) (ok bool, out []byte) {
 			cc.fail(cl, errors.New("the cell switched protocols (101), which the evloop engine does not proxy"))
 			return false, nil
 		}
-		cc.untilClose = false
+		cc.untilClose, cc.bare = false, false
 		switch size := cc.resp.ContentLength(); {
 		case cl.method == http.MethodHead || status < 200 || status == http.StatusNoContent || status == http.StatusNotModified:
 			cc.ans.reset(0, math.MaxInt64)
@@ -484,6 +485,11 @@ func (cc *evCell) broken(cl *evClient, err error) {
 		return
 	}
 	cl.st.log(cc.loop.s.rt.cfg.Logger).Warn("cell answer broke off", "error", err)
+	if cc.bare {
+		// Unframed: a clean close would read as its end; the close
+		// resets instead (cutanswer.go).
+		_ = cl.c.SetLinger(0)
+	}
 	cl.closeAfter = true
 	cl.finish()
 }

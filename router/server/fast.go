@@ -376,6 +376,9 @@ func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 			return
 		}
 		_, _ = io.Copy(c, answer)
+		if answer.err != nil {
+			resetOnClose(c) // cut: fasthttp's close resets (cutanswer.go)
+		}
 	})
 }
 
@@ -411,6 +414,8 @@ type fastAnswer struct {
 	conn    net.Conn
 	idle    time.Duration
 	stalled func()
+	// err is how reading the body failed, if it did (the answer is cut).
+	err error
 }
 
 func (a *fastAnswer) Read(p []byte) (int, error) {
@@ -428,8 +433,11 @@ func (a *fastAnswer) Read(p []byte) (int, error) {
 		_ = a.conn.SetReadDeadline(time.Now().Add(a.idle))
 	}
 	n, err := s.Read(p)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		a.eof = true
+	case err != nil:
+		a.err = err
 	}
 	if err != nil && a.stalled != nil && isTimeout(err) {
 		a.stalled()

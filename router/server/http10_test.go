@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -292,4 +293,58 @@ func closedOrNot(err error) error {
 		return fmt.Errorf("still open: %w", err)
 	}
 	return nil
+}
+
+// TestHTTP10CutAnswerResets: an answer to an HTTP/1.0 client whose body
+// has no length ends where the router closes the client's connection, so
+// a clean close says the answer is whole. When the cell breaks that
+// answer off in the middle (a reset), every engine ends the client's
+// connection with a reset instead: the client reads an error, not an end.
+// An answer the cell ends cleanly still ends with a clean close, every
+// byte there.
+func TestHTTP10CutAnswerResets(t *testing.T) {
+	t.Parallel()
+	const start, end = "the start of the answer, ", "and its end"
+	for _, tc := range []struct {
+		name string
+		cut  bool
+		// head and tail frame start in the cut cell's answer.
+		head, tail string
+	}{
+		{name: "close-delimited, whole"},
+		{name: "close-delimited, cut", cut: true, head: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"},
+		{name: "chunked, cut", cut: true, head: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\r\n", len(start)), tail: "\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				crash := make(chan struct{})
+				crashOnce := sync.OnceFunc(func() { close(crash) })
+				defer crashOnce()
+				endpoint := "http://" + untilCloseCell(t, start+end)
+				if tc.cut {
+					endpoint = rawCell(t, tc.head+start+tc.tail, crash).Endpoint
+				}
+				h := startRouter(t, oneCell(endpoint), nil)
+				conn := sendRaw(t, h, "GET /stream HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				if err != nil {
+					t.Fatalf("reading the answer's head: %v", err)
+				}
+				got := make([]byte, len(start))
+				if _, err := io.ReadFull(resp.Body, got); err != nil || resp.StatusCode != http.StatusOK || resp.ContentLength != -1 {
+					t.Fatalf("%d, length %d, body start %q (%v); want 200 without a length and %q", resp.StatusCode, resp.ContentLength, got, err, start)
+				}
+				crashOnce() // the client has the start: now a cut cell crashes
+				rest, err := io.ReadAll(resp.Body)
+				switch {
+				case tc.cut && !errors.Is(err, syscall.ECONNRESET):
+					t.Errorf("the cell broke its answer off after %q; the client read %q more, then %v; want a connection reset (a clean end reads as the whole answer)", start, rest, err)
+				case !tc.cut && (err != nil || string(rest) != end):
+					t.Errorf("after %q the client read %q, then %v; want %q and a clean end", start, rest, err, end)
+				}
+			})
+		})
+	}
 }

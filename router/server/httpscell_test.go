@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,7 +21,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -575,4 +578,51 @@ func TestCellClosesIdleConnection(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestHTTPSCellCutAnswerHTTP10: an https cell resets its connection in the
+// middle of an answer without a length to an HTTP/1.0 client, whose body
+// ends where the router closes the client's connection: the client's
+// connection is reset, on every engine (through the TLS bridge on the
+// event-loop engine), so that the client reads an error, not the answer's
+// end.
+func TestHTTPSCellCutAnswerHTTP10(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		const start = "the start of the answer, "
+		crash := make(chan struct{})
+		crashOnce := sync.OnceFunc(func() { close(crash) })
+		defer crashOnce()
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			tc := conn.(*tls.Conn)
+			defer tc.NetConn().Close()
+			if _, err := io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"+start); err != nil {
+				return
+			}
+			<-crash
+			_ = tc.NetConn().(*net.TCPConn).SetLinger(0) // the deferred Close sends a reset
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(crashOnce) // before srv.Close, which waits for the handler
+		cell := router.Cell{ID: "secure", Cloud: "aws", Region: "r", Endpoint: srv.URL, Weight: 100, State: fabric.CellActive}
+		h := startRouter(t, registry(1, []router.Cell{cell}, router.Tenant{ID: "acme", Cell: "secure"}), trusting(testCellRoots(srv)))
+		conn := sendRaw(t, h, "GET /stream HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("reading the answer's head: %v", err)
+		}
+		got := make([]byte, len(start))
+		if _, err := io.ReadFull(resp.Body, got); err != nil || resp.StatusCode != http.StatusOK || resp.ContentLength != -1 {
+			t.Fatalf("%d, length %d, body start %q (%v); want 200 without a length and %q", resp.StatusCode, resp.ContentLength, got, err, start)
+		}
+		crashOnce()
+		if rest, err := io.ReadAll(resp.Body); !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("the https cell broke its answer off after %q; the client read %q more, then %v; want a connection reset", start, rest, err)
+		}
+	})
 }

@@ -162,6 +162,9 @@ type reqState struct {
 	// attempt's request headers are written, and cleared before each.
 	trace httptrace.ClientTrace
 	wrote atomic.Bool
+	// cut says reading the cell's answer body failed (net/http engine):
+	// the answer passed on is cut short (resetCut).
+	cut atomic.Bool
 
 	// answer is the net/http engine's answer headers (the
 	// ResponseWriter's), for the transport to mark an answer without
@@ -230,6 +233,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	st.answer = w.Header()
 	st.trace.WroteHeaders = func() { st.wrote.Store(true) }
 	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), stateKey{}, st), &st.trace)
+	defer resetCut(w, req, st) // an unframed answer cut short: reset, not closed
 	rt.proxy.ServeHTTP(w, req.WithContext(ctx))
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -167,6 +168,7 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			rt.traceAttempt(st, cell, propagation.HeaderCarrier(req.Header))
 		}
 		st.wrote.Store(false) // the request's ClientTrace sets it
+		st.cut.Store(false)   // a dropped answer's failed drain is not this one's
 		began := time.Now()
 		resp, err := u.transport.RoundTrip(req)
 		// A failed read of the client's body is the client's fault, whatever
@@ -348,13 +350,14 @@ type idleBody struct {
 	idle   time.Duration
 	timer  *time.Timer
 	cancel context.CancelFunc
+	cut    *atomic.Bool // set when a read fails (reqState.cut)
 }
 
 // newIdleBody wraps body, whose attempt's context cancel ends.
 func (rt *Router) newIdleBody(body io.ReadCloser, cancel context.CancelFunc, st *reqState, cell *router.Cell) *idleBody {
 	idle := rt.cfg.UpstreamIdleTimeout
 	id := cell.ID
-	return &idleBody{ReadCloser: body, idle: idle, cancel: cancel, timer: time.AfterFunc(idle, func() {
+	return &idleBody{ReadCloser: body, idle: idle, cancel: cancel, cut: &st.cut, timer: time.AfterFunc(idle, func() {
 		rt.logStalled(st, id)
 		cancel()
 	})}
@@ -370,6 +373,9 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	b.timer.Reset(b.idle)
 	n, err := b.ReadCloser.Read(p)
 	b.timer.Stop()
+	if err != nil && err != io.EOF {
+		b.cut.Store(true)
+	}
 	return n, err
 }
 

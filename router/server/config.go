@@ -60,8 +60,14 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout (whole request, body included). Default 60 s.
 	ReadTimeout time.Duration
-	// WriteTimeout of the proxy listener. Zero: none (long responses and
-	// streams are allowed).
+	// WriteTimeout bounds writing answers to a client. On EngineNetHTTP
+	// and EngineFastHTTP it is the listener's write deadline, one per
+	// answer: an answer not written within it (counted from its request
+	// on net/http, from its head on fasthttp) is cut. On EngineEvLoop it
+	// bounds a client that takes nothing: one that has taken none of the
+	// bytes waiting for it for that long is cut, and one that keeps
+	// reading never is, however long its answers. Zero: none (long
+	// responses and streams are allowed).
 	WriteTimeout time.Duration
 	// IdleTimeout of keep-alive connections. Default 120 s.
 	IdleTimeout time.Duration

@@ -92,7 +92,9 @@ type evClient struct {
 	waitSince  time.Time // waiting for a request since (IdleTimeout)
 	headSince  time.Time // the first bytes of a head arrived (ReadHeaderTimeout)
 	start      time.Time // the request's head was read
-	stallSince time.Time // written bytes waiting for the client since
+	stallSince time.Time // bytes wait for the client, which took none of them since (WriteTimeout)
+	tookSeen   int64     // what the client had taken then (took)
+	wrote      int64     // all that was written to the client
 
 	method   string
 	path     string
@@ -211,8 +213,8 @@ func (cl *evClient) onClose(err error) {
 
 // evDrain is a closed client connection whose last bytes are being sent.
 type evDrain struct {
-	since time.Time // left last changed
-	left  int       // bytes still to send
+	since time.Time // the client last took any of them
+	took  int64     // what the client had taken then (evClient.took)
 }
 
 // close closes the connection once what was written is sent. gnet's
@@ -225,8 +227,8 @@ func (cl *evClient) close() {
 	}
 	cl.closed = true
 	delete(cl.loop.conns, cl)
-	if n := cl.c.OutboundBuffered(); n > 0 {
-		cl.loop.draining[cl] = &evDrain{since: time.Now(), left: n}
+	if cl.c.OutboundBuffered() > 0 {
+		cl.loop.draining[cl] = &evDrain{since: time.Now(), took: cl.took()}
 		return
 	}
 	_ = cl.c.Close()
@@ -251,8 +253,9 @@ func (cl *evClient) write(b []byte) {
 		return
 	}
 	_, _ = cl.c.Write(b)
-	if cl.stallSince.IsZero() && cl.c.OutboundBuffered() > 0 {
-		cl.stallSince = time.Now()
+	cl.wrote += int64(len(b))
+	if cl.stallSince.IsZero() && cl.loop.s.rt.cfg.WriteTimeout > 0 && cl.c.OutboundBuffered() > 0 {
+		cl.stallSince, cl.tookSeen = time.Now(), cl.took()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/sys/unix"
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 )
@@ -28,8 +29,9 @@ import (
 //     its head was written (a timeout under the forwarding policy: 504);
 //   - an answer whose cell sends nothing more for UpstreamIdleTimeout
 //     (broken off: the client's connection closes);
-//   - a client that does not take what is written to it: WriteTimeout
-//     (the connection is closed);
+//   - a client that takes nothing of what waits for it: WriteTimeout
+//     from its last taking any, whichever answer it was of (the
+//     connection is closed);
 //   - an idle cell connection: 90 s, as the other engines' pools.
 //
 // A deadline is acted on up to one tick late; the tick is an eighth of
@@ -87,7 +89,7 @@ func (l *evLoop) scan(now time.Time) {
 		}
 		if cl.c.OutboundBuffered() == 0 {
 			cl.stallSince = time.Time{}
-		} else if c.WriteTimeout > 0 && !cl.stallSince.IsZero() && now.Sub(cl.stallSince) > c.WriteTimeout {
+		} else if c.WriteTimeout > 0 && cl.stalled(now) > c.WriteTimeout {
 			cl.closeAfter = true
 			if cc := cl.cc; cc != nil {
 				cl.cc = nil
@@ -143,12 +145,11 @@ func (l *evLoop) scan(now time.Time) {
 		}
 	}
 	for cl, d := range l.draining {
-		switch n := cl.c.OutboundBuffered(); {
-		case n == 0:
+		if cl.c.OutboundBuffered() == 0 {
 			cl.closeNow()
-		case n != d.left:
-			d.left, d.since = n, now
-		case now.Sub(d.since) > evDrainStall(c):
+		} else if took := cl.took(); took != d.took {
+			d.took, d.since = took, now
+		} else if now.Sub(d.since) > evDrainStall(c) {
 			cl.closeNow() // the client takes nothing more
 		}
 	}
@@ -169,6 +170,31 @@ func (l *evLoop) scan(now time.Time) {
 			l.idle[addr] = kept
 		}
 	}
+}
+
+// stalled is how long the client has taken nothing of the bytes
+// waiting for it, as of now. Whatever it takes starts the count again,
+// whichever answer the bytes are of: a client that keeps reading is not
+// cut by a count that began with an earlier answer.
+func (cl *evClient) stalled(now time.Time) time.Duration {
+	if took := cl.took(); took != cl.tookSeen || cl.stallSince.IsZero() {
+		cl.stallSince, cl.tookSeen = now, took
+	}
+	return now.Sub(cl.stallSince)
+}
+
+// took is how much of what was written to the client its side has
+// acknowledged: all written, less what waits in gnet's buffer and in the
+// kernel's send queue (SIOCOUTQ). The kernel's queue, megabytes on a fast
+// link, lets gnet's buffer drain only once a third of it is free, so
+// gnet's buffer alone would show a client reading steadily but slowly as
+// taking nothing for seconds at a time.
+func (cl *evClient) took() int64 {
+	queued, err := unix.IoctlGetInt(cl.c.Fd(), unix.SIOCOUTQ)
+	if err != nil {
+		queued = 0 // gnet's buffer alone tells
+	}
+	return cl.wrote - int64(cl.c.OutboundBuffered()) - int64(queued)
 }
 
 // timeoutError is a client's body that did not arrive within ReadTimeout

@@ -326,18 +326,9 @@ func TestHTTP10CutAnswerResets(t *testing.T) {
 					endpoint = rawCell(t, tc.head+start+tc.tail, crash).Endpoint
 				}
 				h := startRouter(t, oneCell(endpoint), nil)
-				conn := sendRaw(t, h, "GET /stream HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
-				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
-				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-				if err != nil {
-					t.Fatalf("reading the answer's head: %v", err)
-				}
-				got := make([]byte, len(start))
-				if _, err := io.ReadFull(resp.Body, got); err != nil || resp.StatusCode != http.StatusOK || resp.ContentLength != -1 {
-					t.Fatalf("%d, length %d, body start %q (%v); want 200 without a length and %q", resp.StatusCode, resp.ContentLength, got, err, start)
-				}
+				body := http10AnswerStart(t, h, start)
 				crashOnce() // the client has the start: now a cut cell crashes
-				rest, err := io.ReadAll(resp.Body)
+				rest, err := io.ReadAll(body)
 				switch {
 				case tc.cut && !errors.Is(err, syscall.ECONNRESET):
 					t.Errorf("the cell broke its answer off after %q; the client read %q more, then %v; want a connection reset (a clean end reads as the whole answer)", start, rest, err)
@@ -347,4 +338,24 @@ func TestHTTP10CutAnswerResets(t *testing.T) {
 			})
 		})
 	}
+}
+
+// http10AnswerStart asks h for acme's /stream as an HTTP/1.0 client and
+// reads the answer's head and its first len(start) bytes, which must be
+// start, of a 200 without a length (unframed: it ends where the
+// connection does). It returns the rest of the body, read under a guard
+// deadline.
+func http10AnswerStart(t *testing.T, h *harness, start string) io.Reader {
+	t.Helper()
+	conn := sendRaw(t, h, "GET /stream HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer's head: %v", err)
+	}
+	got := make([]byte, len(start))
+	if _, err := io.ReadFull(resp.Body, got); err != nil || resp.StatusCode != http.StatusOK || resp.ContentLength != -1 || string(got) != start {
+		t.Fatalf("%d, length %d, body start %q (%v); want 200 without a length and %q", resp.StatusCode, resp.ContentLength, got, err, start)
+	}
+	return resp.Body
 }

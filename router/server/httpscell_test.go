@@ -610,18 +610,9 @@ func TestHTTPSCellCutAnswerHTTP10(t *testing.T) {
 		t.Cleanup(crashOnce) // before srv.Close, which waits for the handler
 		cell := router.Cell{ID: "secure", Cloud: "aws", Region: "r", Endpoint: srv.URL, Weight: 100, State: fabric.CellActive}
 		h := startRouter(t, registry(1, []router.Cell{cell}, router.Tenant{ID: "acme", Cell: "secure"}), trusting(testCellRoots(srv)))
-		conn := sendRaw(t, h, "GET /stream HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatalf("reading the answer's head: %v", err)
-		}
-		got := make([]byte, len(start))
-		if _, err := io.ReadFull(resp.Body, got); err != nil || resp.StatusCode != http.StatusOK || resp.ContentLength != -1 {
-			t.Fatalf("%d, length %d, body start %q (%v); want 200 without a length and %q", resp.StatusCode, resp.ContentLength, got, err, start)
-		}
+		body := http10AnswerStart(t, h, start)
 		crashOnce()
-		if rest, err := io.ReadAll(resp.Body); !errors.Is(err, syscall.ECONNRESET) {
+		if rest, err := io.ReadAll(body); !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("the https cell broke its answer off after %q; the client read %q more, then %v; want a connection reset", start, rest, err)
 		}
 	})

@@ -361,6 +361,12 @@ func (cl *evClient) serve() {
 	cl.body.reset(in.ContentLength(), rt.cfg.MaxBodyBytes)
 	cl.drained = 0
 	cl.expecting = cl.body.on && bytes.EqualFold(in.Peek("Expect"), []byte("100-continue"))
+	if identityCoding(in) {
+		// Before anything that may answer and keep the connection: what
+		// follows the head cannot be told apart from the next request.
+		cl.unread(http.StatusNotImplemented) // as net/http answers it
+		return
+	}
 	if r, ok := rt.admit(cl.method, fastHeaderBytes(in), int64(in.ContentLength())); !ok {
 		cl.refuse(r)
 		return

@@ -152,6 +152,10 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 
+	if identityCoding(in) {
+		rt.fastParseError(ctx, fasthttp.ErrUnsupportedTransferEncoding) // 501, the connection closed
+		return
+	}
 	if r, ok := rt.admit(method, fastHeaderBytes(in), int64(in.ContentLength())); !ok {
 		rt.writeFastError(ctx, st, r)
 		return

@@ -1,0 +1,35 @@
+package server
+
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+)
+
+// identityCoding reports whether a request read by fasthttp's parser
+// (EngineFastHTTP, EngineEvLoop) named a transfer coding the parser
+// accepted without applying it: "identity". RFC 9112 §7 no longer has
+// it, so it is a coding the router does not know, which takes precedence
+// over Content-Length (§6.3) and is answered 501 with the connection
+// closed (§6.1), as net/http's server answers it. fasthttp's parser
+// instead reads such a request as if it had no Transfer-Encoding at all:
+// its body framed by Content-Length, or absent, so that the body's bytes
+// would be served as the next request, one that a front proxy honouring
+// the header never saw (request smuggling). The parser keeps no trace of
+// the header but the raw head, which this scans.
+func identityCoding(h *fasthttp.RequestHeader) bool {
+	if h.ContentLength() == -1 {
+		return false // chunked: the parser refuses any other coding with it
+	}
+	const name = "Transfer-Encoding"
+	raw := h.RawHeaders()
+	for len(raw) > 0 {
+		var line []byte
+		line, raw, _ = bytes.Cut(raw, []byte{'\n'})
+		// The parser refuses a space before a field name's colon.
+		if len(line) > len(name) && line[len(name)] == ':' && bytes.EqualFold(line[:len(name)], []byte(name)) {
+			return true
+		}
+	}
+	return false
+}

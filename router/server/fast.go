@@ -180,13 +180,17 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 // dropHopHeaders removes the hop-by-hop headers, those named in
-// Connection included, through del.
-func dropHopHeaders(connection []byte, del func(string)) {
-	for len(connection) > 0 {
-		var f []byte
-		f, connection, _ = bytes.Cut(connection, []byte{','})
-		if f = bytes.TrimSpace(f); len(f) > 0 {
-			del(string(f))
+// Connection included, through del. connection holds the value of every
+// Connection line of the head (PeekAll): a name on any of them is
+// hop-by-hop.
+func dropHopHeaders(connection [][]byte, del func(string)) {
+	for _, line := range connection {
+		for len(line) > 0 {
+			var f []byte
+			f, line, _ = bytes.Cut(line, []byte{','})
+			if f = bytes.TrimSpace(f); len(f) > 0 {
+				del(string(f))
+			}
 		}
 	}
 	for _, h := range hopHeaders {

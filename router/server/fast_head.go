@@ -29,9 +29,7 @@ func (rt *Router) forwardedHead(in, out *fasthttp.RequestHeader, remote net.Addr
 		// ReverseProxy does (RFC 9110 §6.2).
 		out.SetProtocol("HTTP/1.1")
 	}
-	for _, v := range in.PeekAll("Connection") { // every Connection line's names
-		dropHopHeaders(v, out.Del)
-	}
+	dropHopHeaders(in.PeekAll("Connection"), out.Del)
 	out.Del("Forwarded")
 	out.Del("X-Forwarded-For")
 	out.Del("X-Forwarded-Host")
@@ -95,9 +93,7 @@ func (rt *Router) attemptHead(out *fasthttp.RequestHeader, st *reqState, u *upst
 func answerHead(resp, w *fasthttp.ResponseHeader, st *reqState, u *upstream) {
 	resp.CopyTo(w)
 	w.SetNoDefaultContentType(true)
-	for _, v := range resp.PeekAll("Connection") { // every Connection line's names
-		dropHopHeaders(v, w.Del)
-	}
+	dropHopHeaders(resp.PeekAll("Connection"), w.Del)
 	w.Set("X-Cell-ID", u.cellID[0])
 	w.Set("X-Processed-By-Cloud", u.cloud[0])
 	w.Set("X-Request-ID", st.requestID)

@@ -351,13 +351,7 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 			// A dropped answer is read only so far, as the other engines
 			// drain one: its connection is not worth more, and the next
 			// cell waits.
-			cc.close()
-			cl.cc = nil
-			if cl.closed {
-				cl.abandon()
-				return
-			}
-			cl.send()
+			cc.dropRest(cl)
 			return
 		}
 		if cl.closed {
@@ -394,7 +388,8 @@ func (cc *evCell) passBody(cl *evClient, out []byte) {
 
 // forward passes on to the client, after out (the head, or nil), what of
 // buf belongs to the answer's body, and returns how many bytes of buf
-// that is; false: the answer broke (the request has ended). The request
+// that is; false: the answer broke (the request has ended, or gone on to
+// its next attempt when the answer was dropped for it). The request
 // is accounted for (metrics, trace) before its answer's last bytes are
 // written, as the other engines do.
 func (cc *evCell) forward(cl *evClient, out, buf []byte) (int, bool) {
@@ -414,6 +409,19 @@ func (cc *evCell) forward(cl *evClient, out, buf []byte) (int, bool) {
 		var err error
 		used, out, err = cc.ans.take(buf, out)
 		if err != nil {
+			if cc.drop {
+				// Dropped for the next cell: its body does not matter.
+				cc.dropRest(cl)
+				return 0, false
+			}
+			if len(out) > 0 {
+				// The head (when it goes out with the body's start) and
+				// the whole chunks before the fault: the client sees the
+				// answer cut, as on the other engines, not a connection
+				// closed without any answer.
+				cl.answering = true
+				cl.write(out)
+			}
 			cc.broken(cl, fmt.Errorf("reading the cell's answer body: %w", err))
 			return 0, false
 		}
@@ -429,6 +437,18 @@ func (cc *evCell) forward(cl *evClient, out, buf []byte) (int, bool) {
 		cl.write(out)
 	}
 	return used, true
+}
+
+// dropRest closes the connection of an answer dropped for the next cell
+// before its end, and makes the next attempt.
+func (cc *evCell) dropRest(cl *evClient) {
+	cc.close()
+	cl.cc = nil
+	if cl.closed {
+		cl.abandon()
+		return
+	}
+	cl.send()
 }
 
 // evDropRead is the most of an answer dropped for the next cell that is

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cellfabric/cellfabric/fabric"
+	"github.com/cellfabric/cellfabric/router"
 )
 
 // scriptedCell is a loopback cell that answers each request on a
@@ -237,10 +240,16 @@ func wantInterim(status int, body string, interim ...int) func(t *testing.T, x e
 }
 
 // wantBroken: the answer is refused (502) or its body broken off (a
-// read error), never read as whole.
+// read error), never read as whole, nor lost: a connection closed
+// without any answer leaves the client nothing to tell a cell's broken
+// answer from a router that went away.
 func wantBroken(t *testing.T, x exchanged) {
 	t.Helper()
-	if x.err == nil && x.bodyErr == nil && x.resp.StatusCode != http.StatusBadGateway {
+	if x.err != nil {
+		t.Errorf("no answer (%v); want a 502 or the answer's head with its body broken off", x.err)
+		return
+	}
+	if x.bodyErr == nil && x.resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("answer %s read as whole; want a 502 or a body broken off", describe(x))
 	}
 }
@@ -485,4 +494,37 @@ func TestPipelinedBehindAStreamingAnswer(t *testing.T) {
 		}
 		wantAnswer(200, "last")(t, exchangeOn(conn, br, "GET", ""))
 	})
+}
+
+// TestRetriedAnswerWithBrokenBody: an answer the forwarding policy
+// retries on the next cell (a 503 to a GET) is dropped whatever its body:
+// one whose chunked framing is broken does not end the request, and the
+// next cell's answer reaches the client.
+func TestRetriedAnswerWithBrokenBody(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, answer string }{
+		{name: "invalid chunk size", answer: "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n0\r\n\r\n"},
+		{name: "chunk longer than its size", answer: "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				a := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: "http://" + scriptedCell(t, map[string]string{"/x": tt.answer}), Weight: 100, State: fabric.CellActive}
+				b := router.Cell{ID: "cell-b", Cloud: "gcp", Region: "local", Endpoint: "http://" + scriptedCell(t, nil), Weight: 100, State: fabric.CellActive}
+				h := startRouter(t, registry(1, []router.Cell{a, b}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), nil)
+				conn := sendRaw(t, h, "")
+				br := bufio.NewReader(conn)
+				x := exchangeOn(conn, br, "GET", "GET /x HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+				wantAnswer(200, "ok")(t, x)
+				if x.resp != nil && x.resp.Header.Get("X-Cell-ID") != "cell-b" {
+					t.Errorf("answered by %q, want cell-b", x.resp.Header.Get("X-Cell-ID"))
+				}
+				if t.Failed() {
+					return
+				}
+				wantAnswer(200, "ok")(t, exchangeOn(conn, br, "GET", "GET /next HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n"))
+			})
+		})
+	}
 }

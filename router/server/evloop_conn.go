@@ -360,7 +360,9 @@ func (cl *evClient) serve() {
 	cl.body.keep = nil
 	cl.body.reset(in.ContentLength(), rt.cfg.MaxBodyBytes)
 	cl.drained = 0
-	cl.expecting = cl.body.on && bytes.EqualFold(in.Peek("Expect"), []byte("100-continue"))
+	// HTTP/1.0 has no 1xx: its expectation is ignored (RFC 9110
+	// §10.1.1), as net/http's server ignores it.
+	cl.expecting = cl.body.on && in.IsHTTP11() && bytes.EqualFold(in.Peek("Expect"), []byte("100-continue"))
 	if identityCoding(in) {
 		// Before anything that may answer and keep the connection: what
 		// follows the head cannot be told apart from the next request.

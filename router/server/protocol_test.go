@@ -365,6 +365,17 @@ func TestClientRequestEdges(t *testing.T) {
 					t.Errorf("the cell got body %q, want hello", seen[0].body)
 				}
 			}},
+		{name: "Expect: 100-continue from an HTTP/1.0 client", raw: "POST /a HTTP/1.0\r\n" + h + "Content-Length: 5\r\nExpect: 100-continue\r\nConnection: keep-alive\r\n\r\nhello" + "GET /b HTTP/1.0\r\n" + h + "\r\n",
+			// HTTP/1.0 has no 1xx: a server must not send one to it, and
+			// ignores the expectation (RFC 9110 §10.1.1, §15.2). The client
+			// would take a 100 for its answer, and every answer after it
+			// for the one to its previous request.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				if got := allStatuses(answers); !slices.Equal(got, []int{200, 200}) {
+					t.Errorf("answers %v, want [200 200] with no interim one", got)
+				}
+				wantTargets(t, seen, "/a", "/b")
+			}},
 		{name: "Content-Length 0 with Expect: 100-continue", raw: "POST /a HTTP/1.1\r\n" + h + "Content-Length: 0\r\nExpect: 100-continue\r\n\r\n" + "GET /b HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 200, 200)
@@ -392,6 +403,15 @@ func statuses(answers []*http.Response) []int {
 		if a.StatusCode >= 200 {
 			s = append(s, a.StatusCode)
 		}
+	}
+	return s
+}
+
+// allStatuses lists the answers' statuses, interim ones included.
+func allStatuses(answers []*http.Response) []int {
+	var s []int
+	for _, a := range answers {
+		s = append(s, a.StatusCode)
 	}
 	return s
 }
@@ -527,4 +547,38 @@ func TestRetriedAnswerWithBrokenBody(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestNoInterimAnswersToHTTP10: HTTP/1.0 has no 1xx answers, and a
+// server must not send one to an HTTP/1.0 client (RFC 9110 §15.2): the
+// client would read it as the answer to its request, and every answer
+// after it as the one to the request before. A cell's interim answers
+// are not passed on to it, whether it asked to be told to go on (which
+// HTTP/1.0 cannot ask either, §10.1.1) or not.
+func TestNoInterimAnswersToHTTP10(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		addr := scriptedCell(t, map[string]string{
+			"/hints":    "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhints",
+			"/continue": "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\ncontinue",
+		})
+		h := startRouter(t, oneCell("http://"+addr), nil)
+		conn := sendRaw(t, h, "")
+		br := bufio.NewReader(conn)
+		const hdr = "Host: x\r\nX-Tenant-ID: acme\r\nConnection: keep-alive\r\n"
+		for _, r := range []struct{ method, raw, body string }{
+			{"GET", "GET /hints HTTP/1.0\r\n" + hdr + "\r\n", "hints"},
+			{"POST", "POST /continue HTTP/1.0\r\n" + hdr + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\nhello", "continue"},
+			{"GET", "GET /last HTTP/1.0\r\n" + hdr + "\r\n", "ok"},
+		} {
+			x := exchangeOn(conn, br, r.method, r.raw)
+			wantAnswer(200, r.body)(t, x)
+			if len(x.interim) > 0 {
+				t.Errorf("%s: interim answers %v sent to an HTTP/1.0 client", strings.Fields(r.raw)[1], x.interim)
+			}
+			if t.Failed() {
+				return
+			}
+		}
+	})
 }

@@ -234,8 +234,31 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	st.trace.WroteHeaders = func() { st.wrote.Store(true) }
 	ctx := httptrace.WithClientTrace(context.WithValue(req.Context(), stateKey{}, st), &st.trace)
 	defer resetCut(w, req, st) // an unframed answer cut short: reset, not closed
-	rt.proxy.ServeHTTP(w, req.WithContext(ctx))
+	pw := w
+	if !req.ProtoAtLeast(1, 1) {
+		pw = no1xx{w}
+	}
+	rt.proxy.ServeHTTP(pw, req.WithContext(ctx))
 }
+
+// no1xx is the ResponseWriter of an answer to an HTTP/1.0 client, which
+// has no 1xx answers (RFC 9110 §15.2): ReverseProxy passes a cell's
+// interim answers on, which such a client would read as the answer to its
+// request, and each answer after it as the one to the request before.
+// They are dropped. (101 is left to ReverseProxy's upgrade, which fails
+// on its own for an HTTP/1.0 request.)
+type no1xx struct{ http.ResponseWriter }
+
+func (w no1xx) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController (ReverseProxy's flushes, its
+// upgrades) reach the server's writer.
+func (w no1xx) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // rewrite shapes the outgoing request; the transport sets the cell's
 // address and signs it for each attempt.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
@@ -378,12 +379,14 @@ func (cl *evClient) serve() {
 		return
 	}
 	u, err := url.ParseRequestURI(string(in.RequestURI()))
-	if err != nil {
+	host := string(in.Host())
+	if err != nil || !httpguts.ValidHostHeader(host) {
+		// An invalid Host is refused, as net/http's server and fasthttp's
+		// (which parses it with the target) refuse it (RFC 9112 §3.2).
 		cl.unread(http.StatusBadRequest)
 		return
 	}
 	cl.rawQuery = u.RawQuery
-	host := string(in.Host())
 	if u.Host != "" {
 		host = u.Host // absolute form: the target's authority wins (RFC 9112 §3.2.2)
 		in.SetHost(host)

@@ -333,6 +333,18 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 400)
 				wantTargets(t, seen)
 			}},
+		{name: "Host with a space", raw: "GET /a HTTP/1.1\r\nHost: a b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			// An invalid Host value is answered 400, the connection closed
+			// (RFC 9112 §3.2), never forwarded as X-Forwarded-Host.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
+		{name: "Host with a slash", raw: "GET /a HTTP/1.1\r\nHost: a/b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
 		{name: "HTTP/1.0 without Host", raw: "GET /a HTTP/1.0\r\nX-Tenant-ID: acme\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 200)

@@ -94,6 +94,15 @@ func TestCellAnswerFraming(t *testing.T) {
 		{name: "chunk longer than its size", method: "GET",
 			answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n",
 			check:  wantBroken},
+		{name: "bare CR in a header value", method: "GET",
+			answer: "HTTP/1.1 200 OK\r\nX-A: a\rInjected: yes\r\nContent-Length: 5\r\n\r\nhello",
+			check:  noInjected(wantOneOf(answerIs(502, ""), answerIs(200, "hello")))},
+		{name: "obs-fold in a header", method: "GET",
+			answer: "HTTP/1.1 200 OK\r\nX-A: a\r\n Injected: yes\r\nContent-Length: 5\r\n\r\nhello",
+			check:  noInjected(wantOneOf(answerIs(502, ""), answerIs(200, "hello")))},
+		{name: "header line without a colon", method: "GET",
+			answer: "HTTP/1.1 200 OK\r\nX-A a\r\nContent-Length: 5\r\n\r\nhello",
+			check:  wantOneOf(answerIs(502, ""), answerIs(200, "hello"))},
 		{name: "hop-by-hop headers named in the cell's Connection", method: "GET", keep: true,
 			answer: "HTTP/1.1 200 OK\r\nConnection: X-Hop-A\r\nConnection: X-Hop-B, keep-alive\r\nX-Hop-A: 1\r\nX-Hop-B: 2\r\nContent-Length: 5\r\n\r\nhello",
 			check: func(t *testing.T, x exchanged) {
@@ -198,4 +207,17 @@ func TestNoInterimAnswersToHTTP10(t *testing.T) {
 			}
 		}
 	})
+}
+
+// noInjected is check, and that no header named Injected reached the
+// client: a cell's malformed header line is refused or passed on as one
+// value, never split into a header of its own.
+func noInjected(check func(t *testing.T, x exchanged)) func(t *testing.T, x exchanged) {
+	return func(t *testing.T, x exchanged) {
+		t.Helper()
+		check(t, x)
+		if x.resp != nil && x.resp.Header.Get("Injected") != "" {
+			t.Errorf("a header was injected: %v", x.resp.Header)
+		}
+	}
 }

@@ -328,6 +328,16 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 		}
 	}
 	att.finish = nil // the answer owns the connection now
+	if size >= 0 && att.conn != nil {
+		// The head goes out on its own before a body still to come, so
+		// that fasthttp copies the body straight to the client's socket
+		// as it arrives: behind a buffered head, its copy fills the
+		// client's buffer and, if the cell pauses first, holds what came
+		// (the head too) until more does. (A chunked answer is flushed
+		// chunk by chunk; an answer whose body came with its head goes
+		// in one write, as before.)
+		w.ImmediateHeaderFlush = true
+	}
 	if size < 0 && !ctx.Request.Header.IsHTTP11() {
 		rt.answerFastBare(ctx, &att.answer)
 		return

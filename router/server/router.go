@@ -56,6 +56,11 @@ type Router struct {
 	fastPending sync.Map
 }
 
+// answerFlushInterval is EngineNetHTTP's ReverseProxy.FlushInterval: the
+// longest the part of an answer the cell has sent may wait in the
+// router's buffers for more.
+const answerFlushInterval = 10 * time.Millisecond
+
 var (
 	_ http.Handler        = (*Router)(nil)
 	_ http.RoundTripper   = (*retryTransport)(nil)
@@ -92,6 +97,15 @@ func New(cfg Config) (*Router, error) {
 		BufferPool:   newBufferPool(),
 		ErrorHandler: rt.proxyError,
 		ErrorLog:     log.New(slogWriter{cfg.Logger}, "", 0),
+		// What of an answer with a Content-Length waits in the
+		// ResponseWriter's buffers is flushed at most this long after it
+		// was written (and the head this long after it, if no body came
+		// yet), so a cell that pauses does not hold back what it sent
+		// (answers without a length ReverseProxy flushes at each write
+		// itself). An answer copied whole within it, most of them, is
+		// written as before, in one write at the end, its timer stopped
+		// unfired; -1 would flush each write, the head alone first.
+		FlushInterval: answerFlushInterval,
 	}
 	cfg.Store.OnSwap(func(_, cur *router.Snapshot, _ []byte) { rt.follow(cur) })
 	if snap := cfg.Store.Snapshot(); snap != nil {

@@ -54,6 +54,9 @@ type Router struct {
 	// or, when fasthttp ends the connection without running it,
 	// fastConnState takes each out and releases it.
 	fastPending sync.Map
+	// fastLive is what EngineFastHTTP's connections hold open, for Serve
+	// to close once the shutdown's time is up (fast_shutdown.go).
+	fastLive fastLive
 }
 
 // answerFlushInterval is EngineNetHTTP's ReverseProxy.FlushInterval: the

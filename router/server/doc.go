@@ -118,7 +118,9 @@
 // and only when Config.Pprof is set, Go's profiles under /debug/pprof/ (they
 // expose the program's internals: keep the admin listener private).
 // Router.Serve runs both listeners with server limits and drains in-flight
-// requests on shutdown.
+// requests on shutdown, for up to ShutdownTimeout; then it closes what is
+// left (client connections and the cell connections their answers hold),
+// so that nothing of the router outlives its return.
 //
 // Errors the router answers itself are JSON: {"error", "reason",
 // "requestId"}; reasons are stable and label the rejected-requests metric.

@@ -334,8 +334,20 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 		att.answer.idle, att.answer.stalled = rt.cfg.UpstreamIdleTimeout, func() {
 			rt.logStalled(st, st.cell.ID)
 		}
+		att.answer.live = &rt.fastLive
+		rt.fastLive.addAnswer(&att.answer, att.conn)
 	}
 	att.finish = nil // the answer owns the connection now
+	if size >= 0 && att.conn != nil {
+		// The head goes out on its own before a body still to come, so
+		// that fasthttp copies the body straight to the client's socket
+		// as it arrives: behind a buffered head, its copy fills the
+		// client's buffer and, if the cell pauses first, holds what came
+		// (the head too) until more does. (A chunked answer is flushed
+		// chunk by chunk; an answer whose body came with its head goes
+		// in one write, as before.)
+		w.ImmediateHeaderFlush = true
+	}
 	if size < 0 && !ctx.Request.Header.IsHTTP11() {
 		rt.answerFastBare(ctx, &att.answer)
 		return
@@ -372,6 +384,7 @@ func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 	rt.fastBare.Add(1)
 	rt.fastPending.Store(conn, answer)
 	ctx.Hijack(func(c net.Conn) {
+		defer rt.fastLive.dropClient(conn) // fasthttp closes it once this returns
 		if _, mine := rt.fastPending.LoadAndDelete(conn); !mine {
 			return // released already (fastConnState)
 		}
@@ -397,8 +410,19 @@ func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 // connection's serving goroutine is done with it (StateClosed), after the
 // handler that stored the answer returned; a hijacked connection ends in
 // StateHijacked instead, its handler owning the answer.
+//
+// It also keeps Router.fastLive's list of open client connections.
 func (rt *Router) fastConnState(c net.Conn, state fasthttp.ConnState) {
-	if state != fasthttp.StateClosed || rt.fastBare.Load() == 0 {
+	switch state {
+	case fasthttp.StateNew:
+		rt.fastLive.addClient(c)
+		return
+	case fasthttp.StateClosed:
+		rt.fastLive.dropClient(c)
+	default: // a hijacked connection is dropped by its handler
+		return
+	}
+	if rt.fastBare.Load() == 0 {
 		return
 	}
 	if a, ok := rt.fastPending.LoadAndDelete(c); ok {
@@ -424,6 +448,9 @@ type fastAnswer struct {
 	stalled func()
 	// err is how reading the body failed, if it did (the answer is cut).
 	err error
+	// live, when conn is set, lists conn for Serve to close once the
+	// shutdown's time is up (fastLive); nil otherwise.
+	live *fastLive
 }
 
 func (a *fastAnswer) Read(p []byte) (int, error) {
@@ -455,6 +482,9 @@ func (a *fastAnswer) Read(p []byte) (int, error) {
 
 func (a *fastAnswer) Close() error {
 	complete := a.eof || a.resp.BodyStream() == nil
+	if a.live != nil && !a.live.dropAnswer(a) {
+		complete = false // closed by Serve (fastLive.closeAll)
+	}
 	_ = a.resp.CloseBodyStream()
 	if a.finish != nil {
 		a.finish(complete)

@@ -54,7 +54,15 @@ type Router struct {
 	// or, when fasthttp ends the connection without running it,
 	// fastConnState takes each out and releases it.
 	fastPending sync.Map
+	// fastLive is what EngineFastHTTP's connections hold open, for Serve
+	// to close once the shutdown's time is up (fast_shutdown.go).
+	fastLive fastLive
 }
+
+// answerFlushInterval is EngineNetHTTP's ReverseProxy.FlushInterval: the
+// longest the part of an answer the cell has sent may wait in the
+// router's buffers for more.
+const answerFlushInterval = 10 * time.Millisecond
 
 var (
 	_ http.Handler        = (*Router)(nil)
@@ -92,6 +100,15 @@ func New(cfg Config) (*Router, error) {
 		BufferPool:   newBufferPool(),
 		ErrorHandler: rt.proxyError,
 		ErrorLog:     log.New(slogWriter{cfg.Logger}, "", 0),
+		// What of an answer with a Content-Length waits in the
+		// ResponseWriter's buffers is flushed at most this long after it
+		// was written (and the head this long after it, if no body came
+		// yet), so a cell that pauses does not hold back what it sent
+		// (answers without a length ReverseProxy flushes at each write
+		// itself). An answer copied whole within it, most of them, is
+		// written as before, in one write at the end, its timer stopped
+		// unfired; -1 would flush each write, the head alone first.
+		FlushInterval: answerFlushInterval,
 	}
 	cfg.Store.OnSwap(func(_, cur *router.Snapshot, _ []byte) { rt.follow(cur) })
 	if snap := cfg.Store.Snapshot(); snap != nil {

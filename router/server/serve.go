@@ -14,7 +14,9 @@ import (
 
 // Serve runs the proxy on ln and the admin API on admin (may be nil) until
 // ctx is done, then stops accepting, reports not-ready, and waits up to
-// ShutdownTimeout for in-flight requests to finish. It also starts the
+// ShutdownTimeout for in-flight requests to finish; past it, it closes
+// the client connections still open and the cell connections their
+// answers read from, and returns an error saying so. It also starts the
 // health checks and, with a DirectoryFeed, the directory's load and polls
 // (in the background: requests are served meanwhile). It returns nil after
 // a clean drain.
@@ -82,10 +84,17 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	defer cancel()
 	var errs []error
 	if fast != nil {
-		if err := fast.ShutdownWithContext(sctx); err != nil {
+		err := fast.ShutdownWithContext(sctx)
+		if err != nil && sctx.Err() != nil {
+			err = fmt.Errorf("proxy: connections still busy after the shutdown timeout, closed: %w", err)
+		} else if err == nil {
+			err = rt.waitFastBare(sctx)
+		}
+		if err != nil {
 			errs = append(errs, err)
-		} else if err := rt.waitFastBare(sctx); err != nil {
-			errs = append(errs, err)
+			// What fasthttp leaves open: the busy client connections and
+			// the cell connections their answers read from.
+			rt.fastLive.closeAll()
 		}
 	}
 	if ev != nil {
@@ -95,6 +104,9 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	}
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
+			// The connections still busy: closing them ends their
+			// requests' contexts, which ends the reads of their cells.
+			_ = s.Close()
 			errs = append(errs, err)
 		}
 	}

@@ -9,7 +9,14 @@ type Engine string
 // Engines.
 const (
 	// EngineNetHTTP serves the tenant listener with net/http and forwards
-	// with httputil.ReverseProxy and an http.Transport per cell.
+	// with httputil.ReverseProxy and an http.Transport per cell. One gap
+	// its server leaves that the router cannot close from a handler: an
+	// HTTP/1.0 request with Transfer-Encoding has the header removed and
+	// is read as having no body (Go's server ignores transfer codings on
+	// HTTP/1.0), and if it asked for keep-alive its body's bytes are read
+	// as the next request; the other engines answer it 501 and close.
+	// Behind a front proxy that forwards such requests as they are, use
+	// another engine.
 	EngineNetHTTP Engine = "nethttp"
 	// EngineFastHTTP serves the tenant listener with valyala/fasthttp and
 	// forwards with a fasthttp.HostClient per cell: the same decision,

@@ -180,7 +180,8 @@ type reqState struct {
 	trace httptrace.ClientTrace
 	wrote atomic.Bool
 	// cut says reading the cell's answer body failed (net/http engine):
-	// the answer passed on is cut short (resetCut).
+	// the answer passed on is cut short (resetCut). Cleared before each
+	// attempt and when the router answers itself (proxyError).
 	cut atomic.Bool
 
 	// answer is the net/http engine's answer headers (the

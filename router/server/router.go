@@ -255,6 +255,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	pw := w
 	if !req.ProtoAtLeast(1, 1) {
 		pw = no1xx{w}
+		// Nor an upgrade, whose 101 is a 1xx too: a server ignores
+		// Upgrade in an HTTP/1.0 request (RFC 9110 §7.8), and
+		// ReverseProxy would ask it of the cell and pass the 101 on.
+		req.Header.Del("Upgrade")
 	}
 	rt.proxy.ServeHTTP(pw, req.WithContext(ctx))
 }
@@ -264,7 +268,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // interim answers on, which such a client would read as the answer to its
 // request, and each answer after it as the one to the request before.
 // They are dropped. (101 is left to ReverseProxy's upgrade, which fails
-// on its own for an HTTP/1.0 request.)
+// (502) for an HTTP/1.0 request: ServeHTTP drops its Upgrade, so a 101
+// was not asked for.)
 type no1xx struct{ http.ResponseWriter }
 
 func (w no1xx) WriteHeader(code int) {

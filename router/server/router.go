@@ -57,6 +57,11 @@ type Router struct {
 	// fastLive is what EngineFastHTTP's connections hold open, for Serve
 	// to close once the shutdown's time is up (fast_shutdown.go).
 	fastLive fastLive
+	// upgrades counts EngineNetHTTP's requests whose cell switched
+	// protocols (reqState.upgraded) still being served: an upgrade
+	// proxied lasts until its connections end, and net/http's Shutdown
+	// neither waits for nor closes it; Serve does (waitUpgrades).
+	upgrades atomic.Int64
 }
 
 // answerFlushInterval is EngineNetHTTP's ReverseProxy.FlushInterval: the
@@ -184,6 +189,10 @@ type reqState struct {
 	// attempt and when the router answers itself (proxyError).
 	cut atomic.Bool
 
+	// upgraded says the cell answered 101 (net/http engine): counted in
+	// Router.upgrades until ServeHTTP returns.
+	upgraded bool
+
 	// answer is the net/http engine's answer headers (the
 	// ResponseWriter's), for the transport to mark an answer without
 	// Content-Type; nil on the other engines.
@@ -229,6 +238,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		rt.traceStart(st, propagation.HeaderCarrier(req.Header), req.Method)
 	}
 	defer func() {
+		if st.upgraded {
+			rt.upgrades.Add(-1)
+		}
 		rt.metrics.observe(st.cell, st.status, time.Since(start))
 		if st.span != nil {
 			rt.traceEnd(st)

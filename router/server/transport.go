@@ -203,6 +203,10 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			// as long as it lasts: ReverseProxy needs the body writable,
 			// and no idle timeout applies.
 			resp.Body = upgradedBody{rwc, acancel}
+			if !st.upgraded {
+				st.upgraded = true
+				rt.upgrades.Add(1) // until ServeHTTP returns: the upgrade ended
+			}
 		case resp.Body != http.NoBody:
 			resp.Body = rt.newIdleBody(resp.Body, acancel, st, cell) // the body's: its Close cancels
 		default:

@@ -109,11 +109,12 @@ type Config struct {
 	RetryRatio float64
 	// MinRetriesPerSecond are always allowed. Default 10.
 	MinRetriesPerSecond int
-	// ShutdownTimeout bounds the drain of in-flight requests: once it has
-	// passed, Serve closes, on every engine, the client connections still
-	// open and the cell connections their answers read from (an answer
-	// whose cell went quiet, or whose client reads nothing, is cut) and
-	// returns an error saying so. Default 30 s.
+	// ShutdownTimeout bounds the drain of in-flight requests (on
+	// EngineNetHTTP, upgraded connections too): once it has passed, Serve
+	// closes, on every engine, the client connections still open and the
+	// cell connections their answers read from (an answer whose cell went
+	// quiet, or whose client reads nothing, is cut) and returns an error
+	// saying so. Default 30 s.
 	ShutdownTimeout time.Duration
 	// AdminWrites enables POST /admin/cells/{id}/{down|up|auto} on the admin
 	// listener. Default off.

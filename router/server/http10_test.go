@@ -2,9 +2,11 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/cellfabric/cellfabric/fabric"
 	"github.com/cellfabric/cellfabric/router"
+	"github.com/cellfabric/cellfabric/router/health"
 )
 
 // TestHTTP10ClientGetsNoChunkedAnswer: an HTTP/1.0 client cannot read a
@@ -358,4 +361,75 @@ func http10AnswerStart(t *testing.T, h *harness, start string) io.Reader {
 		t.Fatalf("%d, length %d, body start %q (%v); want 200 without a length and %q", resp.StatusCode, resp.ContentLength, got, err, start)
 	}
 	return resp.Body
+}
+
+// TestHTTP10RouterErrorAfterCutDrainEndsCleanly: the router's own error
+// answer to an HTTP/1.0 client ends with a clean close, even when the
+// answer of an earlier attempt, dropped for the next cell, broke off
+// while it was drained. Cell A answers 503 and resets in the middle of
+// its body; by then the retry was decided and cell B goes down, so no
+// attempt is left and the router answers 502 itself. That answer is
+// unframed to an HTTP/1.0 client and whole: a reset would read as an
+// answer cut short (cutanswer.go is for cells' answers only).
+func TestHTTP10RouterErrorAfterCutDrainEndsCleanly(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		bDown := make(chan struct{})
+		downOnce := sync.OnceFunc(func() { close(bDown) })
+		defer downOnce()
+		a := rawCell(t, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\nthe start of a 503", bDown)
+		b := newTestCell(t, "cell-b", "gcp")
+		retrying := make(chan struct{})
+		var once sync.Once
+		h := startRouter(t, registry(1, []router.Cell{a, b.cell()}, router.Tenant{ID: "acme", Cell: "cell-a", Failover: []string{"cell-b"}}), func(c *Config) {
+			c.Logger = slog.New(logHook{Handler: slog.DiscardHandler, msg: "retrying on the next cell", fn: func() { once.Do(func() { close(retrying) }) }})
+		})
+		conn := sendRaw(t, h, "GET /x HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+		select {
+		case <-retrying:
+		case <-time.After(10 * time.Second): // a guard against a hang
+			t.Fatal("the router never decided to retry cell-a's 503")
+		}
+		h.rt.Health().SetOverride("cell-b", health.OverrideDown)
+		downOnce() // cell A resets in the middle of the 503's body
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		raw, err := io.ReadAll(conn)
+		if err != nil {
+			t.Fatalf("the router's own answer ended with %v after %q; want a clean close", err, raw)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(raw))), nil)
+		if err != nil {
+			t.Fatalf("reading %q: %v", raw, err)
+		}
+		if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Cell-ID") != "" {
+			t.Errorf("status %d from cell %q, want the router's 502: %q", resp.StatusCode, resp.Header.Get("X-Cell-ID"), raw)
+		}
+	})
+}
+
+// logHook is a slog.Handler that calls fn on each record whose message
+// is msg, whatever its level, then passes it on.
+type logHook struct {
+	slog.Handler
+	msg string
+	fn  func()
+}
+
+func (l logHook) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l logHook) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == l.msg {
+		l.fn()
+	}
+	return l.Handler.Handle(ctx, r)
+}
+
+func (l logHook) WithAttrs(attrs []slog.Attr) slog.Handler {
+	l.Handler = l.Handler.WithAttrs(attrs)
+	return l
+}
+
+func (l logHook) WithGroup(name string) slog.Handler {
+	l.Handler = l.Handler.WithGroup(name)
+	return l
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -39,4 +40,26 @@ func TestIdentityCoding(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIdentityCodingNotCounted: a request refused for its identity
+// coding (501) is a request that could not be read, and is not counted
+// as one of the router's answers on any engine, as net/http's server
+// answers it before the router sees it.
+func TestIdentityCodingNotCounted(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		a := newTestCell(t, "cell-a", "aws")
+		h := startRouter(t, oneCell(a.srv.URL), nil)
+		conn := sendRaw(t, h, "POST /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: identity\r\nContent-Length: 4\r\n\r\nabcd")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil || resp.StatusCode != http.StatusNotImplemented {
+			t.Fatalf("answer: %v, %v; want 501", resp, err)
+		}
+		for _, code := range []string{"501", "other"} {
+			if v := metricValue(t, h, `cellfabric_router_requests_total{cell="",cloud="",code="`+code+`"}`); v != -1 {
+				t.Errorf("requests_total{cell=\"\",code=%q} = %v; want no such series (a request that could not be read is not counted)", code, v)
+			}
+		}
+	})
 }

@@ -57,6 +57,11 @@ type Router struct {
 	// fastLive is what EngineFastHTTP's connections hold open, for Serve
 	// to close once the shutdown's time is up (fast_shutdown.go).
 	fastLive fastLive
+	// upgrades counts EngineNetHTTP's requests whose cell switched
+	// protocols (reqState.upgraded) still being served: an upgrade
+	// proxied lasts until its connections end, and net/http's Shutdown
+	// neither waits for nor closes it; Serve does (waitUpgrades).
+	upgrades atomic.Int64
 }
 
 // answerFlushInterval is EngineNetHTTP's ReverseProxy.FlushInterval: the
@@ -180,8 +185,13 @@ type reqState struct {
 	trace httptrace.ClientTrace
 	wrote atomic.Bool
 	// cut says reading the cell's answer body failed (net/http engine):
-	// the answer passed on is cut short (resetCut).
+	// the answer passed on is cut short (resetCut). Cleared before each
+	// attempt and when the router answers itself (proxyError).
 	cut atomic.Bool
+
+	// upgraded says the cell answered 101 (net/http engine): counted in
+	// Router.upgrades until ServeHTTP returns.
+	upgraded bool
 
 	// answer is the net/http engine's answer headers (the
 	// ResponseWriter's), for the transport to mark an answer without
@@ -228,6 +238,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		rt.traceStart(st, propagation.HeaderCarrier(req.Header), req.Method)
 	}
 	defer func() {
+		if st.upgraded {
+			rt.upgrades.Add(-1)
+		}
 		rt.metrics.observe(st.cell, st.status, time.Since(start))
 		if st.span != nil {
 			rt.traceEnd(st)
@@ -254,6 +267,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	pw := w
 	if !req.ProtoAtLeast(1, 1) {
 		pw = no1xx{w}
+		// Nor an upgrade, whose 101 is a 1xx too: a server ignores
+		// Upgrade in an HTTP/1.0 request (RFC 9110 §7.8), and
+		// ReverseProxy would ask it of the cell and pass the 101 on.
+		req.Header.Del("Upgrade")
 	}
 	rt.proxy.ServeHTTP(pw, req.WithContext(ctx))
 }
@@ -263,7 +280,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // interim answers on, which such a client would read as the answer to its
 // request, and each answer after it as the one to the request before.
 // They are dropped. (101 is left to ReverseProxy's upgrade, which fails
-// on its own for an HTTP/1.0 request.)
+// (502) for an HTTP/1.0 request: ServeHTTP drops its Upgrade, so a 101
+// was not asked for.)
 type no1xx struct{ http.ResponseWriter }
 
 func (w no1xx) WriteHeader(code int) {

@@ -14,20 +14,27 @@ import (
 
 // Serve runs the proxy on ln and the admin API on admin (may be nil) until
 // ctx is done, then stops accepting, reports not-ready, and waits up to
-// ShutdownTimeout for in-flight requests to finish; past it, it closes
-// the client connections still open and the cell connections their
-// answers read from, and returns an error saying so. It also starts the
-// health checks and, with a DirectoryFeed, the directory's load and polls
-// (in the background: requests are served meanwhile). It returns nil after
-// a clean drain.
+// ShutdownTimeout for in-flight requests to finish (upgraded connections
+// too); past it, it closes the client connections still open and the
+// cell connections their answers read from, and returns an error saying
+// so. It also starts the health checks and, with a DirectoryFeed, the
+// directory's load and polls (in the background: requests are served
+// meanwhile). It returns nil after a clean drain.
 func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 	rt.cfg.Health.Start(ctx)
 	dctx, stopDirectory := context.WithCancel(ctx)
 	rt.startDirectory(dctx)
 	defer func() { stopDirectory(); rt.dirDone.Wait() }()
 	errLog := log.New(slogWriter{rt.cfg.Logger}, "", 0)
+	// The proxy's requests' contexts, ended once the shutdown's time is
+	// up: what ends the upgraded connections (ReverseProxy closes an
+	// upgrade's cell connection when its request's context ends, and the
+	// client's then), which Shutdown and Close leave alone.
+	reqCtx, endRequests := context.WithCancel(context.Background())
+	defer endRequests()
 	proxy := &http.Server{
 		Handler:           rt,
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		ReadHeaderTimeout: rt.cfg.ReadHeaderTimeout,
 		ReadTimeout:       rt.cfg.ReadTimeout,
 		WriteTimeout:      rt.cfg.WriteTimeout,
@@ -109,6 +116,12 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 			_ = s.Close()
 			errs = append(errs, err)
 		}
+		if s == proxy {
+			if err := rt.waitUpgrades(sctx); err != nil {
+				endRequests()
+				errs = append(errs, err)
+			}
+		}
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		errs = append(errs, serveErr)
@@ -134,6 +147,21 @@ func (rt *Router) ListenAndServe(ctx context.Context, listen, admin string) erro
 		}
 	}
 	return rt.Serve(ctx, ln, al)
+}
+
+// waitUpgrades waits until EngineNetHTTP's upgraded connections, which
+// its server's Shutdown does not count, are closed, or ctx is done.
+func (rt *Router) waitUpgrades(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for rt.upgrades.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("proxy: %d upgraded connections still open after the shutdown timeout, closed: %w", rt.upgrades.Load(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // waitFastBare waits until EngineFastHTTP's unframed answers to HTTP/1.0

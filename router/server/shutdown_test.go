@@ -148,3 +148,55 @@ func TestShutdownClosesAStalledAnswer(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownClosesAnUpgradedConnection: a connection the net/http
+// engine switched to another protocol for its client (an upgrade, such
+// as a WebSocket) and that is still open when the shutdown's time is up
+// is closed, the client's and the cell's, and Serve says so: net/http's
+// Shutdown neither waits for nor closes a connection taken over from it,
+// so it outlived Serve's return.
+func TestShutdownClosesAnUpgradedConnection(t *testing.T) {
+	t.Parallel()
+	cellClosed := make(chan struct{})
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer close(cellClosed)
+		defer c.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = brw.Flush()
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a guard against a hang
+		_, _ = io.Copy(c, brw)                                  // echoes until the router closes
+	}))
+	t.Cleanup(cell.Close)
+	h := startRouter(t, oneCell(cell.URL), func(c *Config) {
+		c.Engine, c.ShutdownTimeout = EngineNetHTTP, 200*time.Millisecond
+	})
+	conn := sendRaw(t, h, "GET /ws HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrading: %v, %v; want 101", resp, err)
+	}
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err == nil {
+			t.Errorf("Serve returned nil with an upgraded connection still open after the shutdown timeout; want an error saying so")
+		}
+	case <-time.After(10 * time.Second): // a guard against a hang
+		t.Fatal("Serve did not return within 10 s of its shutdown timeout")
+	}
+	h.done <- nil // for the harness's cleanup
+	select {
+	case <-cellClosed:
+	case <-time.After(10 * time.Second): // a guard against a hang
+		t.Fatal("the cell's upgraded connection was still open 10 s after the router shut down")
+	}
+	if _, err := io.Copy(io.Discard, br); isTimeout(err) {
+		t.Fatalf("the client's upgraded connection was still open 10 s after the router shut down: %v", err)
+	}
+}

@@ -112,3 +112,41 @@ func TestNetHTTPProxiesUpgrades(t *testing.T) {
 		t.Errorf("read %q (%v) back on the upgraded connection, want %q", got, err, "ping")
 	}
 }
+
+// TestHTTP10UpgradeIgnored: an HTTP/1.0 request's Upgrade is ignored
+// (RFC 9110 §7.8), on every engine: the cell is not asked to switch
+// protocols and the client gets the cell's ordinary answer, never a 101,
+// which is a 1xx answer an HTTP/1.0 client does not have.
+func TestHTTP10UpgradeIgnored(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		var asked atomic.Bool
+		cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Upgrade") == "" {
+				_, _ = io.WriteString(w, "no upgrade")
+				return
+			}
+			asked.Store(true)
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+			_ = brw.Flush()
+			_, _ = io.Copy(c, brw)
+		}))
+		t.Cleanup(cell.Close)
+		h := startRouter(t, oneCell(cell.URL), nil)
+		conn := sendRaw(t, h, "GET /ws HTTP/1.0\r\nHost: x\r\nX-Tenant-ID: acme\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || string(body) != "no upgrade" || asked.Load() {
+			t.Errorf("status %d %q, the cell asked to upgrade: %v; want the cell's 200 %q, no upgrade asked", resp.StatusCode, body, asked.Load(), "no upgrade")
+		}
+	})
+}

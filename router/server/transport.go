@@ -203,6 +203,10 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			// as long as it lasts: ReverseProxy needs the body writable,
 			// and no idle timeout applies.
 			resp.Body = upgradedBody{rwc, acancel}
+			if !st.upgraded {
+				st.upgraded = true
+				rt.upgrades.Add(1) // until ServeHTTP returns: the upgrade ended
+			}
 		case resp.Body != http.NoBody:
 			resp.Body = rt.newIdleBody(resp.Body, acancel, st, cell) // the body's: its Close cancels
 		default:
@@ -299,6 +303,10 @@ func (keepOpen) Close() error { return nil }
 // first (its body failed, or it went away), then the cell's.
 func (rt *Router) proxyError(w http.ResponseWriter, req *http.Request, err error) {
 	st := stateOf(req.Context())
+	// The router answers, not a cell: a failed read of an answer dropped
+	// or refused on the way (a drained 503, a 421's start) does not make
+	// this one cut (resetCut would reset the client's connection).
+	st.cut.Store(false)
 	var fault *clientFault
 	if !errors.As(err, &fault) {
 		fault = st.body.fault()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -147,6 +148,46 @@ func TestHTTP10UpgradeIgnored(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusOK || string(body) != "no upgrade" || asked.Load() {
 			t.Errorf("status %d %q, the cell asked to upgrade: %v; want the cell's 200 %q, no upgrade asked", resp.StatusCode, body, asked.Load(), "no upgrade")
+		}
+	})
+}
+
+// TestUnaskedSwitchingProtocolsClosesCellConnection: a cell that answers
+// 101 Switching Protocols to a request that did not ask to upgrade has
+// broken the request; the router must close its connection to that cell
+// (the connection speaks an unknown protocol from then on) rather than
+// leave it open until the cell gives up, on every engine.
+func TestUnaskedSwitchingProtocolsClosesCellConnection(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		closed := make(chan error, 1)
+		addr := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+			r, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			if _, err := io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n"); err != nil {
+				return
+			}
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+			_, err = br.ReadByte()
+			closed <- err
+		})
+		h := startRouter(t, oneCell("http://"+addr), nil)
+		conn := sendRaw(t, h, "GET /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard against a hang
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer: %v", err)
+		}
+		resp.Body.Close()
+		// conn stays open: the router must not wait for its client to
+		// close the cell's connection.
+		err = <-closed
+		var ne net.Error
+		if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+			t.Errorf("the cell's connection is still open 10 s after its unasked 101 (read: %v), want it closed by the router", err)
 		}
 	})
 }

@@ -111,6 +111,10 @@ type retryTransport Router
 
 var errNoCell = errors.New("no healthy cell left to try")
 
+// errUnaskedSwitch fails an attempt whose cell answered 101 Switching
+// Protocols to a request that asked for no upgrade.
+var errUnaskedSwitch = errors.New("the cell switched protocols (101) though the request asked for no upgrade")
+
 // RoundTrip implements http.RoundTripper with the retry rules of the package
 // documentation.
 func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
@@ -194,6 +198,21 @@ func (t *retryTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 			lastErr = err
 			if !rt.attemptFailed(st, cell, err, st.wrote.Load()) {
 				return nil, err
+			}
+			continue
+		}
+		if resp.StatusCode == http.StatusSwitchingProtocols && req.Header.Get("Upgrade") == "" {
+			// An upgrade the request never asked for: the cell's
+			// connection speaks another protocol from here on, and
+			// ReverseProxy, which answers 502 for it, never closes the
+			// answer's body, which would leave that connection open
+			// until the cell closes it. Closed here; the attempt broke,
+			// as on the other engines.
+			resp.Body.Close()
+			acancel()
+			lastErr = errUnaskedSwitch
+			if !rt.attemptFailed(st, cell, errUnaskedSwitch, true) {
+				return nil, errUnaskedSwitch
 			}
 			continue
 		}

@@ -344,6 +344,15 @@ func (cl *evClient) plainError(status int) {
 func (cl *evClient) serve() {
 	rt := cl.loop.s.rt
 	in := &cl.in
+	if identityCoding(in) {
+		// A request that cannot be read, answered as one the parser
+		// refuses: before it is counted (inflight, the retry budget, a
+		// trace span), as the other engines answer it uncounted, and
+		// before anything that may answer and keep the connection: what
+		// follows the head cannot be told apart from the next request.
+		cl.plainError(http.StatusNotImplemented) // as net/http answers it
+		return
+	}
 	cl.start = time.Now()
 	rt.inflight.Add(1)
 	rt.budget.request()
@@ -364,12 +373,6 @@ func (cl *evClient) serve() {
 	// HTTP/1.0 has no 1xx: its expectation is ignored (RFC 9110
 	// §10.1.1), as net/http's server ignores it.
 	cl.expecting = cl.body.on && in.IsHTTP11() && bytes.EqualFold(in.Peek("Expect"), []byte("100-continue"))
-	if identityCoding(in) {
-		// Before anything that may answer and keep the connection: what
-		// follows the head cannot be told apart from the next request.
-		cl.unread(http.StatusNotImplemented) // as net/http answers it
-		return
-	}
 	if r, ok := rt.admit(cl.method, fastHeaderBytes(in), int64(in.ContentLength())); !ok {
 		cl.refuse(r)
 		return

@@ -63,3 +63,25 @@ func TestIdentityCodingNotCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestIdentityCodingNoBudgetRequest: a request refused for its identity
+// coding (501) is not one of the router's requests for the retry budget
+// either, on any engine: it would let the router retry more than
+// RetryRatio of the requests it actually proxied.
+func TestIdentityCodingNoBudgetRequest(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T) {
+		a := newTestCell(t, "cell-a", "aws")
+		h := startRouter(t, oneCell(a.srv.URL), nil)
+		before := h.rt.budget.reqs.Load()
+		conn := sendRaw(t, h, "POST /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: identity\r\nContent-Length: 4\r\n\r\nabcd")
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil || resp.StatusCode != http.StatusNotImplemented {
+			t.Fatalf("answer: %v, %v; want 501", resp, err)
+		}
+		// The answer is written after any counting: what was counted shows.
+		if after := h.rt.budget.reqs.Load(); after != before {
+			t.Errorf("the retry budget counted %d requests for the refused one, want none", after-before)
+		}
+	})
+}

@@ -344,13 +344,21 @@ func (cl *evClient) plainError(status int) {
 func (cl *evClient) serve() {
 	rt := cl.loop.s.rt
 	in := &cl.in
-	if identityCoding(in) {
-		// A request that cannot be read, answered as one the parser
-		// refuses: before it is counted (inflight, the retry budget, a
-		// trace span), as the other engines answer it uncounted, and
-		// before anything that may answer and keep the connection: what
-		// follows the head cannot be told apart from the next request.
-		cl.plainError(http.StatusNotImplemented) // as net/http answers it
+	// A request that cannot be read is answered as one the parser
+	// refuses: before it is counted (inflight, the retry budget, a trace
+	// span), as the other engines answer it uncounted, and before
+	// anything that may answer and keep the connection: what follows its
+	// head cannot be told apart from the next request.
+	if identityCoding(in) || (in.ContentLength() == -1 && !chunkedOnly(in)) {
+		cl.plainError(http.StatusNotImplemented) // a coding not known: as net/http answers it
+		return
+	}
+	u, err := url.ParseRequestURI(string(in.RequestURI()))
+	host := string(in.Host())
+	if err != nil || !httpguts.ValidHostHeader(host) {
+		// An invalid Host is refused, as net/http's server and fasthttp's
+		// (which parses it with the target) refuse it (RFC 9112 §3.2).
+		cl.plainError(http.StatusBadRequest)
 		return
 	}
 	cl.start = time.Now()
@@ -377,18 +385,6 @@ func (cl *evClient) serve() {
 		cl.refuse(r)
 		return
 	}
-	if cl.body.chunked && !chunkedOnly(in) {
-		cl.unread(http.StatusNotImplemented) // as net/http answers it
-		return
-	}
-	u, err := url.ParseRequestURI(string(in.RequestURI()))
-	host := string(in.Host())
-	if err != nil || !httpguts.ValidHostHeader(host) {
-		// An invalid Host is refused, as net/http's server and fasthttp's
-		// (which parses it with the target) refuse it (RFC 9112 §3.2).
-		cl.unread(http.StatusBadRequest)
-		return
-	}
 	cl.rawQuery = u.RawQuery
 	if u.Host != "" {
 		host = u.Host // absolute form: the target's authority wins (RFC 9112 §3.2.2)
@@ -410,15 +406,6 @@ func (cl *evClient) serve() {
 	}
 	r, ok := rt.decide(context.Background(), cl.method, facts, st)
 	cl.decided(r, ok)
-}
-
-// unread ends a request the router does not read, as the fasthttp engine
-// ends one its server could not parse: a plain status, not counted.
-func (cl *evClient) unread(status int) {
-	rt := cl.loop.s.rt
-	rt.inflight.Add(-1)
-	cl.busy = false
-	cl.plainError(status)
 }
 
 // decideOff runs decide in a goroutine and goes on on the loop.

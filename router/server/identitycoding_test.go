@@ -64,24 +64,39 @@ func TestIdentityCodingNotCounted(t *testing.T) {
 	})
 }
 
-// TestIdentityCodingNoBudgetRequest: a request refused for its identity
-// coding (501) is not one of the router's requests for the retry budget
-// either, on any engine: it would let the router retry more than
-// RetryRatio of the requests it actually proxied.
-func TestIdentityCodingNoBudgetRequest(t *testing.T) {
+// TestUnreadableRequestNoBudgetRequest: a request the router cannot read
+// (a transfer coding it does not know, an invalid Host) is answered as
+// one the parser refuses, before it counts as a request: the retry
+// budget does not count it (nor does a trace span start), on every
+// engine.
+func TestUnreadableRequestNoBudgetRequest(t *testing.T) {
 	t.Parallel()
-	eachEngine(t, func(t *testing.T) {
-		a := newTestCell(t, "cell-a", "aws")
-		h := startRouter(t, oneCell(a.srv.URL), nil)
-		before := h.rt.budget.reqs.Load()
-		conn := sendRaw(t, h, "POST /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: identity\r\nContent-Length: 4\r\n\r\nabcd")
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil || resp.StatusCode != http.StatusNotImplemented {
-			t.Fatalf("answer: %v, %v; want 501", resp, err)
-		}
-		// The answer is written after any counting: what was counted shows.
-		if after := h.rt.budget.reqs.Load(); after != before {
-			t.Errorf("the retry budget counted %d requests for the refused one, want none", after-before)
-		}
-	})
+	for _, tc := range []struct {
+		name, raw string
+		status    int
+	}{
+		{"identity coding", "POST /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: identity\r\nContent-Length: 4\r\n\r\nabcd", http.StatusNotImplemented},
+		{"coding beside chunked", "POST /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n", 0},
+		{"Host with a space", "GET /a HTTP/1.1\r\nHost: a b\r\nX-Tenant-ID: acme\r\n\r\n", http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			eachEngine(t, func(t *testing.T) {
+				a := newTestCell(t, "cell-a", "aws")
+				h := startRouter(t, oneCell(a.srv.URL), nil)
+				before := h.rt.budget.reqs.Load()
+				conn := sendRaw(t, h, tc.raw)
+				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+				// 0: the engines answer 400 or 501 (fasthttp's parser
+				// refuses the coding itself, with 400).
+				if err != nil || (tc.status != 0 && resp.StatusCode != tc.status) || (tc.status == 0 && resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusNotImplemented) {
+					t.Fatalf("answer: %v, %v; want %d", resp, err, tc.status)
+				}
+				// The answer is written after any counting: what was counted shows.
+				if after := h.rt.budget.reqs.Load(); after != before {
+					t.Errorf("the retry budget counted %d requests for the refused one, want none", after-before)
+				}
+			})
+		})
+	}
 }

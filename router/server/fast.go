@@ -284,6 +284,17 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 			}
 			continue
 		}
+		if resp.StatusCode() == fasthttp.StatusSwitchingProtocols {
+			// This engine forwards no Upgrade (a hop-by-hop header), so
+			// a cell that switches protocols broke the request: its
+			// connection is closed (never pooled after a 101) and the
+			// attempt fails, as on the other engines (errUnaskedSwitch).
+			closeFastResponse(resp, att, false)
+			if !rt.attemptFailed(st, cell, errUnaskedSwitch, true) {
+				break
+			}
+			continue
+		}
 		if rt.attemptAnswered(st, cell, resp.StatusCode(), time.Since(began)) {
 			drainFastResponse(resp, att)
 			continue

@@ -156,7 +156,8 @@ func TestHTTP10UpgradeIgnored(t *testing.T) {
 // 101 Switching Protocols to a request that did not ask to upgrade has
 // broken the request; the router must close its connection to that cell
 // (the connection speaks an unknown protocol from then on) rather than
-// leave it open until the cell gives up, on every engine.
+// leave it open until the cell gives up, and answer the client 502, on
+// every engine.
 func TestUnaskedSwitchingProtocolsClosesCellConnection(t *testing.T) {
 	t.Parallel()
 	eachEngine(t, func(t *testing.T) {
@@ -182,6 +183,9 @@ func TestUnaskedSwitchingProtocolsClosesCellConnection(t *testing.T) {
 			t.Fatalf("no answer: %v", err)
 		}
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("status %d for a cell's unasked 101, want 502: the client asked for no upgrade, and a 101 would tell it the connection switched", resp.StatusCode)
+		}
 		// conn stays open: the router must not wait for its client to
 		// close the cell's connection.
 		err = <-closed

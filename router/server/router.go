@@ -47,7 +47,7 @@ type Router struct {
 	evPeak atomic.Int64
 	// fastBare counts EngineFastHTTP's answers to HTTP/1.0 clients still
 	// being written on a hijacked connection (answerFastBare): fasthttp's
-	// Shutdown does not wait for those, Serve does (waitFastBare).
+	// Shutdown does not wait for those, Serve does (waitNone).
 	fastBare atomic.Int64
 	// fastPending holds those of them whose hijack handler has not yet
 	// started, by client connection (net.Conn → *fastAnswer): the handler
@@ -60,7 +60,7 @@ type Router struct {
 	// upgrades counts EngineNetHTTP's requests whose cell switched
 	// protocols (reqState.upgraded) still being served: an upgrade
 	// proxied lasts until its connections end, and net/http's Shutdown
-	// neither waits for nor closes it; Serve does (waitUpgrades).
+	// neither waits for nor closes it; Serve does (waitNone).
 	upgrades atomic.Int64
 }
 

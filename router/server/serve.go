@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -95,7 +96,7 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 		if err != nil && sctx.Err() != nil {
 			err = fmt.Errorf("proxy: connections still busy after the shutdown timeout, closed: %w", err)
 		} else if err == nil {
-			err = rt.waitFastBare(sctx)
+			err = waitNone(sctx, &rt.fastBare, "proxy: %d answers to HTTP/1.0 clients still being sent after the shutdown timeout: %w")
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -117,7 +118,7 @@ func (rt *Router) Serve(ctx context.Context, ln, admin net.Listener) error {
 			errs = append(errs, err)
 		}
 		if s == proxy {
-			if err := rt.waitUpgrades(sctx); err != nil {
+			if err := waitNone(sctx, &rt.upgrades, "proxy: %d upgraded connections still open after the shutdown timeout, closed: %w"); err != nil {
 				endRequests()
 				errs = append(errs, err)
 			}
@@ -149,31 +150,18 @@ func (rt *Router) ListenAndServe(ctx context.Context, listen, admin string) erro
 	return rt.Serve(ctx, ln, al)
 }
 
-// waitUpgrades waits until EngineNetHTTP's upgraded connections, which
-// its server's Shutdown does not count, are closed, or ctx is done.
-func (rt *Router) waitUpgrades(ctx context.Context) error {
+// waitNone waits until n, a count of what the servers' own Shutdown does
+// not wait for (EngineNetHTTP's upgraded connections, Router.upgrades;
+// EngineFastHTTP's unframed answers to HTTP/1.0 clients, Router.fastBare),
+// reads 0, or ctx is done; then the error is format's, with the count
+// left and ctx's error.
+func waitNone(ctx context.Context, n *atomic.Int64, format string) error {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for rt.upgrades.Load() > 0 {
+	for n.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("proxy: %d upgraded connections still open after the shutdown timeout, closed: %w", rt.upgrades.Load(), ctx.Err())
-		case <-tick.C:
-		}
-	}
-	return nil
-}
-
-// waitFastBare waits until EngineFastHTTP's unframed answers to HTTP/1.0
-// clients (answerFastBare), on connections fasthttp's Shutdown no longer
-// counts, are written, or ctx is done.
-func (rt *Router) waitFastBare(ctx context.Context) error {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for rt.fastBare.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("proxy: %d answers to HTTP/1.0 clients still being sent after the shutdown timeout: %w", rt.fastBare.Load(), ctx.Err())
+			return fmt.Errorf(format, n.Load(), ctx.Err())
 		case <-tick.C:
 		}
 	}

@@ -113,29 +113,16 @@ func TestUpstreamIdleTimeout(t *testing.T) {
 // ends. It returns its address.
 func stalledCell(t *testing.T, head, body string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan struct{})
-	t.Cleanup(func() { close(done); _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, head+body)
-				<-done
-			}()
+	addr := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		_, _ = io.WriteString(c, head+body)
+		<-done
+	})
+	t.Cleanup(func() { close(done) })
+	return addr
 }
 
 // TestUpstreamIdleTimeoutBeforeTheAnswerGoesOut: UpstreamIdleTimeout also

@@ -61,11 +61,9 @@ func TestEvLoopSlowLaneEndsWithItsClient(t *testing.T) {
 				conn.Close()
 			}
 			if tt.shutdown {
-				h.cancel()
-				if err := <-h.done; err == nil {
+				if err := h.stop(t); err == nil {
 					t.Errorf("Serve returned nil with an answer still going after the shutdown timeout; want an error saying so")
 				}
-				h.done <- nil // for the harness's cleanup
 			}
 			select {
 			case <-cellGaveUp:

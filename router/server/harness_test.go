@@ -194,6 +194,21 @@ func startRouter(t *testing.T, reg *router.Registry, mutate func(*Config)) *harn
 	return h
 }
 
+// stop shuts h's router down now and returns what Serve returned, within
+// a 10 s guard; the harness's cleanup then expects nothing more of it.
+func (h *harness) stop(t *testing.T) error {
+	t.Helper()
+	h.cancel()
+	select {
+	case err := <-h.done:
+		h.done <- nil // for the harness's cleanup
+		return err
+	case <-time.After(10 * time.Second): // a guard against a hang
+		t.Fatal("Serve did not return within 10 s of being stopped")
+		return nil
+	}
+}
+
 func (h *harness) do(t *testing.T, method, path string, hdr map[string]string, body string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader

@@ -144,11 +144,9 @@ func TestShutdownWaitsForUnframedAnswer(t *testing.T) {
 					}
 					got = append(got, b)
 				}
-				h.cancel()
-				if err := <-h.done; err == nil {
+				if err := h.stop(t); err == nil {
 					t.Errorf("Serve returned nil with an answer still going to its %s client after the shutdown timeout; want an error saying so", proto)
 				}
-				h.done <- nil // for the harness's cleanup
 			})
 		})
 	}
@@ -255,11 +253,9 @@ func TestHTTP10HijackSkippedReleasesCell(t *testing.T) {
 		if err := <-cellSaw; err != nil {
 			t.Errorf("the cell's connection for the answer to a client that left: %v; want it closed by the router", err)
 		}
-		h.cancel()
-		if err := <-h.done; err != nil {
+		if err := h.stop(t); err != nil {
 			t.Errorf("Serve after the client left: %v; want a clean shutdown (nothing is in flight)", err)
 		}
-		h.done <- nil // for the harness's cleanup
 	})
 }
 

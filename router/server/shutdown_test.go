@@ -102,16 +102,9 @@ func TestShutdownClosesAStalledAnswer(t *testing.T) {
 						rest = br
 					}
 
-					h.cancel()
-					select {
-					case err := <-h.done:
-						if err == nil {
-							t.Errorf("Serve returned nil with an answer still going after the shutdown timeout; want an error saying so")
-						}
-					case <-time.After(10 * time.Second): // a guard against a hang
-						t.Fatal("Serve did not return within 10 s of its shutdown timeout with an answer still going")
+					if err := h.stop(t); err == nil {
+						t.Errorf("Serve returned nil with an answer still going after the shutdown timeout; want an error saying so")
 					}
-					h.done <- nil // for the harness's cleanup
 					select {
 					case <-cellClosed:
 					case <-time.After(10 * time.Second): // a guard against a hang
@@ -159,16 +152,8 @@ func TestShutdownClosesAnUpgradedConnection(t *testing.T) {
 	t.Parallel()
 	cellClosed := make(chan struct{})
 	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
 		defer close(cellClosed)
-		defer c.Close()
-		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-		_ = brw.Flush()
-		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a guard against a hang
-		_, _ = io.Copy(c, brw)                                  // echoes until the router closes
+		echoUpgrade(w)
 	}))
 	t.Cleanup(cell.Close)
 	h := startRouter(t, oneCell(cell.URL), func(c *Config) {
@@ -181,16 +166,9 @@ func TestShutdownClosesAnUpgradedConnection(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("upgrading: %v, %v; want 101", resp, err)
 	}
-	h.cancel()
-	select {
-	case err := <-h.done:
-		if err == nil {
-			t.Errorf("Serve returned nil with an upgraded connection still open after the shutdown timeout; want an error saying so")
-		}
-	case <-time.After(10 * time.Second): // a guard against a hang
-		t.Fatal("Serve did not return within 10 s of its shutdown timeout")
+	if err := h.stop(t); err == nil {
+		t.Errorf("Serve returned nil with an upgraded connection still open after the shutdown timeout; want an error saying so")
 	}
-	h.done <- nil // for the harness's cleanup
 	select {
 	case <-cellClosed:
 	case <-time.After(10 * time.Second): // a guard against a hang

@@ -75,14 +75,7 @@ func TestNetHTTPProxiesUpgrades(t *testing.T) {
 			http.Error(w, "no upgrade asked", http.StatusBadRequest)
 			return
 		}
-		c, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-		_ = brw.Flush()
-		_, _ = io.Copy(c, brw) // echoes until the router closes
+		echoUpgrade(w)
 	}))
 	t.Cleanup(cell.Close)
 	c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
@@ -128,14 +121,7 @@ func TestHTTP10UpgradeIgnored(t *testing.T) {
 				return
 			}
 			asked.Store(true)
-			c, brw, err := http.NewResponseController(w).Hijack()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-			_ = brw.Flush()
-			_, _ = io.Copy(c, brw)
+			echoUpgrade(w)
 		}))
 		t.Cleanup(cell.Close)
 		h := startRouter(t, oneCell(cell.URL), nil)
@@ -194,4 +180,19 @@ func TestUnaskedSwitchingProtocolsClosesCellConnection(t *testing.T) {
 			t.Errorf("the cell's connection is still open 10 s after its unasked 101 (read: %v), want it closed by the router", err)
 		}
 	})
+}
+
+// echoUpgrade is a cell's side of an upgrade: it takes w's connection
+// over, answers 101 (Upgrade: echo) and echoes what comes until the
+// router closes the connection (or a 20 s guard passes).
+func echoUpgrade(w http.ResponseWriter) {
+	c, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	_ = brw.Flush()
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second)) // a guard against a hang
+	_, _ = io.Copy(c, brw)
 }

@@ -381,9 +381,9 @@ func (rt *Router) answerFast(ctx *fasthttp.RequestCtx, st *reqState, u *upstream
 // end first (a failed flush of an answer held back for this pipelined
 // request, a failed deadline update; Server.serveConn). The answer, and
 // with it the cell's connection, is then released when the client's
-// connection closes (fastConnState). It is left in Router.fastPending
-// until the handler or that hook takes it out: the one that does owns
-// it, so it is closed once, on either path.
+// connection closes (fastConnState). It waits beside its connection in
+// Router.fastLive until the handler or that hook takes it out: the one
+// that does owns it, so it is closed once, on either path.
 func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 	writeTimeout := rt.cfg.WriteTimeout
 	w := &ctx.Response
@@ -395,10 +395,10 @@ func (rt *Router) answerFastBare(ctx *fasthttp.RequestCtx, answer *fastAnswer) {
 	// as the server wraps none (no MaxConnsPerIP).
 	conn := ctx.Conn()
 	rt.fastBare.Add(1)
-	rt.fastPending.Store(conn, answer)
+	rt.fastLive.pend(conn, answer)
 	ctx.Hijack(func(c net.Conn) {
 		defer rt.fastLive.dropClient(conn) // fasthttp closes it once this returns
-		if _, mine := rt.fastPending.LoadAndDelete(conn); !mine {
+		if !rt.fastLive.take(conn, answer) {
 			return // released already (fastConnState)
 		}
 		defer rt.fastBare.Add(-1)
@@ -431,17 +431,12 @@ func (rt *Router) fastConnState(c net.Conn, state fasthttp.ConnState) {
 		rt.fastLive.addClient(c)
 		return
 	case fasthttp.StateClosed:
-		rt.fastLive.dropClient(c)
-	default: // a hijacked connection is dropped by its handler
-		return
+		if a := rt.fastLive.dropClient(c); a != nil {
+			_ = a.Close()
+			rt.fastBare.Add(-1)
+		}
 	}
-	if rt.fastBare.Load() == 0 {
-		return
-	}
-	if a, ok := rt.fastPending.LoadAndDelete(c); ok {
-		_ = a.(*fastAnswer).Close()
-		rt.fastBare.Add(-1)
-	}
+	// A hijacked connection is dropped by its handler.
 }
 
 // fastAnswer is a cell's response body on its way to the client; fasthttp

@@ -21,8 +21,10 @@ import (
 type fastLive struct {
 	// clients are the client connections open (fastConnState adds each
 	// and takes it out once fasthttp closes it, or, for a connection taken
-	// over by answerFastBare, once its handler ends).
-	clients sync.Map // net.Conn → struct{}
+	// over by answerFastBare, once its handler ends), each with the
+	// unframed answer waiting for its hijack handler (answerFastBare), or
+	// nil.
+	clients sync.Map // net.Conn → *fastAnswer
 	// cells are the cell connections of the answers whose body is still
 	// to be read from them (answerFast), by answer: an answer takes its
 	// own out when it is closed (fastAnswer.Close).
@@ -33,14 +35,29 @@ type fastLive struct {
 // addClient notes an accepted client connection (closed at once when the
 // server is closed already).
 func (l *fastLive) addClient(c net.Conn) {
-	l.clients.Store(c, struct{}{})
+	l.clients.Store(c, (*fastAnswer)(nil))
 	if l.closed.Load() {
 		_ = c.Close()
 	}
 }
 
-// dropClient forgets a client connection fasthttp closed.
-func (l *fastLive) dropClient(c net.Conn) { l.clients.Delete(c) }
+// dropClient forgets a client connection fasthttp closed, and returns the
+// answer still waiting beside it, which the caller then owns, or nil.
+func (l *fastLive) dropClient(c net.Conn) *fastAnswer {
+	v, _ := l.clients.LoadAndDelete(c)
+	a, _ := v.(*fastAnswer)
+	return a
+}
+
+// pend notes a as the answer waiting for c's hijack handler.
+func (l *fastLive) pend(c net.Conn, a *fastAnswer) { l.clients.Store(c, a) }
+
+// take takes a, pending beside c, out for the hijack handler, and reports
+// whether it was still there (dropClient did not take it first): the
+// one that takes it owns it.
+func (l *fastLive) take(c net.Conn, a *fastAnswer) bool {
+	return l.clients.CompareAndSwap(c, a, (*fastAnswer)(nil))
+}
 
 // addAnswer notes that answer reads its body from the cell's connection
 // conn (closed at once when the server is closed already).
@@ -71,8 +88,9 @@ func (l *fastLive) closeAll() {
 		return true
 	})
 	l.clients.Range(func(k, _ any) bool {
+		// Left in the list: fasthttp reports the close (fastConnState),
+		// which releases an answer still waiting beside it.
 		_ = k.(net.Conn).Close()
-		l.clients.Delete(k)
 		return true
 	})
 }

@@ -49,11 +49,6 @@ type Router struct {
 	// being written on a hijacked connection (answerFastBare): fasthttp's
 	// Shutdown does not wait for those, Serve does (waitNone).
 	fastBare atomic.Int64
-	// fastPending holds those of them whose hijack handler has not yet
-	// started, by client connection (net.Conn → *fastAnswer): the handler
-	// or, when fasthttp ends the connection without running it,
-	// fastConnState takes each out and releases it.
-	fastPending sync.Map
 	// fastLive is what EngineFastHTTP's connections hold open, for Serve
 	// to close once the shutdown's time is up (fast_shutdown.go).
 	fastLive fastLive

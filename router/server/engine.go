@@ -84,12 +84,18 @@ const (
 	// (evloop_lane.go): the cell is slowed down by TCP, as on the other
 	// engines, and the answer arrives whole however large, with about
 	// evSlowHigh held per slow client. That connection is closed after
-	// the answer, not pooled. Two cases cannot take that lane and are
-	// bounded by 8 MiB (evMaxOutbound) instead, past which the request is
-	// given up as the client's (499) and both connections close: an
-	// answer that outruns its request's body (still being sent), and
-	// answers to pipelined requests (past it, the next request is not
-	// taken and the connection closes).
+	// the answer, not pooled. Answers to pipelined requests, each whole
+	// when written, are bounded the same way: while more than evSlowHigh
+	// of them waits for the client, its next request is held back (taken
+	// once less than evSlowLow waits), so a client is served at the pace
+	// it reads, as the other engines serve it one request at a time. A
+	// client that takes none of them is closed after WriteTimeout, or
+	// without one after IdleTimeout (90 s without either), and one that
+	// sends more than 1 MiB of requests meanwhile (evMaxAhead) at once.
+	// One case cannot take the lane and is bounded by 8 MiB
+	// (evMaxOutbound) instead, past which the request is given up as the
+	// client's (499) and both connections close: an answer that outruns
+	// its request's body (still being sent).
 	//
 	// Other limits and what it does not do: a request body waiting for
 	// a slow cell is bounded by MaxBodyBytes; what a client sends

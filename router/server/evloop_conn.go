@@ -81,6 +81,11 @@ type evClient struct {
 	// offLoop says a goroutine works on the request's state (decideOff,
 	// lookStale): the loop leaves st alone until it is back.
 	offLoop bool
+	// held says the next request is held back until the client takes
+	// its answers (holdBack); holdArmed, that a timer will ask again;
+	// holdPoll is its last pause.
+	held, holdArmed bool
+	holdPoll        time.Duration
 
 	in   fasthttp.RequestHeader
 	out  fasthttp.RequestHeader
@@ -284,12 +289,7 @@ func (cl *evClient) next() {
 		if len(buf) == 0 {
 			return
 		}
-		if out := cl.c.OutboundBuffered(); out > evMaxOutbound {
-			// Answers to pipelined requests the client does not read:
-			// each is whole, so tooSlow never sees them; the next
-			// request is not taken and the connection closes.
-			rt.cfg.Logger.Warn("client does not read the answers to its pipelined requests; closing it (the evloop engine buffers at most evMaxOutbound bytes per client)", "buffered", out, "limit", evMaxOutbound)
-			cl.closeNow()
+		if cl.holdBack() {
 			return
 		}
 		if cl.headSince.IsZero() {
@@ -316,6 +316,48 @@ func (cl *evClient) next() {
 // maxDrain is the most of an unread request body dropped to keep the
 // connection (net/http's server drops up to 256 KiB).
 const maxDrain = 256 << 10
+
+// holdBack holds the client's next request back while it leaves more
+// than evSlowHigh of its answers unread, until less than evSlowLow waits:
+// pipelined requests are taken at the pace the client takes their
+// answers, as the other engines take them one at a time, so what waits
+// for a client that reads slowly or not at all stays about evSlowHigh
+// (each answer is whole when written, so the slow lane never sees
+// them). Held, it asks again after a pause that doubles from
+// evLanePollMin to evLanePollMax (gnet tells nothing when a buffer
+// drains). A client that sends more than evMaxAhead meanwhile is closed.
+// True: held.
+func (cl *evClient) holdBack() bool {
+	out := cl.c.OutboundBuffered()
+	if out <= evSlowHigh && (!cl.held || out < evSlowLow) {
+		cl.held, cl.holdPoll = false, 0
+		return false
+	}
+	rt := cl.loop.s.rt
+	rt.notePeak(out)
+	if in := cl.c.InboundBuffered(); in > evMaxAhead {
+		rt.cfg.Logger.Warn("client sent too much ahead of the answers it does not read; closing it (the evloop engine buffers at most evMaxAhead bytes of requests held back)", "buffered", in, "limit", evMaxAhead)
+		cl.closeNow()
+		return true
+	}
+	cl.held = true
+	if cl.holdArmed {
+		return true
+	}
+	cl.holdArmed = true
+	cl.holdPoll = min(max(2*cl.holdPoll, evLanePollMin), evLanePollMax)
+	el := cl.loop.el
+	time.AfterFunc(cl.holdPoll, func() {
+		_ = el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			cl.holdArmed = false
+			if cl.held && !cl.busy && !cl.closed {
+				cl.next()
+			}
+			return nil
+		}))
+	})
+	return true
+}
 
 // chunkedOnly reports whether the request's Transfer-Encoding is just
 // "chunked" (fasthttp's parser leaves others to the caller).

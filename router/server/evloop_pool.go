@@ -459,8 +459,9 @@ const evDropRead = 64 << 10
 // evMaxOutbound bounds what the engine buffers for a client that reads
 // its answers slower than they come when the slow lane cannot take the
 // answer (its request's body is still being sent, or its connection
-// could not be duplicated), and for the answers to pipelined requests
-// (next): past this the request is given up (tooSlow).
+// could not be duplicated): past this the request is given up (tooSlow).
+// (Answers to pipelined requests are bounded by holding the next request
+// back instead: evClient.holdBack.)
 const evMaxOutbound = 8 << 20
 
 // tooSlow gives up a request whose client does not take its answer fast

@@ -3,7 +3,6 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net/http"
@@ -119,54 +118,49 @@ func TestEvLoopBoundsWhatAClientSendsAhead(t *testing.T) {
 	}
 }
 
-// TestEvLoopBoundsAnswersToPipelinedRequests: a client that pipelines
-// many requests and reads none of the answers must not make the loop
-// buffer every answer (each answer is whole when written, so the bound on
-// one answer, evMaxOutbound, is not enough): past evMaxOutbound buffered
-// the engine takes no further request from the connection and closes it.
-func TestEvLoopBoundsAnswersToPipelinedRequests(t *testing.T) {
+// TestEvLoopHeldClientBounds: requests the event-loop engine holds back
+// for a client that does not read their answers (holdBack) are bounded:
+// a client that sends more than evMaxAhead of them meanwhile is closed,
+// and so is one that takes nothing for IdleTimeout when there is no
+// WriteTimeout, rather than kept forever.
+func TestEvLoopHeldClientBounds(t *testing.T) {
 	t.Parallel()
-	// Small answers, each whole in one read, 31 MiB in all.
-	const answer, requests = 2 << 10, 16000
-	body := bytes.Repeat([]byte("x"), answer)
-	var hits atomic.Int64
-	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(cell.Close)
-	c := router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
-	logs := &syncBuffer{}
-	h := startRouter(t, registry(1, []router.Cell{c}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
-		c.Engine, c.Logger = EngineEvLoop, slogTo(logs)
-	})
-	conn := sendRaw(t, h, strings.Repeat("GET /p HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n", requests))
-	// Read nothing until the router has either sent every request to the
-	// cell (and so buffered every answer) or given the client up. (The
-	// deadline only keeps a broken router from hanging the test.)
-	const gaveUp = "closing it" // the router's warning when it gives a client up
-	for deadline := time.Now().Add(30 * time.Second); hits.Load() < requests && !strings.Contains(logs.String(), gaveUp); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s the cell has %d of %d requests and the router has not given up on the client", hits.Load(), requests)
-		}
+	tests := []struct {
+		name     string
+		requests int // about 56 B each
+		more     int // requests sent once the router holds
+		idle     time.Duration
+		wait     time.Duration // how long the client reads nothing once the router holds
+		warning  string        // in the log, if any
+	}{
+		{name: "too much ahead", requests: 16000, more: 12000, idle: time.Minute, warning: "client sent too much ahead of the answers it does not read"},
+		{name: "takes nothing for IdleTimeout", requests: 16000, idle: 500 * time.Millisecond, wait: 2 * time.Second},
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	br := bufio.NewReader(conn)
-	got := 0
-	for ; got < requests; got++ {
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			break
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			break
-		}
-	}
-	if got >= requests {
-		t.Errorf("the router answered all %d pipelined requests (%d MiB) to a client that read nothing meanwhile; want it to stop past evMaxOutbound (%d MiB) buffered", requests, requests*answer>>20, evMaxOutbound>>20)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var hits atomic.Int64
+			logs := &syncBuffer{}
+			h := startRouter(t, registry(1, []router.Cell{pipelineCell(t, &hits)}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
+				c.Engine, c.Logger, c.IdleTimeout, c.WriteTimeout = EngineEvLoop, slogTo(logs), tt.idle, 0
+			})
+			conn := pipelined(t, h, tt.requests)
+			waitStalled(&hits, int64(tt.requests))
+			if tt.more > 0 {
+				if _, err := io.WriteString(conn, pipelineRequests(tt.requests, tt.more)); err != nil {
+					t.Fatal(err)
+				}
+				waitStalled(&hits, int64(tt.requests+tt.more))
+			}
+			time.Sleep(tt.wait)
+			got, err := readPipelined(t, conn, tt.requests+tt.more)
+			if got == tt.requests+tt.more || err == nil {
+				t.Fatalf("the client got all %d answers; want the connection closed before", got)
+			}
+			if !strings.Contains(logs.String(), tt.warning) {
+				t.Errorf("the log lacks %q:\n%s", tt.warning, logs.String())
+			}
+		})
 	}
 }
 

@@ -103,7 +103,15 @@ func (l *evLoop) scan(now time.Time) {
 		}
 		switch {
 		case !cl.busy:
-			if cl.c.InboundBuffered() == 0 {
+			if cl.held {
+				// Requests held back for a client that takes nothing of
+				// its answers: without a WriteTimeout (above), it may
+				// take nothing for as long as a closed connection may
+				// (evDrainStall), not forever.
+				if c.WriteTimeout == 0 && cl.stalled(now) > evDrainStall(c) {
+					cl.closeNow()
+				}
+			} else if cl.c.InboundBuffered() == 0 {
 				if c.IdleTimeout > 0 && now.Sub(cl.waitSince) > c.IdleTimeout {
 					cl.close()
 				}

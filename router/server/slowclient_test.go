@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -209,6 +211,103 @@ func TestSlowClientGetsWholeAnswer(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// pipelineCell answers GET /p/N with 2 KiB that begin with its path,
+// counting the requests it got.
+func pipelineCell(t *testing.T, hits *atomic.Int64) router.Cell {
+	t.Helper()
+	cell := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		body := make([]byte, pipelineAnswer)
+		for i := range body {
+			body[i] = '.'
+		}
+		copy(body, r.URL.Path)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(cell.Close)
+	return router.Cell{ID: "cell-a", Cloud: "aws", Region: "local", Endpoint: cell.URL, Weight: 100, State: fabric.CellActive}
+}
+
+// pipelineAnswer is the size of pipelineCell's answers.
+const pipelineAnswer = 2 << 10
+
+// pipelined is n pipelined requests for /p/0 … /p/n-1, sent from a
+// goroutine (an engine that takes one request at a time stops reading
+// them while its answers wait for the client).
+func pipelined(t *testing.T, h *harness, n int) net.Conn {
+	t.Helper()
+	conn := sendRaw(t, h, "")
+	raw := pipelineRequests(0, n)
+	go func() { _, _ = io.WriteString(conn, raw) }()
+	return conn
+}
+
+// pipelineRequests is the requests for /p/from … /p/from+n-1.
+func pipelineRequests(from, n int) string {
+	var raw strings.Builder
+	for i := from; i < from+n; i++ {
+		raw.WriteString("GET /p/" + strconv.Itoa(i) + " HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n")
+	}
+	return raw.String()
+}
+
+// readPipelined reads the answers to pipelined's requests in order,
+// checking each is whole and the one to its own request; it returns how
+// many came before the connection ended, and how it ended.
+func readPipelined(t *testing.T, conn net.Conn, n int) (int, error) {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second)) // a guard against a hang
+	br := bufio.NewReader(conn)
+	for i := range n {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return i, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return i, err
+		}
+		if want := "/p/" + strconv.Itoa(i) + "."; resp.StatusCode != http.StatusOK || len(b) != pipelineAnswer || !bytes.HasPrefix(b, []byte(want)) {
+			t.Fatalf("answer %d: %d, %d bytes beginning %q; want 200, %d bytes beginning %q", i, resp.StatusCode, len(b), b[:min(len(b), 16)], pipelineAnswer, want)
+		}
+	}
+	return n, nil
+}
+
+// TestPipelinedAnswersAtTheClientsPace: a client that pipelines far more
+// requests than every buffer on the way holds answers to, and reads none
+// of them for a while, gets every answer, in order and whole, once it
+// reads: every engine takes its requests at the pace it takes their
+// answers, rather than buffering the answers or giving it up, and the
+// event-loop engine holds about its high watermark for it meanwhile
+// (evSlowHigh: the requests wait in its buffer, not their answers).
+func TestPipelinedAnswersAtTheClientsPace(t *testing.T) {
+	t.Parallel()
+	// 31 MiB of answers, far more than the sockets between the router
+	// and the client hold; 0.8 MiB of requests, under evMaxAhead.
+	const requests = 16000
+	eachEngine(t, func(t *testing.T) {
+		var hits atomic.Int64
+		h := startRouter(t, registry(1, []router.Cell{pipelineCell(t, &hits)}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
+		conn := pipelined(t, h, requests)
+		waitStalled(&hits, requests) // every buffer on the way full
+		if n := hits.Load(); n >= requests {
+			t.Fatalf("the cell got all %d requests (%d MiB of answers) while the client read nothing; want the router to hold them back", n, requests*pipelineAnswer>>20)
+		}
+		if engineOf(t) == EngineEvLoop {
+			peak := h.rt.evPeak.Load()
+			if peak == 0 || peak > evSlowHigh+evLaneRead {
+				t.Errorf("the engine held %d bytes of answers for the client; want more than 0 (it held requests back) and at most about evSlowHigh (%d)", peak, evSlowHigh)
+			}
+		}
+		if got, err := readPipelined(t, conn, requests); got != requests {
+			t.Fatalf("the client got %d of %d answers (%v); want all", got, requests, err)
 		}
 	})
 }

@@ -391,6 +391,10 @@ func (cl *evClient) serve() {
 	// span), as the other engines answer it uncounted, and before
 	// anything that may answer and keep the connection: what follows its
 	// head cannot be told apart from the next request.
+	if unsupportedVersion(in) {
+		cl.plainError(http.StatusHTTPVersionNotSupported)
+		return
+	}
 	if identityCoding(in) || (in.ContentLength() == -1 && !chunkedOnly(in)) {
 		cl.plainError(http.StatusNotImplemented) // a coding not known: as net/http answers it
 		return

@@ -88,6 +88,10 @@ func (rt *Router) fastParseError(ctx *fasthttp.RequestCtx, err error) {
 	ctx.SetBodyString(strconv.Itoa(status) + " " + http.StatusText(status))
 }
 
+// errHTTPVersion is a request whose HTTP major version is not 1
+// (unsupportedVersion).
+var errHTTPVersion = errors.New("unsupported HTTP version")
+
 // parseErrorStatus is the status that answers a request fasthttp's
 // parser refused with err, as net/http answers the same: 400, 431 for a
 // head over the buffer, 408 for one too slow, 501 for a transfer coding
@@ -101,6 +105,8 @@ func parseErrorStatus(err error) int {
 		return http.StatusRequestTimeout
 	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) || strings.Contains(err.Error(), "unsupported transfer-encoding"):
 		return http.StatusNotImplemented // as net/http answers it
+	case errors.Is(err, errHTTPVersion):
+		return http.StatusHTTPVersionNotSupported
 	}
 	return http.StatusBadRequest
 }
@@ -135,6 +141,10 @@ func fastHeaderBytes(h *fasthttp.RequestHeader) int {
 
 // serveFast proxies one request (EngineFastHTTP).
 func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
+	if unsupportedVersion(&ctx.Request.Header) {
+		rt.fastParseError(ctx, errHTTPVersion) // 505, the connection closed
+		return
+	}
 	if identityCoding(&ctx.Request.Header) {
 		// A request that cannot be read, answered as fasthttp's parser
 		// answers one (uncounted, as on the other engines).

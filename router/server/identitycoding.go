@@ -33,3 +33,14 @@ func identityCoding(h *fasthttp.RequestHeader) bool {
 	}
 	return false
 }
+
+// unsupportedVersion reports whether a request read by fasthttp's parser
+// (EngineFastHTTP, EngineEvLoop) names an HTTP major version other than
+// 1 in its request line ("HTTP/2.0", "HTTP/0.9"). It is answered 505 and
+// the connection closed, as net/http's server answers it (RFC 9110
+// §15.6.6): fasthttp's parser takes any "HTTP/d.d" and would serve it as
+// HTTP/1.0.
+func unsupportedVersion(h *fasthttp.RequestHeader) bool {
+	p := h.Protocol() // "HTTP/d.d": the parser refuses any other form
+	return len(p) != len("HTTP/1.1") || p[5] != '1'
+}

@@ -108,6 +108,27 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 200)
 				wantTargets(t, seen, "/a%23frag")
 			}},
+		{name: "HTTP/2.0 request line", raw: "GET /a HTTP/2.0\r\n" + h + "\r\n" + smuggled,
+			// A major version the router does not speak: 505, the
+			// connection closed (RFC 9110 §15.6.6), as net/http answers it;
+			// never served as HTTP/1.0.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 505)
+				wantTargets(t, seen)
+			}},
+		{name: "HTTP/0.9 request line", raw: "GET /a HTTP/0.9\r\n" + h + "\r\n" + smuggled,
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 505)
+				wantTargets(t, seen)
+			}},
+		{name: "query with semicolons", raw: "GET /a?x=1;y=2&z=3 HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
+			// The router reads no query: the cell gets it as the client
+			// sent it, on every engine (net/http's ReverseProxy would drop
+			// the parameters with ';').
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 200)
+				wantTargets(t, seen, "/a?x=1;y=2&z=3")
+			}},
 		{name: "target with a bare space", raw: "GET /a b HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 400)

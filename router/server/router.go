@@ -295,6 +295,10 @@ func (w no1xx) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (rt *Router) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In.Context())
 	pr.Out.URL.Path, pr.Out.URL.RawPath = st.path, st.rawPath
+	// The query as the client sent it: ReverseProxy drops the parameters
+	// url.ParseQuery refuses (those with ';'), which the router never
+	// reads; the other engines, the Worker and nginx pass it unchanged.
+	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 	pr.SetXForwarded()
 	h := pr.Out.Header
 	h[keyRequestID] = st.requestIDs

@@ -49,8 +49,6 @@ import (
 // buffer (evLaneRead).
 
 const (
-	// evLaneRead is the most the slow lane reads from the cell at once.
-	evLaneRead = 64 << 10
 	// evLanePollMin and evLanePollMax bound the pause before the slow
 	// lane asks the loop again whether its client took enough.
 	evLanePollMin = time.Millisecond

@@ -121,8 +121,8 @@ func TestEvLoopBoundsWhatAClientSendsAhead(t *testing.T) {
 // TestEvLoopHeldClientBounds: requests the event-loop engine holds back
 // for a client that does not read their answers (holdBack) are bounded:
 // a client that sends more than evMaxAhead of them meanwhile is closed,
-// and so is one that takes nothing for IdleTimeout when there is no
-// WriteTimeout, rather than kept forever.
+// and so is one that takes nothing for WriteTimeout, or for IdleTimeout
+// when there is no WriteTimeout, rather than kept forever.
 func TestEvLoopHeldClientBounds(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -130,11 +130,13 @@ func TestEvLoopHeldClientBounds(t *testing.T) {
 		requests int // about 56 B each
 		more     int // requests sent once the router holds
 		idle     time.Duration
+		write    time.Duration // WriteTimeout
 		wait     time.Duration // how long the client reads nothing once the router holds
 		warning  string        // in the log, if any
 	}{
 		{name: "too much ahead", requests: 16000, more: 12000, idle: time.Minute, warning: "client sent too much ahead of the answers it does not read"},
 		{name: "takes nothing for IdleTimeout", requests: 16000, idle: 500 * time.Millisecond, wait: 2 * time.Second},
+		{name: "takes nothing for WriteTimeout", requests: 16000, idle: time.Minute, write: 500 * time.Millisecond, wait: 2 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,15 +144,21 @@ func TestEvLoopHeldClientBounds(t *testing.T) {
 			var hits atomic.Int64
 			logs := &syncBuffer{}
 			h := startRouter(t, registry(1, []router.Cell{pipelineCell(t, &hits)}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
-				c.Engine, c.Logger, c.IdleTimeout, c.WriteTimeout = EngineEvLoop, slogTo(logs), tt.idle, 0
+				c.Engine, c.Logger, c.IdleTimeout, c.WriteTimeout = EngineEvLoop, slogTo(logs), tt.idle, tt.write
 			})
 			conn := pipelined(t, h, tt.requests)
 			waitStalled(&hits, int64(tt.requests))
+			waitHeld(t, h)
 			if tt.more > 0 {
-				if _, err := io.WriteString(conn, pipelineRequests(tt.requests, tt.more)); err != nil {
-					t.Fatal(err)
+				// From a goroutine: the router may close the connection
+				// before all of it is written. The client reads nothing
+				// until the router has given it up (a guard against a hang).
+				go func() { _, _ = io.WriteString(conn, pipelineRequests(tt.requests, tt.more)) }()
+				for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), tt.warning); time.Sleep(10 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("after 30 s the router has not given the client up; log:\n%s", logs.String())
+					}
 				}
-				waitStalled(&hits, int64(tt.requests+tt.more))
 			}
 			time.Sleep(tt.wait)
 			got, err := readPipelined(t, conn, tt.requests+tt.more)
@@ -161,6 +169,44 @@ func TestEvLoopHeldClientBounds(t *testing.T) {
 				t.Errorf("the log lacks %q:\n%s", tt.warning, logs.String())
 			}
 		})
+	}
+}
+
+// TestEvLoopShutdownWithAHeldClient: a router shut down while it holds
+// back a client's pipelined requests (holdBack) closes that connection
+// once every answer written to it is sent, not before: the client gets
+// each answer the cell gave, whole, then the end of the connection, and
+// Serve returns nil (a clean drain).
+func TestEvLoopShutdownWithAHeldClient(t *testing.T) {
+	t.Parallel()
+	const requests = 16000
+	var hits atomic.Int64
+	h := startRouter(t, registry(1, []router.Cell{pipelineCell(t, &hits)}, router.Tenant{ID: "acme", Cell: "cell-a"}), func(c *Config) {
+		c.Engine, c.ShutdownTimeout = EngineEvLoop, time.Minute
+	})
+	conn := pipelined(t, h, requests)
+	waitHeld(t, h) // the answers fill every buffer on the way
+	h.cancel()
+	for deadline := time.Now().Add(10 * time.Second); !h.rt.draining.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the router does not shut down")
+		}
+	}
+	got, err := readPipelined(t, conn, requests)
+	if got == requests || err == nil {
+		t.Fatalf("the client got all %d answers; want the connection closed by the shutdown", got)
+	}
+	if n := hits.Load(); int64(got) != n {
+		t.Errorf("the client got %d answers (then %v) of the %d the cell gave; want each one", got, err, n)
+	}
+	select {
+	case err := <-h.done:
+		h.done <- nil // for the harness's cleanup
+		if err != nil {
+			t.Errorf("Serve: %v; want nil (every answer sent)", err)
+		}
+	case <-time.After(30 * time.Second): // a guard against a hang
+		t.Fatal("Serve did not return within 30 s of the client taking its answers")
 	}
 }
 

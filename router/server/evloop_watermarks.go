@@ -1,8 +1,8 @@
 package server
 
-// The watermarks of EngineEvLoop's slow lane (evloop_lane.go). They have
-// no build constraint so that the tests, which run on every system, can
-// name them.
+// The watermarks of EngineEvLoop's slow lane (evloop_lane.go) and its
+// read size. They have no build constraint so that the tests, which run
+// on every system, can name them.
 const (
 	// evSlowHigh is what of an answer a client may leave unread in its
 	// connection's outbound buffer before the rest of the answer is read
@@ -11,4 +11,6 @@ const (
 	// evSlowLow is where the slow lane reads more from the cell: once
 	// less than this waits for the client.
 	evSlowLow = 64 << 10
+	// evLaneRead is the most the slow lane reads from the cell at once.
+	evLaneRead = 64 << 10
 )

@@ -65,10 +65,10 @@ func TestIdentityCodingNotCounted(t *testing.T) {
 }
 
 // TestUnreadableRequestNoBudgetRequest: a request the router cannot read
-// (a transfer coding it does not know, an invalid Host) is answered as
-// one the parser refuses, before it counts as a request: the retry
-// budget does not count it (nor does a trace span start), on every
-// engine.
+// (a transfer coding it does not know, an invalid Host, an HTTP major
+// version other than 1) is answered as one the parser refuses, before it
+// counts as a request: the retry budget does not count it (nor does a
+// trace span start), on every engine.
 func TestUnreadableRequestNoBudgetRequest(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -78,6 +78,7 @@ func TestUnreadableRequestNoBudgetRequest(t *testing.T) {
 		{"identity coding", "POST /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: identity\r\nContent-Length: 4\r\n\r\nabcd", http.StatusNotImplemented},
 		{"coding beside chunked", "POST /a HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: acme\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n", 0},
 		{"Host with a space", "GET /a HTTP/1.1\r\nHost: a b\r\nX-Tenant-ID: acme\r\n\r\n", http.StatusBadRequest},
+		{"HTTP major version 2", "GET /a HTTP/2.0\r\nHost: x\r\nX-Tenant-ID: acme\r\n\r\n", http.StatusHTTPVersionNotSupported},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

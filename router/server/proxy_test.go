@@ -91,11 +91,16 @@ func TestRouting(t *testing.T) {
 			wantCloud  string
 			wantPath   string
 			wantTenant string
+			wantQuery  string // the query the cell got, when not ""
 			wantReason string
 		}{
 			{name: "header", h: hAll, method: "GET", path: "/orders?x=1", hdr: map[string]string{"X-Tenant-ID": "acme"}, wantStatus: 200, wantCell: "aws-use1", wantCloud: "aws", wantPath: "/orders", wantTenant: "acme"},
 			{name: "host", h: hAll, method: "GET", path: "/orders", hdr: map[string]string{"Host": "globex.example.com"}, wantStatus: 200, wantCell: "gcp-usc1", wantCloud: "gcp", wantPath: "/orders", wantTenant: "globex"},
 			{name: "path prefix stripped", h: hAll, method: "POST", path: "/t/acme/orders/7", body: "{}", wantStatus: 200, wantCell: "aws-use1", wantCloud: "aws", wantPath: "/orders/7", wantTenant: "acme"},
+			// The query as the client sent it, ';' and all, behind a
+			// stripped tenant prefix: the cell's signature check (the test
+			// cell verifies every request) covers the query it gets.
+			{name: "path prefix stripped and a query with semicolons", h: hAll, method: "GET", path: "/t/acme/orders?x=1;y=2&z=3", wantStatus: 200, wantCell: "aws-use1", wantCloud: "aws", wantPath: "/orders", wantTenant: "acme", wantQuery: "x=1;y=2&z=3"},
 			{name: "path prefix only", h: hAll, method: "GET", path: "/t/globex", wantStatus: 200, wantCell: "gcp-usc1", wantCloud: "gcp", wantPath: "/", wantTenant: "globex"},
 			{name: "jwt", h: hAll, method: "GET", path: "/me", hdr: map[string]string{"Authorization": "Bearer " + hsToken(t, map[string]any{"tenant": "globex", "exp": exp, "aud": "cellfabric"}), "X-Tenant-ID": "acme"}, wantStatus: 200, wantCell: "gcp-usc1", wantCloud: "gcp", wantPath: "/me", wantTenant: "globex"},
 			{name: "jwt forged", h: hAll, method: "GET", path: "/me", hdr: map[string]string{"Authorization": "Bearer " + forge(hsToken(t, map[string]any{"tenant": "globex", "exp": exp, "aud": "cellfabric"}))}, wantStatus: 401, wantReason: "token_rejected"},
@@ -155,6 +160,9 @@ func TestRouting(t *testing.T) {
 				}
 				if strings.HasPrefix(tt.path, "/orders?") && e.Query != "x=1" {
 					t.Errorf("query %q lost", e.Query)
+				}
+				if tt.wantQuery != "" && e.Query != tt.wantQuery {
+					t.Errorf("cell saw query %q, want %q", e.Query, tt.wantQuery)
 				}
 			})
 		}

@@ -121,6 +121,13 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 505)
 				wantTargets(t, seen)
 			}},
+		{name: "request line without a version", raw: "GET /a\r\n" + h + "\r\n" + smuggled,
+			// HTTP/0.9's form: not a request the parsers read (400, the
+			// connection closed), not one of an unsupported version (505).
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
 		{name: "query with semicolons and a bad escape", raw: "GET /a?x=1;y=2&z=3&w=%zz&v=4 HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
 			// The router reads no query: the cell gets it as the client
 			// sent it, on every engine (net/http's ReverseProxy would drop

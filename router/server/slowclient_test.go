@@ -76,6 +76,20 @@ func waitStalled(written *atomic.Int64, size int64) {
 	}
 }
 
+// waitHeld returns once h's event-loop engine holds a client's requests
+// back (holdBack records the bytes waiting as it starts to): pacing that
+// waitStalled, 150 ms without progress, cannot give on a loaded machine,
+// where the router may pause that long before its buffers are full. It
+// fails the test after 30 s without.
+func waitHeld(t *testing.T, h *harness) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); h.rt.evPeak.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("after 30 s the router does not hold the client's requests back")
+		}
+	}
+}
+
 // TestSlowClientGetsWholeAnswer: an answer far larger than what the router
 // holds for one client reaches a client that reads it slowly (long pauses,
 // small reads) whole and byte for byte, however the cell frames it: every
@@ -297,6 +311,9 @@ func TestPipelinedAnswersAtTheClientsPace(t *testing.T) {
 		h := startRouter(t, registry(1, []router.Cell{pipelineCell(t, &hits)}, router.Tenant{ID: "acme", Cell: "cell-a"}), nil)
 		conn := pipelined(t, h, requests)
 		waitStalled(&hits, requests) // every buffer on the way full
+		if engineOf(t) == EngineEvLoop {
+			waitHeld(t, h)
+		}
 		if n := hits.Load(); n >= requests {
 			t.Fatalf("the cell got all %d requests (%d MiB of answers) while the client read nothing; want the router to hold them back", n, requests*pipelineAnswer>>20)
 		}

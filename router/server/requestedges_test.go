@@ -153,6 +153,23 @@ func TestClientRequestEdges(t *testing.T) {
 				}
 				wantTargets(t, seen, "/a", "/b")
 			}},
+		{name: "body without Content-Type", raw: "POST /a HTTP/1.1\r\n" + h + "Content-Length: 5\r\n\r\nhello" + "POST /b HTTP/1.1\r\n" + h + "Content-Type: text/x-mine\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+			// A proxy invents no media type (RFC 9110 §8.3: without one
+			// the recipient may assume application/octet-stream or look
+			// at the data; that is the cell's choice): the cell gets the
+			// request without Content-Type, and the client's own as sent.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 200, 200)
+				wantTargets(t, seen, "/a", "/b")
+				if len(seen) == 2 {
+					if ct, ok := seen[0].header["Content-Type"]; ok {
+						t.Errorf("the cell got Content-Type %q on a request sent without one", ct)
+					}
+					if ct := seen[1].header.Values("Content-Type"); !slices.Equal(ct, []string{"text/x-mine"}) {
+						t.Errorf("the cell got Content-Type %q, want the client's text/x-mine", ct)
+					}
+				}
+			}},
 		{name: "Content-Length 0 with Expect: 100-continue", raw: "POST /a HTTP/1.1\r\n" + h + "Content-Length: 0\r\nExpect: 100-continue\r\n\r\n" + "GET /b HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 200, 200)

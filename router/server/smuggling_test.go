@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ type seenRequest struct {
 	method, target, body, contentLength string
 	transferEncoding                    []string
 	header                              http.Header
+	// incomplete: reading the body failed (the router broke the
+	// request off); body is what arrived of it.
+	incomplete bool
 }
 
 // recordingCell is a loopback cell that records every request it gets.
@@ -27,18 +31,21 @@ type recordingCell struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	seen []seenRequest
+	busy atomic.Int64 // requests being handled
 }
 
-func newRecordingCell(t *testing.T, h http.HandlerFunc) *recordingCell {
+func newRecordingCell(t testing.TB, h http.HandlerFunc) *recordingCell {
 	t.Helper()
 	c := &recordingCell{}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			return
 		}
-		b, _ := io.ReadAll(r.Body)
+		c.busy.Add(1)
+		defer c.busy.Add(-1)
+		b, err := io.ReadAll(r.Body)
 		c.mu.Lock()
-		c.seen = append(c.seen, seenRequest{method: r.Method, target: r.URL.RequestURI(), body: string(b), contentLength: r.Header.Get("Content-Length"), transferEncoding: r.TransferEncoding, header: r.Header.Clone()})
+		c.seen = append(c.seen, seenRequest{method: r.Method, target: r.URL.RequestURI(), body: string(b), contentLength: r.Header.Get("Content-Length"), transferEncoding: r.TransferEncoding, header: r.Header.Clone(), incomplete: err != nil})
 		c.mu.Unlock()
 		if h != nil {
 			h(w, r)

@@ -52,7 +52,9 @@ import (
 //     (RFC 9112 §6.3) where net/http goes on; an expectation other than
 //     100-continue, which net/http's server answers 417 itself and
 //     closes, the others forward (the cell answers 417) and go on; and
-//     OPTIONS *, which net/http's server answers itself.
+//     OPTIONS *, which net/http's server answers itself; an empty line
+//     before a request line, which net/http answers 400 and the others
+//     skip (RFC 9112 §2.2 has a server ignore at least one).
 //   - A request the cell got only part of (the body cut short): an
 //     engine that forwards a body as it arrives breaks it off, one that
 //     waits forwards nothing. Each refuses the client's request.
@@ -136,6 +138,8 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a HTTP/1.1\r\n" + h + "\r\nGET /b HTTP/1.1\r\nHost:\r\nX-Tenant-ID: acme\r\n\r\n",
 		"OPTIONS * HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a HTTP/1.1\nHost: localhost\nX-Tenant-ID: acme\n\n",
+		"\r\n",
+		"GET /a HTTP/1.1\r\n" + h + "\r\n\n",
 		"POST /a HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		// An unknown tenant, and none.
 		"GET /a HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: nobody\r\n\r\n" + smuggled,
@@ -236,7 +240,13 @@ func splitAsNetHTTP(in []byte) netHTTPSplit {
 		if err != nil {
 			// A head net/http cannot read is refused by every engine;
 			// only its bare LF line ends set it apart.
-			if start < len(in) && bareLF(headOf(in[start:])) && s.known.at < 0 {
+			switch rest := in[min(start, len(in)):]; {
+			case s.known.at >= 0:
+			case bytes.HasPrefix(rest, []byte("\n")) || bytes.HasPrefix(rest, []byte("\r\n")):
+				// An empty line before a request line: net/http answers
+				// 400, the others skip it as RFC 9112 §2.2 recommends.
+				s.known = knownDiff{at: len(s.methods), kind: stopAt}
+			case bareLF(headOf(rest)):
 				s.known = knownDiff{at: len(s.methods), kind: mayRefuse}
 			}
 			return s

@@ -111,6 +111,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a HTTP/1.1\r\n" + h + "Host: other\r\n\r\n",
 		"GET /a HTTP/1.1\r\nX-Tenant-ID: acme\r\n\r\n",
 		"GET /a HTTP/1.1\r\nHost: a b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+		"GET /a HTTP/1.1\r\nHost: a\"b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled, // fasthttp forwarded it
 		"GET /a b HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a HTTP/2.0\r\n" + h + "\r\n" + smuggled,
 		"GET /a HTTP/0.9\r\n" + h + "\r\n" + smuggled,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
@@ -92,6 +93,9 @@ func (rt *Router) fastParseError(ctx *fasthttp.RequestCtx, err error) {
 // (unsupportedVersion).
 var errHTTPVersion = errors.New("unsupported HTTP version")
 
+// errBadHost is a request whose Host value no host has.
+var errBadHost = errors.New("invalid Host header")
+
 // parseErrorStatus is the status that answers a request fasthttp's
 // parser refused with err, as net/http answers the same: 400, 431 for a
 // head over the buffer, 408 for one too slow, 501 for a transfer coding
@@ -149,6 +153,13 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		// A request that cannot be read, answered as fasthttp's parser
 		// answers one (uncounted, as on the other engines).
 		rt.fastParseError(ctx, fasthttp.ErrUnsupportedTransferEncoding) // 501, the connection closed
+		return
+	}
+	if !httpguts.ValidHostHeader(string(ctx.Request.Header.Host())) {
+		// fasthttp's parser refuses some invalid Host values (a space),
+		// not all (a quote): refused as net/http's server and the evloop
+		// engine refuse them (RFC 9112 §3.2), never forwarded.
+		rt.fastParseError(ctx, errBadHost) // 400, the connection closed
 		return
 	}
 	start := time.Now()

@@ -89,6 +89,14 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 400)
 				wantTargets(t, seen)
 			}},
+		{name: "Host with a quote", raw: "GET /a HTTP/1.1\r\nHost: a\"b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			// A character no host has (found by FuzzEnginesAgree: fasthttp's
+			// parser refuses a space, not this): refused as net/http
+			// refuses it.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
 		{name: "HTTP/1.0 without Host", raw: "GET /a HTTP/1.0\r\nX-Tenant-ID: acme\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 200)

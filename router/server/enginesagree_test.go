@@ -107,6 +107,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a HTTP/1.1\r\n" + h + "X-A: b\rc\r\n\r\n",
 		"GET /a HTTP/1.1\r\n" + h + "X-A: b\x00c\r\n\r\n",
 		"GET /a HTTP/1.1\r\n" + h + "X(A): b\r\n\r\n",
+		"GET /a HTTP/1.1\r\n" + h + "X a: b\r\n\r\n" + smuggled, // fasthttp, evloop forwarded it
 		"G(T /a HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a HTTP/1.1\r\n" + h + "Host: other\r\n\r\n",
 		"GET /a HTTP/1.1\r\nX-Tenant-ID: acme\r\n\r\n",

@@ -395,6 +395,10 @@ func (cl *evClient) serve() {
 		cl.plainError(http.StatusHTTPVersionNotSupported)
 		return
 	}
+	if invalidHeaderName(in) {
+		cl.plainError(http.StatusBadRequest)
+		return
+	}
 	if identityCoding(in) || (in.ContentLength() == -1 && !chunkedOnly(in)) {
 		cl.plainError(http.StatusNotImplemented) // a coding not known: as net/http answers it
 		return

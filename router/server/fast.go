@@ -96,6 +96,10 @@ var errHTTPVersion = errors.New("unsupported HTTP version")
 // errBadHost is a request whose Host value no host has.
 var errBadHost = errors.New("invalid Host header")
 
+// errBadHeaderName is a request with a header whose name is not a token
+// (invalidHeaderName).
+var errBadHeaderName = errors.New("invalid header name")
+
 // parseErrorStatus is the status that answers a request fasthttp's
 // parser refused with err, as net/http answers the same: 400, 431 for a
 // head over the buffer, 408 for one too slow, 501 for a transfer coding
@@ -160,6 +164,10 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		// not all (a quote): refused as net/http's server and the evloop
 		// engine refuse them (RFC 9112 §3.2), never forwarded.
 		rt.fastParseError(ctx, errBadHost) // 400, the connection closed
+		return
+	}
+	if invalidHeaderName(&ctx.Request.Header) {
+		rt.fastParseError(ctx, errBadHeaderName) // 400, the connection closed
 		return
 	}
 	start := time.Now()

@@ -151,6 +151,8 @@ func TestSmugglingDefences(t *testing.T) {
 		{name: "CR in a header name (fasthttp#1785)", raw: "GET /a HTTP/1.1\r\n" + h + "\rX-A: b\r\n\r\n", check: refused},
 		{name: "bare CR in a header value (fasthttp#1794)", raw: "GET /a HTTP/1.1\r\n" + h + "X-A: b\rc\r\n\r\n", check: refused},
 		{name: "NUL in a header value (fasthttp#1794)", raw: "GET /a HTTP/1.1\r\n" + h + "X-A: b\x00c\r\n\r\n", check: refused},
+		{name: "space inside a header name", raw: "GET /a HTTP/1.1\r\n" + h + "X a: b\r\n\r\n" + smuggled, check: refused},
+		{name: "tab inside a header name", raw: "GET /a HTTP/1.1\r\n" + h + "Content-Length\tx: 4\r\n\r\n" + smuggled, check: refused},
 		{name: "invalid character in a header name", raw: "GET /a HTTP/1.1\r\n" + h + "X(A): b\r\n\r\n", check: refused},
 		{name: "invalid method (fasthttp#1803)", raw: "G(T /a HTTP/1.1\r\n" + h + "\r\n", check: refused},
 		{name: "two Host headers", raw: "GET /a HTTP/1.1\r\n" + h + "Host: other\r\n\r\n", check: refused},

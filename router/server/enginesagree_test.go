@@ -141,6 +141,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"OPTIONS * HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a HTTP/1.1\nHost: localhost\nX-Tenant-ID: acme\n\n",
 		"\r\n",
+		"000 /0 HTTP/1.1\r\nHost:00000000000\n\n\r\n", // two known differences in a row
 		"GET /a HTTP/1.1\r\n" + h + "\r\n\n",
 		"POST /a HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		// An unknown tenant, and none.
@@ -200,15 +201,15 @@ func (c *recordingCell) reset() {
 }
 
 // netHTTPSplit is how net/http's request parser reads an input: the
-// methods of the requests it reads, in order, and the first one the
-// engines read differently by design.
+// methods of the requests it reads, in order, and those the engines read
+// differently by design, in order.
 type netHTTPSplit struct {
 	methods []string
-	known   knownDiff
+	known   []knownDiff
 }
 
 // knownDiff is a request the engines read differently by design: the
-// at-th (-1 for none) and how the other engines may answer it.
+// at-th, and how the other engines may answer it.
 type knownDiff struct {
 	at   int
 	kind diffKind
@@ -233,7 +234,7 @@ const (
 // splitAsNetHTTP reads in as a sequence of requests with net/http's
 // parser, up to the first it cannot read.
 func splitAsNetHTTP(in []byte) netHTTPSplit {
-	s := netHTTPSplit{known: knownDiff{at: -1}}
+	var s netHTTPSplit
 	cr := &countingReader{r: bytes.NewReader(in)}
 	br := bufio.NewReader(cr)
 	for {
@@ -243,21 +244,18 @@ func splitAsNetHTTP(in []byte) netHTTPSplit {
 			// A head net/http cannot read is refused by every engine;
 			// only its bare LF line ends set it apart.
 			switch rest := in[min(start, len(in)):]; {
-			case s.known.at >= 0:
 			case bytes.HasPrefix(rest, []byte("\n")) || bytes.HasPrefix(rest, []byte("\r\n")):
 				// An empty line before a request line: net/http answers
 				// 400, the others skip it as RFC 9112 §2.2 recommends.
-				s.known = knownDiff{at: len(s.methods), kind: stopAt}
+				s.known = append(s.known, knownDiff{at: len(s.methods), kind: stopAt})
 			case bareLF(headOf(rest)):
-				s.known = knownDiff{at: len(s.methods), kind: mayRefuse}
+				s.known = append(s.known, knownDiff{at: len(s.methods), kind: mayRefuse})
 			}
 			return s
 		}
 		_, berr := io.Copy(io.Discard, req.Body)
-		if s.known.at < 0 {
-			if kind, ok := knownDifference(req, headOf(in[start:])); ok {
-				s.known = knownDiff{at: len(s.methods), kind: kind}
-			}
+		if kind, ok := knownDifference(req, headOf(in[start:])); ok {
+			s.known = append(s.known, knownDiff{at: len(s.methods), kind: kind})
 		}
 		s.methods = append(s.methods, req.Method)
 		if berr != nil || req.Close {
@@ -447,12 +445,27 @@ var comparedHeaders = []string{"Content-Type", "X-Forwarded-Host", "X-Forwarded-
 
 // disagreement describes how got differs from ref (the net/http engine),
 // or "": answers and the cell's requests compared whole, or where the
-// input holds a known difference, up to it and as its kind allows.
-func disagreement(ref, got engineOutcome, known knownDiff) string {
+// input holds known differences, up to the first that got does not
+// answer as ref does, and as its kind allows.
+func disagreement(ref, got engineOutcome, known []knownDiff) string {
 	d := compareOutcomes(ref.answers, got.answers, completeOnly(ref.seen), completeOnly(got.seen))
-	if d == "" || known.at < 0 {
+	if d == "" {
 		return d
 	}
+	for _, k := range known {
+		if k.kind == mayRefuse && k.at < len(ref.answers) && k.at < len(got.answers) && ref.answers[k.at] == got.answers[k.at] {
+			continue // served (or refused) as net/http did: compared on
+		}
+		return disagreementUpTo(ref, got, k, d)
+	}
+	return d
+}
+
+// disagreementUpTo is disagreement where the known request is the first
+// read differently: d (the whole comparison's) unless got's answers and
+// the cell's requests match ref's up to it and got answers it as its kind
+// allows.
+func disagreementUpTo(ref, got engineOutcome, known knownDiff, d string) string {
 	// Compared up to the known request (through it for closeAfter and
 	// stopAfter), the cell's requests up to those answered before.
 	upTo := known.at

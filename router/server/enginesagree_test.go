@@ -142,6 +142,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a HTTP/1.1\nHost: localhost\nX-Tenant-ID: acme\n\n",
 		"\r\n",
 		"000 /0 HTTP/1.1\r\nHost:00000000000\n\n\r\n", // two known differences in a row
+		"0 * HTTP/1.1\nHost:\n\n",
 		"GET /a HTTP/1.1\r\n" + h + "\r\n\n",
 		"POST /a HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		// An unknown tenant, and none.
@@ -452,13 +453,17 @@ func disagreement(ref, got engineOutcome, known []knownDiff) string {
 	if d == "" {
 		return d
 	}
-	for _, k := range known {
-		if k.kind == mayRefuse && k.at < len(ref.answers) && k.at < len(got.answers) && ref.answers[k.at] == got.answers[k.at] {
-			continue // served (or refused) as net/http did: compared on
-		}
-		return disagreementUpTo(ref, got, k, d)
+	if len(known) == 0 {
+		return d
 	}
-	return d
+	k := known[0]
+	upTo := disagreementUpTo(ref, got, k, d)
+	if upTo != "" && k.kind == mayRefuse && k.at < len(ref.answers) && k.at < len(got.answers) && ref.answers[k.at] == got.answers[k.at] {
+		// Answered as net/http answered it (served, or refused by the
+		// router and the connection kept): compared on, to the next.
+		return disagreement(ref, got, known[1:])
+	}
+	return upTo
 }
 
 // disagreementUpTo is disagreement where the known request is the first

@@ -116,6 +116,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a b HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a HTTP/2.0\r\n" + h + "\r\n" + smuggled,
 		"GET /a HTTP/0.9\r\n" + h + "\r\n" + smuggled,
+		"GET /a HTTP/1.2\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled, // fasthttp, evloop forwarded it
 		"GET /a HTTP/1.1\r\n" + h + "X-Folded: a\r\n b\r\n\r\n",
 		"GET /a HTTP/1.1\r\n" + h + "X-Long: " + strings.Repeat("x", 20<<10) + "\r\n\r\n",
 		// Targets.

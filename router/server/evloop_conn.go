@@ -395,7 +395,7 @@ func (cl *evClient) serve() {
 		cl.plainError(http.StatusHTTPVersionNotSupported)
 		return
 	}
-	if invalidHeaderName(in) {
+	if missingHost(in) || invalidHeaderName(in) {
 		cl.plainError(http.StatusBadRequest)
 		return
 	}

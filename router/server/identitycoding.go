@@ -44,3 +44,15 @@ func unsupportedVersion(h *fasthttp.RequestHeader) bool {
 	p := h.Protocol() // "HTTP/d.d": the parser refuses any other form
 	return len(p) != len("HTTP/1.1") || p[5] != '1'
 }
+
+// missingHost reports whether a request read by fasthttp's parser, of a
+// minor version past 1.1 ("HTTP/1.2"), has no Host. Such a request is
+// read as HTTP/1.1 (RFC 9110 §2.5), which requires one (RFC 9112 §3.2):
+// it is answered 400 and the connection closed, as net/http's server
+// answers it. fasthttp's parser requires Host only of "HTTP/1.1" and
+// reads any other 1.x as HTTP/1.0 (the connection then closed after the
+// answer, a Transfer-Encoding refused: both safe, left as they are).
+func missingHost(h *fasthttp.RequestHeader) bool {
+	p := h.Protocol()
+	return len(p) == len("HTTP/1.1") && p[5] == '1' && p[7] > '1' && len(h.Host()) == 0
+}

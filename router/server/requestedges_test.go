@@ -77,6 +77,15 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 400)
 				wantTargets(t, seen)
 			}},
+		{name: "HTTP/1.2 without Host", raw: "GET /a HTTP/1.2\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			// A later minor version is read as the highest the server
+			// speaks, 1.1 (RFC 9110 §2.5), which requires Host: found by
+			// FuzzEnginesAgree (fasthttp's parser reads HTTP/1.2 as 1.0,
+			// and the request was forwarded).
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
 		{name: "Host with a space", raw: "GET /a HTTP/1.1\r\nHost: a b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
 			// An invalid Host value is answered 400, the connection closed
 			// (RFC 9112 §3.2), never forwarded as X-Forwarded-Host.

@@ -47,7 +47,10 @@ import (
 //     Host value, a head with a bare LF line end, HTTP/1.0 with
 //     Transfer-Encoding and a repeated (identical) Content-Length, which
 //     net/http serves and the others may refuse and close (evloop
-//     answers 400, fasthttp waits for a CRLF that never comes); both
+//     answers 400, fasthttp waits for a CRLF that never comes); a later
+//     minor version (HTTP/1.2), read as 1.1 by net/http and as 1.0 by
+//     fasthttp's parser (closed after the answer, Transfer-Encoding
+//     refused); both
 //     Content-Length and Transfer-Encoding, after which the others close
 //     (RFC 9112 §6.3) where net/http goes on; an expectation other than
 //     100-continue, which net/http's server answers 417 itself and
@@ -117,6 +120,8 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a HTTP/2.0\r\n" + h + "\r\n" + smuggled,
 		"GET /a HTTP/0.9\r\n" + h + "\r\n" + smuggled,
 		"GET /a HTTP/1.2\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled, // fasthttp, evloop forwarded it
+		"GET /a HTTP/1.2\r\n" + h + "\r\n" + smuggled,
+		"POST /a HTTP/1.2\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + smuggled,
 		"GET /a HTTP/1.1\r\n" + h + "X-Folded: a\r\n b\r\n\r\n",
 		"GET /a HTTP/1.1\r\n" + h + "X-Long: " + strings.Repeat("x", 20<<10) + "\r\n\r\n",
 		// Targets.
@@ -221,7 +226,8 @@ type diffKind int
 
 const (
 	// mayRefuse: net/http serves the request, the other engines may
-	// refuse it (or give no answer) and close, forwarding nothing more.
+	// refuse it (or give no answer), or answer it as net/http, and
+	// close, forwarding nothing more.
 	mayRefuse diffKind = iota
 	// closeAfter: the same answer to the request, after which the other
 	// engines may close, forwarding nothing more.
@@ -290,6 +296,11 @@ func knownDifference(req *http.Request, head []byte) (diffKind, bool) {
 		// itself and closes; the other engines forward it, and the cell
 		// (net/http) answers 417 to it, then they go on.
 		return stopAfter, true
+	case req.ProtoMajor == 1 && req.ProtoMinor > 1:
+		// A later minor version (HTTP/1.2): net/http reads it as 1.1,
+		// fasthttp's parser as 1.0 (the connection closed after the
+		// answer, a Transfer-Encoding refused 501), on both other engines.
+		return mayRefuse, true
 	case req.Method == "OPTIONS" && req.RequestURI == "*":
 		return stopAt, true
 	}
@@ -490,6 +501,14 @@ func disagreementUpTo(ref, got engineOutcome, known knownDiff, d string) string 
 	gotAnswers := got.answers
 	switch known.kind {
 	case mayRefuse:
+		// Answered as net/http answered it, and nothing more.
+		if len(gotAnswers) == upTo+1 && upTo < len(ref.answers) && gotAnswers[upTo] == ref.answers[upTo] {
+			refAnswers = ref.answers[:upTo+1]
+			if refAnswers[upTo].target != "" {
+				refSeen = completeOnly(ref.seen)[:min(forwarded+1, len(completeOnly(ref.seen)))]
+			}
+			break
+		}
 		// Refused (or unanswered) there, and nothing more.
 		if len(gotAnswers) > upTo+1 || len(gotAnswers) == upTo+1 && gotAnswers[upTo].status != http.StatusBadRequest {
 			return d + fmt.Sprintf(" (and request %d, read differently by design, was neither served as by nethttp nor refused and the connection closed)", upTo)

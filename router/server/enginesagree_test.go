@@ -128,6 +128,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET http://localhost/a?q=1 HTTP/1.1\r\n" + h + "\r\n",
 		"GET http://evil.example/a HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a#frag HTTP/1.1\r\n" + h + "\r\n",
+		"GET /a? HTTP/1.1\r\n" + h + "\r\n", // fasthttp, evloop dropped the ?
 		"GET /a?x=1;y=2&z=3&w=%zz&v=4 HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a/../b/%2e%2e/c//d HTTP/1.1\r\n" + h + "\r\n",
 		"GET /%ZZ HTTP/1.1\r\n" + h + "\r\n",

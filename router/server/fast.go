@@ -204,7 +204,7 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		rt.writeFastError(ctx, st, r)
 		return
 	}
-	rt.forwardFast(ctx, st, method, u.RawQuery)
+	rt.forwardFast(ctx, st, method, u.RawQuery, u.ForceQuery)
 }
 
 // hopHeaders are dropped on the way in and out (RFC 9110 §7.6.1), as
@@ -242,8 +242,10 @@ func methodString(m []byte) string {
 }
 
 // forwardFast sends the request to the decision's cells under the
-// forwarding policy and answers with the first answer kept.
-func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, rawQuery string) {
+// forwarding policy and answers with the first answer kept. forceQuery:
+// the client's target had a '?' with nothing after it, which the
+// forwarded target keeps ("/a?" is not "/a", RFC 3986 §6.2.3).
+func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, rawQuery string, forceQuery bool) {
 	ups := *rt.cells.Load()
 	in := &ctx.Request.Header
 	out := fasthttp.AcquireRequest()
@@ -253,7 +255,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	// The request target: the forwarded path as net/http would write it.
 	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
 	target := path
-	if rawQuery != "" {
+	if rawQuery != "" || forceQuery {
 		target += "?" + rawQuery
 	}
 	// fasthttp's ContentLength: the declared length, -1 for chunked, -2

@@ -146,6 +146,15 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 200)
 				wantTargets(t, seen, "/a?x=1;y=2&z=3&w=%zz&v=4")
 			}},
+		{name: "empty query", raw: "GET /a? HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
+			// "/a?" is not "/a" (RFC 3986 §6.2.3: a delimiter of an
+			// empty component is not dropped): the cell gets the target
+			// as sent, on every engine, as net/http's ReverseProxy sends
+			// it. Found by FuzzEnginesAgree.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 200)
+				wantTargets(t, seen, "/a?")
+			}},
 		{name: "target with a bare space", raw: "GET /a b HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 400)

@@ -51,7 +51,9 @@ import (
 //     minor version (HTTP/1.2), read as 1.1 by net/http and as 1.0 by
 //     fasthttp's parser (closed after the answer, Transfer-Encoding
 //     refused); a percent-escape in the Host value, which fasthttp's
-//     server refuses 400; both
+//     server refuses 400; a target in neither origin form nor an
+//     http(s) absolute form ("A:"), which net/http's server takes and
+//     fasthttp's parser refuses; both
 //     Content-Length and Transfer-Encoding, after which the others close
 //     (RFC 9112 §6.3) where net/http goes on; an expectation other than
 //     100-continue, which net/http's server answers 417 itself and
@@ -138,6 +140,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a/../b/%2e%2e/c//d HTTP/1.1\r\n" + h + "\r\n",
 		"GET /%ZZ HTTP/1.1\r\n" + h + "\r\n",
 		"GET a HTTP/1.1\r\n" + h + "\r\n",
+		"0 A: HTTP/1.0\r\n0000:0\r\nX-TenAnt-ID:0\r\n\r\n",
 		// HTTP/1.0 and keep-alive.
 		"GET /a HTTP/1.0\r\nX-Tenant-ID: acme\r\n\r\n",
 		"GET /a HTTP/1.0\r\n" + h + "Connection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n" + h + "\r\n" + smuggled,
@@ -304,6 +307,11 @@ func knownDifference(req *http.Request, head []byte) (diffKind, bool) {
 		// itself and closes; the other engines forward it, and the cell
 		// (net/http) answers 417 to it, then they go on.
 		return stopAfter, true
+	case !strings.HasPrefix(req.RequestURI, "/") && req.RequestURI != "*" && !httpTarget.MatchString(req.RequestURI):
+		// A target in neither origin form nor an http(s) absolute form
+		// ("A:"): net/http's server takes any absolute URI, fasthttp's
+		// parser refuses these 400 on the other engines.
+		return mayRefuse, true
 	case strings.Contains(req.Host, "%"):
 		// A percent-escape in the host (RFC 3986 reg-name allows them):
 		// fasthttp's server refuses any, net/http and evloop pass them.
@@ -318,6 +326,9 @@ func knownDifference(req *http.Request, head []byte) (diffKind, bool) {
 	}
 	return 0, false
 }
+
+// httpTarget matches a target in absolute form with an http(s) scheme.
+var httpTarget = regexp.MustCompile(`(?i)^https?://`)
 
 // emptyHost matches a head with a Host field of no value.
 var emptyHost = regexp.MustCompile(`(?i)\nhost:[ \t]*\r?\n`)

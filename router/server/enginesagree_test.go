@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // FuzzEnginesAgree sends the same bytes, as one client connection, to a
@@ -58,7 +60,9 @@ import (
 //     (RFC 9112 §6.3) where net/http goes on; an expectation other than
 //     100-continue, which net/http's server answers 417 itself and
 //     closes, the others forward (the cell answers 417) and go on; and
-//     OPTIONS *, which net/http's server answers itself; an empty line
+//     a Connection value with "close" only as a word ("Close 0"), after
+//     which net/http's server closes and the others go on; OPTIONS *,
+//     which net/http's server answers itself; an empty line
 //     before a request line, which net/http answers 400 and the others
 //     skip (RFC 9112 §2.2 has a server ignore at least one).
 //   - A connection closed after a refusal of the router's own that
@@ -141,6 +145,8 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /%ZZ HTTP/1.1\r\n" + h + "\r\n",
 		"GET a HTTP/1.1\r\n" + h + "\r\n",
 		"0 A: HTTP/1.0\r\n0000:0\r\nX-TenAnt-ID:0\r\n\r\n",
+		"0 / HTTP/1.1\r\nHost:00\nConneCtion: Close 0\n\n",
+		"GET /a HTTP/1.1\r\n" + h + "Connection: close 0\r\n\r\n" + smuggled,
 		// HTTP/1.0 and keep-alive.
 		"GET /a HTTP/1.0\r\nX-Tenant-ID: acme\r\n\r\n",
 		"GET /a HTTP/1.0\r\n" + h + "Connection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n" + h + "\r\n" + smuggled,
@@ -273,7 +279,7 @@ func splitAsNetHTTP(in []byte) netHTTPSplit {
 			return s
 		}
 		_, berr := io.Copy(io.Discard, req.Body)
-		if kind, ok := knownDifference(req, headOf(in[start:])); ok {
+		for _, kind := range knownDifferences(req, headOf(in[start:])) {
 			s.known = append(s.known, knownDiff{at: len(s.methods), kind: kind})
 		}
 		s.methods = append(s.methods, req.Method)
@@ -283,49 +289,68 @@ func splitAsNetHTTP(in []byte) netHTTPSplit {
 	}
 }
 
-// knownDifference reports a request the engines read differently by
-// design (see FuzzEnginesAgree), and how.
-func knownDifference(req *http.Request, head []byte) (diffKind, bool) {
+// knownDifferences lists how the engines read a request differently by
+// design (see FuzzEnginesAgree), if they do.
+func knownDifferences(req *http.Request, head []byte) []diffKind {
+	var kinds []diffKind
 	lower := bytes.ToLower(head)
-	switch {
-	case emptyHost.Match(head):
-		return mayRefuse, true
-	case bareLF(head):
-		return mayRefuse, true
-	case !req.ProtoAtLeast(1, 1) && bytes.Contains(lower, []byte("\ntransfer-encoding")):
-		return mayRefuse, true
-	case bytes.Count(lower, []byte("\ncontent-length")) > 1:
+	if emptyHost.Match(head) {
+		kinds = append(kinds, mayRefuse)
+	}
+	if bareLF(head) {
+		kinds = append(kinds, mayRefuse)
+	}
+	if !req.ProtoAtLeast(1, 1) && bytes.Contains(lower, []byte("\ntransfer-encoding")) {
+		kinds = append(kinds, mayRefuse)
+	}
+	if bytes.Count(lower, []byte("\ncontent-length")) > 1 {
 		// Identical values (net/http reads them as one; RFC 9110 §8.6
 		// lets a recipient refuse them instead).
-		return mayRefuse, true
-	case len(req.TransferEncoding) > 0 && bytes.Contains(lower, []byte("\ncontent-length")):
+		kinds = append(kinds, mayRefuse)
+	}
+	if len(req.TransferEncoding) > 0 && bytes.Contains(lower, []byte("\ncontent-length")) {
 		// Both framings: net/http reads the chunked body and goes on; RFC
 		// 9112 §6.3 has a server close after answering.
-		return closeAfter, true
-	case req.Header.Get("Expect") != "" && !strings.EqualFold(req.Header.Get("Expect"), "100-continue"):
+		kinds = append(kinds, closeAfter)
+	}
+	if req.Header.Get("Expect") != "" && !strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
 		// An expectation net/http's server cannot meet: it answers 417
 		// itself and closes; the other engines forward it, and the cell
 		// (net/http) answers 417 to it, then they go on.
-		return stopAfter, true
-	case !strings.HasPrefix(req.RequestURI, "/") && req.RequestURI != "*" && !httpTarget.MatchString(req.RequestURI):
+		kinds = append(kinds, stopAfter)
+	}
+	if !strings.HasPrefix(req.RequestURI, "/") && req.RequestURI != "*" && !httpTarget.MatchString(req.RequestURI) {
 		// A target in neither origin form nor an http(s) absolute form
 		// ("A:"): net/http's server takes any absolute URI, fasthttp's
 		// parser refuses these 400 on the other engines.
-		return mayRefuse, true
-	case strings.Contains(req.Host, "%"):
+		kinds = append(kinds, mayRefuse)
+	}
+	if strings.Contains(req.Host, "%") {
 		// A percent-escape in the host (RFC 3986 reg-name allows them):
 		// fasthttp's server refuses any, net/http and evloop pass them.
-		return mayRefuse, true
-	case req.ProtoMajor == 1 && req.ProtoMinor > 1:
+		kinds = append(kinds, mayRefuse)
+	}
+	if req.ProtoMajor == 1 && req.ProtoMinor > 1 {
 		// A later minor version (HTTP/1.2): net/http reads it as 1.1,
 		// fasthttp's parser as 1.0 (the connection closed after the
 		// answer, a Transfer-Encoding refused 501), on both other engines.
-		return mayRefuse, true
-	case req.Method == "OPTIONS" && req.RequestURI == "*":
-		return stopAt, true
+		kinds = append(kinds, mayRefuse)
 	}
-	return 0, false
+	if closeWord.MatchString(req.Header.Get("Connection")) && !httpguts.HeaderValuesContainsToken(req.Header["Connection"], "close") {
+		// "close" among other words but not as a member of the list
+		// ("Close 0"): net/http's server closes after the answer, the
+		// others read no close and go on.
+		kinds = append(kinds, stopAfter)
+	}
+	if req.Method == "OPTIONS" && req.RequestURI == "*" {
+		kinds = append(kinds, stopAt)
+	}
+	return kinds
 }
+
+// closeWord matches "close" bounded by spaces, commas or the value's
+// ends, as net/http's server looks for it in the first Connection value.
+var closeWord = regexp.MustCompile(`(?i)(^|[ ,])close($|[ ,])`)
 
 // httpTarget matches a target in absolute form with an http(s) scheme.
 var httpTarget = regexp.MustCompile(`(?i)^https?://`)

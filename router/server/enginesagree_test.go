@@ -54,8 +54,8 @@ import (
 //     fasthttp's parser (closed after the answer, Transfer-Encoding
 //     refused); a percent-escape in the Host value, which fasthttp's
 //     server refuses 400; a target in neither origin form nor an
-//     http(s) absolute form ("A:"), which net/http's server takes and
-//     fasthttp's parser refuses; both
+//     http(s) absolute form ("A:"), or "*" for another method than
+//     OPTIONS, which net/http's server takes and the others refuse; both
 //     Content-Length and Transfer-Encoding, after which the others close
 //     (RFC 9112 §6.3) where net/http goes on; an expectation other than
 //     100-continue, which net/http's server answers 417 itself and
@@ -145,6 +145,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /%ZZ HTTP/1.1\r\n" + h + "\r\n",
 		"GET a HTTP/1.1\r\n" + h + "\r\n",
 		"0 A: HTTP/1.0\r\n0000:0\r\nX-TenAnt-ID:0\r\n\r\n",
+		"GET * HTTP/1.1\r\n" + h + "\r\n",
 		"0 / HTTP/1.1\r\nHost:00\nConneCtion: Close 0\n\n",
 		"GET /a HTTP/1.1\r\n" + h + "Connection: close 0\r\n\r\n" + smuggled,
 		// HTTP/1.0 and keep-alive.
@@ -319,10 +320,11 @@ func knownDifferences(req *http.Request, head []byte) []diffKind {
 		// (net/http) answers 417 to it, then they go on.
 		kinds = append(kinds, stopAfter)
 	}
-	if !strings.HasPrefix(req.RequestURI, "/") && req.RequestURI != "*" && !httpTarget.MatchString(req.RequestURI) {
+	if !strings.HasPrefix(req.RequestURI, "/") && (req.RequestURI != "*" || req.Method != "OPTIONS") && !httpTarget.MatchString(req.RequestURI) {
 		// A target in neither origin form nor an http(s) absolute form
-		// ("A:"): net/http's server takes any absolute URI, fasthttp's
-		// parser refuses these 400 on the other engines.
+		// ("A:"), or "*" for another method than OPTIONS (RFC 9112
+		// §3.2.4): net/http's server takes them, the other engines
+		// refuse them 400.
 		kinds = append(kinds, mayRefuse)
 	}
 	if strings.Contains(req.Host, "%") {

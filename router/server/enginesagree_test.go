@@ -138,6 +138,8 @@ func FuzzEnginesAgree(f *testing.F) {
 		// Targets.
 		"GET http://localhost/a?q=1 HTTP/1.1\r\n" + h + "\r\n",
 		"GET http://evil.example/a HTTP/1.1\r\n" + h + "\r\n",
+		"GET http://localhost/a HTTP/1.1\r\nHost: a\"b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled, // fasthttp forwarded it
+		"0 A://00 HTTP/1.1\nHost:0 0\n\n",
 		"GET /a#frag HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a? HTTP/1.1\r\n" + h + "\r\n", // fasthttp, evloop dropped the ?
 		"GET /a?x=1;y=2&z=3&w=%zz&v=4 HTTP/1.1\r\n" + h + "\r\n",

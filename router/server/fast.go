@@ -159,9 +159,10 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		rt.fastParseError(ctx, fasthttp.ErrUnsupportedTransferEncoding) // 501, the connection closed
 		return
 	}
-	if missingHost(&ctx.Request.Header) || !httpguts.ValidHostHeader(string(ctx.Request.Header.Host())) {
+	if missingHost(&ctx.Request.Header) || !httpguts.ValidHostHeader(string(ctx.Request.Header.Host())) || invalidHostField(&ctx.Request.Header) {
 		// fasthttp's parser refuses some invalid Host values (a space),
-		// not all (a quote), nor a missing one past HTTP/1.1: refused as
+		// not all (a quote), nor a missing one past HTTP/1.1, nor one
+		// beside an absolute-form target: refused as
 		// net/http's server and the evloop engine refuse them (RFC 9112
 		// §3.2), never forwarded.
 		rt.fastParseError(ctx, errBadHost) // 400, the connection closed

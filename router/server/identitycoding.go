@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
 )
 
 // identityCoding reports whether a request read by fasthttp's parser
@@ -55,4 +56,23 @@ func unsupportedVersion(h *fasthttp.RequestHeader) bool {
 func missingHost(h *fasthttp.RequestHeader) bool {
 	p := h.Protocol()
 	return len(p) == len("HTTP/1.1") && p[5] == '1' && p[7] > '1' && len(h.Host()) == 0
+}
+
+// invalidHostField reports whether a request read by fasthttp's parser
+// has a Host field whose value no host has. Host() is the target's
+// authority for an absolute-form target (RFC 9112 §3.2.2), so it does
+// not show the field: the raw head is scanned. A server refuses an
+// invalid Host field whatever the target (§3.2), as net/http's does.
+func invalidHostField(h *fasthttp.RequestHeader) bool {
+	const name = "Host"
+	raw := h.RawHeaders()
+	for len(raw) > 0 {
+		var line []byte
+		line, raw, _ = bytes.Cut(raw, []byte{'\n'})
+		if len(line) > len(name) && line[len(name)] == ':' && bytes.EqualFold(line[:len(name)], []byte(name)) {
+			v := bytes.Trim(line[len(name)+1:], " \t\r")
+			return !httpguts.ValidHostHeader(string(v))
+		}
+	}
+	return false
 }

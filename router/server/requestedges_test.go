@@ -106,6 +106,14 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 400)
 				wantTargets(t, seen)
 			}},
+		{name: "absolute-form target with an invalid Host field", raw: "GET http://localhost/a HTTP/1.1\r\nHost: a\"b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			// The target's authority wins (RFC 9112 §3.2.2), but an
+			// invalid Host field is still refused (§3.2), as net/http
+			// refuses it. Found by FuzzEnginesAgree.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
 		{name: "HTTP/1.0 without Host", raw: "GET /a HTTP/1.0\r\nX-Tenant-ID: acme\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 200)

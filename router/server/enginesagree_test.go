@@ -55,7 +55,9 @@ import (
 //     refused); a percent-escape in the Host value, which fasthttp's
 //     server refuses 400; a target in neither origin form nor an
 //     http(s) absolute form ("A:"), or "*" for another method than
-//     OPTIONS, which net/http's server takes and the others refuse; both
+//     OPTIONS, which net/http's server takes and the others refuse; an
+//     http URI without a host ("http://"), which fasthttp's parser
+//     refuses as RFC 9110 §4.2.1 says; both
 //     Content-Length and Transfer-Encoding, after which the others close
 //     (RFC 9112 §6.3) where net/http goes on; an expectation other than
 //     100-continue, which net/http's server answers 417 itself and
@@ -140,6 +142,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET http://evil.example/a HTTP/1.1\r\n" + h + "\r\n",
 		"GET http://localhost/a HTTP/1.1\r\nHost: a\"b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled, // fasthttp forwarded it
 		"0 A://00 HTTP/1.1\nHost:0 0\n\n",
+		"000 http:// HTTP/1.0\r\n0000:0\r\nX-TenAnt-ID:0\r\n\r\n",
 		"GET /a#frag HTTP/1.1\r\n" + h + "\r\n",
 		"GET /a? HTTP/1.1\r\n" + h + "\r\n", // fasthttp, evloop dropped the ?
 		"GET /a?x=1;y=2&z=3&w=%zz&v=4 HTTP/1.1\r\n" + h + "\r\n",
@@ -329,6 +332,12 @@ func knownDifferences(req *http.Request, head []byte) []diffKind {
 		// refuse them 400.
 		kinds = append(kinds, mayRefuse)
 	}
+	if emptyAuthority.MatchString(req.RequestURI) {
+		// An http(s) URI without a host, which RFC 9110 §4.2.1 has a
+		// recipient reject: fasthttp's parser refuses it 400, net/http's
+		// server and evloop pass it to the router.
+		kinds = append(kinds, mayRefuse)
+	}
 	if strings.Contains(req.Host, "%") {
 		// A percent-escape in the host (RFC 3986 reg-name allows them):
 		// fasthttp's server refuses any, net/http and evloop pass them.
@@ -358,6 +367,9 @@ var closeWord = regexp.MustCompile(`(?i)(^|[ ,])close($|[ ,])`)
 
 // httpTarget matches a target in absolute form with an http(s) scheme.
 var httpTarget = regexp.MustCompile(`(?i)^https?://`)
+
+// emptyAuthority matches an http(s) absolute-form target without a host.
+var emptyAuthority = regexp.MustCompile(`(?i)^https?://($|[/?#])`)
 
 // emptyHost matches a head with a Host field of no value.
 var emptyHost = regexp.MustCompile(`(?i)\nhost:[ \t]*\r?\n`)

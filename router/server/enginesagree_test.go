@@ -60,8 +60,9 @@ import (
 //     refuses as RFC 9110 §4.2.1 says; both
 //     Content-Length and Transfer-Encoding, after which the others close
 //     (RFC 9112 §6.3) where net/http goes on; an expectation other than
-//     100-continue, which net/http's server answers 417 itself and
-//     closes, the others forward (the cell answers 417) and go on; and
+//     100-continue, which net/http's server answers 417 itself (before
+//     the router decides) and closes, the others decide on or forward
+//     (the cell answers 417) and go on; and
 //     a Connection value with "close" only as a word ("Close 0"), after
 //     which net/http's server closes and the others go on; OPTIONS *,
 //     which net/http's server answers itself; an empty line
@@ -167,6 +168,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"GET /a HTTP/1.1\r\n" + h + "\r\nGET /b HTTP/1.1\r\nHost:\r\nX-Tenant-ID: acme\r\n\r\n",
 		"OPTIONS * HTTP/1.1\r\n" + h + "\r\n",
 		"OPTIONS * HTTP/1.1\nHost:0\n\n", // two differences of one request
+		"0 / HTTP/1.1\nHost:0\nEXpeCt:0\n\n",
 		"GET /a HTTP/1.1\nHost: localhost\nX-Tenant-ID: acme\n\n",
 		"\r\n",
 		"000 /0 HTTP/1.1\r\nHost:00000000000\n\n\r\n", // two known differences in a row
@@ -322,9 +324,10 @@ func knownDifferences(req *http.Request, head []byte) []diffKind {
 	}
 	if req.Header.Get("Expect") != "" && !strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
 		// An expectation net/http's server cannot meet: it answers 417
-		// itself and closes; the other engines forward it, and the cell
-		// (net/http) answers 417 to it, then they go on.
-		kinds = append(kinds, stopAfter)
+		// itself, before the router decides anything, and closes; the
+		// other engines decide (and may refuse) or forward it, and the
+		// cell (net/http) answers 417 to it, then they go on.
+		kinds = append(kinds, stopAt)
 	}
 	if !strings.HasPrefix(req.RequestURI, "/") && (req.RequestURI != "*" || req.Method != "OPTIONS") && !httpTarget.MatchString(req.RequestURI) {
 		// A target in neither origin form nor an http(s) absolute form

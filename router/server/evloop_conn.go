@@ -105,8 +105,11 @@ type evClient struct {
 	method   string
 	path     string
 	rawQuery string
-	target   string
-	sig      [128]byte
+	// forceQuery: the target had a '?' with nothing after it, kept in
+	// the forwarded target.
+	forceQuery bool
+	target     string
+	sig        [128]byte
 
 	// The attempt in flight.
 	u      *upstream
@@ -395,6 +398,10 @@ func (cl *evClient) serve() {
 		cl.plainError(http.StatusHTTPVersionNotSupported)
 		return
 	}
+	if missingHost(in) || invalidHeaderName(in) {
+		cl.plainError(http.StatusBadRequest)
+		return
+	}
 	if identityCoding(in) || (in.ContentLength() == -1 && !chunkedOnly(in)) {
 		cl.plainError(http.StatusNotImplemented) // a coding not known: as net/http answers it
 		return
@@ -431,7 +438,7 @@ func (cl *evClient) serve() {
 		cl.refuse(r)
 		return
 	}
-	cl.rawQuery = u.RawQuery
+	cl.rawQuery, cl.forceQuery = u.RawQuery, u.ForceQuery
 	if u.Host != "" {
 		host = u.Host // absolute form: the target's authority wins (RFC 9112 §3.2.2)
 		in.SetHost(host)
@@ -501,7 +508,7 @@ func (cl *evClient) decided(r router.Refusal, ok bool) {
 	}
 	cl.path = (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
 	cl.target = cl.path
-	if cl.rawQuery != "" {
+	if cl.rawQuery != "" || cl.forceQuery {
 		cl.target += "?" + cl.rawQuery
 	}
 	cl.out.SetRequestURI(cl.target)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
@@ -92,6 +93,13 @@ func (rt *Router) fastParseError(ctx *fasthttp.RequestCtx, err error) {
 // (unsupportedVersion).
 var errHTTPVersion = errors.New("unsupported HTTP version")
 
+// errBadHost is a request whose Host value no host has.
+var errBadHost = errors.New("invalid Host header")
+
+// errBadHeaderName is a request with a header whose name is not a token
+// (invalidHeaderName).
+var errBadHeaderName = errors.New("invalid header name")
+
 // parseErrorStatus is the status that answers a request fasthttp's
 // parser refused with err, as net/http answers the same: 400, 431 for a
 // head over the buffer, 408 for one too slow, 501 for a transfer coding
@@ -151,6 +159,19 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		rt.fastParseError(ctx, fasthttp.ErrUnsupportedTransferEncoding) // 501, the connection closed
 		return
 	}
+	if missingHost(&ctx.Request.Header) || !httpguts.ValidHostHeader(string(ctx.Request.Header.Host())) || invalidHostField(&ctx.Request.Header) {
+		// fasthttp's parser refuses some invalid Host values (a space),
+		// not all (a quote), nor a missing one past HTTP/1.1, nor one
+		// beside an absolute-form target: refused as
+		// net/http's server and the evloop engine refuse them (RFC 9112
+		// §3.2), never forwarded.
+		rt.fastParseError(ctx, errBadHost) // 400, the connection closed
+		return
+	}
+	if invalidHeaderName(&ctx.Request.Header) {
+		rt.fastParseError(ctx, errBadHeaderName) // 400, the connection closed
+		return
+	}
 	start := time.Now()
 	rt.inflight.Add(1)
 	defer rt.inflight.Add(-1)
@@ -184,7 +205,7 @@ func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
 		rt.writeFastError(ctx, st, r)
 		return
 	}
-	rt.forwardFast(ctx, st, method, u.RawQuery)
+	rt.forwardFast(ctx, st, method, u.RawQuery, u.ForceQuery)
 }
 
 // hopHeaders are dropped on the way in and out (RFC 9110 §7.6.1), as
@@ -222,8 +243,10 @@ func methodString(m []byte) string {
 }
 
 // forwardFast sends the request to the decision's cells under the
-// forwarding policy and answers with the first answer kept.
-func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, rawQuery string) {
+// forwarding policy and answers with the first answer kept. forceQuery:
+// the client's target had a '?' with nothing after it, which the
+// forwarded target keeps ("/a?" is not "/a", RFC 3986 §6.2.3).
+func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, rawQuery string, forceQuery bool) {
 	ups := *rt.cells.Load()
 	in := &ctx.Request.Header
 	out := fasthttp.AcquireRequest()
@@ -233,7 +256,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	// The request target: the forwarded path as net/http would write it.
 	path := (&url.URL{Path: st.path, RawPath: st.rawPath}).EscapedPath()
 	target := path
-	if rawQuery != "" {
+	if rawQuery != "" || forceQuery {
 		target += "?" + rawQuery
 	}
 	// fasthttp's ContentLength: the declared length, -1 for chunked, -2

@@ -21,9 +21,14 @@ import (
 // with X-Forwarded-*, X-Request-ID and without what only the router may
 // set (signature, tenant, epoch, and the trace context, which each
 // attempt sets), as httputil.ReverseProxy with SetXForwarded writes them.
-// The target, Host and what each attempt adds are attemptHead's.
+// The target, Host and what each attempt adds are attemptHead's. A
+// request without Content-Type goes without one: fasthttp's default
+// (application/octet-stream, for a body with a length) is off, since a
+// proxy does not invent a media type (RFC 9110 §8.3 leaves the guess to
+// the recipient).
 func (rt *Router) forwardedHead(in, out *fasthttp.RequestHeader, remote net.Addr, st *reqState) {
 	in.CopyTo(out)
+	out.SetNoDefaultContentType(true)
 	if !in.IsHTTP11() {
 		// The router speaks its own version to the cell, as
 		// ReverseProxy does (RFC 9110 §6.2).

@@ -151,8 +151,16 @@ type harness struct {
 	done   chan error
 }
 
-// startRouter runs a Router on loopback listeners with reg installed.
+// startRouter runs a Router on loopback listeners with reg installed,
+// serving with the engine of the eachEngine subtest t runs under.
 func startRouter(t *testing.T, reg *router.Registry, mutate func(*Config)) *harness {
+	t.Helper()
+	return startRouterWith(t, engineOf(t), reg, mutate)
+}
+
+// startRouterWith is startRouter serving with engine, for callers that
+// are no eachEngine subtest (a fuzz target starts one router per engine).
+func startRouterWith(t testing.TB, engine Engine, reg *router.Registry, mutate func(*Config)) *harness {
 	t.Helper()
 	store := router.NewStore(nil)
 	if reg != nil {
@@ -164,7 +172,7 @@ func startRouter(t *testing.T, reg *router.Registry, mutate func(*Config)) *harn
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: store, Signer: signer, Health: health.New(health.Config{Interval: time.Hour}), Engine: engineOf(t)}
+	cfg := Config{Store: store, Signer: signer, Health: health.New(health.Config{Interval: time.Hour}), Engine: engine}
 	if mutate != nil {
 		mutate(&cfg)
 	}

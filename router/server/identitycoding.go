@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
 )
 
 // identityCoding reports whether a request read by fasthttp's parser
@@ -43,4 +44,35 @@ func identityCoding(h *fasthttp.RequestHeader) bool {
 func unsupportedVersion(h *fasthttp.RequestHeader) bool {
 	p := h.Protocol() // "HTTP/d.d": the parser refuses any other form
 	return len(p) != len("HTTP/1.1") || p[5] != '1'
+}
+
+// missingHost reports whether a request read by fasthttp's parser, of a
+// minor version past 1.1 ("HTTP/1.2"), has no Host. Such a request is
+// read as HTTP/1.1 (RFC 9110 §2.5), which requires one (RFC 9112 §3.2):
+// it is answered 400 and the connection closed, as net/http's server
+// answers it. fasthttp's parser requires Host only of "HTTP/1.1" and
+// reads any other 1.x as HTTP/1.0 (the connection then closed after the
+// answer, a Transfer-Encoding refused: both safe, left as they are).
+func missingHost(h *fasthttp.RequestHeader) bool {
+	p := h.Protocol()
+	return len(p) == len("HTTP/1.1") && p[5] == '1' && p[7] > '1' && len(h.Host()) == 0
+}
+
+// invalidHostField reports whether a request read by fasthttp's parser
+// has a Host field whose value no host has. Host() is the target's
+// authority for an absolute-form target (RFC 9112 §3.2.2), so it does
+// not show the field: the raw head is scanned. A server refuses an
+// invalid Host field whatever the target (§3.2), as net/http's does.
+func invalidHostField(h *fasthttp.RequestHeader) bool {
+	const name = "Host"
+	raw := h.RawHeaders()
+	for len(raw) > 0 {
+		var line []byte
+		line, raw, _ = bytes.Cut(raw, []byte{'\n'})
+		if len(line) > len(name) && line[len(name)] == ':' && bytes.EqualFold(line[:len(name)], []byte(name)) {
+			v := bytes.Trim(line[len(name)+1:], " \t\r")
+			return !httpguts.ValidHostHeader(string(v))
+		}
+	}
+	return false
 }

@@ -77,6 +77,15 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 400)
 				wantTargets(t, seen)
 			}},
+		{name: "HTTP/1.2 without Host", raw: "GET /a HTTP/1.2\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			// A later minor version is read as the highest the server
+			// speaks, 1.1 (RFC 9110 §2.5), which requires Host: found by
+			// FuzzEnginesAgree (fasthttp's parser reads HTTP/1.2 as 1.0,
+			// and the request was forwarded).
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
 		{name: "Host with a space", raw: "GET /a HTTP/1.1\r\nHost: a b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
 			// An invalid Host value is answered 400, the connection closed
 			// (RFC 9112 §3.2), never forwarded as X-Forwarded-Host.
@@ -85,6 +94,22 @@ func TestClientRequestEdges(t *testing.T) {
 				wantTargets(t, seen)
 			}},
 		{name: "Host with a slash", raw: "GET /a HTTP/1.1\r\nHost: a/b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
+		{name: "Host with a quote", raw: "GET /a HTTP/1.1\r\nHost: a\"b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			// A character no host has (found by FuzzEnginesAgree: fasthttp's
+			// parser refuses a space, not this): refused as net/http
+			// refuses it.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
+		{name: "absolute-form target with an invalid Host field", raw: "GET http://localhost/a HTTP/1.1\r\nHost: a\"b\r\nX-Tenant-ID: acme\r\n\r\n" + smuggled,
+			// The target's authority wins (RFC 9112 §3.2.2), but an
+			// invalid Host field is still refused (§3.2), as net/http
+			// refuses it. Found by FuzzEnginesAgree.
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 400)
 				wantTargets(t, seen)
@@ -136,6 +161,15 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 200)
 				wantTargets(t, seen, "/a?x=1;y=2&z=3&w=%zz&v=4")
 			}},
+		{name: "empty query", raw: "GET /a? HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
+			// "/a?" is not "/a" (RFC 3986 §6.2.3: a delimiter of an
+			// empty component is not dropped): the cell gets the target
+			// as sent, on every engine, as net/http's ReverseProxy sends
+			// it. Found by FuzzEnginesAgree.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 200)
+				wantTargets(t, seen, "/a?")
+			}},
 		{name: "target with a bare space", raw: "GET /a b HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
 				wantStatuses(t, answers, 400)
@@ -159,6 +193,23 @@ func TestClientRequestEdges(t *testing.T) {
 					t.Errorf("answers %v, want [200 200] with no interim one", got)
 				}
 				wantTargets(t, seen, "/a", "/b")
+			}},
+		{name: "body without Content-Type", raw: "POST /a HTTP/1.1\r\n" + h + "Content-Length: 5\r\n\r\nhello" + "POST /b HTTP/1.1\r\n" + h + "Content-Type: text/x-mine\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+			// A proxy invents no media type (RFC 9110 §8.3: without one
+			// the recipient may assume application/octet-stream or look
+			// at the data; that is the cell's choice): the cell gets the
+			// request without Content-Type, and the client's own as sent.
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 200, 200)
+				wantTargets(t, seen, "/a", "/b")
+				if len(seen) == 2 {
+					if ct, ok := seen[0].header["Content-Type"]; ok {
+						t.Errorf("the cell got Content-Type %q on a request sent without one", ct)
+					}
+					if ct := seen[1].header.Values("Content-Type"); !slices.Equal(ct, []string{"text/x-mine"}) {
+						t.Errorf("the cell got Content-Type %q, want the client's text/x-mine", ct)
+					}
+				}
 			}},
 		{name: "Content-Length 0 with Expect: 100-continue", raw: "POST /a HTTP/1.1\r\n" + h + "Content-Length: 0\r\nExpect: 100-continue\r\n\r\n" + "GET /b HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n",
 			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {

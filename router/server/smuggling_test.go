@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ type seenRequest struct {
 	method, target, body, contentLength string
 	transferEncoding                    []string
 	header                              http.Header
+	// incomplete: reading the body failed (the router broke the
+	// request off); body is what arrived of it.
+	incomplete bool
 }
 
 // recordingCell is a loopback cell that records every request it gets.
@@ -27,18 +31,21 @@ type recordingCell struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	seen []seenRequest
+	busy atomic.Int64 // requests being handled
 }
 
-func newRecordingCell(t *testing.T, h http.HandlerFunc) *recordingCell {
+func newRecordingCell(t testing.TB, h http.HandlerFunc) *recordingCell {
 	t.Helper()
 	c := &recordingCell{}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			return
 		}
-		b, _ := io.ReadAll(r.Body)
+		c.busy.Add(1)
+		defer c.busy.Add(-1)
+		b, err := io.ReadAll(r.Body)
 		c.mu.Lock()
-		c.seen = append(c.seen, seenRequest{method: r.Method, target: r.URL.RequestURI(), body: string(b), contentLength: r.Header.Get("Content-Length"), transferEncoding: r.TransferEncoding, header: r.Header.Clone()})
+		c.seen = append(c.seen, seenRequest{method: r.Method, target: r.URL.RequestURI(), body: string(b), contentLength: r.Header.Get("Content-Length"), transferEncoding: r.TransferEncoding, header: r.Header.Clone(), incomplete: err != nil})
 		c.mu.Unlock()
 		if h != nil {
 			h(w, r)
@@ -144,6 +151,8 @@ func TestSmugglingDefences(t *testing.T) {
 		{name: "CR in a header name (fasthttp#1785)", raw: "GET /a HTTP/1.1\r\n" + h + "\rX-A: b\r\n\r\n", check: refused},
 		{name: "bare CR in a header value (fasthttp#1794)", raw: "GET /a HTTP/1.1\r\n" + h + "X-A: b\rc\r\n\r\n", check: refused},
 		{name: "NUL in a header value (fasthttp#1794)", raw: "GET /a HTTP/1.1\r\n" + h + "X-A: b\x00c\r\n\r\n", check: refused},
+		{name: "space inside a header name", raw: "GET /a HTTP/1.1\r\n" + h + "X a: b\r\n\r\n" + smuggled, check: refused},
+		{name: "tab inside a header name", raw: "GET /a HTTP/1.1\r\n" + h + "Content-Length\tx: 4\r\n\r\n" + smuggled, check: refused},
 		{name: "invalid character in a header name", raw: "GET /a HTTP/1.1\r\n" + h + "X(A): b\r\n\r\n", check: refused},
 		{name: "invalid method (fasthttp#1803)", raw: "G(T /a HTTP/1.1\r\n" + h + "\r\n", check: refused},
 		{name: "two Host headers", raw: "GET /a HTTP/1.1\r\n" + h + "Host: other\r\n\r\n", check: refused},

@@ -172,6 +172,7 @@ func TestAttemptsAreSignedForTheirURL(t *testing.T) {
 	}{
 		{"plain", "GET", "https://edge.example/orders?x=1", headers{"X-Tenant-Id": "acme"}, "https://a.cells.example/orders?x=1", "acme"},
 		{"escapes kept", "DELETE", "https://edge.example/a%2Fb/caf%C3%A9;v=1?q=a%20b&r", headers{"X-Tenant-Id": "acme"}, "https://a.cells.example/a%2Fb/caf%C3%A9;v=1?q=a%20b&r", "acme"},
+		{"empty query kept", "GET", "https://edge.example/orders?", headers{"X-Tenant-Id": "acme"}, "https://a.cells.example/orders?", "acme"},
 		{"path mode strips", "GET", "https://edge.example/t/hooli/v1/items", headers{}, "https://b.cells.example:8443/v1/items", "hooli"},
 		{"path mode root", "GET", "https://edge.example/t/hooli", headers{}, "https://b.cells.example:8443/", "hooli"},
 	}

@@ -129,7 +129,7 @@ func (e *edge) prepare(in inbound, cachedOnly bool) (*walk, error) {
 	}
 	w.d = d
 	w.cur = &w.d
-	w.target = url.URL{Path: t.Path, RawPath: t.RawPath, RawQuery: u.RawQuery}
+	w.target = url.URL{Path: t.Path, RawPath: t.RawPath, RawQuery: u.RawQuery, ForceQuery: u.ForceQuery} // "/a?" is not "/a": kept as sent
 	w.att = w.d.Attempts(w.health, in.Method, in.HasBody, e.cfg.MaxAttempts)
 	w.res.Traceparent = e.traceparent()
 	return w, nil

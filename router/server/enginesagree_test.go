@@ -180,6 +180,8 @@ func FuzzEnginesAgree(f *testing.F) {
 		// An unknown tenant, and none.
 		"GET /a HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: nobody\r\n\r\n" + smuggled,
 		"GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		// A bare CR inside a chunk line.
+		"0 / HTTP/1.1\r\nHost:0\nX-TenAnt-ID:acme\nTrAnsfer-EnCoding:chunked\n\n0;0\r000000\r00\r0000\r000",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -177,7 +177,10 @@ func (b *evBody) take(in, out []byte) (used int, _ []byte, err error) {
 }
 
 // chunkLine returns the line at the start of p without its CRLF, and its
-// length with it. A line must end with CRLF; a bare LF is malformed.
+// length with it. A line must end with CRLF, and hold no other CR; a bare
+// LF is malformed, and so is a bare CR (as net/http reads chunk lines):
+// read as part of a chunk extension, it would let the bytes up to the
+// next LF, a pipelined request's line among them, pass as that line.
 func chunkLine(p []byte) (line []byte, n int, err error) {
 	i := bytes.IndexByte(p, '\n')
 	if i < 0 {
@@ -188,6 +191,9 @@ func chunkLine(p []byte) (line []byte, n int, err error) {
 	}
 	if i == 0 || p[i-1] != '\r' {
 		return nil, 0, errors.New("malformed chunked encoding: line not ended by CRLF")
+	}
+	if bytes.IndexByte(p[:i-1], '\r') >= 0 {
+		return nil, 0, errors.New("malformed chunked encoding: a CR inside a line")
 	}
 	return p[:i-1], i + 1, nil
 }

@@ -208,6 +208,11 @@ func TestBadChunkedBody(t *testing.T) {
 		{name: "chunk size too large", body: "ffffffffffffffffff\r\nabcd\r\n0\r\n\r\n"},
 		{name: "bare LF line ends", body: "4\nabcd\n0\n\n"},
 		{name: "no CRLF after the data", body: "4\r\nabcdXX0\r\n\r\n"},
+		// A CR before a chunk line's end: net/http refuses it, and read
+		// as part of the line it let the last chunk's "trailers" swallow
+		// a pipelined request (found by FuzzEnginesAgree).
+		{name: "bare CR in a chunk extension", body: "0;a\rb\r\nGET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{name: "bare CR in a chunk size line", body: "4\r0\r\nabcd\r\n0\r\n\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
-	"golang.org/x/net/http/httpguts"
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
@@ -394,26 +393,20 @@ func (cl *evClient) serve() {
 	// span), as the other engines answer it uncounted, and before
 	// anything that may answer and keep the connection: what follows its
 	// head cannot be told apart from the next request.
-	if unsupportedVersion(in) {
-		cl.plainError(http.StatusHTTPVersionNotSupported)
+	if status := unreadable(in); status != 0 {
+		cl.plainError(status)
 		return
 	}
-	if missingHost(in) || invalidHeaderName(in) {
-		cl.plainError(http.StatusBadRequest)
-		return
-	}
-	if identityCoding(in) || (in.ContentLength() == -1 && !chunkedOnly(in)) {
+	if in.ContentLength() == -1 && !chunkedOnly(in) {
 		cl.plainError(http.StatusNotImplemented) // a coding not known: as net/http answers it
 		return
 	}
 	u, err := url.ParseRequestURI(string(in.RequestURI()))
-	host := string(in.Host())
-	if err != nil || !httpguts.ValidHostHeader(host) {
-		// An invalid Host is refused, as net/http's server and fasthttp's
-		// (which parses it with the target) refuse it (RFC 9112 §3.2).
+	if err != nil {
 		cl.plainError(http.StatusBadRequest)
 		return
 	}
+	host := string(in.Host())
 	cl.start = time.Now()
 	rt.inflight.Add(1)
 	rt.budget.request()

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"golang.org/x/net/http/httpguts"
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
@@ -81,24 +80,17 @@ func (l fastLogger) Printf(format string, args ...any) {
 // does: a plain 400 (431 for a head over the buffer), the connection
 // closed. Like net/http's, these are not counted as the router's answers.
 func (rt *Router) fastParseError(ctx *fasthttp.RequestCtx, err error) {
-	status := parseErrorStatus(err)
+	fastPlainError(ctx, parseErrorStatus(err))
+}
+
+// fastPlainError answers status in plain text and closes the connection.
+func fastPlainError(ctx *fasthttp.RequestCtx, status int) {
 	ctx.Response.Reset()
 	ctx.SetStatusCode(status)
 	ctx.Response.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	ctx.SetConnectionClose()
 	ctx.SetBodyString(strconv.Itoa(status) + " " + http.StatusText(status))
 }
-
-// errHTTPVersion is a request whose HTTP major version is not 1
-// (unsupportedVersion).
-var errHTTPVersion = errors.New("unsupported HTTP version")
-
-// errBadHost is a request whose Host value no host has.
-var errBadHost = errors.New("invalid Host header")
-
-// errBadHeaderName is a request with a header whose name is not a token
-// (invalidHeaderName).
-var errBadHeaderName = errors.New("invalid header name")
 
 // parseErrorStatus is the status that answers a request fasthttp's
 // parser refused with err, as net/http answers the same: 400, 431 for a
@@ -113,8 +105,6 @@ func parseErrorStatus(err error) int {
 		return http.StatusRequestTimeout
 	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding) || strings.Contains(err.Error(), "unsupported transfer-encoding"):
 		return http.StatusNotImplemented // as net/http answers it
-	case errors.Is(err, errHTTPVersion):
-		return http.StatusHTTPVersionNotSupported
 	}
 	return http.StatusBadRequest
 }
@@ -149,27 +139,16 @@ func fastHeaderBytes(h *fasthttp.RequestHeader) int {
 
 // serveFast proxies one request (EngineFastHTTP).
 func (rt *Router) serveFast(ctx *fasthttp.RequestCtx) {
-	if unsupportedVersion(&ctx.Request.Header) {
-		rt.fastParseError(ctx, errHTTPVersion) // 505, the connection closed
+	// What fasthttp's parser lets through that the router does not
+	// read, answered as a parse error (uncounted, the connection closed).
+	// Host() shows an absolute-form target's authority, not the Host
+	// field, which is checked apart.
+	if status := unreadable(&ctx.Request.Header); status != 0 {
+		fastPlainError(ctx, status)
 		return
 	}
-	if identityCoding(&ctx.Request.Header) {
-		// A request that cannot be read, answered as fasthttp's parser
-		// answers one (uncounted, as on the other engines).
-		rt.fastParseError(ctx, fasthttp.ErrUnsupportedTransferEncoding) // 501, the connection closed
-		return
-	}
-	if missingHost(&ctx.Request.Header) || !httpguts.ValidHostHeader(string(ctx.Request.Header.Host())) || invalidHostField(&ctx.Request.Header) {
-		// fasthttp's parser refuses some invalid Host values (a space),
-		// not all (a quote), nor a missing one past HTTP/1.1, nor one
-		// beside an absolute-form target: refused as
-		// net/http's server and the evloop engine refuse them (RFC 9112
-		// §3.2), never forwarded.
-		rt.fastParseError(ctx, errBadHost) // 400, the connection closed
-		return
-	}
-	if invalidHeaderName(&ctx.Request.Header) {
-		rt.fastParseError(ctx, errBadHeaderName) // 400, the connection closed
+	if invalidHostField(&ctx.Request.Header) {
+		fastPlainError(ctx, http.StatusBadRequest)
 		return
 	}
 	start := time.Now()

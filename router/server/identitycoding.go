@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"net/http"
 
 	"github.com/valyala/fasthttp"
 	"golang.org/x/net/http/httpguts"
@@ -75,4 +76,24 @@ func invalidHostField(h *fasthttp.RequestHeader) bool {
 		}
 	}
 	return false
+}
+
+// unreadable is the status that answers a request fasthttp's parser
+// read (EngineFastHTTP, EngineEvLoop) but the router does not, or 0: an
+// HTTP major version other than 1 (505), a transfer coding the parser
+// accepted without applying it (501), a missing or invalid Host, or a
+// header name that is not a token (400). Both engines answer it before
+// the request is counted and close the connection, as net/http's server
+// answers the same requests: what follows such a head cannot be told
+// apart from the next request.
+func unreadable(h *fasthttp.RequestHeader) int {
+	switch {
+	case unsupportedVersion(h):
+		return http.StatusHTTPVersionNotSupported
+	case identityCoding(h):
+		return http.StatusNotImplemented
+	case missingHost(h) || !httpguts.ValidHostHeader(string(h.Host())) || invalidHeaderName(h):
+		return http.StatusBadRequest
+	}
+	return 0
 }

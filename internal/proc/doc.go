@@ -3,7 +3,8 @@
 // `cellfabric local --store` and the state adapters' tests use, or any
 // process a test needs beside the code under test.
 //
-//   - FreePort finds a free TCP port of 127.0.0.1 to tell a process to
+//   - FreePort finds a free TCP port of 127.0.0.1, below the ephemeral
+//     ports (so that no socket bound to port 0 takes it first), to tell a process to
 //     listen on;
 //   - Start starts a process in a process group of its own and waits until
 //     it answers (a ready function says when);

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -19,6 +21,9 @@ import (
 
 // Tuning, in one place.
 const (
+	// portAttempts is how many free ports Start tries for an emulator
+	// that finds its port taken by another program first.
+	portAttempts = 3
 	// DefaultStartTimeout bounds the wait for a starting emulator to
 	// answer (the Firestore emulator, a JVM, takes a few seconds; azurite
 	// about one; dynalite less).
@@ -42,7 +47,9 @@ const (
 // Options configure Start.
 type Options struct {
 	// Port is the port of 127.0.0.1 the emulator listens on. Zero: a free
-	// one.
+	// one below the ephemeral ports (proc.FreePort), and another if a
+	// program takes it before the emulator binds it. A port where another
+	// program answers is refused.
 	Port int
 	// DataDir is where the emulator keeps its data, created if missing:
 	// dynalite's LevelDB (--path), azurite's database (--location). A later
@@ -134,17 +141,57 @@ func Start(kind contract.Kind, o Options) (*Emulator, error) {
 			return nil, fmt.Errorf("%s's data directory: %w", e.name, err)
 		}
 	}
-	if e.port == 0 {
-		port, err := proc.FreePort()
+	if e.port != 0 {
+		if err := e.Restart(); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
 		e.port = port
+		before := e.outputLen()
+		err = e.Restart()
+		if err == nil {
+			return e, nil
+		}
+		if attempt == portAttempts || !e.lostItsPort(before) {
+			return nil, err
+		}
+		// Another program bound the free port before the emulator did:
+		// the emulator exited, and another port is tried.
 	}
-	if err := e.Restart(); err != nil {
-		return nil, err
+}
+
+// freePort picks the port of an emulator started without one (a test
+// replaces it to make the port taken).
+var freePort = proc.FreePort
+
+// lostItsPort reports whether the emulator, which failed to start, found
+// its port taken: something else listens on it now, or the emulator's
+// output since before (outputLen) says the address was in use.
+func (e *Emulator) lostItsPort(before int) bool {
+	if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(e.port))); err != nil {
+		return true
+	} else {
+		l.Close()
 	}
-	return e, nil
+	if e.tail == nil {
+		return false
+	}
+	out := e.tail.String()
+	return strings.Contains(strings.ToLower(out[min(before, len(out)):]), "address already in use")
+}
+
+// outputLen is how much output the tail has kept so far.
+func (e *Emulator) outputLen() int {
+	if e.tail == nil {
+		return 0
+	}
+	return len(e.tail.String())
 }
 
 // Kind is the store the emulator implements.
@@ -230,14 +277,15 @@ func (e *Emulator) Restart() error {
 	return nil
 }
 
-// ready reports whether the emulator answers: dynalite's and the Firestore
-// emulator's health answer (200 to GET /), any HTTP answer of azurite's
-// table service.
+// ready reports whether the emulator answers, and that what answers is
+// the emulator rather than another program on its port: dynalite's health
+// answer (200 to GET /, "healthy: dynamodb..."), the Firestore emulator's
+// (200, "Ok"), and any answer of azurite's table service, which names
+// itself in its Server header ("Azurite-Table/3.37.0").
 func (e *Emulator) ready() func() error {
 	client := &http.Client{Timeout: time.Second}
 	url := fmt.Sprintf("http://127.0.0.1:%d/", e.port)
-	anyAnswer := e.kind == contract.AzureTable
-	if anyAnswer {
+	if e.kind == contract.AzureTable {
 		url = e.Endpoint() + "/Tables"
 	}
 	return func() error {
@@ -245,9 +293,23 @@ func (e *Emulator) ready() func() error {
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
-		if !anyAnswer && resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 256))
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", url, err)
+		}
+		var ours bool
+		switch e.kind {
+		case contract.AzureTable:
+			ours = strings.HasPrefix(resp.Header.Get("Server"), "Azurite-Table/")
+		case contract.DynamoDB:
+			ours = resp.StatusCode == http.StatusOK && bytes.HasPrefix(body, []byte("healthy: dynamodb"))
+		case contract.Firestore:
+			ours = resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == "Ok"
+		}
+		if !ours {
+			return fmt.Errorf("GET %s: %s, Server %q, %q: not %s's answer (another program on the port?)",
+				url, resp.Status, resp.Header.Get("Server"), body, e.name)
 		}
 		return nil
 	}

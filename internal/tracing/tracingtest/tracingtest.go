@@ -8,6 +8,7 @@ package tracingtest
 import (
 	"context"
 	"net"
+	"strconv"
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -17,6 +18,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/cellfabric/cellfabric/internal/proc"
 )
 
 // Collector is a running OTLP/HTTP receiver.
@@ -50,16 +53,16 @@ func Start(t testing.TB) *Collector {
 }
 
 // FreeAddr is a loopback address nothing listens on (yet): for a receiver,
-// or for a collector that is down.
+// or for a collector that is down. Its port is below the kernel's
+// ephemeral ports (proc.FreePort), so that no test server bound to port 0
+// beside it is given the port meanwhile.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // Span is a received span with its resource's attributes.

@@ -171,9 +171,41 @@ func (b *evBody) take(in, out []byte) (used int, _ []byte, err error) {
 			if b.trailers += n; b.trailers > maxChunkLine {
 				return used, out, errors.New("malformed chunked encoding: trailer section too long")
 			}
+			if err := trailerLine(line, b.trailers == n); err != nil {
+				return used, out, err
+			}
 		}
 	}
 	return used, out, nil
+}
+
+// trailerLine checks one line of a trailer section (first: the section's
+// first line) as net/http's chunked reader does: a field line, name ":"
+// value, the name a token and the value without control bytes but HT; or,
+// after a field line, a folded continuation of it (starting with SP or
+// HT). Trailers are dropped, but a line that is none of these is a
+// malformed body, not a field to skip: read as one, "GET /x HTTP/1.1"
+// would pass as a trailer where net/http, and a server behind a proxy
+// that reads as it does, ends the body before it.
+func trailerLine(line []byte, first bool) error {
+	value := line
+	if line[0] == ' ' || line[0] == '\t' {
+		if first {
+			return errors.New("malformed chunked encoding: the trailer section starts with a folded line")
+		}
+	} else {
+		name, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok || !isToken(name) {
+			return errors.New("malformed chunked encoding: a trailer line that is not a field")
+		}
+		value = v
+	}
+	for _, c := range value {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return errors.New("malformed chunked encoding: a control byte in a trailer")
+		}
+	}
+	return nil
 }
 
 // chunkLine returns the line at the start of p without its CRLF, and its

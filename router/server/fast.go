@@ -244,7 +244,7 @@ func (rt *Router) forwardFast(ctx *fasthttp.RequestCtx, st *reqState, method, ra
 	hasBody := cl > 0 || cl == -1
 	var body *fastBody
 	if hasBody {
-		body = &fastBody{r: ctx.RequestBodyStream(), limit: rt.cfg.MaxBodyBytes, want: int64(cl)}
+		body = &fastBody{r: ctx.RequestBodyStream(), limit: rt.cfg.MaxBodyBytes, want: int64(cl), hdr: in}
 		st.body = &trackedBody{r: body}
 		if rt.dirSync != nil && st.tenant != "" {
 			// Kept, so that a stale_placement answer can be retried
@@ -567,6 +567,7 @@ type fastBody struct {
 	want  int64 // declared length, or -1 (chunked)
 	n     int64
 	done  bool
+	hdr   *fasthttp.RequestHeader // where fasthttp puts a chunked body's trailers
 }
 
 func (b *fastBody) Read(p []byte) (int, error) {
@@ -584,6 +585,15 @@ func (b *fastBody) Read(p []byte) (int, error) {
 	if err == io.EOF {
 		if b.want >= 0 && b.n < b.want {
 			return n, io.ErrUnexpectedEOF
+		}
+		if b.want < 0 && b.hdr != nil {
+			// fasthttp's trailer parser, like its head parser, lets a
+			// name with a space inside through (headername.go).
+			for _, k := range b.hdr.PeekTrailerKeys() {
+				if !isToken(k) {
+					return n, errTrailerName
+				}
+			}
 		}
 		b.done = true
 	}

@@ -1,6 +1,10 @@
 package server
 
 import (
+	"errors"
+	"io"
+	"net/http"
+
 	"github.com/valyala/fasthttp"
 	"golang.org/x/net/http/httpguts"
 )
@@ -31,4 +35,42 @@ func isToken(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// errTrailerName ends a chunked request body with a trailer whose name is
+// not a token. Every engine refuses such a body (400 bad_request_body), as
+// a field line it cannot read: the evloop engine as it reads the trailer
+// section (evloop_body.go), the fasthttp engine once its reader has parsed
+// it (fastBody), and the net/http engine at the body's end (trailerCheck),
+// since both parsers let a name with a space inside through.
+var errTrailerName = errors.New("malformed chunked encoding: a trailer name that is not a token")
+
+// badTrailerName reports a name in a request's Trailer that is not a
+// token: one the Trailer header declared (net/http's server takes it, and
+// its transport then refuses to send the request, where fasthttp's
+// parser refuses the request 400) or, once the body is read, one of the
+// trailers that came.
+func badTrailerName(trailer http.Header) bool {
+	for k := range trailer {
+		if !isToken([]byte(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// trailerCheck is the net/http engine's request body: at its end, the
+// trailers net/http's reader put in req.Trailer must have tokens for
+// names.
+type trailerCheck struct {
+	r   io.Reader
+	req *http.Request
+}
+
+func (c trailerCheck) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF && badTrailerName(c.req.Trailer) {
+		return n, errTrailerName
+	}
+	return n, err
 }

@@ -224,6 +224,13 @@ var (
 
 // ServeHTTP proxies one request.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if badTrailerName(req.Trailer) {
+		// A request the other engines cannot read (headername.go): refused
+		// as net/http's server refuses one, before it is counted.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "400 Bad Request: a name in the Trailer header is not a token", http.StatusBadRequest)
+		return
+	}
 	start := time.Now()
 	rt.inflight.Add(1)
 	defer rt.inflight.Add(-1)
@@ -251,7 +258,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if req.Body != nil && req.Body != http.NoBody {
-		st.body = &trackedBody{r: http.MaxBytesReader(w, req.Body, rt.cfg.MaxBodyBytes)}
+		var r io.Reader = http.MaxBytesReader(w, req.Body, rt.cfg.MaxBodyBytes)
+		if req.Trailer != nil || len(req.TransferEncoding) > 0 {
+			r = trailerCheck{r: r, req: req}
+		}
+		st.body = &trackedBody{r: r}
 		req.Body = st.body
 	}
 	st.requestIDs = []string{st.requestID}

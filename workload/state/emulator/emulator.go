@@ -174,11 +174,11 @@ var freePort = proc.FreePort
 // its port taken: something else listens on it now, or the emulator's
 // output since before (outputLen) says the address was in use.
 func (e *Emulator) lostItsPort(before int) bool {
-	if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(e.port))); err != nil {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(e.port)))
+	if err != nil {
 		return true
-	} else {
-		l.Close()
 	}
+	l.Close()
 	if e.tail == nil {
 		return false
 	}

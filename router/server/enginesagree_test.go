@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -53,8 +54,8 @@ import (
 //     answers 400, fasthttp waits for a CRLF that never comes); a later
 //     minor version (HTTP/1.2), read as 1.1 by net/http and as 1.0 by
 //     fasthttp's parser (closed after the answer, Transfer-Encoding
-//     refused); a percent-escape in the Host value, which fasthttp's
-//     server refuses 400; a target in neither origin form nor an
+//     refused); a percent-escape in the Host value, or a Host that is
+//     no authority ("["), which fasthttp's server refuses 400; a target in neither origin form nor an
 //     http(s) absolute form ("A:"), or "*" for another method than
 //     OPTIONS, which net/http's server takes and the others refuse; an
 //     http URI without a host ("http://"), which fasthttp's parser
@@ -183,6 +184,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"0 * HTTP/1.1\nHost:\n\n",
 		"POST /a HTTP/1.1\r\nHost:%000000000\r\n00000000000:000000000000000000000000000\r\n\r\n0000", // fasthttp closes after its 400
 		"GET /a HTTP/1.1\r\nHost: a%41\r\nX-Tenant-ID: acme\r\n\r\n",
+		"0 / HTTP/1.0\r\nHost:[\r\nX-TenAnt-ID:0\r\n\r\n", // an unclosed IP literal: fasthttp refuses it
 		"GET /a HTTP/1.1\r\n" + h + "\r\n\n",
 		"POST /a HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		"0000 /0 HTTP/1.1\r\nHost:00\r\nX-TenAnt-ID:acme\r\nTrAnsfer-EnCoding: Chunked\r\n\r\n0\r\n\n", // a bare LF ends the trailers
@@ -373,9 +375,12 @@ func knownDifferences(req *http.Request, head []byte) []diffKind {
 		// server and evloop pass it to the router.
 		kinds = append(kinds, mayRefuse)
 	}
-	if strings.Contains(req.Host, "%") {
-		// A percent-escape in the host (RFC 3986 reg-name allows them):
-		// fasthttp's server refuses any, net/http and evloop pass them.
+	if _, err := url.Parse("http://" + req.Host + "/"); err != nil || strings.Contains(req.Host, "%") {
+		// A host fasthttp's server refuses as it parses the URI, which
+		// net/http and evloop pass on (they check its bytes only): one
+		// that is no RFC 3986 authority ("[", an unclosed IP literal;
+		// RFC 9110 §7.2 has a server refuse it), or a percent-escape
+		// (which a reg-name may hold).
 		kinds = append(kinds, mayRefuse)
 	}
 	if req.ProtoMajor == 1 && req.ProtoMinor > 1 {

@@ -69,7 +69,9 @@ import (
 //     which net/http's server closes and the others go on; OPTIONS *,
 //     which net/http's server answers itself; an empty line
 //     before a request line, which net/http answers 400 and the others
-//     skip (RFC 9112 §2.2 has a server ignore at least one); a bare LF
+//     skip (RFC 9112 §2.2 has a server ignore at least one), or after
+//     a POST, up to four CR or LF bytes, which net/http's server drops
+//     and the others skip only as an empty line; a bare LF
 //     in a chunked body's trailer section (net/http's header reader
 //     takes it, evloop refuses it); and an Expect: 100-continue request
 //     with a body that the router refuses, after which fasthttp, which
@@ -185,6 +187,8 @@ func FuzzEnginesAgree(f *testing.F) {
 		"POST /a HTTP/1.1\r\nHost:%000000000\r\n00000000000:000000000000000000000000000\r\n\r\n0000", // fasthttp closes after its 400
 		"GET /a HTTP/1.1\r\nHost: a%41\r\nX-Tenant-ID: acme\r\n\r\n",
 		"0 / HTTP/1.0\r\nHost:[\r\nX-TenAnt-ID:0\r\n\r\n", // an unclosed IP literal: fasthttp refuses it
+		"POST / HTTP/1.1\nHost:0\n\n\r", // net/http drops CR and LF bytes after a POST
+		"POST /a HTTP/1.1\r\n" + h + "Content-Length: 0\r\n\r\n\r\n" + smuggled, // one empty line: every engine skips it
 		"GET /a HTTP/1.1\r\n" + h + "\r\n\n",
 		"POST /a HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		"0000 /0 HTTP/1.1\r\nHost:00\r\nX-TenAnt-ID:acme\r\nTrAnsfer-EnCoding: Chunked\r\n\r\n0\r\n\n", // a bare LF ends the trailers
@@ -297,6 +301,21 @@ func splitAsNetHTTP(in []byte) netHTTPSplit {
 	cr := &countingReader{r: bytes.NewReader(in)}
 	br := bufio.NewReader(cr)
 	for {
+		if n := len(s.methods); n > 0 && s.methods[n-1] == "POST" {
+			// After a POST, net/http's server drops up to four CR or LF
+			// bytes before the next request line (a tolerance for old
+			// clients, RFC 7230 §3.5); fasthttp and evloop skip only an
+			// empty line, and refuse a lone CR.
+			peek, _ := br.Peek(4)
+			skip := 0
+			for skip < len(peek) && (peek[skip] == '\r' || peek[skip] == '\n') {
+				skip++
+			}
+			if line := string(peek[:skip]); line != "" && line != "\r\n" && line != "\n" {
+				s.known = append(s.known, knownDiff{at: n, kind: stopAt})
+			}
+			_, _ = br.Discard(skip)
+		}
 		start := cr.n - br.Buffered()
 		req, err := http.ReadRequest(br)
 		if err != nil {

@@ -186,9 +186,10 @@ func FuzzEnginesAgree(f *testing.F) {
 		"0 * HTTP/1.1\nHost:\n\n",
 		"POST /a HTTP/1.1\r\nHost:%000000000\r\n00000000000:000000000000000000000000000\r\n\r\n0000", // fasthttp closes after its 400
 		"GET /a HTTP/1.1\r\nHost: a%41\r\nX-Tenant-ID: acme\r\n\r\n",
-		"0 / HTTP/1.0\r\nHost:[\r\nX-TenAnt-ID:0\r\n\r\n",                       // an unclosed IP literal: fasthttp refuses it
-		"POST / HTTP/1.1\nHost:0\n\n\r",                                         // net/http drops CR and LF bytes after a POST
-		"POST /a HTTP/1.1\r\n" + h + "Content-Length: 0\r\n\r\n\r\n" + smuggled, // one empty line: every engine skips it
+		"0 / HTTP/1.0\r\nHost:[\r\nX-TenAnt-ID:0\r\n\r\n",                                                         // an unclosed IP literal: fasthttp refuses it
+		"POST / HTTP/1.1\nHost:0\n\n\r",                                                                           // net/http drops CR and LF bytes after a POST
+		"POST /a HTTP/1.1\r\n" + h + "Content-Length: 0\r\n\r\n\r\n" + smuggled,                                   // one empty line: every engine skips it
+		"0 / HTTP/1.0\nX-TenAnt-ID:acme\nContent-Length:5\nEXpeCt:100-Continue\nConneCtion:keep-Alive\n\n00000\n", // served: compared on to the empty line
 		"GET /a HTTP/1.1\r\n" + h + "\r\n\n",
 		"POST /a HTTP/1.0\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		"0000 /0 HTTP/1.1\r\nHost:00\r\nX-TenAnt-ID:acme\r\nTrAnsfer-EnCoding: Chunked\r\n\r\n0\r\n\n", // a bare LF ends the trailers
@@ -631,7 +632,7 @@ func disagreement(ref, got engineOutcome, known []knownDiff) string {
 			return "" // another difference of the same request allows it
 		}
 	}
-	if upTo != "" && k.kind == mayRefuse && k.at < len(ref.answers) && k.at < len(got.answers) && ref.answers[k.at] == got.answers[k.at] {
+	if upTo != "" && (k.kind == mayRefuse || k.kind == stopAfterRefusal) && k.at < len(ref.answers) && k.at < len(got.answers) && ref.answers[k.at] == got.answers[k.at] {
 		// Answered as net/http answered it (served, or refused by the
 		// router and the connection kept): compared on, to the next.
 		return disagreement(ref, got, known[1:])

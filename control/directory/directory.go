@@ -115,11 +115,18 @@ func New(cfg Config) (*Directory, error) {
 // Settle returns the propagation bound the directory waits out.
 func (d *Directory) Settle() time.Duration { return d.settle }
 
-// lock serialises writes to tenant id within this Directory.
+// lock serialises writes to tenant id within this Directory. Tenants
+// whose ids hash to the same stripe share a lock: a write waits for
+// another tenant's now and then.
 func (d *Directory) lock(id string) func() {
-	m := &d.locks[maphash.String(d.seed, id)%uint64(len(d.locks))]
+	m := &d.locks[d.stripe(id)]
 	m.Lock()
 	return m.Unlock
+}
+
+// stripe is the index of tenant id's lock.
+func (d *Directory) stripe(id string) uint64 {
+	return maphash.String(d.seed, id) % uint64(len(d.locks))
 }
 
 // snapshot returns the registry writes are validated against.

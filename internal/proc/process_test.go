@@ -110,7 +110,17 @@ func TestStartAndKillTheGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
-	p, err := Start(helperCmd(fmt.Sprintf("listen %d %s", port, pidFile)), dial(port), time.Minute)
+	// Ready once the helper wrote its pid file (just before it listens)
+	// and the port answers: a dial alone can be answered by a copy of
+	// FreePort's momentary listener that a process forked beside it (by a
+	// test running in parallel) holds until it execs.
+	ready := func() error {
+		if _, err := os.Stat(pidFile); err != nil {
+			return err
+		}
+		return dial(port)()
+	}
+	p, err := Start(helperCmd(fmt.Sprintf("listen %d %s", port, pidFile)), ready, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

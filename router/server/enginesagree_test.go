@@ -186,6 +186,7 @@ func FuzzEnginesAgree(f *testing.F) {
 		"0 * HTTP/1.1\nHost:\n\n",
 		"POST /a HTTP/1.1\r\nHost:%000000000\r\n00000000000:000000000000000000000000000\r\n\r\n0000", // fasthttp closes after its 400
 		"GET /a HTTP/1.1\r\nHost: a%41\r\nX-Tenant-ID: acme\r\n\r\n",
+		"0 http://\" HTTP/1.0\r\n0000:0\r\nX-TenAnt-ID:0\r\n\r\n",                                                 // an invalid authority: every engine refuses it
 		"0 / HTTP/1.0\r\nHost:[\r\nX-TenAnt-ID:0\r\n\r\n",                                                         // an unclosed IP literal: fasthttp refuses it
 		"POST / HTTP/1.1\nHost:0\n\n\r",                                                                           // net/http drops CR and LF bytes after a POST
 		"POST /a HTTP/1.1\r\n" + h + "Content-Length: 0\r\n\r\n\r\n" + smuggled,                                   // one empty line: every engine skips it

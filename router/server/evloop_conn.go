@@ -15,6 +15,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/cellfabric/cellfabric/internal/logattr"
 	"github.com/cellfabric/cellfabric/router"
@@ -402,7 +403,9 @@ func (cl *evClient) serve() {
 		return
 	}
 	u, err := url.ParseRequestURI(string(in.RequestURI()))
-	if err != nil {
+	if err != nil || !httpguts.ValidHostHeader(u.Host) {
+		// An absolute-form target's authority stands for the Host field
+		// (RFC 9112 §3.2.2): refused as an invalid Host field is.
 		cl.plainError(http.StatusBadRequest)
 		return
 	}

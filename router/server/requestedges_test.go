@@ -77,6 +77,14 @@ func TestClientRequestEdges(t *testing.T) {
 				wantStatuses(t, answers, 400)
 				wantTargets(t, seen)
 			}},
+		{name: "absolute-form target with an invalid authority", raw: "GET http://a\"b/a HTTP/1.1\r\nX-Tenant-ID: acme\r\nHost: localhost\r\n\r\n" + smuggled,
+			// The authority stands for the Host field (RFC 9112 §3.2.2),
+			// and the same bytes in a Host field are refused; net/http's
+			// server and evloop forwarded it (found by FuzzEnginesAgree).
+			check: func(t *testing.T, answers []*http.Response, seen []seenRequest) {
+				wantStatuses(t, answers, 400)
+				wantTargets(t, seen)
+			}},
 		{name: "Trailer header naming a non-token", raw: "POST /a HTTP/1.1\r\n" + h + "Trailer: X a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
 			// net/http's server took it and its transport then refused to
 			// send it (502, the connection kept); fasthttp's parser

@@ -15,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/cellfabric/cellfabric/router"
 	"github.com/cellfabric/cellfabric/router/edgeauth"
@@ -224,11 +225,14 @@ var (
 
 // ServeHTTP proxies one request.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if badTrailerName(req.Trailer) {
-		// A request the other engines cannot read (headername.go): refused
-		// as net/http's server refuses one, before it is counted.
+	if badTrailerName(req.Trailer) || !httpguts.ValidHostHeader(req.Host) {
+		// A request the other engines cannot read (headername.go), or an
+		// absolute-form target whose authority, which stands for the Host
+		// field (RFC 9112 §3.2.2), is no valid Host value (net/http's
+		// server checks the field only): refused as net/http's server
+		// refuses an invalid Host field, before it is counted.
 		w.Header().Set("Connection", "close")
-		http.Error(w, "400 Bad Request: a name in the Trailer header is not a token", http.StatusBadRequest)
+		http.Error(w, "400 Bad Request", http.StatusBadRequest)
 		return
 	}
 	start := time.Now()

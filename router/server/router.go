@@ -225,12 +225,13 @@ var (
 
 // ServeHTTP proxies one request.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if badTrailerName(req.Trailer) || !httpguts.ValidHostHeader(req.Host) {
+	if badTrailerName(req.Trailer) || req.URL.Host != "" && !httpguts.ValidHostHeader(req.Host) {
 		// A request the other engines cannot read (headername.go), or an
 		// absolute-form target whose authority, which stands for the Host
 		// field (RFC 9112 §3.2.2), is no valid Host value (net/http's
-		// server checks the field only): refused as net/http's server
-		// refuses an invalid Host field, before it is counted.
+		// server checks the field, so an origin-form request's Host is
+		// not checked again): refused as net/http's server refuses an
+		// invalid Host field, before it is counted.
 		w.Header().Set("Connection", "close")
 		http.Error(w, "400 Bad Request", http.StatusBadRequest)
 		return
@@ -263,7 +264,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if req.Body != nil && req.Body != http.NoBody {
 		var r io.Reader = http.MaxBytesReader(w, req.Body, rt.cfg.MaxBodyBytes)
-		if req.Trailer != nil || len(req.TransferEncoding) > 0 {
+		if len(req.TransferEncoding) > 0 { // trailers come with a chunked body only
 			r = trailerCheck{r: r, req: req}
 		}
 		st.body = &trackedBody{r: r}
